@@ -1,0 +1,312 @@
+"""The module's bytes to events, incrementally, whatever the chunking.
+
+    parser = Parser()
+    for event in parser.receive_data(chunk):
+        ...
+
+Rules (shared/reference/esp-at-protocol.md, sections 1, 4, 5 and 11):
+- The stream is lines ending in LF (CR before it is dropped, `\\r\\r\\n` after an echo too); empty lines are
+  skipped.
+- Three things are not lines: the CIPSEND prompt `>` (1.x adds a space, 2.x does not; no CR LF), the payload of
+  an active `+IPD,...:` and the payload of a `+CIPRECVDATA` reply. Both payloads are framed by their length and
+  read raw: they may hold CR LF, `OK` or `+IPD` and are never scanned. What follows a payload starts a new line
+  (`4,CLOSED` is glued straight onto the last payload byte).
+- Unsolicited lines (`+IPD`, `N,CONNECT`, `N,CLOSED`, `WIFI ...`, `ready`) can arrive anywhere between the lines
+  of a reply; the parser has no notion of "the command in flight" and reports each line as it comes.
+- Nothing the module sends raises: bytes that are no AT line become `Noise`, a line past `max_line` becomes
+  `LineTooLong` and is dropped up to its end, so memory stays bounded by `max_line` and `max_payload`.
+"""
+from __future__ import annotations
+
+import re
+from typing import List, Optional
+
+from . import events as ev
+
+__all__ = ["Parser"]
+
+_EXACT = {
+    b"OK": ev.Ok(),
+    b"FAIL": ev.Fail(),
+    b"SEND OK": ev.SendOk(),
+    b"SEND FAIL": ev.SendFail(),
+    b"SEND Canceled": ev.SendCanceled(),
+    b"busy p...": ev.Busy("p"),
+    b"busy s...": ev.Busy("s"),
+    b"ready": ev.Ready(),
+    b"CONNECT": ev.Connect(None),
+    b"CLOSED": ev.Closed(None),
+    b"CONNECT FAIL": ev.ConnectFail(None),
+    b"WIFI CONNECTED": ev.Wifi("CONNECTED"),
+    b"WIFI GOT IP": ev.Wifi("GOT IP"),
+    b"WIFI DISCONNECT": ev.Wifi("DISCONNECT"),
+}
+_LINK_EVENT = {b"CONNECT": ev.Connect, b"CLOSED": ev.Closed, b"CONNECT FAIL": ev.ConnectFail}
+
+_IPD_HEAD = re.compile(rb'\+IPD,(\d{1,5})(?:,(\d{1,5}))?(?:,"?([0-9.]{7,15})"?,(\d{1,5}))?([:\r\n])')
+_RECVDATA1 = re.compile(rb"\+CIPRECVDATA,(\d{1,5}):")
+_RECVDATA2 = re.compile(rb"\+CIPRECVDATA:(\d{1,5}),")
+_RECVDATA2_INFO = re.compile(rb'\+CIPRECVDATA:(\d{1,5}),"([0-9.]{7,15})",(\d{1,5}),')
+_HEAD_MAX = 48                      # the longest payload header, with room to spare
+_LINK_LINE = re.compile(rb"([0-4]),(CONNECT|CLOSED|CONNECT FAIL)")
+_RECV_LINE = re.compile(rb"Recv (\d{1,5}) bytes")
+_ERR_CODE = re.compile(rb"ERR CODE:0x([0-9a-fA-F]{8})")
+_INFO_LINE = re.compile(rb"\+([A-Za-z_][A-Za-z0-9_]*):(.*)")
+_VERSION_LINE = re.compile(rb"(AT version|SDK version|compile time|Bin version)[^:]*:(.*)")
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_PRINTABLE = re.compile(rb"[\x20-\x7e\t]*")
+
+_IPD, _CIPRECVDATA = b"+IPD,", b"+CIPRECVDATA"
+_PROMPT = 0x3E  # ">"
+
+
+class Parser:
+    """Incremental reader of what the module sends.
+
+    `remote_info` must be True while the module runs with AT+CIPDINFO=1: only then does a 2.x `+CIPRECVDATA`
+    reply put the remote address before its data, which cannot be told apart from data that starts alike.
+    """
+
+    def __init__(self, max_line: int = 512, max_payload: int = 8192, remote_info: bool = False) -> None:
+        self.max_line = max_line
+        self.max_payload = max_payload
+        self.remote_info = remote_info
+        self._buf = bytearray()
+        self._scan = 0                  # bytes of the current line already known to hold no LF
+        self._need = 0                  # > 0 while reading a payload: its length
+        self._payload_event = None      # (kind, link_id, ip, port) of the payload being read
+        self._after_prompt = False
+        self._skipped: Optional[int] = None   # bytes of an overlong line dropped so far
+        self._err_code: Optional[int] = None
+
+    @property
+    def pending(self) -> int:
+        """Bytes held back waiting for the rest of a line or payload."""
+        return len(self._buf)
+
+    def receive_data(self, data: bytes) -> List[ev.Event]:
+        """Feed bytes as they arrived; returns the events they completed, oldest first."""
+        buf = self._buf
+        buf += data
+        if self._need > len(buf):       # the common case in a long payload: nothing to do yet
+            return []
+        out: List[ev.Event] = []
+        while buf:
+            if self._need:
+                if len(buf) < self._need:
+                    break
+                self._finish_payload(out)
+                continue
+            if self._skipped is not None:
+                end = buf.find(b"\n")
+                if end < 0:
+                    self._skipped += len(buf)
+                    buf.clear()
+                    break
+                out.append(ev.LineTooLong(self._skipped + end + 1))
+                del buf[:end + 1]
+                self._skipped = None
+                continue
+            if self._after_prompt:
+                self._after_prompt = False
+                if buf[0] == 0x20:      # the space of the 1.x prompt "> "
+                    del buf[0]
+                    continue
+            if self._scan == 0:
+                first = buf[0]
+                if first == _PROMPT:
+                    del buf[0]
+                    self._after_prompt = True
+                    out.append(ev.Prompt())
+                    continue
+                if first == 0x2B:       # "+": maybe a payload header, which ends without LF
+                    state = self._payload_head(out)
+                    if state is None:   # too little to tell yet
+                        break
+                    if state:
+                        continue
+            end = buf.find(b"\n", self._scan)
+            if end < 0:
+                if len(buf) > self.max_line:
+                    self._skipped = len(buf)
+                    buf.clear()
+                    self._scan = 0
+                    continue
+                self._scan = len(buf)
+                break
+            line = bytes(buf[:end])
+            del buf[:end + 1]
+            self._scan = 0
+            if end > self.max_line:
+                out.append(ev.LineTooLong(end + 1))
+                continue
+            event = self._line(line.rstrip(b"\r"))
+            if event is not None:
+                out.append(event)
+        return out
+
+    # --- payloads ---------------------------------------------------------------------------------------------
+
+    def _payload_head(self, out: List[ev.Event]) -> Optional[bool]:
+        """At a line starting with "+": start a payload if one is announced there.
+
+        Returns None to wait for more bytes, True when a payload read began, False for an ordinary line.
+        """
+        buf = self._buf
+        head = bytes(buf[:_HEAD_MAX])
+        for prefix in (_IPD, _CIPRECVDATA):
+            if len(head) < len(prefix):
+                if prefix.startswith(head):
+                    return None
+                continue
+            if not head.startswith(prefix):
+                continue
+            if prefix == _IPD:
+                m = _IPD_HEAD.match(head)
+            elif self.remote_info and head[len(prefix):len(prefix) + 1] == b":":
+                m = _RECVDATA2_INFO.match(head)
+            else:
+                m = _RECVDATA1.match(head) or _RECVDATA2.match(head)
+            if m is None:
+                # Not complete yet, unless a line end or the header bound says it never will be.
+                if len(head) >= _HEAD_MAX or b"\n" in head:
+                    return False
+                return None
+            return self._start_payload(prefix, m, out)
+        return False
+
+    def _start_payload(self, prefix: bytes, m: "re.Match[bytes]", out: List[ev.Event]) -> bool:
+        if prefix == _IPD:
+            a, b, ip, port, end = m.groups()
+            if end != b":":
+                return False            # passive notice `+IPD,<id>,<len>`: an ordinary line
+            link_id, length = (None, int(a)) if b is None else (int(a), int(b))
+            remote = (ip.decode(), int(port)) if ip is not None else (None, None)
+            kind = "ipd"
+        else:
+            length = int(m.group(1))
+            link_id = None
+            remote = (m.group(2).decode(), int(m.group(3))) if m.re is _RECVDATA2_INFO else (None, None)
+            kind = "recvdata"
+        if (link_id is not None and link_id > 4) or length > self.max_payload or (kind == "ipd" and length == 0):
+            return False
+        del self._buf[:m.end()]
+        if length == 0:                 # an empty CIPRECVDATA read: nothing to wait for
+            out.append(ev.RecvData(b"", *remote))
+            return True
+        self._need = length
+        self._payload_event = (kind, link_id) + remote
+        return True
+
+    def _finish_payload(self, out: List[ev.Event]) -> None:
+        need = self._need
+        data = bytes(self._buf[:need])
+        del self._buf[:need]
+        self._need = 0
+        kind, link_id, ip, port = self._payload_event
+        self._payload_event = None
+        if kind == "ipd":
+            out.append(ev.Ipd(link_id, data, ip, port))
+        else:
+            out.append(ev.RecvData(data, ip, port))
+
+    # --- lines ----------------------------------------------------------------------------------------------------
+
+    def _line(self, line: bytes) -> Optional[ev.Event]:
+        if not line:
+            return None
+        exact = _EXACT.get(line)
+        if exact is not None:
+            return exact
+        if line == b"ERROR":
+            code, self._err_code = self._err_code, None
+            return ev.Error(code)
+        if not _PRINTABLE.fullmatch(line):
+            return ev.Noise(line)
+        m = _LINK_LINE.fullmatch(line)
+        if m:
+            return _LINK_EVENT[m.group(2)](int(m.group(1)))
+        m = _RECV_LINE.fullmatch(line)
+        if m:
+            return ev.Recv(int(m.group(1)))
+        m = _ERR_CODE.fullmatch(line)
+        if m:
+            self._err_code = int(m.group(1), 16)
+            return None
+        m = _VERSION_LINE.match(line)
+        if m:
+            return ev.Version(m.group(1).decode(), m.group(2).decode().strip())
+        if line[:2] in (b"AT", b"at"):
+            return ev.Echo(line)
+        text = line.decode("ascii")
+        if line[:1] == b"+":
+            return _info(text)
+        if text.startswith("STATUS:") and text[7:].isdigit():
+            return ev.Status(int(text[7:]))
+        return ev.Message(text)
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def _int_or_none(text: str) -> Optional[int]:
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    return None if value < 0 else value
+
+
+def _info(text: str) -> ev.Event:
+    """A `+NAME:value` line to its typed event; `Info` when the value is not in the expected shape."""
+    name, _, value = text[1:].partition(":")
+    generic = ev.Info(name, value)
+    try:
+        if name == "IPD":                                   # passive notice `+IPD,<id>,<len>`
+            return generic
+        if name.startswith("IPD,"):
+            parts = [int(p) for p in name[4:].split(",")]
+            return ev.IpdNotice(*(parts if len(parts) == 2 else [None, parts[0]]))
+        if name in ("CWJAP", "CWJAP_CUR", "CWJAP_DEF"):
+            if value.isdigit():
+                return ev.JoinFailure(int(value))
+            quoted = _QUOTED.findall(value)
+            rest = _QUOTED.sub("", value).strip(",").split(",")
+            return ev.ApInfo(_unquote(quoted[0]), quoted[1], int(rest[0]), int(rest[1]))
+        if name == "CWLAP" and value.startswith("(") and value.endswith(")"):
+            return _ap_entry(value[1:-1])
+        if name == "CIFSR":
+            kind, _, addr = value.partition(",")
+            return ev.Address(kind, addr.strip('"'))
+        if name in ("CIPSTA", "CIPSTA_CUR", "CIPSTA_DEF"):
+            kind, _, addr = value.partition(":")
+            return ev.Address(kind, addr.strip('"'))
+        if name == "CIPSTATUS":
+            f = value.split(",")
+            return ev.LinkStatus(int(f[0]), f[1].strip('"'), f[2].strip('"'), int(f[3]), int(f[4]), f[5] == "1")
+        if name == "CIPRECVLEN":
+            return ev.RecvLen(tuple(_int_or_none(p) for p in value.split(",")))
+    except (ValueError, IndexError, TypeError, AttributeError):
+        return generic
+    return generic
+
+
+def _ap_entry(fields_text: str) -> ev.ApEntry:
+    fields, i, n = [], 0, len(fields_text)
+    while i <= n:
+        if i < n and fields_text[i] == '"':
+            m = _QUOTED.match(fields_text, i)
+            fields.append(_unquote(m.group(1)))
+            i = m.end() + 1
+        else:
+            j = fields_text.find(",", i)
+            j = n if j < 0 else j
+            fields.append(fields_text[i:j])
+            i = j + 1
+    ecn = int(fields[0]) if fields and fields[0].lstrip("-").isdigit() else None
+    ssid = fields[1] if len(fields) > 1 else None
+    rssi = int(fields[2]) if len(fields) > 2 else None
+    mac = fields[3] if len(fields) > 3 else None
+    channel = int(fields[4]) if len(fields) > 4 else None
+    return ev.ApEntry(ecn, ssid, rssi, mac, channel)

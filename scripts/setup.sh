@@ -1,0 +1,37 @@
+# Sourced by scripts/demo.sh and scripts/test.sh: makes .venv with espat installed, and (as root on Debian/Ubuntu)
+# the system packages the firmware build and its tests need. Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+SYSTEM_PACKAGES="python3-venv gcc-avr avr-libc binutils-avr arduino-core-avr simavr libsimavr-dev libelf-dev pkg-config g++ make"
+
+missing_packages() {
+    local p
+    for p in $SYSTEM_PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || printf '%s ' "$p"
+    done
+}
+
+if command -v dpkg-query >/dev/null 2>&1; then
+    need=$(missing_packages)
+    if [ -n "$need" ]; then
+        if [ "$(id -u)" = 0 ]; then
+            echo "setup: apt-get install $need" >&2
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+        else
+            echo "setup: missing system packages (run as root, or: sudo apt-get install $need)" >&2
+        fi
+    fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+if ! .venv/bin/python -c "import espat, esp8266sim, pytest, hypothesis" >/dev/null 2>&1 \
+        || [ pyproject.toml -nt .venv/.installed ]; then
+    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+    .venv/bin/python -m pip install -q -e ".[test]"
+    touch .venv/.installed
+fi
+export PATH="$PWD/.venv/bin:$PATH"
