@@ -1,0 +1,358 @@
+/*
+ * Runs a compiled Uno sketch (ELF) in simavr, in real time, wired like the board on the bench:
+ *
+ *   USB serial (UART0)        <-> this program's stdin/stdout, unless the ESP-01 sits on UART0
+ *   ESP-01 on pins 2/3        <-> a TCP connection to the fake ESP-01 (SoftwareSerial: RX=PD2, TX=PD3)
+ *   ESP-01 on pins 0/1        <-> the same TCP connection, through UART0 (--esp uart0)
+ *   A0, internal temperature, Vcc <- fixed millivolt values from the command line
+ *   EEPROM                    <-> a file, so counters kept there survive a "power cycle" between runs
+ *
+ * SoftwareSerial has no peripheral to hook: the Uno's TX pin is decoded by sampling it in the middle of each bit
+ * with cycle timers, and its RX pin is driven bit by bit from a self-rescheduling cycle timer; the pin-change
+ * interrupt SoftwareSerial listens to follows from the pin level. Bit positions are kept as fractions of cycles
+ * (1666.67 cycles a bit at 9600 baud), never as a rounded period that would drift.
+ *
+ * Emulated time is held to the wall clock (the fake module on the other end keeps real time), and simavr's own
+ * sleep callback, which would sleep on its own schedule, is replaced.
+ *
+ * Usage: uno_harness FIRMWARE.elf --esp-connect HOST:PORT [--esp soft|uart0] [--esp-baud N]
+ *                    [--eeprom FILE] [--a0-mv N] [--vcc-mv N] [--temp-mv N] [--seconds S]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <simavr/avr_adc.h>
+#include <simavr/avr_eeprom.h>
+#include <simavr/avr_ioport.h>
+#include <simavr/avr_uart.h>
+#include <simavr/sim_avr.h>
+#include <simavr/sim_elf.h>
+#include <simavr/sim_irq.h>
+
+#define QUEUE_SIZE 8192
+#define POLL_CYCLES 1600            /* 100 us at 16 MHz: how often sockets are read and the clock is checked */
+#define AHEAD_LIMIT_NS 2000000LL    /* emulated time may run this far ahead of the wall clock */
+
+typedef struct {
+    uint8_t data[QUEUE_SIZE];
+    unsigned head, tail;
+} queue_t;
+
+static int queue_empty(const queue_t *q) { return q->head == q->tail; }
+static int queue_full(const queue_t *q) { return (q->head + 1) % QUEUE_SIZE == q->tail; }
+static void queue_put(queue_t *q, uint8_t b) { q->data[q->head] = b; q->head = (q->head + 1) % QUEUE_SIZE; }
+static uint8_t queue_get(queue_t *q) { uint8_t b = q->data[q->tail]; q->tail = (q->tail + 1) % QUEUE_SIZE; return b; }
+
+static avr_t *avr;
+static int esp_fd = -1;             /* TCP connection to the fake ESP-01 */
+static int esp_on_uart0 = 0;
+static double bit_cycles;           /* cycles per bit on the SoftwareSerial link */
+static queue_t to_uart0;            /* bytes waiting to enter UART0 */
+static queue_t to_soft_rx;          /* bytes waiting to be clocked into PD2 */
+static int uart0_xon = 1;
+static avr_irq_t *uart0_in, *pd2_irq, *pd3_irq;
+static struct timespec wall_start;
+static volatile sig_atomic_t stop_requested;
+
+/* --- output helpers -------------------------------------------------------------------------------------------- */
+
+static void write_all(int fd, const uint8_t *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            fprintf(stderr, "uno_harness: write failed: %s\n", strerror(errno));
+            exit(3);
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void to_esp(uint8_t b) { write_all(esp_fd, &b, 1); }
+static void to_usb(uint8_t b) { write_all(STDOUT_FILENO, &b, 1); }
+
+/* --- UART0 ------------------------------------------------------------------------------------------------------ */
+
+static void uart0_output(avr_irq_t *irq, uint32_t value, void *param) {
+    (void)irq; (void)param;
+    if (esp_on_uart0) to_esp((uint8_t)value); else to_usb((uint8_t)value);
+}
+
+static void uart0_xon_hook(avr_irq_t *irq, uint32_t value, void *param) { (void)irq; (void)value; (void)param; uart0_xon = 1; }
+static void uart0_xoff_hook(avr_irq_t *irq, uint32_t value, void *param) { (void)irq; (void)value; (void)param; uart0_xon = 0; }
+
+static void feed_uart0(void) {
+    while (uart0_xon && !queue_empty(&to_uart0)) avr_raise_irq(uart0_in, queue_get(&to_uart0));
+}
+
+/* --- SoftwareSerial TX (the Uno's PD3) decoded ---------------------------------------------------------------- */
+
+static int pd3_level = 1;
+static int tx_busy = 0, tx_bit = 0;
+static uint8_t tx_byte;
+static double tx_next;              /* absolute cycle (fractional) of the next sample */
+
+static avr_cycle_count_t tx_sample(avr_t *a, avr_cycle_count_t when, void *param) {
+    (void)param; (void)when;
+    if (tx_bit < 8) {
+        if (pd3_level) tx_byte |= (uint8_t)(1u << tx_bit);
+        tx_bit++;
+        tx_next += bit_cycles;
+        return (avr_cycle_count_t)tx_next;
+    }
+    /* stop bit: a low line here is a framing error; the byte is passed on as a real receiver would */
+    to_esp(tx_byte);
+    tx_busy = 0;
+    (void)a;
+    return 0;
+}
+
+static void pd3_change(avr_irq_t *irq, uint32_t value, void *param) {
+    (void)irq; (void)param;
+    int level = value ? 1 : 0;
+    if (pd3_level == 1 && level == 0 && !tx_busy) {     /* falling edge on an idle line: a start bit */
+        tx_busy = 1;
+        tx_bit = 0;
+        tx_byte = 0;
+        tx_next = (double)avr->cycle + bit_cycles * 1.5;
+        avr_cycle_timer_register(avr, (avr_cycle_count_t)(tx_next - (double)avr->cycle), tx_sample, NULL);
+    }
+    pd3_level = level;
+}
+
+/* --- SoftwareSerial RX (the Uno's PD2) driven ----------------------------------------------------------------- */
+
+static int rx_busy = 0, rx_bit = 0;
+static uint16_t rx_frame;
+static double rx_next;
+
+static avr_cycle_count_t rx_clock(avr_t *a, avr_cycle_count_t when, void *param) {
+    (void)param; (void)when; (void)a;
+    if (rx_bit >= 10) {                 /* the stop bit is done: the next start bit follows it directly */
+        if (queue_empty(&to_soft_rx)) {
+            rx_busy = 0;
+            return 0;
+        }
+        rx_frame = (uint16_t)(0x200 | ((uint16_t)queue_get(&to_soft_rx) << 1));
+        rx_bit = 0;
+    }
+    avr_raise_irq(pd2_irq, (rx_frame >> rx_bit) & 1);  /* start bit, 8 data bits LSB first, stop bit */
+    rx_bit++;
+    rx_next += bit_cycles;
+    return (avr_cycle_count_t)rx_next;
+}
+
+static void feed_soft_rx(void) {
+    if (rx_busy || queue_empty(&to_soft_rx)) return;
+    rx_busy = 1;
+    rx_frame = (uint16_t)(0x200 | ((uint16_t)queue_get(&to_soft_rx) << 1));
+    rx_bit = 0;
+    rx_next = (double)avr->cycle + 1;
+    avr_cycle_timer_register(avr, 1, rx_clock, NULL);
+}
+
+/* --- I/O polling and the wall clock --------------------------------------------------------------------------- */
+
+static long long wall_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - wall_start.tv_sec) * 1000000000LL + (now.tv_nsec - wall_start.tv_nsec);
+}
+
+static long long emulated_ns(void) { return (long long)((double)avr->cycle * 1e9 / (double)avr->frequency); }
+
+static void read_into(int fd, queue_t *q, int *open_flag) {
+    uint8_t buf[256];
+    while (!queue_full(q)) {
+        size_t room = (q->tail + QUEUE_SIZE - q->head - 1) % QUEUE_SIZE;
+        ssize_t n = read(fd, buf, room < sizeof buf ? room : sizeof buf);
+        if (n > 0) {
+            for (ssize_t i = 0; i < n; i++) queue_put(q, buf[i]);
+            continue;
+        }
+        if (n == 0) *open_flag = 0;
+        return;                         /* EAGAIN: nothing more now */
+    }
+}
+
+static int esp_open = 1, stdin_open = 1;
+
+static avr_cycle_count_t poll_io(avr_t *a, avr_cycle_count_t when, void *param) {
+    (void)param;
+    if (esp_open) read_into(esp_fd, esp_on_uart0 ? &to_uart0 : &to_soft_rx, &esp_open);
+    if (stdin_open && !esp_on_uart0) read_into(STDIN_FILENO, &to_uart0, &stdin_open);
+    feed_uart0();
+    if (!esp_on_uart0) feed_soft_rx();
+    long long ahead = emulated_ns() - wall_ns();
+    if (ahead > AHEAD_LIMIT_NS) {
+        struct timespec pause = {ahead / 1000000000LL, ahead % 1000000000LL};
+        nanosleep(&pause, NULL);
+    }
+    (void)a;
+    return when + POLL_CYCLES;
+}
+
+/* --- set-up ------------------------------------------------------------------------------------------------------ */
+
+static void quiet_logger(avr_t *a, const int level, const char *format, va_list ap) {
+    (void)a;
+    if (level <= LOG_WARNING) vfprintf(stderr, format, ap);
+}
+
+static void no_sleep(avr_t *a, avr_cycle_count_t how_long) { (void)a; (void)how_long; }
+
+static void on_signal(int sig) { (void)sig; stop_requested = 1; }
+
+static int connect_to(const char *spec) {
+    char host[64];
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon - spec >= (long)sizeof host) { fprintf(stderr, "uno_harness: bad address %s\n", spec); exit(2); }
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = 0;
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)atoi(colon + 1));
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1 || (ntohl(addr.sin_addr.s_addr) >> 24) != 127) {
+        fprintf(stderr, "uno_harness: %s is not a loopback address\n", host);
+        exit(2);
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        fprintf(stderr, "uno_harness: cannot connect to %s: %s\n", spec, strerror(errno));
+        exit(3);
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    return fd;
+}
+
+static void eeprom_io(const char *path, int save) {
+    avr_eeprom_desc_t desc = {0};
+    uint8_t image[1024];
+    desc.ee = image;
+    desc.offset = 0;
+    desc.size = sizeof image;
+    if (save) {
+        if (avr_ioctl(avr, AVR_IOCTL_EEPROM_GET, &desc) != 0) return;
+        FILE *f = fopen(path, "wb");
+        if (!f) { fprintf(stderr, "uno_harness: cannot write %s\n", path); return; }
+        fwrite(desc.ee, 1, desc.size, f);
+        fclose(f);
+        return;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) return;                     /* a new board: erased EEPROM reads 0xFF */
+    size_t n = fread(image, 1, sizeof image, f);
+    fclose(f);
+    desc.size = (uint32_t)n;
+    avr_ioctl(avr, AVR_IOCTL_EEPROM_SET, &desc);
+}
+
+int main(int argc, char **argv) {
+    const char *elf = NULL, *esp_addr = NULL, *eeprom_path = NULL;
+    long esp_baud = 9600;
+    double seconds = 0;
+    uint32_t a0_mv = 215, vcc_mv = 5000, temp_mv = 314;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(arg, "--esp-connect") && val) { esp_addr = val; i++; }
+        else if (!strcmp(arg, "--esp") && val) { esp_on_uart0 = !strcmp(val, "uart0"); i++; }
+        else if (!strcmp(arg, "--esp-baud") && val) { esp_baud = atol(val); i++; }
+        else if (!strcmp(arg, "--eeprom") && val) { eeprom_path = val; i++; }
+        else if (!strcmp(arg, "--a0-mv") && val) { a0_mv = (uint32_t)atol(val); i++; }
+        else if (!strcmp(arg, "--vcc-mv") && val) { vcc_mv = (uint32_t)atol(val); i++; }
+        else if (!strcmp(arg, "--temp-mv") && val) { temp_mv = (uint32_t)atol(val); i++; }
+        else if (!strcmp(arg, "--seconds") && val) { seconds = atof(val); i++; }
+        else if (arg[0] != '-' && !elf) elf = arg;
+        else { fprintf(stderr, "uno_harness: unknown argument %s\n", arg); return 2; }
+    }
+    if (!elf || !esp_addr || esp_baud <= 0) {
+        fprintf(stderr, "usage: uno_harness FIRMWARE.elf --esp-connect HOST:PORT [--esp soft|uart0] [--esp-baud N] "
+                        "[--eeprom FILE] [--a0-mv N] [--vcc-mv N] [--temp-mv N] [--seconds S]\n");
+        return 2;
+    }
+
+    avr_global_logger_set(quiet_logger);    /* before the ELF is read: simavr logs to stdout otherwise */
+    elf_firmware_t fw;
+    memset(&fw, 0, sizeof fw);
+    if (elf_read_firmware(elf, &fw) != 0) { fprintf(stderr, "uno_harness: cannot read %s\n", elf); return 2; }
+    avr = avr_make_mcu_by_name("atmega328p");
+    if (!avr) { fprintf(stderr, "uno_harness: simavr has no atmega328p\n"); return 2; }
+    avr_init(avr);
+    fw.frequency = 16000000;
+    avr_load_firmware(avr, &fw);
+    avr->frequency = 16000000;
+    avr->vcc = avr->avcc = vcc_mv;
+    avr->aref = vcc_mv;
+    avr->sleep = no_sleep;
+    avr->log = LOG_WARNING;
+    bit_cycles = (double)avr->frequency / (double)esp_baud;
+
+    uint32_t flags = 0;
+    avr_ioctl(avr, AVR_IOCTL_UART_GET_FLAGS('0'), &flags);
+    flags &= ~(AVR_UART_FLAG_STDIO | AVR_UART_FLAG_POLL_SLEEP);
+    avr_ioctl(avr, AVR_IOCTL_UART_SET_FLAGS('0'), &flags);
+    uart0_in = avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUTPUT), uart0_output, NULL);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUT_XON), uart0_xon_hook, NULL);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUT_XOFF), uart0_xoff_hook, NULL);
+
+    pd2_irq = avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), IOPORT_IRQ_PIN2);
+    pd3_irq = avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), IOPORT_IRQ_PIN3);
+    avr_irq_register_notify(pd3_irq, pd3_change, NULL);
+    avr_raise_irq(pd2_irq, 1);              /* an idle serial line is high */
+
+    avr_irq_t *adc = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0);
+    avr_raise_irq(adc, a0_mv);
+    avr_raise_irq(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_TEMP), temp_mv);
+
+    if (eeprom_path) eeprom_io(eeprom_path, 0);
+    esp_fd = connect_to(esp_addr);
+    fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+
+    clock_gettime(CLOCK_MONOTONIC, &wall_start);
+    avr_cycle_timer_register(avr, POLL_CYCLES, poll_io, NULL);
+    avr_cycle_count_t limit = seconds > 0 ? (avr_cycle_count_t)(seconds * avr->frequency) : 0;
+    unsigned long steps = 0;
+    int status = 0;
+    while (!stop_requested) {
+        int state = avr_run(avr);
+        if (state == cpu_Done || state == cpu_Crashed) {
+            fprintf(stderr, "uno_harness: the firmware stopped (%s)\n", state == cpu_Done ? "done" : "crashed");
+            status = state == cpu_Crashed ? 4 : 0;
+            break;
+        }
+        if ((++steps & 0x3FF) == 0) {
+            /* a watchdog or software reset clears every cycle timer: put ours back, and the idle RX level */
+            if (!avr_cycle_timer_status(avr, poll_io, NULL)) {
+                avr_cycle_timer_register(avr, POLL_CYCLES, poll_io, NULL);
+                rx_busy = 0;
+                tx_busy = 0;
+                avr_raise_irq(pd2_irq, 1);
+                avr_raise_irq(adc, a0_mv);
+            }
+            if (limit && avr->cycle >= limit) break;
+            if (!esp_open) { fprintf(stderr, "uno_harness: the ESP-01 link closed\n"); break; }
+        }
+    }
+    if (eeprom_path) eeprom_io(eeprom_path, 1);
+    return status;
+}
