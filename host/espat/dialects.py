@@ -43,7 +43,7 @@ class Dialect:
     send_fail: bytes
     # True when CIPDINFO=1 puts the remote IP in quotes.
     quoted_dinfo_ip: bool
-    # The AT+CIPRECVDATA reply head: "{len}" is replaced; 1.x: `+CIPRECVDATA,<len>:`, 2.x: `+CIPRECVDATA:<len>,`.
+    # The AT+CIPRECVDATA reply head: "{len}" is replaced; 1.x: `\r\n+CIPRECVDATA,<len>:`, 2.x: `+CIPRECVDATA:<len>,`.
     recvdata_head: str
     # What AT+CIPRECVLEN? prints for a link that is not open.
     recvlen_idle: int
@@ -73,7 +73,7 @@ AT1 = Dialect(
     busy_sending=b"\r\nbusy s...\r\n",
     send_fail=b"\r\nSEND FAIL\r\n",
     quoted_dinfo_ip=False,
-    recvdata_head="+CIPRECVDATA,{len}:",
+    recvdata_head="\r\n+CIPRECVDATA,{len}:",
     recvlen_idle=0,
     gmr=(b"AT version:1.7.4.0(May 11 2020 19:13:04)\r\nSDK version:3.0.4(9532ceb)\r\n"
          b"compile time:May 27 2020 10:12:17\r\nBin version(Wroom 02):1.7.4\r\nOK\r\n"),

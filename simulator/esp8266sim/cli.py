@@ -1,0 +1,87 @@
+"""`python -m esp8266sim` / `espat sim`: run a fake ESP-01 behind a pty or a TCP port until interrupted."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import List, Optional
+
+from .config import ConfigError, SimConfig, parse_host, parse_network
+from .faults import FaultError
+from .simulator import Simulator
+
+__all__ = ["main", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:      # one line, exit status 2
+        sys.stderr.write(f"esp8266sim: {message}\n")
+        sys.exit(2)
+
+
+def build_parser(prog: str = "esp8266sim") -> argparse.ArgumentParser:
+    p = _Parser(prog=prog, description="A fake ESP-01 (ESP8266 AT firmware) on a pty or a TCP port.")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (its path is printed first)")
+    where.add_argument("--tcp", metavar="HOST:PORT", help="serve on a TCP port (port 0 picks a free one)")
+    p.add_argument("--network", action="append", default=[], metavar="SSID:PASSWORD",
+                   help="a Wi-Fi network the module can join (repeatable)")
+    p.add_argument("--host", action="append", default=[], metavar="NAME[:PORT]=127.0.0.1:PORT",
+                   help="where a name or address goes (repeatable); all else fails DNS or to connect")
+    p.add_argument("--dialect", choices=["1", "2"], default="1", help="AT 1.7 (default) or AT 2.x")
+    p.add_argument("--baud", type=int, help="the module's UART rate; bytes are paced at it (none: no pacing)")
+    p.add_argument("--latency-scale", type=float, default=1.0, metavar="F",
+                   help="multiply join, DNS, connect and send times (0: instant)")
+    p.add_argument("--fault", action="append", default=[], metavar="SPEC",
+                   help="inject a fault (repeatable): see esp8266sim/faults.py")
+    p.add_argument("--seed", type=int, default=0, help="seed for the faults' randomness")
+    p.add_argument("--log", metavar="FILE", help="write a timestamped wire transcript (passwords redacted)")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> SimConfig:
+    networks = dict(parse_network(spec) for spec in args.network)
+    hosts = dict(parse_host(spec) for spec in args.host)
+    return SimConfig(networks=networks, hosts=hosts, dialect=args.dialect, baud=args.baud,
+                     latency_scale=args.latency_scale, faults=args.fault, seed=args.seed, log_path=args.log)
+
+
+def main(argv: Optional[List[str]] = None, prog: str = "esp8266sim") -> int:
+    args = build_parser(prog).parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except (ConfigError, FaultError) as exc:
+        sys.stderr.write(f"{prog}: {exc}\n")
+        return 2
+    host, port = "127.0.0.1", 0
+    if args.tcp:
+        host, _, port_text = args.tcp.rpartition(":")
+        if not host or not port_text.isdigit() or int(port_text) > 65535:
+            sys.stderr.write(f"{prog}: --tcp {args.tcp!r}: expected HOST:PORT\n")
+            return 2
+        port = int(port_text)
+    try:
+        sim = Simulator(config)
+    except OSError as exc:
+        sys.stderr.write(f"{prog}: cannot open the log: {exc}\n")
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        if args.pty:
+            where = sim.serve_pty()
+        else:
+            where = "listening on " + sim.serve_tcp(host, port)
+    except OSError as exc:
+        sys.stderr.write(f"{prog}: cannot listen on {host}:{port}: {exc.strerror or exc}\n")
+        sim.close()
+        return 2
+    print(where, flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sim.close()
+    return 0

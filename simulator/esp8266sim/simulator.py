@@ -1,0 +1,241 @@
+"""One fake ESP-01 on its own event-loop thread, and the ways a host reaches it.
+
+    with Simulator(SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", 8080)})) as sim:
+        url = sim.serve_tcp()           # "socket://127.0.0.1:PORT", for pyserial's serial_for_url
+        path = sim.serve_pty()          # "/dev/pts/N", for anything that opens a serial device
+        port = sim.attach()             # an in-process end, what the sim:// URL handler uses
+
+One host at a time, like one serial cable: a second TCP client is turned away while the first is connected. The
+module keeps running between hosts; what it says while nobody listens is lost, as on a real board.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+import tty
+from typing import Callable, List, Optional
+
+from .config import SimConfig
+from .module import Module
+from .transcript import Transcript
+from .wire import Wire
+
+__all__ = ["Simulator", "HostEnd"]
+
+
+class HostEnd:
+    """The host's end of the line inside this process: thread-safe reads with timeouts, writes, a baud rate."""
+
+    def __init__(self, sim: "Simulator") -> None:
+        self._sim = sim
+        self._buf = bytearray()
+        self._cond = threading.Condition()
+        self.closed = False
+
+    def _deliver(self, data: bytes) -> None:
+        with self._cond:
+            self._buf += data
+            self._cond.notify_all()
+
+    def read(self, size: int, timeout: Optional[float]) -> bytes:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while len(self._buf) < size and not self.closed:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    break
+                self._cond.wait(left)
+            data = bytes(self._buf[:size])
+            del self._buf[:size]
+            return data
+
+    @property
+    def waiting(self) -> int:
+        with self._cond:
+            return len(self._buf)
+
+    def clear(self) -> None:
+        with self._cond:
+            self._buf.clear()
+
+    def write(self, data: bytes) -> None:
+        self._sim.call(self._sim.wire.from_host, bytes(data))
+
+    def set_baud(self, baud: Optional[int]) -> None:
+        self._sim.call(self._sim.wire.set_host_baud, baud)
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+        self._sim.detach(self)
+
+
+class Simulator:
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="esp8266sim", daemon=True)
+        self._sink: Optional[Callable[[bytes], None]] = None
+        self._closers: List[Callable[[], None]] = []
+        self.transcript = Transcript(config.log_path) if config.log_path else None
+        self.url: Optional[str] = None
+        self.module: Module
+        self.wire: Wire
+        self._started = False
+
+    # --- life -------------------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> "Simulator":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self, boot: bool = True) -> None:
+        if self._started:
+            return
+        self._started = True
+        self._thread.start()
+        self.call(self._setup, boot)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def _setup(self, boot: bool) -> None:
+        log = self.transcript.write if self.transcript else (lambda direction, data: None)
+        self.module = Module(self.config, output=lambda data: self.wire.from_module(data),
+                             set_uart_rate=lambda rate: self.wire.set_module_baud(rate), log=log)
+        self.wire = Wire(self.loop, to_module=self.module.feed, to_host=self._to_host,
+                         module_baud=self.module.uart_rate, paced=self.config.baud is not None,
+                         seed=self.config.seed)
+        self.module.start_timed_faults()
+        if boot:
+            self.module.boot()
+
+    def call(self, fn: Callable, *args):
+        """Run `fn(*args)` on the simulator's loop and return its result (from any other thread)."""
+        if threading.current_thread() is self._thread:
+            return fn(*args)
+
+        async def run():
+            return fn(*args)
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=30)
+
+    def close(self) -> None:
+        if not self._started or not self.loop.is_running():
+            return
+        for closer in self._closers:
+            try:
+                self.call(closer)
+            except Exception:               # closing must go on past a half-open front end
+                pass
+
+        async def shutdown() -> None:
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        if self.transcript:
+            self.transcript.close()
+
+    # --- the host side ----------------------------------------------------------------------------------------------
+
+    def _to_host(self, data: bytes) -> None:
+        if self._sink is not None:
+            self._sink(data)
+
+    def attach(self) -> HostEnd:
+        """An in-process host end (sim://). The module boots once it is attached, so `ready` is seen."""
+        end = HostEnd(self)
+        if not self._started:
+            self.start(boot=False)
+            self.call(self._set_sink, end._deliver)
+            self.call(self.module.boot)
+        else:
+            self.call(self._set_sink, end._deliver)
+        return end
+
+    def _set_sink(self, sink: Optional[Callable[[bytes], None]]) -> None:
+        self._sink = sink
+
+    def detach(self, end: HostEnd) -> None:
+        if self.loop.is_running():
+            self.call(self._set_sink, None)
+
+    def serve_tcp(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen for one serial client at a time; returns its `socket://` URL."""
+        self.start()
+        return self.call_async(self._serve_tcp(host, port))
+
+    def call_async(self, coro):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
+
+    async def _serve_tcp(self, host: str, port: int) -> str:
+        current: List[asyncio.StreamWriter] = []
+
+        async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            if current:
+                writer.close()              # the cable is taken
+                return
+            current.append(writer)
+            self._sink = writer.write
+            try:
+                while True:
+                    data = await reader.read(4096)
+                    if not data:
+                        break
+                    self.wire.from_host(data)
+            except (OSError, ConnectionError):
+                pass
+            finally:
+                self._sink = None
+                current.remove(writer)
+                writer.close()
+
+        server = await asyncio.start_server(client, host, port)
+        self._closers.append(server.close)
+        bound = server.sockets[0].getsockname()
+        self.url = f"socket://{bound[0]}:{bound[1]}"
+        return self.url
+
+    def serve_pty(self) -> str:
+        """A pseudo-terminal in raw mode; returns the path a serial client opens."""
+        self.start()
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        path = os.ttyname(slave)
+
+        def readable() -> None:
+            try:
+                data = os.read(master, 4096)
+            except OSError:             # nobody has the device open at the moment
+                return
+            if data:
+                self.wire.from_host(data)
+
+        def write(data: bytes) -> None:
+            try:
+                os.write(master, data)
+            except OSError:
+                pass
+
+        def setup() -> None:
+            self._sink = write
+            self.loop.add_reader(master, readable)
+
+        def teardown() -> None:
+            self.loop.remove_reader(master)
+            os.close(master)
+            os.close(slave)
+
+        self.call(setup)
+        self._closers.append(teardown)
+        self.url = path
+        return path

@@ -1,0 +1,45 @@
+"""--log FILE: a timestamped, annotated transcript of what crossed the wire, passwords already redacted.
+
+    [  0.000412] -> AT+CWJAP_CUR="HomeNet","***"\\r\\n      host to module, one command line or payload
+    [  2.001377] <- WIFI CONNECTED\\r\\n                     module to host, as the module said it
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+__all__ = ["Transcript", "escape_bytes"]
+
+
+def escape_bytes(data: bytes) -> str:
+    out = []
+    for b in data:
+        if b == 0x0D:
+            out.append("\\r")
+        elif b == 0x0A:
+            out.append("\\n")
+        elif b == 0x5C:
+            out.append("\\\\")
+        elif 0x20 <= b < 0x7F:
+            out.append(chr(b))
+        else:
+            out.append(f"\\x{b:02x}")
+    return "".join(out)
+
+
+class Transcript:
+    def __init__(self, path: str) -> None:
+        self._file = open(path, "w", encoding="utf-8")
+        self._start = time.monotonic()
+        self._lock = threading.Lock()
+
+    def write(self, direction: str, data: bytes) -> None:
+        with self._lock:
+            if self._file.closed:
+                return
+            self._file.write(f"[{time.monotonic() - self._start:10.6f}] {direction} {escape_bytes(data)}\n")
+            self._file.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()

@@ -1,0 +1,121 @@
+"""The serial line between host and module: time at the wire rate, and what a wrong baud rate does.
+
+At N baud a byte takes 10/N seconds (start bit, 8 data bits, stop bit), in each direction on its own. A pipe keeps
+the time its line is busy until; bytes are handed on when their stop bit would have arrived, in bursts on a timer
+of about a millisecond, never by sleeping per byte, so the simulator keeps up with 921600 baud and is never the
+bottleneck. With no rate set, bytes cross at once.
+
+When host and module disagree on the rate, each side reads the other's bytes as garbage of about the length a
+real UART would make of them.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Callable, Optional
+
+__all__ = ["Pipe", "Wire"]
+
+TICK = 0.001
+
+
+class Pipe:
+    """One direction of the line."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, deliver: Callable[[bytes], None],
+                 baud: Optional[int]) -> None:
+        self.loop = loop
+        self.deliver = deliver
+        self.baud = baud
+        self._buf = bytearray()
+        self._busy_until = 0.0
+        self._timer: Optional[asyncio.TimerHandle] = None
+        self._after_drain: list = []
+
+    def send(self, data: bytes) -> None:
+        if self.baud is None and not self._buf:
+            self.deliver(data)
+            return
+        if not self._buf:
+            self._busy_until = max(self._busy_until, self.loop.time())
+        self._buf += data
+        if self._timer is None:
+            self._pump()
+
+    def when_drained(self, action: Callable[[], None]) -> None:
+        """Run `action` once every byte queued so far has crossed."""
+        if not self._buf:
+            action()
+        else:
+            self._after_drain.append(action)
+
+    def _pump(self) -> None:
+        self._timer = None
+        if self.baud is None:
+            data, self._buf = bytes(self._buf), bytearray()
+            self.deliver(data)
+        else:
+            per_byte = 10.0 / self.baud
+            now = self.loop.time()
+            count = min(len(self._buf), int((now - self._busy_until) / per_byte + 1e-9))
+            if count > 0:
+                data = bytes(self._buf[:count])
+                del self._buf[:count]
+                self._busy_until += count * per_byte
+                self.deliver(data)
+            if self._buf:
+                wait = max(TICK, self._busy_until + per_byte - now)
+                self._timer = self.loop.call_later(wait, self._pump)
+                return
+        actions, self._after_drain = self._after_drain, []
+        for action in actions:
+            action()
+
+
+class Wire:
+    """Both directions, and the two ends' rates."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, to_module: Callable[[bytes], None],
+                 to_host: Callable[[bytes], None], module_baud: int, paced: bool, seed: int = 0) -> None:
+        self.loop = loop
+        self.paced = paced
+        self.module_baud = module_baud
+        self.host_baud: Optional[int] = None        # None: the host always matches (a TCP or pty client)
+        self._rng = random.Random(seed ^ 0x5EED)
+        rate = module_baud if paced else None
+        self.down = Pipe(loop, to_host, rate)       # module -> host
+        self.up = Pipe(loop, to_module, rate)       # host -> module
+
+    def _mismatched(self) -> bool:
+        return self.host_baud is not None and abs(self.host_baud - self.module_baud) > self.module_baud * 0.03
+
+    def _garble(self, data: bytes, sender_baud: int, receiver_baud: int) -> bytes:
+        count = max(1, round(len(data) * receiver_baud / sender_baud)) if receiver_baud < sender_baud * 4 else 0
+        return bytes(self._rng.choice(_GARBAGE) for _ in range(min(count, len(data) * 4)))
+
+    def from_module(self, data: bytes) -> None:
+        if self._mismatched():
+            data = self._garble(data, self.module_baud, self.host_baud)
+        if data:
+            self.down.send(data)
+
+    def from_host(self, data: bytes) -> None:
+        if self._mismatched():
+            data = self._garble(data, self.host_baud, self.module_baud)
+        if data:
+            self.up.send(data)
+
+    def set_module_baud(self, baud: int) -> None:
+        """AT+UART_CUR: the module switches once its answer (sent at the old rate) is out."""
+        def switch() -> None:
+            self.module_baud = baud
+            if self.paced:
+                self.down.baud = self.up.baud = baud
+        self.down.when_drained(switch)
+
+    def set_host_baud(self, baud: Optional[int]) -> None:
+        self.host_baud = baud
+
+
+# What a UART makes of bytes at the wrong rate: mostly high-bit junk and framing errors, rarely a CR or LF.
+_GARBAGE = bytes([0x00, 0x80, 0xF8, 0xFE, 0xE0, 0x1C, 0x8C, 0x9E, 0xC3, 0xF0, 0x3F, 0x7E, 0xFF, 0x86, 0x98])
