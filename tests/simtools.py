@@ -1,0 +1,108 @@
+"""Test helpers shared by every suite: loopback servers with exact replies, a byte-exact serial client."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Callable, List, Optional
+
+import serial
+
+import esp8266sim  # noqa: F401  (registers sim://)
+
+POST_REPLY = (b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 11\r\n"
+              b"Connection: close\r\n\r\n{\"ok\":true}")
+GET_REPLY = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\nConnection: close\r\n"
+             b"\r\nhello\n")
+
+
+class ExactServer:
+    """A loopback TCP server that reads one HTTP request, answers `reply(request)` and closes."""
+
+    def __init__(self, reply: Callable[[bytes], bytes]) -> None:
+        self.reply = reply
+        self.requests: List[bytes] = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self._stop = False
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        conn.settimeout(10)
+        data = b""
+        try:
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            while len(body) < length:
+                body += conn.recv(4096)
+            request = head + b"\r\n\r\n" + body
+            self.requests.append(request)
+            conn.sendall(self.reply(request))
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self._stop = True
+        self.sock.close()
+
+
+class Wire:
+    """A serial client that checks the module's answers byte for byte, with a bound on every wait."""
+
+    def __init__(self, port: serial.SerialBase) -> None:
+        self.port = port
+
+    def send(self, data: bytes) -> None:
+        self.port.write(data)
+
+    def expect(self, expected: bytes, timeout: float = 5.0) -> None:
+        got = self.read_exactly(len(expected), timeout)
+        assert got == expected
+
+    def read_exactly(self, size: int, timeout: float = 5.0) -> bytes:
+        deadline = time.monotonic() + timeout
+        data = b""
+        while len(data) < size and time.monotonic() < deadline:
+            data += self.port.read(size - len(data))
+        return data
+
+    def read_until(self, needle: bytes, timeout: float = 5.0) -> bytes:
+        deadline = time.monotonic() + timeout
+        data = b""
+        while needle not in data and time.monotonic() < deadline:
+            data += self.port.read(max(1, self.port.in_waiting))
+        assert needle in data, f"{needle!r} not seen; got {data[-200:]!r}"
+        return data
+
+    def exchange(self, command: bytes, answer: bytes, timeout: float = 5.0) -> None:
+        self.send(command)
+        self.expect(answer, timeout)
+
+    def quiet(self, seconds: float = 0.2) -> bytes:
+        """What arrives in `seconds` (should be nothing when the module has nothing to say)."""
+        time.sleep(seconds)
+        return self.port.read(self.port.in_waiting)
+
+
+def open_sim(query: str, baudrate: int = 115200, timeout: float = 0.2) -> serial.SerialBase:
+    return serial.serial_for_url("sim://?" + query, baudrate=baudrate, timeout=timeout)
+
+
