@@ -151,15 +151,18 @@ class Simulator:
         if self._sink is not None:
             self._sink(data)
 
-    def attach(self) -> HostEnd:
-        """An in-process host end (sim://). The module boots once it is attached, so `ready` is seen."""
+    def attach(self, baud: Optional[int] = None) -> HostEnd:
+        """An in-process host end (sim://) whose UART runs at `baud` (None: always the module's rate).
+
+        A simulator not started yet boots once the end is attached, so the host sees `ready`."""
         end = HostEnd(self)
-        if not self._started:
+        booting = not self._started
+        if booting:
             self.start(boot=False)
-            self.call(self._set_sink, end._deliver)
+        self.call(self.wire.set_host_baud, baud)
+        self.call(self._set_sink, end._deliver)
+        if booting:
             self.call(self.module.boot)
-        else:
-            self.call(self._set_sink, end._deliver)
         return end
 
     def _set_sink(self, sink: Optional[Callable[[bytes], None]]) -> None:

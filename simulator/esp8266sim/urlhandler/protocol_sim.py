@@ -64,9 +64,8 @@ class Serial(SerialBase):
             raise SerialException("Port must be configured before it can be used.")
         config = config_from_url(self.portstr)
         self._sim = Simulator(config)
-        self._end = self._sim.attach()
+        self._end = self._sim.attach(self._baudrate)
         self.is_open = True
-        self._reconfigure_port()
 
     @property
     def simulator(self) -> Simulator:
