@@ -65,31 +65,40 @@ class ExactServer:
 
 
 class Wire:
-    """A serial client that checks the module's answers byte for byte, with a bound on every wait."""
+    """A serial client that checks the module's answers byte for byte, with a bound on every wait.
+
+    Bytes read past what a check needed are kept for the next check, never dropped."""
 
     def __init__(self, port: serial.SerialBase) -> None:
         self.port = port
+        self._held = b""
 
     def send(self, data: bytes) -> None:
         self.port.write(data)
 
+    def _fill(self, deadline: float) -> bool:
+        chunk = self.port.read(max(1, self.port.in_waiting))
+        self._held += chunk
+        return time.monotonic() < deadline
+
     def expect(self, expected: bytes, timeout: float = 5.0) -> None:
         got = self.read_exactly(len(expected), timeout)
-        assert got == expected
+        assert got == expected, f"expected {expected!r}, got {got!r}"
 
     def read_exactly(self, size: int, timeout: float = 5.0) -> bytes:
         deadline = time.monotonic() + timeout
-        data = b""
-        while len(data) < size and time.monotonic() < deadline:
-            data += self.port.read(size - len(data))
+        while len(self._held) < size and self._fill(deadline):
+            pass
+        data, self._held = self._held[:size], self._held[size:]
         return data
 
     def read_until(self, needle: bytes, timeout: float = 5.0) -> bytes:
         deadline = time.monotonic() + timeout
-        data = b""
-        while needle not in data and time.monotonic() < deadline:
-            data += self.port.read(max(1, self.port.in_waiting))
-        assert needle in data, f"{needle!r} not seen; got {data[-200:]!r}"
+        while needle not in self._held and self._fill(deadline):
+            pass
+        at = self._held.find(needle)
+        assert at >= 0, f"{needle!r} not seen; got {self._held[-200:]!r}"
+        data, self._held = self._held[:at + len(needle)], self._held[at + len(needle):]
         return data
 
     def exchange(self, command: bytes, answer: bytes, timeout: float = 5.0) -> None:
@@ -99,7 +108,8 @@ class Wire:
     def quiet(self, seconds: float = 0.2) -> bytes:
         """What arrives in `seconds` (should be nothing when the module has nothing to say)."""
         time.sleep(seconds)
-        return self.port.read(self.port.in_waiting)
+        data, self._held = self._held + self.port.read(self.port.in_waiting), b""
+        return data
 
 
 def open_sim(query: str, baudrate: int = 115200, timeout: float = 0.2) -> serial.SerialBase:

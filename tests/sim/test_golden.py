@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from espat.dialects import by_name
 from simtools import GET_REPLY, POST_REPLY
 
 POST = (b"POST /api/readings HTTP/1.1\r\nHost: example.com\r\nContent-Type: application/json\r\n"
@@ -58,8 +59,7 @@ def test_passive_receive(sim_port, exact_server, dialect, reads):
     wire.exchange(b"AT+CIPMUX=1\r\n", b"\r\nOK\r\n")
     wire.exchange(b"AT+CIPRECVMODE=1\r\n", b"\r\nOK\r\n")
     wire.exchange(b'AT+CIPSTART=4,"TCP","example.com",80\r\n', b"4,CONNECT\r\n\r\nOK\r\n")
-    wire.send(b"AT+CIPSEND=4,138\r\n")
-    wire.read_until(b">")
+    wire.exchange(b"AT+CIPSEND=4,138\r\n", by_name(dialect).send_prompt)
     wire.send(POST)
     got = wire.read_until(b"\r\n+IPD,4,106\r\n")
     assert got.startswith(b"\r\nRecv 138 bytes\r\n\r\nSEND OK\r\n")
