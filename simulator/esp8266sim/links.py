@@ -101,18 +101,20 @@ class Link:
             self._close_socket()
             self.module.remote_closed(self)
 
-    async def send(self, data: bytes) -> None:
+    async def send(self, data: bytes) -> bool:
+        """Hand `data` to the socket; False when the link is broken."""
         self.last_activity = time.monotonic()
         if self._udp is not None:
             self._udp.sendto(data)
-            return
+            return True
         if self._writer is None or self.closed:
-            return
+            return False
         try:
             self._writer.write(data)
             await self._writer.drain()
         except (OSError, ConnectionError):
-            pass
+            return False
+        return True
 
     def pause(self) -> None:
         self._resume.clear()

@@ -23,6 +23,7 @@ import time
 from typing import Callable, Dict, List, Optional
 
 from espat.commands import MAX_SEND, ParsedCommand, parse_command
+from espat.wiretext import redact
 
 from .config import SimConfig
 from .faults import Fault
@@ -36,12 +37,6 @@ READY = b"\r\nready\r\n"
 STATION_IP, GATEWAY, NETMASK = "192.168.1.23", "192.168.1.1", "255.255.255.0"
 STATION_MAC = "5c:cf:7f:a1:b2:c3"
 PASSTHROUGH_GUARD = 0.02        # silence before and after `+++`, and the packet gap in passthrough mode
-_PASSWORD = re.compile(rb'(CWJAP(?:_CUR|_DEF)?=(?:"(?:[^"\\]|\\.)*"),)"(?:[^"\\]|\\.)*"')
-
-
-def redact(line: bytes) -> bytes:
-    """A command line fit for a log: a join's password replaced by `***`."""
-    return _PASSWORD.sub(rb'\1"***"', line)
 
 
 class Module:
@@ -590,15 +585,14 @@ class Module:
     async def _transmit(self, link: Link, data: bytes, number: int) -> None:
         try:
             fail = any(f.kind == "send-fail" and f.fires("send", number) for f in self.faults)
-            if not fail and not link.closed:
-                await link.send(data)
             await asyncio.sleep(self.config.latency("send"))
-            if fail or link.closed:
+            if fail or link.closed or not await link.send(data):
                 self.emit(self.dialect.send_fail)
-                if not link.closed:
+                if self.links.get(link.id) is link:
                     link.abort()
                     self._closed(link)
                 return
+            # handed to the TCP stack: the peer cannot have answered yet, so SEND OK comes before its reply
             self.emit(b"\r\nSEND OK\r\n")
             for fault in self.faults:
                 if fault.fires("send", number):

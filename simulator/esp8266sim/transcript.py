@@ -8,23 +8,9 @@ from __future__ import annotations
 import threading
 import time
 
-__all__ = ["Transcript", "escape_bytes"]
+from espat.wiretext import escape_bytes
 
-
-def escape_bytes(data: bytes) -> str:
-    out = []
-    for b in data:
-        if b == 0x0D:
-            out.append("\\r")
-        elif b == 0x0A:
-            out.append("\\n")
-        elif b == 0x5C:
-            out.append("\\\\")
-        elif 0x20 <= b < 0x7F:
-            out.append(chr(b))
-        else:
-            out.append(f"\\x{b:02x}")
-    return "".join(out)
+__all__ = ["Transcript"]
 
 
 class Transcript:
