@@ -116,3 +116,13 @@ def open_sim(query: str, baudrate: int = 115200, timeout: float = 0.2) -> serial
     return serial.serial_for_url("sim://?" + query, baudrate=baudrate, timeout=timeout)
 
 
+
+
+def sim_url(server: "ExactServer" = None, faults=(), **params) -> str:
+    """A sim:// URL with the test network, no latency, example.com mapped to `server`."""
+    parts = ["network=HomeNet:s3cr3t99", "latency_scale=0"]
+    if server is not None:
+        parts.append(f"host=example.com=127.0.0.1:{server.port}")
+    parts += [f"{k}={v}" for k, v in params.items()]
+    parts += [f"fault={f}" for f in faults]
+    return "sim://?" + "&".join(parts)

@@ -317,8 +317,11 @@ def http():
 
 
 def _fetch(obj: Ctx, method: str, url: str, body: bytes, headers, output: Optional[str]):
-    from .httpclient import request, split_url
-    split_url(url)
+    from .httpclient import HttpError, request, split_url
+    try:
+        split_url(url)
+    except HttpError as exc:
+        raise Failure(str(exc), 2) from None
     out = open(output, "wb") if output else None
     chunks = []
     bar = None
@@ -348,14 +351,25 @@ def _fetch(obj: Ctx, method: str, url: str, body: bytes, headers, output: Option
     return response, b"".join(chunks)
 
 
+def _headers(raw_headers) -> list:
+    headers = []
+    for text in raw_headers:
+        name, sep, value = text.partition(":")
+        if not sep or not name.strip() or any(c in text for c in "\r\n"):
+            raise Failure(f"header {text!r} is not 'Name: value'", 2)
+        headers.append((name.strip(), value.strip()))
+    return headers
+
+
 @http.command("get")
 @click.argument("url")
+@click.option("-H", "--header", "raw_headers", multiple=True, help="an extra header, 'Name: value'")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="write the body here")
 @click.pass_obj
 @run_guarded
-def http_get(obj: Ctx, url: str, output: Optional[str]):
+def http_get(obj: Ctx, url: str, raw_headers, output: Optional[str]):
     """GET URL (http:// only) and print the body, or write it with -o."""
-    response, body = _fetch(obj, "GET", url, b"", [], output)
+    response, body = _fetch(obj, "GET", url, b"", _headers(raw_headers), output)
     _report(obj, response, body, output)
 
 
@@ -363,10 +377,12 @@ def http_get(obj: Ctx, url: str, output: Optional[str]):
 @click.argument("url")
 @click.option("--json", "json_body", help="a JSON body (sent as application/json)")
 @click.option("--data", help="a raw body (sent as application/x-www-form-urlencoded)")
+@click.option("-H", "--header", "raw_headers", multiple=True, help="an extra header, 'Name: value'")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="write the body here")
 @click.pass_obj
 @run_guarded
-def http_post(obj: Ctx, url: str, json_body: Optional[str], data: Optional[str], output: Optional[str]):
+def http_post(obj: Ctx, url: str, json_body: Optional[str], data: Optional[str], raw_headers,
+              output: Optional[str]):
     """POST a body to URL."""
     if (json_body is None) == (data is None):
         raise Failure("give exactly one of --json or --data", 2)
@@ -378,7 +394,7 @@ def http_post(obj: Ctx, url: str, json_body: Optional[str], data: Optional[str],
         body, ctype = json_body.encode("utf-8"), "application/json"
     else:
         body, ctype = data.encode("utf-8"), "application/x-www-form-urlencoded"
-    response, payload = _fetch(obj, "POST", url, body, [("Content-Type", ctype)], output)
+    response, payload = _fetch(obj, "POST", url, body, [("Content-Type", ctype)] + _headers(raw_headers), output)
     _report(obj, response, payload, output)
 
 

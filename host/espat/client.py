@@ -80,7 +80,8 @@ class LinkInfo:
     kind: str = "TCP"
     open: bool = True
     received: bytearray = field(default_factory=bytearray)
-    waiting: int = 0            # passive mode: bytes the module holds for us
+    waiting: int = 0            # passive mode: bytes the module said it holds for us
+    read_after_close: bool = False
 
 
 class EspAt:
@@ -355,7 +356,8 @@ class EspAt:
         link = self.links[link_id]
         deadline = time.monotonic() + timeout
         while True:
-            if self.passive and link.waiting:
+            if self.passive and (link.waiting or (not link.open and not link.read_after_close)):
+                link.read_after_close = not link.open
                 self._read_passive(link)
             if link.received and not until_closed:
                 break
@@ -373,13 +375,16 @@ class EspAt:
         return data
 
     def _read_passive(self, link: LinkInfo) -> None:
-        while link.waiting:
-            reply = self.command(commands.recv_data(link.id, min(link.waiting, commands.MAX_SEND)))
-            got = b"".join(e.data for e in reply.of(ev.RecvData))
-            link.received += got
-            link.waiting = max(0, link.waiting - len(got)) if got else 0
-            if not got:
-                break
+        """Read what the module holds for the link. Notices can be stale or lost (1.x reports CLOSED while data
+        still waits), so AT+CIPRECVLEN? is the measure, as WiFiEspAT does it."""
+        while True:
+            lengths = self.command(commands.recv_len()).of(ev.RecvLen)
+            held = (lengths[0].lengths[link.id] or 0) if lengths and link.id < len(lengths[0].lengths) else 0
+            if held <= 0:
+                link.waiting = 0
+                return
+            reply = self.command(commands.recv_data(link.id, min(held, commands.MAX_SEND)))
+            link.received += b"".join(e.data for e in reply.of(ev.RecvData))
 
     def close_link(self, link_id: int) -> None:
         link = self.links.get(link_id)

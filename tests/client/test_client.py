@@ -1,0 +1,209 @@
+"""The client against the fake module: every call bounded, every failure typed, both dialects."""
+from __future__ import annotations
+
+import hashlib
+import time
+
+import pytest
+
+from espat import AT1, AT2
+from espat.client import BusyError, CommandTimeout, EspAt, JoinError, LinkClosed, ModuleError, detect_baud
+from espat.httpclient import HttpError, request
+from simtools import ExactServer, sim_url
+
+OK_REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
+
+
+@pytest.fixture
+def server():
+    servers = []
+
+    def make(reply=OK_REPLY):
+        s = ExactServer(reply if callable(reply) else (lambda request: reply))
+        servers.append(s)
+        return s
+    yield make
+    for s in servers:
+        s.close()
+
+
+@pytest.mark.parametrize("dialect, expected", [("1", AT1), ("2", AT2)])
+def test_sync_detects_the_dialect_and_joins(dialect, expected):
+    with EspAt(sim_url(dialect=dialect)) as esp:
+        esp.sync()
+        assert esp.dialect is expected
+        esp.join("HomeNet", "s3cr3t99")
+        assert esp.station().ssid == "HomeNet"
+        assert esp.addresses()["STAIP"] == "192.168.1.23"
+        assert [ap.ssid for ap in esp.scan()] == ["HomeNet"]
+        esp.leave()
+        assert esp.station() is None
+
+
+@pytest.mark.parametrize("dialect", ["1", "2"])
+@pytest.mark.parametrize("ssid, password, reason", [("HomeNet", "wrong-password", "wrong password"),
+                                                    ("Elsewhere", "s3cr3t99", "access point not found")])
+def test_join_failure_says_why(dialect, ssid, password, reason):
+    with EspAt(sim_url(dialect=dialect)) as esp:
+        esp.sync()
+        with pytest.raises(JoinError, match=reason):
+            esp.join(ssid, password)
+
+
+@pytest.mark.parametrize("passive", [False, True])
+@pytest.mark.parametrize("dialect", ["1", "2"])
+def test_http_get_both_receive_modes(server, dialect, passive):
+    body = bytes(range(256)) * 40
+    srv = server(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+    with EspAt(sim_url(srv, dialect=dialect)) as esp:
+        esp.sync()
+        esp.join("HomeNet", "s3cr3t99")
+        if passive:
+            esp.set_passive(True)
+        got = bytearray()
+        response = request(esp, "GET", "http://example.com/data", sink=got.extend)
+    assert response.status == 200
+    assert bytes(got) == body
+    assert srv.requests[0].startswith(b"GET /data HTTP/1.1\r\nHost: example.com\r\n")
+
+
+def test_post_counts_bytes_and_sends_exactly(server):
+    srv = server(b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+    body = "température 21,5 °C".encode()
+    with EspAt(sim_url(srv)) as esp:
+        esp.sync()
+        esp.join("HomeNet", "s3cr3t99")
+        response = request(esp, "POST", "http://example.com/r", body, [("Content-Type", "text/plain")])
+    assert response.status == 201
+    request_bytes = srv.requests[0]
+    assert request_bytes.endswith(b"\r\n\r\n" + body)
+    assert b"Content-Length: %d\r\n" % len(body) in request_bytes
+
+
+def test_send_splits_at_2048(server):
+    big = bytes(5000)
+    srv = server(lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    with EspAt(sim_url(srv)) as esp:
+        esp.sync()
+        esp.join("HomeNet", "s3cr3t99")
+        request(esp, "POST", "http://example.com/up", big)
+    assert srv.requests[0].endswith(big)
+
+
+def test_truncated_body_is_an_error_not_a_short_file(server):
+    srv = server(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n" + b"x" * 500)
+    got = bytearray()
+    with EspAt(sim_url(srv)) as esp:
+        esp.sync()
+        esp.join("HomeNet", "s3cr3t99")
+        with pytest.raises(HttpError, match="cut short"):
+            request(esp, "GET", "http://example.com/", sink=got.extend)
+    assert len(got) == 500
+
+
+def test_send_fail_is_link_closed(server):
+    with EspAt(sim_url(server(), faults=["send-fail@send=1"])) as esp:
+        esp.sync()
+        esp.join("HomeNet", "s3cr3t99")
+        with pytest.raises(LinkClosed):
+            request(esp, "GET", "http://example.com/")
+
+
+def test_wifi_lost_then_rejoin(server):
+    srv = server()
+    with EspAt(sim_url(srv, faults=["wifi-lost@send=1"])) as esp:
+        esp.sync()
+        esp.join("HomeNet", "s3cr3t99")
+        link = esp.open_link("example.com", 80)
+        esp.send(link, b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")
+        esp.receive(link, timeout=2, until_closed=True)
+        assert esp.wifi_connected is False
+        with pytest.raises(ModuleError, match="no ip"):
+            esp.open_link("example.com", 80)
+        esp.join("HomeNet", "s3cr3t99")
+        assert request(esp, "GET", "http://example.com/").status == 200
+
+
+def test_reset_in_mid_send_is_reported(server):
+    with EspAt(sim_url(server(), faults=["reset@send=1"])) as esp:
+        esp.sync()
+        esp.join("HomeNet", "s3cr3t99")
+        link = esp.open_link("example.com", 80)
+        before = esp.resets
+        with pytest.raises((ModuleError, CommandTimeout), match="reset|SEND OK"):
+            esp.send(link, b"x" * 100)
+        assert esp.resets == before + 1
+        esp.sync()                                  # and the module is usable again
+
+
+def test_busy_storm_is_retried_within_a_bound():
+    with EspAt(sim_url(faults=["busy:3@cmd=4"])) as esp:
+        esp.sync()                                   # AT, ATE0, GMR are commands 1-3
+        esp.command(__import__("espat.commands", fromlist=["at"]).at())
+    with EspAt(sim_url(faults=["busy:50@cmd=4"])) as esp:
+        esp.sync()
+        with pytest.raises(BusyError):
+            esp.command(__import__("espat.commands", fromlist=["at"]).at())
+
+
+def test_slow_answer_times_out_within_the_bound():
+    with EspAt(sim_url(faults=["slow:3@cmd=4"])) as esp:
+        esp.sync()
+        started = time.monotonic()
+        with pytest.raises(CommandTimeout):
+            esp.at("AT", timeout=0.5)
+        assert time.monotonic() - started < 2.5
+
+
+def test_sync_from_a_half_finished_send(server):
+    with EspAt(sim_url(server())) as esp:
+        esp.sync()
+        esp.join("HomeNet", "s3cr3t99")
+        link = esp.open_link("example.com", 80)
+        esp.port.write(b"AT+CIPSEND=%d,50\r\n" % link)
+        esp.port.write(b"only twenty bytes...")
+        esp.drain(0.2)
+        esp.sync()
+        assert esp.station().ssid == "HomeNet"
+
+
+def test_sync_through_boot_garbage():
+    with EspAt(sim_url(faults=["boot-garbage"], seed=5)) as esp:
+        esp.sync()
+        assert esp.version()["AT version"].startswith("1.7")
+
+
+def test_baud_change_and_detection():
+    url = sim_url()
+    with EspAt(url, 115200) as esp:
+        esp.sync()
+        esp.set_baud(9600)
+        assert esp.port.baudrate == 9600
+        esp.at("AT")
+
+
+def test_detect_finds_the_rate():
+    assert detect_baud(sim_url(baud=9600)) == 9600
+    assert detect_baud(sim_url(baud=115200)) == 115200
+
+
+def test_200_kb_at_115200_paced_arrives_intact(server):
+    body = bytes((i * 31 + (i >> 9)) & 0xFF for i in range(200 * 1024))
+    srv = server(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+    got = bytearray()
+    with EspAt(sim_url(srv, baud=115200), 115200) as esp:
+        esp.sync()
+        esp.join("HomeNet", "s3cr3t99")
+        request(esp, "GET", "http://example.com/blob", sink=got.extend, timeout=60)
+    assert hashlib.sha256(got).digest() == hashlib.sha256(body).digest()
+
+
+def test_20_kb_at_9600_paced_arrives_intact(server):
+    body = bytes((i * 17) & 0xFF for i in range(20 * 1024))
+    srv = server(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+    got = bytearray()
+    with EspAt(sim_url(srv, baud=9600), 9600) as esp:
+        esp.sync()
+        esp.join("HomeNet", "s3cr3t99")
+        request(esp, "GET", "http://example.com/blob", sink=got.extend, timeout=60)
+    assert hashlib.sha256(got).digest() == hashlib.sha256(body).digest()
