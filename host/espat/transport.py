@@ -26,8 +26,10 @@ def open_port(url: str, baudrate: int = 115200, timeout: float = 0.05):
     import serial
     if url.startswith("sim://"):
         import esp8266sim  # noqa: F401  (registers the sim:// handler)
+    # rfc2217:// has no write timeout; elsewhere a write that cannot finish must not hang for ever
+    write_timeout = None if url.startswith("rfc2217://") else 10
     try:
-        port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout, write_timeout=10)
+        port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout, write_timeout=write_timeout)
     except (serial.SerialException, ValueError, OSError) as exc:
         raise PortError(f"cannot open {url}: {_reason(exc)}") from None
     if url.startswith("socket://"):

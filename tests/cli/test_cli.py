@@ -1,0 +1,134 @@
+"""The espat command line: exit statuses, --json, one-line errors, passwords never traced."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from simtools import ExactServer, sim_url
+
+ESPAT = [sys.executable, "-m", "espat.cli"]
+
+
+def espat(*args, env=None, timeout=60):
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([*ESPAT, *args], capture_output=True, text=True, timeout=timeout, env=full_env,
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def server():
+    s = ExactServer(lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+    yield s
+    s.close()
+
+
+def test_at_and_json():
+    done = espat("-p", sim_url(), "--json", "at", "AT+GMR", "AT+CWMODE_CUR?")
+    assert done.returncode == 0, done.stderr
+    answers = json.loads(done.stdout)
+    assert answers[0]["command"] == "AT+GMR" and answers[0]["result"] == "Ok"
+    assert any("CWMODE_CUR" in line for line in answers[1]["lines"])
+
+
+def test_module_refusal_is_status_1():
+    done = espat("-p", sim_url(), "at", "AT+FOO")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == ["Error: module refused FOO"]
+
+
+def test_detect_json():
+    done = espat("-p", sim_url(baud=9600), "--json", "detect")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["baud"] == 9600 and result["dialect"] == "1.7"
+
+
+def test_join_with_password_file_never_traces_the_password(tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text("s3cr3t99\n")
+    done = espat("-p", sim_url(), "-v", "wifi", "join", "HomeNet", "--password-file", str(secret))
+    assert done.returncode == 0, done.stderr
+    assert "joined 'HomeNet'" in done.stdout
+    assert 'AT+CWJAP_CUR="HomeNet","***"' in done.stderr
+    assert "s3cr3t99" not in done.stderr + done.stdout
+
+
+def test_wrong_password_from_environment_is_status_1():
+    done = espat("-p", sim_url(), "wifi", "join", "HomeNet", env={"ESPAT_WIFI_PASSWORD": "not-it-at-all"})
+    assert done.returncode == 1
+    assert "wrong password" in done.stderr
+    assert "not-it-at-all" not in done.stderr
+
+
+def test_timeout_is_status_3():
+    done = espat("-p", sim_url(faults=["slow:5@cmd=1"]), "--timeout", "0.5", "at", "AT")
+    assert done.returncode == 3, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_http_get_that_fails_leaves_no_file(tmp_path, server):
+    out = tmp_path / "body.bin"
+    done = espat("-p", sim_url(server), "http", "get", "http://example.com/x", "-o", str(out))
+    assert done.returncode == 1                     # the fake module has not joined a network yet
+    assert "no ip" in done.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args, status, words", [
+    (["-p", "/dev/ttyNOPE0", "at", "AT"], 2, "cannot open /dev/ttyNOPE0"),
+    (["at", "AT"], 2, "no port"),
+    (["-p", "sim://?colour=red", "at", "AT"], 2, "does not know colour"),
+    (["-p", "sim://", "baud", "12345"], 2, "rate 12345 is not one of"),
+    (["-p", "sim://", "http", "get", "https://example.com/"], 2, "only http://"),
+    (["-p", "sim://", "http", "get", "http://example.com/", "-H", "no colon"], 2, "is not 'Name: value'"),
+    (["-p", "sim://", "http", "post", "http://example.com/", "--json", "{bad"], 2, "not valid JSON"),
+    (["-p", "sim://", "at", "AT\r\nAT+RST"], 2, "one line"),
+    (["--baud", "7", "at", "AT"], 2, "Invalid value for '--baud'"),
+])
+def test_bad_input_is_one_line(args, status, words):
+    done = espat(*args)
+    assert done.returncode == status, done.stderr
+    assert words in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len([line for line in done.stderr.splitlines() if line.strip()]) <= 3   # click adds a usage hint
+
+
+def test_sim_subcommand_delegates():
+    done = espat("sim", "--fault", "nonsense")
+    assert done.returncode == 2
+    assert done.stderr.startswith("espat sim: fault 'nonsense'")
+
+
+def test_demo_runs_the_whole_path():
+    done = espat("demo", timeout=120)
+    assert done.returncode == 0, done.stderr
+    for words in ("[1] detect", "[3] join", "HTTP 200 OK", "HTTP 201 Created", "--- wire transcript",
+                  'AT+CWJAP_CUR="espat-demo","***"', "+IPD,0,"):
+        assert words in done.stdout
+    assert "demo-passphrase" not in done.stdout + done.stderr
+
+
+def test_bridge_serves_rfc2217(tmp_path):
+    from espat.bridge import serve
+    from espat.client import EspAt
+    stop = threading.Event()
+    bound = []
+    ready = threading.Event()
+    thread = threading.Thread(target=serve, args=(sim_url(), 115200, "127.0.0.1", 0),
+                              kwargs={"ready": lambda addr: (bound.append(addr), ready.set()), "stop": stop},
+                              daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        with EspAt(f"rfc2217://127.0.0.1:{bound[0][1]}") as esp:
+            esp.sync()
+            esp.join("HomeNet", "s3cr3t99")
+            assert esp.station().ssid == "HomeNet"
+    finally:
+        stop.set()
+        thread.join(10)
