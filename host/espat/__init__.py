@@ -1,11 +1,25 @@
 """espat: drive an ESP-01 (ESP8266 AT firmware) from Python, and the sans-I/O AT protocol core under it.
 
 The core never touches a port: `Parser` turns the module's bytes into `events`, `commands` and `framing` turn
-requests into exact bytes, `dialects` holds what differs between AT 1.7 and 2.x.
+requests into exact bytes, `dialects` holds what differs between AT 1.7 and 2.x. `client.EspAt` drives a module
+over any pyserial URL; `cli` is the `espat` command.
+
+Names are loaded on first use, so that `espat --help` does not pay for the protocol tables.
 """
-from .dialects import AT1, AT2, Dialect
-from .errors import EspAtError, LocalProtocolError, RemoteProtocolError
-from .parser import Parser
+from importlib import import_module
 
 __version__ = "0.1.0"
-__all__ = ["AT1", "AT2", "Dialect", "EspAtError", "LocalProtocolError", "RemoteProtocolError", "Parser"]
+
+_LAZY = {
+    "AT1": "dialects", "AT2": "dialects", "Dialect": "dialects", "Parser": "parser",
+    "EspAtError": "errors", "LocalProtocolError": "errors", "RemoteProtocolError": "errors", "EspAt": "client",
+}
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'espat' has no attribute {name!r}")
