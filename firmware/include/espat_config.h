@@ -1,0 +1,60 @@
+// Where the sketches' settings come from, in order: a non-empty build flag ESPAT_ENV_* (platformio.ini feeds it
+// from the environment variable ESPAT_*), then secrets.h (git-ignored, see secrets.h.example), then the defaults
+// below. Every value is a string literal so it can live in flash; ESPAT_PICK keeps only the chosen one.
+#pragma once
+#include <avr/pgmspace.h>
+
+#if defined(__has_include)
+#if __has_include("secrets.h")
+#include "secrets.h"
+#endif
+#endif
+
+#ifndef ESPAT_WIFI_SSID
+#define ESPAT_WIFI_SSID "HomeNet"
+#endif
+#ifndef ESPAT_WIFI_PASS
+#define ESPAT_WIFI_PASS "s3cr3t"
+#endif
+#ifndef ESPAT_SERVER_HOST
+#define ESPAT_SERVER_HOST "example.com"
+#endif
+#ifndef ESPAT_SERVER_PORT
+#define ESPAT_SERVER_PORT "80"
+#endif
+#ifndef ESPAT_SERVER_PATH
+#define ESPAT_SERVER_PATH "/api/readings"
+#endif
+#ifndef ESPAT_DEVICE
+#define ESPAT_DEVICE "uno-1"
+#endif
+#ifndef ESPAT_INTERVAL_MS
+#define ESPAT_INTERVAL_MS "60000"
+#endif
+
+// The Arduino IDE passes no ESPAT_ENV_* flags: treat them as empty.
+#ifndef ESPAT_ENV_WIFI_SSID
+#define ESPAT_ENV_WIFI_SSID ""
+#endif
+#ifndef ESPAT_ENV_WIFI_PASS
+#define ESPAT_ENV_WIFI_PASS ""
+#endif
+#ifndef ESPAT_ENV_SERVER_HOST
+#define ESPAT_ENV_SERVER_HOST ""
+#endif
+#ifndef ESPAT_ENV_SERVER_PORT
+#define ESPAT_ENV_SERVER_PORT ""
+#endif
+#ifndef ESPAT_ENV_SERVER_PATH
+#define ESPAT_ENV_SERVER_PATH ""
+#endif
+#ifndef ESPAT_ENV_DEVICE
+#define ESPAT_ENV_DEVICE ""
+#endif
+#ifndef ESPAT_ENV_INTERVAL_MS
+#define ESPAT_ENV_INTERVAL_MS ""
+#endif
+
+// A flash string: the build flag when it is non-empty, else the header's value. The condition is a constant,
+// so the string not chosen is never referenced and the linker drops it.
+#define ESPAT_PICK(name) (sizeof(ESPAT_ENV_##name) > 1 ? PSTR(ESPAT_ENV_##name) : PSTR(ESPAT_##name))
