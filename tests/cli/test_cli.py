@@ -132,3 +132,38 @@ def test_bridge_serves_rfc2217(tmp_path):
     finally:
         stop.set()
         thread.join(10)
+
+
+def test_ports_json_is_a_list():
+    done = espat("--json", "ports")
+    assert done.returncode == 0, done.stderr
+    ports = json.loads(done.stdout)
+    assert isinstance(ports, list)
+    assert all({"device", "vid_pid", "adapter"} <= set(p) for p in ports)
+
+
+def test_doctor_says_what_to_fix_for_softserial():
+    done = espat("-p", sim_url(), "--json", "doctor")
+    assert done.returncode == 0, done.stderr
+    findings = {f["finding"] for f in json.loads(done.stdout)}
+    assert any("answers AT at 115200 baud" in f for f in findings)
+    assert any("baud 9600 --persist" in f for f in findings)
+    assert any("not joined to Wi-Fi" in f for f in findings)
+
+
+def test_doctor_at_9600_needs_no_baud_fix():
+    done = espat("-p", sim_url(baud=9600), "doctor")
+    assert done.returncode == 0, done.stderr
+    assert "--persist" not in done.stdout
+    assert "[  OK] answers AT at 9600 baud" in done.stdout
+
+
+def test_client_through_the_pty_front_end():
+    from esp8266sim import SimConfig, Simulator
+    from espat.client import EspAt
+    with Simulator(SimConfig(networks={"HomeNet": "s3cr3t99"}, latency_scale=0)) as sim:
+        path = sim.serve_pty()
+        with EspAt(path, 115200) as esp:
+            esp.sync()
+            esp.join("HomeNet", "s3cr3t99")
+            assert esp.addresses()["STAIP"] == "192.168.1.23"
