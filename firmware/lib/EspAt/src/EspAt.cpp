@@ -1,0 +1,423 @@
+#include "EspAt.h"
+
+namespace {
+
+// Counts what a Print would send, so CIPSEND announces exactly the bytes the same code writes afterwards.
+class ByteCounter : public Print {
+ public:
+  size_t write(uint8_t) override { return 1; }
+  size_t write(const uint8_t*, size_t n) override { return n; }
+};
+
+inline const __FlashStringHelper* flash(PGM_P p) { return reinterpret_cast<const __FlashStringHelper*>(p); }
+
+// Waits, in ms, bounded by what the module needs (protocol notes section 9) with margin.
+const uint16_t kShort = 1000, kAt = 500, kReady = 8000, kJoin = 20000, kConnect = 10000, kPrompt = 2000,
+               kSendOk = 5000, kReply = 10000, kClose = 2000, kBusyPause = 500;
+const uint8_t kAtTries = 10, kBusyTries = 20;
+
+}  // namespace
+
+bool EspAt::begin(Job job, Step first) {
+  if (job_ != Job::None) return false;
+  job_ = job;
+  status_ = EspStatus::Pending;
+  resend_ = false;
+  go(first);
+  return true;
+}
+
+bool EspAt::startSync() { return begin(Job::Sync, Step::At); }
+bool EspAt::startReset() { return begin(Job::Reset, Step::Rst); }
+
+bool EspAt::startJoin(PGM_P ssid, PGM_P pass) {
+  if (job_ != Job::None) return false;
+  args_.join.ssid = ssid;
+  args_.join.pass = pass;
+  return begin(Job::Join, Step::Mode);
+}
+
+bool EspAt::startUart(uint32_t baud, bool persist) {
+  if (job_ != Job::None) return false;
+  args_.uart.baud = baud;
+  args_.uart.persist = persist;
+  return begin(Job::Uart, Step::Uart);
+}
+
+bool EspAt::startHttp(uint8_t id, PGM_P host, PGM_P port, PGM_P path, const char* body, uint16_t bodyLen,
+                      bool keepBody) {
+  if (job_ != Job::None) return false;
+  id_ = id;
+  args_.http.host = host;
+  args_.http.port = port;
+  args_.http.path = path;
+  args_.http.body = body;
+  args_.http.len = bodyLen;
+  keepBody_ = keepBody;
+  httpStatus_ = 0;
+  httpPhase_ = 0;
+  rxLen_ = 0;
+  verdict_ = EspStatus::Ok;
+  return begin(Job::Http, Step::Start);
+}
+
+int EspAt::read() {
+  if (rxLen_ == 0) return -1;
+  char c = rx_[rxHead_];
+  rxHead_ = (rxHead_ + 1) % ESPAT_RX_MAX;
+  rxLen_--;
+  return (uint8_t)c;
+}
+
+void EspAt::poll() {
+  while (port_.available() > 0) {
+    // Kept payload waits in the port's own buffer while read() has no room, rather than being dropped here.
+    if (ipdLeft_ && keepBody_ && job_ == Job::Http && rxLen_ == ESPAT_RX_MAX) break;
+    handleByte((char)port_.read());
+  }
+  if (job_ != Job::None && millis() - since_ >= wait_) {
+    if (resend_) {
+      resend_ = false;
+      enter(step_);
+    } else {
+      advance(Reply::None);
+    }
+  }
+}
+
+void EspAt::handleByte(char c) {
+  if (ipdLeft_) {
+    ipdLeft_--;
+    payloadByte(c);
+    return;
+  }
+  if (c == '\n') {
+    handleLine();
+    lineLen_ = 0;
+    lineCut_ = false;
+    return;
+  }
+  if (c == '\r') return;
+  // The send prompt ("> " in 1.x, ">" in 2.x) ends no line.
+  if (c == '>' && lineLen_ == 0 && step_ == Step::Send) {
+    advance(Reply::Prompt);
+    return;
+  }
+  if (c == ':' && lineLen_ >= 6 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0) {
+    // +IPD,<len>: or +IPD,<id>,<len>: -- the last number is the payload length.
+    uint16_t n = 0;
+    bool digits = false;
+    for (uint8_t i = 5; i < lineLen_; i++) {
+      char d = line_[i];
+      if (d == ',') {
+        n = 0;
+        digits = false;
+      } else if (d >= '0' && d <= '9' && n < 10000) {
+        n = n * 10 + (d - '0');
+        digits = true;
+      } else {
+        digits = false;  // damaged header: skip it as a line, as if garbage
+        break;
+      }
+    }
+    lineLen_ = 0;
+    if (digits && !lineCut_) ipdLeft_ = n;
+    return;
+  }
+  if (lineLen_ < ESPAT_LINE_MAX) {
+    line_[lineLen_++] = c;
+  } else {
+    lineCut_ = true;
+  }
+}
+
+void EspAt::payloadByte(char c) {
+  if (job_ == Job::Http) {
+    // Status line "HTTP/1.1 201 Created": the digits after the first space.
+    if (httpPhase_ == 0) {
+      if (c == ' ') httpPhase_ = 1;
+    } else if (httpPhase_ == 1) {
+      if (c >= '0' && c <= '9' && httpStatus_ < 1000) {
+        httpStatus_ = httpStatus_ * 10 + (c - '0');
+      } else {
+        httpPhase_ = 2;
+      }
+    }
+    if (!keepBody_) return;  // drained: the caller asked for the status only
+  }
+  if (rxLen_ < ESPAT_RX_MAX) {
+    rx_[(rxHead_ + rxLen_) % ESPAT_RX_MAX] = c;
+    rxLen_++;
+  } else {
+    rxOverflow_++;
+  }
+}
+
+bool EspAt::lineIs(PGM_P text) const {
+  return !lineCut_ && strlen_P(text) == lineLen_ && memcmp_P(line_, text, lineLen_) == 0;
+}
+
+void EspAt::handleLine() {
+  if (lineLen_ == 0) return;
+  Reply r = Reply::None;
+  if (lineIs(PSTR("OK"))) {
+    r = Reply::Ok;
+  } else if (lineIs(PSTR("ERROR"))) {
+    r = Reply::Error;
+  } else if (lineIs(PSTR("FAIL"))) {
+    r = Reply::Fail;
+  } else if (lineIs(PSTR("SEND OK"))) {
+    r = Reply::SendOk;
+  } else if (lineIs(PSTR("SEND FAIL"))) {
+    r = Reply::SendFail;
+  } else if (lineIs(PSTR("busy p..."))) {
+    r = Reply::Busy;
+  } else if (lineIs(PSTR("ALREADY CONNECTED"))) {
+    already_ = true;
+  } else if (lineIs(PSTR("WIFI GOT IP"))) {
+    wifiUp_ = true;
+  } else if (lineIs(PSTR("WIFI DISCONNECT"))) {
+    wifiUp_ = false;
+  } else if (lineIs(PSTR("ready"))) {
+    // The module rebooted: links, echo, mux and Wi-Fi are gone.
+    resets_++;
+    wifiUp_ = false;
+    ipdLeft_ = 0;
+    if (step_ == Step::Rst) {
+      go(Step::At);
+    } else if (job_ != Job::None) {
+      finish(EspStatus::ModuleReset);
+    }
+    return;
+  } else {
+    // "<id>,CLOSED" (CIPMUX=1), "CLOSED" (CIPMUX=0), and the same with "CONNECT FAIL".
+    const char* rest = line_;
+    uint8_t len = lineLen_;
+    if (len >= 2 && line_[1] == ',') {
+      if ((uint8_t)(line_[0] - '0') != id_) return;
+      rest += 2;
+      len -= 2;
+    }
+    if ((len == 6 && memcmp_P(rest, PSTR("CLOSED"), 6) == 0) ||
+        (len == 12 && memcmp_P(rest, PSTR("CONNECT FAIL"), 12) == 0)) {
+      closed_ = true;
+      r = Reply::Closed;
+    }
+  }
+  if (r != Reply::None && job_ != Job::None) advance(r);
+}
+
+void EspAt::go(Step step) {
+  tries_ = 0;
+  enter(step);
+}
+
+// Sends the step's command (again, after busy or an unanswered AT) and starts its clock.
+void EspAt::enter(Step step) {
+  step_ = step;
+  since_ = millis();
+  wait_ = kShort;
+  Stream& p = port_;
+  switch (step) {
+    case Step::At:
+      wait_ = kAt;
+      p.print(F("AT"));
+      break;
+    case Step::Echo:
+      p.print(F("ATE0"));
+      break;
+    case Step::Mux:
+      p.print(F("AT+CIPMUX=1"));
+      break;
+    case Step::Rst:
+      wait_ = kReady;
+      p.print(F("AT+RST"));
+      break;
+    case Step::Mode:
+      p.print(dialect2_ ? F("AT+CWMODE=1") : F("AT+CWMODE_CUR=1"));
+      break;
+    case Step::Jap:
+      wait_ = kJoin;
+      p.print(dialect2_ ? F("AT+CWJAP=") : F("AT+CWJAP_CUR="));
+      printQuoted(args_.join.ssid);
+      p.print(',');
+      printQuoted(args_.join.pass);
+      break;
+    case Step::Uart:
+      p.print(args_.uart.persist ? F("AT+UART_DEF=") : F("AT+UART_CUR="));
+      p.print(args_.uart.baud);
+      p.print(F(",8,1,0,0"));
+      break;
+    case Step::Start:
+      wait_ = kConnect;
+      closed_ = false;
+      already_ = false;
+      p.print(F("AT+CIPSTART="));
+      p.print(id_);
+      p.print(F(",\"TCP\",\""));
+      p.print(flash(args_.http.host));
+      p.print(F("\","));
+      p.print(flash(args_.http.port));
+      break;
+    case Step::Send: {
+      ByteCounter counter;
+      wait_ = kPrompt;
+      p.print(F("AT+CIPSEND="));
+      p.print(id_);
+      p.print(',');
+      p.print((unsigned)writeRequest(counter));
+      break;
+    }
+    case Step::SendOk:
+      wait_ = kSendOk;
+      return;
+    case Step::Reply:
+      wait_ = kReply;
+      return;
+    case Step::Close:
+      wait_ = kClose;
+      p.print(F("AT+CIPCLOSE="));
+      p.print(id_);
+      break;
+    case Step::Idle:
+      return;
+  }
+  p.print(F("\r\n"));
+}
+
+void EspAt::advance(Reply r) {
+  if (r == Reply::Busy) {
+    // The module dropped our line; say it again after a pause.
+    if (++tries_ > kBusyTries) {
+      finish(EspStatus::Timeout);
+    } else {
+      resend_ = true;
+      since_ = millis();
+      wait_ = kBusyPause;
+    }
+    return;
+  }
+  switch (step_) {
+    case Step::At:
+      if (r == Reply::Ok) {
+        go(Step::Echo);
+      } else if (r == Reply::None || r == Reply::Error) {
+        // No answer, or our AT arrived glued to garbage: ask again, a bounded number of times.
+        if (++tries_ < kAtTries) {
+          enter(Step::At);
+        } else {
+          finish(EspStatus::Timeout);
+        }
+      }
+      break;
+    case Step::Echo:
+      if (r == Reply::Ok) go(Step::Mux);
+      else if (r == Reply::None || r == Reply::Error) finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Error);
+      break;
+    case Step::Mux:
+      // ERROR here means a link is open, so the mode is already 1 (we never use 0).
+      if (r == Reply::Ok || r == Reply::Error) finish(EspStatus::Ok);
+      else if (r == Reply::None) finish(EspStatus::Timeout);
+      break;
+    case Step::Rst:
+      if (r == Reply::None) finish(EspStatus::Timeout);
+      break;
+    case Step::Mode:
+      if (r == Reply::Ok) {
+        go(Step::Jap);
+      } else if (r == Reply::Error && !dialect2_) {
+        dialect2_ = true;  // 2.x has no _CUR names
+        go(Step::Mode);
+      } else if (r == Reply::Error || r == Reply::None) {
+        finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Error);
+      }
+      break;
+    case Step::Jap:
+      if (r == Reply::Ok) {
+        wifiUp_ = true;
+        finish(EspStatus::Ok);
+      } else if (r == Reply::Fail || r == Reply::Error) {
+        finish(EspStatus::JoinFailed);
+      } else if (r == Reply::None) {
+        finish(EspStatus::Timeout);
+      }
+      break;
+    case Step::Uart:
+      if (r == Reply::Ok) finish(EspStatus::Ok);
+      else if (r == Reply::Error || r == Reply::None) finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Error);
+      break;
+    case Step::Start:
+      if (r == Reply::Ok || (r == Reply::Error && already_)) go(Step::Send);
+      else if (r == Reply::Error) closeWith(EspStatus::ConnectFailed);
+      else if (r == Reply::None) closeWith(EspStatus::Timeout);
+      break;
+    case Step::Send:
+      if (r == Reply::Prompt) {
+        size_t sent = writeRequest(port_);
+        go(Step::SendOk);
+        (void)sent;
+      } else if (r == Reply::Error || r == Reply::Closed || r == Reply::SendFail) {
+        closeWith(EspStatus::SendFailed);
+      } else if (r == Reply::None) {
+        closeWith(EspStatus::Timeout);
+      }
+      break;
+    case Step::SendOk:
+      if (r == Reply::SendOk) go(Step::Reply);
+      else if (r == Reply::Closed && httpStatus_) finish(EspStatus::Ok);  // the whole reply overtook SEND OK
+      else if (r != Reply::Ok) closeWith(r == Reply::None ? EspStatus::Timeout : EspStatus::SendFailed);
+      break;
+    case Step::Reply:
+      if (r == Reply::Closed) finish(httpStatus_ ? EspStatus::Ok : EspStatus::NoReply);
+      else if (r == Reply::None) closeWith(httpStatus_ ? EspStatus::Ok : EspStatus::NoReply);
+      break;
+    case Step::Close:
+      if (r == Reply::Ok || r == Reply::Error || r == Reply::None || r == Reply::Closed) finish(verdict_);
+      break;
+    case Step::Idle:
+      break;
+  }
+}
+
+void EspAt::closeWith(EspStatus verdict) {
+  verdict_ = verdict;
+  go(Step::Close);
+}
+
+void EspAt::finish(EspStatus status) {
+  job_ = Job::None;
+  step_ = Step::Idle;
+  resend_ = false;
+  status_ = status;
+}
+
+// A quoted AT parameter: backslash, quote and comma escaped (protocol notes 2.4).
+void EspAt::printQuoted(PGM_P text) {
+  port_.print('"');
+  for (char c; (c = pgm_read_byte(text)) != 0; text++) {
+    if (c == '\\' || c == '"' || c == ',') port_.print('\\');
+    port_.print(c);
+  }
+  port_.print('"');
+}
+
+// The request, written once to count it and once to send it, so the two can never disagree.
+size_t EspAt::writeRequest(Print& out) {
+  const bool post = args_.http.body != nullptr;
+  size_t n = out.print(post ? F("POST ") : F("GET "));
+  n += out.print(flash(args_.http.path));
+  n += out.print(F(" HTTP/1.1\r\nHost: "));
+  n += out.print(flash(args_.http.host));
+  PGM_P port = args_.http.port;
+  if (strcmp_P("80", port) != 0) {
+    n += out.print(':');
+    n += out.print(flash(port));
+  }
+  if (post) {
+    n += out.print(F("\r\nContent-Type: application/json\r\nContent-Length: "));
+    n += out.print(args_.http.len);
+  }
+  n += out.print(F("\r\nConnection: close\r\n\r\n"));
+  if (post) n += out.write(reinterpret_cast<const uint8_t*>(args_.http.body), args_.http.len);
+  return n;
+}

@@ -1,0 +1,111 @@
+// EspAt: a non-blocking driver for an ESP8266 running Espressif's AT firmware (1.7.x, and 2.x names), over any
+// Stream. One operation at a time is in flight; poll() reads whatever bytes have arrived, handles unsolicited lines
+// wherever they fall (+IPD, N,CONNECT, N,CLOSED, WIFI ..., ready, busy), and moves the operation on when the
+// module answers or its timeout passes. No String, no heap: every buffer is fixed and sized by the macros below.
+#pragma once
+
+#include <Arduino.h>
+
+// Longest line kept for parsing; longer lines are cut (nothing we act on is that long).
+#ifndef ESPAT_LINE_MAX
+#define ESPAT_LINE_MAX 20
+#endif
+// Received payload bytes kept for read(); more are counted in rxOverflow(), never written.
+#ifndef ESPAT_RX_MAX
+#define ESPAT_RX_MAX 16
+#endif
+
+enum class EspStatus : uint8_t {
+  Ok = 0,
+  Pending,        // an operation is in flight
+  Timeout,        // the module did not answer in time
+  Error,          // ERROR to a command
+  Busy,           // refused: another operation is in flight
+  JoinFailed,     // CWJAP answered FAIL/ERROR
+  ConnectFailed,  // CIPSTART answered ERROR (DNS, refused)
+  SendFailed,     // CIPSEND refused, SEND FAIL, or the link closed before SEND OK
+  ModuleReset,    // `ready` arrived in the middle of an operation: the module rebooted
+  NoReply,        // the link closed (or timed out) before an HTTP status line arrived
+};
+
+class EspAt {
+ public:
+  explicit EspAt(Stream& port) : port_(port) {}
+
+  // Reads and handles everything that has arrived; moves the current operation on. Call it from loop().
+  void poll();
+
+  // Starting an operation returns false (and status() stays as it was) when one is already in flight.
+  bool startSync();                       // AT until answered, ATE0, CIPMUX=1
+  bool startReset();                      // AT+RST, wait for `ready`, then as startSync()
+  bool startJoin(PGM_P ssid, PGM_P pass); // station mode, join (1.7 _CUR names, 2.x plain names)
+  bool startUart(uint32_t baud, bool persist);  // AT+UART_CUR / _DEF; the answer comes at the old rate
+  // One HTTP/1.1 exchange on link `id` with `Connection: close`: CIPSTART, CIPSEND of the exact length, the
+  // request, the status line of the reply. body == nullptr sends a GET; otherwise a POST of bodyLen bytes as JSON.
+  // With keepBody, reply bytes after the status line go to read(); otherwise they are drained and dropped.
+  bool startHttp(uint8_t id, PGM_P host, PGM_P port, PGM_P path, const char* body, uint16_t bodyLen,
+                 bool keepBody);
+
+  bool busy() const { return job_ != Job::None; }
+  EspStatus status() const { return status_; }
+  int httpStatus() const { return httpStatus_; }
+
+  // Module state learnt from unsolicited lines.
+  bool wifiUp() const { return wifiUp_; }
+  uint8_t resets() const { return resets_; }          // `ready` lines seen (wraps)
+  uint16_t rxOverflow() const { return rxOverflow_; } // payload bytes that did not fit the read buffer
+
+  int available() const { return rxLen_; }
+  int read();
+
+ private:
+  enum class Job : uint8_t { None, Sync, Reset, Join, Uart, Http };
+  enum class Step : uint8_t {
+    Idle, At, Echo, Mux, Rst, Mode, Jap, Uart, Start, Send, SendOk, Reply, Close,
+  };
+  enum class Reply : uint8_t { None, Ok, Error, Fail, SendOk, SendFail, Prompt, Busy, Closed };
+
+  bool begin(Job job, Step first);
+  void go(Step step);
+  void enter(Step step);
+  void advance(Reply reply);
+  void finish(EspStatus status);
+  void closeWith(EspStatus verdict);
+  void handleByte(char c);
+  void handleLine();
+  bool lineIs(PGM_P text) const;
+  void payloadByte(char c);
+  void printQuoted(PGM_P text);
+  size_t writeRequest(Print& out);
+
+  Stream& port_;
+  Job job_ = Job::None;
+  Step step_ = Step::Idle;
+  EspStatus status_ = EspStatus::Ok;
+  EspStatus verdict_ = EspStatus::Ok;  // what an HTTP exchange ends with once its link is closed
+  Reply reply_ = Reply::None;
+  uint8_t tries_ = 0;
+  bool dialect2_ = false;      // 2.x names (no _CUR suffix), learnt when a 1.7 name is refused
+  bool wifiUp_ = false;
+  bool closed_ = false;        // the HTTP link reported CLOSED
+  bool keepBody_ = false;
+  bool already_ = false;       // CIPSTART said ALREADY CONNECTED
+  bool resend_ = false;        // the module said busy: send the step's command again when wait_ is over
+  bool lineCut_ = false;
+  uint8_t resets_ = 0;
+  uint8_t id_ = 0;
+  uint8_t lineLen_ = 0;
+  uint8_t rxHead_ = 0, rxLen_ = 0;
+  uint8_t httpPhase_ = 0;      // 0 before the status code, 1 in it, 2 after it
+  uint16_t ipdLeft_ = 0;       // payload bytes still to come in the current +IPD
+  uint16_t rxOverflow_ = 0;
+  int httpStatus_ = 0;
+  unsigned long since_ = 0, wait_ = 0;  // the current step's start and allowed time
+  union {
+    struct { const char* ssid; const char* pass; } join;  // flash
+    struct { const char* host; const char* port; const char* path; const char* body; uint16_t len; } http;
+    struct { uint32_t baud; bool persist; } uart;
+  } args_;
+  char line_[ESPAT_LINE_MAX];
+  char rx_[ESPAT_RX_MAX];
+};

@@ -1,0 +1,50 @@
+// http_get: GET one page with a proper HTTP/1.1 request (Host header, Connection: close, exact CIPSEND length)
+// and print the whole response to USB as it arrives, then the outcome.
+#include <Arduino.h>
+#include <EspAt.h>
+#include <SoftwareSerial.h>
+
+#include "espat_config.h"
+
+SoftwareSerial espPort(2, 3);
+EspAt esp(espPort);
+
+enum class Stage : uint8_t { Sync, Join, Get, Done } stage = Stage::Sync;
+
+void setup() {
+  Serial.begin(115200);
+  espPort.begin(9600);
+  esp.startSync();
+}
+
+void loop() {
+  esp.poll();
+  for (int c; (c = esp.read()) >= 0;) Serial.write((char)c);
+  if (esp.busy() || stage == Stage::Done) return;
+  if (esp.status() != EspStatus::Ok) {
+    Serial.print(F("\r\nfailed at stage "));
+    Serial.print((int)stage);
+    Serial.print(F(", status "));
+    Serial.println((int)esp.status());
+    stage = Stage::Done;
+    return;
+  }
+  switch (stage) {
+    case Stage::Sync:
+      esp.startJoin(ESPAT_PICK(WIFI_SSID), ESPAT_PICK(WIFI_PASS));
+      stage = Stage::Join;
+      break;
+    case Stage::Join:
+      esp.startHttp(0, ESPAT_PICK(SERVER_HOST), ESPAT_PICK(SERVER_PORT), PSTR("/"), nullptr, 0, true);
+      stage = Stage::Get;
+      break;
+    default:
+      Serial.print(F("\r\nHTTP status "));
+      Serial.println(esp.httpStatus());
+      if (esp.rxOverflow()) {
+        Serial.print(F("bytes lost: "));
+        Serial.println(esp.rxOverflow());
+      }
+      stage = Stage::Done;
+  }
+}

@@ -1,0 +1,182 @@
+// reporter: samples A0 (LM35), the chip's own temperature and Vcc every interval and POSTs each reading as JSON.
+// Readings wait in a RAM ring and leave oldest first once the server has confirmed the one before, so Wi-Fi drops,
+// module resets and server outages delay readings but do not reorder or lose them while the ring has room.
+//
+// Two wirings (platformio.ini): ESPAT_REPORTER_SOFTSERIAL puts the ESP-01 on pins 2/3 at 9600 with debug lines on
+// USB; ESPAT_REPORTER_HWSERIAL puts it on pins 0/1 at 115200 and shows state on the LED only.
+#include <Arduino.h>
+#include <EEPROM.h>
+#include <EspAt.h>
+#include <avr/wdt.h>
+
+#include "espat_config.h"
+#include "report_json.h"
+#include "sensors.h"
+
+#if defined(ESPAT_REPORTER_SOFTSERIAL)
+#include <SoftwareSerial.h>
+SoftwareSerial espPort(2, 3);  // RX on pin 2 (from ESP TX), TX on pin 3 (to ESP RX through a divider)
+const uint32_t kEspBaud = 9600;
+#define LOG(text) Serial.print(F(text))
+#define LOGN(value) Serial.print(value)
+#elif defined(ESPAT_REPORTER_HWSERIAL)
+HardwareSerial& espPort = Serial;
+const uint32_t kEspBaud = 115200;
+#define LOG(text) ((void)0)
+#define LOGN(value) ((void)0)
+#else
+#error "define ESPAT_REPORTER_SOFTSERIAL or ESPAT_REPORTER_HWSERIAL (see platformio.ini)"
+#endif
+
+// The body buffer fits the longest reading: 120 bytes of JSON around a device name of up to 24 characters.
+static_assert(sizeof(ESPAT_ENV_DEVICE) <= 25 && sizeof(ESPAT_DEVICE) <= 25, "device name longer than 24 characters");
+const uint8_t kBodyMax = 144;
+const uint8_t kLink = 0;
+const uint16_t kEepromBoot = 0;  // uint32_t boot counter
+
+EspAt esp(espPort);
+ReadingRing ring;
+char body[kBodyMax];
+uint32_t boot;
+uint32_t seq;
+uint32_t intervalMs;
+unsigned long lastSample;
+unsigned long waitFrom, waitMs;  // nothing is started before waitMs has passed since waitFrom
+uint8_t failures;                // consecutive failures; sets the backoff and when to reset the module
+uint8_t resetsSeen;
+bool synced;
+
+enum class Job : uint8_t { None, Sync, Join, Post } job = Job::None;
+
+uint32_t parseMs(PGM_P text) {
+  uint32_t v = 0;
+  for (char c; (c = pgm_read_byte(text)) >= '0' && c <= '9'; text++) v = v * 10 + (c - '0');
+  return v ? v : 60000;
+}
+
+void pause(uint16_t ms) {
+  waitFrom = millis();
+  waitMs = ms;
+}
+
+// 1 s, 2 s, 4 s ... up to 32 s after consecutive failures.
+void backOff() {
+  if (failures < 6) failures++;
+  pause(1000U << failures >> 1);
+}
+
+#if defined(ESPAT_REPORTER_HWSERIAL)
+// LED code, repeated every 2 s: 1 blink no module, 2 no Wi-Fi, 3 server or link failing, dark when all is well.
+void showState() {
+  uint8_t code = !synced ? 1 : !esp.wifiUp() ? 2 : failures ? 3 : 0;
+  unsigned long t = millis() % 2000;
+  digitalWrite(LED_BUILTIN, t / 300 < code && t % 300 < 150);
+}
+#endif
+
+void sampleIfDue() {
+  if (millis() - lastSample < intervalMs) return;
+  lastSample += intervalMs;
+  Reading r;
+  r.seq = ++seq;
+  r.uptimeMs = millis();
+  readSensors(r);
+  ring.push(r);
+  LOG("sample ");
+  LOGN(r.seq);
+  LOG("\r\n");
+}
+
+void onDone(EspStatus status) {
+  if (job == Job::Sync) {
+    synced = status == EspStatus::Ok;
+    if (synced) {
+      failures = 0;
+      LOG("module ready\r\n");
+    } else {
+      backOff();
+    }
+  } else if (job == Job::Join) {
+    if (status == EspStatus::Ok) {
+      LOG("wifi joined\r\n");
+    } else {
+      backOff();
+    }
+  } else if (job == Job::Post) {
+    int http = esp.httpStatus();
+    LOG("post ");
+    LOGN(ring.oldest().seq);
+    LOG(" status ");
+    LOGN((int)status);
+    LOG(" http ");
+    LOGN(http);
+    LOG("\r\n");
+    if (status == EspStatus::Ok && http >= 200 && http < 300) {
+      ring.pop();
+      failures = 0;
+    } else if (status == EspStatus::Ok && http >= 400 && http < 500 && http != 408 && http != 429) {
+      ring.pop();  // the server refuses this reading for good; keeping it would block every later one
+      LOG("dropped\r\n");
+    } else {
+      backOff();
+      // No answer at all twice running: the module may be wedged; sync again (which resets it if needed).
+      if (status == EspStatus::Timeout && failures >= 2) synced = false;
+    }
+  }
+  if (status == EspStatus::ModuleReset) synced = false;
+}
+
+void startNext() {
+  if (esp.resets() != resetsSeen) {  // a reboot between operations also loses echo, mux and Wi-Fi
+    resetsSeen = esp.resets();
+    synced = false;
+  }
+  if (millis() - waitFrom < waitMs) return;
+  if (!synced) {
+    // The first try only syncs; after a failed one the module is reset.
+    if (failures ? esp.startReset() : esp.startSync()) job = Job::Sync;
+  } else if (!esp.wifiUp()) {
+    if (esp.startJoin(ESPAT_PICK(WIFI_SSID), ESPAT_PICK(WIFI_PASS))) job = Job::Join;
+  } else if (ring.count()) {
+    uint8_t len = formatReading(body, sizeof body, ESPAT_PICK(DEVICE), boot, ring.oldest());
+    if (esp.startHttp(kLink, ESPAT_PICK(SERVER_HOST), ESPAT_PICK(SERVER_PORT), ESPAT_PICK(SERVER_PATH), body, len,
+                      false)) {
+      job = Job::Post;
+    }
+  }
+}
+
+void setup() {
+  MCUSR = 0;
+  wdt_disable();
+#if defined(ESPAT_REPORTER_SOFTSERIAL)
+  Serial.begin(115200);
+#else
+  pinMode(LED_BUILTIN, OUTPUT);
+#endif
+  espPort.begin(kEspBaud);
+  EEPROM.get(kEepromBoot, boot);
+  if (boot == 0xFFFFFFFFUL) boot = 0;  // erased EEPROM
+  EEPROM.put(kEepromBoot, ++boot);
+  intervalMs = parseMs(ESPAT_PICK(INTERVAL_MS));
+  lastSample = millis() - intervalMs;  // first reading at once
+  LOG("reporter boot ");
+  LOGN(boot);
+  LOG("\r\n");
+  wdt_enable(WDTO_8S);
+}
+
+void loop() {
+  wdt_reset();
+  esp.poll();
+  sampleIfDue();
+#if defined(ESPAT_REPORTER_HWSERIAL)
+  showState();
+#endif
+  if (esp.busy()) return;
+  if (job != Job::None) {
+    onDone(esp.status());
+    job = Job::None;
+  }
+  startNext();
+}
