@@ -28,10 +28,14 @@ fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import espat, esp8266sim, pytest, hypothesis" >/dev/null 2>&1 \
+if ! .venv/bin/python -c "import espat, esp8266sim, pytest, hypothesis, importlib.util as u; \
+assert u.find_spec('adafruit_espatcontrol')" >/dev/null 2>&1 \
         || [ pyproject.toml -nt .venv/.installed ]; then
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null
     .venv/bin/python -m pip install -q -e ".[test]"
+    # A third-party AT client the simulator is tested against (tests/sim/test_third_party.py). Without its
+    # dependencies: they are CircuitPython's hardware stack (Blinka), which a PC has no use for.
+    .venv/bin/python -m pip install -q --no-deps adafruit-circuitpython-esp-atcontrol==0.11.7
     touch .venv/.installed
 fi
 export PATH="$PWD/.venv/bin:$PATH"

@@ -299,7 +299,7 @@ class Module:
         self.emit(OK)
 
     def _cmd_UART(self, cmd, persist) -> None:
-        name = self._wire_name("UART", persist)
+        name = cmd.name                     # a query answers with the name it was asked by
         if cmd.op == "query":
             rate = self.uart_rate if not persist else self.uart_def
             self.emit(b"+%s:%d,8,1,0,0\r\n" % (name.encode(), rate) + OK)
@@ -313,16 +313,11 @@ class Module:
         self.uart_rate = baud
         self._set_uart_rate(baud)
 
-    def _wire_name(self, base: str, persist: bool) -> str:
-        if base in self.dialect.suffixed:
-            return self.dialect.command_name(base, persist)
-        return base
-
     # --- Wi-Fi ------------------------------------------------------------------------------------------------------
 
     def _cmd_CWMODE(self, cmd, persist) -> None:
         if cmd.op == "query":
-            self.emit(b"+%s:%d\r\n" % (self._wire_name("CWMODE", False).encode(), self.mode) + OK)
+            self.emit(b"+%s:%d\r\n" % (cmd.name.encode(), self.mode) + OK)
             return
         (mode,) = _ints(cmd, 1)
         _check(mode in self.dialect.modes)
@@ -336,7 +331,7 @@ class Module:
             if self.joined is None:
                 self.emit(b"No AP\r\n" + OK)
                 return
-            name = self._wire_name("CWJAP", False).encode()
+            name = cmd.name.encode()
             ssid = self.joined.replace("\\", "\\\\").replace('"', '\\"').replace(",", "\\,").encode()
             extra = self.dialect.cwjap_query_extra.encode()
             self.emit(b'+%s:"%s","%s",6,-58%s\r\n' % (name, ssid, _bssid(self.joined).encode(), extra) + OK)
@@ -427,7 +422,7 @@ class Module:
 
     def _cmd_CIPSTA(self, cmd, persist) -> None:
         _require(cmd, "query")
-        name = self._wire_name("CIPSTA", False).encode()
+        name = cmd.name.encode()
         values = (STATION_IP, GATEWAY, NETMASK) if self.joined else ("0.0.0.0",) * 3
         out = b"".join(b'+%s:%s:"%s"\r\n' % (name, key, value.encode())
                        for key, value in zip((b"ip", b"gateway", b"netmask"), values))
