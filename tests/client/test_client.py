@@ -207,3 +207,38 @@ def test_20_kb_at_9600_paced_arrives_intact(server):
         esp.join("HomeNet", "s3cr3t99")
         request(esp, "GET", "http://example.com/blob", sink=got.extend, timeout=60)
     assert hashlib.sha256(got).digest() == hashlib.sha256(body).digest()
+
+
+def test_chunked_body_streams_whole(server):
+    chunks = [b"a" * 1000, b"b" * 3000, b"c" * 7]
+    encoded = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
+    srv = server(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + encoded)
+    got = bytearray()
+    with EspAt(sim_url(srv)) as esp:
+        esp.sync()
+        esp.join("HomeNet", "s3cr3t99")
+        response = request(esp, "GET", "http://example.com/", sink=got.extend)
+    assert response.status == 200 and bytes(got) == b"".join(chunks)
+
+
+def test_sync_out_of_passthrough_mode():
+    import socket
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    try:
+        url = sim_url().replace("latency_scale=0", f"latency_scale=0&host=echo.local=127.0.0.1:"
+                                                   f"{listener.getsockname()[1]}")
+        with EspAt(url) as esp:
+            esp.sync()
+            esp.join("HomeNet", "s3cr3t99")
+            esp.at("AT+CIPMODE=1")
+            esp.at('AT+CIPSTART="TCP","echo.local",7')
+            conn, _ = listener.accept()
+            esp.port.write(b"AT+CIPSEND\r\n")
+            esp.drain(0.3)                      # now in data mode: AT lines would go to the peer
+            esp.sync()                          # leaves it with +++ and is back in command mode
+            esp.at("AT+CIPMODE=0")
+            conn.close()
+    finally:
+        listener.close()
