@@ -283,20 +283,21 @@ class Module:
         _require(cmd, "exec")
         self.emit(self.dialect.gmr)
 
-    def _cmd_SYSSTORE(self, cmd, persist) -> None:
-        (value,) = _ints(cmd, 1)
-        _check(value in (0, 1))
-        self.sysstore = bool(value)
-        self.emit(OK)
-
-    def _cmd_SYSLOG(self, cmd, persist) -> None:
+    def _switch(self, cmd: ParsedCommand, attr: str) -> None:
+        """A 0/1 setting: `AT+X?` answers `+X:<n>`, `AT+X=<n>` sets it."""
         if cmd.op == "query":
-            self.emit(b"+SYSLOG:%d\r\n" % self.syslog + OK)
+            self.emit(b"+%s:%d\r\n" % (cmd.name.encode(), getattr(self, attr)) + OK)
             return
         (value,) = _ints(cmd, 1)
         _check(value in (0, 1))
-        self.syslog = bool(value)
+        setattr(self, attr, bool(value))
         self.emit(OK)
+
+    def _cmd_SYSSTORE(self, cmd, persist) -> None:
+        self._switch(cmd, "sysstore")
+
+    def _cmd_SYSLOG(self, cmd, persist) -> None:
+        self._switch(cmd, "syslog")
 
     def _cmd_UART(self, cmd, persist) -> None:
         name = cmd.name                     # a query answers with the name it was asked by
@@ -708,13 +709,7 @@ class Module:
         self.emit(OK)
 
     def _cmd_CIPRECVMODE(self, cmd, persist) -> None:
-        if cmd.op == "query":
-            self.emit(b"+CIPRECVMODE:%d\r\n" % self.passive + OK)
-            return
-        (value,) = _ints(cmd, 1)
-        _check(value in (0, 1))
-        self.passive = bool(value)
-        self.emit(OK)
+        self._switch(cmd, "passive")
 
     def _cmd_CIPRECVDATA(self, cmd, persist) -> None:
         _require(cmd, "set")
@@ -745,10 +740,7 @@ class Module:
         self.emit(b"+CIPRECVLEN:" + ",".join(values).encode() + b"\r\n" + OK)
 
     def _cmd_CIPDINFO(self, cmd, persist) -> None:
-        (value,) = _ints(cmd, 1)
-        _check(value in (0, 1))
-        self.dinfo = bool(value)
-        self.emit(OK)
+        self._switch(cmd, "dinfo")
 
     def _cmd_CIPMODE(self, cmd, persist) -> None:
         if cmd.op == "query":
