@@ -17,19 +17,23 @@
 #include <SoftwareSerial.h>
 SoftwareSerial espPort(2, 3);  // RX on pin 2 (from ESP TX), TX on pin 3 (to ESP RX through a divider)
 const uint32_t kEspBaud = 9600;
-#define LOG(text) Serial.print(F(text))
-#define LOGN(value) Serial.print(value)
+// One line per event, "<what> <number>", through one function so each event costs a call, not a print chain.
+void logEvent(const __FlashStringHelper* what, uint32_t value) {
+  Serial.print(what);
+  Serial.print(' ');
+  Serial.println(value);
+}
+#define LOG(text, value) logEvent(F(text), value)
 #elif defined(ESPAT_REPORTER_HWSERIAL)
 HardwareSerial& espPort = Serial;
 const uint32_t kEspBaud = 115200;
-#define LOG(text) ((void)0)
-#define LOGN(value) ((void)0)
+#define LOG(text, value) ((void)0)
 #else
 #error "define ESPAT_REPORTER_SOFTSERIAL or ESPAT_REPORTER_HWSERIAL (see platformio.ini)"
 #endif
 
-// The body buffer fits the longest reading: 120 bytes of JSON around a device name of up to 24 characters.
-static_assert(sizeof(ESPAT_ENV_DEVICE) <= 25 && sizeof(ESPAT_DEVICE) <= 25, "device name longer than 24 characters");
+// The body buffer fits the longest reading: at most 130 bytes of JSON around a device name of up to 14 characters.
+static_assert(sizeof(ESPAT_ENV_DEVICE) <= 15 && sizeof(ESPAT_DEVICE) <= 15, "device name longer than 14 characters");
 const uint8_t kBodyMax = 144;
 const uint8_t kLink = 0;
 const uint16_t kEepromBoot = 0;  // uint32_t boot counter
@@ -78,13 +82,11 @@ void sampleIfDue() {
   if (millis() - lastSample < intervalMs) return;
   lastSample += intervalMs;
   Reading r;
-  r.seq = ++seq;
   r.uptimeMs = millis();
   readSensors(r);
   ring.push(r);
-  LOG("sample ");
-  LOGN(r.seq);
-  LOG("\r\n");
+  seq++;
+  LOG("sample", seq);
 }
 
 void onDone(EspStatus status) {
@@ -92,31 +94,28 @@ void onDone(EspStatus status) {
     synced = status == EspStatus::Ok;
     if (synced) {
       failures = 0;
-      LOG("module ready\r\n");
+      LOG("module ready", esp.resets());
     } else {
+      LOG("sync failed", (uint8_t)status);
       backOff();
     }
   } else if (job == Job::Join) {
     if (status == EspStatus::Ok) {
-      LOG("wifi joined\r\n");
+      LOG("wifi joined", 1);
     } else {
+      LOG("join failed", (uint8_t)status);
       backOff();
     }
   } else if (job == Job::Post) {
-    int http = esp.httpStatus();
-    LOG("post ");
-    LOGN(ring.oldest().seq);
-    LOG(" status ");
-    LOGN((int)status);
-    LOG(" http ");
-    LOGN(http);
-    LOG("\r\n");
+    unsigned http = esp.httpStatus();
+    LOG("post seq", ring.oldestSeq(seq));
+    LOG("post status", (uint8_t)status * 1000UL + http);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
     if (status == EspStatus::Ok && http >= 200 && http < 300) {
       ring.pop();
       failures = 0;
     } else if (status == EspStatus::Ok && http >= 400 && http < 500 && http != 408 && http != 429) {
+      LOG("dropped", ring.oldestSeq(seq));
       ring.pop();  // the server refuses this reading for good; keeping it would block every later one
-      LOG("dropped\r\n");
     } else {
       backOff();
       // No answer at all twice running: the module may be wedged; sync again (which resets it if needed).
@@ -138,7 +137,7 @@ void startNext() {
   } else if (!esp.wifiUp()) {
     if (esp.startJoin(ESPAT_PICK(WIFI_SSID), ESPAT_PICK(WIFI_PASS))) job = Job::Join;
   } else if (ring.count()) {
-    uint8_t len = formatReading(body, sizeof body, ESPAT_PICK(DEVICE), boot, ring.oldest());
+    uint8_t len = formatReading(body, sizeof body, ESPAT_PICK(DEVICE), boot, ring.oldestSeq(seq), ring.oldest());
     if (esp.startHttp(kLink, ESPAT_PICK(SERVER_HOST), ESPAT_PICK(SERVER_PORT), ESPAT_PICK(SERVER_PATH), body, len,
                       false)) {
       job = Job::Post;
@@ -160,9 +159,7 @@ void setup() {
   EEPROM.put(kEepromBoot, ++boot);
   intervalMs = parseMs(ESPAT_PICK(INTERVAL_MS));
   lastSample = millis() - intervalMs;  // first reading at once
-  LOG("reporter boot ");
-  LOGN(boot);
-  LOG("\r\n");
+  LOG("reporter boot", boot);
   wdt_enable(WDTO_8S);
 }
 

@@ -30,21 +30,23 @@ void printTenths(Print& out, int16_t tenths) {
     out.print('-');
     tenths = -tenths;
   }
-  out.print(tenths / 10);
+  // Unsigned from here on, so the signed number printer is not linked in for this.
+  unsigned value = (unsigned)tenths;
+  out.print(value / 10);
   out.print('.');
-  out.print(tenths % 10);
+  out.print(value % 10);
 }
 
 }  // namespace
 
-size_t formatReading(char* buf, size_t cap, const char* devicePgm, uint32_t boot, const Reading& r) {
+size_t formatReading(char* buf, size_t cap, const char* devicePgm, uint32_t boot, uint32_t seq, const Reading& r) {
   BufferPrint out(buf, cap);
   out.print(F("{\"device\":\""));
   out.print(reinterpret_cast<const __FlashStringHelper*>(devicePgm));
   out.print(F("\",\"boot\":"));
   out.print(boot);
   out.print(F(",\"seq\":"));
-  out.print(r.seq);
+  out.print(seq);
   out.print(F(",\"uptime_ms\":"));
   out.print(r.uptimeMs);
   out.print(F(",\"readings\":{\"a0_c\":"));

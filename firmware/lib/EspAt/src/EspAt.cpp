@@ -5,8 +5,12 @@ namespace {
 // Counts what a Print would send, so CIPSEND announces exactly the bytes the same code writes afterwards.
 class ByteCounter : public Print {
  public:
-  size_t write(uint8_t) override { return 1; }
-  size_t write(const uint8_t*, size_t n) override { return n; }
+  size_t write(uint8_t) override { return ++count; }
+  size_t write(const uint8_t*, size_t n) override {
+    count += n;
+    return n;
+  }
+  uint16_t count = 0;
 };
 
 inline const __FlashStringHelper* flash(PGM_P p) { return reinterpret_cast<const __FlashStringHelper*>(p); }
@@ -153,32 +157,47 @@ void EspAt::payloadByte(char c) {
   }
 }
 
-bool EspAt::lineIs(PGM_P text) const {
-  return !lineCut_ && strlen_P(text) == lineLen_ && memcmp_P(line_, text, lineLen_) == 0;
+// Lines the driver acts on, NUL-separated; their index is what lineKind() returns.
+const char kLines[] PROGMEM =
+    "OK\0ERROR\0FAIL\0SEND OK\0SEND FAIL\0busy p...\0"  // 0-5: Reply::Ok .. Reply::Busy, less one
+    "CLOSED\0CONNECT FAIL\0"                             // 6-7: the link closed (or never opened)
+    "ALREADY CONNECTED\0WIFI GOT IP\0WIFI DISCONNECT\0ready\0";
+enum : uint8_t { kClosed = 6, kConnectFail, kAlready, kGotIp, kDisconnect, kBooted, kOther };
+
+// Which known line line_ holds, after a "<id>," prefix (CIPMUX=1) naming our link; kOther for anything else.
+uint8_t EspAt::lineKind() const {
+  const char* text = line_;
+  uint8_t len = lineLen_;
+  if (len >= 2 && line_[1] == ',') {
+    if ((uint8_t)(line_[0] - '0') != id_) return kOther;
+    text += 2;
+    len -= 2;
+  }
+  PGM_P known = kLines;
+  for (uint8_t kind = 0; kind < kOther; kind++) {
+    uint8_t n = strlen_P(known);
+    if (n == len && memcmp_P(text, known, n) == 0) return kind;
+    known += n + 1;
+  }
+  return kOther;
 }
 
 void EspAt::handleLine() {
-  if (lineLen_ == 0) return;
+  if (lineLen_ == 0 || lineCut_) return;
+  uint8_t kind = lineKind();
   Reply r = Reply::None;
-  if (lineIs(PSTR("OK"))) {
-    r = Reply::Ok;
-  } else if (lineIs(PSTR("ERROR"))) {
-    r = Reply::Error;
-  } else if (lineIs(PSTR("FAIL"))) {
-    r = Reply::Fail;
-  } else if (lineIs(PSTR("SEND OK"))) {
-    r = Reply::SendOk;
-  } else if (lineIs(PSTR("SEND FAIL"))) {
-    r = Reply::SendFail;
-  } else if (lineIs(PSTR("busy p..."))) {
-    r = Reply::Busy;
-  } else if (lineIs(PSTR("ALREADY CONNECTED"))) {
+  if (kind <= 5) {
+    r = (Reply)(kind + 1);
+  } else if (kind <= kConnectFail) {
+    closed_ = true;
+    r = Reply::Closed;
+  } else if (kind == kAlready) {
     already_ = true;
-  } else if (lineIs(PSTR("WIFI GOT IP"))) {
+  } else if (kind == kGotIp) {
     wifiUp_ = true;
-  } else if (lineIs(PSTR("WIFI DISCONNECT"))) {
+  } else if (kind == kDisconnect) {
     wifiUp_ = false;
-  } else if (lineIs(PSTR("ready"))) {
+  } else if (kind == kBooted) {
     // The module rebooted: links, echo, mux and Wi-Fi are gone.
     resets_++;
     wifiUp_ = false;
@@ -189,20 +208,6 @@ void EspAt::handleLine() {
       finish(EspStatus::ModuleReset);
     }
     return;
-  } else {
-    // "<id>,CLOSED" (CIPMUX=1), "CLOSED" (CIPMUX=0), and the same with "CONNECT FAIL".
-    const char* rest = line_;
-    uint8_t len = lineLen_;
-    if (len >= 2 && line_[1] == ',') {
-      if ((uint8_t)(line_[0] - '0') != id_) return;
-      rest += 2;
-      len -= 2;
-    }
-    if ((len == 6 && memcmp_P(rest, PSTR("CLOSED"), 6) == 0) ||
-        (len == 12 && memcmp_P(rest, PSTR("CONNECT FAIL"), 12) == 0)) {
-      closed_ = true;
-      r = Reply::Closed;
-    }
   }
   if (r != Reply::None && job_ != Job::None) advance(r);
 }
@@ -265,7 +270,8 @@ void EspAt::enter(Step step) {
       p.print(F("AT+CIPSEND="));
       p.print(id_);
       p.print(',');
-      p.print((unsigned)writeRequest(counter));
+      writeRequest(counter);
+      p.print(counter.count);
       break;
     }
     case Step::SendOk:
@@ -353,9 +359,8 @@ void EspAt::advance(Reply r) {
       break;
     case Step::Send:
       if (r == Reply::Prompt) {
-        size_t sent = writeRequest(port_);
+        writeRequest(port_);
         go(Step::SendOk);
-        (void)sent;
       } else if (r == Reply::Error || r == Reply::Closed || r == Reply::SendFail) {
         closeWith(EspStatus::SendFailed);
       } else if (r == Reply::None) {
@@ -402,22 +407,21 @@ void EspAt::printQuoted(PGM_P text) {
 }
 
 // The request, written once to count it and once to send it, so the two can never disagree.
-size_t EspAt::writeRequest(Print& out) {
+void EspAt::writeRequest(Print& out) {
   const bool post = args_.http.body != nullptr;
-  size_t n = out.print(post ? F("POST ") : F("GET "));
-  n += out.print(flash(args_.http.path));
-  n += out.print(F(" HTTP/1.1\r\nHost: "));
-  n += out.print(flash(args_.http.host));
+  out.print(post ? F("POST ") : F("GET "));
+  out.print(flash(args_.http.path));
+  out.print(F(" HTTP/1.1\r\nHost: "));
+  out.print(flash(args_.http.host));
   PGM_P port = args_.http.port;
   if (strcmp_P("80", port) != 0) {
-    n += out.print(':');
-    n += out.print(flash(port));
+    out.print(':');
+    out.print(flash(port));
   }
   if (post) {
-    n += out.print(F("\r\nContent-Type: application/json\r\nContent-Length: "));
-    n += out.print(args_.http.len);
+    out.print(F("\r\nContent-Type: application/json\r\nContent-Length: "));
+    out.print(args_.http.len);
   }
-  n += out.print(F("\r\nConnection: close\r\n\r\n"));
-  if (post) n += out.write(reinterpret_cast<const uint8_t*>(args_.http.body), args_.http.len);
-  return n;
+  out.print(F("\r\nConnection: close\r\n\r\n"));
+  if (post) out.write(reinterpret_cast<const uint8_t*>(args_.http.body), args_.http.len);
 }

@@ -30,7 +30,8 @@ enum class EspStatus : uint8_t {
 
 class EspAt {
  public:
-  explicit EspAt(Stream& port) : port_(port) {}
+  // constexpr: a global EspAt is built at compile time, with no constructor code in flash.
+  constexpr explicit EspAt(Stream& port) : port_(port) {}
 
   // Reads and handles everything that has arrived; moves the current operation on. Call it from loop().
   void poll();
@@ -63,7 +64,8 @@ class EspAt {
   enum class Step : uint8_t {
     Idle, At, Echo, Mux, Rst, Mode, Jap, Uart, Start, Send, SendOk, Reply, Close,
   };
-  enum class Reply : uint8_t { None, Ok, Error, Fail, SendOk, SendFail, Prompt, Busy, Closed };
+  // The first six in the order of the line table in EspAt.cpp.
+  enum class Reply : uint8_t { None, Ok, Error, Fail, SendOk, SendFail, Busy, Closed, Prompt };
 
   bool begin(Job job, Step first);
   void go(Step step);
@@ -73,10 +75,10 @@ class EspAt {
   void closeWith(EspStatus verdict);
   void handleByte(char c);
   void handleLine();
-  bool lineIs(PGM_P text) const;
+  uint8_t lineKind() const;
   void payloadByte(char c);
   void printQuoted(PGM_P text);
-  size_t writeRequest(Print& out);
+  void writeRequest(Print& out);
 
   Stream& port_;
   Job job_ = Job::None;
@@ -101,11 +103,15 @@ class EspAt {
   uint16_t rxOverflow_ = 0;
   int httpStatus_ = 0;
   unsigned long since_ = 0, wait_ = 0;  // the current step's start and allowed time
-  union {
-    struct { const char* ssid; const char* pass; } join;  // flash
-    struct { const char* host; const char* port; const char* path; const char* body; uint16_t len; } http;
-    struct { uint32_t baud; bool persist; } uart;
-  } args_;
-  char line_[ESPAT_LINE_MAX];
-  char rx_[ESPAT_RX_MAX];
+  // The running operation's arguments; the PGM_P ones point into flash.
+  struct JoinArgs { const char* ssid; const char* pass; };
+  struct HttpArgs { const char* host; const char* port; const char* path; const char* body; uint16_t len; };
+  struct UartArgs { uint32_t baud; bool persist; };
+  union Args {
+    JoinArgs join;
+    HttpArgs http;
+    UartArgs uart;
+  } args_ = {{nullptr, nullptr}};
+  char line_[ESPAT_LINE_MAX] = {};
+  char rx_[ESPAT_RX_MAX] = {};
 };
