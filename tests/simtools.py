@@ -126,3 +126,13 @@ def sim_url(server: "ExactServer" = None, faults=(), **params) -> str:
     parts += [f"{k}={v}" for k, v in params.items()]
     parts += [f"fault={f}" for f in faults]
     return "sim://?" + "&".join(parts)
+
+
+def ready_and_joined(wire: Wire, mux: bool = True, dialect: str = "1") -> None:
+    """Boot banner, echo off, join HomeNet (and CIPMUX=1): the start of most exchanges."""
+    wire.expect(b"\r\nready\r\n")
+    wire.exchange(b"ATE0\r\n", b"ATE0\r\r\n\r\nOK\r\n")
+    join = b"CWJAP_CUR" if dialect == "1" else b"CWJAP"
+    wire.exchange(b'AT+%s="HomeNet","s3cr3t99"\r\n' % join, b"WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n")
+    if mux:
+        wire.exchange(b"AT+CIPMUX=1\r\n", b"\r\nOK\r\n")

@@ -6,17 +6,9 @@ import time
 import pytest
 
 from esp8266sim.faults import FaultError, parse_fault
-from simtools import GET_REPLY
+from simtools import GET_REPLY, ready_and_joined
 
 GET = b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"
-
-
-def _ready_joined(wire, mux=True):
-    wire.expect(b"\r\nready\r\n")
-    wire.exchange(b"ATE0\r\n", b"ATE0\r\r\n\r\nOK\r\n")
-    wire.exchange(b'AT+CWJAP_CUR="HomeNet","s3cr3t99"\r\n', b"WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n")
-    if mux:
-        wire.exchange(b"AT+CIPMUX=1\r\n", b"\r\nOK\r\n")
 
 
 def _open_and_send(wire, payload=GET, link=0):
@@ -37,7 +29,7 @@ def _query(server, *faults):
 
 def test_send_fail_then_closed(sim_port, server):
     wire = sim_port(_query(server, "send-fail@send=1"))
-    _ready_joined(wire)
+    ready_and_joined(wire)
     _open_and_send(wire)
     wire.expect(b"\r\nRecv 56 bytes\r\n\r\nSEND FAIL\r\n0,CLOSED\r\n")
     assert server.requests == []
@@ -46,7 +38,7 @@ def test_send_fail_then_closed(sim_port, server):
 def test_remote_close_after_send(sim_port, exact_server):
     silent = exact_server(lambda request: b"")         # reads, answers nothing, closes
     wire = sim_port(_query(silent, "remote-close@send=1"))
-    _ready_joined(wire)
+    ready_and_joined(wire)
     _open_and_send(wire)
     wire.expect(b"\r\nRecv 56 bytes\r\n\r\nSEND OK\r\n0,CLOSED\r\n")
     assert wire.quiet() == b""
@@ -54,7 +46,7 @@ def test_remote_close_after_send(sim_port, exact_server):
 
 def test_wifi_lost_closes_links_and_rejoin_works(sim_port, server):
     wire = sim_port(_query(server, "wifi-lost@send=1"))
-    _ready_joined(wire)
+    ready_and_joined(wire)
     wire.exchange(b'AT+CIPSTART=1,"TCP","example.com",80\r\n', b"1,CONNECT\r\n\r\nOK\r\n")
     wire.exchange(b'AT+CIPSTART=0,"TCP","example.com",80\r\n', b"0,CONNECT\r\n\r\nOK\r\n")
     wire.exchange(b"AT+CIPSEND=0,56\r\n", b"\r\nOK\r\n> ")
@@ -67,7 +59,7 @@ def test_wifi_lost_closes_links_and_rejoin_works(sim_port, server):
 
 def test_wifi_lost_at_a_moment(sim_port, server):
     wire = sim_port(_query(server, "wifi-lost@t=0.3"))
-    _ready_joined(wire)
+    ready_and_joined(wire)
     wire.expect(b"WIFI DISCONNECT\r\n", timeout=3)
 
 
@@ -91,7 +83,7 @@ def test_slow_answer(sim_port, server):
 
 def test_reset_in_mid_send(sim_port, server):
     wire = sim_port(_query(server, "reset@send=1"))
-    _ready_joined(wire)
+    ready_and_joined(wire)
     _open_and_send(wire)
     got = wire.read_until(b"\r\nready\r\n", timeout=3)
     assert b"SEND OK" not in got

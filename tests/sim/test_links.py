@@ -4,21 +4,13 @@ from __future__ import annotations
 import socket
 import time
 
-from simtools import GET_REPLY
-
-
-def _joined(wire, mux=True):
-    wire.expect(b"\r\nready\r\n")
-    wire.exchange(b"ATE0\r\n", b"ATE0\r\r\n\r\nOK\r\n")
-    wire.exchange(b'AT+CWJAP_CUR="HomeNet","s3cr3t99"\r\n', b"WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n")
-    if mux:
-        wire.exchange(b"AT+CIPMUX=1\r\n", b"\r\nOK\r\n")
+from simtools import GET_REPLY, ready_and_joined
 
 
 def test_dns_and_unmapped_addresses_fail_as_the_firmware_says(sim_port, exact_server):
     server = exact_server(lambda request: GET_REPLY)
     wire = sim_port(f"network=HomeNet:s3cr3t99&latency_scale=0&host=example.com:80=127.0.0.1:{server.port}")
-    _joined(wire)
+    ready_and_joined(wire)
     wire.exchange(b'AT+CIPSTART=0,"TCP","unknown.example",80\r\n', b"DNS Fail\r\n\r\nERROR\r\n")
     wire.exchange(b'AT+CIPSTART=0,"TCP","203.0.113.10",80\r\n', b"\r\nERROR\r\n0,CLOSED\r\n")
     wire.exchange(b'AT+CIPSTART=0,"TCP","example.com",8080\r\n', b"\r\nERROR\r\n0,CLOSED\r\n")
@@ -34,7 +26,7 @@ def test_dns_and_unmapped_addresses_fail_as_the_firmware_says(sim_port, exact_se
 def test_five_links_at_once_and_status(sim_port, exact_server):
     server = exact_server(lambda request: GET_REPLY)
     wire = sim_port(f"network=HomeNet:s3cr3t99&latency_scale=0&host=example.com=127.0.0.1:{server.port}")
-    _joined(wire)
+    ready_and_joined(wire)
     for i in range(5):
         wire.exchange(b'AT+CIPSTART=%d,"TCP","example.com",80\r\n' % i, b"%d,CONNECT\r\n\r\nOK\r\n" % i)
     wire.send(b"AT+CIPSTATUS\r\n")
@@ -56,7 +48,7 @@ def _free_port() -> int:
 
 def test_server_accepts_and_cipsto_closes(sim_port):
     wire = sim_port("network=HomeNet:s3cr3t99&latency_scale=0")
-    _joined(wire)
+    ready_and_joined(wire)
     port = _free_port()
     wire.exchange(b"AT+CIPSERVER=1,%d\r\n" % port, b"\r\nOK\r\n")
     wire.exchange(b"AT+CIPSTO=1\r\n", b"\r\nOK\r\n")
@@ -78,7 +70,7 @@ def test_server_accepts_and_cipsto_closes(sim_port):
 def test_dinfo_adds_the_remote_address(sim_port, exact_server):
     server = exact_server(lambda request: b"hey")
     wire = sim_port(f"network=HomeNet:s3cr3t99&latency_scale=0&host=example.com=127.0.0.1:{server.port}")
-    _joined(wire)
+    ready_and_joined(wire)
     wire.exchange(b"AT+CIPDINFO=1\r\n", b"\r\nOK\r\n")
     wire.exchange(b'AT+CIPSTART=2,"TCP","example.com",80\r\n', b"2,CONNECT\r\n\r\nOK\r\n")
     wire.exchange(b"AT+CIPSEND=2,8\r\n", b"\r\nOK\r\n> ")
@@ -93,7 +85,7 @@ def test_udp_link(sim_port):
     port = peer.getsockname()[1]
     try:
         wire = sim_port(f"network=HomeNet:s3cr3t99&latency_scale=0&host=time.local=127.0.0.1:{port}")
-        _joined(wire)
+        ready_and_joined(wire)
         wire.exchange(b'AT+CIPSTART=3,"UDP","time.local",123\r\n', b"3,CONNECT\r\n\r\nOK\r\n")
         wire.exchange(b"AT+CIPSEND=3,4\r\n", b"\r\nOK\r\n> ")
         wire.exchange(b"tick", b"\r\nRecv 4 bytes\r\n\r\nSEND OK\r\n")
@@ -113,7 +105,7 @@ def test_passthrough_and_plus_plus_plus(sim_port):
     try:
         wire = sim_port(f"network=HomeNet:s3cr3t99&latency_scale=0&host=echo.local=127.0.0.1:"
                         f"{listener.getsockname()[1]}")
-        _joined(wire, mux=False)
+        ready_and_joined(wire, mux=False)
         wire.exchange(b"AT+CIPMODE=1\r\n", b"\r\nOK\r\n")
         wire.exchange(b'AT+CIPSTART="TCP","echo.local",7\r\n', b"CONNECT\r\n\r\nOK\r\n")
         conn, _ = listener.accept()
