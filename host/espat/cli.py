@@ -120,7 +120,7 @@ def ports(obj: Ctx):
 @click.pass_obj
 @run_guarded
 def at(obj: Ctx, lines):
-    """Send raw AT commands (e.g. espat at AT+GMR 'AT+CWMODE_CUR?') and show the answers."""
+    """Send raw AT commands and show the answers: espat at AT+GMR 'AT+CWMODE_CUR?'"""
     from .commands import raw
     commands_ = [raw(line) for line in lines]          # all checked before any is sent
     answers = []
@@ -149,8 +149,15 @@ def term(obj: Ctx):
     """Interactive AT terminal (CR LF line ends, hex for non-printables, Ctrl-] quits)."""
     from serial.tools import miniterm
     from .transport import open_port
+
+    class HexView(miniterm.Transform):
+        """Lines as they are; any other byte that is not printable ASCII as <XX>, so boot noise shows."""
+        def rx(self, text: str) -> str:
+            return "".join(c if c in "\r\n\t" or " " <= c <= "~" else f"<{ord(c):02X}>" for c in text)
+
+    miniterm.TRANSFORMATIONS["espat-hex"] = HexView
     port = open_port(obj.require_port(), obj.baud)
-    mt = miniterm.Miniterm(port, echo=False, eol="crlf", filters=["nocontrol"])
+    mt = miniterm.Miniterm(port, echo=False, eol="crlf", filters=["espat-hex"])
     mt.exit_character = chr(0x1D)
     mt.set_rx_encoding("latin-1")
     mt.set_tx_encoding("latin-1")

@@ -167,3 +167,33 @@ def test_client_through_the_pty_front_end():
             esp.sync()
             esp.join("HomeNet", "s3cr3t99")
             assert esp.addresses()["STAIP"] == "192.168.1.23"
+
+
+def test_term_talks_and_quits_with_ctrl_right_bracket():
+    import select
+    master, slave = os.openpty()
+    proc = subprocess.Popen([*ESPAT, "-p", "sim://?latency_scale=0", "term"], stdin=slave, stdout=slave,
+                            stderr=slave)
+    os.close(slave)
+
+    def read_until(needle: bytes, seconds: float) -> bytes:
+        import time
+        out, end = b"", time.monotonic() + seconds
+        while needle not in out and time.monotonic() < end:
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    out += os.read(master, 1024)
+                except OSError:
+                    break
+        return out
+    try:
+        assert b"ready" in read_until(b"ready", 10)
+        os.write(master, b"AT\r")
+        assert b"OK" in read_until(b"OK", 5)
+        os.write(master, b"\x1d")
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
