@@ -118,8 +118,9 @@ void onDone(EspStatus status) {
       ring.pop();  // the server refuses this reading for good; keeping it would block every later one
     } else {
       backOff();
-      // No answer at all twice running: the module may be wedged; sync again (which resets it if needed).
-      if (status == EspStatus::Timeout && failures >= 2) synced = false;
+      // Three link failures running: the module may have rebooted unheard (a `ready` sent while SoftwareSerial
+      // was transmitting is lost) or be wedged; start over from sync, which now resets it.
+      if (status != EspStatus::Ok && failures >= 3) synced = false;
     }
   }
   if (status == EspStatus::ModuleReset) synced = false;

@@ -31,8 +31,15 @@ bool EspAt::begin(Job job, Step first) {
   return true;
 }
 
-bool EspAt::startSync() { return begin(Job::Sync, Step::At); }
-bool EspAt::startReset() { return begin(Job::Reset, Step::Rst); }
+// A module that needed syncing may have rebooted unheard, so Wi-Fi counts as down until joined again.
+bool EspAt::startSync() {
+  wifiUp_ = job_ != Job::None && wifiUp_;
+  return begin(Job::Sync, Step::At);
+}
+bool EspAt::startReset() {
+  wifiUp_ = job_ != Job::None && wifiUp_;
+  return begin(Job::Reset, Step::Rst);
+}
 
 bool EspAt::startJoin(PGM_P ssid, PGM_P pass) {
   if (job_ != Job::None) return false;

@@ -37,7 +37,7 @@ class EspAt {
   void poll();
 
   // Starting an operation returns false (and status() stays as it was) when one is already in flight.
-  bool startSync();                       // AT until answered, ATE0, CIPMUX=1
+  bool startSync();                       // AT until answered, ATE0, CIPMUX=1; Wi-Fi counts as down after it
   bool startReset();                      // AT+RST, wait for `ready`, then as startSync()
   bool startJoin(PGM_P ssid, PGM_P pass); // station mode, join (1.7 _CUR names, 2.x plain names)
   bool startUart(uint32_t baud, bool persist);  // AT+UART_CUR / _DEF; the answer comes at the old rate

@@ -1,0 +1,158 @@
+"""The compiled reporter, run in the AVR emulator against the fake ESP-01, posting to a loopback HTTP server.
+
+The firmware is the real reporter_softserial build (firmware/tools/build.py, settings from environment variables as
+platformio.ini feeds them); simavr runs it through simulator/esp8266sim/avr/harness.py with the ESP-01 on pins 2/3
+at 9600 baud. Every reading must reach the server with the right JSON, in order, none missing; a reading is posted
+twice only when the module lost the server's answer (the server sees (boot, seq) again and can drop it).
+Needs gcc-avr, arduino-core-avr, simavr and libsimavr-dev: missing tools fail these tests, they do not skip.
+"""
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from esp8266sim import SimConfig, Simulator
+from esp8266sim.avr.harness import Uno
+
+ROOT = Path(__file__).resolve().parents[2]
+INTERVAL_MS = 2000
+SETTINGS = {"ESPAT_WIFI_SSID": "HomeNet", "ESPAT_WIFI_PASS": "s3cr3t", "ESPAT_SERVER_HOST": "example.com",
+            "ESPAT_SERVER_PORT": "80", "ESPAT_SERVER_PATH": "/api/readings", "ESPAT_DEVICE": "bench-7",
+            "ESPAT_INTERVAL_MS": str(INTERVAL_MS)}
+
+
+class Collector:
+    """A loopback HTTP/1.1 server that keeps every POST; `fail` lists request numbers (from 1) answered 500."""
+
+    def __init__(self, fail=()):
+        self.posts = []
+        self.fail = set(fail)
+        self.count = 0
+        self.lock = threading.Lock()
+        collector = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with collector.lock:
+                    collector.count += 1
+                    failed = collector.count in collector.fail
+                    if not failed:
+                        collector.posts.append((self.path, dict(self.headers), body))
+                self.send_response(500 if failed else 201)
+                self.send_header("Content-Length", "0")
+                self.send_header("Connection", "close")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def readings(self):
+        with self.lock:
+            return [json.loads(body) for _, _, body in self.posts]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def elf(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reporter")
+    done = subprocess.run([sys.executable, str(ROOT / "firmware" / "tools" / "build.py"), "--out", str(out),
+                           "reporter_softserial"], env={**os.environ, **SETTINGS}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return out / "reporter_softserial" / "firmware.elf"
+
+
+def run_reporter(elf, eeprom, until_seq, faults=(), fail=(), limit=90.0):
+    """Runs the reporter until readings 1..until_seq of its boot reached the server (or `limit` s passed)."""
+    collector = Collector(fail)
+    config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", collector.port)},
+                       baud=9600, latency_scale=0.1, faults=list(faults))
+    try:
+        with Simulator(config) as sim:
+            esp = sim.serve_tcp().split("//", 1)[1]
+            with Uno(elf, esp=esp, esp_on="soft", esp_baud=9600, eeprom=eeprom) as uno:
+                deadline = time.monotonic() + limit
+                while time.monotonic() < deadline:
+                    if {r["seq"] for r in collector.readings()} >= set(range(1, until_seq + 1)):
+                        break
+                    time.sleep(0.25)
+                usb = uno.output
+        return collector, usb
+    finally:
+        collector.close()
+
+
+def assert_complete_in_order(readings, until_seq, boot):
+    seqs = [r["seq"] for r in readings]
+    assert set(range(1, until_seq + 1)) <= set(seqs), f"missing readings: {seqs}"
+    assert all(r["boot"] == boot for r in readings)
+    firsts = [s for i, s in enumerate(seqs) if s not in seqs[:i]]
+    assert firsts == sorted(firsts), f"out of order: {seqs}"
+
+
+def test_readings_arrive_once_with_the_right_json(elf, tmp_path):
+    collector, usb = run_reporter(elf, tmp_path / "eeprom.bin", until_seq=3)
+    readings = collector.readings()
+    assert_complete_in_order(readings, 3, boot=1)
+    assert len(readings) == len({r["seq"] for r in readings}), "a reading arrived twice without any fault"
+    path, headers, body = collector.posts[0]
+    assert path == "/api/readings"
+    assert headers["Host"] == "example.com"
+    assert headers["Content-Type"] == "application/json"
+    assert int(headers["Content-Length"]) == len(body)
+    first = readings[0]
+    assert list(first) == ["device", "boot", "seq", "uptime_ms", "readings"]
+    assert first["device"] == "bench-7"
+    assert list(first["readings"]) == ["a0_c", "chip_c", "vcc_mv"]
+    # The harness feeds 215 mV on A0 (21.5 °C for an LM35), 314 mV from the chip's sensor (25 °C), Vcc 5.0 V;
+    # the ADC's 4.9 mV step bounds what the sketch can report.
+    assert abs(first["readings"]["a0_c"] - 21.5) <= 1.0
+    assert abs(first["readings"]["chip_c"] - 25.0) <= 1.5
+    assert abs(first["readings"]["vcc_mv"] - 5000) <= 50
+    uptimes = [r["uptime_ms"] for r in readings[:3]]
+    assert [b - a for a, b in zip(uptimes, uptimes[1:])] == [INTERVAL_MS, INTERVAL_MS]
+    assert b"reporter boot 1" in usb
+
+
+def test_boot_counts_on_from_what_eeprom_holds(elf, tmp_path):
+    """A board that booted 41 times reports boot 42, seq again from 1 (the counter is a uint32 at address 0)."""
+    eeprom = tmp_path / "eeprom.bin"
+    eeprom.write_bytes((41).to_bytes(4, "little") + b"\xff" * 1020)
+    collector, usb = run_reporter(elf, eeprom, until_seq=1)
+    first = collector.readings()[0]
+    assert (first["boot"], first["seq"]) == (42, 1)
+    assert b"reporter boot 42" in usb
+
+
+# evidence: a USB debug line showing the fault took effect, and how often at least ("post status" is
+# EspStatus * 1000 + HTTP status)
+@pytest.mark.parametrize("faults, fail, may_repeat, evidence", [
+    (["send-fail@send=2"], (), 0, (b"post status 7000", 1)),  # SendFailed
+    (["wifi-lost@send=2"], (), 1, (b"wifi joined", 2)),        # the server got reading 2; its answer was lost
+    (["reset@send=2"], (), 0, (b"module ready 1", 1)),         # the module reboots halfway through the payload
+    (["busy:3@cmd=6"], (), 0, (b"post status 201", 3)),
+    ([], (2, 3), 0, (b"post status 500", 2)),                  # server errors: back off, send again
+], ids=["send-fail", "wifi-lost", "reset-mid-send", "busy", "server-500"])
+def test_every_reading_arrives_through_a_fault(elf, tmp_path, faults, fail, may_repeat, evidence):
+    collector, usb = run_reporter(elf, tmp_path / "eeprom.bin", until_seq=4, faults=faults, fail=fail)
+    readings = collector.readings()
+    assert_complete_in_order(readings, 4, boot=1)
+    seqs = [r["seq"] for r in readings]
+    assert len(seqs) - len(set(seqs)) <= may_repeat, f"readings repeated: {seqs}"
+    needle, times = evidence
+    assert usb.count(needle) >= times, usb.decode(errors="replace")
