@@ -247,7 +247,10 @@ static void eeprom_io(const char *path, int save) {
     desc.offset = 0;
     desc.size = sizeof image;
     if (save) {
-        if (avr_ioctl(avr, AVR_IOCTL_EEPROM_GET, &desc) != 0) return;
+        /* simavr's EEPROM_GET answers -1 even when it copied the bytes: the status says nothing, so the image
+           starts erased and is written whatever the call returned */
+        memset(image, 0xFF, sizeof image);
+        avr_ioctl(avr, AVR_IOCTL_EEPROM_GET, &desc);
         FILE *f = fopen(path, "wb");
         if (!f) { fprintf(stderr, "uno_harness: cannot write %s\n", path); return; }
         fwrite(desc.ee, 1, desc.size, f);
