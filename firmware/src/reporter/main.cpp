@@ -43,7 +43,7 @@ ReadingRing ring;
 char body[kBodyMax];
 uint32_t boot;
 uint32_t seq;
-uint32_t intervalMs;
+uint32_t postSeq;  // the reading in flight: the ring may have let it go (when full) before the answer came
 unsigned long lastSample;
 unsigned long waitFrom, waitMs;  // nothing is started before waitMs has passed since waitFrom
 uint8_t failures;                // consecutive failures; sets the backoff and when to reset the module
@@ -52,11 +52,12 @@ bool synced;
 
 enum class Job : uint8_t { None, Sync, Join, Post } job = Job::None;
 
-uint32_t parseMs(PGM_P text) {
-  uint32_t v = 0;
-  for (char c; (c = pgm_read_byte(text)) >= '0' && c <= '9'; text++) v = v * 10 + (c - '0');
-  return v ? v : 60000;
+// The interval is decimal text like the other settings, read at compile time: a constant costs no RAM.
+constexpr uint32_t parseMs(const char* text, uint32_t v = 0) {
+  return *text >= '0' && *text <= '9' ? parseMs(text + 1, v * 10 + (*text - '0')) : v ? v : 60000;
 }
+constexpr uint32_t intervalMs =
+    sizeof(ESPAT_ENV_INTERVAL_MS) > 1 ? parseMs(ESPAT_ENV_INTERVAL_MS) : parseMs(ESPAT_INTERVAL_MS);
 
 void pause(uint16_t ms) {
   waitFrom = millis();
@@ -108,14 +109,16 @@ void onDone(EspStatus status) {
     }
   } else if (job == Job::Post) {
     unsigned http = esp.httpStatus();
-    LOG("post seq", ring.oldestSeq(seq));
+    LOG("post seq", postSeq);
     LOG("post status", (uint8_t)status * 1000UL + http);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
+    // Taken or refused for good, the reading leaves the ring -- unless the ring, full, already let it go.
+    bool stillOldest = ring.count() && ring.oldestSeq(seq) == postSeq;
     if (status == EspStatus::Ok && http >= 200 && http < 300) {
-      ring.pop();
+      if (stillOldest) ring.pop();
       failures = 0;
     } else if (status == EspStatus::Ok && http >= 400 && http < 500 && http != 408 && http != 429) {
-      LOG("dropped", ring.oldestSeq(seq));
-      ring.pop();  // the server refuses this reading for good; keeping it would block every later one
+      LOG("dropped", postSeq);
+      if (stillOldest) ring.pop();  // refused for good; keeping it would block every later one
     } else {
       backOff();
       // Three link failures running: the module may have rebooted unheard (a `ready` sent while SoftwareSerial
@@ -138,7 +141,8 @@ void startNext() {
   } else if (!esp.wifiUp()) {
     if (esp.startJoin(ESPAT_PICK(WIFI_SSID), ESPAT_PICK(WIFI_PASS))) job = Job::Join;
   } else if (ring.count()) {
-    uint8_t len = formatReading(body, sizeof body, ESPAT_PICK(DEVICE), boot, ring.oldestSeq(seq), ring.oldest());
+    postSeq = ring.oldestSeq(seq);
+    uint8_t len = formatReading(body, sizeof body, ESPAT_PICK(DEVICE), boot, postSeq, ring.oldest());
     if (esp.startHttp(kLink, ESPAT_PICK(SERVER_HOST), ESPAT_PICK(SERVER_PORT), ESPAT_PICK(SERVER_PATH), body, len,
                       false)) {
       job = Job::Post;
@@ -158,7 +162,6 @@ void setup() {
   EEPROM.get(kEepromBoot, boot);
   if (boot == 0xFFFFFFFFUL) boot = 0;  // erased EEPROM
   EEPROM.put(kEepromBoot, ++boot);
-  intervalMs = parseMs(ESPAT_PICK(INTERVAL_MS));
   lastSample = millis() - intervalMs;  // first reading at once
   LOG("reporter boot", boot);
   wdt_enable(WDTO_8S);

@@ -1,0 +1,186 @@
+"""Host-native builds of the sketches: the env's sources and build flags from platformio.ini (through build.py),
+compiled with g++ against the Arduino shim in tests/firmware/shim, and the helpers that run one against the fake
+ESP-01 and a loopback HTTP server. Used by test_native_*.py and bench/firmware_wire.py.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIM = ROOT / "tests" / "firmware" / "shim"
+INI = ROOT / "platformio.ini"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "espat" / "native"
+
+# What the sketches are built with here; the fake module and the collector are set up to match.
+SETTINGS = {"ESPAT_WIFI_SSID": "HomeNet", "ESPAT_WIFI_PASS": "s3cr3t", "ESPAT_SERVER_HOST": "example.com",
+            "ESPAT_SERVER_PORT": "80", "ESPAT_SERVER_PATH": "/api/readings", "ESPAT_DEVICE": "bench-7",
+            "ESPAT_INTERVAL_MS": "2000"}
+
+
+def _build_tool():
+    if "espat_fw_build" in sys.modules:
+        return sys.modules["espat_fw_build"]
+    spec = importlib.util.spec_from_file_location("espat_fw_build", ROOT / "firmware" / "tools" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["espat_fw_build"] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def build(env: str, settings: dict = SETTINGS, extra_flags: tuple = ()) -> Path:
+    """Compiles `env` for the host; the binary is cached by the hash of its sources and flags."""
+    gxx = shutil.which("g++")
+    assert gxx, "g++ missing: apt-get install g++ (scripts/test.sh does)"
+    tool = _build_tool()
+    saved = {k: os.environ.get(k) for k in settings}
+    os.environ.update(settings)
+    try:
+        project = tool.read_project(INI)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    config = project.envs[env]
+    sources = tool.select_sources(project.src_dir, config.src_filter)
+    libraries = [lib for lib in tool.resolve_libraries(sources, project.lib_dir)
+                 if project.lib_dir in lib.parents]  # the framework's own libraries are the shim's
+    for lib in libraries:
+        sources += sorted(p for p in lib.rglob("*.cpp"))
+    sources.append(SHIM / "shim.cpp")
+    includes = [SHIM, project.include_dir, *libraries]
+    cmd = [gxx, "-std=gnu++11", "-O1", "-g", "-Wall", "-Wno-unused-variable", "-fpermissive",
+           *config.build_flags, *extra_flags, *[f"-I{i}" for i in includes], *map(str, sources)]
+    digest = hashlib.sha256("\0".join(cmd).encode())
+    for path in sorted({*sources, *SHIM.rglob("*.h"), *project.include_dir.glob("*.h"),
+                        *(h for lib in libraries for h in lib.rglob("*.h"))}):
+        digest.update(path.read_bytes())
+    out = CACHE / f"{env}-{digest.hexdigest()[:16]}"
+    if not out.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(f".{os.getpid()}.tmp")
+        done = subprocess.run([*cmd, "-o", str(tmp)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        tmp.replace(out)
+    return out
+
+
+class Collector:
+    """A loopback HTTP/1.1 server that keeps every POST. `answers` maps request numbers (from 1) to an HTTP status
+    other than 201; like a real ingest server it stores by (boot, seq), so a reading sent twice is counted once."""
+
+    def __init__(self, answers: dict | None = None):
+        self.posts = []        # (path, headers, body) of every request, in arrival order
+        self.stored = {}       # (boot, seq) -> reading
+        self.accepted = []     # (boot, seq) of every request answered 201, repeats included
+        self.answers = dict(answers or {})
+        self.lock = threading.Lock()
+        collector = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with collector.lock:
+                    collector.posts.append((self.path, dict(self.headers), body))
+                    status = collector.answers.get(len(collector.posts), 201)
+                    if status == 201:
+                        reading = json.loads(body)
+                        key = (reading["boot"], reading["seq"])
+                        collector.accepted.append(key)
+                        collector.stored.setdefault(key, reading)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.send_header("Connection", "close")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def readings(self) -> list:
+        with self.lock:
+            return [json.loads(body) for _, _, body in self.posts]
+
+    def seqs_stored(self) -> set:
+        with self.lock:
+            return {seq for _, seq in self.stored}
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def read_wire_log(path: Path) -> list:
+    """The shim's wire log as [(direction 'T'|'R', µs since start, bytes)]."""
+    data = path.read_bytes()
+    chunks, i = [], 0
+    while i < len(data):
+        direction = chr(data[i])
+        us, n = struct.unpack_from("<QI", data, i + 1)
+        chunks.append((direction, us, data[i + 13:i + 13 + n]))
+        i += 13 + n
+    return chunks
+
+
+class Run:
+    """One run of a host-native sketch against an already running fake ESP-01 (`esp` = 127.0.0.1:PORT)."""
+
+    def __init__(self, binary: Path, esp: str, workdir: Path, clock_scale: float = 1.0, env: dict | None = None):
+        self.wire_log = workdir / "wire.bin"
+        self.eeprom = workdir / "eeprom.bin"
+        full_env = {**os.environ, "ESPAT_SHIM_ESP": esp, "ESPAT_SHIM_WIRELOG": str(self.wire_log),
+                    "ESPAT_SHIM_EEPROM": str(self.eeprom), "ESPAT_SHIM_CLOCK_SCALE": str(clock_scale), **(env or {})}
+        self.stdout_path = workdir / "usb.txt"
+        self._stdout = self.stdout_path.open("wb")
+        self.proc = subprocess.Popen([str(binary)], env=full_env, stdin=subprocess.DEVNULL, stdout=self._stdout,
+                                     stderr=subprocess.PIPE)
+
+    def wait_until(self, done, limit: float) -> bool:
+        """Polls `done()` until true, the program exits, or `limit` seconds pass."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if done():
+                return True
+            if self.proc.poll() is not None:
+                return done()
+            time.sleep(0.05)
+        return done()
+
+    def usb(self) -> bytes:
+        """What the sketch has written to USB so far."""
+        return self.stdout_path.read_bytes()
+
+    def stop(self) -> tuple:
+        """Ends the program; returns (exit status or None if it was still running, stderr text, USB text)."""
+        status = self.proc.poll()
+        if status is None:
+            self.proc.terminate()
+        _, err = self.proc.communicate(timeout=10)
+        self._stdout.close()
+        return status, err.decode(errors="replace"), self.stdout_path.read_bytes()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._stdout.close()

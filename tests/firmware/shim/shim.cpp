@@ -1,0 +1,293 @@
+// The host side of the shim: sockets for the serial ports, the scaled clock, the fake ADC, EEPROM in a file, the
+// watchdog, the wire log, and main() calling setup() and loop() as the Arduino core does.
+//
+// Environment (all optional but ESPAT_SHIM_ESP):
+//   ESPAT_SHIM_ESP=127.0.0.1:PORT   the fake ESP-01's TCP front end; SoftwareSerial ports connect to it
+//   ESPAT_SHIM_SERIAL_IS_ESP=1      Serial (pins 0/1) is the ESP port too (the hwserial reporter); else it is USB:
+//                                   writes go to stdout, reads come from stdin
+//   ESPAT_SHIM_WIRELOG=FILE         every chunk on the ESP wire: 'T' (to the ESP) or 'R', u64 µs since start,
+//                                   u32 length, the bytes (little-endian)
+//   ESPAT_SHIM_CLOCK_SCALE=F        millis() runs F times as fast as the host clock (default 1)
+//   ESPAT_SHIM_RUN_MS=N             exit 0 once millis() passes N
+//   ESPAT_SHIM_EEPROM=FILE          the EEPROM's 1 KiB
+//   ESPAT_SHIM_A0_MV / _TEMP_MV / _VCC_MV   ADC inputs: A0, the chip's temperature sensor, the supply
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "Arduino.h"
+#include "EEPROM.h"
+#include "avr/wdt.h"
+
+namespace {
+
+double clockScale = 1.0;
+unsigned long runMs = 0;
+FILE* wireLog = nullptr;
+int espFd = -1;
+uint64_t startNs;
+unsigned long watchdogMs = 0, watchdogFed = 0;
+
+uint64_t nowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+long envLong(const char* name, long fallback) {
+  const char* v = getenv(name);
+  return v && *v ? strtol(v, nullptr, 10) : fallback;
+}
+
+[[noreturn]] void die(const char* why) {
+  fprintf(stderr, "shim: %s\n", why);
+  fflush(stdout);
+  _exit(86);
+}
+
+void logWire(char dir, const uint8_t* data, size_t n) {
+  if (!wireLog || n == 0) return;
+  uint64_t us = (nowNs() - startNs) / 1000;
+  uint32_t len = (uint32_t)n;
+  fputc(dir, wireLog);
+  fwrite(&us, sizeof us, 1, wireLog);
+  fwrite(&len, sizeof len, 1, wireLog);
+  fwrite(data, 1, n, wireLog);
+  fflush(wireLog);
+}
+
+// One connection to the fake ESP-01 shared by every port that plays the ESP's wire.
+int connectEsp() {
+  if (espFd >= 0) return espFd;
+  const char* where = getenv("ESPAT_SHIM_ESP");
+  if (!where || !strchr(where, ':')) die("ESPAT_SHIM_ESP=127.0.0.1:PORT is not set");
+  char host[64];
+  snprintf(host, sizeof host, "%.*s", (int)(strchr(where, ':') - where), where);
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((uint16_t)atoi(strchr(where, ':') + 1));
+  if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) die("ESPAT_SHIM_ESP: not an IPv4 address");
+  espFd = socket(AF_INET, SOCK_STREAM, 0);
+  if (espFd < 0 || connect(espFd, (sockaddr*)&addr, sizeof addr) != 0) die("cannot connect to the fake ESP-01");
+  int one = 1;
+  setsockopt(espFd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  fcntl(espFd, F_SETFL, fcntl(espFd, F_GETFL) | O_NONBLOCK);
+  return espFd;
+}
+
+struct Start {
+  Start() {
+    startNs = nowNs();
+    const char* scale = getenv("ESPAT_SHIM_CLOCK_SCALE");
+    if (scale && *scale) clockScale = atof(scale);
+    runMs = (unsigned long)envLong("ESPAT_SHIM_RUN_MS", 0);
+    const char* log = getenv("ESPAT_SHIM_WIRELOG");
+    if (log && *log && !(wireLog = fopen(log, "wb"))) die("cannot open ESPAT_SHIM_WIRELOG");
+    fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+  }
+} start;
+
+}  // namespace
+
+// ---- time and pins
+
+unsigned long millis() {
+  unsigned long now = (unsigned long)((nowNs() - startNs) / 1e6 * clockScale);
+  if (watchdogMs && now - watchdogFed > watchdogMs) die("watchdog: loop() starved it, the board would reset");
+  return now;
+}
+unsigned long micros() { return (unsigned long)((nowNs() - startNs) / 1e3 * clockScale); }
+void delay(unsigned long ms) {
+  for (unsigned long t = millis(); millis() - t < ms;) usleep(200);
+}
+void delayMicroseconds(unsigned int) {}
+void pinMode(uint8_t, uint8_t) {}
+void digitalWrite(uint8_t, uint8_t) {}
+int digitalRead(uint8_t) { return LOW; }
+
+void wdt_enable(uint8_t period) {
+  watchdogMs = 15UL << period;
+  watchdogFed = millis();
+}
+void wdt_reset() { watchdogFed = millis(); }
+void wdt_disable() { watchdogMs = 0; }
+
+// ---- the ADC
+
+uint8_t ADMUX, MCUSR;
+AdcControl ADCSRA;
+uint16_t ADC;
+
+AdcControl& AdcControl::operator=(uint8_t v) {
+  bits = v & (uint8_t)~_BV(ADSC);  // the conversion is over as soon as it starts
+  if (!(v & _BV(ADSC))) return *this;
+  long vcc = envLong("ESPAT_SHIM_VCC_MV", 5000);
+  long input;
+  switch (ADMUX & 0x0F) {
+    case 0x00: input = envLong("ESPAT_SHIM_A0_MV", 215); break;
+    case 0x08: input = envLong("ESPAT_SHIM_TEMP_MV", 314); break;
+    case 0x0E: input = 1100; break;  // the bandgap
+    default: input = 0;
+  }
+  long ref = (ADMUX & (_BV(REFS1) | _BV(REFS0))) == (_BV(REFS1) | _BV(REFS0)) ? 1100 : vcc;
+  long value = (input * 1024 + ref / 2) / ref;
+  ADC = (uint16_t)(value > 1023 ? 1023 : value);
+  return *this;
+}
+
+// ---- EEPROM
+
+namespace {
+uint8_t eepromBytes[1024];
+bool eepromLoaded = false;
+void loadEeprom() {
+  if (eepromLoaded) return;
+  eepromLoaded = true;
+  memset(eepromBytes, 0xFF, sizeof eepromBytes);
+  const char* path = getenv("ESPAT_SHIM_EEPROM");
+  if (FILE* f = path ? fopen(path, "rb") : nullptr) {
+    size_t got = fread(eepromBytes, 1, sizeof eepromBytes, f);
+    (void)got;
+    fclose(f);
+  }
+}
+}  // namespace
+
+HostEeprom EEPROM;
+uint8_t HostEeprom::read(int address) {
+  loadEeprom();
+  return eepromBytes[address & 1023];
+}
+void HostEeprom::write(int address, uint8_t value) {
+  loadEeprom();
+  eepromBytes[address & 1023] = value;
+  const char* path = getenv("ESPAT_SHIM_EEPROM");
+  if (FILE* f = path ? fopen(path, "wb") : nullptr) {
+    fwrite(eepromBytes, 1, sizeof eepromBytes, f);
+    fclose(f);
+  }
+}
+
+// ---- serial ports
+
+HostSerial Serial("usb");
+
+void HostSerial::begin(unsigned long) {
+  esp_ = strcmp(role_, "usb") != 0 || envLong("ESPAT_SHIM_SERIAL_IS_ESP", 0) == 1;
+  fd_ = esp_ ? connectEsp() : 0;
+}
+
+// Moves what has arrived into the 64-byte receive buffer; what does not fit is lost, as on the board.
+void HostSerial::pull() {
+  if (fd_ < 0) return;
+  uint8_t chunk[256];
+  ssize_t n = ::read(fd_, chunk, sizeof chunk);
+  if (n == 0 && esp_) {
+    fflush(stdout);
+    fprintf(stderr, "shim: the fake ESP-01 closed the connection\n");
+    _exit(0);
+  }
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) die("serial read failed");
+    return;
+  }
+  if (esp_) logWire('R', chunk, (size_t)n);
+  for (ssize_t i = 0; i < n; i++) {
+    if (len_ == sizeof buf_) {
+      overflowed_ = true;
+      continue;
+    }
+    buf_[(head_ + len_) % sizeof buf_] = chunk[i];
+    len_++;
+  }
+}
+
+int HostSerial::available() {
+  if (len_ < sizeof buf_) pull();
+  return len_;
+}
+
+int HostSerial::peek() { return available() ? buf_[head_] : -1; }
+
+int HostSerial::read() {
+  if (!available()) return -1;
+  uint8_t c = buf_[head_];
+  head_ = (uint8_t)((head_ + 1) % sizeof buf_);
+  len_--;
+  return c;
+}
+
+bool HostSerial::overflow() {
+  bool was = overflowed_;
+  overflowed_ = false;
+  return was;
+}
+
+size_t HostSerial::write(const uint8_t* buf, size_t n) {
+  if (!esp_) {
+    fwrite(buf, 1, n, stdout);
+    fflush(stdout);
+    return n;
+  }
+  if (fd_ < 0) return 0;  // written before begin(): nothing is wired yet
+  logWire('T', buf, n);
+  for (size_t done = 0; done < n;) {
+    ssize_t w = ::write(fd_, buf + done, n - done);
+    if (w > 0) {
+      done += (size_t)w;
+    } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+      pollfd p = {fd_, POLLOUT, 0};
+      ::poll(&p, 1, 100);
+    } else {
+      die("serial write failed");
+    }
+  }
+  return n;
+}
+
+// ---- main, as the Arduino core's
+
+int main() {
+  setup();
+  for (;;) {
+    loop();
+    unsigned long now = millis();
+    if (runMs && now >= runMs) {
+      fflush(stdout);
+      return 0;
+    }
+    // Nothing to do until a byte arrives or a millisecond passes: sleep instead of spinning the host's CPU.
+    pollfd p = {espFd, POLLIN, 0};
+    if (espFd >= 0) {
+      ::poll(&p, 1, 1);
+    } else {
+      usleep(1000);
+    }
+  }
+}
+
+// ---- Print's numbers, as the Arduino core prints them
+
+size_t Print::print(unsigned long n, int base) {
+  if (base < 2) base = 10;
+  char digits[8 * sizeof n + 1];
+  char* p = digits + sizeof digits;
+  do {
+    unsigned d = (unsigned)(n % (unsigned)base);
+    *--p = (char)(d < 10 ? '0' + d : 'A' + d - 10);
+    n /= (unsigned)base;
+  } while (n);
+  return write((const uint8_t*)p, (size_t)(digits + sizeof digits - p));
+}
+
+size_t Print::print(long n, int base) {
+  if (base == 10 && n < 0) return print('-') + print((unsigned long)-n, 10);
+  return print((unsigned long)n, base);
+}
