@@ -15,10 +15,15 @@ class ByteCounter : public Print {
 
 inline const __FlashStringHelper* flash(PGM_P p) { return reinterpret_cast<const __FlashStringHelper*>(p); }
 
-// Waits, in ms, bounded by what the module needs (protocol notes section 9) with margin.
-const uint16_t kShort = 1000, kAt = 500, kReady = 8000, kJoin = 20000, kConnect = 10000, kPrompt = 2000,
-               kSendOk = 5000, kReply = 10000, kClose = 2000, kBusyPause = 500;
+// Ms between a busy answer and saying the command again.
+const uint16_t kBusyPause = 500;
 const uint8_t kAtTries = 10, kBusyTries = 20;
+
+// The n-th of a table of NUL-separated flash strings.
+PGM_P nth(PGM_P table, uint8_t n) {
+  while (n--) table += strlen_P(table) + 1;
+  return table;
+}
 
 }  // namespace
 
@@ -180,11 +185,9 @@ uint8_t EspAt::lineKind() const {
     text += 2;
     len -= 2;
   }
-  PGM_P known = kLines;
   for (uint8_t kind = 0; kind < kOther; kind++) {
-    uint8_t n = strlen_P(known);
-    if (n == len && memcmp_P(text, known, n) == 0) return kind;
-    known += n + 1;
+    PGM_P known = nth(kLines, kind);
+    if (strlen_P(known) == len && memcmp_P(text, known, len) == 0) return kind;
   }
   return kOther;
 }
@@ -224,76 +227,62 @@ void EspAt::go(Step step) {
   enter(step);
 }
 
+// Each step's command, NUL-separated in Step order ("" sends nothing). Bytes below ' ' stand for the running
+// operation's arguments, so one loop writes every command instead of a print chain per step.
+enum : char { kId = 1, kHost, kPort, kCur, kScope, kBaud, kSsid, kPass, kLength };
+const char kCommands[] PROGMEM =
+    "\0AT\0ATE0\0AT+CIPMUX=1\0AT+RST\0AT+CWMODE\x04=1\0AT+CWJAP\x04=\x07,\x08\0AT+UART\x05=\x06,8,1,0,0\0"
+    "AT+CIPSTART=\x01,\"TCP\",\"\x02\",\x03\0AT+CIPSEND=\x01,\x09\0\0\0AT+CIPCLOSE=\x01";
+// Each step's wait in 100 ms, bounded by what the module needs (protocol notes section 9) with margin.
+const uint8_t kWaits[] PROGMEM = {10, 5, 10, 10, 80, 10, 200, 10, 100, 20, 50, 100, 20};
+
 // Sends the step's command (again, after busy or an unanswered AT) and starts its clock.
 void EspAt::enter(Step step) {
   step_ = step;
   since_ = millis();
-  wait_ = kShort;
-  Stream& p = port_;
-  switch (step) {
-    case Step::At:
-      wait_ = kAt;
-      p.print(F("AT"));
-      break;
-    case Step::Echo:
-      p.print(F("ATE0"));
-      break;
-    case Step::Mux:
-      p.print(F("AT+CIPMUX=1"));
-      break;
-    case Step::Rst:
-      wait_ = kReady;
-      p.print(F("AT+RST"));
-      break;
-    case Step::Mode:
-      p.print(dialect2_ ? F("AT+CWMODE=1") : F("AT+CWMODE_CUR=1"));
-      break;
-    case Step::Jap:
-      wait_ = kJoin;
-      p.print(dialect2_ ? F("AT+CWJAP=") : F("AT+CWJAP_CUR="));
-      printQuoted(args_.join.ssid);
-      p.print(',');
-      printQuoted(args_.join.pass);
-      break;
-    case Step::Uart:
-      p.print(args_.uart.persist ? F("AT+UART_DEF=") : F("AT+UART_CUR="));
-      p.print(args_.uart.baud);
-      p.print(F(",8,1,0,0"));
-      break;
-    case Step::Start:
-      wait_ = kConnect;
-      closed_ = false;
-      already_ = false;
-      p.print(F("AT+CIPSTART="));
-      p.print(id_);
-      p.print(F(",\"TCP\",\""));
-      p.print(flash(args_.http.host));
-      p.print(F("\","));
-      p.print(flash(args_.http.port));
-      break;
-    case Step::Send: {
-      ByteCounter counter;
-      wait_ = kPrompt;
-      p.print(F("AT+CIPSEND="));
-      p.print(id_);
-      p.print(',');
-      writeRequest(counter);
-      p.print(counter.count);
-      break;
+  wait_ = pgm_read_byte(&kWaits[(uint8_t)step]) * 100U;
+  if (step == Step::Start) {
+    closed_ = false;
+    already_ = false;
+  }
+  PGM_P cmd = nth(kCommands, (uint8_t)step);
+  if (pgm_read_byte(cmd) == 0) return;
+  Print& p = port_;
+  for (char c; (c = pgm_read_byte(cmd++)) != 0;) {
+    switch (c) {
+      case kId:
+        p.write('0' + id_);  // links are 0..4
+        break;
+      case kHost:
+        p.print(flash(args_.http.host));
+        break;
+      case kPort:
+        p.print(flash(args_.http.port));
+        break;
+      case kCur:  // 1.7 names; 2.x has no _CUR
+        if (!dialect2_) p.print(F("_CUR"));
+        break;
+      case kScope:
+        p.print(args_.uart.persist ? F("_DEF") : F("_CUR"));
+        break;
+      case kBaud:
+        p.print(args_.uart.baud);
+        break;
+      case kSsid:
+        printQuoted(args_.join.ssid);
+        break;
+      case kPass:
+        printQuoted(args_.join.pass);
+        break;
+      case kLength: {
+        ByteCounter counter;
+        writeRequest(counter);
+        p.print(counter.count);
+        break;
+      }
+      default:
+        p.write(c);
     }
-    case Step::SendOk:
-      wait_ = kSendOk;
-      return;
-    case Step::Reply:
-      wait_ = kReply;
-      return;
-    case Step::Close:
-      wait_ = kClose;
-      p.print(F("AT+CIPCLOSE="));
-      p.print(id_);
-      break;
-    case Step::Idle:
-      return;
   }
   p.print(F("\r\n"));
 }

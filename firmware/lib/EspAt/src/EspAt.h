@@ -102,7 +102,8 @@ class EspAt {
   uint16_t ipdLeft_ = 0;       // payload bytes still to come in the current +IPD
   uint16_t rxOverflow_ = 0;
   int httpStatus_ = 0;
-  unsigned long since_ = 0, wait_ = 0;  // the current step's start and allowed time
+  unsigned long since_ = 0;  // the current step's start
+  uint16_t wait_ = 0;        // and its allowed time, ms
   // The running operation's arguments; the PGM_P ones point into flash.
   struct JoinArgs { const char* ssid; const char* pass; };
   struct HttpArgs { const char* host; const char* port; const char* path; const char* body; uint16_t len; };
