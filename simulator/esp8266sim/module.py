@@ -237,6 +237,8 @@ class Module:
             return
         try:
             handler(cmd)
+        except _Refusal as refusal:
+            self._error(str(refusal))
         except (ValueError, TypeError, IndexError):
             self._error(code=0x01070000)
 
@@ -467,11 +469,7 @@ class Module:
 
     def _cmd_CIPSTART(self, cmd, persist) -> None:
         _require(cmd, "set")
-        try:
-            link_id, rest = self._link_id(cmd.args, 0)
-        except _Refusal as refusal:
-            self._error(str(refusal))
-            return
+        link_id, rest = self._link_id(cmd.args, 0)
         if len(rest) < 3 or not isinstance(rest[0], str) or not isinstance(rest[1], str) \
                 or not isinstance(rest[2], int):
             raise ValueError("bad CIPSTART arguments")
@@ -532,11 +530,7 @@ class Module:
             self.emit(b"\r\nOK\r\n\r\n>")
             return
         _require(cmd, "set")
-        try:
-            link_id, rest = self._link_id(cmd.args, 1)
-        except _Refusal as refusal:
-            self._error(str(refusal))
-            return
+        link_id, rest = self._link_id(cmd.args, 1)
         if not rest or not isinstance(rest[0], int):
             raise ValueError("CIPSEND needs a length")
         length = rest[0]
@@ -713,11 +707,7 @@ class Module:
 
     def _cmd_CIPRECVDATA(self, cmd, persist) -> None:
         _require(cmd, "set")
-        try:
-            link_id, rest = self._link_id(cmd.args, 1)
-        except _Refusal as refusal:
-            self._error(str(refusal))
-            return
+        link_id, rest = self._link_id(cmd.args, 1)
         if len(rest) != 1 or not isinstance(rest[0], int) or not 1 <= rest[0] <= MAX_SEND:
             raise ValueError("CIPRECVDATA needs a length 1-2048")
         link = self.links.get(link_id) or self._draining.get(link_id)
