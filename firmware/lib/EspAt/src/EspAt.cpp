@@ -199,7 +199,6 @@ void EspAt::handleLine() {
   if (kind <= 5) {
     r = (Reply)(kind + 1);
   } else if (kind <= kConnectFail) {
-    closed_ = true;
     r = Reply::Closed;
   } else if (kind == kAlready) {
     already_ = true;
@@ -242,7 +241,6 @@ void EspAt::enter(Step step) {
   since_ = millis();
   wait_ = pgm_read_byte(&kWaits[(uint8_t)step]) * 100U;
   if (step == Step::Start) {
-    closed_ = false;
     already_ = false;
   }
   PGM_P cmd = nth(kCommands, (uint8_t)step);

@@ -30,8 +30,9 @@ enum class EspStatus : uint8_t {
 
 class EspAt {
  public:
-  // constexpr: a global EspAt is built at compile time, with no constructor code in flash.
-  constexpr explicit EspAt(Stream& port) : port_(port) {}
+  // Make it a global: static storage starts zeroed, which is the idle state, so the constructor stores the port
+  // and nothing else, and the object sits in .bss (no copy of ~60 zero bytes in flash, as .data would need).
+  explicit EspAt(Stream& port) : port_(port) {}
 
   // Reads and handles everything that has arrived; moves the current operation on. Call it from loop().
   void poll();
@@ -81,29 +82,27 @@ class EspAt {
   void writeRequest(Print& out);
 
   Stream& port_;
-  Job job_ = Job::None;
-  Step step_ = Step::Idle;
-  EspStatus status_ = EspStatus::Ok;
-  EspStatus verdict_ = EspStatus::Ok;  // what an HTTP exchange ends with once its link is closed
-  Reply reply_ = Reply::None;
-  uint8_t tries_ = 0;
-  bool dialect2_ = false;      // 2.x names (no _CUR suffix), learnt when a 1.7 name is refused
-  bool wifiUp_ = false;
-  bool closed_ = false;        // the HTTP link reported CLOSED
-  bool keepBody_ = false;
-  bool already_ = false;       // CIPSTART said ALREADY CONNECTED
-  bool resend_ = false;        // the module said busy: send the step's command again when wait_ is over
-  bool lineCut_ = false;
-  uint8_t resets_ = 0;
-  uint8_t id_ = 0;
-  uint8_t lineLen_ = 0;
-  uint8_t rxHead_ = 0, rxLen_ = 0;
-  uint8_t httpPhase_ = 0;      // 0 before the status code, 1 in it, 2 after it
-  uint16_t ipdLeft_ = 0;       // payload bytes still to come in the current +IPD
-  uint16_t rxOverflow_ = 0;
-  int httpStatus_ = 0;
-  unsigned long since_ = 0;  // the current step's start
-  uint16_t wait_ = 0;        // and its allowed time, ms
+  Job job_;
+  Step step_;
+  EspStatus status_;
+  EspStatus verdict_;  // what an HTTP exchange ends with once its link is closed
+  uint8_t tries_;
+  bool dialect2_;      // 2.x names (no _CUR suffix), learnt when a 1.7 name is refused
+  bool wifiUp_;
+  bool keepBody_;
+  bool already_;       // CIPSTART said ALREADY CONNECTED
+  bool resend_;        // the module said busy: send the step's command again when wait_ is over
+  bool lineCut_;
+  uint8_t resets_;
+  uint8_t id_;
+  uint8_t lineLen_;
+  uint8_t rxHead_, rxLen_;
+  uint8_t httpPhase_;      // 0 before the status code, 1 in it, 2 after it
+  uint16_t ipdLeft_;       // payload bytes still to come in the current +IPD
+  uint16_t rxOverflow_;
+  int httpStatus_;
+  unsigned long since_;  // the current step's start
+  uint16_t wait_;        // and its allowed time, ms
   // The running operation's arguments; the PGM_P ones point into flash.
   struct JoinArgs { const char* ssid; const char* pass; };
   struct HttpArgs { const char* host; const char* port; const char* path; const char* body; uint16_t len; };
@@ -112,7 +111,7 @@ class EspAt {
     JoinArgs join;
     HttpArgs http;
     UartArgs uart;
-  } args_ = {{nullptr, nullptr}};
-  char line_[ESPAT_LINE_MAX] = {};
-  char rx_[ESPAT_RX_MAX] = {};
+  } args_;
+  char line_[ESPAT_LINE_MAX];
+  char rx_[ESPAT_RX_MAX];
 };
