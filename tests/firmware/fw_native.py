@@ -38,8 +38,17 @@ def _build_tool():
     return module
 
 
+_build_lock = threading.Lock()
+
+
 def build(env: str, settings: dict = SETTINGS, extra_flags: tuple = ()) -> Path:
-    """Compiles `env` for the host; the binary is cached by the hash of its sources and flags."""
+    """Compiles `env` for the host; the binary is cached by the hash of its sources and flags. One build at a
+    time: a program started while another thread writes an executable can inherit its open file (ETXTBSY)."""
+    with _build_lock:
+        return _build(env, settings, extra_flags)
+
+
+def _build(env: str, settings: dict, extra_flags: tuple) -> Path:
     gxx = shutil.which("g++")
     assert gxx, "g++ missing: apt-get install g++ (scripts/test.sh does)"
     tool = _build_tool()

@@ -4,9 +4,13 @@
 Every reading must reach the server with the right JSON, oldest first; every CIPSEND announces exactly the bytes
 that follow it; every injected fault ends with every reading stored exactly once. A reading is sent a second time
 only when the fault hid the server's answer (the server stores by (boot, seq), so it still counts once).
+The scenarios are independent programs, so they all run at once (one module fixture) and each test reads its own.
 Needs g++: a missing compiler fails these tests, it does not skip them.
 """
+import json
 import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -20,51 +24,111 @@ INTERVAL_MS = int(SETTINGS["ESPAT_INTERVAL_MS"])
 CLOCK_SCALE = 2.0
 
 
-@pytest.fixture(scope="module")
-def reporter():
-    return build("reporter_softserial")
+@dataclass
+class Scenario:
+    until_seq: int = 4
+    faults: list = field(default_factory=list)
+    answers: dict = None          # request number -> HTTP status other than 201
+    dialect: str = "1"
+    baud: int = 9600
+    env: str = "reporter_softserial"
+    settings: dict = None         # build settings other than SETTINGS
+    flags: tuple = ()             # extra compiler flags
+    may_repeat: int = 0           # readings the fault may make the server take twice (its answer was lost)
+    evidence: bytes = b""         # a USB line showing the fault happened and was handled
+    lossy: bool = False           # the ring overflows on purpose: done once reading until_seq is stored
 
 
-def run_reporter(binary, workdir, until_seq, faults=(), answers=None, limit=60.0, dialect="1", seed=0):
-    """Runs until readings 1..until_seq are stored (or `limit` s pass); returns (collector, run, exit, usb)."""
-    collector = Collector(answers)
+SCENARIOS = {
+    "plain-1.7": Scenario(until_seq=3),
+    "plain-2.x": Scenario(until_seq=3, dialect="2"),
+    "send-fail": Scenario(faults=["send-fail@send=2"], evidence=b"post status 7000"),
+    "wifi-lost": Scenario(faults=["wifi-lost@send=2"], may_repeat=1, evidence=b"wifi joined 1"),
+    "reset-mid-send": Scenario(faults=["reset@send=2"], may_repeat=1, evidence=b"post status 8000"),
+    "remote-close": Scenario(faults=["remote-close@send=2"], may_repeat=1, evidence=b"post status 9000"),
+    "busy": Scenario(faults=["busy:3@cmd=8"], evidence=b"post status 201"),
+    "server-5xx": Scenario(answers={2: 500, 3: 503}, evidence=b"post status 503\r\n"),
+    "boot-garbage": Scenario(faults=["boot-garbage"], evidence=b"module ready"),
+    "garbage": Scenario(faults=["corrupt:0.003"], may_repeat=1, evidence=b"post status 201"),
+    # The hwserial reporter: the ESP-01 on Serial at 115200, nothing else on that port.
+    "hwserial": Scenario(until_seq=3, env="reporter_hwserial", baud=115200),
+    # A ring of two and a server out for a while: the oldest readings give way, the rest still go out in order.
+    "ring-overflow": Scenario(until_seq=12, answers={n: 503 for n in range(2, 6)}, baud=115200,
+                              settings={**SETTINGS, "ESPAT_INTERVAL_MS": "500"}, flags=("-DREPORTER_RING=2",), lossy=True),
+}
+
+
+@dataclass
+class Result:
+    readings: list       # every POSTed reading, in arrival order
+    accepted: list       # (boot, seq) of every POST answered 201
+    stored: set          # seqs the server stored
+    posts: list          # (path, headers, body)
+    usb: bytes
+    wire: list           # the shim's wire log
+    exit: object         # None: still running when stopped, as it should be
+    err: str
+
+
+def run(scenario: Scenario, workdir) -> Result:
+    binary = build(scenario.env, scenario.settings or SETTINGS, scenario.flags)
+    collector = Collector(scenario.answers)
     config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", collector.port)},
-                       baud=9600, latency_scale=0.1, faults=list(faults), dialect=dialect, seed=seed)
+                       baud=scenario.baud, latency_scale=0.1, faults=scenario.faults, dialect=scenario.dialect,
+                       seed=3)
+    want = set(range(1, scenario.until_seq + 1))
+    hwserial = scenario.env == "reporter_hwserial"
     try:
         with Simulator(config) as sim:
             esp = sim.serve_tcp().split("//", 1)[1]
-            with Run(binary, esp, workdir, clock_scale=CLOCK_SCALE) as run:
+            with Run(binary, esp, workdir, clock_scale=CLOCK_SCALE,
+                     env={"ESPAT_SHIM_SERIAL_IS_ESP": "1" if hwserial else "0"}) as program:
                 # Done when the readings are stored and the reporter has heard each answer (SEND OK may trail
-                # the server's own answer on a slow wire).
-                run.wait_until(lambda: collector.seqs_stored() >= set(range(1, until_seq + 1))
-                               and run.usb().count(b"post status 201\r\n") >= until_seq, limit)
-                status, err, usb = run.stop()
-        assert status is None, f"the reporter exited ({status}): {err}"
-        return collector, run, usb
+                # the server's own answer on a slow wire); the hwserial reporter says nothing, so stored is done.
+                def done():
+                    stored = collector.seqs_stored()
+                    enough = max(stored, default=0) >= scenario.until_seq if scenario.lossy else want <= stored
+                    return enough and (hwserial or program.usb().count(b"post status 201\r\n") >= len(stored))
+                program.wait_until(done, 60)
+                status, err, usb = program.stop()
+        with collector.lock:
+            return Result([json.loads(b) for _, _, b in collector.posts], list(collector.accepted),
+                          {seq for _, seq in collector.stored}, list(collector.posts), usb,
+                          read_wire_log(program.wire_log), status, err)
     finally:
         collector.close()
 
 
-def assert_all_stored_in_order(collector, until_seq, usb):
-    seqs = [r["seq"] for r in collector.readings()]
-    assert set(range(1, until_seq + 1)) <= collector.seqs_stored(), f"missing readings: posts {seqs}\n{usb.decode()}"
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    for scenario in SCENARIOS.values():  # built one by one first, so no program starts while a build writes
+        build(scenario.env, scenario.settings or SETTINGS, scenario.flags)
+    with ThreadPoolExecutor(len(SCENARIOS)) as pool:
+        futures = {name: pool.submit(run, s, tmp_path_factory.mktemp(name)) for name, s in SCENARIOS.items()}
+        return {name: f.result() for name, f in futures.items()}
+
+
+def assert_stored_in_order(result, until_seq):
+    seqs = [r["seq"] for r in result.readings]
+    assert result.exit is None, f"the reporter stopped ({result.exit}): {result.err}"
+    assert set(range(1, until_seq + 1)) <= result.stored, f"missing readings: posts {seqs}\n{result.usb.decode()}"
     firsts = [s for i, s in enumerate(seqs) if s not in seqs[:i]]
     assert firsts == sorted(firsts), f"out of order: {seqs}"
-    assert {r["boot"] for r in collector.readings()} == {1}
+    assert {r["boot"] for r in result.readings} == {1}
 
 
-@pytest.mark.parametrize("dialect", ["1", "2"])
-def test_readings_arrive_once_with_the_right_json(reporter, tmp_path, dialect):
-    collector, _, usb = run_reporter(reporter, tmp_path, until_seq=3, dialect=dialect)
-    assert_all_stored_in_order(collector, 3, usb)
-    seqs = [r["seq"] for r in collector.readings()]
+@pytest.mark.parametrize("name", ["plain-1.7", "plain-2.x", "hwserial"])
+def test_readings_arrive_once_with_the_right_json(results, name):
+    result = results[name]
+    assert_stored_in_order(result, 3)
+    seqs = [r["seq"] for r in result.readings]
     assert len(seqs) == len(set(seqs)), f"a reading was sent twice with no fault: {seqs}"
-    path, headers, body = collector.posts[0]
+    path, headers, body = result.posts[0]
     assert path == "/api/readings"
     assert headers["Host"] == "example.com"
     assert headers["Content-Type"] == "application/json"
     assert int(headers["Content-Length"]) == len(body)
-    first = collector.readings()[0]
+    first = result.readings[0]
     assert list(first) == ["device", "boot", "seq", "uptime_ms", "readings"]
     assert (first["device"], first["boot"], first["seq"]) == ("bench-7", 1, 1)
     assert list(first["readings"]) == ["a0_c", "chip_c", "vcc_mv"]
@@ -73,17 +137,24 @@ def test_readings_arrive_once_with_the_right_json(reporter, tmp_path, dialect):
     assert abs(first["readings"]["a0_c"] - 21.5) <= 0.6
     assert abs(first["readings"]["chip_c"] - 25.0) <= 1.5
     assert abs(first["readings"]["vcc_mv"] - 5000) <= 10
-    uptimes = [r["uptime_ms"] for r in collector.readings()[:3]]
+    uptimes = [r["uptime_ms"] for r in result.readings[:3]]
     # Sampled on schedule: each reading is taken when its interval is due, give or take one pass of loop().
     assert all(abs(b - a - INTERVAL_MS) <= 20 for a, b in zip(uptimes, uptimes[1:])), uptimes
-    assert b"reporter boot 1\r\n" in usb
 
 
-def test_every_cipsend_announces_exactly_the_bytes_that_follow(reporter, tmp_path):
-    collector, run, usb = run_reporter(reporter, tmp_path, until_seq=3)
-    chunks = read_wire_log(run.wire_log)
-    sent = b"".join(data for d, _, data in chunks if d == "T")
-    heard = b"".join(data for d, _, data in chunks if d == "R")
+def test_debug_text_goes_to_usb_only_in_the_softserial_variant(results):
+    assert b"reporter boot 1\r\n" in results["plain-1.7"].usb
+    assert results["hwserial"].usb == b""
+    # and nothing but AT traffic went to the module on the shared port
+    sent = b"".join(data for d, _, data in results["hwserial"].wire if d == "T")
+    assert sent.startswith(b"AT\r\n") and b"reporter" not in sent
+
+
+@pytest.mark.parametrize("name", ["plain-1.7", "plain-2.x"])
+def test_every_cipsend_announces_exactly_the_bytes_that_follow(results, name):
+    result = results[name]
+    sent = b"".join(data for d, _, data in result.wire if d == "T")
+    heard = b"".join(data for d, _, data in result.wire if d == "R")
     lengths = []
     for m in re.finditer(rb"AT\+CIPSEND=0,(\d+)\r\n", sent):
         n = int(m.group(1))
@@ -97,25 +168,31 @@ def test_every_cipsend_announces_exactly_the_bytes_that_follow(reporter, tmp_pat
     assert len(lengths) >= 3
     assert [int(n) for n in re.findall(rb"Recv (\d+) bytes", heard)] == lengths
     assert heard.count(b"SEND OK") == len(lengths)
-    assert b"busy s..." not in heard
-    assert_all_stored_in_order(collector, 3, usb)
+    assert b"busy s..." not in heard and b"busy p..." not in heard
 
 
-# may_repeat: readings the fault may make the reporter send twice, because the server took the request but its
-# answer never reached the Uno. evidence: a USB debug line showing the fault happened and was handled.
-@pytest.mark.parametrize("faults, answers, may_repeat, evidence", [
-    (["send-fail@send=2"], None, 0, b"post status 7000"),
-    (["wifi-lost@send=2"], None, 1, b"wifi joined 1"),
-    (["reset@send=2"], None, 1, b"module ready"),
-    (["remote-close@send=2"], None, 1, b"post status"),
-    (["busy:3@cmd=8"], None, 0, b"post status 201"),
-    ([], {2: 500, 3: 503}, 0, b"post status 500\r\n"),
-    (["boot-garbage"], None, 0, b"module ready"),
-    (["corrupt:0.003"], None, 1, b"post status 201"),
-], ids=["send-fail", "wifi-lost", "reset-mid-send", "remote-close", "busy", "server-5xx", "boot-garbage", "garbage"])
-def test_every_reading_is_stored_once_through_a_fault(reporter, tmp_path, faults, answers, may_repeat, evidence):
-    collector, _, usb = run_reporter(reporter, tmp_path, until_seq=4, faults=faults, answers=answers, seed=3)
-    assert_all_stored_in_order(collector, 4, usb)
-    accepted = [seq for _, seq in collector.accepted]
-    assert len(accepted) - len(set(accepted)) <= may_repeat, f"readings taken twice: {accepted}"
-    assert evidence in usb, usb.decode(errors="replace")
+FAULTS = ["send-fail", "wifi-lost", "reset-mid-send", "remote-close", "busy", "server-5xx", "boot-garbage", "garbage"]
+
+
+@pytest.mark.parametrize("name", FAULTS)
+def test_every_reading_is_stored_once_through_a_fault(results, name):
+    scenario, result = SCENARIOS[name], results[name]
+    assert_stored_in_order(result, scenario.until_seq)
+    accepted = [seq for _, seq in result.accepted]
+    assert len(accepted) - len(set(accepted)) <= scenario.may_repeat, f"readings taken twice: {accepted}"
+    assert scenario.evidence in result.usb, result.usb.decode(errors="replace")
+
+
+def test_a_full_ring_lets_only_the_oldest_waiting_readings_go(results):
+    """While the server is out, a ring of two keeps the newest two; once it is back every later reading arrives.
+    So what is missing is one run of consecutive readings -- never one here and there."""
+    result = results["ring-overflow"]
+    assert result.exit is None, result.err
+    stored = sorted(result.stored)
+    missing = sorted(set(range(1, stored[-1] + 1)) - result.stored)
+    assert missing, "the outage was meant to overflow the ring"
+    assert missing == list(range(missing[0], missing[-1] + 1)), f"stored {stored}"
+    assert stored[-1] >= 12 and stored[0] == 1
+    seqs = [r["seq"] for r in result.readings]
+    firsts = [s for i, s in enumerate(seqs) if s not in seqs[:i]]
+    assert firsts == sorted(firsts)

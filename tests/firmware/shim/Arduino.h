@@ -42,6 +42,34 @@ extern AdcControl ADCSRA;
 extern uint16_t ADC;
 extern uint8_t MCUSR;
 
+// UART0 driven directly (a sketch that only writes to USB): the data register is always ready and what is
+// written to UDR0 goes to stdout, like the Serial port's output.
+#ifndef F_CPU
+#define F_CPU 16000000L
+#endif
+enum { MPCM0 = 0, U2X0, UPE0, DOR0, FE0, UDRE0, TXC0, RXC0 };
+enum { TXB80 = 0, RXB80, UCSZ02, TXEN0, RXEN0, UDRIE0, TXCIE0, RXCIE0 };
+struct UartStatus {
+  uint8_t bits = 0;
+  UartStatus& operator=(uint8_t v) {
+    bits = v;
+    return *this;
+  }
+  operator uint8_t() const { return bits | _BV(UDRE0); }
+};
+struct UartData {
+  UartData& operator=(uint8_t c);
+  operator uint8_t() const { return 0; }
+};
+extern UartStatus UCSR0A;
+extern uint8_t UCSR0B, UCSR0C;
+extern uint16_t UBRR0;
+extern UartData UDR0;
+#define bit_is_set(reg, bit) ((reg) & _BV(bit))
+#define loop_until_bit_is_set(reg, bit) \
+  do {                                  \
+  } while (!bit_is_set(reg, bit))
+
 class __FlashStringHelper;
 #define F(s) (reinterpret_cast<const __FlashStringHelper*>(PSTR(s)))
 

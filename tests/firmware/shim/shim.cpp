@@ -142,6 +142,18 @@ AdcControl& AdcControl::operator=(uint8_t v) {
   return *this;
 }
 
+// ---- UART0 written directly
+
+UartStatus UCSR0A;
+uint8_t UCSR0B, UCSR0C;
+uint16_t UBRR0;
+UartData UDR0;
+UartData& UartData::operator=(uint8_t c) {
+  fputc(c, stdout);
+  if (c == '\n') fflush(stdout);
+  return *this;
+}
+
 // ---- EEPROM
 
 namespace {
