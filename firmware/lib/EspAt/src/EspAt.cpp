@@ -211,9 +211,12 @@ void EspAt::handleLine() {
     resets_++;
     wifiUp_ = false;
     ipdLeft_ = 0;
-    if (step_ == Step::Rst) {
+    // A sync (or reset) that hears `ready` has found a module just booted: its sequence starts over. An AT in
+    // flight is left to be answered (or asked again when its wait ends): a second AT now would be answered twice,
+    // and the spare OK taken for the next command's.
+    if (step_ == Step::Rst || (job_ == Job::Sync && step_ != Step::At)) {
       go(Step::At);
-    } else if (job_ != Job::None) {
+    } else if (job_ != Job::None && job_ != Job::Sync) {
       finish(EspStatus::ModuleReset);
     }
     return;

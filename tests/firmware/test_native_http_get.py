@@ -1,0 +1,55 @@
+"""The http_get sketch compiled with g++ against the Arduino shim, in both dialects: its request is a proper HTTP/1.1
+GET, byte for byte, announced with its exact length, and an answer many times the driver's read buffer reaches USB
+whole. Needs g++: a missing compiler fails these tests, it does not skip them.
+"""
+import re
+import socket
+import threading
+
+import pytest
+
+from esp8266sim import SimConfig, Simulator
+
+from fw_native import SETTINGS, Run, build, read_wire_log
+
+BODY = bytes(range(48, 123)) * 8  # 600 bytes: more than one +IPD's worth of the driver's 32-byte buffer
+REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(BODY) + BODY
+REQUEST = b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"
+
+
+@pytest.mark.parametrize("dialect", ["1", "2"])
+def test_get_is_exact_and_the_answer_reaches_usb_whole(tmp_path, dialect):
+    binary = build("http_get", SETTINGS)
+    listener = socket.create_server(("127.0.0.1", 0))
+    requests = []
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(256)
+                if not chunk:
+                    break
+                data += chunk
+            requests.append(data)
+            conn.sendall(REPLY)
+
+    threading.Thread(target=serve, daemon=True).start()
+    config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", listener.getsockname()[1])},
+                       baud=9600, latency_scale=0.1, dialect=dialect)
+    try:
+        with Simulator(config) as sim:
+            with Run(binary, sim.serve_tcp().split("//", 1)[1], tmp_path, clock_scale=2.0) as run:
+                run.wait_until(lambda: b"HTTP status" in run.usb() and run.usb().endswith(b"\n"), 30)
+                status, err, usb = run.stop()
+    finally:
+        listener.close()
+    assert status is None, err
+    assert requests == [REQUEST]
+    assert usb.startswith(REPLY), usb
+    assert usb[len(REPLY):] == b"\r\nHTTP status 200\r\n"
+    sent = b"".join(data for d, _, data in read_wire_log(run.wire_log) if d == "T")
+    announced = re.search(rb"AT\+CIPSEND=0,(\d+)\r\n", sent)
+    assert int(announced.group(1)) == len(REQUEST)
+    assert sent[announced.end():announced.end() + len(REQUEST) + 2] in (REQUEST, REQUEST + b"AT")
