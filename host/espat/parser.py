@@ -84,6 +84,15 @@ class Parser:
         """Bytes held back waiting for the rest of a line or payload."""
         return len(self._buf)
 
+    @property
+    def payload_missing(self) -> int:
+        """Bytes an `+IPD`/`+CIPRECVDATA` header announced that have not arrived yet (0 outside a payload).
+
+        Non-zero after the module has gone quiet means bytes were lost on the serial line: the parser is counting
+        the following lines as payload, and only a new Parser gets back in step.
+        """
+        return max(0, self._need - len(self._buf)) if self._need else 0
+
     def receive_data(self, data: bytes) -> List[ev.Event]:
         """Feed bytes as they arrived; returns the events they completed, oldest first."""
         buf = self._buf
