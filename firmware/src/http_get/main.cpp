@@ -5,27 +5,29 @@
 #include <SoftwareSerial.h>
 
 #include "espat_config.h"
+#include "usb_tx.h"
 
 SoftwareSerial espPort(2, 3);
 EspAt esp(espPort);
+UsbTx usb;  // the page only goes out: no HardwareSerial
 
 enum class Stage : uint8_t { Sync, Join, Get, Done } stage = Stage::Sync;
 
 void setup() {
-  Serial.begin(115200);
+  usb.begin();
   espPort.begin(9600);
   esp.startSync();
 }
 
 void loop() {
   esp.poll();
-  for (int c; (c = esp.read()) >= 0;) Serial.write((char)c);
+  for (int c; (c = esp.read()) >= 0;) usb.write((uint8_t)c);
   if (esp.busy() || stage == Stage::Done) return;
   if (esp.status() != EspStatus::Ok) {
-    Serial.print(F("\r\nfailed at stage "));
-    Serial.print((int)stage);
-    Serial.print(F(", status "));
-    Serial.println((int)esp.status());
+    usb.print(F("\r\nfailed at stage "));
+    usb.print((unsigned)stage);
+    usb.print(F(", status "));
+    usb.println((unsigned)esp.status());
     stage = Stage::Done;
     return;
   }
@@ -39,11 +41,11 @@ void loop() {
       stage = Stage::Get;
       break;
     default:
-      Serial.print(F("\r\nHTTP status "));
-      Serial.println(esp.httpStatus());
+      usb.print(F("\r\nHTTP status "));
+      usb.println((unsigned)esp.httpStatus());
       if (esp.rxOverflow()) {
-        Serial.print(F("bytes lost: "));
-        Serial.println(esp.rxOverflow());
+        usb.print(F("bytes lost: "));
+        usb.println(esp.rxOverflow());
       }
       stage = Stage::Done;
   }

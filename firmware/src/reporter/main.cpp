@@ -15,13 +15,16 @@
 
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
 #include <SoftwareSerial.h>
+
+#include "usb_tx.h"
 SoftwareSerial espPort(2, 3);  // RX on pin 2 (from ESP TX), TX on pin 3 (to ESP RX through a divider)
 const uint32_t kEspBaud = 9600;
+UsbTx usb;  // debug text only goes out: no HardwareSerial
 // One line per event, "<what> <number>", through one function so each event costs a call, not a print chain.
 void logEvent(const __FlashStringHelper* what, uint32_t value) {
-  Serial.print(what);
-  Serial.print(' ');
-  Serial.println(value);
+  usb.print(what);
+  usb.print(' ');
+  usb.println(value);
 }
 #define LOG(text, value) logEvent(F(text), value)
 #elif defined(ESPAT_REPORTER_HWSERIAL)
@@ -154,7 +157,7 @@ void setup() {
   MCUSR = 0;
   wdt_disable();
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
-  Serial.begin(115200);
+  usb.begin();
 #else
   pinMode(LED_BUILTIN, OUTPUT);
 #endif
@@ -162,8 +165,8 @@ void setup() {
   EEPROM.get(kEepromBoot, boot);
   if (boot == 0xFFFFFFFFUL) boot = 0;  // erased EEPROM
   EEPROM.put(kEepromBoot, ++boot);
+  LOG("reporter boot", boot);  // before the clock is set: the debug text goes out byte by byte
   lastSample = millis() - intervalMs;  // first reading at once
-  LOG("reporter boot", boot);
   wdt_enable(WDTO_8S);
 }
 
