@@ -25,8 +25,8 @@ from .framing import frame_send
 from .parser import Parser
 from .transport import open_port
 
-__all__ = ["EspAt", "ModuleError", "CommandTimeout", "BusyError", "JoinError", "LinkClosed", "Reply",
-           "LinkInfo"]
+__all__ = ["EspAt", "ModuleError", "CommandTimeout", "BusyError", "JoinError", "LinkClosed", "DataLost",
+           "Reply", "LinkInfo"]
 
 
 class ModuleError(EspAtError):
@@ -62,6 +62,13 @@ class LinkClosed(EspAtError):
     """The link closed (peer, module or Wi-Fi) before the operation finished."""
 
 
+class DataLost(RemoteProtocolError):
+    """Fewer bytes arrived than a length the module announced (`+IPD,<n>:`): the serial line lost some.
+
+    The client gets back in step before raising (a fresh parser), so the next command works; the data is gone.
+    """
+
+
 @dataclass
 class Reply:
     """What the module said to one command: the lines before the final result, and that result."""
@@ -88,6 +95,7 @@ class EspAt:
     """A module on a port. Not thread-safe: one caller at a time, as on the wire."""
 
     BUSY_RETRIES = 10
+    QUIET = 1.0         # seconds of silence after which a payload still short of its length is lost
 
     def __init__(self, url: str, baudrate: int = 115200, timeout: Optional[float] = None,
                  dialect: Optional[Dialect] = None, trace=None, port=None) -> None:
@@ -106,7 +114,9 @@ class EspAt:
         self.passive = False
         self.wifi_connected: Optional[bool] = None
         self.resets = 0
+        self.garbled = 0                        # lines that were no AT line (noise, lost bytes, wrong rate)
         self.firmware: Dict[str, str] = {}      # AT+GMR's lines, once sync() has read them
+        self._last_byte = 0.0                   # when the port last gave bytes (monotonic)
 
     # --- life -------------------------------------------------------------------------------------------------------
 
@@ -126,11 +136,15 @@ class EspAt:
         waiting = getattr(self.port, "in_waiting", 0)
         data = self.port.read(max(1, waiting))
         if data:
+            self._last_byte = time.monotonic()
             for event in self.parser.receive_data(data):
                 if not self._unsolicited(event):
                     self._queue.append(event)
             return True
-        return time.monotonic() < deadline
+        now = time.monotonic()
+        if self.parser.payload_missing and now - self._last_byte >= self.QUIET:
+            raise self._data_lost()     # a module never pauses inside a payload
+        return now < deadline
 
     def _unsolicited(self, event: ev.Event) -> bool:
         """Keep the client's picture of the module current; True when the event is fully handled here."""
@@ -161,7 +175,10 @@ class EspAt:
             for link in self.links.values():
                 link.open = False
             return False
-        return isinstance(event, (ev.Noise, ev.LineTooLong, ev.Connect))
+        if isinstance(event, (ev.Noise, ev.LineTooLong)):
+            self.garbled += 1
+            return True
+        return isinstance(event, ev.Connect)
 
     def next_event(self, timeout: float) -> Optional[ev.Event]:
         """The next event that is not link data, or None after `timeout` seconds."""
@@ -170,6 +187,12 @@ class EspAt:
             if not self._pump(deadline):
                 return None
         return self._queue.popleft()
+
+    def _data_lost(self) -> "DataLost":
+        missing = self.parser.payload_missing
+        self.parser = Parser()          # the lines after the loss were being counted as payload: start afresh
+        return DataLost(f"{missing} bytes of data the module announced never arrived: bytes were lost on the "
+                        "serial line (noise, or a rate too fast for the adapter)")
 
     def drain(self, quiet: float = 0.1) -> List[ev.Event]:
         """Read until the module has been silent for `quiet` seconds; returns what came."""
@@ -238,6 +261,8 @@ class EspAt:
     def sync(self, attempts: int = 5) -> None:
         """Bring a module in any state to answering AT with echo off: boot noise, a half-typed line, a
         half-finished CIPSEND (filled up), passthrough mode (left with `+++`)."""
+        self.parser = Parser()                          # whatever was half read belongs to the old state
+        self._queue.clear()
         for attempt in range(attempts):
             if attempt == 2:
                 time.sleep(1.1)                         # the `+++` guard of 1.x, then the escape itself
@@ -251,7 +276,7 @@ class EspAt:
             try:
                 self.command(commands.at(), timeout=1.0)
                 break
-            except (CommandTimeout, ModuleError, BusyError):
+            except (CommandTimeout, ModuleError, BusyError, DataLost):
                 continue
         else:
             raise CommandTimeout(f"the module does not answer AT on {self.url} (wrong baud rate? "
@@ -355,7 +380,11 @@ class EspAt:
         """Bytes that arrived on the link (waiting up to `timeout` for the first, or for the close)."""
         link = self.links[link_id]
         deadline = time.monotonic() + timeout
+        probed = time.monotonic()
         while True:
+            if link.open and self.mux and time.monotonic() - max(probed, self._last_byte) >= self.QUIET:
+                self._probe_links()
+                probed = time.monotonic()
             if self.passive and (link.waiting or (not link.open and not link.read_after_close)):
                 link.read_after_close = not link.open
                 self._read_passive(link)
@@ -373,6 +402,14 @@ class EspAt:
         data = bytes(link.received)
         link.received.clear()
         return data
+
+    def _probe_links(self) -> None:
+        """Ask which links are open (AT+CIPSTATUS): a `CLOSED` line garbled on the serial line would otherwise
+        leave a link looking open until the caller's bound ran out."""
+        open_ids = {e.link_id for e in self.command(commands.status()).of(ev.LinkStatus)}
+        for link in self.links.values():
+            if link.open and link.id not in open_ids:
+                link.open = False
 
     def _read_passive(self, link: LinkInfo) -> None:
         """Read what the module holds for the link. Notices can be stale or lost (1.x reports CLOSED while data
@@ -424,6 +461,6 @@ def detect_baud(url: str, rates: Tuple[int, ...] = (115200, 9600, 57600, 38400, 
                 esp.drain(0.15)
                 esp.command(commands.at(), timeout=0.6)
                 return rate
-        except (CommandTimeout, ModuleError, BusyError):
+        except (CommandTimeout, ModuleError, BusyError, DataLost):
             continue
     return None

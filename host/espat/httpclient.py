@@ -67,9 +67,22 @@ def request(esp: EspAt, method: str, url: str, body: bytes = b"", headers: Itera
     except h11.LocalProtocolError as exc:
         raise LocalProtocolError(f"bad HTTP request: {exc}") from None
     link = esp.open_link(host, port)
+    garbled = esp.garbled
     try:
         esp.send(link, wire)
-        return _read_response(esp, link, conn, sink, timeout, progress)
+        try:
+            response = _read_response(esp, link, conn, sink, timeout, progress)
+        except HttpError as exc:
+            if esp.garbled == garbled:
+                raise
+            what = f"{exc} ({esp.garbled - garbled} garbled lines meanwhile)"
+        else:
+            if esp.garbled == garbled:
+                return response
+            # A lost byte can hide anything, even the header that says how long the body is.
+            what = f"the response looked whole, but {esp.garbled - garbled} garbled lines came with it"
+        raise HttpError(f"{what}: bytes were lost on the serial line, from noise or a rate too fast for the "
+                        "adapter; the body cannot be trusted") from None
     finally:
         esp.close_link(link)
 
@@ -81,6 +94,8 @@ def _read_response(esp: EspAt, link: int, conn: h11.Connection, sink, timeout: f
         try:
             event = conn.next_event()
         except h11.RemoteProtocolError as exc:
+            if response is None and not esp.links[link].open:
+                raise HttpError("the server closed the link without a complete response") from None
             got = response.length if response else 0
             raise HttpError(f"the response was cut short or malformed after {got} body bytes: {exc}") from None
         if event is h11.NEED_DATA:
