@@ -178,13 +178,15 @@ def term(obj: Ctx):
 @run_guarded
 def detect(obj: Ctx):
     """Find the module's baud rate and firmware dialect."""
-    from .client import EspAt, detect_baud
+    from .baud import diagnose, survey
+    from .client import EspAt
     url = obj.require_port()
-    rate = detect_baud(url, trace=sys.stderr if obj.verbose else None)
-    if rate is None:
-        raise Failure(f"no answer to AT on {url} at any rate (9600-115200): check wiring (TX->RX, RX->TX), "
-                      "CH_PD/EN high, a 3.3 V supply that gives 300 mA", 3)
-    with EspAt(url, rate, trace=sys.stderr if obj.verbose else None) as esp:
+    trace = sys.stderr if obj.verbose else None
+    probes = survey(url, trace=trace)
+    if not probes[-1].answered:
+        raise Failure(f"no answer to AT on {url}: {diagnose(probes)}", 3)
+    rate = probes[-1].rate
+    with EspAt(url, rate, trace=trace) as esp:
         esp.sync()
         info = esp.version()
     result = {"baud": rate, "dialect": esp.dialect.name, **info}
@@ -195,37 +197,75 @@ def detect(obj: Ctx):
 @main.command()
 @click.option("--softserial/--hwserial", default=True, show_default=True,
               help="how the Uno will talk to the module (SoftwareSerial cannot read 115200)")
+@click.option("--url", "check_url", default="http://example.com/", show_default=True,
+              help="fetched through the module to check DNS and a TCP round trip")
 @click.pass_obj
 @run_guarded
-def doctor(obj: Ctx, softserial: bool):
-    """Check baud, dialect, echo, Wi-Fi and addresses, and say in plain words what to fix."""
-    from .client import EspAt, detect_baud
+def doctor(obj: Ctx, softserial: bool, check_url: str):
+    """Check baud, dialect, echo, Wi-Fi, DNS and a TCP round trip, and say in plain words what to fix."""
+    import shlex
+    from .baud import diagnose, survey
+    from .client import EspAt
+    from .httpclient import HttpError, split_url
     url = obj.require_port()
+    try:
+        split_url(check_url)
+    except HttpError as exc:
+        raise Failure(str(exc), 2) from None
+    trace = sys.stderr if obj.verbose else None
     findings = []
-    rate = detect_baud(url, trace=sys.stderr if obj.verbose else None)
-    if rate is None:
-        findings.append(("fail", "no answer at any rate: swap TX/RX, hold CH_PD/EN high, use a 3.3 V supply "
-                                 "able to give 300 mA (the Uno's 3.3 V pin is not)"))
+    probes = survey(url, trace=trace)
+    if not probes[-1].answered:
+        findings.append(("fail", diagnose(probes)))
     else:
+        rate = probes[-1].rate
+        fix = f"espat -p {shlex.quote(url)} --baud {rate}"
         findings.append(("ok", f"answers AT at {rate} baud"))
         if softserial and rate > 57600:
-            findings.append(("fix", f"{rate} baud is too fast for SoftwareSerial on an Uno: "
-                                    f"espat -p {url} --baud {rate} baud 9600 --persist"))
-        with EspAt(url, rate) as esp:
+            findings.append(("fix", f"{rate} baud is too fast for SoftwareSerial on an Uno: {fix} baud 9600 --persist"))
+        with EspAt(url, rate, trace=trace) as esp:
             esp.sync()
-            info = esp.version()
-            findings.append(("ok", f"AT {esp.dialect.name} ({info.get('AT version', '?')})"))
-            ap = esp.station()
-            if ap is None:
-                findings.append(("fix", f"not joined to Wi-Fi: espat -p {url} --baud {rate} wifi join SSID"))
-            else:
-                findings.append(("ok", f"joined {ap.ssid!r} (RSSI {ap.rssi} dBm)"))
-                ip = esp.addresses().get("STAIP", "0.0.0.0")
-                findings.append(("ok" if ip != "0.0.0.0" else "fix", f"station address {ip}"))
+            findings.append(("ok", f"AT {esp.dialect.name} ({esp.firmware.get('AT version', '?')})"))
+            findings.append(("ok", "echo was on, as after every reset; a sketch sends ATE0 first, as espat does"
+                             if esp.echoed else "echo is off"))
+            findings += _doctor_network(esp, fix, check_url)
     obj.emit([{"status": s, "finding": f} for s, f in findings],
              "\n".join(f"[{s.upper():>4}] {f}" for s, f in findings))
     if any(s == "fail" for s, _ in findings):
         raise Failure("the module could not be reached", 3)
+
+
+def _doctor_network(esp, fix: str, check_url: str) -> list:
+    """Wi-Fi, address, DNS and a TCP round trip, each only when the one before it worked."""
+    import time
+    from .client import ModuleError
+    from .errors import EspAtError
+    from .httpclient import request, split_url
+    ap = esp.station()
+    if ap is None:
+        return [("fix", f"not joined to Wi-Fi: {fix} wifi join SSID")]
+    ip = esp.addresses().get("STAIP", "0.0.0.0")
+    found = [("ok", f"joined {ap.ssid!r} (RSSI {ap.rssi} dBm)")]
+    if ip == "0.0.0.0":
+        return found + [("fix", f"joined but no address: the access point's DHCP did not answer; {fix} wifi leave, "
+                                "then join again")]
+    found.append(("ok", f"station address {ip}"))
+    host, port, _ = split_url(check_url)
+    started = time.monotonic()
+    try:
+        response = request(esp, "GET", check_url, timeout=15)
+    except ModuleError as exc:
+        if "DNS Fail" in exc.detail:
+            dns = "CIPDNS_CUR" if esp.dialect.major < 2 else "CIPDNS"     # 1.7 names it with the suffix
+            return found + [("fix", f"the module cannot look up {host}: the network gives it no working DNS "
+                                    f"server; set one with {fix} at 'AT+{dns}=1,\"8.8.8.8\"'")]
+        return found + [("fix", f"no TCP link to {host}:{port} ({exc}): is the server up and reachable from "
+                                "this network?")]
+    except EspAtError as exc:
+        return found + [("fix", f"TCP round trip to {host}:{port} failed: {exc}")]
+    ms = (time.monotonic() - started) * 1000
+    return found + [("ok", f"DNS and a TCP round trip: GET {check_url} answered HTTP {response.status} "
+                           f"in {ms:.0f} ms")]
 
 
 @main.command()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Deque, Dict, List, Optional, Tuple, Type
+from typing import Deque, Dict, List, Optional, Type
 
 from . import commands, events as ev
 from .dialects import AT1, AT2, Dialect
@@ -117,6 +117,8 @@ class EspAt:
         self.garbled = 0                        # lines that were no AT line (noise, lost bytes, wrong rate)
         self.firmware: Dict[str, str] = {}      # AT+GMR's lines, once sync() has read them
         self._last_byte = 0.0                   # when the port last gave bytes (monotonic)
+        self.heard = 0                          # bytes read from the port so far
+        self.echoed = False                     # the module repeated a command line (ATE1) at some point
 
     # --- life -------------------------------------------------------------------------------------------------------
 
@@ -137,6 +139,7 @@ class EspAt:
         data = self.port.read(max(1, waiting))
         if data:
             self._last_byte = time.monotonic()
+            self.heard += len(data)
             for event in self.parser.receive_data(data):
                 if not self._unsolicited(event):
                     self._queue.append(event)
@@ -225,6 +228,7 @@ class EspAt:
             if event is None:
                 raise CommandTimeout(f"no answer to {cmd.name} within {bound:g} s")
             if isinstance(event, ev.Echo):
+                self.echoed = True
                 continue
             if isinstance(event, ev.Busy) and not seen:
                 return Reply(seen, event)
@@ -450,17 +454,3 @@ class EspAt:
         if persist:
             self.command(commands.uart(rate, self.dialect, persist=True))
 
-
-def detect_baud(url: str, rates: Tuple[int, ...] = (115200, 9600, 57600, 38400, 19200, 74880),
-                trace=None) -> Optional[int]:
-    """The rate at which the module answers AT, or None."""
-    for rate in rates:
-        try:
-            with EspAt(url, rate, trace=trace) as esp:
-                esp.port.write(b"\r\n")
-                esp.drain(0.15)
-                esp.command(commands.at(), timeout=0.6)
-                return rate
-        except (CommandTimeout, ModuleError, BusyError, DataLost):
-            continue
-    return None

@@ -72,7 +72,8 @@ def _step(number: int, text: str) -> None:
 
 def run_demo(port_url: Optional[str], baud: int, ssid: Optional[str], password: Optional[str],
              get_url: Optional[str], post_url: Optional[str], verbose: bool) -> int:
-    from .client import EspAt, detect_baud
+    from .baud import detect_baud
+    from .client import EspAt
     from .httpclient import request
     sim = server = None
     if port_url is None:

@@ -76,6 +76,8 @@ def _reason(exc: Exception) -> str:
         return "no such port (is the adapter plugged in? `espat ports` lists them)"
     if "Permission denied" in text:
         return "permission denied (add yourself to the dialout group)"
+    if "] " in text and "[Errno" in text:      # pyserial repeats the URL before the OS's own words
+        return text[text.index("] ", text.index("[Errno")) + 2:].splitlines()[0]
     return text.splitlines()[0] if text else type(exc).__name__
 
 

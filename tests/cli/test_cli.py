@@ -197,3 +197,80 @@ def test_term_talks_and_quits_with_ctrl_right_bracket():
             proc.kill()
             proc.wait()
         os.close(master)
+
+
+@pytest.fixture
+def joined_module(server):
+    """A fake module that has joined HomeNet, on socket:// (it keeps its state between connections)."""
+    from esp8266sim import SimConfig, Simulator
+    from espat.client import EspAt
+    with Simulator(SimConfig(networks={"HomeNet": "s3cr3t99"}, hosts={"example.com": ("127.0.0.1", server.port)},
+                             latency_scale=0)) as sim:
+        url = sim.serve_tcp()
+        with EspAt(url) as esp:
+            esp.sync()
+            esp.join("HomeNet", "s3cr3t99")
+        yield url
+
+
+def test_doctor_checks_dns_and_a_tcp_round_trip(joined_module):
+    done = espat("-p", joined_module, "--json", "doctor", "--hwserial")
+    assert done.returncode == 0, done.stderr
+    findings = json.loads(done.stdout)
+    assert all(f["status"] == "ok" for f in findings), findings
+    text = " | ".join(f["finding"] for f in findings)
+    assert "joined 'HomeNet'" in text and "station address 192.168.1.23" in text
+    assert "GET http://example.com/ answered HTTP 200" in text
+
+
+def test_doctor_names_the_dns_fix(joined_module):
+    done = espat("-p", joined_module, "doctor", "--hwserial", "--url", "http://nowhere.example/")
+    assert done.returncode == 0, done.stderr
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("[ FIX] the module cannot look up nowhere.example")
+    assert "AT+CIPDNS_CUR=1" in last
+
+
+@pytest.mark.parametrize("talk, words", [(b"", "not a byte back at any rate: check that the adapter's TX"),
+                                         (bytes(range(128, 256)) * 4, "bytes but never an answer")],
+                         ids=["silent", "garbage"])
+def test_doctor_tells_silence_from_garbage(talk, words):
+    """A port that never answers AT: silent (wiring, power) or noisy (rate not tried, resets, ground)."""
+    import socket
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    stop = threading.Event()
+
+    def serve():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(0.2)
+                answered = False
+                while not stop.is_set():
+                    try:
+                        data = conn.recv(100)
+                    except socket.timeout:
+                        continue
+                    except OSError:
+                        break
+                    if not data:
+                        break
+                    if not answered:
+                        conn.sendall(talk)
+                        answered = True
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        done = espat("-p", f"socket://127.0.0.1:{listener.getsockname()[1]}", "doctor")
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+    assert done.returncode == 3, done.stderr
+    assert words in done.stdout

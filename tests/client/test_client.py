@@ -8,7 +8,8 @@ import pytest
 
 from espat import AT1, AT2
 from espat.client import (BusyError, CommandTimeout, DataLost, EspAt, JoinError, LinkClosed, LinkInfo,
-                          ModuleError, detect_baud)
+                          ModuleError)
+from espat.baud import detect_baud
 from espat.errors import EspAtError
 from espat.events import Ok
 from espat.httpclient import HttpError, request

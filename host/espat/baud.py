@@ -1,0 +1,62 @@
+"""Finding the module's baud rate: AT at each likely rate, telling silence from garbage.
+
+Silence at every rate points at wiring or power (nothing reaches the host); bytes that never make an answer point
+at a rate outside the list, or a module that keeps resetting (a weak 3.3 V supply). 74880 is where the ROM boot
+loader talks, so a module that is rebooting is heard there.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+__all__ = ["RATES", "Probe", "probe", "survey", "detect_baud", "diagnose"]
+
+RATES: Tuple[int, ...] = (115200, 9600, 57600, 38400, 19200, 74880)   # most likely first
+
+
+@dataclass(frozen=True)
+class Probe:
+    rate: int
+    answered: bool
+    heard: int          # bytes that came back, answer or not
+
+
+def probe(url: str, rate: int, trace=None) -> Probe:
+    """Open `url` at `rate`, end any half-typed line, ask AT once."""
+    from . import commands
+    from .client import BusyError, CommandTimeout, DataLost, EspAt, ModuleError
+    with EspAt(url, rate, trace=trace) as esp:
+        try:
+            esp.port.write(b"\r\n")
+            esp.drain(0.15)
+            esp.command(commands.at(), timeout=0.6)
+            return Probe(rate, True, esp.heard)
+        except (CommandTimeout, ModuleError, BusyError, DataLost):
+            return Probe(rate, False, esp.heard)
+
+
+def survey(url: str, rates: Tuple[int, ...] = RATES, trace=None) -> List[Probe]:
+    """Probes in order, up to and including the first rate that answered."""
+    found = []
+    for rate in rates:
+        found.append(probe(url, rate, trace))
+        if found[-1].answered:
+            break
+    return found
+
+
+def detect_baud(url: str, rates: Tuple[int, ...] = RATES, trace=None) -> Optional[int]:
+    """The rate at which the module answers AT, or None."""
+    last = survey(url, rates, trace)[-1]
+    return last.rate if last.answered else None
+
+
+def diagnose(probes: List[Probe]) -> str:
+    """What to check when no rate answered, in plain words."""
+    if not any(p.heard for p in probes):
+        return ("not a byte back at any rate: check that the adapter's TX goes to the module's RX and RX to TX, "
+                "that CH_PD/EN is high, and that the module has a 3.3 V supply able to give 300 mA")
+    noisy = ", ".join(str(p.rate) for p in probes if p.heard)
+    return (f"bytes but never an answer (at {noisy}): the module may run at a rate not tried (give --baud), or "
+            "keep resetting on a weak 3.3 V supply (300 mA needed; the Uno's 3.3 V pin is not enough), or share "
+            "no ground with the adapter")
