@@ -105,7 +105,7 @@ class EspAt:
         self._dialect_known = dialect is not None
         self.port = port if port is not None else open_port(url, baudrate)
         if trace is not None:
-            from .transport import TracedPort
+            from .trace import TracedPort
             self.port = TracedPort(self.port, trace)
         self.parser = Parser()
         self._queue: Deque[ev.Event] = deque()

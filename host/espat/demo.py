@@ -18,18 +18,21 @@ __all__ = ["run_demo"]
 DEMO_SSID, DEMO_PASSWORD = "espat-demo", "demo-passphrase"
 
 
-class _Tee(io.TextIOBase):
-    def __init__(self, *targets) -> None:
-        self.targets = [t for t in targets if t is not None]
+class _StepTranscript(io.TextIOBase):
+    """The wire trace, held until the step that caused it is over and then shown under it, indented."""
+
+    def __init__(self) -> None:
+        self.lines: list = []
 
     def write(self, text: str) -> int:
-        for target in self.targets:
-            target.write(text)
+        self.lines.append(text)
         return len(text)
 
-    def flush(self) -> None:
-        for target in self.targets:
-            target.flush()
+    def show(self) -> None:
+        for line in "".join(self.lines).splitlines():
+            print(f"      {line}")
+        self.lines.clear()
+        sys.stdout.flush()
 
 
 class _SensorServer(BaseHTTPRequestHandler):
@@ -66,12 +69,22 @@ class _SensorServer(BaseHTTPRequestHandler):
         pass
 
 
-def _step(number: int, text: str) -> None:
+def _step(number: int, text: str, transcript) -> None:
+    if transcript is not None:
+        transcript.show()
     print(f"\n[{number}] {text}", flush=True)
+
+
+def _result(text: str, transcript) -> None:
+    if transcript is not None:
+        transcript.show()
+    print(f"    => {text}", flush=True)
 
 
 def run_demo(port_url: Optional[str], baud: int, ssid: Optional[str], password: Optional[str],
              get_url: Optional[str], post_url: Optional[str], verbose: bool) -> int:
+    """With `verbose` the wire trace goes to stderr as it happens; otherwise each step's share of it is printed
+    under the step, once the step is over."""
     from .baud import detect_baud
     from .client import EspAt
     from .httpclient import request
@@ -86,43 +99,49 @@ def run_demo(port_url: Optional[str], baud: int, ssid: Optional[str], password: 
         port_url = sim.serve_tcp()
         ssid, password = DEMO_SSID, DEMO_PASSWORD
         get_url, post_url = "http://sensors.example/hello", "http://sensors.example/api/readings"
-        print(f"Bench: a fake ESP-01 on {port_url}, Wi-Fi {ssid!r}, and an HTTP server it knows as "
-              f"sensors.example (really 127.0.0.1:{server.server_address[1]}).")
-    transcript = io.StringIO()
-    trace = _Tee(transcript, sys.stderr if verbose else None)
+        print(f"Bench: a fake ESP-01 (AT 1.7) on {port_url}, a Wi-Fi network {ssid!r}, and an HTTP server the "
+              f"module knows as sensors.example (really 127.0.0.1:{server.server_address[1]}).")
+    print("Wire lines: -> host to module, <- module to host, [seconds] since the port opened; \\r \\n are CR LF.")
+    transcript = None if verbose else _StepTranscript()
+    trace = sys.stderr if verbose else transcript
     try:
-        _step(1, f"detect: which baud rate does the module on {port_url} answer at?")
-        rate = detect_baud(port_url)
+        _step(1, f"detect: at which baud rate does the module on {port_url} answer AT?", None)
+        rate = detect_baud(port_url, trace=trace)
         if rate is None:
-            print("    no answer at any rate: check wiring and power (espat doctor says more)")
+            _result("no answer at any rate: check wiring and power (`espat doctor` says more)", transcript)
             return 3
-        print(f"    AT answered at {rate} baud")
+        _result(f"AT answered at {rate} baud", transcript)
         with EspAt(port_url, rate, trace=trace) as esp:
-            _step(2, "sync: end any half-typed line, AT until OK, echo off, read the firmware version")
+            _step(2, "sync: end any half-typed line, AT until OK, echo off, read the firmware version", transcript)
             esp.sync()
             version = esp.firmware or esp.version()
-            print(f"    AT {esp.dialect.name}: {version.get('AT version', '?')}")
-            _step(3, f"join {ssid!r} (the password never appears in the transcript)")
+            _result(f"AT {esp.dialect.name} firmware, {version.get('AT version', '?')}", transcript)
+            _step(3, f"join {ssid!r} in station mode (the password is shown as ***)", transcript)
             esp.join(ssid, password)
-            print(f"    joined; address {esp.addresses().get('STAIP')}")
-            _step(4, f"GET {get_url}: CIPMUX=1, CIPSTART, CIPSEND with the exact byte count, +IPD back")
+            _result(f"joined; the module's address is {esp.addresses().get('STAIP')}", transcript)
+            _step(4, f"GET {get_url}: open link 0, send the request with its exact byte count, read +IPD",
+                  transcript)
             body = bytearray()
             response = request(esp, "GET", get_url, sink=body.extend)
-            print(f"    HTTP {response.status} {response.reason}: {bytes(body).decode('utf-8', 'replace').strip()}")
+            _result(f"HTTP {response.status} {response.reason}: "
+                    f"{bytes(body).decode('utf-8', 'replace').strip()}", transcript)
             reading = {"device": "uno-demo", "boot": 1, "seq": 1, "uptime_ms": 1234,
                        "readings": {"a0_c": 21.5, "chip_c": 29.0, "vcc_mv": 4987}}
             payload = json.dumps(reading, separators=(",", ":")).encode()
-            _step(5, f"POST a {len(payload)}-byte JSON reading to {post_url}")
+            _step(5, f"POST a {len(payload)}-byte JSON reading to {post_url}", transcript)
             answer = bytearray()
             response = request(esp, "POST", post_url, payload, [("Content-Type", "application/json")],
                                sink=answer.extend)
-            print(f"    HTTP {response.status} {response.reason}: {bytes(answer).decode('utf-8', 'replace')}")
+            _result(f"HTTP {response.status} {response.reason}: {bytes(answer).decode('utf-8', 'replace')}",
+                    transcript)
         if server is not None:
-            print(f"    the server holds {len(_SensorServer.readings)} reading(s): {_SensorServer.readings[-1]}")
-        print("\n--- wire transcript (-> to the module, <- from it) ---")
-        print(transcript.getvalue(), end="")
+            print(f"    => the server now holds {len(_SensorServer.readings)} reading(s); the last: "
+                  f"{json.dumps(_SensorServer.readings[-1])}")
+        print("\nDone: the module was found, joined the network, and carried a GET and a POST.")
         return 0
     finally:
+        if transcript is not None:
+            transcript.show()
         if sim is not None:
             sim.close()
         if server is not None:

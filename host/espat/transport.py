@@ -2,19 +2,13 @@
 
 Every transport goes through pyserial's serial_for_url: a device path, socket://, rfc2217://, loop://, and the
 fake module's sim:// (its handler registers itself when esp8266sim is imported, which happens here only when a
-sim:// URL is asked for). The wire trace is a wrapper around the port, in the spirit of pyserial's spy://, not a
-flag threaded through the client.
+sim:// URL is asked for). The wire trace wraps a port too: see trace.py.
 """
 from __future__ import annotations
 
-import sys
-import time
-from typing import IO, Optional
-
-from .wiretext import escape_bytes, redact
 from .errors import EspAtError
 
-__all__ = ["PortError", "open_port", "TracedPort"]
+__all__ = ["PortError", "open_port"]
 
 
 class PortError(EspAtError):
@@ -80,58 +74,3 @@ def _reason(exc: Exception) -> str:
         return text[text.index("] ", text.index("[Errno")) + 2:].splitlines()[0]
     return text.splitlines()[0] if text else type(exc).__name__
 
-
-class TracedPort:
-    """Wraps a port; writes every byte each way to `out`, one annotated line per read or write.
-
-    Lines are redacted before they are shown: a join's password never reaches the trace.
-    """
-
-    def __init__(self, port, out: IO[str] = sys.stderr) -> None:
-        self._port = port
-        self._out = out
-        self._start = time.monotonic()
-        self._incoming = b""        # bytes read but not shown yet: a trace line ends where a line ends
-
-    def __getattr__(self, name):
-        return getattr(self._port, name)
-
-    @property
-    def in_waiting(self) -> int:
-        return self._port.in_waiting
-
-    def _show(self, arrow: str, data: bytes) -> None:
-        stamp = time.monotonic() - self._start
-        self._out.write(f"[{stamp:9.3f}] {arrow} {escape_bytes(redact(data))}\n")
-        self._out.flush()
-
-    def _flush_incoming(self) -> None:
-        if self._incoming:
-            self._show("<-", self._incoming)
-            self._incoming = b""
-
-    def write(self, data: bytes) -> int:
-        self._flush_incoming()
-        self._show("->", bytes(data))
-        return self._port.write(data)
-
-    def read(self, size: int = 1) -> bytes:
-        data = self._port.read(size)
-        self._incoming += data
-        if self._incoming.endswith((b"\n", b">", b"> ")) or (not data and self._incoming) \
-                or len(self._incoming) > 4096:
-            self._flush_incoming()
-        return data
-
-    def close(self) -> None:
-        self._flush_incoming()
-        self._port.close()
-
-    @property
-    def baudrate(self) -> int:
-        return self._port.baudrate
-
-    @baudrate.setter
-    def baudrate(self, value: int) -> None:
-        self._out.write(f"[{time.monotonic() - self._start:9.3f}] -- port now at {value} baud\n")
-        self._port.baudrate = value
