@@ -275,3 +275,29 @@ def test_doctor_tells_silence_from_garbage(talk, words):
         listener.close()
     assert done.returncode == 3, done.stderr
     assert words in done.stdout
+
+
+def test_espat_bridge_serves_the_cli_over_rfc2217(tmp_path):
+    """`espat bridge` in its own process; detect (baud changes travel over RFC 2217), join and status through it."""
+    bridge = subprocess.Popen([*ESPAT, "-p", sim_url(), "bridge", "--tcp", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        import select
+        assert select.select([bridge.stdout], [], [], 20)[0], "espat bridge printed nothing in 20 s"
+        first = bridge.stdout.readline()
+        assert first.startswith("bridging "), first + bridge.stderr.read()
+        url = first.split(" as ")[1].strip()
+        assert url.startswith("rfc2217://127.0.0.1:")
+        detected = espat("-p", url, "--json", "detect")
+        assert detected.returncode == 0, detected.stderr
+        assert json.loads(detected.stdout)["baud"] == 115200
+        secret = tmp_path / "pw"
+        secret.write_text("s3cr3t99")
+        joined = espat("-p", url, "wifi", "join", "HomeNet", "--password-file", str(secret))
+        assert joined.returncode == 0, joined.stderr
+        status = espat("-p", url, "--json", "wifi", "status")
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)["ssid"] == "HomeNet"
+    finally:
+        bridge.terminate()
+        bridge.wait(timeout=10)
