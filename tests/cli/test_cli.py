@@ -48,13 +48,14 @@ def test_detect_json():
     assert result["baud"] == 9600 and result["dialect"] == "1.7"
 
 
-def test_join_with_password_file_never_traces_the_password(tmp_path):
+@pytest.mark.parametrize("dialect, join", [("1", "CWJAP_CUR"), ("2", "CWJAP")])
+def test_join_with_password_file_never_traces_the_password(tmp_path, dialect, join):
     secret = tmp_path / "pw"
     secret.write_text("s3cr3t99\n")
-    done = espat("-p", sim_url(), "-v", "wifi", "join", "HomeNet", "--password-file", str(secret))
+    done = espat("-p", sim_url(dialect=dialect), "-v", "wifi", "join", "HomeNet", "--password-file", str(secret))
     assert done.returncode == 0, done.stderr
     assert "joined 'HomeNet'" in done.stdout
-    assert 'AT+CWJAP_CUR="HomeNet","***"' in done.stderr
+    assert f'AT+{join}="HomeNet","***"' in done.stderr
     assert "s3cr3t99" not in done.stderr + done.stdout
 
 
@@ -301,3 +302,55 @@ def test_espat_bridge_serves_the_cli_over_rfc2217(tmp_path):
     finally:
         bridge.terminate()
         bridge.wait(timeout=10)
+
+
+BLOB = bytes((i * 7 + (i >> 8)) & 0xFF for i in range(12000))
+
+
+def _site(request: bytes) -> bytes:
+    if request.startswith(b"POST"):
+        body = request.partition(b"\r\n\r\n")[2]
+        answer = b'{"got":%d}' % len(body)
+        return b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+            len(answer), answer)
+    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(BLOB) + BLOB
+
+
+@pytest.mark.parametrize("dialect", ["1", "2"])
+def test_a_session_of_commands_on_one_module(tmp_path, dialect):
+    """status, scan, GET to a file, POST JSON, leave: each with --json, against one module that keeps its state."""
+    import hashlib
+    from esp8266sim import SimConfig, Simulator
+    from espat.client import EspAt
+    site = ExactServer(_site)
+    try:
+        with Simulator(SimConfig(networks={"HomeNet": "s3cr3t99"}, hosts={"example.com": ("127.0.0.1", site.port)},
+                                 dialect=dialect, latency_scale=0)) as sim:
+            url = sim.serve_tcp()
+            with EspAt(url) as esp:
+                esp.sync()
+                esp.join("HomeNet", "s3cr3t99")
+
+            def run(*args):
+                done = espat("-p", url, "--json", *args)
+                assert done.returncode == 0, done.stderr
+                return json.loads(done.stdout)
+            assert run("wifi", "status")["ip"] == "192.168.1.23"
+            assert [ap["ssid"] for ap in run("wifi", "scan")] == ["HomeNet"]
+            out = tmp_path / "blob.bin"
+            got = run("http", "get", "http://example.com/blob", "-o", str(out))
+            assert got["status"] == 200 and got["length"] == len(BLOB)
+            assert hashlib.sha256(out.read_bytes()).digest() == hashlib.sha256(BLOB).digest()
+            posted = run("http", "post", "http://example.com/r", "--json", '{"t": 21.5}')
+            assert posted["status"] == 201 and json.loads(posted["body"]) == {"got": 11}
+            assert site.requests[-1].endswith(b'\r\n\r\n{"t": 21.5}')
+            assert run("wifi", "leave") == {"joined": False}
+            assert run("wifi", "status")["joined"] is False
+    finally:
+        site.close()
+
+
+def test_baud_change_through_the_cli():
+    done = espat("-p", sim_url(), "--json", "baud", "9600")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"baud": 9600, "persisted": False}
