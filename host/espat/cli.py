@@ -146,29 +146,17 @@ def _show(event) -> str:
 @click.pass_obj
 @run_guarded
 def term(obj: Ctx):
-    """Interactive AT terminal (CR LF line ends, hex for non-printables, Ctrl-] quits)."""
-    from serial.tools import miniterm
+    """Interactive AT terminal: CR LF line ends, history (Up/Down), <XX> for non-printable bytes, Ctrl-] quits."""
+    from .term import run_terminal
     from .transport import open_port
-
-    class HexView(miniterm.Transform):
-        """Lines as they are; any other byte that is not printable ASCII as <XX>, so boot noise shows."""
-        def rx(self, text: str) -> str:
-            return "".join(c if c in "\r\n\t" or " " <= c <= "~" else f"<{ord(c):02X}>" for c in text)
-
-    miniterm.TRANSFORMATIONS["espat-hex"] = HexView
     port = open_port(obj.require_port(), obj.baud)
-    mt = miniterm.Miniterm(port, echo=False, eol="crlf", filters=["espat-hex"])
-    mt.exit_character = chr(0x1D)
-    mt.set_rx_encoding("latin-1")
-    mt.set_tx_encoding("latin-1")
-    click.echo(f"--- {obj.port_url} at {obj.baud} baud; Ctrl-] quits ---", err=True)
-    mt.start()
+    click.echo(f"--- {obj.port_url} at {obj.baud} baud; Up/Down for history, Ctrl-] quits ---", err=True)
     try:
-        mt.join(True)
+        run_terminal(port)
     except KeyboardInterrupt:
         pass
-    mt.join()
-    mt.close()
+    finally:
+        port.close()
 
 
 # --- finding and fixing ----------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -171,27 +172,34 @@ def test_client_through_the_pty_front_end():
             assert esp.addresses()["STAIP"] == "192.168.1.23"
 
 
-def test_term_talks_and_quits_with_ctrl_right_bracket():
+def test_term_history_hex_view_and_ctrl_right_bracket():
     import select
+    import time
     master, slave = os.openpty()
-    proc = subprocess.Popen([*ESPAT, "-p", "sim://?latency_scale=0", "term"], stdin=slave, stdout=slave,
-                            stderr=slave)
+    proc = subprocess.Popen([*ESPAT, "-p", "sim://?latency_scale=0&fault=boot-garbage&seed=3", "term"], stdin=slave,
+                            stdout=slave, stderr=slave)
     os.close(slave)
+    seen = b""
 
-    def read_until(needle: bytes, seconds: float) -> bytes:
-        import time
-        out, end = b"", time.monotonic() + seconds
-        while needle not in out and time.monotonic() < end:
+    def read_until(needle: bytes, count: int = 1, seconds: float = 10) -> None:
+        nonlocal seen
+        end = time.monotonic() + seconds
+        while seen.count(needle) < count and time.monotonic() < end:
             if select.select([master], [], [], 0.1)[0]:
                 try:
-                    out += os.read(master, 1024)
+                    seen += os.read(master, 4096)
                 except OSError:
                     break
-        return out
+        assert seen.count(needle) >= count, f"{needle!r} x{count} not seen in {seen[-300:]!r}"
     try:
-        assert b"ready" in read_until(b"ready", 10)
+        read_until(b"ready")
+        assert re.search(rb"<[0-9A-F]{2}>", seen), "boot noise is shown in hex"
+        os.write(master, b"AT+GMR\r")
+        read_until(b"AT version:")
         os.write(master, b"AT\r")
-        assert b"OK" in read_until(b"OK", 5)
+        read_until(b"OK", 2)
+        os.write(master, b"\x1b[A\x1b[A\r")           # Up twice: AT+GMR again
+        read_until(b"AT version:", 2)
         os.write(master, b"\x1d")
         assert proc.wait(timeout=10) == 0
     finally:
@@ -199,6 +207,13 @@ def test_term_talks_and_quits_with_ctrl_right_bracket():
             proc.kill()
             proc.wait()
         os.close(master)
+
+
+def test_term_sends_piped_lines():
+    done = subprocess.run([*ESPAT, "-p", "sim://?latency_scale=0", "term"], input="AT+GMR\nAT+CWMODE_CUR?\n",
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "AT version:" in done.stdout and "+CWMODE_CUR:1" in done.stdout
 
 
 @pytest.fixture
