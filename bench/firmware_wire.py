@@ -5,6 +5,8 @@ run in real time against the fake ESP-01 paced at 9600 baud with its realistic l
 send), posting to a loopback HTTP server. Each post is a burst on the wire; per burst this prints the bytes each
 way, the wall time from its first byte to its last, and that time as a ratio to the wire time of the bytes
 (10 bits a byte; both directions summed, since SoftwareSerial cannot receive while it transmits). Goal: <= 1.3.
+It measures the default build (a link per reading) and one with ESPAT_KEEP_ALIVE=1 against a server that keeps
+the link open (HTTP/1.1 keep-alive).
 
     python bench/firmware_wire.py [--readings 6] [--interval-ms 3000] [--latency-scale 1.0]
 """
@@ -42,15 +44,10 @@ def bursts(chunks):
     return [[*b[:4], b"AT+CIPS" in b[4]] for b in out]
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--readings", type=int, default=6)
-    ap.add_argument("--interval-ms", type=int, default=3000)
-    ap.add_argument("--latency-scale", type=float, default=1.0)
-    args = ap.parse_args(argv)
-
-    binary = build("reporter_softserial", {**SETTINGS, "ESPAT_INTERVAL_MS": str(args.interval_ms)})
-    collector = Collector()
+def measure(args, flags: tuple, keep_alive: bool):
+    """Runs one build; returns [(sent, heard, wall µs, wire µs)] per measured post, or None if it fell short."""
+    binary = build("reporter_softserial", {**SETTINGS, "ESPAT_INTERVAL_MS": str(args.interval_ms)}, flags)
+    collector = Collector(keep_alive=keep_alive)
     config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", collector.port)},
                        baud=BAUD, latency_scale=args.latency_scale)
     with tempfile.TemporaryDirectory() as tmp, Simulator(config) as sim:
@@ -63,24 +60,35 @@ def main(argv=None) -> int:
             chunks = read_wire_log(run.wire_log)
     collector.close()
     if not ok:
-        print("the reporter did not deliver every reading in time", file=sys.stderr)
-        return 1
-
+        return None
     # The first post shares its burst with the end of the join; the later ones stand alone.
-    posts = [b[:4] for b in bursts(chunks) if b[4]][1:args.readings + 1]
     byte_us = 10 / BAUD * 1e6
+    # The last chunk's own bytes take wire time after its timestamp: count them as the burst's tail.
+    return [(sent, heard, last - first + byte_us, (sent + heard) * byte_us)
+            for first, last, sent, heard, posts in bursts(chunks) if posts][1:args.readings + 1]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--readings", type=int, default=6)
+    ap.add_argument("--interval-ms", type=int, default=3000)
+    ap.add_argument("--latency-scale", type=float, default=1.0)
+    args = ap.parse_args(argv)
+
     print(f"reporter_softserial over the fake ESP-01 at {BAUD} baud, latency scale {args.latency_scale}")
-    print(f"{'post':>4} {'sent':>6} {'heard':>6} {'wall ms':>8} {'wire ms':>8} {'ratio':>6}")
-    ratios, totals = [], []
-    for i, (first, last, sent, heard) in enumerate(posts, 1):
-        # The last chunk's own bytes take wire time after its timestamp: count them as the burst's tail.
-        wire = (sent + heard) * byte_us
-        wall = last - first + byte_us
-        ratios.append(wall / wire)
-        totals.append(sent + heard)
-        print(f"{i:>4} {sent:>6} {heard:>6} {wall / 1000:>8.0f} {wire / 1000:>8.0f} {wall / wire:>6.2f}")
-    print(f"per reading: {statistics.mean(totals):.0f} bytes on the wire, "
-          f"wall/wire median {statistics.median(ratios):.2f} (goal <= 1.3)")
+    for title, flags, keep_alive in (
+            ("default build: a link per reading, Connection: close", (), False),
+            ("ESPAT_KEEP_ALIVE=1, server keeps the link open", ("-DESPAT_KEEP_ALIVE=1",), True)):
+        posts = measure(args, flags, keep_alive)
+        if posts is None:
+            print(f"{title}: the reporter did not deliver every reading in time", file=sys.stderr)
+            return 1
+        print(f"\n{title}")
+        print(f"{'post':>4} {'sent':>6} {'heard':>6} {'wall ms':>8} {'wire ms':>8} {'ratio':>6}")
+        for i, (sent, heard, wall, wire) in enumerate(posts, 1):
+            print(f"{i:>4} {sent:>6} {heard:>6} {wall / 1000:>8.0f} {wire / 1000:>8.0f} {wall / wire:>6.2f}")
+        print(f"per reading: {statistics.mean(s + h for s, h, _, _ in posts):.0f} bytes on the wire, "
+              f"wall/wire median {statistics.median(w / x for _, _, w, x in posts):.2f} (goal <= 1.3)")
     return 0
 
 

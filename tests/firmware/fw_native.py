@@ -88,18 +88,26 @@ def _build(env: str, settings: dict, extra_flags: tuple) -> Path:
 
 class Collector:
     """A loopback HTTP/1.1 server that keeps every POST. `answers` maps request numbers (from 1) to an HTTP status
-    other than 201; like a real ingest server it stores by (boot, seq), so a reading sent twice is counted once."""
+    other than 201; like a real ingest server it stores by (boot, seq), so a reading sent twice is counted once.
+    With keep_alive it leaves each connection open for the client's next request (HTTP/1.1's default); otherwise
+    it answers `Connection: close` and closes. `connections` counts the connections it accepted."""
 
-    def __init__(self, answers: dict | None = None):
+    def __init__(self, answers: dict | None = None, keep_alive: bool = False):
         self.posts = []        # (path, headers, body) of every request, in arrival order
         self.stored = {}       # (boot, seq) -> reading
         self.accepted = []     # (boot, seq) of every request answered 201, repeats included
         self.answers = dict(answers or {})
+        self.connections = 0
         self.lock = threading.Lock()
         collector = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                with collector.lock:
+                    collector.connections += 1
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -113,7 +121,8 @@ class Collector:
                         collector.stored.setdefault(key, reading)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
-                self.send_header("Connection", "close")
+                if not keep_alive:
+                    self.send_header("Connection", "close")
                 self.end_headers()
 
             def log_message(self, *args):

@@ -37,6 +37,7 @@ class Scenario:
     may_repeat: int = 0           # readings the fault may make the server take twice (its answer was lost)
     evidence: bytes = b""         # a USB line showing the fault happened and was handled
     lossy: bool = False           # the ring overflows on purpose: done once reading until_seq is stored
+    keep_alive: bool = False      # ESPAT_KEEP_ALIVE=1, against a server that keeps connections open
 
 
 SCENARIOS = {
@@ -53,6 +54,10 @@ SCENARIOS = {
     # The hwserial reporter: the ESP-01 on Serial at 115200, nothing else on that port.
     "hwserial": Scenario(until_seq=3, env="reporter_hwserial", baud=115200),
     # A ring of two and a server out for a while: the oldest readings give way, the rest still go out in order.
+    # HTTP/1.1 keep-alive: one link carries every post, even through a server that closes it now and then.
+    "keep-alive": Scenario(keep_alive=True, flags=("-DESPAT_KEEP_ALIVE=1",)),
+    "keep-alive-remote-close": Scenario(keep_alive=True, flags=("-DESPAT_KEEP_ALIVE=1",),
+                                        faults=["remote-close@send=2"], may_repeat=1),
     "ring-overflow": Scenario(until_seq=12, answers={n: 503 for n in range(2, 6)}, baud=115200,
                               settings={**SETTINGS, "ESPAT_INTERVAL_MS": "500"}, flags=("-DREPORTER_RING=2",), lossy=True),
 }
@@ -60,6 +65,7 @@ SCENARIOS = {
 
 @dataclass
 class Result:
+    connections: int     # TCP connections the server accepted
     readings: list       # every POSTed reading, in arrival order
     accepted: list       # (boot, seq) of every POST answered 201
     stored: set          # seqs the server stored
@@ -72,7 +78,7 @@ class Result:
 
 def run(scenario: Scenario, workdir) -> Result:
     binary = build(scenario.env, scenario.settings or SETTINGS, scenario.flags)
-    collector = Collector(scenario.answers)
+    collector = Collector(scenario.answers, keep_alive=scenario.keep_alive)
     config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", collector.port)},
                        baud=scenario.baud, latency_scale=0.1, faults=scenario.faults, dialect=scenario.dialect,
                        seed=3)
@@ -92,7 +98,7 @@ def run(scenario: Scenario, workdir) -> Result:
                 program.wait_until(done, 60)
                 status, err, usb = program.stop()
         with collector.lock:
-            return Result([json.loads(b) for _, _, b in collector.posts], list(collector.accepted),
+            return Result(collector.connections, [json.loads(b) for _, _, b in collector.posts], list(collector.accepted),
                           {seq for _, seq in collector.stored}, list(collector.posts), usb,
                           read_wire_log(program.wire_log), status, err)
     finally:
@@ -150,7 +156,7 @@ def test_debug_text_goes_to_usb_only_in_the_softserial_variant(results):
     assert sent.startswith(b"AT\r\n") and b"reporter" not in sent
 
 
-@pytest.mark.parametrize("name", ["plain-1.7", "plain-2.x"])
+@pytest.mark.parametrize("name", ["plain-1.7", "plain-2.x", "keep-alive"])
 def test_every_cipsend_announces_exactly_the_bytes_that_follow(results, name):
     result = results[name]
     sent = b"".join(data for d, _, data in result.wire if d == "T")
@@ -171,7 +177,7 @@ def test_every_cipsend_announces_exactly_the_bytes_that_follow(results, name):
     assert b"busy s..." not in heard and b"busy p..." not in heard
 
 
-FAULTS = ["send-fail", "wifi-lost", "reset-mid-send", "remote-close", "busy", "server-5xx", "boot-garbage", "garbage"]
+FAULTS = ["keep-alive-remote-close", "send-fail", "wifi-lost", "reset-mid-send", "remote-close", "busy", "server-5xx", "boot-garbage", "garbage"]
 
 
 @pytest.mark.parametrize("name", FAULTS)
@@ -196,3 +202,23 @@ def test_a_full_ring_lets_only_the_oldest_waiting_readings_go(results):
     seqs = [r["seq"] for r in result.readings]
     firsts = [s for i, s in enumerate(seqs) if s not in seqs[:i]]
     assert firsts == sorted(firsts)
+
+
+def test_keep_alive_sends_every_reading_on_one_link(results):
+    result = results["keep-alive"]
+    assert_stored_in_order(result, 4)
+    sent = b"".join(data for d, _, data in result.wire if d == "T")
+    assert sent.count(b"AT+CIPSTART") == 1 and result.connections == 1
+    assert sent.count(b"AT+CIPSEND") >= 4
+    assert b"Connection: close" not in sent
+    accepted = [seq for _, seq in result.accepted]
+    assert len(accepted) == len(set(accepted))
+    # Without the knob every post opens its own link and asks the server to close it.
+    plain = b"".join(data for d, _, data in results["plain-1.7"].wire if d == "T")
+    assert plain.count(b"AT+CIPSTART") == plain.count(b"AT+CIPSEND") == plain.count(b"Connection: close")
+
+
+def test_keep_alive_opens_a_new_link_when_the_server_closed_the_old_one(results):
+    result = results["keep-alive-remote-close"]
+    sent = b"".join(data for d, _, data in result.wire if d == "T")
+    assert sent.count(b"AT+CIPSTART") >= 2 and result.connections >= 2

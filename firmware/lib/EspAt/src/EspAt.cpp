@@ -18,6 +18,7 @@ inline const __FlashStringHelper* flash(PGM_P p) { return reinterpret_cast<const
 // Ms between a busy answer and saying the command again.
 const uint16_t kBusyPause = 500;
 const uint8_t kAtTries = 10, kBusyTries = 20;
+const uint16_t kUnknownLength = 0xFFFF;  // a reply body without Content-Length
 
 // The n-th of a table of NUL-separated flash strings.
 PGM_P nth(PGM_P table, uint8_t n) {
@@ -63,18 +64,23 @@ bool EspAt::startUart(uint32_t baud, bool persist) {
 bool EspAt::startHttp(uint8_t id, PGM_P host, PGM_P port, PGM_P path, const char* body, uint16_t bodyLen,
                       bool keepBody) {
   if (job_ != Job::None) return false;
-  id_ = id;
-  args_.http.host = host;
-  args_.http.port = port;
   args_.http.path = path;
   args_.http.body = body;
   args_.http.len = bodyLen;
   keepBody_ = keepBody;
   httpStatus_ = 0;
   httpPhase_ = 0;
+  if (ESPAT_KEEP_ALIVE) bodyLeft_ = kUnknownLength;
   rxLen_ = 0;
   verdict_ = EspStatus::Ok;
-  return begin(Job::Http, Step::Start);
+  // A link the last exchange left open carries this one (callers keep one server per link id); it stays open
+  // only if this exchange ends the same way.
+  reuse_ = ESPAT_KEEP_ALIVE && linkOpen_ && id == id_;
+  if (ESPAT_KEEP_ALIVE) linkOpen_ = false;
+  id_ = id;
+  args_.http.host = host;
+  args_.http.port = port;
+  return begin(Job::Http, ESPAT_KEEP_ALIVE && reuse_ ? Step::Send : Step::Start);
 }
 
 int EspAt::read() {
@@ -147,16 +153,41 @@ void EspAt::handleByte(char c) {
   }
 }
 
+// Matched case-insensitively at the start of each header line (every byte is compared as c | 0x20).
+const char kLengthHeader[] PROGMEM = "content-length:";
+const uint8_t kLengthMatched = sizeof kLengthHeader - 1, kLineOther = kLengthMatched + 1;
+
 void EspAt::payloadByte(char c) {
   if (job_ == Job::Http) {
-    // Status line "HTTP/1.1 201 Created": the digits after the first space.
-    if (httpPhase_ == 0) {
-      if (c == ' ') httpPhase_ = 1;
-    } else if (httpPhase_ == 1) {
+    if (httpPhase_ == kBeforeCode) {
+      // Status line "HTTP/1.1 201 Created": the digits after the first space.
+      if (c == ' ') httpPhase_ = kInCode;
+    } else if (httpPhase_ == kInCode) {
       if (c >= '0' && c <= '9' && httpStatus_ < 1000) {
         httpStatus_ = httpStatus_ * 10 + (c - '0');
       } else {
-        httpPhase_ = 2;
+        httpPhase_ = kLineStart + kLineOther;  // the rest of the status line
+      }
+    } else if (ESPAT_KEEP_ALIVE && !keepBody_) {
+      // Where the answer ends, so its link can carry the next request: Content-Length's bytes after the headers.
+      if (httpPhase_ == kInBody) {
+        if (--bodyLeft_ == 0) advance(Reply::Done);
+      } else if (c == '\n') {
+        if (httpPhase_ == kLineStart) {  // a blank line: the headers are over
+          httpPhase_ = kInBody;
+          if (bodyLeft_ == 0 || bodyLeft_ == kUnknownLength) advance(Reply::Done);
+        } else {
+          httpPhase_ = kLineStart;
+        }
+      } else if (c != '\r') {
+        uint8_t at = httpPhase_ - kLineStart;  // how much of the Content-Length name this line has matched
+        if (at == kLengthMatched) {
+          if (c >= '0' && c <= '9') bodyLeft_ = bodyLeft_ * 10 + (c - '0');  // spaces around it are skipped
+        } else if (at < kLengthMatched && (c | 0x20) == pgm_read_byte(&kLengthHeader[at])) {
+          if (++httpPhase_ - kLineStart == kLengthMatched) bodyLeft_ = 0;
+        } else {
+          httpPhase_ = kLineStart + kLineOther;
+        }
       }
     }
     if (!keepBody_) return;  // drained: the caller asked for the status only
@@ -199,6 +230,7 @@ void EspAt::handleLine() {
   if (kind <= 5) {
     r = (Reply)(kind + 1);
   } else if (kind <= kConnectFail) {
+    if (ESPAT_KEEP_ALIVE) linkOpen_ = false;
     r = Reply::Closed;
   } else if (kind == kAlready) {
     already_ = true;
@@ -206,10 +238,12 @@ void EspAt::handleLine() {
     wifiUp_ = true;
   } else if (kind == kDisconnect) {
     wifiUp_ = false;
+    if (ESPAT_KEEP_ALIVE) linkOpen_ = false;
   } else if (kind == kBooted) {
     // The module rebooted: links, echo, mux and Wi-Fi are gone.
     resets_++;
     wifiUp_ = false;
+    if (ESPAT_KEEP_ALIVE) linkOpen_ = false;
     ipdLeft_ = 0;
     // A sync (or reset) that hears `ready` has found a module just booted: its sequence starts over. An AT in
     // flight is left to be answered (or asked again when its wait ends): a second AT now would be answered twice,
@@ -358,6 +392,9 @@ void EspAt::advance(Reply r) {
       if (r == Reply::Prompt) {
         writeRequest(port_);
         go(Step::SendOk);
+      } else if (ESPAT_KEEP_ALIVE && reuse_ && (r == Reply::Error || r == Reply::Closed)) {
+        reuse_ = false;  // the kept link was closed under us ("link is not valid"): open a new one
+        go(Step::Start);
       } else if (r == Reply::Error || r == Reply::Closed || r == Reply::SendFail) {
         closeWith(EspStatus::SendFailed);
       } else if (r == Reply::None) {
@@ -366,11 +403,13 @@ void EspAt::advance(Reply r) {
       break;
     case Step::SendOk:
       if (r == Reply::SendOk) go(Step::Reply);
+      else if (ESPAT_KEEP_ALIVE && r == Reply::Done) keepLink();  // the reply overtook SEND OK: ignored
       else if (r == Reply::Closed && httpStatus_) finish(EspStatus::Ok);  // the whole reply overtook SEND OK
       else if (r != Reply::Ok) closeWith(r == Reply::None ? EspStatus::Timeout : EspStatus::SendFailed);
       break;
     case Step::Reply:
-      if (r == Reply::Closed) finish(httpStatus_ ? EspStatus::Ok : EspStatus::NoReply);
+      if (ESPAT_KEEP_ALIVE && r == Reply::Done) keepLink();
+      else if (r == Reply::Closed) finish(httpStatus_ ? EspStatus::Ok : EspStatus::NoReply);
       else if (r == Reply::None) closeWith(httpStatus_ ? EspStatus::Ok : EspStatus::NoReply);
       break;
     case Step::Close:
@@ -378,6 +417,19 @@ void EspAt::advance(Reply r) {
       break;
     case Step::Idle:
       break;
+  }
+}
+
+// The headers (and the body Content-Length announced) are in. For a status-only exchange that is all: a link
+// whose answer we read to its end can carry the next request; one whose body has no length ends only with the
+// link, so close it. A body the caller keeps is read until the server closes (the request said so).
+void EspAt::keepLink() {
+  if (keepBody_) return;
+  if (bodyLeft_) {
+    closeWith(EspStatus::Ok);
+  } else {
+    linkOpen_ = true;
+    finish(EspStatus::Ok);
   }
 }
 
@@ -419,6 +471,9 @@ void EspAt::writeRequest(Print& out) {
     out.print(F("\r\nContent-Type: application/json\r\nContent-Length: "));
     out.print(args_.http.len);
   }
-  out.print(F("\r\nConnection: close\r\n\r\n"));
+  // A reply the caller keeps is read to the link's end; with keep-alive a status-only exchange leaves the link
+  // open for the next (HTTP/1.1's default), else the server closes it.
+  if (keepBody_ || !ESPAT_KEEP_ALIVE) out.print(F("\r\nConnection: close"));
+  out.print(F("\r\n\r\n"));
   if (post) out.write(reinterpret_cast<const uint8_t*>(args_.http.body), args_.http.len);
 }
