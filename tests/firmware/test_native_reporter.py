@@ -58,6 +58,8 @@ SCENARIOS = {
     "keep-alive": Scenario(keep_alive=True, flags=("-DESPAT_KEEP_ALIVE=1",)),
     "keep-alive-remote-close": Scenario(keep_alive=True, flags=("-DESPAT_KEEP_ALIVE=1",),
                                         faults=["remote-close@send=2"], may_repeat=1),
+    # The driver's tracing, on: every line from the module and every step, on the USB port.
+    "trace": Scenario(until_seq=1, flags=("-DESPAT_DEBUG=Serial",)),
     "ring-overflow": Scenario(until_seq=12, answers={n: 503 for n in range(2, 6)}, baud=115200,
                               settings={**SETTINGS, "ESPAT_INTERVAL_MS": "500"}, flags=("-DREPORTER_RING=2",), lossy=True),
 }
@@ -222,3 +224,11 @@ def test_keep_alive_opens_a_new_link_when_the_server_closed_the_old_one(results)
     result = results["keep-alive-remote-close"]
     sent = b"".join(data for d, _, data in result.wire if d == "T")
     assert sent.count(b"AT+CIPSTART") >= 2 and result.connections >= 2
+
+
+def test_the_debug_macro_traces_the_module_lines_and_the_driver_steps(results):
+    usb = results["trace"].usb
+    assert b"< WIFI GOT IP\r\n" in usb and b"< SEND OK\r\n" in usb
+    assert b"> 9\r\n" in usb  # Step::Send
+    assert b"= 0\r\n" in usb  # EspStatus::Ok
+    assert b"< " not in results["plain-1.7"].usb and b"> 9" not in results["plain-1.7"].usb

@@ -1,5 +1,24 @@
 #include "EspAt.h"
 
+// Tracing for -DESPAT_DEBUG=<a Print, e.g. Serial>: each line the module sends ("< OK"), each step the driver
+// enters ("> 9" = Step::Send), each end of an operation ("= 0" = EspStatus::Ok). Without it: no code at all.
+#ifdef ESPAT_DEBUG
+#define ESPAT_TRACE(text, value) \
+  do {                           \
+    ESPAT_DEBUG.print(F(text));  \
+    ESPAT_DEBUG.println(value);  \
+  } while (0)
+#define ESPAT_TRACE_LINE(text, len)  \
+  do {                               \
+    ESPAT_DEBUG.print(F("< "));      \
+    ESPAT_DEBUG.write(text, len);    \
+    ESPAT_DEBUG.println();           \
+  } while (0)
+#else
+#define ESPAT_TRACE(text, value) ((void)0)
+#define ESPAT_TRACE_LINE(text, len) ((void)0)
+#endif
+
 namespace {
 
 // Counts what a Print would send, so CIPSEND announces exactly the bytes the same code writes afterwards.
@@ -225,6 +244,7 @@ uint8_t EspAt::lineKind() const {
 
 void EspAt::handleLine() {
   if (lineLen_ == 0 || lineCut_) return;
+  ESPAT_TRACE_LINE(line_, lineLen_);
   uint8_t kind = lineKind();
   Reply r = Reply::None;
   if (kind <= 5) {
@@ -274,6 +294,7 @@ const uint8_t kWaits[] PROGMEM = {10, 5, 10, 10, 80, 10, 200, 10, 100, 20, 50, 1
 
 // Sends the step's command (again, after busy or an unanswered AT) and starts its clock.
 void EspAt::enter(Step step) {
+  ESPAT_TRACE("> ", (uint8_t)step);
   step_ = step;
   since_ = millis();
   wait_ = pgm_read_byte(&kWaits[(uint8_t)step]) * 100U;
@@ -439,6 +460,7 @@ void EspAt::closeWith(EspStatus verdict) {
 }
 
 void EspAt::finish(EspStatus status) {
+  ESPAT_TRACE("= ", (uint8_t)status);
   job_ = Job::None;
   step_ = Step::Idle;
   resend_ = false;

@@ -16,6 +16,8 @@
 #ifndef ESPAT_KEEP_ALIVE
 #define ESPAT_KEEP_ALIVE 0
 #endif
+// Define ESPAT_DEBUG as a Print (-DESPAT_DEBUG=Serial) to trace the module's lines and the driver's steps on it;
+// undefined, the driver prints nothing and the tracing compiles to nothing.
 // Received payload bytes kept for read(); more are counted in rxOverflow(), never written.
 #ifndef ESPAT_RX_MAX
 #define ESPAT_RX_MAX 16
