@@ -1,6 +1,7 @@
 """The espat command line: exit statuses, --json, one-line errors, passwords never traced."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -216,17 +217,24 @@ def test_term_sends_piped_lines():
     assert "AT version:" in done.stdout and "+CWMODE_CUR:1" in done.stdout
 
 
-@pytest.fixture
-def joined_module(server):
-    """A fake module that has joined HomeNet, on socket:// (it keeps its state between connections)."""
+@contextlib.contextmanager
+def joined_sim(site: ExactServer, dialect: str = "1"):
+    """A fake module that has joined HomeNet, with example.com at `site`, on socket:// (it keeps its state
+    between the CLI's connections)."""
     from esp8266sim import SimConfig, Simulator
     from espat.client import EspAt
-    with Simulator(SimConfig(networks={"HomeNet": "s3cr3t99"}, hosts={"example.com": ("127.0.0.1", server.port)},
-                             latency_scale=0)) as sim:
+    with Simulator(SimConfig(networks={"HomeNet": "s3cr3t99"}, hosts={"example.com": ("127.0.0.1", site.port)},
+                             dialect=dialect, latency_scale=0)) as sim:
         url = sim.serve_tcp()
         with EspAt(url) as esp:
             esp.sync()
             esp.join("HomeNet", "s3cr3t99")
+        yield url
+
+
+@pytest.fixture
+def joined_module(server):
+    with joined_sim(server) as url:
         yield url
 
 
@@ -335,17 +343,9 @@ def _site(request: bytes) -> bytes:
 def test_a_session_of_commands_on_one_module(tmp_path, dialect):
     """status, scan, GET to a file, POST JSON, leave: each with --json, against one module that keeps its state."""
     import hashlib
-    from esp8266sim import SimConfig, Simulator
-    from espat.client import EspAt
     site = ExactServer(_site)
     try:
-        with Simulator(SimConfig(networks={"HomeNet": "s3cr3t99"}, hosts={"example.com": ("127.0.0.1", site.port)},
-                                 dialect=dialect, latency_scale=0)) as sim:
-            url = sim.serve_tcp()
-            with EspAt(url) as esp:
-                esp.sync()
-                esp.join("HomeNet", "s3cr3t99")
-
+        with joined_sim(site, dialect) as url:
             def run(*args):
                 done = espat("-p", url, "--json", *args)
                 assert done.returncode == 0, done.stderr
@@ -369,3 +369,16 @@ def test_baud_change_through_the_cli():
     done = espat("-p", sim_url(), "--json", "baud", "9600")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"baud": 9600, "persisted": False}
+
+
+def test_a_redirect_is_reported_not_followed(tmp_path):
+    site = ExactServer(lambda request: b"HTTP/1.1 302 Found\r\nLocation: http://example.com/elsewhere\r\n"
+                                       b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+    try:
+        with joined_sim(site) as url:
+            done = espat("-p", url, "http", "get", "http://example.com/old")
+        assert done.returncode == 1
+        assert "redirected to http://example.com/elsewhere (not followed" in done.stderr
+        assert len(site.requests) == 1
+    finally:
+        site.close()
