@@ -333,3 +333,19 @@ class ScriptedPort:
 
     def close(self) -> None:
         pass
+
+
+@pytest.mark.parametrize("persist, after_reset", [(False, 115200), (True, 9600)])
+def test_baud_change_is_saved_only_when_asked(persist, after_reset):
+    """After AT+RST the module boots at its saved rate: the old one unless UART_DEF was sent."""
+    from espat import commands
+    from espat.events import Ready
+    with EspAt("sim://?network=HomeNet:s3cr3t99&latency_scale=1") as esp:   # boot takes 0.35 s: time to switch
+        esp.sync()
+        esp.set_baud(9600, persist=persist)
+        esp.command(commands.reset())
+        esp.port.baudrate = after_reset
+        deadline = time.monotonic() + 5
+        while not isinstance(esp.next_event(max(0.0, deadline - time.monotonic())), Ready):
+            assert time.monotonic() < deadline, f"no ready at {after_reset} baud"
+        esp.sync()
