@@ -49,6 +49,8 @@ SCENARIOS = {
     "remote-close": Scenario(faults=["remote-close@send=2"], may_repeat=1, evidence=b"post status 9000"),
     "busy": Scenario(faults=["busy:3@cmd=8"], evidence=b"post status 201"),
     "server-5xx": Scenario(answers={2: 500, 3: 503}, evidence=b"post status 503\r\n"),
+    # The first AT is answered after the driver gave up on it and asked again: two OKs for one question.
+    "slow-answer": Scenario(faults=["slow:0.6@cmd=1"], evidence=b"post status 201"),
     "boot-garbage": Scenario(faults=["boot-garbage"], evidence=b"module ready"),
     "garbage": Scenario(faults=["corrupt:0.003"], may_repeat=1, evidence=b"post status 201"),
     # The hwserial reporter: the ESP-01 on Serial at 115200, nothing else on that port.
@@ -179,7 +181,8 @@ def test_every_cipsend_announces_exactly_the_bytes_that_follow(results, name):
     assert b"busy s..." not in heard and b"busy p..." not in heard
 
 
-FAULTS = ["keep-alive-remote-close", "send-fail", "wifi-lost", "reset-mid-send", "remote-close", "busy", "server-5xx", "boot-garbage", "garbage"]
+FAULTS = ["keep-alive-remote-close", "send-fail", "wifi-lost", "reset-mid-send", "remote-close", "busy", "server-5xx", "slow-answer", "boot-garbage",
+          "garbage"]
 
 
 @pytest.mark.parametrize("name", FAULTS)
