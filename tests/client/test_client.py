@@ -10,7 +10,7 @@ from espat import AT1, AT2
 from espat.client import (BusyError, CommandTimeout, DataLost, EspAt, JoinError, LinkClosed, LinkInfo,
                           ModuleError)
 from espat.baud import detect_baud
-from espat.errors import EspAtError
+from espat.errors import EspAtError, RemoteProtocolError
 from espat.events import Ok
 from espat.httpclient import HttpError, request
 from simtools import ExactServer, sim_url
@@ -349,3 +349,22 @@ def test_baud_change_is_saved_only_when_asked(persist, after_reset):
         while not isinstance(esp.next_event(max(0.0, deadline - time.monotonic())), Ready):
             assert time.monotonic() < deadline, f"no ready at {after_reset} baud"
         esp.sync()
+
+
+def test_a_recv_count_that_differs_from_what_was_sent_is_a_length_mismatch():
+    port = ScriptedPort(b"\r\nOK\r\n> " + b"\r\nRecv 4 bytes\r\n\r\nSEND OK\r\n")
+    esp = EspAt("scripted://", port=port, dialect=AT1)
+    esp.links[0] = LinkInfo(0, "example.com", 80)
+    with pytest.raises(RemoteProtocolError, match="received 4 bytes of a 5-byte send"):
+        esp.send(0, b"hello")
+    assert bytes(port.written) == b"AT+CIPSEND=0,5\r\nhello"
+
+
+def test_2x_error_codes_reach_the_caller():
+    with EspAt(sim_url(dialect="2")) as esp:
+        esp.sync()
+        esp.at("AT+SYSLOG=1")
+        with pytest.raises(ModuleError) as refused:
+            esp.at("AT+FOO")
+        assert refused.value.code == 0x01090000
+        assert "error code 0x01090000" in str(refused.value)
