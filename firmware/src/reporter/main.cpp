@@ -35,9 +35,10 @@ const uint32_t kEspBaud = 115200;
 #error "define ESPAT_REPORTER_SOFTSERIAL or ESPAT_REPORTER_HWSERIAL (see platformio.ini)"
 #endif
 
-// The body buffer fits the longest reading: at most 130 bytes of JSON around a device name of up to 14 characters.
-static_assert(sizeof(ESPAT_ENV_DEVICE) <= 15 && sizeof(ESPAT_DEVICE) <= 15, "device name longer than 14 characters");
-const uint8_t kBodyMax = 144;
+// The body buffer fits the longest reading for this build's device name, known at compile time.
+constexpr size_t kBodyMax =
+    readingJsonMax((sizeof(ESPAT_ENV_DEVICE) > 1 ? sizeof(ESPAT_ENV_DEVICE) : sizeof(ESPAT_DEVICE)) - 1);
+static_assert(kBodyMax <= 255, "device name too long: the body's length must fit a byte");
 const uint8_t kLink = 0;
 const uint16_t kEepromBoot = 0;  // uint32_t boot counter
 
