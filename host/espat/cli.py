@@ -351,7 +351,7 @@ def http():
     """HTTP GET and POST through the module."""
 
 
-def _fetch(obj: Ctx, method: str, url: str, body: bytes, headers, output: Optional[str]):
+def _fetch(obj: Ctx, method: str, url: str, body: bytes, headers, output: Optional[str], passive: bool = False):
     from .httpclient import HttpError, request, split_url
     try:
         split_url(url)
@@ -372,6 +372,8 @@ def _fetch(obj: Ctx, method: str, url: str, body: bytes, headers, output: Option
             bar.update(done - bar.pos)
     try:
         with obj.module() as esp:
+            if passive:
+                _passive(esp)
             response = request(esp, method, url, body, headers, sink, progress=progress)
     except BaseException:
         if out:
@@ -396,20 +398,34 @@ def _headers(raw_headers) -> list:
     return headers
 
 
+def _passive(esp) -> None:
+    from .client import ModuleError
+    try:
+        esp.set_passive(True)
+    except ModuleError:
+        raise Failure("this firmware has no passive receive (AT+CIPRECVMODE); leave out --passive", 1) from None
+
+
+PASSIVE_HELP = ("receive with AT+CIPRECVDATA, asked for piece by piece (the way an Uno keeps up), instead of +IPD "
+                "pushed by the module")
+
+
 @http.command("get")
 @click.argument("url")
+@click.option("--passive", is_flag=True, help=PASSIVE_HELP)
 @click.option("-H", "--header", "raw_headers", multiple=True, help="an extra header, 'Name: value'")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="write the body here")
 @click.pass_obj
 @run_guarded
-def http_get(obj: Ctx, url: str, raw_headers, output: Optional[str]):
+def http_get(obj: Ctx, url: str, raw_headers, output: Optional[str], passive: bool):
     """GET URL (http:// only) and print the body, or write it with -o."""
-    response, body = _fetch(obj, "GET", url, b"", _headers(raw_headers), output)
+    response, body = _fetch(obj, "GET", url, b"", _headers(raw_headers), output, passive)
     _report(obj, response, body, output)
 
 
 @http.command("post")
 @click.argument("url")
+@click.option("--passive", is_flag=True, help=PASSIVE_HELP)
 @click.option("--json", "json_body", help="a JSON body (sent as application/json)")
 @click.option("--data", help="a raw body (sent as application/x-www-form-urlencoded)")
 @click.option("-H", "--header", "raw_headers", multiple=True, help="an extra header, 'Name: value'")
@@ -417,7 +433,7 @@ def http_get(obj: Ctx, url: str, raw_headers, output: Optional[str]):
 @click.pass_obj
 @run_guarded
 def http_post(obj: Ctx, url: str, json_body: Optional[str], data: Optional[str], raw_headers,
-              output: Optional[str]):
+              output: Optional[str], passive: bool):
     """POST a body to URL."""
     if (json_body is None) == (data is None):
         raise Failure("give exactly one of --json or --data", 2)
@@ -429,7 +445,8 @@ def http_post(obj: Ctx, url: str, json_body: Optional[str], data: Optional[str],
         body, ctype = json_body.encode("utf-8"), "application/json"
     else:
         body, ctype = data.encode("utf-8"), "application/x-www-form-urlencoded"
-    response, payload = _fetch(obj, "POST", url, body, [("Content-Type", ctype)] + _headers(raw_headers), output)
+    response, payload = _fetch(obj, "POST", url, body, [("Content-Type", ctype)] + _headers(raw_headers), output,
+                               passive)
     _report(obj, response, payload, output)
 
 

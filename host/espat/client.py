@@ -157,6 +157,7 @@ class EspAt:
                 link.received += event.data
             return True
         if isinstance(event, ev.IpdNotice):
+            self.passive = True         # only passive mode sends notices: an earlier session may have set it
             link = self.links.get(event.link_id if event.link_id is not None else 0)
             if link is not None:
                 link.waiting = event.length
@@ -442,7 +443,7 @@ class EspAt:
         """UART_CUR at the old rate, reopen at the new one, check with AT; UART_DEF only when asked."""
         old = self.port.baudrate
         self.command(commands.uart(rate, self.dialect))
-        time.sleep(0.05)
+        time.sleep(0.05)                # OK came at the old rate; the module switches only once it is sent
         self.port.baudrate = rate
         self.port.write(b"\r\n")
         self.drain(0.2)

@@ -356,6 +356,9 @@ def test_a_session_of_commands_on_one_module(tmp_path, dialect):
             got = run("http", "get", "http://example.com/blob", "-o", str(out))
             assert got["status"] == 200 and got["length"] == len(BLOB)
             assert hashlib.sha256(out.read_bytes()).digest() == hashlib.sha256(BLOB).digest()
+            out.unlink()
+            got = run("http", "get", "--passive", "http://example.com/blob", "-o", str(out))
+            assert got["length"] == len(BLOB) and out.read_bytes() == BLOB
             posted = run("http", "post", "http://example.com/r", "--json", '{"t": 21.5}')
             assert posted["status"] == 201 and json.loads(posted["body"]) == {"got": 11}
             assert site.requests[-1].endswith(b'\r\n\r\n{"t": 21.5}')
