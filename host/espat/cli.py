@@ -100,7 +100,7 @@ ADAPTERS = {
 }
 
 
-@main.command()
+@main.command(short_help="List serial ports and guess the adapter.")
 @click.pass_obj
 def ports(obj: Ctx):
     """List serial ports with VID:PID and a guess at the adapter or board."""
@@ -115,7 +115,7 @@ def ports(obj: Ctx):
     obj.emit(found, text)
 
 
-@main.command()
+@main.command(short_help="Send raw AT commands, show the answers.")
 @click.argument("lines", nargs=-1, required=True)
 @click.pass_obj
 @run_guarded
@@ -142,7 +142,7 @@ def _show(event) -> str:
     return f"{type(event).__name__}({values})"
 
 
-@main.command()
+@main.command(short_help="Interactive AT terminal with history.")
 @click.pass_obj
 @run_guarded
 def term(obj: Ctx):
@@ -161,7 +161,7 @@ def term(obj: Ctx):
 
 # --- finding and fixing ----------------------------------------------------------------------------------------------
 
-@main.command()
+@main.command(short_help="Find the baud rate and firmware dialect.")
 @click.pass_obj
 @run_guarded
 def detect(obj: Ctx):
@@ -182,7 +182,7 @@ def detect(obj: Ctx):
              "\n".join(f"  {k}: {v}" for k, v in info.items()))
 
 
-@main.command()
+@main.command(short_help="Diagnose wiring, baud, Wi-Fi, DNS, TCP.")
 @click.option("--softserial/--hwserial", default=True, show_default=True,
               help="how the Uno will talk to the module (SoftwareSerial cannot read 115200)")
 @click.option("--url", "check_url", default="http://example.com/", show_default=True,
@@ -256,7 +256,7 @@ def _doctor_network(esp, fix: str, check_url: str) -> list:
                            f"in {ms:.0f} ms")]
 
 
-@main.command()
+@main.command(short_help="Change the module's baud rate safely.")
 @click.argument("rate", type=int)
 @click.option("--persist", is_flag=True, help="also save it (UART_DEF), so it survives a reset")
 @click.pass_obj
@@ -470,7 +470,7 @@ def _report(obj: Ctx, response, body: bytes, output: Optional[str]) -> None:
 
 # --- bridge, simulator, demo -----------------------------------------------------------------------------------------
 
-@main.command()
+@main.command(short_help="Share the port over TCP as RFC 2217.")
 @click.option("--tcp", "address", required=True, metavar="HOST:PORT", help="where to listen for RFC 2217 clients")
 @click.pass_obj
 @run_guarded
@@ -491,7 +491,7 @@ def sim(args):
     sys.exit(sim_main(list(args), prog="espat sim"))
 
 
-@main.command()
+@main.command(short_help="Detect, join, GET and POST, wire shown.")
 @click.option("--ssid", help="with --port: the network to join")
 @click.option("--password-file", type=click.Path(dir_okay=False), help="with --port: the network's password")
 @click.option("--get", "get_url", help="with --port: the URL to GET")
