@@ -1,6 +1,7 @@
 """The http_get sketch compiled with g++ against the Arduino shim, in both dialects: its request is a proper HTTP/1.1
 GET, byte for byte, announced with its exact length, and an answer many times the driver's read buffer reaches USB
-whole. Needs g++: a missing compiler fails these tests, it does not skip them.
+whole -- as +IPD (active receive) and, built with ESPAT_PASSIVE_RX=1, read with AT+CIPRECVDATA never more than the
+buffer has room for. Needs g++: a missing compiler fails these tests, it does not skip them.
 """
 import re
 import socket
@@ -17,9 +18,10 @@ REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % 
 REQUEST = b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"
 
 
+@pytest.mark.parametrize("passive", [False, True], ids=["active", "passive"])
 @pytest.mark.parametrize("dialect", ["1", "2"])
-def test_get_is_exact_and_the_answer_reaches_usb_whole(tmp_path, dialect):
-    binary = build("http_get", SETTINGS)
+def test_get_is_exact_and_the_answer_reaches_usb_whole(tmp_path, dialect, passive):
+    binary = build("http_get", SETTINGS, ("-DESPAT_PASSIVE_RX=1",) if passive else ())
     listener = socket.create_server(("127.0.0.1", 0))
     requests = []
 
@@ -53,3 +55,11 @@ def test_get_is_exact_and_the_answer_reaches_usb_whole(tmp_path, dialect):
     announced = re.search(rb"AT\+CIPSEND=0,(\d+)\r\n", sent)
     assert int(announced.group(1)) == len(REQUEST)
     assert sent[announced.end():announced.end() + len(REQUEST) + 2] in (REQUEST, REQUEST + b"AT")
+    heard = b"".join(data for d, _, data in read_wire_log(run.wire_log) if d == "R")
+    asked = [int(n) for n in re.findall(rb"AT\+CIPRECVDATA=0,(\d+)\r\n", sent)]
+    if passive:
+        assert b"AT+CIPRECVMODE=1\r\n" in sent
+        assert asked and max(asked) <= 32, asked  # the env's ESPAT_RX_MAX: never more than read() can take
+        assert b"+IPD,0," in heard and b"+IPD,0,%d:" % len(REPLY) not in heard
+    else:
+        assert not asked and b"CIPRECVMODE" not in sent

@@ -60,6 +60,10 @@ SCENARIOS = {
     "keep-alive": Scenario(keep_alive=True, flags=("-DESPAT_KEEP_ALIVE=1",)),
     "keep-alive-remote-close": Scenario(keep_alive=True, flags=("-DESPAT_KEEP_ALIVE=1",),
                                         faults=["remote-close@send=2"], may_repeat=1),
+    # Passive receive: the answers are read with AT+CIPRECVDATA.
+    "passive-1.7": Scenario(until_seq=3, flags=("-DESPAT_PASSIVE_RX=1",)),
+    "passive-2.x": Scenario(until_seq=3, dialect="2", flags=("-DESPAT_PASSIVE_RX=1",)),
+    "passive-reset-mid-send": Scenario(faults=["reset@send=2"], may_repeat=1, flags=("-DESPAT_PASSIVE_RX=1",)),
     # The driver's tracing, on: every line from the module and every step, on the USB port.
     "trace": Scenario(until_seq=1, flags=("-DESPAT_DEBUG=Serial",)),
     "ring-overflow": Scenario(until_seq=12, answers={n: 503 for n in range(2, 6)}, baud=115200,
@@ -127,7 +131,7 @@ def assert_stored_in_order(result, until_seq):
     assert {r["boot"] for r in result.readings} == {1}
 
 
-@pytest.mark.parametrize("name", ["plain-1.7", "plain-2.x", "hwserial"])
+@pytest.mark.parametrize("name", ["plain-1.7", "plain-2.x", "hwserial", "passive-1.7", "passive-2.x"])
 def test_readings_arrive_once_with_the_right_json(results, name):
     result = results[name]
     assert_stored_in_order(result, 3)
@@ -160,7 +164,7 @@ def test_debug_text_goes_to_usb_only_in_the_softserial_variant(results):
     assert sent.startswith(b"AT\r\n") and b"reporter" not in sent
 
 
-@pytest.mark.parametrize("name", ["plain-1.7", "plain-2.x", "keep-alive"])
+@pytest.mark.parametrize("name", ["plain-1.7", "plain-2.x", "keep-alive", "passive-1.7", "passive-2.x"])
 def test_every_cipsend_announces_exactly_the_bytes_that_follow(results, name):
     result = results[name]
     sent = b"".join(data for d, _, data in result.wire if d == "T")
@@ -181,7 +185,7 @@ def test_every_cipsend_announces_exactly_the_bytes_that_follow(results, name):
     assert b"busy s..." not in heard and b"busy p..." not in heard
 
 
-FAULTS = ["keep-alive-remote-close", "send-fail", "wifi-lost", "reset-mid-send", "remote-close", "busy", "server-5xx", "slow-answer", "boot-garbage",
+FAULTS = ["keep-alive-remote-close", "passive-reset-mid-send", "send-fail", "wifi-lost", "reset-mid-send", "remote-close", "busy", "server-5xx", "slow-answer", "boot-garbage",
           "garbage"]
 
 
@@ -235,3 +239,13 @@ def test_the_debug_macro_traces_the_module_lines_and_the_driver_steps(results):
     assert b"> 9\r\n" in usb  # Step::Send
     assert b"= 0\r\n" in usb  # EspStatus::Ok
     assert b"< " not in results["plain-1.7"].usb and b"> 9" not in results["plain-1.7"].usb
+
+
+@pytest.mark.parametrize("name", ["passive-1.7", "passive-2.x"])
+def test_passive_receive_reads_each_answer_with_ciprecvdata(results, name):
+    result = results[name]
+    sent = b"".join(data for d, _, data in result.wire if d == "T")
+    heard = b"".join(data for d, _, data in result.wire if d == "R")
+    assert b"AT+CIPRECVMODE=1\r\n" in sent
+    assert sent.count(b"AT+CIPRECVDATA=0,") >= 3
+    assert re.search(rb"\+IPD,0,\d+\r\n", heard) and not re.search(rb"\+IPD,0,\d+:", heard)

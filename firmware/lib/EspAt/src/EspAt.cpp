@@ -90,6 +90,8 @@ bool EspAt::startHttp(uint8_t id, PGM_P host, PGM_P port, PGM_P path, const char
   httpStatus_ = 0;
   httpPhase_ = 0;
   if (ESPAT_KEEP_ALIVE) bodyLeft_ = kUnknownLength;
+  waiting_ = 0;
+  linkDone_ = false;
   rxLen_ = 0;
   verdict_ = EspStatus::Ok;
   // A link the last exchange left open carries this one (callers keep one server per link id); it stays open
@@ -144,25 +146,19 @@ void EspAt::handleByte(char c) {
     advance(Reply::Prompt);
     return;
   }
-  if (c == ':' && lineLen_ >= 6 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0) {
-    // +IPD,<len>: or +IPD,<id>,<len>: -- the last number is the payload length.
-    uint16_t n = 0;
-    bool digits = false;
-    for (uint8_t i = 5; i < lineLen_; i++) {
-      char d = line_[i];
-      if (d == ',') {
-        n = 0;
-        digits = false;
-      } else if (d >= '0' && d <= '9' && n < 10000) {
-        n = n * 10 + (d - '0');
-        digits = true;
-      } else {
-        digits = false;  // damaged header: skip it as a line, as if garbage
-        break;
-      }
-    }
+  // Payload follows "+IPD,<len>:" or "+IPD,<id>,<len>:" (active receive), "+CIPRECVDATA,<len>:" (1.x) or
+  // "+CIPRECVDATA:<len>," (2.x): the last number is its length. A damaged head is skipped as a line, like garbage.
+  bool ipd = c == ':' && lineLen_ >= 6 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0;
+  bool recv = ESPAT_PASSIVE_RX && (c == ':' || c == ',') && lineLen_ > 13 &&
+              memcmp_P(line_, PSTR("+CIPRECVDATA"), 12) == 0 && line_[12] == (c == ':' ? ',' : ':');
+  if (ipd || recv) {
+    uint16_t n;
+    bool ok = lastNumber(ipd ? 5 : 13, n) && !lineCut_;
     lineLen_ = 0;
-    if (digits && !lineCut_) ipdLeft_ = n;
+    if (ok) {
+      ipdLeft_ = n;
+      if (recv) got_ = n;
+    }
     return;
   }
   if (lineLen_ < ESPAT_LINE_MAX) {
@@ -242,12 +238,38 @@ uint8_t EspAt::lineKind() const {
   return kOther;
 }
 
+// The digits after line_[from] up to the line's end, the last of a comma-separated list; false if not all digits.
+bool EspAt::lastNumber(uint8_t from, uint16_t& n) const {
+  bool digits = false;
+  n = 0;
+  for (uint8_t i = from; i < lineLen_; i++) {
+    char d = line_[i];
+    if (d == ',') {
+      n = 0;
+      digits = false;
+    } else if (d >= '0' && d <= '9' && n < 10000) {
+      n = n * 10 + (d - '0');
+      digits = true;
+    } else {
+      return false;
+    }
+  }
+  return digits;
+}
+
 void EspAt::handleLine() {
   if (lineLen_ == 0 || lineCut_) return;
   ESPAT_TRACE_LINE(line_, lineLen_);
   uint8_t kind = lineKind();
   Reply r = Reply::None;
-  if (kind <= 5) {
+  uint16_t n;
+  if (ESPAT_PASSIVE_RX && lineLen_ >= 8 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0) {
+    // Passive receive's notice "+IPD,<id>,<len>": the module holds <len> bytes for link <id>.
+    if (line_[5] - '0' == id_ && lastNumber(7, n)) {
+      waiting_ = n;
+      r = Reply::Data;
+    }
+  } else if (kind <= 5) {
     r = (Reply)(kind + 1);
   } else if (kind <= kConnectFail) {
     if (ESPAT_KEEP_ALIVE) linkOpen_ = false;
@@ -285,12 +307,16 @@ void EspAt::go(Step step) {
 
 // Each step's command, NUL-separated in Step order ("" sends nothing). Bytes below ' ' stand for the running
 // operation's arguments, so one loop writes every command instead of a print chain per step.
-enum : char { kId = 1, kHost, kPort, kCur, kScope, kBaud, kSsid, kPass, kLength };
+enum : char { kId = 1, kHost, kPort, kCur, kScope, kBaud, kSsid, kPass, kLength, kAsked };
 const char kCommands[] PROGMEM =
     "\0AT\0ATE0\0AT+CIPMUX=1\0AT+RST\0AT+CWMODE\x04=1\0AT+CWJAP\x04=\x07,\x08\0AT+UART\x05=\x06,8,1,0,0\0"
-    "AT+CIPSTART=\x01,\"TCP\",\"\x02\",\x03\0AT+CIPSEND=\x01,\x09\0\0\0AT+CIPCLOSE=\x01";
+    "AT+CIPSTART=\x01,\"TCP\",\"\x02\",\x03\0AT+CIPSEND=\x01,\x09\0\0\0AT+CIPCLOSE=\x01"
+#if ESPAT_PASSIVE_RX
+    "\0AT+CIPRECVMODE=1\0AT+CIPRECVDATA=\x01,\x0a"
+#endif
+    ;
 // Each step's wait in 100 ms, bounded by what the module needs (protocol notes section 9) with margin.
-const uint8_t kWaits[] PROGMEM = {10, 5, 10, 10, 80, 10, 200, 10, 100, 20, 50, 100, 20};
+const uint8_t kWaits[] PROGMEM = {10, 5, 10, 10, 80, 10, 200, 10, 100, 20, 50, 100, 20, 10, 20};
 
 // Sends the step's command (again, after busy or an unanswered AT) and starts its clock.
 void EspAt::enter(Step step) {
@@ -300,6 +326,16 @@ void EspAt::enter(Step step) {
   wait_ = pgm_read_byte(&kWaits[(uint8_t)step]) * 100U;
   if (step == Step::Start) {
     already_ = false;
+  }
+  if (ESPAT_PASSIVE_RX && step == Step::Recv) {
+    // Never more than read() has room for; a status-only exchange keeps nothing, so a serial buffer's worth.
+    uint8_t room = keepBody_ ? ESPAT_RX_MAX - rxLen_ : 64;
+    asked_ = room > 64 ? 64 : room;
+    if (asked_ == 0) {  // the caller has not read yet: look again shortly
+      wait_ = 20;
+      return;
+    }
+    waiting_ = 0;  // a notice from here on means data came after this read's answer was made
   }
   PGM_P cmd = nth(kCommands, (uint8_t)step);
   if (pgm_read_byte(cmd) == 0) return;
@@ -330,6 +366,9 @@ void EspAt::enter(Step step) {
       case kPass:
         printQuoted(args_.join.pass);
         break;
+      case kAsked:
+        p.print(asked_);
+        break;
       case kLength: {
         ByteCounter counter;
         writeRequest(counter);
@@ -344,6 +383,10 @@ void EspAt::enter(Step step) {
 }
 
 void EspAt::advance(Reply r) {
+  if (ESPAT_PASSIVE_RX && step_ >= Step::RecvMode) {
+    advancePassive(r);
+    return;
+  }
   if (r == Reply::Busy) {
     // The module dropped our line; say it again after a pause.
     if (++tries_ > kBusyTries) {
@@ -374,8 +417,12 @@ void EspAt::advance(Reply r) {
       break;
     case Step::Mux:
       // ERROR here means a link is open, so the mode is already 1 (we never use 0).
-      if (r == Reply::Ok || r == Reply::Error) finish(EspStatus::Ok);
-      else if (r == Reply::None) finish(EspStatus::Timeout);
+      if (r == Reply::Ok || r == Reply::Error) {
+        if (ESPAT_PASSIVE_RX) go(Step::RecvMode);
+        else finish(EspStatus::Ok);
+      } else if (r == Reply::None) {
+        finish(EspStatus::Timeout);
+      }
       break;
     case Step::Rst:
       if (r == Reply::None) finish(EspStatus::Timeout);
@@ -423,14 +470,17 @@ void EspAt::advance(Reply r) {
       }
       break;
     case Step::SendOk:
-      if (r == Reply::SendOk) go(Step::Reply);
+      if (r == Reply::SendOk) go(ESPAT_PASSIVE_RX && waiting_ ? Step::Recv : Step::Reply);
       else if (ESPAT_KEEP_ALIVE && r == Reply::Done) keepLink();  // the reply overtook SEND OK: ignored
       else if (r == Reply::Closed && httpStatus_) finish(EspStatus::Ok);  // the whole reply overtook SEND OK
       else if (r != Reply::Ok) closeWith(r == Reply::None ? EspStatus::Timeout : EspStatus::SendFailed);
       break;
     case Step::Reply:
       if (ESPAT_KEEP_ALIVE && r == Reply::Done) keepLink();
-      else if (r == Reply::Closed) finish(httpStatus_ ? EspStatus::Ok : EspStatus::NoReply);
+      else if (ESPAT_PASSIVE_RX && (r == Reply::Data || (r == Reply::Closed && waiting_))) {
+        linkDone_ = r == Reply::Closed;  // 1.x may say CLOSED before the data it holds was read
+        go(Step::Recv);
+      } else if (r == Reply::Closed) finish(httpStatus_ ? EspStatus::Ok : EspStatus::NoReply);
       else if (r == Reply::None) closeWith(httpStatus_ ? EspStatus::Ok : EspStatus::NoReply);
       break;
     case Step::Close:
@@ -451,6 +501,29 @@ void EspAt::keepLink() {
   } else {
     linkOpen_ = true;
     finish(EspStatus::Ok);
+  }
+}
+
+// Passive receive's own steps: turning it on during sync, and reading what the module holds.
+void EspAt::advancePassive(Reply r) {
+  if (step_ == Step::RecvMode) {
+    // ERROR: a firmware without passive receive; the data then comes as +IPD, which is read as well.
+    finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Ok);
+  } else if (r == Reply::Closed) {  // Step::Recv from here on
+    linkDone_ = true;
+  } else if (r == Reply::Ok || r == Reply::Error) {
+    // A full read may have left more behind, and a notice during the read says more came; otherwise a short
+    // read (or ERROR: nothing held) emptied the module.
+    if ((r == Reply::Ok && got_ == asked_) || waiting_) {
+      go(Step::Recv);
+    } else {
+      waiting_ = 0;
+      if (linkDone_) finish(httpStatus_ ? EspStatus::Ok : EspStatus::NoReply);
+      else go(Step::Reply);
+    }
+  } else if (r == Reply::None) {
+    if (asked_ == 0) enter(Step::Recv);  // read() had no room: look again
+    else closeWith(httpStatus_ ? EspStatus::Ok : EspStatus::NoReply);
   }
 }
 

@@ -18,6 +18,13 @@
 #endif
 // Define ESPAT_DEBUG as a Print (-DESPAT_DEBUG=Serial) to trace the module's lines and the driver's steps on it;
 // undefined, the driver prints nothing and the tracing compiles to nothing.
+// 1: sync also turns on passive receive (AT+CIPRECVMODE=1; ignored where the firmware lacks it): the module keeps
+// what the server sends until the driver asks for it with AT+CIPRECVDATA, never more than read() has room for, so
+// a slow sketch cannot overrun the serial port's 64-byte buffer. Costs flash and a command per chunk; not combined
+// with ESPAT_KEEP_ALIVE (a kept link waits for its answer's end in active mode only).
+#ifndef ESPAT_PASSIVE_RX
+#define ESPAT_PASSIVE_RX 0
+#endif
 // Received payload bytes kept for read(); more are counted in rxOverflow(), never written.
 #ifndef ESPAT_RX_MAX
 #define ESPAT_RX_MAX 16
@@ -71,10 +78,10 @@ class EspAt {
  private:
   enum class Job : uint8_t { None, Sync, Reset, Join, Uart, Http };
   enum class Step : uint8_t {
-    Idle, At, Echo, Mux, Rst, Mode, Jap, Uart, Start, Send, SendOk, Reply, Close,
+    Idle, At, Echo, Mux, Rst, Mode, Jap, Uart, Start, Send, SendOk, Reply, Close, RecvMode, Recv,
   };
   // The first six in the order of the line table in EspAt.cpp.
-  enum class Reply : uint8_t { None, Ok, Error, Fail, SendOk, SendFail, Busy, Closed, Prompt, Done };
+  enum class Reply : uint8_t { None, Ok, Error, Fail, SendOk, SendFail, Busy, Closed, Prompt, Done, Data };
   // Where the HTTP reply parser is: the status code, then each header line from kLineStart on (the value is how
   // much of "content-length:" the line has matched), then the body.
   enum : uint8_t { kBeforeCode, kInCode, kInBody, kLineStart };
@@ -83,12 +90,14 @@ class EspAt {
   void go(Step step);
   void enter(Step step);
   void advance(Reply reply);
+  void advancePassive(Reply reply);
   void finish(EspStatus status);
   void closeWith(EspStatus verdict);
   void keepLink();
   void handleByte(char c);
   void handleLine();
   uint8_t lineKind() const;
+  bool lastNumber(uint8_t from, uint16_t& n) const;
   void payloadByte(char c);
   void printQuoted(PGM_P text);
   void writeRequest(Print& out);
@@ -105,6 +114,7 @@ class EspAt {
   bool already_;       // CIPSTART said ALREADY CONNECTED
   bool linkOpen_;      // the last exchange's link is still open (no CLOSED, reset or Wi-Fi loss since)
   bool reuse_;         // this exchange is on that link
+  bool linkDone_;      // passive: the link closed while the module still held data for us
   bool resend_;        // the module said busy: send the step's command again when wait_ is over
   bool lineCut_;
   uint8_t resets_;
@@ -113,6 +123,9 @@ class EspAt {
   uint8_t rxHead_, rxLen_;
   uint8_t httpPhase_;
   uint16_t bodyLeft_;      // reply body bytes still to come, from its Content-Length
+  uint16_t waiting_;       // passive: bytes the module said it holds for our link
+  uint16_t got_;           // passive: bytes the last AT+CIPRECVDATA delivered
+  uint8_t asked_;          // passive: bytes it asked for
   uint16_t ipdLeft_;       // payload bytes still to come in the current +IPD
   uint16_t rxOverflow_;
   int httpStatus_;
