@@ -120,26 +120,49 @@ def ports(obj: Ctx):
 @click.pass_obj
 @run_guarded
 def at(obj: Ctx, lines):
-    """Send raw AT commands and show the answers: espat at AT+GMR 'AT+CWMODE_CUR?'"""
+    """Send raw AT commands and show the module's answers: espat at AT+GMR 'AT+CWMODE_CUR?'"""
     from .commands import raw
+    from .wiretext import redact
     commands_ = [raw(line) for line in lines]          # all checked before any is sent
     answers = []
     with obj.module(sync=False) as esp:
         esp.port.write(b"\r\n")
         esp.drain(0.2)
+        heard = esp.port = _Heard(esp.port)
         for cmd in commands_:
+            heard.data.clear()
             reply = esp.command(cmd)
-            answers.append({"command": cmd.redacted().decode().strip(),
-                            "lines": [_show(e) for e in reply.events], "result": type(reply.final).__name__})
-    obj.emit(answers, "\n".join(
-        "\n".join([f"> {a['command']}"] + [f"  {line}" for line in a["lines"]] + [f"  {a['result'].upper()}"])
-        for a in answers))
+            answers.append({"command": redact(cmd.line).decode().strip(), "lines": heard.lines(cmd.line),
+                            "result": type(reply.final).__name__})
+    obj.emit(answers, "\n".join("\n".join([f"> {a['command']}"] + [f"  {line}" for line in a["lines"]])
+                                for a in answers))
 
 
-def _show(event) -> str:
-    from dataclasses import fields
-    values = ", ".join(f"{f.name}={getattr(event, f.name)!r}" for f in fields(event))
-    return f"{type(event).__name__}({values})"
+class _Heard:
+    """A port that keeps what it read, so `espat at` shows the module's own words, not what espat made of them."""
+
+    def __init__(self, port) -> None:
+        self._port = port
+        self.data = bytearray()
+
+    def __getattr__(self, name):
+        return getattr(self._port, name)
+
+    @property
+    def in_waiting(self) -> int:
+        return self._port.in_waiting
+
+    def read(self, size: int = 1) -> bytes:
+        data = self._port.read(size)
+        self.data += data
+        return data
+
+    def lines(self, sent: bytes) -> list:
+        """The reply's lines: no blank lines, no echo of the command, a join's password as ***."""
+        from .wiretext import escape_bytes, redact
+        echo = redact(sent.rstrip(b"\r\n"))
+        found = (line.rstrip(b"\r") for line in redact(bytes(self.data)).split(b"\n"))
+        return [escape_bytes(line) for line in found if line and line != echo]
 
 
 @main.command(short_help="Interactive AT terminal with history.")

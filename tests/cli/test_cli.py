@@ -37,6 +37,14 @@ def test_at_and_json():
     assert any("CWMODE_CUR" in line for line in answers[1]["lines"])
 
 
+def test_at_shows_the_module_words_and_never_a_typed_password():
+    done = espat("-p", sim_url(), "-v", "at", "ATE1", 'AT+CWJAP_CUR="HomeNet","s3cr3t99"', "AT+CIPSTATUS")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["> ATE1", "  OK", '> AT+CWJAP_CUR="HomeNet","***"', "  WIFI CONNECTED",
+                                        "  WIFI GOT IP", "  OK", "> AT+CIPSTATUS", "  STATUS:2", "  OK"]
+    assert "s3cr3t99" not in done.stdout + done.stderr
+
+
 def test_module_refusal_is_status_1():
     done = espat("-p", sim_url(), "at", "AT+FOO")
     assert done.returncode == 1
