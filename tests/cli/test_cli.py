@@ -393,3 +393,36 @@ def test_a_redirect_is_reported_not_followed(tmp_path):
         assert len(site.requests) == 1
     finally:
         site.close()
+
+
+def test_password_from_a_hidden_prompt_and_port_from_the_environment():
+    import select
+    import time
+    master, slave = os.openpty()
+    env = dict(os.environ, ESPAT_PORT=sim_url())
+    env.pop("ESPAT_WIFI_PASSWORD", None)
+    proc = subprocess.Popen([*ESPAT, "wifi", "join", "HomeNet"], stdin=slave, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    seen = b""
+
+    def read_until(needle: bytes, seconds: float = 15) -> None:
+        nonlocal seen
+        end = time.monotonic() + seconds
+        while needle not in seen and time.monotonic() < end:
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    seen += os.read(master, 4096)
+                except OSError:
+                    break
+        assert needle in seen, seen
+    try:
+        read_until(b"Wi-Fi password:")
+        os.write(master, b"s3cr3t99\r")
+        read_until(b"joined 'HomeNet'")
+        assert proc.wait(timeout=10) == 0
+        assert b"s3cr3t99" not in seen                 # not echoed while typed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
