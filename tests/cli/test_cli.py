@@ -426,3 +426,25 @@ def test_password_from_a_hidden_prompt_and_port_from_the_environment():
             proc.kill()
             proc.wait()
         os.close(master)
+
+
+@pytest.mark.parametrize("front", ["--tcp", "--pty"])
+def test_espat_sim_serves_the_client(front):
+    import select
+    from espat.client import EspAt
+    args = ["sim", "--network", "HomeNet:s3cr3t99", "--latency-scale", "0", front]
+    if front == "--tcp":
+        args.append("127.0.0.1:0")
+    sim = subprocess.Popen([*ESPAT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert select.select([sim.stdout], [], [], 20)[0], "espat sim printed nothing in 20 s"
+        first = sim.stdout.readline().strip()
+        url = first.removeprefix("listening on ")      # the pty front end prints its bare path
+        assert url.startswith("socket://127.0.0.1:" if front == "--tcp" else "/dev/"), first
+        with EspAt(url) as esp:
+            esp.sync()
+            esp.join("HomeNet", "s3cr3t99")
+            assert esp.addresses()["STAIP"] == "192.168.1.23"
+    finally:
+        sim.terminate()
+        sim.wait(timeout=10)
