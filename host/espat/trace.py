@@ -46,7 +46,8 @@ def describe(event: ev.Event) -> str:
         if isinstance(event, kind):
             return text
     if isinstance(event, ev.Wifi):
-        return f"Wi-Fi {event.state.lower()}"
+        return {"CONNECTED": "joined the access point", "GOT IP": "got an address (DHCP)",
+                "DISCONNECT": "Wi-Fi lost"}.get(event.state, f"Wi-Fi {event.state}")
     if isinstance(event, ev.Busy):
         return "busy: the module is still working on something"
     return ""
