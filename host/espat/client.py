@@ -425,8 +425,13 @@ class EspAt:
             if held <= 0:
                 link.waiting = 0
                 return
-            reply = self.command(commands.recv_data(link.id, min(held, commands.MAX_SEND)))
-            link.received += b"".join(e.data for e in reply.of(ev.RecvData))
+            while held > 0:             # what was counted is there: read it all before asking again
+                reply = self.command(commands.recv_data(link.id, min(held, commands.MAX_SEND)))
+                data = b"".join(e.data for e in reply.of(ev.RecvData))
+                if not data:
+                    break
+                link.received += data
+                held -= len(data)
 
     def close_link(self, link_id: int) -> None:
         link = self.links.get(link_id)
