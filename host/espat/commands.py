@@ -13,6 +13,7 @@ from typing import Optional, Tuple, Union
 
 from .dialects import AT1, TIMEOUTS, Dialect
 from .errors import LocalProtocolError
+from .wiretext import redact
 
 __all__ = [
     "Command", "ParsedCommand", "escape", "parse_command", "MAX_SEND", "PASSTHROUGH_ESCAPE",
@@ -40,8 +41,8 @@ class Command:
     prompt: bool = False
 
     def redacted(self) -> bytes:
-        """The line as it may appear in a log: the secret replaced by `***`."""
-        return self.line.replace(self.secret, b'"***"') if self.secret else self.line
+        """The line as it may appear in a log: the secret replaced by `***` (also in a join typed by hand)."""
+        return self.line.replace(self.secret, b'"***"') if self.secret else redact(self.line)
 
 
 def _timeout(name: str) -> float:

@@ -6,7 +6,7 @@ Each event is a frozen dataclass with slots, checked when built, so a bad one ca
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple, Union
+from typing import Optional, Tuple
 
 __all__ = [
     "Event", "FinalResult", "Ok", "Error", "Fail", "SendOk", "SendFail", "SendCanceled", "Busy", "Prompt",

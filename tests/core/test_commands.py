@@ -149,3 +149,7 @@ def test_http_host_header_names_a_non_default_port_and_body_bytes_are_counted():
 def test_http_refusals(kwargs, message):
     with pytest.raises(LocalProtocolError, match=message):
         build_request(**kwargs)
+
+
+def test_a_join_typed_by_hand_is_redacted_too():
+    assert c.raw('AT+CWJAP_CUR="HomeNet","s3cr3t"').redacted() == b'AT+CWJAP_CUR="HomeNet","***"\r\n'
