@@ -1,13 +1,12 @@
 """The compiled http_get sketch in simavr: its request is a proper HTTP/1.1 GET, byte for byte, and the whole
 answer, larger than the driver's read buffer, reaches USB intact (the driver holds bytes back rather than drop them)."""
 import os
-import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 from esp8266sim import SimConfig, Simulator
+from simtools import ExactServer
 from esp8266sim.avr.harness import Uno
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,23 +21,8 @@ def test_get_request_is_exact_and_the_answer_arrives_whole(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "firmware" / "tools" / "build.py"), "--out", str(out),
                            "http_get"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    listener = socket.create_server(("127.0.0.1", 0))
-    requests = []
-
-    def serve():
-        conn, _ = listener.accept()
-        with conn:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(256)
-                if not chunk:
-                    break
-                data += chunk
-            requests.append(data)
-            conn.sendall(REPLY)
-
-    threading.Thread(target=serve, daemon=True).start()
-    config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", listener.getsockname()[1])},
+    server = ExactServer(lambda request: REPLY)     # one request in, the fixed reply out
+    config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", server.port)},
                        baud=9600, latency_scale=0.1)
     try:
         with Simulator(config) as sim:
@@ -46,7 +30,7 @@ def test_get_request_is_exact_and_the_answer_arrives_whole(tmp_path):
                 end = uno.wait_for(b"HTTP status 200\r\n", timeout=60)
                 usb = uno.output[:end]
     finally:
-        listener.close()
-    assert requests == [b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"]
+        server.close()
+    assert server.requests == [b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"]
     assert usb.startswith(REPLY), usb
     assert b"bytes lost" not in usb

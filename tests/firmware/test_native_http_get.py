@@ -4,12 +4,11 @@ whole -- as +IPD (active receive) and, built with ESPAT_PASSIVE_RX=1, read with 
 buffer has room for. Needs g++: a missing compiler fails these tests, it does not skip them.
 """
 import re
-import socket
-import threading
 
 import pytest
 
 from esp8266sim import SimConfig, Simulator
+from simtools import ExactServer
 
 from fw_native import SETTINGS, Run, build, read_wire_log
 
@@ -22,23 +21,8 @@ REQUEST = b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"
 @pytest.mark.parametrize("dialect", ["1", "2"])
 def test_get_is_exact_and_the_answer_reaches_usb_whole(tmp_path, dialect, passive):
     binary = build("http_get", SETTINGS, ("-DESPAT_PASSIVE_RX=1",) if passive else ())
-    listener = socket.create_server(("127.0.0.1", 0))
-    requests = []
-
-    def serve():
-        conn, _ = listener.accept()
-        with conn:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(256)
-                if not chunk:
-                    break
-                data += chunk
-            requests.append(data)
-            conn.sendall(REPLY)
-
-    threading.Thread(target=serve, daemon=True).start()
-    config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", listener.getsockname()[1])},
+    server = ExactServer(lambda request: REPLY)     # one request in, the fixed reply out
+    config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", server.port)},
                        baud=9600, latency_scale=0.1, dialect=dialect)
     try:
         with Simulator(config) as sim:
@@ -46,9 +30,9 @@ def test_get_is_exact_and_the_answer_reaches_usb_whole(tmp_path, dialect, passiv
                 run.wait_until(lambda: b"HTTP status" in run.usb() and run.usb().endswith(b"\n"), 30)
                 status, err, usb = run.stop()
     finally:
-        listener.close()
+        server.close()
     assert status is None, err
-    assert requests == [REQUEST]
+    assert server.requests == [REQUEST]
     assert usb.startswith(REPLY), usb
     assert usb[len(REPLY):] == b"\r\nHTTP status 200\r\n"
     sent = b"".join(data for d, _, data in read_wire_log(run.wire_log) if d == "T")
