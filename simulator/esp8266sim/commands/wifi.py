@@ -203,7 +203,10 @@ def cwdhcps(call: Call) -> None:
     state = call.module.state
     if call.form == "query":
         value = state.saved("dhcps") if call.query_saved else state["dhcps"]
-        call.reply(show(value[1:]))
+        if call.module.profile.major == 1:     # 1.x prints '=' here, not ':' (AT Instruction Set §4.2.17)
+            call.emit(b"+%s=%s\r\n" % (call.name.encode(), show(value[1:]).encode()) + OK)
+        else:
+            call.reply(show(value[1:]))
         return
     if call.args[0] == 0:
         state.set("dhcps", state.default("dhcps"), call.persist)
