@@ -60,11 +60,12 @@ class Bench:
         return self.take()
 
     def reset(self) -> bytes:
-        """AT+RST, through to `ready`; echo is back on after it, so it is turned off again."""
-        answer = self.ask(b"AT+RST")
-        assert answer.endswith(b"\r\nready\r\n"), answer
+        """AT+RST, through to `ready`; echo is back on after it, so it is turned off again. What came after
+        `ready` (an auto-join) is kept in `after_ready`."""
+        answer, ready, self.after_ready = self.ask(b"AT+RST").partition(b"\r\nready\r\n")
+        assert ready, answer
         assert self.ask(b"ATE0") == b"ATE0\r\r\n\r\nOK\r\n"
-        return answer[:-len(b"\r\nready\r\n")]
+        return answer
 
     def close(self) -> None:
         async def stop() -> None:
