@@ -15,7 +15,7 @@ ROOT = Path(__file__).parent
 DIALECTS = {"1.7": "1", "2.x": "2"}     # corpus folder -> the fake's dialect name
 SUFFIX = ".golden"
 
-HOST, MODULE = ">", "<"
+HOST, MODULE, NOISE = ">", "<", "~"
 _KEYS = {"evidence", "given", "server", "server-gets", "fault", "parser", "note"}
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|[rnt\\]|\*\d+\((?:[^()\\]|\\.)*\))")
 
@@ -47,7 +47,12 @@ class Exchange:
 
     @property
     def module_bytes(self) -> bytes:
-        return b"".join(data for direction, data in self.steps if direction == MODULE)
+        """What the module sends, a noise step's sample included."""
+        return b"".join(data for direction, data in self.steps if direction != HOST)
+
+    @property
+    def noisy(self) -> bool:
+        return any(direction == NOISE for direction, _ in self.steps)
 
 
 def decode(text: str, where: str = "") -> bytes:
@@ -103,7 +108,7 @@ def parse(text: str, dialect: str, name: str) -> Exchange:
         where = f"{dialect}/{name}{SUFFIX}:{number}"
         if not line.strip() or line.startswith("#"):
             continue
-        if line[:2] in (HOST + " ", MODULE + " ") or line in (HOST, MODULE):
+        if line[:2] in (HOST + " ", MODULE + " ", NOISE + " "):
             direction, data = line[0], decode(line[2:], where)
             if steps and steps[-1][0] == direction:
                 steps[-1] = (direction, steps[-1][1] + data)
@@ -122,6 +127,9 @@ def parse(text: str, dialect: str, name: str) -> Exchange:
         raise CorpusError(f"{where}: no evidence: line (a document section with its URL, a capture, a parser)")
     if not steps:
         raise CorpusError(f"{where}: no steps")
+    for (direction, _), after in zip(steps, list(steps[1:]) + [None]):
+        if direction == NOISE and (after is None or after[0] != MODULE):
+            raise CorpusError(f"{where}: a ~ step must be followed by a < step (where the noise ends)")
     if len(meta["server"]) > 1 or len(meta["server-gets"]) > 1:
         raise CorpusError(f"{where}: one server: and one server-gets: at most")
     given = tuple(g.strip() for value in meta["given"] for g in value.split(",") if g.strip())

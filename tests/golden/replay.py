@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from espat.parser import Parser
 
-from golden.corpus import HOST, MODULE, DIALECTS, Exchange, chain, encode
+from golden.corpus import HOST, NOISE, DIALECTS, Exchange, chain, encode
 
 __all__ = ["replay_fake", "replay_port", "parse_module_side", "cut", "NETWORK", "PASSWORD", "SERVER_NAME"]
 
@@ -155,6 +155,23 @@ class FakeEnd:
         del self.out[:size]
         return data
 
+    async def read_until(self, needle: bytes, timeout: float) -> bytes:
+        deadline = time.monotonic() + timeout
+        while needle not in self.out:
+            self._arrived.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                await asyncio.wait_for(self._arrived.wait(), left)
+            except asyncio.TimeoutError:
+                break
+        at = self.out.find(needle)
+        size = at + len(needle) if at >= 0 else len(self.out)
+        data = bytes(self.out[:size])
+        del self.out[:size]
+        return data
+
     async def rest(self) -> bytes:
         """Whatever the module still says once its due work is done (it should say nothing)."""
         await asyncio.sleep(QUIET)
@@ -184,9 +201,17 @@ async def _play(end, exchange: Exchange, corpus: Dict[str, Exchange], pieces: Pi
 
 
 async def _steps(end, exchange: Exchange, pieces: Pieces) -> None:
+    noise = False
     for number, (direction, data) in enumerate(exchange.steps, 1):
         if direction == HOST:
             end.write(pieces(number, data))
+        elif direction == NOISE:
+            noise = True                    # not pinned: whatever comes before the next step's bytes
+        elif noise:
+            noise = False
+            got = await end.read_until(data, WAIT)
+            if not got.endswith(data):
+                raise _fail(exchange, number, data, got)
         else:
             got = await end.read(len(data), WAIT)
             if got != data:
@@ -236,14 +261,18 @@ class PortEnd:
         self.port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.05)
         self.port.reset_input_buffer()
         self.port.write(b"AT+RST\r\n")
-        self._held = self._until(b"ready\r\n", 10.0)
+        self._held = b""
+        booted = self._until(b"ready\r\n", 10.0)
         # the corpus's power-on step reads these bytes
-        self._held = b"\r\nready\r\n" if self._held.endswith(b"ready\r\n") else b""
+        self._held = b"\r\nready\r\n" if booted.endswith(b"ready\r\n") else b""
 
     def _until(self, needle: bytes, timeout: float) -> bytes:
-        got, deadline = b"", time.monotonic() + timeout
+        got, self._held, deadline = self._held, b"", time.monotonic() + timeout
         while needle not in got and time.monotonic() < deadline:
             got += self.port.read(max(1, self.port.in_waiting))
+        at = got.find(needle)
+        if at >= 0:
+            got, self._held = got[:at + len(needle)], got[at + len(needle):]
         return got
 
     def write(self, pieces: List[bytes]) -> None:
@@ -258,6 +287,9 @@ class PortEnd:
             got += self.port.read(max(1, min(self.port.in_waiting, size - len(got))))
         data, self._held = got[:size], got[size:]
         return data
+
+    async def read_until(self, needle: bytes, timeout: float) -> bytes:
+        return self._until(needle, timeout)
 
     async def rest(self) -> bytes:
         time.sleep(0.3)
