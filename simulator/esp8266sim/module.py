@@ -57,6 +57,7 @@ class Module:
         self.joined: Optional[str] = None
         self.ram: dict = {}                 # what commands keep that is not a setting (GPIO, clock); lost on reset
         self.booting = False
+        self.asleep = False                 # deep sleep for ever (AT+GSLP=0): deaf until the next power-on
         self.busy = False
 
     @property
@@ -119,6 +120,7 @@ class Module:
 
     def boot(self, delay: float = 0.0) -> None:
         """Power-on or reset: noise if that fault is set, then `ready`; input is ignored until then."""
+        self.asleep = False
         self.booting = True
         self.loop.call_later(delay, self._ready)
 
@@ -138,8 +140,9 @@ class Module:
             self.joined = ssid
             self.emit(b"WIFI CONNECTED\r\nWIFI GOT IP\r\n")
 
-    def reset(self, factory: bool = False, delay: Optional[float] = None) -> None:
-        """AT+RST (and RESTORE with `factory`): links and tasks end, RAM is rebuilt from flash, then boot."""
+    def reset(self, factory: bool = False, delay: Optional[float] = None, wake: bool = True) -> None:
+        """AT+RST (and RESTORE with `factory`): links and tasks end, RAM is rebuilt from flash, then boot.
+        Without `wake` the module stays deaf (deep sleep for ever) until the next power-on: `boot()`."""
         for task in list(self._tasks):
             if task is not asyncio.current_task():
                 task.cancel()
@@ -155,7 +158,9 @@ class Module:
         self._line.clear()
         if self.uart_rate != rate_before:
             self._set_uart_rate(self.uart_rate)
-        self.boot(self.config.latency("boot") if delay is None else delay)
+        self.asleep = not wake
+        if wake:
+            self.boot(self.config.latency("boot") if delay is None else delay)
 
     def set_uart_rate(self, rate: int) -> None:
         self._set_uart_rate(rate)
@@ -164,7 +169,7 @@ class Module:
 
     def feed(self, data: bytes) -> None:
         """Bytes from the host, as they arrived on the module's RX pin."""
-        if self.booting:
+        if self.booting or self.asleep:
             return
         i = 0
         while i < len(data):

@@ -94,15 +94,17 @@ def test_ssl_settings_reach_the_link_as_tls_settings():
     one, two = Bench("1"), Bench("2")
     assert one.ask(b"AT+CIPSSLSIZE=4096") == OK
     assert one.ask(b"AT+CIPSSLSIZE=1024") == ERROR
-    assert one.ask(b"AT+CIPSSLCONF=2") == OK
-    assert one.ask(b"AT+CIPSSLCONF?") == b"+CIPSSLCONF:2\r\n" + OK
+    assert one.ask(b"AT+CIPSSLCCONF=2") == OK
+    assert one.ask(b"AT+CIPSSLCCONF?") == b"+CIPSSLCCONF:2\r\n" + OK
+    assert one.ask(b"AT+CIPSSLCCONF=0,2") == ERROR             # 1.x takes no link id
     settings = tls_settings(one.module, 0)
     assert settings.buffer_size == 4096 and settings.verify_server and not settings.client_cert
     assert two.ask(b"AT+CIPSSLCCONF=3,0,0") == OK
     assert two.ask(b'AT+CIPSSLCSNI="api.example.com"') == OK
     assert two.ask(b'AT+CIPSSLCALPN=2,"h2","http/1.1"') == OK
     assert two.ask(b'AT+CIPSSLCALPN=3,"h2"') == ERROR
-    assert two.ask(b"AT+CIPSSLCSNI?") == b'+CIPSSLCSNI:"api.example.com"\r\n' + OK
+    assert two.ask(b"AT+CIPSSLCSNI?") == b'+CIPSSLCSNI:0,"api.example.com"\r\n' + OK
+    assert two.ask(b"AT+CIPSSLCCONF?") == b"+CIPSSLCCONF:0,3,0,0\r\n" + OK
     settings = tls_settings(two.module, 0)
     assert settings.client_cert and settings.verify_server and settings.alpn == ("h2", "http/1.1")
     assert settings.server_name == "api.example.com"
@@ -114,5 +116,8 @@ def test_savetranslink_and_closemode_are_accepted(joined):
     assert joined.ask(b'AT+SAVETRANSLINK=1,"example.com",80,"TCP"') == OK
     assert joined.module.state.saved("savetranslink") == ("TCP", "example.com", 80, 0)
     assert joined.ask(b"AT+SAVETRANSLINK=0") == OK
-    assert joined.ask(b"AT+CIPCLOSEMODE=1") == OK
-    assert joined.ask(b"AT+CIPCLOSEMODE=2") == ERROR
+    if joined.module.profile.major == 1:
+        assert joined.ask(b"AT+CIPCLOSEMODE=1") == OK
+        assert joined.ask(b"AT+CIPCLOSEMODE=2") == ERROR
+    else:
+        assert joined.ask(b"AT+CIPCLOSEMODE=1") == ERROR      # NONOS only

@@ -67,7 +67,7 @@ def _cipmode_check(call: Call, value: int) -> None:
 setting("CIPMUX", "mux", (Int(0, 1),), check=_mux_check, evidence="notes §3.1")
 setting("CIPMODE", "cipmode", (Int(0, 1),), check=_cipmode_check, evidence="notes §4.4; " + DOC1 + " AT+CIPMODE")
 setting("CIPRECVMODE", "recvmode", (Int(0, 1),), evidence="notes §5.2")
-setting("CIPDINFO", "dinfo", (Int(0, 1),), {1: "set", 2: "query set"}, evidence="notes §5.1; " + DOC2 + " AT+CIPDINFO")
+setting("CIPDINFO", "dinfo", (Int(0, 1),), "set", evidence="notes §5.1; " + DOC2 + " AT+CIPDINFO (set form only)")
 setting("CIPSERVERMAXCONN", "server_max", (Int(1, 5),), evidence="notes §6")
 
 
@@ -93,10 +93,16 @@ def _start_args(call: Call, auto_id: bool) -> tuple:
             lid, rest = free[0], call.args
     else:
         lid, rest = link_id(call, 0)
-    if len(rest) < 3 or len(rest) > 5 or not isinstance(rest[0], str) or not isinstance(rest[1], str) \
-            or not isinstance(rest[2], int) or not all(isinstance(a, int) for a in rest[3:]):
+    if len(rest) < 3 or not isinstance(rest[0], str) or not isinstance(rest[1], str) or not isinstance(rest[2], int):
         raise Refusal(code=0x06)
     kind, host, port = rest[0].upper(), rest[1], rest[2]
+    # after the port: TCP/SSL [keep alive], UDP [local port, mode]; 2.x adds a last "local IP"
+    numbers = 2 if kind == "UDP" else 1
+    tail = list(rest[3:])
+    if module.profile.major >= 2 and len(tail) == numbers + 1 and isinstance(tail[-1], str):
+        tail.pop()
+    if len(tail) > numbers or not all(a is None or isinstance(a, int) for a in tail):
+        raise Refusal(code=0x06)
     if kind not in ("TCP", "UDP", "SSL"):
         raise Refusal("Link type ERROR")
     if not 1 <= port <= 65535 or not host or len(host) > 64:
@@ -105,11 +111,11 @@ def _start_args(call: Call, auto_id: bool) -> tuple:
         raise Refusal("ALREADY CONNECTED")
     if kind == "SSL" and any(link.kind == "SSL" for link in module.net.links.values()):
         raise Refusal()                                             # one SSL link on an ESP8266 [notes 3.1]
-    if kind != "UDP" and len(rest) > 4 or (kind != "UDP" and len(rest) == 4 and not 0 <= rest[3] <= 7200):
+    if kind != "UDP" and tail and tail[0] is not None and not 0 <= tail[0] <= 7200:
         raise Refusal(code=0x07)
     if module.joined is None and module.state["sta_ip"] is None:
         raise Refusal("no ip")
-    local_port = rest[3] if kind == "UDP" and len(rest) > 3 else None
+    local_port = tail[0] if kind == "UDP" and tail else None
     return lid, kind, host, port, local_port
 
 
@@ -214,7 +220,8 @@ def cipclose(call: Call) -> None:
     call.emit(out + OK)
 
 
-@command("CIPCLOSEMODE", "set", evidence=DOC1 + " AT+CIPCLOSEMODE; " + DOC2 + " AT+CIPCLOSEMODE")
+@command("CIPCLOSEMODE", "set", dialects="1",
+         evidence=DOC1 + " AT+CIPCLOSEMODE; esp-at AT_Command_Set_Comparison.rst (NONOS only, not in ESP-AT)")
 def cipclosemode(call: Call) -> None:
     lid, rest = link_id(call, 1)
     if len(rest) != 1 or rest[0] not in (0, 1):
@@ -270,7 +277,7 @@ async def cipserver(call: Call) -> None:
     net = module.net
     if call.form == "query":
         server = net.server
-        call.reply(f'1,{server.port},"TCP",0' if server else "0")
+        call.reply(f'1,{server.port},"TCP"' if server else "0")
         return
     if not call.args or not all(isinstance(a, int) for a in call.args[:2]) or len(call.args) > 4:
         raise Refusal(code=0x06)
