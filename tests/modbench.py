@@ -36,7 +36,8 @@ class Bench:
             while self.loop.time() < deadline:
                 for _ in range(20):
                     await asyncio.sleep(0)
-                if not self.module.busy and not self.module.booting and not self.module.data.sending:
+                module = self.module
+                if not module.busy and not module.booting and not module.data.sending and not module._tasks:
                     return
                 await asyncio.sleep(0.001)
             raise AssertionError("the module stayed busy")

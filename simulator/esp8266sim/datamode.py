@@ -32,6 +32,7 @@ class DataMode:
         self._length = 0
         self._link: Optional[Link] = None
         self._ex = False
+        self._segment: Optional[int] = None     # CIPSENDBUF: the segment id the payload becomes
         self.sending = False
         self._passthrough: Optional[Link] = None
         self._pt_buf = bytearray()
@@ -53,14 +54,17 @@ class DataMode:
 
     # --- CIPSEND / CIPSENDEX ----------------------------------------------------------------------------------------
 
-    def expect(self, link: Link, length: int, ex: bool = False) -> None:
-        """The prompt went out: the next `length` bytes are the payload for `link`."""
+    def expect(self, link: Link, length: int, ex: bool = False, segment: Optional[int] = None,
+               head: bytes = b"") -> None:
+        """The prompt (after `head`) went out: the next `length` bytes are the payload for `link`. A `segment`
+        (1.x CIPSENDBUF) goes to the link's send buffer: the host may type commands while it goes out."""
         self.module.sends_seen += 1
         self._payload = bytearray()
         self._length = length
         self._link = link
         self._ex = ex
-        self.module.emit(self.module.profile.send_prompt)
+        self._segment = segment
+        self.module.emit(head + self.module.profile.send_prompt)
 
     def feed(self, data: bytes) -> int:
         """Take input bytes as data; returns how many were used (the rest are command lines again)."""
@@ -115,8 +119,21 @@ class DataMode:
         self._link = None
         module.log_input(data)
         module.emit(b"\r\nRecv %d bytes\r\n" % len(data))
+        if self._segment is not None:
+            module.spawn(self._transmit_segment(link, data, self._segment))
+            return
         self.sending = True
         module.spawn(self._transmit(link, data, module.sends_seen))
+
+    async def _transmit_segment(self, link: Link, data: bytes, segment: int) -> None:
+        """CIPSENDBUF: `[<id>,]<segment>,SEND OK` once the segment went out (no busy while it does)."""
+        module = self.module
+        await asyncio.sleep(module.config.latency("send"))
+        ok = not link.closed and await link.send(data)
+        module.net.segment_done(link.id, segment, ok)
+        if ok:
+            prefix = b"%d," % link.id if module.state["mux"] else b""
+            module.emit(prefix + b"%d,SEND OK\r\n" % segment)
 
     async def _transmit(self, link: Link, data: bytes, number: int) -> None:
         module = self.module

@@ -121,3 +121,26 @@ def test_savetranslink_and_closemode_are_accepted(joined):
         assert joined.ask(b"AT+CIPCLOSEMODE=2") == ERROR
     else:
         assert joined.ask(b"AT+CIPCLOSEMODE=1") == ERROR      # NONOS only
+
+
+def test_1x_send_buffer_segments(listener):
+    b = Bench("1", hosts={"example.com": ("127.0.0.1", listener.getsockname()[1])})
+    assert b.ask(b'AT+CWJAP_CUR="HomeNet","s3cr3t99"') == JOINED + OK
+    assert b.ask(b"AT+CIPSENDBUF=4") == b"link is not valid\r\n" + ERROR
+    assert b.ask(b'AT+CIPSTART="TCP","example.com",80') == b"CONNECT\r\n" + OK
+    assert b.ask(b"AT+CIPBUFSTATUS") == b"1,0,0,2920,8\r\n" + OK
+    assert b.ask(b"AT+CIPSENDBUF=4") == b"1,0\r\n\r\nOK\r\n> "
+    b.feed(b"abcd")
+    b.settle()
+    assert b.take() == b"\r\nRecv 4 bytes\r\n1,SEND OK\r\n"
+    assert b.ask(b"AT+CIPSENDBUF=2") == b"2,1\r\n\r\nOK\r\n> "
+    b.feed(b"ef")
+    b.settle()
+    assert b.take() == b"\r\nRecv 2 bytes\r\n2,SEND OK\r\n"
+    assert b.ask(b"AT+CIPCHECKSEQ=2") == b"2,TRUE\r\n" + OK
+    assert b.ask(b"AT+CIPCHECKSEQ=9") == ERROR
+    assert b.ask(b"AT+CIPBUFSTATUS") == b"3,2,2,2920,8\r\n" + OK
+    assert b.ask(b"AT+CIPBUFRESET") == OK
+    assert b.ask(b"AT+CIPBUFSTATUS") == b"1,0,0,2920,8\r\n" + OK
+    assert b.ask(b"AT+CIPBUFRESET=0") == b"MUX=0\r\n" + ERROR
+    b.close()

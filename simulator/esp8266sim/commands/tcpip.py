@@ -353,3 +353,75 @@ def savetranslink(call: Call) -> None:
             raise Refusal(code=0x07)
         call.module.state.set("savetranslink", (kind, args[1], args[2], args[4] if len(args) > 4 else 0))
     call.ok()
+
+
+# --- 1.x's TCP send buffer: CIPSENDBUF queues a segment, the others report on the queue --------------------------
+
+SEND_BUFFER = 2920                  # lwIP's TCP send buffer on the ESP8266 (2 x 1460)
+QUEUE = 8
+BUF_NOTE = ("; the lines around the prompt and SEND OK follow the document's templates, no capture seen")
+
+
+def _tcp_link(call: Call, lid: int) -> Link:
+    link = call.module.net.links.get(lid)
+    if link is None:
+        raise Refusal("link is not valid")
+    if link.kind != "TCP":
+        raise Refusal()             # TCP only: not UDP, not SSL
+    return link
+
+
+@command("CIPSENDBUF", "set", dialects="1", evidence=DOC1 + " AT+CIPSENDBUF (5.2.7)" + BUF_NOTE)
+def cipsendbuf(call: Call) -> None:
+    lid, rest = link_id(call, 1)
+    if len(rest) != 1 or not isinstance(rest[0], int):
+        raise Refusal(code=0x06)
+    link = _tcp_link(call, lid)
+    if not 1 <= rest[0] <= MAX_SEND:
+        raise Refusal("too long" if rest[0] > MAX_SEND else "")
+    net = call.module.net
+    segment = net.next_segment(lid)
+    ok_so_far = net.segments[lid][2]
+    call.module.data.expect(link, rest[0], segment=segment, head=b"%d,%d\r\n" % (segment, ok_so_far))
+
+
+def _buf_link(call: Call) -> int:
+    """CIPBUFSTATUS / CIPBUFRESET: execute with CIPMUX=0, `=<link ID>` with CIPMUX=1."""
+    mux = call.module.state["mux"]
+    if mux != (call.form == "set"):
+        raise Refusal("MUX=1" if mux else "MUX=0")
+    lid = call.args[0] if mux else 0
+    if not isinstance(lid, int) or len(call.args) > 1:
+        raise Refusal(code=0x06)
+    _tcp_link(call, lid)
+    return lid
+
+
+@command("CIPBUFSTATUS", "exec set", dialects="1", evidence=DOC1 + " AT+CIPBUFSTATUS (5.2.9)")
+def cipbufstatus(call: Call) -> None:
+    lid = _buf_link(call)
+    following, sent, sent_ok = call.module.net.segments[lid][:3]
+    call.emit(b"%d,%d,%d,%d,%d\r\n" % (following, sent, sent_ok, SEND_BUFFER, QUEUE) + OK)
+
+
+@command("CIPCHECKSEQ", "set", dialects="1", evidence=DOC1 + " AT+CIPCHECKSEQ (5.2.10)")
+def cipcheckseq(call: Call) -> None:
+    lid, rest = link_id(call, 1)
+    if len(rest) != 1 or not isinstance(rest[0], int):
+        raise Refusal(code=0x06)
+    _tcp_link(call, lid)
+    results = call.module.net.segments[lid][3]
+    if rest[0] not in results:
+        raise Refusal()
+    prefix = b"%d," % lid if call.module.state["mux"] else b""
+    call.emit(prefix + b"%d,%s\r\n" % (rest[0], b"TRUE" if results[rest[0]] else b"FALSE") + OK)
+
+
+@command("CIPBUFRESET", "exec set", dialects="1", evidence=DOC1 + " AT+CIPBUFRESET (5.2.8)")
+def cipbufreset(call: Call) -> None:
+    lid = _buf_link(call)
+    record = call.module.net.segments[lid]
+    if record[0] - record[1] != 1:
+        raise Refusal()             # segments still wait to go out
+    call.module.net.segments[lid] = [1, 0, 0, {}]
+    call.ok()
