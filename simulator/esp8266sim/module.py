@@ -56,6 +56,7 @@ class Module:
         self._line = bytearray()
         self.joined: Optional[str] = None
         self.ram: dict = {}                 # what commands keep that is not a setting (GPIO, clock); lost on reset
+        self.stations: dict = {}            # SoftAP clients: MAC -> address
         self.booting = False
         self.asleep = False                 # deep sleep for ever (AT+GSLP=0): deaf until the next power-on
         self.busy = False
@@ -154,6 +155,7 @@ class Module:
         self.state.boot()
         self.joined = None
         self.ram = {}
+        self.stations = {}
         self.busy = False
         self._line.clear()
         if self.uart_rate != rate_before:
@@ -243,6 +245,22 @@ class Module:
         self.joined = None
         self.emit(b"WIFI DISCONNECT\r\n")
         self.net.drop_all()
+
+    def station_joined(self, mac: str) -> str:
+        """A station joined the SoftAP (mode 2 or 3) and took the next DHCP address; returns it. The host sees
+        `+STA_CONNECTED:"<mac>"` and `+DIST_STA_IP:"<mac>","<ip>"` [notes 1.3]."""
+        if self.state["mode"] not in (2, 3):
+            raise ValueError("the SoftAP is off (CWMODE 1)")
+        first = self.state["dhcps"][2]
+        prefix, start = first.rsplit(".", 1)
+        ip = f"{prefix}.{int(start) + len(self.stations)}"
+        self.stations[mac] = ip
+        self.emit(b'+STA_CONNECTED:"%s"\r\n+DIST_STA_IP:"%s","%s"\r\n' % (mac.encode(), mac.encode(), ip.encode()))
+        return ip
+
+    def station_left(self, mac: str) -> None:
+        if self.stations.pop(mac, None) is not None:
+            self.emit(b'+STA_DISCONNECTED:"%s"\r\n' % mac.encode())
 
     def start_timed_faults(self) -> None:
         for fault in self.faults:

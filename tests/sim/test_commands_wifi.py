@@ -124,3 +124,19 @@ def test_lap_with_options_and_filter(bench):
     assert answer.startswith(b'+CWLAP:(3,"HomeNet",-50,"24:0a:c4:') and answer.endswith(b'",1)\r\n' + OK)
     assert answer.count(b"+CWLAP:") == 1
     assert bench.ask(b"AT+CWLAPOPT=1,4096") == ERROR
+
+
+def test_softap_stations_are_announced_listed_and_dropped(bench):
+    with pytest.raises(ValueError):
+        bench.module.station_joined("aa:bb:cc:00:00:01")
+    assert bench.ask(b"AT+%s=2" % _n(bench, "CWMODE")) == OK
+    bench.module.station_joined("aa:bb:cc:00:00:01")
+    assert bench.take() == b'+STA_CONNECTED:"aa:bb:cc:00:00:01"\r\n+DIST_STA_IP:"aa:bb:cc:00:00:01","192.168.4.2"\r\n'
+    head = b"" if bench.module.profile.major == 1 else b"+CWLIF:"
+    assert bench.ask(b"AT+CWLIF") == head + b"192.168.4.2,aa:bb:cc:00:00:01\r\n" + OK
+    if bench.module.profile.major == 2:
+        assert bench.ask(b'AT+CWQIF="aa:bb:cc:00:00:01"') == OK + b'+STA_DISCONNECTED:"aa:bb:cc:00:00:01"\r\n'
+    else:
+        bench.module.station_left("aa:bb:cc:00:00:01")
+        assert bench.take() == b'+STA_DISCONNECTED:"aa:bb:cc:00:00:01"\r\n'
+    assert bench.ask(b"AT+CWLIF") == OK

@@ -160,14 +160,21 @@ setting("CWSAP", "softap", {1: (Str(32, 1), Str(64), Int(1, 13), OneOf((0, 2, 3,
         evidence=DOC1 + " AT+CWSAP_CUR; " + DOC2 + " AT+CWSAP")
 
 
-@command("CWLIF", "exec", evidence=DOC1 + " AT+CWLIF (one <ip>,<mac> line per station; the fake has none)")
+@command("CWLIF", "exec", evidence=DOC1 + " AT+CWLIF (<ip addr>,<mac> per station); " + DOC2
+         + " AT+CWLIF (+CWLIF:<ip addr>,<mac>)")
 def cwlif(call: Call) -> None:
-    call.ok()
+    head = b"" if call.module.profile.major == 1 else b"+CWLIF:"
+    call.emit(b"".join(head + b"%s,%s\r\n" % (ip.encode(), mac.encode())
+                       for mac, ip in call.module.stations.items()) + OK)
 
 
 @command("CWQIF", "exec set", dialects="2", args=(MAC,), evidence=DOC2 + " AT+CWQIF")
 def cwqif(call: Call) -> None:
+    module = call.module
+    macs = list(module.stations) if call.form == "exec" else [call.args[0]]
     call.ok()
+    for mac in macs:
+        module.station_left(mac)
 
 
 # --- DHCP -----------------------------------------------------------------------------------------------------------
