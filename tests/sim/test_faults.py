@@ -31,7 +31,7 @@ def test_send_fail_then_closed(sim_port, server):
     wire = sim_port(_query(server, "send-fail@send=1"))
     ready_and_joined(wire)
     _open_and_send(wire)
-    wire.expect(b"\r\nRecv 56 bytes\r\n\r\nSEND FAIL\r\n0,CLOSED\r\n")
+    wire.expect(b"\r\nRecv 56 bytes\r\nSEND FAIL\r\n0,CLOSED\r\n")      # 1.7: no CR LF before SEND FAIL
     assert server.requests == []
 
 

@@ -65,8 +65,8 @@ setting("SYSLOG", "syslog", (Int(0, 1),), dialects="2", evidence=DOC2 + " AT+SYS
 setting("SYSMSG", "sysmsg", {1: (Int(0, 3),), 2: (Int(0, 7),)}, {1: "set", 2: "query set"}, suffixed="only",
         evidence=DOC1 + " AT+SYSMSG_CUR/_DEF; " + DOC2 + " AT+SYSMSG")
 def _sleep_check(call: Call, value: int) -> None:
-    if value and call.module.state["mode"] != 1 and call.module.profile.major >= 2:
-        raise Refusal(code=0x0A)        # 2.x: modem and light sleep only in station mode
+    if value and call.module.state["mode"] != 1:
+        raise Refusal(code=0x0A)        # both documents: sleep modes only in station mode
 
 
 def _sleep_display(call: Call, value: int) -> tuple:

@@ -271,7 +271,8 @@ def cifsr(call: Call) -> None:
 
 # --- server ---------------------------------------------------------------------------------------------------------
 
-@command("CIPSERVER", {1: "set", 2: "query set"}, long=True, evidence="notes §6; " + DOC1 + " AT+CIPSERVER")
+@command("CIPSERVER", {1: "set", 2: "query set"}, long=True,
+         evidence="notes §6; " + DOC1 + " AT+CIPSERVER; MaJerle/ESP8266_AT_Commands_parser#50 (no change)")
 async def cipserver(call: Call) -> None:
     module = call.module
     net = module.net
@@ -284,9 +285,12 @@ async def cipserver(call: Call) -> None:
     if not module.state["mux"]:
         raise Refusal("MUX=0")
     if call.args[0] == 0:
-        if net.server is not None:
-            net.server.close()
-            net.server = None
+        if net.server is None:
+            # 1.x says so (a capture, and "no change" in the 1.7.6 strings); 2.x has no such line
+            call.emit((b"no change\r\n" if module.profile.detail_lines else b"") + OK)
+            return
+        net.server.close()
+        net.server = None
         if len(call.args) > 1 and call.args[1] == 1:
             net.drop_all()
         call.ok()

@@ -205,13 +205,14 @@ def cwdhcp(call: Call) -> None:
 
 
 @command("CWDHCPS", "query set", args=(Int(0, 1), Int(1, 2880), IP, IP), required=1, suffixed="only",
-         evidence=DOC1 + " AT+CWDHCPS_CUR/_DEF; " + DOC2 + " AT+CWDHCPS")
+         evidence=DOC1 + " AT+CWDHCPS_CUR/_DEF; libat.a 1.7.6 string \"%s:%u,%d.%d.%d.%d,%d.%d.%d.%d\"; "
+         + DOC2 + " AT+CWDHCPS")
 def cwdhcps(call: Call) -> None:
     state = call.module.state
     if call.form == "query":
         value = state.saved("dhcps") if call.query_saved else state["dhcps"]
-        if call.module.profile.major == 1:     # 1.x prints '=' here, not ':' (AT Instruction Set §4.2.17)
-            call.emit(b"+%s=%s\r\n" % (call.name.encode(), show(value[1:]).encode()) + OK)
+        if call.module.profile.major == 1:      # 1.7.6's format string: "%s:%u,%d.%d.%d.%d,%d.%d.%d.%d", bare
+            call.reply("%d,%s,%s" % value[1:])
         else:
             call.reply(show(value[1:]))
         return
