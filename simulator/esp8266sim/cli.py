@@ -38,7 +38,7 @@ def build_parser(prog: str = "esp8266sim") -> argparse.ArgumentParser:
                    help="the adapter's latency timer in ms (default: the adapter's own)")
     times = p.add_argument_group("latency (seconds, a home Wi-Fi network's by default; see config.py)")
     times.add_argument("--latency-scale", type=float, default=1.0, metavar="F",
-                       help="multiply every time below (0: instant; default: %(default)s)")
+                       help="multiply every time below, 0 for instant answers (default: %(default)s)")
     for name, (default, meaning) in LATENCY_KNOBS.items():
         times.add_argument(f"--latency-{name}", type=float, metavar="S", default=default,
                            help=f"{meaning} (default: %(default)s)")
