@@ -89,7 +89,7 @@ class Module:
     # --- output -----------------------------------------------------------------------------------------------------
 
     def emit(self, data: bytes) -> None:
-        """Send bytes to the host, after any `slow` hold and through the byte-level faults."""
+        """Send bytes to the host, after any `slow` hold (byte faults act on the wire, wire.py)."""
         now = time.monotonic()
         if self._hold_until > now:
             self.loop.call_later(self._hold_until - now, self._emit_now, data)
@@ -98,14 +98,7 @@ class Module:
 
     def _emit_now(self, data: bytes) -> None:
         self._log("<-", data)
-        for fault in self.faults:
-            if fault.kind == "drop":
-                data = bytes(b for b in data if self.rng.random() >= fault.value)
-            elif fault.kind == "corrupt":
-                data = bytes(b ^ (1 << self.rng.randrange(8)) if self.rng.random() < fault.value else b
-                             for b in data)
-        if data:
-            self._raw_output(data)
+        self._raw_output(data)
 
     def refuse(self, refusal: Refusal) -> None:
         """ERROR with 1.x's reason line before it, or 2.x's ERR CODE when AT+SYSLOG=1."""

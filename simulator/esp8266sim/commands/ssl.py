@@ -1,42 +1,31 @@
 """The firmware's SSL commands: 1.x CIPSSLSIZE/CIPSSLCCONF, 2.x CIPSSLCCONF/CIPSSLCCN/CIPSSLCSNI/CIPSSLCALPN/
-CIPSSLCPSK. They only configure; an "SSL" link (links.py) gets the result as `link.tls`, a TlsSettings, before it
-opens, and does the TLS itself.
+CIPSSLCPSK. They only configure; CIPSTART hands an "SSL" link (links.py) the result as `Link(..., tls=...)`, a
+links.TlsSettings, and the link does the TLS itself. ALPN, PSK and the client certificate are kept and answered
+but not applied to the handshake (TlsSettings has no field for them).
 
 Evidence: ESP8266 AT Instruction Set v3.0 (AT 1.7) §5 AT+CIPSSLSIZE, AT+CIPSSLCCONF; esp-at 2.2
 TCP-IP_AT_Commands.rst AT+CIPSSLC*; notes §3.1 (one SSL link, 1.x needs CIPSSLSIZE=4096 for most servers).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Tuple
-
+from ..links import TlsSettings
 from .registry import Call, Int, Refusal, Str, command
 from .settings import setting, show
 
-__all__ = ["TlsSettings", "tls_settings"]
+__all__ = ["tls_settings"]
 
 DOC1 = "ESP8266 AT Instruction Set v3.0 (AT 1.7) §5"
 DOC2 = "esp-at 2.2 TCP-IP_AT_Commands.rst"
 
 
-@dataclass(frozen=True)
-class TlsSettings:
-    """What an SSL link is to do, from the module's SSL settings when CIPSTART ran."""
-    buffer_size: int = 2048             # 1.x CIPSSLSIZE: the TLS record buffer
-    verify_server: bool = False         # check the server's certificate (auth mode bit 1, both dialects)
-    client_cert: bool = False           # present a client certificate (bit 0)
-    server_name: str = ""               # SNI; "" sends the host name given to CIPSTART
-    common_name: str = ""               # 2.x CIPSSLCCN: the name the server certificate must carry
-    alpn: Tuple[str, ...] = ()
-    psk: Tuple[str, str] = ("", "")     # 2.x CIPSSLCPSK: (key in hex, hint)
-
-
-def tls_settings(module, link_id: int) -> TlsSettings:
+def tls_settings(module) -> TlsSettings:
+    """What the module's SSL settings ask of the next "SSL" link. 1.x's CIPSSLCCONF bit 1 and 2.x's auth mode bit 1
+    ask for the server's certificate to be checked; the fake keeps no CA (no PKI partition), so the link gets
+    `verify` with no CA and the handshake fails, as a module whose CA does not sign the server's chain would."""
     state = module.state
     auth = state["sslconf"] if module.profile.major == 1 else state["sslcconf"][0]
-    return TlsSettings(buffer_size=state["sslsize"], verify_server=bool(auth & 2), client_cert=bool(auth & 1),
-                       server_name=state["sslcsni"], common_name=state["sslccn"], alpn=state["sslcalpn"],
-                       psk=state["sslcpsk"])
+    return TlsSettings(verify=bool(auth & 2), ca_pem=None, sni=state["sslcsni"] or None,
+                       buffer_size=state["sslsize"])
 
 
 def _ssl_link_free(call: Call, value) -> None:

@@ -132,9 +132,13 @@ async def _open(call: Call, auto_id: bool) -> None:
         await asyncio.sleep(min(10.0, 100 * module.config.latency("connect")))     # SYNs go unanswered
         call.emit(b"\r\nERROR\r\n" + module.net.closed_line(lid))
         return
-    link = Link(lid, kind, host, port, module)
-    if kind == "SSL":
-        link.tls = tls_settings(module, lid)
+    tls = tls_settings(module) if kind == "SSL" else None
+    if tls is not None and tls.verify and not tls.ca_pem:
+        # asked to check the server's certificate with no CA to check it against: the handshake fails
+        await asyncio.sleep(3 * module.config.latency("rtt"))
+        call.emit(b"\r\nERROR\r\n" + module.net.closed_line(lid))
+        return
+    link = Link(lid, kind, host, port, module, rtt=module.config.latency("rtt"), tls=tls)
     try:
         await link.open(target, local_port)
     except LinkError:
@@ -303,7 +307,7 @@ async def cipserver(call: Call) -> None:
     if net.server is not None:
         call.emit(b"no change\r\n" + OK)
         return
-    server = Server(module, port)
+    server = Server(module, port, rtt=module.config.latency("rtt"))
     try:
         await server.start()
     except OSError:
