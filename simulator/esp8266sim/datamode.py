@@ -1,7 +1,7 @@
 """The module's two data modes: counting a CIPSEND payload, and passthrough (CIPMODE=1, `AT+CIPSEND` alone).
 
 A send takes exactly the announced bytes after the prompt [notes 4.1]; CIPSENDEX also ends at the two characters
-`\\0` (2.x: `\\\\0` is a literal backslash-zero) [doc]. Then `Recv N bytes`, and `SEND OK` once the link took them;
+`\\0` (`\\\\0` is a literal backslash-zero) [doc, both dialects]. Then `Recv N bytes`, and `SEND OK` once the link took them;
 bytes typed while the send goes out get the dialect's busy line and are dropped [4.3]. In passthrough every byte
 goes to link 0 in packets cut at 20 ms of silence or 2048 bytes; a lone `+++` between two silences ends it [doc].
 """
@@ -84,14 +84,13 @@ class DataMode:
         return len(data)
 
     def _feed_ex(self, data: bytes) -> int:
-        """CIPSENDEX: the characters `\\0` end the payload early; 2.x reads `\\\\0` as a literal `\\0`."""
+        """CIPSENDEX: the characters `\\0` end the payload early; `\\\\0` sends a literal `\\0` (both documents)."""
         payload = self._payload
         assert payload is not None
-        literal = self.module.profile.major >= 2
         for used, byte in enumerate(data, 1):
             if byte == 0x30 and payload.endswith(b"\\"):
                 del payload[-1]
-                if not (literal and payload.endswith(b"\\")):
+                if not payload.endswith(b"\\"):
                     self._length = len(payload)
                     self._progress()
                     return used

@@ -84,8 +84,10 @@ def test_cipdns_cur_def_and_2x_shape(joined):
 def test_sntp_config_and_time(joined):
     assert joined.ask(b"AT+CIPSNTPTIME?") == b"+CIPSNTPTIME:Thu Jan 01 00:00:00 1970\r\n" + OK
     assert joined.ask(b'AT+CIPSNTPCFG=1,2,"pool.ntp.org"') == OK
+    assert joined.ask(b"AT+CIPSNTPCFG?") == b'+CIPSNTPCFG:1,2,"pool.ntp.org"\r\n' + OK
+    assert joined.ask(b"AT+CIPSNTPCFG=1,2") == OK              # no server given: the three defaults
     assert joined.ask(b"AT+CIPSNTPCFG?") == (
-        b'+CIPSNTPCFG:1,2,"pool.ntp.org","ntp.sjtu.edu.cn","us.pool.ntp.org"\r\n' + OK)
+        b'+CIPSNTPCFG:1,2,"cn.ntp.org.cn","ntp.sjtu.edu.cn","us.pool.ntp.org"\r\n' + OK)
     assert not joined.ask(b"AT+CIPSNTPTIME?").endswith(b"1970\r\n" + OK)
 
 
