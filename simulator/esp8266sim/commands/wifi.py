@@ -277,7 +277,7 @@ command("CIPAP", "query set", args=(IP, IP, IP), required=1, suffixed="alias", c
 
 # --- names and regulatory -------------------------------------------------------------------------------------------
 
-setting("CWHOSTNAME", "hostname", (Str(32, 1, r"[A-Za-z0-9-]+"),),
+setting("CWHOSTNAME", "hostname", (Str(32, 1),),
         check=lambda call, value: _station_on(call), display=lambda call, value: (value,),
         evidence=DOC1 + " AT+CWHOSTNAME (station must be on); " + DOC2 + " AT+CWHOSTNAME")
 
