@@ -159,10 +159,13 @@ class DataMode:
 
     # --- passthrough ------------------------------------------------------------------------------------------------
 
-    def start_passthrough(self, link: Link) -> None:
+    def start_passthrough(self, link: Link, prompt: bool = True) -> None:
+        """Every byte from the host goes to `link` from now on (the prompt: after `AT+CIPSEND`; none when the
+        module enters passthrough by itself at power-up, AT+SAVETRANSLINK)."""
         self._passthrough = link
         self._pt_last = time.monotonic()
-        self.module.emit(b"\r\nOK\r\n\r\n>")
+        if prompt:
+            self.module.emit(b"\r\nOK\r\n\r\n>")
 
     def _passthrough_data(self, data: bytes) -> None:
         now = time.monotonic()

@@ -22,6 +22,7 @@ from espat.wiretext import redact
 from . import commands  # noqa: F401  (fills the registry)
 from .atline import LineError, read_line
 from .commands.registry import E_UNKNOWN, Call, Refusal, resolve, run
+from .commands.tcpip import resume_passthrough
 from .config import SimConfig
 from .datamode import DataMode
 from .faults import Fault
@@ -133,6 +134,8 @@ class Module:
         if self.config.networks.get(ssid) == password and self.joined is None:
             self.joined = ssid
             self.emit(b"WIFI CONNECTED\r\nWIFI GOT IP\r\n")
+            if self.state["savetranslink"] is not None:
+                await resume_passthrough(self)
 
     def reset(self, factory: bool = False, delay: Optional[float] = None, wake: bool = True) -> None:
         """AT+RST (and RESTORE with `factory`): links and tasks end, RAM is rebuilt from flash, then boot.

@@ -2,6 +2,7 @@
 (the kernel accepts the connection; nothing has to answer)."""
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import pytest
@@ -144,4 +145,29 @@ def test_1x_send_buffer_segments(listener):
     assert b.ask(b"AT+CIPBUFRESET") == OK
     assert b.ask(b"AT+CIPBUFSTATUS") == b"1,0,0,2920,8\r\n" + OK
     assert b.ask(b"AT+CIPBUFRESET=0") == b"MUX=0\r\n" + ERROR
+    b.close()
+
+
+@pytest.mark.parametrize("dialect", ["1", "2"])
+def test_savetranslink_enters_passthrough_at_power_up(dialect, listener):
+    b = Bench(dialect, hosts={"example.com": ("127.0.0.1", listener.getsockname()[1])})
+    join = b"CWJAP_DEF" if dialect == "1" else b"CWJAP"
+    assert b.ask(b'AT+%s="HomeNet","s3cr3t99"' % join) == JOINED + OK
+    assert b.ask(b'AT+SAVETRANSLINK=1,"example.com",80,"TCP"') == OK
+    assert b.ask(b"AT+RST").startswith(OK + b"\r\nready\r\n" + JOINED)
+    conn, _ = listener.accept()
+    conn.setblocking(False)
+    b.feed(b"AT\r\n")                                  # not a command any more: data for the saved link
+    got = b""
+    for _ in range(500):                               # bounded: the 20 ms packet gap, then the socket
+        b.loop.run_until_complete(asyncio.sleep(0.01))
+        try:
+            got += conn.recv(100)
+        except BlockingIOError:
+            continue
+        if got:
+            break
+    conn.close()
+    assert got == b"AT\r\n"
+    assert b.take() == b""
     b.close()

@@ -347,6 +347,25 @@ def ciprecvlen(call: Call) -> None:
 
 # --- passthrough across a reset -------------------------------------------------------------------------------------
 
+async def resume_passthrough(module) -> None:
+    """Power-up with a saved passthrough link (AT+SAVETRANSLINK) once the AP is joined: link 0 opens to the saved
+    peer and every byte from the host goes to it, with no command and no prompt (CIPMODE reads 1)."""
+    kind, host, port, extra = module.state["savetranslink"]
+    target = module.config.resolve(host, port) if _is_ip(host) or module.config.knows_name(host) else None
+    if target is None:
+        return                          # the peer cannot be reached: the module stays in command mode
+    link = Link(0, kind, host, port, module, rtt=module.config.latency("rtt"),
+                tls=tls_settings(module) if kind == "SSL" else None)
+    try:
+        await link.open(target, extra if kind == "UDP" and extra else None)
+    except LinkError:
+        return
+    module.state.set("cipmode", 1)
+    module.net.opened(link)
+    link.start_reading()
+    module.data.start_passthrough(link, prompt=False)
+
+
 @command("SAVETRANSLINK", "set", args=(Int(0, 1), Str(64, 1), Int(1, 65535), Str(3, 3), Int(0, 7200)), required=1,
          evidence=DOC1 + " AT+SAVETRANSLINK; " + DOC2 + " AT+SAVETRANSLINK")
 def savetranslink(call: Call) -> None:
