@@ -8,8 +8,23 @@ from __future__ import annotations
 import asyncio
 from typing import Dict, Optional
 
+import pytest
+
 from esp8266sim.config import SimConfig
 from esp8266sim.module import Module
+
+OK = b"\r\nOK\r\n"
+ERROR = b"\r\nERROR\r\n"
+READY = b"\r\nready\r\n"
+JOINED = b"WIFI CONNECTED\r\nWIFI GOT IP\r\n"
+
+
+@pytest.fixture(params=["1", "2"])
+def bench(request):
+    """A module of each dialect, booted, echo off, not joined."""
+    b = Bench(request.param)
+    yield b
+    b.close()
 
 
 class Bench:

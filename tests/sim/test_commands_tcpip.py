@@ -7,11 +7,7 @@ import socket
 
 import pytest
 
-from modbench import Bench
-
-OK = b"\r\nOK\r\n"
-ERROR = b"\r\nERROR\r\n"
-JOINED = b"WIFI CONNECTED\r\nWIFI GOT IP\r\n"
+from modbench import Bench, OK, ERROR, JOINED
 
 
 @pytest.fixture

@@ -3,18 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from modbench import Bench
-
-OK = b"\r\nOK\r\n"
-ERROR = b"\r\nERROR\r\n"
-JOINED = b"WIFI CONNECTED\r\nWIFI GOT IP\r\n"
-
-
-@pytest.fixture(params=["1", "2"])
-def bench(request):
-    b = Bench(request.param)
-    yield b
-    b.close()
+from modbench import Bench, OK, ERROR, JOINED, bench  # noqa: F401  (bench is a fixture)
 
 
 def _n(bench, name: str) -> bytes:
