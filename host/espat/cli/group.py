@@ -6,8 +6,6 @@ Exit status: 0 success; 1 the module or server said no; 2 a usage error (a bad p
 """
 from __future__ import annotations
 
-import importlib
-import signal
 from typing import Dict, Tuple
 
 import click
@@ -65,7 +63,8 @@ class LazyGroup(click.Group):
         where = self.lazy[name][0]
         module_name, _, attr = where.partition(":")
         try:
-            command = getattr(importlib.import_module(module_name), attr)
+            from importlib import import_module
+            command = getattr(import_module(module_name), attr)
         except ImportError as exc:
             raise Failure(f"`espat {name}` is not available in this installation ({exc})", 1) from None
         return command
@@ -107,6 +106,7 @@ class LazyGroup(click.Group):
 
     @staticmethod
     def _stopped(ctx, session: Session, exc: BaseException) -> Failure:
+        import signal
         signum = session.signal or signal.SIGINT
         how = "interrupted" if signum == signal.SIGINT else "terminated"
         state = session.left_clean()

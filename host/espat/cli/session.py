@@ -5,8 +5,6 @@
 """
 from __future__ import annotations
 
-import json as jsonlib
-import signal
 import sys
 from typing import List, Optional
 
@@ -24,6 +22,7 @@ class Failure(click.ClickException):
         self.as_json = as_json
 
     def show(self, file=None) -> None:
+        import json as jsonlib
         file = file or sys.stderr
         if self.as_json:
             click.echo(jsonlib.dumps({"error": self.message, "exit_code": self.exit_code}), file=file)
@@ -67,6 +66,7 @@ class Session:
         return esp
 
     def emit(self, data, text: str) -> None:
+        import json as jsonlib
         click.echo(jsonlib.dumps(data, indent=2, ensure_ascii=False) if self.as_json else text)
 
     # --- signals ----------------------------------------------------------------------------------------------------
@@ -75,6 +75,7 @@ class Session:
 
     def catch_signals(self) -> None:
         """SIGINT and SIGTERM stop the command at once; the cleanup that follows (closing links) is bounded."""
+        import signal
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._on_signal)
 
