@@ -146,14 +146,6 @@ def test_bridge_serves_rfc2217(tmp_path):
         thread.join(10)
 
 
-def test_ports_json_is_a_list():
-    done = espat("--json", "ports")
-    assert done.returncode == 0, done.stderr
-    ports = json.loads(done.stdout)
-    assert isinstance(ports, list)
-    assert all({"device", "vid_pid", "adapter"} <= set(p) for p in ports)
-
-
 def test_doctor_says_what_to_fix_for_softserial():
     done = espat("-p", sim_url(), "--json", "doctor")
     assert done.returncode == 0, done.stderr

@@ -35,7 +35,7 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
 # the library does not define yet simply never matches.
 STATUS_BY_ERROR = (
     ("DeliveryUnknown", 4),
-    ("DataLost", 5), ("IntegrityError", 5), ("TruncatedBody", 5),
+    ("DataDamaged", 5), ("DataLost", 5), ("IntegrityError", 5), ("BodyTruncated", 5),
     ("PortBusy", 2), ("PortError", 2), ("LocalProtocolError", 2),
     ("CommandTimeout", 3), ("BusyError", 3),
     ("RemoteProtocolError", 5),         # the module's bytes broke the protocol: something was lost or changed
