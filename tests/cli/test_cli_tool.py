@@ -177,13 +177,28 @@ def test_help_lists_commands_whose_module_is_absent(tmp_path):
         "sys.modules)"]
 
 
-def test_help_imports_no_command_module():
+def test_help_imports_neither_click_nor_a_command_module():
     code = ("import sys; from espat.cli import main\n"
-            "try:\n    main(['--help'], prog_name='espat')\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in sys.modules if m.startswith('espat') or m.startswith('esp8266sim')))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    loaded = eval(done.stdout.strip().splitlines()[-1])
-    assert loaded == ["espat", "espat.cli", "espat.cli.group", "espat.cli.session"]
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('espat', 'esp8266sim', 'click')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, COLUMNS="80"))
+    assert "Usage: espat [OPTIONS] COMMAND" in done.stdout
+    assert eval(done.stdout.strip().splitlines()[-1]) == ["espat", "espat.cli"]
+
+
+def test_the_kept_help_is_what_click_renders():
+    from espat.cli import HELP_FILE
+    from espat.cli.helptext import render
+    with open(HELP_FILE, encoding="utf-8") as f:
+        assert f.read() == render(), "run python -m espat.cli.helptext"
+
+
+def test_a_narrow_terminal_gets_click_rendering():
+    done = espat("--help", env={"COLUMNS": "50"})
+    assert done.returncode == 0
+    assert max(len(line) for line in done.stdout.splitlines()) <= 50
+    assert "collect" in done.stdout and "wifi" in done.stdout
 
 
 def test_ports_lists_what_the_library_finds():

@@ -12,7 +12,7 @@ import click
 
 from .session import Failure, Session, session_options
 
-__all__ = ["LazyGroup", "COMMANDS", "main", "exit_status"]
+__all__ = ["LazyGroup", "COMMANDS", "espat", "exit_status"]
 
 # name -> (where the click object lives, its line in `espat --help`, its section)
 COMMANDS: Dict[str, Tuple[str, str, str]] = {
@@ -115,10 +115,18 @@ class LazyGroup(click.Group):
         return Failure(f"{how}: {session.command} stopped; {state}", 128 + signum, session.as_json)
 
 
-@click.group(cls=LazyGroup, lazy=COMMANDS, params=session_options(leaf=False),
-             context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="espat")
-def main():
+def _version(ctx: click.Context, param, value: bool) -> None:
+    if value:
+        from .. import __version__
+        click.echo(f"espat {__version__}")
+        ctx.exit()
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]},
+             params=session_options(leaf=False) + [
+                 click.Option(["--version"], is_flag=True, is_eager=True, expose_value=False, callback=_version,
+                              help="Show the version and exit.")])
+def espat():
     """Drive an ESP-01 (ESP8266 AT firmware) on a USB-serial adapter or behind an Uno.
 
     Exit status: 0 success, 1 the module or server said no, 2 usage error (bad or busy port), 3 no answer,
