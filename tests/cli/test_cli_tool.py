@@ -329,3 +329,48 @@ def test_progress_moves_during_the_transfer_on_a_terminal():
         site.close()
         with contextlib.suppress(OSError):
             os.close(master)
+
+
+def test_term_edits_the_line_and_ctrl_c_leaves_the_terminal_as_it_was():
+    import termios
+    master, slave = os.openpty()
+    before = termios.tcgetattr(slave)
+
+    def own_terminal():                 # the pty becomes the controlling terminal, so Ctrl-C there is SIGINT
+        import fcntl
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    proc = subprocess.Popen([*ESPAT, "-p", "sim://?latency_scale=0", "term"], stdin=slave, stdout=slave,
+                            stderr=slave, preexec_fn=own_terminal)
+    seen = b""
+
+    def read_until(needle: bytes, seconds: float = 15) -> None:
+        nonlocal seen
+        end = time.monotonic() + seconds
+        while needle not in seen and time.monotonic() < end:
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    seen += os.read(master, 4096)
+                except OSError:
+                    break
+        assert needle in seen, seen[-300:]
+    try:
+        read_until(b"Ctrl-] quits")
+        read_until(b"ready")
+        # "T+GM", Home, "A", End, "R", Left twice, Right twice: the line sent is AT+GMR
+        os.write(master, b"T+GM\x1b[HA\x1b[FR\x1b[D\x1b[D\x1b[C\x1b[C\r")
+        read_until(b"AT version:")
+        # "AT+CWMODE_CUR?X", Left, Right, Backspace: the X goes
+        os.write(master, b"AT+CWMODE_CUR?X\x1b[D\x1b[C\x7f\r")
+        read_until(b"+CWMODE_CUR:")
+        os.write(master, b"\x03")                               # Ctrl-C: the terminal sends SIGINT
+        assert proc.wait(timeout=15) == 130
+        assert b"interrupted: espat term stopped" in seen + os.read(master, 4096)
+        after = termios.tcgetattr(slave)
+        assert after[3] == before[3], "local modes (echo, canonical input) are restored"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+        os.close(slave)
