@@ -6,7 +6,6 @@ never came exits 4 ("may have been delivered"); `--idempotency-key` lets a scrip
 from __future__ import annotations
 
 import base64
-import hashlib
 import json as jsonlib
 import sys
 import time
@@ -19,7 +18,7 @@ from .session import Failure, Session, SessionGroup, checked_url
 __all__ = ["http"]
 
 # Headers the request gets from espat itself, from the URL and the body; a second copy would confuse the server.
-OWN_HEADERS = ("host", "content-length", "transfer-encoding", "connection", "user-agent")
+OWN_HEADERS = ("host", "content-length", "transfer-encoding", "connection", "user-agent", "idempotency-key")
 DEFAULT_TIMEOUT = 30.0          # seconds for the whole exchange when --timeout is not given
 
 PASSIVE_HELP = ("receive with AT+CIPRECVDATA, asked for piece by piece (the way an Uno keeps up), instead of +IPD "
@@ -72,12 +71,8 @@ def http_post(obj: Session, url: str, json_body: Optional[str], data: Optional[s
         body, ctype = json_body.encode("utf-8"), "application/json"
     else:
         body, ctype = data.encode("utf-8"), "application/x-www-form-urlencoded"
-    defaults = [("Content-Type", ctype)]
-    if idempotency_key is not None:
-        if not idempotency_key or not idempotency_key.isprintable() or len(idempotency_key) > 255:
-            raise Failure("--idempotency-key must be 1-255 printable characters", 2)
-        defaults.append(("Idempotency-Key", idempotency_key))
-    _exchange(obj, "POST", url, body, _headers(defaults, raw_headers), output, passive, idempotency_key)
+    _exchange(obj, "POST", url, body, _headers([("Content-Type", ctype)], raw_headers), output, passive,
+              idempotency_key)
 
 
 def _headers(defaults: List[Tuple[str, str]], raw_headers) -> List[Tuple[str, str]]:
@@ -125,11 +120,7 @@ def _exchange(obj: Session, method: str, url: str, body: bytes, headers, output:
     checked_url(url)
     out = AtomicOutput(output) if output else None
     chunks: List[bytes] = []
-    digest = hashlib.sha256()
-
-    def sink(data: bytes) -> None:
-        digest.update(data)
-        (out.write if out else chunks.append)(data)
+    sink = out.write if out else chunks.append
 
     progress = _Progress(sys.stderr.isatty() and not obj.as_json)
     try:
@@ -137,7 +128,7 @@ def _exchange(obj: Session, method: str, url: str, body: bytes, headers, output:
             if passive:
                 _passive(esp)
             response = request(esp, method, url, body, headers, sink, progress=progress,
-                               timeout=obj.timeout or DEFAULT_TIMEOUT)
+                               timeout=obj.timeout or DEFAULT_TIMEOUT, idempotency_key=idempotency_key)
         if out:
             out.commit()
     except EspAtError as exc:
@@ -150,7 +141,7 @@ def _exchange(obj: Session, method: str, url: str, body: bytes, headers, output:
         progress.finish()
         if out:
             out.discard()               # nothing left after commit; the partial file otherwise
-    _report(obj, response, b"".join(chunks), output, digest.hexdigest())
+    _report(obj, response, b"".join(chunks), output)
 
 
 def _passive(esp) -> None:
@@ -161,7 +152,8 @@ def _passive(esp) -> None:
         raise Failure("this firmware has no passive receive (AT+CIPRECVMODE); leave out --passive", 1) from None
 
 
-def _report(obj: Session, response, body: bytes, output: Optional[str], sha256: str) -> None:
+def _report(obj: Session, response, body: bytes, output: Optional[str]) -> None:
+    sha256 = response.sha256
     location = response.header("Location")
     if obj.as_json:
         shown = {"body": None}
