@@ -198,7 +198,8 @@ class EspAt:
         """The next event that is not link data, or None after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while not self._queue:
-            if not self._pump(deadline):
+            # data that keeps coming (another link's +IPD) must not stretch the wait past its bound
+            if not self._pump(deadline) or (not self._queue and time.monotonic() >= deadline):
                 return None
         return self._queue.popleft()
 
