@@ -530,5 +530,11 @@ def demo(obj: Ctx, ssid, password_file, get_url, post_url):
     sys.exit(run_demo(obj.port_url, obj.baud, ssid, password, get_url, post_url, obj.verbose))
 
 
+# `espat collect` lives in its own package; its module imports only click, the server loads when it runs.
+from .collect.cli import collect as _collect  # noqa: E402
+main.add_command(_collect)
+
+
 if __name__ == "__main__":
     main()
+
