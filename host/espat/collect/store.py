@@ -52,6 +52,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
+def _postgres_session(dbapi_connection, _record) -> None:
+    # A table locked by someone else is an unavailable database (503 after 2 s), not a request that hangs.
+    dbapi_connection.autocommit = True
+    with dbapi_connection.cursor() as cur:
+        cur.execute("SET lock_timeout = '2s'")
+        cur.execute("SET statement_timeout = '20s'")
+    dbapi_connection.autocommit = False
+
+
 def _engine(url: str):
     from sqlalchemy import create_engine, event
     from sqlalchemy.engine import make_url
@@ -72,8 +81,10 @@ def _engine(url: str):
             import psycopg  # noqa: F401
         except ImportError:
             raise ValueError("PostgreSQL needs psycopg: pip install 'espat[postgresql]'") from None
-        return create_engine(parsed, pool_pre_ping=True, pool_size=4, max_overflow=4,
-                             connect_args={"connect_timeout": 5})
+        engine = create_engine(parsed, pool_pre_ping=True, pool_size=4, max_overflow=4,
+                               connect_args={"connect_timeout": 5})
+        event.listen(engine, "connect", _postgres_session)
+        return engine
     raise ValueError(f"unsupported database {backend!r}: use sqlite:///FILE or postgresql://USER@HOST/DB")
 
 
