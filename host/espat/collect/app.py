@@ -134,7 +134,9 @@ def create_app(settings: Settings) -> Starlette:
             body = await _read_body(request, settings.body_timeout)
             reading = parse_reading(body)
         except Rejected as exc:
-            return _refuse(request, exc.status, str(exc))
+            # after a body too slow, what the connection carries next is not a request: close it
+            closing = {"Connection": "close"} if exc.status == 408 else None
+            return _refuse(request, exc.status, str(exc), headers=closing)
         tokens: TokenCheck = state["tokens"]
         if tokens.stale():
             try:

@@ -103,8 +103,10 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _config(app, **kw) -> uvicorn.Config:
-    return uvicorn.Config(app, http=GuardedHttpTools, access_log=False, log_config=None, lifespan="on",
+def _config(app, header_timeout: float = HEADER_TIMEOUT, **kw) -> uvicorn.Config:
+    http = GuardedHttpTools if header_timeout == HEADER_TIMEOUT else \
+        type("GuardedHttpTools", (GuardedHttpTools,), {"header_timeout": header_timeout})
+    return uvicorn.Config(app, http=http, access_log=False, log_config=None, lifespan="on",
                           timeout_graceful_shutdown=3, limit_concurrency=2000, **kw)
 
 
@@ -146,11 +148,12 @@ class Running:
 
 
 @contextmanager
-def serve_in_thread(settings: Settings, host: str = "127.0.0.1", port: int = 0):
+def serve_in_thread(settings: Settings, host: str = "127.0.0.1", port: int = 0,
+                    header_timeout: float = HEADER_TIMEOUT):
     """A collector in this process (for `espat demo` and tests): yields Running once it answers."""
     sock = bind(host, port)
     app = create_app(settings)
-    server = CollectServer(_config(app, loop="asyncio"))
+    server = CollectServer(_config(app, header_timeout, loop="asyncio"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="espat-collect", daemon=True)
     thread.start()
     try:
