@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SYSTEM_PACKAGES="python3-venv gcc-avr avr-libc binutils-avr arduino-core-avr simavr libsimavr-dev libelf-dev pkg-config g++ make"
+# espat collect's tests: its storage tests run on PostgreSQL too, its live page is checked in headless Chromium
+SYSTEM_PACKAGES="$SYSTEM_PACKAGES postgresql chromium"
 
 missing_packages() {
     local p
@@ -17,8 +19,8 @@ if command -v dpkg-query >/dev/null 2>&1; then
     if [ -n "$need" ]; then
         if [ "$(id -u)" = 0 ]; then
             echo "setup: apt-get install $need" >&2
-            apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+            apt-get -o DPkg::Lock::Timeout=600 update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $need >/dev/null
         else
             echo "setup: missing system packages (run as root, or: sudo apt-get install $need)" >&2
         fi
