@@ -239,8 +239,9 @@ def test_ftdi_adapter_hands_over_full_packets_or_after_its_latency_timer():
         port.close()
 
 
-def test_latency_timer_knob_and_help_lists_the_latency_defaults():
-    done = subprocess.run([sys.executable, "-m", "esp8266sim", "--help"], capture_output=True, text=True, timeout=30)
+@pytest.mark.parametrize("command", [["esp8266sim"], ["espat.cli", "sim"]], ids=["esp8266sim", "espat sim"])
+def test_latency_timer_knob_and_help_lists_the_latency_defaults(command):
+    done = subprocess.run([sys.executable, "-m", *command, "--help"], capture_output=True, text=True, timeout=30)
     text = " ".join(done.stdout.split()).split("options:", 1)[1]          # past the usage line
     for knob, default in [("rtt", "0.03"), ("join", "2.0"), ("dns", "0.05"), ("connect", "0.05"),
                           ("send", "0.01"), ("boot", "0.35"), ("scale", "1.0")]:
