@@ -43,7 +43,6 @@ class Module:
         self._set_uart_rate = set_uart_rate
         self._log = log
         self.rng = random.Random(config.seed)
-        self.started = time.monotonic()
         self.faults: List[Fault] = list(config.fault_plan)
         self.state = State(factory={"uart": (config.baud or 115200, 8, 1, 0, 0),
                                     "sleep": 2 if self.profile.major == 1 else 1})
@@ -61,10 +60,6 @@ class Module:
         self.booting = False
         self.asleep = False                 # deep sleep for ever (AT+GSLP=0): deaf until the next power-on
         self.busy = False
-
-    @property
-    def dialect(self):
-        return self.profile
 
     @property
     def uart_rate(self) -> int:
