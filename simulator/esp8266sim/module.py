@@ -120,8 +120,13 @@ class Module:
             self.emit(noise)
         self.booting = False
         self.emit(READY)
+        if self.state["autoconn"]:
+            self.auto_join()
+
+    def auto_join(self) -> None:
+        """Join the AP saved in flash, in the background, if the station is on (power-up, 2.x CWMODE)."""
         join = self.state["join"]
-        if join is not None and self.state["autoconn"] and self.state["mode"] in (1, 3):
+        if join is not None and self.state["mode"] in (1, 3) and self.joined is None:
             self.spawn(self._auto_join(*join))
 
     async def _auto_join(self, ssid: str, password: str) -> None:
