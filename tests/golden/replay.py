@@ -22,7 +22,8 @@ NETWORK, PASSWORD = "HomeNet", "s3cr3t99"       # the access point every exchang
 OTHER_NETWORK, OTHER_PASSWORD = "Elsewhere", ""  # an open network in range, for scans
 SERVER_NAME = "example.com"                      # resolves to the exchange's loopback server
 WAIT = 10.0                                      # bound on any wait for the module's bytes
-QUIET = 0.05                                     # how long the module must stay silent after the last step
+QUIET = 0.05                # how long the module must stay silent after the last step, when a socket could still talk
+SETTLE = 0.005              # ... when only the fake's own zero-latency work could
 
 Pieces = Callable[[int, bytes], List[bytes]]     # (step number, host bytes) -> the pieces to write
 
@@ -121,6 +122,7 @@ class FakeEnd:
     """The fake module on the running loop, its output collected."""
 
     def __init__(self, dialect: str, faults: Sequence[str], server_port: Optional[int]) -> None:
+        self.quiet = QUIET if server_port else SETTLE
         from esp8266sim.config import SimConfig
         from esp8266sim.module import Module
         hosts = {SERVER_NAME: ("127.0.0.1", server_port)} if server_port else {}
@@ -174,7 +176,9 @@ class FakeEnd:
 
     async def rest(self) -> bytes:
         """Whatever the module still says once its due work is done (it should say nothing)."""
-        await asyncio.sleep(QUIET)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        await asyncio.sleep(self.quiet)
         data = bytes(self.out)
         self.out.clear()
         return data
