@@ -91,7 +91,7 @@ def test_pending_exchanges_parse_but_are_not_replayed():
         assert load_dialect(folder.name, pending) is not None
 
 
-@pytest.mark.parametrize("name", ["at-echo", "gmr", "cwjap-cur-query", "cwjap-cur-no-ap"])
+@pytest.mark.parametrize("name", ["at-echo", "gmr", "cifsr", "cwjap-cur-no-ap"])
 def test_the_real_module_path_replays_against_a_port(name):
     """The path ESPAT_TEST_PORT takes (reset, serial reads with timeouts), through pyserial to the fake's sim://."""
     import esp8266sim  # noqa: F401  (registers sim://)
