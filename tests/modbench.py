@@ -8,8 +8,23 @@ from __future__ import annotations
 import asyncio
 from typing import Dict, Optional
 
+import pytest
+
 from esp8266sim.config import SimConfig
 from esp8266sim.module import Module
+
+OK = b"\r\nOK\r\n"
+ERROR = b"\r\nERROR\r\n"
+READY = b"\r\nready\r\n"
+JOINED = b"WIFI CONNECTED\r\nWIFI GOT IP\r\n"
+
+
+@pytest.fixture(params=["1", "2"])
+def bench(request):
+    """A module of each dialect, booted, echo off, not joined."""
+    b = Bench(request.param)
+    yield b
+    b.close()
 
 
 class Bench:
@@ -36,7 +51,8 @@ class Bench:
             while self.loop.time() < deadline:
                 for _ in range(20):
                     await asyncio.sleep(0)
-                if not self.module.busy and not self.module.booting and not self.module.data.sending:
+                module = self.module
+                if not module.busy and not module.booting and not module.data.sending and not module._tasks:
                     return
                 await asyncio.sleep(0.001)
             raise AssertionError("the module stayed busy")
@@ -60,11 +76,12 @@ class Bench:
         return self.take()
 
     def reset(self) -> bytes:
-        """AT+RST, through to `ready`; echo is back on after it, so it is turned off again."""
-        answer = self.ask(b"AT+RST")
-        assert answer.endswith(b"\r\nready\r\n"), answer
+        """AT+RST, through to `ready`; echo is back on after it, so it is turned off again. What came after
+        `ready` (an auto-join) is kept in `after_ready`."""
+        answer, ready, self.after_ready = self.ask(b"AT+RST").partition(b"\r\nready\r\n")
+        assert ready, answer
         assert self.ask(b"ATE0") == b"ATE0\r\r\n\r\nOK\r\n"
-        return answer[:-len(b"\r\nready\r\n")]
+        return answer
 
     def close(self) -> None:
         async def stop() -> None:

@@ -1,7 +1,7 @@
 """The module's two data modes: counting a CIPSEND payload, and passthrough (CIPMODE=1, `AT+CIPSEND` alone).
 
 A send takes exactly the announced bytes after the prompt [notes 4.1]; CIPSENDEX also ends at the two characters
-`\\0` (2.x: `\\\\0` is a literal backslash-zero) [doc]. Then `Recv N bytes`, and `SEND OK` once the link took them;
+`\\0` (`\\\\0` is a literal backslash-zero) [doc, both dialects]. Then `Recv N bytes`, and `SEND OK` once the link took them;
 bytes typed while the send goes out get the dialect's busy line and are dropped [4.3]. In passthrough every byte
 goes to link 0 in packets cut at 20 ms of silence or 2048 bytes; a lone `+++` between two silences ends it [doc].
 """
@@ -32,6 +32,7 @@ class DataMode:
         self._length = 0
         self._link: Optional[Link] = None
         self._ex = False
+        self._segment: Optional[int] = None     # CIPSENDBUF: the segment id the payload becomes
         self.sending = False
         self._passthrough: Optional[Link] = None
         self._pt_buf = bytearray()
@@ -53,14 +54,17 @@ class DataMode:
 
     # --- CIPSEND / CIPSENDEX ----------------------------------------------------------------------------------------
 
-    def expect(self, link: Link, length: int, ex: bool = False) -> None:
-        """The prompt went out: the next `length` bytes are the payload for `link`."""
+    def expect(self, link: Link, length: int, ex: bool = False, segment: Optional[int] = None,
+               head: bytes = b"") -> None:
+        """The prompt (after `head`) went out: the next `length` bytes are the payload for `link`. A `segment`
+        (1.x CIPSENDBUF) goes to the link's send buffer: the host may type commands while it goes out."""
         self.module.sends_seen += 1
         self._payload = bytearray()
         self._length = length
         self._link = link
         self._ex = ex
-        self.module.emit(self.module.profile.send_prompt)
+        self._segment = segment
+        self.module.emit(head + self.module.profile.send_prompt)
 
     def feed(self, data: bytes) -> int:
         """Take input bytes as data; returns how many were used (the rest are command lines again)."""
@@ -80,14 +84,13 @@ class DataMode:
         return len(data)
 
     def _feed_ex(self, data: bytes) -> int:
-        """CIPSENDEX: the characters `\\0` end the payload early; 2.x reads `\\\\0` as a literal `\\0`."""
+        """CIPSENDEX: the characters `\\0` end the payload early; `\\\\0` sends a literal `\\0` (both documents)."""
         payload = self._payload
         assert payload is not None
-        literal = self.module.profile.major >= 2
         for used, byte in enumerate(data, 1):
             if byte == 0x30 and payload.endswith(b"\\"):
                 del payload[-1]
-                if not (literal and payload.endswith(b"\\")):
+                if not payload.endswith(b"\\"):
                     self._length = len(payload)
                     self._progress()
                     return used
@@ -115,8 +118,21 @@ class DataMode:
         self._link = None
         module.log_input(data)
         module.emit(b"\r\nRecv %d bytes\r\n" % len(data))
+        if self._segment is not None:
+            module.spawn(self._transmit_segment(link, data, self._segment))
+            return
         self.sending = True
         module.spawn(self._transmit(link, data, module.sends_seen))
+
+    async def _transmit_segment(self, link: Link, data: bytes, segment: int) -> None:
+        """CIPSENDBUF: `[<id>,]<segment>,SEND OK` once the segment went out (no busy while it does)."""
+        module = self.module
+        await asyncio.sleep(module.config.latency("send"))
+        ok = not link.closed and await link.send(data)
+        module.net.segment_done(link.id, segment, ok)
+        if ok:
+            prefix = b"%d," % link.id if module.state["mux"] else b""
+            module.emit(prefix + b"%d,SEND OK\r\n" % segment)
 
     async def _transmit(self, link: Link, data: bytes, number: int) -> None:
         module = self.module
@@ -143,10 +159,13 @@ class DataMode:
 
     # --- passthrough ------------------------------------------------------------------------------------------------
 
-    def start_passthrough(self, link: Link) -> None:
+    def start_passthrough(self, link: Link, prompt: bool = True) -> None:
+        """Every byte from the host goes to `link` from now on (the prompt: after `AT+CIPSEND`; none when the
+        module enters passthrough by itself at power-up, AT+SAVETRANSLINK)."""
         self._passthrough = link
         self._pt_last = time.monotonic()
-        self.module.emit(b"\r\nOK\r\n\r\n>")
+        if prompt:
+            self.module.emit(b"\r\nOK\r\n\r\n>")
 
     def _passthrough_data(self, data: bytes) -> None:
         now = time.monotonic()

@@ -22,6 +22,7 @@ from espat.wiretext import redact
 from . import commands  # noqa: F401  (fills the registry)
 from .atline import LineError, read_line
 from .commands.registry import E_UNKNOWN, Call, Refusal, resolve, run
+from .commands.tcpip import resume_passthrough
 from .config import SimConfig
 from .datamode import DataMode
 from .faults import Fault
@@ -56,7 +57,9 @@ class Module:
         self._line = bytearray()
         self.joined: Optional[str] = None
         self.ram: dict = {}                 # what commands keep that is not a setting (GPIO, clock); lost on reset
+        self.stations: dict = {}            # SoftAP clients: MAC -> address
         self.booting = False
+        self.asleep = False                 # deep sleep for ever (AT+GSLP=0): deaf until the next power-on
         self.busy = False
 
     @property
@@ -87,7 +90,7 @@ class Module:
     # --- output -----------------------------------------------------------------------------------------------------
 
     def emit(self, data: bytes) -> None:
-        """Send bytes to the host, after any `slow` hold and through the byte-level faults."""
+        """Send bytes to the host, after any `slow` hold (byte faults act on the wire, wire.py)."""
         now = time.monotonic()
         if self._hold_until > now:
             self.loop.call_later(self._hold_until - now, self._emit_now, data)
@@ -96,14 +99,7 @@ class Module:
 
     def _emit_now(self, data: bytes) -> None:
         self._log("<-", data)
-        for fault in self.faults:
-            if fault.kind == "drop":
-                data = bytes(b for b in data if self.rng.random() >= fault.value)
-            elif fault.kind == "corrupt":
-                data = bytes(b ^ (1 << self.rng.randrange(8)) if self.rng.random() < fault.value else b
-                             for b in data)
-        if data:
-            self._raw_output(data)
+        self._raw_output(data)
 
     def refuse(self, refusal: Refusal) -> None:
         """ERROR with 1.x's reason line before it, or 2.x's ERR CODE when AT+SYSLOG=1."""
@@ -119,6 +115,7 @@ class Module:
 
     def boot(self, delay: float = 0.0) -> None:
         """Power-on or reset: noise if that fault is set, then `ready`; input is ignored until then."""
+        self.asleep = False
         self.booting = True
         self.loop.call_later(delay, self._ready)
 
@@ -137,9 +134,12 @@ class Module:
         if self.config.networks.get(ssid) == password and self.joined is None:
             self.joined = ssid
             self.emit(b"WIFI CONNECTED\r\nWIFI GOT IP\r\n")
+            if self.state["savetranslink"] is not None:
+                await resume_passthrough(self)
 
-    def reset(self, factory: bool = False, delay: Optional[float] = None) -> None:
-        """AT+RST (and RESTORE with `factory`): links and tasks end, RAM is rebuilt from flash, then boot."""
+    def reset(self, factory: bool = False, delay: Optional[float] = None, wake: bool = True) -> None:
+        """AT+RST (and RESTORE with `factory`): links and tasks end, RAM is rebuilt from flash, then boot.
+        Without `wake` the module stays deaf (deep sleep for ever) until the next power-on: `boot()`."""
         for task in list(self._tasks):
             if task is not asyncio.current_task():
                 task.cancel()
@@ -151,11 +151,14 @@ class Module:
         self.state.boot()
         self.joined = None
         self.ram = {}
+        self.stations = {}
         self.busy = False
         self._line.clear()
         if self.uart_rate != rate_before:
             self._set_uart_rate(self.uart_rate)
-        self.boot(self.config.latency("boot") if delay is None else delay)
+        self.asleep = not wake
+        if wake:
+            self.boot(self.config.latency("boot") if delay is None else delay)
 
     def set_uart_rate(self, rate: int) -> None:
         self._set_uart_rate(rate)
@@ -164,7 +167,7 @@ class Module:
 
     def feed(self, data: bytes) -> None:
         """Bytes from the host, as they arrived on the module's RX pin."""
-        if self.booting:
+        if self.booting or self.asleep:
             return
         i = 0
         while i < len(data):
@@ -238,6 +241,22 @@ class Module:
         self.joined = None
         self.emit(b"WIFI DISCONNECT\r\n")
         self.net.drop_all()
+
+    def station_joined(self, mac: str) -> str:
+        """A station joined the SoftAP (mode 2 or 3) and took the next DHCP address; returns it. The host sees
+        `+STA_CONNECTED:"<mac>"` and `+DIST_STA_IP:"<mac>","<ip>"` [notes 1.3]."""
+        if self.state["mode"] not in (2, 3):
+            raise ValueError("the SoftAP is off (CWMODE 1)")
+        first = self.state["dhcps"][2]
+        prefix, start = first.rsplit(".", 1)
+        ip = f"{prefix}.{int(start) + len(self.stations)}"
+        self.stations[mac] = ip
+        self.emit(b'+STA_CONNECTED:"%s"\r\n+DIST_STA_IP:"%s","%s"\r\n' % (mac.encode(), mac.encode(), ip.encode()))
+        return ip
+
+    def station_left(self, mac: str) -> None:
+        if self.stations.pop(mac, None) is not None:
+            self.emit(b'+STA_DISCONNECTED:"%s"\r\n' % mac.encode())
 
     def start_timed_faults(self) -> None:
         for fault in self.faults:

@@ -28,6 +28,8 @@ class NetStack:
         self.draining: Dict[int, Link] = {}    # 1.x: closed links whose passive data is still unread
         self.server: Optional[Server] = None
         self.had_link = False
+        # 1.x CIPSENDBUF, per link id: [next segment id, last sent, last sent successfully, {id: sent ok}]
+        self.segments: Dict[int, list] = {}
 
     @property
     def mux(self) -> bool:
@@ -42,6 +44,7 @@ class NetStack:
         self.draining.clear()
         self.server = None
         self.had_link = False
+        self.segments.clear()
 
     def closed_line(self, link_id: int) -> bytes:
         return b"%d,CLOSED\r\n" % link_id if self.mux else b"CLOSED\r\n"
@@ -53,6 +56,21 @@ class NetStack:
         self.links[link.id] = link
         self.had_link = True
         self.draining.pop(link.id, None)
+        self.segments[link.id] = [1, 0, 0, {}]
+
+    def next_segment(self, link_id: int) -> int:
+        record = self.segments.setdefault(link_id, [1, 0, 0, {}])
+        record[0] += 1
+        return record[0] - 1
+
+    def segment_done(self, link_id: int, segment: int, ok: bool) -> None:
+        record = self.segments.setdefault(link_id, [1, 0, 0, {}])
+        record[1] = max(record[1], segment)
+        if ok:
+            record[2] = max(record[2], segment)
+        record[3][segment] = ok
+        for old in [s for s in record[3] if s <= segment - 32]:     # the firmware keeps the last 32
+            del record[3][old]
 
     def buffered(self, link_id: int) -> Optional[Link]:
         """The link whose passive data AT+CIPRECVDATA reads: open, or closed with data left (1.x)."""

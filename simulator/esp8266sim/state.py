@@ -68,7 +68,7 @@ FIELDS: Dict[str, Field] = {f.key: f for f in (
     Field("tcpopt", (0, -1, 0, 1, 0), "ram"),
     # SSL
     Field("sslsize", 2048, "ram"),
-    Field("sslconf", 0, "flash"),               # 1.x CIPSSLCONF: 0 no certificate check
+    Field("sslconf", 0, "flash"),               # 1.x CIPSSLCCONF: 0 no certificate check
     Field("sslcconf", (0, 0, 0), "ram"),        # 2.x per link: auth mode, pki index, ca index
     Field("sslcsni", "", "ram"),
     Field("sslccn", "", "ram"),

@@ -64,18 +64,38 @@ setting("SYSSTORE", "sysstore", (Int(0, 1),), dialects="2", evidence=DOC2 + " AT
 setting("SYSLOG", "syslog", (Int(0, 1),), dialects="2", evidence=DOC2 + " AT+SYSLOG; notes §1.4")
 setting("SYSMSG", "sysmsg", {1: (Int(0, 3),), 2: (Int(0, 7),)}, {1: "set", 2: "query set"}, suffixed="only",
         evidence=DOC1 + " AT+SYSMSG_CUR/_DEF; " + DOC2 + " AT+SYSMSG")
-setting("SLEEP", "sleep", {1: (Int(0, 2),), 2: (Int(0, 3),)},
-        evidence=DOC1 + " AT+SLEEP (0 off, 1 light, 2 modem); " + DOC2 + " AT+SLEEP")
+def _sleep_check(call: Call, value: int) -> None:
+    if value and call.module.state["mode"] != 1:
+        raise Refusal(code=0x0A)        # both documents: sleep modes only in station mode
+
+
+def _sleep_display(call: Call, value: int) -> tuple:
+    # 2.x cannot read light sleep back from the SDK: AT+SLEEP=2 queries as 3 (esp-at's note)
+    return (str(3 if value == 2 and call.module.profile.major >= 2 else value),)
+
+
+setting("SLEEP", "sleep", {1: (Int(0, 2),), 2: (Int(0, 3),)}, check=_sleep_check, display=_sleep_display,
+        evidence=DOC1 + " AT+SLEEP (0 off, 1 light, 2 modem); " + DOC2 + " AT+SLEEP (a 2 queries as 3)")
+
+# ESP8266 levels of 2.x AT+RFPOWER: the query shows the level the set value falls to (esp-at's table)
+RF_LEVELS = ((82, 82), (78, 78), (74, 74), (68, 68), (64, 64), (56, 56), (48, 48), (40, 32))
+
+
+def _rf_display(call: Call, value: int) -> tuple:
+    return (str(next(level for floor, level in RF_LEVELS if value >= floor)),)
+
+
 setting("RFPOWER", "rfpower", {1: (Int(0, 82),), 2: (Int(40, 82),)}, {1: "set", 2: "query set"},
-        evidence=DOC1 + " AT+RFPOWER; " + DOC2 + " AT+RFPOWER")
+        display=_rf_display, evidence=DOC1 + " AT+RFPOWER; " + DOC2 + " AT+RFPOWER (ESP8266 level table)")
 
 
 @command("GSLP", "set", args=(Int(0, 2**31 - 1),), evidence=DOC1 + " AT+GSLP; " + DOC2 + " AT+GSLP")
 def gslp(call: Call) -> None:
-    """Deep sleep: the module answers, then hears nothing until it wakes (GPIO16 tied to RST) and boots."""
+    """Deep sleep: the module answers, then hears nothing until it wakes (GPIO16 tied to RST) and boots.
+    On an ESP8266 0 means for ever: only a reset wakes it."""
     ms = call.args[0]
     call.emit(b"%d\r\n" % ms + OK)
-    call.module.reset(delay=ms / 1000.0)
+    call.module.reset(delay=ms / 1000.0 if ms else None, wake=ms > 0)
 
 
 @command("RFVDD", "query set exec", dialects="1", args=(Int(1900, 3300),), evidence=DOC1 + " AT+RFVDD")

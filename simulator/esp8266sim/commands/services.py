@@ -10,7 +10,7 @@ import time
 
 from ..profiles import OK
 from .registry import IP, Call, Int, Refusal, Str, command
-from .settings import setting
+from .settings import setting, show
 
 __all__ = []
 
@@ -84,14 +84,40 @@ async def ping(call: Call) -> None:
     call.emit((b"+%d\r\n" if major == 1 else b"+PING:%d\r\n") % ms + OK)
 
 
-setting("CIPSNTPCFG", "sntp", (Int(0, 1), Int(-12, 14), Str(64, 1), Str(64, 1), Str(64, 1)), required=1,
-        evidence=DOC1 + " AT+CIPSNTPCFG; " + DOC2 + " AT+CIPSNTPCFG")
+def _zone(call: Call, zone: int) -> None:
+    if -12 <= zone <= 14:
+        return
+    hours, minutes = divmod(abs(zone), 100)     # 2.x also takes a UTC offset written [+|-]hhmm
+    if call.module.profile.major == 1 or not -12 <= hours <= 14 or minutes > 59:
+        raise Refusal(code=0x07)
+
+
+@command("CIPSNTPCFG", "query set", args={1: (Int(0, 1), Int(-11, 13), Str(64, 1), Str(64, 1), Str(64, 1)),
+                                         2: (Int(0, 1), Int(-1259, 1459), Str(64, 1), Str(64, 1), Str(64, 1))},
+         required={1: 1, 2: 2}, evidence=DOC1 + " AT+CIPSNTPCFG (timezone -11..13); " + DOC2
+         + " AT+CIPSNTPCFG (timezone required; servers given replace the three defaults)")
+def cipsntpcfg(call: Call) -> None:
+    state = call.module.state
+    if call.form == "query":
+        enabled, zone, *servers = state["sntp"]
+        call.reply(show((enabled, zone) + tuple(s for s in servers if s)))
+        return
+    args = call.args
+    zone = args[1] if len(args) > 1 else state.default("sntp")[1]
+    _zone(call, zone)
+    servers = tuple(s for s in args[2:] if s is not None)
+    if not servers:
+        servers = state.default("sntp")[2:]
+    state.set("sntp", (args[0], zone) + servers + ("",) * (3 - len(servers)))
+    call.ok()
 
 
 @command("CIPSNTPTIME", "query", evidence=DOC1 + " AT+CIPSNTPTIME; " + DOC2 + " AT+CIPSNTPTIME")
 def cipsntptime(call: Call) -> None:
     enabled, zone = call.module.state["sntp"][:2]
-    now = time.time() + zone * 3600 if enabled and call.module.joined else 0
+    offset = zone * 3600 if -12 <= zone <= 14 else (1 if zone > 0 else -1) * (abs(zone) // 100 * 3600
+                                                                              + abs(zone) % 100 * 60)
+    now = time.time() + offset if enabled and call.module.joined else 0
     call.reply(time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime(now)))
 
 

@@ -1,42 +1,31 @@
-"""The firmware's SSL commands: 1.x CIPSSLSIZE/CIPSSLCONF, 2.x CIPSSLCCONF/CIPSSLCCN/CIPSSLCSNI/CIPSSLCALPN/
-CIPSSLCPSK. They only configure; an "SSL" link (links.py) gets the result as `link.tls`, a TlsSettings, before it
-opens, and does the TLS itself.
+"""The firmware's SSL commands: 1.x CIPSSLSIZE/CIPSSLCCONF, 2.x CIPSSLCCONF/CIPSSLCCN/CIPSSLCSNI/CIPSSLCALPN/
+CIPSSLCPSK. They only configure; CIPSTART hands an "SSL" link (links.py) the result as `Link(..., tls=...)`, a
+links.TlsSettings, and the link does the TLS itself. ALPN, PSK and the client certificate are kept and answered
+but not applied to the handshake (TlsSettings has no field for them).
 
-Evidence: ESP8266 AT Instruction Set v3.0 (AT 1.7) §5 AT+CIPSSLSIZE, AT+CIPSSLCONF; esp-at 2.2
+Evidence: ESP8266 AT Instruction Set v3.0 (AT 1.7) §5 AT+CIPSSLSIZE, AT+CIPSSLCCONF; esp-at 2.2
 TCP-IP_AT_Commands.rst AT+CIPSSLC*; notes §3.1 (one SSL link, 1.x needs CIPSSLSIZE=4096 for most servers).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Tuple
-
+from ..links import TlsSettings
 from .registry import Call, Int, Refusal, Str, command
 from .settings import setting, show
 
-__all__ = ["TlsSettings", "tls_settings"]
+__all__ = ["tls_settings"]
 
 DOC1 = "ESP8266 AT Instruction Set v3.0 (AT 1.7) §5"
 DOC2 = "esp-at 2.2 TCP-IP_AT_Commands.rst"
 
 
-@dataclass(frozen=True)
-class TlsSettings:
-    """What an SSL link is to do, from the module's SSL settings when CIPSTART ran."""
-    buffer_size: int = 2048             # 1.x CIPSSLSIZE: the TLS record buffer
-    verify_server: bool = False         # check the server's certificate (1.x CIPSSLCONF bit 1, 2.x auth bit 1)
-    client_cert: bool = False           # present a client certificate (bit 0)
-    server_name: str = ""               # SNI; "" sends the host name given to CIPSTART
-    common_name: str = ""               # 2.x CIPSSLCCN: the name the server certificate must carry
-    alpn: Tuple[str, ...] = ()
-    psk: Tuple[str, str] = ("", "")     # 2.x CIPSSLCPSK: (key in hex, hint)
-
-
-def tls_settings(module, link_id: int) -> TlsSettings:
+def tls_settings(module) -> TlsSettings:
+    """What the module's SSL settings ask of the next "SSL" link. 1.x's CIPSSLCCONF bit 1 and 2.x's auth mode bit 1
+    ask for the server's certificate to be checked; the fake keeps no CA (no PKI partition), so the link gets
+    `verify` with no CA and the handshake fails, as a module whose CA does not sign the server's chain would."""
     state = module.state
     auth = state["sslconf"] if module.profile.major == 1 else state["sslcconf"][0]
-    return TlsSettings(buffer_size=state["sslsize"], verify_server=bool(auth & 2), client_cert=bool(auth & 1),
-                       server_name=state["sslcsni"], common_name=state["sslccn"], alpn=state["sslcalpn"],
-                       psk=state["sslcpsk"])
+    return TlsSettings(verify=bool(auth & 2), ca_pem=None, sni=state["sslcsni"] or None,
+                       buffer_size=state["sslsize"])
 
 
 def _ssl_link_free(call: Call, value) -> None:
@@ -46,8 +35,6 @@ def _ssl_link_free(call: Call, value) -> None:
 
 setting("CIPSSLSIZE", "sslsize", (Int(2048, 4096),), "set", dialects="1", check=_ssl_link_free,
         evidence=DOC1 + " AT+CIPSSLSIZE; notes §3.1")
-setting("CIPSSLCONF", "sslconf", (Int(0, 3),), dialects="1", check=_ssl_link_free,
-        evidence=DOC1 + " AT+CIPSSLCONF")
 
 
 def _split_id(call: Call) -> tuple:
@@ -60,15 +47,30 @@ def _split_id(call: Call) -> tuple:
     return args
 
 
-def _query_prefix(call: Call) -> str:
-    return "0," if call.module.state["mux"] else ""
+def _reply_per_link(call: Call, value: str) -> None:
+    """2.x SSL queries print `<link ID>,` first: one line per link with CIPMUX=1 (all share one setting here)."""
+    links = range(5) if call.module.state["mux"] else range(1)
+    call.reply(*(f"{link},{value}" for link in links))
 
 
-@command("CIPSSLCCONF", "query set", dialects="2", evidence=DOC2 + " AT+CIPSSLCCONF")
+@command("CIPSSLCCONF", "query set",
+         evidence=DOC1 + " AT+CIPSSLCCONF=<SSL mode> (bit 0 client certificate, bit 1 check the server's); "
+         + DOC2 + " AT+CIPSSLCCONF=[<link ID>,]<auth_mode>[,<pki_number>][,<ca_number>]")
 def cipsslcconf(call: Call) -> None:
     state = call.module.state
+    if call.module.profile.major == 1:
+        if call.form == "query":
+            call.reply(str(state["sslconf"]))
+            return
+        if len(call.args) != 1:
+            raise Refusal(code=0x06)
+        mode = Int(0, 3).check(call.args[0])
+        _ssl_link_free(call, mode)
+        state.set("sslconf", mode, True)
+        call.ok()
+        return
     if call.form == "query":
-        call.reply(_query_prefix(call) + show(state["sslcconf"]))
+        _reply_per_link(call, show(state["sslcconf"]))
         return
     rest = _split_id(call)
     if not 1 <= len(rest) <= 3 or not all(isinstance(a, int) for a in rest) or not 0 <= rest[0] <= 3:
@@ -83,7 +85,7 @@ def _text_setting(name: str, key: str, limit: int):
     def handler(call: Call) -> None:
         state = call.module.state
         if call.form == "query":
-            call.reply(_query_prefix(call) + show(state[key]))
+            _reply_per_link(call, show(state[key]))
             return
         rest = _split_id(call)
         if len(rest) != 1:
@@ -102,7 +104,7 @@ _text_setting("CIPSSLCSNI", "sslcsni", 64)
 def cipsslcalpn(call: Call) -> None:
     state = call.module.state
     if call.form == "query":
-        call.reply(_query_prefix(call) + show(state["sslcalpn"]))
+        _reply_per_link(call, show(state["sslcalpn"]))
         return
     rest = _split_id(call)
     if not rest or not isinstance(rest[0], int) or rest[0] != len(rest) - 1 or rest[0] > 6:
@@ -117,7 +119,7 @@ def cipsslcalpn(call: Call) -> None:
 def cipsslcpsk(call: Call) -> None:
     state = call.module.state
     if call.form == "query":
-        call.reply(_query_prefix(call) + show(state["sslcpsk"]))
+        _reply_per_link(call, show(state["sslcpsk"]))
         return
     rest = _split_id(call)
     if len(rest) != 2:

@@ -67,7 +67,7 @@ def _cipmode_check(call: Call, value: int) -> None:
 setting("CIPMUX", "mux", (Int(0, 1),), check=_mux_check, evidence="notes §3.1")
 setting("CIPMODE", "cipmode", (Int(0, 1),), check=_cipmode_check, evidence="notes §4.4; " + DOC1 + " AT+CIPMODE")
 setting("CIPRECVMODE", "recvmode", (Int(0, 1),), evidence="notes §5.2")
-setting("CIPDINFO", "dinfo", (Int(0, 1),), {1: "set", 2: "query set"}, evidence="notes §5.1; " + DOC2 + " AT+CIPDINFO")
+setting("CIPDINFO", "dinfo", (Int(0, 1),), "set", evidence="notes §5.1; " + DOC2 + " AT+CIPDINFO (set form only)")
 setting("CIPSERVERMAXCONN", "server_max", (Int(1, 5),), evidence="notes §6")
 
 
@@ -93,10 +93,16 @@ def _start_args(call: Call, auto_id: bool) -> tuple:
             lid, rest = free[0], call.args
     else:
         lid, rest = link_id(call, 0)
-    if len(rest) < 3 or len(rest) > 5 or not isinstance(rest[0], str) or not isinstance(rest[1], str) \
-            or not isinstance(rest[2], int) or not all(isinstance(a, int) for a in rest[3:]):
+    if len(rest) < 3 or not isinstance(rest[0], str) or not isinstance(rest[1], str) or not isinstance(rest[2], int):
         raise Refusal(code=0x06)
     kind, host, port = rest[0].upper(), rest[1], rest[2]
+    # after the port: TCP/SSL [keep alive], UDP [local port, mode]; 2.x adds a last "local IP"
+    numbers = 2 if kind == "UDP" else 1
+    tail = list(rest[3:])
+    if module.profile.major >= 2 and len(tail) == numbers + 1 and isinstance(tail[-1], str):
+        tail.pop()
+    if len(tail) > numbers or not all(a is None or isinstance(a, int) for a in tail):
+        raise Refusal(code=0x06)
     if kind not in ("TCP", "UDP", "SSL"):
         raise Refusal("Link type ERROR")
     if not 1 <= port <= 65535 or not host or len(host) > 64:
@@ -105,11 +111,11 @@ def _start_args(call: Call, auto_id: bool) -> tuple:
         raise Refusal("ALREADY CONNECTED")
     if kind == "SSL" and any(link.kind == "SSL" for link in module.net.links.values()):
         raise Refusal()                                             # one SSL link on an ESP8266 [notes 3.1]
-    if kind != "UDP" and len(rest) > 4 or (kind != "UDP" and len(rest) == 4 and not 0 <= rest[3] <= 7200):
+    if kind != "UDP" and tail and tail[0] is not None and not 0 <= tail[0] <= 7200:
         raise Refusal(code=0x07)
     if module.joined is None and module.state["sta_ip"] is None:
         raise Refusal("no ip")
-    local_port = rest[3] if kind == "UDP" and len(rest) > 3 else None
+    local_port = tail[0] if kind == "UDP" and tail else None
     return lid, kind, host, port, local_port
 
 
@@ -126,9 +132,13 @@ async def _open(call: Call, auto_id: bool) -> None:
         await asyncio.sleep(min(10.0, 100 * module.config.latency("connect")))     # SYNs go unanswered
         call.emit(b"\r\nERROR\r\n" + module.net.closed_line(lid))
         return
-    link = Link(lid, kind, host, port, module)
-    if kind == "SSL":
-        link.tls = tls_settings(module, lid)
+    tls = tls_settings(module) if kind == "SSL" else None
+    if tls is not None and tls.verify and not tls.ca_pem:
+        # asked to check the server's certificate with no CA to check it against: the handshake fails
+        await asyncio.sleep(3 * module.config.latency("rtt"))
+        call.emit(b"\r\nERROR\r\n" + module.net.closed_line(lid))
+        return
+    link = Link(lid, kind, host, port, module, rtt=module.config.latency("rtt"), tls=tls)
     try:
         await link.open(target, local_port)
     except LinkError:
@@ -214,7 +224,8 @@ def cipclose(call: Call) -> None:
     call.emit(out + OK)
 
 
-@command("CIPCLOSEMODE", "set", evidence=DOC1 + " AT+CIPCLOSEMODE; " + DOC2 + " AT+CIPCLOSEMODE")
+@command("CIPCLOSEMODE", "set", dialects="1",
+         evidence=DOC1 + " AT+CIPCLOSEMODE; esp-at AT_Command_Set_Comparison.rst (NONOS only, not in ESP-AT)")
 def cipclosemode(call: Call) -> None:
     lid, rest = link_id(call, 1)
     if len(rest) != 1 or rest[0] not in (0, 1):
@@ -264,22 +275,26 @@ def cifsr(call: Call) -> None:
 
 # --- server ---------------------------------------------------------------------------------------------------------
 
-@command("CIPSERVER", {1: "set", 2: "query set"}, long=True, evidence="notes §6; " + DOC1 + " AT+CIPSERVER")
+@command("CIPSERVER", {1: "set", 2: "query set"}, long=True,
+         evidence="notes §6; " + DOC1 + " AT+CIPSERVER; MaJerle/ESP8266_AT_Commands_parser#50 (no change)")
 async def cipserver(call: Call) -> None:
     module = call.module
     net = module.net
     if call.form == "query":
         server = net.server
-        call.reply(f'1,{server.port},"TCP",0' if server else "0")
+        call.reply(f'1,{server.port},"TCP"' if server else "0")
         return
     if not call.args or not all(isinstance(a, int) for a in call.args[:2]) or len(call.args) > 4:
         raise Refusal(code=0x06)
     if not module.state["mux"]:
         raise Refusal("MUX=0")
     if call.args[0] == 0:
-        if net.server is not None:
-            net.server.close()
-            net.server = None
+        if net.server is None:
+            # 1.x says so (a capture, and "no change" in the 1.7.6 strings); 2.x has no such line
+            call.emit((b"no change\r\n" if module.profile.detail_lines else b"") + OK)
+            return
+        net.server.close()
+        net.server = None
         if len(call.args) > 1 and call.args[1] == 1:
             net.drop_all()
         call.ok()
@@ -292,7 +307,7 @@ async def cipserver(call: Call) -> None:
     if net.server is not None:
         call.emit(b"no change\r\n" + OK)
         return
-    server = Server(module, port)
+    server = Server(module, port, rtt=module.config.latency("rtt"))
     try:
         await server.start()
     except OSError:
@@ -332,6 +347,25 @@ def ciprecvlen(call: Call) -> None:
 
 # --- passthrough across a reset -------------------------------------------------------------------------------------
 
+async def resume_passthrough(module) -> None:
+    """Power-up with a saved passthrough link (AT+SAVETRANSLINK) once the AP is joined: link 0 opens to the saved
+    peer and every byte from the host goes to it, with no command and no prompt (CIPMODE reads 1)."""
+    kind, host, port, extra = module.state["savetranslink"]
+    target = module.config.resolve(host, port) if _is_ip(host) or module.config.knows_name(host) else None
+    if target is None:
+        return                          # the peer cannot be reached: the module stays in command mode
+    link = Link(0, kind, host, port, module, rtt=module.config.latency("rtt"),
+                tls=tls_settings(module) if kind == "SSL" else None)
+    try:
+        await link.open(target, extra if kind == "UDP" and extra else None)
+    except LinkError:
+        return
+    module.state.set("cipmode", 1)
+    module.net.opened(link)
+    link.start_reading()
+    module.data.start_passthrough(link, prompt=False)
+
+
 @command("SAVETRANSLINK", "set", args=(Int(0, 1), Str(64, 1), Int(1, 65535), Str(3, 3), Int(0, 7200)), required=1,
          evidence=DOC1 + " AT+SAVETRANSLINK; " + DOC2 + " AT+SAVETRANSLINK")
 def savetranslink(call: Call) -> None:
@@ -345,4 +379,76 @@ def savetranslink(call: Call) -> None:
         if kind not in ("TCP", "UDP", "SSL"):
             raise Refusal(code=0x07)
         call.module.state.set("savetranslink", (kind, args[1], args[2], args[4] if len(args) > 4 else 0))
+    call.ok()
+
+
+# --- 1.x's TCP send buffer: CIPSENDBUF queues a segment, the others report on the queue --------------------------
+
+SEND_BUFFER = 2920                  # lwIP's TCP send buffer on the ESP8266 (2 x 1460)
+QUEUE = 8
+BUF_NOTE = ("; the lines around the prompt and SEND OK follow the document's templates, no capture seen")
+
+
+def _tcp_link(call: Call, lid: int) -> Link:
+    link = call.module.net.links.get(lid)
+    if link is None:
+        raise Refusal("link is not valid")
+    if link.kind != "TCP":
+        raise Refusal()             # TCP only: not UDP, not SSL
+    return link
+
+
+@command("CIPSENDBUF", "set", dialects="1", evidence=DOC1 + " AT+CIPSENDBUF (5.2.7)" + BUF_NOTE)
+def cipsendbuf(call: Call) -> None:
+    lid, rest = link_id(call, 1)
+    if len(rest) != 1 or not isinstance(rest[0], int):
+        raise Refusal(code=0x06)
+    link = _tcp_link(call, lid)
+    if not 1 <= rest[0] <= MAX_SEND:
+        raise Refusal("too long" if rest[0] > MAX_SEND else "")
+    net = call.module.net
+    segment = net.next_segment(lid)
+    ok_so_far = net.segments[lid][2]
+    call.module.data.expect(link, rest[0], segment=segment, head=b"%d,%d\r\n" % (segment, ok_so_far))
+
+
+def _buf_link(call: Call) -> int:
+    """CIPBUFSTATUS / CIPBUFRESET: execute with CIPMUX=0, `=<link ID>` with CIPMUX=1."""
+    mux = call.module.state["mux"]
+    if mux != (call.form == "set"):
+        raise Refusal("MUX=1" if mux else "MUX=0")
+    lid = call.args[0] if mux else 0
+    if not isinstance(lid, int) or len(call.args) > 1:
+        raise Refusal(code=0x06)
+    _tcp_link(call, lid)
+    return lid
+
+
+@command("CIPBUFSTATUS", "exec set", dialects="1", evidence=DOC1 + " AT+CIPBUFSTATUS (5.2.9)")
+def cipbufstatus(call: Call) -> None:
+    lid = _buf_link(call)
+    following, sent, sent_ok = call.module.net.segments[lid][:3]
+    call.emit(b"%d,%d,%d,%d,%d\r\n" % (following, sent, sent_ok, SEND_BUFFER, QUEUE) + OK)
+
+
+@command("CIPCHECKSEQ", "set", dialects="1", evidence=DOC1 + " AT+CIPCHECKSEQ (5.2.10)")
+def cipcheckseq(call: Call) -> None:
+    lid, rest = link_id(call, 1)
+    if len(rest) != 1 or not isinstance(rest[0], int):
+        raise Refusal(code=0x06)
+    _tcp_link(call, lid)
+    results = call.module.net.segments[lid][3]
+    if rest[0] not in results:
+        raise Refusal()
+    prefix = b"%d," % lid if call.module.state["mux"] else b""
+    call.emit(prefix + b"%d,%s\r\n" % (rest[0], b"TRUE" if results[rest[0]] else b"FALSE") + OK)
+
+
+@command("CIPBUFRESET", "exec set", dialects="1", evidence=DOC1 + " AT+CIPBUFRESET (5.2.8)")
+def cipbufreset(call: Call) -> None:
+    lid = _buf_link(call)
+    record = call.module.net.segments[lid]
+    if record[0] - record[1] != 1:
+        raise Refusal()             # segments still wait to go out
+    call.module.net.segments[lid] = [1, 0, 0, {}]
     call.ok()

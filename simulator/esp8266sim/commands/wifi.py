@@ -160,14 +160,21 @@ setting("CWSAP", "softap", {1: (Str(32, 1), Str(64), Int(1, 13), OneOf((0, 2, 3,
         evidence=DOC1 + " AT+CWSAP_CUR; " + DOC2 + " AT+CWSAP")
 
 
-@command("CWLIF", "exec", evidence=DOC1 + " AT+CWLIF (one <ip>,<mac> line per station; the fake has none)")
+@command("CWLIF", "exec", evidence=DOC1 + " AT+CWLIF (<ip addr>,<mac> per station); " + DOC2
+         + " AT+CWLIF (+CWLIF:<ip addr>,<mac>)")
 def cwlif(call: Call) -> None:
-    call.ok()
+    head = b"" if call.module.profile.major == 1 else b"+CWLIF:"
+    call.emit(b"".join(head + b"%s,%s\r\n" % (ip.encode(), mac.encode())
+                       for mac, ip in call.module.stations.items()) + OK)
 
 
 @command("CWQIF", "exec set", dialects="2", args=(MAC,), evidence=DOC2 + " AT+CWQIF")
 def cwqif(call: Call) -> None:
+    module = call.module
+    macs = list(module.stations) if call.form == "exec" else [call.args[0]]
     call.ok()
+    for mac in macs:
+        module.station_left(mac)
 
 
 # --- DHCP -----------------------------------------------------------------------------------------------------------
@@ -198,13 +205,14 @@ def cwdhcp(call: Call) -> None:
 
 
 @command("CWDHCPS", "query set", args=(Int(0, 1), Int(1, 2880), IP, IP), required=1, suffixed="only",
-         evidence=DOC1 + " AT+CWDHCPS_CUR/_DEF; " + DOC2 + " AT+CWDHCPS")
+         evidence=DOC1 + " AT+CWDHCPS_CUR/_DEF; libat.a 1.7.6 string \"%s:%u,%d.%d.%d.%d,%d.%d.%d.%d\"; "
+         + DOC2 + " AT+CWDHCPS")
 def cwdhcps(call: Call) -> None:
     state = call.module.state
     if call.form == "query":
         value = state.saved("dhcps") if call.query_saved else state["dhcps"]
-        if call.module.profile.major == 1:     # 1.x prints '=' here, not ':' (AT Instruction Set §4.2.17)
-            call.emit(b"+%s=%s\r\n" % (call.name.encode(), show(value[1:]).encode()) + OK)
+        if call.module.profile.major == 1:      # 1.7.6's format string: "%s:%u,%d.%d.%d.%d,%d.%d.%d.%d", bare
+            call.reply("%d,%s,%s" % value[1:])
         else:
             call.reply(show(value[1:]))
         return
@@ -269,7 +277,7 @@ command("CIPAP", "query set", args=(IP, IP, IP), required=1, suffixed="alias", c
 
 # --- names and regulatory -------------------------------------------------------------------------------------------
 
-setting("CWHOSTNAME", "hostname", (Str(32, 1, r"[A-Za-z0-9-]+"),),
+setting("CWHOSTNAME", "hostname", (Str(32, 1),),
         check=lambda call, value: _station_on(call), display=lambda call, value: (value,),
         evidence=DOC1 + " AT+CWHOSTNAME (station must be on); " + DOC2 + " AT+CWHOSTNAME")
 
