@@ -110,6 +110,8 @@ class LoopbackServer:
                         return
         except (ConnectionError, OSError):
             pass
+        except asyncio.CancelledError:     # the replay is over and its loop is closing
+            return
 
     def close(self) -> None:
         for writer in self._writers:
