@@ -281,6 +281,7 @@ class PortEnd:
         self.port.reset_input_buffer()
         self.port.write(b"AT+RST\r\n")
         self._held = b""
+        self._until(b"OK\r\n", 5.0)     # a ready printed before the reset (a module just powered) goes with it
         booted = self._until(b"ready\r\n", 10.0)
         # the corpus's power-on step reads these bytes
         self._held = b"\r\nready\r\n" if booted.endswith(b"ready\r\n") else b""

@@ -103,3 +103,12 @@ if not REAL_PORT and PENDING:
             return
         raise AssertionError(f"the fake now answers pending/{dialect}/{name}: move it to tests/golden/{dialect}/ "
                              f"and drop its '# pending:' note")
+
+
+@pytest.mark.parametrize("name", ["at-echo", "gmr", "cifsr", "cwjap-cur-no-ap"])
+def test_the_real_module_path_replays_against_a_port(name):
+    """The path ESPAT_TEST_PORT takes (reset, serial reads with timeouts), through pyserial to the fake's sim://."""
+    import esp8266sim  # noqa: F401  (registers sim://)
+    url = "sim://?network=HomeNet:s3cr3t99&network=Elsewhere:&latency_scale=0"
+    replay_port(url, CORPUS["1.7"][name], CORPUS["1.7"], whole)
+    replay_port(url, CORPUS["1.7"][name], CORPUS["1.7"], bytewise)
