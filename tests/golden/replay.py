@@ -146,37 +146,32 @@ class FakeEnd:
         for piece in pieces:
             self.module.feed(piece)
 
-    async def read(self, size: int, timeout: float) -> bytes:
+    async def _wait(self, done: Callable[[], bool], timeout: float) -> None:
+        """Let the loop run until `done()` or `timeout` seconds passed."""
         deadline = time.monotonic() + timeout
-        while len(self.out) < size:
+        while not done():
             self._arrived.clear()
             left = deadline - time.monotonic()
             if left <= 0:
-                break
+                return
             try:
                 await asyncio.wait_for(self._arrived.wait(), left)
             except asyncio.TimeoutError:
-                break
+                return
+
+    def _take(self, size: int) -> bytes:
         data = bytes(self.out[:size])
         del self.out[:size]
         return data
 
+    async def read(self, size: int, timeout: float) -> bytes:
+        await self._wait(lambda: len(self.out) >= size, timeout)
+        return self._take(size)
+
     async def read_until(self, needle: bytes, timeout: float) -> bytes:
-        deadline = time.monotonic() + timeout
-        while needle not in self.out:
-            self._arrived.clear()
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            try:
-                await asyncio.wait_for(self._arrived.wait(), left)
-            except asyncio.TimeoutError:
-                break
+        await self._wait(lambda: needle in self.out, timeout)
         at = self.out.find(needle)
-        size = at + len(needle) if at >= 0 else len(self.out)
-        data = bytes(self.out[:size])
-        del self.out[:size]
-        return data
+        return self._take(at + len(needle) if at >= 0 else len(self.out))
 
     async def rest(self) -> bytes:
         """Whatever the module still says once its due work is done (it should say nothing)."""
