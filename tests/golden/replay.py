@@ -244,6 +244,12 @@ def _plan(exchange: Exchange, corpus: Dict[str, Exchange]):
     return server, gets, faults
 
 
+def server_sends(exchange: Exchange, corpus: Dict[str, Exchange]) -> bytes:
+    """The bytes the chain's loopback server sends to the module (b"" when it sends none)."""
+    spec = _plan(exchange, corpus)[0]
+    return LoopbackServer(spec, b"").reply if spec else b""
+
+
 def replay_fake(exchange: Exchange, corpus: Dict[str, Exchange], pieces: Pieces = whole) -> None:
     """Play `exchange` (after its given chain) against a fresh fake; AssertionError on the first difference."""
     async def run() -> None:
