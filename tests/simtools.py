@@ -56,6 +56,8 @@ class ExactServer:
             request = head + b"\r\n\r\n" + body
             self.requests.append(request)
             conn.sendall(self.reply(request))
+        except OSError:             # a client that left (or never asked) is no error of the server's
+            pass
         finally:
             conn.close()
 
