@@ -59,6 +59,7 @@ class EspAt:
     """A module on a port. Not thread-safe: one caller at a time, as on the wire."""
 
     BUSY_RETRIES = 10
+    FLUSH_MAX = 30.0    # seconds a command's answer may wait behind data still coming for a closed link
     QUIET = 1.0         # seconds of silence after which a payload still short of its length is lost
 
     def __init__(self, url: str, baudrate: int = 115200, timeout: Optional[float] = None,
@@ -86,6 +87,7 @@ class EspAt:
         self.foreign: Set[int] = set()          # link ids the module holds that this client did not open
         self.left_open: Set[int] = set()        # links this client opened and could not close
         self._orphan_data: Set[int] = set()     # link ids not ours that data arrived for
+        self._dropped_at = 0.0                  # when data last came for a link that is closed or not ours
         self._reconciled = False
         self._op_end: Optional[float] = None    # the whole operation's deadline (monotonic), see operation()
         self._owed = 0                          # final results still to come for commands that timed out
@@ -161,7 +163,9 @@ class EspAt:
             link = self.links.get(link_id)
             if link is not None and link.open:
                 link.received += event.data
-            elif link is None:
+                return True
+            self._dropped_at = time.monotonic()
+            if link is None:
                 self._orphan_data.add(link_id)      # an earlier process's download, still pouring in
             return True
         if isinstance(event, ev.IpdNotice):
@@ -206,9 +210,16 @@ class EspAt:
         """The next event that is not link data, or None after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while not self._queue:
-            if not self._pump(deadline):
+            # A link pouring data keeps the port busy without an event: the deadline still ends the wait, so a
+            # reader sees its data (and a progress bar moves) while the rest is still coming.
+            if not self._pump(deadline) or time.monotonic() >= deadline:
                 return None
         return self._queue.popleft()
+
+    @property
+    def clean(self) -> bool:
+        """No link this client opened is open, or may be: what to tell a user after an interruption."""
+        return not self.left_open and not any(link.open for link in self.links.values())
 
     def _data_lost(self) -> "DataLost":
         missing = self.parser.payload_missing
@@ -235,14 +246,17 @@ class EspAt:
         if link.damaged:
             raise self._damaged(link)
 
-    def drain(self, quiet: float = 0.1) -> List[ev.Event]:
-        """Read until the module has been silent for `quiet` seconds; returns what came."""
+    def drain(self, quiet: float = 0.1, limit: Optional[float] = None) -> List[ev.Event]:
+        """Read until the module has been silent for `quiet` seconds, or `limit` seconds have passed (a link
+        pouring data never falls silent); returns what came."""
         got = []
-        while True:
-            event = self.next_event(quiet)
+        end = None if limit is None else time.monotonic() + limit
+        while end is None or time.monotonic() < end:
+            event = self.next_event(quiet if end is None else min(quiet, max(0.0, end - time.monotonic())))
             if event is None:
-                return got
+                break
             got.append(event)
+        return got
 
     # --- commands ---------------------------------------------------------------------------------------------------
 
@@ -273,11 +287,15 @@ class EspAt:
             time.sleep(pause)
 
     def _collect(self, cmd: commands.Command, bound: float) -> Reply:
+        started = time.monotonic()
         deadline = self._until(bound)
         seen: List[ev.Event] = []
         while True:
             event = self.next_event(max(0.0, deadline - time.monotonic()))
             if event is None:
+                if self._flushing(started):
+                    deadline = self._until(0.5)
+                    continue
                 raise self._timeout(f"no answer to {cmd.name} within {bound:g} s")
             if isinstance(event, ev.Echo):
                 self.echoed = True
@@ -312,6 +330,13 @@ class EspAt:
             raise LinkClosed(f"send failed: the link broke ({cmd.name})")
         raise ModuleError(cmd.name, words, getattr(final, "code", None))
 
+    def _flushing(self, started: float) -> bool:
+        """The module is still sending data for a link that was closed (or no one's): the answer is queued behind
+        it and comes in order, so waiting on is right, within FLUSH_MAX and the operation's deadline."""
+        now = time.monotonic()
+        return (now - self._dropped_at < 0.5 and now - started < self.FLUSH_MAX
+                and (self._op_end is None or now < self._op_end))
+
     def at(self, text: str, timeout: Optional[float] = None) -> Reply:
         """A command typed by a person (`AT+CIPSTATUS`), checked to be one line."""
         return self.command(commands.raw(text), timeout)
@@ -334,7 +359,7 @@ class EspAt:
                 self.port.write(b"\0" * commands.MAX_SEND)   # a CIPSEND waiting for bytes gets them all
                 time.sleep(0.3)
             self.port.write(b"\r\n")                    # ends whatever line the module has half read
-            self.drain(0.2)
+            self.drain(0.2, limit=1.0)
             self._owed = 0                              # late answers came in the drain, or never will
             try:
                 self.command(commands.at(), timeout=1.0)
@@ -543,14 +568,14 @@ class EspAt:
         link = self.links.get(link_id)
         if link is None:
             return
+        was_open, link.open = link.open, False      # from now on its data is dropped as it comes
         link.received.clear()
-        if link.open:
+        link.waiting = 0
+        if was_open:
             if self._close_id(link_id, timeout):
                 self.left_open.discard(link_id)
             else:
                 self.left_open.add(link_id)
-        link.open = False
-        link.waiting = 0
 
     def _close_id(self, link_id: int, timeout: Optional[float]) -> bool:
         """AT+CIPCLOSE=<id>; True when the module has no such link afterwards."""
