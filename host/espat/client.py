@@ -212,7 +212,7 @@ class EspAt:
         while not self._queue:
             # A link pouring data keeps the port busy without an event: the deadline still ends the wait, so a
             # reader sees its data (and a progress bar moves) while the rest is still coming.
-            if not self._pump(deadline) or time.monotonic() >= deadline:
+            if not self._pump(deadline) or (not self._queue and time.monotonic() >= deadline):
                 return None
         return self._queue.popleft()
 

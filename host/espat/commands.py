@@ -110,7 +110,7 @@ def raw(text: str) -> Command:
     body = text[2:] if text[:2].upper() == "AT" else None
     if body is None:
         raise LocalProtocolError(f"{text!r} is not an AT command (it must start with AT)")
-    name = re.split(r"[=?]", body.lstrip("+"), maxsplit=1)[0].upper() or "AT"
+    name = re.split(r"[=?]", body.lstrip("+"), maxsplit=1)[0].strip().upper() or "AT"
     return _build(name, body)
 
 

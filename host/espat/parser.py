@@ -60,6 +60,8 @@ _INFO_LINE = re.compile(rb"\+([A-Za-z_][A-Za-z0-9_]*):(.*)")
 _VERSION_LINE = re.compile(rb"(AT version|SDK version|compile time|Bin version)[^:]*:(.*)")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _PRINTABLE = re.compile(rb"[\x20-\x7e\t]*")
+# Lines that carry an SSID, which may be any UTF-8 (an access point named "Café" is listed and joined like any other)
+_SSID_LINE = re.compile(rb"\+(?:CWLAP|CWJAP(?:_CUR|_DEF)?|CWSAP(?:_CUR|_DEF)?):")
 
 _IPD, _CIPRECVDATA = b"+IPD,", b"+CIPRECVDATA"
 _PROMPT = 0x3E  # ">"
@@ -304,7 +306,7 @@ class Parser:
         if line == b"ERROR":
             code, self._err_code = self._err_code, None
             return ev.Error(code)
-        if not _PRINTABLE.fullmatch(line):
+        if not _PRINTABLE.fullmatch(line) and not _utf8_ssid_line(line):
             return ev.Noise(line)
         m = _LINK_LINE.fullmatch(line)
         if m:
@@ -321,12 +323,21 @@ class Parser:
             return ev.Version(m.group(1).decode(), m.group(2).decode().strip())
         if line[:2] in (b"AT", b"at"):
             return ev.Echo(line)
-        text = line.decode("ascii")
+        text = line.decode("utf-8")
         if line[:1] == b"+":
             return _info(text)
         if text.startswith("STATUS:") and text[7:].isdigit():
             return ev.Status(int(text[7:]))
         return ev.Message(text)
+
+
+def _utf8_ssid_line(line: bytes) -> bool:
+    if not _SSID_LINE.match(line):
+        return False
+    try:
+        return line.decode("utf-8").isprintable()
+    except UnicodeDecodeError:
+        return False
 
 
 def _glued_line_ok(line: bytes, link_id: Optional[int]) -> bool:
