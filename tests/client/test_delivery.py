@@ -2,6 +2,8 @@
 one deadline, and a POST whose outcome is unknown says so (DeliveryUnknown) instead of looking failed or done."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import socket
 import threading
 
@@ -9,7 +11,7 @@ import pytest
 
 from espat import events as ev
 from espat.client import EspAt, LinkInfo
-from espat.errors import CommandTimeout, DeliveryUnknown, HttpError, LocalProtocolError, ModuleError
+from espat.errors import CommandTimeout, DeliveryUnknown, EspAtError, HttpError, LocalProtocolError, ModuleError
 from espat.httpclient import request
 from simtools import ExactServer, sim_url
 
@@ -160,6 +162,8 @@ def test_a_post_answered_by_a_closed_link_may_have_been_delivered(server):
     assert isinstance(unknown.value.cause, HttpError)
     assert srv.requests and srv.requests[0].endswith(b'{"t":1}')           # it was, in fact, delivered
     assert b'\r\nIdempotency-Key: "k-17"\r\n' in srv.requests[0]
+    assert b"\r\nContent-Digest: sha-256=:%s:\r\n" % base64.b64encode(hashlib.sha256(b'{"t":1}').digest()) \
+        in srv.requests[0]
 
 
 def test_a_post_with_no_answer_within_the_bound_may_have_been_delivered(server):
@@ -224,3 +228,44 @@ def test_send_ok_without_its_recv_line_is_a_confirmed_send():
     esp.send(0, b"hello")
     assert esp.links[0].sent == 5
     assert bytes(port.written) == b"AT+CIPSEND=0,5\r\nhello"
+
+
+READING = b'{"device":"greenhouse-uno-1","seq":%d,"readings":{"a0_c":21.5}}' + b" " * 1200
+
+
+def _checking_server(stored: list):
+    """A server that stores a body only when it matches the request's Content-Digest, as RFC 9530 lets it."""
+    def reply(request: bytes) -> bytes:
+        head, _, body = request.partition(b"\r\n\r\n")
+        sent = [line.split(b"=:", 1)[1].rstrip(b":") for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-digest: sha-256=:")]
+        if not sent or base64.b64decode(sent[0]) != hashlib.sha256(body).digest():
+            return b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        stored.append(body)
+        return b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    return reply
+
+
+@pytest.mark.parametrize("fault", ["corrupt-up:0.001", "drop-up:0.001"])
+def test_a_post_damaged_on_the_way_to_the_module_is_never_stored_as_sent(server, fault):
+    """A byte flipped or lost between host and module reaches the server (the AT protocol cannot tell); the body's
+    Content-Digest lets the server refuse it. Every run ends in 201 with the exact body stored, a refusal, or a
+    typed error; never a damaged body stored and reported as delivered."""
+    stored: list = []
+    srv = server(_checking_server(stored))
+    outcomes = []
+    for seed in range(1, 9):
+        body = READING % seed
+        with EspAt(sim_url(srv, faults=[fault], seed=seed)) as esp:
+            try:
+                esp.sync()
+                esp.join("HomeNet", "s3cr3t99")
+                response = request(esp, "POST", "http://example.com/r", body, timeout=10)
+            except EspAtError as exc:
+                outcomes.append(type(exc).__name__)
+                continue
+        outcomes.append(response.status)
+        if response.status == 201:
+            assert stored[-1] == body, f"seed {seed}: a damaged body was stored and reported as delivered"
+    assert outcomes.count(201) < 8, f"the fault never fired: {outcomes}"
+    assert all(body in (READING % seed for seed in range(1, 9)) for body in stored)
