@@ -53,6 +53,7 @@ class LinkInfo:
     read_after_close: bool = False
     damaged: bool = False       # the module's framing showed bytes of this link's data were lost or changed
     sent: int = 0               # payload bytes written to the module for this link (it may have passed them on)
+    closing: bool = False       # CIPCLOSE was sent: its data is dropped as it comes, whether or not the close held
 
 
 class EspAt:
@@ -161,7 +162,7 @@ class EspAt:
         if isinstance(event, ev.Ipd):
             link_id = event.link_id if event.link_id is not None else 0
             link = self.links.get(link_id)
-            if link is not None and link.open:
+            if link is not None and link.open and not link.closing:
                 link.received += event.data
                 return True
             self._dropped_at = time.monotonic()
@@ -215,6 +216,11 @@ class EspAt:
             if not self._pump(deadline) or (not self._queue and time.monotonic() >= deadline):
                 return None
         return self._queue.popleft()
+
+    @property
+    def cleanup_bound(self) -> float:
+        """Seconds a command sent while cleaning up after an interruption may take: short, so Ctrl-C is prompt."""
+        return min(1.0, self.timeout) if self.timeout else 1.0
 
     @property
     def clean(self) -> bool:
@@ -438,8 +444,9 @@ class EspAt:
             self.links.pop(link_id, None)       # ERROR: the module did not open it
             raise
         except BaseException:
-            self.close_link(link_id, timeout=1.0)
-            self.links.pop(link_id, None)
+            self.close_link(link_id, timeout=self.cleanup_bound)
+            if link_id not in self.left_open:
+                self.links.pop(link_id, None)
             raise
         self.foreign.discard(link_id)
         return link_id
@@ -453,6 +460,7 @@ class EspAt:
         for link in self.links.values():
             if link.open and link.id not in held:
                 link.open = False
+        self.left_open &= held
         ours = {i for i, link in self.links.items() if link.open}
         self.foreign = held - ours
         for orphan in sorted(self.foreign & self._orphan_data):
@@ -568,14 +576,15 @@ class EspAt:
         link = self.links.get(link_id)
         if link is None:
             return
-        was_open, link.open = link.open, False      # from now on its data is dropped as it comes
+        link.closing = True             # from now on its data is dropped as it comes
         link.received.clear()
         link.waiting = 0
-        if was_open:
+        if link.open:
             if self._close_id(link_id, timeout):
                 self.left_open.discard(link_id)
+                link.open = False
             else:
-                self.left_open.add(link_id)
+                self.left_open.add(link_id)     # still open as far as anyone knows; its CLOSED clears it
 
     def _close_id(self, link_id: int, timeout: Optional[float]) -> bool:
         """AT+CIPCLOSE=<id>; True when the module has no such link afterwards."""

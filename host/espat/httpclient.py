@@ -76,7 +76,7 @@ def request(esp: EspAt, method: str, url: str, body: bytes = b"", headers: Itera
                 raise DeliveryUnknown(f"{method} {url} may have been delivered: {exc}", exc) from None
         except BaseException as exc:
             # Interrupted: close at once and let the caller go; the link's data still coming is dropped.
-            esp.close_link(link, timeout=None if isinstance(exc, Exception) else 1.0)
+            esp.close_link(link, timeout=None if isinstance(exc, Exception) else esp.cleanup_bound)
             raise
         esp.close_link(link)
     return response
