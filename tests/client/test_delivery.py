@@ -13,7 +13,7 @@ from espat import events as ev
 from espat.client import EspAt, LinkInfo
 from espat.errors import CommandTimeout, DeliveryUnknown, EspAtError, HttpError, LocalProtocolError, ModuleError
 from espat.httpclient import request
-from simtools import ExactServer, sim_url
+from simtools import ExactServer, ScriptedPort, sim_url
 
 OK_REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
 
@@ -197,29 +197,6 @@ def test_an_idempotency_key_must_be_sendable():
     with _joined(sim_url()) as esp:
         with pytest.raises(LocalProtocolError, match="idempotency key"):
             request(esp, "POST", "http://example.com/r", b"x", idempotency_key='a"b')
-
-
-class ScriptedPort:
-    def __init__(self, data: bytes) -> None:
-        self._data = bytearray(data)
-        self.written = bytearray()
-        self.baudrate = 115200
-
-    @property
-    def in_waiting(self) -> int:
-        return len(self._data)
-
-    def read(self, size: int = 1) -> bytes:
-        out = bytes(self._data[:size])
-        del self._data[:size]
-        return out
-
-    def write(self, data: bytes) -> int:
-        self.written += data
-        return len(data)
-
-    def close(self) -> None:
-        pass
 
 
 def test_send_ok_without_its_recv_line_is_a_confirmed_send():
