@@ -15,7 +15,8 @@ from collect_http import body, post, reading, request, stored
 
 
 def refusals(caplog) -> list:
-    return [r.getMessage() for r in caplog.records if r.name == "espat.collect" and r.getMessage().startswith("refused")]
+    return [r.getMessage() for r in caplog.records
+            if r.name == "espat.collect" and r.getMessage().startswith("refused")]
 
 
 def test_stored_then_repeat_stores_nothing_new(collector):
