@@ -109,3 +109,39 @@ def _watch(caplog, prefix: str, flag: threading.Event) -> None:
         if any(r.getMessage().startswith(prefix) for r in list(caplog.records)):
             flag.set()
         time.sleep(0.05)
+
+
+def test_reporter_in_the_avr_emulator_posts_into_the_collector(tmp_path):
+    """The same firmware compiled for the Uno (avr-gcc, as PlatformIO builds it) and run in simavr: its posts land
+    in the collector exactly once through a server close and a module reset, with its bearer token."""
+    import os
+    import subprocess
+
+    from esp8266sim.avr.harness import Uno
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(root / "firmware" / "tools" / "build.py"), "--out", str(tmp_path),
+                           "reporter_softserial"], env={**os.environ, **SETTINGS, "ESPAT_TOKEN": TOKEN},
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    db_url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    store = Store(db_url)
+    store.migrate()
+    store.set_token("bench-7", TOKEN)
+    with serve_in_thread(Settings(db_url)) as collector:
+        config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", collector.port)},
+                           baud=9600, latency_scale=0.1, faults=["remote-close@send=2", "reset@send=4"])
+        with Simulator(config) as sim:
+            esp = sim.serve_tcp().split("//", 1)[1]
+            with Uno(tmp_path / "reporter_softserial" / "firmware.elf", esp=esp, esp_on="soft", esp_baud=9600,
+                     eeprom=tmp_path / "eeprom.bin") as uno:
+                deadline = time.monotonic() + 150
+                while time.monotonic() < deadline and {r.reading.seq for r in store.query()} < {1, 2, 3, 4}:
+                    time.sleep(0.25)
+                usb = uno.output
+    rows = store.query()
+    store.close()
+    keys = [r.reading.key for r in rows]
+    assert len(keys) == len(set(keys))
+    assert {1, 2, 3, 4} <= {r.reading.seq for r in rows}, usb
+    assert sorted(r.reading.seq for r in rows) == list(range(1, len(rows) + 1))
+    assert b"post status 9000" in usb and b"post status 8000" in usb, usb
