@@ -114,16 +114,24 @@ def create_app(settings: Settings) -> Starlette:
             tail = request.query_params.get("tail")
             if tail is not None:
                 limit = _int_param(request, "tail", 0, 100_000)
+            after = request.query_params.get("after")
+            if after is not None and not after.isdigit():
+                raise Rejected(400, "after must be a reading id (a whole number)")
             fmt = request.query_params.get("format", "json")
             if fmt not in ("json", "csv"):
                 raise Rejected(400, "format must be json or csv")
         except Rejected as exc:
             return _refuse(request, exc.status, str(exc))
+        # one more than asked for tells whether the answer is all there is; a cut answer says where to go on
         rows = await run_in_threadpool(state["store"].query, request.query_params.get("device") or None,
-                                       since, until, None, limit, tail is not None)
+                                       since, until, int(after) if after else None, limit + 1, tail is not None)
+        more = len(rows) > limit
+        rows = rows[1:] if more and tail is not None else rows[:limit]
+        headers = {"X-More-After": str(rows[-1].id)} if more and tail is None else None
         if fmt == "csv":
-            return Response(_csv(rows), media_type="text/csv; charset=utf-8")
-        return _answer(200, {"readings": [r.to_json() for r in rows]})
+            return Response(_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
+        return _answer(200, {"readings": [r.to_json() for r in rows],
+                             "more_after": rows[-1].id if more and tail is None else None}, headers)
 
     def _device_summaries(device: str | None) -> list:
         store: Store = state["store"]
