@@ -374,3 +374,45 @@ def test_term_edits_the_line_and_ctrl_c_leaves_the_terminal_as_it_was():
             proc.wait()
         os.close(master)
         os.close(slave)
+
+
+@pytest.mark.parametrize("key, advice", [(None, "give --idempotency-key KEY so that a retry is stored once"),
+                                         ("r-17", "retrying with the same --idempotency-key r-17 is safe")])
+def test_a_post_without_an_answer_may_have_been_delivered(key, advice):
+    site = ExactServer(lambda request: b"")            # reads the whole request, then closes without a word
+    try:
+        with joined(site.port) as url:
+            done = espat("-p", url, "http", "post", "http://example.com/r", "--json", "{}",
+                         *(["--idempotency-key", key] if key else []))
+        assert done.returncode == 4, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "may have been delivered" in lines[0] and lines[0].endswith(advice)
+        assert len(site.requests) == 1                  # never retried by the tool
+    finally:
+        site.close()
+
+
+def test_a_body_that_does_not_match_its_digest_is_status_5_and_no_file(tmp_path):
+    wrong = "sha-256=:" + base64.b64encode(hashlib.sha256(b"something else").digest()).decode() + ":"
+    site = ExactServer(lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nRepr-Digest: %s\r\n"
+                                       b"Connection: close\r\n\r\nhello" % wrong.encode())
+    out = tmp_path / "body.txt"
+    try:
+        with joined(site.port) as url:
+            done = espat("-p", url, "http", "get", "http://example.com/", "-o", str(out))
+        assert done.returncode == 5, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and "cannot be trusted" in done.stderr
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        site.close()
+
+
+def test_timeout_bounds_the_whole_download():
+    site = TrickleServer(200000)                        # 1000 bytes every 50 ms: 10 s in all
+    try:
+        with joined(site.port) as url:
+            done = espat("-p", url, "--timeout", "2", "http", "get", "http://example.com/", "-o", os.devnull)
+        assert done.returncode == 3, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+    finally:
+        site.close()
