@@ -76,6 +76,10 @@ def test_json_errors_are_json():
     assert json.loads(done.stderr) == {"error": "module refused FOO", "exit_code": 1}
     usage = espat("--json", "-p", sim_url(), "http", "get", "ftp://x/")
     assert usage.returncode == 2 and json.loads(usage.stderr)["exit_code"] == 2
+    early = espat("--json", "--baud", "7", "at", "AT")
+    assert early.returncode == 2 and "--baud" in json.loads(early.stderr)["error"]
+    late = espat("at", "AT", "--baud", "7", "--json")
+    assert late.returncode == 2 and "--baud" in json.loads(late.stderr)["error"]
 
 
 def test_content_type_from_h_replaces_and_the_idempotency_key_is_sent():
