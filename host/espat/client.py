@@ -85,8 +85,11 @@ class EspAt:
         self.echoed = False                     # the module repeated a command line (ATE1) at some point
         self.foreign: Set[int] = set()          # link ids the module holds that this client did not open
         self.left_open: Set[int] = set()        # links this client opened and could not close
+        self._orphan_data: Set[int] = set()     # link ids not ours that data arrived for
         self._reconciled = False
         self._op_end: Optional[float] = None    # the whole operation's deadline (monotonic), see operation()
+        self._owed = 0                          # final results still to come for commands that timed out
+        self.busy_seen = 0                      # `busy` answers the module gave (each one retried)
         self._op_seconds = 0.0
 
     # --- life -------------------------------------------------------------------------------------------------------
@@ -154,9 +157,12 @@ class EspAt:
     def _unsolicited(self, event: ev.Event) -> bool:
         """Keep the client's picture of the module current; True when the event is fully handled here."""
         if isinstance(event, ev.Ipd):
-            link = self.links.get(event.link_id if event.link_id is not None else 0)
-            if link is not None:
+            link_id = event.link_id if event.link_id is not None else 0
+            link = self.links.get(link_id)
+            if link is not None and link.open:
                 link.received += event.data
+            elif link is None:
+                self._orphan_data.add(link_id)      # an earlier process's download, still pouring in
             return True
         if isinstance(event, ev.IpdNotice):
             self.passive = True         # only passive mode sends notices: an earlier session may have set it
@@ -165,6 +171,7 @@ class EspAt:
                 link.waiting = event.length
             return True
         if isinstance(event, (ev.Closed, ev.ConnectFail)):
+            self.left_open.discard(event.link_id if event.link_id is not None else 0)
             link = self.links.get(event.link_id if event.link_id is not None else 0)
             if link is not None:
                 link.open = False
@@ -179,6 +186,7 @@ class EspAt:
             self.resets += 1
             self.mux = self.passive = False
             self.foreign.clear()
+            self._owed = 0
             for link in self.links.values():
                 link.open = False
             return False
@@ -242,16 +250,28 @@ class EspAt:
     def command(self, cmd: commands.Command, timeout: Optional[float] = None) -> Reply:
         """Send one command and collect its reply; ModuleError, CommandTimeout or BusyError otherwise."""
         bound = timeout if timeout is not None else (self.timeout if self.timeout is not None else cmd.timeout)
-        for attempt in range(self.BUSY_RETRIES + 1):
+        # Busy means the module is still on an earlier command (a connect takes up to 10 s): ask again within the
+        # command's own bound, at least BUSY_RETRIES times.
+        busy_until = self._until(bound)
+        attempt = 0
+        while True:
             self._queue.clear()
             self.port.write(cmd.line)
-            reply = self._collect(cmd, bound)
+            try:
+                reply = self._collect(cmd, bound)
+            except CommandTimeout:
+                self._owed += 1         # its answer may still come: it must not be taken for the next one's
+                raise
             if not isinstance(reply.final, ev.Busy):
                 return reply
-            if self._op_end is not None and time.monotonic() >= self._op_end:
+            self.busy_seen += 1
+            attempt += 1
+            pause = min(0.05 * attempt, 0.5)
+            if self._op_end is not None and time.monotonic() + pause >= self._op_end:
                 raise self._timeout(f"the module stayed busy for {cmd.name}")
-            time.sleep(min(0.05 * (attempt + 1), 0.5))     # the module is working on something: give it time
-        raise BusyError(f"module stayed busy for {cmd.name} ({self.BUSY_RETRIES} retries)")
+            if attempt > self.BUSY_RETRIES and time.monotonic() + pause >= busy_until:
+                raise BusyError(f"module stayed busy for {cmd.name} ({attempt} tries in {bound:g} s)")
+            time.sleep(pause)
 
     def _collect(self, cmd: commands.Command, bound: float) -> Reply:
         deadline = self._until(bound)
@@ -262,6 +282,10 @@ class EspAt:
                 raise self._timeout(f"no answer to {cmd.name} within {bound:g} s")
             if isinstance(event, ev.Echo):
                 self.echoed = True
+                continue
+            if self._owed and isinstance(event, (ev.Ok, ev.Error, ev.Fail)):
+                self._owed -= 1         # the late answer of a command that timed out: the module answers in order
+                seen.clear()
                 continue
             if isinstance(event, ev.Busy) and not seen:
                 return Reply(seen, event)
@@ -301,6 +325,7 @@ class EspAt:
         self.parser = Parser()                          # whatever was half read belongs to the old state
         self._queue.clear()
         self._reconciled = False
+        self._owed = 0
         for attempt in range(attempts):
             if attempt == 2:
                 time.sleep(1.1)                         # the `+++` guard of 1.x, then the escape itself
@@ -311,6 +336,7 @@ class EspAt:
                 time.sleep(0.3)
             self.port.write(b"\r\n")                    # ends whatever line the module has half read
             self.drain(0.2)
+            self._owed = 0                              # late answers came in the drain, or never will
             try:
                 self.command(commands.at(), timeout=1.0)
                 break
@@ -405,10 +431,15 @@ class EspAt:
                 link.open = False
         ours = {i for i, link in self.links.items() if link.open}
         self.foreign = held - ours
+        for orphan in sorted(self.foreign & self._orphan_data):
+            # Its data shares the wire with ours and no one will read it: close it (the port is ours alone).
+            if self._close_id(orphan, commands.close(orphan).timeout):
+                self.foreign.discard(orphan)
+        self._orphan_data.clear()
         self._reconciled = True
 
     def _free_id(self) -> int:
-        busy = {i for i, link in self.links.items() if link.open} | self.foreign
+        busy = {i for i, link in self.links.items() if link.open} | self.foreign | self.left_open
         free = [i for i in range(5) if i not in busy]
         if free:
             return free[0]
@@ -524,9 +555,10 @@ class EspAt:
 
     def _close_id(self, link_id: int, timeout: Optional[float]) -> bool:
         """AT+CIPCLOSE=<id>; True when the module has no such link afterwards."""
+        cmd = commands.close(link_id if self.mux else None)
         try:
-            with self._unbounded():
-                self.command(commands.close(link_id if self.mux else None), timeout)
+            with self._unbounded(), self.operation(timeout or cmd.timeout):     # busy retries end in time too
+                self.command(cmd, timeout)
             return True
         except ModuleError:
             return True                 # UNLINK: it had closed on its own in the meantime

@@ -4,7 +4,7 @@ The body is streamed to the caller's sink as +IPD bytes arrive, and is either ex
 - a body cut short (the link closed before Content-Length or the last chunk) is BodyTruncated;
 - the module's framing after every block is checked (DataLost), also after the last one before success;
 - when the server sends Repr-Digest, Content-Digest or Content-MD5 the body is checked against it
-  (IntegrityError); every request asks for a Repr-Digest. The body's sha256 is in the Response either way.
+  (IntegrityError); a GET asks for a Repr-Digest. The body's sha256 is in the Response either way.
 A request that changes something (POST, PUT, PATCH, DELETE) and went out whole, but got no whole answer, is
 DeliveryUnknown: it may have been delivered. An Idempotency-Key lets the server tell a retry from a new request.
 `timeout` bounds the whole exchange, and the link is closed on every way out. Redirects are returned, not followed.
@@ -91,8 +91,8 @@ def _request_bytes(method: str, host: str, port: int, target: str, body: bytes, 
         fields.append(("Idempotency-Key", f'"{idempotency_key}"'))     # a structured-field string
     if body or method in ("POST", "PUT", "PATCH"):
         fields.append(("Content-Length", str(len(body))))
-    if WANT_DIGEST[0].lower() not in names:
-        fields.append(WANT_DIGEST)
+    if method in ("GET", "HEAD") and WANT_DIGEST[0].lower() not in names:
+        fields.append(WANT_DIGEST)              # a download is what a digest protects
     fields += [("Connection", "close"), ("User-Agent", "espat")]
     conn = h11.Connection(our_role=h11.CLIENT)
     try:

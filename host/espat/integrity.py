@@ -19,7 +19,7 @@ from .errors import IntegrityError
 
 __all__ = ["Digester", "WANT_DIGEST"]
 
-# RFC 9530 section 4: asking for a digest (higher is preferred). Sent with every request; servers ignore it freely.
+# RFC 9530 section 4: asking for a digest (higher is preferred), sent with a GET; servers may ignore it.
 WANT_DIGEST = ("Want-Repr-Digest", "sha-256=9, sha-512=3")
 
 _ALGORITHMS = {"sha-256": "sha256", "sha-512": "sha512"}
