@@ -368,3 +368,20 @@ def test_timeout_bounds_the_whole_download():
         assert len(done.stderr.strip().splitlines()) == 1
     finally:
         site.close()
+
+
+def test_a_port_another_process_holds_is_busy_status_2_with_its_pid():
+    from esp8266sim import SimConfig, Simulator
+    with Simulator(SimConfig(networks={"HomeNet": "s3cr3t99"}, latency_scale=0)) as sim:
+        path = sim.serve_pty()
+        holder = subprocess.Popen([*ESPAT, "-p", path, "bridge", "--tcp", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        try:
+            assert select.select([holder.stdout], [], [], 30)[0], "the bridge printed nothing"
+            assert holder.stdout.readline().startswith("bridging ")        # it has the port open now
+            done = espat("-p", path, "at", "AT")
+            assert done.returncode == 2, done.stderr
+            assert done.stderr.strip().splitlines() == [f"Error: {path}: port busy (pid {holder.pid})"]
+        finally:
+            holder.terminate()
+            holder.wait(timeout=10)
