@@ -8,6 +8,7 @@ import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 
@@ -118,6 +119,20 @@ def test_cipstart_refusal_keeps_the_reason_and_names_the_fix():
     done = espat("-p", sim_url(), "http", "get", "http://example.com/")
     assert done.returncode == 1
     assert done.stderr.strip() == ("Error: module refused CIPSTART: no ip; join Wi-Fi first: espat wifi join SSID")
+
+
+def test_a_refused_connect_names_what_to_check():
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))                      # bound but not listening: the connect is refused
+    try:
+        with joined(closed.getsockname()[1]) as url:
+            done = espat("-p", url, "http", "get", "http://example.com/")
+        assert done.returncode == 1
+        assert done.stderr.strip().splitlines() == [
+            "Error: module refused CIPSTART; the server did not take the connection: is it running, on that port, "
+            "and reachable from the module's network?"]
+    finally:
+        closed.close()
 
 
 def test_at_prints_error_lines_and_keep_going_runs_the_rest():
