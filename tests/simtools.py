@@ -1,4 +1,5 @@
-"""Test helpers shared by every suite: loopback servers with exact replies, a byte-exact serial client."""
+"""Test helpers shared by every suite: loopback servers with exact replies, a byte-exact serial client, a scripted
+port that answers what a test fed it."""
 from __future__ import annotations
 
 import socket
@@ -167,3 +168,34 @@ def ready_and_joined(wire: Wire, mux: bool = True, dialect: str = "1") -> None:
     wire.exchange(b'AT+%s="HomeNet","s3cr3t99"\r\n' % join, b"WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n")
     if mux:
         wire.exchange(b"AT+CIPMUX=1\r\n", b"\r\nOK\r\n")
+
+
+class ScriptedPort:
+    """A port that gives what it was fed, then nothing (a read waits its 50 ms timeout, as pyserial's would)."""
+
+    def __init__(self, data: bytes = b"") -> None:
+        self._data = bytearray(data)
+        self.written = bytearray()
+        self.baudrate = 115200
+
+    def feed(self, data: bytes) -> None:
+        self._data += data
+
+    @property
+    def in_waiting(self) -> int:
+        return len(self._data)
+
+    def read(self, size: int = 1) -> bytes:
+        if not self._data:
+            time.sleep(0.05)
+            return b""
+        out = bytes(self._data[:size])
+        del self._data[:size]
+        return out
+
+    def write(self, data: bytes) -> int:
+        self.written += data
+        return len(data)
+
+    def close(self) -> None:
+        pass

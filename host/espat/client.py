@@ -53,12 +53,14 @@ class LinkInfo:
     read_after_close: bool = False
     damaged: bool = False       # the module's framing showed bytes of this link's data were lost or changed
     sent: int = 0               # payload bytes written to the module for this link (it may have passed them on)
+    closing: bool = False       # CIPCLOSE was sent: its data is dropped as it comes, whether or not the close held
 
 
 class EspAt:
     """A module on a port. Not thread-safe: one caller at a time, as on the wire."""
 
     BUSY_RETRIES = 10
+    FLUSH_MAX = 30.0    # seconds a command's answer may wait behind data still coming for a closed link
     QUIET = 1.0         # seconds of silence after which a payload still short of its length is lost
 
     def __init__(self, url: str, baudrate: int = 115200, timeout: Optional[float] = None,
@@ -86,6 +88,7 @@ class EspAt:
         self.foreign: Set[int] = set()          # link ids the module holds that this client did not open
         self.left_open: Set[int] = set()        # links this client opened and could not close
         self._orphan_data: Set[int] = set()     # link ids not ours that data arrived for
+        self._dropped_at = 0.0                  # when data last came for a link that is closed or not ours
         self._reconciled = False
         self._op_end: Optional[float] = None    # the whole operation's deadline (monotonic), see operation()
         self._owed = 0                          # final results still to come for commands that timed out
@@ -159,9 +162,11 @@ class EspAt:
         if isinstance(event, ev.Ipd):
             link_id = event.link_id if event.link_id is not None else 0
             link = self.links.get(link_id)
-            if link is not None and link.open:
+            if link is not None and link.open and not link.closing:
                 link.received += event.data
-            elif link is None:
+                return True
+            self._dropped_at = time.monotonic()
+            if link is None:
                 self._orphan_data.add(link_id)      # an earlier process's download, still pouring in
             return True
         if isinstance(event, ev.IpdNotice):
@@ -206,10 +211,21 @@ class EspAt:
         """The next event that is not link data, or None after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while not self._queue:
-            # data that keeps coming (another link's +IPD) must not stretch the wait past its bound
+            # A link pouring data keeps the port busy without an event: the deadline still ends the wait, so a
+            # reader sees its data (and a progress bar moves) while the rest is still coming.
             if not self._pump(deadline) or (not self._queue and time.monotonic() >= deadline):
                 return None
         return self._queue.popleft()
+
+    @property
+    def cleanup_bound(self) -> float:
+        """Seconds a command sent while cleaning up after an interruption may take: short, so Ctrl-C is prompt."""
+        return min(1.0, self.timeout) if self.timeout else 1.0
+
+    @property
+    def clean(self) -> bool:
+        """No link this client opened is open, or may be: what to tell a user after an interruption."""
+        return not self.left_open and not any(link.open for link in self.links.values())
 
     def _data_lost(self) -> "DataLost":
         missing = self.parser.payload_missing
@@ -236,14 +252,17 @@ class EspAt:
         if link.damaged:
             raise self._damaged(link)
 
-    def drain(self, quiet: float = 0.1) -> List[ev.Event]:
-        """Read until the module has been silent for `quiet` seconds; returns what came."""
+    def drain(self, quiet: float = 0.1, limit: Optional[float] = None) -> List[ev.Event]:
+        """Read until the module has been silent for `quiet` seconds, or `limit` seconds have passed (a link
+        pouring data never falls silent); returns what came."""
         got = []
-        while True:
-            event = self.next_event(quiet)
+        end = None if limit is None else time.monotonic() + limit
+        while end is None or time.monotonic() < end:
+            event = self.next_event(quiet if end is None else min(quiet, max(0.0, end - time.monotonic())))
             if event is None:
-                return got
+                break
             got.append(event)
+        return got
 
     # --- commands ---------------------------------------------------------------------------------------------------
 
@@ -274,11 +293,15 @@ class EspAt:
             time.sleep(pause)
 
     def _collect(self, cmd: commands.Command, bound: float) -> Reply:
+        started = time.monotonic()
         deadline = self._until(bound)
         seen: List[ev.Event] = []
         while True:
             event = self.next_event(max(0.0, deadline - time.monotonic()))
             if event is None:
+                if self._flushing(started):
+                    deadline = self._until(0.5)
+                    continue
                 raise self._timeout(f"no answer to {cmd.name} within {bound:g} s")
             if isinstance(event, ev.Echo):
                 self.echoed = True
@@ -313,6 +336,13 @@ class EspAt:
             raise LinkClosed(f"send failed: the link broke ({cmd.name})")
         raise ModuleError(cmd.name, words, getattr(final, "code", None))
 
+    def _flushing(self, started: float) -> bool:
+        """The module is still sending data for a link that was closed (or no one's): the answer is queued behind
+        it and comes in order, so waiting on is right, within FLUSH_MAX and the operation's deadline."""
+        now = time.monotonic()
+        return (now - self._dropped_at < 0.5 and now - started < self.FLUSH_MAX
+                and (self._op_end is None or now < self._op_end))
+
     def at(self, text: str, timeout: Optional[float] = None) -> Reply:
         """A command typed by a person (`AT+CIPSTATUS`), checked to be one line."""
         return self.command(commands.raw(text), timeout)
@@ -335,7 +365,7 @@ class EspAt:
                 self.port.write(b"\0" * commands.MAX_SEND)   # a CIPSEND waiting for bytes gets them all
                 time.sleep(0.3)
             self.port.write(b"\r\n")                    # ends whatever line the module has half read
-            self.drain(0.2)
+            self.drain(0.2, limit=1.0)
             self._owed = 0                              # late answers came in the drain, or never will
             try:
                 self.command(commands.at(), timeout=1.0)
@@ -414,8 +444,9 @@ class EspAt:
             self.links.pop(link_id, None)       # ERROR: the module did not open it
             raise
         except BaseException:
-            self.close_link(link_id, timeout=1.0)
-            self.links.pop(link_id, None)
+            self.close_link(link_id, timeout=self.cleanup_bound)
+            if link_id not in self.left_open:
+                self.links.pop(link_id, None)
             raise
         self.foreign.discard(link_id)
         return link_id
@@ -429,6 +460,7 @@ class EspAt:
         for link in self.links.values():
             if link.open and link.id not in held:
                 link.open = False
+        self.left_open &= held
         ours = {i for i, link in self.links.items() if link.open}
         self.foreign = held - ours
         for orphan in sorted(self.foreign & self._orphan_data):
@@ -544,14 +576,15 @@ class EspAt:
         link = self.links.get(link_id)
         if link is None:
             return
+        link.closing = True             # from now on its data is dropped as it comes
         link.received.clear()
+        link.waiting = 0
         if link.open:
             if self._close_id(link_id, timeout):
                 self.left_open.discard(link_id)
+                link.open = False
             else:
-                self.left_open.add(link_id)
-        link.open = False
-        link.waiting = 0
+                self.left_open.add(link_id)     # still open as far as anyone knows; its CLOSED clears it
 
     def _close_id(self, link_id: int, timeout: Optional[float]) -> bool:
         """AT+CIPCLOSE=<id>; True when the module has no such link afterwards."""

@@ -119,10 +119,12 @@ def test_demo_runs_the_whole_path():
     done = espat("demo", timeout=120)
     assert done.returncode == 0, done.stderr
     for words in ("[1] detect", "[3] join", "=> HTTP 200 OK", "=> HTTP 201 Created",
-                  '-> AT+CWJAP_CUR="espat-demo","***"',
-                  "bytes of data for link 0", "<- 0,CLOSED\\r\\n   # link 0 closed"):
+                  '-> AT+CWJAP_CUR="espat-demo","***"', "bytes of data for link 0", "<- 0,CLOSED\\r\\n   # link 0 closed"):
         assert words in done.stdout
-    assert len(re.findall(r"<- \\r\\nRecv (\d+) bytes\\r\\n   # the module counted \1 bytes\n", done.stdout)) == 2
+    # the module counts back exactly the bytes each CIPSEND announced (the GET, then the collector's POST)
+    announced = re.findall(r"-> AT\+CIPSEND=0,(\d+)\\r\\n", done.stdout)
+    counted = re.findall(r"<- \\r\\nRecv (\d+) bytes\\r\\n", done.stdout)
+    assert len(announced) == 2 and counted == announced, (announced, counted)
     assert "demo-passphrase" not in done.stdout + done.stderr
 
 

@@ -14,7 +14,7 @@ from espat.baud import detect_baud
 from espat.errors import DataDamaged, EspAtError, RemoteProtocolError
 from espat.events import Ok
 from espat.httpclient import HttpError, request
-from simtools import ExactServer, sim_url
+from simtools import ExactServer, ScriptedPort, sim_url
 
 OK_REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
 
@@ -316,37 +316,6 @@ def test_udp_link_round_trip():
             esp.close_link(link)
     finally:
         peer.close()
-
-
-class ScriptedPort:
-    """A port that gives what it was fed, then nothing (a read waits its 50 ms timeout, as pyserial's would)."""
-
-    def __init__(self, data: bytes = b"") -> None:
-        self._data = bytearray(data)
-        self.written = bytearray()
-        self.baudrate = 115200
-
-    def feed(self, data: bytes) -> None:
-        self._data += data
-
-    @property
-    def in_waiting(self) -> int:
-        return len(self._data)
-
-    def read(self, size: int = 1) -> bytes:
-        if not self._data:
-            time.sleep(0.05)
-            return b""
-        out = bytes(self._data[:size])
-        del self._data[:size]
-        return out
-
-    def write(self, data: bytes) -> int:
-        self.written += data
-        return len(data)
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.mark.parametrize("persist, after_reset", [(False, 115200), (True, 9600)])
