@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SYSTEM_PACKAGES="python3-venv gcc-avr avr-libc binutils-avr arduino-core-avr avrdude simavr libsimavr-dev libelf-dev pkg-config g++ make"
+# espat collect's tests: its storage tests run on PostgreSQL too, its live page is checked in headless Chromium
+SYSTEM_PACKAGES="$SYSTEM_PACKAGES postgresql chromium"
 
 missing_packages() {
     local p

@@ -15,58 +15,20 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Deque, Dict, List, Optional, Type
+from typing import Deque, Dict, Iterator, List, Optional, Set, Type
 
 from . import commands, events as ev
 from .dialects import AT1, AT2, Dialect
-from .errors import EspAtError, RemoteProtocolError
+from .errors import (BusyError, CommandTimeout, DataLost, EspAtError, JoinError, LinkClosed, ModuleError,
+                     RemoteProtocolError)
 from .framing import frame_send
 from .parser import Parser
 from .transport import open_port
 
 __all__ = ["EspAt", "ModuleError", "CommandTimeout", "BusyError", "JoinError", "LinkClosed", "DataLost",
            "Reply", "LinkInfo"]
-
-
-class ModuleError(EspAtError):
-    """The module answered ERROR or FAIL; `detail` holds its words before that, `code` the 2.x error code."""
-
-    def __init__(self, command: str, detail: str = "", code: Optional[int] = None) -> None:
-        self.command, self.detail, self.code = command, detail, code
-        text = f"module refused {command}"
-        if detail:
-            text += f": {detail}"
-        if code is not None:
-            text += f" (error code 0x{code:08x})"
-        super().__init__(text)
-
-
-class CommandTimeout(EspAtError):
-    """No final answer within the bound."""
-
-
-class BusyError(EspAtError):
-    """The module kept answering `busy` past the retry bound."""
-
-
-class JoinError(ModuleError):
-    """Joining the access point failed; `reason` is the module's (wrong password, AP not found, ...)."""
-
-    def __init__(self, ssid: str, reason: str, code: Optional[int]) -> None:
-        EspAtError.__init__(self, f"cannot join {ssid!r}: {reason}")
-        self.command, self.detail, self.code, self.reason = "CWJAP", reason, code, reason
-
-
-class LinkClosed(EspAtError):
-    """The link closed (peer, module or Wi-Fi) before the operation finished."""
-
-
-class DataLost(RemoteProtocolError):
-    """Fewer bytes arrived than a length the module announced (`+IPD,<n>:`): the serial line lost some.
-
-    The client gets back in step before raising (a fresh parser), so the next command works; the data is gone.
-    """
 
 
 @dataclass
@@ -89,6 +51,8 @@ class LinkInfo:
     received: bytearray = field(default_factory=bytearray)
     waiting: int = 0            # passive mode: bytes the module said it holds for us
     read_after_close: bool = False
+    damaged: bool = False       # the module's framing showed bytes of this link's data were lost or changed
+    sent: int = 0               # payload bytes written to the module for this link (it may have passed them on)
 
 
 class EspAt:
@@ -119,6 +83,11 @@ class EspAt:
         self._last_byte = 0.0                   # when the port last gave bytes (monotonic)
         self.heard = 0                          # bytes read from the port so far
         self.echoed = False                     # the module repeated a command line (ATE1) at some point
+        self.foreign: Set[int] = set()          # link ids the module holds that this client did not open
+        self.left_open: Set[int] = set()        # links this client opened and could not close
+        self._reconciled = False
+        self._op_end: Optional[float] = None    # the whole operation's deadline (monotonic), see operation()
+        self._op_seconds = 0.0
 
     # --- life -------------------------------------------------------------------------------------------------------
 
@@ -130,6 +99,39 @@ class EspAt:
 
     def close(self) -> None:
         self.port.close()
+
+    @contextmanager
+    def operation(self, seconds: Optional[float]) -> Iterator[None]:
+        """Bound everything inside by one deadline: every command, send and read ends by then with
+        CommandTimeout, however the time is spent (a server that trickles a byte a second never ends a read's own
+        bound). Cleanup (closing links) still runs after it has passed, with its own short bound."""
+        saved = self._op_end, self._op_seconds
+        if seconds is not None:
+            end = time.monotonic() + seconds
+            self._op_end = end if self._op_end is None else min(end, self._op_end)
+            self._op_seconds = seconds
+        try:
+            yield
+        finally:
+            self._op_end, self._op_seconds = saved
+
+    @contextmanager
+    def _unbounded(self) -> Iterator[None]:
+        saved, self._op_end = self._op_end, None
+        try:
+            yield
+        finally:
+            self._op_end = saved
+
+    def _until(self, seconds: float) -> float:
+        """The deadline `seconds` from now, never past the operation's."""
+        end = time.monotonic() + seconds
+        return end if self._op_end is None else min(end, self._op_end)
+
+    def _timeout(self, text: str) -> CommandTimeout:
+        if self._op_end is not None and time.monotonic() >= self._op_end:
+            return CommandTimeout(f"gave up after {self._op_seconds:g} s, the operation's bound ({text})")
+        return CommandTimeout(text)
 
     # --- reading ----------------------------------------------------------------------------------------------------
 
@@ -176,11 +178,19 @@ class EspAt:
         if isinstance(event, ev.Ready):
             self.resets += 1
             self.mux = self.passive = False
+            self.foreign.clear()
             for link in self.links.values():
                 link.open = False
             return False
         if isinstance(event, (ev.Noise, ev.LineTooLong)):
             self.garbled += 1
+            return True
+        if isinstance(event, ev.FramingLost):
+            self.garbled += 1
+            hit = [self.links.get(event.link_id)] if event.link_id is not None else list(self.links.values())
+            for link in hit:
+                if link is not None:
+                    link.damaged = True
             return True
         return isinstance(event, ev.Connect)
 
@@ -188,7 +198,8 @@ class EspAt:
         """The next event that is not link data, or None after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while not self._queue:
-            if not self._pump(deadline):
+            # data that keeps coming (another link's +IPD) must not stretch the wait past its bound
+            if not self._pump(deadline) or (not self._queue and time.monotonic() >= deadline):
                 return None
         return self._queue.popleft()
 
@@ -197,6 +208,25 @@ class EspAt:
         self.parser = Parser()          # the lines after the loss were being counted as payload: start afresh
         return DataLost(f"{missing} bytes of data the module announced never arrived: bytes were lost on the "
                         "serial line (noise, or a rate too fast for the adapter)")
+
+    def _damaged(self, link: LinkInfo) -> DataLost:
+        return DataLost(f"data on link {link.id} was damaged on the serial line (what followed a block of it is "
+                        "not what the module sends there): bytes were lost or changed, from noise or a rate too "
+                        "fast for the adapter")
+
+    def confirm(self, link_id: int, quiet: float = 0.3) -> None:
+        """Make sure the link's data so far was whole: wait until the bytes after its last block have arrived
+        and were checked (the module sends them at once), or the line was quiet for `quiet` seconds (so nothing
+        was taken from them); DataLost if the link's framing was broken."""
+        link = self.links[link_id]
+        start = time.monotonic()
+        while self.parser.unconfirmed and not link.damaged:
+            now = time.monotonic()
+            if now - max(start, self._last_byte) >= quiet or now - start >= 10 * quiet:
+                break
+            self._pump(now + quiet)
+        if link.damaged:
+            raise self._damaged(link)
 
     def drain(self, quiet: float = 0.1) -> List[ev.Event]:
         """Read until the module has been silent for `quiet` seconds; returns what came."""
@@ -218,16 +248,18 @@ class EspAt:
             reply = self._collect(cmd, bound)
             if not isinstance(reply.final, ev.Busy):
                 return reply
+            if self._op_end is not None and time.monotonic() >= self._op_end:
+                raise self._timeout(f"the module stayed busy for {cmd.name}")
             time.sleep(min(0.05 * (attempt + 1), 0.5))     # the module is working on something: give it time
         raise BusyError(f"module stayed busy for {cmd.name} ({self.BUSY_RETRIES} retries)")
 
     def _collect(self, cmd: commands.Command, bound: float) -> Reply:
-        deadline = time.monotonic() + bound
+        deadline = self._until(bound)
         seen: List[ev.Event] = []
         while True:
             event = self.next_event(max(0.0, deadline - time.monotonic()))
             if event is None:
-                raise CommandTimeout(f"no answer to {cmd.name} within {bound:g} s")
+                raise self._timeout(f"no answer to {cmd.name} within {bound:g} s")
             if isinstance(event, ev.Echo):
                 self.echoed = True
                 continue
@@ -268,6 +300,7 @@ class EspAt:
         half-finished CIPSEND (filled up), passthrough mode (left with `+++`)."""
         self.parser = Parser()                          # whatever was half read belongs to the old state
         self._queue.clear()
+        self._reconciled = False
         for attempt in range(attempts):
             if attempt == 2:
                 time.sleep(1.1)                         # the `+++` guard of 1.x, then the escape itself
@@ -335,20 +368,58 @@ class EspAt:
         self.passive = passive
 
     def open_link(self, host: str, port: int, kind: str = "TCP", link_id: Optional[int] = None) -> int:
-        """Open a link (CIPMUX=1, ids 0-4); returns its id."""
+        """Open a link (CIPMUX=1, ids 0-4) on an id the module does not hold; returns its id.
+
+        Once CIPSTART is on the wire the link is this client's to close: if the answer does not come (a connect
+        past its bound, Ctrl-C), it is closed before the error goes on, so it cannot come up later and make the
+        next open fail with ALREADY CONNECTED."""
+        if not self._reconciled:
+            self.reconcile()
+        if not self.mux and self.foreign:       # a CIPMUX=0 link left open would refuse CIPMUX=1
+            self._close_id(0, commands.close(None).timeout)
+            self.foreign.clear()
         self.use_mux()
         if link_id is None:
-            free = [i for i in range(5) if i not in self.links or not self.links[i].open]
-            if not free:
-                raise EspAtError("all five links are in use")
-            link_id = free[0]
+            link_id = self._free_id()
         self.links[link_id] = LinkInfo(link_id, host, port, kind)
         try:
             self.command(commands.start(link_id, kind, host, port))
         except ModuleError:
+            self.links.pop(link_id, None)       # ERROR: the module did not open it
+            raise
+        except BaseException:
+            self.close_link(link_id, timeout=1.0)
             self.links.pop(link_id, None)
             raise
+        self.foreign.discard(link_id)
         return link_id
+
+    def reconcile(self) -> None:
+        """Learn from the module which links are open (AT+CIPMUX?, AT+CIPSTATUS): a link an earlier process left
+        open (killed, or a connect that timed out) keeps its id, and new links take free ones."""
+        reply = self.command(commands.query_mux())
+        self.mux = any(e.name == "CIPMUX" and e.value.strip() == "1" for e in reply.of(ev.Info))
+        held = {e.link_id for e in self.command(commands.status()).of(ev.LinkStatus)}
+        for link in self.links.values():
+            if link.open and link.id not in held:
+                link.open = False
+        ours = {i for i, link in self.links.items() if link.open}
+        self.foreign = held - ours
+        self._reconciled = True
+
+    def _free_id(self) -> int:
+        busy = {i for i, link in self.links.items() if link.open} | self.foreign
+        free = [i for i in range(5) if i not in busy]
+        if free:
+            return free[0]
+        if self.foreign:
+            # Every id is held, some by links no one here opened: with the port locked to this process they
+            # belong to processes that are gone. Take one back.
+            orphan = min(self.foreign)
+            self._close_id(orphan, timeout=commands.close(orphan).timeout)
+            self.foreign.discard(orphan)
+            return orphan
+        raise EspAtError("all five links are in use")
 
     def send(self, link_id: int, data: bytes) -> None:
         """Send any bytes: split at 2048, each piece after the prompt, `Recv N bytes` checked against N."""
@@ -360,22 +431,19 @@ class EspAt:
             if not isinstance(reply.final, ev.Prompt):
                 raise RemoteProtocolError(f"expected the send prompt, got {reply.final}")
             self.port.write(chunk.data)
+            link.sent += len(chunk.data)
             self._finish_send(chunk)
 
     def _finish_send(self, chunk) -> None:
-        deadline = time.monotonic() + chunk.command.timeout
-        recv_seen = False
+        deadline = self._until(chunk.command.timeout)
         while True:
             event = self.next_event(max(0.0, deadline - time.monotonic()))
             if event is None:
-                raise CommandTimeout(f"no SEND OK within {chunk.command.timeout:g} s")
+                raise self._timeout(f"no SEND OK within {chunk.command.timeout:g} s")
             if isinstance(event, ev.Recv):
                 chunk.check_recv(event)
-                recv_seen = True
             elif isinstance(event, ev.SendOk):
-                if not recv_seen:
-                    raise RemoteProtocolError("SEND OK without `Recv N bytes`")
-                return
+                return                  # confirmed, even when the `Recv N bytes` before it was garbled away
             elif isinstance(event, (ev.SendFail, ev.Error)):
                 raise LinkClosed("send failed: the link broke")
             elif isinstance(event, ev.Ready):
@@ -384,9 +452,11 @@ class EspAt:
     def receive(self, link_id: int, timeout: float, until_closed: bool = False) -> bytes:
         """Bytes that arrived on the link (waiting up to `timeout` for the first, or for the close)."""
         link = self.links[link_id]
-        deadline = time.monotonic() + timeout
+        deadline = self._until(timeout)
         probed = time.monotonic()
         while True:
+            if link.damaged:
+                raise self._damaged(link)
             if link.open and self.mux and time.monotonic() - max(probed, self._last_byte) >= self.QUIET:
                 self._probe_links()
                 probed = time.monotonic()
@@ -398,12 +468,15 @@ class EspAt:
             if not link.open and not link.waiting:
                 break
             if time.monotonic() >= deadline:
-                if until_closed:
-                    raise CommandTimeout(f"link {link_id} did not close within {timeout:g} s")
+                if until_closed or (self._op_end is not None and deadline >= self._op_end):
+                    raise self._timeout(f"link {link_id} did not close within {timeout:g} s" if until_closed
+                                        else f"no data on link {link_id} within {timeout:g} s")
                 break
             event = self.next_event(min(0.05, max(0.0, deadline - time.monotonic())))
             if isinstance(event, ev.Ready):
                 raise ModuleError("receive", "the module reset")
+        if link.damaged:
+            raise self._damaged(link)
         data = bytes(link.received)
         link.received.clear()
         return data
@@ -433,14 +506,32 @@ class EspAt:
                 link.received += data
                 held -= len(data)
 
-    def close_link(self, link_id: int) -> None:
+    def close_link(self, link_id: int, timeout: Optional[float] = None) -> None:
+        """Close a link this client opened, on any path: its data still arriving is dropped as it comes, and
+        a failure to close (no answer in `timeout`, the port gone) never raises, so it cannot hide the error that
+        made the caller clean up; the id is noted in `left_open` instead. The operation's deadline does not apply."""
         link = self.links.get(link_id)
-        if link is not None and link.open:
-            try:
-                self.command(commands.close(link_id))
-            except ModuleError:
-                pass                    # UNLINK: it closed on its own in the meantime
-            link.open = False
+        if link is None:
+            return
+        link.received.clear()
+        if link.open:
+            if self._close_id(link_id, timeout):
+                self.left_open.discard(link_id)
+            else:
+                self.left_open.add(link_id)
+        link.open = False
+        link.waiting = 0
+
+    def _close_id(self, link_id: int, timeout: Optional[float]) -> bool:
+        """AT+CIPCLOSE=<id>; True when the module has no such link afterwards."""
+        try:
+            with self._unbounded():
+                self.command(commands.close(link_id if self.mux else None), timeout)
+            return True
+        except ModuleError:
+            return True                 # UNLINK: it had closed on its own in the meantime
+        except Exception:               # no answer, busy, the port gone: the caller's error matters more
+            return False
 
     # --- baud ----------------------------------------------------------------------------------------------------------
 

@@ -6,13 +6,9 @@ sim:// URL is asked for). The wire trace wraps a port too: see trace.py.
 """
 from __future__ import annotations
 
-from .errors import EspAtError
+from .errors import PortBusy, PortError
 
-__all__ = ["PortError", "open_port"]
-
-
-class PortError(EspAtError):
-    """The port could not be opened or used; the message says which and why."""
+__all__ = ["PortError", "PortBusy", "open_port"]
 
 
 def open_port(url: str, baudrate: int = 115200, timeout: float = 0.05):

@@ -7,7 +7,7 @@ import sys
 import threading
 from typing import List, Optional
 
-from .config import ConfigError, SimConfig, parse_host, parse_network
+from .config import ADAPTERS, LATENCY_KNOBS, ConfigError, SimConfig, parse_host, parse_network
 from .faults import FaultError
 from .simulator import Simulator
 
@@ -31,8 +31,17 @@ def build_parser(prog: str = "esp8266sim") -> argparse.ArgumentParser:
                    help="where a name or address goes (repeatable); all else fails DNS or to connect")
     p.add_argument("--dialect", choices=["1", "2"], default="1", help="AT 1.7 (default) or AT 2.x")
     p.add_argument("--baud", type=int, help="the module's UART rate; bytes are paced at it (none: no pacing)")
-    p.add_argument("--latency-scale", type=float, default=1.0, metavar="F",
-                   help="multiply join, DNS, connect and send times (0: instant)")
+    p.add_argument("--adapter", choices=sorted(ADAPTERS), default="none",
+                   help="the USB-serial adapter the host reads through: ftdi hands bytes over in 62-byte packets "
+                        "or after its 16 ms latency timer (default: none, bytes as they cross)")
+    p.add_argument("--latency-timer", type=float, metavar="MS",
+                   help="the adapter's latency timer in ms (default: the adapter's own)")
+    times = p.add_argument_group("latency (seconds, a home Wi-Fi network's by default; see config.py)")
+    times.add_argument("--latency-scale", type=float, default=1.0, metavar="F",
+                       help="multiply every time below, 0 for instant answers (default: %(default)s)")
+    for name, (default, meaning) in LATENCY_KNOBS.items():
+        times.add_argument(f"--latency-{name}", type=float, metavar="S", default=default,
+                           help=f"{meaning} (default: %(default)s)")
     p.add_argument("--fault", action="append", default=[], metavar="SPEC",
                    help="inject a fault (repeatable): see esp8266sim/faults.py")
     p.add_argument("--seed", type=int, default=0, help="seed for the faults' randomness")
@@ -43,8 +52,10 @@ def build_parser(prog: str = "esp8266sim") -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> SimConfig:
     networks = dict(parse_network(spec) for spec in args.network)
     hosts = dict(parse_host(spec) for spec in args.host)
+    times = {name: getattr(args, f"latency_{name}") for name in LATENCY_KNOBS}
     return SimConfig(networks=networks, hosts=hosts, dialect=args.dialect, baud=args.baud,
-                     latency_scale=args.latency_scale, faults=args.fault, seed=args.seed, log_path=args.log)
+                     latency_scale=args.latency_scale, latency_times=times, adapter=args.adapter,
+                     latency_timer_ms=args.latency_timer, faults=args.fault, seed=args.seed, log_path=args.log)
 
 
 def main(argv: Optional[List[str]] = None, prog: str = "esp8266sim") -> int:

@@ -503,7 +503,7 @@ class Module:
                 await asyncio.sleep(min(10.0, 100 * self.config.latency("connect")))  # SYNs go unanswered
                 self._connect_failed(link_id)
                 return
-            link = Link(link_id, kind, host, port, self)
+            link = Link(link_id, kind, host, port, self, rtt=self.config.latency("rtt"))
             try:
                 await link.open(target, local_port)
             except LinkError:
@@ -658,7 +658,7 @@ class Module:
 
         async def listen() -> None:
             try:
-                server = Server(self, port)
+                server = Server(self, port, rtt=self.config.latency("rtt"))
                 try:
                     await server.start()
                 except OSError:

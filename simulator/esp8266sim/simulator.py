@@ -6,12 +6,17 @@
         port = sim.attach()             # an in-process end, what the sim:// URL handler uses
 
 One host at a time, like one serial cable: a second TCP client is turned away while the first is connected. The
-module keeps running between hosts; what it says while nobody listens is lost, as on a real board.
+module keeps running between hosts; what it says while nobody listens is lost, as on a real board (with the
+boot-garbage fault, a host that connects after a boot reads that boot's bytes first: faults.py).
+
+Every front end that can know the host's baud rate shows a mismatch as garbage: sim:// from the port's
+`baudrate`, the pty from the speed its client set on the slave (termios); a TCP client has no rate.
 """
 from __future__ import annotations
 
 import asyncio
 import os
+import termios
 import threading
 import time
 import tty
@@ -23,6 +28,11 @@ from .transcript import Transcript
 from .wire import Wire
 
 __all__ = ["Simulator", "HostEnd"]
+
+ADAPTER_FIFO = 256              # what a USB-serial adapter keeps while no program has its port open (FT232R: 256)
+_SPEEDS = {getattr(termios, f"B{rate}"): rate for rate in (
+    300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 576000, 921600,
+    1000000, 1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000) if hasattr(termios, f"B{rate}")}
 
 
 class HostEnd:
@@ -85,6 +95,8 @@ class Simulator:
         self.module: Module
         self.wire: Wire
         self._started = False
+        self._held = bytearray()        # the boot's bytes no host was there to read (boot-garbage only)
+        self._hold = any(f.kind == "boot-garbage" for f in config.fault_plan)
 
     # --- life -------------------------------------------------------------------------------------------------------
 
@@ -112,7 +124,8 @@ class Simulator:
                              set_uart_rate=lambda rate: self.wire.set_module_baud(rate), log=log)
         self.wire = Wire(self.loop, to_module=self.module.feed, to_host=self._to_host,
                          module_baud=self.module.uart_rate, paced=self.config.baud is not None,
-                         seed=self.config.seed)
+                         seed=self.config.seed, faults=self.config.wire_faults,
+                         latency_timer=self.config.latency_timer, usb_packet=self.config.usb_packet)
         self.module.start_timed_faults()
         if boot:
             self.module.boot()
@@ -136,10 +149,14 @@ class Simulator:
                 pass
 
         async def shutdown() -> None:
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.cancel()
-        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(timeout=10)
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)     # each task ends before the loop stops
+        try:
+            asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(timeout=10)
+        except Exception:           # a task that will not end must not keep the loop from stopping
+            pass
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
         if self.transcript:
@@ -150,6 +167,15 @@ class Simulator:
     def _to_host(self, data: bytes) -> None:
         if self._sink is not None:
             self._sink(data)
+        elif self._hold:
+            self._held += data[:ADAPTER_FIFO - len(self._held)]
+
+    def _connected(self, sink: Optional[Callable[[bytes], None]]) -> None:
+        """A host is on the line now: it reads first what was held for it."""
+        self._sink = sink
+        if sink is not None and self._held:
+            held, self._held = bytes(self._held), bytearray()
+            sink(held)
 
     def attach(self, baud: Optional[int] = None) -> HostEnd:
         """An in-process host end (sim://) whose UART runs at `baud` (None: always the module's rate).
@@ -160,17 +186,14 @@ class Simulator:
         if booting:
             self.start(boot=False)
         self.call(self.wire.set_host_baud, baud)
-        self.call(self._set_sink, end._deliver)
+        self.call(self._connected, end._deliver)
         if booting:
             self.call(self.module.boot)
         return end
 
-    def _set_sink(self, sink: Optional[Callable[[bytes], None]]) -> None:
-        self._sink = sink
-
     def detach(self, end: HostEnd) -> None:
         if self.loop.is_running():
-            self.call(self._set_sink, None)
+            self.call(self._connected, None)
 
     def serve_tcp(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen for one serial client at a time; returns its `socket://` URL."""
@@ -188,7 +211,7 @@ class Simulator:
                 writer.close()              # the cable is taken
                 return
             current.append(writer)
-            self._sink = writer.write
+            self._connected(writer.write)
             try:
                 while True:
                     data = await reader.read(4096)
@@ -197,13 +220,20 @@ class Simulator:
                     self.wire.from_host(data)
             except (OSError, ConnectionError):
                 pass
+            except asyncio.CancelledError:  # shutting down: asyncio would print it as a traceback
+                pass
             finally:
-                self._sink = None
+                self._connected(None)
                 current.remove(writer)
                 writer.close()
 
         server = await asyncio.start_server(client, host, port)
-        self._closers.append(server.close)
+
+        def close() -> None:
+            server.close()
+            for writer in current:
+                writer.close()
+        self._closers.append(close)
         bound = server.sockets[0].getsockname()
         self.url = f"socket://{bound[0]}:{bound[1]}"
         return self.url
@@ -213,7 +243,18 @@ class Simulator:
         self.start()
         master, slave = os.openpty()
         tty.setraw(slave)
+        attrs = termios.tcgetattr(slave)
+        speed = {rate: code for code, rate in _SPEEDS.items()}.get(self.config.baud or 115200)
+        if speed is not None:       # a client that sets no speed matches the module
+            attrs[4] = attrs[5] = speed
+            termios.tcsetattr(slave, termios.TCSANOW, attrs)
         path = os.ttyname(slave)
+
+        def host_rate() -> Optional[int]:
+            try:
+                return _SPEEDS.get(termios.tcgetattr(slave)[5])
+            except termios.error:
+                return None
 
         def readable() -> None:
             try:
@@ -230,7 +271,8 @@ class Simulator:
                 pass
 
         def setup() -> None:
-            self._sink = write
+            self.wire.host_rate = host_rate
+            self._connected(write)
             self.loop.add_reader(master, readable)
 
         def teardown() -> None:
