@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import List, Optional, Union
 
-__all__ = ["HarnessError", "build_harness", "Uno"]
+__all__ = ["HarnessError", "build_harness", "cache_dir", "Uno"]
 
 SOURCE = Path(__file__).with_name("uno_harness.c")
 
@@ -26,7 +26,8 @@ class HarnessError(RuntimeError):
     """The AVR harness could not be built or run."""
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
+    """Where the compiled harness and Optiboot are kept (XDG cache)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "espat" / "avr"
 
@@ -35,7 +36,7 @@ def build_harness(cache: Optional[Path] = None) -> Path:
     """The path of the compiled harness, building it if needed; HarnessError says what is missing."""
     source = SOURCE.read_bytes()
     digest = hashlib.sha256(source).hexdigest()[:16]
-    target = (cache or _cache_dir()) / f"uno_harness-{digest}"
+    target = (cache or cache_dir()) / f"uno_harness-{digest}"
     if target.exists():
         return target
     for tool, package in (("gcc", "gcc"), ("pkg-config", "pkg-config")):
