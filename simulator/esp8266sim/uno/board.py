@@ -31,7 +31,7 @@ ESP_WIRING = {"softserial": ("soft", 9600), "hwserial": ("uart0", 115200)}
 PathLike = Union[str, Path]
 
 
-def flash_image(flash: Optional[Path], firmware: Optional[Path]) -> bytes:
+def flash_image(flash: Optional[Path], sketch: Optional[bytes]) -> bytes:
     """What the chip holds at power-on: the kept flash (or a blank chip), Optiboot on top, the sketch if given."""
     image = blank_flash()
     if flash is not None and flash.exists():
@@ -39,8 +39,7 @@ def flash_image(flash: Optional[Path], firmware: Optional[Path]) -> bytes:
         if len(kept) != FLASH_SIZE:
             raise ImageError(f"{flash}: {len(kept)} bytes; a flash file holds exactly {FLASH_SIZE}")
         image[:] = kept
-    if firmware is not None:
-        sketch = read_firmware(firmware)
+    if sketch is not None:
         image[:BOOT_SECTION] = b"\xff" * BOOT_SECTION
         image[:len(sketch)] = sketch
     for address, chunk in optiboot_image().items():
@@ -61,6 +60,7 @@ class VirtualUno:
         self.esp_baud = esp_baud or ESP_WIRING[wiring][1]
         self.flash = Path(flash) if flash is not None else None
         self.firmware = Path(firmware) if firmware is not None else None
+        self.sketch = read_firmware(self.firmware) if self.firmware is not None else None  # refused early
         self.eeprom = Path(eeprom) if eeprom is not None else None
         self.analog = {pin: check_volts(pin, v, vcc) for pin, v in (analog or {}).items()}
         self.vcc, self.temp_mv = vcc, temp_mv
@@ -82,7 +82,7 @@ class VirtualUno:
         self.stop()
 
     def start(self) -> str:
-        image = flash_image(self.flash, self.firmware)
+        image = flash_image(self.flash, self.sketch)
         if self.flash is not None:
             path = self.flash
             path.parent.mkdir(parents=True, exist_ok=True)

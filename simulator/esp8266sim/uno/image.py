@@ -117,7 +117,15 @@ def read_firmware(path: Path, limit: int = BOOT_SECTION) -> bytes:
         data = path.read_bytes()
     except OSError as exc:
         raise ImageError(f"{path}: {exc.strerror or exc}") from None
-    chunks = _read_elf(path, data) if data[:4] == b"\x7fELF" else read_hex(path)
+    if data[:4] == b"\x7fELF":
+        try:
+            chunks = _read_elf(path, data)
+        except (struct.error, IndexError, ValueError) as exc:
+            if isinstance(exc, ImageError):
+                raise
+            raise ImageError(f"{path}: a damaged ELF file ({exc})") from None
+    else:
+        chunks = read_hex(path)
     end = max(address + len(chunk) for address, chunk in chunks.items())
     if end > limit:
         raise ImageError(f"{path}: needs {end} bytes of flash; the Uno has {limit} for a sketch "
