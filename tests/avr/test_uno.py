@@ -7,9 +7,6 @@ libsimavr-dev (scripts/setup.sh installs them): a missing one fails these tests.
 """
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import subprocess
 import sys
 import time
@@ -18,69 +15,14 @@ from pathlib import Path
 import pytest
 import serial
 
-from esp8266sim import SimConfig, Simulator
 from esp8266sim.uno import ImageError, VirtualUno
 from esp8266sim.uno.image import BOOT_SECTION
-from simtools import POST_REPLY, ExactServer
+from unotools import LM35_RESOLUTION_C, MIN_FREE_RAM, SETTINGS, readings, until_answering, wait_for_readings
 
 ROOT = Path(__file__).resolve().parents[2]
-BUILD = ROOT / "firmware" / "tools" / "build.py"
 sys.path.insert(0, str(ROOT / "firmware" / "tools"))
 import pio_core  # noqa: E402
 
-SETTINGS = {"ESPAT_WIFI_SSID": "HomeNet", "ESPAT_WIFI_PASS": "s3cr3t99", "ESPAT_SERVER_HOST": "example.com",
-            "ESPAT_SERVER_PORT": "80", "ESPAT_SERVER_PATH": "/api/readings", "ESPAT_DEVICE": "uno-test",
-            "ESPAT_INTERVAL_MS": "2000"}
-# an LM35 gives 10 mV per °C; the ADC's step at Vcc 5 V is 4.9 mV, so a reading is within 0.5 °C of the truth
-LM35_RESOLUTION_C = 0.5
-# Free SRAM at the low-water mark each sketch must keep (issue 11: 700 B for the reporters).
-MIN_FREE_RAM = {"reporter_softserial": 700, "reporter_hwserial": 700, "http_get": 300, "bridge": 300}
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("fw")
-    done = subprocess.run([sys.executable, str(BUILD), "--out", str(out)], env={**os.environ, **SETTINGS},
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr
-    return out
-
-
-@pytest.fixture
-def server():
-    server = ExactServer(lambda request: POST_REPLY)
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def fakes(server):
-    """fakes(baud): the address of a fake ESP-01 at that rate, joined to HomeNet, reaching `server`."""
-    with contextlib.ExitStack() as stack:
-        def start(baud: int = 9600) -> str:
-            config = SimConfig(networks={"HomeNet": "s3cr3t99"}, hosts={"example.com": ("127.0.0.1", server.port)},
-                               baud=baud, latency_scale=0.1)
-            return stack.enter_context(Simulator(config)).serve_tcp().split("//", 1)[1]
-        yield start
-
-
-@pytest.fixture
-def fake(fakes):
-    return fakes(9600)
-
-
-def readings(server: ExactServer) -> list:
-    return [json.loads(r.partition(b"\r\n\r\n")[2]) for r in list(server.requests)]
-
-
-def wait_for_readings(server: ExactServer, count: int, seconds: float = 60.0, after: int = 0) -> list:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        got = readings(server)[after:]
-        if len(got) >= count:
-            return got
-        time.sleep(0.2)
-    raise AssertionError(f"{count} readings did not arrive in {seconds} s; the server got {readings(server)}")
 
 
 def avrdude(port: str, hex_path: Path) -> subprocess.CompletedProcess:
@@ -133,18 +75,6 @@ def test_pio_run_upload_to_the_virtual_uno(server, fake, tmp_path):
         assert "bytes of flash verified" in done.stdout + done.stderr
         got = wait_for_readings(server, 1)
     assert abs(got[0]["readings"]["a0_c"] - 25.0) <= LM35_RESOLUTION_C
-
-
-def until_answering(port: serial.Serial, seconds: float = 20.0) -> None:
-    """AT until OK, as a person at a terminal does: the board is in Optiboot for a moment after the open."""
-    deadline = time.monotonic() + seconds
-    got = b""
-    while time.monotonic() < deadline:
-        port.write(b"AT\r\n")
-        got += port.read(64)
-        if b"OK\r\n" in got:
-            return
-    raise AssertionError(f"no OK through the bridge in {seconds} s; got {got!r}")
 
 
 def test_espat_at_reaches_the_fake_through_the_bridge_sketch(built, fake):

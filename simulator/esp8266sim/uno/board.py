@@ -10,6 +10,8 @@ an uploaded sketch is still there on the next start, as on a board.
 """
 from __future__ import annotations
 
+import fcntl
+import os
 import queue
 import subprocess
 import tempfile
@@ -73,6 +75,7 @@ class VirtualUno:
         self._answers: "queue.Queue[str]" = queue.Queue()
         self._scratch: Optional[tempfile.TemporaryDirectory] = None
         self.stderr = b""
+        self._lock: Optional[int] = None
 
     def __enter__(self) -> "VirtualUno":
         self.start()
@@ -82,11 +85,16 @@ class VirtualUno:
         self.stop()
 
     def start(self) -> str:
-        image = flash_image(self.flash, self.sketch)
         if self.flash is not None:
             path = self.flash
             path.parent.mkdir(parents=True, exist_ok=True)
-        else:
+            self._lock = lock_file(path)
+        try:
+            image = flash_image(self.flash, self.sketch)
+        except ImageError:
+            self.stop()
+            raise
+        if self.flash is None:
             self._scratch = tempfile.TemporaryDirectory(prefix="espat-uno-")
             path = Path(self._scratch.name) / "flash.bin"
         path.write_bytes(image)
@@ -170,7 +178,21 @@ class VirtualUno:
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
         return status
+
+
+def lock_file(path: Path) -> int:
+    """One board per flash file, as one chip per board: a second `espat uno --flash` on it is refused."""
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ImageError(f"{path} is in use by another virtual Uno") from None
+    return fd
 
 
 def check_volts(pin: str, volts: float, vcc: float) -> float:

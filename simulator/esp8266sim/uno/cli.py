@@ -109,8 +109,14 @@ def uno(wiring, analog, vcc, temp_mv, eeprom, flash, firmware, esp_port, control
     relay: Optional[PortRelay] = None
     board: Optional[VirtualUno] = None
     stop = threading.Event()
+    stopped_by = []
+
+    def on_signal(signum, _frame):
+        stopped_by.append(signum)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
     try:
         if esp_port:
             relay = PortRelay(esp_port, baud)
@@ -148,6 +154,8 @@ def uno(wiring, analog, vcc, temp_mv, eeprom, flash, firmware, esp_port, control
             sim.close()
         if relay is not None:
             relay.close()
+    if stopped_by:      # stopped cleanly (flash and EEPROM written back); the status still says by what
+        sys.exit(128 + stopped_by[0])
 
 
 if __name__ == "__main__":
