@@ -23,7 +23,7 @@
  *
  * Usage: uno_harness [FIRMWARE.elf | --flash-file FILE [--save-flash]] --esp-connect HOST:PORT [--esp soft|uart0]
  *                    [--esp-baud N] [--usb-pty] [--eeprom FILE] [--a0-mv N] [--vcc-mv N] [--temp-mv N]
- *                    [--paint-from ADDR] [--seconds S]
+ *                    [--paint-from ADDR] [--wire-log FILE] [--no-pace] [--seconds S]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -89,6 +89,12 @@ static uint32_t adc_mv[8] = {215}, vcc_mv = 5000, temp_mv = 314;
 static long paint_from = 0;         /* first free SRAM byte (__heap_start): painted at each reset */
 static avr_cycle_count_t cycle_base;/* cycles run before the last reset (simavr's reset zeroes the counter) */
 static avr_irq_t *adc_irq[8], *temp_irq;
+static FILE *wire_log;              /* --wire-log: one line per byte on the ESP link, emulated µs at its start bit */
+static int pace = 1;                /* hold emulated time to the wall clock (--no-pace: run as fast as it can) */
+
+static void log_wire(char direction, uint8_t b) {
+    if (wire_log) fprintf(wire_log, "%c %.1f %02X\n", direction, (double)(cycle_base + avr->cycle) / 16.0, b);
+}
 static int in_bootloader(void) { return avr->pc >= BOOT_SECTION; }
 
 /* --- output helpers -------------------------------------------------------------------------------------------- */
@@ -136,6 +142,7 @@ static int pd3_level = 1;
 static int tx_busy = 0, tx_bit = 0;
 static uint8_t tx_byte;
 static double tx_next;              /* absolute cycle (fractional) of the next sample */
+static double tx_start_us;
 
 static avr_cycle_count_t tx_sample(avr_t *a, avr_cycle_count_t when, void *param) {
     (void)param; (void)when;
@@ -147,6 +154,7 @@ static avr_cycle_count_t tx_sample(avr_t *a, avr_cycle_count_t when, void *param
     }
     /* stop bit: a low line here is a framing error; the byte is passed on as a real receiver would */
     to_esp(tx_byte);
+    if (wire_log) fprintf(wire_log, "T %.1f %02X\n", tx_start_us, tx_byte);
     tx_busy = 0;
     (void)a;
     return 0;
@@ -159,6 +167,7 @@ static void pd3_change(avr_irq_t *irq, uint32_t value, void *param) {
         tx_busy = 1;
         tx_bit = 0;
         tx_byte = 0;
+        tx_start_us = (double)(cycle_base + avr->cycle) / 16.0;
         tx_next = (double)avr->cycle + bit_cycles * 1.5;
         avr_cycle_timer_register(avr, (avr_cycle_count_t)(tx_next - (double)avr->cycle), tx_sample, NULL);
     }
@@ -180,6 +189,7 @@ static avr_cycle_count_t rx_clock(avr_t *a, avr_cycle_count_t when, void *param)
         }
         rx_frame = (uint16_t)(0x200 | ((uint16_t)queue_get(&to_soft_rx) << 1));
         rx_bit = 0;
+        log_wire('R', (uint8_t)(rx_frame >> 1));
     }
     avr_raise_irq(pd2_irq, (rx_frame >> rx_bit) & 1);  /* start bit, 8 data bits LSB first, stop bit */
     rx_bit++;
@@ -192,6 +202,7 @@ static void feed_soft_rx(void) {
     rx_busy = 1;
     rx_frame = (uint16_t)(0x200 | ((uint16_t)queue_get(&to_soft_rx) << 1));
     rx_bit = 0;
+    log_wire('R', (uint8_t)(rx_frame >> 1));
     rx_next = (double)avr->cycle + 1;
     avr_cycle_timer_register(avr, 1, rx_clock, NULL);
 }
@@ -313,7 +324,7 @@ static avr_cycle_count_t poll_io(avr_t *a, avr_cycle_count_t when, void *param) 
     feed_uart0();
     if (!esp_on_uart0) feed_soft_rx();
     long long ahead = emulated_ns() - wall_ns();
-    if (ahead > AHEAD_LIMIT_NS) {
+    if (pace && ahead > AHEAD_LIMIT_NS) {
         struct timespec pause = {ahead / 1000000000LL, ahead % 1000000000LL};
         nanosleep(&pause, NULL);
     }
@@ -465,6 +476,12 @@ int main(int argc, char **argv) {
         else if (!strcmp(arg, "--flash-file") && val) { flash_path = val; i++; }
         else if (!strcmp(arg, "--save-flash")) keep_flash = 1;
         else if (!strcmp(arg, "--usb-pty")) usb_pty = 1;
+        else if (!strcmp(arg, "--no-pace")) pace = 0;
+        else if (!strcmp(arg, "--wire-log") && val) {
+            wire_log = fopen(val, "w");
+            if (!wire_log) { fprintf(stderr, "uno_harness: cannot write %s\n", val); return 2; }
+            i++;
+        }
         else if (!strcmp(arg, "--paint-from") && val) { paint_from = strtol(val, NULL, 0); i++; }
         else if (arg[0] != '-' && !elf) elf = arg;
         else { fprintf(stderr, "uno_harness: unknown argument %s\n", arg); return 2; }
@@ -557,5 +574,7 @@ int main(int argc, char **argv) {
     if (eeprom_path) eeprom_io(eeprom_path, 1);
     if (flash_path && keep_flash) save_flash(flash_path);
     if (paint_from) fprintf(stderr, "uno_harness: free-ram %ld\n", free_ram());
+    if (wire_log) fclose(wire_log);
+    fprintf(stderr, "uno_harness: ran %.3f s of emulated time\n", (double)(cycle_base + avr->cycle) / 16e6);
     return status;
 }
