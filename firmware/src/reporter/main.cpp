@@ -18,7 +18,10 @@
 
 #include "usb_tx.h"
 SoftwareSerial espPort(2, 3);  // RX on pin 2 (from ESP TX), TX on pin 3 (to ESP RX through a divider)
-const uint32_t kEspBaud = 9600;
+#ifndef ESPAT_SOFT_BAUD
+#define ESPAT_SOFT_BAUD 9600  // SoftwareSerial at 16 MHz receives back-to-back bytes reliably up to 57600, not 115200
+#endif
+const uint32_t kEspBaud = ESPAT_SOFT_BAUD;
 UsbTx usb;  // debug text only goes out: no HardwareSerial
 // One line per event, "<what> <number>", through one function so each event costs a call, not a print chain.
 void logEvent(const __FlashStringHelper* what, uint32_t value) {
