@@ -79,7 +79,9 @@ class SoftUart : public Stream {
   // SoftwareSerial's delays at 16 MHz (its begin(), gcc >= 4.8 timings), in 4-cycle counts.
   static const uint16_t kBit = F_CPU / ESPAT_SOFT_BAUD / 4;
   static const uint16_t kTxDelay = kBit - 15 / 4;
-  static const uint16_t kCentering = kBit / 2 - (4 + 4 + 75 + 17 - 23) / 4;
+  // At high rates the interrupt's own entry already uses up half a bit: wait at least one loop, never wrap around.
+  static const int16_t kCenteringWanted = (int16_t)(kBit / 2) - (4 + 4 + 75 + 17 - 23) / 4;
+  static const uint16_t kCentering = kCenteringWanted > 1 ? kCenteringWanted : 1;
   static const uint16_t kIntrabit = kBit - 23 / 4;
   static const uint16_t kStopbit = kBit * 3 / 4 - (37 + 11) / 4;
   static const uint8_t kSize = 64, kMask = kSize - 1;  // holds kSize - 1 bytes
