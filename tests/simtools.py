@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 import serial
 
@@ -18,11 +18,15 @@ GET_REPLY = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\
 
 
 class ExactServer:
-    """A loopback TCP server that reads one HTTP request, answers `reply(request)` and closes."""
+    """A loopback TCP server that reads one HTTP request, answers `reply(request)` and closes.
 
-    def __init__(self, reply: Callable[[bytes], bytes]) -> None:
+    With `trickle=(size, pause)` the answer goes out `size` bytes at a time, `pause` seconds apart: a slow server."""
+
+    def __init__(self, reply: Callable[[bytes], bytes], trickle: Optional[Tuple[int, float]] = None) -> None:
         self.reply = reply
+        self.trickle = trickle
         self.requests: List[bytes] = []
+        self.got_request = threading.Event()
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
@@ -56,13 +60,40 @@ class ExactServer:
                 body += conn.recv(4096)
             request = head + b"\r\n\r\n" + body
             self.requests.append(request)
-            conn.sendall(self.reply(request))
+            self.got_request.set()
+            answer = self.reply(request)
+            size, pause = self.trickle or (len(answer), 0)
+            for i in range(0, len(answer), max(1, size)):
+                conn.sendall(answer[i:i + size])
+                time.sleep(pause)       # pacing the answer, not waiting for anything
+        except OSError:
+            pass                        # a client that left mid-answer (or never asked) is no error of the server's
         finally:
             conn.close()
 
     def close(self) -> None:
         self._stop = True
         self.sock.close()
+
+
+class PtyReader:
+    """What a program writes to a pseudo-terminal (its `master` side), read with a bound on every wait."""
+
+    def __init__(self, master: int) -> None:
+        self.master = master
+        self.seen = b""
+
+    def until(self, needle: bytes, count: int = 1, seconds: float = 15) -> None:
+        import os
+        import select
+        end = time.monotonic() + seconds
+        while self.seen.count(needle) < count and time.monotonic() < end:
+            if select.select([self.master], [], [], 0.1)[0]:
+                try:
+                    self.seen += os.read(self.master, 4096)
+                except OSError:         # the program ended and closed its side
+                    break
+        assert self.seen.count(needle) >= count, f"{needle!r} x{count} not seen in {self.seen[-300:]!r}"
 
 
 class Wire:

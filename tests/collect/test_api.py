@@ -15,7 +15,8 @@ from collect_http import body, post, reading, request, stored
 
 
 def refusals(caplog) -> list:
-    return [r.getMessage() for r in caplog.records if r.name == "espat.collect" and r.getMessage().startswith("refused")]
+    return [r.getMessage() for r in caplog.records
+            if r.name == "espat.collect" and r.getMessage().startswith("refused")]
 
 
 def test_stored_then_repeat_stores_nothing_new(collector):
@@ -180,7 +181,16 @@ def test_query_by_device_and_time_as_json_and_csv(collector):
     assert [(t["device"], t["seq"]) for t in table] == [("greenhouse-uno-1", "1"), ("greenhouse-uno-1", "2"),
                                                          ("greenhouse-uno-1", "3"), ("b", "1")]
     assert table[0]["a0_c"] == "21.5" and table[3]["x_pct"] == "50" and table[3]["a0_c"] == ""
-    for bad in ("?since=yesterday", "?format=xml", "?limit=0"):
+    # a cut answer says so, and where to go on from
+    page = request(collector.url, "GET", "/api/readings?limit=2")
+    assert [r["seq"] for r in page.json()["readings"]] == [1, 2]
+    after = page.json()["more_after"]
+    assert page.headers["x-more-after"] == str(after)
+    rest = request(collector.url, "GET", f"/api/readings?limit=2&after={after}")
+    assert [(r["device"], r["seq"]) for r in rest.json()["readings"]] == [("greenhouse-uno-1", 3), ("b", 1)]
+    assert rest.json()["more_after"] is None and "x-more-after" not in rest.headers
+    assert request(collector.url, "GET", "/api/readings?format=csv&limit=3").headers["x-more-after"] == str(after + 1)
+    for bad in ("?since=yesterday", "?format=xml", "?limit=0", "?after=x"):
         assert request(collector.url, "GET", f"/api/readings{bad}").status == 400
 
 

@@ -77,6 +77,9 @@ def _unique_keys(pairs: list) -> dict:
     return seen
 
 
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+
+
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -101,7 +104,7 @@ def parse_reading(body: bytes) -> Reading:
     except UnicodeDecodeError as exc:
         raise Rejected(400, f"body is not UTF-8 (byte {exc.start})") from None
     try:
-        data = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+        data = _DECODER.decode(text)
     except _NonFinite as exc:
         raise Rejected(422, f"{exc} is not a reading value") from None
     except ValueError as exc:
