@@ -34,7 +34,7 @@ def _open_store(db: str | None):
               help="where to take readings; 0.0.0.0:8080 to reach it from the network")
 @click.option("--db", envvar="ESPAT_COLLECT_DB", metavar="URL", help=DB_HELP)
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="server processes (for PostgreSQL; SQLite has one writer anyway)")
+              help="server processes (for PostgreSQL; SQLite has one writer anyway); each keeps its own rate limits")
 @click.option("--rate", type=click.FloatRange(0.01), default=5.0, show_default=True,
               help="readings a second per device, on average (over it: 429 with Retry-After)")
 @click.option("--burst", type=click.IntRange(1), default=60, show_default=True,

@@ -106,7 +106,8 @@ def bind(host: str, port: int) -> socket.socket:
 def _config(app, header_timeout: float = HEADER_TIMEOUT, **kw) -> uvicorn.Config:
     http = GuardedHttpTools if header_timeout == HEADER_TIMEOUT else \
         type("GuardedHttpTools", (GuardedHttpTools,), {"header_timeout": header_timeout})
-    return uvicorn.Config(app, http=http, access_log=False, log_config=None, lifespan="on",
+    # proxy_headers off: the collector is reached directly (a reverse proxy in front would be configured for it)
+    return uvicorn.Config(app, http=http, access_log=False, log_config=None, lifespan="on", proxy_headers=False,
                           timeout_graceful_shutdown=3, limit_concurrency=2000, **kw)
 
 
