@@ -50,8 +50,6 @@ def collect(ctx, listen, db, workers, rate, burst):
     """
     if ctx.invoked_subcommand is not None:
         return
-    import logging
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
     host, port = _listen(listen)
     from .app import Settings
     from .server import PortBusy, bind, serve
