@@ -1,6 +1,7 @@
 """POST /api/readings answers as the firmware's retry rules expect, on SQLite and on PostgreSQL alike, and the read
 side (GET /api/readings as JSON and CSV, /api/gaps, /api/devices, /healthz, /readyz) shows exactly what is stored."""
 import csv
+import json
 import io
 import logging
 import threading
@@ -223,3 +224,26 @@ def test_readiness_says_503_when_the_database_is_gone(tmp_path):
         store = running.app.state.collector["store"]
         store.engine.dispose()
         assert request(running.url, "GET", "/readyz").status == 503
+
+
+def test_the_event_stream_resumes_after_the_last_event_id(collector):
+    """What the live page listens to: each stored reading as a server-sent event with its id; a browser that
+    reconnects with Last-Event-ID gets exactly the ones after it, then new ones as they are stored."""
+    import http.client
+    for seq in (1, 2, 3):
+        assert post(collector.url, reading(seq=seq)).status == 201
+    first_id = stored(collector.url)[0]["id"]
+    host, port = collector.url.split("//")[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.request("GET", "/api/events", headers={"Last-Event-ID": str(first_id)})
+    response = conn.getresponse()
+    assert response.status == 200 and response.headers["content-type"].startswith("text/event-stream")
+    seen = []
+    while len(seen) < 3:
+        line = response.fp.readline().decode()
+        if line.startswith("data: "):
+            seen.append(json.loads(line[6:])["seq"])
+            if len(seen) == 2:          # the backlog is out: one more, stored now
+                assert post(collector.url, reading(seq=4)).status == 201
+    conn.close()
+    assert seen == [2, 3, 4]

@@ -68,6 +68,8 @@ def collect(ctx, listen, db, workers, rate, burst):
     if tokened == 0:
         click.echo("  open to every device: no tokens yet (`espat collect token add DEVICE` makes one and closes it "
                    "to devices without)", err=True)
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            click.echo(f"  note: on {host} anyone who can reach this machine can post readings until then", err=True)
     else:
         click.echo(f"  {tokened} device token(s): devices without a token are refused", err=True)
     stop = serve(Settings(url, rate=rate, burst=burst), sock, workers)
