@@ -22,9 +22,11 @@ class UartPort : public Stream {
     tail_ = (tail_ + 1) & kMask;
     return c;
   }
+  // Waits after the byte rather than before it: the data register is empty from reset on the chip, but simavr
+  // reports it empty only once a byte has gone through, and this order needs no first-byte flag for that.
   size_t write(uint8_t c) override {
-    loop_until_bit_is_set(UCSR0A, UDRE0);
     UDR0 = c;
+    loop_until_bit_is_set(UCSR0A, UDRE0);
     return 1;
   }
   using Print::write;

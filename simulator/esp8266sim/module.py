@@ -43,7 +43,6 @@ class Module:
         self._set_uart_rate = set_uart_rate
         self._log = log
         self.rng = random.Random(config.seed)
-        self.started = time.monotonic()
         self.faults: List[Fault] = list(config.fault_plan)
         self.state = State(factory={"uart": (config.baud or 115200, 8, 1, 0, 0),
                                     "sleep": 2 if self.profile.major == 1 else 1})
@@ -61,10 +60,6 @@ class Module:
         self.booting = False
         self.asleep = False                 # deep sleep for ever (AT+GSLP=0): deaf until the next power-on
         self.busy = False
-
-    @property
-    def dialect(self):
-        return self.profile
 
     @property
     def uart_rate(self) -> int:
@@ -125,8 +120,13 @@ class Module:
             self.emit(noise)
         self.booting = False
         self.emit(READY)
+        if self.state["autoconn"]:
+            self.auto_join()
+
+    def auto_join(self) -> None:
+        """Join the AP saved in flash, in the background, if the station is on (power-up, 2.x CWMODE)."""
         join = self.state["join"]
-        if join is not None and self.state["autoconn"] and self.state["mode"] in (1, 3):
+        if join is not None and self.state["mode"] in (1, 3) and self.joined is None:
             self.spawn(self._auto_join(*join))
 
     async def _auto_join(self, ssid: str, password: str) -> None:

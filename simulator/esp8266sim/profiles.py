@@ -34,7 +34,6 @@ class Profile:
     # What the fake itself needs beyond the client's table.
     error_codes: bool = False           # 2.x: AT+SYSLOG=1 prints ERR CODE:0x%08x before ERROR [1.4]
     detail_lines: bool = True           # 1.x: a reason line (`link is not valid`) before ERROR [1.2]
-    send_canceled: bytes = b"\r\nSEND Canceled\r\n"     # `+++` during a send's data [4.2]
     quit_passthrough: bytes = b"+QUITT\r\n"             # leaving passthrough, when SYSMSG asks for it [1.3]
     recvdata_dinfo: bool = False        # 2.x CIPRECVDATA prints "ip",port with CIPDINFO=1 [5]
     early_closed_passive: bool = True   # 1.x reports CLOSED while passive data still waits [5.2]

@@ -68,25 +68,37 @@ class Collector:
         self.server.server_close()
 
 
+# A user's settings (issue 10's realistic ones, with a 2 s interval so the test is short).
+USER_SETTINGS = {"ESPAT_WIFI_SSID": "HomeNetwork-2G", "ESPAT_WIFI_PASS": "correct-horse-battery",
+                 "ESPAT_SERVER_HOST": "sensors.example.org", "ESPAT_SERVER_PORT": "8080",
+                 "ESPAT_SERVER_PATH": "/api/readings", "ESPAT_DEVICE": "greenhouse-uno-1",
+                 "ESPAT_INTERVAL_MS": str(INTERVAL_MS), "ESPAT_TOKEN": "Zm9vYmFyLXRva2VuLTEyMzQ1Njc4OTBhYg"}
+
+
+def build_env(out, env, settings):
+    done = subprocess.run([sys.executable, str(ROOT / "firmware" / "tools" / "build.py"), "--out", str(out), env],
+                          env={**os.environ, "ESPAT_TOKEN": "", **settings}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return out / env / "firmware.elf"
+
+
 @pytest.fixture(scope="module")
 def elf(tmp_path_factory):
-    out = tmp_path_factory.mktemp("reporter")
-    done = subprocess.run([sys.executable, str(ROOT / "firmware" / "tools" / "build.py"), "--out", str(out),
-                           "reporter_softserial"], env={**os.environ, **SETTINGS}, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return out / "reporter_softserial" / "firmware.elf"
+    return build_env(tmp_path_factory.mktemp("reporter"), "reporter_softserial", SETTINGS)
 
 
-def run_reporter(elf, eeprom, until_seq, faults=(), fail=(), limit=90.0, log=None):
+def run_reporter(elf, eeprom, until_seq, faults=(), fail=(), limit=90.0, log=None, settings=SETTINGS,
+                 esp_on="soft", baud=9600):
     """Runs the reporter until readings 1..until_seq of its boot reached the server (or `limit` s passed);
     `log` names a file for the fake module's transcript of the wire."""
     collector = Collector(fail)
-    config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", collector.port)},
-                       baud=9600, latency_scale=0.1, faults=list(faults), log_path=str(log) if log else None)
+    config = SimConfig(networks={settings["ESPAT_WIFI_SSID"]: settings["ESPAT_WIFI_PASS"]},
+                       hosts={settings["ESPAT_SERVER_HOST"]: ("127.0.0.1", collector.port)},
+                       baud=baud, latency_scale=0.1, faults=list(faults), log_path=str(log) if log else None)
     try:
         with Simulator(config) as sim:
             esp = sim.serve_tcp().split("//", 1)[1]
-            with Uno(elf, esp=esp, esp_on="soft", esp_baud=9600, eeprom=eeprom) as uno:
+            with Uno(elf, esp=esp, esp_on=esp_on, esp_baud=baud, eeprom=eeprom) as uno:
                 deadline = time.monotonic() + limit
                 while time.monotonic() < deadline:
                     if {r["seq"] for r in collector.readings()} >= set(range(1, until_seq + 1)):
@@ -133,13 +145,34 @@ def test_readings_arrive_once_with_the_right_json(elf, tmp_path):
 
 
 def test_boot_counts_on_from_what_eeprom_holds(elf, tmp_path):
-    """A board that booted 41 times reports boot 42, seq again from 1 (the counter is a uint32 at address 0)."""
+    """A board that booted 41 times reports boot 42, seq again from 1 (the counter is a uint32 at address 0);
+    its incarnation id, blank so far, is drawn once and kept at address 4."""
     eeprom = tmp_path / "eeprom.bin"
     eeprom.write_bytes((41).to_bytes(4, "little") + b"\xff" * 1020)
     collector, usb = run_reporter(elf, eeprom, until_seq=1)
     first = collector.readings()[0]
     assert (first["boot"], first["seq"]) == (42, 1)
     assert b"reporter boot 42" in usb
+    assert int.from_bytes(eeprom.read_bytes()[4:8], "little") == int(first["incarnation"], 16)
+    # Kept: the next boot sends the same id.
+    collector, usb = run_reporter(elf, eeprom, until_seq=1)
+    again = collector.readings()[0]
+    assert (again["boot"], again["incarnation"]) == (43, first["incarnation"])
+
+
+def test_the_hwserial_reporter_with_a_users_settings(tmp_path):
+    """reporter_hwserial as a user builds it (their SSID, a 21-character password, host:8080, a device name and a
+    bearer token), the ESP-01 on UART0 at 115200: readings arrive with the token and the right Host."""
+    elf = build_env(tmp_path / "fw", "reporter_hwserial", USER_SETTINGS)
+    collector, usb = run_reporter(elf, tmp_path / "eeprom.bin", until_seq=2, settings=USER_SETTINGS,
+                                  esp_on="uart0", baud=115200)
+    readings = collector.readings()
+    assert_complete_in_order(readings, 2, boot=1)
+    _, headers, _ = collector.posts[0]
+    assert headers["Host"] == "sensors.example.org:8080"
+    assert headers["Authorization"] == "Bearer " + USER_SETTINGS["ESPAT_TOKEN"]
+    assert readings[0]["device"] == "greenhouse-uno-1"
+    assert usb == b""  # nothing but AT traffic on the shared port
 
 
 # evidence: (where, text, at least how often) proving the fault took effect and how it was handled: "usb" is the

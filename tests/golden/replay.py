@@ -183,11 +183,9 @@ class FakeEnd:
         module = self.module
         for task in list(getattr(module, "_tasks", ())):
             task.cancel()
-        for link in list(getattr(module, "links", {}).values()):
-            link.abort()
-        server = getattr(module, "server", None)
-        if server is not None:
-            server.close()
+        net = getattr(module, "net", None)          # links and the server (a real listening socket)
+        if net is not None:
+            net.reset()
 
 
 async def _play(end, exchange: Exchange, corpus: Dict[str, Exchange], pieces: Pieces) -> None:

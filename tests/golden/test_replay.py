@@ -89,3 +89,12 @@ def test_pending_exchanges_parse_but_are_not_replayed():
     pending = ROOT / "pending"
     for folder in [p for p in pending.iterdir() if p.is_dir()] if pending.is_dir() else []:
         assert load_dialect(folder.name, pending) is not None
+
+
+@pytest.mark.parametrize("name", ["at-echo", "gmr", "cwjap-cur-query", "cwjap-cur-no-ap"])
+def test_the_real_module_path_replays_against_a_port(name):
+    """The path ESPAT_TEST_PORT takes (reset, serial reads with timeouts), through pyserial to the fake's sim://."""
+    import esp8266sim  # noqa: F401  (registers sim://)
+    url = "sim://?network=HomeNet:s3cr3t99&network=Elsewhere:&latency_scale=0"
+    replay_port(url, CORPUS["1.7"][name], CORPUS["1.7"], whole)
+    replay_port(url, CORPUS["1.7"][name], CORPUS["1.7"], bytewise)

@@ -141,3 +141,17 @@ def test_gpio_commands_1x():
     b.reset()
     assert b.ask(b"AT+SYSIOGETCFG=12") == b"+SYSIOGETCFG:12,0,0\r\n" + OK
     b.close()
+
+
+def test_2x_cmd_lists_the_registry_with_its_forms():
+    b = Bench("2")
+    answer = b.ask(b"AT+CMD?")
+    assert answer.endswith(OK)
+    lines = answer[:-len(OK)].split(b"\r\n")[:-1]
+    assert lines[0] == b'+CMD:0,"AT",0,0,0,1'
+    assert b'+CMD:%d,"AT+CWMODE",1,1,1,0' % next(i for i, line in enumerate(lines) if b'"AT+CWMODE"' in line) in lines
+    assert not any(b"CIPSSLSIZE" in line for line in lines)        # 1.7 only
+    b.close()
+    one = Bench("1")
+    assert one.ask(b"AT+CMD?") == ERROR
+    one.close()

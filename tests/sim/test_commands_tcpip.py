@@ -167,3 +167,14 @@ def test_savetranslink_enters_passthrough_at_power_up(dialect, listener):
     assert got == b"AT\r\n"
     assert b.take() == b""
     b.close()
+
+
+@pytest.mark.parametrize("dialect, conf", [("1", b"AT+CIPSSLCCONF=2"), ("2", b"AT+CIPSSLCCONF=2")])
+def test_ssl_link_asked_to_check_the_server_with_no_ca_fails(dialect, conf, listener):
+    b = Bench(dialect, hosts={"example.com": ("127.0.0.1", listener.getsockname()[1])})
+    join = b"CWJAP_CUR" if dialect == "1" else b"CWJAP"
+    assert b.ask(b'AT+%s="HomeNet","s3cr3t99"' % join) == JOINED + OK
+    assert b.ask(conf) == OK
+    assert b.ask(b'AT+CIPSTART="SSL","example.com",443') == ERROR + b"CLOSED\r\n"
+    assert b.module.net.links == {}
+    b.close()

@@ -129,3 +129,13 @@ def test_softap_stations_are_announced_listed_and_dropped(bench):
         bench.module.station_left("aa:bb:cc:00:00:01")
         assert bench.take() == b'+STA_DISCONNECTED:"aa:bb:cc:00:00:01"\r\n'
     assert bench.ask(b"AT+CWLIF") == OK
+
+
+def test_2x_cwmode_turning_the_station_on_joins_the_saved_ap_unless_told_not_to():
+    b = Bench("2")
+    assert b.ask(b'AT+CWJAP="HomeNet","s3cr3t99"') == JOINED + OK
+    assert b.ask(b"AT+CWMODE=2") == OK + b"WIFI DISCONNECT\r\n"
+    assert b.ask(b"AT+CWMODE=1,0") == OK
+    assert b.ask(b"AT+CWMODE=2") == OK
+    assert b.ask(b"AT+CWMODE=1") == OK + JOINED
+    b.close()

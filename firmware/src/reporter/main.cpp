@@ -20,7 +20,7 @@
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
 #include "soft_uart.h"
 #include "usb_tx.h"
-SoftUart& espPort = espUart;  // RX on pin 2 (from ESP TX), TX on pin 3 (to ESP RX through a divider), 9600
+SoftUart& espPort = espUart;  // RX on pin 2 (from ESP TX), TX on pin 3 (to ESP RX through a divider), ESPAT_SOFT_BAUD
 UsbTx usb;  // debug text only goes out: no HardwareSerial
 // One line per event, "<what> <number>", through one function so each event costs a call, not a print chain.
 void logEvent(const __FlashStringHelper* what, uint32_t value) {
@@ -86,10 +86,16 @@ void backOff() {
 
 #if defined(ESPAT_REPORTER_HWSERIAL)
 // LED code, repeated every 2 s: 1 blink no module, 2 no Wi-Fi, 3 server or link failing, dark when all is well.
+// Blinks are 128 ms on in slots of 256 ms. The LED (pin 13) is PB5, set through the port: digitalWrite() and
+// pinMode() would bring about 200 B of flash for this one pin.
 void showState() {
   uint8_t code = !synced ? 1 : !esp.wifiUp() ? 2 : failures ? 3 : 0;
-  unsigned long t = millis() % 2000;
-  digitalWrite(LED_BUILTIN, t / 300 < code && t % 300 < 150);
+  uint16_t t = (uint16_t)millis() & 2047;
+  if ((t >> 8) < code && !(t & 128)) {
+    PORTB |= _BV(PORTB5);
+  } else {
+    PORTB &= ~_BV(PORTB5);
+  }
 }
 #endif
 
@@ -180,7 +186,7 @@ void setup() {
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
   usb.begin();
 #else
-  pinMode(LED_BUILTIN, OUTPUT);
+  DDRB |= _BV(DDB5);  // LED_BUILTIN, an output
 #endif
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
   espPort.begin();

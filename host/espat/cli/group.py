@@ -77,6 +77,15 @@ class LazyGroup(click.Group):
             with formatter.section(title):
                 formatter.write_dl(rows)
 
+    def parse_args(self, ctx, args):
+        ctx.meta["espat.args"] = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            if _asked_for_json(ctx.meta["espat.args"]):        # (click consumes `args` as it parses)
+                raise Failure(exc.format_message(), exc.exit_code, True) from None
+            raise
+
     def invoke(self, ctx):
         session = ctx.ensure_object(Session)
         try:
@@ -87,7 +96,7 @@ class LazyGroup(click.Group):
         except click.exceptions.Exit:
             raise
         except click.ClickException as exc:
-            if not session.as_json:
+            if not (session.as_json or _asked_for_json(ctx.meta.get("espat.args", []))):
                 raise
             raise Failure(exc.format_message(), exc.exit_code, True) from None
         except (KeyboardInterrupt, click.Abort) as exc:
@@ -120,6 +129,12 @@ def _version(ctx: click.Context, param, value: bool) -> None:
         from .. import __version__
         click.echo(f"espat {__version__}")
         ctx.exit()
+
+
+def _asked_for_json(args) -> bool:
+    """Whether --json was among the words, for a usage error found before its option took effect. In
+    `http post` --json is the body, not the output format."""
+    return "--json" in args and not ("http" in args and "post" in args)
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]},

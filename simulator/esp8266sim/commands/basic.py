@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from ..profiles import OK
-from .registry import Call, Int, OneOf, Refusal, command
+from .registry import REGISTRY, Call, Int, OneOf, Refusal, command
 from .settings import setting
 
 __all__ = []
@@ -192,3 +192,18 @@ def systimestamp(call: Call) -> None:
         call.ok()
         return
     call.reply(str(int(time.time() + module.ram.get("epoch", 0))))
+
+
+@command("CMD", "query", dialects="2", evidence=DOC2 + " AT+CMD? (+CMD:<index>,<AT command name>,<test>,<query>,"
+         "<set>,<execute>); the names' quoting is not shown there")
+def cmd_list(call: Call) -> None:
+    """Every 2.x command of the registry, with the forms it takes: the fake's table, as the firmware lists its own."""
+    lines = []
+    for cmd in REGISTRY.values():
+        forms = cmd.forms.get(2)
+        if forms is None:
+            continue
+        name = "AT" + (cmd.name if cmd.name in ("", "E0", "E1") else "+" + cmd.name)
+        flags = ",".join("1" if form in forms else "0" for form in ("test", "query", "set", "exec"))
+        lines.append(f'{len(lines)},"{name}",{flags}')
+    call.reply(*lines)

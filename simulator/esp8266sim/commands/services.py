@@ -100,6 +100,9 @@ def cipsntpcfg(call: Call) -> None:
     state = call.module.state
     if call.form == "query":
         enabled, zone, *servers = state["sntp"]
+        if not enabled and call.module.profile.major == 1:
+            call.reply("0")                 # 1.7.6's format for the off state is "%s:0" alone
+            return
         call.reply(show((enabled, zone) + tuple(s for s in servers if s)))
         return
     args = call.args

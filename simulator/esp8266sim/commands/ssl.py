@@ -20,8 +20,8 @@ DOC2 = "esp-at 2.2 TCP-IP_AT_Commands.rst"
 
 def tls_settings(module) -> TlsSettings:
     """What the module's SSL settings ask of the next "SSL" link. 1.x's CIPSSLCCONF bit 1 and 2.x's auth mode bit 1
-    ask for the server's certificate to be checked; the fake keeps no CA (no PKI partition), so the link gets
-    `verify` with no CA and the handshake fails, as a module whose CA does not sign the server's chain would."""
+    ask for the server's certificate to be checked; the fake keeps no CA (no PKI partition), so CIPSTART fails
+    such a link's handshake (ERROR, CLOSED), as a module whose CA does not sign the server's chain would."""
     state = module.state
     auth = state["sslconf"] if module.profile.major == 1 else state["sslcconf"][0]
     return TlsSettings(verify=bool(auth & 2), ca_pem=None, sni=state["sslcsni"] or None,

@@ -27,7 +27,6 @@ NOT_IMPLEMENTED: Dict[str, str] = {
     "SYSROLLBACK": "2.x: there is no previous firmware to roll back to",
     "SLEEPWKCFG": "2.x: wake-up sources for light sleep are not modelled",
     "SYSREG": "2.x: register access is not modelled",
-    "CMD": "2.x: the command list query is not modelled",
     "USERRAM": "2.x: user RAM area is not modelled",
 }
 

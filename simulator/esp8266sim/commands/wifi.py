@@ -43,6 +43,7 @@ def _station_on(call: Call) -> None:
 def _cwmode_check(call: Call, value) -> None:
     if value not in call.module.profile.modes:
         raise Refusal(code=0x07)
+    call.extra["station_before"] = call.module.state["mode"] in (1, 3)
 
 
 def _cwmode_apply(call: Call, value) -> None:
@@ -50,11 +51,15 @@ def _cwmode_apply(call: Call, value) -> None:
     module = call.module
     if value not in (1, 3) and module.joined is not None:
         module.lose_wifi()
+    # 2.x: turning the station on joins the saved AP unless <auto_connect> is 0 (esp-at's AT+CWMODE)
+    auto = call.args[1] if len(call.args) > 1 and call.args[1] is not None else 1
+    if module.profile.major >= 2 and value in (1, 3) and not call.extra["station_before"] and auto:
+        module.auto_join()
 
 
 setting("CWMODE", "mode", {1: (Int(1, 3),), 2: (Int(0, 3), Int(0, 1))}, {1: "query set test", 2: "query set test"},
         required=1, suffixed="alias", check=_cwmode_check, apply=_cwmode_apply,
-        test={1: "(1-3)", 2: "(0-3)"}, evidence="notes §2.1; " + DOC1 + " AT+CWMODE_CUR")
+        test={1: "(1-3)", 2: "(0-3)"}, evidence="notes §2.1; " + DOC1 + " AT+CWMODE_CUR; " + DOC2 + " AT+CWMODE=<mode>[,<auto_connect>]")
 
 
 # --- joining --------------------------------------------------------------------------------------------------------

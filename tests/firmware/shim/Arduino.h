@@ -52,6 +52,9 @@ extern AdcMux ADMUX;
 extern AdcControl ADCSRA;
 extern uint16_t ADC;
 extern uint8_t MCUSR;
+// Port B, for the LED on pin 13 (PB5).
+enum { PORTB5 = 5, DDB5 = 5 };
+extern uint8_t PORTB, DDRB;
 // Timer0's count, from the host clock (16 MHz / 64: 4 us a tick), for the sketch's timer jitter.
 struct TimerCount {
   operator uint8_t() const { return (uint8_t)(micros() / 4); }

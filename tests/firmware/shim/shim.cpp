@@ -128,7 +128,7 @@ void wdt_disable() { watchdogMs = 0; }
 
 // ---- the ADC
 
-uint8_t MCUSR;
+uint8_t MCUSR, PORTB, DDRB;
 AdcMux ADMUX;
 AdcControl ADCSRA;
 uint16_t ADC;
