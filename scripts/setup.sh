@@ -3,7 +3,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-SYSTEM_PACKAGES="python3-venv gcc-avr avr-libc binutils-avr arduino-core-avr simavr libsimavr-dev libelf-dev pkg-config g++ make"
+SYSTEM_PACKAGES="python3-venv gcc-avr avr-libc binutils-avr arduino-core-avr avrdude simavr libsimavr-dev libelf-dev pkg-config g++ make"
+# espat collect's tests: its storage tests run on PostgreSQL too, its live page is checked in headless Chromium
+SYSTEM_PACKAGES="$SYSTEM_PACKAGES postgresql chromium"
 
 missing_packages() {
     local p
@@ -17,8 +19,8 @@ if command -v dpkg-query >/dev/null 2>&1; then
     if [ -n "$need" ]; then
         if [ "$(id -u)" = 0 ]; then
             echo "setup: apt-get install $need" >&2
-            apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+            apt-get -o DPkg::Lock::Timeout=600 update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $need >/dev/null
         else
             echo "setup: missing system packages (run as root, or: sudo apt-get install $need)" >&2
         fi
@@ -39,3 +41,12 @@ assert u.find_spec('adafruit_espatcontrol')" >/dev/null 2>&1 \
     touch .venv/.installed
 fi
 export PATH="$PWD/.venv/bin:$PATH"
+
+# PlatformIO from PyPI, and a private core folder seeded with the project's own Uno platform (firmware/platform) and
+# SCons, so `pio run` works offline with the standard `platform = atmelavr` (firmware/tools/pio_core.py).
+PLATFORMIO_VERSION=6.2.0
+if ! .venv/bin/python -c "import platformio, sys; sys.exit(platformio.__version__ != '$PLATFORMIO_VERSION')" 2>/dev/null; then
+    .venv/bin/python -m pip install -q "platformio==$PLATFORMIO_VERSION"
+fi
+export PLATFORMIO_CORE_DIR="$PWD/.pio-core" PLATFORMIO_SETTING_ENABLE_TELEMETRY=no
+.venv/bin/python firmware/tools/pio_core.py >/dev/null

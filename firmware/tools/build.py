@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""Build every environment of platformio.ini with Debian's avr-gcc, as the Arduino IDE builds for the Uno.
+"""Build environments of platformio.ini with the real `pio run`, offline, and print their sizes.
 
-PlatformIO cannot fetch its AVR platform offline, so CI builds the same environments from the same sources with the
-distribution's toolchain (gcc-avr, avr-libc, arduino-core-avr). platformio.ini stays the one source of truth: the
-environments, their source filters and build flags are read from it, so a new env cannot go unbuilt.
+The compile and link flags live in one place, the project's PlatformIO platform (firmware/platform/builder): this
+script only seeds PlatformIO's core folder (firmware/tools/pio_core.py), runs `pio run` and reads the sizes of
+what it built with `avr-size -C`, as the Arduino IDE reports them.
 
-    python firmware/tools/build.py [ENV ...] [--ini platformio.ini] [--out build/firmware]
+    python firmware/tools/build.py [ENV ...] [--ini platformio.ini] [--out DIR]
 
-Prints `NAME: flash N B, RAM M B` per environment (avr-size) and writes OUT/NAME/firmware.elf and .hex.
-Standard library only.
+Prints `NAME: flash N B, RAM M B` per environment; the ELF and HEX are DIR/NAME/firmware.elf and .hex (without
+--out, PlatformIO's own .pio/build/NAME/). The helpers that read the ini (`read_project`, `select_sources`,
+`resolve_libraries`) serve the host-native builds of the sketches in tests/firmware.
 """
 from __future__ import annotations
 
@@ -18,26 +19,17 @@ import fnmatch
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ARDUINO = Path(os.environ.get("ESPAT_ARDUINO_AVR", "/usr/share/arduino/hardware/arduino/avr"))
-CORE = ARDUINO / "cores" / "arduino"
-VARIANT = ARDUINO / "variants" / "standard"
-FRAMEWORK_LIBS = ARDUINO / "libraries"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pio_core  # noqa: E402  (a sibling script, not a package)
 
-# The Arduino IDE's Uno recipe (boards.txt + platform.txt of arduino-core-avr 1.8.7). The core's WString.cpp
-# needs DECIMAL_DIG, which avr-gcc 5.4 defines for C99 C only, never for C++.
+ARDUINO = Path(os.environ.get("ESPAT_ARDUINO_AVR", "/usr/share/arduino/hardware/arduino/avr"))
+FRAMEWORK_LIBS = ARDUINO / "libraries"
 MCU = "atmega328p"
-COMMON = ["-Os", "-g", "-flto", "-ffunction-sections", "-fdata-sections", f"-mmcu={MCU}", "-DF_CPU=16000000L",
-          "-DARDUINO=10807", "-DARDUINO_AVR_UNO", "-DARDUINO_ARCH_AVR", "-DDECIMAL_DIG=__DECIMAL_DIG__"]
-CXXFLAGS = ["-std=gnu++11", "-fpermissive", "-fno-exceptions", "-fno-threadsafe-statics"]
-CFLAGS = ["-std=gnu11"]
-ASFLAGS = ["-x", "assembler-with-cpp"]
-LDFLAGS = ["-Os", "-g", "-flto", "-fuse-linker-plugin", "-Wl,--gc-sections", f"-mmcu={MCU}"]
 SOURCE_SUFFIXES = (".c", ".cpp", ".S")
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]', re.M)
 SYSENV = re.compile(r"\$\{sysenv\.(\w+)\}")
@@ -153,78 +145,46 @@ def resolve_libraries(sources: list[Path], lib_dir: Path) -> list[Path]:
     return used
 
 
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise BuildError(f"{name} not found: install gcc-avr, binutils-avr, avr-libc and arduino-core-avr")
-    return path
-
-
-def _run(cmd: list[str]) -> str:
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise BuildError(f"{Path(cmd[0]).name} failed:\n{done.stderr.strip() or done.stdout.strip()}")
-    return done.stdout
-
-
-def _compile(src: Path, obj: Path, includes: list[Path], flags: list[str]) -> Path:
-    obj.parent.mkdir(parents=True, exist_ok=True)
-    if src.suffix == ".cpp":
-        lang = CXXFLAGS
-    elif src.suffix == ".c":
-        lang = CFLAGS
-    else:
-        lang = ASFLAGS
-    _run([_tool("avr-gcc"), "-c", *COMMON, *lang, *flags, *[f"-I{i}" for i in includes], str(src), "-o", str(obj)])
-    return obj
-
-
-def _sources_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix in SOURCE_SUFFIXES)
-
-
-def build_env(project: Project, env: Env, out_root: Path) -> tuple[int, int, Path]:
-    if not CORE.is_dir():
-        raise BuildError(f"{CORE} missing: install arduino-core-avr")
-    sources = select_sources(project.src_dir, env.src_filter)
-    if not sources:
-        raise BuildError(f"env {env.name}: build_src_filter selects no sources under {project.src_dir}")
-    libraries = resolve_libraries(sources, project.lib_dir)
-    includes = [CORE, VARIANT, project.include_dir, *libraries]
-    out = out_root / env.name
-    if out.exists():
-        shutil.rmtree(out)
-    # The core goes into an archive so unused parts (HardwareSerial's ISRs) drop out, as in the IDE.
-    core_objs = [_compile(s, out / "core" / (s.name + ".o"), includes, env.build_flags) for s in _sources_in(CORE)]
-    core_a = out / "core.a"
-    _run([_tool("avr-gcc-ar"), "rcs", str(core_a), *map(str, core_objs)])
-    objs = [_compile(s, out / "src" / (s.relative_to(project.src_dir).as_posix().replace("/", "_") + ".o"),
-                     includes, env.build_flags) for s in sources]
-    for lib in libraries:
-        objs += [_compile(s, out / "lib" / lib.parent.name / (s.name + ".o"), includes, env.build_flags)
-                 for s in _sources_in(lib)]
-    elf = out / "firmware.elf"
-    _run([_tool("avr-gcc"), *LDFLAGS, "-o", str(elf), *map(str, objs), str(core_a), f"-L{out}", "-lm"])
-    _run([_tool("avr-objcopy"), "-O", "ihex", "-R", ".eeprom", str(elf), str(out / "firmware.hex")])
-    flash, ram = elf_size(elf)
-    return flash, ram, elf
-
-
-def elf_size(elf: Path) -> tuple[int, int]:
+def _avr_size(elf: Path) -> tuple[int, int]:
     """Flash (Program) and static RAM (Data) bytes, as `avr-size -C` reports them."""
-    text = _run([_tool("avr-size"), "-C", f"--mcu={MCU}", str(elf)])
-    program = re.search(r"Program:\s+(\d+)", text)
-    data = re.search(r"Data:\s+(\d+)", text)
-    if not program or not data:
-        raise BuildError(f"avr-size printed nothing readable for {elf}")
+    done = subprocess.run(["avr-size", "-C", f"--mcu={MCU}", str(elf)], capture_output=True, text=True)
+    program = re.search(r"Program:\s+(\d+)", done.stdout)
+    data = re.search(r"Data:\s+(\d+)", done.stdout)
+    if done.returncode != 0 or not program or not data:
+        raise BuildError(f"avr-size could not read {elf}: {done.stderr.strip()}")
     return int(program.group(1)), int(data.group(1))
 
 
+def pio_build(ini: Path, envs: list[str], out_root: Path | None) -> dict[str, tuple[int, int, Path]]:
+    """Runs the real `pio run` for `envs` against the seeded core; returns {env: (flash, ram, elf)}."""
+    try:
+        core = pio_core.seed()
+    except pio_core.SeedError as e:
+        raise BuildError(str(e)) from None
+    env = pio_core.environ(core)
+    if out_root is not None:
+        env["PLATFORMIO_BUILD_DIR"] = str(out_root.resolve())
+    cmd = [*pio_core.pio_command(), "run", "--project-dir", str(ini.parent)]
+    for name in envs:
+        cmd += ["--environment", name]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        failed = [line for line in done.stdout.splitlines() + done.stderr.splitlines()
+                  if "error" in line.lower() or "Error" in line]
+        raise BuildError("pio run failed:\n" + "\n".join(failed[-20:] or done.stdout.splitlines()[-20:]))
+    build_dir = out_root if out_root is not None else ini.parent / ".pio" / "build"
+    sizes = {}
+    for name in envs:
+        elf = build_dir / name / "firmware.elf"
+        sizes[name] = (*_avr_size(elf), elf)
+    return sizes
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Build platformio.ini environments with Debian's avr-gcc.")
+    ap = argparse.ArgumentParser(description="Build platformio.ini environments with `pio run` and print sizes.")
     ap.add_argument("envs", nargs="*", metavar="ENV", help="environments to build (default: all)")
     ap.add_argument("--ini", type=Path, default=Path(__file__).resolve().parents[2] / "platformio.ini")
-    ap.add_argument("--out", type=Path, default=None, help="output folder (default: build/firmware by the ini)")
+    ap.add_argument("--out", type=Path, default=None, help="build folder (default: PlatformIO's .pio/build)")
     args = ap.parse_args(argv)
     try:
         project = read_project(args.ini)
@@ -232,9 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             print(f"unknown env {', '.join(unknown)}; {args.ini} has {', '.join(project.envs)}", file=sys.stderr)
             return 2
-        out_root = args.out or project.root / "build" / "firmware"
-        for name in args.envs or list(project.envs):
-            flash, ram, _ = build_env(project, project.envs[name], out_root)
+        for name, (flash, ram, _) in pio_build(args.ini, args.envs or list(project.envs), args.out).items():
             print(f"{name}: flash {flash} B, RAM {ram} B", flush=True)
     except BuildError as e:
         print(f"build.py: {e}", file=sys.stderr)

@@ -11,7 +11,8 @@ from typing import List, Optional, Tuple
 
 __all__ = ["RATES", "Probe", "probe", "survey", "detect_baud", "diagnose"]
 
-RATES: Tuple[int, ...] = (115200, 9600, 57600, 38400, 19200, 74880)   # most likely first
+# The rates the AT firmware takes (AT+UART), most likely first: the order detection tries them in.
+RATES: Tuple[int, ...] = (115200, 9600, 57600, 38400, 19200, 74880, 230400, 460800, 921600)
 
 
 @dataclass(frozen=True)

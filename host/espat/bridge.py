@@ -24,6 +24,37 @@ class _Connection:
             self.sock.sendall(data)
 
 
+class _ModemLinesOptional:
+    """The port as PortManager sees it, where modem lines a pty has none of (its ioctls fail) read as off and
+    setting them does nothing: a pty carries the bytes, which is all the module needs."""
+
+    _LINES = ("cts", "dsr", "ri", "cd")
+    _CONTROLS = ("rts", "dtr", "break_condition")
+
+    def __init__(self, port) -> None:
+        object.__setattr__(self, "_port", port)
+
+    def __getattr__(self, name):
+        if name in self._LINES:
+            try:
+                return getattr(self._port, name)
+            except (OSError, ValueError) + _serial_errors():
+                return False
+        return getattr(self._port, name)
+
+    def __setattr__(self, name, value) -> None:
+        try:
+            setattr(self._port, name, value)
+        except (OSError, ValueError) + _serial_errors():
+            if name not in self._CONTROLS:
+                raise
+
+
+def _serial_errors() -> tuple:
+    import serial
+    return (serial.SerialException,)
+
+
 def serve(url: str, baudrate: int, host: str, port: int, verbose: bool = False, ready=None,
           stop: threading.Event = None) -> None:
     import serial
@@ -61,7 +92,7 @@ def serve(url: str, baudrate: int, host: str, port: int, verbose: bool = False, 
 def _session(ser, client: socket.socket, rfc2217, serial, stop: threading.Event) -> None:
     client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     conn = _Connection(client)
-    manager = rfc2217.PortManager(ser, conn)
+    manager = rfc2217.PortManager(_ModemLinesOptional(ser), conn)
     alive = threading.Event()
     alive.set()
 

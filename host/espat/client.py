@@ -15,58 +15,20 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Deque, Dict, List, Optional, Type
+from typing import Deque, Dict, Iterator, List, Optional, Set, Type
 
 from . import commands, events as ev
 from .dialects import AT1, AT2, Dialect
-from .errors import EspAtError, RemoteProtocolError
+from .errors import (BusyError, CommandTimeout, DataLost, EspAtError, JoinError, LinkClosed, ModuleError,
+                     RemoteProtocolError)
 from .framing import frame_send
 from .parser import Parser
 from .transport import open_port
 
 __all__ = ["EspAt", "ModuleError", "CommandTimeout", "BusyError", "JoinError", "LinkClosed", "DataLost",
            "Reply", "LinkInfo"]
-
-
-class ModuleError(EspAtError):
-    """The module answered ERROR or FAIL; `detail` holds its words before that, `code` the 2.x error code."""
-
-    def __init__(self, command: str, detail: str = "", code: Optional[int] = None) -> None:
-        self.command, self.detail, self.code = command, detail, code
-        text = f"module refused {command}"
-        if detail:
-            text += f": {detail}"
-        if code is not None:
-            text += f" (error code 0x{code:08x})"
-        super().__init__(text)
-
-
-class CommandTimeout(EspAtError):
-    """No final answer within the bound."""
-
-
-class BusyError(EspAtError):
-    """The module kept answering `busy` past the retry bound."""
-
-
-class JoinError(ModuleError):
-    """Joining the access point failed; `reason` is the module's (wrong password, AP not found, ...)."""
-
-    def __init__(self, ssid: str, reason: str, code: Optional[int]) -> None:
-        EspAtError.__init__(self, f"cannot join {ssid!r}: {reason}")
-        self.command, self.detail, self.code, self.reason = "CWJAP", reason, code, reason
-
-
-class LinkClosed(EspAtError):
-    """The link closed (peer, module or Wi-Fi) before the operation finished."""
-
-
-class DataLost(RemoteProtocolError):
-    """Fewer bytes arrived than a length the module announced (`+IPD,<n>:`): the serial line lost some.
-
-    The client gets back in step before raising (a fresh parser), so the next command works; the data is gone.
-    """
 
 
 @dataclass
@@ -89,12 +51,16 @@ class LinkInfo:
     received: bytearray = field(default_factory=bytearray)
     waiting: int = 0            # passive mode: bytes the module said it holds for us
     read_after_close: bool = False
+    damaged: bool = False       # the module's framing showed bytes of this link's data were lost or changed
+    sent: int = 0               # payload bytes written to the module for this link (it may have passed them on)
+    closing: bool = False       # CIPCLOSE was sent: its data is dropped as it comes, whether or not the close held
 
 
 class EspAt:
     """A module on a port. Not thread-safe: one caller at a time, as on the wire."""
 
     BUSY_RETRIES = 10
+    FLUSH_MAX = 30.0    # seconds a command's answer may wait behind data still coming for a closed link
     QUIET = 1.0         # seconds of silence after which a payload still short of its length is lost
 
     def __init__(self, url: str, baudrate: int = 115200, timeout: Optional[float] = None,
@@ -119,6 +85,15 @@ class EspAt:
         self._last_byte = 0.0                   # when the port last gave bytes (monotonic)
         self.heard = 0                          # bytes read from the port so far
         self.echoed = False                     # the module repeated a command line (ATE1) at some point
+        self.foreign: Set[int] = set()          # link ids the module holds that this client did not open
+        self.left_open: Set[int] = set()        # links this client opened and could not close
+        self._orphan_data: Set[int] = set()     # link ids not ours that data arrived for
+        self._dropped_at = 0.0                  # when data last came for a link that is closed or not ours
+        self._reconciled = False
+        self._op_end: Optional[float] = None    # the whole operation's deadline (monotonic), see operation()
+        self._owed = 0                          # final results still to come for commands that timed out
+        self.busy_seen = 0                      # `busy` answers the module gave (each one retried)
+        self._op_seconds = 0.0
 
     # --- life -------------------------------------------------------------------------------------------------------
 
@@ -130,6 +105,39 @@ class EspAt:
 
     def close(self) -> None:
         self.port.close()
+
+    @contextmanager
+    def operation(self, seconds: Optional[float]) -> Iterator[None]:
+        """Bound everything inside by one deadline: every command, send and read ends by then with
+        CommandTimeout, however the time is spent (a server that trickles a byte a second never ends a read's own
+        bound). Cleanup (closing links) still runs after it has passed, with its own short bound."""
+        saved = self._op_end, self._op_seconds
+        if seconds is not None:
+            end = time.monotonic() + seconds
+            self._op_end = end if self._op_end is None else min(end, self._op_end)
+            self._op_seconds = seconds
+        try:
+            yield
+        finally:
+            self._op_end, self._op_seconds = saved
+
+    @contextmanager
+    def _unbounded(self) -> Iterator[None]:
+        saved, self._op_end = self._op_end, None
+        try:
+            yield
+        finally:
+            self._op_end = saved
+
+    def _until(self, seconds: float) -> float:
+        """The deadline `seconds` from now, never past the operation's."""
+        end = time.monotonic() + seconds
+        return end if self._op_end is None else min(end, self._op_end)
+
+    def _timeout(self, text: str) -> CommandTimeout:
+        if self._op_end is not None and time.monotonic() >= self._op_end:
+            return CommandTimeout(f"gave up after {self._op_seconds:g} s, the operation's bound ({text})")
+        return CommandTimeout(text)
 
     # --- reading ----------------------------------------------------------------------------------------------------
 
@@ -152,9 +160,14 @@ class EspAt:
     def _unsolicited(self, event: ev.Event) -> bool:
         """Keep the client's picture of the module current; True when the event is fully handled here."""
         if isinstance(event, ev.Ipd):
-            link = self.links.get(event.link_id if event.link_id is not None else 0)
-            if link is not None:
+            link_id = event.link_id if event.link_id is not None else 0
+            link = self.links.get(link_id)
+            if link is not None and link.open and not link.closing:
                 link.received += event.data
+                return True
+            self._dropped_at = time.monotonic()
+            if link is None:
+                self._orphan_data.add(link_id)      # an earlier process's download, still pouring in
             return True
         if isinstance(event, ev.IpdNotice):
             self.passive = True         # only passive mode sends notices: an earlier session may have set it
@@ -163,6 +176,7 @@ class EspAt:
                 link.waiting = event.length
             return True
         if isinstance(event, (ev.Closed, ev.ConnectFail)):
+            self.left_open.discard(event.link_id if event.link_id is not None else 0)
             link = self.links.get(event.link_id if event.link_id is not None else 0)
             if link is not None:
                 link.open = False
@@ -176,11 +190,20 @@ class EspAt:
         if isinstance(event, ev.Ready):
             self.resets += 1
             self.mux = self.passive = False
+            self.foreign.clear()
+            self._owed = 0
             for link in self.links.values():
                 link.open = False
             return False
         if isinstance(event, (ev.Noise, ev.LineTooLong)):
             self.garbled += 1
+            return True
+        if isinstance(event, ev.FramingLost):
+            self.garbled += 1
+            hit = [self.links.get(event.link_id)] if event.link_id is not None else list(self.links.values())
+            for link in hit:
+                if link is not None:
+                    link.damaged = True
             return True
         return isinstance(event, ev.Connect)
 
@@ -188,9 +211,21 @@ class EspAt:
         """The next event that is not link data, or None after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while not self._queue:
-            if not self._pump(deadline):
+            # A link pouring data keeps the port busy without an event: the deadline still ends the wait, so a
+            # reader sees its data (and a progress bar moves) while the rest is still coming.
+            if not self._pump(deadline) or (not self._queue and time.monotonic() >= deadline):
                 return None
         return self._queue.popleft()
+
+    @property
+    def cleanup_bound(self) -> float:
+        """Seconds a command sent while cleaning up after an interruption may take: short, so Ctrl-C is prompt."""
+        return min(1.0, self.timeout) if self.timeout else 1.0
+
+    @property
+    def clean(self) -> bool:
+        """No link this client opened is open, or may be: what to tell a user after an interruption."""
+        return not self.left_open and not any(link.open for link in self.links.values())
 
     def _data_lost(self) -> "DataLost":
         missing = self.parser.payload_missing
@@ -198,38 +233,82 @@ class EspAt:
         return DataLost(f"{missing} bytes of data the module announced never arrived: bytes were lost on the "
                         "serial line (noise, or a rate too fast for the adapter)")
 
-    def drain(self, quiet: float = 0.1) -> List[ev.Event]:
-        """Read until the module has been silent for `quiet` seconds; returns what came."""
+    def _damaged(self, link: LinkInfo) -> DataLost:
+        return DataLost(f"data on link {link.id} was damaged on the serial line (what followed a block of it is "
+                        "not what the module sends there): bytes were lost or changed, from noise or a rate too "
+                        "fast for the adapter")
+
+    def confirm(self, link_id: int, quiet: float = 0.3) -> None:
+        """Make sure the link's data so far was whole: wait until the bytes after its last block have arrived
+        and were checked (the module sends them at once), or the line was quiet for `quiet` seconds (so nothing
+        was taken from them); DataLost if the link's framing was broken."""
+        link = self.links[link_id]
+        start = time.monotonic()
+        while self.parser.unconfirmed and not link.damaged:
+            now = time.monotonic()
+            if now - max(start, self._last_byte) >= quiet or now - start >= 10 * quiet:
+                break
+            self._pump(now + quiet)
+        if link.damaged:
+            raise self._damaged(link)
+
+    def drain(self, quiet: float = 0.1, limit: Optional[float] = None) -> List[ev.Event]:
+        """Read until the module has been silent for `quiet` seconds, or `limit` seconds have passed (a link
+        pouring data never falls silent); returns what came."""
         got = []
-        while True:
-            event = self.next_event(quiet)
+        end = None if limit is None else time.monotonic() + limit
+        while end is None or time.monotonic() < end:
+            event = self.next_event(quiet if end is None else min(quiet, max(0.0, end - time.monotonic())))
             if event is None:
-                return got
+                break
             got.append(event)
+        return got
 
     # --- commands ---------------------------------------------------------------------------------------------------
 
     def command(self, cmd: commands.Command, timeout: Optional[float] = None) -> Reply:
         """Send one command and collect its reply; ModuleError, CommandTimeout or BusyError otherwise."""
         bound = timeout if timeout is not None else (self.timeout if self.timeout is not None else cmd.timeout)
-        for attempt in range(self.BUSY_RETRIES + 1):
+        # Busy means the module is still on an earlier command (a connect takes up to 10 s): ask again within the
+        # command's own bound, at least BUSY_RETRIES times.
+        busy_until = self._until(bound)
+        attempt = 0
+        while True:
             self._queue.clear()
             self.port.write(cmd.line)
-            reply = self._collect(cmd, bound)
+            try:
+                reply = self._collect(cmd, bound)
+            except CommandTimeout:
+                self._owed += 1         # its answer may still come: it must not be taken for the next one's
+                raise
             if not isinstance(reply.final, ev.Busy):
                 return reply
-            time.sleep(min(0.05 * (attempt + 1), 0.5))     # the module is working on something: give it time
-        raise BusyError(f"module stayed busy for {cmd.name} ({self.BUSY_RETRIES} retries)")
+            self.busy_seen += 1
+            attempt += 1
+            pause = min(0.05 * attempt, 0.5)
+            if self._op_end is not None and time.monotonic() + pause >= self._op_end:
+                raise self._timeout(f"the module stayed busy for {cmd.name}")
+            if attempt > self.BUSY_RETRIES and time.monotonic() + pause >= busy_until:
+                raise BusyError(f"module stayed busy for {cmd.name} ({attempt} tries in {bound:g} s)")
+            time.sleep(pause)
 
     def _collect(self, cmd: commands.Command, bound: float) -> Reply:
-        deadline = time.monotonic() + bound
+        started = time.monotonic()
+        deadline = self._until(bound)
         seen: List[ev.Event] = []
         while True:
             event = self.next_event(max(0.0, deadline - time.monotonic()))
             if event is None:
-                raise CommandTimeout(f"no answer to {cmd.name} within {bound:g} s")
+                if self._flushing(started):
+                    deadline = self._until(0.5)
+                    continue
+                raise self._timeout(f"no answer to {cmd.name} within {bound:g} s")
             if isinstance(event, ev.Echo):
                 self.echoed = True
+                continue
+            if self._owed and isinstance(event, (ev.Ok, ev.Error, ev.Fail)):
+                self._owed -= 1         # the late answer of a command that timed out: the module answers in order
+                seen.clear()
                 continue
             if isinstance(event, ev.Busy) and not seen:
                 return Reply(seen, event)
@@ -257,6 +336,13 @@ class EspAt:
             raise LinkClosed(f"send failed: the link broke ({cmd.name})")
         raise ModuleError(cmd.name, words, getattr(final, "code", None))
 
+    def _flushing(self, started: float) -> bool:
+        """The module is still sending data for a link that was closed (or no one's): the answer is queued behind
+        it and comes in order, so waiting on is right, within FLUSH_MAX and the operation's deadline."""
+        now = time.monotonic()
+        return (now - self._dropped_at < 0.5 and now - started < self.FLUSH_MAX
+                and (self._op_end is None or now < self._op_end))
+
     def at(self, text: str, timeout: Optional[float] = None) -> Reply:
         """A command typed by a person (`AT+CIPSTATUS`), checked to be one line."""
         return self.command(commands.raw(text), timeout)
@@ -268,6 +354,8 @@ class EspAt:
         half-finished CIPSEND (filled up), passthrough mode (left with `+++`)."""
         self.parser = Parser()                          # whatever was half read belongs to the old state
         self._queue.clear()
+        self._reconciled = False
+        self._owed = 0
         for attempt in range(attempts):
             if attempt == 2:
                 time.sleep(1.1)                         # the `+++` guard of 1.x, then the escape itself
@@ -277,7 +365,8 @@ class EspAt:
                 self.port.write(b"\0" * commands.MAX_SEND)   # a CIPSEND waiting for bytes gets them all
                 time.sleep(0.3)
             self.port.write(b"\r\n")                    # ends whatever line the module has half read
-            self.drain(0.2)
+            self.drain(0.2, limit=1.0)
+            self._owed = 0                              # late answers came in the drain, or never will
             try:
                 self.command(commands.at(), timeout=1.0)
                 break
@@ -335,20 +424,65 @@ class EspAt:
         self.passive = passive
 
     def open_link(self, host: str, port: int, kind: str = "TCP", link_id: Optional[int] = None) -> int:
-        """Open a link (CIPMUX=1, ids 0-4); returns its id."""
+        """Open a link (CIPMUX=1, ids 0-4) on an id the module does not hold; returns its id.
+
+        Once CIPSTART is on the wire the link is this client's to close: if the answer does not come (a connect
+        past its bound, Ctrl-C), it is closed before the error goes on, so it cannot come up later and make the
+        next open fail with ALREADY CONNECTED."""
+        if not self._reconciled:
+            self.reconcile()
+        if not self.mux and self.foreign:       # a CIPMUX=0 link left open would refuse CIPMUX=1
+            self._close_id(0, commands.close(None).timeout)
+            self.foreign.clear()
         self.use_mux()
         if link_id is None:
-            free = [i for i in range(5) if i not in self.links or not self.links[i].open]
-            if not free:
-                raise EspAtError("all five links are in use")
-            link_id = free[0]
+            link_id = self._free_id()
         self.links[link_id] = LinkInfo(link_id, host, port, kind)
         try:
             self.command(commands.start(link_id, kind, host, port))
         except ModuleError:
-            self.links.pop(link_id, None)
+            self.links.pop(link_id, None)       # ERROR: the module did not open it
             raise
+        except BaseException:
+            self.close_link(link_id, timeout=self.cleanup_bound)
+            if link_id not in self.left_open:
+                self.links.pop(link_id, None)
+            raise
+        self.foreign.discard(link_id)
         return link_id
+
+    def reconcile(self) -> None:
+        """Learn from the module which links are open (AT+CIPMUX?, AT+CIPSTATUS): a link an earlier process left
+        open (killed, or a connect that timed out) keeps its id, and new links take free ones."""
+        reply = self.command(commands.query_mux())
+        self.mux = any(e.name == "CIPMUX" and e.value.strip() == "1" for e in reply.of(ev.Info))
+        held = {e.link_id for e in self.command(commands.status()).of(ev.LinkStatus)}
+        for link in self.links.values():
+            if link.open and link.id not in held:
+                link.open = False
+        self.left_open &= held
+        ours = {i for i, link in self.links.items() if link.open}
+        self.foreign = held - ours
+        for orphan in sorted(self.foreign & self._orphan_data):
+            # Its data shares the wire with ours and no one will read it: close it (the port is ours alone).
+            if self._close_id(orphan, commands.close(orphan).timeout):
+                self.foreign.discard(orphan)
+        self._orphan_data.clear()
+        self._reconciled = True
+
+    def _free_id(self) -> int:
+        busy = {i for i, link in self.links.items() if link.open} | self.foreign | self.left_open
+        free = [i for i in range(5) if i not in busy]
+        if free:
+            return free[0]
+        if self.foreign:
+            # Every id is held, some by links no one here opened: with the port locked to this process they
+            # belong to processes that are gone. Take one back.
+            orphan = min(self.foreign)
+            self._close_id(orphan, timeout=commands.close(orphan).timeout)
+            self.foreign.discard(orphan)
+            return orphan
+        raise EspAtError("all five links are in use")
 
     def send(self, link_id: int, data: bytes) -> None:
         """Send any bytes: split at 2048, each piece after the prompt, `Recv N bytes` checked against N."""
@@ -360,22 +494,19 @@ class EspAt:
             if not isinstance(reply.final, ev.Prompt):
                 raise RemoteProtocolError(f"expected the send prompt, got {reply.final}")
             self.port.write(chunk.data)
+            link.sent += len(chunk.data)
             self._finish_send(chunk)
 
     def _finish_send(self, chunk) -> None:
-        deadline = time.monotonic() + chunk.command.timeout
-        recv_seen = False
+        deadline = self._until(chunk.command.timeout)
         while True:
             event = self.next_event(max(0.0, deadline - time.monotonic()))
             if event is None:
-                raise CommandTimeout(f"no SEND OK within {chunk.command.timeout:g} s")
+                raise self._timeout(f"no SEND OK within {chunk.command.timeout:g} s")
             if isinstance(event, ev.Recv):
                 chunk.check_recv(event)
-                recv_seen = True
             elif isinstance(event, ev.SendOk):
-                if not recv_seen:
-                    raise RemoteProtocolError("SEND OK without `Recv N bytes`")
-                return
+                return                  # confirmed, even when the `Recv N bytes` before it was garbled away
             elif isinstance(event, (ev.SendFail, ev.Error)):
                 raise LinkClosed("send failed: the link broke")
             elif isinstance(event, ev.Ready):
@@ -384,9 +515,11 @@ class EspAt:
     def receive(self, link_id: int, timeout: float, until_closed: bool = False) -> bytes:
         """Bytes that arrived on the link (waiting up to `timeout` for the first, or for the close)."""
         link = self.links[link_id]
-        deadline = time.monotonic() + timeout
+        deadline = self._until(timeout)
         probed = time.monotonic()
         while True:
+            if link.damaged:
+                raise self._damaged(link)
             if link.open and self.mux and time.monotonic() - max(probed, self._last_byte) >= self.QUIET:
                 self._probe_links()
                 probed = time.monotonic()
@@ -398,12 +531,15 @@ class EspAt:
             if not link.open and not link.waiting:
                 break
             if time.monotonic() >= deadline:
-                if until_closed:
-                    raise CommandTimeout(f"link {link_id} did not close within {timeout:g} s")
+                if until_closed or (self._op_end is not None and deadline >= self._op_end):
+                    raise self._timeout(f"link {link_id} did not close within {timeout:g} s" if until_closed
+                                        else f"no data on link {link_id} within {timeout:g} s")
                 break
             event = self.next_event(min(0.05, max(0.0, deadline - time.monotonic())))
             if isinstance(event, ev.Ready):
                 raise ModuleError("receive", "the module reset")
+        if link.damaged:
+            raise self._damaged(link)
         data = bytes(link.received)
         link.received.clear()
         return data
@@ -433,14 +569,34 @@ class EspAt:
                 link.received += data
                 held -= len(data)
 
-    def close_link(self, link_id: int) -> None:
+    def close_link(self, link_id: int, timeout: Optional[float] = None) -> None:
+        """Close a link this client opened, on any path: its data still arriving is dropped as it comes, and
+        a failure to close (no answer in `timeout`, the port gone) never raises, so it cannot hide the error that
+        made the caller clean up; the id is noted in `left_open` instead. The operation's deadline does not apply."""
         link = self.links.get(link_id)
-        if link is not None and link.open:
-            try:
-                self.command(commands.close(link_id))
-            except ModuleError:
-                pass                    # UNLINK: it closed on its own in the meantime
-            link.open = False
+        if link is None:
+            return
+        link.closing = True             # from now on its data is dropped as it comes
+        link.received.clear()
+        link.waiting = 0
+        if link.open:
+            if self._close_id(link_id, timeout):
+                self.left_open.discard(link_id)
+                link.open = False
+            else:
+                self.left_open.add(link_id)     # still open as far as anyone knows; its CLOSED clears it
+
+    def _close_id(self, link_id: int, timeout: Optional[float]) -> bool:
+        """AT+CIPCLOSE=<id>; True when the module has no such link afterwards."""
+        cmd = commands.close(link_id if self.mux else None)
+        try:
+            with self._unbounded(), self.operation(timeout or cmd.timeout):     # busy retries end in time too
+                self.command(cmd, timeout)
+            return True
+        except ModuleError:
+            return True                 # UNLINK: it had closed on its own in the meantime
+        except Exception:               # no answer, busy, the port gone: the caller's error matters more
+            return False
 
     # --- baud ----------------------------------------------------------------------------------------------------------
 

@@ -18,8 +18,8 @@ from .wiretext import redact
 __all__ = [
     "Command", "ParsedCommand", "escape", "parse_command", "MAX_SEND", "PASSTHROUGH_ESCAPE",
     "at", "echo", "reset", "restore", "version", "set_mode", "query_mode", "join", "query_join", "leave",
-    "scan", "scan_options", "addresses", "station_ip", "mux", "start", "send", "send_passthrough", "close",
-    "status", "server", "server_max_connections", "server_timeout", "recv_mode", "recv_data", "recv_len",
+    "scan", "scan_options", "addresses", "station_ip", "mux", "query_mux", "start", "send", "send_passthrough",
+    "close", "status", "server", "server_max_connections", "server_timeout", "recv_mode", "recv_data", "recv_len",
     "dinfo", "passthrough", "uart", "sysstore", "syslog", "ping", "raw",
 ]
 
@@ -110,7 +110,7 @@ def raw(text: str) -> Command:
     body = text[2:] if text[:2].upper() == "AT" else None
     if body is None:
         raise LocalProtocolError(f"{text!r} is not an AT command (it must start with AT)")
-    name = re.split(r"[=?]", body.lstrip("+"), maxsplit=1)[0].upper() or "AT"
+    name = re.split(r"[=?]", body.lstrip("+"), maxsplit=1)[0].strip().upper() or "AT"
     return _build(name, body)
 
 
@@ -175,6 +175,10 @@ def station_ip(dialect: Dialect = AT1) -> Command:
 
 def mux(on: bool) -> Command:
     return _build("CIPMUX", f"+CIPMUX={int(bool(on))}")
+
+
+def query_mux() -> Command:
+    return _build("CIPMUX", "+CIPMUX?")
 
 
 def start(link_id: Optional[int], kind: str, host: str, port: int, keepalive: Optional[int] = None,

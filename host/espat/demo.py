@@ -1,16 +1,19 @@
 """`espat demo`: the path this project exists for, end to end, with every byte shown.
 
-With no --port it builds a bench on this machine: a fake ESP-01 (AT 1.7) with a Wi-Fi network, and a loopback
-HTTP server that the module reaches as `sensors.example`. Then, as a sketch would: find the module, get in step
-with it, join, GET a page with a real HTTP/1.1 request, POST a JSON reading, and print the wire transcript.
+With no --port it builds a bench on this machine: a fake ESP-01 (AT 1.7) with a Wi-Fi network, and a real collector
+(`espat collect`, in this process, on a temporary SQLite database) that the module reaches as `sensors.example`.
+Then, as a sketch would: find the module, get in step with it, join, GET the collector's /healthz with a real
+HTTP/1.1 request, POST a reading in the reporter's JSON, and print the wire transcript and what the collector stored.
 """
 from __future__ import annotations
 
 import io
 import json
+import secrets
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Optional
 
 __all__ = ["run_demo"]
@@ -35,40 +38,6 @@ class _StepTranscript(io.TextIOBase):
         sys.stdout.flush()
 
 
-class _SensorServer(BaseHTTPRequestHandler):
-    """What the readings go to: GET /hello says hello, POST /api/readings stores a JSON reading."""
-    readings: list = []
-    protocol_version = "HTTP/1.1"
-
-    def _answer(self, status: int, body: bytes, ctype: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        if self.path == "/hello":
-            self._answer(200, b"hello from the loopback server\n", "text/plain")
-        else:
-            self._answer(404, b"not here\n", "text/plain")
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(length)
-        try:
-            reading = json.loads(body)
-        except ValueError:
-            self._answer(400, b'{"ok":false}', "application/json")
-            return
-        self.readings.append(reading)
-        self._answer(201, json.dumps({"ok": True, "stored": len(self.readings)}).encode(), "application/json")
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 def _step(number: int, text: str, transcript) -> None:
     if transcript is not None:
         transcript.show()
@@ -88,19 +57,23 @@ def run_demo(port_url: Optional[str], baud: int, ssid: Optional[str], password: 
     from .baud import detect_baud
     from .client import EspAt
     from .httpclient import request
-    sim = server = None
+    sim = collector = None
+    bench = ExitStack()
     if port_url is None:
         from esp8266sim import SimConfig, Simulator
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _SensorServer)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+        from .collect.app import Settings
+        from .collect.server import serve_in_thread
+        db = Path(bench.enter_context(tempfile.TemporaryDirectory(prefix="espat-demo-"))) / "collect.sqlite3"
+        collector = bench.enter_context(serve_in_thread(Settings(f"sqlite:///{db}")))
         sim = Simulator(SimConfig(networks={DEMO_SSID: DEMO_PASSWORD},
-                                  hosts={"sensors.example": ("127.0.0.1", server.server_address[1])},
+                                  hosts={"sensors.example": ("127.0.0.1", collector.port)},
                                   latency_scale=0.25))
         port_url = sim.serve_tcp()
         ssid, password = DEMO_SSID, DEMO_PASSWORD
-        get_url, post_url = "http://sensors.example/hello", "http://sensors.example/api/readings"
-        print(f"Bench: a fake ESP-01 (AT 1.7) on {port_url}, a Wi-Fi network {ssid!r}, and an HTTP server the "
-              f"module knows as sensors.example (really 127.0.0.1:{server.server_address[1]}).")
+        get_url, post_url = "http://sensors.example/healthz", "http://sensors.example/api/readings"
+        print(f"Bench: a fake ESP-01 (AT 1.7) on {port_url}, a Wi-Fi network {ssid!r}, and `espat collect` on a "
+              f"temporary database, which the module knows as sensors.example (really {collector.url}).")
     print("Wire lines: -> host to module, <- module to host, [seconds] since the port opened; \\r \\n are CR LF.")
     transcript = None if verbose else _StepTranscript()
     trace = sys.stderr if verbose else transcript
@@ -125,8 +98,9 @@ def run_demo(port_url: Optional[str], baud: int, ssid: Optional[str], password: 
             response = request(esp, "GET", get_url, sink=body.extend)
             _result(f"HTTP {response.status} {response.reason}: "
                     f"{bytes(body).decode('utf-8', 'replace').strip()}", transcript)
-            reading = {"device": "uno-demo", "boot": 1, "seq": 1, "uptime_ms": 1234,
-                       "readings": {"a0_c": 21.5, "chip_c": 29.0, "vcc_mv": 4987}}
+            # the reporter's body; the incarnation is the board's random id, new for each demo
+            reading = {"device": "uno-demo", "incarnation": secrets.token_hex(4), "boot": 1, "seq": 1,
+                       "uptime_ms": 1234, "readings": {"a0_c": 21.5, "chip_c": 29.0, "vcc_mv": 4987}, "dropped": 0}
             payload = json.dumps(reading, separators=(",", ":")).encode()
             _step(5, f"POST a {len(payload)}-byte JSON reading to {post_url}", transcript)
             answer = bytearray()
@@ -134,9 +108,11 @@ def run_demo(port_url: Optional[str], baud: int, ssid: Optional[str], password: 
                                sink=answer.extend)
             _result(f"HTTP {response.status} {response.reason}: {bytes(answer).decode('utf-8', 'replace')}",
                     transcript)
-        if server is not None:
-            print(f"    => the server now holds {len(_SensorServer.readings)} reading(s); the last: "
-                  f"{json.dumps(_SensorServer.readings[-1])}")
+        if collector is not None:
+            rows = collector.app.state.collector["store"].query()
+            print(f"    => the collector's database holds {len(rows)} reading(s):")
+            for row in rows:
+                print(f"       {json.dumps(row.to_json())}")
         print("\nDone: the module was found, joined the network, and carried a GET and a POST.")
         return 0
     finally:
@@ -144,6 +120,4 @@ def run_demo(port_url: Optional[str], baud: int, ssid: Optional[str], password: 
             transcript.show()
         if sim is not None:
             sim.close()
-        if server is not None:
-            server.shutdown()
-            server.server_close()
+        bench.close()

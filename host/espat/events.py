@@ -12,7 +12,7 @@ __all__ = [
     "Event", "FinalResult", "Ok", "Error", "Fail", "SendOk", "SendFail", "SendCanceled", "Busy", "Prompt",
     "Recv", "Ipd", "IpdNotice", "RecvData", "Connect", "Closed", "ConnectFail", "Wifi", "Ready", "Echo",
     "Message", "Info", "JoinFailure", "ApInfo", "ApEntry", "Address", "LinkStatus", "Status", "RecvLen",
-    "Version", "Noise", "LineTooLong",
+    "Version", "Noise", "LineTooLong", "FramingLost",
 ]
 
 
@@ -273,3 +273,14 @@ class Noise(Event):
 class LineTooLong(Event):
     """A line ran past the parser's bound; `length` bytes were dropped up to its end."""
     length: int
+
+
+@dataclass(frozen=True, slots=True)
+class FramingLost(Event):
+    """What came after a payload (or an `+IPD` header itself) is not what the module sends there: bytes were lost
+    or changed in transit, so the data delivered last for `link_id` cannot be trusted (None: the link is not
+    known, as when the header was the damaged part). The parser has skipped to where lines start again."""
+    link_id: Optional[int]
+
+    def __post_init__(self) -> None:
+        _check_link(self.link_id)

@@ -1,25 +1,30 @@
 """HTTP/1.1 over a module link, with h11 as the HTTP implementation on both sides of the exchange.
 
-The body is streamed to the caller's sink as +IPD bytes arrive; a body cut short (the link closed before
-Content-Length or the last chunk) is an error, never a short file reported as success. Redirects are returned,
-not followed: the caller says so to the user.
+The body is streamed to the caller's sink as +IPD bytes arrive, and is either exactly right or an error:
+- a body cut short (the link closed before Content-Length or the last chunk) is BodyTruncated;
+- the module's framing after every block is checked (DataLost), also after the last one before success;
+- when the server sends Repr-Digest, Content-Digest or Content-MD5 the body is checked against it
+  (IntegrityError); a GET asks for a Repr-Digest, and a request body carries its own Content-Digest, so a server
+  can refuse one changed on the serial line (the module cannot tell). The body's sha256 is in the Response either way.
+A request that changes something (POST, PUT, PATCH, DELETE) and went out whole, but got no whole answer, is
+DeliveryUnknown: it may have been delivered. An Idempotency-Key lets the server tell a retry from a new request.
+`timeout` bounds the whole exchange, and the link is closed on every way out. Redirects are returned, not followed.
 """
 from __future__ import annotations
 
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, List, Optional, Tuple
 
 import h11
 
-from .client import CommandTimeout, EspAt
-from .errors import EspAtError, LocalProtocolError
+from .client import EspAt
+from .errors import (BodyTruncated, DataLost, DeliveryUnknown, EspAtError, HttpError, LocalProtocolError)
+from .integrity import WANT_DIGEST, Digester, content_digest
 
-__all__ = ["HttpError", "Response", "request", "split_url"]
+__all__ = ["HttpError", "Response", "request", "split_url", "SAFE_METHODS"]
 
-
-class HttpError(EspAtError):
-    """The HTTP exchange failed: a bad URL, a malformed or truncated response."""
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})   # repeating them changes nothing on the server
 
 
 @dataclass
@@ -28,6 +33,8 @@ class Response:
     reason: str
     headers: List[Tuple[str, str]]
     length: int                     # body bytes delivered to the sink
+    sha256: str = ""                # of the body delivered, hex
+    verified: List[str] = field(default_factory=list)   # integrity fields checked, e.g. "Repr-Digest sha-256"
 
     def header(self, name: str) -> Optional[str]:
         name = name.lower()
@@ -51,12 +58,44 @@ def split_url(url: str) -> Tuple[str, int, str]:
 
 def request(esp: EspAt, method: str, url: str, body: bytes = b"", headers: Iterable[Tuple[str, str]] = (),
             sink: Callable[[bytes], None] = lambda data: None, timeout: float = 30.0,
-            progress: Callable[[int, Optional[int]], None] = lambda done, total: None) -> Response:
+            progress: Callable[[int, Optional[int]], None] = lambda done, total: None,
+            idempotency_key: Optional[str] = None) -> Response:
+    """One exchange on a new link; `timeout` bounds all of it (connect, send, every read)."""
     host, port, target = split_url(url)
-    fields = [("Host", host if port == 80 else f"{host}:{port}")]
-    fields += list(headers)
+    conn, wire = _request_bytes(method, host, port, target, body, list(headers), idempotency_key)
+    with esp.operation(timeout):
+        link = esp.open_link(host, port)
+        garbled = esp.garbled
+        try:
+            try:
+                esp.send(link, wire)
+                response = _read_response(esp, link, conn, garbled, sink, timeout, progress)
+            except EspAtError as exc:
+                if method.upper() in SAFE_METHODS or esp.links[link].sent < len(wire):
+                    raise
+                raise DeliveryUnknown(f"{method} {url} may have been delivered: {exc}", exc) from None
+        except BaseException as exc:
+            # Interrupted: close at once and let the caller go; the link's data still coming is dropped.
+            esp.close_link(link, timeout=None if isinstance(exc, Exception) else esp.cleanup_bound)
+            raise
+        esp.close_link(link)
+    return response
+
+
+def _request_bytes(method: str, host: str, port: int, target: str, body: bytes, headers: List[Tuple[str, str]],
+                   idempotency_key: Optional[str]) -> Tuple[h11.Connection, bytes]:
+    names = {name.lower() for name, _ in headers}
+    fields = [("Host", host if port == 80 else f"{host}:{port}")] + headers
+    if idempotency_key is not None:
+        if not idempotency_key or not all(0x20 <= ord(c) < 0x7F and c not in '"\\' for c in idempotency_key):
+            raise LocalProtocolError("an idempotency key is printable ASCII without quotes or backslashes")
+        fields.append(("Idempotency-Key", f'"{idempotency_key}"'))     # a structured-field string
     if body or method in ("POST", "PUT", "PATCH"):
         fields.append(("Content-Length", str(len(body))))
+    if body and "content-digest" not in names:
+        fields.append(content_digest(body))     # a byte changed on the way to the module is the server's to see
+    if method in ("GET", "HEAD") and WANT_DIGEST[0].lower() not in names:
+        fields.append(WANT_DIGEST)              # a download is what a digest protects
     fields += [("Connection", "close"), ("User-Agent", "espat")]
     conn = h11.Connection(our_role=h11.CLIENT)
     try:
@@ -66,43 +105,30 @@ def request(esp: EspAt, method: str, url: str, body: bytes = b"", headers: Itera
         wire += conn.send(h11.EndOfMessage())
     except h11.LocalProtocolError as exc:
         raise LocalProtocolError(f"bad HTTP request: {exc}") from None
-    link = esp.open_link(host, port)
-    garbled = esp.garbled
-    try:
-        esp.send(link, wire)
-        try:
-            response = _read_response(esp, link, conn, sink, timeout, progress)
-        except HttpError as exc:
-            if esp.garbled == garbled:
-                raise
-            what = f"{exc} ({esp.garbled - garbled} garbled lines meanwhile)"
-        else:
-            if esp.garbled == garbled:
-                return response
-            # A lost byte can hide anything, even the header that says how long the body is.
-            what = f"the response looked whole, but {esp.garbled - garbled} garbled lines came with it"
-        raise HttpError(f"{what}: bytes were lost on the serial line, from noise or a rate too fast for the "
-                        "adapter; the body cannot be trusted") from None
-    finally:
-        esp.close_link(link)
+    return conn, wire
 
 
-def _read_response(esp: EspAt, link: int, conn: h11.Connection, sink, timeout: float, progress) -> Response:
+def _read_response(esp: EspAt, link: int, conn: h11.Connection, garbled: int, sink, timeout: float,
+                   progress) -> Response:
+    digester = Digester()
     response: Optional[Response] = None
     total: Optional[int] = None
     while True:
         try:
             event = conn.next_event()
         except h11.RemoteProtocolError as exc:
+            _check_garbled(esp, garbled, link)
             if response is None and not esp.links[link].open:
                 raise HttpError("the server closed the link without a complete response") from None
             got = response.length if response else 0
-            raise HttpError(f"the response was cut short or malformed after {got} body bytes: {exc}") from None
+            if response is not None and not esp.links[link].open:
+                raise BodyTruncated(f"the response was cut short after {got} body bytes: {exc}") from None
+            raise HttpError(f"the response was malformed after {got} body bytes: {exc}") from None
         if event is h11.NEED_DATA:
             data = esp.receive(link, timeout)
             if not data:
                 if esp.links[link].open:
-                    raise CommandTimeout(f"no response data within {timeout:g} s")
+                    raise esp._timeout(f"no response data within {timeout:g} s")
                 conn.receive_data(b"")          # the link closed: h11 decides if the message was whole
             else:
                 conn.receive_data(data)
@@ -114,11 +140,26 @@ def _read_response(esp: EspAt, link: int, conn: h11.Connection, sink, timeout: f
             total = int(length) if length and length.isdigit() else None
         elif isinstance(event, h11.Data):
             assert response is not None
-            sink(bytes(event.data))
-            response.length += len(event.data)
+            data = bytes(event.data)
+            digester.update(data)
+            sink(data)
+            response.length += len(data)
             progress(response.length, total)
         elif isinstance(event, h11.EndOfMessage):
             assert response is not None
+            esp.confirm(link)               # the bytes after the last block say whether it was whole
+            _check_garbled(esp, garbled, link)
+            response.sha256 = digester.sha256
+            response.verified = digester.verify(response.status, response.headers)
             return response
         elif isinstance(event, h11.ConnectionClosed):
             raise HttpError("the server closed the link before a response")
+
+
+def _check_garbled(esp: EspAt, garbled: int, link: int) -> None:
+    """A lost byte can hide anything, even the header that says how long the body is: lines that were no AT line
+    while the answer came mean it cannot be trusted."""
+    if esp.garbled != garbled:
+        raise DataLost(f"{esp.garbled - garbled} garbled lines came with the response on link {link}: bytes were "
+                       "lost on the serial line, from noise or a rate too fast for the adapter; the body cannot be "
+                       "trusted")

@@ -11,6 +11,11 @@ Rules (shared/reference/esp-at-protocol.md, sections 1, 4, 5 and 11):
   an active `+IPD,...:` and the payload of a `+CIPRECVDATA` reply. Both payloads are framed by their length and
   read raw: they may hold CR LF, `OK` or `+IPD` and are never scanned. What follows a payload starts a new line
   (`4,CLOSED` is glued straight onto the last payload byte).
+- The length is the only framing, so a byte lost inside a payload makes the parser take the next frame's first
+  byte as data and the totals still match. What may follow a payload is therefore checked: CR LF, or a whole line
+  the module sends unprompted (`4,CLOSED`, `WIFI DISCONNECT`, ...). Anything else (`\n+IPD`, `,CLOSED`, binary)
+  is `FramingLost` for that link, and the parser skips to the next LF or `+IPD,`. An `+IPD,` header that does
+  not parse is `FramingLost` too: it only ever comes from damage.
 - Unsolicited lines (`+IPD`, `N,CONNECT`, `N,CLOSED`, `WIFI ...`, `ready`) can arrive anywhere between the lines
   of a reply; the parser has no notion of "the command in flight" and reports each line as it comes.
 - Nothing the module sends raises: bytes that are no AT line become `Noise`, a line past `max_line` becomes
@@ -55,9 +60,13 @@ _INFO_LINE = re.compile(rb"\+([A-Za-z_][A-Za-z0-9_]*):(.*)")
 _VERSION_LINE = re.compile(rb"(AT version|SDK version|compile time|Bin version)[^:]*:(.*)")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _PRINTABLE = re.compile(rb"[\x20-\x7e\t]*")
+# Lines that carry an SSID, which may be any UTF-8 (an access point named "Café" is listed and joined like any other)
+_SSID_LINE = re.compile(rb"\+(?:CWLAP|CWJAP(?:_CUR|_DEF)?|CWSAP(?:_CUR|_DEF)?):")
 
 _IPD, _CIPRECVDATA = b"+IPD,", b"+CIPRECVDATA"
 _PROMPT = 0x3E  # ">"
+_FOLLOW_MAX = 64                    # the longest line that may be glued onto a payload, with room to spare
+_RESYNC = (b"\n", _IPD)              # where lines are known to start again after damage
 
 
 class Parser:
@@ -78,6 +87,8 @@ class Parser:
         self._after_prompt = False
         self._skipped: Optional[int] = None   # bytes of an overlong line dropped so far
         self._err_code: Optional[int] = None
+        self._follow: Optional[tuple] = None  # (link_id,) of the payload whose following bytes are unchecked
+        self._resync = False                  # after damage: skipping to where lines start again
 
     @property
     def pending(self) -> int:
@@ -93,6 +104,16 @@ class Parser:
         """
         return max(0, self._need - len(self._buf)) if self._need else 0
 
+    @property
+    def unconfirmed(self) -> bool:
+        """True while the bytes after the last payload have not arrived, so whether it was whole is not known yet.
+
+        A client that needs a body to be exactly right waits for this to clear (the module sends the next frame's
+        CR LF or the link's `CLOSED` right after the data), or for the line to go quiet, which means no byte was
+        taken from what follows.
+        """
+        return self._follow is not None
+
     def receive_data(self, data: bytes) -> List[ev.Event]:
         """Feed bytes as they arrived; returns the events they completed, oldest first."""
         buf = self._buf
@@ -105,6 +126,19 @@ class Parser:
                 if len(buf) < self._need:
                     break
                 self._finish_payload(out)
+                continue
+            if self._follow is not None:
+                verdict = self._check_follow()
+                if verdict is None:     # too little to tell yet
+                    break
+                if not verdict:
+                    out.append(ev.FramingLost(self._follow[0]))
+                    self._resync = True
+                self._follow = None
+                continue
+            if self._resync:
+                if not self._skip_to_line_start():
+                    break
                 continue
             if self._skipped is not None:
                 end = buf.find(b"\n")
@@ -179,12 +213,53 @@ class Parser:
             if m is None:
                 # Not complete yet, unless a line end or the header bound says it never will be.
                 if len(head) >= _HEAD_MAX or b"\n" in head:
-                    return False
+                    return self._damaged_header(out) if prefix == _IPD else False
                 return None
-            return self._start_payload(prefix, m, out)
+            started = self._start_payload(prefix, m, out)
+            if started is None:
+                return self._damaged_header(out)
+            return started
         return False
 
-    def _start_payload(self, prefix: bytes, m: "re.Match[bytes]", out: List[ev.Event]) -> bool:
+    def _damaged_header(self, out: List[ev.Event]) -> bool:
+        """An `+IPD,` that is neither a data header nor a passive notice: a link lost data, which one is unknown."""
+        del self._buf[0]
+        out.append(ev.FramingLost(None))
+        self._resync = True
+        return True
+
+    def _skip_to_line_start(self) -> bool:
+        """Drop bytes up to the next LF or `+IPD,`; False when more bytes are needed to find one."""
+        buf = self._buf
+        found = [i for i in (buf.find(mark) for mark in _RESYNC) if i >= 0]
+        if found:
+            del buf[:min(found)]
+            self._resync = False
+            self._scan = 0
+            return True
+        keep = len(_IPD) - 1            # the start of a mark may be at the very end
+        if len(buf) > keep:
+            del buf[:len(buf) - keep]
+        return False
+
+    def _check_follow(self) -> Optional[bool]:
+        """Whether the bytes after a payload are what the module sends there; None until enough have come."""
+        buf = self._buf
+        if buf[:2] == b"\r\n":
+            return True
+        end = buf.find(b"\n", 0, _FOLLOW_MAX)
+        if end < 0:
+            head = bytes(buf[:_FOLLOW_MAX])
+            if len(head) >= _FOLLOW_MAX or not _PRINTABLE.fullmatch(head.rstrip(b"\r")):
+                return False
+            return None if b"\r" not in head[:-1] else False
+        line = bytes(buf[:end])
+        if not line.endswith(b"\r"):
+            return False
+        return _glued_line_ok(line[:-1], self._follow[0])
+
+    def _start_payload(self, prefix: bytes, m: "re.Match[bytes]", out: List[ev.Event]) -> Optional[bool]:
+        """True when a payload read began, False for an ordinary line, None for an impossible `+IPD` header."""
         if prefix == _IPD:
             a, b, ip, port, end = m.groups()
             if end != b":":
@@ -198,7 +273,7 @@ class Parser:
             remote = (m.group(2).decode(), int(m.group(3))) if m.re is _RECVDATA2_INFO else (None, None)
             kind = "recvdata"
         if (link_id is not None and link_id > 4) or length > self.max_payload or (kind == "ipd" and length == 0):
-            return False
+            return None if kind == "ipd" else False
         del self._buf[:m.end()]
         if length == 0:                 # an empty CIPRECVDATA read: nothing to wait for
             out.append(ev.RecvData(b"", *remote))
@@ -214,6 +289,7 @@ class Parser:
         self._need = 0
         kind, link_id, ip, port = self._payload_event
         self._payload_event = None
+        self._follow = (link_id,)
         if kind == "ipd":
             out.append(ev.Ipd(link_id, data, ip, port))
         else:
@@ -230,7 +306,7 @@ class Parser:
         if line == b"ERROR":
             code, self._err_code = self._err_code, None
             return ev.Error(code)
-        if not _PRINTABLE.fullmatch(line):
+        if not _PRINTABLE.fullmatch(line) and not _utf8_ssid_line(line):
             return ev.Noise(line)
         m = _LINK_LINE.fullmatch(line)
         if m:
@@ -247,12 +323,44 @@ class Parser:
             return ev.Version(m.group(1).decode(), m.group(2).decode().strip())
         if line[:2] in (b"AT", b"at"):
             return ev.Echo(line)
-        text = line.decode("ascii")
+        text = line.decode("utf-8")
         if line[:1] == b"+":
             return _info(text)
         if text.startswith("STATUS:") and text[7:].isdigit():
             return ev.Status(int(text[7:]))
         return ev.Message(text)
+
+
+def _utf8_ssid_line(line: bytes) -> bool:
+    if not _SSID_LINE.match(line):
+        return False
+    try:
+        return line.decode("utf-8").isprintable()
+    except UnicodeDecodeError:
+        return False
+
+
+def _glued_line_ok(line: bytes, link_id: Optional[int]) -> bool:
+    """A line right after a payload must be one the module really sends: a final result, a status or unsolicited
+    line, an echo, a `+NAME:` answer. A link line must have the payload's form (`4,CLOSED` after an `+IPD,4,...`,
+    `CLOSED` with CIPMUX=0); text that is no AT line, or a data header without its CR LF, means bytes went missing."""
+    if line.startswith((b"+IPD", b"+CIPRECVDATA")) or not _PRINTABLE.fullmatch(line):
+        return False
+    exact = _EXACT.get(line)
+    if exact is not None:
+        if isinstance(exact, (ev.Connect, ev.Closed, ev.ConnectFail)):
+            return link_id is None
+        return True
+    if _LINK_LINE.fullmatch(line):
+        return link_id is not None
+    if line == b"ERROR" or line[:2] == b"AT":
+        return True
+    if any(r.fullmatch(line) for r in (_RECV_LINE, _ERR_CODE)) or _VERSION_LINE.match(line):
+        return True
+    text = line.decode("ascii")
+    if text.startswith("STATUS:") and text[7:].isdigit():
+        return True
+    return _INFO_LINE.fullmatch(line) is not None
 
 
 def _unquote(text: str) -> str:

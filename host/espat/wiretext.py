@@ -9,13 +9,20 @@ import re
 
 __all__ = ["escape_bytes", "redact"]
 
-_PASSWORD = re.compile(rb'(CWJAP(?:_CUR|_DEF)?=(?:"(?:[^"\\]|\\.)*"),)"(?:[^"\\]|\\.)*"')
+_QUOTED = rb'"(?:[^"\\\r\n]|\\.)*"?'                      # a quoted field, also one cut off before its quote
+_FIELD = rb"(?:" + _QUOTED + rb"|[^,\r\n]*)"
+# Station join (AT+CWJAP, _CUR, _DEF) and the soft AP (AT+CWSAP set, and its +CWSAP: answer, which shows the
+# password): the second field is the password. Enterprise join (CWJEAP): everything after the SSID is identity and
+# secrets. Any case, any spacing.
+_PASSWORD = re.compile(rb"((?:CWJAP(?:_CUR|_DEF)?\s*=|CWSAP(?:_CUR|_DEF)?\s*[=:])\s*" + _FIELD + rb"\s*,\s*)" + _FIELD,
+                       re.IGNORECASE)
+_ENTERPRISE = re.compile(rb"(CWJEAP\s*=\s*" + _FIELD + rb"\s*,)[^\r\n]*", re.IGNORECASE)
 _ESCAPES = {0x0D: "\\r", 0x0A: "\\n", 0x5C: "\\\\"}
 
 
 def redact(data: bytes) -> bytes:
-    """`data` with the password of any AT+CWJAP line in it replaced by `***`."""
-    return _PASSWORD.sub(rb'\1"***"', data)
+    """`data` with the password of any Wi-Fi join or soft-AP line in it replaced by `***`."""
+    return _ENTERPRISE.sub(rb'\1***', _PASSWORD.sub(rb'\1"***"', data))
 
 
 def escape_bytes(data: bytes) -> str:

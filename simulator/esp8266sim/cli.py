@@ -7,8 +7,9 @@ import sys
 import threading
 from typing import List, Optional
 
-from .config import ConfigError, SimConfig, parse_host, parse_network
+from .config import ADAPTERS, LATENCY_KNOBS, ConfigError, SimConfig, parse_host, parse_network
 from .faults import FaultError
+from .named import remove_files, serve_named
 from .simulator import Simulator
 
 __all__ = ["main", "build_parser"]
@@ -25,14 +26,27 @@ def build_parser(prog: str = "esp8266sim") -> argparse.ArgumentParser:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (its path is printed first)")
     where.add_argument("--tcp", metavar="HOST:PORT", help="serve on a TCP port (port 0 picks a free one)")
+    where.add_argument("--name", metavar="NAME",
+                       help="serve as the named module that sim://?name=NAME opens from any process")
+    p.add_argument("--idle-exit", type=float, default=600.0, metavar="S",
+                   help="with --name: power off after S seconds without a host (default: %(default)s)")
     p.add_argument("--network", action="append", default=[], metavar="SSID:PASSWORD",
                    help="a Wi-Fi network the module can join (repeatable)")
     p.add_argument("--host", action="append", default=[], metavar="NAME[:PORT]=127.0.0.1:PORT",
                    help="where a name or address goes (repeatable); all else fails DNS or to connect")
     p.add_argument("--dialect", choices=["1", "2"], default="1", help="AT 1.7 (default) or AT 2.x")
     p.add_argument("--baud", type=int, help="the module's UART rate; bytes are paced at it (none: no pacing)")
-    p.add_argument("--latency-scale", type=float, default=1.0, metavar="F",
-                   help="multiply join, DNS, connect and send times (0: instant)")
+    p.add_argument("--adapter", choices=sorted(ADAPTERS), default="none",
+                   help="the USB-serial adapter the host reads through: ftdi hands bytes over in 62-byte packets "
+                        "or after its 16 ms latency timer (default: none, bytes as they cross)")
+    p.add_argument("--latency-timer", type=float, metavar="MS",
+                   help="the adapter's latency timer in ms (default: the adapter's own)")
+    times = p.add_argument_group("latency (seconds, a home Wi-Fi network's by default; see config.py)")
+    times.add_argument("--latency-scale", type=float, default=1.0, metavar="F",
+                       help="multiply every time below, 0 for instant answers (default: %(default)s)")
+    for name, (default, meaning) in LATENCY_KNOBS.items():
+        times.add_argument(f"--latency-{name}", type=float, metavar="S", default=default,
+                           help=f"{meaning} (default: %(default)s)")
     p.add_argument("--fault", action="append", default=[], metavar="SPEC",
                    help="inject a fault (repeatable): see esp8266sim/faults.py")
     p.add_argument("--seed", type=int, default=0, help="seed for the faults' randomness")
@@ -43,8 +57,10 @@ def build_parser(prog: str = "esp8266sim") -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> SimConfig:
     networks = dict(parse_network(spec) for spec in args.network)
     hosts = dict(parse_host(spec) for spec in args.host)
+    times = {name: getattr(args, f"latency_{name}") for name in LATENCY_KNOBS}
     return SimConfig(networks=networks, hosts=hosts, dialect=args.dialect, baud=args.baud,
-                     latency_scale=args.latency_scale, faults=args.fault, seed=args.seed, log_path=args.log)
+                     latency_scale=args.latency_scale, latency_times=times, adapter=args.adapter,
+                     latency_timer_ms=args.latency_timer, faults=args.fault, seed=args.seed, log_path=args.log)
 
 
 def main(argv: Optional[List[str]] = None, prog: str = "esp8266sim") -> int:
@@ -72,10 +88,17 @@ def main(argv: Optional[List[str]] = None, prog: str = "esp8266sim") -> int:
     try:
         if args.pty:
             where = sim.serve_pty()
+        elif args.name:
+            sim.start(boot=False)           # powered on by its first host
+            where = "named module at " + sim.call_async(serve_named(sim, args.name, args.idle_exit, stop))
         else:
             where = "listening on " + sim.serve_tcp(host, port)
+    except ValueError as exc:
+        sys.stderr.write(f"{prog}: --name: {exc}\n")
+        sim.close()
+        return 2
     except OSError as exc:
-        sys.stderr.write(f"{prog}: cannot listen on {host}:{port}: {exc.strerror or exc}\n")
+        sys.stderr.write(f"{prog}: cannot listen on {args.name or f'{host}:{port}'}: {exc.strerror or exc}\n")
         sim.close()
         return 2
     print(where, flush=True)
@@ -84,4 +107,6 @@ def main(argv: Optional[List[str]] = None, prog: str = "esp8266sim") -> int:
             pass
     finally:
         sim.close()
+        if args.name:
+            remove_files(args.name)
     return 0

@@ -1,31 +1,42 @@
 """Faults as data: what goes wrong, and when. Deterministic for a given --seed.
 
 Grammar: `KIND[:VALUE][@TRIGGER]`; TRIGGER is `send=N` (the Nth AT+CIPSEND, from 1), `cmd=N` (the Nth command
-line), `t=SECONDS` (after the module started) or absent (always / at once).
+line), `t=SECONDS` (after the module started), `byte=N` (the Nth byte on that side of the wire, from 1) or absent
+(always / at once).
 
 | spec                    | what the host sees                                                              |
 |-------------------------|---------------------------------------------------------------------------------|
-| `drop:RATE`             | each byte to the host is lost with probability RATE (0-1)                       |
-| `corrupt:RATE`          | each byte to the host has one bit flipped with probability RATE                 |
+| `drop:RATE`             | each byte module->host is lost with probability RATE (0-1)                      |
+| `drop@byte=N`           | the Nth byte module->host is lost                                               |
+| `corrupt:RATE`          | each byte module->host has one bit flipped with probability RATE                |
+| `corrupt@byte=N`        | the Nth byte module->host has one bit flipped                                   |
+| `drop-up:RATE`, `drop-up@byte=N`, `corrupt-up:RATE`, `corrupt-up@byte=N`                                  |
+|                         | the same for bytes host->module: a command line or a CIPSEND payload loses or   |
+|                         | changes a byte, and the module answers what it made of it                       |
 | `wifi-lost@...`         | `WIFI DISCONNECT`, every link `N,CLOSED`; CWJAP joins again                      |
 | `remote-close@send=N`   | the server closes the link right after the Nth send: `N,CLOSED`                 |
 | `send-fail@send=N`      | the Nth send ends in `SEND FAIL` (the link broke), then `N,CLOSED`              |
 | `busy:COUNT@cmd=N`      | COUNT command lines from the Nth on are answered `busy p...` and dropped        |
 | `slow:SECONDS[@cmd=N]`  | answers (of the Nth command only, with a trigger) come SECONDS late             |
 | `reset@send=N`          | the module reboots halfway through the Nth send's payload: noise, then `ready`  |
-| `boot-garbage`          | every boot prints ROM-loader noise (74880 baud read at the AT rate) before ready |
+| `boot-garbage`          | every boot prints ROM-loader noise (74880 baud read at the AT rate) before      |
+|                         | ready; a host that connects after a boot reads that boot's bytes first, as a    |
+|                         | USB-serial adapter's receive FIFO keeps what arrived while its port was closed  |
 """
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterable, List, Optional
 
-__all__ = ["Fault", "FaultError", "parse_fault", "KINDS"]
+__all__ = ["ByteFaults", "Fault", "FaultError", "parse_fault", "KINDS", "BYTE_KINDS"]
 
 # kind -> (value type or None, triggers allowed)
 KINDS = {
-    "drop": (float, (None,)),
-    "corrupt": (float, (None,)),
+    "drop": (float, (None, "byte")),
+    "corrupt": (float, (None, "byte")),
+    "drop-up": (float, (None, "byte")),
+    "corrupt-up": (float, (None, "byte")),
     "wifi-lost": (None, ("send", "cmd", "t")),
     "remote-close": (None, ("send",)),
     "send-fail": (None, ("send",)),
@@ -34,6 +45,8 @@ KINDS = {
     "reset": (None, ("send",)),
     "boot-garbage": (None, (None,)),
 }
+# the faults that act on bytes crossing the wire (wire.py), by the direction they act in
+BYTE_KINDS = {"drop": "down", "corrupt": "down", "drop-up": "up", "corrupt-up": "up"}
 
 
 class FaultError(ValueError):
@@ -60,6 +73,8 @@ def parse_fault(spec: str) -> Fault:
     value = None
     if value_type is None and colon:
         raise FaultError(f"fault {spec!r}: {kind} takes no value")
+    if value_type is not None and not colon and kind in BYTE_KINDS and trig.startswith("byte="):
+        value_type = None           # `drop@byte=N` needs no rate
     if value_type is not None:
         if not colon:
             raise FaultError(f"fault {spec!r}: {kind} needs a value, as in {kind}:{'0.01' if value_type is float else '3'}")
@@ -67,7 +82,7 @@ def parse_fault(spec: str) -> Fault:
             value = value_type(raw_value)
         except ValueError:
             raise FaultError(f"fault {spec!r}: {raw_value!r} is not a {value_type.__name__}") from None
-        if kind in ("drop", "corrupt") and not 0 <= value <= 1:
+        if kind in BYTE_KINDS and not 0 <= value <= 1:
             raise FaultError(f"fault {spec!r}: a rate is between 0 and 1")
         if value < 0:
             raise FaultError(f"fault {spec!r}: the value must not be negative")
@@ -79,8 +94,43 @@ def parse_fault(spec: str) -> Fault:
         except ValueError:
             at = None
         if not eq or at is None or at < (0 if trigger == "t" else 1):
-            raise FaultError(f"fault {spec!r}: a trigger is send=N, cmd=N (N from 1) or t=SECONDS")
-    if trigger not in triggers:
+            raise FaultError(f"fault {spec!r}: a trigger is send=N, cmd=N, byte=N (N from 1) or t=SECONDS")
+    if trigger not in triggers or (kind in BYTE_KINDS and (value is None) == (trigger is None)):
+        if kind in BYTE_KINDS:
+            raise FaultError(f"fault {spec!r}: {kind} takes a rate ({kind}:0.01) or one byte ({kind}@byte=N)")
         allowed = ", ".join("none" if t is None else f"@{t}=N" for t in triggers)
         raise FaultError(f"fault {spec!r}: {kind} takes the trigger {allowed}")
     return Fault(kind, value, trigger, at)
+
+
+class ByteFaults:
+    """The byte faults of one direction of the wire ("down" module->host, "up" host->module).
+
+    `fired` counts the bytes lost or changed, so a test can prove its fault happened."""
+
+    def __init__(self, faults: Iterable[Fault], direction: str, seed: int) -> None:
+        self.faults: List[Fault] = [f for f in faults if BYTE_KINDS.get(f.kind) == direction]
+        self._rng = random.Random(seed ^ (0xD0 if direction == "down" else 0x0D))
+        self.count = 0              # bytes that crossed so far (the byte=N trigger counts these)
+        self.fired = 0
+
+    def __call__(self, data: bytes) -> bytes:
+        if not self.faults:
+            self.count += len(data)
+            return data
+        out = bytearray()
+        for byte in data:
+            self.count += 1
+            for fault in self.faults:
+                hit = self.count == fault.at if fault.trigger == "byte" else self._rng.random() < fault.value
+                if not hit:
+                    continue
+                self.fired += 1
+                if fault.kind.startswith("drop"):
+                    byte = -1
+                    break
+                byte ^= 1 << self._rng.randrange(8)
+            if byte >= 0:
+                out.append(byte)
+        return bytes(out)
+

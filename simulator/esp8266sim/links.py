@@ -1,27 +1,131 @@
-"""The module's TCP/UDP links and its server, as real loopback sockets on the simulator's event loop.
+"""The module's TCP/UDP/SSL links and its server: real loopback sockets on the simulator's event loop, behind a
+network path that takes time.
 
-A link tells its module what happens (`received`, `remote_closed`, `link_drained`); the module decides what the
-host sees. Passive receive mode keeps a link's bytes here until AT+CIPRECVDATA takes them; past the window the
-socket is no longer read, so the peer is held back by TCP itself, as on the real module.
+A link reports what happens through `LinkEvents` (`received`, `remote_closed`, `link_drained`); whoever owns it
+(the module) decides what the host sees. This file knows nothing of the module.
+
+Time on the path, with `rtt` the round trip (config.LATENCY_KNOBS): opening a TCP link takes one rtt (SYN,
+SYN-ACK), an SSL link two more (a TLS 1.2 handshake); a segment reaches the server rtt/2 after it left, and its
+ACK comes back rtt/2 after that, which is when `send()` returns (so the module prints SEND OK one rtt after the
+segment left); what the server sends reaches the module rtt/2 after the server sent it. So a reply can never reach
+the module earlier than one rtt after the request left it. Everything that comes in on one link (data, ACKs, the
+peer's close) passes one queue in order, so SEND OK always comes before the reply it caused, however late the
+event loop wakes up.
+
+Passive receive mode keeps a link's bytes here until AT+CIPRECVDATA takes them; past the window the socket is no
+longer read, so the peer is held back by TCP itself, as on the real module.
 """
 from __future__ import annotations
 
 import asyncio
+import collections
+import ssl
 import time
-from typing import TYPE_CHECKING, Optional, Tuple
+from dataclasses import dataclass
+from typing import Callable, Deque, Optional, Protocol, Set, Tuple
 
-if TYPE_CHECKING:
-    from .module import Module
-
-__all__ = ["Link", "LinkError", "Server", "PASSIVE_WINDOW"]
+__all__ = ["Link", "LinkError", "LinkEvents", "Server", "ServerEvents", "TlsSettings", "PASSIVE_WINDOW"]
 
 SEGMENT = 1460                  # what one TCP segment, and so one +IPD block, carries at most
 PASSIVE_WINDOW = 5760           # bytes a link buffers in passive mode before TCP flow control holds the peer
 CONNECT_TIMEOUT = 10.0
+TLS_HANDSHAKE_RTTS = 2          # a full TLS 1.2 handshake: ClientHello..ServerHelloDone, then the Finished pair
 
 
 class LinkError(Exception):
     """The connection could not be made."""
+
+
+class LinkEvents(Protocol):
+    """What a link tells its owner."""
+
+    def received(self, link: "Link", data: bytes) -> None: ...
+
+    def remote_closed(self, link: "Link") -> None: ...
+
+    def link_drained(self, link: "Link") -> None: ...
+
+
+class ServerEvents(LinkEvents, Protocol):
+    """What a server asks of its owner besides: a link id for a new connection, and the idle limit (CIPSTO)."""
+    server_timeout: int
+
+    def accept(self, make: Callable[[int], "Link"]) -> Optional["Link"]: ...
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """What an "SSL" link is opened with; the module's SSL commands (AT+CIPSSLSIZE in 1.x, AT+CIPSSLCCONF and
+    AT+CIPSSLCSNI in 2.x) build one and pass it to `Link(..., tls=...)`.
+
+    verify False is 1.7's only behaviour and 2.x's default: no certificate is checked. With verify True the
+    server's chain must lead to `ca_pem` (2.x CIPSSLCCONF with a CA in its PKI partition; without one every
+    handshake fails, as on a module whose PKI partition holds no CA). `sni` is the name sent
+    in the ClientHello (2.x CIPSSLCSNI; by default the name given to CIPSTART). `buffer_size` is 1.x's
+    CIPSSLSIZE, kept with the link; Python's ssl cannot cap the size of the server's records with it."""
+    verify: bool = False
+    ca_pem: Optional[str] = None
+    sni: Optional[str] = None
+    buffer_size: int = 2048
+
+    def context(self) -> ssl.SSLContext:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        if self.verify:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            if self.ca_pem:                 # none: no server can be trusted, the handshake fails
+                ctx.load_verify_locations(cadata=self.ca_pem)
+        else:
+            ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+
+
+_CLOSE = object()               # the peer's FIN, in a link's incoming queue
+
+
+class _Path:
+    """One direction of a link's network path: what is put in comes out `delay` seconds later, in order.
+
+    An item that resolves a future (an ACK) ends a round: the next items wait for the task the future wakes to
+    run first, so what that task says (SEND OK) comes before what follows on the path."""
+
+    def __init__(self, delay: float, deliver: Callable[[object], None]) -> None:
+        self.delay = delay
+        self.deliver = deliver
+        self._queue: Deque[Tuple[float, object]] = collections.deque()
+        self._timer: Optional[asyncio.Handle] = None
+
+    def put(self, item: object) -> None:
+        loop = asyncio.get_running_loop()
+        if not self.delay and not self._queue and self._timer is None:
+            self.deliver(item)
+            return
+        self._queue.append((loop.time() + self.delay, item))
+        if self._timer is None:
+            self._timer = loop.call_at(self._queue[0][0], self._run)
+
+    def _run(self) -> None:
+        self._timer = None
+        loop = asyncio.get_running_loop()
+        while self._queue and self._queue[0][0] <= loop.time():
+            _, item = self._queue.popleft()
+            self.deliver(item)
+            if isinstance(item, asyncio.Future):
+                break
+        if self._queue:
+            if self._queue[0][0] <= loop.time():
+                self._timer = loop.call_soon(self._run)         # after the woken task (FIFO ready queue)
+            else:
+                self._timer = loop.call_at(self._queue[0][0], self._run)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for _, item in self._queue:
+            if isinstance(item, asyncio.Future) and not item.done():
+                item.set_result(False)
+        self._queue.clear()
 
 
 class _Datagrams(asyncio.DatagramProtocol):
@@ -29,23 +133,25 @@ class _Datagrams(asyncio.DatagramProtocol):
         self.link = link
 
     def datagram_received(self, data: bytes, addr) -> None:
-        self.link.module.received(self.link, data)
+        self.link.incoming_path.put(data)
 
     def error_received(self, exc: Exception) -> None:       # ICMP port unreachable: UDP just loses it
         pass
 
 
 class Link:
-    def __init__(self, link_id: int, kind: str, host: str, port: int, module: "Module",
-                 incoming: bool = False) -> None:
+    def __init__(self, link_id: int, kind: str, host: str, port: int, events: LinkEvents,
+                 incoming: bool = False, rtt: float = 0.0, tls: Optional[TlsSettings] = None) -> None:
         self.id = link_id
         self.kind = kind
         self.host = host
         self.remote_ip = host
         self.remote_port = port
         self.local_port = 0
-        self.module = module
+        self.events = events
         self.incoming = incoming
+        self.rtt = rtt
+        self.tls = tls if tls is not None or kind != "SSL" else TlsSettings()
         self.buffer = bytearray()
         self.close_when_drained = False
         self.closed = False
@@ -56,6 +162,8 @@ class Link:
         self._task: Optional[asyncio.Task] = None
         self._resume = asyncio.Event()
         self._resume.set()
+        self.incoming_path = _Path(rtt / 2, self._arrived)     # server -> module: data, ACKs, the FIN
+        self.outgoing_path = _Path(rtt / 2, self._departed)    # module -> server: segments
 
     async def open(self, target: Tuple[str, int], local_port: Optional[int] = None) -> None:
         loop = asyncio.get_running_loop()
@@ -66,11 +174,17 @@ class Link:
                                                                    remote_addr=target)
                 self.local_port = self._udp.get_extra_info("sockname")[1]
             else:
-                self._reader, self._writer = await asyncio.wait_for(asyncio.open_connection(*target),
+                await asyncio.sleep(self.rtt)
+                tls = {}
+                if self.tls is not None:
+                    tls = {"ssl": self.tls.context(), "server_hostname": self.tls.sni or self.host or None}
+                self._reader, self._writer = await asyncio.wait_for(asyncio.open_connection(*target, **tls),
                                                                     CONNECT_TIMEOUT)
                 self.local_port = self._writer.get_extra_info("sockname")[1]
-        except (OSError, asyncio.TimeoutError) as exc:
-            raise LinkError(str(exc)) from None
+                if self.tls is not None:
+                    await asyncio.sleep(TLS_HANDSHAKE_RTTS * self.rtt)
+        except (OSError, asyncio.TimeoutError, ssl.SSLError) as exc:
+            raise LinkError(str(exc) or type(exc).__name__) from None
         self.remote_ip = target[0]
 
     def attach(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -79,6 +193,11 @@ class Link:
         peer = writer.get_extra_info("peername")
         self.remote_ip, self.remote_port = peer[0], peer[1]
         self.local_port = writer.get_extra_info("sockname")[1]
+
+    @property
+    def encrypted(self) -> bool:
+        """True when the socket really speaks TLS (an "SSL" link is never plain TCP)."""
+        return self._writer is not None and self._writer.get_extra_info("ssl_object") is not None
 
     def start_reading(self) -> None:
         if self._reader is not None:
@@ -92,25 +211,53 @@ class Link:
                 data = await self._reader.read(SEGMENT)
                 if not data:
                     break
-                self.last_activity = time.monotonic()
-                self.module.received(self, data)
-        except (OSError, asyncio.IncompleteReadError):
+                self.incoming_path.put(data)
+        except (OSError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
-        if not self.closed:
+        self.incoming_path.put(_CLOSE)
+
+    def _arrived(self, item: object) -> None:
+        if isinstance(item, asyncio.Future):
+            if not item.done():
+                item.set_result(not self.closed)
+        elif self.closed:
+            return
+        elif item is _CLOSE:
             self.closed = True
             self._close_socket()
-            self.module.remote_closed(self)
+            self.events.remote_closed(self)
+        else:
+            self.last_activity = time.monotonic()
+            self.events.received(self, item)
 
-    async def send(self, data: bytes) -> bool:
-        """Hand `data` to the socket; False when the link is broken."""
-        self.last_activity = time.monotonic()
+    def _departed(self, item: object) -> None:
+        data, acked = item
         if self._udp is not None:
             self._udp.sendto(data)
+            return
+        if self._writer is None or self.closed or self._writer.is_closing():
+            acked.set_result(False)
+            return
+        try:
+            self._writer.write(data)
+        except (OSError, ConnectionError, RuntimeError):
+            acked.set_result(False)
+            return
+        self.incoming_path.put(acked)          # the ACK's way back
+
+    async def send(self, data: bytes) -> bool:
+        """Send `data`; returns once the peer acknowledged it (UDP: at once), False when the link is broken."""
+        self.last_activity = time.monotonic()
+        if self._udp is not None:
+            self.outgoing_path.put((data, None))
             return True
         if self._writer is None or self.closed:
             return False
+        acked = asyncio.get_running_loop().create_future()
+        self.outgoing_path.put((data, acked))
+        if not await acked:
+            return False
         try:
-            self._writer.write(data)
             await self._writer.drain()
         except (OSError, ConnectionError):
             return False
@@ -125,10 +272,10 @@ class Link:
         return data
 
     def drained(self) -> None:
-        """Data was read out of the buffer: read the socket again, tell the module."""
+        """Data was read out of the buffer: read the socket again, tell the owner."""
         if len(self.buffer) < PASSIVE_WINDOW:
             self._resume.set()
-        self.module.link_drained(self)
+        self.events.link_drained(self)
 
     def _close_socket(self) -> None:
         if self._writer is not None:
@@ -137,49 +284,55 @@ class Link:
             self._udp.close()
 
     def abort(self) -> None:
-        """Close from this side (AT+CIPCLOSE, Wi-Fi lost, reset); the module reports it."""
+        """Close from this side (AT+CIPCLOSE, Wi-Fi lost, reset); the owner reports it."""
         self.closed = True
         if self._task is not None and self._task is not asyncio.current_task():
             self._task.cancel()
+        self.incoming_path.cancel()
+        self.outgoing_path.cancel()
         self._close_socket()
 
 
 class Server:
     """AT+CIPSERVER: a listening socket on 127.0.0.1:<port>; each accepted connection takes the lowest free id."""
 
-    def __init__(self, module: "Module", port: int) -> None:
-        self.module = module
+    def __init__(self, events: ServerEvents, port: int, rtt: float = 0.0) -> None:
+        self.events = events
         self.port = port
+        self.rtt = rtt
         self._server: Optional[asyncio.base_events.Server] = None
         self._idle_task: Optional[asyncio.Task] = None
+        self._accepted: Set[Link] = set()
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accepted, "127.0.0.1", self.port)
+        self._server = await asyncio.start_server(self._accepted_connection, "127.0.0.1", self.port)
         self._idle_task = asyncio.get_running_loop().create_task(self._idle_watch())
 
-    async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _accepted_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         def make(link_id: int) -> Link:
-            link = Link(link_id, "TCP", "", 0, self.module, incoming=True)
+            link = Link(link_id, "TCP", "", 0, self.events, incoming=True, rtt=self.rtt)
             link.attach(reader, writer)
             return link
-        link = self.module.accept(make)
+        link = self.events.accept(make)
         if link is None:
             writer.close()
             return
+        self._accepted.add(link)
         link.start_reading()
 
     async def _idle_watch(self) -> None:
         """CIPSTO: an incoming link idle for that many seconds is closed by the module."""
         while True:
             await asyncio.sleep(0.5)
-            limit = self.module.server_timeout
+            self._accepted = {link for link in self._accepted if not link.closed}
+            limit = self.events.server_timeout
             if not limit:
                 continue
             now = time.monotonic()
-            for link in list(self.module.links.values()):
-                if link.incoming and now - link.last_activity > limit:
+            for link in list(self._accepted):
+                if now - link.last_activity > limit:
                     link.abort()
-                    self.module.remote_closed(link)
+                    self.events.remote_closed(link)
 
     def close(self) -> None:
         if self._server is not None:

@@ -6,12 +6,17 @@
         port = sim.attach()             # an in-process end, what the sim:// URL handler uses
 
 One host at a time, like one serial cable: a second TCP client is turned away while the first is connected. The
-module keeps running between hosts; what it says while nobody listens is lost, as on a real board.
+module keeps running between hosts; what it says while nobody listens is lost, as on a real board (with the
+boot-garbage fault, a host that connects after a boot reads that boot's bytes first: faults.py).
+
+Every front end that can know the host's baud rate shows a mismatch as garbage: sim:// from the port's
+`baudrate`, the pty from the speed its client set on the slave (termios); a TCP client has no rate.
 """
 from __future__ import annotations
 
 import asyncio
 import os
+import termios
 import threading
 import time
 import tty
@@ -24,17 +29,21 @@ from .wire import Wire
 
 __all__ = ["Simulator", "HostEnd"]
 
+ADAPTER_FIFO = 256              # what a USB-serial adapter keeps while no program has its port open (FT232R: 256)
+_SPEEDS = {getattr(termios, f"B{rate}"): rate for rate in (
+    300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 576000, 921600,
+    1000000, 1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000) if hasattr(termios, f"B{rate}")}
 
-class HostEnd:
-    """The host's end of the line inside this process: thread-safe reads with timeouts, writes, a baud rate."""
 
-    def __init__(self, sim: "Simulator") -> None:
-        self._sim = sim
+class Inbox:
+    """What reached the host and waits to be read: thread-safe reads with timeouts."""
+
+    def __init__(self) -> None:
         self._buf = bytearray()
         self._cond = threading.Condition()
         self.closed = False
 
-    def _deliver(self, data: bytes) -> None:
+    def deliver(self, data: bytes) -> None:
         with self._cond:
             self._buf += data
             self._cond.notify_all()
@@ -60,6 +69,19 @@ class HostEnd:
         with self._cond:
             self._buf.clear()
 
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+
+class HostEnd(Inbox):
+    """The host's end of the line inside this process: reads, writes, a baud rate."""
+
+    def __init__(self, sim: "Simulator") -> None:
+        super().__init__()
+        self._sim = sim
+
     def write(self, data: bytes) -> None:
         self._sim.call(self._sim.wire.from_host, bytes(data))
 
@@ -67,9 +89,7 @@ class HostEnd:
         self._sim.call(self._sim.wire.set_host_baud, baud)
 
     def close(self) -> None:
-        with self._cond:
-            self.closed = True
-            self._cond.notify_all()
+        super().close()
         self._sim.detach(self)
 
 
@@ -85,6 +105,8 @@ class Simulator:
         self.module: Module
         self.wire: Wire
         self._started = False
+        self._held = bytearray()        # the boot's bytes no host was there to read (boot-garbage only)
+        self._hold = any(f.kind == "boot-garbage" for f in config.fault_plan)
 
     # --- life -------------------------------------------------------------------------------------------------------
 
@@ -112,8 +134,10 @@ class Simulator:
                              set_uart_rate=lambda rate: self.wire.set_module_baud(rate), log=log)
         self.wire = Wire(self.loop, to_module=self.module.feed, to_host=self._to_host,
                          module_baud=self.module.uart_rate, paced=self.config.baud is not None,
-                         seed=self.config.seed)
+                         seed=self.config.seed, faults=self.config.wire_faults,
+                         latency_timer=self.config.latency_timer, usb_packet=self.config.usb_packet)
         self.module.start_timed_faults()
+        self._boot_on_connect = not boot
         if boot:
             self.module.boot()
 
@@ -136,10 +160,14 @@ class Simulator:
                 pass
 
         async def shutdown() -> None:
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.cancel()
-        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(timeout=10)
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)     # each task ends before the loop stops
+        try:
+            asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(timeout=10)
+        except Exception:           # a task that will not end must not keep the loop from stopping
+            pass
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
         if self.transcript:
@@ -150,27 +178,36 @@ class Simulator:
     def _to_host(self, data: bytes) -> None:
         if self._sink is not None:
             self._sink(data)
+        elif self._hold:
+            self._held += data[:ADAPTER_FIFO - len(self._held)]
+
+    def connect_host(self, sink: Optional[Callable[[bytes], None]]) -> None:
+        """A host is on the line now (None: it left); it reads first what was held for it. On the loop only."""
+        self._sink = sink
+        if sink is not None and self._held:
+            held, self._held = bytes(self._held), bytearray()
+            sink(held)
+        if sink is not None and self._boot_on_connect:
+            self._boot_on_connect = False       # powered on with the first host, who so reads `ready`
+            self.module.boot()
+
+    def add_closer(self, closer: Callable[[], None]) -> None:
+        """Run `closer` on the loop when the simulator closes (a front end's listening socket)."""
+        self._closers.append(closer)
 
     def attach(self, baud: Optional[int] = None) -> HostEnd:
         """An in-process host end (sim://) whose UART runs at `baud` (None: always the module's rate).
 
         A simulator not started yet boots once the end is attached, so the host sees `ready`."""
         end = HostEnd(self)
-        booting = not self._started
-        if booting:
-            self.start(boot=False)
+        self.start(boot=False)
         self.call(self.wire.set_host_baud, baud)
-        self.call(self._set_sink, end._deliver)
-        if booting:
-            self.call(self.module.boot)
+        self.call(self.connect_host, end.deliver)
         return end
-
-    def _set_sink(self, sink: Optional[Callable[[bytes], None]]) -> None:
-        self._sink = sink
 
     def detach(self, end: HostEnd) -> None:
         if self.loop.is_running():
-            self.call(self._set_sink, None)
+            self.call(self.connect_host, None)
 
     def serve_tcp(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen for one serial client at a time; returns its `socket://` URL."""
@@ -188,7 +225,7 @@ class Simulator:
                 writer.close()              # the cable is taken
                 return
             current.append(writer)
-            self._sink = writer.write
+            self.connect_host(writer.write)
             try:
                 while True:
                     data = await reader.read(4096)
@@ -197,13 +234,20 @@ class Simulator:
                     self.wire.from_host(data)
             except (OSError, ConnectionError):
                 pass
+            except asyncio.CancelledError:  # shutting down: asyncio would print it as a traceback
+                pass
             finally:
-                self._sink = None
+                self.connect_host(None)
                 current.remove(writer)
                 writer.close()
 
         server = await asyncio.start_server(client, host, port)
-        self._closers.append(server.close)
+
+        def close() -> None:
+            server.close()
+            for writer in current:
+                writer.close()
+        self._closers.append(close)
         bound = server.sockets[0].getsockname()
         self.url = f"socket://{bound[0]}:{bound[1]}"
         return self.url
@@ -213,7 +257,18 @@ class Simulator:
         self.start()
         master, slave = os.openpty()
         tty.setraw(slave)
+        attrs = termios.tcgetattr(slave)
+        speed = {rate: code for code, rate in _SPEEDS.items()}.get(self.config.baud or 115200)
+        if speed is not None:       # a client that sets no speed matches the module
+            attrs[4] = attrs[5] = speed
+            termios.tcsetattr(slave, termios.TCSANOW, attrs)
         path = os.ttyname(slave)
+
+        def host_rate() -> Optional[int]:
+            try:
+                return _SPEEDS.get(termios.tcgetattr(slave)[5])
+            except termios.error:
+                return None
 
         def readable() -> None:
             try:
@@ -230,7 +285,8 @@ class Simulator:
                 pass
 
         def setup() -> None:
-            self._sink = write
+            self.wire.host_rate = host_rate
+            self.connect_host(write)
             self.loop.add_reader(master, readable)
 
         def teardown() -> None:

@@ -6,15 +6,19 @@ of about a millisecond, never by sleeping per byte, so the simulator keeps up wi
 bottleneck. With no rate set, bytes cross at once.
 
 When host and module disagree on the rate, each side reads the other's bytes as garbage of about the length a
-real UART would make of them.
+real UART would make of them. Byte faults (faults.py: drop, corrupt, and their -up twins) act on the line itself,
+in the direction they name. On the host's side a USB-serial adapter may hold received bytes until a USB packet is
+full or its latency timer runs out (FTDI: 62 data bytes, 16 ms), so a host meets the gaps it meets on hardware.
 """
 from __future__ import annotations
 
 import asyncio
 import random
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
-__all__ = ["Pipe", "Wire"]
+from .faults import ByteFaults, Fault
+
+__all__ = ["Adapter", "Pipe", "Wire"]
 
 TICK = 0.001
 
@@ -72,21 +76,61 @@ class Pipe:
             action()
 
 
+class Adapter:
+    """The receive side of a USB-serial adapter: bytes from the UART reach the host a USB packet at a time, when
+    `packet` bytes are waiting or `timer` seconds after the first of them arrived. timer 0: at once."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, deliver: Callable[[bytes], None], timer: float,
+                 packet: int) -> None:
+        self.loop = loop
+        self.deliver = deliver
+        self.timer = timer
+        self.packet = packet
+        self._buf = bytearray()
+        self._flush_at: Optional[asyncio.TimerHandle] = None
+
+    def put(self, data: bytes) -> None:
+        if not self.timer:
+            self.deliver(data)
+            return
+        self._buf += data
+        while len(self._buf) >= self.packet:
+            packet = bytes(self._buf[:self.packet])
+            del self._buf[:self.packet]
+            self.deliver(packet)
+        if self._buf and self._flush_at is None:
+            self._flush_at = self.loop.call_later(self.timer, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_at = None
+        if self._buf:
+            data, self._buf = bytes(self._buf), bytearray()
+            self.deliver(data)
+
+
 class Wire:
-    """Both directions, and the two ends' rates."""
+    """Both directions, the two ends' rates, the line's byte faults and the host's adapter."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, to_module: Callable[[bytes], None],
-                 to_host: Callable[[bytes], None], module_baud: int, paced: bool, seed: int = 0) -> None:
+                 to_host: Callable[[bytes], None], module_baud: int, paced: bool, seed: int = 0,
+                 faults: Iterable[Fault] = (), latency_timer: float = 0.0, usb_packet: int = 62) -> None:
         self.loop = loop
         self.paced = paced
         self.module_baud = module_baud
-        self.host_baud: Optional[int] = None        # None: the host always matches (a TCP or pty client)
+        self.host_baud: Optional[int] = None        # None: the host always matches (a TCP client)
+        self.host_rate: Optional[Callable[[], Optional[int]]] = None    # asks the host's rate (a pty's termios)
         self._rng = random.Random(seed ^ 0x5EED)
+        faults = list(faults)
+        self.faults_down = ByteFaults(faults, "down", seed)    # module -> host
+        self.faults_up = ByteFaults(faults, "up", seed)        # host -> module
+        self.adapter = Adapter(loop, to_host, latency_timer, usb_packet)
         rate = module_baud if paced else None
-        self.down = Pipe(loop, to_host, rate)       # module -> host
-        self.up = Pipe(loop, to_module, rate)       # host -> module
+        self.down = Pipe(loop, self.adapter.put, rate)      # module -> host
+        self.up = Pipe(loop, to_module, rate)               # host -> module
 
     def _mismatched(self) -> bool:
+        if self.host_rate is not None:
+            self.host_baud = self.host_rate()
         return self.host_baud is not None and abs(self.host_baud - self.module_baud) > self.module_baud * 0.03
 
     def _garble(self, data: bytes, sender_baud: int, receiver_baud: int) -> bytes:
@@ -94,12 +138,14 @@ class Wire:
         return bytes(self._rng.choice(_GARBAGE) for _ in range(min(count, len(data) * 4)))
 
     def from_module(self, data: bytes) -> None:
+        data = self.faults_down(data)
         if self._mismatched():
             data = self._garble(data, self.module_baud, self.host_baud)
         if data:
             self.down.send(data)
 
     def from_host(self, data: bytes) -> None:
+        data = self.faults_up(data)
         if self._mismatched():
             data = self._garble(data, self.host_baud, self.module_baud)
         if data:

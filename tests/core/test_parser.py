@@ -140,11 +140,10 @@ def test_overlong_line_is_bounded():
 
 
 def test_bad_ipd_header_is_not_trusted():
-    # link id 7 does not exist and a length past the bound is not allocated: both are read as lines
-    assert parse(b"\r\n+IPD,7,3:abc\r\n") == [ev.Info("IPD,7,3", "abc")]
+    # link id 7 does not exist and a length past the bound is not allocated: data was damaged, lines go on
+    assert parse(b"\r\n+IPD,7,3:abc\r\n") == [ev.FramingLost(None)]
     events = parse(b"\r\n+IPD,4,99999:abc\r\nOK\r\n", max_payload=4096)
-    assert events[-1] == ev.Ok()
-    assert not any(isinstance(e, ev.Ipd) for e in events)
+    assert events == [ev.FramingLost(None), ev.Ok()]
 
 
 def test_error_code_is_not_carried_past_its_error():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -177,3 +178,226 @@ def test_hundred_kilobytes_arrive_intact(exact_server, sim_port):
     from espat.parser import Parser
     received = b"".join(e.data for e in Parser().receive_data(stream) if isinstance(e, Ipd))
     assert hashlib.sha256(received).hexdigest() == hashlib.sha256(reply).hexdigest()
+
+
+# --- delivery as a USB-serial adapter does it (asserted in the fake's own clock) -------------------------------
+
+
+def _record_deliveries(sim: Simulator) -> list:
+    """(loop time, bytes) of each handover to the host, and of each answer the module put on the line."""
+    events = []
+    adapter = sim.wire.adapter
+    to_host, on_line = adapter.deliver, sim.wire.from_module
+
+    def delivered(data: bytes) -> None:
+        events.append(("host", sim.loop.time(), bytes(data)))
+        to_host(data)
+
+    def emitted(data: bytes) -> None:
+        events.append(("line", sim.loop.time(), bytes(data)))
+        on_line(data)
+    sim.call(setattr, adapter, "deliver", delivered)
+    sim.call(setattr, sim.wire, "from_module", emitted)
+    return events
+
+
+def test_bytes_reach_the_host_no_faster_than_the_baud_rate():
+    port = serial.serial_for_url("sim://?latency_scale=0&baud=9600", baudrate=9600, timeout=0.2)
+    try:
+        wire = Wire(port)
+        wire.expect(b"\r\nready\r\n")
+        events = _record_deliveries(port.simulator)
+        wire.send(b"AT+GMR\r\n")
+        wire.read_until(b"OK\r\n")
+        line = [t for kind, t, _ in events if kind == "line"]
+        arrived = [(t, len(data)) for kind, t, data in events if kind == "host"]
+        assert len(arrived) > 3                             # in pieces as the bytes cross, not one burst
+        crossed = 0
+        for t, size in arrived:
+            crossed += size
+            assert t - line[0] >= crossed * 10 / 9600 - 0.0005, (crossed, t - line[0])
+    finally:
+        port.close()
+
+
+def test_ftdi_adapter_hands_over_full_packets_or_after_its_latency_timer():
+    port = serial.serial_for_url("sim://?latency_scale=0&adapter=ftdi", baudrate=115200, timeout=0.2)
+    try:
+        wire = Wire(port)
+        wire.expect(b"\r\nready\r\n")
+        events = _record_deliveries(port.simulator)
+        wire.exchange(b"AT\r\n", b"AT\r\r\n\r\nOK\r\n")
+        short = [e for e in events if e[0] == "host"]
+        assert len(short) == 1 and short[0][1] - events[0][1] >= 0.016 - 0.0005     # held for the timer
+        events.clear()
+        wire.send(b"AT+GMR\r\n")
+        answer = wire.read_until(b"OK\r\n")
+        sizes = [len(data) for kind, _, data in events if kind == "host"]
+        assert sum(sizes) == len(answer) > 62
+        assert all(size == 62 for size in sizes[:-1]) and sizes[-1] <= 62        # whole USB packets
+    finally:
+        port.close()
+
+
+@pytest.mark.parametrize("command", [["esp8266sim"], ["espat.cli", "sim"]], ids=["esp8266sim", "espat sim"])
+def test_latency_timer_knob_and_help_lists_the_latency_defaults(command):
+    done = subprocess.run([sys.executable, "-m", *command, "--help"], capture_output=True, text=True, timeout=30)
+    text = " ".join(done.stdout.split()).split("options:", 1)[1]          # past the usage line
+    for knob, default in [("rtt", "0.03"), ("join", "2.0"), ("dns", "0.05"), ("connect", "0.05"),
+                          ("send", "0.01"), ("boot", "0.35"), ("scale", "1.0")]:
+        assert f"--latency-{knob}" in text
+        assert f"(default: {default})" in text.split(f"--latency-{knob} ")[1].split("--")[0]
+    assert "--adapter" in text and "--latency-timer" in text
+    port = serial.serial_for_url("sim://?latency_scale=0&adapter=ftdi&latency_timer=2", timeout=0.2)
+    try:
+        assert port.simulator.config.latency_timer == 0.002
+    finally:
+        port.close()
+
+
+def test_pty_shows_a_baud_mismatch_from_the_speed_its_client_set():
+    with Simulator(_config()) as sim:
+        path = sim.serve_pty()
+        port = serial.Serial(path, 9600, timeout=0.2)       # the module runs at 115200
+        try:
+            wire = Wire(port)
+            port.write(b"AT\r\n")
+            junk = wire.quiet(0.3)
+            assert b"OK" not in junk
+            port.baudrate = 115200
+            port.write(b"\r\n")                   # ends the line the module made of the junk
+            wire.quiet(0.3)
+            _session(wire)
+        finally:
+            port.close()
+
+
+# --- sim://?name= keeps a module across opens and processes ------------------------------------------------------
+
+
+@pytest.fixture
+def module_name():
+    from esp8266sim.named import stop
+    name = f"bench-{os.getpid()}-{time.monotonic_ns()}"
+    yield name
+    stop(name)
+
+
+def test_named_sim_url_keeps_the_module_between_opens(module_name):
+    name = module_name
+    first = serial.serial_for_url(f"sim://?name={name}&network=HomeNet:s3cr3t99&latency_scale=0",
+                                  baudrate=115200, timeout=0.2)
+    try:
+        wire = Wire(first)
+        wire.expect(b"\r\nready\r\n")                 # powered on with its first host
+        _session(wire)
+    finally:
+        first.close()
+    again = serial.serial_for_url(f"sim://?name={name}", baudrate=115200, timeout=0.2)
+    try:
+        Wire(again).exchange(b"AT+CIPSTATUS\r\n", b"STATUS:2\r\n\r\nOK\r\n")    # echo off, joined: kept
+        with pytest.raises(serial.SerialException, match="open on another port"):
+            serial.serial_for_url(f"sim://?name={name}", baudrate=115200)
+        again.baudrate = 9600                               # the host's rate reaches the module there too
+        again.write(b"AT\r\n")
+        assert b"OK" not in Wire(again).quiet(0.3)
+    finally:
+        again.close()
+    with pytest.raises(serial.SerialException, match="other settings"):
+        serial.serial_for_url(f"sim://?name={name}&dialect=2")
+
+
+def test_wifi_join_then_http_get_as_two_commands(module_name, exact_server):
+    server = exact_server(lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello\n")
+    url = f"sim://?name={module_name}&network=HomeNet:s3cr3t99&latency_scale=0&host=example.com=127.0.0.1:{server.port}"
+    env = dict(os.environ, ESPAT_WIFI_PASSWORD="s3cr3t99", ESPAT_WIFI_PASS="s3cr3t99")   # the name before and after the contract
+    join = subprocess.run([sys.executable, "-m", "espat.cli", "-p", url, "wifi", "join", "HomeNet"],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert join.returncode == 0, join.stderr
+    get = subprocess.run([sys.executable, "-m", "espat.cli", "-p", f"sim://?name={module_name}", "http", "get",
+                          "http://example.com/"], capture_output=True, text=True, timeout=60)
+    assert get.returncode == 0, get.stderr
+    assert get.stdout == "hello\n"
+    assert len(server.requests) == 1
+
+
+def test_a_bad_name_is_one_line():
+    with pytest.raises(serial.SerialException, match="letters, digits"):
+        serial.serial_for_url("sim://?name=../etc")
+
+
+# --- boot garbage reaches a host that connects after the boot ------------------------------------------------------
+
+
+@pytest.mark.parametrize("garbage", [True, False])
+def test_a_host_that_connects_after_boot_reads_the_boot_garbage(garbage):
+    faults = ["boot-garbage"] if garbage else []
+    with Simulator(_config(faults=faults, seed=5)) as sim:
+        url = sim.serve_tcp()
+        deadline = time.monotonic() + 10
+        while sim.call(lambda: sim.module.booting) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not sim.call(lambda: sim.module.booting)     # booted before anyone listened
+        port = serial.serial_for_url(url, timeout=0.2)
+        try:
+            wire = Wire(port)
+            if garbage:
+                got = wire.read_until(b"\r\nready\r\n")
+                assert len(got) >= 40 + len(b"\r\nready\r\n")
+                assert any(byte >= 0x80 for byte in got)
+            else:
+                assert wire.quiet(0.3) == b""
+            wire.exchange(b"AT\r\n", b"AT\r\r\n\r\nOK\r\n")
+        finally:
+            port.close()
+
+
+# --- shutdown never prints a traceback ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["--tcp", "--pty"])
+def test_cli_stops_with_a_client_connected_without_a_traceback(where):
+    args = ["--tcp", "127.0.0.1:0"] if where == "--tcp" else ["--pty"]
+    proc = subprocess.Popen([sys.executable, "-m", "esp8266sim", *args, "--latency-scale", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline().split()[-1]
+        port = serial.serial_for_url(first, baudrate=115200, timeout=0.2)
+        try:
+            Wire(port).exchange(b"AT\r\n", b"AT\r\r\n\r\nOK\r\n")
+            proc.terminate()                               # while the client is still connected
+            assert proc.wait(timeout=10) == 0
+        finally:
+            port.close()
+        _, err = proc.communicate(timeout=10)
+        assert err == ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_closing_sim_url_with_links_and_a_server_open_prints_nothing(exact_server):
+    server = exact_server(lambda request: b"")
+    script = f"""
+import serial, esp8266sim, sys
+sys.path.insert(0, {os.path.dirname(__file__) + '/..'!r})
+from simtools import Wire, ready_and_joined
+port = serial.serial_for_url("sim://?network=HomeNet:s3cr3t99&latency_scale=0&host=example.com=127.0.0.1:{server.port}",
+                             baudrate=115200, timeout=0.2)
+wire = Wire(port)
+ready_and_joined(wire)
+wire.exchange(b'AT+CIPSTART=0,"TCP","example.com",80\\r\\n', b"0,CONNECT\\r\\n\\r\\nOK\\r\\n")
+wire.exchange(b"AT+CIPSERVER=1,{_free_port()}\\r\\n", b"\\r\\nOK\\r\\n")
+port.close()
+print("closed")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout == "closed\n" and done.returncode == 0, done.stderr
+    assert done.stderr == ""

@@ -1,7 +1,10 @@
 """Links as the firmware runs them: DNS through the host map only, five ids, server, UDP, passthrough."""
 from __future__ import annotations
 
+import datetime
 import socket
+import ssl
+import threading
 import time
 
 from simtools import GET_REPLY, ready_and_joined
@@ -124,3 +127,208 @@ def test_passthrough_and_plus_plus_plus(sim_port):
         conn.close()
     finally:
         listener.close()
+
+
+# --- time on the network path (asserted in the fake's own clock: its transcript, never the test's) ---------------
+
+RTT = 0.2
+TIMED = "latency_scale=1&latency_join=0&latency_boot=0&latency_dns=0&latency_connect=0&latency_send=0"
+
+
+def _transcript(path) -> list:
+    """(seconds, direction, text) per line of a --log transcript."""
+    rows = []
+    for line in path.read_text().splitlines():
+        stamp, _, rest = line.partition("] ")
+        direction, _, text = rest.partition(" ")
+        rows.append((float(stamp.strip("[ ")), direction, text))
+    return rows
+
+
+def _first(rows, direction: str, needle: str) -> float:
+    return next(t for t, d, text in rows if d == direction and needle in text)
+
+
+def test_reply_reaches_the_module_one_rtt_after_the_request_and_after_send_ok(sim_port, exact_server, tmp_path):
+    server = exact_server(lambda request: GET_REPLY)          # answers at once: only the path takes time
+    log = tmp_path / "wire.log"
+    wire = sim_port(f"network=HomeNet:s3cr3t99&{TIMED}&latency_rtt={RTT}&host=example.com=127.0.0.1:{server.port}"
+                    f"&log={log}")
+    ready_and_joined(wire)
+    wire.exchange(b'AT+CIPSTART=0,"TCP","example.com",80\r\n', b"0,CONNECT\r\n\r\nOK\r\n")
+    request = b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
+    wire.exchange(b"AT+CIPSEND=0,%d\r\n" % len(request), b"\r\nOK\r\n> ")
+    wire.send(request)
+    wire.expect(b"\r\nRecv 37 bytes\r\n\r\nSEND OK\r\n\r\n+IPD,0,89:" + GET_REPLY + b"0,CLOSED\r\n")
+    rows = _transcript(log)
+    start = _first(rows, "->", "AT+CIPSTART")
+    connected = _first(rows, "<-", "0,CONNECT")
+    sent = _first(rows, "->", "GET / HTTP/1.1")
+    send_ok = _first(rows, "<-", "SEND OK")
+    reply = _first(rows, "<-", "+IPD,0,89")
+    closed = _first(rows, "<-", "0,CLOSED")
+    slack = 0.002                   # the transcript's stamps are taken a little before and after the events
+    assert connected - start >= RTT - slack             # SYN, SYN-ACK
+    assert send_ok - sent >= RTT - slack                # the ACK's round trip
+    assert reply - sent >= RTT - slack                  # never sooner than one round trip
+    assert send_ok <= reply <= closed
+
+
+def test_send_ok_always_comes_before_the_reply_it_caused(sim_port, exact_server):
+    server = exact_server(lambda request: b"pong")
+    wire = sim_port(f"network=HomeNet:s3cr3t99&{TIMED}&latency_rtt=0.01&host=echo.local=127.0.0.1:{server.port}")
+    ready_and_joined(wire)
+    for link in range(5):
+        wire.exchange(b'AT+CIPSTART=%d,"TCP","echo.local",7\r\n' % link, b"%d,CONNECT\r\n\r\nOK\r\n" % link)
+    for link in range(5):
+        wire.exchange(b"AT+CIPSEND=%d,8\r\n" % link, b"\r\nOK\r\n> ")
+        wire.exchange(b"ping\r\n\r\n", b"\r\nRecv 8 bytes\r\n\r\nSEND OK\r\n\r\n+IPD,%d,4:pong%d,CLOSED\r\n"
+                      % (link, link))
+    assert len(server.requests) == 5
+
+
+# --- "SSL" links: real TLS to a loopback server, never plain TCP ------------------------------------------------
+
+
+class TlsServer:
+    """A loopback TLS server with a self-signed certificate made here (the `cryptography` package): reads one
+    HTTP request, answers `reply` and closes; remembers the SNI name each client sent."""
+
+    def __init__(self, tmp_path, reply: bytes) -> None:
+        cert, key = _self_signed(tmp_path, "secure.example")
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(cert, key)
+        self.names: list = []
+        self.context.sni_callback = lambda sock, name, ctx: self.names.append(name)
+        self.requests: list = []
+        self.errors: list = []
+        self.reply = reply
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            conn.settimeout(10)
+            try:
+                with self.context.wrap_socket(conn, server_side=True) as tls:
+                    data = b""
+                    while b"\r\n\r\n" not in data:
+                        chunk = tls.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    self.requests.append(data)
+                    tls.sendall(self.reply)
+            except (ssl.SSLError, OSError) as exc:
+                self.errors.append(exc)
+                conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _self_signed(tmp_path, name: str):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+def test_ssl_link_speaks_tls_without_checking_the_certificate(sim_port, tmp_path):
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+    server = TlsServer(tmp_path, reply)
+    try:
+        wire = sim_port(f"network=HomeNet:s3cr3t99&latency_scale=0&host=secure.example=127.0.0.1:{server.port}")
+        ready_and_joined(wire)
+        wire.exchange(b"AT+CIPSSLSIZE=4096\r\n", b"\r\nOK\r\n")
+        wire.exchange(b'AT+CIPSTART=0,"SSL","secure.example",443\r\n', b"0,CONNECT\r\n\r\nOK\r\n")
+        request = b"GET / HTTP/1.1\r\nHost: secure.example\r\n\r\n"
+        wire.exchange(b"AT+CIPSEND=0,%d\r\n" % len(request), b"\r\nOK\r\n> ")
+        wire.exchange(request, b"\r\nRecv %d bytes\r\n\r\nSEND OK\r\n" % len(request))
+        wire.expect(b"\r\n+IPD,0,%d:%s0,CLOSED\r\n" % (len(reply), reply))
+        assert server.requests == [request]         # decrypted by the server: the bytes went through TLS
+        assert server.names == ["secure.example"]   # the name given to CIPSTART, as SNI
+    finally:
+        server.close()
+
+
+def test_ssl_link_to_a_plain_tcp_server_fails_rather_than_falling_back(sim_port):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    got = []
+
+    def plain_http() -> None:                       # reads what comes, answers as an HTTP server would, closes
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(10)
+            got.append(conn.recv(4096))
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    thread = threading.Thread(target=plain_http, daemon=True)
+    thread.start()
+    try:
+        port = listener.getsockname()[1]
+        wire = sim_port(f"network=HomeNet:s3cr3t99&latency_scale=0&host=secure.example=127.0.0.1:{port}")
+        ready_and_joined(wire)
+        wire.exchange(b'AT+CIPSTART=0,"SSL","secure.example",443\r\n', b"\r\nERROR\r\n0,CLOSED\r\n")
+        thread.join(10)
+        assert got and got[0][:1] == b"\x16"         # a TLS handshake record reached it, not plain text
+        wire.exchange(b"AT+CIPSTATUS\r\n", b"STATUS:2\r\n\r\nOK\r\n")
+    finally:
+        listener.close()
+
+
+def test_tls_settings_can_require_a_certificate(tmp_path):
+    """The parameter the SSL commands fill in: verify=True refuses a server whose certificate is not trusted."""
+    import asyncio
+
+    from esp8266sim.links import Link, LinkError, TlsSettings
+    server = TlsServer(tmp_path, b"")
+    other_cert, _ = _self_signed(tmp_path, "other.example")
+
+    class Events:
+        def received(self, link, data): pass
+
+        def remote_closed(self, link): pass
+
+        def link_drained(self, link): pass
+
+    async def attempt(settings):
+        link = Link(0, "SSL", "secure.example", 443, Events(), tls=settings)
+        try:
+            await link.open(("127.0.0.1", server.port))
+        except LinkError as exc:
+            return str(exc)
+        encrypted = link.encrypted
+        link.abort()
+        return encrypted
+    try:
+        trusted = (tmp_path / "secure.example.pem").read_text()
+        untrusted = open(other_cert).read()
+        assert asyncio.run(attempt(TlsSettings(verify=True, ca_pem=trusted))) is True
+        assert "CERTIFICATE_VERIFY_FAILED" in asyncio.run(attempt(TlsSettings(verify=True, ca_pem=untrusted)))
+        assert "CERTIFICATE_VERIFY_FAILED" in asyncio.run(attempt(TlsSettings(verify=True)))     # no CA at all
+        assert asyncio.run(attempt(TlsSettings())) is True
+    finally:
+        server.close()

@@ -5,6 +5,7 @@ scripts/setup.sh installs the library without its Blinka hardware stack."""
 from __future__ import annotations
 
 import sys
+import threading
 import types
 
 import pytest
@@ -27,7 +28,15 @@ def esp_atcontrol(monkeypatch):
 
 
 def test_adafruit_esp_atcontrol_joins_and_fetches(esp_atcontrol):
-    server = ExactServer(lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+    # socket_send reads whatever is waiting until the buffer ends in SEND OK and drops the rest, so a reply that
+    # lands in the same read is lost (as on hardware when the server answers within one read of the host). That
+    # race made this test fail about 1 run in 5: the server answers once socket_send has returned, never before.
+    send_done = threading.Event()
+
+    def reply(request: bytes) -> bytes:
+        assert send_done.wait(10), "socket_send never returned"
+        return b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
+    server = ExactServer(reply)
     uart = serial.serial_for_url(sim_url(server), baudrate=115200, timeout=0.1)
     try:
         esp = esp_atcontrol(uart, 115200)
@@ -38,10 +47,12 @@ def test_adafruit_esp_atcontrol_joins_and_fetches(esp_atcontrol):
         assert esp.local_ip == "192.168.1.23"
         assert esp.socket_connect("TCP", "example.com", 80)
         esp.socket_send(b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")
+        send_done.set()
         reply = esp.socket_receive(timeout=3)
         assert bytes(reply) == b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
         assert server.requests == [b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"]
     finally:
+        send_done.set()
         uart.close()
         server.close()
 

@@ -1,0 +1,129 @@
+"""`espat collect`: run the collector, and manage its device tokens. Imports nothing heavy until a command runs."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+__all__ = ["collect"]
+
+DB_HELP = "database URL: sqlite:///FILE (default: collect.sqlite3 in your data directory) or postgresql://USER@HOST/DB"
+
+
+def _listen(value: str) -> tuple:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise click.BadParameter(f"{value!r} is not HOST:PORT (e.g. 127.0.0.1:8080 or 0.0.0.0:8080)")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _open_store(db: str | None):
+    from .store import Unavailable, open_store
+    try:
+        store = open_store(db)
+        store.migrate()
+    except (ValueError, Unavailable) as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:  # SchemaTooNew and the driver's own errors: one line, never a traceback
+        raise click.ClickException(f"database: {exc}") from None
+    return store
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--listen", default="127.0.0.1:8080", show_default=True, metavar="HOST:PORT",
+              help="where to take readings; 0.0.0.0:8080 to reach it from the network")
+@click.option("--db", envvar="ESPAT_COLLECT_DB", metavar="URL", help=DB_HELP)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="server processes (for PostgreSQL; SQLite has one writer anyway)")
+@click.option("--rate", type=click.FloatRange(0.01), default=5.0, show_default=True,
+              help="readings a second per device, on average (over it: 429 with Retry-After)")
+@click.option("--burst", type=click.IntRange(1), default=60, show_default=True,
+              help="readings a device may send in one go (a board emptying its buffer after an outage)")
+@click.pass_context
+def collect(ctx, listen, db, workers, rate, burst):
+    """Take the reporters' readings over HTTP and keep them: POST /api/readings, a live page at /.
+
+    \b
+    Point a reporter at it with ESPAT_SERVER_HOST=<this machine's address> ESPAT_SERVER_PORT=<port>
+    ESPAT_SERVER_PATH=/api/readings. GET /api/readings?device=&since=&until=&format=csv gives them back;
+    /api/gaps?device= shows what the field lost. Ctrl-C stops it with every acknowledged reading on disk.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    import logging
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
+    host, port = _listen(listen)
+    from .app import Settings
+    from .server import PortBusy, bind, serve
+    store = _open_store(db)
+    url = store.url
+    tokened = len(store.token_digests())
+    store.close()
+    try:
+        sock = bind(host, port)
+    except PortBusy as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    shown = sock.getsockname()
+    click.echo(f"espat collect: readings to http://{host if ':' not in host else f'[{host}]'}:{shown[1]}"
+               f"/api/readings, live page at /; database {_shown_url(url)}", err=True)
+    if tokened == 0:
+        click.echo("  open to every device: no tokens yet (`espat collect token add DEVICE` makes one and closes it "
+                   "to devices without)", err=True)
+    else:
+        click.echo(f"  {tokened} device token(s): devices without a token are refused", err=True)
+    stop = serve(Settings(url, rate=rate, burst=burst), sock, workers)
+    click.echo("espat collect: stopped; every acknowledged reading is in the database", err=True)
+    if stop:
+        sys.exit(128 + int(stop))
+
+
+def _shown_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@collect.group()
+def token():
+    """Per-device bearer tokens (the firmware's ESPAT_TOKEN)."""
+
+
+@token.command("add")
+@click.argument("device")
+@click.option("--db", envvar="ESPAT_COLLECT_DB", metavar="URL", help=DB_HELP)
+def token_add(device, db):
+    """Make DEVICE a new token (replacing any old one) and print it, once: only its hash is kept."""
+    from .guard import new_token
+    from .reading import DEVICE_RE
+    if not DEVICE_RE.match(device):
+        raise click.UsageError("DEVICE must be 1-32 characters of A-Z a-z 0-9 . _ - (as the firmware's ESPAT_DEVICE)")
+    store = _open_store(db)
+    value = new_token()
+    store.set_token(device, value)
+    store.close()
+    click.echo(value)
+    click.echo(f"(build {device}'s firmware with ESPAT_TOKEN={value}; it is not shown again)", err=True)
+
+
+@token.command("remove")
+@click.argument("device")
+@click.option("--db", envvar="ESPAT_COLLECT_DB", metavar="URL", help=DB_HELP)
+def token_remove(device, db):
+    """Forget DEVICE's token (with no tokens left, the collector is open to every device again)."""
+    store = _open_store(db)
+    had = device in store.token_digests()
+    store.set_token(device, None)
+    store.close()
+    if not had:
+        raise click.ClickException(f"{device} had no token")
+    click.echo(f"{device}: token removed", err=True)
+
+
+@token.command("list")
+@click.option("--db", envvar="ESPAT_COLLECT_DB", metavar="URL", help=DB_HELP)
+def token_list(db):
+    """The devices that have a token (the tokens themselves are not kept)."""
+    store = _open_store(db)
+    for device in sorted(store.token_digests()):
+        click.echo(device)
+    store.close()

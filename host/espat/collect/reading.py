@@ -1,0 +1,149 @@
+"""One reading as the reporter sends it, checked: bytes in, a `Reading` or a `Rejected` (with its HTTP status) out.
+
+The body is the contract between the firmware and the collector, keys in this order (any order is accepted):
+{"device":"greenhouse-uno-1","incarnation":"1a2b3c4d","boot":3,"seq":17,"uptime_ms":60012,
+ "readings":{"a0_c":21.5,"chip_c":30.1,"vcc_mv":4980},"dropped":0}
+
+400 is a body that is not that shape (not JSON, a key missing or extra, a wrong type, a name the collector would
+not store); 422 is the right shape with a value no sensor gives (NaN, Infinity, a temperature below absolute zero,
+a counter past 32 bits). Both are the reading's own fault: the board drops it, so the reason must be exact.
+No I/O here.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+
+__all__ = ["MAX_BODY", "Reading", "Rejected", "parse_reading"]
+
+MAX_BODY = 1024          # the widest reading the firmware can format is ~220 bytes
+KEYS = ("device", "incarnation", "boot", "seq", "uptime_ms", "readings", "dropped")
+COUNTERS = ("boot", "seq", "uptime_ms", "dropped")
+U32_MAX = 2**32 - 1      # boot, seq, uptime_ms (millis()) and dropped are uint32_t on the board
+MAX_VALUES = 16
+DEVICE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}\Z")
+INCARNATION_RE = re.compile(r"[0-9a-f]{8}\Z")
+VALUE_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,31}\Z")
+# A value's unit is its name's suffix; a value outside its unit's physical range is a broken sensor or a bug.
+UNIT_RANGES = {"_c": (-273.15, 1000.0), "_mv": (0.0, 100_000.0), "_pct": (0.0, 100.0)}
+ANY_RANGE = (-1e12, 1e12)
+
+
+class Rejected(ValueError):
+    """The body is refused: `status` is the HTTP answer (400, 413 or 422), the message says exactly why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Reading:
+    device: str
+    incarnation: str
+    boot: int
+    seq: int
+    uptime_ms: int
+    values: dict
+    dropped: int
+
+    @property
+    def key(self) -> tuple:
+        """What names this reading exactly once, across reboots and EEPROM wipes."""
+        return (self.device, self.incarnation, self.boot, self.seq)
+
+    def to_json(self) -> dict:
+        """The contract's body, keys in the contract's order."""
+        return {"device": self.device, "incarnation": self.incarnation, "boot": self.boot, "seq": self.seq,
+                "uptime_ms": self.uptime_ms, "readings": dict(self.values), "dropped": self.dropped}
+
+
+class _NonFinite(Exception):
+    pass
+
+
+def _refuse_constant(name: str):
+    raise _NonFinite(name)
+
+
+def _unique_keys(pairs: list) -> dict:
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise Rejected(400, f"key {key!r} appears twice")
+        seen[key] = value
+    return seen
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _range_for(name: str) -> tuple:
+    for suffix, bounds in UNIT_RANGES.items():
+        if name.endswith(suffix):
+            return bounds
+    return ANY_RANGE
+
+
+def parse_reading(body: bytes) -> Reading:
+    """The reading in `body`, or Rejected(400|413|422) saying what is wrong with it."""
+    if len(body) > MAX_BODY:
+        raise Rejected(413, f"body of {len(body)} bytes, the limit is {MAX_BODY}")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Rejected(400, f"body is not UTF-8 (byte {exc.start})") from None
+    try:
+        data = _DECODER.decode(text)
+    except _NonFinite as exc:
+        raise Rejected(422, f"{exc} is not a reading value") from None
+    except ValueError as exc:
+        if isinstance(exc, Rejected):
+            raise
+        raise Rejected(400, f"body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise Rejected(400, f"body is a JSON {type(data).__name__}, not an object")
+    missing = [k for k in KEYS if k not in data]
+    extra = sorted(k for k in data if k not in KEYS)
+    if missing or extra:
+        parts = ([f"missing {', '.join(missing)}"] if missing else []) + \
+                ([f"unknown {', '.join(repr(k) for k in extra)}"] if extra else [])
+        raise Rejected(400, "; ".join(parts))
+    device, incarnation, values = data["device"], data["incarnation"], data["readings"]
+    if not isinstance(device, str) or not DEVICE_RE.match(device):
+        raise Rejected(400, "device must be 1-32 characters of A-Z a-z 0-9 . _ - (not starting with . _ -)")
+    if not isinstance(incarnation, str) or not INCARNATION_RE.match(incarnation):
+        raise Rejected(400, "incarnation must be 8 lowercase hex digits")
+    for name in COUNTERS:
+        value = data[name]
+        if isinstance(value, float) and not math.isfinite(value):
+            raise Rejected(422, f"{name} is {value}")
+        if not _is_int(value):
+            raise Rejected(400, f"{name} must be an integer")
+        if not 0 <= value <= U32_MAX:
+            raise Rejected(422, f"{name} {value} is outside 0..{U32_MAX}")
+    if not isinstance(values, dict):
+        raise Rejected(400, "readings must be an object of name: number")
+    if not 1 <= len(values) <= MAX_VALUES:
+        raise Rejected(400, f"readings must hold 1 to {MAX_VALUES} values, not {len(values)}")
+    for name, value in values.items():
+        if not VALUE_NAME_RE.match(name):
+            raise Rejected(400, "a reading's name must be 1-32 characters of a-z 0-9 _ starting with a letter")
+        if not _is_number(value):
+            raise Rejected(400, f"readings.{name} must be a number")
+        if not math.isfinite(value):
+            raise Rejected(422, f"readings.{name} is {value}")
+        low, high = _range_for(name)
+        if not low <= value <= high:
+            raise Rejected(422, f"readings.{name} {value} is outside {low:g}..{high:g}")
+    return Reading(device, incarnation, data["boot"], data["seq"], data["uptime_ms"], dict(values), data["dropped"])

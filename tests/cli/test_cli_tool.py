@@ -1,0 +1,402 @@
+"""The espat command as a tool: options anywhere, files whole or not at all, signals, JSON, secrets, UTF-8."""
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from simtools import ExactServer, PtyReader, sim_url
+
+ESPAT = [sys.executable, "-m", "espat.cli"]
+
+
+def espat(*args, env=None, input=None, timeout=60):
+    return subprocess.run([*ESPAT, *args], capture_output=True, text=True, timeout=timeout, input=input,
+                          env=dict(os.environ, **(env or {})), stdin=None if input is not None else subprocess.DEVNULL)
+
+
+@contextlib.contextmanager
+def joined(port: int, networks=None):
+    """A fake module on socket:// (it keeps its state between the CLI's runs), joined, example.com at `port`."""
+    from esp8266sim import SimConfig, Simulator
+    from espat.client import EspAt
+    networks = networks or {"HomeNet": "s3cr3t99"}
+    with Simulator(SimConfig(networks=networks, hosts={"example.com": ("127.0.0.1", port)}, latency_scale=0)) as sim:
+        url = sim.serve_tcp()
+        with EspAt(url) as esp:
+            esp.sync()
+            ssid, password = next(iter(networks.items()))
+            esp.join(ssid, password)
+        yield url
+
+
+BINARY = bytes(range(256)) * 40
+
+
+@pytest.fixture
+def binary_site():
+    site = ExactServer(lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                                       % len(BINARY) + BINARY)
+    yield site
+    site.close()
+
+
+def test_shared_options_after_the_command(binary_site):
+    with joined(binary_site.port) as url:
+        done = espat("http", "get", "http://example.com/", "-p", url, "--json", "--timeout", "20")
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    assert got["body_encoding"] == "base64" and base64.b64decode(got["body"]) == BINARY    # binary body: base64
+    assert got["sha256"] == hashlib.sha256(BINARY).hexdigest()
+
+
+def test_verbose_prints_the_body_sha256(binary_site):
+    with joined(binary_site.port) as url:
+        done = espat("-p", url, "http", "get", "http://example.com/", "-v", "-o", os.devnull)
+    assert done.returncode == 0, done.stderr
+    assert f"sha256 {hashlib.sha256(BINARY).hexdigest()}" in done.stderr
+
+
+def test_a_later_option_wins_over_the_group_one():
+    done = espat("-p", "/dev/ttyNOPE0", "at", "AT", "-p", sim_url())
+    assert done.returncode == 0, done.stderr
+
+
+def test_json_errors_are_json():
+    done = espat("-p", sim_url(), "--json", "at", "AT+FOO")
+    assert done.returncode == 1
+    assert json.loads(done.stderr) == {"error": "module refused FOO", "exit_code": 1}
+    usage = espat("--json", "-p", sim_url(), "http", "get", "ftp://x/")
+    assert usage.returncode == 2 and json.loads(usage.stderr)["exit_code"] == 2
+    early = espat("--json", "--baud", "7", "at", "AT")
+    assert early.returncode == 2 and "--baud" in json.loads(early.stderr)["error"]
+    late = espat("at", "AT", "--baud", "7", "--json")
+    assert late.returncode == 2 and "--baud" in json.loads(late.stderr)["error"]
+
+
+def test_content_type_from_h_replaces_and_the_idempotency_key_is_sent():
+    site = ExactServer(lambda request: b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    try:
+        with joined(site.port) as url:
+            done = espat("-p", url, "http", "post", "http://example.com/r", "--data", "t=1", "-H",
+                         "content-type: text/plain", "--idempotency-key", "reading-17")
+        assert done.returncode == 0, done.stderr
+        head = site.requests[0].partition(b"\r\n\r\n")[0].lower()
+        assert head.count(b"content-type:") == 1 and b"content-type: text/plain" in head
+        assert b'idempotency-key: "reading-17"' in head          # a structured-field string
+    finally:
+        site.close()
+
+
+def test_a_header_espat_sets_itself_is_refused():
+    done = espat("-p", sim_url(), "http", "get", "http://example.com/", "-H", "Host: other")
+    assert done.returncode == 2 and "set by espat itself" in done.stderr
+
+
+def test_output_appears_whole_and_a_failure_keeps_the_old_file(tmp_path, binary_site):
+    out = tmp_path / "body.bin"
+    out.write_bytes(b"the old file")
+    with joined(binary_site.port) as url:
+        failed = espat("-p", url, "http", "get", "http://nowhere.example/", "-o", str(out))
+        assert failed.returncode == 1 and "DNS Fail" in failed.stderr
+        assert out.read_bytes() == b"the old file"
+        done = espat("-p", url, "http", "get", "http://example.com/", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == BINARY
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["body.bin"]         # no temporary left beside it
+
+
+def test_cipstart_refusal_keeps_the_reason_and_names_the_fix():
+    done = espat("-p", sim_url(), "http", "get", "http://example.com/")
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("Error: module refused CIPSTART: no ip; join Wi-Fi first: espat wifi join SSID")
+
+
+def test_a_refused_connect_names_what_to_check():
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))                      # bound but not listening: the connect is refused
+    try:
+        with joined(closed.getsockname()[1]) as url:
+            done = espat("-p", url, "http", "get", "http://example.com/")
+        assert done.returncode == 1
+        assert done.stderr.strip().splitlines() == [
+            "Error: module refused CIPSTART; the server did not take the connection: is it running, on that port, "
+            "and reachable from the module's network?"]
+    finally:
+        closed.close()
+
+
+def test_at_prints_error_lines_and_keep_going_runs_the_rest():
+    stop = espat("-p", sim_url(), "at", "AT+FOO", "AT+GMR")
+    assert stop.returncode == 1 and stop.stdout.splitlines() == ["> AT+FOO", "  ERROR"]
+    going = espat("-p", sim_url(), "at", "--keep-going", "AT+FOO", "AT+GMR")
+    assert going.returncode == 1
+    assert going.stdout.splitlines()[:3] == ["> AT+FOO", "  ERROR", "> AT+GMR"]
+    assert "AT version:" in going.stdout
+    assert going.stderr.strip() == "Error: module refused FOO"
+
+
+@pytest.mark.parametrize("line", [
+    'AT+CWJAP="HomeNet","s3cr3t99"', 'AT+CWJAP_DEF = "HomeNet" , "s3cr3t99"', 'AT+CWSAP_CUR="espat-ap","s3cr3t99",5,3',
+    'AT+CWSAP="espat-ap","s3cr3t99",5,3'])
+def test_every_secret_bearing_command_is_redacted(line):
+    done = espat("-p", sim_url(), "-v", "--json", "at", "--keep-going", "AT+CWMODE_CUR=3", line, "AT+CWSAP_CUR?")
+    assert "s3cr3t99" not in done.stdout + done.stderr
+    assert '\\"***\\"' in done.stdout and '"***"' in done.stderr         # JSON escapes the quotes
+
+
+def test_password_file_dash_reads_stdin():
+    done = espat("-p", sim_url(), "wifi", "join", "HomeNet", "--password-file", "-", input="s3cr3t99\n")
+    assert done.returncode == 0, done.stderr
+    assert "joined 'HomeNet'" in done.stdout
+
+
+def test_ssid_from_the_environment():
+    done = espat("-p", sim_url(), "wifi", "join", env={"ESPAT_WIFI_SSID": "HomeNet", "ESPAT_WIFI_PASS": "s3cr3t99"})
+    assert done.returncode == 0, done.stderr
+
+
+def test_utf8_ssids_in_scan_join_and_status():
+    with joined(1, {"Café ☕": "s3cr3t99", "HomeNet": "other-pw"}) as url:
+        scan = espat("-p", url, "--json", "wifi", "scan")
+        assert scan.returncode == 0, scan.stderr
+        assert "Café ☕" in [ap["ssid"] for ap in json.loads(scan.stdout)]
+        status = espat("-p", url, "--json", "wifi", "status")
+        assert json.loads(status.stdout)["ssid"] == "Café ☕"
+        join = espat("-p", url, "wifi", "join", "Café ☕", env={"ESPAT_WIFI_PASS": "s3cr3t99"})
+        assert join.returncode == 0, join.stderr
+        assert "Café ☕" in join.stdout
+
+
+def test_help_lists_commands_whose_module_is_absent(tmp_path):
+    """collect and uno are listed without importing them; running one that is missing is one line."""
+    shadow = tmp_path / "espat_shadow"
+    env = {"PYTHONPATH": str(shadow)}
+    (shadow / "esp8266sim" / "uno").mkdir(parents=True)
+    help_ = espat("--help", env=env)
+    assert help_.returncode == 0 and "collect" in help_.stdout and "uno" in help_.stdout
+    done = subprocess.run([sys.executable, "-c", "import sys; sys.modules['esp8266sim.uno.cli'] = None; "
+                           "from espat.cli import main; main(['uno'], prog_name='espat')"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "Error: `espat uno` is not available in this installation (import of esp8266sim.uno.cli halted; None in "
+        "sys.modules)"]
+
+
+def test_help_imports_neither_click_nor_a_command_module():
+    code = ("import sys; from espat.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('espat', 'esp8266sim', 'click')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, COLUMNS="80"))
+    assert "Usage: espat [OPTIONS] COMMAND" in done.stdout
+    assert eval(done.stdout.strip().splitlines()[-1]) == ["espat", "espat.cli"]
+
+
+def test_the_kept_help_is_what_click_renders():
+    from espat.cli import HELP_FILE
+    from espat.cli.helptext import render
+    with open(HELP_FILE, encoding="utf-8") as f:
+        assert f.read() == render(), "run python -m espat.cli.helptext"
+
+
+def test_a_narrow_terminal_gets_click_rendering():
+    done = espat("--help", env={"COLUMNS": "50"})
+    assert done.returncode == 0
+    assert max(len(line) for line in done.stdout.splitlines()) <= 50
+    assert "collect" in done.stdout and "wifi" in done.stdout
+
+
+def test_ports_lists_what_the_library_finds():
+    from espat.adapters import serial_ports
+    done = espat("--json", "ports")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [p.as_dict() for p in serial_ports()]
+
+
+def test_the_adapter_guess(monkeypatch):
+    from serial.tools import list_ports, list_ports_common
+    from espat import adapters
+    uno = list_ports_common.ListPortInfo("/dev/ttyACM0")
+    uno.vid, uno.pid, uno.description = 0x2341, 0x0043, "Arduino Uno"
+    odd = list_ports_common.ListPortInfo("/dev/ttyS0")
+    monkeypatch.setattr(list_ports, "comports", lambda: [odd, uno])
+    found = adapters.serial_ports()
+    assert [(p.device, p.vid_pid, p.adapter) for p in found] == [("/dev/ttyACM0", "2341:0043", "Arduino Uno"),
+                                                                 ("/dev/ttyS0", None, "")]
+
+
+def test_bridge_serves_a_pty_port():
+    """A pty has no modem lines: their ioctls fail, which must not end the client's session."""
+    from esp8266sim import SimConfig, Simulator
+    with Simulator(SimConfig(networks={"HomeNet": "s3cr3t99"}, latency_scale=0)) as sim:
+        path = sim.serve_pty()
+        bridge = subprocess.Popen([*ESPAT, "-p", path, "bridge", "--tcp", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        try:
+            assert select.select([bridge.stdout], [], [], 30)[0], "the bridge printed nothing"
+            url = bridge.stdout.readline().split(" as ")[1].strip()
+            done = espat("-p", url, "wifi", "join", "HomeNet", env={"ESPAT_WIFI_PASS": "s3cr3t99"})
+            assert done.returncode == 0, done.stderr
+        finally:
+            bridge.terminate()
+            bridge.wait(timeout=10)
+
+
+# --- signals -----------------------------------------------------------------------------------------------------
+
+def trickling(size: int = 60000) -> ExactServer:
+    """A server whose answer (a `size`-byte body) comes 1000 bytes every 50 ms; `.body` can be changed."""
+    def answer(request: bytes) -> bytes:
+        return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(site.body) + site.body
+    site = ExactServer(answer, trickle=(1000, 0.05))
+    site.body = bytes((i * 31) & 0xFF for i in range(size))
+    return site
+
+
+@pytest.mark.parametrize("signum, status, word", [(signal.SIGINT, 130, "interrupted"),
+                                                  (signal.SIGTERM, 143, "terminated")])
+def test_a_signal_mid_download_stops_with_one_line_and_the_next_command_works(tmp_path, signum, status, word):
+    site = trickling()
+    out = tmp_path / "body.bin"
+    try:
+        with joined(site.port) as url:
+            proc = subprocess.Popen([*ESPAT, "-p", url, "http", "get", "http://example.com/", "-o", str(out)],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            assert site.got_request.wait(30), "the request never reached the server"
+            proc.send_signal(signum)
+            _, err = proc.communicate(timeout=30)
+            assert proc.returncode == status, err
+            assert err.strip().splitlines() == [
+                f"Error: {word}: espat http get stopped; the module was left clean"]
+            assert list(tmp_path.iterdir()) == []
+            site.body = b"small"
+            again = espat("-p", url, "--json", "http", "get", "http://example.com/")
+            assert again.returncode == 0, again.stderr
+            assert json.loads(again.stdout)["body"] == "small"
+    finally:
+        site.close()
+
+
+def test_progress_moves_during_the_transfer_on_a_terminal():
+    site = trickling(30000)
+    master, slave = os.openpty()
+    try:
+        with joined(site.port) as url:
+            proc = subprocess.Popen([*ESPAT, "-p", url, "http", "get", "http://example.com/", "-o", os.devnull],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+            os.close(slave)
+            pty = PtyReader(master)
+            pty.until(b"HTTP 200 OK", seconds=60)
+            assert proc.wait(timeout=30) == 0, pty.seen
+        shown = {line for line in pty.seen.split(b"\r") if line.startswith(b"receiving ")}
+        assert len(shown) >= 3, pty.seen                    # several different amounts, not only the end
+        assert any(b"/29.3 KB 100%" in line for line in shown)
+    finally:
+        site.close()
+        with contextlib.suppress(OSError):
+            os.close(master)
+
+
+def test_term_edits_the_line_and_ctrl_c_leaves_the_terminal_as_it_was():
+    import termios
+    master, slave = os.openpty()
+    before = termios.tcgetattr(slave)
+
+    def own_terminal():                 # the pty becomes the controlling terminal, so Ctrl-C there is SIGINT
+        import fcntl
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    proc = subprocess.Popen([*ESPAT, "-p", "sim://?latency_scale=0", "term"], stdin=slave, stdout=slave,
+                            stderr=slave, preexec_fn=own_terminal)
+    pty = PtyReader(master)
+    read_until = pty.until
+    try:
+        read_until(b"Ctrl-] quits")
+        read_until(b"ready")
+        # "T+GM", Home, "A", End, "R", Left twice, Right twice: the line sent is AT+GMR
+        os.write(master, b"T+GM\x1b[HA\x1b[FR\x1b[D\x1b[D\x1b[C\x1b[C\r")
+        read_until(b"AT version:")
+        # "AT+CWMODE_CUR?X", Left, Right, Backspace: the X goes
+        os.write(master, b"AT+CWMODE_CUR?X\x1b[D\x1b[C\x7f\r")
+        read_until(b"+CWMODE_CUR:")
+        os.write(master, b"\x03")                               # Ctrl-C: the terminal sends SIGINT
+        assert proc.wait(timeout=15) == 130
+        read_until(b"interrupted: espat term stopped")
+        after = termios.tcgetattr(slave)
+        assert after[3] == before[3], "local modes (echo, canonical input) are restored"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+        os.close(slave)
+
+
+@pytest.mark.parametrize("key, advice", [(None, "give --idempotency-key KEY so that a retry is stored once"),
+                                         ("r-17", "retrying with the same --idempotency-key r-17 is safe")])
+def test_a_post_without_an_answer_may_have_been_delivered(key, advice):
+    site = ExactServer(lambda request: b"")            # reads the whole request, then closes without a word
+    try:
+        with joined(site.port) as url:
+            done = espat("-p", url, "http", "post", "http://example.com/r", "--json", "{}",
+                         *(["--idempotency-key", key] if key else []))
+        assert done.returncode == 4, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "may have been delivered" in lines[0] and lines[0].endswith(advice)
+        assert len(site.requests) == 1                  # never retried by the tool
+    finally:
+        site.close()
+
+
+def test_a_body_that_does_not_match_its_digest_is_status_5_and_no_file(tmp_path):
+    wrong = "sha-256=:" + base64.b64encode(hashlib.sha256(b"something else").digest()).decode() + ":"
+    site = ExactServer(lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nRepr-Digest: %s\r\n"
+                                       b"Connection: close\r\n\r\nhello" % wrong.encode())
+    out = tmp_path / "body.txt"
+    try:
+        with joined(site.port) as url:
+            done = espat("-p", url, "http", "get", "http://example.com/", "-o", str(out))
+        assert done.returncode == 5, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and "cannot be trusted" in done.stderr
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        site.close()
+
+
+def test_timeout_bounds_the_whole_download():
+    site = trickling(200000)                        # 1000 bytes every 50 ms: 10 s in all
+    try:
+        with joined(site.port) as url:
+            done = espat("-p", url, "--timeout", "2", "http", "get", "http://example.com/", "-o", os.devnull)
+        assert done.returncode == 3, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+    finally:
+        site.close()
+
+
+def test_a_port_another_process_holds_is_busy_status_2_with_its_pid():
+    from esp8266sim import SimConfig, Simulator
+    with Simulator(SimConfig(networks={"HomeNet": "s3cr3t99"}, latency_scale=0)) as sim:
+        path = sim.serve_pty()
+        holder = subprocess.Popen([*ESPAT, "-p", path, "bridge", "--tcp", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        try:
+            assert select.select([holder.stdout], [], [], 30)[0], "the bridge printed nothing"
+            assert holder.stdout.readline().startswith("bridging ")        # it has the port open now
+            done = espat("-p", path, "at", "AT")
+            assert done.returncode == 2, done.stderr
+            assert done.stderr.strip().splitlines() == [f"Error: {path}: port busy (pid {holder.pid})"]
+        finally:
+            holder.terminate()
+            holder.wait(timeout=10)
