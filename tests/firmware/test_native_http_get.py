@@ -47,3 +47,27 @@ def test_get_is_exact_and_the_answer_reaches_usb_whole(tmp_path, dialect, passiv
         assert b"+IPD,0," in heard and b"+IPD,0,%d:" % len(REPLY) not in heard
     else:
         assert not asked and b"CIPRECVMODE" not in sent
+
+
+def test_a_page_that_takes_longer_than_the_reply_step_arrives_whole(tmp_path):
+    """10 KB at 9600 baud is about 11 s of wire (22 s on the sketch's doubled clock), past the reply step's own
+    10 s: the step is extended while bytes keep coming, so nothing is cut."""
+    body = bytes(range(48, 123)) * 137  # 10,275 bytes
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body
+    binary = build("http_get", SETTINGS)
+    server = ExactServer(lambda request: reply)
+    config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", server.port)},
+                       baud=9600, latency_scale=0.1)
+    try:
+        with Simulator(config) as sim:
+            with Run(binary, sim.serve_tcp().split("//", 1)[1], tmp_path, clock_scale=2.0) as run:
+                run.wait_until(lambda: b"HTTP status" in run.usb() and run.usb().endswith(b"\n"), 60)
+                status, err, usb = run.stop()
+    finally:
+        server.close()
+    assert status is None, err
+    wire = read_wire_log(run.wire_log)
+    heard = [us for d, us, _ in wire if d == "R"]
+    assert (heard[-1] - heard[0]) / 1e6 * 2.0 > 10.0, "the answer came faster than the step's 10 s: no proof"
+    assert usb.startswith(reply), (len(usb), len(reply))
+    assert usb[len(reply):] == b"\r\nHTTP status 200\r\n"
