@@ -11,6 +11,7 @@
 #ifndef ESPAT_SOFT_BAUD
 #define ESPAT_SOFT_BAUD 9600
 #endif
+constexpr uint16_t softUartCap(int16_t v) { return v > 1 ? v : 1; }
 
 class SoftUart : public Stream {
  public:
@@ -75,12 +76,11 @@ class SoftUart : public Stream {
  private:
   // SoftwareSerial's delays for ESPAT_SOFT_BAUD (9600 unless a test builds another rate to show why) at 16 MHz
   // (its begin(), gcc >= 4.8 timings), in 4-cycle counts, never below 1 as its subtract_cap() keeps them.
-  static constexpr uint16_t cap(int16_t v) { return v > 1 ? v : 1; }
   static const uint16_t kBit = F_CPU / ESPAT_SOFT_BAUD / 4;
-  static const uint16_t kTxDelay = cap(kBit - 15 / 4);
-  static const uint16_t kCentering = cap(kBit / 2 - (4 + 4 + 75 + 17 - 23) / 4);
-  static const uint16_t kIntrabit = cap(kBit - 23 / 4);
-  static const uint16_t kStopbit = cap(kBit * 3 / 4 - (37 + 11) / 4);
+  static const uint16_t kTxDelay = softUartCap(kBit - 15 / 4);
+  static const uint16_t kCentering = softUartCap(kBit / 2 - (4 + 4 + 75 + 17 - 23) / 4);
+  static const uint16_t kIntrabit = softUartCap(kBit - 23 / 4);
+  static const uint16_t kStopbit = softUartCap(kBit * 3 / 4 - (37 + 11) / 4);
   static const uint8_t kSize = 64, kMask = kSize - 1;  // holds kSize - 1 bytes
   uint8_t buf_[kSize];
   volatile uint8_t head_, tail_;
