@@ -232,11 +232,14 @@ def _running_settings(name: str) -> Optional[List[Tuple[str, str]]]:
 
 
 def _remember_settings(name: str, settings: List[Tuple[str, str]]) -> None:
-    with open(_meta_path(name)) as meta:
-        data = json.load(meta)
-    data["settings"] = settings
-    with open(_meta_path(name), "w") as meta:
-        json.dump(data, meta)
+    try:
+        with open(_meta_path(name)) as meta:
+            data = json.load(meta)
+        data["settings"] = settings
+        with open(_meta_path(name), "w") as meta:
+            json.dump(data, meta)
+    except (OSError, ValueError):
+        pass                        # a later open with other settings is then not refused: nothing is lost
 
 
 _children: list = []             # kept so that their Popen objects are not collected while they run

@@ -135,7 +135,7 @@ class Simulator:
         self.wire = Wire(self.loop, to_module=self.module.feed, to_host=self._to_host,
                          module_baud=self.module.uart_rate, paced=self.config.baud is not None,
                          seed=self.config.seed, faults=self.config.wire_faults,
-                         latency_timer=self.config.latency_timer, usb_packet=self.config.usb_packet)
+                         latency_timer=self.config.latency_timer, usb_packet=self.config.usb_packet, log=log)
         self.module.start_timed_faults()
         self._boot_on_connect = not boot
         if boot:

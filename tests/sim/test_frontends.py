@@ -355,16 +355,21 @@ def test_a_host_that_connects_after_boot_reads_the_boot_garbage(garbage):
 # --- shutdown never prints a traceback ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("where", ["--tcp", "--pty"])
+@pytest.mark.parametrize("where", ["--tcp", "--pty", "--name"])
 def test_cli_stops_with_a_client_connected_without_a_traceback(where):
-    args = ["--tcp", "127.0.0.1:0"] if where == "--tcp" else ["--pty"]
+    name = f"stop-{os.getpid()}"
+    args = {"--tcp": ["--tcp", "127.0.0.1:0"], "--pty": ["--pty"], "--name": ["--name", name]}[where]
     proc = subprocess.Popen([sys.executable, "-m", "esp8266sim", *args, "--latency-scale", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline().split()[-1]
-        port = serial.serial_for_url(first, baudrate=115200, timeout=0.2)
+        url = f"sim://?name={name}" if where == "--name" else first
+        port = serial.serial_for_url(url, baudrate=115200, timeout=0.2)
         try:
-            Wire(port).exchange(b"AT\r\n", b"AT\r\r\n\r\nOK\r\n")
+            wire = Wire(port)
+            if where == "--name":
+                wire.expect(b"\r\nready\r\n")            # a named module powers on with its first host
+            wire.exchange(b"AT\r\n", b"AT\r\r\n\r\nOK\r\n")
             proc.terminate()                               # while the client is still connected
             assert proc.wait(timeout=10) == 0
         finally:
