@@ -202,7 +202,7 @@ def _record_deliveries(sim: Simulator) -> list:
 
 
 def test_bytes_reach_the_host_no_faster_than_the_baud_rate():
-    port = serial.serial_for_url("sim://?latency_scale=0&baud=9600", baudrate=9600, timeout=0.2)
+    port = serial.serial_for_url("sim://?latency_scale=0&baud=2400", baudrate=2400, timeout=0.2)
     try:
         wire = Wire(port)
         wire.expect(b"\r\nready\r\n")
@@ -211,11 +211,11 @@ def test_bytes_reach_the_host_no_faster_than_the_baud_rate():
         wire.read_until(b"OK\r\n")
         line = [t for kind, t, _ in events if kind == "line"]
         arrived = [(t, len(data)) for kind, t, data in events if kind == "host"]
-        assert len(arrived) > 3                             # in pieces as the bytes cross, not one burst
+        assert len(arrived) >= 3                            # in pieces as the bytes cross (~0.5 s), not one burst
         crossed = 0
         for t, size in arrived:
             crossed += size
-            assert t - line[0] >= crossed * 10 / 9600 - 0.0005, (crossed, t - line[0])
+            assert t - line[0] >= crossed * 10 / 2400 - 0.0005, (crossed, t - line[0])
     finally:
         port.close()
 
