@@ -31,6 +31,17 @@
 #ifndef ESPAT_INTERVAL_MS
 #define ESPAT_INTERVAL_MS "60000"
 #endif
+// Non-empty: every POST carries `Authorization: Bearer <token>`.
+#ifndef ESPAT_TOKEN
+#define ESPAT_TOKEN ""
+#endif
+
+// The ATmega328P's bandgap in mV: 1.1 V nominal, 1.0 to 1.2 V from chip to chip. Vcc, the LM35 and the chip's
+// sensor are all measured against it, so one measured value (the voltage at AREF while the 1.1 V reference is
+// selected, or a known Vcc times the bandgap reading / 1023) calibrates all three.
+#ifndef ESPAT_BANDGAP_MV
+#define ESPAT_BANDGAP_MV 1100
+#endif
 
 // The Arduino IDE passes no ESPAT_ENV_* flags: treat them as empty.
 #ifndef ESPAT_ENV_WIFI_SSID
@@ -54,7 +65,12 @@
 #ifndef ESPAT_ENV_INTERVAL_MS
 #define ESPAT_ENV_INTERVAL_MS ""
 #endif
+#ifndef ESPAT_ENV_TOKEN
+#define ESPAT_ENV_TOKEN ""
+#endif
 
 // A flash string: the build flag when it is non-empty, else the header's value. The condition is a constant,
 // so the string not chosen is never referenced and the linker drops it.
 #define ESPAT_PICK(name) (sizeof(ESPAT_ENV_##name) > 1 ? PSTR(ESPAT_ENV_##name) : PSTR(ESPAT_##name))
+// The chosen value as a literal's text, for compile-time checks: ESPAT_CHOSEN(DEVICE)[0] and the like.
+#define ESPAT_CHOSEN(name) (sizeof(ESPAT_ENV_##name) > 1 ? ESPAT_ENV_##name : ESPAT_##name)

@@ -2,20 +2,18 @@
 // and print the whole response to USB as it arrives, then the outcome.
 #include <Arduino.h>
 #include <EspAt.h>
-#include <SoftwareSerial.h>
-
 #include "espat_config.h"
+#include "soft_uart.h"
 #include "usb_tx.h"
 
-SoftwareSerial espPort(2, 3);
-EspAt esp(espPort);
+EspAt esp(espUart);  // the ESP-01 on pins 2/3 at 9600
 UsbTx usb;  // the page only goes out: no HardwareSerial
 
 enum class Stage : uint8_t { Sync, Join, Get, Done } stage = Stage::Sync;
 
 void setup() {
   usb.begin();
-  espPort.begin(9600);
+  espUart.begin();
   esp.startSync();
 }
 
@@ -37,7 +35,7 @@ void loop() {
       stage = Stage::Join;
       break;
     case Stage::Join:
-      esp.startHttp(0, ESPAT_PICK(SERVER_HOST), ESPAT_PICK(SERVER_PORT), PSTR("/"), nullptr, 0, true);
+      esp.startHttp(0, ESPAT_PICK(SERVER_HOST), ESPAT_PICK(SERVER_PORT), PSTR("/"), nullptr, true);
       stage = Stage::Get;
       break;
     default:

@@ -1,12 +1,16 @@
 // reporter: samples A0 (LM35), the chip's own temperature and Vcc every interval and POSTs each reading as JSON.
 // Readings wait in a RAM ring and leave oldest first once the server has confirmed the one before, so Wi-Fi drops,
 // module resets and server outages delay readings but do not reorder or lose them while the ring has room.
+// What the server's answer does to the reading in flight (the collector's contract): 2xx delivered; 400, 413, 422
+// refused for good (the reading's own fault: it leaves, and is counted); anything else, or no answer, keeps it and
+// backs off. A module that stops answering is brought back by a ladder: resync, AT+RST, a pulse on ESPAT_RESET_PIN
+// when one is wired; each reset the reporter orders is counted.
 //
 // Two wirings (platformio.ini): ESPAT_REPORTER_SOFTSERIAL puts the ESP-01 on pins 2/3 at 9600 with debug lines on
 // USB; ESPAT_REPORTER_HWSERIAL puts it on pins 0/1 at 115200 and shows state on the LED only.
 #include <Arduino.h>
-#include <EEPROM.h>
 #include <EspAt.h>
+#include <avr/eeprom.h>
 #include <avr/wdt.h>
 
 #include "espat_config.h"
@@ -14,11 +18,9 @@
 #include "sensors.h"
 
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
-#include <SoftwareSerial.h>
-
+#include "soft_uart.h"
 #include "usb_tx.h"
-SoftwareSerial espPort(2, 3);  // RX on pin 2 (from ESP TX), TX on pin 3 (to ESP RX through a divider)
-const uint32_t kEspBaud = 9600;
+SoftUart& espPort = espUart;  // RX on pin 2 (from ESP TX), TX on pin 3 (to ESP RX through a divider), ESPAT_SOFT_BAUD
 UsbTx usb;  // debug text only goes out: no HardwareSerial
 // One line per event, "<what> <number>", through one function so each event costs a call, not a print chain.
 void logEvent(const __FlashStringHelper* what, uint32_t value) {
@@ -28,30 +30,38 @@ void logEvent(const __FlashStringHelper* what, uint32_t value) {
 }
 #define LOG(text, value) logEvent(F(text), value)
 #elif defined(ESPAT_REPORTER_HWSERIAL)
-HardwareSerial& espPort = Serial;
-const uint32_t kEspBaud = 115200;
+#include "uart_port.h"
+UartPort& espPort = espUart;
 #define LOG(text, value) ((void)0)
 #else
 #error "define ESPAT_REPORTER_SOFTSERIAL or ESPAT_REPORTER_HWSERIAL (see platformio.ini)"
 #endif
 
-// The body buffer fits the longest reading for this build's device name, known at compile time.
-constexpr size_t kBodyMax =
-    readingJsonMax((sizeof(ESPAT_ENV_DEVICE) > 1 ? sizeof(ESPAT_ENV_DEVICE) : sizeof(ESPAT_DEVICE)) - 1);
-static_assert(kBodyMax <= 255, "device name too long: the body's length must fit a byte");
+static_assert(jsonPlain(ESPAT_CHOSEN(DEVICE)),
+              "ESPAT_DEVICE must not contain a quote, a backslash or a control character (it goes into JSON as is)");
+constexpr bool headerPlain(const char* text) {
+  return *text == 0 || ((unsigned char)*text > ' ' && *text != 0x7F && headerPlain(text + 1));
+}
+static_assert(headerPlain(ESPAT_CHOSEN(TOKEN)), "ESPAT_TOKEN must not contain spaces or control characters");
+const bool kToken = sizeof(ESPAT_CHOSEN(TOKEN)) > 1;
+
 const uint8_t kLink = 0;
-const uint16_t kEepromBoot = 0;  // uint32_t boot counter
+// EEPROM addresses; an erased byte reads 0xFF.
+uint32_t* const kEepromBoot = (uint32_t*)0;         // boot counter
+uint32_t* const kEepromIncarnation = (uint32_t*)4;  // random id, written once when blank
+const uint8_t kSettleMs = 50;           // the 1.1 V reference's settling before the first reading
 
 EspAt esp(espPort);
 ReadingRing ring;
-char body[kBodyMax];
-uint32_t boot;
+ReadingJson post;  // the reading in flight: the ring may let it go (when full) before the answer came
 uint32_t seq;
-uint32_t postSeq;  // the reading in flight: the ring may have let it go (when full) before the answer came
 unsigned long lastSample;
 unsigned long waitFrom, waitMs;  // nothing is started before waitMs has passed since waitFrom
-uint8_t failures;                // consecutive failures; sets the backoff and when to reset the module
+uint8_t failures;                // consecutive failures; sets the backoff and when to resync the module
+uint8_t rung;                    // the recovery ladder's next step: 0 resync, 1 AT+RST, 2 the reset pin
 uint8_t resetsSeen;
+uint16_t resetsOrdered;          // module resets the reporter ordered (AT+RST or the pin)
+uint16_t refused;                // readings the server refused for good
 bool synced;
 
 enum class Job : uint8_t { None, Sync, Join, Post } job = Job::None;
@@ -76,10 +86,16 @@ void backOff() {
 
 #if defined(ESPAT_REPORTER_HWSERIAL)
 // LED code, repeated every 2 s: 1 blink no module, 2 no Wi-Fi, 3 server or link failing, dark when all is well.
+// Blinks are 128 ms on in slots of 256 ms. The LED (pin 13) is PB5, set through the port: digitalWrite() and
+// pinMode() would bring about 200 B of flash for this one pin.
 void showState() {
   uint8_t code = !synced ? 1 : !esp.wifiUp() ? 2 : failures ? 3 : 0;
-  unsigned long t = millis() % 2000;
-  digitalWrite(LED_BUILTIN, t / 300 < code && t % 300 < 150);
+  uint16_t t = (uint16_t)millis() & 2047;
+  if ((t >> 8) < code && !(t & 128)) {
+    PORTB |= _BV(PORTB5);
+  } else {
+    PORTB &= ~_BV(PORTB5);
+  }
 }
 #endif
 
@@ -99,9 +115,12 @@ void onDone(EspStatus status) {
     synced = status == EspStatus::Ok;
     if (synced) {
       failures = 0;
+      rung = 0;
       LOG("module ready", esp.resets());
     } else {
       LOG("sync failed", (uint8_t)status);
+      // The next try goes one step further down the ladder; its last step repeats.
+      if (rung < (ESPAT_RESET_PIN >= 0 ? 2 : 1)) rung++;
       backOff();
     }
   } else if (job == Job::Join) {
@@ -109,20 +128,21 @@ void onDone(EspStatus status) {
       LOG("wifi joined", 1);
     } else {
       LOG("join failed", (uint8_t)status);
+      // FAIL or ERROR: the module answers, the network said no. No answer: the module is not listening.
+      if (status == EspStatus::Timeout) synced = false;
       backOff();
     }
   } else if (job == Job::Post) {
     unsigned http = esp.httpStatus();
-    LOG("post seq", postSeq);
+    LOG("post seq", post.seq);
     LOG("post status", (uint8_t)status * 1000UL + http);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
     // Taken or refused for good, the reading leaves the ring -- unless the ring, full, already let it go.
-    bool stillOldest = ring.count() && ring.oldestSeq(seq) == postSeq;
-    if (status == EspStatus::Ok && http >= 200 && http < 300) {
+    bool stillOldest = ring.count() && ring.oldestSeq(seq) == post.seq;
+    bool refusedForGood = http == 400 || http == 413 || http == 422;
+    if (status == EspStatus::Ok && ((http >= 200 && http < 300) || refusedForGood)) {
+      if (refusedForGood) LOG("refused", ++refused);  // keeping it would block every later one
       if (stillOldest) ring.pop();
       failures = 0;
-    } else if (status == EspStatus::Ok && http >= 400 && http < 500 && http != 408 && http != 429) {
-      LOG("dropped", postSeq);
-      if (stillOldest) ring.pop();  // refused for good; keeping it would block every later one
     } else {
       backOff();
       // Three link failures running: the module may have rebooted unheard (a `ready` sent while SoftwareSerial
@@ -140,14 +160,20 @@ void startNext() {
   }
   if (millis() - waitFrom < waitMs) return;
   if (!synced) {
-    // The first try only syncs; after a failed one the module is reset.
-    if (failures ? esp.startReset() : esp.startSync()) job = Job::Sync;
+    job = Job::Sync;
+    if (rung == 0) {
+      esp.startSync();
+    } else {
+      LOG("reset module", ++resetsOrdered);
+      esp.startReset(rung == 2);  // 2 only with ESPAT_RESET_PIN wired
+    }
   } else if (!esp.wifiUp()) {
     if (esp.startJoin(ESPAT_PICK(WIFI_SSID), ESPAT_PICK(WIFI_PASS))) job = Job::Join;
   } else if (ring.count()) {
-    postSeq = ring.oldestSeq(seq);
-    uint8_t len = formatReading(body, sizeof body, ESPAT_PICK(DEVICE), boot, postSeq, ring.oldest());
-    if (esp.startHttp(kLink, ESPAT_PICK(SERVER_HOST), ESPAT_PICK(SERVER_PORT), ESPAT_PICK(SERVER_PATH), body, len,
+    post.seq = ring.oldestSeq(seq);
+    post.reading = ring.oldest();
+    post.dropped = ring.lost();
+    if (esp.startHttp(kLink, ESPAT_PICK(SERVER_HOST), ESPAT_PICK(SERVER_PORT), ESPAT_PICK(SERVER_PATH), &post,
                       false)) {
       job = Job::Post;
     }
@@ -160,14 +186,30 @@ void setup() {
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
   usb.begin();
 #else
-  pinMode(LED_BUILTIN, OUTPUT);
+  DDRB |= _BV(DDB5);  // LED_BUILTIN, an output
 #endif
-  espPort.begin(kEspBaud);
-  EEPROM.get(kEepromBoot, boot);
+#if defined(ESPAT_REPORTER_SOFTSERIAL)
+  espPort.begin();
+#else
+  espPort.begin(115200);
+#endif
+  uint32_t boot = eeprom_read_dword(kEepromBoot);
   if (boot == 0xFFFFFFFFUL) boot = 0;  // erased EEPROM
-  EEPROM.put(kEepromBoot, ++boot);
+  eeprom_write_dword(kEepromBoot, ++boot);
+  post.boot = boot;
   LOG("reporter boot", boot);  // before the clock is set: the debug text goes out byte by byte
-  lastSample = millis() - intervalMs;  // first reading at once
+  // An upload through ISP erases EEPROM and the boot count starts over: a new random id then tells this
+  // board's readings from the ones it sent before, so (device, incarnation, boot, seq) never repeats.
+  post.incarnation = eeprom_read_dword(kEepromIncarnation);
+  if (post.incarnation == 0xFFFFFFFFUL) {
+    uint32_t id = noiseBits();
+    post.incarnation = id == 0xFFFFFFFFUL ? 0 : id;  // never the blank value
+    eeprom_write_dword(kEepromIncarnation, post.incarnation);
+  }
+  settleReference();
+  post.device = ESPAT_PICK(DEVICE);
+  if (kToken) esp.setBearer(ESPAT_PICK(TOKEN));
+  lastSample = millis() - intervalMs + kSettleMs;  // first reading once the reference has settled
   wdt_enable(WDTO_8S);
 }
 

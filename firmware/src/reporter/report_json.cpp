@@ -1,29 +1,6 @@
-#include <Arduino.h>
-
 #include "report_json.h"
 
 namespace {
-
-// A Print into a fixed buffer that remembers running out of room instead of writing past it.
-class BufferPrint : public Print {
- public:
-  BufferPrint(char* buf, size_t cap) : buf_(buf), cap_(cap) {}
-  size_t write(uint8_t c) override {
-    if (len_ >= cap_) {
-      full_ = true;
-      return 0;
-    }
-    buf_[len_++] = (char)c;
-    return 1;
-  }
-  size_t length() const { return full_ ? 0 : len_; }
-
- private:
-  char* buf_;
-  size_t cap_;
-  size_t len_ = 0;
-  bool full_ = false;
-};
 
 void printTenths(Print& out, int16_t tenths) {
   if (tenths < 0) {
@@ -37,24 +14,36 @@ void printTenths(Print& out, int16_t tenths) {
   out.print(value % 10);
 }
 
+// Eight lowercase hex digits, leading zeros included (Print's HEX is upper case and drops them).
+void printHex32(Print& out, uint32_t v) {
+  for (uint8_t i = 0; i < 8; i++) {
+    uint8_t digit = v >> 28;
+    v <<= 4;
+    out.print((char)(digit < 10 ? '0' + digit : 'a' - 10 + digit));
+  }
+}
+
 }  // namespace
 
-size_t formatReading(char* buf, size_t cap, const char* devicePgm, uint32_t boot, uint32_t seq, const Reading& r) {
-  BufferPrint out(buf, cap);
+size_t ReadingJson::printTo(Print& out) const {
   out.print(F("{\"device\":\""));
-  out.print(reinterpret_cast<const __FlashStringHelper*>(devicePgm));
+  out.print(reinterpret_cast<const __FlashStringHelper*>(device));
+  out.print(F("\",\"incarnation\":\""));
+  printHex32(out, incarnation);
   out.print(F("\",\"boot\":"));
   out.print(boot);
   out.print(F(",\"seq\":"));
   out.print(seq);
   out.print(F(",\"uptime_ms\":"));
-  out.print(r.uptimeMs);
+  out.print(reading.uptimeMs);
   out.print(F(",\"readings\":{\"a0_c\":"));
-  printTenths(out, r.a0Tenths);
+  printTenths(out, reading.a0Tenths);
   out.print(F(",\"chip_c\":"));
-  printTenths(out, r.chipTenths);
+  printTenths(out, reading.chipTenths);
   out.print(F(",\"vcc_mv\":"));
-  out.print(r.vccMv);
-  out.print(F("}}"));
-  return out.length();
+  out.print(reading.vccMv);
+  out.print(F("},\"dropped\":"));
+  out.print(dropped);
+  out.print('}');
+  return 0;  // nobody uses the count: the driver counts with a Print of its own
 }

@@ -1,16 +1,25 @@
-// The JSON body of one reading, written into the caller's buffer.
+// The JSON body of one reading, in the order the collector's contract fixes:
+// {"device":…,"incarnation":"1a2b3c4d","boot":…,"seq":…,"uptime_ms":…,
+//  "readings":{"a0_c":…,"chip_c":…,"vcc_mv":…},"dropped":…}
 #pragma once
-#include <stddef.h>
+#include <Arduino.h>
 
 #include "reading.h"
 
-// {"device":…,"boot":…,"seq":…,"uptime_ms":…,"readings":{"a0_c":…,"chip_c":…,"vcc_mv":…}}
-// Returns its length, or 0 when it does not fit `cap` (never a cut body).
-size_t formatReading(char* buf, size_t cap, const char* devicePgm, uint32_t boot, uint32_t seq, const Reading& r);
+// A snapshot of everything the body says, printed on demand: the driver prints it twice (once to count it for
+// Content-Length and CIPSEND, once to send it), and a snapshot cannot change in between, as the ring can.
+class ReadingJson : public Printable {
+ public:
+  PGM_P device;          // flash string, checked at compile time to need no escaping
+  uint32_t incarnation;  // this board's random id, from EEPROM
+  uint32_t boot;
+  uint32_t seq;
+  uint16_t dropped;      // readings the ring lost to overflow since boot
+  Reading reading;
+  size_t printTo(Print& out) const override;
+};
 
-// The longest such body for a device name of `deviceLen` characters: every number at its widest (ten digits for the
-// uint32 counters, "-3276.8" for a temperature in tenths, five digits for Vcc) around the fixed text.
-constexpr size_t readingJsonMax(size_t deviceLen) {
-  return sizeof("{\"device\":\"\",\"boot\":,\"seq\":,\"uptime_ms\":,\"readings\":{\"a0_c\":,\"chip_c\":,\"vcc_mv\":}}") - 1 +
-         deviceLen + 3 * 10 + 2 * 7 + 5;
+// True when `text` can go between JSON quotes as it is: no quote, backslash or control character.
+constexpr bool jsonPlain(const char* text) {
+  return *text == 0 || (*text != '"' && *text != '\\' && (unsigned char)*text >= 0x20 && jsonPlain(text + 1));
 }

@@ -1,32 +1,50 @@
 #include <Arduino.h>
 
+#include "espat_config.h"
 #include "sensors.h"
 
 namespace {
 
-// One conversion after the channel and reference settle; the first result after a switch is discarded.
+const uint8_t kInternal11 = _BV(REFS1) | _BV(REFS0), kAvcc = _BV(REFS0);
+const uint8_t kA0 = 0x00, kChipSensor = 0x08, kBandgap = 0x0E;
+
+uint16_t convertOnce() {
+  ADCSRA |= _BV(ADSC);
+  while (ADCSRA & _BV(ADSC)) {
+  }
+  return ADC;
+}
+
+// One conversion after the channel settles; the first result after a switch is discarded.
 uint16_t convert(uint8_t admux) {
   ADMUX = admux;
   ADCSRA = _BV(ADEN) | _BV(ADPS2) | _BV(ADPS1) | _BV(ADPS0);  // 125 kHz ADC clock at 16 MHz
-  delayMicroseconds(500);  // bandgap/reference settling, datasheet 24.5
-  uint16_t value = 0;
-  for (uint8_t i = 0; i < 2; i++) {
-    ADCSRA |= _BV(ADSC);
-    while (ADCSRA & _BV(ADSC)) {
-    }
-    value = ADC;
-  }
-  return value;
+  delayMicroseconds(500);  // the bandgap channel's settling time (ATmega328P datasheet, "Bandgap reference")
+  convertOnce();
+  return convertOnce();
 }
 
 }  // namespace
 
+void settleReference() { convert(kInternal11 | kChipSensor); }
+
 void readSensors(Reading& r) {
-  // Vcc: the 1.1 V bandgap measured against AVcc.
-  uint16_t band = convert(_BV(REFS0) | 0x0E);
-  r.vccMv = band ? (uint16_t)(1125300UL / band) : 0;
-  // LM35: 10 mV per °C, so its millivolts are tenths of a degree; scaled by the measured Vcc.
-  r.a0Tenths = (int16_t)((uint32_t)convert(_BV(REFS0)) * r.vccMv / 1024);
-  // Internal sensor against the 1.1 V reference: about 1 mV per °C, 314 mV at 25 °C (datasheet 24.8).
-  r.chipTenths = (int16_t)((int32_t)convert(_BV(REFS1) | _BV(REFS0) | 0x08) * 11000 / 1024 - 2890);
+  // Against the 1.1 V reference, selected since the last reading: the AREF capacitor has long settled.
+  // Internal sensor: about 1 mV per °C, 314 mV at 25 °C (datasheet, "Temperature Measurement").
+  r.chipTenths = (int16_t)((int32_t)convert(kInternal11 | kChipSensor) * (ESPAT_BANDGAP_MV * 10L) / 1024 - 2890);
+  // LM35: 10 mV per °C, so its millivolts are tenths of a degree; about 1.07 mV per step against 1.1 V.
+  r.a0Tenths = (int16_t)((uint32_t)convert(kInternal11 | kA0) * ESPAT_BANDGAP_MV / 1024);
+  // Vcc last: the bandgap measured against AVcc (switching to AVcc settles at once: AVcc drives AREF).
+  uint16_t band = convert(kAvcc | kBandgap);
+  r.vccMv = band ? (uint16_t)(ESPAT_BANDGAP_MV * 1023UL / band) : 0;
+  // Back to 1.1 V, to settle until the next reading.
+  ADMUX = kInternal11 | kChipSensor;
+}
+
+uint32_t noiseBits() {
+  uint32_t v = 0;
+  for (uint8_t i = 0; i < 64; i++) {
+    v = (v << 1 | v >> 31) ^ convert(kInternal11 | (i & 1 ? kA0 : kChipSensor)) ^ ((uint16_t)TCNT0 << 8);
+  }
+  return v;
 }

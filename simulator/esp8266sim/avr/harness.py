@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import List, Optional, Union
 
-__all__ = ["HarnessError", "build_harness", "Uno"]
+__all__ = ["HarnessError", "build_harness", "cache_dir", "Uno"]
 
 SOURCE = Path(__file__).with_name("uno_harness.c")
 
@@ -26,7 +26,8 @@ class HarnessError(RuntimeError):
     """The AVR harness could not be built or run."""
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
+    """Where the compiled harness and Optiboot are kept (XDG cache)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "espat" / "avr"
 
@@ -35,7 +36,7 @@ def build_harness(cache: Optional[Path] = None) -> Path:
     """The path of the compiled harness, building it if needed; HarnessError says what is missing."""
     source = SOURCE.read_bytes()
     digest = hashlib.sha256(source).hexdigest()[:16]
-    target = (cache or _cache_dir()) / f"uno_harness-{digest}"
+    target = (cache or cache_dir()) / f"uno_harness-{digest}"
     if target.exists():
         return target
     for tool, package in (("gcc", "gcc"), ("pkg-config", "pkg-config")):
@@ -59,11 +60,13 @@ class Uno:
 
     `esp_on` is "soft" (ESP-01 on pins 2/3, SoftwareSerial) or "uart0" (pins 0/1; the USB serial is then silent).
     `eeprom` names a file that keeps the EEPROM between runs, as a board keeps it across power cycles.
+    `wire_log` names a file that gets every byte on a SoftwareSerial ESP link with its emulated time.
     """
 
     def __init__(self, elf: Union[str, Path], esp: str, esp_on: str = "soft", esp_baud: int = 9600,
                  eeprom: Union[str, Path, None] = None, a0_mv: int = 215, vcc_mv: int = 5000,
-                 temp_mv: int = 314, seconds: Optional[float] = None) -> None:
+                 temp_mv: int = 314, seconds: Optional[float] = None,
+                 wire_log: Union[str, Path, None] = None, pace: bool = True) -> None:
         if esp_on not in ("soft", "uart0"):
             raise ValueError(f"esp_on must be 'soft' or 'uart0', not {esp_on!r}")
         self.argv: List[str] = [str(build_harness()), str(elf), "--esp-connect", esp, "--esp", esp_on,
@@ -73,10 +76,15 @@ class Uno:
             self.argv += ["--eeprom", str(eeprom)]
         if seconds is not None:
             self.argv += ["--seconds", str(seconds)]
+        if wire_log is not None:      # each byte on the ESP link: `T|R <emulated µs> <hex>`
+            self.argv += ["--wire-log", str(wire_log)]
+        if not pace:                  # as fast as the emulator goes, not held to the wall clock
+            self.argv.append("--no-pace")
         self._proc: Optional[subprocess.Popen] = None
         self._output = bytearray()
         self._lock = threading.Condition()
         self._reader: Optional[threading.Thread] = None
+        self.stderr = b""
 
     def __enter__(self) -> "Uno":
         self.start()
@@ -141,6 +149,7 @@ class Uno:
             status = self._proc.wait(timeout=10)
         if self._reader is not None:
             self._reader.join(timeout=5)
+        self.stderr = self._proc.stderr.read() if self._proc.stderr else b""
         for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
             if stream is not None:
                 stream.close()

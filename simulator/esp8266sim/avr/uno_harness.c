@@ -15,14 +15,23 @@
  * Emulated time is held to the wall clock (the fake module on the other end keeps real time), and simavr's own
  * sleep callback, which would sleep on its own schedule, is replaced.
  *
- * Usage: uno_harness FIRMWARE.elf --esp-connect HOST:PORT [--esp soft|uart0] [--esp-baud N]
- *                    [--eeprom FILE] [--a0-mv N] [--vcc-mv N] [--temp-mv N] [--seconds S]
+ * As the virtual Uno behind `espat uno` (--usb-pty, --flash-file), the USB serial is a pseudo-terminal whose path
+ * goes out on stdout as `usb-pty PATH`; the board starts at Optiboot (byte address 0x7E00) as a fused Uno does, is
+ * reset into it when someone opens the port (the USB chip's DTR pulse) or sends avrdude's STK500 sync while the
+ * sketch runs, and keeps its flash in a raw 32 KB file. Control lines on stdin change the analog inputs:
+ * `adc N MV`, `temp MV`, `vcc MV`; `ram` answers `free-ram N` (stack painting, with --paint-from).
+ *
+ * Usage: uno_harness [FIRMWARE.elf | --flash-file FILE [--save-flash]] --esp-connect HOST:PORT [--esp soft|uart0]
+ *                    [--esp-baud N] [--usb-pty] [--eeprom FILE] [--a0-mv N] [--vcc-mv N] [--temp-mv N]
+ *                    [--paint-from ADDR] [--wire-log FILE] [--no-pace] [--seconds S]
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -30,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +54,13 @@
 #define QUEUE_SIZE 8192
 #define POLL_CYCLES 1600            /* 100 us at 16 MHz: how often sockets are read and the clock is checked */
 #define AHEAD_LIMIT_NS 2000000LL    /* emulated time may run this far ahead of the wall clock */
+#define BOOT_SECTION 0x7E00         /* Optiboot's 512 bytes at the top of the ATmega328P's flash */
+#define FLASH_SIZE 32768
+#define RAMSTART 0x100
+#define MCUSR_ADDR 0x54
+#define PORF 0x01
+#define EXTRF 0x02
+#define PAINT 0xA5
 
 typedef struct {
     uint8_t data[QUEUE_SIZE];
@@ -65,6 +82,20 @@ static int uart0_xon = 1;
 static avr_irq_t *uart0_in, *pd2_irq, *pd3_irq;
 static struct timespec wall_start;
 static volatile sig_atomic_t stop_requested;
+static int usb_in = STDIN_FILENO, usb_out = STDOUT_FILENO;
+static int usb_pty = 0;             /* the USB serial is a pseudo-terminal (the virtual Uno) */
+static int usb_connected = 1;       /* someone holds the USB port open (always, on stdin/stdout) */
+static uint32_t adc_mv[8] = {215}, vcc_mv = 5000, temp_mv = 314;
+static long paint_from = 0;         /* first free SRAM byte (__heap_start): painted at each reset */
+static avr_cycle_count_t cycle_base;/* cycles run before the last reset (simavr's reset zeroes the counter) */
+static avr_irq_t *adc_irq[8], *temp_irq;
+static FILE *wire_log;              /* --wire-log: one line per byte on the ESP link, emulated µs at its start bit */
+static int pace = 1;                /* hold emulated time to the wall clock (--no-pace: run as fast as it can) */
+
+static void log_wire(char direction, uint8_t b) {
+    if (wire_log) fprintf(wire_log, "%c %.1f %02X\n", direction, (double)(cycle_base + avr->cycle) / 16.0, b);
+}
+static int in_bootloader(void) { return avr->pc >= BOOT_SECTION; }
 
 /* --- output helpers -------------------------------------------------------------------------------------------- */
 
@@ -82,13 +113,20 @@ static void write_all(int fd, const uint8_t *p, size_t n) {
 }
 
 static void to_esp(uint8_t b) { write_all(esp_fd, &b, 1); }
-static void to_usb(uint8_t b) { write_all(STDOUT_FILENO, &b, 1); }
+static void to_usb(uint8_t b) {
+    if (!usb_connected) return;     /* a closed port drops what the board sends, as the USB chip does */
+    if (usb_pty) { if (write(usb_out, &b, 1) < 0) { /* the reader went away; its next open resets the board */ } }
+    else write_all(usb_out, &b, 1);
+}
 
 /* --- UART0 ------------------------------------------------------------------------------------------------------ */
 
 static void uart0_output(avr_irq_t *irq, uint32_t value, void *param) {
     (void)irq; (void)param;
-    if (esp_on_uart0) to_esp((uint8_t)value); else to_usb((uint8_t)value);
+    if (!esp_on_uart0) { to_usb((uint8_t)value); return; }
+    if (in_bootloader() && usb_pty) { to_usb((uint8_t)value); return; }  /* the ESP ignores an upload */
+    to_esp((uint8_t)value);
+    if (usb_pty) to_usb((uint8_t)value);  /* pin 1 drives the ESP's RX and the USB chip's alike */
 }
 
 static void uart0_xon_hook(avr_irq_t *irq, uint32_t value, void *param) { (void)irq; (void)value; (void)param; uart0_xon = 1; }
@@ -104,6 +142,7 @@ static int pd3_level = 1;
 static int tx_busy = 0, tx_bit = 0;
 static uint8_t tx_byte;
 static double tx_next;              /* absolute cycle (fractional) of the next sample */
+static double tx_start_us;
 
 static avr_cycle_count_t tx_sample(avr_t *a, avr_cycle_count_t when, void *param) {
     (void)param; (void)when;
@@ -115,6 +154,7 @@ static avr_cycle_count_t tx_sample(avr_t *a, avr_cycle_count_t when, void *param
     }
     /* stop bit: a low line here is a framing error; the byte is passed on as a real receiver would */
     to_esp(tx_byte);
+    if (wire_log) fprintf(wire_log, "T %.1f %02X\n", tx_start_us, tx_byte);
     tx_busy = 0;
     (void)a;
     return 0;
@@ -127,6 +167,7 @@ static void pd3_change(avr_irq_t *irq, uint32_t value, void *param) {
         tx_busy = 1;
         tx_bit = 0;
         tx_byte = 0;
+        tx_start_us = (double)(cycle_base + avr->cycle) / 16.0;
         tx_next = (double)avr->cycle + bit_cycles * 1.5;
         avr_cycle_timer_register(avr, (avr_cycle_count_t)(tx_next - (double)avr->cycle), tx_sample, NULL);
     }
@@ -148,6 +189,7 @@ static avr_cycle_count_t rx_clock(avr_t *a, avr_cycle_count_t when, void *param)
         }
         rx_frame = (uint16_t)(0x200 | ((uint16_t)queue_get(&to_soft_rx) << 1));
         rx_bit = 0;
+        log_wire('R', (uint8_t)(rx_frame >> 1));
     }
     avr_raise_irq(pd2_irq, (rx_frame >> rx_bit) & 1);  /* start bit, 8 data bits LSB first, stop bit */
     rx_bit++;
@@ -160,6 +202,7 @@ static void feed_soft_rx(void) {
     rx_busy = 1;
     rx_frame = (uint16_t)(0x200 | ((uint16_t)queue_get(&to_soft_rx) << 1));
     rx_bit = 0;
+    log_wire('R', (uint8_t)(rx_frame >> 1));
     rx_next = (double)avr->cycle + 1;
     avr_cycle_timer_register(avr, 1, rx_clock, NULL);
 }
@@ -172,7 +215,9 @@ static long long wall_ns(void) {
     return (now.tv_sec - wall_start.tv_sec) * 1000000000LL + (now.tv_nsec - wall_start.tv_nsec);
 }
 
-static long long emulated_ns(void) { return (long long)((double)avr->cycle * 1e9 / (double)avr->frequency); }
+static long long emulated_ns(void) {
+    return (long long)((double)(cycle_base + avr->cycle) * 1e9 / (double)avr->frequency);
+}
 
 static void read_into(int fd, queue_t *q, int *open_flag) {
     uint8_t buf[256];
@@ -189,20 +234,122 @@ static void read_into(int fd, queue_t *q, int *open_flag) {
 }
 
 static int esp_open = 1, stdin_open = 1;
+static volatile uint8_t reset_pending;  /* MCUSR cause of a reset the main loop is to do (0: none) */
+static unsigned poll_count;
+
+/* The virtual Uno's USB port: opening it resets the board (DTR), as does avrdude's sync while the sketch runs. */
+static void read_usb(void) {
+    uint8_t buf[256];
+    ssize_t n = read(usb_in, buf, sizeof buf);
+    if (n <= 0) return;
+    if (!in_bootloader() && n == 2 && buf[0] == 0x30 && buf[1] == 0x20) {  /* STK_GET_SYNC, CRC_EOP */
+        reset_pending = EXTRF;
+        return;
+    }
+    if (esp_on_uart0 && !in_bootloader()) return;   /* the ESP drives RX; what the USB chip sends collides */
+    for (ssize_t i = 0; i < n && !queue_full(&to_uart0); i++) queue_put(&to_uart0, buf[i]);
+}
+
+static void watch_usb_port(void) {
+    struct pollfd p = {usb_out, POLLIN, 0};
+    poll(&p, 1, 0);
+    int connected = !(p.revents & POLLHUP);
+    if (connected && !usb_connected) reset_pending = EXTRF;
+    usb_connected = connected;
+    if (connected && (p.revents & POLLIN)) read_usb();
+}
+
+/* `adc N MV`, `temp MV`, `vcc MV`, `ram`: what a test or `espat uno`'s control socket changes during a run. */
+static char control_line[128];
+static size_t control_len;
+
+static void apply_analog(void) {
+    for (int i = 0; i < 8; i++) avr_raise_irq(adc_irq[i], adc_mv[i]);
+    avr_raise_irq(temp_irq, temp_mv);
+    avr->vcc = avr->avcc = avr->aref = vcc_mv;
+}
+
+static long free_ram(void) {
+    long a = paint_from;
+    while (a <= (long)avr->ramend && avr->data[a] == PAINT) a++;
+    return a - paint_from;
+}
+
+static void control(const char *line) {
+    unsigned n;
+    unsigned long mv;
+    if (sscanf(line, "adc %u %lu", &n, &mv) == 2 && n < 8) adc_mv[n] = (uint32_t)mv;
+    else if (sscanf(line, "temp %lu", &mv) == 1) temp_mv = (uint32_t)mv;
+    else if (sscanf(line, "vcc %lu", &mv) == 1) vcc_mv = (uint32_t)mv;
+    else if (!strncmp(line, "ram", 3)) {
+        printf("free-ram %ld\n", paint_from ? free_ram() : -1L);
+        fflush(stdout);
+        return;
+    } else {
+        fprintf(stderr, "uno_harness: unknown control line: %s\n", line);
+        return;
+    }
+    apply_analog();
+}
+
+static void read_control(void) {
+    char buf[128];
+    ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+    if (n == 0) stdin_open = 0;
+    for (ssize_t i = 0; i < n; i++) {
+        if (buf[i] == '\n') {
+            control_line[control_len] = 0;
+            control(control_line);
+            control_len = 0;
+        } else if (control_len < sizeof control_line - 1) {
+            control_line[control_len++] = (char)buf[i];
+        }
+    }
+}
 
 static avr_cycle_count_t poll_io(avr_t *a, avr_cycle_count_t when, void *param) {
     (void)param;
+    (void)a;
+    poll_count++;
     if (esp_open) read_into(esp_fd, esp_on_uart0 ? &to_uart0 : &to_soft_rx, &esp_open);
-    if (stdin_open && !esp_on_uart0) read_into(STDIN_FILENO, &to_uart0, &stdin_open);
+    if (usb_pty) {
+        if ((poll_count & 7) == 0) watch_usb_port();
+        if (stdin_open && (poll_count & 63) == 0) read_control();
+        /* a blank chip: Optiboot's timeouts never return, and the stack walks down into the I/O registers */
+        uint16_t sp = (uint16_t)(avr->data[0x5D] | (avr->data[0x5E] << 8));
+        if (sp < RAMSTART) reset_pending = PORF;
+    } else if (stdin_open && !esp_on_uart0) {
+        read_into(STDIN_FILENO, &to_uart0, &stdin_open);
+    }
     feed_uart0();
     if (!esp_on_uart0) feed_soft_rx();
     long long ahead = emulated_ns() - wall_ns();
-    if (ahead > AHEAD_LIMIT_NS) {
+    if (pace && ahead > AHEAD_LIMIT_NS) {
         struct timespec pause = {ahead / 1000000000LL, ahead % 1000000000LL};
         nanosleep(&pause, NULL);
     }
-    (void)a;
     return when + POLL_CYCLES;
+}
+
+/* After any reset (ours, the watchdog's, a jump to the reset vector): simavr cleared every cycle timer. */
+static void rearm(void) {
+    avr_cycle_timer_register(avr, POLL_CYCLES, poll_io, NULL);
+    rx_busy = 0;
+    tx_busy = 0;
+    pd3_level = 1;
+    avr_raise_irq(pd2_irq, 1);      /* an idle serial line is high */
+    apply_analog();
+    if (paint_from) memset(avr->data + paint_from, PAINT, avr->ramend + 1 - paint_from);
+}
+
+static void board_reset(uint8_t cause) {
+    cycle_base += avr->cycle;
+    avr_reset(avr);
+    avr->cycle = 0;
+    avr->pc = avr->reset_pc;
+    avr->data[MCUSR_ADDR] = cause;
+    to_uart0.head = to_uart0.tail = 0;
+    rearm();
 }
 
 /* --- set-up ------------------------------------------------------------------------------------------------------ */
@@ -265,11 +412,56 @@ static void eeprom_io(const char *path, int save) {
     avr_ioctl(avr, AVR_IOCTL_EEPROM_SET, &desc);
 }
 
+static int open_usb_pty(void) {
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) {
+        fprintf(stderr, "uno_harness: no pseudo-terminal: %s\n", strerror(errno));
+        exit(3);
+    }
+    const char *path = ptsname(master);
+    /* raw before anyone opens it, or the line discipline echoes the board's output back into its receiver */
+    int slave = open(path, O_RDWR | O_NOCTTY);
+    struct termios tio;
+    if (slave < 0 || tcgetattr(slave, &tio) != 0) {
+        fprintf(stderr, "uno_harness: cannot set up %s: %s\n", path, strerror(errno));
+        exit(3);
+    }
+    cfmakeraw(&tio);
+    tcsetattr(slave, TCSANOW, &tio);
+    close(slave);
+    fcntl(master, F_SETFL, O_NONBLOCK);
+    printf("usb-pty %s\n", path);
+    fflush(stdout);
+    return master;
+}
+
+static void load_flash(const char *path) {
+    static uint8_t image[FLASH_SIZE];
+    memset(image, 0xFF, sizeof image);
+    FILE *f = fopen(path, "rb");
+    if (!f) { fprintf(stderr, "uno_harness: cannot read %s: %s\n", path, strerror(errno)); exit(2); }
+    size_t n = fread(image, 1, sizeof image, f);
+    fclose(f);
+    if (n != sizeof image) { fprintf(stderr, "uno_harness: %s is not a 32768-byte flash image\n", path); exit(2); }
+    avr_loadcode(avr, image, sizeof image, 0);
+}
+
+static void save_flash(const char *path) {
+    char partial[4096];
+    snprintf(partial, sizeof partial, "%s.%d.tmp", path, (int)getpid());
+    FILE *f = fopen(partial, "wb");
+    if (!f || fwrite(avr->flash, 1, FLASH_SIZE, f) != FLASH_SIZE || fclose(f) != 0) {
+        fprintf(stderr, "uno_harness: cannot write %s\n", path);
+        return;
+    }
+    rename(partial, path);
+}
+
 int main(int argc, char **argv) {
-    const char *elf = NULL, *esp_addr = NULL, *eeprom_path = NULL;
+    const char *elf = NULL, *esp_addr = NULL, *eeprom_path = NULL, *flash_path = NULL;
     long esp_baud = 9600;
     double seconds = 0;
-    uint32_t a0_mv = 215, vcc_mv = 5000, temp_mv = 314;
+    int keep_flash = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -277,31 +469,48 @@ int main(int argc, char **argv) {
         else if (!strcmp(arg, "--esp") && val) { esp_on_uart0 = !strcmp(val, "uart0"); i++; }
         else if (!strcmp(arg, "--esp-baud") && val) { esp_baud = atol(val); i++; }
         else if (!strcmp(arg, "--eeprom") && val) { eeprom_path = val; i++; }
-        else if (!strcmp(arg, "--a0-mv") && val) { a0_mv = (uint32_t)atol(val); i++; }
+        else if (!strcmp(arg, "--a0-mv") && val) { adc_mv[0] = (uint32_t)atol(val); i++; }
         else if (!strcmp(arg, "--vcc-mv") && val) { vcc_mv = (uint32_t)atol(val); i++; }
         else if (!strcmp(arg, "--temp-mv") && val) { temp_mv = (uint32_t)atol(val); i++; }
         else if (!strcmp(arg, "--seconds") && val) { seconds = atof(val); i++; }
+        else if (!strcmp(arg, "--flash-file") && val) { flash_path = val; i++; }
+        else if (!strcmp(arg, "--save-flash")) keep_flash = 1;
+        else if (!strcmp(arg, "--usb-pty")) usb_pty = 1;
+        else if (!strcmp(arg, "--no-pace")) pace = 0;
+        else if (!strcmp(arg, "--wire-log") && val) {
+            wire_log = fopen(val, "w");
+            if (!wire_log) { fprintf(stderr, "uno_harness: cannot write %s\n", val); return 2; }
+            i++;
+        }
+        else if (!strcmp(arg, "--paint-from") && val) { paint_from = strtol(val, NULL, 0); i++; }
         else if (arg[0] != '-' && !elf) elf = arg;
         else { fprintf(stderr, "uno_harness: unknown argument %s\n", arg); return 2; }
     }
-    if (!elf || !esp_addr || esp_baud <= 0) {
-        fprintf(stderr, "usage: uno_harness FIRMWARE.elf --esp-connect HOST:PORT [--esp soft|uart0] [--esp-baud N] "
-                        "[--eeprom FILE] [--a0-mv N] [--vcc-mv N] [--temp-mv N] [--seconds S]\n");
+    if (!elf == !flash_path || !esp_addr || esp_baud <= 0) {
+        fprintf(stderr, "usage: uno_harness [FIRMWARE.elf | --flash-file FILE [--save-flash]] --esp-connect HOST:PORT "
+                        "[--esp soft|uart0] [--esp-baud N] [--usb-pty] [--eeprom FILE] [--a0-mv N] [--vcc-mv N] "
+                        "[--temp-mv N] [--paint-from ADDR] [--seconds S]\n");
         return 2;
     }
 
     avr_global_logger_set(quiet_logger);    /* before the ELF is read: simavr logs to stdout otherwise */
-    elf_firmware_t fw;
-    memset(&fw, 0, sizeof fw);
-    if (elf_read_firmware(elf, &fw) != 0) { fprintf(stderr, "uno_harness: cannot read %s\n", elf); return 2; }
     avr = avr_make_mcu_by_name("atmega328p");
     if (!avr) { fprintf(stderr, "uno_harness: simavr has no atmega328p\n"); return 2; }
     avr_init(avr);
-    fw.frequency = 16000000;
-    avr_load_firmware(avr, &fw);
     avr->frequency = 16000000;
-    avr->vcc = avr->avcc = vcc_mv;
-    avr->aref = vcc_mv;
+    if (elf) {
+        elf_firmware_t fw;
+        memset(&fw, 0, sizeof fw);
+        if (elf_read_firmware(elf, &fw) != 0) { fprintf(stderr, "uno_harness: cannot read %s\n", elf); return 2; }
+        fw.frequency = 16000000;
+        avr_load_firmware(avr, &fw);
+    } else {
+        load_flash(flash_path);
+        avr->reset_pc = BOOT_SECTION;       /* BOOTRST programmed, as on every Uno */
+        avr->pc = BOOT_SECTION;
+        avr->data[MCUSR_ADDR] = PORF;
+    }
+    avr->frequency = 16000000;
     avr->sleep = no_sleep;
     avr->log = LOG_WARNING;
     bit_cycles = (double)avr->frequency / (double)esp_baud;
@@ -318,22 +527,24 @@ int main(int argc, char **argv) {
     pd2_irq = avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), IOPORT_IRQ_PIN2);
     pd3_irq = avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), IOPORT_IRQ_PIN3);
     avr_irq_register_notify(pd3_irq, pd3_change, NULL);
-    avr_raise_irq(pd2_irq, 1);              /* an idle serial line is high */
-
-    avr_irq_t *adc = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0);
-    avr_raise_irq(adc, a0_mv);
-    avr_raise_irq(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_TEMP), temp_mv);
+    for (int i = 0; i < 8; i++) adc_irq[i] = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + i);
+    temp_irq = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_TEMP);
 
     if (eeprom_path) eeprom_io(eeprom_path, 0);
     esp_fd = connect_to(esp_addr);
+    if (usb_pty) {
+        usb_in = usb_out = open_usb_pty();
+        usb_connected = 0;
+    }
     fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     signal(SIGPIPE, SIG_IGN);
 
     clock_gettime(CLOCK_MONOTONIC, &wall_start);
-    avr_cycle_timer_register(avr, POLL_CYCLES, poll_io, NULL);
+    rearm();
     avr_cycle_count_t limit = seconds > 0 ? (avr_cycle_count_t)(seconds * avr->frequency) : 0;
+    avr_cycle_count_t last_cycle = 0;
     unsigned long steps = 0;
     int status = 0;
     while (!stop_requested) {
@@ -343,19 +554,27 @@ int main(int argc, char **argv) {
             status = state == cpu_Crashed ? 4 : 0;
             break;
         }
+        if (avr->cycle < last_cycle) {      /* the watchdog reset the chip: simavr zeroed the clock and timers */
+            cycle_base += last_cycle;
+            rearm();
+        }
+        last_cycle = avr->cycle;
+        if (reset_pending) {
+            board_reset(reset_pending);
+            reset_pending = 0;
+            last_cycle = 0;
+        }
         if ((++steps & 0x3FF) == 0) {
-            /* a watchdog or software reset clears every cycle timer: put ours back, and the idle RX level */
-            if (!avr_cycle_timer_status(avr, poll_io, NULL)) {
-                avr_cycle_timer_register(avr, POLL_CYCLES, poll_io, NULL);
-                rx_busy = 0;
-                tx_busy = 0;
-                avr_raise_irq(pd2_irq, 1);
-                avr_raise_irq(adc, a0_mv);
-            }
-            if (limit && avr->cycle >= limit) break;
+            /* a jump to the reset vector clears no timer, a watchdog reset clears them all: put ours back */
+            if (!avr_cycle_timer_status(avr, poll_io, NULL)) rearm();
+            if (limit && cycle_base + avr->cycle >= limit) break;
             if (!esp_open) { fprintf(stderr, "uno_harness: the ESP-01 link closed\n"); break; }
         }
     }
     if (eeprom_path) eeprom_io(eeprom_path, 1);
+    if (flash_path && keep_flash) save_flash(flash_path);
+    if (paint_from) fprintf(stderr, "uno_harness: free-ram %ld\n", free_ram());
+    if (wire_log) fclose(wire_log);
+    fprintf(stderr, "uno_harness: ran %.3f s of emulated time\n", (double)(cycle_base + avr->cycle) / 16e6);
     return status;
 }

@@ -26,6 +26,9 @@ void delayMicroseconds(unsigned int us);
 void pinMode(uint8_t pin, uint8_t mode);
 void digitalWrite(uint8_t pin, uint8_t value);
 int digitalRead(uint8_t pin);
+// For tests: the pins' last mode and level, and moving the clock on without waiting.
+extern uint8_t shimPinMode[20], shimPinLevel[20];
+void shimAdvanceMs(unsigned long ms);
 
 // Registers the sketches touch. The ADC converts as soon as ADSC is set, from the inputs the test chose
 // (ESPAT_SHIM_A0_MV, ESPAT_SHIM_TEMP_MV, ESPAT_SHIM_VCC_MV), as the 328P would with that ADMUX.
@@ -37,10 +40,26 @@ struct AdcControl {
   AdcControl& operator|=(uint8_t v) { return *this = (uint8_t)(bits | v); }
   operator uint8_t() const { return bits; }
 };
-extern uint8_t ADMUX;
+// ADMUX remembers when the reference last changed: the AREF capacitor takes several ms to fall from AVcc to 1.1 V,
+// and a conversion before that reads as if the reference were still AVcc (low), as on the board.
+struct AdcMux {
+  uint8_t bits = 0;
+  unsigned long refChangedMs = 0;
+  AdcMux& operator=(uint8_t v);
+  operator uint8_t() const { return bits; }
+};
+extern AdcMux ADMUX;
 extern AdcControl ADCSRA;
 extern uint16_t ADC;
 extern uint8_t MCUSR;
+// Port B, for the LED on pin 13 (PB5).
+enum { PORTB5 = 5, DDB5 = 5 };
+extern uint8_t PORTB, DDRB;
+// Timer0's count, from the host clock (16 MHz / 64: 4 us a tick), for the sketch's timer jitter.
+struct TimerCount {
+  operator uint8_t() const { return (uint8_t)(micros() / 4); }
+};
+extern TimerCount TCNT0;
 
 // UART0 driven directly (a sketch that only writes to USB): the data register is always ready and what is
 // written to UDR0 goes to stdout, like the Serial port's output.
@@ -73,6 +92,14 @@ extern UartData UDR0;
 class __FlashStringHelper;
 #define F(s) (reinterpret_cast<const __FlashStringHelper*>(PSTR(s)))
 
+class Print;
+// What can print itself, as the core's Printable.h.
+class Printable {
+ public:
+  virtual ~Printable() {}
+  virtual size_t printTo(Print& p) const = 0;
+};
+
 class Print {
  public:
   virtual ~Print() {}
@@ -88,6 +115,7 @@ class Print {
   size_t print(const __FlashStringHelper* s) { return write(reinterpret_cast<const char*>(s)); }
   size_t print(const char* s) { return write(s); }
   size_t print(char c) { return write((uint8_t)c); }
+  size_t print(const Printable& x) { return x.printTo(*this); }
   size_t print(unsigned char n, int base = 10) { return print((unsigned long)n, base); }
   size_t print(int n, int base = 10) { return print((long)n, base); }
   size_t print(unsigned int n, int base = 10) { return print((unsigned long)n, base); }
@@ -135,8 +163,11 @@ class HostSerial : public Stream {
   int fd_ = -1;
   bool esp_ = false;
   bool overflowed_ = false;
-  uint8_t buf_[64];  // what an Uno's serial receive buffer holds; more arriving unread is lost, as on the board
-  uint8_t head_ = 0, len_ = 0;
+  // What an Uno's serial receive buffer holds (64); more arriving unread is lost, as on the board. A test about
+  // something else may widen it (ESPAT_SHIM_RX_BUFFER), so a host too loaded to poll in time loses nothing.
+  uint8_t buf_[4096];
+  uint16_t cap_ = 64;
+  uint16_t head_ = 0, len_ = 0;
 };
 
 typedef HostSerial HardwareSerial;

@@ -11,6 +11,7 @@
 //   ESPAT_SHIM_RUN_MS=N             exit 0 once millis() passes N
 //   ESPAT_SHIM_EEPROM=FILE          the EEPROM's 1 KiB
 //   ESPAT_SHIM_A0_MV / _TEMP_MV / _VCC_MV   ADC inputs: A0, the chip's temperature sensor, the supply
+//   ESPAT_SHIM_RX_BUFFER=N          a serial port's receive buffer (default 64, as on the Uno; at most 4096)
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -98,8 +99,14 @@ struct Start {
 
 // ---- time and pins
 
+namespace {
+unsigned long extraMs = 0;  // shimAdvanceMs(): time a test moved the clock on
+}  // namespace
+
+void shimAdvanceMs(unsigned long ms) { extraMs += ms; }
+
 unsigned long millis() {
-  unsigned long now = (unsigned long)((nowNs() - startNs) / 1e6 * clockScale);
+  unsigned long now = (unsigned long)((nowNs() - startNs) / 1e6 * clockScale) + extraMs;
   if (watchdogMs && now - watchdogFed > watchdogMs) die("watchdog: loop() starved it, the board would reset");
   return now;
 }
@@ -108,8 +115,9 @@ void delay(unsigned long ms) {
   for (unsigned long t = millis(); millis() - t < ms;) usleep(200);
 }
 void delayMicroseconds(unsigned int) {}
-void pinMode(uint8_t, uint8_t) {}
-void digitalWrite(uint8_t, uint8_t) {}
+uint8_t shimPinMode[20], shimPinLevel[20];
+void pinMode(uint8_t pin, uint8_t mode) { shimPinMode[pin % 20] = mode; }
+void digitalWrite(uint8_t pin, uint8_t value) { shimPinLevel[pin % 20] = value; }
 int digitalRead(uint8_t) { return LOW; }
 
 void wdt_enable(uint8_t period) {
@@ -121,9 +129,22 @@ void wdt_disable() { watchdogMs = 0; }
 
 // ---- the ADC
 
-uint8_t ADMUX, MCUSR;
+uint8_t MCUSR, PORTB, DDRB;
+AdcMux ADMUX;
 AdcControl ADCSRA;
 uint16_t ADC;
+TimerCount TCNT0;
+
+namespace {
+const uint8_t kRefBits = _BV(REFS1) | _BV(REFS0);
+const unsigned long kAref11SettleMs = 5;  // about 5 time constants of the AREF pin's 100 nF
+}  // namespace
+
+AdcMux& AdcMux::operator=(uint8_t v) {
+  if ((v ^ bits) & kRefBits) refChangedMs = millis();
+  bits = v;
+  return *this;
+}
 
 AdcControl& AdcControl::operator=(uint8_t v) {
   bits = v & (uint8_t)~_BV(ADSC);  // the conversion is over as soon as it starts
@@ -136,7 +157,9 @@ AdcControl& AdcControl::operator=(uint8_t v) {
     case 0x0E: input = 1100; break;  // the bandgap
     default: input = 0;
   }
-  long ref = (ADMUX & (_BV(REFS1) | _BV(REFS0))) == (_BV(REFS1) | _BV(REFS0)) ? 1100 : vcc;
+  long ref = (ADMUX & kRefBits) == kRefBits ? 1100 : vcc;
+  // Switched to 1.1 V from AVcc a moment ago (at boot the reference is AVcc): AREF is still near AVcc.
+  if (ref == 1100 && millis() - ADMUX.refChangedMs < kAref11SettleMs) ref = vcc;
   long value = (input * 1024 + ref / 2) / ref;
   ADC = (uint16_t)(value > 1023 ? 1023 : value);
   return *this;
@@ -194,6 +217,8 @@ HostSerial Serial("usb");
 void HostSerial::begin(unsigned long) {
   esp_ = strcmp(role_, "usb") != 0 || envLong("ESPAT_SHIM_SERIAL_IS_ESP", 0) == 1;
   fd_ = esp_ ? connectEsp() : 0;
+  long cap = envLong("ESPAT_SHIM_RX_BUFFER", 64);
+  cap_ = (uint16_t)(cap < 1 ? 1 : cap > (long)sizeof buf_ ? (long)sizeof buf_ : cap);
 }
 
 // Moves what has arrived into the 64-byte receive buffer; what does not fit is lost, as on the board.
@@ -212,17 +237,17 @@ void HostSerial::pull() {
   }
   if (esp_) logWire('R', chunk, (size_t)n);
   for (ssize_t i = 0; i < n; i++) {
-    if (len_ == sizeof buf_) {
+    if (len_ == cap_) {
       overflowed_ = true;
       continue;
     }
-    buf_[(head_ + len_) % sizeof buf_] = chunk[i];
+    buf_[(head_ + len_) % cap_] = chunk[i];
     len_++;
   }
 }
 
 int HostSerial::available() {
-  if (len_ < sizeof buf_) pull();
+  if (len_ < cap_) pull();
   return len_;
 }
 
@@ -231,7 +256,7 @@ int HostSerial::peek() { return available() ? buf_[head_] : -1; }
 int HostSerial::read() {
   if (!available()) return -1;
   uint8_t c = buf_[head_];
-  head_ = (uint8_t)((head_ + 1) % sizeof buf_);
+  head_ = (uint16_t)((head_ + 1) % cap_);
   len_--;
   return c;
 }

@@ -1,12 +1,20 @@
 #include "EspAt.h"
 
 // Tracing for -DESPAT_DEBUG=<a Print, e.g. Serial>: each line the module sends ("< OK"), each step the driver
-// enters ("> 9" = Step::Send), each end of an operation ("= 0" = EspStatus::Ok). Without it: no code at all.
+// enters by name ("> Send"), each end of an operation ("= 0" = EspStatus::Ok). Without it: no code at all.
 #ifdef ESPAT_DEBUG
 #define ESPAT_TRACE(text, value) \
   do {                           \
     ESPAT_DEBUG.print(F(text));  \
     ESPAT_DEBUG.println(value);  \
+  } while (0)
+#define ESPAT_STEP_TEXT(name, command, wait) #name "\0"
+const char kStepNames[] PROGMEM = ESPAT_STEPS(ESPAT_STEP_TEXT);
+#undef ESPAT_STEP_TEXT
+#define ESPAT_TRACE_STEP(step)                                                \
+  do {                                                                        \
+    ESPAT_DEBUG.print(F("> "));                                               \
+    ESPAT_DEBUG.println(reinterpret_cast<const __FlashStringHelper*>(nth(kStepNames, (uint8_t)(step)))); \
   } while (0)
 #define ESPAT_TRACE_LINE(text, len)  \
   do {                               \
@@ -17,6 +25,7 @@
 #else
 #define ESPAT_TRACE(text, value) ((void)0)
 #define ESPAT_TRACE_LINE(text, len) ((void)0)
+#define ESPAT_TRACE_STEP(step) ((void)0)
 #endif
 
 namespace {
@@ -61,9 +70,9 @@ bool EspAt::startSync() {
   wifiUp_ = job_ != Job::None && wifiUp_;
   return begin(Job::Sync, Step::At);
 }
-bool EspAt::startReset() {
+bool EspAt::startReset(bool hardware) {
   wifiUp_ = job_ != Job::None && wifiUp_;
-  return begin(Job::Reset, Step::Rst);
+  return begin(Job::Reset, ESPAT_RESET_PIN >= 0 && hardware ? Step::PinLow : Step::Rst);
 }
 
 bool EspAt::startJoin(PGM_P ssid, PGM_P pass) {
@@ -80,12 +89,11 @@ bool EspAt::startUart(uint32_t baud, bool persist) {
   return begin(Job::Uart, Step::Uart);
 }
 
-bool EspAt::startHttp(uint8_t id, PGM_P host, PGM_P port, PGM_P path, const char* body, uint16_t bodyLen,
-                      bool keepBody) {
+bool EspAt::startHttp(uint8_t id, PGM_P host, PGM_P port, PGM_P path, const Printable* body, bool keepBody) {
   if (job_ != Job::None) return false;
   args_.http.path = path;
   args_.http.body = body;
-  args_.http.len = bodyLen;
+  httpSince_ = millis();
   keepBody_ = keepBody;
   httpStatus_ = 0;
   httpPhase_ = 0;
@@ -118,7 +126,13 @@ void EspAt::poll() {
     if (ipdLeft_ && keepBody_ && job_ == Job::Http && rxLen_ == ESPAT_RX_MAX) break;
     handleByte((char)port_.read());
   }
+  if (job_ == Job::Http && step_ != Step::Close && millis() - httpSince_ >= ESPAT_HTTP_MAX_MS) {
+    closeWith(EspStatus::Timeout);  // the whole exchange's bound, apart from each step's
+  }
   if (job_ != Job::None && millis() - since_ >= wait_) {
+    // Whatever an +IPD announced and did not deliver in a whole step's time will not come (the module reset
+    // halfway through it): read lines again.
+    ipdLeft_ = 0;
     if (resend_) {
       resend_ = false;
       enter(step_);
@@ -153,7 +167,7 @@ void EspAt::handleByte(char c) {
               memcmp_P(line_, PSTR("+CIPRECVDATA"), 12) == 0 && line_[12] == (c == ':' ? ',' : ':');
   if (ipd || recv) {
     uint16_t n;
-    bool ok = lastNumber(ipd ? 5 : 13, n) && !lineCut_;
+    bool ok = lastNumber(ipd ? 5 : 13, n) && !lineCut_ && n <= ESPAT_IPD_MAX;
     lineLen_ = 0;
     if (ok) {
       ipdLeft_ = n;
@@ -174,6 +188,7 @@ const uint8_t kLengthMatched = sizeof kLengthHeader - 1, kLineOther = kLengthMat
 
 void EspAt::payloadByte(char c) {
   if (job_ == Job::Http) {
+    if (step_ == Step::Reply) since_ = millis();  // a reply still arriving is not late
     if (httpPhase_ == kBeforeCode) {
       // Status line "HTTP/1.1 201 Created": the digits after the first space.
       if (c == ' ') httpPhase_ = kInCode;
@@ -216,11 +231,12 @@ void EspAt::payloadByte(char c) {
 }
 
 // Lines the driver acts on, NUL-separated; their index is what lineKind() returns.
-const char kLines[] PROGMEM =
-    "OK\0ERROR\0FAIL\0SEND OK\0SEND FAIL\0busy p...\0"  // 0-5: Reply::Ok .. Reply::Busy, less one
-    "CLOSED\0CONNECT FAIL\0"                             // 6-7: the link closed (or never opened)
-    "ALREADY CONNECTED\0WIFI GOT IP\0WIFI DISCONNECT\0ready\0";
-enum : uint8_t { kClosed = 6, kConnectFail, kAlready, kGotIp, kDisconnect, kBooted, kOther };
+#define ESPAT_LINE_TEXT(kind, text) text "\0"
+const char kLines[] PROGMEM = ESPAT_LINES(ESPAT_LINE_TEXT);
+#undef ESPAT_LINE_TEXT
+#define ESPAT_LINE_KIND(kind, text) k##kind,
+enum : uint8_t { ESPAT_LINES(ESPAT_LINE_KIND) kOther };
+#undef ESPAT_LINE_KIND
 
 // Which known line line_ holds, after a "<id>," prefix (CIPMUX=1) naming our link; kOther for anything else.
 uint8_t EspAt::lineKind() const {
@@ -247,7 +263,7 @@ bool EspAt::lastNumber(uint8_t from, uint16_t& n) const {
     if (d == ',') {
       n = 0;
       digits = false;
-    } else if (d >= '0' && d <= '9' && n < 10000) {
+    } else if (d >= '0' && d <= '9' && n < 6553) {  // never past 65535: a longer number is refused
       n = n * 10 + (d - '0');
       digits = true;
     } else {
@@ -258,8 +274,16 @@ bool EspAt::lastNumber(uint8_t from, uint16_t& n) const {
 }
 
 void EspAt::handleLine() {
+  // AT+GMR: "AT version:1.7.4.0(...)" or "AT version:2.2.0.0(...)"; the major digit says which names to use.
+  if (step_ == Step::Gmr && lineLen_ > 11 && memcmp_P(line_, PSTR("AT version:"), 11) == 0) {
+    dialect2_ = line_[11] >= '2';
+  }
   if (lineLen_ == 0 || lineCut_) return;
   ESPAT_TRACE_LINE(line_, lineLen_);
+  static_assert(kOk + 1 == (uint8_t)Reply::Ok && kError + 1 == (uint8_t)Reply::Error &&
+                    kFail + 1 == (uint8_t)Reply::Fail && kSendOk + 1 == (uint8_t)Reply::SendOk &&
+                    kSendFail + 1 == (uint8_t)Reply::SendFail && kBusy + 1 == (uint8_t)Reply::Busy,
+                "the first six lines give the Reply of the same name");
   uint8_t kind = lineKind();
   Reply r = Reply::None;
   uint16_t n;
@@ -269,8 +293,8 @@ void EspAt::handleLine() {
       waiting_ = n;
       r = Reply::Data;
     }
-  } else if (kind <= 5) {
-    r = (Reply)(kind + 1);
+  } else if (kind <= kBusySending) {
+    r = kind == kBusySending ? Reply::Busy : (Reply)(kind + 1);  // `busy s...`: busy sending, the same refusal
   } else if (kind <= kConnectFail) {
     if (ESPAT_KEEP_ALIVE) linkOpen_ = false;
     r = Reply::Closed;
@@ -290,7 +314,7 @@ void EspAt::handleLine() {
     // A sync (or reset) that hears `ready` has found a module just booted: its sequence starts over. An AT in
     // flight is left to be answered (or asked again when its wait ends): a second AT now would be answered twice,
     // and the spare OK taken for the next command's.
-    if (step_ == Step::Rst || (job_ == Job::Sync && step_ != Step::At)) {
+    if (step_ == Step::Rst || step_ == Step::Boot || (job_ == Job::Sync && step_ != Step::At)) {
       go(Step::At);
     } else if (job_ != Job::None && job_ != Job::Sync) {
       finish(EspStatus::ModuleReset);
@@ -305,28 +329,38 @@ void EspAt::go(Step step) {
   enter(step);
 }
 
-// Each step's command, NUL-separated in Step order ("" sends nothing). Bytes below ' ' stand for the running
-// operation's arguments, so one loop writes every command instead of a print chain per step.
+// Each step's command, NUL-separated in Step order, and its wait in 100 ms, both from ESPAT_STEPS. The
+// ESPAT_ARG_* bytes stand for the running operation's arguments, so one loop writes every command instead of a
+// print chain per step.
 enum : char { kId = 1, kHost, kPort, kCur, kScope, kBaud, kSsid, kPass, kLength, kAsked };
-const char kCommands[] PROGMEM =
-    "\0AT\0ATE0\0AT+CIPMUX=1\0AT+RST\0AT+CWMODE\x04=1\0AT+CWJAP\x04=\x07,\x08\0AT+UART\x05=\x06,8,1,0,0\0"
-    "AT+CIPSTART=\x01,\"TCP\",\"\x02\",\x03\0AT+CIPSEND=\x01,\x09\0\0\0AT+CIPCLOSE=\x01"
-#if ESPAT_PASSIVE_RX
-    "\0AT+CIPRECVMODE=1\0AT+CIPRECVDATA=\x01,\x0a"
-#endif
-    ;
-// Each step's wait in 100 ms, bounded by what the module needs (protocol notes section 9) with margin.
-const uint8_t kWaits[] PROGMEM = {10, 5, 10, 10, 80, 10, 200, 10, 100, 20, 50, 100, 20, 10, 20};
+static_assert(ESPAT_ARG_ID[0] == kId && ESPAT_ARG_HOST[0] == kHost && ESPAT_ARG_PORT[0] == kPort &&
+                  ESPAT_ARG_CUR[0] == kCur && ESPAT_ARG_SCOPE[0] == kScope && ESPAT_ARG_BAUD[0] == kBaud &&
+                  ESPAT_ARG_SSID[0] == kSsid && ESPAT_ARG_PASS[0] == kPass && ESPAT_ARG_LENGTH[0] == kLength &&
+                  ESPAT_ARG_ASKED[0] == kAsked,
+              "each placeholder is the byte enter() replaces");
+#define ESPAT_STEP_COMMAND(name, command, wait) command "\0"
+const char kCommands[] PROGMEM = ESPAT_STEPS(ESPAT_STEP_COMMAND);
+#undef ESPAT_STEP_COMMAND
+#define ESPAT_STEP_WAIT(name, command, wait) wait,
+const uint8_t kWaits[] PROGMEM = {ESPAT_STEPS(ESPAT_STEP_WAIT)};
+#undef ESPAT_STEP_WAIT
 
 // Sends the step's command (again, after busy or an unanswered AT) and starts its clock.
 void EspAt::enter(Step step) {
-  ESPAT_TRACE("> ", (uint8_t)step);
+  ESPAT_TRACE_STEP(step);
+  static_assert(sizeof kWaits == (size_t)Step::Count, "one wait per step, in Step order");
   step_ = step;
   since_ = millis();
   wait_ = pgm_read_byte(&kWaits[(uint8_t)step]) * 100U;
   if (step == Step::Start) {
     already_ = false;
   }
+#if ESPAT_RESET_PIN >= 0
+  if (step == Step::PinLow) {
+    digitalWrite(ESPAT_RESET_PIN, LOW);  // output low; released in advance() by going back to an input
+    pinMode(ESPAT_RESET_PIN, OUTPUT);
+  }
+#endif
   if (ESPAT_PASSIVE_RX && step == Step::Recv) {
     // Never more than read() has room for; a status-only exchange keeps nothing, so a serial buffer's worth.
     uint8_t room = keepBody_ ? ESPAT_RX_MAX - rxLen_ : 64;
@@ -401,7 +435,9 @@ void EspAt::advance(Reply r) {
   switch (step_) {
     case Step::At:
       if (r == Reply::Ok) {
-        go(Step::Echo);
+        // After more than one AT, the others' answers may still be on their way: let them pass first, or each
+        // would be taken for the answer to the command after it.
+        go(tries_ ? Step::AtDrain : Step::Echo);
       } else if (r == Reply::None || r == Reply::Error) {
         // No answer, or our AT arrived glued to garbage: ask again, a bounded number of times.
         if (++tries_ < kAtTries) {
@@ -411,8 +447,13 @@ void EspAt::advance(Reply r) {
         }
       }
       break;
+    case Step::AtDrain:
+      if (r == Reply::None) go(Step::Echo);
+      else enter(Step::AtDrain);  // a late answer: wait for quiet again
+      break;
     case Step::Echo:
-      if (r == Reply::Ok) go(Step::Mux);
+    case Step::Gmr:
+      if (r == Reply::Ok) go(step_ == Step::Echo ? Step::Gmr : Step::Mux);
       else if (r == Reply::None || r == Reply::Error) finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Error);
       break;
     case Step::Mux:
@@ -424,15 +465,21 @@ void EspAt::advance(Reply r) {
         finish(EspStatus::Timeout);
       }
       break;
+    case Step::PinLow:
+#if ESPAT_RESET_PIN >= 0
+      if (r == Reply::None) {
+        pinMode(ESPAT_RESET_PIN, INPUT);  // released: the module's pull-up takes it high and it boots
+        go(Step::Boot);
+      }
+#endif
+      break;
     case Step::Rst:
+    case Step::Boot:
       if (r == Reply::None) finish(EspStatus::Timeout);
       break;
     case Step::Mode:
       if (r == Reply::Ok) {
         go(Step::Jap);
-      } else if (r == Reply::Error && !dialect2_) {
-        dialect2_ = true;  // 2.x has no _CUR names
-        go(Step::Mode);
       } else if (r == Reply::Error || r == Reply::None) {
         finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Error);
       }
@@ -484,9 +531,11 @@ void EspAt::advance(Reply r) {
       else if (r == Reply::None) closeWith(httpStatus_ ? EspStatus::Ok : EspStatus::NoReply);
       break;
     case Step::Close:
-      if (r == Reply::Ok || r == Reply::Error || r == Reply::None || r == Reply::Closed) finish(verdict_);
+      // CIPCLOSE answers `<id>,CLOSED` and then OK (or ERROR when the link was gone): wait for the OK, or it
+      // would be taken for the next command's answer.
+      if (r == Reply::Ok || r == Reply::Error || r == Reply::None) finish(verdict_);
       break;
-    case Step::Idle:
+    default:  // Idle, and the passive steps, handled above
       break;
   }
 }
@@ -534,13 +583,15 @@ void EspAt::closeWith(EspStatus verdict) {
 
 void EspAt::finish(EspStatus status) {
   ESPAT_TRACE("= ", (uint8_t)status);
+  ipdLeft_ = 0;
   job_ = Job::None;
   step_ = Step::Idle;
   resend_ = false;
   status_ = status;
 }
 
-// A quoted AT parameter: backslash, quote and comma escaped (protocol notes 2.4).
+// A quoted AT parameter: backslash, quote and comma escaped, as Espressif's AT command set documents for
+// AT+CWJAP's <ssid> and <pwd>.
 void EspAt::printQuoted(PGM_P text) {
   port_.print('"');
   for (char c; (c = pgm_read_byte(text)) != 0; text++) {
@@ -562,13 +613,19 @@ void EspAt::writeRequest(Print& out) {
     out.print(':');
     out.print(flash(port));
   }
+  if (bearer_) {
+    out.print(F("\r\nAuthorization: Bearer "));
+    out.print(flash(bearer_));
+  }
   if (post) {
+    ByteCounter length;
+    args_.http.body->printTo(length);
     out.print(F("\r\nContent-Type: application/json\r\nContent-Length: "));
-    out.print(args_.http.len);
+    out.print(length.count);
   }
   // A reply the caller keeps is read to the link's end; with keep-alive a status-only exchange leaves the link
   // open for the next (HTTP/1.1's default), else the server closes it.
   if (keepBody_ || !ESPAT_KEEP_ALIVE) out.print(F("\r\nConnection: close"));
   out.print(F("\r\n\r\n"));
-  if (post) out.write(reinterpret_cast<const uint8_t*>(args_.http.body), args_.http.len);
+  if (post) args_.http.body->printTo(out);
 }

@@ -6,29 +6,57 @@
 
 #include <Arduino.h>
 
-// Longest line kept for parsing; longer lines are cut (nothing we act on is that long).
-#ifndef ESPAT_LINE_MAX
-#define ESPAT_LINE_MAX 20
+#include "EspAtConfig.h"
+
+// Argument placeholders in the command table below: bytes under ' ' that enter() replaces with the running
+// operation's arguments. Named, and concatenated as separate literals, so a hex digit after one never changes it.
+#define ESPAT_ARG_ID "\x01"      // the link id, 0..4
+#define ESPAT_ARG_HOST "\x02"
+#define ESPAT_ARG_PORT "\x03"
+#define ESPAT_ARG_CUR "\x04"     // "_CUR" in 1.x, nothing in 2.x
+#define ESPAT_ARG_SCOPE "\x05"   // "_CUR" or "_DEF"
+#define ESPAT_ARG_BAUD "\x06"
+#define ESPAT_ARG_SSID "\x07"    // quoted and escaped
+#define ESPAT_ARG_PASS "\x08"
+#define ESPAT_ARG_LENGTH "\x09"  // the request's exact length
+#define ESPAT_ARG_ASKED "\x0a"   // how much one CIPRECVDATA asks for
+
+#if ESPAT_PASSIVE_RX
+#define ESPAT_IF_PASSIVE(text) text
+#else
+#define ESPAT_IF_PASSIVE(text) ""
 #endif
-// 1: a status-only exchange (keepBody false) leaves its link open when the server allows it (HTTP/1.1 keep-alive)
-// and the next one on the same link id reuses it: no CIPSTART, CONNECT or CLOSED per request, about 100 fewer bytes
-// on the wire each. It reads the answer's Content-Length to know where the answer ends, for about 400 B of flash.
-#ifndef ESPAT_KEEP_ALIVE
-#define ESPAT_KEEP_ALIVE 0
-#endif
-// Define ESPAT_DEBUG as a Print (-DESPAT_DEBUG=Serial) to trace the module's lines and the driver's steps on it;
-// undefined, the driver prints nothing and the tracing compiles to nothing.
-// 1: sync also turns on passive receive (AT+CIPRECVMODE=1; ignored where the firmware lacks it): the module keeps
-// what the server sends until the driver asks for it with AT+CIPRECVDATA, never more than read() has room for, so
-// a slow sketch cannot overrun the serial port's 64-byte buffer. Costs flash and a command per chunk; not combined
-// with ESPAT_KEEP_ALIVE (a kept link waits for its answer's end in active mode only).
-#ifndef ESPAT_PASSIVE_RX
-#define ESPAT_PASSIVE_RX 0
-#endif
-// Received payload bytes kept for read(); more are counted in rxOverflow(), never written.
-#ifndef ESPAT_RX_MAX
-#define ESPAT_RX_MAX 16
-#endif
+
+// Every step of every operation: its name, the command it sends on entry ("" sends nothing), and how long it waits
+// for the answer, in 100 ms. The Step enum, the command table and the wait table are all made from this one list,
+// so they cannot drift apart. The waits are what the module needs with margin: a join can take 15 s, a reset
+// prints `ready` within a few seconds, a connect may wait for DNS; everything else answers within a second.
+#define ESPAT_STEPS(X)                                                                              \
+  X(Idle, "", 0)                                                                                    \
+  X(At, "AT", 10)                                                                                   \
+  X(AtDrain, "", 3)    /* after repeated ATs: their late OKs */                                     \
+  X(Echo, "ATE0", 5)                                                                                \
+  X(Gmr, "AT+GMR", 10) /* the firmware's version decides 1.x or 2.x names */                       \
+  X(Mux, "AT+CIPMUX=1", 10)                                                                         \
+  X(Rst, "AT+RST", 80)                                                                              \
+  X(PinLow, "", 1)     /* ESPAT_RESET_PIN held low */                                               \
+  X(Boot, "", 80)      /* released: waiting for `ready` */                                          \
+  X(Mode, "AT+CWMODE" ESPAT_ARG_CUR "=1", 10)                                                       \
+  X(Jap, "AT+CWJAP" ESPAT_ARG_CUR "=" ESPAT_ARG_SSID "," ESPAT_ARG_PASS, 200)                        \
+  X(Uart, "AT+UART" ESPAT_ARG_SCOPE "=" ESPAT_ARG_BAUD ",8,1,0,0", 10)                               \
+  X(Start, "AT+CIPSTART=" ESPAT_ARG_ID ",\"TCP\",\"" ESPAT_ARG_HOST "\"," ESPAT_ARG_PORT, 100)       \
+  X(Send, "AT+CIPSEND=" ESPAT_ARG_ID "," ESPAT_ARG_LENGTH, 20)                                       \
+  X(SendOk, "", 50)                                                                                 \
+  X(Reply, "", 100)    /* extended while reply bytes arrive */                                      \
+  X(Close, "AT+CIPCLOSE=" ESPAT_ARG_ID, 20)                                                         \
+  X(RecvMode, ESPAT_IF_PASSIVE("AT+CIPRECVMODE=1"), 10)                                             \
+  X(Recv, ESPAT_IF_PASSIVE("AT+CIPRECVDATA=" ESPAT_ARG_ID "," ESPAT_ARG_ASKED), 20)
+
+// The lines the driver acts on, in the order of their kind numbers. The first six give Reply::Ok .. Reply::Busy.
+#define ESPAT_LINES(X)                                                                                       \
+  X(Ok, "OK") X(Error, "ERROR") X(Fail, "FAIL") X(SendOk, "SEND OK") X(SendFail, "SEND FAIL")             \
+  X(Busy, "busy p...") X(BusySending, "busy s...") X(Closed, "CLOSED") X(ConnectFail, "CONNECT FAIL")     \
+  X(Already, "ALREADY CONNECTED") X(GotIp, "WIFI GOT IP") X(Disconnect, "WIFI DISCONNECT") X(Booted, "ready")
 
 enum class EspStatus : uint8_t {
   Ok = 0,
@@ -53,15 +81,20 @@ class EspAt {
   void poll();
 
   // Starting an operation returns false (and status() stays as it was) when one is already in flight.
-  bool startSync();                       // AT until answered, ATE0, CIPMUX=1; Wi-Fi counts as down after it
-  bool startReset();                      // AT+RST, wait for `ready`, then as startSync()
+  bool startSync();  // AT until answered, ATE0, AT+GMR (1.x or 2.x names), CIPMUX=1; Wi-Fi counts as down after it
+  // AT+RST, or with `hardware` (and ESPAT_RESET_PIN wired) a pulse on the module's reset pin; then wait for
+  // `ready` and go on as startSync().
+  bool startReset(bool hardware = false);
   bool startJoin(PGM_P ssid, PGM_P pass); // station mode, join (1.7 _CUR names, 2.x plain names)
   bool startUart(uint32_t baud, bool persist);  // AT+UART_CUR / _DEF; the answer comes at the old rate
   // One HTTP/1.1 exchange on link `id`: CIPSTART (unless ESPAT_KEEP_ALIVE kept the link), CIPSEND of the exact
-  // length, the request, the status line of the reply. body == nullptr sends a GET; otherwise a POST of bodyLen bytes as JSON.
-  // With keepBody, reply bytes after the status line go to read(); otherwise they are drained and dropped.
-  bool startHttp(uint8_t id, PGM_P host, PGM_P port, PGM_P path, const char* body, uint16_t bodyLen,
-                 bool keepBody);
+  // length, the request, the status line of the reply. body == nullptr sends a GET; otherwise a POST of what
+  // body prints, as JSON. The body is printed twice (counted, then sent), so it must print the same both times and
+  // live until the exchange ends. With keepBody, reply bytes after the status line go to read(); otherwise they
+  // are drained and dropped.
+  bool startHttp(uint8_t id, PGM_P host, PGM_P port, PGM_P path, const Printable* body, bool keepBody);
+  // A flash string sent as `Authorization: Bearer <token>` with every request from now on; nullptr: none.
+  void setBearer(PGM_P token) { bearer_ = token; }
 
   bool busy() const { return job_ != Job::None; }
   EspStatus status() const { return status_; }
@@ -77,10 +110,10 @@ class EspAt {
 
  private:
   enum class Job : uint8_t { None, Sync, Reset, Join, Uart, Http };
-  enum class Step : uint8_t {
-    Idle, At, Echo, Mux, Rst, Mode, Jap, Uart, Start, Send, SendOk, Reply, Close, RecvMode, Recv,
-  };
-  // The first six in the order of the line table in EspAt.cpp.
+#define ESPAT_STEP_NAME(name, command, wait) name,
+  enum class Step : uint8_t { ESPAT_STEPS(ESPAT_STEP_NAME) Count };
+#undef ESPAT_STEP_NAME
+  // The first six in the order of ESPAT_LINES (checked in EspAt.cpp).
   enum class Reply : uint8_t { None, Ok, Error, Fail, SendOk, SendFail, Busy, Closed, Prompt, Done, Data };
   // Where the HTTP reply parser is: the status code, then each header line from kLineStart on (the value is how
   // much of "content-length:" the line has matched), then the body.
@@ -108,7 +141,7 @@ class EspAt {
   EspStatus status_;
   EspStatus verdict_;  // what an HTTP exchange ends with once its link is closed
   uint8_t tries_;
-  bool dialect2_;      // 2.x names (no _CUR suffix), learnt when a 1.7 name is refused
+  bool dialect2_;      // 2.x names (no _CUR suffix), from AT+GMR's version line at each sync
   bool wifiUp_;
   bool keepBody_;
   bool already_;       // CIPSTART said ALREADY CONNECTED
@@ -130,16 +163,18 @@ class EspAt {
   uint16_t rxOverflow_;
   int httpStatus_;
   unsigned long since_;  // the current step's start
+  unsigned long httpSince_;  // the current HTTP exchange's start
   uint16_t wait_;        // and its allowed time, ms
   // The running operation's arguments; the PGM_P ones point into flash.
   struct JoinArgs { const char* ssid; const char* pass; };
-  struct HttpArgs { const char* host; const char* port; const char* path; const char* body; uint16_t len; };
+  struct HttpArgs { const char* host; const char* port; const char* path; const Printable* body; };
   struct UartArgs { uint32_t baud; bool persist; };
   union Args {
     JoinArgs join;
     HttpArgs http;
     UartArgs uart;
   } args_;
+  PGM_P bearer_;
   char line_[ESPAT_LINE_MAX];
   char rx_[ESPAT_RX_MAX];
 };

@@ -1,0 +1,287 @@
+// The EspAt driver alone, against a scripted module: each case feeds the bytes a module sends, moves the shim's
+// clock on, and checks what the driver wrote and decided. Run as `driver_cases NAME`; prints "ok" or why not.
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <string>
+
+#include "EspAt.h"
+
+namespace {
+
+// The module's side of the wire: bytes queued for the driver to read, and everything the driver wrote.
+class Script : public Stream {
+ public:
+  std::string in, out;
+  size_t pos = 0;
+  int available() override { return (int)(in.size() - pos); }
+  int read() override { return pos < in.size() ? (uint8_t)in[pos++] : -1; }
+  int peek() override { return pos < in.size() ? (uint8_t)in[pos] : -1; }
+  size_t write(uint8_t c) override {
+    out += (char)c;
+    return 1;
+  }
+  using Print::write;
+};
+
+Script wire;
+EspAt esp(wire);
+const char* current;
+
+#define CHECK(cond)                                                                                      \
+  do {                                                                                                   \
+    if (!(cond)) {                                                                                       \
+      printf("%s: line %d: %s\nthe driver wrote: %s\n", current, __LINE__, #cond, wire.out.c_str());     \
+      exit(1);                                                                                           \
+    }                                                                                                    \
+  } while (0)
+
+void feed(const char* bytes) {
+  wire.in += bytes;
+  esp.poll();
+}
+void feed(const std::string& bytes) { feed(bytes.c_str()); }
+void after(unsigned long ms) {
+  shimAdvanceMs(ms);
+  esp.poll();
+}
+// What the driver wrote since the last call.
+std::string written() {
+  std::string s = wire.out;
+  wire.out.clear();
+  return s;
+}
+
+class Body : public Printable {
+ public:
+  size_t printTo(Print& p) const override { return p.print("{\"a\":1}"); }
+} body;
+
+const char kVersion17[] = "AT version:1.7.4.0(May 11 2020 19:13:04)\r\nSDK version:3.0.4(9532ceb)\r\n";
+const char kVersion22[] = "AT version:2.2.0.0(b097cdf - ESP8266 - Jun 17 2021 12:57:45)\r\nSDK version:v3.4\r\n\r\n";
+
+void sync(const char* version) {
+  CHECK(esp.startSync());
+  esp.poll();
+  CHECK(written() == "AT\r\n");
+  feed("\r\nOK\r\n");
+  CHECK(written() == "ATE0\r\n");
+  feed("\r\nOK\r\n");
+  CHECK(written() == "AT+GMR\r\n");
+  feed(version);
+  feed("OK\r\n");
+  CHECK(written() == "AT+CIPMUX=1\r\n");
+  feed("\r\nOK\r\n");
+  CHECK(!esp.busy() && esp.status() == EspStatus::Ok);
+}
+
+// An exchange up to the point where the reply is awaited.
+void sentRequest(bool keepBody) {
+  CHECK(esp.startHttp(0, PSTR("example.com"), PSTR("80"), PSTR("/"), keepBody ? nullptr : &body, keepBody));
+  esp.poll();
+  CHECK(written() == "AT+CIPSTART=0,\"TCP\",\"example.com\",80\r\n");
+  feed("0,CONNECT\r\n\r\nOK\r\n");
+  CHECK(written().rfind("AT+CIPSEND=0,", 0) == 0);
+  feed("\r\nOK\r\n> ");
+  CHECK(written().rfind(keepBody ? "GET / HTTP/1.1\r\n" : "POST / HTTP/1.1\r\n", 0) == 0);
+  feed("\r\nRecv 90 bytes\r\n\r\nSEND OK\r\n");
+  CHECK(esp.busy() && written().empty());
+}
+
+const char kReboot[] = "\r\n\x8f\xe3 ets Jan  8 2013,rst cause:2, boot mode:(3,6)\r\n\r\nready\r\n";
+
+// The module reboots in the middle of an +IPD: its `ready` falls inside the announced length. Once the step's
+// time is up the count is dropped, and the next `ready` is heard.
+void ipdCutByReset() {
+  sync(kVersion17);
+  sentRequest(false);
+  feed("\r\n+IPD,0,200:HTTP/1.1 201 Created\r\n");
+  feed(kReboot);
+  CHECK(esp.resets() == 0);  // swallowed as payload: the module said 200 bytes
+  after(10001);              // the reply step's wait
+  CHECK(written() == "AT+CIPCLOSE=0\r\n");
+  feed("ERROR\r\n");
+  CHECK(!esp.busy());
+  feed(kReboot);
+  CHECK(esp.resets() == 1);
+}
+
+// A length no AT firmware sends is a damaged header, not 99999 (or 34463, wrapped) bytes of payload.
+void ipdTooLong() {
+  sync(kVersion17);
+  sentRequest(false);
+  feed("\r\n+IPD,0,99999:");
+  feed(kReboot);
+  CHECK(esp.resets() == 1 && !esp.busy() && esp.status() == EspStatus::ModuleReset);
+  sync(kVersion17);
+  sentRequest(false);
+  feed("\r\n+IPD,0,2049:");
+  feed(kReboot);
+  CHECK(esp.resets() == 2);
+}
+
+// CIPCLOSE is answered `0,CLOSED` and then OK: the OK belongs to it, not to the CIPSTART after it.
+void closeWaitsForItsOk() {
+  sync(kVersion17);
+  sentRequest(false);
+  after(10001);  // no answer from the server
+  CHECK(written() == "AT+CIPCLOSE=0\r\n");
+  feed("0,CLOSED\r\n");
+  CHECK(esp.busy());
+  feed("\r\nOK\r\n");
+  CHECK(!esp.busy() && esp.status() == EspStatus::NoReply);
+  CHECK(esp.startHttp(0, PSTR("example.com"), PSTR("80"), PSTR("/"), &body, false));
+  esp.poll();
+  CHECK(written() == "AT+CIPSTART=0,\"TCP\",\"example.com\",80\r\n");
+  after(100);
+  CHECK(written().empty());  // still waiting for CIPSTART's own answer
+}
+
+// The names follow AT+GMR's version at each sync; one stray ERROR changes nothing.
+void dialectFromGmr() {
+  sync(kVersion17);
+  CHECK(esp.startJoin(PSTR("HomeNet"), PSTR("pa\"ss")));
+  esp.poll();
+  CHECK(written() == "AT+CWMODE_CUR=1\r\n");
+  feed("\r\nERROR\r\n");
+  CHECK(!esp.busy() && esp.status() == EspStatus::Error && written().empty());
+  CHECK(esp.startJoin(PSTR("HomeNet"), PSTR("pa\"ss")));
+  esp.poll();
+  CHECK(written() == "AT+CWMODE_CUR=1\r\n");
+  feed("\r\nOK\r\n");
+  CHECK(written() == "AT+CWJAP_CUR=\"HomeNet\",\"pa\\\"ss\"\r\n");
+  feed(kReboot);  // a 2.x image flashed and booted
+  CHECK(esp.status() == EspStatus::ModuleReset);
+  sync(kVersion22);
+  CHECK(esp.startJoin(PSTR("HomeNet"), PSTR("x")));
+  esp.poll();
+  CHECK(written() == "AT+CWMODE=1\r\n");
+}
+
+// `busy s...` (1.x, busy sending) is a refusal like `busy p...`: the command goes again after a pause.
+void busySending() {
+  sync(kVersion17);
+  CHECK(esp.startJoin(PSTR("HomeNet"), PSTR("x")));
+  esp.poll();
+  CHECK(written() == "AT+CWMODE_CUR=1\r\n");
+  feed("\r\nbusy s...\r\n");
+  after(501);
+  CHECK(written() == "AT+CWMODE_CUR=1\r\n");
+  feed("\r\nbusy p...\r\n");
+  after(501);
+  CHECK(written() == "AT+CWMODE_CUR=1\r\n");
+}
+
+void readAll(std::string& into) {
+  for (int c; (c = esp.read()) >= 0;) into += (char)c;
+}
+
+// A reply that keeps coming keeps its step alive: 12 chunks 4 s apart (48 s, more than the step's 10 s).
+void replyExtendsWhileBytesArrive() {
+  sync(kVersion17);
+  sentRequest(true);
+  std::string got, want = "HTTP/1.1 200 OK\r\n\r\n";
+  feed("+IPD,0,19:HTTP/1.1 200 OK\r\n\r\n");
+  readAll(got);
+  for (int i = 0; i < 12; i++) {
+    after(4000);
+    std::string chunk = "chunk-" + std::to_string(i % 10) + "-abcdefgh";  // 16 bytes, read() has room for 16
+    want += chunk;
+    feed("+IPD,0,16:" + chunk);
+    readAll(got);
+    CHECK(esp.busy() && written().empty());
+  }
+  feed("0,CLOSED\r\n");
+  readAll(got);
+  CHECK(!esp.busy() && esp.status() == EspStatus::Ok && esp.httpStatus() == 200);
+  CHECK(got == want);
+}
+
+// ...but the whole exchange has its own bound (ESPAT_HTTP_MAX_MS): a server that trickles forever is cut off.
+void exchangeHasItsOwnBound() {
+  sync(kVersion17);
+  sentRequest(true);
+  feed("+IPD,0,19:HTTP/1.1 200 OK\r\n\r\n");
+  std::string got;
+  unsigned long elapsed = 0;
+  while (written().find("AT+CIPCLOSE=0") == std::string::npos) {
+    CHECK(elapsed <= ESPAT_HTTP_MAX_MS);
+    after(4000);
+    elapsed += 4000;
+    feed("+IPD,0,1:x");
+    readAll(got);
+  }
+  CHECK(elapsed >= ESPAT_HTTP_MAX_MS - 4000);
+  feed("0,CLOSED\r\n\r\nOK\r\n");
+  CHECK(!esp.busy() && esp.status() == EspStatus::Timeout);
+}
+
+// Two ATs, because the first was answered late: both OKs arrive, and only then does ATE0 go out.
+void twoOksForOneQuestion() {
+  CHECK(esp.startSync());
+  esp.poll();
+  CHECK(written() == "AT\r\n");
+  after(1001);
+  CHECK(written() == "AT\r\n");
+  feed("\r\nOK\r\n");  // the first AT's, late
+  CHECK(written().empty());
+  feed("\r\nOK\r\n");  // the second's
+  after(150);
+  CHECK(written().empty());
+  after(301);
+  CHECK(written() == "ATE0\r\n");
+  feed("\r\nOK\r\n");
+  CHECK(written() == "AT+GMR\r\n");
+}
+
+// startReset(true): with ESPAT_RESET_PIN the pin is pulled low for 100 ms and released (never driven high);
+// without it, AT+RST. Either way the module's `ready` leads into a sync.
+void hardwareReset() {
+  CHECK(esp.startReset(true));
+  esp.poll();
+#if ESPAT_RESET_PIN >= 0
+  CHECK(written().empty());
+  CHECK(shimPinMode[ESPAT_RESET_PIN] == OUTPUT && shimPinLevel[ESPAT_RESET_PIN] == LOW);
+  after(101);
+  CHECK(shimPinMode[ESPAT_RESET_PIN] == INPUT && shimPinLevel[ESPAT_RESET_PIN] == LOW);
+#else
+  CHECK(written() == "AT+RST\r\n");
+  feed("\r\nOK\r\n");
+#endif
+  feed(kReboot);
+  CHECK(written() == "AT\r\n" && esp.busy());
+}
+
+struct Case {
+  const char* name;
+  void (*run)();
+} const kCases[] = {
+    {"ipd-cut-by-reset", ipdCutByReset},
+    {"ipd-too-long", ipdTooLong},
+    {"close-waits-for-its-ok", closeWaitsForItsOk},
+    {"dialect-from-gmr", dialectFromGmr},
+    {"busy-sending", busySending},
+    {"reply-extends", replyExtendsWhileBytesArrive},
+    {"exchange-bound", exchangeHasItsOwnBound},
+    {"two-oks-for-one-question", twoOksForOneQuestion},
+    {"hardware-reset", hardwareReset},
+};
+
+}  // namespace
+
+void setup() {
+  const char* name = getenv("DRIVER_CASE");
+  for (const Case& c : kCases) {
+    if (name && strcmp(name, c.name) == 0) {
+      current = c.name;
+      c.run();
+      printf("ok\n");
+      fflush(stdout);
+      exit(0);
+    }
+  }
+  printf("no case %s\n", name ? name : "(DRIVER_CASE unset)");
+  exit(2);
+}
+
+void loop() {}

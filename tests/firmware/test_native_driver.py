@@ -1,0 +1,53 @@
+"""The EspAt driver on its own, compiled with g++ against the Arduino shim and driven by a scripted module
+(tests/firmware/driver_cases.cpp): the defects a board in the field meets -- a reset in the middle of +IPD, an
+impossible +IPD length, CIPCLOSE's trailing OK, the dialect, `busy s...`, long replies, late OKs, the reset pin.
+Needs g++: a missing compiler fails these tests, it does not skip them."""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fw_native import ROOT, SHIM
+
+LIB = ROOT / "firmware" / "lib" / "EspAt" / "src"
+CASES = Path(__file__).resolve().parent / "driver_cases.cpp"
+
+
+def build(tmp_path_factory, *flags):
+    gxx = shutil.which("g++")
+    assert gxx, "g++ missing: apt-get install g++ (scripts/test.sh does)"
+    out = tmp_path_factory.mktemp("driver") / "driver_cases"
+    done = subprocess.run([gxx, "-std=gnu++11", "-O1", "-g", "-Wall", "-fpermissive", *flags, f"-I{SHIM}", f"-I{LIB}",
+                           str(CASES), str(LIB / "EspAt.cpp"), str(SHIM / "shim.cpp"), "-o", str(out)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    return build(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def driver_with_reset_pin(tmp_path_factory):
+    return build(tmp_path_factory, "-DESPAT_RESET_PIN=4")
+
+
+def run(binary, name):
+    done = subprocess.run([str(binary)], env={**os.environ, "DRIVER_CASE": name}, capture_output=True, text=True,
+                          timeout=60)
+    assert (done.returncode, done.stdout) == (0, "ok\n"), done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("name", ["ipd-cut-by-reset", "ipd-too-long", "close-waits-for-its-ok", "dialect-from-gmr",
+                                  "busy-sending", "reply-extends", "exchange-bound", "two-oks-for-one-question",
+                                  "hardware-reset"])
+def test_driver_case(driver, name):
+    run(driver, name)
+
+
+def test_the_reset_pin_is_pulled_low_and_released(driver_with_reset_pin):
+    run(driver_with_reset_pin, "hardware-reset")
