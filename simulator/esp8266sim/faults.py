@@ -20,8 +20,9 @@ line), `t=SECONDS` (after the module started), `byte=N` (the Nth byte on that si
 | `slow:SECONDS[@cmd=N]`  | answers (of the Nth command only, with a trigger) come SECONDS late             |
 | `reset@send=N`          | the module reboots halfway through the Nth send's payload: noise, then `ready`  |
 | `boot-garbage`          | every boot prints ROM-loader noise (74880 baud read at the AT rate) before      |
-|                         | ready; a host that connects after a boot reads that boot's bytes first, as a    |
-|                         | USB-serial adapter's receive FIFO keeps what arrived while its port was closed  |
+|                         | ready; a host that connects after a boot reads that boot's bytes first (with    |
+|                         | its first write, or half a second after it connected), as a USB-serial          |
+|                         | adapter's receive FIFO keeps what arrived while its port was closed             |
 """
 from __future__ import annotations
 

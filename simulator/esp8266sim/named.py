@@ -88,7 +88,7 @@ async def serve_named(sim, name: str, idle_exit: float, stopped: threading.Event
                 kind, size = _HEAD.unpack(await reader.readexactly(_HEAD.size))
                 body = await reader.readexactly(size)
                 if kind == b"D":
-                    sim.wire.from_host(body)
+                    sim.from_host(body)
                 elif kind == b"B":
                     sim.wire.set_host_baud(int(body) if body else None)
         except (asyncio.IncompleteReadError, OSError, ValueError, asyncio.CancelledError):
