@@ -2,8 +2,8 @@
 (so a busy port is a clear error, and port 0 works for tests), in the foreground or in a thread.
 
 uvicorn has no time limit on a request's headers: a client that opens a connection and sends a byte now and then
-(slow-loris) holds it for ever. GuardedHttpTools gives every request HEADER_TIMEOUT seconds to send its headers,
-then answers 408 and closes; the body has its own limit in the app.
+(slow-loris) holds it for ever. GuardedHttpTools gives a new connection, and each request from its first byte,
+HEADER_TIMEOUT seconds to send its headers, then answers 408 and closes; the body has its own limit in the app.
 """
 from __future__ import annotations
 
@@ -44,14 +44,16 @@ class GuardedHttpTools(HttpToolsProtocol):
             timer.cancel()
             self._header_timer = None
 
+    def on_message_begin(self) -> None:
+        # the first byte of a request on a kept-alive connection; while it sits idle before that, uvicorn's own
+        # keep-alive timeout applies
+        if self._header_timer is None:
+            self._arm_header_timer()
+        super().on_message_begin()
+
     def on_headers_complete(self) -> None:
         self._cancel_header_timer()
         super().on_headers_complete()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
-            self._arm_header_timer()
 
     def connection_lost(self, exc) -> None:
         self._cancel_header_timer()
@@ -61,8 +63,6 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._header_timer = None
         if self.transport.is_closing():
             return
-        # Silence on an idle keep-alive connection is uvicorn's keep-alive timeout's business; bytes of a request
-        # that never completes are a slow client.
         client = self.client[0] if self.client else "-"
         log.warning("refused 408 %s device=-: request headers not received within %g s", client,
                     self.header_timeout)
