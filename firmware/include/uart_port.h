@@ -1,7 +1,7 @@
 // The ESP-01 on UART0 (pins 0/1) for a sketch that uses that port for nothing else: a Stream with the 64-byte
 // receive buffer HardwareSerial has, filled by the receive interrupt, and a transmitter that waits for the data
 // register (87 us a byte at 115200). HardwareSerial's transmit buffer, its second interrupt and flush() are what
-// a write-then-wait-for-the-answer driver never needs, and cost about 400 B of flash here.
+// a write-then-wait-for-the-answer driver never needs, and cost about 500 B of flash here.
 // Include it from one source file only: it defines the receive interrupt.
 #pragma once
 #include "rx_stream.h"
