@@ -1,10 +1,11 @@
-"""Test helpers shared by every suite: loopback servers with exact replies, a byte-exact serial client."""
+"""Test helpers shared by every suite: loopback servers with exact replies, a byte-exact serial client, a scripted
+port that answers what a test fed it."""
 from __future__ import annotations
 
 import socket
 import threading
 import time
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 import serial
 
@@ -17,11 +18,15 @@ GET_REPLY = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\
 
 
 class ExactServer:
-    """A loopback TCP server that reads one HTTP request, answers `reply(request)` and closes."""
+    """A loopback TCP server that reads one HTTP request, answers `reply(request)` and closes.
 
-    def __init__(self, reply: Callable[[bytes], bytes]) -> None:
+    With `trickle=(size, pause)` the answer goes out `size` bytes at a time, `pause` seconds apart: a slow server."""
+
+    def __init__(self, reply: Callable[[bytes], bytes], trickle: Optional[Tuple[int, float]] = None) -> None:
         self.reply = reply
+        self.trickle = trickle
         self.requests: List[bytes] = []
+        self.got_request = threading.Event()
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
@@ -55,13 +60,40 @@ class ExactServer:
                 body += conn.recv(4096)
             request = head + b"\r\n\r\n" + body
             self.requests.append(request)
-            conn.sendall(self.reply(request))
+            self.got_request.set()
+            answer = self.reply(request)
+            size, pause = self.trickle or (len(answer), 0)
+            for i in range(0, len(answer), max(1, size)):
+                conn.sendall(answer[i:i + size])
+                time.sleep(pause)       # pacing the answer, not waiting for anything
+        except OSError:
+            pass                        # a client that left mid-answer (or never asked) is no error of the server's
         finally:
             conn.close()
 
     def close(self) -> None:
         self._stop = True
         self.sock.close()
+
+
+class PtyReader:
+    """What a program writes to a pseudo-terminal (its `master` side), read with a bound on every wait."""
+
+    def __init__(self, master: int) -> None:
+        self.master = master
+        self.seen = b""
+
+    def until(self, needle: bytes, count: int = 1, seconds: float = 15) -> None:
+        import os
+        import select
+        end = time.monotonic() + seconds
+        while self.seen.count(needle) < count and time.monotonic() < end:
+            if select.select([self.master], [], [], 0.1)[0]:
+                try:
+                    self.seen += os.read(self.master, 4096)
+                except OSError:         # the program ended and closed its side
+                    break
+        assert self.seen.count(needle) >= count, f"{needle!r} x{count} not seen in {self.seen[-300:]!r}"
 
 
 class Wire:
@@ -136,3 +168,34 @@ def ready_and_joined(wire: Wire, mux: bool = True, dialect: str = "1") -> None:
     wire.exchange(b'AT+%s="HomeNet","s3cr3t99"\r\n' % join, b"WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n")
     if mux:
         wire.exchange(b"AT+CIPMUX=1\r\n", b"\r\nOK\r\n")
+
+
+class ScriptedPort:
+    """A port that gives what it was fed, then nothing (a read waits its 50 ms timeout, as pyserial's would)."""
+
+    def __init__(self, data: bytes = b"") -> None:
+        self._data = bytearray(data)
+        self.written = bytearray()
+        self.baudrate = 115200
+
+    def feed(self, data: bytes) -> None:
+        self._data += data
+
+    @property
+    def in_waiting(self) -> int:
+        return len(self._data)
+
+    def read(self, size: int = 1) -> bytes:
+        if not self._data:
+            time.sleep(0.05)
+            return b""
+        out = bytes(self._data[:size])
+        del self._data[:size]
+        return out
+
+    def write(self, data: bytes) -> int:
+        self.written += data
+        return len(data)
+
+    def close(self) -> None:
+        pass

@@ -1,19 +1,21 @@
-// The ESP-01 on pins 2 (Uno RX, from the ESP's TX) and 3 (Uno TX) at 9600 baud, the way SoftwareSerial does it:
+// The ESP-01 on pins 2 (Uno RX, from the ESP's TX) and 3 (Uno TX) at ESPAT_SOFT_BAUD (9600 unless the build says
+// otherwise), the way SoftwareSerial does it:
 // the same bit timing (delay loops of 4 cycles, sampling each bit at its middle), the same 64-byte receive buffer
 // filled from the pin-change interrupt, interrupts off while a byte goes out. The pins and the rate are fixed at
 // compile time; SoftwareSerial keeps them in RAM and looks the port registers up through the core's tables at run
 // time, which costs about 900 B of flash more for the same wire.
 // Include it from one source file only: it defines the pin-change interrupt of port D.
 #pragma once
-#include <Arduino.h>
+#include "rx_stream.h"
 #include <util/delay_basic.h>
 
 #ifndef ESPAT_SOFT_BAUD
+// At 16 MHz a software UART receives the module's back-to-back bytes reliably up to 57600, never at 115200
+// (tests/avr/test_soft_baud.py shows both); 9600 leaves the Uno time for everything else.
 #define ESPAT_SOFT_BAUD 9600
 #endif
-constexpr uint16_t softUartCap(int16_t v) { return v > 1 ? v : 1; }
 
-class SoftUart : public Stream {
+class SoftUart : public RxStream {
  public:
   void begin() {
     PORTD |= _BV(PORTD3);  // TX idles high
@@ -21,14 +23,6 @@ class SoftUart : public Stream {
     PORTD |= _BV(PORTD2);  // RX with the pull-up, as SoftwareSerial leaves it
     PCMSK2 |= _BV(PCINT18);
     PCICR |= _BV(PCIE2);
-  }
-  int available() override { return (uint8_t)(head_ - tail_) & kMask; }
-  int peek() override { return head_ == tail_ ? -1 : buf_[tail_]; }
-  int read() override {
-    if (head_ == tail_) return -1;
-    uint8_t c = buf_[tail_];
-    tail_ = (tail_ + 1) & kMask;
-    return c;
   }
   size_t write(uint8_t b) override {
     uint8_t sreg = SREG;
@@ -52,8 +46,7 @@ class SoftUart : public Stream {
   using Print::write;
 
   // From the interrupt: a falling edge on RX is a start bit. The pin's interrupt is off while the byte's own
-  // edges pass, and back on within the stop bit. A byte that finds the buffer full is lost, as with
-  // SoftwareSerial.
+  // edges pass, and back on within the stop bit.
   void receive() {
     if (PIND & _BV(PIND2)) return;  // a rising edge
     PCMSK2 &= ~_BV(PCINT18);
@@ -64,26 +57,20 @@ class SoftUart : public Stream {
       d >>= 1;
       if (PIND & _BV(PIND2)) d |= 0x80;
     }
-    uint8_t next = (head_ + 1) & kMask;
-    if (next != tail_) {
-      buf_[head_] = d;
-      head_ = next;
-    }
+    received(d);
     _delay_loop_2(kStopbit);
     PCMSK2 |= _BV(PCINT18);
   }
 
  private:
-  // SoftwareSerial's delays for ESPAT_SOFT_BAUD (9600 unless a test builds another rate to show why) at 16 MHz
-  // (its begin(), gcc >= 4.8 timings), in 4-cycle counts, never below 1 as its subtract_cap() keeps them.
+  // SoftwareSerial's delays at 16 MHz (its begin(), gcc >= 4.8 timings), in 4-cycle counts.
   static const uint16_t kBit = F_CPU / ESPAT_SOFT_BAUD / 4;
-  static const uint16_t kTxDelay = softUartCap(kBit - 15 / 4);
-  static const uint16_t kCentering = softUartCap(kBit / 2 - (4 + 4 + 75 + 17 - 23) / 4);
-  static const uint16_t kIntrabit = softUartCap(kBit - 23 / 4);
-  static const uint16_t kStopbit = softUartCap(kBit * 3 / 4 - (37 + 11) / 4);
-  static const uint8_t kSize = 64, kMask = kSize - 1;  // holds kSize - 1 bytes
-  uint8_t buf_[kSize];
-  volatile uint8_t head_, tail_;
+  static const uint16_t kTxDelay = kBit - 15 / 4;
+  // At high rates the interrupt's own entry already uses up half a bit: wait at least one loop, never wrap around.
+  static const int16_t kCenteringWanted = (int16_t)(kBit / 2) - (4 + 4 + 75 + 17 - 23) / 4;
+  static const uint16_t kCentering = kCenteringWanted > 1 ? kCenteringWanted : 1;
+  static const uint16_t kIntrabit = kBit - 23 / 4;
+  static const uint16_t kStopbit = kBit * 3 / 4 - (37 + 11) / 4;
 };
 
 SoftUart espUart;

@@ -53,12 +53,14 @@ class LinkInfo:
     read_after_close: bool = False
     damaged: bool = False       # the module's framing showed bytes of this link's data were lost or changed
     sent: int = 0               # payload bytes written to the module for this link (it may have passed them on)
+    closing: bool = False       # CIPCLOSE was sent: its data is dropped as it comes, whether or not the close held
 
 
 class EspAt:
     """A module on a port. Not thread-safe: one caller at a time, as on the wire."""
 
     BUSY_RETRIES = 10
+    FLUSH_MAX = 30.0    # seconds a command's answer may wait behind data still coming for a closed link
     QUIET = 1.0         # seconds of silence after which a payload still short of its length is lost
 
     def __init__(self, url: str, baudrate: int = 115200, timeout: Optional[float] = None,
@@ -85,8 +87,12 @@ class EspAt:
         self.echoed = False                     # the module repeated a command line (ATE1) at some point
         self.foreign: Set[int] = set()          # link ids the module holds that this client did not open
         self.left_open: Set[int] = set()        # links this client opened and could not close
+        self._orphan_data: Set[int] = set()     # link ids not ours that data arrived for
+        self._dropped_at = 0.0                  # when data last came for a link that is closed or not ours
         self._reconciled = False
         self._op_end: Optional[float] = None    # the whole operation's deadline (monotonic), see operation()
+        self._owed = 0                          # final results still to come for commands that timed out
+        self.busy_seen = 0                      # `busy` answers the module gave (each one retried)
         self._op_seconds = 0.0
 
     # --- life -------------------------------------------------------------------------------------------------------
@@ -154,9 +160,14 @@ class EspAt:
     def _unsolicited(self, event: ev.Event) -> bool:
         """Keep the client's picture of the module current; True when the event is fully handled here."""
         if isinstance(event, ev.Ipd):
-            link = self.links.get(event.link_id if event.link_id is not None else 0)
-            if link is not None:
+            link_id = event.link_id if event.link_id is not None else 0
+            link = self.links.get(link_id)
+            if link is not None and link.open and not link.closing:
                 link.received += event.data
+                return True
+            self._dropped_at = time.monotonic()
+            if link is None:
+                self._orphan_data.add(link_id)      # an earlier process's download, still pouring in
             return True
         if isinstance(event, ev.IpdNotice):
             self.passive = True         # only passive mode sends notices: an earlier session may have set it
@@ -165,6 +176,7 @@ class EspAt:
                 link.waiting = event.length
             return True
         if isinstance(event, (ev.Closed, ev.ConnectFail)):
+            self.left_open.discard(event.link_id if event.link_id is not None else 0)
             link = self.links.get(event.link_id if event.link_id is not None else 0)
             if link is not None:
                 link.open = False
@@ -179,6 +191,7 @@ class EspAt:
             self.resets += 1
             self.mux = self.passive = False
             self.foreign.clear()
+            self._owed = 0
             for link in self.links.values():
                 link.open = False
             return False
@@ -198,10 +211,21 @@ class EspAt:
         """The next event that is not link data, or None after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while not self._queue:
-            # data that keeps coming (another link's +IPD) must not stretch the wait past its bound
+            # A link pouring data keeps the port busy without an event: the deadline still ends the wait, so a
+            # reader sees its data (and a progress bar moves) while the rest is still coming.
             if not self._pump(deadline) or (not self._queue and time.monotonic() >= deadline):
                 return None
         return self._queue.popleft()
+
+    @property
+    def cleanup_bound(self) -> float:
+        """Seconds a command sent while cleaning up after an interruption may take: short, so Ctrl-C is prompt."""
+        return min(1.0, self.timeout) if self.timeout else 1.0
+
+    @property
+    def clean(self) -> bool:
+        """No link this client opened is open, or may be: what to tell a user after an interruption."""
+        return not self.left_open and not any(link.open for link in self.links.values())
 
     def _data_lost(self) -> "DataLost":
         missing = self.parser.payload_missing
@@ -228,40 +252,63 @@ class EspAt:
         if link.damaged:
             raise self._damaged(link)
 
-    def drain(self, quiet: float = 0.1) -> List[ev.Event]:
-        """Read until the module has been silent for `quiet` seconds; returns what came."""
+    def drain(self, quiet: float = 0.1, limit: Optional[float] = None) -> List[ev.Event]:
+        """Read until the module has been silent for `quiet` seconds, or `limit` seconds have passed (a link
+        pouring data never falls silent); returns what came."""
         got = []
-        while True:
-            event = self.next_event(quiet)
+        end = None if limit is None else time.monotonic() + limit
+        while end is None or time.monotonic() < end:
+            event = self.next_event(quiet if end is None else min(quiet, max(0.0, end - time.monotonic())))
             if event is None:
-                return got
+                break
             got.append(event)
+        return got
 
     # --- commands ---------------------------------------------------------------------------------------------------
 
     def command(self, cmd: commands.Command, timeout: Optional[float] = None) -> Reply:
         """Send one command and collect its reply; ModuleError, CommandTimeout or BusyError otherwise."""
         bound = timeout if timeout is not None else (self.timeout if self.timeout is not None else cmd.timeout)
-        for attempt in range(self.BUSY_RETRIES + 1):
+        # Busy means the module is still on an earlier command (a connect takes up to 10 s): ask again within the
+        # command's own bound, at least BUSY_RETRIES times.
+        busy_until = self._until(bound)
+        attempt = 0
+        while True:
             self._queue.clear()
             self.port.write(cmd.line)
-            reply = self._collect(cmd, bound)
+            try:
+                reply = self._collect(cmd, bound)
+            except CommandTimeout:
+                self._owed += 1         # its answer may still come: it must not be taken for the next one's
+                raise
             if not isinstance(reply.final, ev.Busy):
                 return reply
-            if self._op_end is not None and time.monotonic() >= self._op_end:
+            self.busy_seen += 1
+            attempt += 1
+            pause = min(0.05 * attempt, 0.5)
+            if self._op_end is not None and time.monotonic() + pause >= self._op_end:
                 raise self._timeout(f"the module stayed busy for {cmd.name}")
-            time.sleep(min(0.05 * (attempt + 1), 0.5))     # the module is working on something: give it time
-        raise BusyError(f"module stayed busy for {cmd.name} ({self.BUSY_RETRIES} retries)")
+            if attempt > self.BUSY_RETRIES and time.monotonic() + pause >= busy_until:
+                raise BusyError(f"module stayed busy for {cmd.name} ({attempt} tries in {bound:g} s)")
+            time.sleep(pause)
 
     def _collect(self, cmd: commands.Command, bound: float) -> Reply:
+        started = time.monotonic()
         deadline = self._until(bound)
         seen: List[ev.Event] = []
         while True:
             event = self.next_event(max(0.0, deadline - time.monotonic()))
             if event is None:
+                if self._flushing(started):
+                    deadline = self._until(0.5)
+                    continue
                 raise self._timeout(f"no answer to {cmd.name} within {bound:g} s")
             if isinstance(event, ev.Echo):
                 self.echoed = True
+                continue
+            if self._owed and isinstance(event, (ev.Ok, ev.Error, ev.Fail)):
+                self._owed -= 1         # the late answer of a command that timed out: the module answers in order
+                seen.clear()
                 continue
             if isinstance(event, ev.Busy) and not seen:
                 return Reply(seen, event)
@@ -289,6 +336,13 @@ class EspAt:
             raise LinkClosed(f"send failed: the link broke ({cmd.name})")
         raise ModuleError(cmd.name, words, getattr(final, "code", None))
 
+    def _flushing(self, started: float) -> bool:
+        """The module is still sending data for a link that was closed (or no one's): the answer is queued behind
+        it and comes in order, so waiting on is right, within FLUSH_MAX and the operation's deadline."""
+        now = time.monotonic()
+        return (now - self._dropped_at < 0.5 and now - started < self.FLUSH_MAX
+                and (self._op_end is None or now < self._op_end))
+
     def at(self, text: str, timeout: Optional[float] = None) -> Reply:
         """A command typed by a person (`AT+CIPSTATUS`), checked to be one line."""
         return self.command(commands.raw(text), timeout)
@@ -301,6 +355,7 @@ class EspAt:
         self.parser = Parser()                          # whatever was half read belongs to the old state
         self._queue.clear()
         self._reconciled = False
+        self._owed = 0
         for attempt in range(attempts):
             if attempt == 2:
                 time.sleep(1.1)                         # the `+++` guard of 1.x, then the escape itself
@@ -310,7 +365,8 @@ class EspAt:
                 self.port.write(b"\0" * commands.MAX_SEND)   # a CIPSEND waiting for bytes gets them all
                 time.sleep(0.3)
             self.port.write(b"\r\n")                    # ends whatever line the module has half read
-            self.drain(0.2)
+            self.drain(0.2, limit=1.0)
+            self._owed = 0                              # late answers came in the drain, or never will
             try:
                 self.command(commands.at(), timeout=1.0)
                 break
@@ -379,20 +435,23 @@ class EspAt:
             self._close_id(0, commands.close(None).timeout)
             self.foreign.clear()
         self.use_mux()
-        if link_id is None:
-            link_id = self._free_id()
-        self.links[link_id] = LinkInfo(link_id, host, port, kind)
+        chosen = link_id if link_id is not None else self._free_id()
+        self.links[chosen] = LinkInfo(chosen, host, port, kind)
         try:
-            self.command(commands.start(link_id, kind, host, port))
-        except ModuleError:
-            self.links.pop(link_id, None)       # ERROR: the module did not open it
+            self.command(commands.start(chosen, kind, host, port))
+        except ModuleError as exc:
+            self.links.pop(chosen, None)        # ERROR: the module did not open it
+            if link_id is None and "ALREADY CONNECTED" in exc.detail:
+                self.foreign.add(chosen)        # opened behind this client's back since it last looked
+                return self.open_link(host, port, kind)
             raise
         except BaseException:
-            self.close_link(link_id, timeout=1.0)
-            self.links.pop(link_id, None)
+            self.close_link(chosen, timeout=self.cleanup_bound)
+            if chosen not in self.left_open:
+                self.links.pop(chosen, None)
             raise
-        self.foreign.discard(link_id)
-        return link_id
+        self.foreign.discard(chosen)
+        return chosen
 
     def reconcile(self) -> None:
         """Learn from the module which links are open (AT+CIPMUX?, AT+CIPSTATUS): a link an earlier process left
@@ -403,12 +462,18 @@ class EspAt:
         for link in self.links.values():
             if link.open and link.id not in held:
                 link.open = False
+        self.left_open &= held
         ours = {i for i, link in self.links.items() if link.open}
         self.foreign = held - ours
+        for orphan in sorted(self.foreign & self._orphan_data):
+            # Its data shares the wire with ours and no one will read it: close it (the port is ours alone).
+            if self._close_id(orphan, commands.close(orphan).timeout):
+                self.foreign.discard(orphan)
+        self._orphan_data.clear()
         self._reconciled = True
 
     def _free_id(self) -> int:
-        busy = {i for i, link in self.links.items() if link.open} | self.foreign
+        busy = {i for i, link in self.links.items() if link.open} | self.foreign | self.left_open
         free = [i for i in range(5) if i not in busy]
         if free:
             return free[0]
@@ -513,20 +578,22 @@ class EspAt:
         link = self.links.get(link_id)
         if link is None:
             return
+        link.closing = True             # from now on its data is dropped as it comes
         link.received.clear()
+        link.waiting = 0
         if link.open:
             if self._close_id(link_id, timeout):
                 self.left_open.discard(link_id)
+                link.open = False
             else:
-                self.left_open.add(link_id)
-        link.open = False
-        link.waiting = 0
+                self.left_open.add(link_id)     # still open as far as anyone knows; its CLOSED clears it
 
     def _close_id(self, link_id: int, timeout: Optional[float]) -> bool:
         """AT+CIPCLOSE=<id>; True when the module has no such link afterwards."""
+        cmd = commands.close(link_id if self.mux else None)
         try:
-            with self._unbounded():
-                self.command(commands.close(link_id if self.mux else None), timeout)
+            with self._unbounded(), self.operation(timeout or cmd.timeout):     # busy retries end in time too
+                self.command(cmd, timeout)
             return True
         except ModuleError:
             return True                 # UNLINK: it had closed on its own in the meantime

@@ -18,6 +18,9 @@ FIXES = (
     ("wrong password", "check the password (case matters) and try again"),
     ("AP not found", "check the SSID and that the access point is in range: espat wifi scan"),
     ("busy p", "the module is still working on the previous command: wait a moment and try again"),
+    # last: a connect refused with no words of the module's own (1.x answers ERROR, then CLOSED)
+    ("refused CIPSTART", "the server did not take the connection: is it running, on that port, and reachable "
+                         "from the module's network?"),
 )
 
 

@@ -4,7 +4,8 @@ The body is streamed to the caller's sink as +IPD bytes arrive, and is either ex
 - a body cut short (the link closed before Content-Length or the last chunk) is BodyTruncated;
 - the module's framing after every block is checked (DataLost), also after the last one before success;
 - when the server sends Repr-Digest, Content-Digest or Content-MD5 the body is checked against it
-  (IntegrityError); every request asks for a Repr-Digest. The body's sha256 is in the Response either way.
+  (IntegrityError); a GET asks for a Repr-Digest, and a request body carries its own Content-Digest, so a server
+  can refuse one changed on the serial line (the module cannot tell). The body's sha256 is in the Response either way.
 A request that changes something (POST, PUT, PATCH, DELETE) and went out whole, but got no whole answer, is
 DeliveryUnknown: it may have been delivered. An Idempotency-Key lets the server tell a retry from a new request.
 `timeout` bounds the whole exchange, and the link is closed on every way out. Redirects are returned, not followed.
@@ -19,7 +20,7 @@ import h11
 
 from .client import EspAt
 from .errors import (BodyTruncated, DataLost, DeliveryUnknown, EspAtError, HttpError, LocalProtocolError)
-from .integrity import WANT_DIGEST, Digester
+from .integrity import WANT_DIGEST, Digester, content_digest
 
 __all__ = ["HttpError", "Response", "request", "split_url", "SAFE_METHODS"]
 
@@ -75,7 +76,7 @@ def request(esp: EspAt, method: str, url: str, body: bytes = b"", headers: Itera
                 raise DeliveryUnknown(f"{method} {url} may have been delivered: {exc}", exc) from None
         except BaseException as exc:
             # Interrupted: close at once and let the caller go; the link's data still coming is dropped.
-            esp.close_link(link, timeout=None if isinstance(exc, Exception) else 1.0)
+            esp.close_link(link, timeout=None if isinstance(exc, Exception) else esp.cleanup_bound)
             raise
         esp.close_link(link)
     return response
@@ -91,8 +92,10 @@ def _request_bytes(method: str, host: str, port: int, target: str, body: bytes, 
         fields.append(("Idempotency-Key", f'"{idempotency_key}"'))     # a structured-field string
     if body or method in ("POST", "PUT", "PATCH"):
         fields.append(("Content-Length", str(len(body))))
-    if WANT_DIGEST[0].lower() not in names:
-        fields.append(WANT_DIGEST)
+    if body and "content-digest" not in names:
+        fields.append(content_digest(body))     # a byte changed on the way to the module is the server's to see
+    if method in ("GET", "HEAD") and WANT_DIGEST[0].lower() not in names:
+        fields.append(WANT_DIGEST)              # a download is what a digest protects
     fields += [("Connection", "close"), ("User-Agent", "espat")]
     conn = h11.Connection(our_role=h11.CLIENT)
     try:

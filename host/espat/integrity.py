@@ -17,12 +17,17 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from .errors import IntegrityError
 
-__all__ = ["Digester", "WANT_DIGEST"]
+__all__ = ["Digester", "WANT_DIGEST", "content_digest"]
 
-# RFC 9530 section 4: asking for a digest (higher is preferred). Sent with every request; servers ignore it freely.
+# RFC 9530 section 4: asking for a digest (higher is preferred), sent with a GET; servers may ignore it.
 WANT_DIGEST = ("Want-Repr-Digest", "sha-256=9, sha-512=3")
 
 _ALGORITHMS = {"sha-256": "sha256", "sha-512": "sha512"}
+
+
+def content_digest(body: bytes) -> Tuple[str, str]:
+    """The RFC 9530 Content-Digest field of a request body."""
+    return "Content-Digest", f"sha-256=:{base64.b64encode(hashlib.sha256(body).digest()).decode()}:"
 
 
 class Digester:

@@ -14,7 +14,7 @@ Rules (shared/reference/esp-at-protocol.md, sections 1, 4, 5 and 11):
 - The length is the only framing, so a byte lost inside a payload makes the parser take the next frame's first
   byte as data and the totals still match. What may follow a payload is therefore checked: CR LF, or a whole line
   the module sends unprompted (`4,CLOSED`, `WIFI DISCONNECT`, ...). Anything else (`\n+IPD`, `,CLOSED`, binary)
-  is `FramingLost` for that link, and the parser skips to the next CR LF or `+IPD,`. An `+IPD,` header that does
+  is `FramingLost` for that link, and the parser skips to the next LF or `+IPD,`. An `+IPD,` header that does
   not parse is `FramingLost` too: it only ever comes from damage.
 - Unsolicited lines (`+IPD`, `N,CONNECT`, `N,CLOSED`, `WIFI ...`, `ready`) can arrive anywhere between the lines
   of a reply; the parser has no notion of "the command in flight" and reports each line as it comes.
@@ -66,7 +66,7 @@ _SSID_LINE = re.compile(rb"\+(?:CWLAP|CWJAP(?:_CUR|_DEF)?|CWSAP(?:_CUR|_DEF)?):"
 _IPD, _CIPRECVDATA = b"+IPD,", b"+CIPRECVDATA"
 _PROMPT = 0x3E  # ">"
 _FOLLOW_MAX = 64                    # the longest line that may be glued onto a payload, with room to spare
-_RESYNC = (b"\r\n", _IPD)            # where lines are known to start again after damage
+_RESYNC = (b"\n", _IPD)              # where lines are known to start again after damage
 
 
 class Parser:
@@ -229,7 +229,7 @@ class Parser:
         return True
 
     def _skip_to_line_start(self) -> bool:
-        """Drop bytes up to the next CR LF or `+IPD,`; False when more bytes are needed to find one."""
+        """Drop bytes up to the next LF or `+IPD,`; False when more bytes are needed to find one."""
         buf = self._buf
         found = [i for i in (buf.find(mark) for mark in _RESYNC) if i >= 0]
         if found:

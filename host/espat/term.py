@@ -13,6 +13,7 @@ import select
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from typing import List
 
 __all__ = ["run_terminal", "hex_view"]
@@ -59,41 +60,54 @@ def run_terminal(port, stdin=None, out=None) -> None:
     screen = _Screen(out or sys.stdout)
     alive = threading.Event()
     alive.set()
-    reader = threading.Thread(target=_show_module, args=(port, screen, alive), daemon=True)
-    reader.start()
+    with _keys_one_by_one(stdin):      # before the module's first byte shows: a key typed on seeing it is a key
+        reader = threading.Thread(target=_show_module, args=(port, screen, alive), daemon=True)
+        reader.start()
+        try:
+            if stdin.isatty():
+                _interactive(port, stdin.fileno(), screen, alive)
+            else:
+                for line in stdin:
+                    port.write(line.rstrip("\r\n").encode("latin-1") + b"\r\n")
+                    time.sleep(0.3)         # a piped script has no eyes: give each answer time to show
+                time.sleep(0.5)
+        finally:
+            alive.clear()
+            reader.join(timeout=2)
+            if stdin.isatty():
+                screen.write("\r\n")
+
+
+@contextmanager
+def _keys_one_by_one(stdin):
+    """A terminal in cbreak mode (key by key, no local echo; Ctrl-C still interrupts), restored however the
+    terminal ends, Ctrl-C included, so the shell gets its terminal back as it was."""
+    if not stdin.isatty():
+        yield
+        return
+    import termios
+    import tty
+    fd = stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
     try:
-        if stdin.isatty():
-            _interactive(port, stdin.fileno(), screen, alive)
-        else:
-            for line in stdin:
-                port.write(line.rstrip("\r\n").encode("latin-1") + b"\r\n")
-                time.sleep(0.3)         # a piped script has no eyes: give each answer time to show
-            time.sleep(0.5)
+        yield
     finally:
-        alive.clear()
-        reader.join(timeout=2)
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 def _interactive(port, fd: int, screen: _Screen, alive: threading.Event) -> None:
-    import termios
-    import tty
-    saved = termios.tcgetattr(fd)
-    tty.setcbreak(fd)                   # key by key, no local echo; Ctrl-C still interrupts
     editor = LineEditor(port, screen)
-    try:
-        while alive.is_set():
-            if not select.select([fd], [], [], 0.2)[0]:
-                continue                # look again whether the port is still there
-            typed = os.read(fd, 64)
-            if not typed:
+    while alive.is_set():
+        if not select.select([fd], [], [], 0.2)[0]:
+            continue                # look again whether the port is still there
+        typed = os.read(fd, 64)
+        if not typed:
+            return
+        for key in _keys(typed):
+            if key == QUIT or (key == EOF_KEY and not editor.line):
                 return
-            for key in _keys(typed):
-                if key == QUIT or (key == EOF_KEY and not editor.line):
-                    return
-                editor.key(key)
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)     # also after Ctrl-C: the shell gets its terminal back
-        screen.write("\r\n")
+            editor.key(key)
 
 
 def _keys(typed: bytes):

@@ -3,8 +3,17 @@
 Every transport goes through pyserial's serial_for_url: a device path, socket://, rfc2217://, loop://, and the
 fake module's sim:// (its handler registers itself when esp8266sim is imported, which happens here only when a
 sim:// URL is asked for). The wire trace wraps a port too: see trace.py.
+
+A device path (a USB adapter, a pty) is one process's at a time: two programs reading one serial line each get
+half of every answer. It is opened with pyserial's exclusive=True (an flock on the device, where the platform has
+it) and a lock file holding the pid, so the second one gets PortBusy naming the first. The kernel drops both locks
+when the process ends, even when it is killed.
 """
 from __future__ import annotations
+
+import os
+import re
+from typing import Optional
 
 from .errors import PortBusy, PortError
 
@@ -18,13 +27,91 @@ def open_port(url: str, baudrate: int = 115200, timeout: float = 0.05):
         import esp8266sim  # noqa: F401  (registers the sim:// handler)
     # rfc2217:// has no write timeout; elsewhere a write that cannot finish must not hang for ever
     write_timeout = None if url.startswith("rfc2217://") else 10
+    device = "://" not in url
+    lock = _LockFile.take(url) if device else None
+    extra = {"exclusive": True} if device and os.name == "posix" else {}
     try:
-        port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout, write_timeout=write_timeout)
+        port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout, write_timeout=write_timeout, **extra)
     except (serial.SerialException, ValueError, OSError) as exc:
+        if lock is not None:
+            lock.release()
+        if "exclusively lock" in str(exc):     # held by a program that locks the device but writes no lock file
+            raise PortBusy(url) from None
         raise PortError(f"cannot open {url}: {_reason(exc)}") from None
+    if lock is not None:
+        close = port.close
+
+        def close_and_unlock() -> None:
+            try:
+                close()
+            finally:
+                lock.release()
+        port.close = close_and_unlock
     if url.startswith("socket://"):
         port = _PeekingSocketPort(port)
     return port
+
+
+class _LockFile:
+    """`espat-<device>.lock` in /run/lock (or the temp directory), flock-ed while the port is open, with the pid."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd: Optional[int] = fd
+
+    @classmethod
+    def take(cls, device: str) -> Optional["_LockFile"]:
+        try:
+            import fcntl
+        except ImportError:             # Windows: a COM port is exclusive by itself
+            return None
+        path = _lock_path(device)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        except PermissionError:         # another user's lock file: still good for flock, not for our pid
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                return None
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pid = _read_pid(fd)
+            os.close(fd)
+            raise PortBusy(device, pid) from None
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            pass
+        return cls(fd)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            try:
+                os.ftruncate(fd, 0)
+            except OSError:
+                pass
+            os.close(fd)                # closing the descriptor drops the flock
+
+
+def _lock_path(device: str) -> str:
+    import tempfile
+    real = os.path.realpath(device)     # /dev/serial/by-id/... and /dev/ttyUSB0 are one port
+    name = "espat-" + re.sub(r"[^A-Za-z0-9._-]+", "-", real).strip("-") + ".lock"
+    directory = "/run/lock" if os.path.isdir("/run/lock") and os.access("/run/lock", os.W_OK) \
+        else tempfile.gettempdir()
+    return os.path.join(directory, name)
+
+
+def _read_pid(fd: int) -> Optional[int]:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
 
 
 class _PeekingSocketPort:

@@ -9,6 +9,7 @@ from typing import List, Optional
 
 from .config import ADAPTERS, LATENCY_KNOBS, ConfigError, SimConfig, parse_host, parse_network
 from .faults import FaultError
+from .named import remove_files, serve_named
 from .simulator import Simulator
 
 __all__ = ["main", "build_parser"]
@@ -25,6 +26,10 @@ def build_parser(prog: str = "esp8266sim") -> argparse.ArgumentParser:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (its path is printed first)")
     where.add_argument("--tcp", metavar="HOST:PORT", help="serve on a TCP port (port 0 picks a free one)")
+    where.add_argument("--name", metavar="NAME",
+                       help="serve as the named module that sim://?name=NAME opens from any process")
+    p.add_argument("--idle-exit", type=float, default=600.0, metavar="S",
+                   help="with --name: power off after S seconds without a host (default: %(default)s)")
     p.add_argument("--network", action="append", default=[], metavar="SSID:PASSWORD",
                    help="a Wi-Fi network the module can join (repeatable)")
     p.add_argument("--host", action="append", default=[], metavar="NAME[:PORT]=127.0.0.1:PORT",
@@ -83,10 +88,17 @@ def main(argv: Optional[List[str]] = None, prog: str = "esp8266sim") -> int:
     try:
         if args.pty:
             where = sim.serve_pty()
+        elif args.name:
+            sim.start(boot=False)           # powered on by its first host
+            where = "named module at " + sim.call_async(serve_named(sim, args.name, args.idle_exit, stop))
         else:
             where = "listening on " + sim.serve_tcp(host, port)
+    except ValueError as exc:
+        sys.stderr.write(f"{prog}: --name: {exc}\n")
+        sim.close()
+        return 2
     except OSError as exc:
-        sys.stderr.write(f"{prog}: cannot listen on {host}:{port}: {exc.strerror or exc}\n")
+        sys.stderr.write(f"{prog}: cannot listen on {args.name or f'{host}:{port}'}: {exc.strerror or exc}\n")
         sim.close()
         return 2
     print(where, flush=True)
@@ -95,4 +107,6 @@ def main(argv: Optional[List[str]] = None, prog: str = "esp8266sim") -> int:
             pass
     finally:
         sim.close()
+        if args.name:
+            remove_files(args.name)
     return 0

@@ -11,9 +11,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from espat.dialects import Dialect, by_name
-
 from .faults import BYTE_KINDS, Fault, parse_fault
+from .profiles import Profile, profile
 
 __all__ = ["ADAPTERS", "ConfigError", "LATENCY_KNOBS", "Latency", "SimConfig", "parse_network", "parse_host"]
 
@@ -108,7 +107,7 @@ class SimConfig:
     log_path: Optional[str] = None
 
     def __post_init__(self) -> None:
-        self.profile: Dialect = _dialect(self.dialect)
+        self.profile: Profile = _dialect(self.dialect)
         if self.baud is not None and not 300 <= self.baud <= 4_500_000:
             raise ConfigError(f"baud rate {self.baud} is outside 300-4500000")
         if not 0 <= self.latency_scale <= 100:
@@ -147,8 +146,8 @@ class SimConfig:
         return any(key == name or key.rsplit(":", 1)[0] == name for key in self.hosts)
 
 
-def _dialect(name: str) -> Dialect:
+def _dialect(name: str) -> Profile:
     try:
-        return by_name(name)
+        return profile(name)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None

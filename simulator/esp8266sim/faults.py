@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Iterable, List, Optional
+from typing import Callable, Iterable, List, Optional
 
 __all__ = ["ByteFaults", "Fault", "FaultError", "parse_fault", "KINDS", "BYTE_KINDS"]
 
@@ -106,9 +106,12 @@ def parse_fault(spec: str) -> Fault:
 class ByteFaults:
     """The byte faults of one direction of the wire ("down" module->host, "up" host->module).
 
-    `fired` counts the bytes lost or changed, so a test can prove its fault happened."""
+    `fired` counts the bytes lost or changed, so a test can prove its fault happened; each one is also told to
+    `log` (the --log transcript), so a reader sees which byte the line took."""
 
-    def __init__(self, faults: Iterable[Fault], direction: str, seed: int) -> None:
+    def __init__(self, faults: Iterable[Fault], direction: str, seed: int,
+                 log: Callable[[str, bytes], None] = lambda direction, note: None) -> None:
+        self.log = log
         self.faults: List[Fault] = [f for f in faults if BYTE_KINDS.get(f.kind) == direction]
         self._rng = random.Random(seed ^ (0xD0 if direction == "down" else 0x0D))
         self.count = 0              # bytes that crossed so far (the byte=N trigger counts these)
@@ -127,9 +130,12 @@ class ByteFaults:
                     continue
                 self.fired += 1
                 if fault.kind.startswith("drop"):
+                    self.log("!!", b"%s: byte %d (0x%02x) lost" % (fault.kind.encode(), self.count, byte))
                     byte = -1
                     break
-                byte ^= 1 << self._rng.randrange(8)
+                flipped = byte ^ (1 << self._rng.randrange(8))
+                self.log("!!", b"%s: byte %d 0x%02x became 0x%02x" % (fault.kind.encode(), self.count, byte, flipped))
+                byte = flipped
             if byte >= 0:
                 out.append(byte)
         return bytes(out)

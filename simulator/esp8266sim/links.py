@@ -59,7 +59,8 @@ class TlsSettings:
     AT+CIPSSLCSNI in 2.x) build one and pass it to `Link(..., tls=...)`.
 
     verify False is 1.7's only behaviour and 2.x's default: no certificate is checked. With verify True the
-    server's chain must lead to `ca_pem` (2.x CIPSSLCCONF with a CA in its PKI partition). `sni` is the name sent
+    server's chain must lead to `ca_pem` (2.x CIPSSLCCONF with a CA in its PKI partition; without one every
+    handshake fails, as on a module whose PKI partition holds no CA). `sni` is the name sent
     in the ClientHello (2.x CIPSSLCSNI; by default the name given to CIPSTART). `buffer_size` is 1.x's
     CIPSSLSIZE, kept with the link; Python's ssl cannot cap the size of the server's records with it."""
     verify: bool = False
@@ -72,7 +73,8 @@ class TlsSettings:
         ctx.check_hostname = False
         if self.verify:
             ctx.verify_mode = ssl.CERT_REQUIRED
-            ctx.load_verify_locations(cadata=self.ca_pem)
+            if self.ca_pem:                 # none: no server can be trusted, the handshake fails
+                ctx.load_verify_locations(cadata=self.ca_pem)
         else:
             ctx.verify_mode = ssl.CERT_NONE
         return ctx

@@ -35,16 +35,15 @@ _SPEEDS = {getattr(termios, f"B{rate}"): rate for rate in (
     1000000, 1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000) if hasattr(termios, f"B{rate}")}
 
 
-class HostEnd:
-    """The host's end of the line inside this process: thread-safe reads with timeouts, writes, a baud rate."""
+class Inbox:
+    """What reached the host and waits to be read: thread-safe reads with timeouts."""
 
-    def __init__(self, sim: "Simulator") -> None:
-        self._sim = sim
+    def __init__(self) -> None:
         self._buf = bytearray()
         self._cond = threading.Condition()
         self.closed = False
 
-    def _deliver(self, data: bytes) -> None:
+    def deliver(self, data: bytes) -> None:
         with self._cond:
             self._buf += data
             self._cond.notify_all()
@@ -70,6 +69,19 @@ class HostEnd:
         with self._cond:
             self._buf.clear()
 
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+
+class HostEnd(Inbox):
+    """The host's end of the line inside this process: reads, writes, a baud rate."""
+
+    def __init__(self, sim: "Simulator") -> None:
+        super().__init__()
+        self._sim = sim
+
     def write(self, data: bytes) -> None:
         self._sim.call(self._sim.wire.from_host, bytes(data))
 
@@ -77,9 +89,7 @@ class HostEnd:
         self._sim.call(self._sim.wire.set_host_baud, baud)
 
     def close(self) -> None:
-        with self._cond:
-            self.closed = True
-            self._cond.notify_all()
+        super().close()
         self._sim.detach(self)
 
 
@@ -125,8 +135,9 @@ class Simulator:
         self.wire = Wire(self.loop, to_module=self.module.feed, to_host=self._to_host,
                          module_baud=self.module.uart_rate, paced=self.config.baud is not None,
                          seed=self.config.seed, faults=self.config.wire_faults,
-                         latency_timer=self.config.latency_timer, usb_packet=self.config.usb_packet)
+                         latency_timer=self.config.latency_timer, usb_packet=self.config.usb_packet, log=log)
         self.module.start_timed_faults()
+        self._boot_on_connect = not boot
         if boot:
             self.module.boot()
 
@@ -170,30 +181,33 @@ class Simulator:
         elif self._hold:
             self._held += data[:ADAPTER_FIFO - len(self._held)]
 
-    def _connected(self, sink: Optional[Callable[[bytes], None]]) -> None:
-        """A host is on the line now: it reads first what was held for it."""
+    def connect_host(self, sink: Optional[Callable[[bytes], None]]) -> None:
+        """A host is on the line now (None: it left); it reads first what was held for it. On the loop only."""
         self._sink = sink
         if sink is not None and self._held:
             held, self._held = bytes(self._held), bytearray()
             sink(held)
+        if sink is not None and self._boot_on_connect:
+            self._boot_on_connect = False       # powered on with the first host, who so reads `ready`
+            self.module.boot()
+
+    def add_closer(self, closer: Callable[[], None]) -> None:
+        """Run `closer` on the loop when the simulator closes (a front end's listening socket)."""
+        self._closers.append(closer)
 
     def attach(self, baud: Optional[int] = None) -> HostEnd:
         """An in-process host end (sim://) whose UART runs at `baud` (None: always the module's rate).
 
         A simulator not started yet boots once the end is attached, so the host sees `ready`."""
         end = HostEnd(self)
-        booting = not self._started
-        if booting:
-            self.start(boot=False)
+        self.start(boot=False)
         self.call(self.wire.set_host_baud, baud)
-        self.call(self._connected, end._deliver)
-        if booting:
-            self.call(self.module.boot)
+        self.call(self.connect_host, end.deliver)
         return end
 
     def detach(self, end: HostEnd) -> None:
         if self.loop.is_running():
-            self.call(self._connected, None)
+            self.call(self.connect_host, None)
 
     def serve_tcp(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen for one serial client at a time; returns its `socket://` URL."""
@@ -211,7 +225,7 @@ class Simulator:
                 writer.close()              # the cable is taken
                 return
             current.append(writer)
-            self._connected(writer.write)
+            self.connect_host(writer.write)
             try:
                 while True:
                     data = await reader.read(4096)
@@ -223,7 +237,7 @@ class Simulator:
             except asyncio.CancelledError:  # shutting down: asyncio would print it as a traceback
                 pass
             finally:
-                self._connected(None)
+                self.connect_host(None)
                 current.remove(writer)
                 writer.close()
 
@@ -272,7 +286,7 @@ class Simulator:
 
         def setup() -> None:
             self.wire.host_rate = host_rate
-            self._connected(write)
+            self.connect_host(write)
             self.loop.add_reader(master, readable)
 
         def teardown() -> None:

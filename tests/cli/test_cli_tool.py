@@ -11,12 +11,10 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
 
-from simtools import ExactServer, sim_url
+from simtools import ExactServer, PtyReader, sim_url
 
 ESPAT = [sys.executable, "-m", "espat.cli"]
 
@@ -79,6 +77,10 @@ def test_json_errors_are_json():
     assert json.loads(done.stderr) == {"error": "module refused FOO", "exit_code": 1}
     usage = espat("--json", "-p", sim_url(), "http", "get", "ftp://x/")
     assert usage.returncode == 2 and json.loads(usage.stderr)["exit_code"] == 2
+    early = espat("--json", "--baud", "7", "at", "AT")
+    assert early.returncode == 2 and "--baud" in json.loads(early.stderr)["error"]
+    late = espat("at", "AT", "--baud", "7", "--json")
+    assert late.returncode == 2 and "--baud" in json.loads(late.stderr)["error"]
 
 
 def test_content_type_from_h_replaces_and_the_idempotency_key_is_sent():
@@ -117,6 +119,20 @@ def test_cipstart_refusal_keeps_the_reason_and_names_the_fix():
     done = espat("-p", sim_url(), "http", "get", "http://example.com/")
     assert done.returncode == 1
     assert done.stderr.strip() == ("Error: module refused CIPSTART: no ip; join Wi-Fi first: espat wifi join SSID")
+
+
+def test_a_refused_connect_names_what_to_check():
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))                      # bound but not listening: the connect is refused
+    try:
+        with joined(closed.getsockname()[1]) as url:
+            done = espat("-p", url, "http", "get", "http://example.com/")
+        assert done.returncode == 1
+        assert done.stderr.strip().splitlines() == [
+            "Error: module refused CIPSTART; the server did not take the connection: is it running, on that port, "
+            "and reachable from the module's network?"]
+    finally:
+        closed.close()
 
 
 def test_at_prints_error_lines_and_keep_going_runs_the_rest():
@@ -239,53 +255,19 @@ def test_bridge_serves_a_pty_port():
 
 # --- signals -----------------------------------------------------------------------------------------------------
 
-class TrickleServer:
-    """Answers every request with `size` bytes, 1000 at a time with pauses: a download that takes a while."""
-
-    def __init__(self, size: int = 60000) -> None:
-        self.body = bytes((i * 31) & 0xFF for i in range(size))
-        self.requests = []
-        self.got_request = threading.Event()
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
-            self.requests.append(data)
-            self.got_request.set()
-            try:
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(self.body))
-                for i in range(0, len(self.body), 1000):
-                    conn.sendall(self.body[i:i + 1000])
-                    time.sleep(0.05)
-            except OSError:
-                pass
-
-    def close(self) -> None:
-        self.sock.close()
+def trickling(size: int = 60000) -> ExactServer:
+    """A server whose answer (a `size`-byte body) comes 1000 bytes every 50 ms; `.body` can be changed."""
+    def answer(request: bytes) -> bytes:
+        return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(site.body) + site.body
+    site = ExactServer(answer, trickle=(1000, 0.05))
+    site.body = bytes((i * 31) & 0xFF for i in range(size))
+    return site
 
 
 @pytest.mark.parametrize("signum, status, word", [(signal.SIGINT, 130, "interrupted"),
                                                   (signal.SIGTERM, 143, "terminated")])
 def test_a_signal_mid_download_stops_with_one_line_and_the_next_command_works(tmp_path, signum, status, word):
-    site = TrickleServer()
+    site = trickling()
     out = tmp_path / "body.bin"
     try:
         with joined(site.port) as url:
@@ -307,23 +289,18 @@ def test_a_signal_mid_download_stops_with_one_line_and_the_next_command_works(tm
 
 
 def test_progress_moves_during_the_transfer_on_a_terminal():
-    site = TrickleServer(30000)
+    site = trickling(30000)
     master, slave = os.openpty()
     try:
         with joined(site.port) as url:
             proc = subprocess.Popen([*ESPAT, "-p", url, "http", "get", "http://example.com/", "-o", os.devnull],
                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
             os.close(slave)
-            seen = b""
-            while proc.poll() is None or select.select([master], [], [], 0.2)[0]:
-                if select.select([master], [], [], 0.2)[0]:
-                    try:
-                        seen += os.read(master, 4096)
-                    except OSError:
-                        break
-            assert proc.wait(timeout=30) == 0, seen
-        shown = {line for line in seen.split(b"\r") if line.startswith(b"receiving ")}
-        assert len(shown) >= 3, seen                    # several different amounts, not only the end
+            pty = PtyReader(master)
+            pty.until(b"HTTP 200 OK", seconds=60)
+            assert proc.wait(timeout=30) == 0, pty.seen
+        shown = {line for line in pty.seen.split(b"\r") if line.startswith(b"receiving ")}
+        assert len(shown) >= 3, pty.seen                    # several different amounts, not only the end
         assert any(b"/29.3 KB 100%" in line for line in shown)
     finally:
         site.close()
@@ -342,18 +319,8 @@ def test_term_edits_the_line_and_ctrl_c_leaves_the_terminal_as_it_was():
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
     proc = subprocess.Popen([*ESPAT, "-p", "sim://?latency_scale=0", "term"], stdin=slave, stdout=slave,
                             stderr=slave, preexec_fn=own_terminal)
-    seen = b""
-
-    def read_until(needle: bytes, seconds: float = 15) -> None:
-        nonlocal seen
-        end = time.monotonic() + seconds
-        while needle not in seen and time.monotonic() < end:
-            if select.select([master], [], [], 0.1)[0]:
-                try:
-                    seen += os.read(master, 4096)
-                except OSError:
-                    break
-        assert needle in seen, seen[-300:]
+    pty = PtyReader(master)
+    read_until = pty.until
     try:
         read_until(b"Ctrl-] quits")
         read_until(b"ready")
@@ -365,7 +332,7 @@ def test_term_edits_the_line_and_ctrl_c_leaves_the_terminal_as_it_was():
         read_until(b"+CWMODE_CUR:")
         os.write(master, b"\x03")                               # Ctrl-C: the terminal sends SIGINT
         assert proc.wait(timeout=15) == 130
-        assert b"interrupted: espat term stopped" in seen + os.read(master, 4096)
+        read_until(b"interrupted: espat term stopped")
         after = termios.tcgetattr(slave)
         assert after[3] == before[3], "local modes (echo, canonical input) are restored"
     finally:
@@ -374,3 +341,62 @@ def test_term_edits_the_line_and_ctrl_c_leaves_the_terminal_as_it_was():
             proc.wait()
         os.close(master)
         os.close(slave)
+
+
+@pytest.mark.parametrize("key, advice", [(None, "give --idempotency-key KEY so that a retry is stored once"),
+                                         ("r-17", "retrying with the same --idempotency-key r-17 is safe")])
+def test_a_post_without_an_answer_may_have_been_delivered(key, advice):
+    site = ExactServer(lambda request: b"")            # reads the whole request, then closes without a word
+    try:
+        with joined(site.port) as url:
+            done = espat("-p", url, "http", "post", "http://example.com/r", "--json", "{}",
+                         *(["--idempotency-key", key] if key else []))
+        assert done.returncode == 4, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "may have been delivered" in lines[0] and lines[0].endswith(advice)
+        assert len(site.requests) == 1                  # never retried by the tool
+    finally:
+        site.close()
+
+
+def test_a_body_that_does_not_match_its_digest_is_status_5_and_no_file(tmp_path):
+    wrong = "sha-256=:" + base64.b64encode(hashlib.sha256(b"something else").digest()).decode() + ":"
+    site = ExactServer(lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nRepr-Digest: %s\r\n"
+                                       b"Connection: close\r\n\r\nhello" % wrong.encode())
+    out = tmp_path / "body.txt"
+    try:
+        with joined(site.port) as url:
+            done = espat("-p", url, "http", "get", "http://example.com/", "-o", str(out))
+        assert done.returncode == 5, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and "cannot be trusted" in done.stderr
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        site.close()
+
+
+def test_timeout_bounds_the_whole_download():
+    site = trickling(200000)                        # 1000 bytes every 50 ms: 10 s in all
+    try:
+        with joined(site.port) as url:
+            done = espat("-p", url, "--timeout", "2", "http", "get", "http://example.com/", "-o", os.devnull)
+        assert done.returncode == 3, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+    finally:
+        site.close()
+
+
+def test_a_port_another_process_holds_is_busy_status_2_with_its_pid():
+    from esp8266sim import SimConfig, Simulator
+    with Simulator(SimConfig(networks={"HomeNet": "s3cr3t99"}, latency_scale=0)) as sim:
+        path = sim.serve_pty()
+        holder = subprocess.Popen([*ESPAT, "-p", path, "bridge", "--tcp", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        try:
+            assert select.select([holder.stdout], [], [], 30)[0], "the bridge printed nothing"
+            assert holder.stdout.readline().startswith("bridging ")        # it has the port open now
+            done = espat("-p", path, "at", "AT")
+            assert done.returncode == 2, done.stderr
+            assert done.stderr.strip().splitlines() == [f"Error: {path}: port busy (pid {holder.pid})"]
+        finally:
+            holder.terminate()
+            holder.wait(timeout=10)

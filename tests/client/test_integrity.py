@@ -69,6 +69,11 @@ def test_a_byte_lost_in_the_last_block_shows_in_the_close_after_it(glued):
     assert not any(isinstance(e, ev.Closed) for e in events[:-1]) or link is None
 
 
+@pytest.mark.parametrize("reply", [b"\r\n+CIPRECVDATA,5:helo\r\nOK\r\n", b"+CIPRECVDATA:5,helo\r\nOK\r\n"])
+def test_a_byte_lost_in_a_passive_read_is_framing_lost_and_its_ok_still_ends_the_command(reply):
+    assert Parser().receive_data(reply) == [ev.RecvData(b"helo\r"), ev.FramingLost(None), ev.Ok()]
+
+
 def test_a_close_of_the_wrong_form_after_a_payload_is_damage():
     # with CIPMUX=1 the module never sends a bare CLOSED: the `0,` went into the payload
     assert ev.FramingLost(0) in Parser().receive_data(b"\r\n+IPD,0,5:hell0CLOSED\r\n")

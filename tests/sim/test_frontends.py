@@ -239,8 +239,9 @@ def test_ftdi_adapter_hands_over_full_packets_or_after_its_latency_timer():
         port.close()
 
 
-def test_latency_timer_knob_and_help_lists_the_latency_defaults():
-    done = subprocess.run([sys.executable, "-m", "esp8266sim", "--help"], capture_output=True, text=True, timeout=30)
+@pytest.mark.parametrize("command", [["esp8266sim"], ["espat.cli", "sim"]], ids=["esp8266sim", "espat sim"])
+def test_latency_timer_knob_and_help_lists_the_latency_defaults(command):
+    done = subprocess.run([sys.executable, "-m", *command, "--help"], capture_output=True, text=True, timeout=30)
     text = " ".join(done.stdout.split()).split("options:", 1)[1]          # past the usage line
     for knob, default in [("rtt", "0.03"), ("join", "2.0"), ("dns", "0.05"), ("connect", "0.05"),
                           ("send", "0.01"), ("boot", "0.35"), ("scale", "1.0")]:
@@ -271,37 +272,58 @@ def test_pty_shows_a_baud_mismatch_from_the_speed_its_client_set():
             port.close()
 
 
-# --- sim:// keeps a named module across opens --------------------------------------------------------------------
+# --- sim://?name= keeps a module across opens and processes ------------------------------------------------------
 
 
-def test_named_sim_url_keeps_the_module_between_opens():
-    from esp8266sim.urlhandler.protocol_sim import forget
-    name = f"bench-{os.getpid()}"
+@pytest.fixture
+def module_name():
+    from esp8266sim.named import stop
+    name = f"bench-{os.getpid()}-{time.monotonic_ns()}"
+    yield name
+    stop(name)
+
+
+def test_named_sim_url_keeps_the_module_between_opens(module_name):
+    name = module_name
     first = serial.serial_for_url(f"sim://?name={name}&network=HomeNet:s3cr3t99&latency_scale=0",
                                   baudrate=115200, timeout=0.2)
     try:
         wire = Wire(first)
-        wire.expect(b"\r\nready\r\n")
+        wire.expect(b"\r\nready\r\n")                 # powered on with its first host
         _session(wire)
-        first.close()
-        again = serial.serial_for_url(f"sim://?name={name}", baudrate=115200, timeout=0.2)
-        try:
-            Wire(again).exchange(b"AT+CIPSTATUS\r\n", b"STATUS:2\r\n\r\nOK\r\n")    # echo off, joined: kept
-            with pytest.raises(serial.SerialException, match="open on another port"):
-                serial.serial_for_url(f"sim://?name={name}")
-        finally:
-            again.close()
-        with pytest.raises(serial.SerialException, match="other settings"):
-            serial.serial_for_url(f"sim://?name={name}&dialect=2")
     finally:
         first.close()
-        forget(name)
-    fresh = serial.serial_for_url(f"sim://?name={name}&latency_scale=0", baudrate=115200, timeout=0.2)
+    again = serial.serial_for_url(f"sim://?name={name}", baudrate=115200, timeout=0.2)
     try:
-        Wire(fresh).expect(b"\r\nready\r\n")                 # forgotten: a new module boots
+        Wire(again).exchange(b"AT+CIPSTATUS\r\n", b"STATUS:2\r\n\r\nOK\r\n")    # echo off, joined: kept
+        with pytest.raises(serial.SerialException, match="open on another port"):
+            serial.serial_for_url(f"sim://?name={name}", baudrate=115200)
+        again.baudrate = 9600                               # the host's rate reaches the module there too
+        again.write(b"AT\r\n")
+        assert b"OK" not in Wire(again).quiet(0.3)
     finally:
-        fresh.close()
-        forget(name)
+        again.close()
+    with pytest.raises(serial.SerialException, match="other settings"):
+        serial.serial_for_url(f"sim://?name={name}&dialect=2")
+
+
+def test_wifi_join_then_http_get_as_two_commands(module_name, exact_server):
+    server = exact_server(lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello\n")
+    url = f"sim://?name={module_name}&network=HomeNet:s3cr3t99&latency_scale=0&host=example.com=127.0.0.1:{server.port}"
+    env = dict(os.environ, ESPAT_WIFI_PASSWORD="s3cr3t99", ESPAT_WIFI_PASS="s3cr3t99")   # the name before and after the contract
+    join = subprocess.run([sys.executable, "-m", "espat.cli", "-p", url, "wifi", "join", "HomeNet"],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert join.returncode == 0, join.stderr
+    get = subprocess.run([sys.executable, "-m", "espat.cli", "-p", f"sim://?name={module_name}", "http", "get",
+                          "http://example.com/"], capture_output=True, text=True, timeout=60)
+    assert get.returncode == 0, get.stderr
+    assert get.stdout == "hello\n"
+    assert len(server.requests) == 1
+
+
+def test_a_bad_name_is_one_line():
+    with pytest.raises(serial.SerialException, match="letters, digits"):
+        serial.serial_for_url("sim://?name=../etc")
 
 
 # --- boot garbage reaches a host that connects after the boot ------------------------------------------------------
@@ -333,16 +355,21 @@ def test_a_host_that_connects_after_boot_reads_the_boot_garbage(garbage):
 # --- shutdown never prints a traceback ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("where", ["--tcp", "--pty"])
+@pytest.mark.parametrize("where", ["--tcp", "--pty", "--name"])
 def test_cli_stops_with_a_client_connected_without_a_traceback(where):
-    args = ["--tcp", "127.0.0.1:0"] if where == "--tcp" else ["--pty"]
+    name = f"stop-{os.getpid()}"
+    args = {"--tcp": ["--tcp", "127.0.0.1:0"], "--pty": ["--pty"], "--name": ["--name", name]}[where]
     proc = subprocess.Popen([sys.executable, "-m", "esp8266sim", *args, "--latency-scale", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline().split()[-1]
-        port = serial.serial_for_url(first, baudrate=115200, timeout=0.2)
+        url = f"sim://?name={name}" if where == "--name" else first
+        port = serial.serial_for_url(url, baudrate=115200, timeout=0.2)
         try:
-            Wire(port).exchange(b"AT\r\n", b"AT\r\r\n\r\nOK\r\n")
+            wire = Wire(port)
+            if where == "--name":
+                wire.expect(b"\r\nready\r\n")            # a named module powers on with its first host
+            wire.exchange(b"AT\r\n", b"AT\r\r\n\r\nOK\r\n")
             proc.terminate()                               # while the client is still connected
             assert proc.wait(timeout=10) == 0
         finally:

@@ -328,6 +328,7 @@ def test_tls_settings_can_require_a_certificate(tmp_path):
         untrusted = open(other_cert).read()
         assert asyncio.run(attempt(TlsSettings(verify=True, ca_pem=trusted))) is True
         assert "CERTIFICATE_VERIFY_FAILED" in asyncio.run(attempt(TlsSettings(verify=True, ca_pem=untrusted)))
+        assert "CERTIFICATE_VERIFY_FAILED" in asyncio.run(attempt(TlsSettings(verify=True)))     # no CA at all
         assert asyncio.run(attempt(TlsSettings())) is True
     finally:
         server.close()

@@ -20,7 +20,7 @@
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
 #include "soft_uart.h"
 #include "usb_tx.h"
-SoftUart& espPort = espUart;  // RX on pin 2 (from ESP TX), TX on pin 3 (to ESP RX through a divider), 9600
+SoftUart& espPort = espUart;  // RX on pin 2 (from ESP TX), TX on pin 3 (to ESP RX through a divider), ESPAT_SOFT_BAUD
 UsbTx usb;  // debug text only goes out: no HardwareSerial
 // One line per event, "<what> <number>", through one function so each event costs a call, not a print chain.
 void logEvent(const __FlashStringHelper* what, uint32_t value) {

@@ -77,6 +77,15 @@ class LazyGroup(click.Group):
             with formatter.section(title):
                 formatter.write_dl(rows)
 
+    def parse_args(self, ctx, args):
+        ctx.meta["espat.args"] = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            if _asked_for_json(ctx.meta["espat.args"]):        # (click consumes `args` as it parses)
+                raise Failure(exc.format_message(), exc.exit_code, True) from None
+            raise
+
     def invoke(self, ctx):
         session = ctx.ensure_object(Session)
         try:
@@ -87,14 +96,14 @@ class LazyGroup(click.Group):
         except click.exceptions.Exit:
             raise
         except click.ClickException as exc:
-            if not session.as_json:
+            if not (session.as_json or _asked_for_json(ctx.meta.get("espat.args", []))):
                 raise
             raise Failure(exc.format_message(), exc.exit_code, True) from None
         except (KeyboardInterrupt, click.Abort) as exc:
-            raise self._stopped(ctx, session, exc) from None
+            raise _stopped(session, exc) from None
         except Exception as exc:
             if session.signal is not None:      # cleaning up after the signal failed: still the signal's exit
-                raise self._stopped(ctx, session, exc) from None
+                raise _stopped(session, exc) from None
             from ..errors import EspAtError
             from ..hints import fix_for
             if isinstance(exc, EspAtError):
@@ -104,15 +113,16 @@ class LazyGroup(click.Group):
                 raise Failure(f"I/O error: {exc}", 1, session.as_json) from None
             raise
 
-    @staticmethod
-    def _stopped(ctx, session: Session, exc: BaseException) -> Failure:
-        import signal
-        signum = session.signal or signal.SIGINT
-        how = "interrupted" if signum == signal.SIGINT else "terminated"
-        state = session.left_clean()
-        if not isinstance(exc, (KeyboardInterrupt, click.Abort)):
-            state = f"cleanup after it failed ({exc}); the next command gets the module back in step"
-        return Failure(f"{how}: {session.command} stopped; {state}", 128 + signum, session.as_json)
+
+def _stopped(session: Session, exc: BaseException) -> Failure:
+    """The one line for a command stopped by a signal, and its status (128 + the signal's number)."""
+    import signal
+    signum = session.signal or signal.SIGINT
+    how = "interrupted" if signum == signal.SIGINT else "terminated"
+    state = session.left_clean()
+    if not isinstance(exc, (KeyboardInterrupt, click.Abort)):
+        state = f"cleanup after it failed ({exc}); the next command gets the module back in step"
+    return Failure(f"{how}: {session.command} stopped; {state}", 128 + signum, session.as_json)
 
 
 def _version(ctx: click.Context, param, value: bool) -> None:
@@ -120,6 +130,12 @@ def _version(ctx: click.Context, param, value: bool) -> None:
         from .. import __version__
         click.echo(f"espat {__version__}")
         ctx.exit()
+
+
+def _asked_for_json(args) -> bool:
+    """Whether --json was among the words, for a usage error found before its option took effect. In
+    `http post` --json is the body, not the output format."""
+    return "--json" in args and not ("http" in args and "post" in args)
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]},

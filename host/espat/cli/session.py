@@ -89,7 +89,8 @@ class Session:
         """After an interruption: in what state the module was left, in words."""
         if not self.modules:
             return "the module was not touched"
-        open_links = sorted(link.id for esp in self.modules for link in esp.links.values() if link.open)
+        open_links = sorted({link.id for esp in self.modules for link in esp.links.values() if link.open}
+                            | {i for esp in self.modules for i in getattr(esp, "left_open", ())})
         if open_links:
             return (f"link {', '.join(map(str, open_links))} may still be open on the module; the next command "
                     "closes it")

@@ -65,14 +65,16 @@ class SchemaTooNew(RuntimeError):
 
 def migrate(engine) -> int:
     """Brings the database up to SCHEMA_VERSION; returns the number of steps applied. Safe when several
-    collector processes start at once: the steps run under a lock on schema_version."""
-    metadata.create_all(engine, tables=[schema_version])
+    collector processes start at once: each migrates under a lock (SQLite's write lock, a PostgreSQL advisory lock)."""
+    from sqlalchemy.schema import CreateTable
     applied = 0
     with engine.begin() as conn:
+        # One migrator at a time, from before it looks at the schema until it commits.
         if conn.dialect.name == "postgresql":
-            conn.execute(text("LOCK TABLE schema_version IN EXCLUSIVE MODE"))
-        else:  # SQLite: take the write lock now, not at the first insert
-            conn.execute(schema_version.delete().where(schema_version.c.version < 0))
+            conn.execute(text("SELECT pg_advisory_xact_lock(7079580522)"))   # any constant of our own
+        else:  # SQLite: take the write lock now, not at the first write
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.execute(CreateTable(schema_version, if_not_exists=True))
         current = conn.execute(select(func.max(schema_version.c.version))).scalar() or 0
         if current > SCHEMA_VERSION:
             raise SchemaTooNew(f"the database has schema version {current}, newer than this espat knows "

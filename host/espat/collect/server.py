@@ -103,10 +103,20 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _config(app, header_timeout: float = HEADER_TIMEOUT, **kw) -> uvicorn.Config:
+# The command's log, in its own process and in each worker process (uvicorn applies it in both).
+LOGGING = {
+    "version": 1, "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
+    "root": {"handlers": ["stderr"], "level": "INFO"},
+}
+
+
+def _config(app, header_timeout: float = HEADER_TIMEOUT, log_config: dict | None = None, **kw) -> uvicorn.Config:
     http = GuardedHttpTools if header_timeout == HEADER_TIMEOUT else \
         type("GuardedHttpTools", (GuardedHttpTools,), {"header_timeout": header_timeout})
-    return uvicorn.Config(app, http=http, access_log=False, log_config=None, lifespan="on",
+    # proxy_headers off: the collector is reached directly (a reverse proxy in front would be configured for it)
+    return uvicorn.Config(app, http=http, access_log=False, log_config=log_config, lifespan="on", proxy_headers=False,
                           timeout_graceful_shutdown=3, limit_concurrency=2000, **kw)
 
 
@@ -125,11 +135,11 @@ def serve(settings: Settings, sock: socket.socket, workers: int = 1) -> int:
                 super().handle_signals()
 
         settings.to_environment()
-        supervisor = Supervisor(_config("espat.collect.app:app_from_environment", factory=True, workers=workers),
-                                sockets=[sock])
+        supervisor = Supervisor(_config("espat.collect.app:app_from_environment", factory=True, workers=workers,
+                                        log_config=LOGGING), sockets=[sock])
         supervisor.run()
         return supervisor.stop_signal
-    server = CollectServer(_config(create_app(settings)))
+    server = CollectServer(_config(create_app(settings), log_config=LOGGING))
     server.run(sockets=[sock])
     return server.stop_signal
 

@@ -4,10 +4,10 @@ requests share one fsync, and SQLite's one-writer-at-a-time never makes a reques
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
-from concurrent.futures import Future
 
 from .store import Store, Unavailable
 
@@ -19,9 +19,11 @@ _STOP = object()
 
 
 class Writer:
-    def __init__(self, store: Store, on_stored=None) -> None:
-        """`on_stored(rows)` is called in the writer thread with the StoredRows of each commit that stored any."""
+    def __init__(self, store: Store, loop: asyncio.AbstractEventLoop, on_stored=None) -> None:
+        """Answers come back on `loop`, one wake-up per commit however many requests it answers. `on_stored(rows)`
+        is called in the writer thread with the StoredRows of each commit that stored any."""
         self.store = store
+        self.loop = loop
         self.on_stored = on_stored
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
@@ -30,9 +32,10 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name="espat-collect-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, reading) -> Future:
-        """A Future of the reading's StoredRow (new) or None (a repeat); Unavailable if the database said no."""
-        future: Future = Future()
+    def submit(self, reading) -> asyncio.Future:
+        """A future (of the writer's loop; call from it) of the reading's StoredRow if it was new, None if it was a
+        repeat, or Unavailable if the database said no."""
+        future = self.loop.create_future()
         with self._lock:
             if self._closed:
                 future.set_exception(Unavailable("the collector is stopping"))
@@ -48,6 +51,20 @@ class Writer:
             self._closed = True
             self._queue.put(_STOP)
         self._thread.join()
+
+    def _settle_later(self, futures: list, results: list | None = None, error: str = "") -> None:
+        def settle() -> None:
+            for i, future in enumerate(futures):
+                if future.done():      # its request went away (client disconnected)
+                    continue
+                if error:
+                    future.set_exception(Unavailable(error))
+                else:
+                    future.set_result(results[i])
+        try:
+            self.loop.call_soon_threadsafe(settle)
+        except RuntimeError:           # the loop is closed: nobody is waiting any more
+            pass
 
     def _run(self) -> None:
         stopping = False
@@ -68,21 +85,19 @@ class Writer:
             self._commit(batch)
 
     def _commit(self, batch: list) -> None:
+        futures = [future for _, future in batch]
         try:
             results = self.store.store([reading for reading, _ in batch])
         except Unavailable as exc:
             log.warning("%d reading(s) not stored: %s", len(batch), exc)
-            for _, future in batch:
-                future.set_exception(Unavailable(str(exc)))
+            self._settle_later(futures, error=str(exc))
             return
         except Exception as exc:  # a bug must not leave requests waiting forever
             log.exception("store failed")
-            for _, future in batch:
-                future.set_exception(Unavailable(f"store failed: {exc}"))
+            self._settle_later(futures, error=f"store failed: {exc}")
             return
         self.commits += 1
-        for (_, future), result in zip(batch, results):
-            future.set_result(result)
+        self._settle_later(futures, results)
         stored = [r for r in results if r is not None]
         if stored and self.on_stored is not None:
             try:

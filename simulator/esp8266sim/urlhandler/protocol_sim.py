@@ -9,32 +9,26 @@ latency_connect, latency_send, latency_boot), fault=SPEC, seed=N, log=FILE. The 
 host's rate: when it is not the module's, both sides read garbage, as with a real module at another rate.
 Without baud=, the module runs at 115200 and nothing is paced.
 
-name=NAME keeps the module for later opens in this process, like a board left plugged in: closing the port
-unplugs the cable, the next `sim://?name=NAME` plugs it in again (its Wi-Fi, links and settings as they were).
-The first open's settings hold; a later one gives only name= or the same settings. One host at a time.
-Across processes, run the fake as its own front end (`espat sim --tcp 127.0.0.1:7000`) and give each command
-`-p socket://127.0.0.1:7000`.
+name=NAME keeps the module after the port closes, like a board left plugged in: the first open starts it in a
+background process, every later `sim://?name=NAME` from any process plugs the cable in again, with its Wi-Fi,
+links and settings as they were (named.py). The first open's settings hold; a later one gives only name= or the
+same settings. One host at a time.
 """
 from __future__ import annotations
 
-import atexit
-import threading
 import urllib.parse
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
 from serial.serialutil import PortNotOpenError, SerialBase, SerialException
 
 from ..config import LATENCY_KNOBS, ConfigError, SimConfig, parse_host, parse_network
 from ..faults import FaultError
+from ..named import NamedError, open_named
 from ..simulator import Simulator
 
 _TIMES = {f"latency_{name}" for name in LATENCY_KNOBS}
 _KEYS = {"network", "host", "dialect", "baud", "adapter", "latency_timer", "latency_scale", "fault", "seed",
          "log", "name"} | _TIMES
-
-# name -> (its simulator, the settings it was made with, whether a port has it open)
-_named: Dict[str, List] = {}
-_named_lock = threading.Lock()
 
 
 def _query(url: str) -> List[Tuple[str, str]]:
@@ -88,28 +82,24 @@ class Serial(SerialBase):
         if self._port is None:
             raise SerialException("Port must be configured before it can be used.")
         config = config_from_url(self.portstr)
-        settings = sorted((key, value) for key, value in _query(self.portstr) if key != "name")
-        self._name = dict(_query(self.portstr)).get("name")
-        if self._name is None:
-            self._sim = Simulator(config)
-        else:
-            with _named_lock:
-                entry = _named.get(self._name)
-                if entry is None:
-                    entry = _named[self._name] = [Simulator(config), settings, False]
-                elif settings and settings != entry[1]:
-                    raise SerialException(f"sim://?name={self._name} already runs with other settings; "
-                                          f"reopen it with name={self._name} alone")
-                if entry[2]:
-                    raise SerialException(f"sim://?name={self._name} is open on another port (one host at a time)")
-                entry[2] = True
-                self._sim = entry[0]
+        query = _query(self.portstr)
+        self._name = dict(query).get("name")
+        if self._name is not None:
+            settings = sorted((key, value) for key, value in query if key != "name")
+            try:
+                self._end = open_named(self._name, settings, self._baudrate)
+            except (NamedError, ValueError) as exc:
+                raise SerialException(str(exc)) from None
+            self.is_open = True
+            return
+        self._sim = Simulator(config)
         self._end = self._sim.attach(self._baudrate)
         self.is_open = True
 
     @property
     def simulator(self) -> Simulator:
-        """The simulator behind this port, for tests that look inside the fake module."""
+        """The simulator behind this port, for tests that look inside the fake module (None: a named module,
+        which runs in its own process)."""
         return self._sim
 
     def _reconfigure_port(self) -> None:
@@ -120,11 +110,8 @@ class Serial(SerialBase):
         if self.is_open:
             self.is_open = False
             self._end.close()
-            if self._name is None:
+            if self._sim is not None:
                 self._sim.close()
-            else:
-                with _named_lock:
-                    _named[self._name][2] = False
         super().close()
 
     @property
@@ -183,16 +170,3 @@ class Serial(SerialBase):
     def cd(self) -> bool:
         return True
 
-
-def forget(name: str) -> None:
-    """Power off the named module (the next open of that name starts a fresh one)."""
-    with _named_lock:
-        entry = _named.pop(name, None)
-    if entry is not None:
-        entry[0].close()
-
-
-@atexit.register
-def _power_off_all() -> None:
-    for name in list(_named):
-        forget(name)

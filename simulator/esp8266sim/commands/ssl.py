@@ -1,0 +1,130 @@
+"""The firmware's SSL commands: 1.x CIPSSLSIZE/CIPSSLCCONF, 2.x CIPSSLCCONF/CIPSSLCCN/CIPSSLCSNI/CIPSSLCALPN/
+CIPSSLCPSK. They only configure; CIPSTART hands an "SSL" link (links.py) the result as `Link(..., tls=...)`, a
+links.TlsSettings, and the link does the TLS itself. ALPN, PSK and the client certificate are kept and answered
+but not applied to the handshake (TlsSettings has no field for them).
+
+Evidence: ESP8266 AT Instruction Set v3.0 (AT 1.7) §5 AT+CIPSSLSIZE, AT+CIPSSLCCONF; esp-at 2.2
+TCP-IP_AT_Commands.rst AT+CIPSSLC*; notes §3.1 (one SSL link, 1.x needs CIPSSLSIZE=4096 for most servers).
+"""
+from __future__ import annotations
+
+from ..links import TlsSettings
+from .registry import Call, Int, Refusal, Str, command
+from .settings import setting, show
+
+__all__ = ["tls_settings"]
+
+DOC1 = "ESP8266 AT Instruction Set v3.0 (AT 1.7) §5"
+DOC2 = "esp-at 2.2 TCP-IP_AT_Commands.rst"
+
+
+def tls_settings(module) -> TlsSettings:
+    """What the module's SSL settings ask of the next "SSL" link. 1.x's CIPSSLCCONF bit 1 and 2.x's auth mode bit 1
+    ask for the server's certificate to be checked; the fake keeps no CA (no PKI partition), so CIPSTART fails
+    such a link's handshake (ERROR, CLOSED), as a module whose CA does not sign the server's chain would."""
+    state = module.state
+    auth = state["sslconf"] if module.profile.major == 1 else state["sslcconf"][0]
+    return TlsSettings(verify=bool(auth & 2), ca_pem=None, sni=state["sslcsni"] or None,
+                       buffer_size=state["sslsize"])
+
+
+def _ssl_link_free(call: Call, value) -> None:
+    if any(link.kind == "SSL" for link in call.module.net.links.values()):
+        raise Refusal()         # settings change only while no SSL link is open
+
+
+setting("CIPSSLSIZE", "sslsize", (Int(2048, 4096),), "set", dialects="1", check=_ssl_link_free,
+        evidence=DOC1 + " AT+CIPSSLSIZE; notes §3.1")
+
+
+def _split_id(call: Call) -> tuple:
+    """2.x: with CIPMUX=1 a leading link id (0-4, or 5 for all) comes first."""
+    args = call.args
+    if call.module.state["mux"]:
+        if not args or not isinstance(args[0], int) or not 0 <= args[0] <= 5:
+            raise Refusal(code=0x07)
+        return args[1:]
+    return args
+
+
+def _reply_per_link(call: Call, value: str) -> None:
+    """2.x SSL queries print `<link ID>,` first: one line per link with CIPMUX=1 (all share one setting here)."""
+    links = range(5) if call.module.state["mux"] else range(1)
+    call.reply(*(f"{link},{value}" for link in links))
+
+
+@command("CIPSSLCCONF", "query set",
+         evidence=DOC1 + " AT+CIPSSLCCONF=<SSL mode> (bit 0 client certificate, bit 1 check the server's); "
+         + DOC2 + " AT+CIPSSLCCONF=[<link ID>,]<auth_mode>[,<pki_number>][,<ca_number>]")
+def cipsslcconf(call: Call) -> None:
+    state = call.module.state
+    if call.module.profile.major == 1:
+        if call.form == "query":
+            call.reply(str(state["sslconf"]))
+            return
+        if len(call.args) != 1:
+            raise Refusal(code=0x06)
+        mode = Int(0, 3).check(call.args[0])
+        _ssl_link_free(call, mode)
+        state.set("sslconf", mode, True)
+        call.ok()
+        return
+    if call.form == "query":
+        _reply_per_link(call, show(state["sslcconf"]))
+        return
+    rest = _split_id(call)
+    if not 1 <= len(rest) <= 3 or not all(isinstance(a, int) for a in rest) or not 0 <= rest[0] <= 3:
+        raise Refusal(code=0x07)
+    _ssl_link_free(call, rest)
+    state.set("sslcconf", tuple(rest) + (0,) * (3 - len(rest)))
+    call.ok()
+
+
+def _text_setting(name: str, key: str, limit: int):
+    @command(name, "query set", dialects="2", chapter="ssl", evidence=DOC2 + " AT+" + name)
+    def handler(call: Call) -> None:
+        state = call.module.state
+        if call.form == "query":
+            _reply_per_link(call, show(state[key]))
+            return
+        rest = _split_id(call)
+        if len(rest) != 1:
+            raise Refusal(code=0x06)
+        _ssl_link_free(call, rest)
+        state.set(key, Str(limit, 1).check(rest[0]))
+        call.ok()
+    return handler
+
+
+_text_setting("CIPSSLCCN", "sslccn", 64)
+_text_setting("CIPSSLCSNI", "sslcsni", 64)
+
+
+@command("CIPSSLCALPN", "query set", dialects="2", evidence=DOC2 + " AT+CIPSSLCALPN")
+def cipsslcalpn(call: Call) -> None:
+    state = call.module.state
+    if call.form == "query":
+        _reply_per_link(call, show(state["sslcalpn"]))
+        return
+    rest = _split_id(call)
+    if not rest or not isinstance(rest[0], int) or rest[0] != len(rest) - 1 or rest[0] > 6:
+        raise Refusal(code=0x06)
+    names = tuple(Str(64, 1).check(name) for name in rest[1:])
+    _ssl_link_free(call, rest)
+    state.set("sslcalpn", names)
+    call.ok()
+
+
+@command("CIPSSLCPSK", "query set", dialects="2", evidence=DOC2 + " AT+CIPSSLCPSK")
+def cipsslcpsk(call: Call) -> None:
+    state = call.module.state
+    if call.form == "query":
+        _reply_per_link(call, show(state["sslcpsk"]))
+        return
+    rest = _split_id(call)
+    if len(rest) != 2:
+        raise Refusal(code=0x06)
+    psk, hint = Str(32, 1, r"[0-9a-fA-F]+").check(rest[0]), Str(32, 1).check(rest[1])
+    _ssl_link_free(call, rest)
+    state.set("sslcpsk", (psk, hint))
+    call.ok()

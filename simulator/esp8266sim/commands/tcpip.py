@@ -1,0 +1,454 @@
+"""The firmware's "TCP/IP AT Commands" chapter, links part: CIPMUX, CIPSTART(EX), CIPSEND(EX), CIPCLOSE, status,
+server, receive modes, CIFSR. Names, DNS, ping and time are in services.py.
+
+Evidence: the protocol notes §3-§6 (bytes tagged [fw]/[log]), ESP8266 AT Instruction Set v3.0 (AT 1.7) §5,
+esp-at 2.2 TCP-IP_AT_Commands.rst. 1.x's reason lines (`link is not valid`, `MUX=0` ...) come before ERROR.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Optional, Tuple
+
+from ..datamode import MAX_SEND
+from ..links import Link, LinkError, Server
+from ..profiles import OK
+from .registry import Call, Int, Refusal, Str, command
+from .settings import setting
+from .ssl import tls_settings
+from .wifi import station_address
+
+__all__ = []
+
+DOC1 = "ESP8266 AT Instruction Set v3.0 (AT 1.7) §5"
+DOC2 = "esp-at 2.2 TCP-IP_AT_Commands.rst"
+
+
+def _is_ip(host: str) -> bool:
+    return re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", host) is not None
+
+
+def link_id(call: Call, numbers_after: int) -> Tuple[int, tuple]:
+    """Split a leading link id off the arguments as CIPMUX says, refusing with the firmware's words.
+
+    `numbers_after` is how many numbers the command takes after the id: with CIPMUX=0, one number more than that
+    at the front is a link id the firmware refuses (`MUX=0`)."""
+    args = call.args
+    if call.module.state["mux"]:
+        if not args or not isinstance(args[0], int) or (numbers_after and len(args) < 2) \
+                or (not numbers_after and len(args) > 1 and not isinstance(args[1], str)):
+            raise Refusal("MUX=1")
+        if not 0 <= args[0] <= 4:
+            raise Refusal("ID ERROR")
+        return args[0], args[1:]
+    leading = 0
+    while leading < len(args) and isinstance(args[leading], int):
+        leading += 1
+    if args and isinstance(args[0], int) and (leading > numbers_after or numbers_after == 0):
+        raise Refusal("MUX=0")
+    return 0, args
+
+
+# --- modes ----------------------------------------------------------------------------------------------------------
+
+def _mux_check(call: Call, value: int) -> None:
+    net = call.module.net
+    if bool(value) != bool(call.module.state["mux"]) and (net.links or net.server is not None):
+        raise Refusal("link is builded")
+    if value == 1 and call.module.state["cipmode"]:
+        raise Refusal("IPMODE=1")
+
+
+def _cipmode_check(call: Call, value: int) -> None:
+    if value and (call.module.state["mux"] or call.module.net.server is not None):
+        raise Refusal("MUX=1" if call.module.state["mux"] else "")
+
+
+setting("CIPMUX", "mux", (Int(0, 1),), check=_mux_check, evidence="notes §3.1")
+setting("CIPMODE", "cipmode", (Int(0, 1),), check=_cipmode_check, evidence="notes §4.4; " + DOC1 + " AT+CIPMODE")
+setting("CIPRECVMODE", "recvmode", (Int(0, 1),), evidence="notes §5.2")
+setting("CIPDINFO", "dinfo", (Int(0, 1),), "set", evidence="notes §5.1; " + DOC2 + " AT+CIPDINFO (set form only)")
+setting("CIPSERVERMAXCONN", "server_max", (Int(1, 5),), evidence="notes §6")
+
+
+def _sto_check(call: Call, value: int) -> None:
+    if not call.module.state["mux"]:
+        raise Refusal()
+
+
+setting("CIPSTO", "server_timeout", (Int(0, 7200),), check=_sto_check, evidence="notes §6; " + DOC1 + " AT+CIPSTO")
+
+
+# --- opening links --------------------------------------------------------------------------------------------------
+
+def _start_args(call: Call, auto_id: bool) -> tuple:
+    module = call.module
+    if auto_id:
+        if not module.state["mux"]:
+            lid, rest = 0, call.args
+        else:
+            free = [i for i in range(5) if i not in module.net.links]
+            if not free:
+                raise Refusal("ALREADY CONNECTED")
+            lid, rest = free[0], call.args
+    else:
+        lid, rest = link_id(call, 0)
+    if len(rest) < 3 or not isinstance(rest[0], str) or not isinstance(rest[1], str) or not isinstance(rest[2], int):
+        raise Refusal(code=0x06)
+    kind, host, port = rest[0].upper(), rest[1], rest[2]
+    # after the port: TCP/SSL [keep alive], UDP [local port, mode]; 2.x adds a last "local IP"
+    numbers = 2 if kind == "UDP" else 1
+    tail = list(rest[3:])
+    if module.profile.major >= 2 and len(tail) == numbers + 1 and isinstance(tail[-1], str):
+        tail.pop()
+    if len(tail) > numbers or not all(a is None or isinstance(a, int) for a in tail):
+        raise Refusal(code=0x06)
+    if kind not in ("TCP", "UDP", "SSL"):
+        raise Refusal("Link type ERROR")
+    if not 1 <= port <= 65535 or not host or len(host) > 64:
+        raise Refusal("IP ERROR")
+    if lid in module.net.links:
+        raise Refusal("ALREADY CONNECTED")
+    if kind == "SSL" and any(link.kind == "SSL" for link in module.net.links.values()):
+        raise Refusal()                                             # one SSL link on an ESP8266 [notes 3.1]
+    if kind != "UDP" and tail and tail[0] is not None and not 0 <= tail[0] <= 7200:
+        raise Refusal(code=0x07)
+    if module.joined is None and module.state["sta_ip"] is None:
+        raise Refusal("no ip")
+    local_port = tail[0] if kind == "UDP" and tail else None
+    return lid, kind, host, port, local_port
+
+
+async def _open(call: Call, auto_id: bool) -> None:
+    module = call.module
+    lid, kind, host, port, local_port = _start_args(call, auto_id)
+    if not _is_ip(host):
+        await asyncio.sleep(module.config.latency("dns"))
+        if not module.config.knows_name(host):
+            raise Refusal("DNS Fail")
+    target = module.config.resolve(host, port)
+    await asyncio.sleep(module.config.latency("connect"))
+    if target is None:
+        await asyncio.sleep(min(10.0, 100 * module.config.latency("connect")))     # SYNs go unanswered
+        call.emit(b"\r\nERROR\r\n" + module.net.closed_line(lid))
+        return
+    tls = tls_settings(module) if kind == "SSL" else None
+    if tls is not None and tls.verify and not tls.ca_pem:
+        # asked to check the server's certificate with no CA to check it against: the handshake fails
+        await asyncio.sleep(3 * module.config.latency("rtt"))
+        call.emit(b"\r\nERROR\r\n" + module.net.closed_line(lid))
+        return
+    link = Link(lid, kind, host, port, module, rtt=module.config.latency("rtt"), tls=tls)
+    try:
+        await link.open(target, local_port)
+    except LinkError:
+        call.emit(b"\r\nERROR\r\n" + module.net.closed_line(lid))
+        return
+    module.net.opened(link)
+    call.emit(module.net.connect_line(lid) + OK)
+    link.start_reading()
+
+
+@command("CIPSTART", "set", long=True, evidence="notes §3.2; " + DOC1 + " AT+CIPSTART")
+async def cipstart(call: Call) -> None:
+    await _open(call, auto_id=False)
+
+
+@command("CIPSTARTEX", "set", dialects="2", long=True, evidence=DOC2 + " AT+CIPSTARTEX")
+async def cipstartex(call: Call) -> None:
+    await _open(call, auto_id=True)
+
+
+# --- sending --------------------------------------------------------------------------------------------------------
+
+def _send(call: Call, ex: bool) -> None:
+    module = call.module
+    lid, rest = link_id(call, 1)
+    if not rest or not isinstance(rest[0], int) or len(rest) not in (1, 3):
+        raise Refusal(code=0x06)
+    length = rest[0]
+    link = module.net.links.get(lid)
+    if link is None:
+        raise Refusal("link is not valid")
+    if length > MAX_SEND:
+        raise Refusal("too long")
+    if length < 1 or (len(rest) == 3 and link.kind != "UDP"):
+        raise Refusal(code=0x07)
+    module.data.expect(link, length, ex=ex)
+
+
+@command("CIPSEND", "set exec", evidence="notes §4.1, §4.4; " + DOC1 + " AT+CIPSEND")
+def cipsend(call: Call) -> None:
+    module = call.module
+    if call.form == "exec":
+        if not module.state["cipmode"] or module.state["mux"] or 0 not in module.net.links:
+            raise Refusal()
+        module.data.start_passthrough(module.net.links[0])
+        return
+    _send(call, ex=False)
+
+
+@command("CIPSENDEX", "set", evidence=DOC1 + " AT+CIPSENDEX (\\0 ends the data); " + DOC2 + " AT+CIPSENDEX")
+def cipsendex(call: Call) -> None:
+    _send(call, ex=True)
+
+
+# --- closing --------------------------------------------------------------------------------------------------------
+
+@command("CIPCLOSE", "set exec", evidence="notes §3.4")
+def cipclose(call: Call) -> None:
+    module = call.module
+    net = module.net
+    if module.state["mux"]:
+        if call.form != "set":
+            raise Refusal("MUX=1")
+        if len(call.args) != 1 or not isinstance(call.args[0], int):
+            raise Refusal(code=0x06)
+        lid = call.args[0]
+        if not 0 <= lid <= 5:
+            raise Refusal(code=0x07)
+        targets = list(net.links.values()) if lid == 5 else [net.links[lid]] if lid in net.links else []
+        if not targets and lid != 5:
+            raise Refusal("UNLINK")
+    else:
+        if call.form != "exec":
+            raise Refusal("MUX=0")
+        targets = [net.links[0]] if 0 in net.links else []
+        if not targets:
+            raise Refusal("UNLINK")
+    out = b""
+    for link in sorted(targets, key=lambda lk: lk.id):
+        link.abort()
+        net.links.pop(link.id, None)
+        out += net.closed_line(link.id)
+    call.emit(out + OK)
+
+
+@command("CIPCLOSEMODE", "set", dialects="1",
+         evidence=DOC1 + " AT+CIPCLOSEMODE; esp-at AT_Command_Set_Comparison.rst (NONOS only, not in ESP-AT)")
+def cipclosemode(call: Call) -> None:
+    lid, rest = link_id(call, 1)
+    if len(rest) != 1 or rest[0] not in (0, 1):
+        raise Refusal(code=0x07)
+    modes = list(call.module.state["closemode"])
+    modes[lid] = rest[0]
+    call.module.state.set("closemode", tuple(modes))
+    call.ok()
+
+
+# --- status ---------------------------------------------------------------------------------------------------------
+
+def _link_lines(call: Call, name: bytes) -> bytes:
+    return b"".join(b'+%s:%d,"%s","%s",%d,%d,%d\r\n' % (
+        name, link.id, link.kind.encode(), link.remote_ip.encode(), link.remote_port, link.local_port,
+        int(link.incoming)) for link in sorted(call.module.net.links.values(), key=lambda lk: lk.id))
+
+
+@command("CIPSTATUS", "exec", evidence="notes §3.3")
+def cipstatus(call: Call) -> None:
+    module = call.module
+    if module.joined is None:
+        status = 5 if module.profile.major == 1 or module.ram.get("wifi_started") else 1
+    elif module.net.links:
+        status = 3
+    else:
+        status = 4 if module.net.had_link else 2
+    call.emit(b"STATUS:%d\r\n" % status + _link_lines(call, b"CIPSTATUS") + OK)
+
+
+@command("CIPSTATE", "query", dialects="2", evidence="notes §3.3; " + DOC2 + " AT+CIPSTATE")
+def cipstate(call: Call) -> None:
+    call.emit(_link_lines(call, b"CIPSTATE") + OK)
+
+
+@command("CIFSR", "exec", evidence="notes §2.3")
+def cifsr(call: Call) -> None:
+    module, state = call.module, call.module.state
+    out = b""
+    if state["mode"] in (2, 3):
+        out += b'+CIFSR:APIP,"%s"\r\n+CIFSR:APMAC,"%s"\r\n' % (state["ap_ip"][0].encode(), state["ap_mac"].encode())
+    if state["mode"] in (1, 3):
+        ip = station_address(module)[0]
+        out += b'+CIFSR:STAIP,"%s"\r\n+CIFSR:STAMAC,"%s"\r\n' % (ip.encode(), state["sta_mac"].encode())
+    call.emit(out + OK)
+
+
+# --- server ---------------------------------------------------------------------------------------------------------
+
+@command("CIPSERVER", {1: "set", 2: "query set"}, long=True,
+         evidence="notes §6; " + DOC1 + " AT+CIPSERVER; MaJerle/ESP8266_AT_Commands_parser#50 (no change)")
+async def cipserver(call: Call) -> None:
+    module = call.module
+    net = module.net
+    if call.form == "query":
+        server = net.server
+        call.reply(f'1,{server.port},"TCP",0' if server else "0")     # CA enable 0: no SSL server on ESP8266
+        return
+    if not call.args or not all(isinstance(a, int) for a in call.args[:2]) or len(call.args) > 4:
+        raise Refusal(code=0x06)
+    if not module.state["mux"]:
+        raise Refusal("MUX=0")
+    if call.args[0] == 0:
+        if net.server is None:
+            # 1.x says so (a capture, and "no change" in the 1.7.6 strings); 2.x has no such line
+            call.emit((b"no change\r\n" if module.profile.detail_lines else b"") + OK)
+            return
+        net.server.close()
+        net.server = None
+        if len(call.args) > 1 and call.args[1] == 1:
+            net.drop_all()
+        call.ok()
+        return
+    if call.args[0] != 1:
+        raise Refusal(code=0x07)
+    port = call.args[1] if len(call.args) > 1 else 333
+    if not 1 <= port <= 65535:
+        raise Refusal(code=0x07)
+    if net.server is not None:
+        call.emit(b"no change\r\n" + OK)
+        return
+    server = Server(module, port, rtt=module.config.latency("rtt"))
+    try:
+        await server.start()
+    except OSError:
+        raise Refusal() from None
+    net.server = server
+    call.ok()
+
+
+# --- passive receive ------------------------------------------------------------------------------------------------
+
+@command("CIPRECVDATA", "set", evidence="notes §5.2, §10.3")
+def ciprecvdata(call: Call) -> None:
+    module, profile = call.module, call.module.profile
+    lid, rest = link_id(call, 1)
+    if len(rest) != 1 or not isinstance(rest[0], int) or not 1 <= rest[0] <= MAX_SEND:
+        raise Refusal(code=0x07)
+    link: Optional[Link] = module.net.buffered(lid)
+    if link is None or not link.buffer:
+        raise Refusal()
+    data = link.take(rest[0])
+    head = profile.recvdata_head.format(len=len(data)).encode()
+    if profile.recvdata_dinfo and module.state["dinfo"]:
+        head = head + b'"%s",%d,' % (link.remote_ip.encode(), link.remote_port)
+    call.emit(head + data + OK)
+    link.drained()
+
+
+@command("CIPRECVLEN", "query", evidence="notes §5.2, §8")
+def ciprecvlen(call: Call) -> None:
+    module = call.module
+    values = []
+    for i in range(5):
+        link = module.net.buffered(i)
+        values.append(str(len(link.buffer)) if link is not None else str(module.profile.recvlen_idle))
+    call.reply(",".join(values))
+
+
+# --- passthrough across a reset -------------------------------------------------------------------------------------
+
+async def resume_passthrough(module) -> None:
+    """Power-up with a saved passthrough link (AT+SAVETRANSLINK) once the AP is joined: link 0 opens to the saved
+    peer and every byte from the host goes to it, with no command and no prompt (CIPMODE reads 1)."""
+    kind, host, port, extra = module.state["savetranslink"]
+    target = module.config.resolve(host, port) if _is_ip(host) or module.config.knows_name(host) else None
+    if target is None:
+        return                          # the peer cannot be reached: the module stays in command mode
+    link = Link(0, kind, host, port, module, rtt=module.config.latency("rtt"),
+                tls=tls_settings(module) if kind == "SSL" else None)
+    try:
+        await link.open(target, extra if kind == "UDP" and extra else None)
+    except LinkError:
+        return
+    module.state.set("cipmode", 1)
+    module.net.opened(link)
+    link.start_reading()
+    module.data.start_passthrough(link, prompt=False)
+
+
+@command("SAVETRANSLINK", "set", args=(Int(0, 1), Str(64, 1), Int(1, 65535), Str(3, 3), Int(0, 7200)), required=1,
+         evidence=DOC1 + " AT+SAVETRANSLINK; " + DOC2 + " AT+SAVETRANSLINK")
+def savetranslink(call: Call) -> None:
+    args = call.args
+    if args[0] == 0:
+        call.module.state.set("savetranslink", None)
+    else:
+        if len(args) < 3:
+            raise Refusal(code=0x06)
+        kind = args[3].upper() if len(args) > 3 else "TCP"
+        if kind not in ("TCP", "UDP", "SSL"):
+            raise Refusal(code=0x07)
+        call.module.state.set("savetranslink", (kind, args[1], args[2], args[4] if len(args) > 4 else 0))
+    call.ok()
+
+
+# --- 1.x's TCP send buffer: CIPSENDBUF queues a segment, the others report on the queue --------------------------
+
+SEND_BUFFER = 2920                  # lwIP's TCP send buffer on the ESP8266 (2 x 1460)
+QUEUE = 8
+BUF_NOTE = ("; the lines around the prompt and SEND OK follow the document's templates, no capture seen")
+
+
+def _tcp_link(call: Call, lid: int) -> Link:
+    link = call.module.net.links.get(lid)
+    if link is None:
+        raise Refusal("link is not valid")
+    if link.kind != "TCP":
+        raise Refusal()             # TCP only: not UDP, not SSL
+    return link
+
+
+@command("CIPSENDBUF", "set", dialects="1", evidence=DOC1 + " AT+CIPSENDBUF (5.2.7)" + BUF_NOTE)
+def cipsendbuf(call: Call) -> None:
+    lid, rest = link_id(call, 1)
+    if len(rest) != 1 or not isinstance(rest[0], int):
+        raise Refusal(code=0x06)
+    link = _tcp_link(call, lid)
+    if not 1 <= rest[0] <= MAX_SEND:
+        raise Refusal("too long" if rest[0] > MAX_SEND else "")
+    net = call.module.net
+    segment = net.next_segment(lid)
+    ok_so_far = net.segments[lid][2]
+    call.module.data.expect(link, rest[0], segment=segment, head=b"%d,%d\r\n" % (segment, ok_so_far))
+
+
+def _buf_link(call: Call) -> int:
+    """CIPBUFSTATUS / CIPBUFRESET: execute with CIPMUX=0, `=<link ID>` with CIPMUX=1."""
+    mux = call.module.state["mux"]
+    if mux != (call.form == "set"):
+        raise Refusal("MUX=1" if mux else "MUX=0")
+    lid = call.args[0] if mux else 0
+    if not isinstance(lid, int) or len(call.args) > 1:
+        raise Refusal(code=0x06)
+    _tcp_link(call, lid)
+    return lid
+
+
+@command("CIPBUFSTATUS", "exec set", dialects="1", evidence=DOC1 + " AT+CIPBUFSTATUS (5.2.9)")
+def cipbufstatus(call: Call) -> None:
+    lid = _buf_link(call)
+    following, sent, sent_ok = call.module.net.segments[lid][:3]
+    call.emit(b"%d,%d,%d,%d,%d\r\n" % (following, sent, sent_ok, SEND_BUFFER, QUEUE) + OK)
+
+
+@command("CIPCHECKSEQ", "set", dialects="1", evidence=DOC1 + " AT+CIPCHECKSEQ (5.2.10)")
+def cipcheckseq(call: Call) -> None:
+    lid, rest = link_id(call, 1)
+    if len(rest) != 1 or not isinstance(rest[0], int):
+        raise Refusal(code=0x06)
+    _tcp_link(call, lid)
+    results = call.module.net.segments[lid][3]
+    if rest[0] not in results:
+        raise Refusal()
+    prefix = b"%d," % lid if call.module.state["mux"] else b""
+    call.emit(prefix + b"%d,%s\r\n" % (rest[0], b"TRUE" if results[rest[0]] else b"FALSE") + OK)
+
+
+@command("CIPBUFRESET", "exec set", dialects="1", evidence=DOC1 + " AT+CIPBUFRESET (5.2.8)")
+def cipbufreset(call: Call) -> None:
+    lid = _buf_link(call)
+    record = call.module.net.segments[lid]
+    if record[0] - record[1] != 1:
+        raise Refusal()             # segments still wait to go out
+    call.module.net.segments[lid] = [1, 0, 0, {}]
+    call.ok()

@@ -1,0 +1,202 @@
+"""The module's two data modes: counting a CIPSEND payload, and passthrough (CIPMODE=1, `AT+CIPSEND` alone).
+
+A send takes exactly the announced bytes after the prompt [notes 4.1]; CIPSENDEX also ends at the two characters
+`\\0` (`\\\\0` is a literal backslash-zero) [doc, both dialects]. Then `Recv N bytes`, and `SEND OK` once the link took them;
+bytes typed while the send goes out get the dialect's busy line and are dropped [4.3]. In passthrough every byte
+goes to link 0 in packets cut at 20 ms of silence or 2048 bytes; a lone `+++` between two silences ends it [doc].
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Optional
+
+from .links import Link
+
+if TYPE_CHECKING:
+    from .module import Module
+
+__all__ = ["DataMode", "PASSTHROUGH_GUARD", "MAX_SEND"]
+
+MAX_SEND = 2048                 # the most one CIPSEND takes on an ESP8266, both dialects
+PASSTHROUGH_GUARD = 0.02        # silence before and after `+++`, and the packet gap in passthrough mode
+
+
+class DataMode:
+    def __init__(self, module: "Module") -> None:
+        self.module = module
+        self.reset()
+
+    def reset(self) -> None:
+        self._payload: Optional[bytearray] = None
+        self._length = 0
+        self._link: Optional[Link] = None
+        self._ex = False
+        self._segment: Optional[int] = None     # CIPSENDBUF: the segment id the payload becomes
+        self.sending = False
+        self._passthrough: Optional[Link] = None
+        self._pt_buf = bytearray()
+        self._pt_last = 0.0
+        self._pt_timer: Optional[asyncio.TimerHandle] = None
+        self._plus_timer: Optional[asyncio.TimerHandle] = None
+
+    @property
+    def active(self) -> bool:
+        """Whether input bytes are data rather than command lines."""
+        return self._payload is not None or self.sending or self._passthrough is not None
+
+    def passthrough_to(self, link: Link) -> bool:
+        return self._passthrough is link
+
+    def link_gone(self, link: Link) -> None:
+        if self._passthrough is link:
+            self._passthrough = None
+
+    # --- CIPSEND / CIPSENDEX ----------------------------------------------------------------------------------------
+
+    def expect(self, link: Link, length: int, ex: bool = False, segment: Optional[int] = None,
+               head: bytes = b"") -> None:
+        """The prompt (after `head`) went out: the next `length` bytes are the payload for `link`. A `segment`
+        (1.x CIPSENDBUF) goes to the link's send buffer: the host may type commands while it goes out."""
+        self.module.sends_seen += 1
+        self._payload = bytearray()
+        self._length = length
+        self._link = link
+        self._ex = ex
+        self._segment = segment
+        self.module.emit(head + self.module.profile.send_prompt)
+
+    def feed(self, data: bytes) -> int:
+        """Take input bytes as data; returns how many were used (the rest are command lines again)."""
+        module = self.module
+        if self._payload is not None:
+            take = min(self._length - len(self._payload), len(data))
+            if self._ex:
+                return self._feed_ex(data[:take])
+            self._payload += data[:take]
+            self._progress()
+            return take
+        if self.sending:
+            module.log_input(data)
+            module.emit(module.profile.busy_sending)
+            return len(data)
+        self._passthrough_data(data)
+        return len(data)
+
+    def _feed_ex(self, data: bytes) -> int:
+        """CIPSENDEX: the characters `\\0` end the payload early; `\\\\0` sends a literal `\\0` (both documents)."""
+        payload = self._payload
+        assert payload is not None
+        for used, byte in enumerate(data, 1):
+            if byte == 0x30 and payload.endswith(b"\\"):
+                del payload[-1]
+                if not payload.endswith(b"\\"):
+                    self._length = len(payload)
+                    self._progress()
+                    return used
+            payload.append(byte)
+        self._progress()
+        return len(data)
+
+    def _progress(self) -> None:
+        module = self.module
+        payload = self._payload
+        assert payload is not None
+        for fault in module.faults:
+            if fault.kind == "reset" and fault.fires("send", module.sends_seen) \
+                    and len(payload) >= max(1, self._length // 2):
+                self._payload = None
+                module.faults.remove(fault)
+                module.log_input(bytes(payload))
+                module.reset()
+                return
+        if len(payload) < self._length:
+            return
+        data = bytes(payload)
+        link = self._link
+        self._payload = None
+        self._link = None
+        module.log_input(data)
+        module.emit(b"\r\nRecv %d bytes\r\n" % len(data))
+        if self._segment is not None:
+            module.spawn(self._transmit_segment(link, data, self._segment))
+            return
+        self.sending = True
+        module.spawn(self._transmit(link, data, module.sends_seen))
+
+    async def _transmit_segment(self, link: Link, data: bytes, segment: int) -> None:
+        """CIPSENDBUF: `[<id>,]<segment>,SEND OK` once the segment went out (no busy while it does)."""
+        module = self.module
+        await asyncio.sleep(module.config.latency("send"))
+        ok = not link.closed and await link.send(data)
+        module.net.segment_done(link.id, segment, ok)
+        if ok:
+            prefix = b"%d," % link.id if module.state["mux"] else b""
+            module.emit(prefix + b"%d,SEND OK\r\n" % segment)
+
+    async def _transmit(self, link: Link, data: bytes, number: int) -> None:
+        module = self.module
+        try:
+            fail = any(f.kind == "send-fail" and f.fires("send", number) for f in module.faults)
+            await asyncio.sleep(module.config.latency("send"))
+            if fail or link.closed or not await link.send(data):
+                module.emit(module.profile.send_fail)
+                if module.net.links.get(link.id) is link:
+                    link.abort()
+                    module.net.closed(link)
+                return
+            # handed to the TCP stack: the peer cannot have answered yet, so SEND OK comes before its reply
+            module.emit(b"\r\nSEND OK\r\n")
+            for fault in module.faults:
+                if fault.fires("send", number):
+                    if fault.kind == "remote-close":
+                        link.abort()
+                        module.net.closed(link)
+                    elif fault.kind == "wifi-lost":
+                        module.lose_wifi()
+        finally:
+            self.sending = False
+
+    # --- passthrough ------------------------------------------------------------------------------------------------
+
+    def start_passthrough(self, link: Link, prompt: bool = True) -> None:
+        """Every byte from the host goes to `link` from now on (the prompt: after `AT+CIPSEND`; none when the
+        module enters passthrough by itself at power-up, AT+SAVETRANSLINK)."""
+        self._passthrough = link
+        self._pt_last = time.monotonic()
+        if prompt:
+            self.module.emit(b"\r\nOK\r\n\r\n>")
+
+    def _passthrough_data(self, data: bytes) -> None:
+        now = time.monotonic()
+        quiet_before = now - self._pt_last >= PASSTHROUGH_GUARD
+        self._pt_last = now
+        if self._plus_timer is not None:            # more bytes: the `+++` was data after all
+            self._plus_timer.cancel()
+            self._plus_timer = None
+            self._pt_buf += b"+++"
+        if data == b"+++" and quiet_before and not self._pt_buf:
+            self._plus_timer = self.module.loop.call_later(PASSTHROUGH_GUARD, self._leave_passthrough)
+            return
+        self._pt_buf += data
+        self.module.log_input(data)
+        if self._pt_timer is not None:
+            self._pt_timer.cancel()
+        if len(self._pt_buf) >= MAX_SEND:
+            self._flush_passthrough()
+        else:
+            self._pt_timer = self.module.loop.call_later(PASSTHROUGH_GUARD, self._flush_passthrough)
+
+    def _flush_passthrough(self) -> None:
+        self._pt_timer = None
+        link, data = self._passthrough, bytes(self._pt_buf)
+        self._pt_buf.clear()
+        if link is not None and data and not link.closed:
+            self.module.spawn(link.send(data))
+
+    def _leave_passthrough(self) -> None:
+        self._plus_timer = None
+        self._flush_passthrough()
+        self._passthrough = None
+        if self.module.state["sysmsg"] & 1:
+            self.module.emit(self.module.profile.quit_passthrough)

@@ -1,0 +1,148 @@
+"""The module's link table and what the host hears about links: `+IPD` (active or passive), CONNECT, CLOSED.
+
+Links (links.py) report here through the module; this file decides the bytes [notes 5]:
+- active mode: `+IPD,[<id>,]<len>[,<ip>,<port>]:<data>`, one block per TCP segment (1460 bytes);
+- passive mode (CIPRECVMODE=1, TCP): a notice `+IPD,[<id>,]<total>` and the data waits for AT+CIPRECVDATA;
+  1.x repeats the notice with the new total and reports CLOSED at once, 2.x notices once per empty buffer and holds
+  CLOSED back until the data was read [5.2];
+- `N,CLOSED` follows the last byte of the link's data directly [5.1].
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Dict, Optional
+
+from .links import PASSIVE_WINDOW, Link, Server
+
+if TYPE_CHECKING:
+    from .module import Module
+
+__all__ = ["NetStack", "SEGMENT"]
+
+SEGMENT = 1460
+
+
+class NetStack:
+    def __init__(self, module: "Module") -> None:
+        self.module = module
+        self.links: Dict[int, Link] = {}
+        self.draining: Dict[int, Link] = {}    # 1.x: closed links whose passive data is still unread
+        self.server: Optional[Server] = None
+        self.had_link = False
+        # 1.x CIPSENDBUF, per link id: [next segment id, last sent, last sent successfully, {id: sent ok}]
+        self.segments: Dict[int, list] = {}
+
+    @property
+    def mux(self) -> bool:
+        return bool(self.module.state["mux"])
+
+    def reset(self) -> None:
+        for link in list(self.links.values()):
+            link.abort()
+        if self.server is not None:
+            self.server.close()
+        self.links.clear()
+        self.draining.clear()
+        self.server = None
+        self.had_link = False
+        self.segments.clear()
+
+    def closed_line(self, link_id: int) -> bytes:
+        return b"%d,CLOSED\r\n" % link_id if self.mux else b"CLOSED\r\n"
+
+    def connect_line(self, link_id: int) -> bytes:
+        return b"%d,CONNECT\r\n" % link_id if self.mux else b"CONNECT\r\n"
+
+    def opened(self, link: Link) -> None:
+        self.links[link.id] = link
+        self.had_link = True
+        self.draining.pop(link.id, None)
+        self.segments[link.id] = [1, 0, 0, {}]
+
+    def next_segment(self, link_id: int) -> int:
+        record = self.segments.setdefault(link_id, [1, 0, 0, {}])
+        record[0] += 1
+        return record[0] - 1
+
+    def segment_done(self, link_id: int, segment: int, ok: bool) -> None:
+        record = self.segments.setdefault(link_id, [1, 0, 0, {}])
+        record[1] = max(record[1], segment)
+        if ok:
+            record[2] = max(record[2], segment)
+        record[3][segment] = ok
+        for old in [s for s in record[3] if s <= segment - 32]:     # the firmware keeps the last 32
+            del record[3][old]
+
+    def buffered(self, link_id: int) -> Optional[Link]:
+        """The link whose passive data AT+CIPRECVDATA reads: open, or closed with data left (1.x)."""
+        return self.links.get(link_id) or self.draining.get(link_id)
+
+    # --- from the links ---------------------------------------------------------------------------------------------
+
+    def received(self, link: Link, data: bytes) -> None:
+        module = self.module
+        if module.data.passthrough_to(link):
+            module.emit(data)
+            return
+        state, profile = module.state, module.profile
+        if state["recvmode"] and link.kind == "TCP":
+            first = not link.buffer
+            link.buffer += data
+            if profile.passive_notice_each or first:
+                total = len(link.buffer)
+                module.emit(b"\r\n+IPD,%d,%d\r\n" % (link.id, total) if self.mux else b"\r\n+IPD,%d\r\n" % total)
+            if len(link.buffer) >= PASSIVE_WINDOW:
+                link.pause()
+            return
+        for start in range(0, len(data), SEGMENT):
+            piece = data[start:start + SEGMENT]
+            head = b"\r\n+IPD,"
+            if self.mux:
+                head += b"%d," % link.id
+            head += b"%d" % len(piece)
+            if state["dinfo"]:
+                ip = link.remote_ip.encode()
+                head += (b',"%s",%d' if profile.quoted_dinfo_ip else b",%s,%d") % (ip, link.remote_port)
+            module.emit(head + b":" + piece)
+
+    def remote_closed(self, link: Link) -> None:
+        """The peer closed, or CIPSTO ran out."""
+        if self.links.get(link.id) is not link:
+            return
+        if self.module.state["recvmode"] and link.buffer and not self.module.profile.early_closed_passive:
+            link.close_when_drained = True      # 2.x holds CLOSED back until the data was read
+            return
+        self.closed(link)
+
+    def closed(self, link: Link) -> None:
+        if self.links.get(link.id) is link:
+            del self.links[link.id]
+        self.module.data.link_gone(link)
+        if link.buffer:
+            self.draining[link.id] = link
+        self.module.emit(self.closed_line(link.id))
+
+    def link_drained(self, link: Link) -> None:
+        if link.buffer:
+            return
+        if self.draining.get(link.id) is link:
+            del self.draining[link.id]
+        if link.close_when_drained and self.links.get(link.id) is link:
+            link.close_when_drained = False
+            self.closed(link)
+
+    def accept(self, link_factory) -> Optional[Link]:
+        """An incoming connection on the server: the lowest free id, or None when all are taken."""
+        incoming = sum(1 for lk in self.links.values() if lk.incoming)
+        free = [i for i in range(5) if i not in self.links]
+        if not free or incoming >= self.module.state["server_max"]:
+            return None
+        link = link_factory(free[0])
+        self.links[link.id] = link
+        self.module.emit(self.connect_line(link.id))
+        return link
+
+    def drop_all(self) -> None:
+        """Wi-Fi went away: every link closes and says so."""
+        for link in sorted(self.links.values(), key=lambda lk: lk.id):
+            link.abort()
+            self.closed(link)

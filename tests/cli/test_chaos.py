@@ -1,0 +1,117 @@
+"""Chaos through the command line: seeded faults on a fresh fake per run, the CLI as a subprocess.
+
+Every invocation ends in exactly one of two ways: exit 0 with the right bytes (the file's sha256 is the server's),
+or a non-zero exit with one line on stderr and no file (nor temporary) left behind. A POST is never stored twice
+by the tool itself: it does not retry, and with --idempotency-key the server can tell.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from simtools import ExactServer
+
+ESPAT = [sys.executable, "-m", "espat.cli"]
+BODY = bytes(random.Random(9).getrandbits(8) for _ in range(20000))
+DIGEST = "sha-256=:" + base64.b64encode(hashlib.sha256(BODY).digest()).decode() + ":"
+STATUSES = {1, 2, 3, 4, 5, 130, 143}
+
+# (fault specs for the fake, whether the download is killed part way, which outcome proves the fault fired);
+# each run's seed is its index, so every run repeats exactly
+SCENARIOS = [
+    (["drop:0.0003"], False, "get failed"), (["corrupt:0.0003"], False, "get failed"),
+    (["drop:0.001"], False, "get failed"), (["corrupt:0.001"], False, "get failed"),
+    (["wifi-lost@send=1"], False, "get failed"), (["wifi-lost@send=2"], False, "post failed"),
+    (["reset@send=1"], False, "get failed"), (["reset@send=2"], False, "post failed"),
+    (["busy:14@cmd=4"], False, "no answer"), (["slow:6@cmd=9"], False, "no answer"),
+    (["remote-close@send=1"], False, "get failed"), (["send-fail@send=2"], False, "post failed"),
+    ([], True, "killed"), (["drop:0.0002"], True, "killed"),
+]
+
+
+def _site(request: bytes) -> bytes:
+    if request.startswith(b"POST"):
+        return b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+    return (b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nRepr-Digest: %s\r\nConnection: close\r\n\r\n"
+            % (len(BODY), DIGEST.encode()) + BODY)
+
+
+def _one_line_or_success(done, what: str) -> None:
+    lines = [line for line in done.stderr.splitlines() if line.strip() and not line.startswith("HTTP ")]
+    if done.returncode == 0:
+        return
+    assert done.returncode in STATUSES, f"{what}: exit {done.returncode}: {done.stderr}"
+    assert len(lines) == 1 and "Traceback" not in done.stderr, f"{what}: {done.stderr}"
+
+
+@pytest.mark.parametrize("seed", range(len(SCENARIOS)))
+def test_chaos_run(tmp_path, seed):
+    from esp8266sim import SimConfig, Simulator
+    faults, kill, evidence = SCENARIOS[seed]
+    outcomes = set()
+    site = ExactServer(_site)
+    out = tmp_path / "body.bin"
+    env = dict(os.environ, ESPAT_WIFI_PASS="s3cr3t99")
+    try:
+        config = SimConfig(networks={"HomeNet": "s3cr3t99"}, hosts={"example.com": ("127.0.0.1", site.port)},
+                           latency_scale=0, baud=115200 if kill else None, faults=faults, seed=seed)
+        with Simulator(config) as sim:
+            url = sim.serve_tcp()
+
+            def run(*args, **kw):
+                # slow answers 6 s late and busy lasts past any retrying: a short bound makes either end
+                bound = "3" if any(f.startswith(("slow", "busy")) for f in faults) else "10"
+                done = subprocess.run([*ESPAT, "-p", url, "--timeout", bound, *args], capture_output=True,
+                                      text=True, timeout=120, env=env, stdin=subprocess.DEVNULL, **kw)
+                if done.returncode == 3:
+                    outcomes.add("no answer")
+                return done
+            join = run("wifi", "join", "HomeNet")
+            _one_line_or_success(join, f"join {faults}")
+            if kill:
+                proc = subprocess.Popen([*ESPAT, "-p", url, "http", "get", "http://example.com/", "-o", str(out)],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                rng = random.Random(seed)
+                try:
+                    proc.wait(timeout=rng.uniform(0.5, 1.5))
+                except subprocess.TimeoutExpired:
+                    proc.send_signal(rng.choice([signal.SIGINT, signal.SIGTERM, signal.SIGKILL]))
+                proc.communicate(timeout=30)
+                if proc.returncode != 0:
+                    outcomes.add("killed")
+                if proc.returncode == 0:
+                    assert hashlib.sha256(out.read_bytes()).hexdigest() == hashlib.sha256(BODY).hexdigest()
+                else:
+                    assert not out.exists()
+            else:
+                got = run("--json", "http", "get", "http://example.com/", "-o", str(out))
+                _one_line_or_success(got, f"get {faults}")
+                if got.returncode == 0:
+                    assert json.loads(got.stdout)["sha256"] == hashlib.sha256(BODY).hexdigest()
+                    assert hashlib.sha256(out.read_bytes()).digest() == hashlib.sha256(BODY).digest(), faults
+                else:
+                    outcomes.add("get failed")
+                    assert not out.exists(), f"{faults}: a failed download left {out}"
+            key = f"chaos-{seed}"
+            before = len(site.requests)
+            posted = run("http", "post", "http://example.com/r", "--json", '{"seed": %d}' % seed,
+                         "--idempotency-key", key)
+            _one_line_or_success(posted, f"post {faults}")
+            stored = [r for r in site.requests[before:] if f'Idempotency-Key: "{key}"'.encode() in r]
+            assert len(stored) <= 1, f"{faults}: one POST stored {len(stored)} times"
+            if posted.returncode == 0:
+                assert len(stored) == 1
+            else:
+                outcomes.add("post failed")
+        assert [p.name for p in tmp_path.iterdir() if p.name != "body.bin"] == []      # no temporaries
+        assert evidence in outcomes, f"{faults}: the fault left no trace ({sorted(outcomes)})"
+    finally:
+        site.close()
