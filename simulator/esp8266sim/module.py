@@ -36,10 +36,12 @@ __all__ = ["Module"]
 class Module:
     def __init__(self, config: SimConfig, output: Callable[[bytes], None],
                  set_uart_rate: Callable[[int], None] = lambda rate: None,
-                 log: Callable[[str, bytes], None] = lambda direction, data: None) -> None:
+                 log: Callable[[str, bytes], None] = lambda direction, data: None,
+                 when_sent: Callable[[Callable[[], None]], None] = lambda action: action()) -> None:
         self.config = config
         self.profile = profile(config.dialect)
         self._raw_output = output
+        self._when_sent = when_sent
         self._set_uart_rate = set_uart_rate
         self._log = log
         self.rng = random.Random(config.seed)
@@ -84,17 +86,20 @@ class Module:
 
     # --- output -----------------------------------------------------------------------------------------------------
 
-    def emit(self, data: bytes) -> None:
-        """Send bytes to the host, after any `slow` hold (byte faults act on the wire, wire.py)."""
+    def emit(self, data: bytes, then: Optional[Callable[[], None]] = None) -> None:
+        """Send bytes to the host, after any `slow` hold (byte faults act on the wire, wire.py); `then` runs once
+        they are out of the UART (`when_sent`)."""
         now = time.monotonic()
         if self._hold_until > now:
-            self.loop.call_later(self._hold_until - now, self._emit_now, data)
+            self.loop.call_later(self._hold_until - now, self._emit_now, data, then)
         else:
-            self._emit_now(data)
+            self._emit_now(data, then)
 
-    def _emit_now(self, data: bytes) -> None:
+    def _emit_now(self, data: bytes, then: Optional[Callable[[], None]] = None) -> None:
         self._log("<-", data)
         self._raw_output(data)
+        if then is not None:
+            self._when_sent(then)
 
     def refuse(self, refusal: Refusal) -> None:
         """ERROR with 1.x's reason line before it, or 2.x's ERR CODE when AT+SYSLOG=1."""

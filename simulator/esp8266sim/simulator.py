@@ -134,7 +134,8 @@ class Simulator:
     def _setup(self, boot: bool) -> None:
         log = self.transcript.write if self.transcript else (lambda direction, data: None)
         self.module = Module(self.config, output=lambda data: self.wire.from_module(data),
-                             set_uart_rate=lambda rate: self.wire.set_module_baud(rate), log=log)
+                             set_uart_rate=lambda rate: self.wire.set_module_baud(rate), log=log,
+                             when_sent=lambda action: self.wire.when_sent(action))
         self.wire = Wire(self.loop, to_module=self.module.feed, to_host=self._to_host,
                          module_baud=self.module.uart_rate, paced=self.config.baud is not None,
                          seed=self.config.seed, faults=self.config.wire_faults,

@@ -13,8 +13,9 @@ full or its latency timer runs out (FTDI: 62 data bytes, 16 ms), so a host meets
 from __future__ import annotations
 
 import asyncio
+import collections
 import random
-from typing import Callable, Iterable, Optional
+from typing import Callable, Deque, Iterable, Optional, Tuple
 
 from .faults import ByteFaults, Fault
 
@@ -34,10 +35,14 @@ class Pipe:
         self._buf = bytearray()
         self._busy_until = 0.0
         self._timer: Optional[asyncio.TimerHandle] = None
-        self._after_drain: list = []
+        self._queued = 0                # bytes handed in so far
+        self._crossed = 0               # of them, bytes that reached the other end
+        self._waiting: Deque[Tuple[int, Callable[[], None]]] = collections.deque()
 
     def send(self, data: bytes) -> None:
+        self._queued += len(data)
         if self.baud is None and not self._buf:
+            self._crossed += len(data)
             self.deliver(data)
             return
         if not self._buf:
@@ -47,16 +52,17 @@ class Pipe:
             self._pump()
 
     def when_drained(self, action: Callable[[], None]) -> None:
-        """Run `action` once every byte queued so far has crossed."""
-        if not self._buf:
+        """Run `action` once every byte queued so far has crossed (however much is queued after it)."""
+        if self._crossed >= self._queued:
             action()
         else:
-            self._after_drain.append(action)
+            self._waiting.append((self._queued, action))
 
     def _pump(self) -> None:
         self._timer = None
         if self.baud is None:
             data, self._buf = bytes(self._buf), bytearray()
+            self._crossed += len(data)
             self.deliver(data)
         else:
             per_byte = 10.0 / self.baud
@@ -66,14 +72,13 @@ class Pipe:
                 data = bytes(self._buf[:count])
                 del self._buf[:count]
                 self._busy_until += count * per_byte
+                self._crossed += count
                 self.deliver(data)
             if self._buf:
                 wait = max(TICK, self._busy_until + per_byte - now)
                 self._timer = self.loop.call_later(wait, self._pump)
-                return
-        actions, self._after_drain = self._after_drain, []
-        for action in actions:
-            action()
+        while self._waiting and self._waiting[0][0] <= self._crossed:
+            self._waiting.popleft()[1]()
 
 
 class Adapter:
@@ -151,6 +156,10 @@ class Wire:
             data = self._garble(data, self.host_baud, self.module_baud)
         if data:
             self.up.send(data)
+
+    def when_sent(self, action: Callable[[], None]) -> None:
+        """Run `action` once everything the module has sent so far is out of its UART."""
+        self.down.when_drained(action)
 
     def set_module_baud(self, baud: int) -> None:
         """AT+UART_CUR: the module switches once its answer (sent at the old rate) is out."""
