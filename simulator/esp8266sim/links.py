@@ -12,8 +12,11 @@ the module earlier than one rtt after the request left it. Everything that comes
 peer's close) passes one queue in order, so SEND OK always comes before the reply it caused, however late the
 event loop wakes up.
 
-Passive receive mode keeps a link's bytes here until AT+CIPRECVDATA takes them; past the window the socket is no
-longer read, so the peer is held back by TCP itself, as on the real module.
+The module's receive window: what a link read from its socket counts against WINDOW until its owner says it is
+done with those bytes (`consumed`): in active mode once its +IPD blocks are out of the UART, in passive mode once
+they sit in the link's buffer, which AT+CIPRECVDATA empties. While either is full the socket is no longer read, so
+the peer is held back by TCP itself, as on the real module: a host that reads a long body slowly (or stops and
+sends AT+CIPCLOSE) has at most a window's worth of it still coming down the UART, never the whole body.
 """
 from __future__ import annotations
 
@@ -24,10 +27,14 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Deque, Optional, Protocol, Set, Tuple
 
-__all__ = ["Link", "LinkError", "LinkEvents", "Server", "ServerEvents", "TlsSettings", "PASSIVE_WINDOW"]
+__all__ = ["Link", "LinkError", "LinkEvents", "Server", "ServerEvents", "TlsSettings", "WINDOW"]
 
 SEGMENT = 1460                  # what one TCP segment, and so one +IPD block, carries at most
-PASSIVE_WINDOW = 5760           # bytes a link buffers in passive mode before TCP flow control holds the peer
+# The ESP8266's per-socket receive window. ESP8266_NONOS_SDK's lwipopts.h sets TCP_MSS 1460 and reads TCP_WND from
+# the SDK at run time (espconn_tcp_set_wnd: a few MSS); esp-at's ESP8266 documentation of CIPRECVMODE gives the
+# socket's window as 5760 bytes. Both modes hold at most this much of a link's data: passive mode in its buffer,
+# active mode on its way out of the UART.
+WINDOW = 5760
 CONNECT_TIMEOUT = 10.0
 TLS_HANDSHAKE_RTTS = 2          # a full TLS 1.2 handshake: ClientHello..ServerHelloDone, then the Finished pair
 
@@ -37,7 +44,8 @@ class LinkError(Exception):
 
 
 class LinkEvents(Protocol):
-    """What a link tells its owner."""
+    """What a link tells its owner. The owner calls `link.consumed(len(data))` for what `received` gave it once it
+    is done with it; until then those bytes fill the link's receive window."""
 
     def received(self, link: "Link", data: bytes) -> None: ...
 
@@ -160,7 +168,8 @@ class Link:
         self._writer: Optional[asyncio.StreamWriter] = None
         self._udp: Optional[asyncio.DatagramTransport] = None
         self._task: Optional[asyncio.Task] = None
-        self._resume = asyncio.Event()
+        self.unconsumed = 0                 # read from the socket, not yet handed on by the owner (`consumed`)
+        self._resume = asyncio.Event()      # set while the socket may be read (`_gate`)
         self._resume.set()
         self.incoming_path = _Path(rtt / 2, self._arrived)     # server -> module: data, ACKs, the FIN
         self.outgoing_path = _Path(rtt / 2, self._departed)    # module -> server: segments
@@ -211,6 +220,8 @@ class Link:
                 data = await self._reader.read(SEGMENT)
                 if not data:
                     break
+                self.unconsumed += len(data)
+                self._gate()
                 self.incoming_path.put(data)
         except (OSError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
@@ -263,8 +274,18 @@ class Link:
             return False
         return True
 
-    def pause(self) -> None:
-        self._resume.clear()
+    def _gate(self) -> None:
+        """Read the socket only while a whole segment still fits the window and the passive buffer has room."""
+        if self.unconsumed + SEGMENT <= WINDOW and len(self.buffer) < WINDOW:
+            self._resume.set()
+        else:
+            self._resume.clear()
+
+    def consumed(self, size: int) -> None:
+        """The owner is done with `size` bytes it was given (`received`): they leave the window."""
+        if self._reader is not None:            # UDP has no window: a datagram the module cannot take is lost
+            self.unconsumed -= size
+            self._gate()
 
     def take(self, size: int) -> bytes:
         data = bytes(self.buffer[:size])
@@ -273,8 +294,7 @@ class Link:
 
     def drained(self) -> None:
         """Data was read out of the buffer: read the socket again, tell the owner."""
-        if len(self.buffer) < PASSIVE_WINDOW:
-            self._resume.set()
+        self._gate()
         self.events.link_drained(self)
 
     def _close_socket(self) -> None:

@@ -1,7 +1,8 @@
 """The module's link table and what the host hears about links: `+IPD` (active or passive), CONNECT, CLOSED.
 
 Links (links.py) report here through the module; this file decides the bytes [notes 5]:
-- active mode: `+IPD,[<id>,]<len>[,<ip>,<port>]:<data>`, one block per TCP segment (1460 bytes);
+- active mode: `+IPD,[<id>,]<len>[,<ip>,<port>]:<data>`, one block per TCP segment (1460 bytes); a block leaves
+  the link's receive window once it is out of the UART, so the peer is held back while the host's line is busy;
 - passive mode (CIPRECVMODE=1, TCP): a notice `+IPD,[<id>,]<total>` and the data waits for AT+CIPRECVDATA;
   1.x repeats the notice with the new total and reports CLOSED at once, 2.x notices once per empty buffer and holds
   CLOSED back until the data was read [5.2];
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Dict, Optional
 
-from .links import PASSIVE_WINDOW, Link, Server
+from .links import Link, Server
 
 if TYPE_CHECKING:
     from .module import Module
@@ -81,7 +82,7 @@ class NetStack:
     def received(self, link: Link, data: bytes) -> None:
         module = self.module
         if module.data.passthrough_to(link):
-            module.emit(data)
+            module.emit(data, then=lambda: link.consumed(len(data)))
             return
         state, profile = module.state, module.profile
         if state["recvmode"] and link.kind == "TCP":
@@ -90,8 +91,7 @@ class NetStack:
             if profile.passive_notice_each or first:
                 total = len(link.buffer)
                 module.emit(b"\r\n+IPD,%d,%d\r\n" % (link.id, total) if self.mux else b"\r\n+IPD,%d\r\n" % total)
-            if len(link.buffer) >= PASSIVE_WINDOW:
-                link.pause()
+            link.consumed(len(data))            # out of the window, into the buffer (which holds the socket when full)
             return
         for start in range(0, len(data), SEGMENT):
             piece = data[start:start + SEGMENT]
@@ -102,7 +102,7 @@ class NetStack:
             if state["dinfo"]:
                 ip = link.remote_ip.encode()
                 head += (b',"%s",%d' if profile.quoted_dinfo_ip else b",%s,%d") % (ip, link.remote_port)
-            module.emit(head + b":" + piece)
+            module.emit(head + b":" + piece, then=lambda size=len(piece): link.consumed(size))
 
     def remote_closed(self, link: Link) -> None:
         """The peer closed, or CIPSTO ran out."""

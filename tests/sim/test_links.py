@@ -7,6 +7,7 @@ import ssl
 import threading
 import time
 
+import pytest
 from simtools import GET_REPLY, ready_and_joined
 
 
@@ -185,6 +186,52 @@ def test_send_ok_always_comes_before_the_reply_it_caused(sim_port, exact_server)
         wire.exchange(b"ping\r\n\r\n", b"\r\nRecv 8 bytes\r\n\r\nSEND OK\r\n\r\n+IPD,%d,4:pong%d,CLOSED\r\n"
                       % (link, link))
     assert len(server.requests) == 5
+
+
+# --- the module's receive window: a host's slow UART holds the server back ----------------------------------------
+
+WINDOW = 5760                   # the ESP8266's per-socket receive window (links.WINDOW), from the firmware's docs
+BIG_BODY = bytes(i % 251 for i in range(200_000))
+BIG_REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(BIG_BODY) + BIG_BODY
+
+
+def _ipd_payload(stream: bytes, head: bytes) -> bytes:
+    """The data of every `+IPD` block in `stream`, in order (what lies between blocks is not data)."""
+    data, at = b"", 0
+    while True:
+        at = stream.find(head, at)
+        if at < 0:
+            return data
+        colon = stream.index(b":", at)
+        size = int(stream[at + len(head):colon])
+        data += stream[colon + 1:colon + 1 + size]
+        at = colon + 1 + size
+
+
+@pytest.mark.parametrize("mux", [True, False])
+def test_cipclose_mid_body_is_answered_after_at_most_a_window_of_data(sim_port, exact_server, mux):
+    """A host stops reading a 200 KB body at 115200 baud and closes the link: a real module has only its receive
+    window of that body left to send (TCP holds the server back), so CLOSED/OK follow within a few KB, not after
+    the ~18 s the whole rest of the body would take. Counted in bytes, never in time."""
+    server = exact_server(lambda request: BIG_REPLY)
+    wire = sim_port(f"network=HomeNet:s3cr3t99&latency_scale=0&baud=115200&host=example.com=127.0.0.1:{server.port}")
+    ready_and_joined(wire, mux=mux)
+    link = b"0," if mux else b""
+    wire.exchange(b'AT+CIPSTART=%s"TCP","example.com",80\r\n' % link, b"%sCONNECT\r\n\r\nOK\r\n" % link)
+    request = b"GET /big HTTP/1.1\r\nHost: example.com\r\n\r\n"
+    wire.exchange(b"AT+CIPSEND=%s%d\r\n" % (link, len(request)), b"\r\nOK\r\n> ")
+    wire.send(request)
+    wire.expect(b"\r\nRecv %d bytes\r\n\r\nSEND OK\r\n" % len(request))
+    before = wire.read_exactly(3000, timeout=10)                # a little of the answer
+    before += wire.quiet(0)                                     # and whatever else is already here
+    wire.send(b"AT+CIPCLOSE%s\r\n" % (b"=0" if mux else b""))
+    after = wire.read_until(b"%sCLOSED\r\n\r\nOK\r\n" % link, timeout=60)
+    slack = 4096                # +IPD heads, the echo, and what crosses while the test itself is slow to write
+    assert len(after) <= WINDOW + slack, f"{len(after)} bytes came between AT+CIPCLOSE and its answer"
+    head = b"+IPD,0," if mux else b"+IPD,"
+    got = _ipd_payload(before + after, head)
+    assert len(got) > 3000 - 100 and BIG_REPLY.startswith(got)     # nothing lost or reordered on the way
+    wire.exchange(b"AT\r\n", b"\r\nOK\r\n")
 
 
 # --- "SSL" links: real TLS to a loopback server, never plain TCP ------------------------------------------------
