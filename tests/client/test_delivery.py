@@ -6,6 +6,7 @@ import base64
 import hashlib
 import socket
 import threading
+import time
 
 import pytest
 
@@ -162,6 +163,9 @@ def test_a_post_answered_by_a_closed_link_may_have_been_delivered(server):
         with pytest.raises(DeliveryUnknown, match="may have been delivered") as unknown:
             request(esp, "POST", "http://example.com/r", b'{"t":1}', idempotency_key="k-17")
     assert isinstance(unknown.value.cause, HttpError)
+    deadline = time.monotonic() + 10            # the server's thread records what it read in its own time
+    while not srv.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert srv.requests and srv.requests[0].endswith(b'{"t":1}')           # it was, in fact, delivered
     assert b'\r\nIdempotency-Key: "k-17"\r\n' in srv.requests[0]
     assert b"\r\nContent-Digest: sha-256=:%s:\r\n" % base64.b64encode(hashlib.sha256(b'{"t":1}').digest()) \
