@@ -6,7 +6,7 @@
 // time, which costs about 900 B of flash more for the same wire.
 // Include it from one source file only: it defines the pin-change interrupt of port D.
 #pragma once
-#include <Arduino.h>
+#include "rx_stream.h"
 #include <util/delay_basic.h>
 
 #ifndef ESPAT_SOFT_BAUD
@@ -15,7 +15,7 @@
 #define ESPAT_SOFT_BAUD 9600
 #endif
 
-class SoftUart : public Stream {
+class SoftUart : public RxStream {
  public:
   void begin() {
     PORTD |= _BV(PORTD3);  // TX idles high
@@ -23,14 +23,6 @@ class SoftUart : public Stream {
     PORTD |= _BV(PORTD2);  // RX with the pull-up, as SoftwareSerial leaves it
     PCMSK2 |= _BV(PCINT18);
     PCICR |= _BV(PCIE2);
-  }
-  int available() override { return (uint8_t)(head_ - tail_) & kMask; }
-  int peek() override { return head_ == tail_ ? -1 : buf_[tail_]; }
-  int read() override {
-    if (head_ == tail_) return -1;
-    uint8_t c = buf_[tail_];
-    tail_ = (tail_ + 1) & kMask;
-    return c;
   }
   size_t write(uint8_t b) override {
     uint8_t sreg = SREG;
@@ -54,8 +46,7 @@ class SoftUart : public Stream {
   using Print::write;
 
   // From the interrupt: a falling edge on RX is a start bit. The pin's interrupt is off while the byte's own
-  // edges pass, and back on within the stop bit. A byte that finds the buffer full is lost, as with
-  // SoftwareSerial.
+  // edges pass, and back on within the stop bit.
   void receive() {
     if (PIND & _BV(PIND2)) return;  // a rising edge
     PCMSK2 &= ~_BV(PCINT18);
@@ -66,11 +57,7 @@ class SoftUart : public Stream {
       d >>= 1;
       if (PIND & _BV(PIND2)) d |= 0x80;
     }
-    uint8_t next = (head_ + 1) & kMask;
-    if (next != tail_) {
-      buf_[head_] = d;
-      head_ = next;
-    }
+    received(d);
     _delay_loop_2(kStopbit);
     PCMSK2 |= _BV(PCINT18);
   }
@@ -84,9 +71,6 @@ class SoftUart : public Stream {
   static const uint16_t kCentering = kCenteringWanted > 1 ? kCenteringWanted : 1;
   static const uint16_t kIntrabit = kBit - 23 / 4;
   static const uint16_t kStopbit = kBit * 3 / 4 - (37 + 11) / 4;
-  static const uint8_t kSize = 64, kMask = kSize - 1;  // holds kSize - 1 bytes
-  uint8_t buf_[kSize];
-  volatile uint8_t head_, tail_;
 };
 
 SoftUart espUart;

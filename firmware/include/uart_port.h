@@ -1,26 +1,18 @@
 // The ESP-01 on UART0 (pins 0/1) for a sketch that uses that port for nothing else: a Stream with the 64-byte
 // receive buffer HardwareSerial has, filled by the receive interrupt, and a transmitter that waits for the data
 // register (87 us a byte at 115200). HardwareSerial's transmit buffer, its second interrupt and flush() are what
-// a write-then-wait-for-the-answer driver never needs, and cost about 400 B of flash here.
+// a write-then-wait-for-the-answer driver never needs, and cost about 500 B of flash here.
 // Include it from one source file only: it defines the receive interrupt.
 #pragma once
-#include <Arduino.h>
+#include "rx_stream.h"
 
-class UartPort : public Stream {
+class UartPort : public RxStream {
  public:
   void begin(uint32_t baud) {
     UCSR0A = _BV(U2X0);
     UBRR0 = (F_CPU / 4 / baud - 1) / 2;  // double speed, rounded as the core does
     UCSR0C = _BV(UCSZ01) | _BV(UCSZ00);  // 8N1
     UCSR0B = _BV(RXEN0) | _BV(TXEN0) | _BV(RXCIE0);
-  }
-  int available() override { return (uint8_t)(head_ - tail_) & kMask; }
-  int peek() override { return head_ == tail_ ? -1 : buf_[tail_]; }
-  int read() override {
-    if (head_ == tail_) return -1;
-    uint8_t c = buf_[tail_];
-    tail_ = (tail_ + 1) & kMask;
-    return c;
   }
   // Waits after the byte rather than before it: the data register is empty from reset on the chip, but simavr
   // reports it empty only once a byte has gone through, and this order needs no first-byte flag for that.
@@ -30,19 +22,6 @@ class UartPort : public Stream {
     return 1;
   }
   using Print::write;
-  // From the interrupt: a byte that finds the buffer full is lost, as with HardwareSerial.
-  void received(uint8_t c) {
-    uint8_t next = (head_ + 1) & kMask;
-    if (next != tail_) {
-      buf_[head_] = c;
-      head_ = next;
-    }
-  }
-
- private:
-  static const uint8_t kSize = 64, kMask = kSize - 1;  // holds kSize - 1 bytes
-  uint8_t buf_[kSize];
-  volatile uint8_t head_, tail_;
 };
 
 UartPort espUart;

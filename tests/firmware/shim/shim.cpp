@@ -11,6 +11,7 @@
 //   ESPAT_SHIM_RUN_MS=N             exit 0 once millis() passes N
 //   ESPAT_SHIM_EEPROM=FILE          the EEPROM's 1 KiB
 //   ESPAT_SHIM_A0_MV / _TEMP_MV / _VCC_MV   ADC inputs: A0, the chip's temperature sensor, the supply
+//   ESPAT_SHIM_RX_BUFFER=N          a serial port's receive buffer (default 64, as on the Uno; at most 4096)
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -216,6 +217,8 @@ HostSerial Serial("usb");
 void HostSerial::begin(unsigned long) {
   esp_ = strcmp(role_, "usb") != 0 || envLong("ESPAT_SHIM_SERIAL_IS_ESP", 0) == 1;
   fd_ = esp_ ? connectEsp() : 0;
+  long cap = envLong("ESPAT_SHIM_RX_BUFFER", 64);
+  cap_ = (uint16_t)(cap < 1 ? 1 : cap > (long)sizeof buf_ ? (long)sizeof buf_ : cap);
 }
 
 // Moves what has arrived into the 64-byte receive buffer; what does not fit is lost, as on the board.
@@ -234,17 +237,17 @@ void HostSerial::pull() {
   }
   if (esp_) logWire('R', chunk, (size_t)n);
   for (ssize_t i = 0; i < n; i++) {
-    if (len_ == sizeof buf_) {
+    if (len_ == cap_) {
       overflowed_ = true;
       continue;
     }
-    buf_[(head_ + len_) % sizeof buf_] = chunk[i];
+    buf_[(head_ + len_) % cap_] = chunk[i];
     len_++;
   }
 }
 
 int HostSerial::available() {
-  if (len_ < sizeof buf_) pull();
+  if (len_ < cap_) pull();
   return len_;
 }
 
@@ -253,7 +256,7 @@ int HostSerial::peek() { return available() ? buf_[head_] : -1; }
 int HostSerial::read() {
   if (!available()) return -1;
   uint8_t c = buf_[head_];
-  head_ = (uint8_t)((head_ + 1) % sizeof buf_);
+  head_ = (uint16_t)((head_ + 1) % cap_);
   len_--;
   return c;
 }

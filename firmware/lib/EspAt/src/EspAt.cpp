@@ -273,6 +273,8 @@ bool EspAt::lastNumber(uint8_t from, uint16_t& n) const {
   return digits;
 }
 
+static_assert(ESPAT_LINE_MAX >= 12, "AT+GMR's major version is the 12th character of its line");
+
 void EspAt::handleLine() {
   // AT+GMR: "AT version:1.7.4.0(...)" or "AT version:2.2.0.0(...)"; the major digit says which names to use.
   if (step_ == Step::Gmr && lineLen_ > 11 && memcmp_P(line_, PSTR("AT version:"), 11) == 0) {

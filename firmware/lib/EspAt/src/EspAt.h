@@ -1,7 +1,8 @@
-// EspAt: a non-blocking driver for an ESP8266 running Espressif's AT firmware (1.7.x, and 2.x names), over any
-// Stream. One operation at a time is in flight; poll() reads whatever bytes have arrived, handles unsolicited lines
-// wherever they fall (+IPD, N,CONNECT, N,CLOSED, WIFI ..., ready, busy), and moves the operation on when the
-// module answers or its timeout passes. No String, no heap: every buffer is fixed and sized by the macros below.
+// EspAt: a non-blocking driver for an ESP8266 running Espressif's AT firmware (1.7.x or 2.x, told apart by AT+GMR),
+// over any Stream. One operation at a time is in flight; poll() reads whatever bytes have arrived, handles
+// unsolicited lines wherever they fall (+IPD, N,CONNECT, N,CLOSED, WIFI ..., ready, busy), and moves the operation
+// on when the module answers or its timeout passes. No String, no heap: every buffer is fixed and sized by the
+// knobs in EspAtConfig.h.
 #pragma once
 
 #include <Arduino.h>

@@ -1,0 +1,29 @@
+// A Stream whose received bytes wait in a 64-byte ring filled from an interrupt (received()), as the Arduino
+// core's serial ports keep them; the ports built on it add begin() and write().
+#pragma once
+#include <Arduino.h>
+
+class RxStream : public Stream {
+ public:
+  int available() override { return (uint8_t)(head_ - tail_) & kMask; }
+  int peek() override { return head_ == tail_ ? -1 : buf_[tail_]; }
+  int read() override {
+    if (head_ == tail_) return -1;
+    uint8_t c = buf_[tail_];
+    tail_ = (tail_ + 1) & kMask;
+    return c;
+  }
+  // From the interrupt: a byte that finds the ring full is lost, as with the core's ports.
+  void received(uint8_t c) {
+    uint8_t next = (head_ + 1) & kMask;
+    if (next != tail_) {
+      buf_[head_] = c;
+      head_ = next;
+    }
+  }
+
+ private:
+  static const uint8_t kSize = 64, kMask = kSize - 1;  // holds kSize - 1 bytes
+  uint8_t buf_[kSize];
+  volatile uint8_t head_, tail_;
+};
