@@ -435,21 +435,23 @@ class EspAt:
             self._close_id(0, commands.close(None).timeout)
             self.foreign.clear()
         self.use_mux()
-        if link_id is None:
-            link_id = self._free_id()
-        self.links[link_id] = LinkInfo(link_id, host, port, kind)
+        chosen = link_id if link_id is not None else self._free_id()
+        self.links[chosen] = LinkInfo(chosen, host, port, kind)
         try:
-            self.command(commands.start(link_id, kind, host, port))
-        except ModuleError:
-            self.links.pop(link_id, None)       # ERROR: the module did not open it
+            self.command(commands.start(chosen, kind, host, port))
+        except ModuleError as exc:
+            self.links.pop(chosen, None)        # ERROR: the module did not open it
+            if link_id is None and "ALREADY CONNECTED" in exc.detail:
+                self.foreign.add(chosen)        # opened behind this client's back since it last looked
+                return self.open_link(host, port, kind)
             raise
         except BaseException:
-            self.close_link(link_id, timeout=self.cleanup_bound)
-            if link_id not in self.left_open:
-                self.links.pop(link_id, None)
+            self.close_link(chosen, timeout=self.cleanup_bound)
+            if chosen not in self.left_open:
+                self.links.pop(chosen, None)
             raise
-        self.foreign.discard(link_id)
-        return link_id
+        self.foreign.discard(chosen)
+        return chosen
 
     def reconcile(self) -> None:
         """Learn from the module which links are open (AT+CIPMUX?, AT+CIPSTATUS): a link an earlier process left

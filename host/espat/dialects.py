@@ -77,6 +77,7 @@ AT1 = Dialect(
     recvlen_idle=0,
     gmr=(b"AT version:1.7.4.0(May 11 2020 19:13:04)\r\nSDK version:3.0.4(9532ceb)\r\n"
          b"compile time:May 27 2020 10:12:17\r\nBin version(Wroom 02):1.7.4\r\nOK\r\n"),
+    cwjap_query_extra=",0",          # 1.7.4/1.7.6 print a fifth number (pci_en) after the rssi
 )
 
 AT2 = Dialect(

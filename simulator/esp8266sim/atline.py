@@ -38,9 +38,9 @@ class Line:
 def read_line(line: bytes) -> Line:
     """One line without its CR LF; LineError when the firmware could not even tell which command it was."""
     try:
-        text = line.decode("ascii")
+        text = line.decode("utf-8")         # SSIDs and passwords may be UTF-8 inside their quotes
     except UnicodeDecodeError:
-        raise LineError("not ASCII", 0x08) from None
+        raise LineError("not UTF-8", 0x08) from None
     if text[:2] != "AT":
         raise LineError("no leading AT", 0x03)
     rest = text[2:]

@@ -20,14 +20,15 @@ line), `t=SECONDS` (after the module started), `byte=N` (the Nth byte on that si
 | `slow:SECONDS[@cmd=N]`  | answers (of the Nth command only, with a trigger) come SECONDS late             |
 | `reset@send=N`          | the module reboots halfway through the Nth send's payload: noise, then `ready`  |
 | `boot-garbage`          | every boot prints ROM-loader noise (74880 baud read at the AT rate) before      |
-|                         | ready; a host that connects after a boot reads that boot's bytes first, as a    |
-|                         | USB-serial adapter's receive FIFO keeps what arrived while its port was closed  |
+|                         | ready; a host that connects after a boot reads that boot's bytes first (with    |
+|                         | its first write, or half a second after it connected), as a USB-serial          |
+|                         | adapter's receive FIFO keeps what arrived while its port was closed             |
 """
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Iterable, List, Optional
+from typing import Callable, Iterable, List, Optional
 
 __all__ = ["ByteFaults", "Fault", "FaultError", "parse_fault", "KINDS", "BYTE_KINDS"]
 
@@ -106,9 +107,12 @@ def parse_fault(spec: str) -> Fault:
 class ByteFaults:
     """The byte faults of one direction of the wire ("down" module->host, "up" host->module).
 
-    `fired` counts the bytes lost or changed, so a test can prove its fault happened."""
+    `fired` counts the bytes lost or changed, so a test can prove its fault happened; each one is also told to
+    `log` (the --log transcript), so a reader sees which byte the line took."""
 
-    def __init__(self, faults: Iterable[Fault], direction: str, seed: int) -> None:
+    def __init__(self, faults: Iterable[Fault], direction: str, seed: int,
+                 log: Callable[[str, bytes], None] = lambda direction, note: None) -> None:
+        self.log = log
         self.faults: List[Fault] = [f for f in faults if BYTE_KINDS.get(f.kind) == direction]
         self._rng = random.Random(seed ^ (0xD0 if direction == "down" else 0x0D))
         self.count = 0              # bytes that crossed so far (the byte=N trigger counts these)
@@ -127,9 +131,12 @@ class ByteFaults:
                     continue
                 self.fired += 1
                 if fault.kind.startswith("drop"):
+                    self.log("!!", b"%s: byte %d (0x%02x) lost" % (fault.kind.encode(), self.count, byte))
                     byte = -1
                     break
-                byte ^= 1 << self._rng.randrange(8)
+                flipped = byte ^ (1 << self._rng.randrange(8))
+                self.log("!!", b"%s: byte %d 0x%02x became 0x%02x" % (fault.kind.encode(), self.count, byte, flipped))
+                byte = flipped
             if byte >= 0:
                 out.append(byte)
         return bytes(out)

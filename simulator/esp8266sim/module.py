@@ -21,7 +21,7 @@ from espat.wiretext import redact
 
 from . import commands  # noqa: F401  (fills the registry)
 from .atline import LineError, read_line
-from .commands.registry import E_UNKNOWN, Call, Refusal, resolve, run
+from .commands.registry import E_BUSY, E_UNKNOWN, Call, Refusal, resolve, run
 from .commands.tcpip import resume_passthrough
 from .config import SimConfig
 from .datamode import DataMode
@@ -102,6 +102,13 @@ class Module:
         if self.profile.error_codes and self.state["syslog"]:
             detail += b"ERR CODE:0x%08x\r\n" % (0x01000000 | refusal.code << 16)
         self.emit(detail + (refusal.final or ERROR))
+
+    def _busy(self) -> None:
+        """`busy p...` for a line that came while a command runs; 2.x with AT+SYSLOG=1 gives its code first (0x0B,
+        the previous command is still processing)."""
+        code = b"ERR CODE:0x%08x\r\n" % (0x01000000 | E_BUSY << 16) if self.profile.error_codes and self.state["syslog"] \
+            else b""
+        self.emit(code + BUSY)
 
     def log_input(self, data: bytes) -> None:
         self._log("->", data)
@@ -196,7 +203,7 @@ class Module:
         if self.busy or self._busy_left > 0:
             if self._busy_left > 0:
                 self._busy_left -= 1
-            self.emit(BUSY)
+            self._busy()
             return
         self.commands_seen += 1
         if self._line_faults():
@@ -222,7 +229,7 @@ class Module:
             if fault.fires("cmd", self.commands_seen):
                 if fault.kind == "busy":
                     self._busy_left = int(fault.value) - 1
-                    self.emit(BUSY)
+                    self._busy()
                     return True
                 if fault.kind == "wifi-lost":
                     self.lose_wifi()

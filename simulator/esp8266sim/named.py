@@ -88,7 +88,7 @@ async def serve_named(sim, name: str, idle_exit: float, stopped: threading.Event
                 kind, size = _HEAD.unpack(await reader.readexactly(_HEAD.size))
                 body = await reader.readexactly(size)
                 if kind == b"D":
-                    sim.wire.from_host(body)
+                    sim.from_host(body)
                 elif kind == b"B":
                     sim.wire.set_host_baud(int(body) if body else None)
         except (asyncio.IncompleteReadError, OSError, ValueError, asyncio.CancelledError):
@@ -232,11 +232,14 @@ def _running_settings(name: str) -> Optional[List[Tuple[str, str]]]:
 
 
 def _remember_settings(name: str, settings: List[Tuple[str, str]]) -> None:
-    with open(_meta_path(name)) as meta:
-        data = json.load(meta)
-    data["settings"] = settings
-    with open(_meta_path(name), "w") as meta:
-        json.dump(data, meta)
+    try:
+        with open(_meta_path(name)) as meta:
+            data = json.load(meta)
+        data["settings"] = settings
+        with open(_meta_path(name), "w") as meta:
+            json.dump(data, meta)
+    except (OSError, ValueError):
+        pass                        # a later open with other settings is then not refused: nothing is lost
 
 
 _children: list = []             # kept so that their Popen objects are not collected while they run

@@ -30,6 +30,7 @@ from .wire import Wire
 __all__ = ["Simulator", "HostEnd"]
 
 ADAPTER_FIFO = 256              # what a USB-serial adapter keeps while no program has its port open (FT232R: 256)
+HELD_RELEASE = 0.5              # seconds after connecting that a host which sends nothing gets the held bytes
 _SPEEDS = {getattr(termios, f"B{rate}"): rate for rate in (
     300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 576000, 921600,
     1000000, 1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000) if hasattr(termios, f"B{rate}")}
@@ -83,7 +84,7 @@ class HostEnd(Inbox):
         self._sim = sim
 
     def write(self, data: bytes) -> None:
-        self._sim.call(self._sim.wire.from_host, bytes(data))
+        self._sim.call(self._sim.from_host, bytes(data))
 
     def set_baud(self, baud: Optional[int]) -> None:
         self._sim.call(self._sim.wire.set_host_baud, baud)
@@ -106,6 +107,8 @@ class Simulator:
         self.wire: Wire
         self._started = False
         self._held = bytearray()        # the boot's bytes no host was there to read (boot-garbage only)
+        self._held_pending = False      # a host is connected and has not been given them yet
+        self._release: Optional[asyncio.TimerHandle] = None
         self._hold = any(f.kind == "boot-garbage" for f in config.fault_plan)
 
     # --- life -------------------------------------------------------------------------------------------------------
@@ -135,7 +138,7 @@ class Simulator:
         self.wire = Wire(self.loop, to_module=self.module.feed, to_host=self._to_host,
                          module_baud=self.module.uart_rate, paced=self.config.baud is not None,
                          seed=self.config.seed, faults=self.config.wire_faults,
-                         latency_timer=self.config.latency_timer, usb_packet=self.config.usb_packet)
+                         latency_timer=self.config.latency_timer, usb_packet=self.config.usb_packet, log=log)
         self.module.start_timed_faults()
         self._boot_on_connect = not boot
         if boot:
@@ -176,20 +179,43 @@ class Simulator:
     # --- the host side ----------------------------------------------------------------------------------------------
 
     def _to_host(self, data: bytes) -> None:
-        if self._sink is not None:
+        if self._sink is not None and not self._held_pending:
             self._sink(data)
+        elif self._sink is not None:
+            self._held += data                  # behind what was held for this host
         elif self._hold:
             self._held += data[:ADAPTER_FIFO - len(self._held)]
 
     def connect_host(self, sink: Optional[Callable[[bytes], None]]) -> None:
-        """A host is on the line now (None: it left); it reads first what was held for it. On the loop only."""
+        """A host is on the line now (None: it left). On the loop only.
+
+        What was held for it comes with its first byte, or HELD_RELEASE seconds after it connected: pyserial empties
+        a port's input as it opens it, so bytes handed over at once would be thrown away before anyone read them."""
         self._sink = sink
-        if sink is not None and self._held:
-            held, self._held = bytes(self._held), bytearray()
-            sink(held)
+        if self._release is not None:
+            self._release.cancel()
+            self._release = None
+        self._held_pending = sink is not None and bool(self._held)
+        if self._held_pending:
+            self._release = self.loop.call_later(HELD_RELEASE, self._release_held)
         if sink is not None and self._boot_on_connect:
             self._boot_on_connect = False       # powered on with the first host, who so reads `ready`
             self.module.boot()
+
+    def _release_held(self) -> None:
+        if self._release is not None:
+            self._release.cancel()
+            self._release = None
+        self._held_pending = False
+        held, self._held = bytes(self._held), bytearray()
+        if self._sink is not None and held:
+            self._sink(held)
+
+    def from_host(self, data: bytes) -> None:
+        """Bytes a front end got from its host, for the wire. On the loop only."""
+        if self._held_pending:
+            self._release_held()
+        self.wire.from_host(data)
 
     def add_closer(self, closer: Callable[[], None]) -> None:
         """Run `closer` on the loop when the simulator closes (a front end's listening socket)."""
@@ -231,7 +257,7 @@ class Simulator:
                     data = await reader.read(4096)
                     if not data:
                         break
-                    self.wire.from_host(data)
+                    self.from_host(data)
             except (OSError, ConnectionError):
                 pass
             except asyncio.CancelledError:  # shutting down: asyncio would print it as a traceback
@@ -276,7 +302,7 @@ class Simulator:
             except OSError:             # nobody has the device open at the moment
                 return
             if data:
-                self.wire.from_host(data)
+                self.from_host(data)
 
         def write(data: bytes) -> None:
             try:

@@ -2,6 +2,7 @@
 
     [  0.000412] -> AT+CWJAP_CUR="HomeNet","***"\\r\\n      host to module, one command line or payload
     [  2.001377] <- WIFI CONNECTED\\r\\n                     module to host, as the module said it
+    [  2.101377] !! drop-up: byte 57 (0x48) lost                  what a fault did to a byte on the line
 """
 from __future__ import annotations
 

@@ -113,7 +113,8 @@ class Wire:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, to_module: Callable[[bytes], None],
                  to_host: Callable[[bytes], None], module_baud: int, paced: bool, seed: int = 0,
-                 faults: Iterable[Fault] = (), latency_timer: float = 0.0, usb_packet: int = 62) -> None:
+                 faults: Iterable[Fault] = (), latency_timer: float = 0.0, usb_packet: int = 62,
+                 log: Callable[[str, bytes], None] = lambda direction, note: None) -> None:
         self.loop = loop
         self.paced = paced
         self.module_baud = module_baud
@@ -121,8 +122,8 @@ class Wire:
         self.host_rate: Optional[Callable[[], Optional[int]]] = None    # asks the host's rate (a pty's termios)
         self._rng = random.Random(seed ^ 0x5EED)
         faults = list(faults)
-        self.faults_down = ByteFaults(faults, "down", seed)    # module -> host
-        self.faults_up = ByteFaults(faults, "up", seed)        # host -> module
+        self.faults_down = ByteFaults(faults, "down", seed, log)    # module -> host
+        self.faults_up = ByteFaults(faults, "up", seed, log)        # host -> module
         self.adapter = Adapter(loop, to_host, latency_timer, usb_packet)
         rate = module_baud if paced else None
         self.down = Pipe(loop, self.adapter.put, rate)      # module -> host

@@ -1,13 +1,11 @@
 """The compiled Uno firmware, run in simavr and wired to the fake ESP-01: the bridge sketch as the first proof.
 
-The ELF is built by firmware/tools/build.py from platformio.ini, exactly as CI builds it; the harness drives
+The ELF is built by `pio run` (conftest.py), exactly as CI builds it; the harness drives
 SoftwareSerial's pins 2/3 bit by bit at 9600 baud against the fake module's TCP front end, and the Uno's USB
 serial is the harness's stdin/stdout. Missing simavr or gcc-avr fails the test (scripts/setup.sh installs them).
 """
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,16 +14,9 @@ import pytest
 from esp8266sim import SimConfig, Simulator
 from esp8266sim.avr import HarnessError, Uno
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
 @pytest.fixture(scope="module")
-def bridge_elf(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("fw")
-    done = subprocess.run([sys.executable, str(ROOT / "firmware" / "tools" / "build.py"), "bridge", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return out / "bridge" / "firmware.elf"
+def bridge_elf(built) -> Path:
+    return built / "bridge" / "firmware.elf"
 
 
 def _until_answering(uno: Uno, seconds: float = 15.0) -> None:
@@ -65,12 +56,8 @@ def test_bridge_sketch_carries_at_commands_both_ways(bridge_elf):
 
 
 @pytest.fixture(scope="module")
-def reporter_elf(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("fw")
-    done = subprocess.run([sys.executable, str(ROOT / "firmware" / "tools" / "build.py"), "reporter_softserial",
-                           "--out", str(out)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return out / "reporter_softserial" / "firmware.elf"
+def reporter_elf(built) -> Path:
+    return built / "reporter_softserial" / "firmware.elf"
 
 
 def test_eeprom_file_survives_power_cycles(reporter_elf, tmp_path):

@@ -1,7 +1,8 @@
 """SoftwareSerial's limit, as a real Uno shows it: a reporter built to talk to the ESP-01 at 115200 on pins 2/3
-sends decodable commands but cannot read the module's back-to-back answer bytes, so it never gets past the first
-AT; the same sketch at 57600 works. This is why 9600 is the default, and it guards the harness's bit timing: a
-harness that sampled too kindly would let 115200 through, one that drifted would break 57600.
+sends decodable commands but cannot read the module's back-to-back answer bytes, so it falls far behind its
+readings; the same sketch at 38400 keeps up. This is why 9600 is the default, and it guards the harness's bit
+timing: a harness that sampled too kindly would let 115200 through, one that drifted would break 38400. The
+reporter's soft UART (SoftwareSerial's delays) takes its rate from ESPAT_SOFT_BAUD, 9600 unless built otherwise.
 """
 from __future__ import annotations
 
@@ -31,33 +32,38 @@ def reporter_at(baud: int, out: Path) -> Path:
         os.environ.update(saved)
 
 
-def run(elf: Path, baud: int, server, log: Path, seconds: float = 12.0) -> bytes:
+def run(elf: Path, baud: int, server, log: Path, samples: int = 10) -> bytes:
+    """Runs the reporter until it has taken `samples` readings (20 s of its time at 2 s each): the window is
+    counted in the board's own time, so a loaded machine that emulates slowly sees the same run."""
     # The module's UART sends its answer bytes back to back; the harness clocks them onto pin 2 at `baud` itself,
     # so the fake is not paced (its bytes would otherwise reach the harness with gaps a real line does not have).
     config = SimConfig(networks={"HomeNet": "s3cr3t99"}, hosts={"example.com": ("127.0.0.1", server.port)},
                        baud=None, latency_scale=0.1, log_path=str(log))
     with Simulator(config) as sim:
         with Uno(elf, esp=sim.serve_tcp().split("//", 1)[1], esp_on="soft", esp_baud=baud) as uno:
-            time.sleep(seconds)     # bounded observation window, not synchronisation: both outcomes are checked
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline and f"sample {samples}\r\n".encode() not in uno.output:
+                time.sleep(0.2)
             return uno.output
 
 
-def test_softserial_reads_57600_but_loses_bytes_at_115200(tmp_path):
+def test_softserial_reads_38400_but_loses_bytes_at_115200(tmp_path):
     delivered = {}
-    for baud in (57600, 115200):
+    for baud in (38400, 115200):
         server = ExactServer(lambda request: POST_REPLY)
         try:
             log = tmp_path / f"wire-{baud}.log"
-            usb = run(reporter_at(baud, tmp_path / f"build-{baud}"), baud, server, log, seconds=20)
+            usb = run(reporter_at(baud, tmp_path / f"build-{baud}"), baud, server, log)
             wire = log.read_text(errors="replace")
-            # Either way the Uno's own commands reach the module intact, and the module joins and answers.
-            assert 'AT+CWJAP_CUR="HomeNet"' in wire and "WIFI GOT IP" in wire, wire[-2000:]
-            assert len(re.findall(rb"sample \d+", usb)) >= 8, usb.decode(errors="replace")
+            # Either way the Uno's own commands reach the module intact (its sending is fine at both rates), and the
+            # module answers them; the transcript shows escapes as text.
+            assert "-> AT\\r\\n" in wire and "<- \\r\\nOK\\r\\n" in wire, wire[-2000:]
+            assert b"sample 10\r\n" in usb, usb.decode(errors="replace")
             delivered[baud] = len({r["seq"] for r in readings(server)})
         finally:
             server.close()
-    print(f"readings stored in 20 s: {delivered}")
-    # at 57600 the reporter keeps up with its readings; at 115200 it misreads the module's back-to-back answer
+    print(f"readings stored while 10 were taken: {delivered}")
+    # at 38400 the reporter keeps up with its readings; at 115200 it misreads the module's back-to-back answer
     # bytes (the join's, the server's +IPD), so its exchanges fail or time out and it falls far behind
-    assert delivered[57600] >= 3, delivered
-    assert delivered[115200] <= 2 and delivered[115200] < delivered[57600], delivered
+    assert delivered[38400] >= 3, delivered
+    assert delivered[115200] <= 2 and delivered[115200] < delivered[38400], delivered

@@ -248,3 +248,20 @@ def test_a_post_damaged_on_the_way_to_the_module_is_never_stored_as_sent(server,
             assert stored[-1] == body, f"seed {seed}: a damaged body was stored and reported as delivered"
     assert outcomes.count(201) < 8, f"the fault never fired: {outcomes}"
     assert all(body in (READING % seed for seed in range(1, 9)) for body in stored)
+
+
+def test_an_id_taken_behind_the_clients_back_is_skipped(server):
+    """Reconciled earlier, then someone typed a CIPSTART by hand: ALREADY CONNECTED moves the open to a free id."""
+    srv = server()
+    idle = socket.socket()
+    idle.bind(("127.0.0.1", 0))
+    idle.listen(1)
+    try:
+        with _joined(sim_url(srv, host=f"idle.local=127.0.0.1:{idle.getsockname()[1]}")) as esp:
+            esp.reconcile()
+            esp.at("AT+CIPMUX=1")
+            esp.at('AT+CIPSTART=0,"TCP","idle.local",80')
+            assert request(esp, "GET", "http://example.com/").status == 200
+            assert esp.foreign == {0}
+    finally:
+        idle.close()

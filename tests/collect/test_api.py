@@ -1,6 +1,7 @@
 """POST /api/readings answers as the firmware's retry rules expect, on SQLite and on PostgreSQL alike, and the read
 side (GET /api/readings as JSON and CSV, /api/gaps, /api/devices, /healthz, /readyz) shows exactly what is stored."""
 import csv
+import json
 import io
 import logging
 import threading
@@ -223,3 +224,48 @@ def test_readiness_says_503_when_the_database_is_gone(tmp_path):
         store = running.app.state.collector["store"]
         store.engine.dispose()
         assert request(running.url, "GET", "/readyz").status == 503
+
+
+def test_the_event_stream_resumes_after_the_last_event_id(collector):
+    """What the live page listens to: each stored reading as a server-sent event with its id; a browser that
+    reconnects with Last-Event-ID gets exactly the ones after it, then new ones as they are stored."""
+    import http.client
+    for seq in (1, 2, 3):
+        assert post(collector.url, reading(seq=seq)).status == 201
+    first_id = stored(collector.url)[0]["id"]
+    host, port = collector.url.split("//")[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.request("GET", "/api/events", headers={"Last-Event-ID": str(first_id)})
+    response = conn.getresponse()
+    assert response.status == 200 and response.headers["content-type"].startswith("text/event-stream")
+    seen = []
+    while len(seen) < 3:
+        line = response.fp.readline().decode()
+        if line.startswith("data: "):
+            seen.append(json.loads(line[6:])["seq"])
+            if len(seen) == 2:          # the backlog is out: one more, stored now
+                assert post(collector.url, reading(seq=4)).status == 201
+    conn.close()
+    assert seen == [2, 3, 4]
+
+
+def test_a_body_that_does_not_match_its_content_digest_is_refused(collector, caplog):
+    """espat's host client sends RFC 9530 Content-Digest (the AT link has no checksum): a body changed on its way
+    is refused, not stored; a matching one, or one with only digests of other algorithms, is taken."""
+    import base64
+    import hashlib
+    caplog.set_level(logging.INFO, logger="espat.collect")
+    good = body(reading(seq=1))
+    damaged = good.replace(b"21.5", b"91.5")
+
+    def digest(data, algorithm="sha-256", fn=hashlib.sha256):
+        return f"{algorithm}=:{base64.b64encode(fn(data).digest()).decode()}:"
+
+    answer = post(collector.url, damaged, {"Content-Digest": digest(good)})
+    assert answer.status == 400 and "Content-Digest" in answer.json()["error"]
+    assert post(collector.url, damaged, {"Content-Digest": digest(good, "sha-512", hashlib.sha512)}).status == 400
+    assert post(collector.url, good, {"Content-Digest": "sha-256=:not base64!:"}).status == 400
+    assert len(refusals(caplog)) == 3 and stored(collector.url) == []
+    assert post(collector.url, good, {"Content-Digest": digest(good) + ", crc32c=:AAAAAA==:"}).status == 201
+    assert post(collector.url, body(reading(seq=2)), {"Content-Digest": "md5=:AAAA:"}).status == 201
+    assert [r["readings"]["a0_c"] for r in stored(collector.url)] == [21.5, 21.5]

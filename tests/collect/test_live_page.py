@@ -54,14 +54,16 @@ def test_the_live_page_charts_readings_marks_gaps_and_updates_without_reload(tmp
         page.wait_for_selector('#status[data-state="live"]', timeout=30_000)
         assert page.get_attribute(card, "data-gaps") == "1"
         assert "missing: seq 5–6" in page.inner_text(f"{card} .gaps")
+        assert page.get_attribute(card, "data-missing") == "2"
         chart = f'{card} canvas[data-value="a0_c"]'
         assert page.get_attribute(chart, "data-points") == "8"
         assert painted_pixels(page, chart) > 500
         page.evaluate("window.__sameDocument = true")
-        # a reading posted while the page is open
-        assert post(running.url, reading(seq=11, values={"a0_c": 23.1, "chip_c": 32.0, "vcc_mv": 4969})).status == 201
-        page.wait_for_selector(f'{card}[data-last-seq="11"]', timeout=30_000)
+        # a reading posted while the page is open, after one more that never arrives (seq 11)
+        assert post(running.url, reading(seq=12, values={"a0_c": 23.1, "chip_c": 32.0, "vcc_mv": 4969})).status == 201
+        page.wait_for_selector(f'{card}[data-last-seq="12"]', timeout=30_000)
         assert page.get_attribute(chart, "data-points") == "9"
+        assert page.get_attribute(card, "data-gaps") == "2" and page.get_attribute(card, "data-missing") == "3"
         assert "23.1" in page.inner_text(f"{card} .values")
         assert page.evaluate("window.__sameDocument === true")       # no reload happened
         shot = Path(os.environ.get("ESPAT_SCREENSHOT_DIR", tmp_path)) / "collect-live-page.png"

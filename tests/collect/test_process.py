@@ -191,3 +191,16 @@ def test_token_add_prints_a_token_that_the_collector_then_requires(db_url):
         collector.wait()
     bad = subprocess.run([*CLI, "token", "add", "bad name!", "--db", db_url], capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_worker_processes_share_the_database_and_stop_together(db_url):
+    collector = CollectorProcess(db_url, "--workers", "2")
+    load = Load(collector.url, devices=4)
+    load.wait_for(200)
+    assert load.failures == 0
+    collector.proc.send_signal(signal.SIGTERM)
+    assert collector.wait() == 143, "".join(collector.log)
+    load.finish()
+    stored = keys_in(db_url)
+    assert len(stored) == len(set(stored)) and set(load.acked) <= set(stored)
+    assert "".join(collector.log).count("Application startup complete") == 2

@@ -17,7 +17,8 @@ SUFFIX = ".golden"
 
 HOST, MODULE, NOISE = ">", "<", "~"
 _KEYS = {"evidence", "given", "server", "server-gets", "fault", "parser", "note"}
-_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|[rnt\\]|\*\d+\((?:[^()\\]|\\.)*\))")
+_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|[rnt\\]|\*\d+\((?:[^()\\]|\\.)*\)|\$port)")
+PORT = b"\x00port\x00"       # `\$port`: a free loopback port the replay picks (the module's own server listens there)
 
 
 class CorpusError(ValueError):
@@ -56,7 +57,7 @@ class Exchange:
 
 
 def decode(text: str, where: str = "") -> bytes:
-    r"""A step's text to bytes: `\r \n \t \\ \xNN`, and `\*N(text)` for `text` repeated N times."""
+    r"""A step's text to bytes: `\r \n \t \\ \xNN`, `\*N(text)` for `text` repeated N times, `\$port`."""
     if re.search(r"\s$", text):
         raise CorpusError(f"{where}: trailing whitespace is invisible; write a final space as \\x20")
     out = bytearray()
@@ -69,6 +70,8 @@ def decode(text: str, where: str = "") -> bytes:
         code = m.group(1)
         if code[0] == "x":
             out.append(int(code[1:], 16))
+        elif code == "$port":
+            out += PORT
         elif code[0] == "*":
             count, _, inner = code[1:].partition("(")
             out += decode(inner[:-1], where) * int(count)

@@ -8,13 +8,15 @@ replay waits for the module's bytes, time passes (the fake's latencies are zero,
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
+import socket
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
 from espat.parser import Parser
 
-from golden.corpus import HOST, NOISE, DIALECTS, Exchange, chain, encode
+from golden.corpus import HOST, NOISE, PORT, DIALECTS, Exchange, chain, encode
 
 __all__ = ["replay_fake", "replay_port", "parse_module_side", "cut", "NETWORK", "PASSWORD", "SERVER_NAME"]
 
@@ -22,7 +24,8 @@ NETWORK, PASSWORD = "HomeNet", "s3cr3t99"       # the access point every exchang
 OTHER_NETWORK, OTHER_PASSWORD = "Elsewhere", ""  # an open network in range, for scans
 SERVER_NAME = "example.com"                      # resolves to the exchange's loopback server
 WAIT = 10.0                                      # bound on any wait for the module's bytes
-QUIET = 0.05                                     # how long the module must stay silent after the last step
+QUIET = 0.05                # how long the module must stay silent after the last step, when a socket could still talk
+SETTLE = 0.005              # ... when only the fake's own zero-latency work could
 
 Pieces = Callable[[int, bytes], List[bytes]]     # (step number, host bytes) -> the pieces to write
 
@@ -107,6 +110,8 @@ class LoopbackServer:
                         return
         except (ConnectionError, OSError):
             pass
+        except asyncio.CancelledError:     # the replay is over and its loop is closing
+            return
 
     def close(self) -> None:
         for writer in self._writers:
@@ -121,6 +126,7 @@ class FakeEnd:
     """The fake module on the running loop, its output collected."""
 
     def __init__(self, dialect: str, faults: Sequence[str], server_port: Optional[int]) -> None:
+        self.quiet = QUIET if server_port else SETTLE
         from esp8266sim.config import SimConfig
         from esp8266sim.module import Module
         hosts = {SERVER_NAME: ("127.0.0.1", server_port)} if server_port else {}
@@ -140,41 +146,38 @@ class FakeEnd:
         for piece in pieces:
             self.module.feed(piece)
 
-    async def read(self, size: int, timeout: float) -> bytes:
+    async def _wait(self, done: Callable[[], bool], timeout: float) -> None:
+        """Let the loop run until `done()` or `timeout` seconds passed."""
         deadline = time.monotonic() + timeout
-        while len(self.out) < size:
+        while not done():
             self._arrived.clear()
             left = deadline - time.monotonic()
             if left <= 0:
-                break
+                return
             try:
                 await asyncio.wait_for(self._arrived.wait(), left)
             except asyncio.TimeoutError:
-                break
+                return
+
+    def _take(self, size: int) -> bytes:
         data = bytes(self.out[:size])
         del self.out[:size]
         return data
 
+    async def read(self, size: int, timeout: float) -> bytes:
+        await self._wait(lambda: len(self.out) >= size, timeout)
+        return self._take(size)
+
     async def read_until(self, needle: bytes, timeout: float) -> bytes:
-        deadline = time.monotonic() + timeout
-        while needle not in self.out:
-            self._arrived.clear()
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            try:
-                await asyncio.wait_for(self._arrived.wait(), left)
-            except asyncio.TimeoutError:
-                break
+        await self._wait(lambda: needle in self.out, timeout)
         at = self.out.find(needle)
-        size = at + len(needle) if at >= 0 else len(self.out)
-        data = bytes(self.out[:size])
-        del self.out[:size]
-        return data
+        return self._take(at + len(needle) if at >= 0 else len(self.out))
 
     async def rest(self) -> bytes:
         """Whatever the module still says once its due work is done (it should say nothing)."""
-        await asyncio.sleep(QUIET)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        await asyncio.sleep(self.quiet)
         data = bytes(self.out)
         self.out.clear()
         return data
@@ -188,10 +191,23 @@ class FakeEnd:
             net.reset()
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _with_port(exchange: Exchange, port: int) -> Exchange:
+    """`\\$port` in the steps becomes `port`, so two runs at once never listen on the same one."""
+    number = b"%d" % port
+    return dataclasses.replace(exchange, steps=tuple((d, data.replace(PORT, number)) for d, data in exchange.steps))
+
+
 async def _play(end, exchange: Exchange, corpus: Dict[str, Exchange], pieces: Pieces) -> None:
+    port = _free_port()
     for earlier in chain(exchange, corpus):
-        await _steps(end, earlier, whole)
-    await _steps(end, exchange, pieces)
+        await _steps(end, _with_port(earlier, port), whole)
+    await _steps(end, _with_port(exchange, port), pieces)
     extra = await end.rest()
     if extra:
         raise Mismatch(f"{exchange.dialect}/{exchange.name}: the module said more after the last step: "
@@ -228,6 +244,12 @@ def _plan(exchange: Exchange, corpus: Dict[str, Exchange]):
     return server, gets, faults
 
 
+def server_sends(exchange: Exchange, corpus: Dict[str, Exchange]) -> bytes:
+    """The bytes the chain's loopback server sends to the module (b"" when it sends none)."""
+    spec = _plan(exchange, corpus)[0]
+    return LoopbackServer(spec, b"").reply if spec else b""
+
+
 def replay_fake(exchange: Exchange, corpus: Dict[str, Exchange], pieces: Pieces = whole) -> None:
     """Play `exchange` (after its given chain) against a fresh fake; AssertionError on the first difference."""
     async def run() -> None:
@@ -260,6 +282,7 @@ class PortEnd:
         self.port.reset_input_buffer()
         self.port.write(b"AT+RST\r\n")
         self._held = b""
+        self._until(b"OK\r\n", 5.0)     # a ready printed before the reset (a module just powered) goes with it
         booted = self._until(b"ready\r\n", 10.0)
         # the corpus's power-on step reads these bytes
         self._held = b"\r\nready\r\n" if booted.endswith(b"ready\r\n") else b""
@@ -328,7 +351,7 @@ def runs_on_a_real_module(exchange: Exchange, corpus: Dict[str, Exchange]) -> bo
 
 def module_stream(exchange: Exchange, corpus: Dict[str, Exchange]) -> bytes:
     """Every byte the module sends in the exchange, its given chain first: what a parser really reads."""
-    return b"".join(item.module_bytes for item in chain(exchange, corpus) + [exchange])
+    return b"".join(item.module_bytes for item in chain(exchange, corpus) + [exchange]).replace(PORT, b"333")
 
 
 def parse_module_side(exchange: Exchange, corpus: Dict[str, Exchange], pieces: Sequence[bytes]) -> list:

@@ -139,3 +139,13 @@ def test_2x_cwmode_turning_the_station_on_joins_the_saved_ap_unless_told_not_to(
     assert b.ask(b"AT+CWMODE=2") == OK
     assert b.ask(b"AT+CWMODE=1") == OK + JOINED
     b.close()
+
+
+@pytest.mark.parametrize("dialect", ["1", "2"])
+def test_utf8_ssid_joins_and_reads_back(dialect):
+    b = Bench(dialect, networks={"Café ☕": "password1"})
+    join = b"CWJAP_CUR" if dialect == "1" else b"CWJAP"
+    assert b.ask(b'AT+%s="Caf\xc3\xa9 \xe2\x98\x95","password1"' % join) == JOINED + OK
+    assert b.ask(b"AT+%s?" % join).startswith(b'+%s:"Caf\xc3\xa9 \xe2\x98\x95","' % join)
+    assert b.ask(b'AT+%s="\xff","password1"' % join) == ERROR      # not UTF-8: the line is refused whole
+    b.close()

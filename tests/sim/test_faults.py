@@ -180,12 +180,14 @@ def test_one_byte_to_the_host_lost_or_flipped(sim_port, dialect):
 # --- bytes lost or changed on the line, host -> module ------------------------------------------------------------
 
 
-def test_a_byte_lost_from_a_command_line(sim_port, dialect):
-    wire = sim_port(f"dialect={dialect}&latency_scale=0&fault=drop-up@byte=4")
+def test_a_byte_lost_from_a_command_line(sim_port, dialect, tmp_path):
+    log = tmp_path / "wire.log"
+    wire = sim_port(f"dialect={dialect}&latency_scale=0&fault=drop-up@byte=4&log={log}")
     wire.expect(b"\r\nready\r\n")
     wire.exchange(b"AT+GMR\r\n", b"AT+MR\r\r\n\r\nERROR\r\n")        # the module never saw the G
     wire.exchange(b"AT\r\n", b"AT\r\r\n\r\nOK\r\n")
     assert wire.port.simulator.wire.faults_up.fired == 1
+    assert "] !! drop-up: byte 4 (0x47) lost\n" in log.read_text()      # the transcript says what happened
 
 
 def test_a_byte_flipped_in_a_command_line(sim_port, dialect):

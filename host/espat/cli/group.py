@@ -100,10 +100,10 @@ class LazyGroup(click.Group):
                 raise
             raise Failure(exc.format_message(), exc.exit_code, True) from None
         except (KeyboardInterrupt, click.Abort) as exc:
-            raise self._stopped(ctx, session, exc) from None
+            raise _stopped(session, exc) from None
         except Exception as exc:
             if session.signal is not None:      # cleaning up after the signal failed: still the signal's exit
-                raise self._stopped(ctx, session, exc) from None
+                raise _stopped(session, exc) from None
             from ..errors import EspAtError
             from ..hints import fix_for
             if isinstance(exc, EspAtError):
@@ -113,15 +113,16 @@ class LazyGroup(click.Group):
                 raise Failure(f"I/O error: {exc}", 1, session.as_json) from None
             raise
 
-    @staticmethod
-    def _stopped(ctx, session: Session, exc: BaseException) -> Failure:
-        import signal
-        signum = session.signal or signal.SIGINT
-        how = "interrupted" if signum == signal.SIGINT else "terminated"
-        state = session.left_clean()
-        if not isinstance(exc, (KeyboardInterrupt, click.Abort)):
-            state = f"cleanup after it failed ({exc}); the next command gets the module back in step"
-        return Failure(f"{how}: {session.command} stopped; {state}", 128 + signum, session.as_json)
+
+def _stopped(session: Session, exc: BaseException) -> Failure:
+    """The one line for a command stopped by a signal, and its status (128 + the signal's number)."""
+    import signal
+    signum = session.signal or signal.SIGINT
+    how = "interrupted" if signum == signal.SIGINT else "terminated"
+    state = session.left_clean()
+    if not isinstance(exc, (KeyboardInterrupt, click.Abort)):
+        state = f"cleanup after it failed ({exc}); the next command gets the module back in step"
+    return Failure(f"{how}: {session.command} stopped; {state}", 128 + signum, session.as_json)
 
 
 def _version(ctx: click.Context, param, value: bool) -> None:

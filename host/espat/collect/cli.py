@@ -34,7 +34,7 @@ def _open_store(db: str | None):
               help="where to take readings; 0.0.0.0:8080 to reach it from the network")
 @click.option("--db", envvar="ESPAT_COLLECT_DB", metavar="URL", help=DB_HELP)
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="server processes (for PostgreSQL; SQLite has one writer anyway)")
+              help="server processes (for PostgreSQL; SQLite has one writer anyway); each keeps its own rate limits")
 @click.option("--rate", type=click.FloatRange(0.01), default=5.0, show_default=True,
               help="readings a second per device, on average (over it: 429 with Retry-After)")
 @click.option("--burst", type=click.IntRange(1), default=60, show_default=True,
@@ -50,8 +50,6 @@ def collect(ctx, listen, db, workers, rate, burst):
     """
     if ctx.invoked_subcommand is not None:
         return
-    import logging
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
     host, port = _listen(listen)
     from .app import Settings
     from .server import PortBusy, bind, serve
@@ -70,6 +68,8 @@ def collect(ctx, listen, db, workers, rate, burst):
     if tokened == 0:
         click.echo("  open to every device: no tokens yet (`espat collect token add DEVICE` makes one and closes it "
                    "to devices without)", err=True)
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            click.echo(f"  note: on {host} anyone who can reach this machine can post readings until then", err=True)
     else:
         click.echo(f"  {tokened} device token(s): devices without a token are refused", err=True)
     stop = serve(Settings(url, rate=rate, burst=burst), sock, workers)

@@ -2,8 +2,8 @@
 (so a busy port is a clear error, and port 0 works for tests), in the foreground or in a thread.
 
 uvicorn has no time limit on a request's headers: a client that opens a connection and sends a byte now and then
-(slow-loris) holds it for ever. GuardedHttpTools gives every request HEADER_TIMEOUT seconds to send its headers,
-then answers 408 and closes; the body has its own limit in the app.
+(slow-loris) holds it for ever. GuardedHttpTools gives a new connection, and each request from its first byte,
+HEADER_TIMEOUT seconds to send its headers, then answers 408 and closes; the body has its own limit in the app.
 """
 from __future__ import annotations
 
@@ -44,14 +44,16 @@ class GuardedHttpTools(HttpToolsProtocol):
             timer.cancel()
             self._header_timer = None
 
+    def on_message_begin(self) -> None:
+        # the first byte of a request on a kept-alive connection; while it sits idle before that, uvicorn's own
+        # keep-alive timeout applies
+        if self._header_timer is None:
+            self._arm_header_timer()
+        super().on_message_begin()
+
     def on_headers_complete(self) -> None:
         self._cancel_header_timer()
         super().on_headers_complete()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
-            self._arm_header_timer()
 
     def connection_lost(self, exc) -> None:
         self._cancel_header_timer()
@@ -61,8 +63,6 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._header_timer = None
         if self.transport.is_closing():
             return
-        # Silence on an idle keep-alive connection is uvicorn's keep-alive timeout's business; bytes of a request
-        # that never completes are a slow client.
         client = self.client[0] if self.client else "-"
         log.warning("refused 408 %s device=-: request headers not received within %g s", client,
                     self.header_timeout)
@@ -103,10 +103,20 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _config(app, header_timeout: float = HEADER_TIMEOUT, **kw) -> uvicorn.Config:
+# The command's log, in its own process and in each worker process (uvicorn applies it in both).
+LOGGING = {
+    "version": 1, "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
+    "root": {"handlers": ["stderr"], "level": "INFO"},
+}
+
+
+def _config(app, header_timeout: float = HEADER_TIMEOUT, log_config: dict | None = None, **kw) -> uvicorn.Config:
     http = GuardedHttpTools if header_timeout == HEADER_TIMEOUT else \
         type("GuardedHttpTools", (GuardedHttpTools,), {"header_timeout": header_timeout})
-    return uvicorn.Config(app, http=http, access_log=False, log_config=None, lifespan="on",
+    # proxy_headers off: the collector is reached directly (a reverse proxy in front would be configured for it)
+    return uvicorn.Config(app, http=http, access_log=False, log_config=log_config, lifespan="on", proxy_headers=False,
                           timeout_graceful_shutdown=3, limit_concurrency=2000, **kw)
 
 
@@ -125,11 +135,11 @@ def serve(settings: Settings, sock: socket.socket, workers: int = 1) -> int:
                 super().handle_signals()
 
         settings.to_environment()
-        supervisor = Supervisor(_config("espat.collect.app:app_from_environment", factory=True, workers=workers),
-                                sockets=[sock])
+        supervisor = Supervisor(_config("espat.collect.app:app_from_environment", factory=True, workers=workers,
+                                        log_config=LOGGING), sockets=[sock])
         supervisor.run()
         return supervisor.stop_signal
-    server = CollectServer(_config(create_app(settings)))
+    server = CollectServer(_config(create_app(settings), log_config=LOGGING))
     server.run(sockets=[sock])
     return server.stop_signal
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import List, Optional, Union
 
-__all__ = ["HarnessError", "build_harness", "cache_dir", "Uno"]
+__all__ = ["HarnessError", "build_harness", "cache_dir", "close_streams", "end_harness", "Uno"]
 
 SOURCE = Path(__file__).with_name("uno_harness.c")
 
@@ -53,6 +53,26 @@ def build_harness(cache: Optional[Path] = None) -> Path:
         raise HarnessError(f"building the AVR harness failed:\n{built.stderr.strip()}")
     partial.replace(target)
     return target
+
+
+def end_harness(proc: subprocess.Popen) -> int:
+    """SIGTERM (the harness then writes its EEPROM and flash files back), SIGKILL if it hangs; its exit status."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        return proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait(timeout=10)
+
+
+def close_streams(proc: subprocess.Popen) -> bytes:
+    """Closes an ended harness's pipes; returns what it wrote on stderr."""
+    err = proc.stderr.read() if proc.stderr else b""
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+    return err
 
 
 class Uno:
@@ -140,17 +160,8 @@ class Uno:
         """End the emulation (SIGTERM, so the EEPROM file is written); returns the harness's exit status."""
         if self._proc is None:
             return 0
-        if self._proc.poll() is None:
-            self._proc.terminate()
-        try:
-            status = self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            status = self._proc.wait(timeout=10)
+        status = end_harness(self._proc)
         if self._reader is not None:
             self._reader.join(timeout=5)
-        self.stderr = self._proc.stderr.read() if self._proc.stderr else b""
-        for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
-            if stream is not None:
-                stream.close()
+        self.stderr = close_streams(self._proc)
         return status

@@ -11,12 +11,14 @@ A command is declared where it is implemented:
   after `required`; a handler without `args` checks its own.
 - suffixed: 1.x naming. "alias": NAME_CUR (RAM) and NAME_DEF (saved), and the bare NAME as a deprecated NAME_DEF;
   "only": NAME_CUR and NAME_DEF, no bare name. `suffixed2` the same for 2.x (only UART keeps its suffixes there).
-- long: the command answers later; until it has, every line gets `busy p...` (the registry sets and clears busy).
+- long: the command answers later (its handler is async); until it has, every line gets `busy p...` (the registry
+  sets and clears busy).
 `resolve()` is the one place the `_CUR`/`_DEF`/bare naming rules live.
 """
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Tuple
@@ -130,6 +132,8 @@ def command(name: str, forms: Any, chapter: str = "", args: Any = None, required
         return {m: value[m] for m in majors if m in value} if isinstance(value, dict) else {m: value for m in majors}
 
     def register(handler: Callable) -> Callable:
+        if long != inspect.iscoroutinefunction(handler):
+            raise ValueError(f"{name}: long=True goes with an async handler (it answers later), and only then")
         form_map = {m: _forms(text) for m, text in per(forms).items()}
         arg_map = {m: tuple(a) if a is not None else None for m, a in per(args).items()}
         req = per(required)

@@ -282,7 +282,7 @@ async def cipserver(call: Call) -> None:
     net = module.net
     if call.form == "query":
         server = net.server
-        call.reply(f'1,{server.port},"TCP",0' if server else "0")     # CA enable 0: no SSL server on ESP8266
+        call.reply(f'1,{server.port},"TCP"' if server else "0")     # 2.2 strings: "%s:%d,%d,\"%s\"", no CA field
         return
     if not call.args or not all(isinstance(a, int) for a in call.args[:2]) or len(call.args) > 4:
         raise Refusal(code=0x06)

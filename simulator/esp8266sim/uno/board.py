@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Dict, Optional, Union
 
-from ..avr.harness import HarnessError, build_harness
+from ..avr.harness import HarnessError, build_harness, close_streams, end_harness
 from .image import BOOT_SECTION, FLASH_SIZE, ImageError, blank_flash, elf_symbol, read_firmware
 from .optiboot import optiboot_image
 
@@ -164,17 +164,8 @@ class VirtualUno:
         """Power off: SIGTERM, so the harness writes flash and EEPROM back to their files."""
         if self._proc is None:
             return 0
-        if self._proc.poll() is None:
-            self._proc.terminate()
-        try:
-            status = self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            status = self._proc.wait(timeout=10)
-        self.stderr = self._proc.stderr.read() if self._proc.stderr else b""
-        for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
-            if stream is not None:
-                stream.close()
+        status = end_harness(self._proc)
+        self.stderr = close_streams(self._proc)
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None

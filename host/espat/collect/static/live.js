@@ -37,7 +37,7 @@ function deviceCard(name) {
   const main = document.getElementById("devices");
   const after = [...main.querySelectorAll(".device")].find(c => c.dataset.device > name);
   main.insertBefore(card, after || null);
-  d = { rows: [], el: card, charts: new Map(), missingBefore: 0 };
+  d = { rows: [], el: card, charts: new Map(), missing: 0 };
   devices.set(name, d);
   return d;
 }
@@ -115,9 +115,11 @@ function render(d) {
   }));
   const gaps = gapsOf(rows);
   card.dataset.gaps = String(gaps.length);
+  card.dataset.missing = String(d.missing);
   const shown = gaps.slice(-4).map(gp => gp.first === gp.last ? `seq ${gp.first}` : `seq ${gp.first}–${gp.last}`);
-  card.querySelector(".gaps").textContent = gaps.length
-    ? `missing: ${shown.join(", ")}${gaps.length > 4 ? ` (+${gaps.length - 4} more)` : ""}` : "";
+  card.querySelector(".gaps").textContent = (gaps.length
+    ? `missing: ${shown.join(", ")}${gaps.length > 4 ? ` (+${gaps.length - 4} more)` : ""}` : "") +
+    (d.missing ? ` · ${d.missing} reading${d.missing === 1 ? "" : "s"} never arrived in all` : "");
   const keys = [...new Set(rows.flatMap(r => Object.keys(r.readings)))].sort();
   keys.forEach((k, i) => draw(d, k, COLOURS[i % COLOURS.length], gaps));
 }
@@ -125,7 +127,9 @@ function render(d) {
 function add(row, redraw = true) {
   lastId = Math.max(lastId, row.id);
   const d = deviceCard(row.device);
-  if (d.rows.length && d.rows[d.rows.length - 1].id >= row.id) return;  // already shown
+  const prev = d.rows[d.rows.length - 1];
+  if (prev && prev.id >= row.id) return;  // already shown
+  if (redraw && prev && sameRun(prev, row) && row.seq > prev.seq + 1) d.missing += row.seq - prev.seq - 1;
   d.rows.push(row);
   if (d.rows.length > MAX_POINTS) d.rows.splice(0, d.rows.length - MAX_POINTS);
   if (redraw) render(d);
@@ -142,7 +146,9 @@ async function start() {
     for (const dev of summary.devices) {
       const res = await (await fetch(`/api/readings?device=${encodeURIComponent(dev.device)}&tail=${MAX_POINTS}`)).json();
       for (const row of res.readings) add(row, false);
-      render(deviceCard(dev.device));
+      const d = deviceCard(dev.device);
+      d.missing = dev.missing_count;   // over every boot, not only the readings charted here
+      render(d);
     }
   } catch (e) {
     setStatus("down", "could not load readings: " + e);
