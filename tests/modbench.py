@@ -12,6 +12,7 @@ import pytest
 
 from esp8266sim.config import SimConfig
 from esp8266sim.module import Module
+from esp8266sim.transcript import Transcript
 
 OK = b"\r\nOK\r\n"
 ERROR = b"\r\nERROR\r\n"
@@ -29,11 +30,12 @@ def bench(request):
 
 class Bench:
     def __init__(self, dialect: str = "1", networks: Optional[Dict[str, str]] = None, echo: bool = False,
-                 hosts: Optional[dict] = None) -> None:
+                 hosts: Optional[dict] = None, log_path: Optional[str] = None) -> None:
         self.loop = asyncio.new_event_loop()
         self.out = bytearray()
         config = SimConfig(networks=networks if networks is not None else {"HomeNet": "s3cr3t99"},
                            hosts=hosts or {}, dialect=dialect, latency_scale=0)
+        self.transcript = Transcript(log_path) if log_path else None
         self.module = self.loop.run_until_complete(self._make(config))
         self.settle()
         assert self.take() == b"\r\nready\r\n"
@@ -41,7 +43,8 @@ class Bench:
             assert self.ask(b"ATE0") == b"ATE0\r\r\n\r\nOK\r\n"
 
     async def _make(self, config: SimConfig) -> Module:
-        module = Module(config, output=self.out.extend)
+        module = Module(config, output=self.out.extend,
+                        **({"log": self.transcript.write} if self.transcript else {}))
         module.boot()
         return module
 
@@ -91,3 +94,5 @@ class Bench:
             await asyncio.sleep(0)
         self.loop.run_until_complete(stop())
         self.loop.close()
+        if self.transcript:
+            self.transcript.close()

@@ -10,7 +10,7 @@
 #include <util/delay_basic.h>
 
 #ifndef ESPAT_SOFT_BAUD
-// At 16 MHz a software UART receives the module's back-to-back bytes reliably up to 57600, never at 115200
+// At 16 MHz this software UART receives the module's back-to-back bytes at 38400, never at 115200 (nor 57600)
 // (tests/avr/test_soft_baud.py shows both); 9600 leaves the Uno time for everything else.
 #define ESPAT_SOFT_BAUD 9600
 #endif

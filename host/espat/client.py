@@ -274,7 +274,7 @@ class EspAt:
         busy_until = self._until(bound)
         attempt = 0
         while True:
-            self._queue.clear()
+            self._discard_stale()
             self.port.write(cmd.line)
             try:
                 reply = self._collect(cmd, bound)
@@ -335,6 +335,14 @@ class EspAt:
         if isinstance(final, ev.SendFail):
             raise LinkClosed(f"send failed: the link broke ({cmd.name})")
         raise ModuleError(cmd.name, words, getattr(final, "code", None))
+
+    def _discard_stale(self) -> None:
+        """Drop what arrived between commands; a final result among it is the late answer some command owed."""
+        while self._queue:
+            if self._owed and isinstance(self._queue.popleft(), (ev.Ok, ev.Error, ev.Fail)):
+                self._owed -= 1
+            elif not self._owed:
+                self._queue.clear()
 
     def _flushing(self, started: float) -> bool:
         """The module is still sending data for a link that was closed (or no one's): the answer is queued behind
@@ -582,7 +590,9 @@ class EspAt:
         link.received.clear()
         link.waiting = 0
         if link.open:
-            if self._close_id(link_id, timeout):
+            # While the module still owes an answer (a connect past its bound) it is busy: a CIPCLOSE now would be
+            # dropped with `busy`, and an answer that never comes cannot be told from a late one. Leave it noted.
+            if not self._owed and self._close_id(link_id, timeout):
                 self.left_open.discard(link_id)
                 link.open = False
             else:

@@ -17,7 +17,6 @@ import random
 import time
 from typing import Callable, List, Optional
 
-from espat.wiretext import redact
 
 from . import commands  # noqa: F401  (fills the registry)
 from .atline import LineError, read_line
@@ -200,7 +199,7 @@ class Module:
             self._on_line(line)
 
     def _on_line(self, line: bytes) -> None:
-        self._log("->", redact(line) + b"\r\n")
+        self._log("->", line + b"\r\n")
         if not line:
             return
         if self.state["echo"]:

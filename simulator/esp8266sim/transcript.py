@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
-from espat.wiretext import escape_bytes
+from espat.wiretext import escape_bytes, redact
 
 __all__ = ["Transcript"]
 
@@ -21,6 +21,8 @@ class Transcript:
         self._lock = threading.Lock()
 
     def write(self, direction: str, data: bytes) -> None:
+        # Both ways: the host's join line, and the module's echo of it or its +CWSAP: answer, carry a password.
+        data = redact(data)
         with self._lock:
             if self._file.closed:
                 return

@@ -27,7 +27,8 @@ BUDGETS = {
     "bridge": (3300, 320),
 }
 
-# What a user's build really carries: names and a password longer than the defaults, a non-default port.
+# What a user's build really carries: names and a password longer than the defaults, a non-default port, and a
+# 32-character bearer token for the collector.
 REALISTIC = {
     "ESPAT_WIFI_SSID": "HomeNetwork-2G",
     "ESPAT_WIFI_PASS": "correct-horse-battery",
@@ -36,6 +37,7 @@ REALISTIC = {
     "ESPAT_SERVER_PATH": "/api/readings",
     "ESPAT_DEVICE": "greenhouse-uno-1",
     "ESPAT_INTERVAL_MS": "60000",
+    "ESPAT_TOKEN": "3f9c2a7b41d8e6f0a5b3c9d27e4f1a86",
 }
 DEFAULTS = {name: "" for name in REALISTIC}  # empty means espat_config.h's defaults (platformio.ini's comment)
 

@@ -305,22 +305,23 @@ def test_the_mute_module_was_reset_not_only_waited_for(results):
 
 
 def test_a_full_ring_lets_only_the_oldest_waiting_readings_go(results):
-    """While the server is out, a ring of two keeps the newest two; once it is back every later reading arrives.
-    So what is missing is one run of consecutive readings -- never one here and there."""
+    """While the server is out, a ring of two keeps the newest two; once it is back every later reading arrives,
+    in order. Each reading says in `dropped` how many the ring had let go by then: at least every reading missing
+    before it (one more when the ring let go of a reading whose post was already out and then got through)."""
     result = results["ring-overflow"]
     assert result.exit is None, result.err
     stored = sorted(result.stored)
     missing = sorted(set(range(1, stored[-1] + 1)) - result.stored)
     assert missing, "the outage was meant to overflow the ring"
-    assert missing == list(range(missing[0], missing[-1] + 1)), f"stored {stored}"
-    assert stored[-1] >= 12 and stored[0] == 1
+    assert stored[-1] >= 12
     seqs = [r["seq"] for r in result.readings]
     firsts = [s for i, s in enumerate(seqs) if s not in seqs[:i]]
     assert firsts == sorted(firsts)
-    # Each reading says how many the ring had lost when it was sent: 0 before the gap, the gap's size after it.
     dropped = {r["seq"]: r["dropped"] for r in result.readings}
-    assert all(dropped[seq] == 0 for seq in stored if seq < missing[0])
-    assert all(dropped[seq] == len(missing) for seq in stored if seq > missing[-1] + 2)
+    for seq in stored:
+        lost_before = sum(1 for m in missing if m < seq)
+        assert lost_before <= dropped[seq] <= lost_before + 1, (seq, dropped[seq], missing)
+    assert [dropped[s] for s in stored] == sorted(dropped[s] for s in stored)  # cumulative
 
 
 def test_two_oks_for_one_question(results):

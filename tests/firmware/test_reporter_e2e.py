@@ -180,7 +180,7 @@ def test_the_hwserial_reporter_with_a_users_settings(tmp_path):
 # (`<-` what it said, `->` what it was sent). Commands of a clean start, as cmd=N counts them: 1 AT, 2 ATE0,
 # 3 AT+GMR, 4 AT+CIPMUX=1, 5 AT+CWMODE_CUR=1, 6 AT+CWJAP_CUR, 7 AT+CIPSTART.
 @pytest.mark.parametrize("faults, fail, may_repeat, evidence", [
-    (["send-fail@send=2"], (), 0, [("wire", "<- \\r\\nSEND FAIL", 1), ("usb", "post status 7000", 1)]),
+    (["send-fail@send=2"], (), 0, [("wire", "SEND FAIL", 1), ("usb", "post status 7000", 1)]),
     # the server got reading 2; its answer was lost
     (["wifi-lost@send=2"], (), 1, [("wire", "WIFI DISCONNECT", 1), ("usb", "wifi joined", 2)]),
     # the module reboots halfway through the payload; its `ready` may arrive while the board is still sending

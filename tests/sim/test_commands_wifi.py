@@ -84,6 +84,21 @@ def test_softap_needs_ap_mode_and_a_real_password(bench):
     assert bench.ask(b"AT+CIFSR").startswith(b'+CIFSR:APIP,"192.168.4.1"\r\n+CIFSR:APMAC,')
 
 
+@pytest.mark.parametrize("dialect", ["1", "2"])
+def test_the_log_never_shows_a_password_the_module_echoes_or_answers(tmp_path, dialect):
+    log = tmp_path / "wire.log"
+    b = Bench(dialect, echo=True, log_path=str(log))
+    name = b"CWSAP_CUR" if dialect == "1" else b"CWSAP"
+    mode = b"CWMODE_CUR" if dialect == "1" else b"CWMODE"
+    b.ask(b"AT+%s=3" % mode)
+    echoed = b.ask(b'AT+%s="fake","password1",5,3' % name)
+    answered = b.ask(b"AT+%s?" % name)
+    b.close()
+    assert b"password1" in echoed and b"password1" in answered      # the module itself shows it, as the firmware does
+    text = log.read_bytes()
+    assert b"fake" in text and b"password1" not in text, text
+
+
 def test_hostname_country_dhcps(bench):
     assert bench.ask(b"AT+CWHOSTNAME?") == b"+CWHOSTNAME:ESP_A1B2C3\r\n" + OK
     assert bench.ask(b'AT+CWHOSTNAME="sensor-1"') == OK

@@ -188,11 +188,6 @@ void setup() {
 #else
   DDRB |= _BV(DDB5);  // LED_BUILTIN, an output
 #endif
-#if defined(ESPAT_REPORTER_SOFTSERIAL)
-  espPort.begin();
-#else
-  espPort.begin(115200);
-#endif
   uint32_t boot = eeprom_read_dword(kEepromBoot);
   if (boot == 0xFFFFFFFFUL) boot = 0;  // erased EEPROM
   eeprom_write_dword(kEepromBoot, ++boot);
@@ -209,6 +204,12 @@ void setup() {
   settleReference();
   post.device = ESPAT_PICK(DEVICE);
   if (kToken) esp.setBearer(ESPAT_PICK(TOKEN));
+  // The ESP port last: from here on loop() polls it, so nothing it hears waits behind EEPROM writes.
+#if defined(ESPAT_REPORTER_SOFTSERIAL)
+  espPort.begin();
+#else
+  espPort.begin(115200);
+#endif
   lastSample = millis() - intervalMs + kSettleMs;  // first reading once the reference has settled
   wdt_enable(WDTO_8S);
 }
