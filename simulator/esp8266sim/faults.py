@@ -19,6 +19,10 @@ line), `t=SECONDS` (after the module started), `byte=N` (the Nth byte on that si
 | `busy:COUNT@cmd=N`      | COUNT command lines from the Nth on are answered `busy p...` and dropped        |
 | `slow:SECONDS[@cmd=N]`  | answers (of the Nth command only, with a trigger) come SECONDS late             |
 | `reset@send=N`          | the module reboots halfway through the Nth send's payload: noise, then `ready`  |
+| `ap-silent[@cmd=N]`     | the access point never answers a join (every join, or the Nth command's):       |
+|                         | `+CWJAP:1` (connection timeout), then the dialect's FAIL/ERROR                  |
+| `ap-refuses[@cmd=N]`    | the access point turns the station away: `+CWJAP:4` (connection failed), then   |
+|                         | the dialect's FAIL/ERROR                                                        |
 | `boot-garbage`          | every boot prints ROM-loader noise (74880 baud read at the AT rate) before      |
 |                         | ready; a host that connects after a boot reads that boot's bytes first (with    |
 |                         | its first write, or half a second after it connected), as a USB-serial          |
@@ -44,6 +48,8 @@ KINDS = {
     "busy": (int, ("cmd",)),
     "slow": (float, (None, "cmd")),
     "reset": (None, ("send",)),
+    "ap-silent": (None, (None, "cmd")),
+    "ap-refuses": (None, (None, "cmd")),
     "boot-garbage": (None, (None,)),
 }
 # the faults that act on bytes crossing the wire (wire.py), by the direction they act in
