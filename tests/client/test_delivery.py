@@ -171,6 +171,21 @@ def test_a_post_answered_by_a_closed_link_may_have_been_delivered(server):
         in srv.requests[0]
 
 
+def test_a_post_of_several_sends_answered_by_a_closed_link_may_have_been_delivered(server):
+    """5000 bytes go out in three CIPSENDs; the link closes after the last one: every byte left, so the outcome is
+    unknown, not a plain failure (the count of bytes sent is summed over the sends, not the last send's)."""
+    body = bytes(range(256)) * 19 + b"end"
+    srv = server(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    with _joined(sim_url(srv, faults=["remote-close@send=3"])) as esp:
+        with pytest.raises(DeliveryUnknown, match="may have been delivered"):
+            request(esp, "POST", "http://example.com/r", body)
+        assert esp.links[0].sent > 2 * 2048     # it took three sends
+    deadline = time.monotonic() + 10            # the server's thread records what it read in its own time
+    while not srv.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert srv.requests and srv.requests[0].endswith(body)
+
+
 def test_a_post_with_no_answer_within_the_bound_may_have_been_delivered(server):
     release = threading.Event()
     srv = server(lambda request: release.wait(20) and b"")

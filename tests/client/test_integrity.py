@@ -14,6 +14,7 @@ from espat.errors import DataDamaged, DataLost, IntegrityError
 from espat.httpclient import request
 from espat.integrity import Digester
 from espat.parser import Parser
+from espat.transport import open_port
 from simtools import ExactServer, sim_url
 
 BODY = bytes((i * 31 + (i >> 8)) & 0xFF for i in range(50 * 1024))
@@ -230,3 +231,60 @@ def test_data_lost_leaves_the_client_able_to_go_on(serve):
             request(esp, "GET", "http://example.com/blob", timeout=20)
         reply = esp.at("AT")
         assert isinstance(reply.final, ev.Ok)
+
+
+class DropAfter:
+    """A port that loses the one byte that follows `marker` in what the module sends; the byte after it comes as
+    it would, the rest only after the line was quiet for one read: the block looks whole, and what shows the loss
+    comes late (a module's next line or its CLOSED can come any time after a block)."""
+
+    def __init__(self, port, marker: bytes) -> None:
+        self.port, self.marker = port, marker
+        self.tail = b""
+        self.dropped = None
+        self.passed = 0             # bytes let through since the lost one
+        self.held = b""
+        self.quiet = False
+
+    def __getattr__(self, name):
+        return getattr(self.port, name)
+
+    def read(self, size: int = 1) -> bytes:
+        if self.held and self.quiet:
+            out, self.held = self.held, b""
+            return out
+        data = self.port.read(size)
+        if self.dropped is not None:
+            if self.passed == 0 and data:
+                self.passed = 1
+                self.held += data[1:]
+                return data[:1]
+            self.held += data
+            self.quiet = self.quiet or (self.passed == 1 and not data)
+            return b""
+        for i, byte in enumerate(data):
+            if self.tail.endswith(self.marker):
+                self.dropped = bytes([byte])
+                rest, data = data[i + 1:], data[:i]
+                if rest:
+                    self.passed = 1
+                    self.held = rest[1:]
+                    data += rest[:1]
+                return data
+            self.tail = (self.tail + bytes([byte]))[-len(self.marker):]
+        return data
+
+
+def test_a_byte_lost_in_the_last_block_is_never_success(serve):
+    """The body's last byte is lost: the block takes the `0` of `0,CLOSED` in its place and h11 sees a whole body of
+    the right length. Only the bytes after the block (`,CLOSED`) show it: the response must not be a success."""
+    srv = serve(_reply(b"hello, world"))
+    port = DropAfter(open_port(sim_url(srv)), b"hello, worl")
+    got = bytearray()
+    with EspAt("sim://", port=port) as esp:
+        esp.sync()
+        esp.join("HomeNet", "s3cr3t99")
+        with pytest.raises(DataLost):
+            request(esp, "GET", "http://example.com/", sink=got.extend)
+    assert port.dropped == b"d", "the fault never fired"
+    assert bytes(got) == b"hello, worl0"        # what a client without the check would have called the body
