@@ -198,11 +198,23 @@ def test_a_post_with_no_answer_within_the_bound_may_have_been_delivered(server):
         release.set()
 
 
-def test_a_get_that_fails_the_same_way_is_just_its_error(server):
-    with _joined(sim_url(server(), faults=["remote-close@send=1"])) as esp:
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "TRACE"])
+def test_a_safe_request_that_fails_the_same_way_is_just_its_error(server, method):
+    """Repeating a safe method changes nothing on the server: its failure is the failure, never 'may have been
+    delivered'."""
+    srv = server()
+    with _joined(sim_url(srv, faults=["remote-close@send=1"])) as esp:
         with pytest.raises(HttpError) as failed:
-            request(esp, "GET", "http://example.com/")
+            request(esp, method, "http://example.com/")
     assert not isinstance(failed.value, DeliveryUnknown)
+    assert srv.got_request.wait(10) and srv.requests[0].startswith(method.encode() + b" / HTTP/1.1\r\n")
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+def test_every_unsafe_method_answered_by_a_closed_link_may_have_been_delivered(server, method):
+    with _joined(sim_url(server(), faults=["remote-close@send=1"])) as esp:
+        with pytest.raises(DeliveryUnknown, match=f"{method} http://example.com/r may have been delivered"):
+            request(esp, method, "http://example.com/r", b"x")
 
 
 def test_a_post_that_never_went_out_is_not_unknown():
@@ -230,26 +242,29 @@ def test_send_ok_without_its_recv_line_is_a_confirmed_send():
 READING = b'{"device":"greenhouse-uno-1","seq":%d,"readings":{"a0_c":21.5}}' + b" " * 1200
 
 
-def _checking_server(stored: list):
-    """A server that stores a body only when it matches the request's Content-Digest, as RFC 9530 lets it."""
+def _checking_server(stored: list, refused: list):
+    """A server that refuses a body that does not match the request's Content-Digest, as RFC 9530 lets it, and
+    stores every other body: without a digest it cannot tell a damaged body from a good one."""
     def reply(request: bytes) -> bytes:
         head, _, body = request.partition(b"\r\n\r\n")
         sent = [line.split(b"=:", 1)[1].rstrip(b":") for line in head.split(b"\r\n")
                 if line.lower().startswith(b"content-digest: sha-256=:")]
-        if not sent or base64.b64decode(sent[0]) != hashlib.sha256(body).digest():
+        if sent and base64.b64decode(sent[0]) != hashlib.sha256(body).digest():
+            refused.append(body)
             return b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         stored.append(body)
         return b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     return reply
 
 
-@pytest.mark.parametrize("fault", ["corrupt-up:0.001", "drop-up:0.001"])
-def test_a_post_damaged_on_the_way_to_the_module_is_never_stored_as_sent(server, fault):
+@pytest.mark.parametrize("fault, digest_tested", [("corrupt-up:0.001", True), ("drop-up:0.001", False)])
+def test_a_post_damaged_on_the_way_to_the_module_is_never_stored_as_sent(server, fault, digest_tested):
     """A byte flipped or lost between host and module reaches the server (the AT protocol cannot tell); the body's
     Content-Digest lets the server refuse it. Every run ends in 201 with the exact body stored, a refusal, or a
     typed error; never a damaged body stored and reported as delivered."""
     stored: list = []
-    srv = server(_checking_server(stored))
+    refused: list = []
+    srv = server(_checking_server(stored, refused))
     outcomes = []
     for seed in range(1, 9):
         body = READING % seed
@@ -265,6 +280,8 @@ def test_a_post_damaged_on_the_way_to_the_module_is_never_stored_as_sent(server,
         if response.status == 201:
             assert stored[-1] == body, f"seed {seed}: a damaged body was stored and reported as delivered"
     assert outcomes.count(201) < 8, f"the fault never fired: {outcomes}"
+    if digest_tested:       # a flipped byte reaches the server; a lost one leaves the module waiting for it
+        assert refused, f"no damaged body reached the server, so its digest was never put to the test: {outcomes}"
     assert all(body in (READING % seed for seed in range(1, 9)) for body in stored)
 
 
