@@ -243,14 +243,15 @@ READING = b'{"device":"greenhouse-uno-1","seq":%d,"readings":{"a0_c":21.5}}' + b
 
 
 def _checking_server(stored: list, refused: list):
-    """A server that refuses a body that does not match the request's Content-Digest, as RFC 9530 lets it, and
-    stores every other body: without a digest it cannot tell a damaged body from a good one."""
+    """A server that stores a body only when it matches the request's Content-Digest, as RFC 9530 lets it; the
+    bodies whose digest did not match go to `refused` (a request without a digest is refused, not counted)."""
     def reply(request: bytes) -> bytes:
         head, _, body = request.partition(b"\r\n\r\n")
         sent = [line.split(b"=:", 1)[1].rstrip(b":") for line in head.split(b"\r\n")
                 if line.lower().startswith(b"content-digest: sha-256=:")]
-        if sent and base64.b64decode(sent[0]) != hashlib.sha256(body).digest():
-            refused.append(body)
+        if not sent or base64.b64decode(sent[0]) != hashlib.sha256(body).digest():
+            if sent:
+                refused.append(body)
             return b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         stored.append(body)
         return b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -280,6 +281,7 @@ def test_a_post_damaged_on_the_way_to_the_module_is_never_stored_as_sent(server,
         if response.status == 201:
             assert stored[-1] == body, f"seed {seed}: a damaged body was stored and reported as delivered"
     assert outcomes.count(201) < 8, f"the fault never fired: {outcomes}"
+    assert stored, f"no body was stored: the client's Content-Digest was never accepted: {outcomes}"
     if digest_tested:       # a flipped byte reaches the server; a lost one leaves the module waiting for it
         assert refused, f"no damaged body reached the server, so its digest was never put to the test: {outcomes}"
     assert all(body in (READING % seed for seed in range(1, 9)) for body in stored)
