@@ -80,6 +80,25 @@ def test_a_close_of_the_wrong_form_after_a_payload_is_damage():
     assert ev.FramingLost(0) in Parser().receive_data(b"\r\n+IPD,0,5:hell0CLOSED\r\n")
 
 
+def test_a_link_line_after_a_payload_without_mux_is_damage():
+    # with CIPMUX=0 the module says `CLOSED`: a `0,CLOSED` glued to the payload is no line it sends there
+    events = Parser().receive_data(b"\r\n+IPD,5:hello0,CLOSED\r\n")
+    assert events[0] == ev.Ipd(None, b"hello")
+    assert ev.FramingLost(None) in events and not any(isinstance(e, ev.Closed) for e in events)
+    assert Parser().receive_data(b"\r\n+IPD,5:helloCLOSED\r\n") == [ev.Ipd(None, b"hello"), ev.Closed(None)]
+
+
+@pytest.mark.parametrize("head", [b"\r\n+IPD,0,0:", b"\r\n+IPD,0:", b"\r\n+IPD,5,3:", b"\r\n+IPD,9,3:"])
+def test_an_ipd_header_the_module_never_sends_is_framing_lost(head):
+    """An empty block or a link id past 4 comes only from damage: the bytes after it are not read as data."""
+    for chunks in ([head + b"abc\r\n"], [bytes([b]) for b in head + b"abc\r\n"]):
+        p = Parser()
+        events = [e for c in chunks for e in p.receive_data(c)]
+        assert events[0] == ev.FramingLost(None)
+        assert not any(isinstance(e, ev.Ipd) for e in events)
+        assert p.payload_missing == 0
+
+
 def test_a_damaged_header_is_framing_lost_not_a_line():
     events = Parser().receive_data(b"\r\n+IPD,0,1460HTTP/1.1 200 OK\r\nxx\r\n+IPD,0,2:ab0,CLOSED\r\n")
     assert events[0] == ev.FramingLost(None)
