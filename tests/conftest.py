@@ -1,0 +1,30 @@
+"""Rules every test of the suite follows, whichever folder it is in (tests/README.md says how a test picks its tier).
+
+- Tiers: a test marked `slow` runs in the whole suite only (`bash scripts/test.sh`); the rest is the edit loop's
+  tier (`bash scripts/test.sh -m "not slow"`). A test is slow when its module says so (`pytestmark`), when it is
+  marked itself, or when it uses a fixture named in SLOW_FIXTURES (a firmware build, a simulated Uno).
+- Workers (pytest-xdist): a module-scoped fixture is made once per worker, so the tests of a module that has one
+  stay together on one worker (`--dist loadgroup`); a session-wide artefact that is costly to make (a firmware
+  build) is made once for all workers with `workers.shared_artifact`.
+"""
+from __future__ import annotations
+
+import pytest
+
+# Fixtures that make any test using them slow: they build firmware with the real toolchain or run a simulated Uno.
+SLOW_FIXTURES = {"built", "elf", "sizes", "reporter_elf", "bridge_elf"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        if SLOW_FIXTURES & set(info.names_closure):
+            item.add_marker(pytest.mark.slow)
+        if item.get_closest_marker("xdist_group") is None and _has_module_fixture(info):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
+def _has_module_fixture(info) -> bool:
+    return any(defs and defs[-1].scope == "module" for defs in info.name2fixturedefs.values())
