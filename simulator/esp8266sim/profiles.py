@@ -43,6 +43,8 @@ class Profile:
     echo_busy_line: bool = True
     # Bytes before `AT` on a line: 1.x looks for the `AT` head and skips them (0.x's at_port.c); 2.x refuses the line.
     skip_to_at: bool = True
+    # While a send goes out: 1.x answers each LF with `busy s...` (0.9.x's at_statIpSended), 2.x any bytes (#89).
+    busy_sending_on_lf: bool = True
 
 
 AT17 = Profile(
@@ -82,6 +84,7 @@ AT2X = Profile(
     passive_notice_each=False,
     echo_busy_line=False,
     skip_to_at=False,
+    busy_sending_on_lf=False,
 )
 
 PROFILES: Dict[str, Profile] = {"1": AT17, "1.7": AT17, "2": AT2X, "2.x": AT2X}
