@@ -1,8 +1,9 @@
 """Rules every test of the suite follows, whichever folder it is in (tests/README.md says how a test picks its tier).
 
 - Tiers: a test marked `slow` runs in the whole suite only (`bash scripts/test.sh`); the rest is the edit loop's
-  tier (`bash scripts/test.sh -m "not slow"`). A test is slow when its module says so (`pytestmark`), when it is
-  marked itself, or when it uses a fixture named in SLOW_FIXTURES (a firmware build, a simulated Uno).
+  tier (`bash scripts/test.sh -m "not slow"`). A test is slow when it is marked itself or its module says so
+  (`pytestmark = pytest.mark.slow`), when it lives in a folder of SLOW_FOLDERS, or when it uses a fixture of
+  SLOW_FIXTURES.
 - Workers (pytest-xdist): a module-scoped fixture is made once per worker, so the tests of a module that has one
   stay together on one worker (`--dist loadgroup`); a session-wide artefact that is costly to make (a firmware
   build) is made once for all workers with `workers.shared_artifact`.
@@ -11,12 +12,19 @@ from __future__ import annotations
 
 import pytest
 
-# Fixtures that make any test using them slow: they build firmware with the real toolchain or run a simulated Uno.
-SLOW_FIXTURES = {"built", "elf", "sizes", "reporter_elf", "bridge_elf"}
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# Folders whose every test is slow: each runs compiled firmware in simavr.
+SLOW_FOLDERS = {HERE / "avr"}
+# Fixtures that make any test using them slow: every env built with the real `pio run` (tests/avr/conftest.py).
+SLOW_FIXTURES = {"built"}
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        if SLOW_FOLDERS & set(Path(str(item.fspath)).resolve().parents):
+            item.add_marker(pytest.mark.slow)
         info = getattr(item, "_fixtureinfo", None)
         if info is None:
             continue

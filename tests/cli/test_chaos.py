@@ -19,6 +19,8 @@ import pytest
 
 from simtools import ExactServer
 
+pytestmark = pytest.mark.slow     # tests/README.md: the tiers
+
 ESPAT = [sys.executable, "-m", "espat.cli"]
 BODY = bytes(random.Random(9).getrandbits(8) for _ in range(20000))
 DIGEST = "sha-256=:" + base64.b64encode(hashlib.sha256(BODY).digest()).decode() + ":"

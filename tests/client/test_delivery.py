@@ -101,6 +101,7 @@ def test_a_link_left_open_by_an_earlier_process_does_not_block_the_next(server):
         idle.close()
 
 
+@pytest.mark.slow
 def test_an_earlier_processs_download_still_arriving_is_closed(server):
     """Killed mid-download: its data keeps coming, for no one. The next process closes that link, so the wire is
     its own again, and reads its own body whole."""
@@ -133,6 +134,7 @@ def test_a_connect_past_its_bound_is_closed_and_the_next_get_works(server):
         assert isinstance(esp.at("AT").final, ev.Ok)
 
 
+@pytest.mark.slow
 def test_an_interrupted_transfer_closes_its_link_and_the_next_command_works(server):
     """Ctrl-C at the first block: the link is closed within a short bound (or noted as left open when the module's
     answer is queued behind the data still coming); the data still coming is dropped; the next commands work and
@@ -258,6 +260,7 @@ def _checking_server(stored: list, refused: list):
     return reply
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault, digest_tested", [("corrupt-up:0.001", True), ("drop-up:0.001", False)])
 def test_a_post_damaged_on_the_way_to_the_module_is_never_stored_as_sent(server, fault, digest_tested):
     """A byte flipped or lost between host and module reaches the server (the AT protocol cannot tell); the body's

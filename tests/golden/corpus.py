@@ -174,3 +174,11 @@ def chain(exchange: Exchange, corpus: Dict[str, Exchange]) -> List[Exchange]:
                 order.append(corpus[name])
     visit(exchange, (exchange.name,))
     return order
+
+
+def answer(dialect: str, name: str, nth: int = 0) -> bytes:
+    """The module's bytes of step `nth` (0: its first answer) of exchange `name`, for the fake's dialect "1" or "2"
+    as well as "1.7" or "2.x": what the real firmware answers, for tests outside the replay to compare with."""
+    folder = next((f for f, d in DIALECTS.items() if dialect in (f, d)), dialect)
+    exchange = load(ROOT / folder / (name + SUFFIX))
+    return [data for direction, data in exchange.steps if direction == MODULE][nth]
