@@ -21,17 +21,17 @@ SLOW_FOLDERS = {HERE / "avr"}
 SLOW_FIXTURES = {"built"}
 
 
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if SLOW_FOLDERS & set(Path(str(item.fspath)).resolve().parents):
-            item.add_marker(pytest.mark.slow)
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None:
-            continue
-        if SLOW_FIXTURES & set(info.names_closure):
-            item.add_marker(pytest.mark.slow)
-        if item.get_closest_marker("xdist_group") is None and _has_module_fixture(info):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+def pytest_itemcollected(item):
+    # per item as it is collected: pytest-xdist reads the xdist_group marks in its own collection_modifyitems
+    if SLOW_FOLDERS & set(Path(str(item.fspath)).resolve().parents):
+        item.add_marker(pytest.mark.slow)
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return
+    if SLOW_FIXTURES & set(info.names_closure):
+        item.add_marker(pytest.mark.slow)
+    if item.get_closest_marker("xdist_group") is None and _has_module_fixture(info):
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 def _has_module_fixture(info) -> bool:
