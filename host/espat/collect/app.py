@@ -28,6 +28,7 @@ from starlette.staticfiles import StaticFiles
 from .guard import RateLimit, TokenCheck
 from .ingest import log_refusal, make_ingest
 from .live import Wakeup, reading_events
+from .contract import DIAG_FIELDS
 from .reading import Rejected
 from .store import Store, Unavailable, iso_time as _iso
 from .writer import Writer
@@ -96,11 +97,14 @@ def _csv(rows: list) -> str:
     names = sorted({name for row in rows for name in row.reading.values})
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "received_at", "device", "incarnation", "boot", "seq", "uptime_ms", "dropped", *names])
+    writer.writerow(["id", "received_at", "taken_at", "device", "incarnation", "boot", "seq", "uptime_ms", "dropped",
+                     "age_ms", *(f"diag.{d}" for d in DIAG_FIELDS), *names])
     for row in rows:
         r = row.reading
-        writer.writerow([row.id, _iso(row.received_at), r.device, r.incarnation, r.boot, r.seq, r.uptime_ms,
-                         r.dropped, *(r.values.get(n, "") for n in names)])
+        diag = r.diag or {}
+        writer.writerow([row.id, _iso(row.received_at), _iso(row.taken_at), r.device, r.incarnation, r.boot, r.seq,
+                         r.uptime_ms, r.dropped, "" if r.age_ms is None else r.age_ms,
+                         *(diag.get(d, "") for d in DIAG_FIELDS), *(r.values.get(n, "") for n in names)])
     return out.getvalue()
 
 

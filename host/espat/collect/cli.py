@@ -94,9 +94,10 @@ def token():
 def token_add(device, db):
     """Make DEVICE a new token (replacing any old one) and print it, once: only its hash is kept."""
     from .guard import new_token
-    from .reading import DEVICE_RE
-    if not DEVICE_RE.match(device):
-        raise click.UsageError("DEVICE must be 1-32 characters of A-Z a-z 0-9 . _ - (as the firmware's ESPAT_DEVICE)")
+    from .contract import DEVICE_RE, DEVICE_RULE
+    if not DEVICE_RE.fullmatch(device):
+        raise click.UsageError(f"DEVICE must be {DEVICE_RULE} (the reading contract's rule, as the firmware's "
+                               "ESPAT_DEVICE)")
     store = _open_store(db)
     value = new_token()
     store.set_token(device, value)
