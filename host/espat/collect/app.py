@@ -46,6 +46,8 @@ class Settings:
     rate: float = 5.0          # readings a second per device, on average
     burst: int = 60            # ... and in one go (a board emptying its ring)
     body_timeout: float = 10.0  # seconds for a client to send its whole body (slow clients get 408)
+    max_streams: int = 100     # open /api/events streams per process; more get 503 (the read side's own limit,
+    #                            so that watching browsers can never take the connections readings and health need)
 
     def to_environment(self) -> None:
         os.environ[SETTINGS_ENV] = json.dumps(asdict(self))
@@ -77,20 +79,40 @@ def _time_param(request: Request, name: str):
         pass
     try:
         stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=timezone.utc)
+        return stamp.timestamp()
+    except (ValueError, OverflowError):
         raise Rejected(400, f"{name} must be an ISO 8601 time (2026-11-30T06:00:00Z) or seconds since the epoch")
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone.utc)
-    return stamp.timestamp()
+
+
+def _whole(value: str, high: int):
+    """`value` as a whole number 0..high written in ASCII digits, else None (not '²', not 5,000 digits)."""
+    if not value.isascii() or not value.isdigit() or len(value) > len(str(high)) or int(value) > high:
+        return None
+    return int(value)
 
 
 def _int_param(request: Request, name: str, default: int, high: int) -> int:
     value = request.query_params.get(name)
     if value is None:
         return default
-    if not value.isdigit() or not 1 <= int(value) <= high:
+    number = _whole(value, high)
+    if number is None or number < 1:
         raise Rejected(400, f"{name} must be a whole number from 1 to {high}")
-    return int(value)
+    return number
+
+
+MAX_ID = 2**63 - 1     # a reading's id is a 64-bit signed integer in both databases
+
+
+def _reading_id(value: str | None, name: str):
+    if value is None:
+        return None
+    number = _whole(value, MAX_ID)
+    if number is None:
+        raise Rejected(400, f"{name} must be a reading id (a whole number up to {MAX_ID})")
+    return number
 
 
 def _csv(rows: list) -> str:
@@ -109,7 +131,7 @@ def _csv(rows: list) -> str:
 
 
 def create_app(settings: Settings) -> Starlette:
-    state: dict = {}
+    state: dict = {"streams": 0}
 
     async def get_readings(request: Request):
         try:
@@ -118,9 +140,7 @@ def create_app(settings: Settings) -> Starlette:
             tail = request.query_params.get("tail")
             if tail is not None:
                 limit = _int_param(request, "tail", 0, 100_000)
-            after = request.query_params.get("after")
-            if after is not None and not after.isdigit():
-                raise Rejected(400, "after must be a reading id (a whole number)")
+            after = _reading_id(request.query_params.get("after"), "after")
             fmt = request.query_params.get("format", "json")
             if fmt not in ("json", "csv"):
                 raise Rejected(400, "format must be json or csv")
@@ -128,7 +148,7 @@ def create_app(settings: Settings) -> Starlette:
             return _refuse(request, exc.status, str(exc))
         # one more than asked for tells whether the answer is all there is; a cut answer says where to go on
         rows = await run_in_threadpool(state["store"].query, request.query_params.get("device") or None,
-                                       since, until, int(after) if after else None, limit + 1, tail is not None)
+                                       since, until, after, limit + 1, tail is not None)
         more = len(rows) > limit
         rows = rows[1:] if more and tail is not None else rows[:limit]
         headers = {"X-More-After": str(rows[-1].id)} if more and tail is None else None
@@ -161,15 +181,26 @@ def create_app(settings: Settings) -> Starlette:
         return _answer(200, {"device": device, "boots": await run_in_threadpool(state["store"].gaps, device)})
 
     async def events(request: Request):
-        header = request.headers.get("last-event-id") or request.query_params.get("after")
-        if header is not None and header.isdigit():
-            after = int(header)
-        else:
-            after = await run_in_threadpool(state["store"].last_id)
+        try:
+            after = _reading_id(request.headers.get("last-event-id"), "Last-Event-ID")
+            if after is None:
+                after = _reading_id(request.query_params.get("after"), "after")
+        except Rejected as exc:
+            return _refuse(request, exc.status, str(exc))
+        if state["streams"] >= settings.max_streams:
+            return _refuse(request, 503, f"{settings.max_streams} event streams are open already",
+                           {"Retry-After": "10"})
+        state["streams"] += 1       # (counted from here: the stream's own end gives it back)
+        try:
+            if after is None:
+                after = await run_in_threadpool(state["store"].last_id)
+        except BaseException:
+            state["streams"] -= 1
+            raise
         store: Store = state["store"]
         stream = reading_events(lambda a: store.query(after_id=a, limit=1000), after, state["wakeup"])
-        return StreamingResponse(stream, media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return _CountedStream(stream, state, media_type="text/event-stream",
+                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     async def healthz(request: Request):
         return _answer(200, {"ok": True})
@@ -213,6 +244,20 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.collector = state
     return CollectorApp(app, make_ingest(state, settings))
+
+
+class _CountedStream(StreamingResponse):
+    """An event stream that gives its place back when it ends, however it ends (the client went away, shutdown)."""
+
+    def __init__(self, content, state: dict, **kw) -> None:
+        super().__init__(content, **kw)
+        self._state = state
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._state["streams"] -= 1
 
 
 class CollectorApp:
