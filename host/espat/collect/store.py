@@ -77,16 +77,36 @@ def _postgres_session(dbapi_connection, _record) -> None:
     dbapi_connection.autocommit = False
 
 
+def _parse(url: str):
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise ValueError(f"{url!r} is not a database URL: sqlite:///FILE (sqlite:////abs/path for an absolute one) "
+                         "or postgresql://USER@HOST/DB") from None
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a sqlite:/// URL (None for another database)."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
+
+
 def _engine(url: str):
     from sqlalchemy import create_engine, event
-    from sqlalchemy.engine import make_url
-    parsed = make_url(url)
+    parsed = _parse(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.database in (None, "", ":memory:"):
             raise ValueError("SQLite needs a file (sqlite:///path/to/file.sqlite3): readings must outlive the process")
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed.set(database=str(Path(parsed.database).expanduser())),
+        path = Path(parsed.database).expanduser()
+        if not path.parent.is_dir():
+            # a directory that is not there is a mistyped path far more often than a wish for a new one
+            raise ValueError(f"no directory {path.parent} for the database {path.name} (create it first)")
+        engine = create_engine(parsed.set(database=str(path)),
                                connect_args={"timeout": 2.0, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -297,5 +317,13 @@ def _first_line(exc: Exception) -> str:
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
-def open_store(url: str | None) -> Store:
-    return Store(url or default_url())
+def open_store(url: str | None, existing: bool = False) -> Store:
+    """The store at `url` (the default SQLite file when None: its directory is made). With `existing`, a SQLite
+    file that is not there is an error rather than a new, empty database."""
+    if url is None:
+        url = default_url()
+        sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_path(url)
+    if existing and path is not None and not path.is_file():
+        raise ValueError(f"no database at {path}")
+    return Store(url)
