@@ -90,3 +90,24 @@ def test_json_before_collect_or_after_the_command_prints_json(tmp_path):
         assert json.loads(listed.stdout) == {"devices": ["cellar-uno-2"]}
     error = run(tmp_path, "--json", "collect", "token", "list", "--db", f"sqlite:///{tmp_path / 'none.db'}")
     assert error.returncode == 1 and json.loads(error.stderr)["error"].startswith("no database at ")
+
+
+@pytest.mark.parametrize("host, tokens, warned", [
+    ("0.0.0.0", 0, "can read every reading (the live page and /api/* need no token) and post readings until the "
+                   "first token"),
+    ("0.0.0.0", 2, "can read every reading (the live page and /api/* need no token)"),
+    ("192.168.1.10", 1, "can read every reading"),
+    ("::", 1, "can read every reading"),
+    ("127.0.0.1", 0, None), ("127.0.0.2", 3, None), ("::1", 1, None), ("localhost", 0, None),
+])
+def test_listening_beyond_loopback_always_says_the_read_side_is_open(host, tokens, warned):
+    """The warning used to appear only while no token existed, though the read side never asks for one. (The
+    start-up lines are checked as text: a test never listens beyond loopback.)"""
+    from espat.collect.cli import banner
+    lines = banner(host, 8080, "sqlite:///c.sqlite3", tokens)
+    notes = [line for line in lines if line.startswith(f"  note: on {host} anyone")]
+    if warned is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and warned in notes[0]
+        assert ("post readings" in notes[0]) is (tokens == 0)

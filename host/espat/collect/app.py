@@ -54,7 +54,10 @@ class Settings:
 
 
 def app_from_environment() -> Starlette:
-    """For uvicorn's worker processes, which import the app by name."""
+    """For uvicorn's worker processes, which import the app by name (and end with the process that started them)."""
+    from .parent import PARENT_ENV, die_with_parent
+    if PARENT_ENV in os.environ:
+        die_with_parent(int(os.environ[PARENT_ENV]))
     return create_app(Settings(**json.loads(os.environ[SETTINGS_ENV])))
 
 

@@ -85,20 +85,36 @@ def collect(ctx, listen, db, workers, rate, burst):
     except PortBusy as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
-    shown = sock.getsockname()
-    click.echo(f"espat collect: readings to http://{host if ':' not in host else f'[{host}]'}:{shown[1]}"
-               f"/api/readings, live page at /; database {_shown_url(url)}", err=True)
-    if tokened == 0:
-        click.echo("  open to every device: no tokens yet (`espat collect token add DEVICE` makes one and closes it "
-                   "to devices without)", err=True)
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            click.echo(f"  note: on {host} anyone who can reach this machine can post readings until then", err=True)
-    else:
-        click.echo(f"  {tokened} device token(s): devices without a token are refused", err=True)
+    for line in banner(host, sock.getsockname()[1], _shown_url(url), tokened):
+        click.echo(line, err=True)
     stop = serve(Settings(url, rate=rate, burst=burst), sock, workers)
     click.echo("espat collect: stopped; every acknowledged reading is in the database", err=True)
     if stop:
         sys.exit(128 + int(stop))
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def banner(host: str, port: int, database: str, tokened: int) -> list:
+    """What `espat collect` says when it starts: where, which database, who may post, and who may read."""
+    lines = [f"espat collect: readings to http://{host if ':' not in host else f'[{host}]'}:{port}/api/readings, "
+             f"live page at /; database {database}"]
+    if tokened == 0:
+        lines.append("  open to every device: no tokens yet (`espat collect token add DEVICE` makes one and closes "
+                     "it to devices without)")
+    else:
+        lines.append(f"  {tokened} device token(s): devices without a token are refused")
+    if not _loopback(host):
+        # the read side never asks for a token, so this holds with tokens too
+        lines.append(f"  note: on {host} anyone who can reach this machine can read every reading (the live page and "
+                     "/api/* need no token)" + (" and post readings until the first token" if tokened == 0 else ""))
+    return lines
 
 
 def _shown_url(url: str) -> str:
