@@ -134,3 +134,23 @@ def test_every_answer_means_to_the_board_what_the_contract_says(collector):
         assert contract.meaning(answer.status) == meant, (answer, meant)
     assert contract.meaning(503) == "backoff" and contract.meaning(429) == "backoff"
     assert contract.meaning(401) == contract.meaning(403) == "keep"
+
+
+def test_the_unit_table_gives_each_suffix_its_unit_and_range():
+    raw = json.loads(contract.PATH.read_text())["units"]
+    assert contract.unit_of("a0_c")[:2] == ("_c", "°C") and contract.unit_of("vcc_mv")[:2] == ("_mv", "mV")
+    assert contract.unit_of("loop_ms")[0] == "_ms" and contract.unit_of("count") is None
+    for suffix, u in raw.items():
+        low, high = u["range"]
+        parse_reading(body(reading(values={f"x{suffix}": low, f"y{suffix}": high})))
+        with pytest.raises(Rejected) as info:
+            parse_reading(body(reading(values={f"x{suffix}": high + abs(high) * 0.01 + 1})))
+        assert info.value.status == 422
+
+
+def test_the_collector_serves_its_contract_and_an_icon(collector):
+    served = request(collector.url, "GET", "/api/contract")
+    assert served.status == 200 and served.json() == json.loads(contract.PATH.read_text())
+    icon = request(collector.url, "GET", "/favicon.ico")
+    assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.data.startswith(b"<svg")

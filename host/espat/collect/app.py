@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 from .guard import RateLimit, TokenCheck
 from .ingest import log_refusal, make_ingest
 from .live import Wakeup, reading_events
-from .contract import DIAG_FIELDS
+from .contract import DIAG_FIELDS, PATH as CONTRACT_PATH
 from .reading import Rejected
 from .store import Store, Unavailable, iso_time as _iso
 from .writer import Writer
@@ -218,6 +218,14 @@ def create_app(settings: Settings) -> Starlette:
     async def page(request: Request):
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
+    async def favicon(request: Request):
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml",
+                            headers={"Cache-Control": "max-age=86400"})
+
+    async def get_contract(request: Request):
+        # the reading contract as the collector holds it: the live page takes its units from here
+        return FileResponse(CONTRACT_PATH, media_type="application/json", headers={"Cache-Control": "no-cache"})
+
     from contextlib import asynccontextmanager
 
     @asynccontextmanager
@@ -236,6 +244,8 @@ def create_app(settings: Settings) -> Starlette:
 
     routes = [
         Route("/", page),
+        Route("/favicon.ico", favicon),
+        Route("/api/contract", get_contract),
         Route("/api/readings", get_readings, methods=["GET"]),
         Route("/api/devices", get_devices),
         Route("/api/gaps", get_gaps),

@@ -19,7 +19,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from .contract import DEVICE_RE, DEVICE_RULE, DIAG_FIELDS, OPTIONAL, REQUIRED, SAMPLED
+from .contract import DEVICE_RE, DEVICE_RULE, DIAG_FIELDS, OPTIONAL, REQUIRED, SAMPLED, unit_of
 
 __all__ = ["MAX_BODY", "Reading", "Rejected", "parse_reading", "sampled_difference"]
 
@@ -30,8 +30,8 @@ U32_MAX = 2**32 - 1      # boot, seq, uptime_ms (millis()), dropped, age_ms and 
 MAX_VALUES = 16
 INCARNATION_RE = re.compile(r"[0-9a-f]{8}\Z")
 VALUE_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,31}\Z")
-# A value's unit is its name's suffix; a value outside its unit's physical range is a broken sensor or a bug.
-UNIT_RANGES = {"_c": (-273.15, 1000.0), "_mv": (0.0, 100_000.0), "_pct": (0.0, 100.0)}
+# A value's unit is its name's suffix (the contract's unit table); a value outside its unit's physical range is a
+# broken sensor or a bug.
 ANY_RANGE = (-1e12, 1e12)
 
 
@@ -116,7 +116,8 @@ _ranges: dict = {}
 def _range_for(name: str) -> tuple:
     bounds = _ranges.get(name)
     if bounds is None:
-        bounds = next((b for suffix, b in UNIT_RANGES.items() if name.endswith(suffix)), ANY_RANGE)
+        unit = unit_of(name)
+        bounds = (unit[2], unit[3]) if unit else ANY_RANGE
         if len(_ranges) < 4096:
             _ranges[name] = bounds
     return bounds
