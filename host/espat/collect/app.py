@@ -185,9 +185,10 @@ def create_app(settings: Settings) -> Starlette:
 
     async def events(request: Request):
         try:
-            after = _reading_id(request.headers.get("last-event-id"), "Last-Event-ID")
+            # (empty is absent, as before: the stream starts from now)
+            after = _reading_id(request.headers.get("last-event-id") or None, "Last-Event-ID")
             if after is None:
-                after = _reading_id(request.query_params.get("after"), "after")
+                after = _reading_id(request.query_params.get("after") or None, "after")
         except Rejected as exc:
             return _refuse(request, exc.status, str(exc))
         if state["streams"] >= settings.max_streams:
