@@ -5,6 +5,8 @@
 "use strict";
 
 const MAX_POINTS = 300;
+const TICK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
+  .map(s => s * 1000);
 const COLOURS = ["#2060c0", "#c06020", "#209060", "#8040b0", "#b03060", "#607080"];
 const devices = new Map();   // name -> {rows (by time taken), last (by id), el, charts, missing}
 let lastId = 0;
@@ -44,7 +46,7 @@ function gapsOf(rows) {
 
 function clock(ms, withDate) {
   const iso = new Date(ms).toISOString();
-  return withDate ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 19);
+  return withDate ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, ms % 60000 ? 19 : 16);
 }
 
 function deviceCard(name) {
@@ -104,12 +106,13 @@ function draw(d, key, colour, gaps) {
     g.beginPath(); g.moveTo(left, y(v)); g.lineTo(w - right, y(v)); g.stroke();
     g.fillText(withUnit(Number(v.toPrecision(4)), key), 2, y(v) + 3);
   }
-  // the time axis: ticks at even steps of the span, labelled in UTC
+  // the time axis: ticks on round times (every 10 s, 5 min, 1 h, ...), labelled in UTC
   const span = t1 - t0, withDate = span > 86400000;
-  const ticks = Math.max(2, Math.min(5, Math.floor((w - left - right) / 90)));
+  const most = Math.max(2, Math.floor((w - left - right) / 80));
+  const step = TICK_STEPS.find(s => span / s <= most) || Math.ceil(span / most / 86400000) * 86400000;
   g.strokeStyle = "#e4e8ee";
-  for (let k = 0; k <= ticks; k++) {
-    const t = t0 + span * k / ticks, px = left + (w - left - right) * k / ticks;
+  for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
+    const px = left + (t - t0) * (w - left - right) / span;
     g.beginPath(); g.moveTo(px, top); g.lineTo(px, h - bottom); g.stroke();
     const text = clock(t, withDate), tw = g.measureText(text).width;
     g.fillText(text, Math.min(Math.max(px - tw / 2, left), w - right - tw), h - 4);
@@ -155,7 +158,7 @@ function render(d) {
   const card = d.el;
   card.dataset.lastSeq = String(last.seq);
   const late = last.age_ms ? ` (sent ${(last.age_ms / 1000).toFixed(0)} s later)` : "";
-  card.querySelector(".when").textContent = `taken ${clock(taken(last), false)} UTC${late}`;
+  card.querySelector(".when").textContent = `taken ${new Date(taken(last)).toISOString().slice(11, 19)} UTC${late}`;
   card.querySelector(".when").title = `${last.taken_at || last.received_at} taken, ${last.received_at} received`;
   card.querySelector(".run").textContent =
     `incarnation ${last.incarnation} · boot ${last.boot} · seq ${last.seq} · up ${(last.uptime_ms / 1000).toFixed(0)} s` +
