@@ -117,3 +117,18 @@ def test_a_version_1_database_is_upgraded_and_keeps_working(db_url):
     assert [g["missing"] for g in store.gaps("greenhouse-uno-1")] == [[[3, 3]]]
     assert store.migrate() == 0
     store.close()
+
+
+def test_an_upgraded_database_has_the_tables_and_indexes_a_new_one_gets(db_url):
+    """The upgrade steps and the live table definition (schema.py) describe one schema."""
+    from sqlalchemy import inspect
+    from espat.collect.schema import devices, readings
+    _old_database(db_url)
+    store = Store(db_url)
+    store.migrate()
+    found = inspect(store.engine)
+    for table in (readings, devices):
+        assert sorted(c["name"] for c in found.get_columns(table.name)) == sorted(c.name for c in table.c)
+        indexes = {i["name"] for i in found.get_indexes(table.name)} - {"readings_key"}  # (PostgreSQL lists it)
+        assert indexes == {i.name for i in table.indexes}
+    store.close()

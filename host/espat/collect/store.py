@@ -139,6 +139,7 @@ class Store:
         self.engine = _engine(url)
         self.backend = self.engine.dialect.name
         self._insert_sql_cache: dict = {}
+        self._select_sql_cache: dict = {}
 
     def describe(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
@@ -188,12 +189,27 @@ class Store:
         return out
 
     def _stored_by_key(self, conn, keys: list) -> dict:
+        """The stored readings of `keys` (written out, as the INSERT is: Core's compile per call cost more than
+        the lookup)."""
         if not keys:
             return {}
-        from sqlalchemy import select, tuple_
-        c = readings.c
-        q = select(readings).where(tuple_(c.device, c.incarnation, c.boot, c.seq).in_(keys))
-        return {row.reading.key: row.reading for row in map(_row, conn.execute(q))}
+        params = tuple(part for key in keys for part in key)
+        return {row.reading.key: row.reading for row in map(_row, conn.exec_driver_sql(self._select_sql(len(keys)),
+                                                                                      params))}
+
+    def _select_sql(self, n: int) -> str:
+        sql = self._select_sql_cache.get(n)
+        if sql is None:
+            mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+            c = readings.c
+            one = f"({c.device.name}={mark} AND {c.incarnation.name}={mark} AND {c.boot.name}={mark} AND " \
+                  f"{c.seq.name}={mark})"
+            sql = f"SELECT {','.join(col.name for col in readings.c)} FROM {readings.name} WHERE " + \
+                  " OR ".join([one] * n)
+            if len(self._select_sql_cache) > 64:
+                self._select_sql_cache.clear()
+            self._select_sql_cache[n] = sql
+        return sql
 
     def _insert_sql(self, n: int) -> str:
         """INSERT of n readings that skips the ones already stored and returns the keys of the new ones: one
