@@ -25,6 +25,7 @@ schema_version = Table(
     Column("applied_at", Float, nullable=False),
 )
 
+
 def _readings_v1(meta: MetaData) -> Table:
     """The readings table as version 1 created it (frozen: later versions change it by their own steps)."""
     return Table(
@@ -80,15 +81,13 @@ def _v1(conn) -> None:
 
 
 def _v2(conn) -> None:
-    # Added nullable (SQLite cannot add a NOT NULL column without a default), filled for the rows already there:
-    # an old reading was taken, as far as anyone knows, when it arrived.
-    from sqlalchemy.schema import CreateIndex
-    for column in ("taken_at", "age_ms", "diag_json"):
-        col = readings.c[column]
-        kind = col.type.compile(dialect=conn.dialect)
-        conn.exec_driver_sql(f"ALTER TABLE {readings.name} ADD COLUMN {col.name} {kind}")
-    conn.exec_driver_sql(f"UPDATE {readings.name} SET taken_at = received_at")
-    conn.execute(CreateIndex(next(i for i in readings.indexes if i.name == "readings_by_device_taken")))
+    # Written out (frozen, like version 1), in SQL both databases take. The columns are added nullable (SQLite
+    # cannot add a NOT NULL column without a default) and taken_at is filled for the rows already there: an old
+    # reading was taken, as far as anyone knows, when it arrived.
+    for column, kind in (("taken_at", "FLOAT"), ("age_ms", "BIGINT"), ("diag_json", "TEXT")):
+        conn.exec_driver_sql(f"ALTER TABLE readings ADD COLUMN {column} {kind}")
+    conn.exec_driver_sql("UPDATE readings SET taken_at = received_at")
+    conn.exec_driver_sql("CREATE INDEX readings_by_device_taken ON readings (device, taken_at)")
     conn.exec_driver_sql("DROP INDEX IF EXISTS readings_by_device_time")
 
 
