@@ -25,10 +25,10 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .contract import DIAG_FIELDS, PATH as CONTRACT_PATH
 from .guard import RateLimit, TokenCheck
 from .ingest import log_refusal, make_ingest
 from .live import Wakeup, reading_events
-from .contract import DIAG_FIELDS, PATH as CONTRACT_PATH
 from .reading import Rejected
 from .store import Store, Unavailable, iso_time as _iso
 from .writer import Writer
