@@ -15,10 +15,20 @@ import logging
 import math
 import re
 
+from .contract import meaning
 from .reading import MAX_BODY, Rejected, parse_reading
 from .store import Conflict, Unavailable
 
 __all__ = ["make_ingest", "send_json", "log_refusal"]
+
+# What each answer of this handler must mean to the board (contract.json "status"): checked when it is imported,
+# so a contract that says otherwise stops the collector rather than making boards misread it.
+ANSWERS = {201: "stored", 200: "repeat", 409: "conflict", 401: "keep", 403: "keep", 408: "keep", 429: "backoff",
+           503: "backoff"}
+_wrong = {status: meaning(status) for status, meant in ANSWERS.items() if meaning(status) != meant}
+if _wrong:
+    raise ImportError(f"contract.json gives answers of the collector other meanings: {_wrong} (expected "
+                      f"{ {s: ANSWERS[s] for s in _wrong} })")
 
 log = logging.getLogger("espat.collect")
 _JSON = (b"content-type", b"application/json")

@@ -19,7 +19,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from .contract import DEVICE_RE, DEVICE_RULE, DIAG_FIELDS, OPTIONAL, REQUIRED, SAMPLED, unit_of
+from .contract import DEVICE_RE, DEVICE_RULE, DIAG_FIELDS, OPTIONAL, REQUIRED, SAMPLED, meaning, unit_of
 
 __all__ = ["MAX_BODY", "Reading", "Rejected", "parse_reading", "sampled_difference"]
 
@@ -202,3 +202,8 @@ def _check_diag(diag) -> dict:
 _KNOWN = {"device", "incarnation", "readings", "diag", *COUNTERS}
 if set(KEYS) - _KNOWN:
     raise ImportError(f"contract.json names fields the collector cannot check: {sorted(set(KEYS) - _KNOWN)}")
+# a refusal here is the reading's own fault: the contract must tell the board to drop it, not to send it for ever
+for _status in (400, 413, 422):
+    if meaning(_status) != "drop":
+        raise ImportError(f"contract.json: {_status} means {meaning(_status)!r}, but the validator answers it for "
+                          "a reading the board must drop")
