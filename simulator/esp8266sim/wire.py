@@ -19,7 +19,7 @@ from typing import Callable, Deque, Iterable, Optional, Tuple
 
 from .faults import ByteFaults, Fault
 
-__all__ = ["Adapter", "Pipe", "Wire"]
+__all__ = ["Adapter", "GARBAGE", "Pipe", "Wire"]
 
 TICK = 0.001
 
@@ -141,7 +141,7 @@ class Wire:
 
     def _garble(self, data: bytes, sender_baud: int, receiver_baud: int) -> bytes:
         count = max(1, round(len(data) * receiver_baud / sender_baud)) if receiver_baud < sender_baud * 4 else 0
-        return bytes(self._rng.choice(_GARBAGE) for _ in range(min(count, len(data) * 4)))
+        return bytes(self._rng.choice(GARBAGE) for _ in range(min(count, len(data) * 4)))
 
     def from_module(self, data: bytes) -> None:
         data = self.faults_down(data)
@@ -174,4 +174,4 @@ class Wire:
 
 
 # What a UART makes of bytes at the wrong rate: mostly high-bit junk and framing errors, rarely a CR or LF.
-_GARBAGE = bytes([0x00, 0x80, 0xF8, 0xFE, 0xE0, 0x1C, 0x8C, 0x9E, 0xC3, 0xF0, 0x3F, 0x7E, 0xFF, 0x86, 0x98])
+GARBAGE = bytes([0x00, 0x80, 0xF8, 0xFE, 0xE0, 0x1C, 0x8C, 0x9E, 0xC3, 0xF0, 0x3F, 0x7E, 0xFF, 0x86, 0x98])

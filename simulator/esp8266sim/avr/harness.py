@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import shutil
 import subprocess
 import threading
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 from typing import List, Optional, Union
 
-__all__ = ["HarnessError", "build_harness", "cache_dir", "close_streams", "end_harness", "Uno"]
+__all__ = ["HarnessError", "build_harness", "cache_dir", "close_streams", "end_harness", "new_seed", "Uno"]
 
 SOURCE = Path(__file__).with_name("uno_harness.c")
 
@@ -55,6 +56,11 @@ def build_harness(cache: Optional[Path] = None) -> Path:
     return target
 
 
+def new_seed() -> int:
+    """A seed for a run's ADC noise when none is given: each run a different one, as each power-on of a board."""
+    return random.SystemRandom().randrange(1 << 32)
+
+
 def end_harness(proc: subprocess.Popen) -> int:
     """SIGTERM (the harness then writes its EEPROM and flash files back), SIGKILL if it hangs; its exit status."""
     if proc.poll() is None:
@@ -81,12 +87,13 @@ class Uno:
     `esp_on` is "soft" (ESP-01 on pins 2/3, SoftwareSerial) or "uart0" (pins 0/1; the USB serial is then silent).
     `eeprom` names a file that keeps the EEPROM between runs, as a board keeps it across power cycles.
     `wire_log` names a file that gets every byte on a SoftwareSerial ESP link with its emulated time.
+    `seed` fixes the ADC's noise (a new one each run when None; `seed` says which was drawn).
     """
 
     def __init__(self, elf: Union[str, Path], esp: str, esp_on: str = "soft", esp_baud: int = 9600,
                  eeprom: Union[str, Path, None] = None, a0_mv: int = 215, vcc_mv: int = 5000,
                  temp_mv: int = 314, seconds: Optional[float] = None,
-                 wire_log: Union[str, Path, None] = None, pace: bool = True) -> None:
+                 wire_log: Union[str, Path, None] = None, pace: bool = True, seed: Optional[int] = None) -> None:
         if esp_on not in ("soft", "uart0"):
             raise ValueError(f"esp_on must be 'soft' or 'uart0', not {esp_on!r}")
         self.argv: List[str] = [str(build_harness()), str(elf), "--esp-connect", esp, "--esp", esp_on,
@@ -100,6 +107,8 @@ class Uno:
             self.argv += ["--wire-log", str(wire_log)]
         if not pace:                  # as fast as the emulator goes, not held to the wall clock
             self.argv.append("--no-pace")
+        self.seed = new_seed() if seed is None else seed
+        self.argv += ["--seed", str(self.seed)]     # the ADC's noise: the same seed, the same readings
         self._proc: Optional[subprocess.Popen] = None
         self._output = bytearray()
         self._lock = threading.Condition()

@@ -4,7 +4,7 @@
  *   USB serial (UART0)        <-> this program's stdin/stdout, unless the ESP-01 sits on UART0
  *   ESP-01 on pins 2/3        <-> a TCP connection to the fake ESP-01 (SoftwareSerial: RX=PD2, TX=PD3)
  *   ESP-01 on pins 0/1        <-> the same TCP connection, through UART0 (--esp uart0)
- *   A0, internal temperature, Vcc <- fixed millivolt values from the command line
+ *   A0, internal temperature, Vcc <- millivolt values from the command line, A0 and the sensor with noise
  *   EEPROM                    <-> a file, so counters kept there survive a "power cycle" between runs
  *
  * SoftwareSerial has no peripheral to hook: the Uno's TX pin is decoded by sampling it in the middle of each bit
@@ -12,18 +12,26 @@
  * interrupt SoftwareSerial listens to follows from the pin level. Bit positions are kept as fractions of cycles
  * (1666.67 cycles a bit at 9600 baud), never as a rounded period that would drift.
  *
+ * An ADC's readings scatter by a step or two on a board (supply ripple, reference noise): each conversion here sees
+ * its input plus noise of -2..+2 mV (triangular), drawn from a generator seeded by --seed (a seed from the clock
+ * when none is given), so a sketch that makes an id from ADC noise draws a new one each run and the same one for a
+ * given seed, as the emulated code is deterministic otherwise.
+ *
  * Emulated time is held to the wall clock (the fake module on the other end keeps real time), and simavr's own
  * sleep callback, which would sleep on its own schedule, is replaced.
  *
  * As the virtual Uno behind `espat uno` (--usb-pty, --flash-file), the USB serial is a pseudo-terminal whose path
  * goes out on stdout as `usb-pty PATH`; the board starts at Optiboot (byte address 0x7E00) as a fused Uno does, is
  * reset into it when someone opens the port (the USB chip's DTR pulse) or sends avrdude's STK500 sync while the
- * sketch runs, and keeps its flash in a raw 32 KB file. Control lines on stdin change the analog inputs:
+ * sketch runs, and keeps its flash in a raw 32 KB file. The port follows the host's rate as a real Uno's USB chip
+ * does: the speed its client set on the pty (termios) against the rate UBRR0 gives the UART; when they differ by
+ * more than 3 %, each side reads the other's bytes as junk of about the length a UART makes of them (the rule and
+ * the junk bytes of the fake's own wire, esp8266sim/wire.py, which `--garbage HEX` hands in). Control lines on stdin change the analog inputs:
  * `adc N MV`, `temp MV`, `vcc MV`; `ram` answers `free-ram N` (stack painting, with --paint-from).
  *
  * Usage: uno_harness [FIRMWARE.elf | --flash-file FILE [--save-flash]] --esp-connect HOST:PORT [--esp soft|uart0]
  *                    [--esp-baud N] [--usb-pty] [--eeprom FILE] [--a0-mv N] [--vcc-mv N] [--temp-mv N]
- *                    [--paint-from ADDR] [--wire-log FILE] [--no-pace] [--seconds S]
+ *                    [--paint-from ADDR] [--wire-log FILE] [--no-pace] [--seconds S] [--seed N]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -38,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
@@ -97,6 +106,65 @@ static void log_wire(char direction, uint8_t b) {
 }
 static int in_bootloader(void) { return avr->pc >= BOOT_SECTION; }
 
+/* --- the USB chip's rate against the UART's (the virtual Uno's pty) --------------------------------------------- */
+
+static uint8_t garbage[32] = {0x00, 0x80, 0xF8, 0xFE};   /* --garbage: esp8266sim.wire's junk bytes */
+static size_t garbage_len = 4;
+static long host_baud;              /* the speed the pty's client set (0: unknown) */
+static double junk_up = 1, junk_down = 1;  /* junk bytes owed, in fractions carried from byte to byte; a burst's
+                                               first byte always makes one (its start bit is an edge) */
+static uint64_t junk_state = 0x5EED;
+
+static long uart0_baud(void) {
+    unsigned ubrr = avr->data[0xC4] | (unsigned)(avr->data[0xC5] & 0x0F) << 8;
+    return (long)(avr->frequency / ((avr->data[0xC0] & 0x02 ? 8UL : 16UL) * (ubrr + 1)));
+}
+
+static long speed_baud(speed_t s) {
+    static const struct { speed_t code; long rate; } table[] = {
+        {B300, 300}, {B600, 600}, {B1200, 1200}, {B2400, 2400}, {B4800, 4800}, {B9600, 9600}, {B19200, 19200},
+        {B38400, 38400}, {B57600, 57600}, {B115200, 115200}, {B230400, 230400}, {B460800, 460800},
+        {B500000, 500000}, {B576000, 576000}, {B921600, 921600}, {B1000000, 1000000}, {B1152000, 1152000},
+        {B1500000, 1500000}, {B2000000, 2000000}};
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) if (table[i].code == s) return table[i].rate;
+    return 0;
+}
+
+/* Linux's termios2, which carries a rate that has no Bnnn code (pyserial sets 74880 that way, with BOTHER) */
+struct termios2_ { tcflag_t c_iflag, c_oflag, c_cflag, c_lflag; cc_t c_line, c_cc[19]; speed_t c_ispeed, c_ospeed; };
+#define TCGETS2_ _IOR('T', 0x2A, struct termios2_)
+
+static void read_host_baud(void) {
+    struct termios tio;     /* on the master, the slave's settings: what its client asked for */
+    host_baud = tcgetattr(usb_out, &tio) == 0 ? speed_baud(cfgetospeed(&tio)) : 0;
+    struct termios2_ tio2;
+    if (host_baud == 0 && ioctl(usb_out, TCGETS2_, &tio2) == 0) host_baud = (long)tio2.c_ospeed;
+}
+
+static int rates_differ(void) {
+    long board = uart0_baud();
+    return usb_pty && host_baud && labs(host_baud - board) * 100 > board * 3;
+}
+
+/* How many junk bytes one byte sent at `sender` baud makes at `receiver` baud: wire.py's rule (receiver/sender
+   of them, none when the receiver is four times as fast and sees no start bit), kept byte by byte in `owed`. */
+static unsigned junk_count(double *owed, long sender, long receiver) {
+    if (receiver >= sender * 4) return 0;
+    *owed += (double)receiver / (double)sender;
+    unsigned n = (unsigned)*owed;
+    *owed -= n;
+    return n > 4 ? 4 : n;
+}
+
+static uint64_t splitmix(uint64_t *state) {
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static uint8_t junk(void) { return garbage[splitmix(&junk_state) % garbage_len]; }
+
 /* --- output helpers -------------------------------------------------------------------------------------------- */
 
 static void write_all(int fd, const uint8_t *p, size_t n) {
@@ -113,10 +181,14 @@ static void write_all(int fd, const uint8_t *p, size_t n) {
 }
 
 static void to_esp(uint8_t b) { write_all(esp_fd, &b, 1); }
-static void to_usb(uint8_t b) {
-    if (!usb_connected) return;     /* a closed port drops what the board sends, as the USB chip does */
+static void usb_put(uint8_t b) {
     if (usb_pty) { if (write(usb_out, &b, 1) < 0) { /* the reader went away; its next open resets the board */ } }
     else write_all(usb_out, &b, 1);
+}
+static void to_usb(uint8_t b) {
+    if (!usb_connected) return;     /* a closed port drops what the board sends, as the USB chip does */
+    if (!rates_differ()) { usb_put(b); junk_down = 1; return; }
+    for (unsigned n = junk_count(&junk_down, uart0_baud(), host_baud); n > 0; n--) usb_put(junk());
 }
 
 /* --- UART0 ------------------------------------------------------------------------------------------------------ */
@@ -247,7 +319,12 @@ static void read_usb(void) {
         return;
     }
     if (esp_on_uart0 && !in_bootloader()) return;   /* the ESP drives RX; what the USB chip sends collides */
-    for (ssize_t i = 0; i < n && !queue_full(&to_uart0); i++) queue_put(&to_uart0, buf[i]);
+    int differ = rates_differ();
+    for (ssize_t i = 0; i < n && !queue_full(&to_uart0); i++) {
+        if (!differ) { queue_put(&to_uart0, buf[i]); junk_up = 1; continue; }
+        for (unsigned k = junk_count(&junk_up, host_baud, uart0_baud()); k > 0 && !queue_full(&to_uart0); k--)
+            queue_put(&to_uart0, junk());
+    }
 }
 
 static void watch_usb_port(void) {
@@ -256,6 +333,7 @@ static void watch_usb_port(void) {
     int connected = !(p.revents & POLLHUP);
     if (connected && !usb_connected) reset_pending = EXTRF;
     usb_connected = connected;
+    if (connected) read_host_baud();
     if (connected && (p.revents & POLLIN)) read_usb();
 }
 
@@ -263,10 +341,26 @@ static void watch_usb_port(void) {
 static char control_line[128];
 static size_t control_len;
 
+static uint64_t noise_state;        /* --seed N, or the clock's */
+
+/* -2..+2 mV, triangular (the sum of two draws of -1..+1), never below 0 V */
+static uint32_t noisy(uint32_t mv) {
+    uint64_t r = splitmix(&noise_state);
+    int n = (int)(r % 3) + (int)((r >> 32) % 3) - 2;
+    return n < 0 && mv < (uint32_t)-n ? 0 : (uint32_t)((int64_t)mv + n);
+}
+
 static void apply_analog(void) {
     for (int i = 0; i < 8; i++) avr_raise_irq(adc_irq[i], adc_mv[i]);
     avr_raise_irq(temp_irq, temp_mv);
     avr->vcc = avr->avcc = avr->aref = vcc_mv;
+}
+
+/* simavr asks for the inputs as each conversion starts: a fresh draw of noise for the analog pins and the sensor */
+static void adc_trigger(avr_irq_t *irq, uint32_t value, void *param) {
+    (void)irq; (void)value; (void)param;
+    for (int i = 0; i < 8; i++) avr_raise_irq(adc_irq[i], noisy(adc_mv[i]));
+    avr_raise_irq(temp_irq, noisy(temp_mv));
 }
 
 static long free_ram(void) {
@@ -461,7 +555,7 @@ int main(int argc, char **argv) {
     const char *elf = NULL, *esp_addr = NULL, *eeprom_path = NULL, *flash_path = NULL;
     long esp_baud = 9600;
     double seconds = 0;
-    int keep_flash = 0;
+    int keep_flash = 0, seeded = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -483,15 +577,32 @@ int main(int argc, char **argv) {
             i++;
         }
         else if (!strcmp(arg, "--paint-from") && val) { paint_from = strtol(val, NULL, 0); i++; }
+        else if (!strcmp(arg, "--garbage") && val) {
+            garbage_len = 0;
+            for (const char *h = val; h[0] && h[1] && garbage_len < sizeof garbage; h += 2) {
+                unsigned b;
+                if (sscanf(h, "%2x", &b) != 1) break;
+                garbage[garbage_len++] = (uint8_t)b;
+            }
+            if (garbage_len == 0) { fprintf(stderr, "uno_harness: --garbage wants hex bytes\n"); return 2; }
+            i++;
+        }
+        else if (!strcmp(arg, "--seed") && val) { noise_state = strtoull(val, NULL, 0); seeded = 1; i++; }
         else if (arg[0] != '-' && !elf) elf = arg;
         else { fprintf(stderr, "uno_harness: unknown argument %s\n", arg); return 2; }
     }
     if (!elf == !flash_path || !esp_addr || esp_baud <= 0) {
         fprintf(stderr, "usage: uno_harness [FIRMWARE.elf | --flash-file FILE [--save-flash]] --esp-connect HOST:PORT "
                         "[--esp soft|uart0] [--esp-baud N] [--usb-pty] [--eeprom FILE] [--a0-mv N] [--vcc-mv N] "
-                        "[--temp-mv N] [--paint-from ADDR] [--seconds S]\n");
+                        "[--temp-mv N] [--paint-from ADDR] [--seconds S] [--seed N]\n");
         return 2;
     }
+    if (!seeded) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        noise_state = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec + ((uint64_t)getpid() << 40);
+    }
+    junk_state ^= noise_state;
 
     avr_global_logger_set(quiet_logger);    /* before the ELF is read: simavr logs to stdout otherwise */
     avr = avr_make_mcu_by_name("atmega328p");
@@ -529,6 +640,7 @@ int main(int argc, char **argv) {
     avr_irq_register_notify(pd3_irq, pd3_change, NULL);
     for (int i = 0; i < 8; i++) adc_irq[i] = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + i);
     temp_irq = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_TEMP);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_OUT_TRIGGER), adc_trigger, NULL);
 
     if (eeprom_path) eeprom_io(eeprom_path, 0);
     esp_fd = connect_to(esp_addr);

@@ -2,7 +2,7 @@
 
     with VirtualUno(esp="127.0.0.1:PORT", flash=Path("uno.flash")) as uno:
         print(uno.port)                       # /dev/pts/N: upload with avrdude or `pio run -t upload` here
-        uno.set_analog("A0", 0.25)            # the LM35 on A0 now reads 25 °C
+        uno.set_analog("A0", 0.25)            # the LM35 on A0 now reads 25 °C (give or take the ADC's noise)
 
 The board starts in Optiboot, as a fused Uno does; opening the port resets it into the bootloader (the USB chip's
 DTR pulse), and so does avrdude's STK500 sync while a sketch runs. Flash and EEPROM live in files when asked, so
@@ -19,7 +19,8 @@ import threading
 from pathlib import Path
 from typing import Dict, Optional, Union
 
-from ..avr.harness import HarnessError, build_harness, close_streams, end_harness
+from ..avr.harness import HarnessError, build_harness, close_streams, end_harness, new_seed
+from ..wire import GARBAGE
 from .image import BOOT_SECTION, FLASH_SIZE, ImageError, blank_flash, elf_symbol, read_firmware
 from .optiboot import optiboot_image
 
@@ -55,7 +56,8 @@ class VirtualUno:
     def __init__(self, esp: str, wiring: str = "softserial", esp_baud: Optional[int] = None,
                  flash: Optional[PathLike] = None, firmware: Optional[PathLike] = None,
                  eeprom: Optional[PathLike] = None, analog: Optional[Dict[str, float]] = None,
-                 vcc: float = 5.0, temp_mv: int = 314, paint_from: Optional[int] = None) -> None:
+                 vcc: float = 5.0, temp_mv: int = 314, paint_from: Optional[int] = None,
+                 seed: Optional[int] = None) -> None:
         if wiring not in ESP_WIRING:
             raise ValueError(f"wiring is one of {', '.join(ESP_WIRING)}, not {wiring!r}")
         self.esp, self.wiring = esp, wiring
@@ -66,6 +68,7 @@ class VirtualUno:
         self.eeprom = Path(eeprom) if eeprom is not None else None
         self.analog = {pin: check_volts(pin, v, vcc) for pin, v in (analog or {}).items()}
         self.vcc, self.temp_mv = vcc, temp_mv
+        self.seed = new_seed() if seed is None else seed     # the ADC's noise, drawn afresh each run unless given
         if paint_from is None and self.firmware is not None:
             end = elf_symbol(self.firmware, "_end")
             paint_from = end - SRAM_OFFSET if end is not None else None
@@ -101,7 +104,8 @@ class VirtualUno:
         wiring, _ = ESP_WIRING[self.wiring]
         argv = [str(build_harness()), "--flash-file", str(path), "--usb-pty", "--esp-connect", self.esp,
                 "--esp", wiring, "--esp-baud", str(self.esp_baud), "--vcc-mv", str(round(self.vcc * 1000)),
-                "--temp-mv", str(self.temp_mv), "--a0-mv", str(round(self.analog.get("A0", 0.215) * 1000))]
+                "--temp-mv", str(self.temp_mv), "--a0-mv", str(round(self.analog.get("A0", 0.215) * 1000)),
+                "--seed", str(self.seed), "--garbage", GARBAGE.hex()]
         if self.flash is not None:
             argv.append("--save-flash")
         if self.eeprom is not None:

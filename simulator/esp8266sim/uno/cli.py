@@ -19,7 +19,7 @@ from typing import Optional
 
 import click
 
-from ..avr.harness import HarnessError
+from ..avr.harness import HarnessError, new_seed
 from ..config import ConfigError, SimConfig, parse_host, parse_network
 from ..faults import FaultError
 from ..simulator import Simulator
@@ -98,13 +98,16 @@ def serve_control(board: VirtualUno, port: int) -> socketserver.TCPServer:
 @click.option("--dialect", type=click.Choice(["1", "2"]), default="1", help="fake module: AT 1.7 or AT 2.x")
 @click.option("--latency-scale", type=click.FloatRange(0), default=1.0, help="fake module: scale its delays")
 @click.option("--fault", multiple=True, metavar="SPEC", help="fake module: inject a fault (repeatable)")
-@click.option("--seed", type=int, default=0, help="fake module: seed for its faults")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1),
+              help="the run's randomness: the board's ADC noise and the fake module's faults (default: a new one "
+                   "each run, shown at the start, as each power-on of a board differs)")
 @click.option("--log", type=click.Path(dir_okay=False), help="fake module: write a wire transcript")
 def uno(wiring, analog, vcc, temp_mv, eeprom, flash, firmware, esp_port, control, network, hosts, dialect,
         latency_scale, fault, seed, log) -> None:
     """A virtual Arduino Uno: prints the path of its USB serial port, which avrdude and `pio run -t upload
     --upload-port PATH` upload to and a serial monitor reads; its ESP-01 is the fake module."""
     baud = ESP_WIRING[wiring][1]
+    seed = new_seed() if seed is None else seed
     sim: Optional[Simulator] = None
     relay: Optional[PortRelay] = None
     board: Optional[VirtualUno] = None
@@ -128,13 +131,14 @@ def uno(wiring, analog, vcc, temp_mv, eeprom, flash, firmware, esp_port, control
             sim = Simulator(config)
             esp = sim.serve_tcp().split("//", 1)[1]
         board = VirtualUno(esp, wiring=wiring, flash=flash, firmware=firmware, eeprom=eeprom, analog=analog,
-                           vcc=vcc, temp_mv=temp_mv)
+                           vcc=vcc, temp_mv=temp_mv, seed=seed)
         port = board.start()
         server = serve_control(board, control) if control is not None else None
         click.echo(port)
         where = "pins 2/3 (SoftwareSerial)" if wiring == "softserial" else "pins 0/1 (UART)"
         click.echo(f"virtual Uno: USB serial {port}; ESP-01 on {where} at {baud} baud"
                    + (f"; control on 127.0.0.1:{server.server_address[1]}" if server else "")
+                   + f"; seed {seed}"
                    + "; Ctrl-C stops it", err=True)
         while not stop.wait(0.5):
             if not board.running():
