@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import random
-from typing import Callable, Deque, Iterable, Optional, Tuple
+from typing import Callable, Deque, Iterable, List, Optional, Tuple
 
 from .faults import ByteFaults, Fault
 
@@ -125,6 +125,7 @@ class Wire:
         self.module_baud = module_baud
         self.host_baud: Optional[int] = None        # None: the host always matches (a TCP client)
         self.host_rate: Optional[Callable[[], Optional[int]]] = None    # asks the host's rate (a pty's termios)
+        self.rate_listeners: List[Callable[[int], None]] = []   # told each new module rate (the virtual Uno's wire)
         self._rng = random.Random(seed ^ 0x5EED)
         faults = list(faults)
         self.faults_down = ByteFaults(faults, "down", seed, log)    # module -> host
@@ -167,6 +168,8 @@ class Wire:
             self.module_baud = baud
             if self.paced:
                 self.down.baud = self.up.baud = baud
+            for listener in self.rate_listeners:
+                listener(baud)
         self.down.when_drained(switch)
 
     def set_host_baud(self, baud: Optional[int]) -> None:

@@ -26,12 +26,16 @@
  * sketch runs, and keeps its flash in a raw 32 KB file. The port follows the host's rate as a real Uno's USB chip
  * does: the speed its client set on the pty (termios) against the rate UBRR0 gives the UART; when they differ by
  * more than 3 %, each side reads the other's bytes as junk of about the length a UART makes of them (the rule and
- * the junk bytes of the fake's own wire, esp8266sim/wire.py, which `--garbage HEX` hands in). Control lines on stdin change the analog inputs:
- * `adc N MV`, `temp MV`, `vcc MV`; `ram` answers `free-ram N` (stack painting, with --paint-from).
+ * the junk bytes of the fake's own wire, esp8266sim/wire.py, which `--garbage HEX` hands in). Control lines on
+ * stdin change the analog inputs: `adc N MV`, `temp MV`, `vcc MV`; `ram` answers `free-ram N` (stack painting,
+ * with --paint-from); `esp-baud N` says the module now talks at N (AT+UART_CUR), and this side of the ESP wire
+ * follows once the bytes of the old rate are through. The ESP-01's RST and CH_PD, wired to Uno pins with
+ * --esp-rst/--esp-ch-pd, report their level on stdout as `esp-pin rst|ch_pd 0|1`.
  *
  * Usage: uno_harness [FIRMWARE.elf | --flash-file FILE [--save-flash]] --esp-connect HOST:PORT [--esp soft|uart0]
  *                    [--esp-baud N] [--usb-pty] [--eeprom FILE] [--a0-mv N] [--vcc-mv N] [--temp-mv N]
  *                    [--paint-from ADDR] [--wire-log FILE] [--no-pace] [--seconds S] [--seed N]
+ *                    [--esp-rst PIN] [--esp-ch-pd PIN] [--garbage HEX]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -85,6 +89,9 @@ static avr_t *avr;
 static int esp_fd = -1;             /* TCP connection to the fake ESP-01 */
 static int esp_on_uart0 = 0;
 static double bit_cycles;           /* cycles per bit on the SoftwareSerial link */
+static long esp_baud = 9600;        /* the module's rate: it changes with AT+UART_CUR (control line `esp-baud N`) */
+static long esp_baud_next;          /* a change that waits until the bytes sent at the old rate are through */
+static double junk_to_esp = 1, junk_from_esp = 1;
 static queue_t to_uart0;            /* bytes waiting to enter UART0 */
 static queue_t to_soft_rx;          /* bytes waiting to be clocked into PD2 */
 static int uart0_xon = 1;
@@ -146,6 +153,13 @@ static int rates_differ(void) {
     return usb_pty && host_baud && labs(host_baud - board) * 100 > board * 3;
 }
 
+/* The ESP-01 on pins 0/1 against the UART's rate (on pins 2/3 SoftwareSerial's bits are sampled at the module's
+   rate, so a sketch at another rate reads junk without help) */
+static int esp_rate_differs(void) {
+    long board = uart0_baud();
+    return esp_on_uart0 && labs(esp_baud - board) * 100 > board * 3;
+}
+
 /* How many junk bytes one byte sent at `sender` baud makes at `receiver` baud: wire.py's rule (receiver/sender
    of them, none when the receiver is four times as fast and sees no start bit), kept byte by byte in `owed`. */
 static unsigned junk_count(double *owed, long sender, long receiver) {
@@ -197,7 +211,12 @@ static void uart0_output(avr_irq_t *irq, uint32_t value, void *param) {
     (void)irq; (void)param;
     if (!esp_on_uart0) { to_usb((uint8_t)value); return; }
     if (in_bootloader() && usb_pty) { to_usb((uint8_t)value); return; }  /* the ESP ignores an upload */
-    to_esp((uint8_t)value);
+    if (esp_rate_differs()) {
+        for (unsigned n = junk_count(&junk_to_esp, uart0_baud(), esp_baud); n > 0; n--) to_esp(junk());
+    } else {
+        to_esp((uint8_t)value);
+        junk_to_esp = 1;
+    }
     if (usb_pty) to_usb((uint8_t)value);  /* pin 1 drives the ESP's RX and the USB chip's alike */
 }
 
@@ -305,7 +324,53 @@ static void read_into(int fd, queue_t *q, int *open_flag) {
     }
 }
 
+static void read_esp(void);
 static int esp_open = 1, stdin_open = 1;
+/* What the module sends: to UART0 as junk when the sketch's rate is not the module's, as a real UART reads it. */
+static void read_esp(void) {
+    if (!esp_on_uart0) { read_into(esp_fd, &to_soft_rx, &esp_open); return; }
+    if (!esp_rate_differs()) { read_into(esp_fd, &to_uart0, &esp_open); junk_from_esp = 1; return; }
+    uint8_t buf[256];
+    ssize_t n = read(esp_fd, buf, sizeof buf);
+    if (n == 0) esp_open = 0;
+    for (ssize_t i = 0; i < n; i++)
+        for (unsigned k = junk_count(&junk_from_esp, esp_baud, uart0_baud()); k > 0 && !queue_full(&to_uart0); k--)
+            queue_put(&to_uart0, junk());
+}
+
+/* A new module rate, once what crossed at the old one is through: the harness's side of the wire follows. */
+static void follow_esp_baud(void) {
+    if (!esp_baud_next || rx_busy || !queue_empty(&to_soft_rx) || tx_busy) return;
+    esp_baud = esp_baud_next;
+    esp_baud_next = 0;
+    bit_cycles = (double)avr->frequency / (double)esp_baud;
+}
+
+/* The ESP-01's RST and CH_PD pins, wired to Uno pins (--esp-rst, --esp-ch-pd): a pin is low only while the
+   sketch drives it low (an output at 0); as an input the module's 10 kOhm pull-up holds it high. A change goes out
+   on stdout as `esp-pin rst|ch_pd 0|1`, and the fake module is held in reset or booted by it. */
+static int esp_pin[2] = {-1, -1};   /* Arduino pin numbers: 0-7 PORTD, 8-13 PORTB, 14-19 PORTC (A0-A5) */
+static int esp_pin_level[2] = {1, 1};
+static const char *const esp_pin_name[2] = {"rst", "ch_pd"};
+
+static int pin_level(int pin) {
+    static const uint8_t ddr[3] = {0x2A, 0x24, 0x27}, port[3] = {0x2B, 0x25, 0x28};   /* D, B, C */
+    int bank = pin < 8 ? 0 : pin < 14 ? 1 : 2, bit = pin < 8 ? pin : pin < 14 ? pin - 8 : pin - 14;
+    int output = avr->data[ddr[bank]] >> bit & 1, high = avr->data[port[bank]] >> bit & 1;
+    return !output || high;
+}
+
+static void watch_esp_pins(void) {
+    for (int i = 0; i < 2; i++) {
+        if (esp_pin[i] < 0) continue;
+        int level = pin_level(esp_pin[i]);
+        if (level == esp_pin_level[i]) continue;
+        esp_pin_level[i] = level;
+        printf("esp-pin %s %d\n", esp_pin_name[i], level);
+        fflush(stdout);
+    }
+}
+
 static volatile uint8_t reset_pending;  /* MCUSR cause of a reset the main loop is to do (0: none) */
 static unsigned poll_count;
 
@@ -375,6 +440,7 @@ static void control(const char *line) {
     if (sscanf(line, "adc %u %lu", &n, &mv) == 2 && n < 8) adc_mv[n] = (uint32_t)mv;
     else if (sscanf(line, "temp %lu", &mv) == 1) temp_mv = (uint32_t)mv;
     else if (sscanf(line, "vcc %lu", &mv) == 1) vcc_mv = (uint32_t)mv;
+    else if (sscanf(line, "esp-baud %lu", &mv) == 1 && mv > 0) { esp_baud_next = (long)mv; return; }
     else if (!strncmp(line, "ram", 3)) {
         printf("free-ram %ld\n", paint_from ? free_ram() : -1L);
         fflush(stdout);
@@ -405,9 +471,10 @@ static avr_cycle_count_t poll_io(avr_t *a, avr_cycle_count_t when, void *param) 
     (void)param;
     (void)a;
     poll_count++;
-    if (esp_open) read_into(esp_fd, esp_on_uart0 ? &to_uart0 : &to_soft_rx, &esp_open);
+    if (esp_open) read_esp();
     if (usb_pty) {
         if ((poll_count & 7) == 0) watch_usb_port();
+        watch_esp_pins();
         if (stdin_open && (poll_count & 63) == 0) read_control();
         /* a blank chip: Optiboot's timeouts never return, and the stack walks down into the I/O registers */
         uint16_t sp = (uint16_t)(avr->data[0x5D] | (avr->data[0x5E] << 8));
@@ -415,6 +482,7 @@ static avr_cycle_count_t poll_io(avr_t *a, avr_cycle_count_t when, void *param) 
     } else if (stdin_open && !esp_on_uart0) {
         read_into(STDIN_FILENO, &to_uart0, &stdin_open);
     }
+    follow_esp_baud();
     feed_uart0();
     if (!esp_on_uart0) feed_soft_rx();
     long long ahead = emulated_ns() - wall_ns();
@@ -553,7 +621,6 @@ static void save_flash(const char *path) {
 
 int main(int argc, char **argv) {
     const char *elf = NULL, *esp_addr = NULL, *eeprom_path = NULL, *flash_path = NULL;
-    long esp_baud = 9600;
     double seconds = 0;
     int keep_flash = 0, seeded = 0;
     for (int i = 1; i < argc; i++) {
@@ -576,6 +643,8 @@ int main(int argc, char **argv) {
             if (!wire_log) { fprintf(stderr, "uno_harness: cannot write %s\n", val); return 2; }
             i++;
         }
+        else if (!strcmp(arg, "--esp-rst") && val) { esp_pin[0] = atoi(val); i++; }
+        else if (!strcmp(arg, "--esp-ch-pd") && val) { esp_pin[1] = atoi(val); i++; }
         else if (!strcmp(arg, "--paint-from") && val) { paint_from = strtol(val, NULL, 0); i++; }
         else if (!strcmp(arg, "--garbage") && val) {
             garbage_len = 0;
@@ -591,10 +660,11 @@ int main(int argc, char **argv) {
         else if (arg[0] != '-' && !elf) elf = arg;
         else { fprintf(stderr, "uno_harness: unknown argument %s\n", arg); return 2; }
     }
-    if (!elf == !flash_path || !esp_addr || esp_baud <= 0) {
+    if (!elf == !flash_path || !esp_addr || esp_baud <= 0 || esp_pin[0] > 19 || esp_pin[1] > 19) {
         fprintf(stderr, "usage: uno_harness [FIRMWARE.elf | --flash-file FILE [--save-flash]] --esp-connect HOST:PORT "
                         "[--esp soft|uart0] [--esp-baud N] [--usb-pty] [--eeprom FILE] [--a0-mv N] [--vcc-mv N] "
-                        "[--temp-mv N] [--paint-from ADDR] [--seconds S] [--seed N]\n");
+                        "[--temp-mv N] [--paint-from ADDR] [--seconds S] [--seed N] [--esp-rst PIN] "
+                        "[--esp-ch-pd PIN] [--garbage HEX]\n");
         return 2;
     }
     if (!seeded) {
