@@ -27,10 +27,11 @@ def resets_on_open(url: str) -> bool:
 
 
 def wait_for_board(esp, bound: Optional[float] = None) -> bool:
-    """Ask AT on `esp`'s port until an OK comes back or `bound` seconds (BOOT_WAIT when None) have passed; True
-    when the module answered. The probes' own answers are read here, late ones too, and never reach a command
-    sent after: a bootloader that swallowed one probe leaves no answer owed."""
-    end = time.monotonic() + (BOOT_WAIT if bound is None else bound)
+    """Ask AT on `esp`'s port until an OK comes back or `bound` seconds have passed (never more than BOOT_WAIT:
+    a board that has not answered by then is not booting); True when the module answered. The probes' own answers
+    are read here, late ones too, and never reach a command sent after: a bootloader that swallowed one probe
+    leaves no answer owed."""
+    end = time.monotonic() + (BOOT_WAIT if bound is None else min(bound, BOOT_WAIT))
     while time.monotonic() < end:
         esp.port.write(b"\r\n" + commands.at().line)    # the CR LF ends whatever half line the module holds
         answer_by = min(end, time.monotonic() + PROBE)

@@ -40,7 +40,7 @@ class BootingBoard(ScriptedPort):
 def test_the_board_is_probed_until_it_answers_and_the_next_command_gets_its_own_answer():
     board = BootingBoard(swallowed=3)
     esp = EspAt("/dev/ttyACM0", 9600, port=board)
-    assert wait_for_board(esp, bound=10)
+    assert wait_for_board(esp)
     assert board.lines[:5] == [b"AT"] * 5
     reply = esp.command(commands.version(), timeout=2)
     assert [e.key for e in reply.events] == ["AT version", "SDK version"]
