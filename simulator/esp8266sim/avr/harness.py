@@ -3,8 +3,8 @@
     with Uno(elf, esp="127.0.0.1:PORT") as uno:     # the fake module's TCP front end
         uno.wait_for(b"ready to report", timeout=10)
 
-The C harness (uno_harness.c beside this file) is compiled on first use against Debian's libsimavr-dev and kept
-in a cache keyed by its source, so a changed harness is rebuilt and an unchanged one is not.
+The C harness (uno_harness.c and the parts beside it, harness_parts.h) is compiled on first use against Debian's
+libsimavr-dev and kept in a cache keyed by its sources, so a changed harness is rebuilt and an unchanged one is not.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from typing import List, Optional, Union
 __all__ = ["HarnessError", "build_harness", "cache_dir", "close_streams", "end_harness", "new_seed", "Uno"]
 
 SOURCE = Path(__file__).with_name("uno_harness.c")
+PARTS = ("randomness.c", "line_rates.c", "esp_pins.c", "harness_parts.h")
 
 
 class HarnessError(RuntimeError):
@@ -35,8 +36,8 @@ def cache_dir() -> Path:
 
 def build_harness(cache: Optional[Path] = None) -> Path:
     """The path of the compiled harness, building it if needed; HarnessError says what is missing."""
-    source = SOURCE.read_bytes()
-    digest = hashlib.sha256(source).hexdigest()[:16]
+    sources = [SOURCE] + [SOURCE.with_name(name) for name in PARTS]
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
     target = (cache or cache_dir()) / f"uno_harness-{digest}"
     if target.exists():
         return target
@@ -48,7 +49,8 @@ def build_harness(cache: Optional[Path] = None) -> Path:
         raise HarnessError("simavr's development files not found: apt-get install libsimavr-dev libelf-dev")
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".{os.getpid()}.tmp")
-    cmd = ["gcc", "-O2", "-Wall", "-o", str(partial), str(SOURCE), *flags.stdout.split(), "-lelf"]
+    cmd = ["gcc", "-O2", "-Wall", "-o", str(partial), *(str(p) for p in sources if p.suffix == ".c"),
+           *flags.stdout.split(), "-lelf"]
     built = subprocess.run(cmd, capture_output=True, text=True)
     if built.returncode != 0:
         raise HarnessError(f"building the AVR harness failed:\n{built.stderr.strip()}")

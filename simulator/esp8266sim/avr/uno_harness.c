@@ -12,10 +12,8 @@
  * interrupt SoftwareSerial listens to follows from the pin level. Bit positions are kept as fractions of cycles
  * (1666.67 cycles a bit at 9600 baud), never as a rounded period that would drift.
  *
- * An ADC's readings scatter by a step or two on a board (supply ripple, reference noise): each conversion here sees
- * its input plus noise of -2..+2 mV (triangular), drawn from a generator seeded by --seed (a seed from the clock
- * when none is given), so a sketch that makes an id from ADC noise draws a new one each run and the same one for a
- * given seed, as the emulated code is deterministic otherwise.
+ * Each ADC conversion sees its input plus a step or two of noise, seeded by --seed (randomness.c), so a sketch
+ * that makes an id from ADC noise draws a new one each run and the same one for a given seed.
  *
  * Emulated time is held to the wall clock (the fake module on the other end keeps real time), and simavr's own
  * sleep callback, which would sleep on its own schedule, is replaced.
@@ -24,13 +22,11 @@
  * goes out on stdout as `usb-pty PATH`; the board starts at Optiboot (byte address 0x7E00) as a fused Uno does, is
  * reset into it when someone opens the port (the USB chip's DTR pulse) or sends avrdude's STK500 sync while the
  * sketch runs, and keeps its flash in a raw 32 KB file. The port follows the host's rate as a real Uno's USB chip
- * does: the speed its client set on the pty (termios) against the rate UBRR0 gives the UART; when they differ by
- * more than 3 %, each side reads the other's bytes as junk of about the length a UART makes of them (the rule and
- * the junk bytes of the fake's own wire, esp8266sim/wire.py, which `--garbage HEX` hands in). Control lines on
+ * does: a host at another rate than the UART's reads junk and sends junk (line_rates.c). Control lines on
  * stdin change the analog inputs: `adc N MV`, `temp MV`, `vcc MV`; `ram` answers `free-ram N` (stack painting,
  * with --paint-from); `esp-baud N` says the module now talks at N (AT+UART_CUR), and this side of the ESP wire
  * follows once the bytes of the old rate are through. The ESP-01's RST and CH_PD, wired to Uno pins with
- * --esp-rst/--esp-ch-pd, report their level on stdout as `esp-pin rst|ch_pd 0|1`.
+ * --esp-rst/--esp-ch-pd, report their level on stdout as `esp-pin rst|ch_pd 0|1` (esp_pins.c).
  *
  * Usage: uno_harness [FIRMWARE.elf | --flash-file FILE [--save-flash]] --esp-connect HOST:PORT [--esp soft|uart0]
  *                    [--esp-baud N] [--usb-pty] [--eeprom FILE] [--a0-mv N] [--vcc-mv N] [--temp-mv N]
@@ -50,7 +46,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
@@ -63,6 +58,8 @@
 #include <simavr/sim_avr.h>
 #include <simavr/sim_elf.h>
 #include <simavr/sim_irq.h>
+
+#include "harness_parts.h"
 
 #define QUEUE_SIZE 8192
 #define POLL_CYCLES 1600            /* 100 us at 16 MHz: how often sockets are read and the clock is checked */
@@ -91,7 +88,10 @@ static int esp_on_uart0 = 0;
 static double bit_cycles;           /* cycles per bit on the SoftwareSerial link */
 static long esp_baud = 9600;        /* the module's rate: it changes with AT+UART_CUR (control line `esp-baud N`) */
 static long esp_baud_next;          /* a change that waits until the bytes sent at the old rate are through */
-static double junk_to_esp = 1, junk_from_esp = 1;
+static long host_baud;              /* the rate the USB pty's client set (0: unknown) */
+/* junk bytes owed per direction, in fractions carried from byte to byte; a burst's first byte always makes one
+   (its start bit is an edge) */
+static double junk_up = 1, junk_down = 1, junk_to_esp = 1, junk_from_esp = 1;
 static queue_t to_uart0;            /* bytes waiting to enter UART0 */
 static queue_t to_soft_rx;          /* bytes waiting to be clocked into PD2 */
 static int uart0_xon = 1;
@@ -112,72 +112,6 @@ static void log_wire(char direction, uint8_t b) {
     if (wire_log) fprintf(wire_log, "%c %.1f %02X\n", direction, (double)(cycle_base + avr->cycle) / 16.0, b);
 }
 static int in_bootloader(void) { return avr->pc >= BOOT_SECTION; }
-
-/* --- the USB chip's rate against the UART's (the virtual Uno's pty) --------------------------------------------- */
-
-static uint8_t garbage[32] = {0x00, 0x80, 0xF8, 0xFE};   /* --garbage: esp8266sim.wire's junk bytes */
-static size_t garbage_len = 4;
-static long host_baud;              /* the speed the pty's client set (0: unknown) */
-static double junk_up = 1, junk_down = 1;  /* junk bytes owed, in fractions carried from byte to byte; a burst's
-                                               first byte always makes one (its start bit is an edge) */
-static uint64_t junk_state = 0x5EED;
-
-static long uart0_baud(void) {
-    unsigned ubrr = avr->data[0xC4] | (unsigned)(avr->data[0xC5] & 0x0F) << 8;
-    return (long)(avr->frequency / ((avr->data[0xC0] & 0x02 ? 8UL : 16UL) * (ubrr + 1)));
-}
-
-static long speed_baud(speed_t s) {
-    static const struct { speed_t code; long rate; } table[] = {
-        {B300, 300}, {B600, 600}, {B1200, 1200}, {B2400, 2400}, {B4800, 4800}, {B9600, 9600}, {B19200, 19200},
-        {B38400, 38400}, {B57600, 57600}, {B115200, 115200}, {B230400, 230400}, {B460800, 460800},
-        {B500000, 500000}, {B576000, 576000}, {B921600, 921600}, {B1000000, 1000000}, {B1152000, 1152000},
-        {B1500000, 1500000}, {B2000000, 2000000}};
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) if (table[i].code == s) return table[i].rate;
-    return 0;
-}
-
-/* Linux's termios2, which carries a rate that has no Bnnn code (pyserial sets 74880 that way, with BOTHER) */
-struct termios2_ { tcflag_t c_iflag, c_oflag, c_cflag, c_lflag; cc_t c_line, c_cc[19]; speed_t c_ispeed, c_ospeed; };
-#define TCGETS2_ _IOR('T', 0x2A, struct termios2_)
-
-static void read_host_baud(void) {
-    struct termios tio;     /* on the master, the slave's settings: what its client asked for */
-    host_baud = tcgetattr(usb_out, &tio) == 0 ? speed_baud(cfgetospeed(&tio)) : 0;
-    struct termios2_ tio2;
-    if (host_baud == 0 && ioctl(usb_out, TCGETS2_, &tio2) == 0) host_baud = (long)tio2.c_ospeed;
-}
-
-static int rates_differ(void) {
-    long board = uart0_baud();
-    return usb_pty && host_baud && labs(host_baud - board) * 100 > board * 3;
-}
-
-/* The ESP-01 on pins 0/1 against the UART's rate (on pins 2/3 SoftwareSerial's bits are sampled at the module's
-   rate, so a sketch at another rate reads junk without help) */
-static int esp_rate_differs(void) {
-    long board = uart0_baud();
-    return esp_on_uart0 && labs(esp_baud - board) * 100 > board * 3;
-}
-
-/* How many junk bytes one byte sent at `sender` baud makes at `receiver` baud: wire.py's rule (receiver/sender
-   of them, none when the receiver is four times as fast and sees no start bit), kept byte by byte in `owed`. */
-static unsigned junk_count(double *owed, long sender, long receiver) {
-    if (receiver >= sender * 4) return 0;
-    *owed += (double)receiver / (double)sender;
-    unsigned n = (unsigned)*owed;
-    *owed -= n;
-    return n > 4 ? 4 : n;
-}
-
-static uint64_t splitmix(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-static uint8_t junk(void) { return garbage[splitmix(&junk_state) % garbage_len]; }
 
 /* --- output helpers -------------------------------------------------------------------------------------------- */
 
@@ -201,8 +135,8 @@ static void usb_put(uint8_t b) {
 }
 static void to_usb(uint8_t b) {
     if (!usb_connected) return;     /* a closed port drops what the board sends, as the USB chip does */
-    if (!rates_differ()) { usb_put(b); junk_down = 1; return; }
-    for (unsigned n = junk_count(&junk_down, uart0_baud(), host_baud); n > 0; n--) usb_put(junk());
+    if (!usb_pty || !rates_differ(host_baud, uart0_baud(avr))) { usb_put(b); junk_down = 1; return; }
+    for (unsigned n = junk_count(&junk_down, uart0_baud(avr), host_baud); n > 0; n--) usb_put(junk_byte());
 }
 
 /* --- UART0 ------------------------------------------------------------------------------------------------------ */
@@ -211,8 +145,8 @@ static void uart0_output(avr_irq_t *irq, uint32_t value, void *param) {
     (void)irq; (void)param;
     if (!esp_on_uart0) { to_usb((uint8_t)value); return; }
     if (in_bootloader() && usb_pty) { to_usb((uint8_t)value); return; }  /* the ESP ignores an upload */
-    if (esp_rate_differs()) {
-        for (unsigned n = junk_count(&junk_to_esp, uart0_baud(), esp_baud); n > 0; n--) to_esp(junk());
+    if (rates_differ(esp_baud, uart0_baud(avr))) {   /* on pins 0/1 the ESP hears the UART at its own rate */
+        for (unsigned n = junk_count(&junk_to_esp, uart0_baud(avr), esp_baud); n > 0; n--) to_esp(junk_byte());
     } else {
         to_esp((uint8_t)value);
         junk_to_esp = 1;
@@ -329,13 +263,18 @@ static int esp_open = 1, stdin_open = 1;
 /* What the module sends: to UART0 as junk when the sketch's rate is not the module's, as a real UART reads it. */
 static void read_esp(void) {
     if (!esp_on_uart0) { read_into(esp_fd, &to_soft_rx, &esp_open); return; }
-    if (!esp_rate_differs()) { read_into(esp_fd, &to_uart0, &esp_open); junk_from_esp = 1; return; }
+    if (!rates_differ(esp_baud, uart0_baud(avr))) {
+        read_into(esp_fd, &to_uart0, &esp_open);
+        junk_from_esp = 1;
+        return;
+    }
     uint8_t buf[256];
     ssize_t n = read(esp_fd, buf, sizeof buf);
     if (n == 0) esp_open = 0;
     for (ssize_t i = 0; i < n; i++)
-        for (unsigned k = junk_count(&junk_from_esp, esp_baud, uart0_baud()); k > 0 && !queue_full(&to_uart0); k--)
-            queue_put(&to_uart0, junk());
+        for (unsigned k = junk_count(&junk_from_esp, esp_baud, uart0_baud(avr)); k > 0 && !queue_full(&to_uart0);
+             k--)
+            queue_put(&to_uart0, junk_byte());
 }
 
 /* A new module rate, once what crossed at the old one is through: the harness's side of the wire follows. */
@@ -344,31 +283,6 @@ static void follow_esp_baud(void) {
     esp_baud = esp_baud_next;
     esp_baud_next = 0;
     bit_cycles = (double)avr->frequency / (double)esp_baud;
-}
-
-/* The ESP-01's RST and CH_PD pins, wired to Uno pins (--esp-rst, --esp-ch-pd): a pin is low only while the
-   sketch drives it low (an output at 0); as an input the module's 10 kOhm pull-up holds it high. A change goes out
-   on stdout as `esp-pin rst|ch_pd 0|1`, and the fake module is held in reset or booted by it. */
-static int esp_pin[2] = {-1, -1};   /* Arduino pin numbers: 0-7 PORTD, 8-13 PORTB, 14-19 PORTC (A0-A5) */
-static int esp_pin_level[2] = {1, 1};
-static const char *const esp_pin_name[2] = {"rst", "ch_pd"};
-
-static int pin_level(int pin) {
-    static const uint8_t ddr[3] = {0x2A, 0x24, 0x27}, port[3] = {0x2B, 0x25, 0x28};   /* D, B, C */
-    int bank = pin < 8 ? 0 : pin < 14 ? 1 : 2, bit = pin < 8 ? pin : pin < 14 ? pin - 8 : pin - 14;
-    int output = avr->data[ddr[bank]] >> bit & 1, high = avr->data[port[bank]] >> bit & 1;
-    return !output || high;
-}
-
-static void watch_esp_pins(void) {
-    for (int i = 0; i < 2; i++) {
-        if (esp_pin[i] < 0) continue;
-        int level = pin_level(esp_pin[i]);
-        if (level == esp_pin_level[i]) continue;
-        esp_pin_level[i] = level;
-        printf("esp-pin %s %d\n", esp_pin_name[i], level);
-        fflush(stdout);
-    }
 }
 
 static volatile uint8_t reset_pending;  /* MCUSR cause of a reset the main loop is to do (0: none) */
@@ -384,11 +298,11 @@ static void read_usb(void) {
         return;
     }
     if (esp_on_uart0 && !in_bootloader()) return;   /* the ESP drives RX; what the USB chip sends collides */
-    int differ = rates_differ();
+    int differ = rates_differ(host_baud, uart0_baud(avr));
     for (ssize_t i = 0; i < n && !queue_full(&to_uart0); i++) {
         if (!differ) { queue_put(&to_uart0, buf[i]); junk_up = 1; continue; }
-        for (unsigned k = junk_count(&junk_up, host_baud, uart0_baud()); k > 0 && !queue_full(&to_uart0); k--)
-            queue_put(&to_uart0, junk());
+        for (unsigned k = junk_count(&junk_up, host_baud, uart0_baud(avr)); k > 0 && !queue_full(&to_uart0); k--)
+            queue_put(&to_uart0, junk_byte());
     }
 }
 
@@ -398,22 +312,13 @@ static void watch_usb_port(void) {
     int connected = !(p.revents & POLLHUP);
     if (connected && !usb_connected) reset_pending = EXTRF;
     usb_connected = connected;
-    if (connected) read_host_baud();
+    if (connected) host_baud = tty_baud(usb_out);
     if (connected && (p.revents & POLLIN)) read_usb();
 }
 
 /* `adc N MV`, `temp MV`, `vcc MV`, `ram`: what a test or `espat uno`'s control socket changes during a run. */
 static char control_line[128];
 static size_t control_len;
-
-static uint64_t noise_state;        /* --seed N, or the clock's */
-
-/* -2..+2 mV, triangular (the sum of two draws of -1..+1), never below 0 V */
-static uint32_t noisy(uint32_t mv) {
-    uint64_t r = splitmix(&noise_state);
-    int n = (int)(r % 3) + (int)((r >> 32) % 3) - 2;
-    return n < 0 && mv < (uint32_t)-n ? 0 : (uint32_t)((int64_t)mv + n);
-}
 
 static void apply_analog(void) {
     for (int i = 0; i < 8; i++) avr_raise_irq(adc_irq[i], adc_mv[i]);
@@ -474,7 +379,7 @@ static avr_cycle_count_t poll_io(avr_t *a, avr_cycle_count_t when, void *param) 
     if (esp_open) read_esp();
     if (usb_pty) {
         if ((poll_count & 7) == 0) watch_usb_port();
-        watch_esp_pins();
+        watch_esp_pins(avr, stdout);
         if (stdin_open && (poll_count & 63) == 0) read_control();
         /* a blank chip: Optiboot's timeouts never return, and the stack walks down into the I/O registers */
         uint16_t sp = (uint16_t)(avr->data[0x5D] | (avr->data[0x5E] << 8));
@@ -623,6 +528,7 @@ int main(int argc, char **argv) {
     const char *elf = NULL, *esp_addr = NULL, *eeprom_path = NULL, *flash_path = NULL;
     double seconds = 0;
     int keep_flash = 0, seeded = 0;
+    uint64_t seed = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -643,24 +549,23 @@ int main(int argc, char **argv) {
             if (!wire_log) { fprintf(stderr, "uno_harness: cannot write %s\n", val); return 2; }
             i++;
         }
-        else if (!strcmp(arg, "--esp-rst") && val) { esp_pin[0] = atoi(val); i++; }
-        else if (!strcmp(arg, "--esp-ch-pd") && val) { esp_pin[1] = atoi(val); i++; }
-        else if (!strcmp(arg, "--paint-from") && val) { paint_from = strtol(val, NULL, 0); i++; }
-        else if (!strcmp(arg, "--garbage") && val) {
-            garbage_len = 0;
-            for (const char *h = val; h[0] && h[1] && garbage_len < sizeof garbage; h += 2) {
-                unsigned b;
-                if (sscanf(h, "%2x", &b) != 1) break;
-                garbage[garbage_len++] = (uint8_t)b;
+        else if ((!strcmp(arg, "--esp-rst") || !strcmp(arg, "--esp-ch-pd")) && val) {
+            if (!wire_esp_pin(arg[6] == 'r' ? "rst" : "ch_pd", atoi(val))) {
+                fprintf(stderr, "uno_harness: %s %s: the Uno's pins are 0 to 19\n", arg, val);
+                return 2;
             }
-            if (garbage_len == 0) { fprintf(stderr, "uno_harness: --garbage wants hex bytes\n"); return 2; }
             i++;
         }
-        else if (!strcmp(arg, "--seed") && val) { noise_state = strtoull(val, NULL, 0); seeded = 1; i++; }
+        else if (!strcmp(arg, "--paint-from") && val) { paint_from = strtol(val, NULL, 0); i++; }
+        else if (!strcmp(arg, "--garbage") && val) {
+            if (!set_junk_bytes(val)) { fprintf(stderr, "uno_harness: --garbage wants hex bytes\n"); return 2; }
+            i++;
+        }
+        else if (!strcmp(arg, "--seed") && val) { seed = strtoull(val, NULL, 0); seeded = 1; i++; }
         else if (arg[0] != '-' && !elf) elf = arg;
         else { fprintf(stderr, "uno_harness: unknown argument %s\n", arg); return 2; }
     }
-    if (!elf == !flash_path || !esp_addr || esp_baud <= 0 || esp_pin[0] > 19 || esp_pin[1] > 19) {
+    if (!elf == !flash_path || !esp_addr || esp_baud <= 0) {
         fprintf(stderr, "usage: uno_harness [FIRMWARE.elf | --flash-file FILE [--save-flash]] --esp-connect HOST:PORT "
                         "[--esp soft|uart0] [--esp-baud N] [--usb-pty] [--eeprom FILE] [--a0-mv N] [--vcc-mv N] "
                         "[--temp-mv N] [--paint-from ADDR] [--seconds S] [--seed N] [--esp-rst PIN] "
@@ -670,9 +575,9 @@ int main(int argc, char **argv) {
     if (!seeded) {
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
-        noise_state = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec + ((uint64_t)getpid() << 40);
+        seed = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec + ((uint64_t)getpid() << 40);
     }
-    junk_state ^= noise_state;
+    seed_randomness(seed);
 
     avr_global_logger_set(quiet_logger);    /* before the ELF is read: simavr logs to stdout otherwise */
     avr = avr_make_mcu_by_name("atmega328p");
