@@ -135,6 +135,7 @@ static void usb_put(uint8_t b) {
 }
 static void to_usb(uint8_t b) {
     if (!usb_connected) return;     /* a closed port drops what the board sends, as the USB chip does */
+    if (usb_pty) host_baud = tty_baud(usb_out);     /* each byte at the rate the host has now, not a while ago */
     if (!usb_pty || !rates_differ(host_baud, uart0_baud(avr))) { usb_put(b); junk_down = 1; return; }
     for (unsigned n = junk_count(&junk_down, uart0_baud(avr), host_baud); n > 0; n--) usb_put(junk_byte());
 }
@@ -259,6 +260,7 @@ static void read_into(int fd, queue_t *q, int *open_flag) {
 }
 
 static void read_esp(void);
+static void read_control(void);
 static int esp_open = 1, stdin_open = 1;
 /* What the module sends: to UART0 as junk when the sketch's rate is not the module's, as a real UART reads it. */
 static void read_esp(void) {
@@ -313,7 +315,12 @@ static void watch_usb_port(void) {
     if (connected && !usb_connected) reset_pending = EXTRF;
     usb_connected = connected;
     if (connected) host_baud = tty_baud(usb_out);
-    if (connected && (p.revents & POLLIN)) read_usb();
+    if (connected && (p.revents & POLLIN)) {
+        /* control lines first: one sent before the host could have seen a byte (`esp-baud` as the module's OK to
+           AT+UART_CUR left it) takes effect before whatever the host sends after that byte */
+        if (stdin_open) read_control();
+        read_usb();
+    }
 }
 
 /* `adc N MV`, `temp MV`, `vcc MV`, `ram`: what a test or `espat uno`'s control socket changes during a run. */
