@@ -115,6 +115,7 @@ def test_sim_subcommand_delegates():
     assert done.stderr.startswith("espat sim: fault 'nonsense'")
 
 
+@pytest.mark.slow
 def test_demo_runs_the_whole_path():
     done = espat("demo", timeout=120)
     assert done.returncode == 0, done.stderr
