@@ -134,8 +134,18 @@ class EspAt:
         end = time.monotonic() + seconds
         return end if self._op_end is None else min(end, self._op_end)
 
+    @property
+    def operation_over(self) -> bool:
+        """The whole operation's deadline (see operation()) has passed."""
+        return self._op_end is not None and time.monotonic() >= self._op_end
+
+    @property
+    def last_byte_at(self) -> float:
+        """When the port last gave bytes (time.monotonic())."""
+        return self._last_byte
+
     def _timeout(self, text: str) -> CommandTimeout:
-        if self._op_end is not None and time.monotonic() >= self._op_end:
+        if self.operation_over:
             return CommandTimeout(f"gave up after {self._op_seconds:g} s, the operation's bound ({text})")
         return CommandTimeout(text)
 
@@ -503,8 +513,8 @@ class EspAt:
             reply = self.command(chunk.command)
             if not isinstance(reply.final, ev.Prompt):
                 raise RemoteProtocolError(f"expected the send prompt, got {reply.final}")
+            link.sent += len(chunk.data)      # counted before the write: once it starts, bytes may have left
             self.port.write(chunk.data)
-            link.sent += len(chunk.data)
             self._finish_send(chunk)
 
     def _finish_send(self, chunk) -> None:

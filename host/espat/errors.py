@@ -3,7 +3,7 @@
 LocalProtocolError: you asked the core to build a frame the module cannot take (a link id of 7, a CR in an SSID).
 RemoteProtocolError: the module sent something the protocol does not allow (a `Recv 5 bytes` after 6 were sent).
 ModuleError: the module understood and said no (ERROR, FAIL); CommandTimeout: it did not answer in time.
-DataDamaged (DataLost, IntegrityError, BodyTruncated): bytes were lost or changed between the server and here,
+DataDamaged (DataLost, IntegrityError, BodyTruncated, MalformedResponse): bytes were lost or changed between the server and here,
 so whatever was received is not to be used. DeliveryUnknown: a request went out and whether it arrived is not
 known. PortBusy: another process holds the port.
 
@@ -16,7 +16,7 @@ from typing import Optional
 
 __all__ = ["EspAtError", "LocalProtocolError", "RemoteProtocolError", "ModuleError", "JoinError",
            "CommandTimeout", "BusyError", "LinkClosed", "DataDamaged", "DataLost", "IntegrityError",
-           "BodyTruncated", "HttpError", "DeliveryUnknown", "PortError", "PortBusy"]
+           "BodyTruncated", "MalformedResponse", "HttpError", "DeliveryUnknown", "PortError", "PortBusy"]
 
 
 class EspAtError(Exception):
@@ -88,6 +88,11 @@ class HttpError(EspAtError):
 
 class BodyTruncated(HttpError, DataDamaged):
     """The link closed before the whole body (Content-Length, or the last chunk) arrived."""
+
+
+class MalformedResponse(HttpError, DataDamaged):
+    """The response broke HTTP's rules (a status line, a header, a chunk size that cannot be read). The serial
+    line has no checksum, and a flipped bit reads exactly like this: it is counted as damage in transit."""
 
 
 class DeliveryUnknown(EspAtError):

@@ -12,6 +12,8 @@ DeliveryUnknown: it may have been delivered. An Idempotency-Key lets the server 
 """
 from __future__ import annotations
 
+import re
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, List, Optional, Tuple
@@ -19,7 +21,8 @@ from typing import Callable, Iterable, List, Optional, Tuple
 import h11
 
 from .client import EspAt
-from .errors import (BodyTruncated, DataLost, DeliveryUnknown, EspAtError, HttpError, LocalProtocolError)
+from .errors import (BodyTruncated, CommandTimeout, DataDamaged, DataLost, DeliveryUnknown, EspAtError, HttpError,
+                     LinkClosed, LocalProtocolError, MalformedResponse)
 from .integrity import WANT_DIGEST, Digester, content_digest
 
 __all__ = ["HttpError", "Response", "request", "split_url", "SAFE_METHODS"]
@@ -29,6 +32,8 @@ __all__ = ["HttpError", "Response", "request", "split_url", "SAFE_METHODS"]
 # (The IETF draft writes it as a structured-field string, `"r-17"`; a server following it reads the raw form as
 # a token.) Stripe's limit on its length.
 MAX_KEY = 255
+
+_HOST = re.compile(r"[A-Za-z0-9._~-]+|[0-9A-Fa-f:.]+")      # a DNS name or an IP literal (the brackets gone)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})   # repeating them changes nothing on the server
 
@@ -54,6 +59,9 @@ def split_url(url: str) -> Tuple[str, int, str]:
         raise HttpError(f"{url!r}: only http:// URLs can be fetched through the module's plain TCP links")
     if not parts.hostname:
         raise HttpError(f"{url!r} has no host")
+    if not _HOST.fullmatch(parts.hostname) or any(c.isspace() or ord(c) < 0x21 for c in url):
+        raise HttpError(f"{url!r} is not a URL the module can fetch: a space or a character no host name has "
+                        "(encode a space in the path as %20)")
     try:
         port = parts.port or 80
     except ValueError:
@@ -63,29 +71,65 @@ def split_url(url: str) -> Tuple[str, int, str]:
 
 
 def request(esp: EspAt, method: str, url: str, body: bytes = b"", headers: Iterable[Tuple[str, str]] = (),
-            sink: Callable[[bytes], None] = lambda data: None, timeout: float = 30.0,
+            sink: Callable[[bytes], None] = lambda data: None, timeout: Optional[float] = 30.0,
             progress: Callable[[int, Optional[int]], None] = lambda done, total: None,
-            idempotency_key: Optional[str] = None) -> Response:
-    """One exchange on a new link; `timeout` bounds all of it (connect, send, every read)."""
+            idempotency_key: Optional[str] = None, idle: Optional[float] = None) -> Response:
+    """One exchange on a new link. `timeout` bounds all of it (connect, send, every read); `idle` bounds each wait
+    for the server's next bytes instead, so a slow but steady download never ends (None: the same as timeout)."""
     host, port, target = split_url(url)
     conn, wire = _request_bytes(method, host, port, target, body, list(headers), idempotency_key)
+    wait = idle if idle is not None else (timeout if timeout is not None else 30.0)
     with esp.operation(timeout):
         link = esp.open_link(host, port)
         garbled = esp.garbled
         try:
             try:
-                esp.send(link, wire)
-                response = _read_response(esp, link, conn, garbled, sink, timeout, progress)
+                _send(esp, link, wire)
+                response = _read_response(esp, link, conn, garbled, sink, wait, progress)
             except EspAtError as exc:
-                if method.upper() in SAFE_METHODS or esp.links[link].sent < len(wire):
+                raise _why(esp, link, exc, timeout) from None
+            except Exception as exc:        # the port itself failed (an adapter unplugged, a socket reset)
+                if method.upper() in SAFE_METHODS or not esp.links[link].sent:
                     raise
-                raise DeliveryUnknown(f"{method} {url} may have been delivered: {exc}", exc) from None
+                raise DeliveryUnknown(f"{method} {url} may have been delivered: the port failed ({exc})",
+                                      exc) from None
+        except DeliveryUnknown:
+            esp.close_link(link)
+            raise
+        except EspAtError as exc:
+            esp.close_link(link)
+            if method.upper() in SAFE_METHODS or not esp.links[link].sent:
+                raise
+            # once a byte of the request has left, the server may have it all: the caller must not retry blindly
+            raise DeliveryUnknown(f"{method} {url} may have been delivered: {exc}", exc) from None
         except BaseException as exc:
             # Interrupted: close at once and let the caller go; the link's data still coming is dropped.
             esp.close_link(link, timeout=None if isinstance(exc, Exception) else esp.cleanup_bound)
             raise
         esp.close_link(link)
     return response
+
+
+def _send(esp: EspAt, link: int, wire: bytes) -> None:
+    """Send the request; a server that answers and closes before taking all of it (431, 413) has its answer read
+    like any other."""
+    try:
+        esp.send(link, wire)
+    except LinkClosed:
+        if not esp.links[link].received:
+            raise
+
+
+def _why(esp: EspAt, link: int, exc: EspAtError, timeout: Optional[float]) -> EspAtError:
+    """The error in words that say what happened: Wi-Fi lost rather than a server that closed, a whole operation's
+    bound that ran out while data was still arriving rather than `no data`."""
+    if esp.wifi_connected is False and isinstance(exc, (HttpError, LinkClosed)) and not isinstance(exc, DataDamaged):
+        return LinkClosed(f"the module lost Wi-Fi (WIFI DISCONNECT) during the exchange, which closed link {link}")
+    if isinstance(exc, CommandTimeout) and timeout is not None and esp.operation_over:
+        arriving = time.monotonic() - esp.last_byte_at < 1.0
+        return CommandTimeout(f"gave up after {timeout:g} s, the whole operation's bound (--timeout)"
+                              + ("; data was still arriving" if arriving else f"; {exc}"))
+    return exc
 
 
 def _request_bytes(method: str, host: str, port: int, target: str, body: bytes, headers: List[Tuple[str, str]],
@@ -114,7 +158,7 @@ def _request_bytes(method: str, host: str, port: int, target: str, body: bytes, 
     return conn, wire
 
 
-def _read_response(esp: EspAt, link: int, conn: h11.Connection, garbled: int, sink, timeout: float,
+def _read_response(esp: EspAt, link: int, conn: h11.Connection, garbled: int, sink, wait: float,
                    progress) -> Response:
     digester = Digester()
     response: Optional[Response] = None
@@ -129,12 +173,13 @@ def _read_response(esp: EspAt, link: int, conn: h11.Connection, garbled: int, si
             got = response.length if response else 0
             if response is not None and not esp.links[link].open:
                 raise BodyTruncated(f"the response was cut short after {got} body bytes: {exc}") from None
-            raise HttpError(f"the response was malformed after {got} body bytes: {exc}") from None
+            raise MalformedResponse(f"the response was malformed after {got} body bytes ({exc}): bytes changed on "
+                                    "the serial line, or a broken server") from None
         if event is h11.NEED_DATA:
-            data = esp.receive(link, timeout)
+            data = esp.receive(link, wait)
             if not data:
                 if esp.links[link].open:
-                    raise esp._timeout(f"no response data within {timeout:g} s")
+                    raise esp._timeout(f"no data from the server for {wait:g} s")
                 conn.receive_data(b"")          # the link closed: h11 decides if the message was whole
             else:
                 conn.receive_data(data)

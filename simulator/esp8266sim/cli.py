@@ -25,7 +25,11 @@ def build_parser(prog: str = "esp8266sim") -> argparse.ArgumentParser:
     p = _Parser(prog=prog, description="A fake ESP-01 (ESP8266 AT firmware) on a pty or a TCP port.")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (its path is printed first)")
-    where.add_argument("--tcp", metavar="HOST:PORT", help="serve on a TCP port (port 0 picks a free one)")
+    where.add_argument("--tcp", metavar="HOST:PORT",
+                       help="serve on a TCP port (port 0 picks a free one; a loopback address unless --allow-remote)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="let --tcp listen where other machines reach it: they drive the fake module, and through "
+                        "it open TCP links to the --host services on this machine's loopback")
     where.add_argument("--name", metavar="NAME",
                        help="serve as the named module that sim://?name=NAME opens from any process")
     p.add_argument("--idle-exit", type=float, default=600.0, metavar="S",
@@ -63,6 +67,17 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
                      latency_timer_ms=args.latency_timer, faults=args.fault, seed=args.seed, log_path=args.log)
 
 
+def _loopback(host: str) -> bool:
+    import ipaddress
+    host = host.strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False            # a name: it may resolve to anything
+
+
 def main(argv: Optional[List[str]] = None, prog: str = "esp8266sim") -> int:
     args = build_parser(prog).parse_args(argv)
     try:
@@ -77,14 +92,22 @@ def main(argv: Optional[List[str]] = None, prog: str = "esp8266sim") -> int:
             sys.stderr.write(f"{prog}: --tcp {args.tcp!r}: expected HOST:PORT\n")
             return 2
         port = int(port_text)
+        if not args.allow_remote and not _loopback(host):
+            sys.stderr.write(f"{prog}: --tcp {args.tcp} would let anyone who reaches this machine drive the fake "
+                             "module, and through it connect to the --host services on this machine's loopback: "
+                             "listen on 127.0.0.1, or add --allow-remote\n")
+            return 2
     try:
         sim = Simulator(config)
     except OSError as exc:
         sys.stderr.write(f"{prog}: cannot open the log: {exc}\n")
         return 2
-    stop = threading.Event()
+    stop = threading.Event()            # set by the named module when no host came for --idle-exit seconds
+    signalled: List[int] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        # Only a note: Event.set() here would take the lock Event.wait() below holds at the moment the signal
+        # lands (it runs in this same thread), and the process would hang until SIGKILL.
+        signal.signal(sig, lambda signum, frame: signalled.append(signum))
     try:
         if args.pty:
             where = sim.serve_pty()
@@ -103,7 +126,7 @@ def main(argv: Optional[List[str]] = None, prog: str = "esp8266sim") -> int:
         return 2
     print(where, flush=True)
     try:
-        while not stop.wait(0.5):
+        while not signalled and not stop.wait(0.2):
             pass
     finally:
         sim.close()

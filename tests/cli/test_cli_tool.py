@@ -59,9 +59,9 @@ def test_shared_options_after_the_command(binary_site):
     assert got["sha256"] == hashlib.sha256(BINARY).hexdigest()
 
 
-def test_verbose_prints_the_body_sha256(binary_site):
+def test_verbose_prints_the_body_sha256(binary_site, tmp_path):
     with joined(binary_site.port) as url:
-        done = espat("-p", url, "http", "get", "http://example.com/", "-v", "-o", os.devnull)
+        done = espat("-p", url, "http", "get", "http://example.com/", "-v", "-o", str(tmp_path / "body"))
     assert done.returncode == 0, done.stderr
     assert f"sha256 {hashlib.sha256(BINARY).hexdigest()}" in done.stderr
 
@@ -288,12 +288,13 @@ def test_a_signal_mid_download_stops_with_one_line_and_the_next_command_works(tm
         site.close()
 
 
-def test_progress_moves_during_the_transfer_on_a_terminal():
+def test_progress_moves_during_the_transfer_on_a_terminal(tmp_path):
     site = trickling(30000)
     master, slave = os.openpty()
     try:
         with joined(site.port) as url:
-            proc = subprocess.Popen([*ESPAT, "-p", url, "http", "get", "http://example.com/", "-o", os.devnull],
+            proc = subprocess.Popen([*ESPAT, "-p", url, "http", "get", "http://example.com/", "-o",
+                                     str(tmp_path / "body")],
                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
             os.close(slave)
             pty = PtyReader(master)
@@ -349,7 +350,7 @@ def test_a_post_without_an_answer_may_have_been_delivered(key, advice):
     site = ExactServer(lambda request: b"")            # reads the whole request, then closes without a word
     try:
         with joined(site.port) as url:
-            done = espat("-p", url, "http", "post", "http://example.com/r", "--json", "{}",
+            done = espat("-p", url, "http", "post", "http://example.com/r", "--json-body", "{}",
                          *(["--idempotency-key", key] if key else []))
         assert done.returncode == 4, done.stderr
         lines = done.stderr.strip().splitlines()
@@ -374,13 +375,17 @@ def test_a_body_that_does_not_match_its_digest_is_status_5_and_no_file(tmp_path)
         site.close()
 
 
-def test_timeout_bounds_the_whole_download():
+def test_timeout_bounds_the_whole_download(tmp_path):
     site = trickling(200000)                        # 1000 bytes every 50 ms: 10 s in all
     try:
         with joined(site.port) as url:
-            done = espat("-p", url, "--timeout", "2", "http", "get", "http://example.com/", "-o", os.devnull)
+            done = espat("-p", url, "--timeout", "2", "http", "get", "http://example.com/", "-o",
+                         str(tmp_path / "body"))
         assert done.returncode == 3, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
+        # the bound ran out while +IPD blocks kept coming: not "no data"
+        assert "whole operation's bound (--timeout); data was still arriving" in done.stderr
+        assert "no data" not in done.stderr
     finally:
         site.close()
 

@@ -40,3 +40,6 @@ def doctor(obj: Session, softserial: bool, check_url: str):
              "\n".join(f"[{f.status.upper():>4}] {f.text}" for f in findings))
     if any(f.status == "fail" for f in findings):
         raise Failure("the module could not be reached", 3)
+    fixes = sum(f.status == "fix" for f in findings)
+    if fixes:
+        raise Failure(f"{fixes} thing{'s' if fixes > 1 else ''} to fix (the [ FIX] lines above)", 1)

@@ -35,7 +35,7 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
 # the library does not define yet simply never matches.
 STATUS_BY_ERROR = (
     ("DeliveryUnknown", 4),
-    ("DataDamaged", 5), ("DataLost", 5), ("IntegrityError", 5), ("BodyTruncated", 5),
+    ("DataDamaged", 5), ("DataLost", 5), ("IntegrityError", 5), ("BodyTruncated", 5), ("MalformedResponse", 5),
     ("PortBusy", 2), ("PortError", 2), ("LocalProtocolError", 2),
     ("CommandTimeout", 3), ("BusyError", 3),
     ("RemoteProtocolError", 5),         # the module's bytes broke the protocol: something was lost or changed
@@ -133,9 +133,9 @@ def _version(ctx: click.Context, param, value: bool) -> None:
 
 
 def _asked_for_json(args) -> bool:
-    """Whether --json was among the words, for a usage error found before its option took effect. In
-    `http post` --json is the body, not the output format."""
-    return "--json" in args and not ("http" in args and "post" in args)
+    """Whether --json was among the words, for a usage error found before its option took effect (no command
+    has an option of that name: it is the output format after every command)."""
+    return "--json" in args
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]},

@@ -134,8 +134,10 @@ class SessionCommand(click.Command):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         taken = {opt for param in self.params for opt in getattr(param, "opts", ())}
-        # a command's own option wins (`http post --json BODY`); the shared one still works before the command
-        self.params += [o for o in session_options(leaf=True) if not taken & set(o.opts)]
+        clash = sorted(taken & {opt for o in session_options(leaf=True) for opt in o.opts})
+        if clash:       # the shared options work after every command (README): none may take their names
+            raise TypeError(f"{self.name}: option {', '.join(clash)} is a shared option's name")
+        self.params += session_options(leaf=True)
 
     def invoke(self, ctx: click.Context):
         session = ctx.ensure_object(Session)
