@@ -111,6 +111,6 @@ class PortError(EspAtError):
 class PortBusy(PortError):
     """Another process has the port open; `pid` is its process id when known."""
 
-    def __init__(self, port: str, pid: Optional[int] = None) -> None:
+    def __init__(self, port: str, pid: Optional[int] = None, why: str = "another process has it") -> None:
         self.port, self.pid = port, pid
-        super().__init__(f"{port}: port busy (pid {pid})" if pid else f"{port}: port busy (another process has it)")
+        super().__init__(f"{port}: port busy (pid {pid})" if pid else f"{port}: port busy ({why})")

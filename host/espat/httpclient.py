@@ -127,7 +127,7 @@ def _why(esp: EspAt, link: int, exc: EspAtError, timeout: Optional[float]) -> Es
         return LinkClosed(f"the module lost Wi-Fi (WIFI DISCONNECT) during the exchange, which closed link {link}")
     if isinstance(exc, CommandTimeout) and timeout is not None and esp.operation_over:
         arriving = time.monotonic() - esp.last_byte_at < 1.0
-        return CommandTimeout(f"gave up after {timeout:g} s, the whole operation's bound (--timeout)"
+        return CommandTimeout(f"gave up after {timeout:g} s, the whole operation's bound"
                               + ("; data was still arriving" if arriving else f"; {exc}"))
     return exc
 
@@ -163,15 +163,17 @@ def _read_response(esp: EspAt, link: int, conn: h11.Connection, garbled: int, si
     digester = Digester()
     response: Optional[Response] = None
     total: Optional[int] = None
+    ended = False
     while True:
         try:
             event = conn.next_event()
         except h11.RemoteProtocolError as exc:
             _check_garbled(esp, garbled, link)
-            if response is None and not esp.links[link].open:
-                raise HttpError("the server closed the link without a complete response") from None
             got = response.length if response else 0
-            if response is not None and not esp.links[link].open:
+            cut = ended                 # h11 failed on the end of the link, not on a byte it was given
+            if cut and response is None:
+                raise HttpError("the server closed the link without a complete response") from None
+            if cut:
                 raise BodyTruncated(f"the response was cut short after {got} body bytes: {exc}") from None
             raise MalformedResponse(f"the response was malformed after {got} body bytes ({exc}): bytes changed on "
                                     "the serial line, or a broken server") from None
@@ -181,6 +183,7 @@ def _read_response(esp: EspAt, link: int, conn: h11.Connection, garbled: int, si
                 if esp.links[link].open:
                     raise esp._timeout(f"no data from the server for {wait:g} s")
                 conn.receive_data(b"")          # the link closed: h11 decides if the message was whole
+                ended = True
             else:
                 conn.receive_data(data)
             continue

@@ -48,7 +48,7 @@ def open_port(url: str, baudrate: int = 115200, timeout: float = 0.05):
                 lock.release()
         port.close = close_and_unlock
     if url.startswith("socket://"):
-        port = _PeekingSocketPort(port)
+        port = _PeekingSocketPort(port, url)
     return port
 
 
@@ -116,19 +116,23 @@ def _read_pid(fd: int) -> Optional[int]:
 
 class _PeekingSocketPort:
     """socket:// whose in_waiting says how many bytes wait (pyserial's says only 0 or 1), so reads are not
-    byte by byte."""
+    byte by byte; a connection the other end drops is a PortError, and PortBusy when it was dropped at once with
+    not a byte said (a serial server that takes one client at a time, as a cable does, turns the second away so)."""
 
-    def __init__(self, port) -> None:
-        self._port = port
+    BUSY_WITHIN = 2.0       # seconds after connecting in which a silent drop means "taken"
+
+    def __init__(self, port, url: str = "socket://") -> None:
+        import time
+        object.__setattr__(self, "_port", port)
+        object.__setattr__(self, "_url", url)
+        object.__setattr__(self, "_opened", time.monotonic())
+        object.__setattr__(self, "_heard", False)
 
     def __getattr__(self, name):
         return getattr(self._port, name)
 
     def __setattr__(self, name, value):
-        if name == "_port":
-            object.__setattr__(self, name, value)
-        else:
-            setattr(self._port, name, value)
+        setattr(self._port, name, value)
 
     @property
     def in_waiting(self) -> int:
@@ -138,7 +142,31 @@ class _PeekingSocketPort:
         except (BlockingIOError, InterruptedError):
             return 0
         except OSError as exc:
-            raise PortError(f"the socket failed: {exc}") from None
+            raise self._dropped(exc) from None
+
+    def read(self, size: int = 1) -> bytes:
+        import serial
+        try:
+            data = self._port.read(size)
+        except serial.SerialException as exc:
+            raise self._dropped(exc) from None
+        if data:
+            object.__setattr__(self, "_heard", True)
+        return data
+
+    def write(self, data) -> int:
+        import serial
+        try:
+            return self._port.write(data)
+        except serial.SerialException as exc:
+            raise self._dropped(exc) from None
+
+    def _dropped(self, exc: Exception) -> PortError:
+        import time
+        if not self._heard and time.monotonic() - self._opened < self.BUSY_WITHIN:
+            return PortBusy(self._url, why="the server dropped the connection at once: another client has it, "
+                                           "one at a time")
+        return PortError(f"{self._url}: the connection was lost ({exc})")
 
     def __enter__(self):
         return self

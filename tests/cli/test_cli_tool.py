@@ -384,7 +384,7 @@ def test_timeout_bounds_the_whole_download(tmp_path):
         assert done.returncode == 3, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
         # the bound ran out while +IPD blocks kept coming: not "no data"
-        assert "whole operation's bound (--timeout); data was still arriving" in done.stderr
+        assert "gave up after 2 s, the whole operation's bound; data was still arriving" in done.stderr
         assert "no data" not in done.stderr
     finally:
         site.close()

@@ -296,7 +296,7 @@ def test_named_sim_url_keeps_the_module_between_opens(module_name):
     again = serial.serial_for_url(f"sim://?name={name}", baudrate=115200, timeout=0.2)
     try:
         Wire(again).exchange(b"AT+CIPSTATUS\r\n", b"STATUS:2\r\n\r\nOK\r\n")    # echo off, joined: kept
-        with pytest.raises(serial.SerialException, match="open on another port"):
+        with pytest.raises(serial.SerialException, match="port busy: another host has the named module"):
             serial.serial_for_url(f"sim://?name={name}", baudrate=115200)
         again.baudrate = 9600                               # the host's rate reaches the module there too
         again.write(b"AT\r\n")
