@@ -58,7 +58,7 @@ class EspAt:
         self.resets = 0
         self.garbled = 0                        # lines that were no AT line (noise, lost bytes, wrong rate)
         self.firmware: Dict[str, str] = {}      # AT+GMR's lines, once sync() has read them
-        self._last_byte = 0.0                   # when the port last gave bytes (monotonic)
+        self.last_byte_at = 0.0                 # when the port last gave bytes (monotonic)
         self.heard = 0                          # bytes read from the port so far
         self.echoed = False                     # the module repeated a command line (ATE1) at some point
         self.foreign: Set[int] = set()          # link ids the module holds that this client did not open
@@ -116,11 +116,6 @@ class EspAt:
         """The whole operation's deadline (see operation()) has passed."""
         return self._op_end is not None and time.monotonic() >= self._op_end
 
-    @property
-    def last_byte_at(self) -> float:
-        """When the port last gave bytes (time.monotonic())."""
-        return self._last_byte
-
     def _timeout(self, text: str) -> CommandTimeout:
         if self.operation_over:
             return CommandTimeout(f"gave up after {self._op_seconds:g} s, the operation's bound ({text})")
@@ -130,17 +125,14 @@ class EspAt:
 
     def _pump(self, deadline: float) -> bool:
         """Read what the port has (waiting at most until `deadline`); False when the time is up."""
-        waiting = getattr(self.port, "in_waiting", 0)
-        data = self.port.read(max(1, waiting))
+        data = self._read()
         if data:
-            self._last_byte = time.monotonic()
-            self.heard += len(data)
             for event in self.parser.receive_data(data):
                 if not self._unsolicited(event):
                     self._queue.append(event)
             return True
         now = time.monotonic()
-        if self.parser.payload_missing and now - self._last_byte >= self.QUIET:
+        if self.parser.payload_missing and now - self.last_byte_at >= self.QUIET:
             self._stalled()             # a module never pauses inside a payload: lost bytes, or a module stopped
         return now < deadline
 
@@ -152,23 +144,23 @@ class EspAt:
         self.port.write(commands.at().line)
         deadline = self._until(commands.at().timeout)
         while self.heard == heard and time.monotonic() < deadline:
-            self._swallow()             # the answer falls into the broken payload: it is not parsed
+            self._read()                # the answer falls into the broken payload: it is not parsed
         if self.heard == heard:
             self._owed += 1             # the AT's answer, should the module wake
             self.parser = Parser()
             raise self._timeout(f"the module stopped in the middle of a block of data ({missing} bytes short) "
                                 "and does not answer AT: it froze, reset or lost power")
-        while self._swallow():          # the rest of the AT's answer
+        while self._read():             # the rest of the AT's answer, dropped too
             pass
         raise self._data_lost(missing)
 
-    def _swallow(self) -> bool:
-        """Read and drop what the port has (waiting its read timeout); True when bytes came."""
+    def _read(self) -> bytes:
+        """What the port has (waiting at most its read timeout), counted."""
         data = self.port.read(max(1, getattr(self.port, "in_waiting", 0)))
         if data:
-            self._last_byte = time.monotonic()
+            self.last_byte_at = time.monotonic()
             self.heard += len(data)
-        return bool(data)
+        return data
 
     def _unsolicited(self, event: ev.Event) -> bool:
         """Keep the client's picture of the module current; True when the event is fully handled here."""
@@ -258,7 +250,7 @@ class EspAt:
         start = time.monotonic()
         while self.parser.unconfirmed and not link.damaged:
             now = time.monotonic()
-            if now - max(start, self._last_byte) >= quiet or now - start >= 10 * quiet:
+            if now - max(start, self.last_byte_at) >= quiet or now - start >= 10 * quiet:
                 break
             self._pump(now + quiet)
         if link.damaged:
@@ -548,7 +540,7 @@ class EspAt:
         while True:
             if link.damaged:
                 raise self._damaged(link)
-            if link.open and self.mux and time.monotonic() - max(probed, self._last_byte) >= self.QUIET:
+            if link.open and self.mux and time.monotonic() - max(probed, self.last_byte_at) >= self.QUIET:
                 self._probe_links()
                 probed = time.monotonic()
             if self.passive and (link.waiting or (not link.open and not link.read_after_close)):

@@ -3,9 +3,9 @@
 LocalProtocolError: you asked the core to build a frame the module cannot take (a link id of 7, a CR in an SSID).
 RemoteProtocolError: the module sent something the protocol does not allow (a `Recv 5 bytes` after 6 were sent).
 ModuleError: the module understood and said no (ERROR, FAIL); CommandTimeout: it did not answer in time.
-DataDamaged (DataLost, IntegrityError, BodyTruncated, MalformedResponse): bytes were lost or changed between the server and here,
-so whatever was received is not to be used. DeliveryUnknown: a request went out and whether it arrived is not
-known. PortBusy: another process holds the port.
+DataDamaged (DataLost, IntegrityError, BodyTruncated, MalformedResponse): bytes were lost or changed between the
+server and here, so whatever was received is not to be used. DeliveryUnknown: a request went out and whether it
+arrived is not known. PortBusy: another process holds the port.
 
 Every error derives from EspAtError. The command line maps them to its exit statuses: DataDamaged 5,
 DeliveryUnknown 4, CommandTimeout 3, PortError and LocalProtocolError 2, the rest 1.

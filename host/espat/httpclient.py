@@ -125,10 +125,9 @@ def _why(esp: EspAt, link: int, exc: EspAtError, timeout: Optional[float]) -> Es
     bound that ran out while data was still arriving rather than `no data`."""
     if esp.wifi_connected is False and isinstance(exc, (HttpError, LinkClosed)) and not isinstance(exc, DataDamaged):
         return LinkClosed(f"the module lost Wi-Fi (WIFI DISCONNECT) during the exchange, which closed link {link}")
-    if isinstance(exc, CommandTimeout) and timeout is not None and esp.operation_over:
-        arriving = time.monotonic() - esp.last_byte_at < 1.0
-        return CommandTimeout(f"gave up after {timeout:g} s, the whole operation's bound"
-                              + ("; data was still arriving" if arriving else f"; {exc}"))
+    if isinstance(exc, CommandTimeout) and timeout is not None and esp.operation_over \
+            and time.monotonic() - esp.last_byte_at < 1.0:
+        return CommandTimeout(f"gave up after {timeout:g} s, the whole operation's bound; data was still arriving")
     return exc
 
 
