@@ -120,7 +120,8 @@ def session_options(leaf: bool) -> List[click.Option]:
                      show_default=not leaf, expose_value=False, callback=store("baud"),
                      help="the port's baud rate"),
         click.Option(["--timeout"], type=click.FloatRange(0.1, 3600), expose_value=False, callback=store("timeout"),
-                     help="bound the whole operation (and every command in it) by this many seconds"),
+                     help="bound the whole operation (and every command in it) by this many seconds; without it, "
+                          "an HTTP exchange ends after 30 s with no data from the server"),
         click.Option(["-v", "--verbose"], is_flag=True, expose_value=False, callback=store("verbose"),
                      help="annotated wire trace on stderr (passwords redacted)"),
         click.Option(["--json", "as_json"], is_flag=True, expose_value=False, callback=store("as_json"),
