@@ -21,6 +21,9 @@ class Probe:
     rate: int
     answered: bool
     heard: int          # bytes that came back, answer or not
+    slow: bool = False  # the answer came, but after the probe's bound: a slow module, at the right rate
+
+SLOW_WAIT = 3.0         # seconds a probe waits on for a late answer, when all it heard were clean lines
 
 
 def probe(url: str, rate: int, trace=None) -> Probe:
@@ -34,7 +37,21 @@ def probe(url: str, rate: int, trace=None) -> Probe:
             esp.command(commands.at(), timeout=0.6)
             return Probe(rate, True, esp.heard)
         except (CommandTimeout, ModuleError, BusyError, DataLost):
-            return Probe(rate, False, esp.heard)
+            late = _late_answer(esp)
+            return Probe(rate, late, esp.heard, slow=late)
+
+
+def _late_answer(esp) -> bool:
+    """After AT timed out: whether its answer came late. Worth waiting for only when what was heard were clean
+    lines (a wrong rate hears garbage, a dead line nothing)."""
+    from . import events as ev
+    if not esp.heard or esp.garbled:
+        return False
+    end = time.monotonic() + SLOW_WAIT
+    while time.monotonic() < end:
+        if isinstance(esp.next_event(end - time.monotonic()), (ev.Ok, ev.Busy)):
+            return True
+    return False
 
 
 def survey(url: str, rates: Tuple[int, ...] = RATES, trace=None) -> List[Probe]:

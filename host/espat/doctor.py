@@ -29,6 +29,9 @@ def examine(url: str, softserial: bool = True, check_url: str = "http://example.
     rate = probes[-1].rate
     fix = f"espat -p {shlex.quote(url)} --baud {rate}"
     found = [Finding("ok", f"answers AT at {rate} baud")]
+    if probes[-1].slow:
+        found.append(Finding("fix", "its answers come late (AT took over 0.6 s): it is busy, or its 3.3 V supply "
+                                    "sags; give it one able to give 300 mA"))
     if softserial and rate > 57600:
         found.append(Finding("fix", f"{rate} baud is too fast for SoftwareSerial on an Uno: {fix} baud 9600 --persist"))
     with EspAt(url, rate, trace=trace) as esp:

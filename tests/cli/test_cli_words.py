@@ -148,3 +148,10 @@ def test_a_slow_module_is_waited_for_not_called_a_wrong_rate():
     done = espat("-p", sim_url(faults=["slow:1"]), "wifi", "status")
     assert done.returncode == 0, done.stderr
     assert "not joined" in done.stdout
+
+
+def test_detect_finds_a_slow_module_at_its_rate():
+    done = espat("-p", sim_url(faults=["slow:1"]), "--json", "detect")
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["baud"] == 115200 and found["slow"] is True
