@@ -3,7 +3,8 @@
 The body's sha256 is shown with -v and --json so it can be compared with the server's copy, and the result says
 whether a digest from the server verified it (`--require-digest` refuses a body none did). An answer that makes
 espat exit non-zero (an HTTP error, a redirect not followed, an unverified body) is never written to `-o FILE`.
-A POST whose answer never came exits 4 ("may have been delivered"); `--idempotency-key` lets a script retry it.
+A POST that fails once a byte of it left exits 4 ("may have been delivered"); `--idempotency-key` lets a script
+retry it.
 """
 from __future__ import annotations
 
