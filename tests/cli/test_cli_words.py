@@ -155,3 +155,28 @@ def test_detect_finds_a_slow_module_at_its_rate():
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
     assert found["baud"] == 115200 and found["slow"] is True
+
+
+def test_without_timeout_only_a_server_that_stops_sending_ends_a_download(tmp_path, monkeypatch):
+    """The default bound is lack of progress: a download that takes longer than it, bytes flowing all along, ends
+    whole (in-process, with the bound shrunk from 30 s to 0.9 s; the server sends 300 bytes every 0.2 s, 2 s in all)."""
+    import click.testing
+    import espat.cli.http as cli_http
+    from espat.cli.group import espat as group
+    monkeypatch.setattr(cli_http, "IDLE_TIMEOUT", 0.9)
+    body = b"x" * 3000
+    site = ExactServer(lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: 3000\r\nConnection: close\r\n\r\n"
+                       + body, trickle=(300, 0.2))
+    out = tmp_path / "body"
+    import signal
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with joined(site.port) as url:
+            done = click.testing.CliRunner().invoke(group, ["-p", url, "http", "get", "http://example.com/", "-o",
+                                                            str(out)], prog_name="espat")
+    finally:
+        site.close()
+        for signum, handler in handlers.items():       # the command took them, as a command does
+            signal.signal(signum, handler)
+    assert done.exit_code == 0, done.output
+    assert out.read_bytes() == body
