@@ -624,5 +624,5 @@ class EspAt:
 
     def set_baud(self, rate: int, persist: bool = False) -> None:
         """UART_CUR at the old rate, reopen at the new one, check with AT; UART_DEF only when asked."""
-        from .baud import change_rate
+        from .ratechange import change_rate
         change_rate(self, rate, persist)
