@@ -24,7 +24,15 @@ def main(args=None, prog_name: str = "espat", **extra):
             raise SystemExit(0)
         except OSError:
             pass                # not installed with its data: click renders it
-    from .group import espat
+    try:
+        from .group import espat
+    except ModuleNotFoundError as exc:
+        from .extras import missing_extra
+        line = missing_extra(exc, "the espat command line")
+        if line is None:
+            raise
+        sys.stderr.write(f"Error: {line}\n")
+        raise SystemExit(1) from None
     return espat.main(args=argv, prog_name=prog_name, **extra)
 
 
