@@ -13,14 +13,15 @@ Names are loaded on first use, so that `espat --help` does not pay for the proto
 """
 from importlib import import_module
 
-from .errors import __all__ as _ERRORS
-
 __version__ = "0.1.0"
 
 _LAZY = {
     "AT1": "dialects", "AT2": "dialects", "Dialect": "dialects", "Parser": "parser", "EspAt": "client",
     "request": "httpclient", "Response": "httpclient",
-    **{name: "errors" for name in _ERRORS},
+    **{name: "errors" for name in (        # errors.__all__ (a test keeps the two alike)
+        "EspAtError", "LocalProtocolError", "RemoteProtocolError", "ModuleError", "JoinError", "CommandTimeout",
+        "BusyError", "LinkClosed", "DataDamaged", "DataLost", "IntegrityError", "BodyTruncated",
+        "MalformedResponse", "HttpError", "DeliveryUnknown", "PortError", "PortBusy")},
 }
 __all__ = sorted(_LAZY)
 

@@ -44,6 +44,8 @@ def test_the_names_of_the_api():
     for name in ("EspAt", "request", "Response", "Parser", "EspAtError", "ModuleError", "JoinError",
                  "CommandTimeout", "DataDamaged", "DeliveryUnknown", "PortError", "PortBusy"):
         assert name in espat.__all__ and getattr(espat, name) is not None
+    from espat import errors
+    assert set(errors.__all__) <= set(espat.__all__)
     assert (ROOT / "host" / "espat" / "py.typed").is_file()
 
 
