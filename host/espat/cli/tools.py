@@ -63,14 +63,6 @@ def is_loopback(host: str) -> bool:
         return False            # a name: it may resolve to anything
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def sim(args):
-    """Run the fake ESP-01 (all options: espat sim --help)."""
-    from esp8266sim.cli import main as sim_main
-    sys.exit(sim_main(list(args), prog="espat sim"))
-
-
 @click.command(cls=SessionCommand)
 @click.option("--ssid", envvar="ESPAT_WIFI_SSID", help="with --port: the network to join ($ESPAT_WIFI_SSID)")
 @click.option("--password-file", type=click.Path(dir_okay=False, allow_dash=True),
