@@ -153,3 +153,20 @@ def test_the_checker_sees_an_arrow_back_and_a_circle(tmp_path):
     assert circles(edges) == [["espat.a", "espat.b"]]
     assert ("esp8266sim.c", 2) in edges["espat.b"] and edges["esp8266sim.c"] == []
     assert layer("espat.b") == "library" and layer("esp8266sim.c") == "fake" and layer("espat.cli.group") == "tools"
+
+
+def test_sim_urls_open_once_the_fake_is_registered_and_say_so_before():
+    """The library alone does not know sim://, and says where it comes from; the fake's package, once named in
+    serial.protocol_handler_packages (the CLI does it; importing esp8266sim does it), opens it."""
+    import subprocess
+    import sys
+    code = ("import sys\nfrom espat.transport import open_port\nfrom espat.errors import PortError\n"
+            "try:\n    open_port('sim://?latency_scale=0')\nexcept PortError as exc:\n    print(exc)\n"
+            "assert 'esp8266sim' not in sys.modules\n"
+            "from espat.cli.session import with_sim_urls\nwith_sim_urls()\n"
+            "open_port('sim://?latency_scale=0').close()\nprint('opened')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "cannot open sim://?latency_scale=0: sim:// is the fake module's: install espat[sim] and import esp8266sim "
+        "(or use the espat command)", "opened"]
