@@ -192,44 +192,55 @@ def test_help_lists_commands_whose_module_is_absent(tmp_path):
         "Error: `espat uno` needs esp8266sim, which is not installed: pip install 'espat[sim]'"]
 
 
-def test_help_imports_neither_click_nor_a_command_module(tmp_path):
+@pytest.mark.parametrize("argv", [["--help"], ["http", "--help"]])
+def test_help_imports_neither_click_nor_a_command_module(tmp_path, argv):
     code = ("import sys; from espat.cli import main\n"
-            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('espat', 'esp8266sim', 'click')))")
     env = dict(os.environ, COLUMNS="80", XDG_CACHE_HOME=str(tmp_path))
     first, kept = (subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
                    for _ in range(2))
     assert "click" in first.stdout.strip().splitlines()[-1]        # the first time click renders it
-    assert "Usage: espat [OPTIONS] COMMAND" in kept.stdout
-    assert eval(kept.stdout.strip().splitlines()[-1]) == ["espat", "espat.cli"]
+    assert "Usage: espat " in kept.stdout
+    assert eval(kept.stdout.strip().splitlines()[-1]) == ["espat", "espat.cli", "espat.cli.helpcache"]
     assert kept.stdout.rsplit("\n", 2)[0] == first.stdout.rsplit("\n", 2)[0]
 
 
-def test_the_kept_help_is_what_click_renders_and_goes_when_the_cli_changes(tmp_path):
+@pytest.mark.parametrize("argv", [["--help"], ["-h"], ["http", "--help"], ["http", "get", "-h"], ["sim", "--help"],
+                                  ["collect", "token", "--help"], ["at", "--help"]])
+def test_the_kept_help_is_what_click_renders_and_goes_when_a_file_changes(tmp_path, argv):
     from pathlib import Path
 
     import espat.cli
     env = dict(os.environ, COLUMNS="80", XDG_CACHE_HOME=str(tmp_path))
-    rendered = subprocess.run([sys.executable, "-c", "from espat.cli.group import espat; "
-                               "espat.main(['--help'], prog_name='espat')"],
+    rendered = subprocess.run([sys.executable, "-c", "import sys; from espat.cli.group import espat; "
+                               "espat.main(sys.argv[1:], prog_name='espat')", *argv],
                               capture_output=True, text=True, timeout=60, env=env).stdout
-    assert rendered.startswith("Usage: espat [OPTIONS] COMMAND")
+    assert rendered.startswith("Usage: espat ")
     for _ in range(2):
-        assert espat_cli_help(env) == rendered
+        assert espat_cli(argv, env) == rendered
     assert len(list((tmp_path / "espat").iterdir())) == 1
-    # a changed file of the command line (here: its mtime) is another key: the kept help is not served
+    # a changed source file (here: its mtime) is another key: the kept help is not served
     source = Path(espat.cli.__file__).parent / "extras.py"
     stat = source.stat()
     try:
         os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
-        assert espat_cli_help(env) == rendered
+        assert espat_cli(argv, env) == rendered
         assert len(list((tmp_path / "espat").iterdir())) == 2
     finally:
         os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
-def espat_cli_help(env) -> str:
-    done = subprocess.run([sys.executable, "-m", "espat.cli", "--help"], capture_output=True, text=True,
+def test_help_for_a_command_that_is_not_there_is_not_kept(tmp_path):
+    env = dict(os.environ, COLUMNS="80", XDG_CACHE_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", "espat.cli", "nosuch", "--help"], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert done.returncode == 2 and "No such command 'nosuch'" in done.stderr
+    assert not (tmp_path / "espat").exists() or not list((tmp_path / "espat").iterdir())
+
+
+def espat_cli(argv, env) -> str:
+    done = subprocess.run([sys.executable, "-m", "espat.cli", *argv], capture_output=True, text=True,
                           timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout
