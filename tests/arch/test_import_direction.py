@@ -13,7 +13,7 @@ from typing import Dict, List, Set, Tuple
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [ROOT / "host", ROOT / "simulator"]
-TOOLS = ("espat.cli", "espat.demo", "espat.bridge", "espat.term")
+TOOLS = ("espat.cli", "espat.tools")
 APPLICATIONS = ("espat.collect",)
 
 

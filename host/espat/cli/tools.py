@@ -43,7 +43,7 @@ def baud(obj: Session, rate: int, persist: bool):
 @click.pass_obj
 def bridge(obj: Session, address, allow_remote: bool):
     """Share the module's serial port over the network as RFC 2217 (one client at a time); a pty works too."""
-    from ..bridge import serve
+    from ..tools.bridge import serve
     host, port = address
     if not allow_remote and not is_loopback(host):
         raise Failure(f"--tcp {host}:{port} would give anyone who reaches this machine raw AT access to the module "
@@ -72,7 +72,7 @@ def is_loopback(host: str) -> bool:
 @click.pass_obj
 def demo(obj: Session, ssid, password_file, get_url, post_url):
     """The whole path in one go: detect, join, GET and POST, with the wire transcript."""
-    from ..demo import run_demo
+    from ..tools.demo import run_demo
     from .wifi import read_password
     if obj.port_url and not (ssid and get_url and post_url):
         raise Failure("against a real module, demo needs --ssid, --get and --post (and a password)", 2)
