@@ -441,3 +441,11 @@ def test_a_port_another_process_holds_is_busy_status_2_with_its_pid():
         finally:
             holder.terminate()
             holder.wait(timeout=10)
+
+
+def test_help_is_shown_when_the_cache_cannot_be_written(tmp_path):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    env = dict(os.environ, COLUMNS="80", XDG_CACHE_HOME=str(blocked))
+    assert espat_cli(["http", "--help"], env).startswith("Usage: espat http")
+    assert blocked.read_text() == "" and list(tmp_path.iterdir()) == [blocked]

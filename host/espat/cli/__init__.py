@@ -15,15 +15,12 @@ def main(args=None, prog_name: str = "espat", **extra):
     kept = None
     if prog_name == "espat" and not extra:
         from . import helpcache
-        if helpcache.cacheable(argv):
-            kept = helpcache.kept_help(argv)
-            try:
-                with open(kept or "", encoding="utf-8") as f:
-                    sys.stdout.write(f.read())
-                sys.stdout.flush()
-                raise SystemExit(0)
-            except OSError:
-                pass                # not kept yet: click renders it (and it is kept below)
+        kept = helpcache.kept_help(argv) if helpcache.cacheable(argv) else None
+        text = helpcache.read(kept)
+        if text is not None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            raise SystemExit(0)     # else not kept yet: click renders it, and it is kept below
     try:
         from .group import espat
     except ModuleNotFoundError as exc:

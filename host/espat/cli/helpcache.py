@@ -12,7 +12,7 @@ import re
 import sys
 from typing import List, Optional
 
-__all__ = ["kept_help", "keep_help", "cacheable"]
+__all__ = ["cacheable", "kept_help", "read", "keep_help"]
 
 PACKAGES = ("espat", "esp8266sim")          # whose files the help is rendered from (the CLI, sim, uno, collect)
 
@@ -48,6 +48,17 @@ def kept_help(argv: List[str]) -> Optional[str]:
     return os.path.join(cache, "espat", f"help-{digest}.txt")
 
 
+def read(path: Optional[str]) -> Optional[str]:
+    """The help kept at `path`, or None when there is none."""
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
 def keep_help(group, argv: List[str], path: Optional[str]) -> None:
     """Render the help for `argv` as click does and keep it at `path`; nothing is kept when a command is missing
     or the cache cannot be written (click then says what it says)."""
@@ -64,14 +75,17 @@ def keep_help(group, argv: List[str], path: Optional[str]) -> None:
             return
         ctx = command.make_context(name, [], parent=ctx, resilient_parsing=True)
     text = ctx.get_help() + "\n"
+    partial = f"{path}.{os.getpid()}"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        partial = f"{path}.{os.getpid()}"
         with open(partial, "w", encoding="utf-8") as f:
             f.write(text)
-        os.replace(partial, path)
+        os.replace(partial, path)       # whole or not at all, also with two espat starting at once
     except OSError:
-        pass
+        try:
+            os.unlink(partial)
+        except OSError:
+            pass
 
 
 def _stamp(path: str) -> str:
