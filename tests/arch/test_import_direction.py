@@ -77,8 +77,8 @@ def graph(roots=SOURCES) -> Dict[str, List[Tuple[str, int]]]:
     known = set(found)
     edges = {}
     for name, (path, package) in found.items():
-        edges[name] = [(target, line) for target, line in imports(name, path, package, known)
-                       if target.split(".")[0] in {"espat", "esp8266sim"}]
+        edges[name] = list(dict.fromkeys((target, line) for target, line in imports(name, path, package, known)
+                                         if target.split(".")[0] in {"espat", "esp8266sim"}))
     return edges
 
 
