@@ -449,3 +449,15 @@ def test_help_is_shown_when_the_cache_cannot_be_written(tmp_path):
     env = dict(os.environ, COLUMNS="80", XDG_CACHE_HOME=str(blocked))
     assert espat_cli(["http", "--help"], env).startswith("Usage: espat http")
     assert blocked.read_text() == "" and list(tmp_path.iterdir()) == [blocked]
+
+
+def test_a_command_whose_extra_is_missing_names_the_extra(tmp_path):
+    """`espat collect` imports its server as it runs: without the collect extra it says which to install."""
+    code = ("import sys\nfor name in ('starlette', 'uvicorn', 'sqlalchemy'):\n    sys.modules[name] = None\n"
+            "from espat.cli import main\n"
+            f"main(['collect', '--listen', '127.0.0.1:0', '--db', 'sqlite:///{tmp_path}/r.sqlite3'])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "Error: `espat collect` needs starlette, which is not installed: pip install 'espat[collect]'"]
