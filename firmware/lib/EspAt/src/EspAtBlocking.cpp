@@ -15,6 +15,22 @@ EspStatus waitDone(EspAtDrv& esp, bool started) {
   return esp.status();
 }
 
+uint8_t freeLink(EspAtDrv& esp) {
+  uint8_t id = 0;
+  while (id < EspAtDrv::kLinks && (esp.linkOpen(id) || esp.sink(id))) id++;
+  return id;
+}
+
+void formatIp(const uint8_t ip[4], char* text) {
+  for (uint8_t i = 0; i < 4; i++) {
+    uint8_t v = ip[i];
+    if (v >= 100) *text++ = '0' + v / 100;
+    if (v >= 10) *text++ = '0' + v / 10 % 10;
+    *text++ = '0' + v % 10;
+    *text++ = i < 3 ? '.' : 0;
+  }
+}
+
 EspStatus begin(EspAtDrv& esp, EspStr ssid, EspStr pass) {
   esp.setPassiveReceive(true);
   waitIdle(esp);
