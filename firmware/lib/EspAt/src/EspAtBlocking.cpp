@@ -21,14 +21,27 @@ uint8_t freeLink(EspAtDrv& esp) {
   return id;
 }
 
-void formatIp(const uint8_t ip[4], char* text) {
-  for (uint8_t i = 0; i < 4; i++) {
-    uint8_t v = ip[i];
-    if (v >= 100) *text++ = '0' + v / 100;
-    if (v >= 10) *text++ = '0' + v / 10 % 10;
-    *text++ = '0' + v % 10;
-    *text++ = i < 3 ? '.' : 0;
+namespace {
+class Text : public Print {
+ public:
+  explicit Text(char* p) : p_(p) {}
+  size_t write(uint8_t c) override {
+    if (n_ == 15) return 0;  // "255.255.255.255" is the longest
+    p_[n_++] = c;
+    p_[n_] = 0;
+    return 1;
   }
+
+ private:
+  char* p_;
+  uint8_t n_ = 0;
+};
+}  // namespace
+
+void formatIp(const Printable& ip, char* text) {
+  text[0] = 0;
+  Text out(text);
+  ip.printTo(out);
 }
 
 EspStatus begin(EspAtDrv& esp, EspStr ssid, EspStr pass) {

@@ -13,8 +13,8 @@ void waitIdle(EspAtDrv& esp);
 EspStatus waitDone(EspAtDrv& esp, bool started);
 // A link no one uses: not open, no sink. EspAtDrv::kLinks when all five are taken.
 uint8_t freeLink(EspAtDrv& esp);
-// "a.b.c.d" into `text` (at least 16 bytes), for AT+CIPSTART.
-void formatIp(const uint8_t ip[4], char* text);
+// "a.b.c.d" into `text` (at least 16 bytes), for AT+CIPSTART: the address printed by its own printTo().
+void formatIp(const Printable& ip, char* text);
 
 // Bytes in RAM as the Printable the driver sends (printed twice: counted, then written).
 class Bytes : public Printable {

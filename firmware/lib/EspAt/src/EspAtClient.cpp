@@ -3,9 +3,8 @@
 #include "EspAtClient.h"
 
 int EspAtClient::connect(IPAddress ip, uint16_t port) {
-  uint8_t bytes[4] = {ip[0], ip[1], ip[2], ip[3]};
   char text[16];  // "255.255.255.255"
-  espat::formatIp(bytes, text);
+  espat::formatIp(ip, text);
   return connectTo(text, port);
 }
 

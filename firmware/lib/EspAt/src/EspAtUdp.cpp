@@ -22,9 +22,8 @@ void EspAtUDP::release() {
 }
 
 int EspAtUDP::beginPacket(IPAddress ip, uint16_t port) {
-  uint8_t bytes[4] = {ip[0], ip[1], ip[2], ip[3]};
   char text[16];
-  espat::formatIp(bytes, text);
+  espat::formatIp(ip, text);
   int ok = open(text, port);
   peer_ = ip;
   return ok;
