@@ -62,7 +62,7 @@ class EspAtDrv {
 #if ESPAT_CLIENTS
   // Passive receive (AT+CIPRECVMODE=1, sent at each sync): the module keeps what a TCP server sends until a sink
   // has room and the driver fetches it with AT+CIPRECVDATA, so a sketch that is busy, or a reply that arrives
-  // while the board is transmitting, loses nothing. Off: data comes as +IPD and waits in the serial buffer.
+  // while the board is transmitting, loses nothing. Off: data comes as +IPD, straight into the link's sink.
   // (Inline, so a sketch that never turns it on links none of its code.)
   void setPassiveReceive(bool on) { receive_ = on ? &passiveStep : nullptr; }
 #endif
