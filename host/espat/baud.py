@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import IO, List, Optional, Tuple
 
 __all__ = ["RATES", "Probe", "survey", "detect_baud", "diagnose"]
 
@@ -56,7 +56,7 @@ def _late_answer(esp) -> bool:
     return False
 
 
-def survey(url: str, rates: Tuple[int, ...] = RATES, trace=None) -> List[Probe]:
+def survey(url: str, rates: Tuple[int, ...] = RATES, trace: Optional[IO[str]] = None) -> List[Probe]:
     """Probes in order on one opening of the port, up to and including the first rate that answered.
 
     One opening, as reopening a board's port resets the board again (boardwait.py); a rate asked while a board
@@ -81,7 +81,7 @@ def survey(url: str, rates: Tuple[int, ...] = RATES, trace=None) -> List[Probe]:
     return found
 
 
-def detect_baud(url: str, rates: Tuple[int, ...] = RATES, trace=None) -> Optional[int]:
+def detect_baud(url: str, rates: Tuple[int, ...] = RATES, trace: Optional[IO[str]] = None) -> Optional[int]:
     """The rate at which the module answers AT, or None."""
     last = survey(url, rates, trace)[-1]
     return last.rate if last.answered else None

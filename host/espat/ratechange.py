@@ -3,11 +3,15 @@ an EspAt of its own, so that the client's import of this runs downward."""
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .client import EspAt
 
 __all__ = ["change_rate"]
 
 
-def change_rate(esp, rate: int, persist: bool = False) -> None:
+def change_rate(esp: EspAt, rate: int, persist: bool = False) -> None:
     """UART_CUR at the old rate, reopen at the new one, check with AT; UART_DEF only when asked (EspAt.set_baud)."""
     from . import commands
     from .errors import CommandTimeout, ModuleError

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, Union
 
 from .errors import PortBusy, PortError
+
+if TYPE_CHECKING:
+    from serial import SerialBase
 
 __all__ = ["PortError", "PortBusy", "open_port"]
 
 
-def open_port(url: str, baudrate: int = 115200, timeout: float = 0.05):
+def open_port(url: str, baudrate: int = 115200, timeout: float = 0.05) -> Union[SerialBase, _PeekingSocketPort]:
     """A pyserial port for `url` at `baudrate`, with a short read timeout for polling."""
     import serial
     # rfc2217:// has no write timeout; elsewhere a write that cannot finish must not hang for ever

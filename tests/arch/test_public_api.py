@@ -49,19 +49,30 @@ def test_the_names_of_the_api():
     assert (ROOT / "host" / "espat" / "py.typed").is_file()
 
 
+def library_modules():
+    """Every module of the library (espat less its tools and the collector), by name."""
+    from arch.test_import_direction import layer, modules
+    return sorted(name for name in modules() if layer(name) == "library")
+
+
 def test_every_public_parameter_is_typed():
+    """Of what espat exports and what every library module lists in __all__: each parameter and return typed."""
+    import importlib
     untyped = []
-    for name in espat.__all__:
-        obj = getattr(espat, name)
-        functions = [(name, obj)] if inspect.isfunction(obj) else \
-            [(f"{name}.{m}", f) for m, f in vars(obj).items() if inspect.isfunction(f)
-             and (not m.startswith("_") or m == "__init__")] if inspect.isclass(obj) else []
-        for where, function in functions:
-            sig = inspect.signature(function)
-            untyped += [f"{where}({p})" for p, param in sig.parameters.items()
-                        if p not in ("self", "cls") and param.annotation is inspect.Parameter.empty]
-            if sig.return_annotation is inspect.Signature.empty and where.rpartition(".")[2] != "__init__":
-                untyped.append(f"{where} -> ?")
+    for module in [espat] + [importlib.import_module(name) for name in library_modules()]:
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if getattr(obj, "__module__", None) != module.__name__ and module is not espat:
+                continue            # re-exported: checked where it lives
+            functions = [(name, obj)] if inspect.isfunction(obj) else \
+                [(f"{name}.{m}", f) for m, f in vars(obj).items() if inspect.isfunction(f)
+                 and (not m.startswith("_") or m == "__init__")] if inspect.isclass(obj) else []
+            for where, function in functions:
+                sig = inspect.signature(function)
+                untyped += [f"{module.__name__}.{where}({p})" for p, param in sig.parameters.items()
+                            if p not in ("self", "cls") and param.annotation is inspect.Parameter.empty]
+                if sig.return_annotation is inspect.Signature.empty and where.rpartition(".")[2] != "__init__":
+                    untyped.append(f"{module.__name__}.{where} -> ?")
     assert untyped == []
 
 
