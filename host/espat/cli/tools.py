@@ -7,7 +7,7 @@ import click
 
 from .session import Failure, HostPort, Session, SessionCommand
 
-__all__ = ["ports", "baud", "bridge", "sim", "demo"]
+__all__ = ["ports", "baud", "bridge", "demo"]
 
 
 @click.command(cls=SessionCommand)
