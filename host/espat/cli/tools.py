@@ -1,4 +1,4 @@
-"""Around the module: `ports`, `baud`, `bridge`, `sim`, `demo`."""
+"""Around the module: `ports`, `baud`, `bridge`, `demo` (`sim` is the fake's own command, esp8266sim.cli)."""
 from __future__ import annotations
 
 import sys
