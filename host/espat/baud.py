@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import IO, List, Optional, Tuple
 
 __all__ = ["RATES", "Probe", "survey", "detect_baud", "diagnose"]
 
@@ -21,6 +21,10 @@ class Probe:
     rate: int
     answered: bool
     heard: int          # bytes that came back, answer or not
+    slow: bool = False  # the answer came, but after the probe's bound: a slow module, at the right rate
+
+
+SLOW_WAIT = 3.0         # seconds a probe waits on for a late answer, when all it heard were clean lines
 
 
 def _ask(port, url: str, rate: int, trace=None) -> Probe:
@@ -35,10 +39,24 @@ def _ask(port, url: str, rate: int, trace=None) -> Probe:
         esp.command(commands.at(), timeout=0.6)
         return Probe(rate, True, esp.heard)
     except (CommandTimeout, ModuleError, BusyError, DataLost):
-        return Probe(rate, False, esp.heard)
+        late = _late_answer(esp)
+        return Probe(rate, late, esp.heard, slow=late)
 
 
-def survey(url: str, rates: Tuple[int, ...] = RATES, trace=None) -> List[Probe]:
+def _late_answer(esp) -> bool:
+    """After AT timed out: whether its answer came late. Worth waiting for only when what was heard were clean
+    lines (a wrong rate hears garbage, a dead line nothing)."""
+    from . import events as ev
+    if not esp.heard or esp.garbled:
+        return False
+    end = time.monotonic() + SLOW_WAIT
+    while time.monotonic() < end:
+        if isinstance(esp.next_event(end - time.monotonic()), (ev.Ok, ev.Busy)):
+            return True
+    return False
+
+
+def survey(url: str, rates: Tuple[int, ...] = RATES, trace: Optional[IO[str]] = None) -> List[Probe]:
     """Probes in order on one opening of the port, up to and including the first rate that answered.
 
     One opening, as reopening a board's port resets the board again (boardwait.py); a rate asked while a board
@@ -63,7 +81,7 @@ def survey(url: str, rates: Tuple[int, ...] = RATES, trace=None) -> List[Probe]:
     return found
 
 
-def detect_baud(url: str, rates: Tuple[int, ...] = RATES, trace=None) -> Optional[int]:
+def detect_baud(url: str, rates: Tuple[int, ...] = RATES, trace: Optional[IO[str]] = None) -> Optional[int]:
     """The rate at which the module answers AT, or None."""
     last = survey(url, rates, trace)[-1]
     return last.rate if last.answered else None

@@ -16,8 +16,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Deque, Dict, Iterator, List, Optional, Set, Type
+from typing import IO, TYPE_CHECKING, Deque, Dict, Iterator, List, Optional, Set
 
 from . import commands, events as ev
 from .dialects import AT1, AT2, Dialect
@@ -25,35 +24,14 @@ from .errors import (BusyError, CommandTimeout, DataLost, EspAtError, JoinError,
                      RemoteProtocolError)
 from .framing import frame_send
 from .parser import Parser
+from .records import LinkInfo, Reply
 from .transport import open_port
+
+if TYPE_CHECKING:
+    from serial import SerialBase
 
 __all__ = ["EspAt", "ModuleError", "CommandTimeout", "BusyError", "JoinError", "LinkClosed", "DataLost",
            "Reply", "LinkInfo"]
-
-
-@dataclass
-class Reply:
-    """What the module said to one command: the lines before the final result, and that result."""
-    events: List[ev.Event]
-    final: ev.Event
-
-    def of(self, kind: Type[ev.Event]) -> List[ev.Event]:
-        return [e for e in self.events if isinstance(e, kind)]
-
-
-@dataclass
-class LinkInfo:
-    id: int
-    host: str
-    port: int
-    kind: str = "TCP"
-    open: bool = True
-    received: bytearray = field(default_factory=bytearray)
-    waiting: int = 0            # passive mode: bytes the module said it holds for us
-    read_after_close: bool = False
-    damaged: bool = False       # the module's framing showed bytes of this link's data were lost or changed
-    sent: int = 0               # payload bytes written to the module for this link (it may have passed them on)
-    closing: bool = False       # CIPCLOSE was sent: its data is dropped as it comes, whether or not the close held
 
 
 class EspAt:
@@ -61,10 +39,12 @@ class EspAt:
 
     BUSY_RETRIES = 10
     FLUSH_MAX = 30.0    # seconds a command's answer may wait behind data still coming for a closed link
-    QUIET = 1.0         # seconds of silence after which a payload still short of its length is lost
+    QUIET = 1.0         # seconds of silence after which a payload still short of its length is looked into
+    SLOW_BOUND = 5.0    # seconds sync() waits for AT once the module has answered, late
 
     def __init__(self, url: str, baudrate: int = 115200, timeout: Optional[float] = None,
-                 dialect: Optional[Dialect] = None, trace=None, port=None) -> None:
+                 dialect: Optional[Dialect] = None, trace: Optional[IO[str]] = None,
+                 port: Optional[SerialBase] = None) -> None:
         self.url = url
         self.timeout = timeout                  # overrides every command's own bound when set
         self.dialect: Dialect = dialect or AT1
@@ -82,7 +62,7 @@ class EspAt:
         self.resets = 0
         self.garbled = 0                        # lines that were no AT line (noise, lost bytes, wrong rate)
         self.firmware: Dict[str, str] = {}      # AT+GMR's lines, once sync() has read them
-        self._last_byte = 0.0                   # when the port last gave bytes (monotonic)
+        self.last_byte_at = 0.0                 # when the port last gave bytes (monotonic)
         self.heard = 0                          # bytes read from the port so far
         self.echoed = False                     # the module repeated a command line (ATE1) at some point
         self.foreign: Set[int] = set()          # link ids the module holds that this client did not open
@@ -93,6 +73,7 @@ class EspAt:
         self._op_end: Optional[float] = None    # the whole operation's deadline (monotonic), see operation()
         self._owed = 0                          # final results still to come for commands that timed out
         self.busy_seen = 0                      # `busy` answers the module gave (each one retried)
+        self.late_answers = 0                   # answers that came after their command's bound
         self._op_seconds = 0.0
 
     # --- life -------------------------------------------------------------------------------------------------------
@@ -134,8 +115,13 @@ class EspAt:
         end = time.monotonic() + seconds
         return end if self._op_end is None else min(end, self._op_end)
 
+    @property
+    def operation_over(self) -> bool:
+        """The whole operation's deadline (see operation()) has passed."""
+        return self._op_end is not None and time.monotonic() >= self._op_end
+
     def _timeout(self, text: str) -> CommandTimeout:
-        if self._op_end is not None and time.monotonic() >= self._op_end:
+        if self.operation_over:
             return CommandTimeout(f"gave up after {self._op_seconds:g} s, the operation's bound ({text})")
         return CommandTimeout(text)
 
@@ -143,19 +129,42 @@ class EspAt:
 
     def _pump(self, deadline: float) -> bool:
         """Read what the port has (waiting at most until `deadline`); False when the time is up."""
-        waiting = getattr(self.port, "in_waiting", 0)
-        data = self.port.read(max(1, waiting))
+        data = self._read()
         if data:
-            self._last_byte = time.monotonic()
-            self.heard += len(data)
             for event in self.parser.receive_data(data):
                 if not self._unsolicited(event):
                     self._queue.append(event)
             return True
         now = time.monotonic()
-        if self.parser.payload_missing and now - self._last_byte >= self.QUIET:
-            raise self._data_lost()     # a module never pauses inside a payload
+        if self.parser.payload_missing and now - self.last_byte_at >= self.QUIET:
+            self._stalled()             # a module never pauses inside a payload: lost bytes, or a module stopped
         return now < deadline
+
+    def _stalled(self) -> None:
+        """Silence inside a payload. Either bytes of it were lost (the module went on and has nothing more to say)
+        or the module stopped (froze, reset, lost power). AT tells them apart: a module that answers it lost the
+        bytes (DataLost); one that stays silent within AT's bound is not answering (CommandTimeout)."""
+        missing, heard = self.parser.payload_missing, self.heard
+        self.port.write(commands.at().line)
+        deadline = self._until(commands.at().timeout)
+        while self.heard == heard and time.monotonic() < deadline:
+            self._read()                # the answer falls into the broken payload: it is not parsed
+        if self.heard == heard:
+            self._owed += 1             # the AT's answer, should the module wake
+            self.parser = Parser()
+            raise self._timeout(f"the module stopped in the middle of a block of data ({missing} bytes short) "
+                                "and does not answer AT: it froze, reset or lost power")
+        while self._read():             # the rest of the AT's answer, dropped too
+            pass
+        raise self._data_lost(missing)
+
+    def _read(self) -> bytes:
+        """What the port has (waiting at most its read timeout), counted."""
+        data = self.port.read(max(1, getattr(self.port, "in_waiting", 0)))
+        if data:
+            self.last_byte_at = time.monotonic()
+            self.heard += len(data)
+        return data
 
     def _unsolicited(self, event: ev.Event) -> bool:
         """Keep the client's picture of the module current; True when the event is fully handled here."""
@@ -227,8 +236,7 @@ class EspAt:
         """No link this client opened is open, or may be: what to tell a user after an interruption."""
         return not self.left_open and not any(link.open for link in self.links.values())
 
-    def _data_lost(self) -> "DataLost":
-        missing = self.parser.payload_missing
+    def _data_lost(self, missing: int) -> "DataLost":
         self.parser = Parser()          # the lines after the loss were being counted as payload: start afresh
         return DataLost(f"{missing} bytes of data the module announced never arrived: bytes were lost on the "
                         "serial line (noise, or a rate too fast for the adapter)")
@@ -246,7 +254,7 @@ class EspAt:
         start = time.monotonic()
         while self.parser.unconfirmed and not link.damaged:
             now = time.monotonic()
-            if now - max(start, self._last_byte) >= quiet or now - start >= 10 * quiet:
+            if now - max(start, self.last_byte_at) >= quiet or now - start >= 10 * quiet:
                 break
             self._pump(now + quiet)
         if link.damaged:
@@ -308,6 +316,7 @@ class EspAt:
                 continue
             if self._owed and isinstance(event, (ev.Ok, ev.Error, ev.Fail)):
                 self._owed -= 1         # the late answer of a command that timed out: the module answers in order
+                self.late_answers += 1
                 seen.clear()
                 continue
             if isinstance(event, ev.Busy) and not seen:
@@ -364,25 +373,30 @@ class EspAt:
         self._queue.clear()
         self._reconciled = False
         self._owed = 0
+        bound, late = 1.0, self.late_answers
         for attempt in range(attempts):
-            if attempt == 2:
+            if attempt == 2 and self.late_answers == late:     # (a module that answers late is in no other mode)
                 time.sleep(1.1)                         # the `+++` guard of 1.x, then the escape itself
                 self.port.write(commands.PASSTHROUGH_ESCAPE)
                 time.sleep(1.1)
-            if attempt == 3:
+            if attempt == 3 and self.late_answers == late:
                 self.port.write(b"\0" * commands.MAX_SEND)   # a CIPSEND waiting for bytes gets them all
                 time.sleep(0.3)
             self.port.write(b"\r\n")                    # ends whatever line the module has half read
-            self.drain(0.2, limit=1.0)
+            answers = [e for e in self.drain(0.2, limit=1.0) if isinstance(e, (ev.Ok, ev.Error, ev.Busy))]
+            self.late_answers += len(answers)
+            if self.late_answers > late:
+                bound = self.SLOW_BOUND                 # it answers, only late: a slow module, not a wrong rate
             self._owed = 0                              # late answers came in the drain, or never will
             try:
-                self.command(commands.at(), timeout=1.0)
+                self.command(commands.at(), timeout=bound)
                 break
             except (CommandTimeout, ModuleError, BusyError, DataLost):
                 continue
         else:
-            raise CommandTimeout(f"the module does not answer AT on {self.url} (wrong baud rate? "
-                                 "`espat detect` finds it)")
+            from .hints import no_answer
+            raise CommandTimeout(no_answer(self.url, self.late_answers > late, bool(self.garbled or self.heard),
+                                           bound))
         self.command(commands.echo(False))
         if not self._dialect_known:
             self.detect_dialect()
@@ -503,8 +517,8 @@ class EspAt:
             reply = self.command(chunk.command)
             if not isinstance(reply.final, ev.Prompt):
                 raise RemoteProtocolError(f"expected the send prompt, got {reply.final}")
+            link.sent += len(chunk.data)      # counted before the write: once it starts, bytes may have left
             self.port.write(chunk.data)
-            link.sent += len(chunk.data)
             self._finish_send(chunk)
 
     def _finish_send(self, chunk) -> None:
@@ -530,7 +544,7 @@ class EspAt:
         while True:
             if link.damaged:
                 raise self._damaged(link)
-            if link.open and self.mux and time.monotonic() - max(probed, self._last_byte) >= self.QUIET:
+            if link.open and self.mux and time.monotonic() - max(probed, self.last_byte_at) >= self.QUIET:
                 self._probe_links()
                 probed = time.monotonic()
             if self.passive and (link.waiting or (not link.open and not link.read_after_close)):
@@ -614,17 +628,5 @@ class EspAt:
 
     def set_baud(self, rate: int, persist: bool = False) -> None:
         """UART_CUR at the old rate, reopen at the new one, check with AT; UART_DEF only when asked."""
-        old = self.port.baudrate
-        self.command(commands.uart(rate, self.dialect))
-        time.sleep(0.05)                # OK came at the old rate; the module switches only once it is sent
-        self.port.baudrate = rate
-        self.port.write(b"\r\n")
-        self.drain(0.2)
-        try:
-            self.command(commands.at(), timeout=1.0)
-        except (CommandTimeout, ModuleError) as exc:
-            self.port.baudrate = old
-            raise CommandTimeout(f"the module did not answer at {rate} baud: {exc}") from None
-        if persist:
-            self.command(commands.uart(rate, self.dialect, persist=True))
-
+        from .ratechange import change_rate
+        change_rate(self, rate, persist)

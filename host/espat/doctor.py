@@ -8,7 +8,7 @@ from __future__ import annotations
 import shlex
 import time
 from dataclasses import dataclass
-from typing import List
+from typing import IO, List, Optional
 
 __all__ = ["Finding", "examine"]
 
@@ -19,7 +19,8 @@ class Finding:
     text: str
 
 
-def examine(url: str, softserial: bool = True, check_url: str = "http://example.com/", trace=None) -> List[Finding]:
+def examine(url: str, softserial: bool = True, check_url: str = "http://example.com/",
+            trace: Optional[IO[str]] = None) -> List[Finding]:
     """Findings for the module on `url`; a `fail` is last when there is one."""
     from .baud import diagnose, survey
     from .boardwait import resets_on_open, wait_for_board
@@ -30,6 +31,9 @@ def examine(url: str, softserial: bool = True, check_url: str = "http://example.
     rate = probes[-1].rate
     fix = f"espat -p {shlex.quote(url)} --baud {rate}"
     found = [Finding("ok", f"answers AT at {rate} baud")]
+    if probes[-1].slow:
+        found.append(Finding("fix", "its answers come late (AT took over 0.6 s): it is busy, or its 3.3 V supply "
+                                    "sags; give it one able to give 300 mA"))
     if softserial and rate > 57600:
         found.append(Finding("fix", f"{rate} baud is too fast for SoftwareSerial on an Uno: {fix} baud 9600 --persist"))
     with EspAt(url, rate, trace=trace) as esp:

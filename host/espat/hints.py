@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-__all__ = ["fix_for"]
+__all__ = ["fix_for", "no_answer", "silence"]
 
 # the module's words (as they appear in its reply) -> what fixes it
 FIXES = (
@@ -28,3 +28,18 @@ def fix_for(reason: str) -> Optional[str]:
     """The fix for a refusal whose words (the module's lines, or espat's message) include `reason`'s key."""
     folded = reason.lower()
     return next((fix for words, fix in FIXES if words.lower() in folded), None)
+
+
+def no_answer(url: str, late: bool, heard: bool, bound: float) -> str:
+    """Why a module gave no answer to AT, in words: a slow module, bytes that make no answer (a wrong rate), silence."""
+    if late:
+        return (f"the module on {url} answers AT, but not within {bound:g} s: it is slow (busy, or a weak supply); "
+                "try again, or give --timeout")
+    return f"the module does not answer AT on {url}: {silence(heard)}"
+
+
+def silence(heard: bool) -> str:
+    """What no answer at all points at: bytes that never make an answer (a wrong rate), or not a byte (wiring)."""
+    if heard:
+        return "bytes came back but never an answer (wrong baud rate? `espat detect` finds it)"
+    return "not a byte came back (check the wiring and the supply; `espat detect` tries every rate)"

@@ -12,6 +12,8 @@ DeliveryUnknown: it may have been delivered. An Idempotency-Key lets the server 
 """
 from __future__ import annotations
 
+import re
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, List, Optional, Tuple
@@ -19,10 +21,19 @@ from typing import Callable, Iterable, List, Optional, Tuple
 import h11
 
 from .client import EspAt
-from .errors import (BodyTruncated, DataLost, DeliveryUnknown, EspAtError, HttpError, LocalProtocolError)
+from .errors import (BodyTruncated, CommandTimeout, DataDamaged, DataLost, DeliveryUnknown, EspAtError, HttpError,
+                     LinkClosed, LocalProtocolError, MalformedResponse)
 from .integrity import WANT_DIGEST, Digester, content_digest
 
 __all__ = ["HttpError", "Response", "request", "split_url", "SAFE_METHODS"]
+
+# An Idempotency-Key goes out as typed (`Idempotency-Key: r-17`): Stripe, Adyen and the other servers that honour
+# it document the raw value, and a server comparing keys byte for byte would take a quoted copy for another key.
+# (The IETF draft writes it as a structured-field string, `"r-17"`; a server following it reads the raw form as
+# a token.) Stripe's limit on its length.
+MAX_KEY = 255
+
+_HOST = re.compile(r"[A-Za-z0-9._~-]+|[0-9A-Fa-f:.]+")      # a DNS name or an IP literal (the brackets gone)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})   # repeating them changes nothing on the server
 
@@ -48,6 +59,9 @@ def split_url(url: str) -> Tuple[str, int, str]:
         raise HttpError(f"{url!r}: only http:// URLs can be fetched through the module's plain TCP links")
     if not parts.hostname:
         raise HttpError(f"{url!r} has no host")
+    if not _HOST.fullmatch(parts.hostname) or any(c.isspace() or ord(c) < 0x21 for c in url):
+        raise HttpError(f"{url!r} is not a URL the module can fetch: a space or a character no host name has "
+                        "(encode a space in the path as %20)")
     try:
         port = parts.port or 80
     except ValueError:
@@ -57,23 +71,37 @@ def split_url(url: str) -> Tuple[str, int, str]:
 
 
 def request(esp: EspAt, method: str, url: str, body: bytes = b"", headers: Iterable[Tuple[str, str]] = (),
-            sink: Callable[[bytes], None] = lambda data: None, timeout: float = 30.0,
+            sink: Callable[[bytes], None] = lambda data: None, timeout: Optional[float] = 30.0,
             progress: Callable[[int, Optional[int]], None] = lambda done, total: None,
-            idempotency_key: Optional[str] = None) -> Response:
-    """One exchange on a new link; `timeout` bounds all of it (connect, send, every read)."""
+            idempotency_key: Optional[str] = None, idle: Optional[float] = None) -> Response:
+    """One exchange on a new link. `timeout` bounds all of it (connect, send, every read); `idle` bounds each wait
+    for the server's next bytes instead, so a slow but steady download never ends (None: the same as timeout)."""
     host, port, target = split_url(url)
     conn, wire = _request_bytes(method, host, port, target, body, list(headers), idempotency_key)
+    wait = idle if idle is not None else (timeout if timeout is not None else 30.0)
     with esp.operation(timeout):
         link = esp.open_link(host, port)
         garbled = esp.garbled
         try:
             try:
-                esp.send(link, wire)
-                response = _read_response(esp, link, conn, garbled, sink, timeout, progress)
+                _send(esp, link, wire)
+                response = _read_response(esp, link, conn, garbled, sink, wait, progress)
             except EspAtError as exc:
-                if method.upper() in SAFE_METHODS or esp.links[link].sent < len(wire):
+                raise _why(esp, link, exc, timeout) from None
+            except Exception as exc:        # the port itself failed (an adapter unplugged, a socket reset)
+                if method.upper() in SAFE_METHODS or not esp.links[link].sent:
                     raise
-                raise DeliveryUnknown(f"{method} {url} may have been delivered: {exc}", exc) from None
+                raise DeliveryUnknown(f"{method} {url} may have been delivered: the port failed ({exc})",
+                                      exc) from None
+        except DeliveryUnknown:
+            esp.close_link(link)
+            raise
+        except EspAtError as exc:
+            esp.close_link(link)
+            if method.upper() in SAFE_METHODS or not esp.links[link].sent:
+                raise
+            # once a byte of the request has left, the server may have it all: the caller must not retry blindly
+            raise DeliveryUnknown(f"{method} {url} may have been delivered: {exc}", exc) from None
         except BaseException as exc:
             # Interrupted: close at once and let the caller go; the link's data still coming is dropped.
             esp.close_link(link, timeout=None if isinstance(exc, Exception) else esp.cleanup_bound)
@@ -82,14 +110,35 @@ def request(esp: EspAt, method: str, url: str, body: bytes = b"", headers: Itera
     return response
 
 
+def _send(esp: EspAt, link: int, wire: bytes) -> None:
+    """Send the request; a server that answers and closes before taking all of it (431, 413) has its answer read
+    like any other."""
+    try:
+        esp.send(link, wire)
+    except LinkClosed:
+        if not esp.links[link].received:
+            raise
+
+
+def _why(esp: EspAt, link: int, exc: EspAtError, timeout: Optional[float]) -> EspAtError:
+    """The error in words that say what happened: Wi-Fi lost rather than a server that closed, a whole operation's
+    bound that ran out while data was still arriving rather than `no data`."""
+    if esp.wifi_connected is False and isinstance(exc, (HttpError, LinkClosed)) and not isinstance(exc, DataDamaged):
+        return LinkClosed(f"the module lost Wi-Fi (WIFI DISCONNECT) during the exchange, which closed link {link}")
+    if isinstance(exc, CommandTimeout) and timeout is not None and esp.operation_over \
+            and time.monotonic() - esp.last_byte_at < 1.0:
+        return CommandTimeout(f"gave up after {timeout:g} s, the whole operation's bound; data was still arriving")
+    return exc
+
+
 def _request_bytes(method: str, host: str, port: int, target: str, body: bytes, headers: List[Tuple[str, str]],
                    idempotency_key: Optional[str]) -> Tuple[h11.Connection, bytes]:
     names = {name.lower() for name, _ in headers}
     fields = [("Host", host if port == 80 else f"{host}:{port}")] + headers
     if idempotency_key is not None:
-        if not idempotency_key or not all(0x20 <= ord(c) < 0x7F and c not in '"\\' for c in idempotency_key):
-            raise LocalProtocolError("an idempotency key is printable ASCII without quotes or backslashes")
-        fields.append(("Idempotency-Key", f'"{idempotency_key}"'))     # a structured-field string
+        if not 0 < len(idempotency_key) <= MAX_KEY or not all(0x21 <= ord(c) < 0x7F for c in idempotency_key):
+            raise LocalProtocolError(f"an idempotency key is 1 to {MAX_KEY} visible ASCII characters (no spaces)")
+        fields.append(("Idempotency-Key", idempotency_key))     # the raw key, as servers that honour it take it
     if body or method in ("POST", "PUT", "PATCH"):
         fields.append(("Content-Length", str(len(body))))
     if body and "content-digest" not in names:
@@ -108,28 +157,32 @@ def _request_bytes(method: str, host: str, port: int, target: str, body: bytes, 
     return conn, wire
 
 
-def _read_response(esp: EspAt, link: int, conn: h11.Connection, garbled: int, sink, timeout: float,
+def _read_response(esp: EspAt, link: int, conn: h11.Connection, garbled: int, sink, wait: float,
                    progress) -> Response:
     digester = Digester()
     response: Optional[Response] = None
     total: Optional[int] = None
+    ended = False
     while True:
         try:
             event = conn.next_event()
         except h11.RemoteProtocolError as exc:
             _check_garbled(esp, garbled, link)
-            if response is None and not esp.links[link].open:
-                raise HttpError("the server closed the link without a complete response") from None
             got = response.length if response else 0
-            if response is not None and not esp.links[link].open:
+            cut = ended                 # h11 failed on the end of the link, not on a byte it was given
+            if cut and response is None:
+                raise HttpError("the server closed the link without a complete response") from None
+            if cut:
                 raise BodyTruncated(f"the response was cut short after {got} body bytes: {exc}") from None
-            raise HttpError(f"the response was malformed after {got} body bytes: {exc}") from None
+            raise MalformedResponse(f"the response was malformed after {got} body bytes ({exc}): bytes changed on "
+                                    "the serial line, or a broken server") from None
         if event is h11.NEED_DATA:
-            data = esp.receive(link, timeout)
+            data = esp.receive(link, wait)
             if not data:
                 if esp.links[link].open:
-                    raise esp._timeout(f"no response data within {timeout:g} s")
+                    raise esp._timeout(f"no data from the server for {wait:g} s")
                 conn.receive_data(b"")          # the link closed: h11 decides if the message was whole
+                ended = True
             else:
                 conn.receive_data(data)
             continue

@@ -216,7 +216,8 @@ def open_named(name: str, settings: List[Tuple[str, str]], baud: Optional[int]) 
         answer = b""
     if answer != b"Y":
         sock.close()
-        raise NamedError(f"sim://?name={name} is open on another port (one host at a time)")
+        raise NamedError(f"port busy: another host has the named module {name!r} open (one host at a time, as "
+                         "on a serial line)")
     sock.settimeout(None)
     end = RemoteEnd(sock)
     end.set_baud(baud)

@@ -115,10 +115,10 @@ def test_chaos_run(tmp_path, seed):
                     assert not out.exists(), f"{faults}: a failed download left {out}"
             key = f"chaos-{seed}"
             before = len(site.requests)
-            posted = run("http", "post", "http://example.com/r", "--json", '{"seed": %d}' % seed,
+            posted = run("http", "post", "http://example.com/r", "--json-body", '{"seed": %d}' % seed,
                          "--idempotency-key", key)
             _one_line_or_success(posted, f"post {faults}", exits["post"])
-            stored = [r for r in site.requests[before:] if f'Idempotency-Key: "{key}"'.encode() in r]
+            stored = [r for r in site.requests[before:] if f"Idempotency-Key: {key}\r\n".encode() in r]
             assert len(stored) <= 1, f"{faults}: one POST stored {len(stored)} times"
             if posted.returncode == 0:
                 assert len(stored) == 1

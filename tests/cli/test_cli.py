@@ -97,7 +97,7 @@ def test_http_get_that_fails_leaves_no_file(tmp_path, server):
     (["-p", "sim://", "baud", "12345"], 2, "rate 12345 is not one of"),
     (["-p", "sim://", "http", "get", "https://example.com/"], 2, "only http://"),
     (["-p", "sim://", "http", "get", "http://example.com/", "-H", "no colon"], 2, "is not 'Name: value'"),
-    (["-p", "sim://", "http", "post", "http://example.com/", "--json", "{bad"], 2, "not valid JSON"),
+    (["-p", "sim://", "http", "post", "http://example.com/", "--json-body", "{bad"], 2, "not valid JSON"),
     (["-p", "sim://", "at", "AT\r\nAT+RST"], 2, "one line"),
     (["--baud", "7", "at", "AT"], 2, "Invalid value for '--baud'"),
 ])
@@ -130,7 +130,7 @@ def test_demo_runs_the_whole_path():
 
 
 def test_bridge_serves_rfc2217(tmp_path):
-    from espat.bridge import serve
+    from espat.tools.bridge import serve
     from espat.client import EspAt
     stop = threading.Event()
     bound = []
@@ -152,7 +152,8 @@ def test_bridge_serves_rfc2217(tmp_path):
 
 def test_doctor_says_what_to_fix_for_softserial():
     done = espat("-p", sim_url(), "--json", "doctor")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr          # a script can tell there is something to fix
+    assert json.loads(done.stderr) == {"error": "2 things to fix (the [ FIX] lines above)", "exit_code": 1}
     findings = {f["finding"] for f in json.loads(done.stdout)}
     assert any("answers AT at 115200 baud" in f for f in findings)
     assert any("baud 9600 --persist" in f for f in findings)
@@ -161,7 +162,8 @@ def test_doctor_says_what_to_fix_for_softserial():
 
 def test_doctor_at_9600_needs_no_baud_fix():
     done = espat("-p", sim_url(baud=9600), "doctor")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr          # not joined: the one thing to fix
+    assert done.stdout.count("[ FIX]") == 1 and "not joined to Wi-Fi" in done.stdout
     assert "--persist" not in done.stdout
     assert "[  OK] answers AT at 9600 baud" in done.stdout
 
@@ -242,7 +244,7 @@ def test_doctor_checks_dns_and_a_tcp_round_trip(joined_module):
 
 def test_doctor_names_the_dns_fix(joined_module):
     done = espat("-p", joined_module, "doctor", "--hwserial", "--url", "http://nowhere.example/")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr
     last = done.stdout.strip().splitlines()[-1]
     assert last.startswith("[ FIX] the module cannot look up nowhere.example")
     assert "AT+CIPDNS_CUR=1" in last
@@ -354,7 +356,7 @@ def test_a_session_of_commands_on_one_module(tmp_path, dialect):
             out.unlink()
             got = run("http", "get", "--passive", "http://example.com/blob", "-o", str(out))
             assert got["length"] == len(BLOB) and out.read_bytes() == BLOB
-            posted = run("http", "post", "http://example.com/r", "--json", '{"t": 21.5}')
+            posted = run("http", "post", "http://example.com/r", "--json-body", '{"t": 21.5}')
             assert posted["status"] == 201 and json.loads(posted["body"]) == {"got": 11}
             assert site.requests[-1].endswith(b'\r\n\r\n{"t": 21.5}')
             assert run("wifi", "leave") == {"joined": False}

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from espat import AT1, AT2
-from espat.client import (BusyError, CommandTimeout, DataLost, EspAt, JoinError, LinkClosed, LinkInfo,
+from espat.client import (BusyError, CommandTimeout, EspAt, JoinError, LinkClosed, LinkInfo,
                           ModuleError)
 from espat.baud import detect_baud
 from espat.errors import DataDamaged, EspAtError, RemoteProtocolError
@@ -278,17 +278,6 @@ def test_a_damaged_line_gives_a_typed_error_never_a_short_body(server, fault, se
         assert bytes(got) == BLOB, "a damaged or short body was reported as success"
         assert outcome.verified == ["Repr-Digest sha-256"]
         assert garbled > 0, "the fault never fired"
-
-
-def test_lost_ipd_bytes_raise_data_lost_and_the_client_gets_back_in_step():
-    port = ScriptedPort(b"\r\n+IPD,0,10:abc")          # 7 of the 10 announced bytes never come
-    esp = EspAt("scripted://", port=port)
-    esp.links[0] = LinkInfo(0, "example.com", 80)
-    esp.mux = False                                     # no CIPSTATUS probe: only the lost bytes are at stake
-    with pytest.raises(DataLost, match="7 bytes"):
-        esp.receive(0, timeout=5)
-    port.feed(b"\r\nOK\r\n")
-    assert isinstance(esp.at("AT").final, Ok)          # the fresh parser reads the next answer
 
 
 @pytest.mark.parametrize("dialect", ["1", "2"])

@@ -17,12 +17,13 @@ def detect(obj: Session):
     probes = survey(url, trace=obj.trace)
     if not probes[-1].answered:
         raise Failure(f"no answer to AT on {url}: {diagnose(probes)}", 3)
-    rate = probes[-1].rate
+    rate, slow = probes[-1].rate, probes[-1].slow
     with obj.module(baud=rate) as esp:
         info = esp.version()
-    result = {"baud": rate, "dialect": esp.dialect.name, **info}
-    obj.emit(result, f"module answers at {rate} baud, AT {esp.dialect.name}\n" +
-             "\n".join(f"  {k}: {v}" for k, v in info.items()))
+    result = {"baud": rate, "dialect": esp.dialect.name, "slow": slow, **info}
+    obj.emit(result, f"module answers at {rate} baud, AT {esp.dialect.name}"
+             + (" (slowly: its answers come late; busy, or a weak supply)" if slow else "") + "\n"
+             + "\n".join(f"  {k}: {v}" for k, v in info.items()))
 
 
 @click.command(cls=SessionCommand)
@@ -40,3 +41,6 @@ def doctor(obj: Session, softserial: bool, check_url: str):
              "\n".join(f"[{f.status.upper():>4}] {f.text}" for f in findings))
     if any(f.status == "fail" for f in findings):
         raise Failure("the module could not be reached", 3)
+    fixes = sum(f.status == "fix" for f in findings)
+    if fixes:
+        raise Failure(f"{fixes} thing{'s' if fixes > 1 else ''} to fix (the [ FIX] lines above)", 1)

@@ -1,25 +1,88 @@
-"""An output file that appears only whole: written beside the target, renamed over it on success.
+"""Where `-o FILE` writes: a file that appears only whole, or a device, FIFO or stdout written once at the end.
 
-A failed, interrupted or killed download leaves no partial file and never touches an existing one. Where the
-file system allows it (Linux O_TMPFILE) the bytes go to a file with no name until the end, so even SIGKILL leaves
-nothing behind; elsewhere a hidden `.NAME.XXXX.part` beside the target is removed on every exit Python sees.
+A regular file (or a new one) is written beside the target and renamed over it on success: a failed, interrupted
+or killed download leaves no partial file and never touches an existing one. Where the file system allows it
+(Linux O_TMPFILE) the bytes go to a file with no name until the end, so even SIGKILL leaves nothing behind;
+elsewhere a hidden `.NAME.XXXX.part` beside the target is removed on every exit Python sees. A symbolic link is
+followed: its target is the file replaced, the link stays. What cannot be renamed over (a device like /dev/null,
+a FIFO, a terminal, `-` for stdout) is written in place, and only once the whole body has arrived and is to be
+kept, so a failed download writes nothing there either.
 """
 from __future__ import annotations
 
 import os
+import stat
+import sys
 import tempfile
+from typing import Union
 
 from .session import Failure
 
-__all__ = ["AtomicOutput"]
+__all__ = ["AtomicOutput", "DirectOutput", "open_output"]
+
+
+def open_output(target: str) -> Union["AtomicOutput", "DirectOutput"]:
+    """The output for `-o target`: renamed into place for a regular file, written in place for anything else."""
+    if target == "-":
+        return DirectOutput(target, None)
+    real = os.path.realpath(target)     # a link's target is what gets written; the link itself stays
+    try:
+        mode = os.stat(real).st_mode
+    except FileNotFoundError:
+        return AtomicOutput(real, shown=target)
+    except OSError as exc:
+        raise Failure(f"cannot write {target}: {exc.strerror}", 2) from None
+    if stat.S_ISDIR(mode):
+        raise Failure(f"cannot write {target}: it is a directory", 2)
+    if stat.S_ISREG(mode):
+        return AtomicOutput(real, shown=target)
+    return DirectOutput(target, real)
+
+
+class DirectOutput:
+    """A device, FIFO or stdout: the body is kept in memory and written there on commit (it cannot be renamed
+    over, and what was written to it cannot be taken back)."""
+
+    def __init__(self, shown: str, path) -> None:
+        self.shown, self.path = shown, path
+        self._body = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self._body += data
+
+    def commit(self) -> None:
+        if self.path is None:
+            sys.stdout.flush()
+            _write_all(sys.stdout.fileno(), self._body)
+            return
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_NOCTTY)     # never created, never truncated, never renamed
+        except OSError as exc:
+            raise Failure(f"cannot write {self.shown}: {exc.strerror}", 2) from None
+        try:
+            _write_all(fd, self._body)
+        finally:
+            os.close(fd)
+
+    def discard(self) -> None:
+        self._body = bytearray()
+
+
+def _write_all(fd: int, data) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 class AtomicOutput:
-    def __init__(self, target: str) -> None:
+    """A regular file, written beside the target and renamed over it on commit."""
+
+    def __init__(self, target: str, shown: str = "") -> None:
         self.target = os.path.abspath(target)
+        self.shown = shown or target
         directory, name = os.path.split(self.target)
         if os.path.isdir(self.target):
-            raise Failure(f"cannot write {target}: it is a directory", 2)
+            raise Failure(f"cannot write {self.shown}: it is a directory", 2)
         self._temp = None
         try:
             try:
@@ -27,12 +90,10 @@ class AtomicOutput:
             except (AttributeError, OSError):
                 self._fd, self._temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
         except OSError as exc:
-            raise Failure(f"cannot write {target}: {exc.strerror}", 2) from None
+            raise Failure(f"cannot write {self.shown}: {exc.strerror}", 2) from None
 
     def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view):]
+        _write_all(self._fd, data)
 
     def commit(self) -> None:
         """Give the bytes the target's name (replacing what was there, in one step)."""

@@ -17,7 +17,8 @@ def at(obj: Session, lines, keep_going: bool):
     The exit status is that of the first command that failed.
     """
     from ..commands import raw
-    from ..errors import EspAtError
+    from ..errors import CommandTimeout, EspAtError
+    from ..hints import silence
     commands_ = [raw(line) for line in lines]          # all checked before any is sent
     answers, failure = [], None
     with obj.module(sync=False) as esp:
@@ -29,6 +30,8 @@ def at(obj: Session, lines, keep_going: bool):
             try:
                 result = type(esp.command(cmd).final).__name__
             except EspAtError as exc:
+                if isinstance(exc, CommandTimeout) and not answers:     # the first command: is anyone there?
+                    exc = CommandTimeout(f"{exc}: {silence(bool(esp.garbled or esp.heard))}")
                 result, failure = type(exc).__name__, failure or exc
                 if not keep_going:
                     answers.append(_answer(cmd, heard, result))
@@ -87,7 +90,7 @@ def _shown(line: bytes) -> str:
 def term(obj: Session):
     """Interactive AT terminal: CR LF line ends, history (Up/Down), Left/Right/Home/End to edit, <XX> for
     non-printable bytes; Ctrl-] quits."""
-    from ..term import run_terminal
+    from ..tools.term import run_terminal
     from ..transport import open_port
     port = open_port(obj.require_port(), obj.baud)
     click.echo(f"--- {obj.port_url} at {obj.baud} baud; Up/Down for history, Ctrl-] quits ---", err=True)

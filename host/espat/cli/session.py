@@ -10,7 +10,19 @@ from typing import List, Optional
 
 import click
 
-__all__ = ["Failure", "Session", "SessionCommand", "SessionGroup", "HostPort", "session_options", "checked_url"]
+__all__ = ["Failure", "Session", "SessionCommand", "SessionGroup", "HostPort", "session_options", "checked_url",
+           "with_sim_urls"]
+
+SIM_HANDLERS = "esp8266sim.urlhandler"      # the fake's pyserial handler package (protocol_sim.py)
+
+
+def with_sim_urls() -> None:
+    """Let serial_for_url open the fake's sim://, found the way pyserial finds its own protocol_* handlers. The
+    library never imports the fake; the command line, above both, names the fake's package (imported only when a
+    sim:// URL is opened)."""
+    import serial
+    if SIM_HANDLERS not in serial.protocol_handler_packages:
+        serial.protocol_handler_packages.append(SIM_HANDLERS)
 
 
 class Failure(click.ClickException):
@@ -123,7 +135,8 @@ def session_options(leaf: bool) -> List[click.Option]:
                      show_default=not leaf, expose_value=False, callback=store("baud"),
                      help="the port's baud rate"),
         click.Option(["--timeout"], type=click.FloatRange(0.1, 3600), expose_value=False, callback=store("timeout"),
-                     help="bound the whole operation (and every command in it) by this many seconds"),
+                     help="bound the whole operation (and every command in it) by this many seconds; without it, "
+                          "an HTTP exchange ends after 30 s with no data from the server"),
         click.Option(["-v", "--verbose"], is_flag=True, expose_value=False, callback=store("verbose"),
                      help="annotated wire trace on stderr (passwords redacted)"),
         click.Option(["--json", "as_json"], is_flag=True, expose_value=False, callback=store("as_json"),
@@ -137,13 +150,16 @@ class SessionCommand(click.Command):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         taken = {opt for param in self.params for opt in getattr(param, "opts", ())}
-        # a command's own option wins (`http post --json BODY`); the shared one still works before the command
-        self.params += [o for o in session_options(leaf=True) if not taken & set(o.opts)]
+        clash = sorted(taken & {opt for o in session_options(leaf=True) for opt in o.opts})
+        if clash:       # the shared options work after every command (README): none may take their names
+            raise TypeError(f"{self.name}: option {', '.join(clash)} is a shared option's name")
+        self.params += session_options(leaf=True)
 
     def invoke(self, ctx: click.Context):
         session = ctx.ensure_object(Session)
         session.command = ctx.command_path
         session.catch_signals()
+        with_sim_urls()
         return super().invoke(ctx)
 
 

@@ -1,4 +1,4 @@
-"""Around the module: `ports`, `baud`, `bridge`, `sim`, `demo`."""
+"""Around the module: `ports`, `baud`, `bridge`, `demo` (`sim` is the fake's own command, esp8266sim.cli)."""
 from __future__ import annotations
 
 import sys
@@ -7,7 +7,7 @@ import click
 
 from .session import Failure, HostPort, Session, SessionCommand
 
-__all__ = ["ports", "baud", "bridge", "sim", "demo"]
+__all__ = ["ports", "baud", "bridge", "demo"]
 
 
 @click.command(cls=SessionCommand)
@@ -36,21 +36,31 @@ def baud(obj: Session, rate: int, persist: bool):
 
 
 @click.command(cls=SessionCommand)
-@click.option("--tcp", "address", required=True, type=HostPort(), help="where to listen for RFC 2217 clients")
+@click.option("--tcp", "address", required=True, type=HostPort(),
+              help="where to listen for RFC 2217 clients (a loopback address unless --allow-remote)")
+@click.option("--allow-remote", is_flag=True,
+              help="listen on an address other machines reach: they get raw AT access (no password)")
 @click.pass_obj
-def bridge(obj: Session, address):
+def bridge(obj: Session, address, allow_remote: bool):
     """Share the module's serial port over the network as RFC 2217 (one client at a time); a pty works too."""
-    from ..bridge import serve
+    from ..tools.bridge import serve
     host, port = address
+    if not allow_remote and not is_loopback(host):
+        raise Failure(f"--tcp {host}:{port} would give anyone who reaches this machine raw AT access to the module "
+                      "(its Wi-Fi password, every link; RFC 2217 has no password): listen on 127.0.0.1, or add "
+                      "--allow-remote", 2)
     serve(obj.require_port(), obj.baud, host, port, verbose=obj.verbose)
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def sim(args):
-    """Run the fake ESP-01 (all options: espat sim --help)."""
-    from esp8266sim.cli import main as sim_main
-    sys.exit(sim_main(list(args), prog="espat sim"))
+def is_loopback(host: str) -> bool:
+    """Whether only this machine reaches `host` (localhost, 127.0.0.0/8, ::1)."""
+    import ipaddress
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False            # a name: it may resolve to anything
 
 
 @click.command(cls=SessionCommand)
@@ -62,7 +72,7 @@ def sim(args):
 @click.pass_obj
 def demo(obj: Session, ssid, password_file, get_url, post_url):
     """The whole path in one go: detect, join, GET and POST, with the wire transcript."""
-    from ..demo import run_demo
+    from ..tools.demo import run_demo
     from .wifi import read_password
     if obj.port_url and not (ssid and get_url and post_url):
         raise Failure("against a real module, demo needs --ssid, --get and --post (and a password)", 2)

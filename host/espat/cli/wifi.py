@@ -48,14 +48,16 @@ def read_password(password_file: Optional[str]) -> str:
 
 
 @wifi.command("join")
-@click.argument("ssid", envvar=SSID_ENV)
+@click.argument("ssid", envvar=SSID_ENV, required=False)
 @click.option("--password-file", type=click.Path(dir_okay=False, allow_dash=True),
               help="read the password from this file (- reads it from stdin)")
 @click.option("--persist", is_flag=True, help="save the network so the module rejoins after a reset")
 @click.pass_obj
-def wifi_join(obj: Session, ssid: str, password_file: Optional[str], persist: bool):
+def wifi_join(obj: Session, ssid: Optional[str], password_file: Optional[str], persist: bool):
     """Join SSID ($ESPAT_WIFI_SSID if left out; password from --password-file, $ESPAT_WIFI_PASS or a hidden
     prompt)."""
+    if not ssid:
+        raise click.UsageError(f"no SSID: give it (espat wifi join SSID) or set ${SSID_ENV}")
     password = read_password(password_file)
     with obj.module() as esp:
         esp.join(ssid, password, persist)

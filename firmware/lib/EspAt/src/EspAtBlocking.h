@@ -1,0 +1,35 @@
+// Blocking conveniences over the non-blocking driver, for the facades (EspAtClient, EspAtUDP) and for sketches
+// that do nothing else while the module works. Each call polls the driver until its operation ends; every
+// operation ends by the driver's own bounds (each step has one, see EspAtSteps.h), so none of these waits forever.
+#pragma once
+#include "EspAtDrv.h"
+
+#if ESPAT_CLIENTS
+namespace espat {
+
+// Polls until no operation is in flight.
+void waitIdle(EspAtDrv& esp);
+// Polls until the operation just started ends; its status. `started` false (the start was refused): Busy.
+EspStatus waitDone(EspAtDrv& esp, bool started);
+// A link no one uses: not open, no sink. EspAtDrv::kLinks when all five are taken.
+uint8_t freeLink(EspAtDrv& esp);
+// "a.b.c.d" into `text` (at least 16 bytes), for AT+CIPSTART: the address printed by its own printTo().
+void formatIp(const Printable& ip, char* text);
+
+// Bytes in RAM as the Printable the driver sends (printed twice: counted, then written).
+class Bytes : public Printable {
+ public:
+  Bytes(const uint8_t* p, uint8_t n) : p_(p), n_(n) {}
+  size_t printTo(Print& out) const override { return out.write(p_, n_); }
+
+ private:
+  const uint8_t* p_;
+  uint8_t n_;
+};
+
+// The start of a Client sketch: passive receive on, sync (module found, AT+CIPMUX=1, AT+CIPRECVMODE=1), join.
+// Ok, or the status of the step that failed.
+EspStatus begin(EspAtDrv& esp, EspStr ssid, EspStr pass);
+
+}  // namespace espat
+#endif
