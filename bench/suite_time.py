@@ -31,6 +31,9 @@ def run(workers: str, args: list) -> tuple:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     summary = next((line for line in reversed(done.stdout.splitlines()) if re.search(r"\d+ (passed|failed)", line)),
                    done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr.strip()[-200:])
+    for line in done.stdout.splitlines():
+        if line.startswith(("FAILED ", "ERROR ")):
+            print(f"  {line}")
     return wall, cpu, summary.strip("= ")
 
 
