@@ -4,8 +4,8 @@ import logging
 import socket
 import time
 
-from espat.collect.app import Settings
-from espat.collect.server import serve_in_thread
+from espat_collect.app import Settings
+from espat_collect.server import serve_in_thread
 
 from collect_http import body, post, reading, stored
 
