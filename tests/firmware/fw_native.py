@@ -19,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIM = ROOT / "tests" / "firmware" / "shim"
+SHIM_SOURCES = (SHIM / "shim.cpp", SHIM / "vclock.cpp")   # what every host-native program links
 INI = ROOT / "platformio.ini"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "espat" / "native"
 
@@ -68,7 +69,7 @@ def _build(env: str, settings: dict, extra_flags: tuple) -> Path:
                  if project.lib_dir in lib.parents]  # the framework's own libraries are the shim's
     for lib in libraries:
         sources += sorted(p for p in lib.rglob("*.cpp"))
-    sources.append(SHIM / "shim.cpp")
+    sources += SHIM_SOURCES
     includes = [SHIM, project.include_dir, *libraries]
     cmd = [gxx, "-std=gnu++11", "-O1", "-g", "-Wall", "-Wno-unused-variable", "-fpermissive",
            *config.build_flags, *extra_flags, *[f"-I{i}" for i in includes], *map(str, sources)]
