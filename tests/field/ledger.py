@@ -1,0 +1,190 @@
+"""What became of every reading the board took: the field week's accounting, from what the harness knows and what
+the collector got, never from the firmware's insides.
+
+Each reading names the moment it was sampled through the ADC: the harness sets A0 and the chip's temperature
+sensor to millivolts that count the minutes of the week, and Vcc to one that counts the board's power-ons, so a
+reading's values and uptime_ms say which power-on took it and when (`Sample`). From the power-ons' lifetimes and the
+sampling interval the harness knows every reading that was taken; from the collector's answers, which were stored
+and how often; from the readings' `dropped`, how many the board says it let go.
+
+- delivered once: a sample stored under one key; delivered twice: a sample stored under two or more keys;
+- counted as dropped: missing samples covered by the board's `dropped` counts (each boot's highest), first within
+  the power-on that counted them, what is left over oldest first across the week;
+- lost uncounted: missing samples no count covers.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+__all__ = ["Encoding", "Ledger", "Sample"]
+
+MINUTE = 60.0
+
+
+class Encoding:
+    """The ADC's inputs as a clock: A0 = 40 + 4 (minute mod 256) mV, the temperature sensor 240 + 4 (minute / 256
+    mod 40) mV, Vcc 3600 + 100 (power-on mod 12) mV. 4 mV apart is well over the 1.07 mV of a step against 1.1 V."""
+
+    @staticmethod
+    def adc(t: float, power_on: int) -> Tuple[int, int, int]:
+        minute = int(t // MINUTE)
+        return 40 + 4 * (minute % 256), 240 + 4 * ((minute // 256) % 40), 3600 + 100 * (power_on % 12)
+
+    @staticmethod
+    def decode(values: dict) -> Optional[Tuple[int, int]]:
+        """(minute, power-on mod 12) from a reading's values, None when they do not carry the code."""
+        try:
+            a0 = round((float(values["a0_c"]) * 10 - 40) / 4)
+            hi = round((float(values["chip_c"]) * 10 + 2890 - 2400) / 40)
+            pon = round((float(values["vcc_mv"]) - 3600) / 100)
+        except (KeyError, TypeError, ValueError):
+            return None
+        if not (0 <= a0 < 256 and 0 <= hi < 40 and 0 <= pon < 12):
+            return None
+        return hi * 256 + a0, pon
+
+
+@dataclass
+class Sample:
+    power_on: int
+    uptime_ms: int
+    at: float                       # virtual seconds
+    keys: set = field(default_factory=set)     # (incarnation, boot, seq) it was stored under
+
+
+@dataclass
+class Tally:
+    taken: int = 0
+    once: int = 0
+    twice: int = 0
+    dropped: int = 0
+    lost: int = 0
+
+
+class Ledger:
+    def __init__(self, runs: list, answers: list, interval_s: float, end: float, now: float) -> None:
+        """`runs`: the board's PowerOns; `answers`: the collector's; samples from `end` on are left out (the drain
+        after the week); `now`: when the run stopped (the last power-on's end if it is still on)."""
+        self.interval_ms = int(round(interval_s * 1000))
+        self.end = end
+        self.undecodable = 0
+        self.samples: Dict[Tuple[int, int], Sample] = {}
+        self.diag: Dict[int, List[Tuple[float, dict]]] = defaultdict(list)   # power-on -> (sampled at, diag)
+        self.reset_causes: Dict[int, set] = defaultdict(set)
+        dropped_by_boot: Dict[Tuple[str, int], int] = {}
+        boot_power_on: Dict[Tuple[str, int], int] = {}
+        for answer in answers:
+            if answer.status not in (200, 201):
+                continue
+            body = json.loads(answer.body)
+            sample = self._sample(runs, body)
+            if sample is None:
+                self.undecodable += 1
+                continue
+            boot = (str(body["incarnation"]), int(body["boot"]))
+            dropped_by_boot[boot] = max(dropped_by_boot.get(boot, 0), int(body.get("dropped", 0)))
+            boot_power_on.setdefault(boot, sample.power_on)
+            if answer.status == 201:
+                sample.keys.add(boot + (int(body["seq"]),))
+            diag = body.get("diag")
+            if isinstance(diag, dict):
+                self.diag[sample.power_on].append((sample.at, diag))
+                if "reset_cause" in diag:
+                    self.reset_causes[sample.power_on].add(diag["reset_cause"])
+        self.budget: Dict[int, int] = defaultdict(int)
+        for boot, count in dropped_by_boot.items():
+            self.budget[boot_power_on[boot]] += count
+        self.expected: List[Sample] = self._expected(runs, now)
+
+    def _sample(self, runs: list, body: dict) -> Optional[Sample]:
+        code = Encoding.decode(body.get("readings", {}))
+        if code is None or "uptime_ms" not in body:
+            return None
+        minute, pon = code
+        uptime = int(body["uptime_ms"])
+        best = None
+        for i in range(pon, len(runs), 12):
+            at = runs[i].started + uptime / 1000
+            if minute * MINUTE - 1 <= at < (minute + 1) * MINUTE + 1:
+                if best is None or abs(at - (minute + 0.5) * MINUTE) < abs(best[1] - (minute + 0.5) * MINUTE):
+                    best = (i, at)
+        if best is None:
+            return None
+        key = (best[0], uptime)
+        if key not in self.samples:
+            self.samples[key] = Sample(best[0], uptime, best[1])
+        return self.samples[key]
+
+    def _expected(self, runs: list, now: float) -> List[Sample]:
+        """Every sample each power-on took before the end: its delivered ones, and the ones its schedule (the first
+        delivered one's phase in the interval; without any, the usual phase of the others) says it took besides."""
+        phase_of: Dict[int, int] = {}
+        for sample in self.samples.values():
+            phase_of.setdefault(sample.power_on, sample.uptime_ms % self.interval_ms)
+            phase_of[sample.power_on] = min(phase_of[sample.power_on], sample.uptime_ms % self.interval_ms)
+        usual = sorted(phase_of.values())[len(phase_of) // 2] if phase_of else 0
+        out = []
+        for i, run in enumerate(runs):
+            stop = run.ended.at if run.ended else now
+            phase = phase_of.get(i, usual)
+            delivered = {round((s.uptime_ms - phase) / self.interval_ms): s
+                         for s in self.samples.values() if s.power_on == i}
+            k = 0
+            while True:
+                uptime = phase + k * self.interval_ms
+                at = run.started + uptime / 1000
+                if at >= stop or at >= self.end:
+                    break
+                out.append(delivered.get(k) or Sample(i, uptime, at))
+                k += 1
+        return out
+
+    def tally(self, phases: list) -> Dict[str, Tally]:
+        """Per phase (by the time each reading was sampled), and "week" for all of them."""
+        result = {id(p): Tally() for p in phases}
+        week = Tally()
+        missing = []
+        for sample in self.expected:
+            phase = next((p for p in phases if p.start <= sample.at < p.end), phases[-1])
+            t = result[id(phase)]
+            t.taken += 1
+            week.taken += 1
+            if len(sample.keys) == 1:
+                t.once += 1
+                week.once += 1
+            elif len(sample.keys) > 1:
+                t.twice += 1
+                week.twice += 1
+            else:
+                missing.append((sample, t))
+        budget = dict(self.budget)
+        pool = 0
+        unassigned = []
+        by_power_on = defaultdict(list)
+        for sample, t in missing:
+            by_power_on[sample.power_on].append((sample, t))
+        for power_on in sorted(set(list(by_power_on) + list(budget))):
+            left = budget.get(power_on, 0)
+            for sample, t in sorted(by_power_on.get(power_on, []), key=lambda st: st[0].at):
+                if left:
+                    left -= 1
+                    t.dropped += 1
+                    week.dropped += 1
+                else:
+                    unassigned.append((sample, t))
+            pool += left
+        for sample, t in sorted(unassigned, key=lambda st: st[0].at):
+            if pool:
+                pool -= 1
+                t.dropped += 1
+                week.dropped += 1
+            else:
+                t.lost += 1
+                week.lost += 1
+        self.overcounted = pool        # counted as dropped beyond what is missing
+        out = {f"{p.name}@{p.start:.0f}": result[id(p)] for p in phases}
+        out["week"] = week
+        return out
