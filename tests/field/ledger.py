@@ -8,9 +8,14 @@ sampling interval the harness knows every reading that was taken; from the colle
 and how often; from the readings' `dropped`, how many the board says it let go.
 
 - delivered once: a sample stored under one key; delivered twice: a sample stored under two or more keys;
-- counted as dropped: missing samples covered by the board's `dropped` counts (each boot's highest), first within
-  the power-on that counted them, what is left over oldest first across the week;
+- counted as dropped: missing samples covered by the board's `dropped` counts, oldest first (a full queue lets its
+  oldest go). `dropped` belongs to the send, so it is read as a counter over the accepted sends in the order they
+  arrived: what it rose by, and after it fell (a counter that started again at a reset) its whole value. That holds
+  for a count kept per boot and for one kept for ever;
 - lost uncounted: missing samples no count covers.
+
+A send's `diag` counts since the boot that sent it: it is checked against the power-on that was running when it
+arrived.
 """
 from __future__ import annotations
 
@@ -64,6 +69,14 @@ class Tally:
     lost: int = 0
 
 
+def _running(runs: list, at: float) -> Optional[int]:
+    """The power-on that was running at `at` (None: the board was off)."""
+    for i in range(len(runs) - 1, -1, -1):
+        if runs[i].started <= at and (runs[i].ended is None or at <= runs[i].ended.at):
+            return i
+    return None
+
+
 class Ledger:
     def __init__(self, runs: list, answers: list, interval_s: float, end: float, now: float) -> None:
         """`runs`: the board's PowerOns; `answers`: the collector's; samples from `end` on are left out (the drain
@@ -72,31 +85,31 @@ class Ledger:
         self.end = end
         self.undecodable = 0
         self.samples: Dict[Tuple[int, int], Sample] = {}
-        self.diag: Dict[int, List[Tuple[float, dict]]] = defaultdict(list)   # power-on -> (sampled at, diag)
+        self.diag: Dict[int, List[Tuple[float, dict]]] = defaultdict(list)   # power-on -> (arrived at, diag)
         self.reset_causes: Dict[int, set] = defaultdict(set)
-        dropped_by_boot: Dict[Tuple[str, int], int] = {}
-        boot_power_on: Dict[Tuple[str, int], int] = {}
-        for answer in answers:
+        self.counted = 0                # readings the board says it let go, all told
+        self.senders: set = set()       # power-ons that got a reading accepted
+        last = 0
+        for answer in sorted(answers, key=lambda a: a.at):
             if answer.status not in (200, 201):
                 continue
             body = json.loads(answer.body)
+            dropped = int(body.get("dropped", 0))
+            self.counted += dropped - last if dropped >= last else dropped
+            last = dropped
+            sender = _running(runs, answer.at)
+            if sender is not None:
+                self.senders.add(sender)
+            diag = body.get("diag")
+            if isinstance(diag, dict) and sender is not None:
+                self.diag[sender].append((answer.at, diag))
+                if "reset_cause" in diag:
+                    self.reset_causes[sender].add(diag["reset_cause"])
             sample = self._sample(runs, body)
             if sample is None:
                 self.undecodable += 1
-                continue
-            boot = (str(body["incarnation"]), int(body["boot"]))
-            dropped_by_boot[boot] = max(dropped_by_boot.get(boot, 0), int(body.get("dropped", 0)))
-            boot_power_on.setdefault(boot, sample.power_on)
-            if answer.status == 201:
-                sample.keys.add(boot + (int(body["seq"]),))
-            diag = body.get("diag")
-            if isinstance(diag, dict):
-                self.diag[sample.power_on].append((sample.at, diag))
-                if "reset_cause" in diag:
-                    self.reset_causes[sample.power_on].add(diag["reset_cause"])
-        self.budget: Dict[int, int] = defaultdict(int)
-        for boot, count in dropped_by_boot.items():
-            self.budget[boot_power_on[boot]] += count
+            elif answer.status == 201:
+                sample.keys.add((str(body["incarnation"]), int(body["boot"]), int(body["seq"])))
         self.expected: List[Sample] = self._expected(runs, now)
 
     def _sample(self, runs: list, body: dict) -> Optional[Sample]:
@@ -160,23 +173,8 @@ class Ledger:
                 week.twice += 1
             else:
                 missing.append((sample, t))
-        budget = dict(self.budget)
-        pool = 0
-        unassigned = []
-        by_power_on = defaultdict(list)
-        for sample, t in missing:
-            by_power_on[sample.power_on].append((sample, t))
-        for power_on in sorted(set(list(by_power_on) + list(budget))):
-            left = budget.get(power_on, 0)
-            for sample, t in sorted(by_power_on.get(power_on, []), key=lambda st: st[0].at):
-                if left:
-                    left -= 1
-                    t.dropped += 1
-                    week.dropped += 1
-                else:
-                    unassigned.append((sample, t))
-            pool += left
-        for sample, t in sorted(unassigned, key=lambda st: st[0].at):
+        pool = self.counted
+        for sample, t in sorted(missing, key=lambda st: st[0].at):
             if pool:
                 pool -= 1
                 t.dropped += 1
