@@ -4,12 +4,14 @@ sent and wrote to EEPROM, and hears what the module said; the loop then runs up 
 ever waits for wall time, and a run is the same for a seed. The frames are in the shim's vclock.h.
 
     loop = VirtualLoop()
-    board = LockStepBoard(loop, SimConfig(networks=..., hosts=..., seed=1), binary, adc=lambda t: (215, 314, 5000))
+    board = LockStepBoard(loop, SimConfig(networks=..., hosts=..., seed=1), NativeProgram(binary),
+                          adc=lambda t: (215, 314, 5000))
     board.power_on()                 # the Uno and the module get power
     board.run_until(3600.0)          # an hour of field
     board.power_off()
 
-`adc(t)` gives the ADC's inputs in millivolts (A0, the chip's temperature sensor, Vcc) at virtual time t; the
+The program is a host-native build (`NativeProgram`) or the compiled firmware in simavr
+(esp8266sim.avr.lockstep_program.SimavrProgram): both speak the same frames. `adc(t)` gives the ADC's inputs in millivolts (A0, the chip's temperature sensor, Vcc) at virtual time t; the
 program hears them at each sync, so a caller that changes them at set times puts a timer there (`loop.call_at`).
 What the program sends counts on `commands` (every line, with its virtual time); its EEPROM is kept here
 (`eeprom`, `cell_writes`) so it outlives a power cut.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import os
 import struct
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple
@@ -28,11 +31,25 @@ from .module import Module
 from .vclock import VirtualLoop
 from .wire import Wire
 
-__all__ = ["Exit", "LockStepBoard", "PowerOn"]
+__all__ = ["Exit", "LockStepBoard", "NativeProgram", "PowerOn"]
 
 _SYNC = struct.Struct("<cQcII")         # kind, now_us, reason, tx_len, writes
 _GO = struct.Struct("<cQHHHI")          # kind, horizon_us, a0, temp, vcc, rx_len
 FOREVER_US = (1 << 63)
+
+
+class NativeProgram:
+    """A sketch built for the host against the Arduino shim (tests/firmware/shim), run with ESPAT_SHIM_VCLOCK=1."""
+
+    def __init__(self, binary: Path, env: Optional[dict] = None) -> None:
+        self.binary = Path(binary)
+        self.env = dict(env or {})
+
+    def command(self, eeprom: Path, mcusr: int, cut_at_byte: int, torn: int, fds: str) -> Tuple[list, dict]:
+        """argv and environment of one power-on."""
+        return [str(self.binary)], {**os.environ, **self.env, "ESPAT_SHIM_VCLOCK": "1", "ESPAT_SHIM_VCLOCK_FDS": fds,
+                                    "ESPAT_SHIM_EEPROM": str(eeprom), "ESPAT_SHIM_MCUSR": str(mcusr),
+                                    "ESPAT_SHIM_EEPROM_CUT": str(cut_at_byte), "ESPAT_SHIM_EEPROM_TORN": str(torn)}
 
 
 @dataclass
@@ -59,13 +76,12 @@ class Command:
 
 
 class LockStepBoard:
-    def __init__(self, loop: VirtualLoop, config: SimConfig, binary: Path, adc: Callable[[float], Tuple[int, int, int]],
-                 env: Optional[dict] = None, usb_log: Optional[Path] = None) -> None:
+    def __init__(self, loop: VirtualLoop, config: SimConfig, program, adc: Callable[[float], Tuple[int, int, int]],
+                 usb_log: Optional[Path] = None) -> None:
         self.loop = loop
         self.config = config
-        self.binary = Path(binary)
+        self.program = program
         self.adc = adc
-        self.env = dict(env or {})
         self.usb_log = usb_log
         self.eeprom = bytearray(b"\xff" * 1024)
         self.cell_writes = [0] * 1024
@@ -100,16 +116,16 @@ class LockStepBoard:
         self._t0 = self._now = self.loop.time()
         self.loop.call_soon(self.module.reset)
         self.loop.run_until(self._t0)
-        image = self.binary.parent / f".eeprom-{os.getpid()}-{id(self)}.bin"
-        image.write_bytes(bytes(self.eeprom))
+        handle, name = tempfile.mkstemp(prefix="espat-eeprom-", suffix=".bin")
+        os.write(handle, bytes(self.eeprom))
+        os.close(handle)
+        image = Path(name)
         down_r, down_w = os.pipe()       # harness -> program
         up_r, up_w = os.pipe()           # program -> harness
-        env = {**os.environ, **self.env, "ESPAT_SHIM_VCLOCK": "1", "ESPAT_SHIM_VCLOCK_FDS": f"{down_r},{up_w}",
-               "ESPAT_SHIM_EEPROM": str(image), "ESPAT_SHIM_MCUSR": str(mcusr),
-               "ESPAT_SHIM_EEPROM_CUT": str(cut_at_byte), "ESPAT_SHIM_EEPROM_TORN": str(torn)}
+        argv, env = self.program.command(image, mcusr, cut_at_byte, torn, f"{down_r},{up_w}")
         out = self.usb_log.open("ab") if self.usb_log else subprocess.DEVNULL
         try:
-            self._proc = subprocess.Popen([str(self.binary)], env=env, stdin=subprocess.DEVNULL, stdout=out,
+            self._proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                           stderr=subprocess.PIPE, pass_fds=(down_r, up_w))
         finally:
             if self.usb_log:

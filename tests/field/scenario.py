@@ -52,13 +52,16 @@ _PLAN = [
 FAULTS = [name for name, _, _ in _PLAN]
 
 
-def week(seed: int, days: float = 7.0) -> List[Phase]:
-    """The faults that start within `days`, each cut at the end of the span; quiet phases fill the gaps."""
+def week(seed: int, days: float = 7.0, compress: float = 1.0) -> List[Phase]:
+    """The faults that start within `days`, each cut at the end of the span; quiet phases fill the gaps. With
+    `compress` the script runs that many times faster (each start and length divided by it): the same week in a
+    shorter span, for the slower emulator."""
     rng = random.Random(f"field-week-{seed}")
     end = days * 24 * HOUR
     faults = []
     for name, start_h, hours in _PLAN:
-        start = start_h * HOUR + rng.uniform(0, 0.5 * HOUR)
+        start = (start_h * HOUR + rng.uniform(0, 0.5 * HOUR)) / compress
+        hours /= compress
         if start >= end:
             continue
         faults.append(Phase(name, start, min(end, start + hours * HOUR)))

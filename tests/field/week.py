@@ -3,6 +3,7 @@ the fake ESP-01 and `espat collect` on one virtual clock, through the faults of 
 every reading (ledger.py) and the board's traffic, per fault.
 
     python tests/field/week.py --days 7 --seed 1 [--env reporter_softserial] [--keep DIR]
+    python tests/field/week.py --simavr --compress 168 --days 0.042 --seed 1    # the week in an hour, in simavr
 
 Prints, per fault: joins, connects and module resets an hour, readings taken, delivered once, counted as
 dropped, lost uncounted, delivered twice, the most EEPROM writes a cell took per day (and the lifetime that gives at
@@ -24,7 +25,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "firmware"))
 
 from esp8266sim import SimConfig  # noqa: E402
-from esp8266sim.lockstep import LockStepBoard  # noqa: E402
+from esp8266sim.lockstep import LockStepBoard, NativeProgram  # noqa: E402
 from esp8266sim.vclock import VirtualLoop  # noqa: E402
 
 from collector import FieldCollector  # noqa: E402
@@ -62,24 +63,29 @@ class Result:
 
 class FieldWeek:
     def __init__(self, seed: int, days: float = 7.0, env: str = "reporter_softserial",
-                 workdir: Optional[Path] = None, binary: Optional[Path] = None) -> None:
+                 workdir: Optional[Path] = None, binary: Optional[Path] = None, program=None,
+                 compress: float = 1.0) -> None:
+        """`program`: what runs the firmware (default the host-native build of `env`, or `binary`); `compress`:
+        the script's faults that many times faster (scenario.week)."""
         self.seed, self.days, self.env = seed, days, env
         self.rng = random.Random(f"field-run-{seed}")
-        self.phases = week(seed, days)
+        self.phases = week(seed, days, compress)
+        self.cut_every = CUT_EVERY / compress
+        self.drain = max(600.0, DRAIN / compress)
         self.end = days * 24 * HOUR
         # the collector commits each reading with an fsync: on tmpfs that costs nothing, and the week twice as fast
         shm = Path("/dev/shm")
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="espat-field-", dir=shm if shm.is_dir() else None))
-        self.binary = binary or build(env, FIELD_SETTINGS)
+        hw = env == "reporter_hwserial"
+        if program is None:
+            program = NativeProgram(binary or build(env, FIELD_SETTINGS),
+                                    env={"ESPAT_SHIM_SERIAL_IS_ESP": "1" if hw else "0"})
         self.loop = VirtualLoop()
         self.collector = FieldCollector(self.loop, self.workdir / "collect.sqlite3", DEVICE, TOKEN)
         self.loop.create_task(self.collector.start())
         self.loop.run_until(0.0)
         self.config = SimConfig(networks={SSID: PASSWORD}, hosts={"example.com": self.collector.address}, seed=seed)
-        hw = env == "reporter_hwserial"
-        self.board = LockStepBoard(self.loop, self.config, self.binary, adc=self._adc,
-                                   env={"ESPAT_SHIM_SERIAL_IS_ESP": "1" if hw else "0"},
-                                   usb_log=self.workdir / "usb.txt")
+        self.board = LockStepBoard(self.loop, self.config, program, adc=self._adc, usb_log=self.workdir / "usb.txt")
         self.esp_reboots: List[float] = []
         self.cell_marks: Dict[float, List[int]] = {}
         self._power_on_at: Optional[float] = None
@@ -109,10 +115,10 @@ class FieldWeek:
                 # the power goes once in mid-outage too: what the board holds must outlive it, or be counted
                 events.append(((phase.start + phase.end) / 2, 0, self._cut_now, phase))
             if phase.name == "power-cuts":
-                t = phase.start + CUT_EVERY
+                t = phase.start + self.cut_every
                 while t < phase.end - 60:
                     events.append((t, 0, self._cycle_armed, phase))
-                    t += CUT_EVERY
+                    t += self.cut_every
         events.sort(key=lambda e: (e[0], e[1]))
         self.board.power_on(mcusr=1)
         self.cell_marks[0.0] = list(self.board.cell_writes)
@@ -122,7 +128,7 @@ class FieldWeek:
             action(phase)
         self._run_to(self.end)
         self.cell_marks[self.end] = list(self.board.cell_writes)
-        self._run_to(self.end + DRAIN)
+        self._run_to(self.end + self.drain)
         now = self.loop.time()
         self.board.close()
         return self._result(now, time.monotonic() - wall)
@@ -310,6 +316,22 @@ class FieldWeek:
         return checks
 
 
+def simavr_program(env: str):
+    """The env built for the AVR with the field's settings (PlatformIO, through firmware/tools/build.py), in
+    simavr."""
+    import os
+    import subprocess
+
+    from esp8266sim.avr.lockstep_program import SimavrProgram
+    root = HERE.parents[1]
+    out = Path(tempfile.mkdtemp(prefix="espat-field-avr-"))
+    done = subprocess.run([sys.executable, str(root / "firmware" / "tools" / "build.py"), "--out", str(out), env],
+                          env={**os.environ, **FIELD_SETTINGS}, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        raise SystemExit(f"building {env} for the AVR failed:\n{done.stderr.strip()}")
+    return SimavrProgram(out / env / "firmware.elf", esp="uart0" if env == "reporter_hwserial" else "soft")
+
+
 def _join(line: bytes) -> bool:
     return line.startswith(b"AT+CWJAP") and not line.endswith(b"?")
 
@@ -341,12 +363,17 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--env", default="reporter_softserial", choices=["reporter_softserial", "reporter_hwserial"])
     parser.add_argument("--keep", type=Path, help="directory for the collector's database and the board's USB text")
+    parser.add_argument("--simavr", action="store_true", help="run the compiled AVR firmware in simavr")
+    parser.add_argument("--compress", type=float, default=1.0, help="run the script's faults N times faster")
     args = parser.parse_args(argv)
     if not 0 < args.days <= 28:
         parser.error("--days is from more than 0 to 28")
+    if not 1 <= args.compress <= 1000:
+        parser.error("--compress is from 1 to 1000")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-    result = FieldWeek(args.seed, args.days, args.env, args.keep).run()
+    program = simavr_program(args.env) if args.simavr else None
+    result = FieldWeek(args.seed, args.days, args.env, args.keep, program=program, compress=args.compress).run()
     report(result)
     return 1 if result.failed else 0
 

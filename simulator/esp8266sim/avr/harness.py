@@ -34,7 +34,7 @@ def cache_dir() -> Path:
 
 def build_harness(cache: Optional[Path] = None) -> Path:
     """The path of the compiled harness, building it if needed; HarnessError says what is missing."""
-    source = SOURCE.read_bytes()
+    source = SOURCE.read_bytes() + SOURCE.with_name("lockstep_link.h").read_bytes()   # and what it includes
     digest = hashlib.sha256(source).hexdigest()[:16]
     target = (cache or cache_dir()) / f"uno_harness-{digest}"
     if target.exists():
