@@ -11,7 +11,7 @@ namespace {
 
 int kFromHarness = 3, kToHarness = 4;  // ESPAT_SHIM_VCLOCK_FDS=R,W names others
 const uint64_t kEepromWriteUs = 3300;
-const uint64_t kBaseStepUs = 4, kMaxStepUs = 16384;
+const uint64_t kBaseStepUs = 4, kMaxStepUs = 32768;
 
 bool on = false;
 uint64_t now = 0, horizon = 0;

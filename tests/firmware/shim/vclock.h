@@ -12,11 +12,12 @@
 //                    10 bits at the port's baud rate; the ADC's inputs hold these millivolts until the next frame.
 //
 // Time moves by: each look at the clock (millis, micros) a step that grows while nothing happens (4 us up to about
-// 16 ms) and never passes the next byte's arrival; delay() and delayMicroseconds() exactly; a write to the ESP port
-// the bytes' time on the wire (SoftwareSerial and a full UART buffer block the sketch that long); an EEPROM byte
-// 3.3 ms (the ATmega328P's write time). Environment: ESPAT_SHIM_EEPROM_CUT=N cuts the power while the Nth EEPROM
-// byte of this run is written; ESPAT_SHIM_EEPROM_TORN=0..3 says what that byte holds then (0 the old value, 1 erased
-// 0xFF, 2 the new value, 3 the old value's bits ANDed with the new's: a write cut between erase and program).
+// 33 ms; never past the next byte's arrival, so every byte is seen in time); delay() and delayMicroseconds()
+// exactly; a write to the ESP port the bytes' time on the wire (SoftwareSerial and a full UART buffer block the
+// sketch that long); an EEPROM byte 3.3 ms (the ATmega328P's write time). Environment: ESPAT_SHIM_EEPROM_CUT=N cuts
+// the power while the Nth EEPROM byte of this run is written; ESPAT_SHIM_EEPROM_TORN=0..3 says what that byte holds
+// then (0 the old value, 1 erased 0xFF, 2 the new value, 3 the old value's bits ANDed with the new's: a write cut
+// between erase and program).
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
