@@ -11,8 +11,8 @@ ever waits for wall time, and a run is the same for a seed. The frames are in th
     board.power_off()
 
 The program is a host-native build (`NativeProgram`) or the compiled firmware in simavr
-(esp8266sim.avr.lockstep_program.SimavrProgram): both speak the same frames. `adc(t)` gives the ADC's inputs in millivolts (A0, the chip's temperature sensor, Vcc) at virtual time t; the
-program hears them at each sync, so a caller that changes them at set times puts a timer there (`loop.call_at`).
+(esp8266sim.avr.lockstep_program.SimavrProgram): both speak the same frames. `adc(t)` gives the ADC's inputs in
+millivolts (A0, the chip's temperature sensor, Vcc) at virtual time t; the program hears them at each sync, so a caller that changes them at set times puts a timer there (`loop.call_at`).
 What the program sends counts on `commands` (every line, with its virtual time); its EEPROM is kept here
 (`eeprom`, `cell_writes`) so it outlives a power cut.
 """
@@ -125,8 +125,9 @@ class LockStepBoard:
         argv, env = self.program.command(image, mcusr, cut_at_byte, torn, f"{down_r},{up_w}")
         out = self.usb_log.open("ab") if self.usb_log else subprocess.DEVNULL
         try:
+            self._err = tempfile.TemporaryFile()    # a file, not a pipe: nothing it says can block it
             self._proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                          stderr=subprocess.PIPE, pass_fds=(down_r, up_w))
+                                          stderr=self._err, pass_fds=(down_r, up_w))
         finally:
             if self.usb_log:
                 out.close()
@@ -163,10 +164,18 @@ class LockStepBoard:
         self._from.close()
         if proc.poll() is None:
             proc.kill()
-        _, err = proc.communicate(timeout=10)
+        proc.wait(timeout=10)
         self._image.unlink(missing_ok=True)
+        err = self._said()
         if exit.reason not in ("cut", "watchdog", "off"):
-            raise RuntimeError(f"the program ended at {exit.at:.3f} s: {err.decode(errors='replace').strip()}")
+            raise RuntimeError(f"the program ended at {exit.at:.3f} s: {err}")
+
+    def _said(self) -> str:
+        """What the program wrote to stderr (the last 2000 characters); closes that file."""
+        self._err.seek(0)
+        text = self._err.read().decode(errors="replace").strip()[-2000:]
+        self._err.close()
+        return text
 
     # --- running ------------------------------------------------------------------------------------------------
 
@@ -230,9 +239,9 @@ class LockStepBoard:
             proc = self._proc
             self._proc = None
             proc.kill()
-            _, err = proc.communicate(timeout=10)
+            proc.wait(timeout=10)
             raise RuntimeError(f"the program stopped talking at {self._now:.3f} s "
-                               f"(exit {proc.returncode}): {err.decode(errors='replace').strip()}")
+                               f"(exit {proc.returncode}): {self._said()}")
         return data
 
     def _to_host(self, data: bytes) -> None:
