@@ -8,10 +8,11 @@ sampling interval the harness knows every reading that was taken; from the colle
 and how often; from the readings' `dropped`, how many the board says it let go.
 
 - delivered once: a sample stored under one key; delivered twice: a sample stored under two or more keys;
-- counted as dropped: missing samples covered by the board's `dropped` counts, oldest first (a full queue lets its
-  oldest go). `dropped` belongs to the send, so it is read as a counter over the accepted sends in the order they
-  arrived: what it rose by, and after it fell (a counter that started again at a reset) its whole value. That holds
-  for a count kept per boot and for one kept for ever;
+- counted as dropped: missing samples covered by the board's `dropped` counts. `dropped` belongs to the send, so
+  it is read as a counter over the accepted sends in the order they arrived: what it rose by, and after it fell (a
+  counter that started again at a reset) its whole value; that holds for a count kept per boot and for one kept for
+  ever. What a send adds covers the newest missing samples taken before it arrived (a count can only be of readings
+  the board had taken, and older ones were for earlier sends to count);
 - lost uncounted: missing samples no count covers.
 
 A send's `diag` counts since the boot that sent it: it is checked against the power-on that was running when it
@@ -19,6 +20,7 @@ arrived.
 """
 from __future__ import annotations
 
+import bisect
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -89,14 +91,18 @@ class Ledger:
         self.reset_causes: Dict[int, set] = defaultdict(set)
         self.counted = 0                # readings the board says it let go, all told
         self.senders: set = set()       # power-ons that got a reading accepted
+        self.rises: List[Tuple[float, int]] = []    # (arrived at, how much `dropped` rose)
         last = 0
         for answer in sorted(answers, key=lambda a: a.at):
             if answer.status not in (200, 201):
                 continue
             body = json.loads(answer.body)
             dropped = int(body.get("dropped", 0))
-            self.counted += dropped - last if dropped >= last else dropped
+            rise = dropped - last if dropped >= last else dropped
             last = dropped
+            if rise:
+                self.counted += rise
+                self.rises.append((answer.at, rise))
             sender = _running(runs, answer.at)
             if sender is not None:
                 self.senders.add(sender)
@@ -173,10 +179,20 @@ class Ledger:
                 week.twice += 1
             else:
                 missing.append((sample, t))
-        pool = self.counted
-        for sample, t in sorted(missing, key=lambda st: st[0].at):
-            if pool:
-                pool -= 1
+        missing.sort(key=lambda st: st[0].at)
+        times = [sample.at for sample, _ in missing]
+        covered = [False] * len(missing)
+        pool = 0                        # counted beyond the missing samples taken before the count arrived
+        for at, rise in self.rises:
+            i = bisect.bisect_left(times, at) - 1
+            while rise and i >= 0:
+                if not covered[i]:
+                    covered[i] = True
+                    rise -= 1
+                i -= 1
+            pool += rise
+        for (sample, t), done in zip(missing, covered):
+            if done:
                 t.dropped += 1
                 week.dropped += 1
             else:

@@ -23,25 +23,39 @@ def _reading(run_index, started, uptime_ms, boot, seq, dropped=0, incarnation="0
                        "readings": values, "dropped": dropped}).encode()
 
 
+def _sent(run_index, started, uptime_ms, boot, seq, **kw):
+    """Accepted three seconds after it was taken."""
+    return Answer(started + uptime_ms / 1000 + 3, 201, _reading(run_index, started, uptime_ms, boot, seq, **kw))
+
+
 def test_once_twice_dropped_and_lost():
     runs = [PowerOn(0.0, 1), PowerOn(600.5, 1)]
     runs[0].ended = Exit(600.0, "cut")             # ten samples: uptimes 0.4 s, 60.4 s ... 540.4 s
-    answers = []
-    for seq in range(1, 8):                         # 1..7 stored; 8..10 never arrive
-        answers.append(Answer(0, 201, _reading(0, 0.0, 400 + (seq - 1) * 60_000, 1, seq, dropped=1)))
+    answers = [_sent(0, 0.0, 400 + (seq - 1) * 60_000, 1, seq) for seq in range(1, 8)]   # 8..10 never arrive
     # seq 3 stored again under a new incarnation: one reading delivered twice
-    answers.append(Answer(0, 201, _reading(0, 0.0, 400 + 2 * 60_000, 1, 3, incarnation="0badf00d")))
-    answers.append(Answer(0, 201, _reading(1, 600.5, 400, 2, 1)))          # of 600.9 s and 660.9 s
+    answers.append(_sent(0, 0.0, 400 + 2 * 60_000, 1, 3, incarnation="0badf00d"))
+    # the next power-on says one reading was let go: it covers the newest missing one before it (540.4 s);
+    # its own second sample (660.9 s) never arrives and is counted by nothing
+    answers.append(_sent(1, 600.5, 400, 2, 1, dropped=1))
     ledger = Ledger(runs, answers, 60.0, end=700.0, now=700.0)
     tally = ledger.tally([Phase("quiet", 0, 700.0)])["week"]
     assert ledger.undecodable == 0
     assert (tally.taken, tally.once, tally.twice, tally.dropped, tally.lost) == (12, 7, 1, 1, 3)
+    late = [s.at for s in ledger.expected if not s.keys]
+    assert late == [420.4, 480.4, 540.4, 660.9]
+
+
+def test_a_count_covers_only_readings_taken_before_it_arrived():
+    runs = [PowerOn(0.0, 1)]
+    answers = [_sent(0, 0.0, 400, 1, 1, dropped=1)]         # a count before anything is missing: it covers nothing
+    tally = Ledger(runs, answers, 60.0, end=120.0, now=120.0).tally([Phase("quiet", 0, 120.0)])["week"]
+    assert (tally.taken, tally.once, tally.dropped, tally.lost) == (2, 1, 0, 1)
 
 
 def test_a_repeat_answer_is_no_delivery():
     """A key the collector already had answers 200: if another reading had that key, this one was not stored."""
     runs = [PowerOn(0.0, 1)]
-    answers = [Answer(0, 201, _reading(0, 0.0, 400, 1, 1)), Answer(0, 200, _reading(0, 0.0, 60_400, 1, 1))]
+    answers = [_sent(0, 0.0, 400, 1, 1), Answer(64.0, 200, _reading(0, 0.0, 60_400, 1, 1))]
     tally = Ledger(runs, answers, 60.0, end=120.0, now=120.0).tally([Phase("quiet", 0, 120.0)])["week"]
     assert (tally.taken, tally.once, tally.lost) == (2, 1, 1)
 
