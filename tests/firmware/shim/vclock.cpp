@@ -156,10 +156,16 @@ void vclockTick() {
     if (step > kMaxStepUs) step = kMaxStepUs;
   }
   idle++;
+  // Time always moves (a sketch that waits on the clock without reading the port must not stop it), but never
+  // past the next byte's arrival: the sketch gets a look at the port as each byte comes in.
   uint64_t target = now + step;
-  if (rxLen && rx[rxHead].at > now && rx[rxHead].at < target) target = rx[rxHead].at;
-  if (rxLen && rx[rxHead].at <= now) target = now;  // a byte is waiting: let the sketch read it first
-  if (target > now) advanceTo(target);
+  for (uint32_t i = 0; i < rxLen; i++) {
+    const Arrival& next = rx[(rxHead + i) & 65535];
+    if (next.at <= now) continue;
+    if (next.at < target) target = next.at;
+    break;
+  }
+  advanceTo(target);
 }
 
 void vclockWaitUs(uint64_t us) {
