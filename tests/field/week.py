@@ -268,6 +268,9 @@ class FieldWeek:
         days = self.end / (24 * HOUR)
         eeprom["week"] = max(self.cell_marks[self.end]) / days
         checks = self._checks(ledger, tallies, traffic)
+        years = CYCLES / eeprom["week"] / 365 if eeprom["week"] else float("inf")
+        checks.append(("EEPROM: the most-written cell lasts 10 years at this week's rate", years >= 10,
+                       f"{eeprom['week']:.1f} writes a day, {years:.1f} years"))
         return Result(self.phases, tallies, traffic, eeprom, checks, ledger, now, wall, self.esp_reboots)
 
     def _checks(self, ledger: Ledger, tallies: dict, traffic: dict) -> List[tuple]:
