@@ -19,7 +19,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIM = ROOT / "tests" / "firmware" / "shim"
-SHIM_SOURCES = (SHIM / "shim.cpp", SHIM / "vclock.cpp")   # what every host-native program links
 INI = ROOT / "platformio.ini"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "espat" / "native"
 
@@ -69,12 +68,12 @@ def _build(env: str, settings: dict, extra_flags: tuple) -> Path:
                  if project.lib_dir in lib.parents]  # the framework's own libraries are the shim's
     for lib in libraries:
         sources += sorted(p for p in lib.rglob("*.cpp"))
-    sources += SHIM_SOURCES
+    sources.append(SHIM / "shim.cpp")
     includes = [SHIM, project.include_dir, *libraries]
     cmd = [gxx, "-std=gnu++11", "-O1", "-g", "-Wall", "-Wno-unused-variable", "-fpermissive",
            *config.build_flags, *extra_flags, *[f"-I{i}" for i in includes], *map(str, sources)]
     digest = hashlib.sha256("\0".join(cmd).encode())
-    for path in sorted({*sources, *SHIM.rglob("*.h"), *project.include_dir.glob("*.h"),
+    for path in sorted({*sources, *SHIM.rglob("*.h"), *SHIM.glob("*.cpp"), *project.include_dir.glob("*.h"),
                         *(h for lib in libraries for h in lib.rglob("*.h"))}):
         digest.update(path.read_bytes())
     out = CACHE / f"{env}-{digest.hexdigest()[:16]}"

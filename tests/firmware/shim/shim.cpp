@@ -371,3 +371,7 @@ size_t Print::print(long n, int base) {
   if (base == 10 && n < 0) return print('-') + print((unsigned long)-n, 10);
   return print((unsigned long)n, base);
 }
+
+// ---- the virtual clock (ESPAT_SHIM_VCLOCK), in this translation unit so that shim.cpp is all a build needs
+
+#include "vclock.cpp"

@@ -1,4 +1,5 @@
-// The shim's virtual clock and its lock-step link to the harness (see vclock.h for the frames).
+// The shim's virtual clock and its lock-step link to the harness (see vclock.h for the frames). shim.cpp includes
+// this file, so every program built with the shim has it (a build lists shim.cpp alone).
 #include "vclock.h"
 
 #include <errno.h>
@@ -24,7 +25,7 @@ uint8_t tx[8192];
 uint32_t txLen = 0;
 uint8_t writes[3 * 4096];
 uint32_t writeCount = 0;
-uint32_t eepromBytes = 0, cutAt = 0;
+uint32_t eepromWritten = 0, cutAt = 0;
 int torn = 0;
 
 // What arrived from the harness: each byte with the time it is in the port's receive register.
@@ -69,7 +70,7 @@ void writeAll(const void* buf, size_t n) {
   }
 }
 
-void send(char kind, char reason) {
+void sendFrame(char kind, char reason) {
   uint8_t head[18];
   head[0] = (uint8_t)kind;
   memcpy(head + 1, &now, 8);
@@ -85,7 +86,7 @@ void send(char kind, char reason) {
 
 // Tells the harness where the sketch is and what it did, and takes its answer.
 void syncHarness() {
-  send('S', 0);
+  sendFrame('S', 0);
   uint8_t head[19];
   readAll(head, sizeof head);
   if (head[0] != 'G') fail("the harness sent something that is not a go frame");
@@ -195,9 +196,9 @@ size_t vclockRx(uint8_t* out, size_t room) {
 }
 
 uint8_t vclockEepromWrite(int address, uint8_t old, uint8_t value) {
-  eepromBytes++;
+  eepromWritten++;
   uint8_t result = value;
-  bool cut = cutAt && eepromBytes == cutAt;
+  bool cut = cutAt && eepromWritten == cutAt;
   if (cut) {
     switch (torn) {
       case 0: result = old; break;
@@ -220,6 +221,6 @@ uint8_t vclockEepromWrite(int address, uint8_t old, uint8_t value) {
 long vclockAdcMv(int input) { return adc[input < 0 || input > 2 ? 0 : input]; }
 
 void vclockExit(char reason) {
-  send('X', reason);
+  sendFrame('X', reason);
   _exit(0);
 }
