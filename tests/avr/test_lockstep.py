@@ -31,7 +31,7 @@ def test_a_power_cut_at_the_second_eeprom_byte_then_a_delivery(built, tmp_path):
     bodies = []
     port = _server(loop, bodies)
     config = SimConfig(networks={"HomeNet": "s3cr3t99"}, hosts={"example.com": ("127.0.0.1", port)}, seed=5)
-    board = LockStepBoard(loop, config, SimavrProgram(built / "reporter_softserial" / "firmware.elf"),
+    board = LockStepBoard(loop, config, SimavrProgram(built / "reporter_softserial" / "firmware.elf", seed=5),
                           adc=lambda t: (215, 314, 5000), usb_log=tmp_path / "usb.txt")
     try:
         board.power_on(mcusr=1, cut_at_byte=2, torn=1)          # the 2nd byte it writes reads erased (0xFF)

@@ -32,26 +32,27 @@ MINUTE = 60.0
 
 
 class Encoding:
-    """The ADC's inputs as a clock: A0 = 40 + 4 (minute mod 256) mV, the temperature sensor 240 + 4 (minute / 256
-    mod 40) mV, Vcc 3600 + 100 (power-on mod 12) mV. 4 mV apart is well over the 1.07 mV of a step against 1.1 V."""
+    """The ADC's inputs as a clock: A0 = 40 + 8 (minute mod 128) mV, the temperature sensor 240 + 8 (minute / 128
+    mod 80) mV, Vcc 3600 + 100 (power-on mod 12) mV. 8 mV apart is well over a step against 1.1 V (1.07 mV) plus
+    the virtual Uno's ADC noise (2 mV)."""
 
     @staticmethod
     def adc(t: float, power_on: int) -> Tuple[int, int, int]:
         minute = int(t // MINUTE)
-        return 40 + 4 * (minute % 256), 240 + 4 * ((minute // 256) % 40), 3600 + 100 * (power_on % 12)
+        return 40 + 8 * (minute % 128), 240 + 8 * ((minute // 128) % 80), 3600 + 100 * (power_on % 12)
 
     @staticmethod
     def decode(values: dict) -> Optional[Tuple[int, int]]:
         """(minute, power-on mod 12) from a reading's values, None when they do not carry the code."""
         try:
-            a0 = round((float(values["a0_c"]) * 10 - 40) / 4)
-            hi = round((float(values["chip_c"]) * 10 + 2890 - 2400) / 40)
+            a0 = round((float(values["a0_c"]) * 10 - 40) / 8)
+            hi = round((float(values["chip_c"]) * 10 + 2890 - 2400) / 80)
             pon = round((float(values["vcc_mv"]) - 3600) / 100)
         except (KeyError, TypeError, ValueError):
             return None
-        if not (0 <= a0 < 256 and 0 <= hi < 40 and 0 <= pon < 12):
+        if not (0 <= a0 < 128 and 0 <= hi < 80 and 0 <= pon < 12):
             return None
-        return hi * 256 + a0, pon
+        return hi * 128 + a0, pon
 
 
 @dataclass

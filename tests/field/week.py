@@ -319,7 +319,7 @@ class FieldWeek:
         return checks
 
 
-def simavr_program(env: str):
+def simavr_program(env: str, seed: int):
     """The env built for the AVR with the field's settings (PlatformIO, through firmware/tools/build.py), in
     simavr."""
     import os
@@ -332,7 +332,7 @@ def simavr_program(env: str):
                           env={**os.environ, **FIELD_SETTINGS}, capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
         raise SystemExit(f"building {env} for the AVR failed:\n{done.stderr.strip()}")
-    return SimavrProgram(out / env / "firmware.elf", esp="uart0" if env == "reporter_hwserial" else "soft")
+    return SimavrProgram(out / env / "firmware.elf", esp="uart0" if env == "reporter_hwserial" else "soft", seed=seed)
 
 
 def _join(line: bytes) -> bool:
@@ -375,7 +375,7 @@ def main(argv=None) -> int:
         parser.error("--compress is from 1 to 1000")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-    program = simavr_program(args.env) if args.simavr else None
+    program = simavr_program(args.env, args.seed) if args.simavr else None
     result = FieldWeek(args.seed, args.days, args.env, args.keep, program=program, compress=args.compress).run()
     report(result)
     return 1 if result.failed else 0

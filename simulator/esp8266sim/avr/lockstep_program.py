@@ -17,14 +17,16 @@ __all__ = ["SimavrProgram"]
 
 
 class SimavrProgram:
-    def __init__(self, elf: Path, esp: str = "soft") -> None:
-        """`esp`: "soft" (the ESP-01 on pins 2/3 at 9600) or "uart0" (pins 0/1 at 115200)."""
+    def __init__(self, elf: Path, esp: str = "soft", seed: int = 0) -> None:
+        """`esp`: "soft" (the ESP-01 on pins 2/3 at 9600) or "uart0" (pins 0/1 at 115200); `seed` fixes the
+        ADC's noise, so a run is the same every time."""
         self.elf = Path(elf)
         self.esp = esp
+        self.seed = seed
         self.harness = build_harness()
 
     def command(self, eeprom: Path, mcusr: int, cut_at_byte: int, torn: int, fds: str) -> Tuple[list, dict]:
         baud = "115200" if self.esp == "uart0" else "9600"
         return [str(self.harness), str(self.elf), "--lockstep", fds, "--esp", self.esp, "--esp-baud", baud,
                 "--mcusr", str(mcusr), "--eeprom", str(eeprom), "--eeprom-cut", str(cut_at_byte),
-                "--eeprom-torn", str(torn)], dict(os.environ)
+                "--eeprom-torn", str(torn), "--seed", str(self.seed)], dict(os.environ)
