@@ -48,32 +48,47 @@ def build(env: str, settings: dict = SETTINGS, extra_flags: tuple = ()) -> Path:
         return _build(env, settings, extra_flags)
 
 
+def generated_headers(settings: dict) -> dict:
+    """What platformio.ini's extra script (firmware/tools/pio_generate.py) writes for these settings:
+    {header name: text}. Raises settings_header.SettingsError for a value the firmware cannot carry."""
+    _build_tool()  # puts firmware/tools on sys.path
+    import contract_header
+    import settings_header
+    contract = contract_header.load()
+    environ = {k.encode(): v.encode() if isinstance(v, str) else v for k, v in settings.items()}
+    return {settings_header.HEADER_NAME: settings_header.render(environ, contract),
+            contract_header.HEADER_NAME: contract_header.render(contract)}
+
+
 def _build(env: str, settings: dict, extra_flags: tuple) -> Path:
     gxx = shutil.which("g++")
     assert gxx, "g++ missing: apt-get install g++ (scripts/test.sh does)"
     tool = _build_tool()
-    saved = {k: os.environ.get(k) for k in settings}
-    os.environ.update(settings)
-    try:
-        project = tool.read_project(INI)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    project = tool.read_project(INI)
     config = project.envs[env]
+    headers = generated_headers(settings)
+    digest = hashlib.sha256("\0".join(f"{k}={v}" for k, v in sorted(headers.items())).encode())
+    generated = CACHE / "generated" / digest.hexdigest()[:16]
+    if not generated.exists():
+        tmp_dir = generated.with_suffix(f".{os.getpid()}.tmp")
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in headers.items():
+            (tmp_dir / name).write_text(text)
+        try:
+            tmp_dir.rename(generated)
+        except OSError:  # another process made it meanwhile
+            shutil.rmtree(tmp_dir, ignore_errors=True)
     sources = tool.select_sources(project.src_dir, config.src_filter)
     libraries = [lib for lib in tool.resolve_libraries(sources, project.lib_dir)
                  if project.lib_dir in lib.parents]  # the framework's own libraries are the shim's
     for lib in libraries:
         sources += sorted(p for p in lib.rglob("*.cpp"))
     sources.append(SHIM / "shim.cpp")
-    includes = [SHIM, project.include_dir, *libraries]
+    includes = [SHIM, generated, project.include_dir, *libraries]
     cmd = [gxx, "-std=gnu++11", "-O1", "-g", "-Wall", "-Wno-unused-variable", "-fpermissive",
            *config.build_flags, *extra_flags, *[f"-I{i}" for i in includes], *map(str, sources)]
     digest = hashlib.sha256("\0".join(cmd).encode())
-    for path in sorted({*sources, *SHIM.rglob("*.h"), *project.include_dir.glob("*.h"),
+    for path in sorted({*sources, *SHIM.rglob("*.h"), *project.include_dir.glob("*.h"), *generated.glob("*.h"),
                         *(h for lib in libraries for h in lib.rglob("*.h"))}):
         digest.update(path.read_bytes())
     out = CACHE / f"{env}-{digest.hexdigest()[:16]}"

@@ -14,6 +14,7 @@
 #include <avr/wdt.h>
 
 #include "espat_config.h"
+#include "espat_contract.h"  // generated from contract.json by platformio.ini's extra script
 #include "report_json.h"
 #include "sensors.h"
 
@@ -37,8 +38,8 @@ UartPort& espPort = espUart;
 #error "define ESPAT_REPORTER_SOFTSERIAL or ESPAT_REPORTER_HWSERIAL (see platformio.ini)"
 #endif
 
-static_assert(jsonPlain(ESPAT_CHOSEN(DEVICE)),
-              "ESPAT_DEVICE must not contain a quote, a backslash or a control character (it goes into JSON as is)");
+// The collector's rule (contract.json, through the generated header): a name it would refuse does not build.
+static_assert(deviceAllowed(ESPAT_CHOSEN(DEVICE)), "ESPAT_DEVICE: the collector refuses it: " ESPAT_CONTRACT_DEVICE_RULE);
 constexpr bool headerPlain(const char* text) {
   return *text == 0 || ((unsigned char)*text > ' ' && *text != 0x7F && headerPlain(text + 1));
 }
