@@ -16,6 +16,7 @@
 #include <avr/eeprom.h>
 
 #include "boot_identity.h"
+#include "eeprom_map.h"
 #include "reading_queue.h"
 
 uint8_t fakeEeprom[1024];
@@ -295,6 +296,13 @@ void blankRestart() {
   CHECK(again.incarnation() == incarnation, "same noise, same incarnation: the collector's 409 is what tells");
   again.redraw(noise);
   CHECK(again.incarnation() != incarnation, "the redraw after a 409 gives a new incarnation");
+  // A valid identity over a blank queue area (an EEPROM edited by hand, a former firmware): blank bytes are
+  // never taken for records.
+  memset(fakeEeprom + kQueueAt, 0xFF, kQueueSlots * kRecordSize);
+  ReadingQueue q3;
+  q3.load();
+  CHECK(q3.count() == 0 && q3.dropped() == 0, "a blank queue area read as %u pending, %u dropped", q3.count(),
+        q3.dropped());
 }
 
 // ---- wear

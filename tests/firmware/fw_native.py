@@ -107,12 +107,18 @@ class Collector:
     With keep_alive it leaves each connection open for the client's next request (HTTP/1.1's default); otherwise
     it answers `Connection: close` and closes. `connections` counts the connections it accepted."""
 
-    def __init__(self, answers: dict | None = None, keep_alive: bool = False):
+    def __init__(self, answers: dict | None = None, keep_alive: bool = False, by_key: bool = False,
+                 delay: float = 0.0):
+        """by_key: store by the contract's whole key (device, incarnation, boot, seq) and answer a repeat 200 when
+        what was sampled is the same, 409 when it differs (contract.json "sampled"). delay: seconds before each
+        answer (a slow server)."""
         self.posts = []        # (path, headers, body) of every request, in arrival order
         self.stored = {}       # (boot, seq) -> reading
         self.accepted = []     # (boot, seq) of every request answered 201, repeats included
         self.answers = dict(answers or {})
         self.connections = 0
+        self.by_key = {}       # by_key: contract key -> what was sampled
+        self.statuses = []     # by_key: the status of each answer
         self.lock = threading.Lock()
         collector = self
 
@@ -126,10 +132,22 @@ class Collector:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if delay:
+                    time.sleep(delay)
                 with collector.lock:
                     collector.posts.append((self.path, dict(self.headers), body))
                     status = collector.answers.get(len(collector.posts), 201)
-                    if status == 201:
+                    if status == 201 and by_key:
+                        reading = json.loads(body)
+                        key = (reading["device"], reading["incarnation"], reading["boot"], reading["seq"])
+                        sampled = (reading["uptime_ms"], reading["readings"])
+                        if key in collector.by_key:
+                            status = 200 if collector.by_key[key] == sampled else 409
+                        else:
+                            collector.by_key[key] = sampled
+                            collector.stored[(reading["incarnation"], reading["boot"], reading["seq"])] = reading
+                        collector.statuses.append(status)
+                    elif status == 201:
                         reading = json.loads(body)
                         key = (reading["boot"], reading["seq"])
                         collector.accepted.append(key)
@@ -158,6 +176,32 @@ class Collector:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def _crc8(data: bytes) -> int:
+    crc = 0x5A  # boot_identity.cpp's CRC-8: polynomial 0x07, from 0x5A
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc << 1 ^ 0x07) & 0xFF if crc & 0x80 else crc << 1 & 0xFF
+    return crc
+
+
+def identity_copies(eeprom: bytes) -> list:
+    """The reporter's boot identity (firmware/src/reporter/boot_identity.h): (generation, incarnation) of each of
+    its four 9-byte copies at the start of EEPROM that passes its CRC, in copy order."""
+    copies = [eeprom[i * 9:i * 9 + 9] for i in range(4)]
+    return [(int.from_bytes(c[:4], "little"), int.from_bytes(c[4:8], "little")) for c in copies if _crc8(c[:8]) == c[8]]
+
+
+def identity_image(generation: int, incarnation: int) -> bytes:
+    """A 1 KiB EEPROM holding one identity copy (where the board would have written that generation); the rest
+    blank, so the queue is formatted at the next start."""
+    copy = generation.to_bytes(4, "little") + incarnation.to_bytes(4, "little")
+    image = bytearray(b"\xff" * 1024)
+    at = (generation % 4) * 9
+    image[at:at + 9] = copy + bytes([_crc8(copy)])
+    return bytes(image)
 
 
 def read_wire_log(path: Path) -> list:

@@ -2,8 +2,9 @@
 
 uint32_t Backoff::failed(uint32_t retryAfterMs) {
   if (failures_ < 31) failures_++;
-  uint32_t ceiling = ESPAT_BACKOFF_MAX_MS;
-  if (failures_ <= 20 && (1000UL << (failures_ - 1)) < ceiling) ceiling = 1000UL << (failures_ - 1);
+  uint32_t ceiling = 1000;
+  for (uint8_t n = 1; n < failures_ && ceiling < ESPAT_BACKOFF_MAX_MS; n++) ceiling <<= 1;
+  if (ceiling > ESPAT_BACKOFF_MAX_MS) ceiling = ESPAT_BACKOFF_MAX_MS;
   state_ = state_ * 1103515245UL + 12345;  // the C standard's example generator: plenty for jitter
   uint32_t pause = ceiling / 2 + (state_ >> 8) % (ceiling / 2 + 1);
   if (retryAfterMs > ESPAT_RETRY_AFTER_MAX_MS) retryAfterMs = ESPAT_RETRY_AFTER_MAX_MS;

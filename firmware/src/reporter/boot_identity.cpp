@@ -4,6 +4,8 @@
 
 #include "eeprom_map.h"
 
+static_assert((kIdentityCopies & (kIdentityCopies - 1)) == 0, "a power of two: the copy is the generation's low bits");
+
 // CRC-8, polynomial 0x07, starting from 0x5A so that a blank (all 0xFF) copy never passes.
 uint8_t crc8(const uint8_t* data, uint8_t n) {
   uint8_t crc = 0x5A;
@@ -39,7 +41,7 @@ void BootIdentity::commit() {
   memcpy(c, &generation_, 4);
   memcpy(c + 4, &incarnation_, 4);
   c[8] = crc8(c, 8);
-  eepromWrite(kIdentityAt + (uint8_t)(generation_ % kIdentityCopies) * kIdentitySize, c, kIdentitySize);
+  eepromWrite(kIdentityAt + ((uint8_t)generation_ & (kIdentityCopies - 1)) * kIdentitySize, c, kIdentitySize);
 }
 
 void BootIdentity::beginBoot(uint32_t noise) {

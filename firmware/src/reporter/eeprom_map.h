@@ -8,7 +8,11 @@
 const uint16_t kIdentityAt = 0;
 const uint8_t kIdentityCopies = 4, kIdentitySize = 9;
 const uint16_t kQueueAt = kIdentityAt + kIdentityCopies * kIdentitySize;
-const uint8_t kQueueSlots = 54, kRecordSize = 18;
+// ESPAT_QUEUE_SLOTS is for tests that want a queue to overflow soon; the board uses all the room there is.
+#ifndef ESPAT_QUEUE_SLOTS
+#define ESPAT_QUEUE_SLOTS 54
+#endif
+const uint8_t kQueueSlots = ESPAT_QUEUE_SLOTS, kRecordSize = 18;
 static_assert(kQueueAt + kQueueSlots * kRecordSize <= 1024, "the Uno has 1 KiB of EEPROM");
 
 // Byte by byte, first byte first: what a power cut leaves behind depends on this order (avr-libc's

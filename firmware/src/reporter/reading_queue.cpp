@@ -22,11 +22,14 @@ void ReadingQueue::write(uint8_t slot, uint16_t number, uint16_t boot, uint16_t 
   memcpy(r + kBoot, &boot, 2);
   memcpy(r + kSeq, &seq, 2);
   memcpy(r + kUptime, &s.uptimeMs, 4);
-  uint32_t adc = (s.a0 & 0x3FFUL) | (uint32_t)(s.chip & 0x3FF) << 10 | (uint32_t)(s.band & 0x3FF) << 20;
-  memcpy(r + kAdc, &adc, 4);
+  // The low bytes, then the three 2-bit tops in one byte: byte moves, no long shifts.
+  r[kAdc] = (uint8_t)s.a0;
+  r[kAdc + 1] = (uint8_t)s.chip;
+  r[kAdc + 2] = (uint8_t)s.band;
+  r[kAdc + 3] = (uint8_t)((s.a0 >> 8 & 3) | (s.chip >> 8 & 3) << 2 | (s.band >> 8 & 3) << 4);
   memcpy(r + kDropped, &dropped_, 2);
   r[kPending] = count_;
-  r[kTail] = (uint8_t)number;
+  r[kTail] = (uint8_t)~number;
   eepromWrite(at(slot), r, kRecordSize);
 }
 
@@ -46,7 +49,7 @@ void ReadingQueue::load() {
     uint8_t head[2];
     eepromRead(at(s), head, 2);
     uint16_t number = word(head);
-    if (eeprom_read_byte((const uint8_t*)(uintptr_t)(at(s) + kTail)) != (uint8_t)number) continue;
+    if (eeprom_read_byte((const uint8_t*)(uintptr_t)(at(s) + kTail)) != (uint8_t)~number) continue;
     // Whole records are all within 54 numbers of each other: the newest is ahead of every other one.
     if (!found || (int16_t)(number - number_) > 0) {
       number_ = number;
@@ -80,11 +83,10 @@ void ReadingQueue::oldest(Queued& out, uint32_t boot) const {
   out.boot = boot - (uint16_t)((uint16_t)boot - word(r + kBoot));
   out.seq = word(r + kSeq);
   memcpy(&out.sample.uptimeMs, r + kUptime, 4);
-  uint32_t adc;
-  memcpy(&adc, r + kAdc, 4);
-  out.sample.a0 = adc & 0x3FF;
-  out.sample.chip = adc >> 10 & 0x3FF;
-  out.sample.band = adc >> 20 & 0x3FF;
+  uint8_t tops = r[kAdc + 3];
+  out.sample.a0 = r[kAdc] | (uint16_t)(tops & 3) << 8;
+  out.sample.chip = r[kAdc + 1] | (uint16_t)(tops >> 2 & 3) << 8;
+  out.sample.band = r[kAdc + 2] | (uint16_t)(tops >> 4 & 3) << 8;
 }
 
 void ReadingQueue::pop(bool counted) {

@@ -4,10 +4,11 @@
 // minutes = 10.3 years of permanent outage (tests/firmware/test_eeprom_store.py prints the count).
 //
 // A record: number u16 (little-endian, written first), boot u16, seq u16, uptime_ms u32, the three ADC results
-// (10 bits each, in 4 bytes), dropped u16, pending u8, then the number's low byte again (written last). Numbers run
-// on by one per record, so a slot's new number differs from its old one by 54 in the low byte too. A record is
-// whole when its last byte repeats its first: a write cut in the first byte leaves the old record whole or broken,
-// one cut later (the number changed, the last byte did not) is broken, one cut in the last byte is whole only if it
+// (10 bits each: three low bytes, then their top bits in one), dropped u16, pending u8, then the number's low byte
+// again, inverted (written last; inverted, so a blank EEPROM's 0xFF bytes are never a record). Numbers run on by
+// one per record, so a slot's new number differs from its old one by 54 in the low byte too. A record is whole
+// when its last byte matches its first: a write cut in the first byte leaves the old record whole or broken, one
+// cut later (the number changed, the last byte did not) is broken, one cut in the last byte is whole only if it
 // got its byte. The newest whole record says how many are pending (itself and those before it) and how many were
 // dropped; deliveries are not written at all (a reading delivered but not yet followed by a newer record is sent
 // again after a reset, and the server answers "repeat").
@@ -41,6 +42,8 @@ class ReadingQueue {
   uint8_t count() const { return count_; }
   // The oldest pending reading; its boot is rebuilt from its low 16 bits and `boot`, the current one.
   void oldest(Queued& out, uint32_t boot) const;
+  // Names the oldest pending record until it leaves (the queue may let it go while its post is out).
+  uint16_t oldestId() const { return (uint16_t)(number_ - count_ + 1); }
   // The oldest pending reading leaves: delivered, or (counted) refused for good.
   void pop(bool counted);
   uint16_t dropped() const { return dropped_; }
