@@ -29,7 +29,7 @@ void loop() {}
 void setup() {
   Stdout out;
   ReadingJson json;
-  json.device = "abcdefghijklmnopqrst";
+  json.device = F("abcdefghijklmnopqrst");
   json.incarnation = 0xFFFFFFFEUL;
   json.reading = {4294967295UL, 65535, {4294967295UL, 1023, 0, 1}};
   json.dropped = 65535;
@@ -37,7 +37,7 @@ void setup() {
   json.diag = {4294967295UL, 4294967295UL, 4294967295UL, 4294967295UL};
   out.print(json);
   out.println();
-  json.device = "uno-1";
+  json.device = F("uno-1");
   json.incarnation = 0x0a2b3c4dUL;
   json.reading = {3, 17, {123456, 200, 382, 225}};
   json.dropped = 0;

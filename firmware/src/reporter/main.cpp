@@ -56,15 +56,16 @@ const bool kToken = sizeof(ESPAT_CHOSEN(TOKEN)) > 1;
 #ifndef ESPAT_WEDGED_AFTER
 #define ESPAT_WEDGED_AFTER 4
 #endif
-// The longest one operation may run (the driver bounds every wait; an HTTP exchange is the longest, 120 s). A
+// The longest one operation may run (the driver bounds every wait; an exchange is the longest, 120 s). A
 // reporter stuck in one longer stops feeding the watchdog, and the board resets.
 #ifndef ESPAT_STALL_MS
-#define ESPAT_STALL_MS (ESPAT_HTTP_MAX_MS + 30000UL)
+#define ESPAT_STALL_MS (ESPAT_EXCHANGE_MAX_MS + 30000UL)
 #endif
 const uint8_t kLink = 0;
 const uint8_t kSettleMs = 50;  // the 1.1 V reference's settling before the first reading
 
-EspAt esp(espPort);
+EspAtDrv esp(espPort);
+EspAtHttpExchangeT<ESPAT_KEEP_ALIVE> http;  // the POST: its request and the answer's status line
 BootIdentity identity;
 ReadingQueue queue;
 Backoff backoff;
@@ -144,12 +145,13 @@ void onDone(EspStatus status) {
       backOff();
     }
   } else if (job == Job::Post) {
-    unsigned http = esp.httpStatus();
+    unsigned code = http.reply.status();
+    status = http.result(esp);  // NoReply when the answer had no status line
     LOG("post seq", post.reading.seq);
-    LOG("post status", (uint8_t)status * 1000UL + http);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
+    LOG("post status", (uint8_t)status * 1000UL + code);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
     if (status == EspStatus::Ok) {
       stackFailures = 0;
-      Verdict verdict = verdictFor(http);
+      Verdict verdict = verdictFor(code);
       // Taken or refused for good, the reading leaves the queue -- unless the queue, full, already let it go.
       bool stillOldest = queue.count() && queue.oldestId() == postId;
       if (verdict == Verdict::Stored || verdict == Verdict::Repeat) {
@@ -203,10 +205,7 @@ void startNext() {
     post.incarnation = identity.incarnation();
     post.dropped = queue.dropped();
     post.ageMs = post.reading.boot == identity.boot() ? millis() - post.reading.sample.uptimeMs : kAgeUnknown;
-    if (esp.startHttp(kLink, ESPAT_PICK(SERVER_HOST), ESPAT_PICK(SERVER_PORT), ESPAT_PICK(SERVER_PATH), &post,
-                      false)) {
-      job = Job::Post;
-    }
+    if (http.start(esp, kLink)) job = Job::Post;
   }
   jobSince = millis();
 }
@@ -233,7 +232,16 @@ void setup() {
   LOG("queued", queue.count());
   settleReference();
   post.device = ESPAT_PICK(DEVICE);
-  if (kToken) esp.setBearer(ESPAT_PICK(TOKEN));
+  http.request.host = ESPAT_PICK(SERVER_HOST);
+  http.request.port = ESPAT_SERVER_PORT_NUMBER;
+  http.request.path = ESPAT_PICK(SERVER_PATH);
+  http.request.body = &post;
+  if (kToken) http.request.bearer = ESPAT_PICK(TOKEN);
+#if ESPAT_PASSIVE_RX
+  esp.setPassiveReceive(true);  // needs the driver built with ESPAT_CLIENTS=1
+#endif
+  if (ESPAT_RESET_PIN >= 0) esp.setResetPin(ESPAT_RESET_PIN);
+  esp.setReplyMs(ESPAT_REPLY_MS);
   // The ESP port last: from here on loop() polls it, so nothing it hears waits behind EEPROM writes.
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
   espPort.begin();

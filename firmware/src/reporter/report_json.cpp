@@ -35,7 +35,7 @@ void field(Print& out, const __FlashStringHelper* key, uint32_t value) {
 
 size_t ReadingJson::printTo(Print& out) const {
   out.print(F("{\"device\":\""));
-  out.print(reinterpret_cast<const __FlashStringHelper*>(device));
+  out.print(device);
   out.print(F("\",\"incarnation\":\""));
   printHex32(out, incarnation);
   field(out, F("\",\"boot\":"), reading.boot);

@@ -22,7 +22,7 @@ const uint32_t kAgeUnknown = 0xFFFFFFFFUL;
 // Content-Length and CIPSEND, once to send it), and a snapshot cannot change in between.
 class ReadingJson : public Printable {
  public:
-  PGM_P device;          // flash string, checked at compile time against the contract's rule (no escaping needed)
+  const __FlashStringHelper* device;  // checked at compile time against the contract's rule (no escaping needed)
   uint32_t incarnation;  // this board's random id, from EEPROM
   Queued reading;
   uint16_t dropped;      // readings the queue let go or the server refused for good (since the queue was new)
