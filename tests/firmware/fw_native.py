@@ -108,10 +108,10 @@ class Collector:
     it answers `Connection: close` and closes. `connections` counts the connections it accepted."""
 
     def __init__(self, answers: dict | None = None, keep_alive: bool = False, by_key: bool = False,
-                 delay: float = 0.0):
+                 delay: float = 0.0, retry_after: dict | None = None):
         """by_key: store by the contract's whole key (device, incarnation, boot, seq) and answer a repeat 200 when
         what was sampled is the same, 409 when it differs (contract.json "sampled"). delay: seconds before each
-        answer (a slow server)."""
+        answer (a slow server). retry_after: request number -> the Retry-After header's value sent with it."""
         self.posts = []        # (path, headers, body) of every request, in arrival order
         self.stored = {}       # (boot, seq) -> reading
         self.accepted = []     # (boot, seq) of every request answered 201, repeats included
@@ -136,7 +136,8 @@ class Collector:
                     time.sleep(delay)
                 with collector.lock:
                     collector.posts.append((self.path, dict(self.headers), body))
-                    status = collector.answers.get(len(collector.posts), 201)
+                    number = len(collector.posts)
+                    status = collector.answers.get(number, 201)
                     if status == 201 and by_key:
                         reading = json.loads(body)
                         key = (reading["device"], reading["incarnation"], reading["boot"], reading["seq"])
@@ -153,6 +154,8 @@ class Collector:
                         collector.accepted.append(key)
                         collector.stored.setdefault(key, reading)
                 self.send_response(status)
+                if (retry_after or {}).get(number) is not None:
+                    self.send_header("Retry-After", str(retry_after[number]))
                 self.send_header("Content-Length", "0")
                 if not keep_alive:
                     self.send_header("Connection", "close")

@@ -146,3 +146,45 @@ def test_the_watchdog_is_fed_only_while_the_reporter_makes_progress(tmp_path):
             assert status == 86 and "watchdog" in err, (status, err)
         else:
             assert status is None and len(collector.stored) >= 1, (status, err)
+
+
+@pytest.mark.parametrize("status, header, want", [(429, 20, 20000), (503, 7, 7000), (429, None, None),
+                                                  (503, "Fri, 31 Dec 1999 23:59:59 GMT", None), (404, 20, None)])
+def test_retry_after_is_honoured_for_429_and_503(tmp_path, status, header, want):
+    """The contract's "backoff" answers (429, 503) wait at least Retry-After (delta-seconds); without one, or with
+    the HTTP-date form, the back-off's own pause (at most 1 s after a first failure); "keep" answers (404) ignore it.
+    Before, every such answer waited 1 s."""
+    collector = Collector(answers={2: status}, retry_after={2: header})
+    try:
+        usb, _, _ = run_board(tmp_path, collector.port, seconds=60, clock_scale=2,
+                              stop_when=lambda: len(collector.posts) >= 3)
+    finally:
+        collector.close()
+    pauses = [int(line.split()[-1]) for line in usb.decode().splitlines() if line.startswith("back off ms")]
+    assert pauses, usb.decode()
+    if want:
+        assert pauses[0] == want, pauses
+    else:
+        assert pauses[0] <= 1000, pauses
+
+
+def test_a_14_second_server_is_waited_for(tmp_path):
+    """A server that takes 14 s to answer (a cold serverless function): the default reply bound (ESPAT_REPLY_MS,
+    15 s) takes its answer; at 10 s (the former fixed bound) every try is a failure, backed off like any other,
+    never resent at the same pace. Measured before: the same reading posted 12 times in 180 board-seconds."""
+    for flags, delivered in (((), True), (("-DESPAT_REPLY_MS=10000",), False)):
+        collector = Collector(by_key=True, delay=7.0)  # 14 board-seconds at clock scale 2
+        try:
+            usb, _, _ = run_board(tmp_path / str(delivered), collector.port, seconds=100, clock_scale=2, flags=flags,
+                                  stop_when=lambda: len(collector.stored) >= 2)
+        finally:
+            collector.close()
+        posts = [json.loads(body)["seq"] for _, _, body in collector.posts]
+        if delivered:
+            assert len(collector.stored) >= 2 and posts[:2] == [1, 2], posts
+        else:
+            assert b"post status 9000" in usb or b"post status 2000" in usb, usb.decode()
+            # 100 board-seconds: each try ~12 s (the 10 s bound), pauses doubling from 1 s: at most 6, all reading 1
+            assert set(posts) == {1} and len(posts) <= 6, posts
+            pauses = [int(line.split()[-1]) for line in usb.decode().splitlines() if line.startswith("back off ms")]
+            assert len(pauses) >= 3 and pauses[-1] > pauses[0], pauses

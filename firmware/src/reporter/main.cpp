@@ -21,6 +21,7 @@
 #include "espat_contract.h"  // generated from contract.json by platformio.ini's extra script
 #include "reading_queue.h"
 #include "report_json.h"
+#include "retry_after.h"
 #include "sensors.h"
 
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
@@ -65,7 +66,15 @@ const uint8_t kLink = 0;
 const uint8_t kSettleMs = 50;  // the 1.1 V reference's settling before the first reading
 
 EspAtDrv esp(espPort);
-EspAtHttpExchangeT<ESPAT_KEEP_ALIVE> http;  // the POST: its request and the answer's status line
+// The POST: its request and the answer's status line, and the answer's Retry-After on the way.
+class ReporterExchange : public EspAtHttpExchangeT<ESPAT_KEEP_ALIVE> {
+ public:
+  RetryAfter retryAfter;
+  bool put(uint8_t c) override {
+    retryAfter.feed(c);
+    return EspAtHttpExchangeT<ESPAT_KEEP_ALIVE>::put(c);
+  }
+} http;
 BootIdentity identity;
 ReadingQueue queue;
 Backoff backoff;
@@ -166,7 +175,7 @@ void onDone(EspStatus status) {
         LOG("new incarnation", identity.incarnation());
         backOff();
       } else {
-        backOff();  // keep, backoff
+        backOff(verdict == Verdict::Backoff ? http.retryAfter.ms() : 0);  // keep; backoff: at least Retry-After
       }
     } else {
       post.diag.linkFailures++;
@@ -205,6 +214,7 @@ void startNext() {
     post.incarnation = identity.incarnation();
     post.dropped = queue.dropped();
     post.ageMs = post.reading.boot == identity.boot() ? millis() - post.reading.sample.uptimeMs : kAgeUnknown;
+    http.retryAfter.begin();
     if (http.start(esp, kLink)) job = Job::Post;
   }
   jobSince = millis();
