@@ -85,11 +85,13 @@ unsigned long lastSample;
 unsigned long waitFrom, waitMs;  // nothing is started before waitMs has passed since waitFrom
 unsigned long jobSince;          // when the operation in flight started
 uint8_t stackFailures;           // link failures in a row that blame the module's TCP stack
+uint8_t serverFailures;          // connects in a row that the server (or the network) refused
+bool askStation;                 // before the next try: is the station still joined? (AT+CWJAP?)
 uint8_t rung;                    // the recovery ladder's next step for a silent module: 0 sync, 1 AT+RST, 2 the pin
 uint8_t resetsSeen;
 bool synced;
 
-enum class Job : uint8_t { None, Sync, Join, Post } job = Job::None;
+enum class Job : uint8_t { None, Sync, Join, Query, Post } job = Job::None;
 
 // The interval is decimal text like the other settings, read at compile time: a constant costs no RAM.
 constexpr uint32_t parseMs(const char* text, uint32_t v = 0) {
@@ -153,6 +155,11 @@ void onDone(EspStatus status) {
       if (status == EspStatus::Timeout) synced = false;
       backOff();
     }
+  } else if (job == Job::Query) {
+    // wifiUp() now says what the module says: joined, the server is at fault and Wi-Fi is left alone; not
+    // joined (a WIFI DISCONNECT missed), startNext joins again.
+    askStation = false;
+    if (status == EspStatus::Timeout) synced = false;
   } else if (job == Job::Post) {
     unsigned code = http.reply.status();
     status = http.result(esp);  // NoReply when the answer had no status line
@@ -160,6 +167,7 @@ void onDone(EspStatus status) {
     LOG("post status", (uint8_t)status * 1000UL + code);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
     if (status == EspStatus::Ok) {
       stackFailures = 0;
+      serverFailures = 0;
       Verdict verdict = verdictFor(code);
       // Taken or refused for good, the reading leaves the queue -- unless the queue, full, already let it go.
       bool stillOldest = queue.count() && queue.oldestId() == postId;
@@ -182,6 +190,11 @@ void onDone(EspStatus status) {
       // No answer to CIPSTART or CIPSEND, or a send that failed: the module's TCP stack. CIPSTART's ERROR (the
       // server refuses or is unreachable) or a server that never answered: the server's.
       if (status == EspStatus::Timeout || status == EspStatus::SendFailed) stackFailures++;
+      // Refused twice running: ask whether the station is still joined before the next try.
+      if (status == EspStatus::ConnectFailed && ++serverFailures >= 2) {
+        serverFailures = 0;
+        askStation = true;
+      }
       if (stackFailures >= ESPAT_WEDGED_AFTER) {
         stackFailures = 0;
         rung = 1;
@@ -208,6 +221,8 @@ void startNext() {
       job = Job::Join;
       post.diag.wifiJoins++;
     }
+  } else if (askStation) {
+    if (esp.startWifiQuery()) job = Job::Query;
   } else if (queue.count()) {
     queue.oldest(post.reading, identity.boot());
     postId = queue.oldestId();
