@@ -22,7 +22,7 @@ def closed_port() -> int:
 
 
 def run_board(workdir, port, *, seconds, clock_scale, settings=SETTINGS, flags=(), stop_when=None, eeprom=None,
-              env=None):
+              env=None, faults=()):
     """Runs the softserial reporter until `seconds` board-seconds pass (or stop_when() holds); returns (USB text,
     what it sent the module, the EEPROM after)."""
     binary = build("reporter_softserial", settings, flags)
@@ -30,7 +30,7 @@ def run_board(workdir, port, *, seconds, clock_scale, settings=SETTINGS, flags=(
     if eeprom is not None:
         (workdir / "eeprom.bin").write_bytes(eeprom)
     config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", port)}, baud=9600,
-                       latency_scale=0.1, seed=5)
+                       latency_scale=0.1, seed=5, faults=list(faults))
     with Simulator(config) as sim:
         esp = sim.serve_tcp().split("//", 1)[1]
         with Run(binary, esp, workdir, clock_scale=clock_scale,
@@ -194,3 +194,21 @@ def test_a_14_second_server_is_waited_for(tmp_path):
             assert set(posts) == {1} and len(posts) <= 6, posts
             pauses = [int(line.split()[-1]) for line in usb.decode().splitlines() if line.startswith("back off ms")]
             assert len(pauses) >= 3 and pauses[-1] > pauses[0], pauses
+
+
+def test_a_module_whose_links_keep_failing_is_reset(tmp_path):
+    """The module answers AT, but every link command is answered `busy p...` (a wedged TCP stack): after four
+    such failures in a row the board sends AT+RST, and once the module is itself again the readings go through.
+    Before, the board resynced (which works), re-joined Wi-Fi and never reset the module."""
+    collector = Collector(by_key=True)
+    try:
+        usb, sent, _ = run_board(tmp_path, collector.port, seconds=240, clock_scale=4, faults=["busy:150@cmd=7"],
+                                 stop_when=lambda: len(collector.stored) >= 2)
+    finally:
+        collector.close()
+    assert b"AT+RST\r\n" in sent, usb.decode()
+    before_reset = sent[:sent.index(b"AT+RST\r\n")]
+    assert before_reset.count(b"AT+CIPSTART") >= 4 * 21 // 2, before_reset.count(b"AT+CIPSTART")
+    # The reset came from the link failures (four in a row), not from a sync that failed.
+    assert b"reset module 1" in usb and b"sync failed" not in usb[:usb.index(b"reset module 1")], usb.decode()
+    assert len(collector.stored) >= 2

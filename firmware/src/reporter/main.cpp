@@ -187,8 +187,9 @@ void onDone(EspStatus status) {
       }
     } else {
       post.diag.linkFailures++;
-      // No answer to CIPSTART or CIPSEND, or a send that failed: the module's TCP stack. CIPSTART's ERROR (the
-      // server refuses or is unreachable) or a server that never answered: the server's.
+      // No answer to CIPSTART or CIPSEND (or `busy p...` past the driver's patience), or a send that failed: the
+      // module's TCP stack. CIPSTART's ERROR (the server refuses or is unreachable) or a server that never
+      // answered: the server's.
       if (status == EspStatus::Timeout || status == EspStatus::SendFailed) stackFailures++;
       // Refused twice running: ask whether the station is still joined before the next try.
       if (status == EspStatus::ConnectFailed && ++serverFailures >= 2) {
