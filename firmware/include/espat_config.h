@@ -1,8 +1,15 @@
-// Where the sketches' settings come from, in order: a non-empty build flag ESPAT_ENV_* (platformio.ini feeds it
-// from the environment variable ESPAT_*), then secrets.h (git-ignored, see secrets.h.example), then the defaults
-// below. Every value is a string literal so it can live in flash; ESPAT_PICK keeps only the chosen one.
+// Where the sketches' settings come from, in order: a non-empty ESPAT_ENV_* from the generated espat_settings.h
+// (platformio.ini's extra script writes it from the environment variables ESPAT_*, byte for byte, C-escaped),
+// then secrets.h (git-ignored, see secrets.h.example), then the defaults below. Every value is a string literal
+// so it can live in flash; ESPAT_PICK keeps only the chosen one.
 #pragma once
 #include <avr/pgmspace.h>
+
+#if defined(__has_include)
+#if __has_include("espat_settings.h")
+#include "espat_settings.h"
+#endif
+#endif
 
 #if defined(__has_include)
 #if __has_include("secrets.h")
@@ -43,7 +50,27 @@
 #define ESPAT_BANDGAP_MV 1100
 #endif
 
-// The Arduino IDE passes no ESPAT_ENV_* flags: treat them as empty.
+// How long the server may take to answer a reading (and each further byte of the answer), ms. A cold serverless
+// function or a busy Home Assistant can take over 10 s; an answer later than this counts as a failure and the
+// reading is backed off and sent again.
+#ifndef ESPAT_REPLY_MS
+#define ESPAT_REPLY_MS 15000
+#endif
+static_assert(ESPAT_REPLY_MS >= 1000 && ESPAT_REPLY_MS <= 65535, "ESPAT_REPLY_MS: 1000 to 65535 ms");
+
+// The driver's settings the sketches pass on at run time (EspAtDrv::setResetPin, setPassiveReceive;
+// EspAtHttpRequest::keepAlive): a wired reset pin (-1: none), passive receive, HTTP keep-alive.
+#ifndef ESPAT_RESET_PIN
+#define ESPAT_RESET_PIN -1
+#endif
+#ifndef ESPAT_PASSIVE_RX
+#define ESPAT_PASSIVE_RX 0
+#endif
+#ifndef ESPAT_KEEP_ALIVE
+#define ESPAT_KEEP_ALIVE 0
+#endif
+
+// The Arduino IDE runs no extra script: without the generated header, treat them as empty.
 #ifndef ESPAT_ENV_WIFI_SSID
 #define ESPAT_ENV_WIFI_SSID ""
 #endif
@@ -69,8 +96,20 @@
 #define ESPAT_ENV_TOKEN ""
 #endif
 
-// A flash string: the build flag when it is non-empty, else the header's value. The condition is a constant,
-// so the string not chosen is never referenced and the linker drops it.
-#define ESPAT_PICK(name) (sizeof(ESPAT_ENV_##name) > 1 ? PSTR(ESPAT_ENV_##name) : PSTR(ESPAT_##name))
+// A flash string, typed as F() is: the build flag when it is non-empty, else the header's value. The condition is
+// a constant, so the string not chosen is never referenced and the linker drops it.
+#define ESPAT_PICK(name)                                                                                \
+  reinterpret_cast<const __FlashStringHelper*>(sizeof(ESPAT_ENV_##name) > 1 ? PSTR(ESPAT_ENV_##name) \
+                                                                              : PSTR(ESPAT_##name))
 // The chosen value as a literal's text, for compile-time checks: ESPAT_CHOSEN(DEVICE)[0] and the like.
 #define ESPAT_CHOSEN(name) (sizeof(ESPAT_ENV_##name) > 1 ? ESPAT_ENV_##name : ESPAT_##name)
+
+// The server's port, a number read from its decimal text at compile time; a port that is not 1..65535 stops the
+// build.
+constexpr long espatPortNumber(const char* text, long v = 0) {
+  return *text == 0 ? v : *text >= '0' && *text <= '9' && v < 65536 ? espatPortNumber(text + 1, v * 10 + (*text - '0'))
+                                                                     : -1;
+}
+#define ESPAT_SERVER_PORT_NUMBER ((uint16_t)espatPortNumber(ESPAT_CHOSEN(SERVER_PORT)))
+static_assert(espatPortNumber(ESPAT_CHOSEN(SERVER_PORT)) >= 1 && espatPortNumber(ESPAT_CHOSEN(SERVER_PORT)) <= 65535,
+              "ESPAT_SERVER_PORT must be a number from 1 to 65535");
