@@ -89,6 +89,7 @@ class FieldWeek:
         self.esp_reboots: List[float] = []
         self.cell_marks: Dict[float, List[int]] = {}
         self._power_on_at: Optional[float] = None
+        self._arm_next = False          # the next power-on has a cut armed at a random EEPROM byte
         self._next_mcusr = 1
         self._minute()
 
@@ -138,13 +139,14 @@ class FieldWeek:
             if not self.board.running:
                 if self._power_on_at is not None and self._power_on_at <= t:
                     self.board.run_until(self._power_on_at)
-                    self._power_on()
+                    self._power_on(armed=self._arm_next)
                     continue
                 self.board.run_until(t)
                 return
             exit = self.board.run_until(t)
             if exit is None:
                 return
+            self._arm_next = False              # the armed cut (if any) is spent
             if exit.reason == "watchdog":
                 self._power_on_at, self._next_mcusr = exit.at, 8
             else:                               # a power cut: off for a while
@@ -154,12 +156,13 @@ class FieldWeek:
         self._power_on_at = None
         cut = 0
         if armed:
-            # somewhere in what it writes at boot and in the next two hours, by what the board wrote so far
+            # a third of the cuts among the first bytes a boot writes (its identity), the rest anywhere in what the
+            # board writes before the next cycle, by the rate it wrote at so far
             runs = self.board.runs
             hours = max(1e-3, sum(((r.ended.at if r.ended else self.loop.time()) - r.started) for r in runs) / HOUR)
-            per_hour = sum(r.eeprom_bytes for r in runs) / hours
-            boot = min((r.eeprom_bytes for r in runs if r.ended and r.ended.reason == "off"), default=8)
-            cut = self.rng.randint(1, max(8, int(boot + 2 * per_hour)))
+            expected = sum(r.eeprom_bytes for r in runs) / hours * self.cut_every / HOUR
+            top = 16 if self.rng.random() < 1 / 3 else max(16, int(0.9 * expected))
+            cut = self.rng.randint(1, top)
         self.board.power_on(mcusr=self._next_mcusr, cut_at_byte=cut, torn=self.rng.randrange(4))
         self._next_mcusr = 1
 
@@ -205,24 +208,24 @@ class FieldWeek:
         self._cycle_armed(phase)
 
     def _cycle_armed(self, phase: Phase) -> None:
-        """Every CUT_EVERY: the power goes now if the armed byte was never reached, then comes back armed again."""
+        """Every cut_every: the power goes now if the armed byte was never reached, then comes back armed again."""
         if self.board.running:
             self.board.power_off("off")
             self._power_on_at = self.loop.time() + self.rng.uniform(2, 60)
-        if self._power_on_at is not None:
-            self._run_to(self._power_on_at)
-            if not self.board.running:
-                self._power_on(armed=True)
-        else:
-            self._power_on(armed=True)
+        self._arm_next = True
+        if self._power_on_at is None:
+            self._power_on_at = self.loop.time()
+        self._run_to(self._power_on_at)
 
     def _cut_now(self, phase: Phase) -> None:
         if self.board.running:
             self.board.power_off("off")
             self._power_on_at = self.loop.time() + self.rng.uniform(2, 60)
+            self._arm_next = False
 
     def _end_power_cuts(self, phase: Phase) -> None:
         """A cut still armed goes now, and the board comes back with nothing armed."""
+        self._arm_next = False
         if self.board.running and self.board.runs[-1].cut_at_byte:
             self.board.power_off("off")
             self._power_on_at = self.loop.time() + self.rng.uniform(2, 60)
