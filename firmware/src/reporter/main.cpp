@@ -86,7 +86,7 @@ unsigned long waitFrom, waitMs;  // nothing is started before waitMs has passed 
 unsigned long jobSince;          // when the operation in flight started
 uint8_t stackFailures;           // link failures in a row that blame the module's TCP stack
 uint8_t serverFailures;          // connects in a row that the server (or the network) refused
-bool askStation;                 // before the next try: is the station still joined? (AT+CWJAP?)
+bool askStation;                 // after the next sync: is the station still joined? (AT+CWJAP?)
 uint8_t rung;                    // the recovery ladder's next step for a silent module: 0 sync, 1 AT+RST, 2 the pin
 uint8_t resetsSeen;
 bool synced;
@@ -191,9 +191,12 @@ void onDone(EspStatus status) {
       // module's TCP stack. CIPSTART's ERROR (the server refuses or is unreachable) or a server that never
       // answered: the server's.
       if (status == EspStatus::Timeout || status == EspStatus::SendFailed) stackFailures++;
-      // Refused twice running: ask whether the station is still joined before the next try.
+      // Refused twice running: the server, or a module that rebooted unheard (its `ready` lost while the board
+      // was sending; multiplexing off, so every CIPSTART is an ERROR). Resync (Wi-Fi untouched), then ask the
+      // module whether the station is still joined, and join only if it is not.
       if (status == EspStatus::ConnectFailed && ++serverFailures >= 2) {
         serverFailures = 0;
+        synced = false;
         askStation = true;
       }
       if (stackFailures >= ESPAT_WEDGED_AFTER) {
@@ -217,13 +220,13 @@ void startNext() {
       LOG("reset module", rung);
       esp.startReset(rung == 2);  // 2 only with ESPAT_RESET_PIN wired
     }
+  } else if (askStation) {  // after the resync, before any join: the module's own word on the station
+    if (esp.startWifiQuery()) job = Job::Query;
   } else if (!esp.wifiUp()) {
     if (esp.startJoin(ESPAT_PICK(WIFI_SSID), ESPAT_PICK(WIFI_PASS))) {
       job = Job::Join;
       post.diag.wifiJoins++;
     }
-  } else if (askStation) {
-    if (esp.startWifiQuery()) job = Job::Query;
   } else if (queue.count()) {
     queue.oldest(post.reading, identity.boot());
     postId = queue.oldestId();
