@@ -11,6 +11,7 @@
 
 #include <Arduino.h>
 
+#include "EspAtByteCounter.h"
 #include "EspAtConfig.h"
 #include "EspAtStr.h"
 #include "EspAtSteps.h"
@@ -35,18 +36,12 @@ class EspAtSink {
  public:
 #if ESPAT_CLIENTS
   virtual uint16_t room() { return 64; }  // passive receive asks for at most this many bytes at a time
+  // A frame of `len` bytes begins (+IPD or +CIPRECVDATA): for UDP, one datagram.
+  virtual void frame(uint16_t len) { (void)len; }
 #endif
   // One payload byte; true when it completes the answer an exchange waits for (the exchange then ends, the link
   // staying open).
   virtual bool put(uint8_t c) = 0;
-};
-
-// Counts what a Print would send: the exact length of what the same code writes afterwards (AT+CIPSEND's length,
-// an HTTP Content-Length).
-class EspAtByteCounter : public Print {
- public:
-  size_t write(uint8_t) override { return ++count; }
-  uint16_t count = 0;
 };
 
 class EspAtDrv {
@@ -67,12 +62,9 @@ class EspAtDrv {
 #if ESPAT_CLIENTS
   // Passive receive (AT+CIPRECVMODE=1, sent at each sync): the module keeps what a TCP server sends until a sink
   // has room and the driver fetches it with AT+CIPRECVDATA, so a sketch that is busy, or a reply that arrives
-  // while the board is transmitting, loses nothing. Off: data comes as +IPD and waits in the serial buffer.
+  // while the board is transmitting, loses nothing. Off: data comes as +IPD, straight into the link's sink.
   // (Inline, so a sketch that never turns it on links none of its code.)
-  void setPassiveReceive(bool on) {
-    receive_ = on ? &passiveStep : nullptr;
-    if (on) args_ = &printArg;
-  }
+  void setPassiveReceive(bool on) { receive_ = on ? &passiveStep : nullptr; }
 #endif
   // An Uno pin wired to the module's RST (or CH_PD): startReset(true) pulls it low 100 ms, then lets it go (input:
   // the module's pull-up raises it; the Uno never drives 5 V into it). -1: none.
@@ -95,8 +87,10 @@ class EspAtDrv {
   bool startWifiQuery();
 #if ESPAT_CLIENTS
   bool startUart(uint32_t baud, bool persist);  // AT+UART_CUR / _DEF; the answer comes at the old rate
-  // Opens link `id` (0..4) to host:port, TCP or UDP (UDP: localPort 0 lets the module choose).
-  bool startConnect(uint8_t id, EspStr host, uint16_t port, bool udp = false, uint16_t localPort = 0);
+  // Opens link `id` (0..4) to host:port over TCP.
+  bool startConnect(uint8_t id, EspStr host, uint16_t port);
+  // Opens link `id` as UDP with host:port its fixed peer, from localPort (0: the module chooses).
+  bool startUdp(uint8_t id, EspStr host, uint16_t port, uint16_t localPort);
   // Sends what `data` prints on link `id`: printed once into a counter for AT+CIPSEND=<id>,<len>, then after the
   // prompt to the module, so the length is exact. `data` must print the same both times and live until done.
   bool startSend(uint8_t id, const Printable& data);
@@ -138,7 +132,8 @@ class EspAtDrv {
 #undef ESPAT_STEP_NAME
   // The first six in the order of ESPAT_LINES (checked in EspAtLines.cpp).
   enum class Reply : uint8_t { None, Ok, Error, Fail, SendOk, SendFail, Busy, Closed, Prompt, Done, Data,
-                               Notice, HeadColon, HeadComma };  // the last three: for passiveStep only
+                               Notice, HeadColon, HeadComma,  // these three: for passiveStep only
+                               Tick, Byte };                  // these two: for exchangeStep only
 
   bool begin(Job job, Step first);
   bool beginLink(Job job, Step first, uint8_t id);
@@ -146,13 +141,21 @@ class EspAtDrv {
   void enter(Step step);
   void writeCommand(PGM_P cmd);
   void advance(Reply reply);
-  bool advanceLink(Reply reply);
+  void advanceLink(Reply reply);
   void finish(EspStatus status);
   // The optional parts, each linked only when a sketch uses it (installed by the start function or setting that
   // needs it): the reset pin (above), passive receive (EspAtPassive.cpp), the answers of the queries and the
   // arguments of UDP, UART and passive commands (EspAtQueries.cpp).
   static void pulseResetPin(uint8_t pin, bool low);
   static void queryLine(EspAtDrv& d);
+  // An exchange's own rules (EspAtExchange.cpp): its answer step, its whole bound (Tick, from poll()), a byte of
+  // its answer (Byte). Linked only into a sketch that starts exchanges.
+  static void exchangeStep(EspAtDrv& d, Reply r);
+#if ESPAT_CLIENTS
+  void onExchange(Reply r) { exchange_(*this, r); }
+#else
+  void onExchange(Reply r) { exchangeStep(*this, r); }  // the exchange-only driver: always there
+#endif
   static void printArg(EspAtDrv& d, char c);
 #if ESPAT_CLIENTS
   static void passiveStep(EspAtDrv& d, Reply r);
@@ -160,7 +163,6 @@ class EspAtDrv {
 #endif
 
   void closeWith(EspStatus verdict);
-  void fail(EspStatus why);
   // The line reader (EspAtLines.cpp).
   bool readByte();
   void handleByte(char c);
@@ -217,6 +219,7 @@ class EspAtDrv {
 #if ESPAT_CLIENTS
   EspAtSink* sinks_[kLinks];
   void (*receive_)(EspAtDrv&, Reply);      // passiveStep, once passive receive is on
+  void (*exchange_)(EspAtDrv&, Reply);     // exchangeStep, once an exchange was started
   uint8_t waiting_;    // bit per link: passive notice seen, not yet read empty
   uint32_t baud_;
   bool persist_;
