@@ -175,7 +175,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def check_database(db_url: str, devices: int, readings: int, incarnations: dict) -> tuple:
-    from espat.collect.store import Store
+    from espat_collect.store import Store
     store = Store(db_url)
     rows = store.query(limit=devices * readings * 2)
     store.close()

@@ -1,7 +1,8 @@
 """The import drawing of host/ and simulator/ runs one way: library <- tools -> fake, and has no circle.
 
-The library (espat, less its tools and the collector) never imports the fake (esp8266sim) or a tool; the fake
-never imports espat; the tools (the CLI, demo, bridge, term) sit above both. Every import that runs counts, also
+The library (espat, less its tools) never imports the fake (esp8266sim), a tool or the collector (espat_collect); the
+fake never imports espat; the tools (the CLI, demo, bridge, term) sit above both. The collector is an application
+beside them: it may import the library, never the fake or a tool, and nothing but the tools imports it. Every import that runs counts, also
 one inside a function: a lazy import is still an arrow in the drawing. An import under `if TYPE_CHECKING:` never
 runs and is left out. Read from the source with ast, nothing is imported.
 """
@@ -14,7 +15,7 @@ from typing import Dict, List, Set, Tuple
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [ROOT / "host", ROOT / "simulator"]
 TOOLS = ("espat.cli", "espat.tools")
-APPLICATIONS = ("espat.collect",)
+APPLICATIONS = ("espat_collect",)
 
 
 def layer(module: str) -> str:
@@ -75,24 +76,26 @@ def _type_checking(test: ast.expr) -> bool:
 def graph(roots=SOURCES) -> Dict[str, List[Tuple[str, int]]]:
     found = modules(roots)
     known = set(found)
+    ours = {name.split(".")[0] for name in found}      # espat, espat_collect, esp8266sim: every package of the roots
     edges = {}
     for name, (path, package) in found.items():
         edges[name] = list(dict.fromkeys((target, line) for target, line in imports(name, path, package, known)
-                                         if target.split(".")[0] in {"espat", "esp8266sim"}))
+                                         if target.split(".")[0] in ours))
     return edges
 
 
 FORBIDDEN = {("library", "fake"), ("library", "tools"), ("library", "application"), ("fake", "library"),
-             ("fake", "tools"), ("fake", "application")}
+             ("fake", "tools"), ("fake", "application"), ("application", "fake"), ("application", "tools")}
 
 
-def arrows_back(edges) -> List[str]:
-    found = modules()
+def arrows_back(edges, roots=SOURCES) -> List[str]:
+    found = modules(roots)
+    root_of = {name: root for root in roots for name in modules([root])}
     bad = []
     for name, targets in edges.items():
         for target, line in targets:
             if (layer(name), layer(target)) in FORBIDDEN:
-                bad.append(f"{found[name][0].relative_to(ROOT)}:{line}: {layer(name)} {name} imports "
+                bad.append(f"{found[name][0].relative_to(root_of[name].parent)}:{line}: {layer(name)} {name} imports "
                            f"{layer(target)} {target}")
     return bad
 
@@ -153,6 +156,25 @@ def test_the_checker_sees_an_arrow_back_and_a_circle(tmp_path):
     assert circles(edges) == [["espat.a", "espat.b"]]
     assert ("esp8266sim.c", 2) in edges["espat.b"] and edges["esp8266sim.c"] == []
     assert layer("espat.b") == "library" and layer("esp8266sim.c") == "fake" and layer("espat.cli.group") == "tools"
+
+
+def test_the_checker_sees_the_library_import_the_collector(tmp_path):
+    """The collector may import the library; the library importing the collector (even lazily) is an arrow back,
+    and so is the collector importing a tool or the fake."""
+    for package in ("espat", "espat_collect", "esp8266sim", "espat/cli"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "espat" / "client.py").write_text("")
+    (tmp_path / "espat_collect" / "app.py").write_text("from espat import client\n")
+    assert arrows_back(graph([tmp_path]), [tmp_path]) == []
+    (tmp_path / "espat" / "client.py").write_text("def f():\n    from espat_collect.app import x\n")
+    (tmp_path / "espat_collect" / "store.py").write_text("import esp8266sim\nfrom espat.cli import y\n")
+    here = tmp_path.name
+    assert arrows_back(graph([tmp_path]), [tmp_path]) == [
+        f"{here}/espat/client.py:2: library espat.client imports application espat_collect.app",
+        f"{here}/espat_collect/store.py:1: application espat_collect.store imports fake esp8266sim",
+        f"{here}/espat_collect/store.py:2: application espat_collect.store imports tools espat.cli"]
+    assert layer("espat_collect.app") == "application" and layer("espat_collectx") == "other"
 
 
 def test_sim_urls_open_once_the_fake_is_registered_and_say_so_before():

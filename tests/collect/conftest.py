@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from collect_http import pg_admin_url, pg_schema_url  # noqa: E402
 
-from espat.collect.app import Settings  # noqa: E402
-from espat.collect.server import serve_in_thread  # noqa: E402
+from espat_collect.app import Settings  # noqa: E402
+from espat_collect.server import serve_in_thread  # noqa: E402
 
 DATABASES = ["sqlite", "postgresql"]
 

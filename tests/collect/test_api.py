@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
-from espat.collect.app import Settings
-from espat.collect.server import serve_in_thread
-from espat.collect.store import Store
+from espat_collect.app import Settings
+from espat_collect.server import serve_in_thread
+from espat_collect.store import Store
 
 from collect_http import body, post, reading, request, stored
 
@@ -221,7 +221,7 @@ def test_readiness_says_503_when_the_database_is_gone(tmp_path):
             if p.exists():
                 p.unlink()
         (tmp_path / "c.sqlite3").mkdir()     # the file is now a directory: nothing can open it
-        store = running.app.state.collector["store"]
+        store = running.app.collector.store
         store.engine.dispose()
         assert request(running.url, "GET", "/readyz").status == 503
 

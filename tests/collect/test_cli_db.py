@@ -24,7 +24,7 @@ def default_db(tmp_path: Path) -> Path:
 
 
 def devices_in(url: str) -> list:
-    from espat.collect.store import Store
+    from espat_collect.store import Store
     store = Store(url)
     try:
         return sorted(store.token_digests())
@@ -105,7 +105,7 @@ def test_json_before_collect_or_after_the_command_prints_json(tmp_path):
 def test_listening_beyond_loopback_always_says_the_read_side_is_open(host, tokens, warned):
     """The warning used to appear only while no token existed, though the read side never asks for one. (The
     start-up lines are checked as text: a test never listens beyond loopback.)"""
-    from espat.collect.cli import banner
+    from espat_collect.cli import banner
     lines = banner(host, 8080, "sqlite:///c.sqlite3", tokens)
     notes = [line for line in lines if line.startswith(f"  note: on {host} anyone")]
     if warned is None:

@@ -1,4 +1,4 @@
-"""The reading contract (host/espat/collect/contract.json) as the collector keeps it: the validator takes its rules
+"""The reading contract (host/espat_collect/contract.json) as the collector keeps it: the validator takes its rules
 from the file, a repeat key with other sampled fields is a 409, a reading's age puts it at the time it was taken,
 the board's diagnostic counters are stored and given back, and every answer means to the board what the contract
 says it means. On SQLite and PostgreSQL alike."""
@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from espat.collect import contract
-from espat.collect.reading import Rejected, parse_reading
+from espat_collect import contract
+from espat_collect.reading import Rejected, parse_reading
 
 from collect_http import body, post, reading, request, stored
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from espat.collect.store import Store
+from espat_collect.store import Store
 
 from collect_http import body, post, reading
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from espat.collect.contract import unit_of
-from espat.collect.reading import MAX_BODY, Rejected, parse_reading
+from espat_collect.contract import unit_of
+from espat_collect.reading import MAX_BODY, Rejected, parse_reading
 
 from collect_http import body, reading
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from espat.collect.app import Settings
-from espat.collect.server import serve_in_thread
+from espat_collect.app import Settings
+from espat_collect.server import serve_in_thread
 
 from collect_http import body, post, reading, stored
 

@@ -6,9 +6,9 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from espat.collect.reading import parse_reading
-from espat.collect.schema import SCHEMA_VERSION, SchemaTooNew
-from espat.collect.store import Store
+from espat_collect.reading import parse_reading
+from espat_collect.schema import SCHEMA_VERSION, SchemaTooNew
+from espat_collect.store import Store
 
 from collect_http import body, reading
 
@@ -85,7 +85,7 @@ def _old_database(db_url: str) -> None:
         conn.executescript((Path(__file__).parent / "data" / "collect_v1.sql").read_text())
         conn.close()
         return
-    from espat.collect.schema import migrate
+    from espat_collect.schema import migrate
     old = Store(db_url)
     assert migrate(old.engine, upto=1) == 1
     with old.engine.begin() as conn:
@@ -122,7 +122,7 @@ def test_a_version_1_database_is_upgraded_and_keeps_working(db_url):
 def test_an_upgraded_database_has_the_tables_and_indexes_a_new_one_gets(db_url):
     """The upgrade steps and the live table definition (schema.py) describe one schema."""
     from sqlalchemy import inspect
-    from espat.collect.schema import devices, readings
+    from espat_collect.schema import devices, readings
     _old_database(db_url)
     store = Store(db_url)
     store.migrate()

@@ -16,9 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "firmware"))
 
 from esp8266sim import SimConfig, Simulator  # noqa: E402
 
-from espat.collect.app import Settings  # noqa: E402
-from espat.collect.server import serve_in_thread  # noqa: E402
-from espat.collect.store import Store  # noqa: E402
+from espat_collect.app import Settings  # noqa: E402
+from espat_collect.server import serve_in_thread  # noqa: E402
+from espat_collect.store import Store  # noqa: E402
 
 from fw_native import SETTINGS, Run, build  # noqa: E402
 

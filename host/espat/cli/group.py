@@ -26,7 +26,7 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
     "bridge": ("espat.cli.tools:bridge", "Share the port over TCP as RFC 2217.", "Tools"),
     "sim": ("esp8266sim.cli:sim", "Run the fake ESP-01 (options: espat sim --help).", "Tools"),
     "demo": ("espat.cli.tools:demo", "Detect, join, GET and POST, wire shown.", "Tools"),
-    "collect": ("espat.collect.cli:collect", "HTTP collector the reporters post to.", "Tools"),
+    "collect": ("espat_collect.cli:collect", "HTTP collector the reporters post to.", "Tools"),
     "uno": ("esp8266sim.uno.cli:uno", "Virtual Uno that PlatformIO uploads to.", "Tools"),
 }
 

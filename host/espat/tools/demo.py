@@ -62,8 +62,9 @@ def run_demo(port_url: Optional[str], baud: int, ssid: Optional[str], password: 
     if port_url is None:
         from esp8266sim import SimConfig, Simulator
 
-        from ..collect.app import Settings
-        from ..collect.server import serve_in_thread
+        from espat_collect.app import Settings
+        from espat_collect.formats import row_json
+        from espat_collect.server import serve_in_thread
         db = Path(bench.enter_context(tempfile.TemporaryDirectory(prefix="espat-demo-"))) / "collect.sqlite3"
         collector = bench.enter_context(serve_in_thread(Settings(f"sqlite:///{db}")))
         sim = Simulator(SimConfig(networks={DEMO_SSID: DEMO_PASSWORD},
@@ -109,10 +110,10 @@ def run_demo(port_url: Optional[str], baud: int, ssid: Optional[str], password: 
             _result(f"HTTP {response.status} {response.reason}: {bytes(answer).decode('utf-8', 'replace')}",
                     transcript)
         if collector is not None:
-            rows = collector.app.state.collector["store"].query()
+            rows = collector.app.collector.store.query()
             print(f"    => the collector's database holds {len(rows)} reading(s):")
             for row in rows:
-                print(f"       {json.dumps(row.to_json())}")
+                print(f"       {json.dumps(row_json(row))}")
         print("\nDone: the module was found, joined the network, and carried a GET and a POST.")
         return 0
     finally:

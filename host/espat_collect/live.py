@@ -7,8 +7,9 @@ by itself, sending Last-Event-ID) gets exactly what it missed.
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
+
+from .formats import SSE_KEEPALIVE, SSE_START, sse_reading
 
 __all__ = ["Wakeup", "stop_streams", "reading_events"]
 
@@ -47,19 +48,19 @@ async def reading_events(query, after_id: int, wakeup: Wakeup):
     """SSE text: every reading stored after `after_id`, then each new one as it is stored. `query(after_id)` runs
     in a worker thread and returns StoredRows, oldest first."""
     from starlette.concurrency import run_in_threadpool
-    yield "retry: 2000\n\n"
+    yield SSE_START
     quiet = 0.0
     while not _stopping.is_set():
         rows = await run_in_threadpool(query, after_id)
         for row in rows:
             after_id = row.id
-            yield f"id: {row.id}\nevent: reading\ndata: {json.dumps(row.to_json(), separators=(',', ':'))}\n\n"
+            yield sse_reading(row)
         if rows:
             quiet = 0.0
             if len(rows) >= BACKLOG:
                 continue
         elif quiet >= KEEPALIVE_S:
-            yield ": keep-alive\n\n"
+            yield SSE_KEEPALIVE
             quiet = 0.0
         await wakeup.wait(POLL_S)
         quiet += POLL_S

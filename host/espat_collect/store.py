@@ -10,7 +10,6 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from .reading import Reading, sampled_difference
@@ -34,10 +33,6 @@ class StoredRow:
         if self.taken_at is None:
             object.__setattr__(self, "taken_at", taken_at(self.received_at, self.reading))
 
-    def to_json(self) -> dict:
-        return {"id": self.id, "received_at": iso_time(self.received_at), "taken_at": iso_time(self.taken_at),
-                **self.reading.to_json()}
-
 
 @dataclass(frozen=True)
 class Conflict:
@@ -47,11 +42,6 @@ class Conflict:
 
 def taken_at(received_at: float, reading: Reading) -> float:
     return received_at - (reading.age_ms or 0) / 1000.0
-
-
-def iso_time(ts: float) -> str:
-    """2026-11-30T06:18:47.123Z"""
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def default_url() -> str:
@@ -292,7 +282,8 @@ class Store:
 
     def gaps(self, device: str) -> list:
         """Per (incarnation, boot) of `device`, oldest first: the seqs stored, the ranges missing (seq counts from 1
-        in each boot) and the board's own count of readings its ring dropped."""
+        in each boot), the board's own count of readings its ring dropped, and when its first and last were taken
+        (seconds since the epoch)."""
         from sqlalchemy import func, select
         r = readings.c
         prev = func.lag(r.seq).over(partition_by=(r.incarnation, r.boot), order_by=r.seq).label("prev")
@@ -314,7 +305,7 @@ class Store:
                 out.append({"incarnation": inc, "boot": int(boot), "first_seq": int(lo), "last_seq": int(hi),
                             "stored": int(n), "missing": ranges,
                             "missing_count": sum(b - a + 1 for a, b in ranges), "dropped": int(dropped),
-                            "first_at": iso_time(t0), "last_at": iso_time(t1)})
+                            "first_at": t0, "last_at": t1})
             return out
 
 

@@ -110,10 +110,12 @@ async def _read_body(receive, length: bytes | None, timeout: float) -> bytes:
         timer.cancel()
 
 
-def make_ingest(state: dict, settings):
-    """The ASGI handler; `state` holds the running collector's tokens, rate limit and writer (set at startup)."""
+def make_ingest(current):
+    """The ASGI handler; `current()` is the running Collector (its settings, tokens, rate limit and writer)."""
 
     async def ingest(scope, receive, send) -> None:
+        collector = current()
+        settings = collector.settings
         client = scope["client"][0] if scope.get("client") else "-"
         length = authorization = digest = None
         for name, value in scope["headers"]:
@@ -138,7 +140,7 @@ def make_ingest(state: dict, settings):
         except Rejected as exc:
             # after a body too slow, what the connection carries next is not a request: close it
             return await refuse(exc.status, str(exc), headers=((b"connection", b"close"),) if exc.status == 408 else ())
-        tokens = state["tokens"]
+        tokens = collector.tokens
         if tokens.stale():
             try:
                 await asyncio.get_running_loop().run_in_executor(None, tokens.reload)
@@ -147,12 +149,12 @@ def make_ingest(state: dict, settings):
         status, reason = tokens.check(reading.device, authorization)
         if status:
             return await refuse(status, reason, reading.device)
-        wait = state["rate"].take(reading.device)
+        wait = collector.rate.take(reading.device)
         if wait:
             return await refuse(429, f"over {settings.rate:g} readings/s", reading.device,
                                 ((b"retry-after", b"%d" % max(1, math.ceil(wait))),))
         try:
-            stored = await state["writer"].submit(reading)
+            stored = await collector.writer.submit(reading)
         except Unavailable as exc:
             return await refuse(503, str(exc), reading.device, ((b"retry-after", b"5"),))
         if stored is None:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from .app import Settings, create_app
+from .app import create_app
+from .service import Settings
 from .live import stop_streams
 from .parent import PARENT_ENV
 
@@ -138,7 +139,7 @@ def serve(settings: Settings, sock: socket.socket, workers: int = 1) -> int:
 
         settings.to_environment()
         os.environ[PARENT_ENV] = str(os.getpid())     # the workers end with this process, however it ends
-        supervisor = Supervisor(_config("espat.collect.app:app_from_environment", factory=True, workers=workers,
+        supervisor = Supervisor(_config("espat_collect.app:app_from_environment", factory=True, workers=workers,
                                         log_config=LOGGING), sockets=[sock])
         supervisor.run()
         return supervisor.stop_signal

@@ -74,7 +74,7 @@ def collect(ctx, listen, db, workers, rate, burst):
             ctx.meta["espat.collect.db"] = db          # reaches `token ...` (its own --db may say the same)
         return
     host, port = _listen(listen)
-    from .app import Settings
+    from .app import Settings        # (the web side first: a missing extra is named by its server)
     from .server import PortBusy, bind, serve
     store = _open_store(db)
     url = store.url
