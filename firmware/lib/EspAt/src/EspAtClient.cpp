@@ -12,7 +12,7 @@ int EspAtClient::connect(const char* host, uint16_t port) { return connectTo(hos
 int EspAtClient::connect(const __FlashStringHelper* host, uint16_t port) { return connectTo(host, port); }
 
 int EspAtClient::connectTo(EspStr host, uint16_t port) {
-  if (link_ != kNoLink) stop();
+  if (link_ != kNoLink) EspAtClient::stop();  // (a direct call: no virtual dispatch needed)
   espat::waitIdle(esp_);
   uint8_t id = espat::freeLink(esp_);  // not open, and no other client's
   if (id == EspAtDrv::kLinks) {
@@ -31,7 +31,7 @@ int EspAtClient::connectTo(EspStr host, uint16_t port) {
   return 1;
 }
 
-size_t EspAtClient::write(uint8_t c) { return write(&c, 1); }
+size_t EspAtClient::write(uint8_t c) { return EspAtClient::write(&c, 1); }
 
 size_t EspAtClient::write(const uint8_t* buf, size_t size) {
   if (link_ == kNoLink) return 0;
