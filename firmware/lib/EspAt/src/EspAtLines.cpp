@@ -5,7 +5,7 @@
 #include "EspAtInternal.h"
 
 void EspAtDrv::poll() {
-  while (port_.available() > 0) handleByte((char)port_.read());
+  for (int c; (c = port_.read()) >= 0;) handleByte((char)c);  // read() says -1 when nothing is there
   if (job_ == Job::Exchange) onExchange(Reply::Tick);  // the whole exchange's bound, apart from each step's
   if (job_ != Job::None && (uint16_t)((uint16_t)millis() - since_) >= wait_) {
     // Whatever an +IPD announced and did not deliver in a whole step's time will not come (the module reset
