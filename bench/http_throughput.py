@@ -14,6 +14,7 @@ import threading
 import time
 
 sys.path[:0] = [os.path.join(os.path.dirname(__file__), "..", p) for p in ("host", "simulator")]
+import esp8266sim  # noqa: E402,F401  (registers sim://; the library never imports the fake)
 from espat.client import EspAt  # noqa: E402
 from espat.httpclient import request  # noqa: E402
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import IO, List, Optional, Tuple
 
-__all__ = ["RATES", "Probe", "survey", "detect_baud", "diagnose", "change_rate"]
+__all__ = ["RATES", "Probe", "survey", "detect_baud", "diagnose"]
 
 # The rates the AT firmware takes (AT+UART), most likely first: the order detection tries them in.
 RATES: Tuple[int, ...] = (115200, 9600, 57600, 38400, 19200, 74880, 230400, 460800, 921600)
@@ -56,7 +56,7 @@ def _late_answer(esp) -> bool:
     return False
 
 
-def survey(url: str, rates: Tuple[int, ...] = RATES, trace=None) -> List[Probe]:
+def survey(url: str, rates: Tuple[int, ...] = RATES, trace: Optional[IO[str]] = None) -> List[Probe]:
     """Probes in order on one opening of the port, up to and including the first rate that answered.
 
     One opening, as reopening a board's port resets the board again (boardwait.py); a rate asked while a board
@@ -81,7 +81,7 @@ def survey(url: str, rates: Tuple[int, ...] = RATES, trace=None) -> List[Probe]:
     return found
 
 
-def detect_baud(url: str, rates: Tuple[int, ...] = RATES, trace=None) -> Optional[int]:
+def detect_baud(url: str, rates: Tuple[int, ...] = RATES, trace: Optional[IO[str]] = None) -> Optional[int]:
     """The rate at which the module answers AT, or None."""
     last = survey(url, rates, trace)[-1]
     return last.rate if last.answered else None
@@ -96,22 +96,3 @@ def diagnose(probes: List[Probe]) -> str:
     return (f"bytes but never an answer (at {noisy}): the module may run at a rate not tried (give --baud), or "
             "keep resetting on a weak 3.3 V supply (300 mA needed; the Uno's 3.3 V pin is not enough), or share "
             "no ground with the adapter")
-
-
-def change_rate(esp, rate: int, persist: bool = False) -> None:
-    """UART_CUR at the old rate, reopen at the new one, check with AT; UART_DEF only when asked (EspAt.set_baud)."""
-    from . import commands
-    from .errors import CommandTimeout, ModuleError
-    old = esp.port.baudrate
-    esp.command(commands.uart(rate, esp.dialect))
-    time.sleep(0.05)                # OK came at the old rate; the module switches only once it is sent
-    esp.port.baudrate = rate
-    esp.port.write(b"\r\n")
-    esp.drain(0.2)
-    try:
-        esp.command(commands.at(), timeout=1.0)
-    except (CommandTimeout, ModuleError) as exc:
-        esp.port.baudrate = old
-        raise CommandTimeout(f"the module did not answer at {rate} baud: {exc}") from None
-    if persist:
-        esp.command(commands.uart(rate, esp.dialect, persist=True))

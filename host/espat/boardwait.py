@@ -10,9 +10,12 @@ the wait costs only when nothing answers at all.
 from __future__ import annotations
 
 import time
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from . import commands, events as ev
+
+if TYPE_CHECKING:
+    from .client import EspAt
 
 __all__ = ["BOOT_WAIT", "resets_on_open", "wait_for_board"]
 
@@ -26,7 +29,7 @@ def resets_on_open(url: str) -> bool:
     return "://" not in url
 
 
-def wait_for_board(esp, bound: Optional[float] = None) -> bool:
+def wait_for_board(esp: EspAt, bound: Optional[float] = None) -> bool:
     """Ask AT on `esp`'s port until an OK comes back or `bound` seconds have passed (never more than BOOT_WAIT:
     a board that has not answered by then is not booting); True when the module answered. The probes' own answers
     are read here, late ones too, and never reach a command sent after: a bootloader that swallowed one probe

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from contextlib import contextmanager
-from typing import Deque, Dict, Iterator, List, Optional, Set
+from typing import IO, TYPE_CHECKING, Deque, Dict, Iterator, List, Optional, Set
 
 from . import commands, events as ev
 from .dialects import AT1, AT2, Dialect
@@ -26,6 +26,9 @@ from .framing import frame_send
 from .parser import Parser
 from .records import LinkInfo, Reply
 from .transport import open_port
+
+if TYPE_CHECKING:
+    from serial import SerialBase
 
 __all__ = ["EspAt", "ModuleError", "CommandTimeout", "BusyError", "JoinError", "LinkClosed", "DataLost",
            "Reply", "LinkInfo"]
@@ -40,7 +43,8 @@ class EspAt:
     SLOW_BOUND = 5.0    # seconds sync() waits for AT once the module has answered, late
 
     def __init__(self, url: str, baudrate: int = 115200, timeout: Optional[float] = None,
-                 dialect: Optional[Dialect] = None, trace=None, port=None) -> None:
+                 dialect: Optional[Dialect] = None, trace: Optional[IO[str]] = None,
+                 port: Optional[SerialBase] = None) -> None:
         self.url = url
         self.timeout = timeout                  # overrides every command's own bound when set
         self.dialect: Dialect = dialect or AT1
@@ -624,5 +628,5 @@ class EspAt:
 
     def set_baud(self, rate: int, persist: bool = False) -> None:
         """UART_CUR at the old rate, reopen at the new one, check with AT; UART_DEF only when asked."""
-        from .baud import change_rate
+        from .ratechange import change_rate
         change_rate(self, rate, persist)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import shlex
 import time
 from dataclasses import dataclass
-from typing import List
+from typing import IO, List, Optional
 
 __all__ = ["Finding", "examine"]
 
@@ -19,7 +19,8 @@ class Finding:
     text: str
 
 
-def examine(url: str, softserial: bool = True, check_url: str = "http://example.com/", trace=None) -> List[Finding]:
+def examine(url: str, softserial: bool = True, check_url: str = "http://example.com/",
+            trace: Optional[IO[str]] = None) -> List[Finding]:
     """Findings for the module on `url`; a `fail` is last when there is one."""
     from .baud import diagnose, survey
     from .boardwait import resets_on_open, wait_for_board

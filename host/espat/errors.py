@@ -7,8 +7,9 @@ DataDamaged (DataLost, IntegrityError, BodyTruncated, MalformedResponse): bytes 
 server and here, so whatever was received is not to be used. DeliveryUnknown: a request went out and whether it
 arrived is not known. PortBusy: another process holds the port.
 
-Every error derives from EspAtError. The command line maps them to its exit statuses: DataDamaged 5,
-DeliveryUnknown 4, CommandTimeout 3, PortError and LocalProtocolError 2, the rest 1.
+Every error derives from EspAtError and carries `exit_status`, the `espat` command's exit status when it ends
+that command: 1 the module or server said no, 2 a usage error, 3 no answer, 4 a request that may have been
+delivered, 5 data damaged in transit. A class without its own takes its first base's (in method order).
 """
 from __future__ import annotations
 
@@ -22,13 +23,19 @@ __all__ = ["EspAtError", "LocalProtocolError", "RemoteProtocolError", "ModuleErr
 class EspAtError(Exception):
     """Base of every error espat raises on purpose."""
 
+    exit_status = 1
+
 
 class LocalProtocolError(EspAtError, ValueError):
     """The caller asked for something the AT protocol cannot express."""
 
+    exit_status = 2   # the caller's mistake: a usage error
+
 
 class RemoteProtocolError(EspAtError):
     """The module's bytes break the protocol."""
+
+    exit_status = 5   # the module's bytes broke the protocol: something was lost or changed
 
 
 class ModuleError(EspAtError):
@@ -55,9 +62,13 @@ class JoinError(ModuleError):
 class CommandTimeout(EspAtError):
     """No final answer within the bound (a command's own, or the whole operation's)."""
 
+    exit_status = 3
+
 
 class BusyError(EspAtError):
     """The module kept answering `busy` past the retry bound."""
+
+    exit_status = 3   # no answer but busy: as good as none
 
 
 class LinkClosed(EspAtError):
@@ -66,6 +77,8 @@ class LinkClosed(EspAtError):
 
 class DataDamaged(EspAtError):
     """Bytes were lost or changed in transit: what was received must not be used."""
+
+    exit_status = 5
 
 
 class DataLost(DataDamaged, RemoteProtocolError):
@@ -99,6 +112,8 @@ class DeliveryUnknown(EspAtError):
     """A request that changes something (POST, ...) went out, and no whole answer came back: it may have been
     delivered. `cause` is what went wrong; retrying is safe only with the same Idempotency-Key."""
 
+    exit_status = 4
+
     def __init__(self, message: str, cause: Optional[BaseException] = None) -> None:
         super().__init__(message)
         self.cause = cause
@@ -106,6 +121,8 @@ class DeliveryUnknown(EspAtError):
 
 class PortError(EspAtError):
     """The port could not be opened or used; the message says which and why."""
+
+    exit_status = 2
 
 
 class PortBusy(PortError):

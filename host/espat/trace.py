@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 import sys
 import time
-from typing import IO, List
+from typing import IO, TYPE_CHECKING, List
+
+if TYPE_CHECKING:
+    from serial import SerialBase
 
 from . import events as ev
 from .parser import Parser
@@ -56,7 +59,7 @@ def describe(event: ev.Event) -> str:
 class TracedPort:
     """Wraps a port; writes every byte each way to `out`."""
 
-    def __init__(self, port, out: IO[str] = sys.stderr) -> None:
+    def __init__(self, port: SerialBase, out: IO[str] = sys.stderr) -> None:
         self._port = port
         self._out = out
         self._start = time.monotonic()

@@ -1,8 +1,9 @@
 """Opening a port by URL, and watching what crosses it.
 
-Every transport goes through pyserial's serial_for_url: a device path, socket://, rfc2217://, loop://, and the
-fake module's sim:// (its handler registers itself when esp8266sim is imported, which happens here only when a
-sim:// URL is asked for). The wire trace wraps a port too: see trace.py.
+Every transport goes through pyserial's serial_for_url: a device path, socket://, rfc2217://, loop://, and any
+URL whose handler package is in serial.protocol_handler_packages (the fake module's sim:// is one: the library
+never imports the fake; the tools above both register it, as importing esp8266sim does). The wire trace wraps a
+port too: see trace.py.
 
 A device path (a USB adapter, a pty) is one process's at a time: two programs reading one serial line each get
 half of every answer. It is opened with pyserial's exclusive=True (an flock on the device, where the platform has
@@ -13,18 +14,19 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, Union
 
 from .errors import PortBusy, PortError
+
+if TYPE_CHECKING:
+    from serial import SerialBase
 
 __all__ = ["PortError", "PortBusy", "open_port"]
 
 
-def open_port(url: str, baudrate: int = 115200, timeout: float = 0.05):
+def open_port(url: str, baudrate: int = 115200, timeout: float = 0.05) -> Union[SerialBase, _PeekingSocketPort]:
     """A pyserial port for `url` at `baudrate`, with a short read timeout for polling."""
     import serial
-    if url.startswith("sim://"):
-        import esp8266sim  # noqa: F401  (registers the sim:// handler)
     # rfc2217:// has no write timeout; elsewhere a write that cannot finish must not hang for ever
     write_timeout = None if url.startswith("rfc2217://") else 10
     device = "://" not in url
@@ -181,6 +183,8 @@ def _reason(exc: Exception) -> str:
         return "no such port (is the adapter plugged in? `espat ports` lists them)"
     if "Permission denied" in text:
         return "permission denied (add yourself to the dialout group)"
+    if "protocol 'sim' not known" in text:
+        return "sim:// is the fake module's: install espat[sim] and import esp8266sim (or use the espat command)"
     if "] " in text and "[Errno" in text:      # pyserial repeats the URL before the OS's own words
         return text[text.index("] ", text.index("[Errno")) + 2:].splitlines()[0]
     return text.splitlines()[0] if text else type(exc).__name__

@@ -1,70 +1,87 @@
 """`python -m esp8266sim` / `espat sim`: run a fake ESP-01 behind a pty or a TCP port until interrupted."""
 from __future__ import annotations
 
-import argparse
 import signal
 import sys
 import threading
-from typing import List, Optional
+from typing import Dict, List, Optional
+
+import click
 
 from .config import ADAPTERS, LATENCY_KNOBS, ConfigError, SimConfig, parse_host, parse_network
 from .faults import FaultError
 from .named import remove_files, serve_named
 from .simulator import Simulator
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "sim"]
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:      # one line, exit status 2
-        sys.stderr.write(f"esp8266sim: {message}\n")
-        sys.exit(2)
+def _latency_options(command):
+    """--latency-NAME for every knob of config.LATENCY_KNOBS, with its meaning and default."""
+    for name, (default, meaning) in reversed(list(LATENCY_KNOBS.items())):
+        command = click.option(f"--latency-{name}", type=float, metavar="S", default=default,
+                               help=f"{meaning} (default: {default})")(command)
+    return command
 
 
-def build_parser(prog: str = "esp8266sim") -> argparse.ArgumentParser:
-    p = _Parser(prog=prog, description="A fake ESP-01 (ESP8266 AT firmware) on a pty or a TCP port.")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (its path is printed first)")
-    where.add_argument("--tcp", metavar="HOST:PORT",
-                       help="serve on a TCP port (port 0 picks a free one; a loopback address unless --allow-remote)")
-    p.add_argument("--allow-remote", action="store_true",
-                   help="let --tcp listen where other machines reach it: they drive the fake module, and through "
-                        "it open TCP links to the --host services on this machine's loopback")
-    where.add_argument("--name", metavar="NAME",
-                       help="serve as the named module that sim://?name=NAME opens from any process")
-    p.add_argument("--idle-exit", type=float, default=600.0, metavar="S",
-                   help="with --name: power off after S seconds without a host (default: %(default)s)")
-    p.add_argument("--network", action="append", default=[], metavar="SSID:PASSWORD",
-                   help="a Wi-Fi network the module can join (repeatable)")
-    p.add_argument("--host", action="append", default=[], metavar="NAME[:PORT]=127.0.0.1:PORT",
-                   help="where a name or address goes (repeatable); all else fails DNS or to connect")
-    p.add_argument("--dialect", choices=["1", "2"], default="1", help="AT 1.7 (default) or AT 2.x")
-    p.add_argument("--baud", type=int, help="the module's UART rate; bytes are paced at it (none: no pacing)")
-    p.add_argument("--adapter", choices=sorted(ADAPTERS), default="none",
-                   help="the USB-serial adapter the host reads through: ftdi hands bytes over in 62-byte packets "
-                        "or after its 16 ms latency timer (default: none, bytes as they cross)")
-    p.add_argument("--latency-timer", type=float, metavar="MS",
-                   help="the adapter's latency timer in ms (default: the adapter's own)")
-    times = p.add_argument_group("latency (seconds, a home Wi-Fi network's by default; see config.py)")
-    times.add_argument("--latency-scale", type=float, default=1.0, metavar="F",
-                       help="multiply every time below, 0 for instant answers (default: %(default)s)")
-    for name, (default, meaning) in LATENCY_KNOBS.items():
-        times.add_argument(f"--latency-{name}", type=float, metavar="S", default=default,
-                           help=f"{meaning} (default: %(default)s)")
-    p.add_argument("--fault", action="append", default=[], metavar="SPEC",
-                   help="inject a fault (repeatable): see esp8266sim/faults.py")
-    p.add_argument("--seed", type=int, default=0, help="seed for the faults' randomness")
-    p.add_argument("--log", metavar="FILE", help="write a timestamped wire transcript (passwords redacted)")
-    return p
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--pty", is_flag=True, help="serve on a pseudo-terminal (its path is printed first)")
+@click.option("--tcp", metavar="HOST:PORT",
+              help="serve on a TCP port (port 0 picks a free one; a loopback address unless --allow-remote)")
+@click.option("--allow-remote", is_flag=True,
+              help="let --tcp listen where other machines reach it: they drive the fake module, and through it "
+                   "open TCP links to the --host services on this machine's loopback")
+@click.option("--name", metavar="NAME", help="serve as the named module that sim://?name=NAME opens from any process")
+@click.option("--idle-exit", type=float, default=600.0, metavar="S",
+              help="with --name: power off after S seconds without a host (default: 600.0)")
+@click.option("--network", multiple=True, metavar="SSID:PASSWORD",
+              help="a Wi-Fi network the module can join (repeatable)")
+@click.option("--host", multiple=True, metavar="NAME[:PORT]=127.0.0.1:PORT",
+              help="where a name or address goes (repeatable); all else fails DNS or to connect")
+@click.option("--dialect", type=click.Choice(["1", "2"]), default="1", help="AT 1.7 (default) or AT 2.x")
+@click.option("--baud", type=int, metavar="BAUD", help="the module's UART rate; bytes are paced at it (none: no pacing)")
+@click.option("--adapter", type=click.Choice(sorted(ADAPTERS)), default="none",
+              help="the USB-serial adapter the host reads through: ftdi hands bytes over in 62-byte packets or "
+                   "after its 16 ms latency timer (default: none, bytes as they cross)")
+@click.option("--latency-timer", type=float, metavar="MS",
+              help="the adapter's latency timer in ms (default: the adapter's own)")
+@click.option("--latency-scale", type=float, default=1.0, metavar="F",
+              help="multiply every latency time below, 0 for instant answers (default: 1.0)")
+@_latency_options
+@click.option("--fault", multiple=True, metavar="SPEC", help="inject a fault (repeatable): see esp8266sim/faults.py")
+@click.option("--seed", type=int, default=0, metavar="SEED", help="seed for the faults' randomness")
+@click.option("--log", metavar="FILE", help="write a timestamped wire transcript (passwords redacted)")
+@click.pass_context
+def sim(ctx: click.Context, **options) -> int:
+    """A fake ESP-01 (ESP8266 AT firmware) on a pty or a TCP port.
+
+    The latency options are seconds, a home Wi-Fi network's by default (see config.py)."""
+    prog = ctx.command_path
+    where = [flag for flag in ("pty", "tcp", "name") if options[flag]]
+    if len(where) > 1:
+        raise click.UsageError(f"--{where[0]} and --{where[1]} go one at a time")
+    try:
+        config = config_from_options(options)
+    except (ConfigError, FaultError) as exc:
+        _fail(prog, str(exc))
+    return _serve(prog, config, options["pty"], options["tcp"], options["allow_remote"], options["name"],
+                  options["idle_exit"])
 
 
-def config_from_args(args: argparse.Namespace) -> SimConfig:
-    networks = dict(parse_network(spec) for spec in args.network)
-    hosts = dict(parse_host(spec) for spec in args.host)
-    times = {name: getattr(args, f"latency_{name}") for name in LATENCY_KNOBS}
-    return SimConfig(networks=networks, hosts=hosts, dialect=args.dialect, baud=args.baud,
-                     latency_scale=args.latency_scale, latency_times=times, adapter=args.adapter,
-                     latency_timer_ms=args.latency_timer, faults=args.fault, seed=args.seed, log_path=args.log)
+def config_from_options(options: Dict) -> SimConfig:
+    networks = dict(parse_network(spec) for spec in options["network"])
+    hosts = dict(parse_host(spec) for spec in options["host"])
+    times = {name: options[f"latency_{name}"] for name in LATENCY_KNOBS}
+    return SimConfig(networks=networks, hosts=hosts, dialect=options["dialect"], baud=options["baud"],
+                     latency_scale=options["latency_scale"], latency_times=times, adapter=options["adapter"],
+                     latency_timer_ms=options["latency_timer"], faults=list(options["fault"]), seed=options["seed"],
+                     log_path=options["log"])
+
+
+def _fail(prog: str, message: str) -> None:
+    """One line on stderr and exit status 2: a user's mistake."""
+    sys.stderr.write(f"{prog}: {message}\n")
+    raise SystemExit(2)
 
 
 def _loopback(host: str) -> bool:
@@ -79,29 +96,34 @@ def _loopback(host: str) -> bool:
 
 
 def main(argv: Optional[List[str]] = None, prog: str = "esp8266sim") -> int:
-    args = build_parser(prog).parse_args(argv)
+    """`python -m esp8266sim`: a usage error is one line and exit status 2, as every other mistake."""
     try:
-        config = config_from_args(args)
-    except (ConfigError, FaultError) as exc:
-        sys.stderr.write(f"{prog}: {exc}\n")
-        return 2
+        return sim.main(args=argv, prog_name=prog, standalone_mode=False) or 0
+    except click.ClickException as exc:
+        sys.stderr.write(f"{prog}: {exc.format_message()}\n")
+        return exc.exit_code
+    except click.Abort:
+        return 130
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+
+
+def _serve(prog: str, config: SimConfig, pty: bool, tcp: Optional[str], allow_remote: bool, name: Optional[str],
+           idle_exit: float) -> int:
     host, port = "127.0.0.1", 0
-    if args.tcp:
-        host, _, port_text = args.tcp.rpartition(":")
+    if tcp:
+        host, _, port_text = tcp.rpartition(":")
         if not host or not port_text.isdigit() or int(port_text) > 65535:
-            sys.stderr.write(f"{prog}: --tcp {args.tcp!r}: expected HOST:PORT\n")
-            return 2
+            _fail(prog, f"--tcp {tcp!r}: expected HOST:PORT")
         port = int(port_text)
-        if not args.allow_remote and not _loopback(host):
-            sys.stderr.write(f"{prog}: --tcp {args.tcp} would let anyone who reaches this machine drive the fake "
-                             "module, and through it connect to the --host services on this machine's loopback: "
-                             "listen on 127.0.0.1, or add --allow-remote\n")
-            return 2
+        if not allow_remote and not _loopback(host):
+            _fail(prog, f"--tcp {tcp} would let anyone who reaches this machine drive the fake module, and "
+                        "through it connect to the --host services on this machine's loopback: listen on 127.0.0.1, "
+                        "or add --allow-remote")
     try:
-        sim = Simulator(config)
+        device = Simulator(config)
     except OSError as exc:
-        sys.stderr.write(f"{prog}: cannot open the log: {exc}\n")
-        return 2
+        _fail(prog, f"cannot open the log: {exc}")
     stop = threading.Event()            # set by the named module when no host came for --idle-exit seconds
     signalled: List[int] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -109,27 +131,26 @@ def main(argv: Optional[List[str]] = None, prog: str = "esp8266sim") -> int:
         # lands (it runs in this same thread), and the process would hang until SIGKILL.
         signal.signal(sig, lambda signum, frame: signalled.append(signum))
     try:
-        if args.pty:
-            where = sim.serve_pty()
-        elif args.name:
-            sim.start(boot=False)           # powered on by its first host
-            where = "named module at " + sim.call_async(serve_named(sim, args.name, args.idle_exit, stop))
+        if pty:
+            where = device.serve_pty()
+        elif name:
+            device.start(boot=False)           # powered on by its first host
+            where = "named module at " + device.call_async(serve_named(device, name, idle_exit, stop))
         else:
-            where = "listening on " + sim.serve_tcp(host, port)
+            where = "listening on " + device.serve_tcp(host, port)
     except ValueError as exc:
-        sys.stderr.write(f"{prog}: --name: {exc}\n")
-        sim.close()
-        return 2
+        device.close()
+        _fail(prog, f"--name: {exc}")
     except OSError as exc:
-        sys.stderr.write(f"{prog}: cannot listen on {args.name or f'{host}:{port}'}: {exc.strerror or exc}\n")
-        sim.close()
-        return 2
+        device.close()
+        _fail(prog, f"cannot listen on {name or f'{host}:{port}'}: {exc.strerror or exc}")
     print(where, flush=True)
     try:
         while not signalled and not stop.wait(0.2):
             pass
     finally:
-        sim.close()
-        if args.name:
-            remove_files(args.name)
+        device.close()
+        if name:
+            remove_files(name)
     return 0
+

@@ -129,7 +129,7 @@ def test_demo_runs_the_whole_path():
 
 
 def test_bridge_serves_rfc2217(tmp_path):
-    from espat.bridge import serve
+    from espat.tools.bridge import serve
     from espat.client import EspAt
     stop = threading.Event()
     bound = []

@@ -189,25 +189,61 @@ def test_help_lists_commands_whose_module_is_absent(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
-        "Error: `espat uno` is not available in this installation (import of esp8266sim.uno.cli halted; None in "
-        "sys.modules)"]
+        "Error: `espat uno` needs esp8266sim, which is not installed: pip install 'espat[sim]'"]
 
 
-def test_help_imports_neither_click_nor_a_command_module():
+@pytest.mark.parametrize("argv", [["--help"], ["http", "--help"]])
+def test_help_imports_neither_click_nor_a_command_module(tmp_path, argv):
     code = ("import sys; from espat.cli import main\n"
-            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('espat', 'esp8266sim', 'click')))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ, COLUMNS="80"))
-    assert "Usage: espat [OPTIONS] COMMAND" in done.stdout
-    assert eval(done.stdout.strip().splitlines()[-1]) == ["espat", "espat.cli"]
+    env = dict(os.environ, COLUMNS="80", XDG_CACHE_HOME=str(tmp_path))
+    first, kept = (subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+                   for _ in range(2))
+    assert "click" in first.stdout.strip().splitlines()[-1]        # the first time click renders it
+    assert "Usage: espat " in kept.stdout
+    assert eval(kept.stdout.strip().splitlines()[-1]) == ["espat", "espat.cli", "espat.cli.helpcache"]
+    assert kept.stdout.rsplit("\n", 2)[0] == first.stdout.rsplit("\n", 2)[0]
 
 
-def test_the_kept_help_is_what_click_renders():
-    from espat.cli import HELP_FILE
-    from espat.cli.helptext import render
-    with open(HELP_FILE, encoding="utf-8") as f:
-        assert f.read() == render(), "run python -m espat.cli.helptext"
+@pytest.mark.parametrize("argv", [["--help"], ["-h"], ["http", "--help"], ["http", "get", "-h"], ["sim", "--help"],
+                                  ["collect", "token", "--help"], ["at", "--help"]])
+def test_the_kept_help_is_what_click_renders_and_goes_when_a_file_changes(tmp_path, argv):
+    from pathlib import Path
+
+    import espat.cli
+    env = dict(os.environ, COLUMNS="80", XDG_CACHE_HOME=str(tmp_path))
+    rendered = subprocess.run([sys.executable, "-c", "import sys; from espat.cli.group import espat; "
+                               "espat.main(sys.argv[1:], prog_name='espat')", *argv],
+                              capture_output=True, text=True, timeout=60, env=env).stdout
+    assert rendered.startswith("Usage: espat ")
+    for _ in range(2):
+        assert espat_cli(argv, env) == rendered
+    assert len(list((tmp_path / "espat").iterdir())) == 1
+    # a changed source file (here: its mtime) is another key: the kept help is not served
+    source = Path(espat.cli.__file__).parent / "extras.py"
+    stat = source.stat()
+    try:
+        os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+        assert espat_cli(argv, env) == rendered
+        assert len(list((tmp_path / "espat").iterdir())) == 2
+    finally:
+        os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_help_for_a_command_that_is_not_there_is_not_kept(tmp_path):
+    env = dict(os.environ, COLUMNS="80", XDG_CACHE_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", "espat.cli", "nosuch", "--help"], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert done.returncode == 2 and "No such command 'nosuch'" in done.stderr
+    assert not (tmp_path / "espat").exists() or not list((tmp_path / "espat").iterdir())
+
+
+def espat_cli(argv, env) -> str:
+    done = subprocess.run([sys.executable, "-m", "espat.cli", *argv], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def test_a_narrow_terminal_gets_click_rendering():
@@ -405,3 +441,23 @@ def test_a_port_another_process_holds_is_busy_status_2_with_its_pid():
         finally:
             holder.terminate()
             holder.wait(timeout=10)
+
+
+def test_help_is_shown_when_the_cache_cannot_be_written(tmp_path):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    env = dict(os.environ, COLUMNS="80", XDG_CACHE_HOME=str(blocked))
+    assert espat_cli(["http", "--help"], env).startswith("Usage: espat http")
+    assert blocked.read_text() == "" and list(tmp_path.iterdir()) == [blocked]
+
+
+def test_a_command_whose_extra_is_missing_names_the_extra(tmp_path):
+    """`espat collect` imports its server as it runs: without the collect extra it says which to install."""
+    code = ("import sys\nfor name in ('starlette', 'uvicorn', 'sqlalchemy'):\n    sys.modules[name] = None\n"
+            "from espat.cli import main\n"
+            f"main(['collect', '--listen', '127.0.0.1:0', '--db', 'sqlite:///{tmp_path}/r.sqlite3'])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "Error: `espat collect` needs starlette, which is not installed: pip install 'espat[collect]'"]

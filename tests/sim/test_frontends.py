@@ -144,7 +144,8 @@ def test_cli_pty_prints_its_path_first():
     (["--network", "HomeNet"], "expected SSID:PASSWORD"),
     (["--fault", "meltdown"], "unknown kind 'meltdown'"),
     (["--fault", "drop:2"], "a rate is between 0 and 1"),
-    (["--dialect", "3"], "invalid choice"),
+    (["--dialect", "3"], "'3' is not one of '1', '2'"),
+    (["--pty", "--tcp", "127.0.0.1:0"], "--pty and --tcp go one at a time"),
     (["--tcp", "nonsense"], "expected HOST:PORT"),
     (["--baud", "12"], "baud rate 12 is outside"),
 ])
@@ -242,7 +243,8 @@ def test_ftdi_adapter_hands_over_full_packets_or_after_its_latency_timer():
 @pytest.mark.parametrize("command", [["esp8266sim"], ["espat.cli", "sim"]], ids=["esp8266sim", "espat sim"])
 def test_latency_timer_knob_and_help_lists_the_latency_defaults(command):
     done = subprocess.run([sys.executable, "-m", *command, "--help"], capture_output=True, text=True, timeout=30)
-    text = " ".join(done.stdout.split()).split("options:", 1)[1]          # past the usage line
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split()).split("Options:", 1)[1]          # past the usage line
     for knob, default in [("rtt", "0.03"), ("join", "2.0"), ("dns", "0.05"), ("connect", "0.05"),
                           ("send", "0.01"), ("boot", "0.35"), ("scale", "1.0")]:
         assert f"--latency-{knob}" in text

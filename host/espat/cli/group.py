@@ -1,8 +1,7 @@
 """The `espat` group: commands imported only when run, and the one place errors become exit statuses.
 
-Exit status: 0 success; 1 the module or server said no; 2 a usage error (a bad port, a port busy); 3 no answer
-(timeout); 4 a POST whose outcome is unknown (it may have been delivered); 5 data damaged or lost in transit;
-130 interrupted (SIGINT), 143 terminated (SIGTERM). Every error is one line on stderr (JSON with --json).
+A library error ends the command with its class's `exit_status` (errors.py); 130 interrupted (SIGINT), 143
+terminated (SIGTERM). Every error is one line on stderr (JSON with --json).
 """
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ import click
 
 from .session import Failure, Session, session_options
 
-__all__ = ["LazyGroup", "COMMANDS", "espat", "exit_status"]
+__all__ = ["LazyGroup", "COMMANDS", "espat"]
 
 # name -> (where the click object lives, its line in `espat --help`, its section)
 COMMANDS: Dict[str, Tuple[str, str, str]] = {
@@ -25,27 +24,11 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
     "wifi": ("espat.cli.wifi:wifi", "Scan, join, leave, status.", "Network"),
     "http": ("espat.cli.http:http", "HTTP GET and POST through the module.", "Network"),
     "bridge": ("espat.cli.tools:bridge", "Share the port over TCP as RFC 2217.", "Tools"),
-    "sim": ("espat.cli.tools:sim", "Run the fake ESP-01 (options: espat sim --help).", "Tools"),
+    "sim": ("esp8266sim.cli:sim", "Run the fake ESP-01 (options: espat sim --help).", "Tools"),
     "demo": ("espat.cli.tools:demo", "Detect, join, GET and POST, wire shown.", "Tools"),
     "collect": ("espat.collect.cli:collect", "HTTP collector the reporters post to.", "Tools"),
     "uno": ("esp8266sim.uno.cli:uno", "Virtual Uno that PlatformIO uploads to.", "Tools"),
 }
-
-# Library errors by class name (the name of the class or of one it derives from), most specific first: a name
-# the library does not define yet simply never matches.
-STATUS_BY_ERROR = (
-    ("DeliveryUnknown", 4),
-    ("DataDamaged", 5), ("DataLost", 5), ("IntegrityError", 5), ("BodyTruncated", 5), ("MalformedResponse", 5),
-    ("PortBusy", 2), ("PortError", 2), ("LocalProtocolError", 2),
-    ("CommandTimeout", 3), ("BusyError", 3),
-    ("RemoteProtocolError", 5),         # the module's bytes broke the protocol: something was lost or changed
-)
-
-
-def exit_status(exc: BaseException) -> int:
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    return next((status for name, status in STATUS_BY_ERROR if name in names), 1)
-
 
 class LazyGroup(click.Group):
     """A group whose commands are imported when invoked, listed from the table without importing them."""
@@ -66,7 +49,9 @@ class LazyGroup(click.Group):
             from importlib import import_module
             command = getattr(import_module(module_name), attr)
         except ImportError as exc:
-            raise Failure(f"`espat {name}` is not available in this installation ({exc})", 1) from None
+            from .extras import missing_extra
+            raise Failure(missing_extra(exc, f"`espat {name}`")
+                          or f"`espat {name}` is not available in this installation ({exc})", 1) from None
         return command
 
     def format_commands(self, ctx, formatter) -> None:
@@ -108,9 +93,14 @@ class LazyGroup(click.Group):
             from ..hints import fix_for
             if isinstance(exc, EspAtError):
                 fix = fix_for(str(exc))
-                raise Failure(f"{exc}; {fix}" if fix else str(exc), exit_status(exc), session.as_json) from None
+                raise Failure(f"{exc}; {fix}" if fix else str(exc), exc.exit_status, session.as_json) from None
             if isinstance(exc, OSError):
                 raise Failure(f"I/O error: {exc}", 1, session.as_json) from None
+            if isinstance(exc, ModuleNotFoundError):       # a command that imports its extra's modules as it runs
+                from .extras import missing_extra
+                line = missing_extra(exc, f"`espat {ctx.invoked_subcommand}`")
+                if line:
+                    raise Failure(line, 1, session.as_json) from None
             raise
 
 

@@ -122,7 +122,6 @@ def _exchange(obj: Session, method: str, url: str, body: bytes, headers, output:
     from ..errors import EspAtError
     from ..httpclient import request
     from .files import open_output
-    from .group import exit_status
     checked_url(url)
     if output == "-" and obj.as_json:
         raise Failure("-o - and --json would mix the body and the JSON on stdout: leave one out", 2)
@@ -141,7 +140,7 @@ def _exchange(obj: Session, method: str, url: str, body: bytes, headers, output:
         if out and failure is None:
             out.commit()
     except EspAtError as exc:
-        if exit_status(exc) == 4:
+        if exc.exit_status == 4:           # it may have been delivered
             retry = (f"retrying with the same --idempotency-key {idempotency_key} is safe" if idempotency_key
                      else "give --idempotency-key KEY so that a retry is stored once")
             raise Failure(f"{exc}; {retry}", 4) from None

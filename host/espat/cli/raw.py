@@ -90,7 +90,7 @@ def _shown(line: bytes) -> str:
 def term(obj: Session):
     """Interactive AT terminal: CR LF line ends, history (Up/Down), Left/Right/Home/End to edit, <XX> for
     non-printable bytes; Ctrl-] quits."""
-    from ..term import run_terminal
+    from ..tools.term import run_terminal
     from ..transport import open_port
     port = open_port(obj.require_port(), obj.baud)
     click.echo(f"--- {obj.port_url} at {obj.baud} baud; Up/Down for history, Ctrl-] quits ---", err=True)

@@ -10,7 +10,19 @@ from typing import List, Optional
 
 import click
 
-__all__ = ["Failure", "Session", "SessionCommand", "SessionGroup", "HostPort", "session_options", "checked_url"]
+__all__ = ["Failure", "Session", "SessionCommand", "SessionGroup", "HostPort", "session_options", "checked_url",
+           "with_sim_urls"]
+
+SIM_HANDLERS = "esp8266sim.urlhandler"      # the fake's pyserial handler package (protocol_sim.py)
+
+
+def with_sim_urls() -> None:
+    """Let serial_for_url open the fake's sim://, found the way pyserial finds its own protocol_* handlers. The
+    library never imports the fake; the command line, above both, names the fake's package (imported only when a
+    sim:// URL is opened)."""
+    import serial
+    if SIM_HANDLERS not in serial.protocol_handler_packages:
+        serial.protocol_handler_packages.append(SIM_HANDLERS)
 
 
 class Failure(click.ClickException):
@@ -147,6 +159,7 @@ class SessionCommand(click.Command):
         session = ctx.ensure_object(Session)
         session.command = ctx.command_path
         session.catch_signals()
+        with_sim_urls()
         return super().invoke(ctx)
 
 

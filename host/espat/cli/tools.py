@@ -1,4 +1,4 @@
-"""Around the module: `ports`, `baud`, `bridge`, `sim`, `demo`."""
+"""Around the module: `ports`, `baud`, `bridge`, `demo` (`sim` is the fake's own command, esp8266sim.cli)."""
 from __future__ import annotations
 
 import sys
@@ -7,7 +7,7 @@ import click
 
 from .session import Failure, HostPort, Session, SessionCommand
 
-__all__ = ["ports", "baud", "bridge", "sim", "demo"]
+__all__ = ["ports", "baud", "bridge", "demo"]
 
 
 @click.command(cls=SessionCommand)
@@ -43,7 +43,7 @@ def baud(obj: Session, rate: int, persist: bool):
 @click.pass_obj
 def bridge(obj: Session, address, allow_remote: bool):
     """Share the module's serial port over the network as RFC 2217 (one client at a time); a pty works too."""
-    from ..bridge import serve
+    from ..tools.bridge import serve
     host, port = address
     if not allow_remote and not is_loopback(host):
         raise Failure(f"--tcp {host}:{port} would give anyone who reaches this machine raw AT access to the module "
@@ -63,14 +63,6 @@ def is_loopback(host: str) -> bool:
         return False            # a name: it may resolve to anything
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def sim(args):
-    """Run the fake ESP-01 (all options: espat sim --help)."""
-    from esp8266sim.cli import main as sim_main
-    sys.exit(sim_main(list(args), prog="espat sim"))
-
-
 @click.command(cls=SessionCommand)
 @click.option("--ssid", envvar="ESPAT_WIFI_SSID", help="with --port: the network to join ($ESPAT_WIFI_SSID)")
 @click.option("--password-file", type=click.Path(dir_okay=False, allow_dash=True),
@@ -80,7 +72,7 @@ def sim(args):
 @click.pass_obj
 def demo(obj: Session, ssid, password_file, get_url, post_url):
     """The whole path in one go: detect, join, GET and POST, with the wire transcript."""
-    from ..demo import run_demo
+    from ..tools.demo import run_demo
     from .wifi import read_password
     if obj.port_url and not (ssid and get_url and post_url):
         raise Failure("against a real module, demo needs --ssid, --get and --post (and a password)", 2)

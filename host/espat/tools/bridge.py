@@ -59,7 +59,7 @@ def serve(url: str, baudrate: int, host: str, port: int, verbose: bool = False, 
           stop: threading.Event = None) -> None:
     import serial
     from serial import rfc2217
-    from .transport import open_port
+    from ..transport import open_port
     ser = open_port(url, baudrate, timeout=0.05)
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -54,16 +54,16 @@ def run_demo(port_url: Optional[str], baud: int, ssid: Optional[str], password: 
              get_url: Optional[str], post_url: Optional[str], verbose: bool) -> int:
     """With `verbose` the wire trace goes to stderr as it happens; otherwise each step's share of it is printed
     under the step, once the step is over."""
-    from .baud import detect_baud
-    from .client import EspAt
-    from .httpclient import request
+    from ..baud import detect_baud
+    from ..client import EspAt
+    from ..httpclient import request
     sim = collector = None
     bench = ExitStack()
     if port_url is None:
         from esp8266sim import SimConfig, Simulator
 
-        from .collect.app import Settings
-        from .collect.server import serve_in_thread
+        from ..collect.app import Settings
+        from ..collect.server import serve_in_thread
         db = Path(bench.enter_context(tempfile.TemporaryDirectory(prefix="espat-demo-"))) / "collect.sqlite3"
         collector = bench.enter_context(serve_in_thread(Settings(f"sqlite:///{db}")))
         sim = Simulator(SimConfig(networks={DEMO_SSID: DEMO_PASSWORD},
