@@ -25,8 +25,7 @@ void EspAtDrv::passiveHead(EspAtDrv& d, Reply r) {
   const char* line = d.line_;
   if (r == Reply::Notice) {
     uint8_t link = line[5] - '0';
-    uint16_t n;
-    if (link < kLinks && d.lastNumber(7, n)) {
+    if (link < kLinks && d.lastNumber(7) != kNoNumber) {
       d.waiting_ |= 1 << link;
       if (link == d.id_) {
         d.answered_ = true;
