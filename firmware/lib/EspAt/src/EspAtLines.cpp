@@ -20,6 +20,10 @@ void EspAtDrv::poll() {
   }
 }
 
+// "+IPD,<id>,<n>" so far in line_: active receive's head (before its ':') or passive receive's notice. Asked
+// for both, written once.
+bool EspAtDrv::ipdHead() const { return lineLen_ >= 8 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0; }
+
 void EspAtDrv::handleByte(char c) {
   if (ipdLeft_) {
     ipdLeft_--;
@@ -40,7 +44,7 @@ void EspAtDrv::handleByte(char c) {
   }
   // Payload follows "+IPD,<id>,<len>:" (active receive): the last number is its length. (Passive receive's
   // "+CIPRECVDATA" heads are its own.) A damaged head is skipped as a line, like garbage.
-  if (c == ':' && lineLen_ >= 8 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0) {
+  if (c == ':' && ipdHead()) {
     framePayload(7, line_[5] - '0');
     return;
   }
@@ -151,7 +155,7 @@ void EspAtDrv::handleLine() {
   uint8_t kind = lineKind(id);
   Reply r = Reply::None;
 #if ESPAT_CLIENTS
-  if (lineLen_ >= 8 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0) {
+  if (ipdHead()) {
     // Passive receive's notice "+IPD,<id>,<len>": the module holds bytes for link <id>.
     if (receive_) receive_(*this, Reply::Notice);
   } else
