@@ -124,18 +124,21 @@ uint8_t EspAtDrv::lineKind(uint8_t& id) const {
 // digits. (One value for both answers: the flag and the number by reference cost more code at each caller.)
 uint16_t EspAtDrv::lastNumber(uint8_t from) const {
   static_assert(ESPAT_IPD_MAX < kNoNumber, "no payload length is taken for no number");
-  uint16_t n = kNoNumber;
+  uint16_t n = 0;
+  bool digits = false;
   for (uint8_t i = from; i < lineLen_; i++) {
-    char d = line_[i];
-    if (d == ',') {
-      n = kNoNumber;
-    } else if (d >= '0' && d <= '9' && (n == kNoNumber || n < 6553)) {  // a number past 65529 is refused
-      n = (n == kNoNumber ? 0 : n * 10) + (d - '0');
-    } else {
-      return kNoNumber;
+    char c = line_[i];
+    if (c == ',') {
+      n = 0;
+      digits = false;
+      continue;
     }
+    uint8_t d = c - '0';
+    if (d > 9 || n >= 6553) return kNoNumber;  // a number past 65529 is refused
+    n = n * 10 + d;
+    digits = true;
   }
-  return n;
+  return digits ? n : kNoNumber;
 }
 
 static_assert(EspAtDrv::kLineMax >= 16, "AT+GMR's major version is the 12th character of its line");
