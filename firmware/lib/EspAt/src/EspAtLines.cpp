@@ -5,7 +5,7 @@
 #include "EspAtInternal.h"
 
 void EspAtDrv::poll() {
-  while (port_.available() > 0) handleByte((char)port_.read());
+  for (int c; (c = port_.read()) >= 0;) handleByte((char)c);  // read() says -1 when nothing is there
   if (job_ == Job::Exchange) onExchange(Reply::Tick);  // the whole exchange's bound, apart from each step's
   if (job_ != Job::None && (uint16_t)((uint16_t)millis() - since_) >= wait_) {
     // Whatever an +IPD announced and did not deliver in a whole step's time will not come (the module reset
@@ -19,6 +19,10 @@ void EspAtDrv::poll() {
     }
   }
 }
+
+// "+IPD,<id>,<n>" so far in line_: active receive's head (before its ':') or passive receive's notice. Asked
+// for both, written once.
+bool EspAtDrv::ipdHead() const { return lineLen_ >= 8 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0; }
 
 void EspAtDrv::handleByte(char c) {
   if (ipdLeft_) {
@@ -40,7 +44,7 @@ void EspAtDrv::handleByte(char c) {
   }
   // Payload follows "+IPD,<id>,<len>:" (active receive): the last number is its length. (Passive receive's
   // "+CIPRECVDATA" heads are its own.) A damaged head is skipped as a line, like garbage.
-  if (c == ':' && lineLen_ >= 8 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0) {
+  if (c == ':' && ipdHead()) {
     framePayload(7, line_[5] - '0');
     return;
   }
@@ -59,8 +63,8 @@ void EspAtDrv::handleByte(char c) {
 
 // The payload's length is the last number of line_ from `from` on; false (and nothing framed) for a damaged head.
 bool EspAtDrv::framePayload(uint8_t from, uint8_t link) {
-  uint16_t n;
-  bool ok = lastNumber(from, n) && !lineCut_ && n <= ESPAT_IPD_MAX && link < kLinks;
+  uint16_t n = lastNumber(from);
+  bool ok = n <= ESPAT_IPD_MAX && !lineCut_ && link < kLinks;
   lineLen_ = 0;
   if (ok) {
     ipdLeft_ = n;
@@ -116,23 +120,25 @@ uint8_t EspAtDrv::lineKind(uint8_t& id) const {
   return kOther;
 }
 
-// The digits after line_[from] up to the line's end, the last of a comma-separated list; false if not all digits.
-bool EspAtDrv::lastNumber(uint8_t from, uint16_t& n) const {
+// The digits after line_[from] up to the line's end, the last of a comma-separated list; kNoNumber if not all
+// digits. (One value for both answers: the flag and the number by reference cost more code at each caller.)
+uint16_t EspAtDrv::lastNumber(uint8_t from) const {
+  static_assert(ESPAT_IPD_MAX < kNoNumber, "no payload length is taken for no number");
+  uint16_t n = 0;
   bool digits = false;
-  n = 0;
   for (uint8_t i = from; i < lineLen_; i++) {
-    char d = line_[i];
-    if (d == ',') {
+    char c = line_[i];
+    if (c == ',') {
       n = 0;
       digits = false;
-    } else if (d >= '0' && d <= '9' && n < 6553) {  // never past 65535: a longer number is refused
-      n = n * 10 + (d - '0');
-      digits = true;
-    } else {
-      return false;
+      continue;
     }
+    uint8_t d = c - '0';
+    if (d > 9 || n >= 6553) return kNoNumber;  // a number past 65529 is refused
+    n = n * 10 + d;
+    digits = true;
   }
-  return digits;
+  return digits ? n : kNoNumber;
 }
 
 static_assert(EspAtDrv::kLineMax >= 16, "AT+GMR's major version is the 12th character of its line");
@@ -152,7 +158,7 @@ void EspAtDrv::handleLine() {
   uint8_t kind = lineKind(id);
   Reply r = Reply::None;
 #if ESPAT_CLIENTS
-  if (lineLen_ >= 8 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0) {
+  if (ipdHead()) {
     // Passive receive's notice "+IPD,<id>,<len>": the module holds bytes for link <id>.
     if (receive_) receive_(*this, Reply::Notice);
   } else
