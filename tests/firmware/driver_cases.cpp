@@ -305,6 +305,59 @@ void bootLoopEndsTheSync() {
   CHECK(esp.busy());
 }
 
+// ---- +IPD heads longer than the driver's line buffer (kLineMax) ----
+// What the module sends after AT+CIPDINFO=1 (tests/golden/*/ipd-with-remote-info.golden): the remote address
+// after the length. 1.7 prints it bare, 2.x in quotes; a long address makes the head longer than the line buffer,
+// but its length is still the third field, well inside it.
+void ipdRemoteInfo(const char* head, size_t n) {
+  sync(kVersion22);
+  sentRequest(true);
+  std::string body = "HTTP/1.1 200 OK\r\n\r\n";
+  while (body.size() < n) body += (char)('a' + body.size() % 26);
+  feed(std::string("\r\n") + head + body);
+  CHECK(answer.bytes == body && esp.busy());
+  feed("0,CLOSED\r\n");
+  CHECK(!esp.busy() && esp.status() == EspStatus::Ok && answer.reply.status() == 200);
+}
+void ipdRemoteInfoShort() { ipdRemoteInfo("+IPD,0,19,127.0.0.1,80:", 19); }
+void ipdRemoteInfoLong() { ipdRemoteInfo("+IPD,0,1460,\"192.168.100.200\",54321:", 1460); }
+
+// A length padded past the buffer: what the buffer holds ("...00005") is not the length the module meant
+// (50000), so the head is refused -- nothing framed, nothing written past line_ -- and lines are read again.
+void ipdLengthPastBuffer() {
+  sync(kVersion17);
+  sentRequest(false);
+  feed("\r\n+IPD,0," + std::string(16, '0') + "50000:" + kReboot);
+  CHECK(esp.resets() == 1 && !esp.busy() && esp.status() == EspStatus::ModuleReset);
+  CHECK(answer.bytes.empty());
+}
+
+// A length no counter of 16 bits holds (1234567890123 wraps to 1227, under ESPAT_IPD_MAX): refused, not framed.
+void ipdLengthOverflows() {
+  sync(kVersion17);
+  sentRequest(false);
+  feed(std::string("\r\n+IPD,0,1234567890123:") + kReboot);
+  CHECK(esp.resets() == 1 && !esp.busy() && answer.bytes.empty());
+}
+
+// Garbage that starts like a head and never ends (no ':', no newline): kept to the buffer's size, the rest
+// dropped; the reply step's bound still ends the wait, and once a newline comes the driver reads lines again.
+void ipdHeadNeverEnds() {
+  sync(kVersion17);
+  sentRequest(false);
+  feed("\r\n+IPD,0,5" + std::string(500, '7'));
+  CHECK(esp.busy() && answer.bytes.empty());
+  after(10001);  // the reply step's wait
+  CHECK(written() == "AT+CIPCLOSE=0\r\n");
+  feed("0,CLOSED\r\n");  // ends the garbage line: this CLOSED is lost with it
+  CHECK(esp.busy());
+  feed("0,CLOSED\r\n\r\nOK\r\n");
+  CHECK(!esp.busy() && esp.status() == EspStatus::NoReply);
+  feed(kReboot);
+  CHECK(esp.resets() == 1);
+}
+// ---- end of long +IPD heads ----
+
 struct Case {
   const char* name;
   void (*run)();
@@ -320,6 +373,11 @@ struct Case {
     {"hardware-reset", hardwareReset},
     {"hardware-reset-pin", hardwareResetPin},
     {"boot-loop", bootLoopEndsTheSync},
+    {"ipd-remote-info-short", ipdRemoteInfoShort},
+    {"ipd-remote-info-long", ipdRemoteInfoLong},
+    {"ipd-length-past-buffer", ipdLengthPastBuffer},
+    {"ipd-length-overflows", ipdLengthOverflows},
+    {"ipd-head-never-ends", ipdHeadNeverEnds},
 };
 
 }  // namespace

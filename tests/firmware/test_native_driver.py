@@ -46,3 +46,25 @@ def test_driver_case(driver, name):
 
 def test_the_reset_pin_is_pulled_low_and_released(driver):
     run(driver, "hardware-reset-pin")
+
+
+# +IPD heads longer than the driver's line buffer: the long CIPDINFO=1 forms, a length padded past the buffer, one
+# that overflows 16 bits, a head that never ends. Also built with AddressSanitizer, which fails on any byte written
+# past line_ (the driver is a global object and line_ its last member).
+LONG_HEADS = ["ipd-remote-info-short", "ipd-remote-info-long", "ipd-length-past-buffer", "ipd-length-overflows",
+              "ipd-head-never-ends"]
+
+
+@pytest.fixture(scope="module")
+def driver_asan(tmp_path_factory):
+    return build(tmp_path_factory, "-fsanitize=address,undefined", "-fno-sanitize-recover=all")
+
+
+@pytest.mark.parametrize("name", LONG_HEADS)
+def test_long_ipd_head(driver, name):
+    run(driver, name)
+
+
+@pytest.mark.parametrize("name", LONG_HEADS)
+def test_long_ipd_head_writes_nothing_past_the_line(driver_asan, name):
+    run(driver_asan, name)
