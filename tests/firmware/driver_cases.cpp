@@ -330,6 +330,11 @@ void ipdLengthPastBuffer() {
   feed("\r\n+IPD,0," + std::string(16, '0') + "50000:" + kReboot);
   CHECK(esp.resets() == 1 && !esp.busy() && esp.status() == EspStatus::ModuleReset);
   CHECK(answer.bytes.empty());
+  // One digit past a full buffer: "+IPD,0,000...0" fills it exactly, the 5 (and the length 5) is cut.
+  sync(kVersion17);
+  sentRequest(false);
+  feed("\r\n+IPD,0," + std::string(EspAtDrv::kLineMax - 7, '0') + "5:" + kReboot);
+  CHECK(esp.resets() == 2 && !esp.busy() && answer.bytes.empty());
 }
 
 // A length no counter of 16 bits holds (1234567890123 wraps to 1227, under ESPAT_IPD_MAX): refused, not framed.
