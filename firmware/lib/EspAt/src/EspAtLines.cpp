@@ -42,11 +42,11 @@ void EspAtDrv::handleByte(char c) {
     advance(Reply::Prompt);
     return;
   }
-  // Payload follows "+IPD,<id>,<len>:" (active receive): the last number is its length. (Passive receive's
-  // "+CIPRECVDATA" heads are its own.) A damaged head is skipped as a line, like garbage.
+  // Payload follows "+IPD,<id>,<len>:" (active receive). (Passive receive's "+CIPRECVDATA" heads are its own.)
+  // A damaged head is skipped as a line, like garbage.
   if (c == ':' && ipdHead()) {
-    // AT+CIPDINFO=1 puts the remote address and port after the length (",<ip>,<port>", 2.x quotes the ip):
-    // the length ends at the first ',' after it, and a head cut past that comma is whole where it counts.
+    // AT+CIPDINFO=1 puts ",<ip>,<port>" after the length (2.x quotes the ip), which may run past line_: the
+    // length ends at the first ',' after it, and a head cut after that comma is whole where it counts.
     uint8_t end = 8;
     while (end < lineLen_ && line_[end] != ',') end++;
     if (end < lineLen_) {
