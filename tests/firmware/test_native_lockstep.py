@@ -4,6 +4,8 @@ from what the cut left."""
 from __future__ import annotations
 
 import asyncio
+import json
+import random
 
 from esp8266sim import SimConfig
 from esp8266sim.lockstep import LockStepBoard, NativeProgram
@@ -64,6 +66,59 @@ def test_a_power_cut_at_the_second_eeprom_byte_then_a_delivery(tmp_path):
         board.power_on(mcusr=1)
         assert board.run_until(40.0) is None
         assert bodies and all(3.0 < at < 40.0 for at, _ in bodies)
+    finally:
+        board.close()
+        loop.close()
+
+
+def test_every_reboot_of_a_browning_out_module_is_counted(tmp_path):
+    """The module reboots every 3 to 30 s for ten minutes while the softserial reporter (64-byte receive buffer)
+    posts a reading a minute: each `ready` is counted in the next reading's diag.esp_reboots. Before the fix an HTTP
+    answer that overflowed the buffer left the driver owing payload bytes, and the next `ready` went as payload:
+    counted 15 of 33 (the field week: 270 of 446)."""
+    loop = VirtualLoop()
+    bodies = []
+    board = _board(loop, _server(loop, bodies), tmp_path)
+    rng, forced, end = random.Random(1), [], 720.0
+
+    def reboot():
+        if loop.time() < end:
+            forced.append(loop.time())
+            board.module.reset(delay=None)
+            loop.call_later(rng.uniform(3, 30), reboot)
+    try:
+        board.power_on()
+        assert board.run_until(120.0) is None
+        loop.call_soon(reboot)
+        assert board.run_until(end + 300) is None
+        assert len(forced) > 25                                 # the fault fired, again and again
+        last = json.loads(bodies[-1][1])
+        assert bodies[-1][0] > end + 60
+        assert last["diag"]["esp_reboots"] == len(forced) + 1    # and the power-on's own `ready`
+    finally:
+        board.close()
+        loop.close()
+
+
+def test_a_wedged_tcp_stack_is_reset(tmp_path):
+    """AT answers, every CIPSTART ends in ERROR after the module's wait (the fake's tcp-wedged) until the module
+    restarts: after four such links in a row the reporter sends AT+RST, and the readings then go through. Before,
+    CIPSTART's ERROR was always taken for the server's, and the stack stayed wedged: no AT+RST in the field week's
+    six hours."""
+    loop = VirtualLoop()
+    bodies = []
+    board = _board(loop, _server(loop, bodies), tmp_path)
+    try:
+        board.power_on()
+        assert board.run_until(90.0) is None and len(bodies) == 2
+        loop.call_soon(board.module.wedge_tcp)
+        assert board.run_until(1200.0) is None
+        starts = [c.at for c in board.commands if c.at >= 90.0 and c.line.startswith(b"AT+CIPSTART")]
+        resets = [c.at for c in board.commands if c.at >= 90.0 and c.line == b"AT+RST"]
+        assert resets, f"no AT+RST after {len(starts)} failed connects"
+        assert len([t for t in starts if t < resets[0]]) == 4
+        assert not board.module.tcp_wedged                      # the reset freed it
+        assert len(bodies) >= 18 and bodies[-1][0] > 1100.0    # and the readings flow again
     finally:
         board.close()
         loop.close()
