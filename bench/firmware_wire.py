@@ -78,7 +78,7 @@ def main(argv=None) -> int:
     print(f"reporter_softserial over the fake ESP-01 at {BAUD} baud, latency scale {args.latency_scale}")
     for title, flags, keep_alive in (
             ("default build: a link per reading, Connection: close", (), False),
-            ("ESPAT_KEEP_ALIVE=1, server keeps the link open", ("-DESPAT_KEEP_ALIVE=1",), True)):
+            ("ESPAT_KEEP_ALIVE=1, server keeps the link open", ("-DESPAT_KEEP_ALIVE=1", "-DESPAT_CLIENTS=1"), True)):
         posts = measure(args, flags, keep_alive)
         if posts is None:
             print(f"{title}: the reporter did not deliver every reading in time", file=sys.stderr)

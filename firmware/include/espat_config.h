@@ -1,8 +1,15 @@
-// Where the sketches' settings come from, in order: a non-empty build flag ESPAT_ENV_* (platformio.ini feeds it
-// from the environment variable ESPAT_*), then secrets.h (git-ignored, see secrets.h.example), then the defaults
-// below. Every value is a string literal so it can live in flash; ESPAT_PICK keeps only the chosen one.
+// Where the sketches' settings come from, in order: a non-empty ESPAT_ENV_* from the generated espat_settings.h
+// (platformio.ini's extra script writes it from the environment variables ESPAT_*, byte for byte, C-escaped),
+// then secrets.h (git-ignored, see secrets.h.example), then the defaults below. Every value is a string literal
+// so it can live in flash; ESPAT_PICK keeps only the chosen one.
 #pragma once
 #include <avr/pgmspace.h>
+
+#if defined(__has_include)
+#if __has_include("espat_settings.h")
+#include "espat_settings.h"
+#endif
+#endif
 
 #if defined(__has_include)
 #if __has_include("secrets.h")
@@ -43,6 +50,14 @@
 #define ESPAT_BANDGAP_MV 1100
 #endif
 
+// How long the server may take to answer a reading (and each further byte of the answer), ms. A cold serverless
+// function or a busy Home Assistant can take over 10 s; an answer later than this counts as a failure and the
+// reading is backed off and sent again.
+#ifndef ESPAT_REPLY_MS
+#define ESPAT_REPLY_MS 15000
+#endif
+static_assert(ESPAT_REPLY_MS >= 1000 && ESPAT_REPLY_MS <= 65535, "ESPAT_REPLY_MS: 1000 to 65535 ms");
+
 // The driver's settings the sketches pass on at run time (EspAtDrv::setResetPin, setPassiveReceive;
 // EspAtHttpRequest::keepAlive): a wired reset pin (-1: none), passive receive, HTTP keep-alive.
 #ifndef ESPAT_RESET_PIN
@@ -55,7 +70,7 @@
 #define ESPAT_KEEP_ALIVE 0
 #endif
 
-// The Arduino IDE passes no ESPAT_ENV_* flags: treat them as empty.
+// The Arduino IDE runs no extra script: without the generated header, treat them as empty.
 #ifndef ESPAT_ENV_WIFI_SSID
 #define ESPAT_ENV_WIFI_SSID ""
 #endif

@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its siblings: pio_core, settings_header, ...
 import pio_core  # noqa: E402  (a sibling script, not a package)
 
 ARDUINO = Path(os.environ.get("ESPAT_ARDUINO_AVR", "/usr/share/arduino/hardware/arduino/avr"))

@@ -282,6 +282,29 @@ void hardwareResetPin() {
   CHECK(written() == "AT\r\n" && esp.busy());
 }
 
+// A module in a brown-out loop: `ready` again and again, each a second or so after the last, never an answer
+// that lasts. The sync starts over at a `ready` (a boot is what it waits for), but the third ends it, so the
+// sketch can count it and go further down its ladder. Before, the sync started over for ever.
+void bootLoopEndsTheSync() {
+  CHECK(esp.startSync());
+  esp.poll();
+  CHECK(written() == "AT\r\n");
+  feed(kReboot);
+  CHECK(esp.busy());
+  after(900);
+  feed(kReboot);
+  CHECK(esp.busy());
+  after(900);
+  feed(kReboot);
+  CHECK(!esp.busy() && esp.status() == EspStatus::ModuleReset && esp.resets() == 3);
+  // The count is the operation's: the next sync hears its first `ready` as a boot and goes on.
+  CHECK(esp.startSync());
+  esp.poll();
+  written();
+  feed(kReboot);
+  CHECK(esp.busy());
+}
+
 struct Case {
   const char* name;
   void (*run)();
@@ -296,6 +319,7 @@ struct Case {
     {"two-oks-for-one-question", twoOksForOneQuestion},
     {"hardware-reset", hardwareReset},
     {"hardware-reset-pin", hardwareResetPin},
+    {"boot-loop", bootLoopEndsTheSync},
 };
 
 }  // namespace

@@ -48,32 +48,47 @@ def build(env: str, settings: dict = SETTINGS, extra_flags: tuple = ()) -> Path:
         return _build(env, settings, extra_flags)
 
 
+def generated_headers(settings: dict) -> dict:
+    """What platformio.ini's extra script (firmware/tools/pio_generate.py) writes for these settings:
+    {header name: text}. Raises settings_header.SettingsError for a value the firmware cannot carry."""
+    _build_tool()  # puts firmware/tools on sys.path
+    import contract_header
+    import settings_header
+    contract = contract_header.load()
+    environ = {k.encode(): v.encode() if isinstance(v, str) else v for k, v in settings.items()}
+    return {settings_header.HEADER_NAME: settings_header.render(environ, contract),
+            contract_header.HEADER_NAME: contract_header.render(contract)}
+
+
 def _build(env: str, settings: dict, extra_flags: tuple) -> Path:
     gxx = shutil.which("g++")
     assert gxx, "g++ missing: apt-get install g++ (scripts/test.sh does)"
     tool = _build_tool()
-    saved = {k: os.environ.get(k) for k in settings}
-    os.environ.update(settings)
-    try:
-        project = tool.read_project(INI)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    project = tool.read_project(INI)
     config = project.envs[env]
+    headers = generated_headers(settings)
+    digest = hashlib.sha256("\0".join(f"{k}={v}" for k, v in sorted(headers.items())).encode())
+    generated = CACHE / "generated" / digest.hexdigest()[:16]
+    if not generated.exists():
+        tmp_dir = generated.with_suffix(f".{os.getpid()}.tmp")
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in headers.items():
+            (tmp_dir / name).write_text(text)
+        try:
+            tmp_dir.rename(generated)
+        except OSError:  # another process made it meanwhile
+            shutil.rmtree(tmp_dir, ignore_errors=True)
     sources = tool.select_sources(project.src_dir, config.src_filter)
     libraries = [lib for lib in tool.resolve_libraries(sources, project.lib_dir)
                  if project.lib_dir in lib.parents]  # the framework's own libraries are the shim's
     for lib in libraries:
         sources += sorted(p for p in lib.rglob("*.cpp"))
     sources.append(SHIM / "shim.cpp")
-    includes = [SHIM, project.include_dir, *libraries]
+    includes = [SHIM, generated, project.include_dir, *libraries]
     cmd = [gxx, "-std=gnu++11", "-O1", "-g", "-Wall", "-Wno-unused-variable", "-fpermissive",
            *config.build_flags, *extra_flags, *[f"-I{i}" for i in includes], *map(str, sources)]
     digest = hashlib.sha256("\0".join(cmd).encode())
-    for path in sorted({*sources, *SHIM.rglob("*.h"), *project.include_dir.glob("*.h"),
+    for path in sorted({*sources, *SHIM.rglob("*.h"), *project.include_dir.glob("*.h"), *generated.glob("*.h"),
                         *(h for lib in libraries for h in lib.rglob("*.h"))}):
         digest.update(path.read_bytes())
     out = CACHE / f"{env}-{digest.hexdigest()[:16]}"
@@ -92,12 +107,18 @@ class Collector:
     With keep_alive it leaves each connection open for the client's next request (HTTP/1.1's default); otherwise
     it answers `Connection: close` and closes. `connections` counts the connections it accepted."""
 
-    def __init__(self, answers: dict | None = None, keep_alive: bool = False):
+    def __init__(self, answers: dict | None = None, keep_alive: bool = False, by_key: bool = False,
+                 delay: float = 0.0, retry_after: dict | None = None):
+        """by_key: store by the contract's whole key (device, incarnation, boot, seq) and answer a repeat 200 when
+        what was sampled is the same, 409 when it differs (contract.json "sampled"). delay: seconds before each
+        answer (a slow server). retry_after: request number -> the Retry-After header's value sent with it."""
         self.posts = []        # (path, headers, body) of every request, in arrival order
         self.stored = {}       # (boot, seq) -> reading
         self.accepted = []     # (boot, seq) of every request answered 201, repeats included
         self.answers = dict(answers or {})
         self.connections = 0
+        self.by_key = {}       # by_key: contract key -> what was sampled
+        self.statuses = []     # by_key: the status of each answer
         self.lock = threading.Lock()
         collector = self
 
@@ -111,15 +132,30 @@ class Collector:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if delay:
+                    time.sleep(delay)
                 with collector.lock:
                     collector.posts.append((self.path, dict(self.headers), body))
-                    status = collector.answers.get(len(collector.posts), 201)
-                    if status == 201:
+                    number = len(collector.posts)
+                    status = collector.answers.get(number, 201)
+                    if status == 201 and by_key:
+                        reading = json.loads(body)
+                        key = (reading["device"], reading["incarnation"], reading["boot"], reading["seq"])
+                        sampled = (reading["uptime_ms"], reading["readings"])
+                        if key in collector.by_key:
+                            status = 200 if collector.by_key[key] == sampled else 409
+                        else:
+                            collector.by_key[key] = sampled
+                            collector.stored[(reading["incarnation"], reading["boot"], reading["seq"])] = reading
+                        collector.statuses.append(status)
+                    elif status == 201:
                         reading = json.loads(body)
                         key = (reading["boot"], reading["seq"])
                         collector.accepted.append(key)
                         collector.stored.setdefault(key, reading)
                 self.send_response(status)
+                if (retry_after or {}).get(number) is not None:
+                    self.send_header("Retry-After", str(retry_after[number]))
                 self.send_header("Content-Length", "0")
                 if not keep_alive:
                     self.send_header("Connection", "close")
@@ -143,6 +179,32 @@ class Collector:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def _crc8(data: bytes) -> int:
+    crc = 0x5A  # boot_identity.cpp's CRC-8: polynomial 0x07, from 0x5A
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc << 1 ^ 0x07) & 0xFF if crc & 0x80 else crc << 1 & 0xFF
+    return crc
+
+
+def identity_copies(eeprom: bytes) -> list:
+    """The reporter's boot identity (firmware/src/reporter/boot_identity.h): (generation, incarnation) of each of
+    its four 9-byte copies at the start of EEPROM that passes its CRC, in copy order."""
+    copies = [eeprom[i * 9:i * 9 + 9] for i in range(4)]
+    return [(int.from_bytes(c[:4], "little"), int.from_bytes(c[4:8], "little")) for c in copies if _crc8(c[:8]) == c[8]]
+
+
+def identity_image(generation: int, incarnation: int) -> bytes:
+    """A 1 KiB EEPROM holding one identity copy (where the board would have written that generation); the rest
+    blank, so the queue is formatted at the next start."""
+    copy = generation.to_bytes(4, "little") + incarnation.to_bytes(4, "little")
+    image = bytearray(b"\xff" * 1024)
+    at = (generation % 4) * 9
+    image[at:at + 9] = copy + bytes([_crc8(copy)])
+    return bytes(image)
 
 
 def read_wire_log(path: Path) -> list:

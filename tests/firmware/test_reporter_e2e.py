@@ -20,6 +20,8 @@ import pytest
 from esp8266sim import SimConfig, Simulator
 from esp8266sim.avr.harness import Uno
 
+from fw_native import identity_copies, identity_image
+
 ROOT = Path(__file__).resolve().parents[2]
 INTERVAL_MS = 2000
 SETTINGS = {"ESPAT_WIFI_SSID": "HomeNet", "ESPAT_WIFI_PASS": "s3cr3t", "ESPAT_SERVER_HOST": "example.com",
@@ -129,7 +131,8 @@ def test_readings_arrive_once_with_the_right_json(elf, tmp_path):
     assert headers["Content-Type"] == "application/json"
     assert int(headers["Content-Length"]) == len(body)
     first = readings[0]
-    assert list(first) == ["device", "incarnation", "boot", "seq", "uptime_ms", "readings", "dropped"]
+    assert list(first) == ["device", "incarnation", "boot", "seq", "uptime_ms", "readings", "dropped", "age_ms", "diag"]
+    assert first["diag"]["reset_cause"] & 1  # simavr starts the Uno as a power-on
     assert first["device"] == "bench-7"
     assert list(first["readings"]) == ["a0_c", "chip_c", "vcc_mv"]
     # The harness feeds 215 mV on A0 (21.5 °C for an LM35), 314 mV from the chip's sensor (25 °C), Vcc 5.0 V;
@@ -145,19 +148,21 @@ def test_readings_arrive_once_with_the_right_json(elf, tmp_path):
 
 
 def test_boot_counts_on_from_what_eeprom_holds(elf, tmp_path):
-    """A board that booted 41 times reports boot 42, seq again from 1 (the counter is a uint32 at address 0);
-    its incarnation id, blank so far, is drawn once and kept at address 4."""
+    """A board that booted 41 times reports boot 42, seq again from 1 (boot_identity.h: the highest of four CRC'd
+    copies, plus one, written into the next copy); its incarnation id is kept with it."""
     eeprom = tmp_path / "eeprom.bin"
-    eeprom.write_bytes((41).to_bytes(4, "little") + b"\xff" * 1020)
+    eeprom.write_bytes(identity_image(41, 0x1234abcd))
     collector, usb = run_reporter(elf, eeprom, until_seq=1)
     first = collector.readings()[0]
-    assert (first["boot"], first["seq"]) == (42, 1)
+    assert (first["boot"], first["seq"], first["incarnation"]) == (42, 1, "1234abcd")
     assert b"reporter boot 42" in usb
-    assert int.from_bytes(eeprom.read_bytes()[4:8], "little") == int(first["incarnation"], 16)
-    # Kept: the next boot sends the same id.
-    collector, usb = run_reporter(elf, eeprom, until_seq=1)
-    again = collector.readings()[0]
-    assert (again["boot"], again["incarnation"]) == (43, first["incarnation"])
+    assert sorted(identity_copies(eeprom.read_bytes())) == [(41, 0x1234abcd), (42, 0x1234abcd)]
+    # Kept: the next boot sends the same id. (It first sends boot 42's reading again: a delivery is written to
+    # EEPROM only with the next reading, and the server answers a repeat.)
+    collector, usb = run_reporter(elf, eeprom, until_seq=2)
+    readings = collector.readings()
+    assert [(r["boot"], r["seq"]) for r in readings[:3]] == [(42, 1), (43, 1), (43, 2)]
+    assert readings[1]["incarnation"] == first["incarnation"]
 
 
 def test_the_hwserial_reporter_with_a_users_settings(tmp_path):

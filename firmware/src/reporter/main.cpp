@@ -1,20 +1,27 @@
 // reporter: samples A0 (LM35), the chip's own temperature and Vcc every interval and POSTs each reading as JSON.
-// Readings wait in a RAM ring and leave oldest first once the server has confirmed the one before, so Wi-Fi drops,
-// module resets and server outages delay readings but do not reorder or lose them while the ring has room.
-// What the server's answer does to the reading in flight (the collector's contract): 2xx delivered; 400, 413, 422
-// refused for good (the reading's own fault: it leaves, and is counted); anything else, or no answer, keeps it and
-// backs off. A module that stops answering is brought back by a ladder: resync, AT+RST, a pulse on ESPAT_RESET_PIN
-// when one is wired; each reset the reporter orders is counted.
+// Readings wait in EEPROM (reading_queue.h) and leave oldest first once the server has answered for the one before,
+// so an outage, a reset or a power cut delays readings but loses none uncounted. Every reading names itself by
+// (device, incarnation, boot, seq) (boot_identity.h), so a reading sent twice is stored once.
+// What the server's answer does is the collector's contract (contract.json, compiled into espat_contract.h):
+// stored/repeat deliver the reading, drop lets it go (counted), conflict draws a new incarnation and sends it again,
+// keep and backoff keep it and wait (backoff.h; at least Retry-After). Failures are told apart: the server
+// failing (back off, Wi-Fi left alone), Wi-Fi lost (join again, backing off), the module's links failing while it
+// answers (AT+RST after a few), the module silent (resync, AT+RST, the reset pin). The watchdog is fed only while
+// the reporter makes progress.
 //
 // Two wirings (platformio.ini): ESPAT_REPORTER_SOFTSERIAL puts the ESP-01 on pins 2/3 at 9600 with debug lines on
 // USB; ESPAT_REPORTER_HWSERIAL puts it on pins 0/1 at 115200 and shows state on the LED only.
 #include <Arduino.h>
 #include <EspAt.h>
-#include <avr/eeprom.h>
 #include <avr/wdt.h>
 
+#include "backoff.h"
+#include "boot_identity.h"
 #include "espat_config.h"
+#include "espat_contract.h"  // generated from contract.json by platformio.ini's extra script
+#include "reading_queue.h"
 #include "report_json.h"
+#include "retry_after.h"
 #include "sensors.h"
 
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
@@ -37,52 +44,65 @@ UartPort& espPort = espUart;
 #error "define ESPAT_REPORTER_SOFTSERIAL or ESPAT_REPORTER_HWSERIAL (see platformio.ini)"
 #endif
 
-static_assert(jsonPlain(ESPAT_CHOSEN(DEVICE)),
-              "ESPAT_DEVICE must not contain a quote, a backslash or a control character (it goes into JSON as is)");
+// The collector's rule (contract.json, through the generated header): a name it would refuse does not build.
+static_assert(deviceAllowed(ESPAT_CHOSEN(DEVICE)), "ESPAT_DEVICE: the collector refuses it: " ESPAT_CONTRACT_DEVICE_RULE);
 constexpr bool headerPlain(const char* text) {
   return *text == 0 || ((unsigned char)*text > ' ' && *text != 0x7F && headerPlain(text + 1));
 }
 static_assert(headerPlain(ESPAT_CHOSEN(TOKEN)), "ESPAT_TOKEN must not contain spaces or control characters");
 const bool kToken = sizeof(ESPAT_CHOSEN(TOKEN)) > 1;
 
+// Link failures in a row, while the module answers, after which its TCP stack is taken as wedged: AT+RST. A
+// server that refuses (CIPSTART's ERROR) or never answers is not the module's fault and does not count.
+#ifndef ESPAT_WEDGED_AFTER
+#define ESPAT_WEDGED_AFTER 4
+#endif
+// The longest one operation may run (the driver bounds every wait; an exchange is the longest, 120 s). A
+// reporter stuck in one longer stops feeding the watchdog, and the board resets.
+#ifndef ESPAT_STALL_MS
+#define ESPAT_STALL_MS (ESPAT_EXCHANGE_MAX_MS + 30000UL)
+#endif
 const uint8_t kLink = 0;
-// EEPROM addresses; an erased byte reads 0xFF.
-uint32_t* const kEepromBoot = (uint32_t*)0;         // boot counter
-uint32_t* const kEepromIncarnation = (uint32_t*)4;  // random id, written once when blank
-const uint8_t kSettleMs = 50;           // the 1.1 V reference's settling before the first reading
+const uint8_t kSettleMs = 50;  // the 1.1 V reference's settling before the first reading
 
 EspAtDrv esp(espPort);
-EspAtHttpExchangeT<ESPAT_KEEP_ALIVE> http;  // the POST: its request and the answer's status line
-ReadingRing ring;
-ReadingJson post;  // the reading in flight: the ring may let it go (when full) before the answer came
-uint32_t seq;
+// The POST: its request and the answer's status line, and the answer's Retry-After on the way.
+class ReporterExchange : public EspAtHttpExchangeT<ESPAT_KEEP_ALIVE> {
+ public:
+  RetryAfter retryAfter;
+  bool put(uint8_t c) override {
+    retryAfter.feed(c);
+    return EspAtHttpExchangeT<ESPAT_KEEP_ALIVE>::put(c);
+  }
+} http;
+BootIdentity identity;
+ReadingQueue queue;
+Backoff backoff;
+ReadingJson post;  // the reading in flight, and the diagnostics every reading carries
+uint16_t postId;   // its place in the queue
+uint16_t seq;
 unsigned long lastSample;
 unsigned long waitFrom, waitMs;  // nothing is started before waitMs has passed since waitFrom
-uint8_t failures;                // consecutive failures; sets the backoff and when to resync the module
-uint8_t rung;                    // the recovery ladder's next step: 0 resync, 1 AT+RST, 2 the reset pin
+unsigned long jobSince;          // when the operation in flight started
+uint8_t stackFailures;           // link failures in a row that blame the module's TCP stack
+uint8_t serverFailures;          // connects in a row that the server (or the network) refused
+bool askStation;                 // after the next sync: is the station still joined? (AT+CWJAP?)
+uint8_t rung;                    // the recovery ladder's next step for a silent module: 0 sync, 1 AT+RST, 2 the pin
 uint8_t resetsSeen;
-uint16_t resetsOrdered;          // module resets the reporter ordered (AT+RST or the pin)
-uint16_t refused;                // readings the server refused for good
 bool synced;
 
-enum class Job : uint8_t { None, Sync, Join, Post } job = Job::None;
+enum class Job : uint8_t { None, Sync, Join, Query, Post } job = Job::None;
 
 // The interval is decimal text like the other settings, read at compile time: a constant costs no RAM.
 constexpr uint32_t parseMs(const char* text, uint32_t v = 0) {
   return *text >= '0' && *text <= '9' ? parseMs(text + 1, v * 10 + (*text - '0')) : v ? v : 60000;
 }
-constexpr uint32_t intervalMs =
-    sizeof(ESPAT_ENV_INTERVAL_MS) > 1 ? parseMs(ESPAT_ENV_INTERVAL_MS) : parseMs(ESPAT_INTERVAL_MS);
+constexpr uint32_t intervalMs = parseMs(ESPAT_CHOSEN(INTERVAL_MS));
 
-void pause(uint16_t ms) {
+void backOff(uint32_t retryAfterMs = 0) {
   waitFrom = millis();
-  waitMs = ms;
-}
-
-// 1 s, 2 s, 4 s ... up to 32 s after consecutive failures.
-void backOff() {
-  if (failures < 6) failures++;
-  pause(1000U << failures >> 1);
+  waitMs = backoff.failed(retryAfterMs);
+  LOG("back off ms", waitMs);
 }
 
 #if defined(ESPAT_REPORTER_HWSERIAL)
@@ -90,7 +110,7 @@ void backOff() {
 // Blinks are 128 ms on in slots of 256 ms. The LED (pin 13) is PB5, set through the port: digitalWrite() and
 // pinMode() would bring about 200 B of flash for this one pin.
 void showState() {
-  uint8_t code = !synced ? 1 : !esp.wifiUp() ? 2 : failures ? 3 : 0;
+  uint8_t code = !synced ? 1 : !esp.wifiUp() ? 2 : backoff.failures() ? 3 : 0;
   uint16_t t = (uint16_t)millis() & 2047;
   if ((t >> 8) < code && !(t & 128)) {
     PORTB |= _BV(PORTB5);
@@ -103,11 +123,14 @@ void showState() {
 void sampleIfDue() {
   if (millis() - lastSample < intervalMs) return;
   lastSample += intervalMs;
-  Reading r;
-  r.uptimeMs = millis();
-  readSensors(r);
-  ring.push(r);
-  seq++;
+  if (seq == 0xFFFF) {  // seq is 16 bits in EEPROM: a new boot number goes on counting
+    identity.beginBoot(0);
+    seq = 0;
+  }
+  Sample s;
+  s.uptimeMs = millis();
+  readSensors(s);
+  queue.push(identity.boot(), ++seq, s);
   LOG("sample", seq);
 }
 
@@ -115,9 +138,8 @@ void onDone(EspStatus status) {
   if (job == Job::Sync) {
     synced = status == EspStatus::Ok;
     if (synced) {
-      failures = 0;
       rung = 0;
-      LOG("module ready", esp.resets());
+      LOG("module ready", post.diag.espReboots);
     } else {
       LOG("sync failed", (uint8_t)status);
       // The next try goes one step further down the ladder; its last step repeats.
@@ -126,60 +148,99 @@ void onDone(EspStatus status) {
     }
   } else if (job == Job::Join) {
     if (status == EspStatus::Ok) {
-      LOG("wifi joined", 1);
+      LOG("wifi joined", post.diag.wifiJoins);
     } else {
       LOG("join failed", (uint8_t)status);
       // FAIL or ERROR: the module answers, the network said no. No answer: the module is not listening.
       if (status == EspStatus::Timeout) synced = false;
       backOff();
     }
+  } else if (job == Job::Query) {
+    // wifiUp() now says what the module says: joined, the server is at fault and Wi-Fi is left alone; not
+    // joined (a WIFI DISCONNECT missed), startNext joins again.
+    askStation = false;
+    if (status == EspStatus::Timeout) synced = false;
   } else if (job == Job::Post) {
     unsigned code = http.reply.status();
     status = http.result(esp);  // NoReply when the answer had no status line
-    LOG("post seq", post.seq);
+    LOG("post seq", post.reading.seq);
     LOG("post status", (uint8_t)status * 1000UL + code);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
-    // Taken or refused for good, the reading leaves the ring -- unless the ring, full, already let it go.
-    bool stillOldest = ring.count() && ring.oldestSeq(seq) == post.seq;
-    bool refusedForGood = code == 400 || code == 413 || code == 422;
-    if (status == EspStatus::Ok && ((code >= 200 && code < 300) || refusedForGood)) {
-      if (refusedForGood) LOG("refused", ++refused);  // keeping it would block every later one
-      if (stillOldest) ring.pop();
-      failures = 0;
+    if (status == EspStatus::Ok) {
+      stackFailures = 0;
+      serverFailures = 0;
+      Verdict verdict = verdictFor(code);
+      // Taken or refused for good, the reading leaves the queue -- unless the queue, full, already let it go.
+      bool stillOldest = queue.count() && queue.oldestId() == postId;
+      if (verdict == Verdict::Stored || verdict == Verdict::Repeat) {
+        if (stillOldest) queue.pop(false);
+        backoff.delivered();
+      } else if (verdict == Verdict::Drop) {  // the reading's own fault: keeping it would block every later one
+        if (stillOldest) queue.pop(true);
+        LOG("refused", queue.dropped());
+      } else if (verdict == Verdict::Conflict) {
+        // The key names another reading at the collector: a new incarnation, and the reading goes again.
+        identity.redraw(noiseBits());
+        LOG("new incarnation", identity.incarnation());
+        backOff();
+      } else {
+        backOff(verdict == Verdict::Backoff ? http.retryAfter.ms() : 0);  // keep; backoff: at least Retry-After
+      }
     } else {
+      post.diag.linkFailures++;
+      // No answer to CIPSTART or CIPSEND (or `busy p...` past the driver's patience), or a send that failed: the
+      // module's TCP stack. CIPSTART's ERROR (the server refuses or is unreachable) or a server that never
+      // answered: the server's.
+      if (status == EspStatus::Timeout || status == EspStatus::SendFailed) stackFailures++;
+      // Refused twice running: the server, or a module that rebooted unheard (its `ready` lost while the board
+      // was sending; multiplexing off, so every CIPSTART is an ERROR). Resync (Wi-Fi untouched), then ask the
+      // module whether the station is still joined, and join only if it is not.
+      if (status == EspStatus::ConnectFailed && ++serverFailures >= 2) {
+        serverFailures = 0;
+        synced = false;
+        askStation = true;
+      }
+      if (stackFailures >= ESPAT_WEDGED_AFTER) {
+        stackFailures = 0;
+        rung = 1;
+        synced = false;
+      }
       backOff();
-      // Three link failures running: the module may have rebooted unheard (a `ready` sent while SoftwareSerial
-      // was transmitting is lost) or be wedged; start over from sync, which now resets it.
-      if (status != EspStatus::Ok && failures >= 3) synced = false;
     }
   }
   if (status == EspStatus::ModuleReset) synced = false;
 }
 
 void startNext() {
-  if (esp.resets() != resetsSeen) {  // a reboot between operations also loses echo, mux and Wi-Fi
-    resetsSeen = esp.resets();
-    synced = false;
-  }
   if (millis() - waitFrom < waitMs) return;
   if (!synced) {
     job = Job::Sync;
     if (rung == 0) {
       esp.startSync();
     } else {
-      LOG("reset module", ++resetsOrdered);
+      LOG("reset module", rung);
       esp.startReset(rung == 2);  // 2 only with ESPAT_RESET_PIN wired
     }
+  } else if (askStation) {  // after the resync, before any join: the module's own word on the station
+    if (esp.startWifiQuery()) job = Job::Query;
   } else if (!esp.wifiUp()) {
-    if (esp.startJoin(ESPAT_PICK(WIFI_SSID), ESPAT_PICK(WIFI_PASS))) job = Job::Join;
-  } else if (ring.count()) {
-    post.seq = ring.oldestSeq(seq);
-    post.reading = ring.oldest();
-    post.dropped = ring.lost();
+    if (esp.startJoin(ESPAT_PICK(WIFI_SSID), ESPAT_PICK(WIFI_PASS))) {
+      job = Job::Join;
+      post.diag.wifiJoins++;
+    }
+  } else if (queue.count()) {
+    queue.oldest(post.reading, identity.boot());
+    postId = queue.oldestId();
+    post.incarnation = identity.incarnation();
+    post.dropped = queue.dropped();
+    post.ageMs = post.reading.boot == identity.boot() ? millis() - post.reading.sample.uptimeMs : kAgeUnknown;
+    http.retryAfter.begin();
     if (http.start(esp, kLink)) job = Job::Post;
   }
+  jobSince = millis();
 }
 
 void setup() {
+  post.diag.resetCause = MCUSR;  // why the board reset, before it is cleared
   MCUSR = 0;
   wdt_disable();
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
@@ -187,19 +248,17 @@ void setup() {
 #else
   DDRB |= _BV(DDB5);  // LED_BUILTIN, an output
 #endif
-  uint32_t boot = eeprom_read_dword(kEepromBoot);
-  if (boot == 0xFFFFFFFFUL) boot = 0;  // erased EEPROM
-  eeprom_write_dword(kEepromBoot, ++boot);
-  post.boot = boot;
-  LOG("reporter boot", boot);  // before the clock is set: the debug text goes out byte by byte
-  // An upload through ISP erases EEPROM and the boot count starts over: a new random id then tells this
-  // board's readings from the ones it sent before, so (device, incarnation, boot, seq) never repeats.
-  post.incarnation = eeprom_read_dword(kEepromIncarnation);
-  if (post.incarnation == 0xFFFFFFFFUL) {
-    uint32_t id = noiseBits();
-    post.incarnation = id == 0xFFFFFFFFUL ? 0 : id;  // never the blank value
-    eeprom_write_dword(kEepromIncarnation, post.incarnation);
+  // A blank EEPROM (a new board, or an upload through ISP) gets an empty queue before its first identity, so a
+  // cut while formatting simply formats again. The incarnation is drawn from ADC noise then.
+  if (identity.load()) {
+    queue.format();
+  } else {
+    queue.load();
   }
+  identity.beginBoot(noiseBits());
+  backoff.seed(identity.incarnation() ^ identity.boot());
+  LOG("reporter boot", identity.boot());  // before the clock is set: the debug text goes out byte by byte
+  LOG("queued", queue.count());
   settleReference();
   post.device = ESPAT_PICK(DEVICE);
   http.request.host = ESPAT_PICK(SERVER_HOST);
@@ -211,6 +270,7 @@ void setup() {
   esp.setPassiveReceive(true);  // needs the driver built with ESPAT_CLIENTS=1
 #endif
   if (ESPAT_RESET_PIN >= 0) esp.setResetPin(ESPAT_RESET_PIN);
+  esp.setReplyMs(ESPAT_REPLY_MS);
   // The ESP port last: from here on loop() polls it, so nothing it hears waits behind EEPROM writes.
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
   espPort.begin();
@@ -222,13 +282,23 @@ void setup() {
 }
 
 void loop() {
-  wdt_reset();
   esp.poll();
+  uint8_t resets = esp.resets();  // `ready` lines the driver heard (it counts modulo 256)
+  if (resets != resetsSeen) {
+    post.diag.espReboots += (uint8_t)(resets - resetsSeen);
+    resetsSeen = resets;
+    // Between operations, a reboot loses echo, mux and Wi-Fi unseen (during one, the driver handles it).
+    if (job == Job::None) synced = false;
+  }
   sampleIfDue();
 #if defined(ESPAT_REPORTER_HWSERIAL)
   showState();
 #endif
-  if (esp.busy()) return;
+  if (esp.busy()) {
+    if (millis() - jobSince < ESPAT_STALL_MS) wdt_reset();  // an operation within its bound is progress
+    return;
+  }
+  wdt_reset();  // idle, or an operation just ended
   if (job != Job::None) {
     onDone(esp.status());
     job = Job::None;

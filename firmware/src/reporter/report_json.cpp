@@ -1,5 +1,7 @@
 #include "report_json.h"
 
+#include "sensors.h"
+
 namespace {
 
 void printTenths(Print& out, int16_t tenths) {
@@ -23,6 +25,12 @@ void printHex32(Print& out, uint32_t v) {
   }
 }
 
+// `key` carries its punctuation (",\"seq\":"): one call per number.
+void field(Print& out, const __FlashStringHelper* key, uint32_t value) {
+  out.print(key);
+  out.print(value);
+}
+
 }  // namespace
 
 size_t ReadingJson::printTo(Print& out) const {
@@ -30,20 +38,20 @@ size_t ReadingJson::printTo(Print& out) const {
   out.print(device);
   out.print(F("\",\"incarnation\":\""));
   printHex32(out, incarnation);
-  out.print(F("\",\"boot\":"));
-  out.print(boot);
-  out.print(F(",\"seq\":"));
-  out.print(seq);
-  out.print(F(",\"uptime_ms\":"));
-  out.print(reading.uptimeMs);
+  field(out, F("\",\"boot\":"), reading.boot);
+  field(out, F(",\"seq\":"), reading.seq);
+  field(out, F(",\"uptime_ms\":"), reading.sample.uptimeMs);
   out.print(F(",\"readings\":{\"a0_c\":"));
-  printTenths(out, reading.a0Tenths);
+  printTenths(out, a0Tenths(reading.sample));
   out.print(F(",\"chip_c\":"));
-  printTenths(out, reading.chipTenths);
-  out.print(F(",\"vcc_mv\":"));
-  out.print(reading.vccMv);
-  out.print(F("},\"dropped\":"));
-  out.print(dropped);
-  out.print('}');
+  printTenths(out, chipTenths(reading.sample));
+  field(out, F(",\"vcc_mv\":"), vccMv(reading.sample));
+  field(out, F("},\"dropped\":"), dropped);
+  if (ageMs != kAgeUnknown) field(out, F(",\"age_ms\":"), ageMs);
+  field(out, F(",\"diag\":{\"reset_cause\":"), diag.resetCause);
+  field(out, F(",\"esp_reboots\":"), diag.espReboots);
+  field(out, F(",\"wifi_joins\":"), diag.wifiJoins);
+  field(out, F(",\"link_failures\":"), diag.linkFailures);
+  out.print(F("}}"));
   return 0;  // nobody uses the count: the driver counts with a Print of its own
 }

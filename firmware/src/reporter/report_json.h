@@ -1,25 +1,32 @@
-// The JSON body of one reading, in the order the collector's contract fixes:
+// The JSON body of one reading, in the order of the collector's contract (host/espat/collect/contract.json):
 // {"device":…,"incarnation":"1a2b3c4d","boot":…,"seq":…,"uptime_ms":…,
-//  "readings":{"a0_c":…,"chip_c":…,"vcc_mv":…},"dropped":…}
+//  "readings":{"a0_c":…,"chip_c":…,"vcc_mv":…},"dropped":…,"age_ms":…,
+//  "diag":{"reset_cause":…,"esp_reboots":…,"wifi_joins":…,"link_failures":…}}
+// age_ms is left out for a reading from an earlier boot: the board has no clock that outlives a reset.
 #pragma once
 #include <Arduino.h>
 
-#include "reading.h"
+#include "reading_queue.h"
 
-// A snapshot of everything the body says, printed on demand: the driver prints it twice (once to count it for
-// Content-Length and CIPSEND, once to send it), and a snapshot cannot change in between, as the ring can.
-class ReadingJson : public Printable {
- public:
-  const __FlashStringHelper* device;  // checked at compile time to need no escaping
-  uint32_t incarnation;  // this board's random id, from EEPROM
-  uint32_t boot;
-  uint32_t seq;
-  uint16_t dropped;      // readings the ring lost to overflow since boot
-  Reading reading;
-  size_t printTo(Print& out) const override;
+// Counters since this boot (contract.json "diag").
+struct Diagnostics {
+  uint32_t resetCause;    // MCUSR as it was at reset: 1 power-on, 2 external, 4 brown-out, 8 watchdog
+  uint32_t espReboots;    // `ready` from the module, or resets of it
+  uint32_t wifiJoins;     // AT+CWJAP sent
+  uint32_t linkFailures;  // connects or sends that failed
 };
 
-// True when `text` can go between JSON quotes as it is: no quote, backslash or control character.
-constexpr bool jsonPlain(const char* text) {
-  return *text == 0 || (*text != '"' && *text != '\\' && (unsigned char)*text >= 0x20 && jsonPlain(text + 1));
-}
+const uint32_t kAgeUnknown = 0xFFFFFFFFUL;
+
+// A snapshot of everything the body says, printed on demand: the driver prints it twice (once to count it for
+// Content-Length and CIPSEND, once to send it), and a snapshot cannot change in between.
+class ReadingJson : public Printable {
+ public:
+  const __FlashStringHelper* device;  // checked at compile time against the contract's rule (no escaping needed)
+  uint32_t incarnation;  // this board's random id, from EEPROM
+  Queued reading;
+  uint16_t dropped;      // readings the queue let go or the server refused for good (since the queue was new)
+  uint32_t ageMs;        // how long ago it was sampled, or kAgeUnknown
+  Diagnostics diag;
+  size_t printTo(Print& out) const override;
+};

@@ -17,6 +17,7 @@ bool EspAtDrv::begin(Job job, Step first) {
   job_ = job;
   status_ = EspStatus::Pending;
   resend_ = false;
+  readies_ = 0;
   go(first);
   return true;
 }

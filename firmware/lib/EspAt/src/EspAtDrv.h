@@ -186,6 +186,7 @@ class EspAtDrv {
   EspStatus status_;
   EspStatus verdict_;  // what an exchange ends with once its link is closed
   uint8_t tries_;
+  uint8_t readies_;  // `ready` lines heard during the current operation: a module rebooting in a loop
   bool dialect2_;      // 2.x names (no _CUR suffix), from AT+GMR's version line at each sync
   bool wifiUp_;
   bool already_;       // CIPSTART said ALREADY CONNECTED

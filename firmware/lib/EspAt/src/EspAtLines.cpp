@@ -90,6 +90,9 @@ void EspAtDrv::payloadByte(char c) {
 
 // Lines the driver acts on, NUL-separated; their index is what lineKind() returns.
 #define ESPAT_LINE_TEXT(kind, text) text "\0"
+// `ready` lines in one operation that make it a boot loop (one is a boot, two a reset that came at a bad moment).
+static const uint8_t kBootLoop = 3;
+
 const char kLines[] PROGMEM = ESPAT_LINES(ESPAT_LINE_TEXT);
 #undef ESPAT_LINE_TEXT
 #define ESPAT_LINE_KIND(kind, text) k##kind,
@@ -184,8 +187,11 @@ void EspAtDrv::handleLine() {
     ipdLeft_ = 0;
     // A sync (or reset) that hears `ready` has found a module just booted: its sequence starts over. An AT in
     // flight is left to be answered (or asked again when its wait ends): a second AT now would be answered twice,
-    // and the spare OK taken for the next command's.
-    if (step_ == Step::Rst || step_ == Step::Boot || (job_ == Job::Sync && step_ != Step::At)) {
+    // and the spare OK taken for the next command's. But a module that boots again and again (a brown-out loop:
+    // the ESP-01's commonest field fault) would keep a sync going for ever: the third `ready` ends it.
+    if (job_ != Job::None && ++readies_ >= kBootLoop) {
+      finish(EspStatus::ModuleReset);
+    } else if (step_ == Step::Rst || step_ == Step::Boot || (job_ == Job::Sync && step_ != Step::At)) {
       go(Step::At);
     } else if (job_ != Job::None && job_ != Job::Sync) {
       finish(EspStatus::ModuleReset);

@@ -1,0 +1,96 @@
+#include "reading_queue.h"
+
+#include <string.h>
+
+#include "eeprom_map.h"
+
+namespace {
+
+const uint8_t kMaxPending = kQueueSlots - 1;
+static_assert(kQueueSlots % 256 != 0, "a slot's next number must differ from its last in the low byte");
+enum : uint8_t { kNumber = 0, kBoot = 2, kSeq = 4, kUptime = 6, kAdc = 10, kDropped = 14, kPending = 16, kTail = 17 };
+
+uint16_t at(uint8_t slot) { return kQueueAt + slot * kRecordSize; }
+uint16_t word(const uint8_t* p) { return p[0] | (uint16_t)p[1] << 8; }
+uint8_t before(uint8_t slot, uint8_t n) { return (uint8_t)((slot + kQueueSlots - n) % kQueueSlots); }
+
+}  // namespace
+
+void ReadingQueue::write(uint8_t slot, uint16_t number, uint16_t boot, uint16_t seq, const Sample& s) {
+  uint8_t r[kRecordSize];
+  memcpy(r + kNumber, &number, 2);
+  memcpy(r + kBoot, &boot, 2);
+  memcpy(r + kSeq, &seq, 2);
+  memcpy(r + kUptime, &s.uptimeMs, 4);
+  // The low bytes, then the three 2-bit tops in one byte: byte moves, no long shifts.
+  r[kAdc] = (uint8_t)s.a0;
+  r[kAdc + 1] = (uint8_t)s.chip;
+  r[kAdc + 2] = (uint8_t)s.band;
+  r[kAdc + 3] = (uint8_t)((s.a0 >> 8 & 3) | (s.chip >> 8 & 3) << 2 | (s.band >> 8 & 3) << 4);
+  memcpy(r + kDropped, &dropped_, 2);
+  r[kPending] = count_;
+  r[kTail] = (uint8_t)~number;
+  eepromWrite(at(slot), r, kRecordSize);
+}
+
+void ReadingQueue::format() {
+  count_ = 0;
+  dropped_ = 0;
+  Sample none = {};
+  // Slot s gets number s - 54: the lap before the first, so the first real record in each slot differs from it.
+  for (uint8_t s = 0; s < kQueueSlots; s++) write(s, (uint16_t)(s - kQueueSlots), 0, 0, none);
+  number_ = (uint16_t)-1;
+  slot_ = kQueueSlots - 1;
+}
+
+void ReadingQueue::load() {
+  bool found = false;
+  for (uint8_t s = 0; s < kQueueSlots; s++) {
+    uint8_t head[2];
+    eepromRead(at(s), head, 2);
+    uint16_t number = word(head);
+    if (eeprom_read_byte((const uint8_t*)(uintptr_t)(at(s) + kTail)) != (uint8_t)~number) continue;
+    // Whole records are all within 54 numbers of each other: the newest is ahead of every other one.
+    if (!found || (int16_t)(number - number_) > 0) {
+      number_ = number;
+      slot_ = s;
+      found = true;
+    }
+  }
+  if (!found) {  // nothing whole at all: a foreign EEPROM
+    format();
+    return;
+  }
+  uint8_t tail[3];
+  eepromRead(at(slot_) + kDropped, tail, 3);
+  dropped_ = word(tail);
+  count_ = tail[2] > kMaxPending ? kMaxPending : tail[2];
+}
+
+void ReadingQueue::push(uint32_t boot, uint16_t seq, const Sample& s) {
+  if (count_ == kMaxPending) {  // the oldest gives way, counted in the record that replaces it
+    count_--;
+    if (dropped_ != 0xFFFF) dropped_++;
+  }
+  count_++;
+  slot_ = (uint8_t)((slot_ + 1) % kQueueSlots);
+  write(slot_, ++number_, (uint16_t)boot, seq, s);
+}
+
+void ReadingQueue::oldest(Queued& out, uint32_t boot) const {
+  uint8_t r[kRecordSize];
+  eepromRead(at(before(slot_, count_ - 1)), r, kRecordSize);
+  out.boot = boot - (uint16_t)((uint16_t)boot - word(r + kBoot));
+  out.seq = word(r + kSeq);
+  memcpy(&out.sample.uptimeMs, r + kUptime, 4);
+  uint8_t tops = r[kAdc + 3];
+  out.sample.a0 = r[kAdc] | (uint16_t)(tops & 3) << 8;
+  out.sample.chip = r[kAdc + 1] | (uint16_t)(tops >> 2 & 3) << 8;
+  out.sample.band = r[kAdc + 2] | (uint16_t)(tops >> 4 & 3) << 8;
+}
+
+void ReadingQueue::pop(bool counted) {
+  if (count_ == 0) return;
+  count_--;
+  if (counted && dropped_ != 0xFFFF) dropped_++;
+}

@@ -1,0 +1,57 @@
+// Readings wait in EEPROM until the server has them: through an outage, across resets, and through a power cut at
+// any byte of any write. 54 records of 18 bytes (eeprom_map.h), written in a circle, one record per reading and no
+// other write, so each cell is written once every 54 readings: at one a minute, 100,000 cycles last 54 × 100,000
+// minutes = 10.3 years of permanent outage (tests/firmware/test_eeprom_store.py prints the count).
+//
+// A record: number u16 (little-endian, written first), boot u16, seq u16, uptime_ms u32, the three ADC results
+// (10 bits each: three low bytes, then their top bits in one), dropped u16, pending u8, then the number's low byte
+// again, inverted (written last; inverted, so a blank EEPROM's 0xFF bytes are never a record). Numbers run on by
+// one per record, so a slot's new number differs from its old one by 54 in the low byte too. A record is whole
+// when its last byte matches its first: a write cut in the first byte leaves the old record whole or broken, one
+// cut later (the number changed, the last byte did not) is broken, one cut in the last byte is whole only if it
+// got its byte. The newest whole record says how many are pending (itself and those before it) and how many were
+// dropped; deliveries are not written at all (a reading delivered but not yet followed by a newer record is sent
+// again after a reset, and the server answers "repeat").
+//
+// At most 53 are pending: the slot a new reading goes into never holds a pending one, so a cut write loses nothing
+// that was kept. When 53 are pending, the new record lets the oldest go and counts it in its `dropped`.
+#pragma once
+#include <stdint.h>
+
+// One sample as the ADC gave it; the JSON's numbers are computed from it at each send, the same every time.
+struct Sample {
+  uint32_t uptimeMs;
+  uint16_t a0, chip, band;  // 10-bit ADC results: LM35 and sensor against 1.1 V, the bandgap against AVcc
+};
+
+struct Queued {
+  uint32_t boot;
+  uint16_t seq;
+  Sample sample;
+};
+
+class ReadingQueue {
+ public:
+  // A blank (or foreign) EEPROM becomes an empty queue: every slot gets a whole record pending nothing. Done once,
+  // before the boot identity is first written, so a cut here is simply done again.
+  void format();
+  // Finds the newest whole record: what is pending, and the dropped count, after any reset or power cut.
+  void load();
+  // Keeps a reading (written before this returns). `boot` is the current boot number.
+  void push(uint32_t boot, uint16_t seq, const Sample& s);
+  uint8_t count() const { return count_; }
+  // The oldest pending reading; its boot is rebuilt from its low 16 bits and `boot`, the current one.
+  void oldest(Queued& out, uint32_t boot) const;
+  // Names the oldest pending record until it leaves (the queue may let it go while its post is out).
+  uint16_t oldestId() const { return (uint16_t)(number_ - count_ + 1); }
+  // The oldest pending reading leaves: delivered, or (counted) refused for good.
+  void pop(bool counted);
+  uint16_t dropped() const { return dropped_; }
+
+ private:
+  void write(uint8_t slot, uint16_t number, uint16_t boot, uint16_t seq, const Sample& s);
+  uint16_t number_;  // the newest record's
+  uint8_t slot_;     // and its slot
+  uint8_t count_;
+  uint16_t dropped_;
+};

@@ -1,0 +1,23 @@
+// The Retry-After header of an HTTP answer (delta-seconds; the HTTP-date form is not read and counts as none),
+// picked out byte by byte as the answer passes on its way to the status-line reader, keeping nothing else.
+#pragma once
+#include <stdint.h>
+
+class RetryAfter {
+ public:
+  void begin() {
+    at_ = kOther;
+    seconds_ = 0;
+  }
+  void feed(uint8_t c);
+  // What the server asked for, ms; 0 when it did not.
+  uint32_t ms() const { return seconds_ * 1000; }
+
+ private:
+  // at_: how much of "retry-after:" this header line has matched; kValue: in its digits; kOther: another line;
+  // kDone: the headers are over. lineEmpty_: nothing but '\r' since the last '\n'.
+  enum : uint8_t { kValue = 12, kOther = 13, kDone = 14 };
+  uint8_t at_ = kOther;
+  bool lineEmpty_ = false;
+  uint32_t seconds_ = 0;
+};
