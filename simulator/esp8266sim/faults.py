@@ -23,6 +23,8 @@ line), `t=SECONDS` (after the module started), `byte=N` (the Nth byte on that si
 |                         | `+CWJAP:1` (connection timeout), then the dialect's FAIL/ERROR                  |
 | `ap-refuses[@cmd=N]`    | the access point turns the station away: `+CWJAP:4` (connection failed), then   |
 |                         | the dialect's FAIL/ERROR                                                        |
+| `tcp-wedged[@t=S]`      | the TCP stack wedges: AT answers, every CIPSTART waits and ends in ERROR,       |
+|                         | CLOSED, until the module restarts (AT+RST, power)                               |
 | `boot-garbage`          | every boot prints ROM-loader noise (74880 baud read at the AT rate) before      |
 |                         | ready; a host that connects after a boot reads that boot's bytes first (with    |
 |                         | its first write, or half a second after it connected), as a USB-serial          |
@@ -50,6 +52,7 @@ KINDS = {
     "reset": (None, ("send",)),
     "ap-silent": (None, (None, "cmd")),
     "ap-refuses": (None, (None, "cmd")),
+    "tcp-wedged": (None, (None, "t")),
     "boot-garbage": (None, (None,)),
 }
 # the faults that act on bytes crossing the wire (wire.py), by the direction they act in

@@ -61,6 +61,7 @@ class Module:
         self.booting = False
         self.asleep = False                 # deep sleep for ever (AT+GSLP=0): deaf until the next power-on
         self.busy = False
+        self.tcp_wedged = False             # AT answers, no link opens until the module restarts (tcp-wedged)
 
     @property
     def uart_rate(self) -> int:
@@ -163,6 +164,7 @@ class Module:
             self.state.restore()
         self.state.boot()
         self.joined = None
+        self.tcp_wedged = False
         self.ram = {}
         self.stations = {}
         self.busy = False
@@ -275,6 +277,12 @@ class Module:
         for fault in self.faults:
             if fault.trigger == "t" and fault.kind == "wifi-lost":
                 self.loop.call_later(fault.at, self.lose_wifi)
+            if fault.kind == "tcp-wedged":
+                self.loop.call_later(fault.at or 0.0, self.wedge_tcp)
+
+    def wedge_tcp(self) -> None:
+        """The TCP stack stops opening links (AT still answers; CIPSTART times out) until the module restarts."""
+        self.tcp_wedged = True
 
     # --- what the links report (links.py calls these) ----------------------------------------------------------------
 

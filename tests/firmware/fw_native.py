@@ -88,7 +88,8 @@ def _build(env: str, settings: dict, extra_flags: tuple) -> Path:
     cmd = [gxx, "-std=gnu++11", "-O1", "-g", "-Wall", "-Wno-unused-variable", "-fpermissive",
            *config.build_flags, *extra_flags, *[f"-I{i}" for i in includes], *map(str, sources)]
     digest = hashlib.sha256("\0".join(cmd).encode())
-    for path in sorted({*sources, *SHIM.rglob("*.h"), *project.include_dir.glob("*.h"), *generated.glob("*.h"),
+    for path in sorted({*sources, *SHIM.rglob("*.h"), *SHIM.glob("*.cpp"), *project.include_dir.glob("*.h"),
+                        *generated.glob("*.h"),
                         *(h for lib in libraries for h in lib.rglob("*.h"))}):
         digest.update(path.read_bytes())
     out = CACHE / f"{env}-{digest.hexdigest()[:16]}"

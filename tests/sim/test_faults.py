@@ -106,6 +106,26 @@ def test_reset_in_mid_send(sim_port, server, dialect):
     assert server.requests == []
 
 
+def test_tcp_wedged_until_the_module_restarts(sim_port, server, dialect):
+    wire = sim_port(_query(server, dialect, "tcp-wedged"))
+    ready_and_joined(wire, dialect=dialect)
+    wire.exchange(b"AT\r\n", b"\r\nOK\r\n")                # the module still answers
+    for _ in range(2):                                      # and stays wedged: no link opens
+        wire.exchange(b'AT+CIPSTART=0,"TCP","example.com",80\r\n', b"\r\nERROR\r\n0,CLOSED\r\n")
+    assert server.requests == []
+    wire.send(b"AT+RST\r\n")
+    wire.read_until(b"\r\nready\r\n", timeout=5)
+    if dialect == "2":                                      # 2.x joins again by itself (SYSSTORE=1)
+        wire.read_until(b"WIFI GOT IP\r\n", timeout=5)
+    wire.exchange(b"ATE0\r\n", b"ATE0\r\r\n\r\nOK\r\n")
+    if dialect == "1":
+        wire.exchange(b'AT+CWJAP_CUR="HomeNet","s3cr3t99"\r\n', b"WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n")
+    wire.exchange(b"AT+CIPMUX=1\r\n", b"\r\nOK\r\n")
+    _open_and_send(wire, dialect)                           # the restart freed the stack
+    wire.read_until(b"SEND OK\r\n", timeout=5)
+    assert server.got_request.wait(5) and len(server.requests) == 1
+
+
 def test_boot_garbage_before_ready(sim_port, dialect):
     wire = sim_port(f"dialect={dialect}&latency_scale=0&fault=boot-garbage&seed=7")
     got = wire.read_until(b"\r\nready\r\n")

@@ -21,7 +21,7 @@ from typing import List, Optional, Union
 __all__ = ["HarnessError", "build_harness", "cache_dir", "close_streams", "end_harness", "new_seed", "Uno"]
 
 SOURCE = Path(__file__).with_name("uno_harness.c")
-PARTS = ("randomness.c", "line_rates.c", "esp_pins.c", "harness_parts.h")
+PARTS = ("randomness.c", "line_rates.c", "esp_pins.c", "harness_parts.h", "lockstep_link.h")
 
 
 class HarnessError(RuntimeError):

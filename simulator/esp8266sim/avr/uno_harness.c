@@ -32,6 +32,8 @@
  *                    [--esp-baud N] [--usb-pty] [--eeprom FILE] [--a0-mv N] [--vcc-mv N] [--temp-mv N]
  *                    [--paint-from ADDR] [--wire-log FILE] [--no-pace] [--seconds S] [--seed N]
  *                    [--esp-rst PIN] [--esp-ch-pd PIN] [--garbage HEX]
+ *        uno_harness FIRMWARE.elf --lockstep R,W [--mcusr N] [--eeprom-cut N] [--eeprom-torn T] ...
+ *                    on a harness's virtual clock instead of the wall clock and a socket (lockstep_link.h)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -128,7 +130,12 @@ static void write_all(int fd, const uint8_t *p, size_t n) {
     }
 }
 
-static void to_esp(uint8_t b) { write_all(esp_fd, &b, 1); }
+static int ls_on = 0;               /* --lockstep: the ESP side is a harness on a virtual clock (lockstep_link.h) */
+static void ls_tx_byte(uint8_t b);
+static void to_esp(uint8_t b) {
+    if (ls_on) ls_tx_byte(b);
+    else write_all(esp_fd, &b, 1);
+}
 static void usb_put(uint8_t b) {
     if (usb_pty) { if (write(usb_out, &b, 1) < 0) { /* the reader went away; its next open resets the board */ } }
     else write_all(usb_out, &b, 1);
@@ -379,11 +386,14 @@ static void read_control(void) {
     }
 }
 
+#include "lockstep_link.h"
+
 static avr_cycle_count_t poll_io(avr_t *a, avr_cycle_count_t when, void *param) {
     (void)param;
     (void)a;
     poll_count++;
-    if (esp_open) read_esp();
+    if (ls_on) ls_poll();
+    else if (esp_open) read_esp();
     if (usb_pty) {
         if ((poll_count & 7) == 0) watch_usb_port();
         watch_esp_pins(avr, stdout);
@@ -532,7 +542,8 @@ static void save_flash(const char *path) {
 }
 
 int main(int argc, char **argv) {
-    const char *elf = NULL, *esp_addr = NULL, *eeprom_path = NULL, *flash_path = NULL;
+    const char *elf = NULL, *esp_addr = NULL, *eeprom_path = NULL, *flash_path = NULL, *lockstep = NULL;
+    uint8_t mcusr = PORF;
     double seconds = 0;
     int keep_flash = 0, seeded = 0;
     uint64_t seed = 0;
@@ -551,6 +562,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(arg, "--save-flash")) keep_flash = 1;
         else if (!strcmp(arg, "--usb-pty")) usb_pty = 1;
         else if (!strcmp(arg, "--no-pace")) pace = 0;
+        else if (!strcmp(arg, "--lockstep") && val) { lockstep = val; i++; }
+        else if (!strcmp(arg, "--mcusr") && val) { mcusr = (uint8_t)atoi(val); i++; }
+        else if (!strcmp(arg, "--eeprom-cut") && val) { ls_cut_at = (uint32_t)strtoul(val, NULL, 10); i++; }
+        else if (!strcmp(arg, "--eeprom-torn") && val) { ls_torn = atoi(val) & 3; i++; }
         else if (!strcmp(arg, "--wire-log") && val) {
             wire_log = fopen(val, "w");
             if (!wire_log) { fprintf(stderr, "uno_harness: cannot write %s\n", val); return 2; }
@@ -572,7 +587,7 @@ int main(int argc, char **argv) {
         else if (arg[0] != '-' && !elf) elf = arg;
         else { fprintf(stderr, "uno_harness: unknown argument %s\n", arg); return 2; }
     }
-    if (!elf == !flash_path || !esp_addr || esp_baud <= 0) {
+    if (!elf == !flash_path || !esp_addr == !lockstep || esp_baud <= 0) {
         fprintf(stderr, "usage: uno_harness [FIRMWARE.elf | --flash-file FILE [--save-flash]] --esp-connect HOST:PORT "
                         "[--esp soft|uart0] [--esp-baud N] [--usb-pty] [--eeprom FILE] [--a0-mv N] [--vcc-mv N] "
                         "[--temp-mv N] [--paint-from ADDR] [--seconds S] [--seed N] [--esp-rst PIN] "
@@ -625,7 +640,7 @@ int main(int argc, char **argv) {
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_OUT_TRIGGER), adc_trigger, NULL);
 
     if (eeprom_path) eeprom_io(eeprom_path, 0);
-    esp_fd = connect_to(esp_addr);
+    if (esp_addr) esp_fd = connect_to(esp_addr);
     if (usb_pty) {
         usb_in = usb_out = open_usb_pty();
         usb_connected = 0;
@@ -636,6 +651,7 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
 
     clock_gettime(CLOCK_MONOTONIC, &wall_start);
+    if (lockstep) ls_start(lockstep, mcusr);
     rearm();
     avr_cycle_count_t limit = seconds > 0 ? (avr_cycle_count_t)(seconds * avr->frequency) : 0;
     avr_cycle_count_t last_cycle = 0;
@@ -649,6 +665,7 @@ int main(int argc, char **argv) {
             break;
         }
         if (avr->cycle < last_cycle) {      /* the watchdog reset the chip: simavr zeroed the clock and timers */
+            if (ls_on) ls_exit('W');        /* the lock-step harness starts the board again */
             cycle_base += last_cycle;
             rearm();
         }

@@ -128,7 +128,7 @@ async def _open(call: Call, auto_id: bool) -> None:
             raise Refusal("DNS Fail")
     target = module.config.resolve(host, port)
     await asyncio.sleep(module.config.latency("connect"))
-    if target is None:
+    if target is None or module.tcp_wedged:     # a wedged stack (tcp-wedged) sends nothing either
         await asyncio.sleep(min(10.0, 100 * module.config.latency("connect")))     # SYNs go unanswered
         call.emit(b"\r\nERROR\r\n" + module.net.closed_line(lid))
         return

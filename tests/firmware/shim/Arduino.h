@@ -168,7 +168,8 @@ class HostSerial : public Stream {
  private:
   void pull();
   const char* role_;
-  int fd_ = -1;
+  int fd_ = -1;  // -2: the virtual-time harness's wire (vclock.h)
+  unsigned long baud_ = 0;
   bool esp_ = false;
   bool overflowed_ = false;
   // What an Uno's serial receive buffer holds (64); more arriving unread is lost, as on the board. A test about

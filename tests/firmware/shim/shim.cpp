@@ -12,6 +12,9 @@
 //   ESPAT_SHIM_EEPROM=FILE          the EEPROM's 1 KiB
 //   ESPAT_SHIM_A0_MV / _TEMP_MV / _VCC_MV   ADC inputs: A0, the chip's temperature sensor, the supply
 //   ESPAT_SHIM_RX_BUFFER=N          a serial port's receive buffer (default 64, as on the Uno; at most 4096)
+//   ESPAT_SHIM_VCLOCK=1             virtual time: the clock, the ESP port and EEPROM are driven by a harness in
+//                                   lock-step (vclock.h); ESPAT_SHIM_ESP is then not needed
+//   ESPAT_SHIM_MCUSR=N              the reset cause the sketch finds in MCUSR (1 power-on, 4 brown-out, 8 watchdog)
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +29,7 @@
 #include "Arduino.h"
 #include "EEPROM.h"
 #include "avr/wdt.h"
+#include "vclock.h"
 
 namespace {
 
@@ -92,6 +96,8 @@ struct Start {
     const char* log = getenv("ESPAT_SHIM_WIRELOG");
     if (log && *log && !(wireLog = fopen(log, "wb"))) die("cannot open ESPAT_SHIM_WIRELOG");
     fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+    MCUSR = (uint8_t)envLong("ESPAT_SHIM_MCUSR", 0);
+    vclockStart();
   }
 } start;
 
@@ -106,15 +112,34 @@ unsigned long extraMs = 0;  // shimAdvanceMs(): time a test moved the clock on
 void shimAdvanceMs(unsigned long ms) { extraMs += ms; }
 
 unsigned long millis() {
-  unsigned long now = (unsigned long)((nowNs() - startNs) / 1e6 * clockScale) + extraMs;
+  unsigned long now;
+  if (vclockOn()) {
+    vclockTick();
+    now = (unsigned long)(vclockNowUs() / 1000) + extraMs;
+    if (watchdogMs && now - watchdogFed > watchdogMs) vclockExit('W');  // the chip resets
+    return now;
+  }
+  now = (unsigned long)((nowNs() - startNs) / 1e6 * clockScale) + extraMs;
   if (watchdogMs && now - watchdogFed > watchdogMs) die("watchdog: loop() starved it, the board would reset");
   return now;
 }
-unsigned long micros() { return (unsigned long)((nowNs() - startNs) / 1e3 * clockScale); }
+unsigned long micros() {
+  if (vclockOn()) {
+    vclockTick();
+    return (unsigned long)vclockNowUs() + extraMs * 1000UL;
+  }
+  return (unsigned long)((nowNs() - startNs) / 1e3 * clockScale);
+}
 void delay(unsigned long ms) {
+  if (vclockOn()) {
+    vclockWaitUs((uint64_t)ms * 1000);
+    return;
+  }
   for (unsigned long t = millis(); millis() - t < ms;) usleep(200);
 }
-void delayMicroseconds(unsigned int) {}
+void delayMicroseconds(unsigned int us) {
+  if (vclockOn()) vclockWaitUs(us);
+}
 uint8_t shimPinMode[20], shimPinLevel[20];
 void pinMode(uint8_t pin, uint8_t mode) { shimPinMode[pin % 20] = mode; }
 void digitalWrite(uint8_t pin, uint8_t value) { shimPinLevel[pin % 20] = value; }
@@ -151,9 +176,10 @@ AdcControl& AdcControl::operator=(uint8_t v) {
   if (!(v & _BV(ADSC))) return *this;
   long vcc = envLong("ESPAT_SHIM_VCC_MV", 5000);
   long input;
+  if (vclockOn()) vcc = vclockAdcMv(2);
   switch (ADMUX & 0x0F) {
-    case 0x00: input = envLong("ESPAT_SHIM_A0_MV", 215); break;
-    case 0x08: input = envLong("ESPAT_SHIM_TEMP_MV", 314); break;
+    case 0x00: input = vclockOn() ? vclockAdcMv(0) : envLong("ESPAT_SHIM_A0_MV", 215); break;
+    case 0x08: input = vclockOn() ? vclockAdcMv(1) : envLong("ESPAT_SHIM_TEMP_MV", 314); break;
     case 0x0E: input = 1100; break;  // the bandgap
     default: input = 0;
   }
@@ -204,6 +230,10 @@ uint8_t HostEeprom::read(int address) {
 // leaves the EEPROM as a power cut would, and formatting the whole of it takes milliseconds, not a second.
 void HostEeprom::write(int address, uint8_t value) {
   loadEeprom();
+  if (vclockOn()) {  // the harness keeps the image (and may cut the power in this write)
+    eepromBytes[address & 1023] = vclockEepromWrite(address & 1023, eepromBytes[address & 1023], value);
+    return;
+  }
   eepromBytes[address & 1023] = value;
   static int fd = -2;
   if (fd == -2) {
@@ -218,19 +248,25 @@ void HostEeprom::write(int address, uint8_t value) {
 
 HostSerial Serial("usb");
 
-void HostSerial::begin(unsigned long) {
+void HostSerial::begin(unsigned long baud) {
   esp_ = strcmp(role_, "usb") != 0 || envLong("ESPAT_SHIM_SERIAL_IS_ESP", 0) == 1;
-  fd_ = esp_ ? connectEsp() : 0;
+  baud_ = baud;
+  if (esp_ && vclockOn()) {
+    fd_ = -2;  // the harness's wire
+    vclockTx(nullptr, 0, baud);
+  } else {
+    fd_ = esp_ ? connectEsp() : 0;
+  }
   long cap = envLong("ESPAT_SHIM_RX_BUFFER", 64);
   cap_ = (uint16_t)(cap < 1 ? 1 : cap > (long)sizeof buf_ ? (long)sizeof buf_ : cap);
 }
 
 // Moves what has arrived into the 64-byte receive buffer; what does not fit is lost, as on the board.
 void HostSerial::pull() {
-  if (fd_ < 0) return;
+  if (fd_ == -1) return;
   uint8_t chunk[256];
-  ssize_t n = ::read(fd_, chunk, sizeof chunk);
-  if (n == 0 && esp_) {
+  ssize_t n = fd_ == -2 ? (ssize_t)vclockRx(chunk, sizeof chunk) : ::read(fd_, chunk, sizeof chunk);
+  if (n == 0 && esp_ && fd_ != -2) {
     fflush(stdout);
     fprintf(stderr, "shim: the fake ESP-01 closed the connection\n");
     _exit(0);
@@ -277,8 +313,12 @@ size_t HostSerial::write(const uint8_t* buf, size_t n) {
     fflush(stdout);
     return n;
   }
-  if (fd_ < 0) return 0;  // written before begin(): nothing is wired yet
+  if (fd_ == -1) return 0;  // written before begin(): nothing is wired yet
   logWire('T', buf, n);
+  if (fd_ == -2) {
+    vclockTx(buf, n, baud_);
+    return n;
+  }
   for (size_t done = 0; done < n;) {
     ssize_t w = ::write(fd_, buf + done, n - done);
     if (w > 0) {
@@ -297,6 +337,9 @@ size_t HostSerial::write(const uint8_t* buf, size_t n) {
 
 int main() {
   setup();
+  if (vclockOn()) {
+    for (;;) loop();  // the clock moves as the sketch looks at it
+  }
   for (;;) {
     loop();
     unsigned long now = millis();
@@ -332,3 +375,7 @@ size_t Print::print(long n, int base) {
   if (base == 10 && n < 0) return print('-') + print((unsigned long)-n, 10);
   return print((unsigned long)n, base);
 }
+
+// ---- the virtual clock (ESPAT_SHIM_VCLOCK), in this translation unit so that shim.cpp is all a build needs
+
+#include "vclock.cpp"

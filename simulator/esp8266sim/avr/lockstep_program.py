@@ -1,0 +1,32 @@
+"""The compiled Uno firmware in simavr as a lock-step program (esp8266sim.lockstep): the AVR harness with
+--lockstep, so the same field scenario the host-native build plays reaches the real AVR code, its real EEPROM write
+sequence (a power cut lands on the Nth byte the chip writes) and its real watchdog. Emulation runs at about three
+times the Uno's speed on a PC, so it suits a shorter span than the host-native week.
+
+    board = LockStepBoard(loop, config, SimavrProgram(elf), adc=...)
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Tuple
+
+from .harness import build_harness
+
+__all__ = ["SimavrProgram"]
+
+
+class SimavrProgram:
+    def __init__(self, elf: Path, esp: str = "soft", seed: int = 0) -> None:
+        """`esp`: "soft" (the ESP-01 on pins 2/3 at 9600) or "uart0" (pins 0/1 at 115200); `seed` fixes the
+        ADC's noise, so a run is the same every time."""
+        self.elf = Path(elf)
+        self.esp = esp
+        self.seed = seed
+        self.harness = build_harness()
+
+    def command(self, eeprom: Path, mcusr: int, cut_at_byte: int, torn: int, fds: str) -> Tuple[list, dict]:
+        baud = "115200" if self.esp == "uart0" else "9600"
+        return [str(self.harness), str(self.elf), "--lockstep", fds, "--esp", self.esp, "--esp-baud", baud,
+                "--mcusr", str(mcusr), "--eeprom", str(eeprom), "--eeprom-cut", str(cut_at_byte),
+                "--eeprom-torn", str(torn), "--seed", str(self.seed)], dict(os.environ)

@@ -1,0 +1,69 @@
+"""The host-native reporter on the virtual clock (ESPAT_SHIM_VCLOCK, esp8266sim.lockstep): hours of field in
+seconds, a power cut on the Nth EEPROM byte it writes (that byte torn as asked), and the next power-on delivering
+from what the cut left."""
+from __future__ import annotations
+
+import asyncio
+
+from esp8266sim import SimConfig
+from esp8266sim.lockstep import LockStepBoard, NativeProgram
+from esp8266sim.vclock import VirtualLoop
+
+from fw_native import SETTINGS, build
+
+
+def _server(loop, bodies):
+    """A loopback HTTP server on the loop that keeps every POST body (with its virtual time) and answers 201."""
+    async def handle(reader, writer):
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:"))
+        bodies.append((loop.time(), await reader.readexactly(length)))
+        writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+    task = loop.create_task(asyncio.start_server(handle, "127.0.0.1", 0))
+    loop.run_until(0.0)
+    return task.result().sockets[0].getsockname()[1]
+
+
+def _board(loop, port, tmp_path):
+    config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", port)}, seed=5)
+    program = NativeProgram(build("reporter_softserial", {**SETTINGS, "ESPAT_INTERVAL_MS": "60000"}))
+    return LockStepBoard(loop, config, program, adc=lambda t: (215, 314, 5000), usb_log=tmp_path / "usb.txt")
+
+
+def test_three_hours_of_readings_on_the_virtual_clock(tmp_path):
+    loop = VirtualLoop()
+    bodies = []
+    board = _board(loop, _server(loop, bodies), tmp_path)
+    try:
+        board.power_on()
+        assert board.run_until(3 * 3600.0) is None
+        assert loop.time() == 3 * 3600.0
+        # one reading a minute, each posted within seconds of being taken (virtual seconds, not wall ones)
+        assert 179 <= len(bodies) <= 181
+        assert all(60 * i <= at < 60 * i + 30 for i, (at, _) in enumerate(bodies))
+    finally:
+        board.close()
+        loop.close()
+
+
+def test_a_power_cut_at_the_second_eeprom_byte_then_a_delivery(tmp_path):
+    loop = VirtualLoop()
+    bodies = []
+    board = _board(loop, _server(loop, bodies), tmp_path)
+    try:
+        board.power_on(mcusr=1, cut_at_byte=2, torn=1)          # the 2nd byte it writes reads erased (0xFF)
+        exit = board.run_until(5.0)
+        assert exit is not None and exit.reason == "cut" and exit.at < 1.0, exit
+        assert board.runs[0].eeprom_bytes == 2
+        written = [i for i, n in enumerate(board.cell_writes) if n]
+        assert len(written) == 2 and board.eeprom[written[-1]] == 0xFF
+        board.run_until(exit.at + 3.0)                          # off for a while
+        board.power_on(mcusr=1)
+        assert board.run_until(40.0) is None
+        assert bodies and all(3.0 < at < 40.0 for at, _ in bodies)
+    finally:
+        board.close()
+        loop.close()

@@ -1,0 +1,74 @@
+"""The virtual-time loop: timers jump, real loopback I/O costs no virtual time, nothing runs past the target."""
+from __future__ import annotations
+
+import asyncio
+
+from esp8266sim.vclock import VirtualLoop
+
+
+def test_timers_jump_and_stop_at_the_target():
+    loop = VirtualLoop()
+    fired = []
+    loop.call_at(10.0, fired.append, 10.0)
+    loop.call_at(3600.0, fired.append, 3600.0)
+    loop.call_at(7200.5, fired.append, 7200.5)
+    loop.run_until(3600.0)
+    assert fired == [10.0, 3600.0] and loop.time() == 3600.0     # a timer due at the target runs
+    loop.run_until(7000.0)
+    assert fired == [10.0, 3600.0] and loop.time() == 7000.0
+    assert loop.next_timer() == 7200.5
+    loop.close()
+
+
+def test_what_a_timer_wakes_at_the_target_runs_before_it_returns():
+    loop = VirtualLoop()
+    done = []
+
+    async def sleeper():
+        await asyncio.sleep(5.0)
+        done.append(loop.time())
+    loop.create_task(sleeper())
+    loop.run_until(5.0)
+    assert done == [5.0]
+    loop.close()
+
+
+def test_loopback_io_takes_no_virtual_time_and_a_modelled_delay_takes_exactly_its_own():
+    loop = VirtualLoop()
+    seen = []
+
+    async def handle(reader, writer):
+        line = await reader.readline()
+        await asyncio.sleep(14.0)                       # a slow server, in virtual time
+        writer.write(line.upper())
+        await writer.drain()
+        writer.close()
+
+    async def client(port):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        seen.append(("connected", loop.time()))
+        writer.write(b"hello\n")
+        seen.append(("answer", await reader.readline(), loop.time()))
+        writer.close()
+
+    async def main():
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        await client(server.sockets[0].getsockname()[1])
+        server.close()
+    task = loop.create_task(main())
+    loop.run_until(100.0)
+    assert task.done() and task.exception() is None
+    assert seen == [("connected", 0.0), ("answer", b"HELLO\n", 14.0)]
+    loop.close()
+
+
+def test_executor_work_runs_at_once_in_virtual_time():
+    loop = VirtualLoop(start=50.0)
+    result = []
+
+    async def main():
+        result.append((await loop.run_in_executor(None, sum, [1, 2, 3]), loop.time()))
+    loop.create_task(main())
+    loop.run_until(50.0)
+    assert result == [(6, 50.0)]
+    loop.close()
