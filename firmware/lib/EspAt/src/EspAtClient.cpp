@@ -12,7 +12,7 @@ int EspAtClient::connect(const char* host, uint16_t port) { return connectTo(hos
 int EspAtClient::connect(const __FlashStringHelper* host, uint16_t port) { return connectTo(host, port); }
 
 int EspAtClient::connectTo(EspStr host, uint16_t port) {
-  if (link_ != kNoLink) stop();
+  if (link_ != kNoLink) EspAtClient::stop();  // (a direct call: no virtual dispatch needed)
   espat::waitIdle(esp_);
   uint8_t id = espat::freeLink(esp_);  // not open, and no other client's
   if (id == EspAtDrv::kLinks) {
@@ -31,7 +31,7 @@ int EspAtClient::connectTo(EspStr host, uint16_t port) {
   return 1;
 }
 
-size_t EspAtClient::write(uint8_t c) { return write(&c, 1); }
+size_t EspAtClient::write(uint8_t c) { return EspAtClient::write(&c, 1); }
 
 size_t EspAtClient::write(const uint8_t* buf, size_t size) {
   if (link_ == kNoLink) return 0;
@@ -86,7 +86,7 @@ int EspAtClient::available() { return fill() ? rxLen_ : 0; }
 
 int EspAtClient::peek() { return fill() ? rx_[rxHead_] : -1; }
 
-int EspAtClient::read() {
+__attribute__((noinline)) int EspAtClient::read() {
   if (!fill()) return -1;
   uint8_t c = rx_[rxHead_];
   rxHead_ = (uint8_t)(rxHead_ + 1) % kRxSize;
@@ -94,13 +94,10 @@ int EspAtClient::read() {
   return c;
 }
 
+// Byte by byte through read(): one copy of the ring buffer's arithmetic.
 int EspAtClient::read(uint8_t* buf, size_t size) {
   size_t n = 0;
-  while (n < size && fill()) {
-    buf[n++] = rx_[rxHead_];
-    rxHead_ = (uint8_t)(rxHead_ + 1) % kRxSize;
-    rxLen_--;
-  }
+  for (int c; n < size && (c = EspAtClient::read()) >= 0;) buf[n++] = (uint8_t)c;
   return n ? (int)n : -1;
 }
 

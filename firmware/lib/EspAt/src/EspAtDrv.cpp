@@ -163,6 +163,9 @@ void EspAtDrv::writeCommand(PGM_P cmd) {
 }
 
 void EspAtDrv::advance(Reply r) {
+  static_assert((uint8_t)Step::Echo + 1 == (uint8_t)Step::Gmr && (uint8_t)Step::Gmr + 1 == (uint8_t)Step::Mux &&
+                    (uint8_t)Step::Mode + 1 == (uint8_t)Step::Jap,
+                "Echo, Gmr and Mode go on to the step after them");
   if (r == Reply::Busy) {
     // The module dropped our line; say it again after a pause.
     if (++tries_ > kBusyTries) {
@@ -202,11 +205,14 @@ void EspAtDrv::advance(Reply r) {
       if (r == Reply::None) go(Step::Echo);
       else enter(Step::AtDrain);  // a late answer: wait for quiet again
       break;
-    case Step::Echo:
-    case Step::Gmr:
-      if (r == Reply::Ok) go(step_ == Step::Echo ? Step::Gmr : Step::Mux);
-      else if (r == Reply::None || r == Reply::Error) finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Error);
-      break;
+    case Step::Echo:  // then Gmr
+    case Step::Gmr:   // then Mux
+    case Step::Mode:  // then Jap
+      if (r == Reply::Ok) {
+        go((Step)((uint8_t)step_ + 1));
+        break;
+      }
+      goto refused;
     case Step::Mux:
       // ERROR here means a link is open, so the mode is already 1 (we never use 0).
       if (r == Reply::Ok || r == Reply::Error) {
@@ -235,10 +241,6 @@ void EspAtDrv::advance(Reply r) {
     case Step::Boot:
       if (r == Reply::None) finish(EspStatus::Timeout);
       break;
-    case Step::Mode:
-      if (r == Reply::Ok) go(Step::Jap);
-      else if (r == Reply::Error || r == Reply::None) finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Error);
-      break;
     case Step::Jap:
       if (r == Reply::Ok) {
         wifiUp_ = true;
@@ -250,8 +252,12 @@ void EspAtDrv::advance(Reply r) {
       }
       break;
     default:  // Uart, Status, JapQuery: one answer ends them
-      if (r == Reply::Ok) finish(EspStatus::Ok);
-      else if (r == Reply::Error || r == Reply::None) finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Error);
+      if (r == Reply::Ok) {
+        finish(EspStatus::Ok);
+        break;
+      }
+    refused:  // the steps above and these: ERROR or no answer ends the operation
+      if (r == Reply::Error || r == Reply::None) finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Error);
       break;
   }
 }

@@ -176,7 +176,8 @@ class EspAtDrv {
   void linkGained(uint8_t) {}
 #endif
   uint8_t lineKind(uint8_t& id) const;
-  bool lastNumber(uint8_t from, uint16_t& n) const;
+  static const uint16_t kNoNumber = 0xFFFF;  // lastNumber's answer for no number (it refuses any past 65529)
+  uint16_t lastNumber(uint8_t from) const;
   bool framePayload(uint8_t from, uint8_t link);
   void payloadByte(char c);
 

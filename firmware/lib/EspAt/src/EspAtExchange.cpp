@@ -97,6 +97,22 @@ void EspAtDrv::exchangeStep(EspAtDrv& d, Reply r) {
         else d.closeWith(answer);
       }
       return;
+#if ESPAT_CLIENTS
+    case Step::Recv:  // a passive read of the answer ended (passiveStep has marked whether more is waiting)
+      if (r == Reply::Closed) {
+        d.linkDone_ = true;
+      } else if (r == Reply::Done) {
+        // The sink has its whole answer; what the module still holds is fetched by the next exchange's reads.
+        d.finish(EspStatus::Ok);
+      } else if (r == Reply::Ok || r == Reply::Error) {
+        if (d.waiting_ & (1 << d.id_)) d.receive_(d, Reply::Prompt);  // a fresh read
+        else if (d.linkDone_) d.finish(d.answered_ ? EspStatus::Ok : EspStatus::NoReply);
+        else d.go(Step::Reply);
+      } else if (r == Reply::None) {
+        d.closeWith(d.answered_ ? EspStatus::Ok : EspStatus::NoReply);
+      }
+      return;
+#endif
     default:  // Step::Close: `<id>,CLOSED` and then OK (or ERROR when the link was gone); wait for the OK
       if (r == Reply::Ok || r == Reply::Error || r == Reply::None) {
         d.linkLost(1 << d.id_);

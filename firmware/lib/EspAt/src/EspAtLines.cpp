@@ -5,7 +5,7 @@
 #include "EspAtInternal.h"
 
 void EspAtDrv::poll() {
-  while (port_.available() > 0) handleByte((char)port_.read());
+  for (int c; (c = port_.read()) >= 0;) handleByte((char)c);  // read() says -1 when nothing is there
   if (job_ == Job::Exchange) onExchange(Reply::Tick);  // the whole exchange's bound, apart from each step's
   if (job_ != Job::None && (uint16_t)((uint16_t)millis() - since_) >= wait_) {
     // Whatever an +IPD announced and did not deliver in a whole step's time will not come (the module reset
@@ -59,8 +59,8 @@ void EspAtDrv::handleByte(char c) {
 
 // The payload's length is the last number of line_ from `from` on; false (and nothing framed) for a damaged head.
 bool EspAtDrv::framePayload(uint8_t from, uint8_t link) {
-  uint16_t n;
-  bool ok = lastNumber(from, n) && !lineCut_ && n <= ESPAT_IPD_MAX && link < kLinks;
+  uint16_t n = lastNumber(from);
+  bool ok = n <= ESPAT_IPD_MAX && !lineCut_ && link < kLinks;
   lineLen_ = 0;
   if (ok) {
     ipdLeft_ = n;
@@ -116,23 +116,22 @@ uint8_t EspAtDrv::lineKind(uint8_t& id) const {
   return kOther;
 }
 
-// The digits after line_[from] up to the line's end, the last of a comma-separated list; false if not all digits.
-bool EspAtDrv::lastNumber(uint8_t from, uint16_t& n) const {
-  bool digits = false;
-  n = 0;
+// The digits after line_[from] up to the line's end, the last of a comma-separated list; kNoNumber if not all
+// digits. (One value for both answers: the flag and the number by reference cost more code at each caller.)
+uint16_t EspAtDrv::lastNumber(uint8_t from) const {
+  static_assert(ESPAT_IPD_MAX < kNoNumber, "no payload length is taken for no number");
+  uint16_t n = kNoNumber;
   for (uint8_t i = from; i < lineLen_; i++) {
     char d = line_[i];
     if (d == ',') {
-      n = 0;
-      digits = false;
-    } else if (d >= '0' && d <= '9' && n < 6553) {  // never past 65535: a longer number is refused
-      n = n * 10 + (d - '0');
-      digits = true;
+      n = kNoNumber;
+    } else if (d >= '0' && d <= '9' && (n == kNoNumber || n < 6553)) {  // a number past 65529 is refused
+      n = (n == kNoNumber ? 0 : n * 10) + (d - '0');
     } else {
-      return false;
+      return kNoNumber;
     }
   }
-  return digits;
+  return n;
 }
 
 static_assert(EspAtDrv::kLineMax >= 16, "AT+GMR's major version is the 12th character of its line");

@@ -25,8 +25,7 @@ void EspAtDrv::passiveHead(EspAtDrv& d, Reply r) {
   const char* line = d.line_;
   if (r == Reply::Notice) {
     uint8_t link = line[5] - '0';
-    uint16_t n;
-    if (link < kLinks && d.lastNumber(7, n)) {
+    if (link < kLinks && d.lastNumber(7) != kNoNumber) {
       d.waiting_ |= 1 << link;
       if (link == d.id_) {
         d.answered_ = true;
@@ -67,28 +66,13 @@ void EspAtDrv::passiveStep(EspAtDrv& d, Reply r) {
     d.go(Step::Recv);
     return;
   }
-  if (r == Reply::Closed) {
-    d.linkDone_ = true;
-  } else if (r == Reply::Done) {
-    // The sink has its whole answer; what the module still holds is fetched by the next exchange's reads.
-    if (exchange) d.finish(EspStatus::Ok);
-  } else if (r == Reply::Ok || r == Reply::Error) {
-    // A full read may have left more behind, and a notice during the read says more came; otherwise a short
-    // read (or ERROR: nothing held) emptied the module.
-    bool more = (r == Reply::Ok && d.got_ == d.asked_) || (d.waiting_ & bit);
-    if (more) d.waiting_ |= bit;
-    if (!exchange) {
-      d.finish(EspStatus::Ok);
-    } else if (more) {
-      passiveStep(d, Reply::Prompt);  // a fresh read
-    } else if (d.linkDone_) {
-      d.finish(d.answered_ ? EspStatus::Ok : EspStatus::NoReply);
-    } else {
-      d.go(Step::Reply);
-    }
-  } else if (r == Reply::None) {
-    if (exchange) d.closeWith(d.answered_ ? EspStatus::Ok : EspStatus::NoReply);
-    else d.finish(EspStatus::Timeout);
+  // A full read may have left more behind (as a notice during the read says more came); otherwise a short read
+  // (or ERROR: nothing held) emptied the module.
+  if (r == Reply::Ok && d.got_ == d.asked_) d.waiting_ |= bit;
+  if (exchange) {
+    d.onExchange(r);  // what the read's end means to an exchange: its own rules, EspAtExchange.cpp
+  } else if (r == Reply::Ok || r == Reply::Error || r == Reply::None) {
+    d.finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Ok);
   }
 }
 #endif  // ESPAT_CLIENTS
