@@ -4,6 +4,8 @@ from what the cut left."""
 from __future__ import annotations
 
 import asyncio
+import json
+import random
 
 from esp8266sim import SimConfig
 from esp8266sim.lockstep import LockStepBoard, NativeProgram
@@ -64,6 +66,35 @@ def test_a_power_cut_at_the_second_eeprom_byte_then_a_delivery(tmp_path):
         board.power_on(mcusr=1)
         assert board.run_until(40.0) is None
         assert bodies and all(3.0 < at < 40.0 for at, _ in bodies)
+    finally:
+        board.close()
+        loop.close()
+
+
+def test_every_reboot_of_a_browning_out_module_is_counted(tmp_path):
+    """The module reboots every 3 to 30 s for ten minutes while the softserial reporter (64-byte receive buffer)
+    posts a reading a minute: each `ready` is counted in the next reading's diag.esp_reboots. Before the fix an HTTP
+    answer that overflowed the buffer left the driver owing payload bytes, and the next `ready` went as payload:
+    counted 15 of 33 (the field week: 270 of 446)."""
+    loop = VirtualLoop()
+    bodies = []
+    board = _board(loop, _server(loop, bodies), tmp_path)
+    rng, forced, end = random.Random(1), [], 720.0
+
+    def reboot():
+        if loop.time() < end:
+            forced.append(loop.time())
+            board.module.reset(delay=None)
+            loop.call_later(rng.uniform(3, 30), reboot)
+    try:
+        board.power_on()
+        assert board.run_until(120.0) is None
+        loop.call_soon(reboot)
+        assert board.run_until(end + 300) is None
+        assert len(forced) > 25                                 # the fault fired, again and again
+        last = json.loads(bodies[-1][1])
+        assert bodies[-1][0] > end + 60
+        assert last["diag"]["esp_reboots"] == len(forced) + 1    # and the power-on's own `ready`
     finally:
         board.close()
         loop.close()

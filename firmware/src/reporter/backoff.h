@@ -1,10 +1,12 @@
 // When to try again after a failure: exponential with jitter up to a cap, never sooner than the server's
 // Retry-After, and back to the start only when a reading is delivered (a resync or a join that works is not a
-// delivery: a server that stays down keeps the pauses long).
+// delivery: a server that stays down keeps the pauses long). The jitter takes at most an eighth off the ceiling,
+// so at the cap (300 s) a server that stays down is tried at most 3600 / 262.5 = 14 times an hour. A reset does
+// not start the pauses over either: the level rides in the reading queue's records (reading_queue.h).
 #pragma once
 #include <stdint.h>
 
-// The longest pause, ms (the n-th failure in a row waits between half and all of min(2^(n-1) s, this)).
+// The longest pause, ms (the n-th failure in a row waits between 7/8 and all of min(2^(n-1) s, this)).
 #ifndef ESPAT_BACKOFF_MAX_MS
 #define ESPAT_BACKOFF_MAX_MS 300000UL
 #endif
@@ -13,6 +15,7 @@
 #define ESPAT_RETRY_AFTER_MAX_MS 3600000UL
 #endif
 static_assert(ESPAT_BACKOFF_MAX_MS >= 1000, "ESPAT_BACKOFF_MAX_MS: at least 1000");
+static_assert(ESPAT_BACKOFF_MAX_MS <= 1000UL << 14, "ESPAT_BACKOFF_MAX_MS: the 15th failure must reach it (kLevels)");
 
 class Backoff {
  public:
@@ -22,6 +25,11 @@ class Backoff {
   uint32_t failed(uint32_t retryAfterMs = 0);
   void delivered() { failures_ = 0; }
   uint8_t failures() const { return failures_; }
+  // What the reading queue keeps across a reset (kLevels values), and taking it back at boot: the failures so far,
+  // up to the first that reaches the cap, which is all the next pause depends on.
+  static const uint8_t kLevels = 16;
+  uint8_t level() const { return failures_ < kLevels - 1 ? failures_ : kLevels - 1; }
+  void restore(uint8_t level) { failures_ = level < kLevels ? level : kLevels - 1; }
 
  private:
   uint8_t failures_ = 0;

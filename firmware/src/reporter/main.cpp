@@ -53,7 +53,9 @@ static_assert(headerPlain(ESPAT_CHOSEN(TOKEN)), "ESPAT_TOKEN must not contain sp
 const bool kToken = sizeof(ESPAT_CHOSEN(TOKEN)) > 1;
 
 // Link failures in a row, while the module answers, after which its TCP stack is taken as wedged: AT+RST. A
-// server that refuses (CIPSTART's ERROR) or never answers is not the module's fault and does not count.
+// wedged stack answers CIPSTART with ERROR after its wait, as an unreachable server does, so every link that
+// could not be opened or used counts; a server that answered (any status) or never answered does not. During a long
+// server outage that is one AT+RST every ESPAT_WEDGED_AFTER tries (at the back-off's cap, one in 20 minutes).
 #ifndef ESPAT_WEDGED_AFTER
 #define ESPAT_WEDGED_AFTER 4
 #endif
@@ -130,7 +132,7 @@ void sampleIfDue() {
   Sample s;
   s.uptimeMs = millis();
   readSensors(s);
-  queue.push(identity.boot(), ++seq, s);
+  queue.push(identity.boot(), ++seq, s, backoff.level());
   LOG("sample", seq);
 }
 
@@ -187,10 +189,11 @@ void onDone(EspStatus status) {
       }
     } else {
       post.diag.linkFailures++;
-      // No answer to CIPSTART or CIPSEND (or `busy p...` past the driver's patience), or a send that failed: the
-      // module's TCP stack. CIPSTART's ERROR (the server refuses or is unreachable) or a server that never
-      // answered: the server's.
-      if (status == EspStatus::Timeout || status == EspStatus::SendFailed) stackFailures++;
+      // A link that could not be opened (CIPSTART's ERROR or no answer) or used (CIPSEND refused, `busy p...` past
+      // the driver's patience): the module's TCP stack or an unreachable server, which look the same on the wire;
+      // ESPAT_WEDGED_AFTER of them in a row reset the module. A server that never answered, or a reboot, is not
+      // the stack's doing.
+      if (status != EspStatus::NoReply && status != EspStatus::ModuleReset) stackFailures++;
       // Refused twice running: the server, or a module that rebooted unheard (its `ready` lost while the board
       // was sending; multiplexing off, so every CIPSTART is an ERROR). Resync (Wi-Fi untouched), then ask the
       // module whether the station is still joined, and join only if it is not.
@@ -203,6 +206,7 @@ void onDone(EspStatus status) {
         stackFailures = 0;
         rung = 1;
         synced = false;
+        askStation = true;  // the module rejoins by itself after AT+RST: ask before joining
       }
       backOff();
     }
@@ -257,6 +261,8 @@ void setup() {
   }
   identity.beginBoot(noiseBits());
   backoff.seed(identity.incarnation() ^ identity.boot());
+  // An outage does not end with a reset: the first try comes at once, a failure goes on from the level kept.
+  backoff.restore(queue.level());
   LOG("reporter boot", identity.boot());  // before the clock is set: the debug text goes out byte by byte
   LOG("queued", queue.count());
   settleReference();

@@ -13,6 +13,13 @@ enum : uint8_t { kNumber = 0, kBoot = 2, kSeq = 4, kUptime = 6, kAdc = 10, kDrop
 uint16_t at(uint8_t slot) { return kQueueAt + slot * kRecordSize; }
 uint16_t word(const uint8_t* p) { return p[0] | (uint16_t)p[1] << 8; }
 uint8_t before(uint8_t slot, uint8_t n) { return (uint8_t)((slot + kQueueSlots - n) % kQueueSlots); }
+// A record is whole when its last byte is its first, inverted; `number` is what it says either way.
+bool whole(uint8_t slot, uint16_t& number) {
+  uint8_t head[2];
+  eepromRead(at(slot), head, 2);
+  number = word(head);
+  return eeprom_read_byte((const uint8_t*)(uintptr_t)(at(slot) + kTail)) == (uint8_t)~number;
+}
 
 }  // namespace
 
@@ -26,9 +33,10 @@ void ReadingQueue::write(uint8_t slot, uint16_t number, uint16_t boot, uint16_t 
   r[kAdc] = (uint8_t)s.a0;
   r[kAdc + 1] = (uint8_t)s.chip;
   r[kAdc + 2] = (uint8_t)s.band;
-  r[kAdc + 3] = (uint8_t)((s.a0 >> 8 & 3) | (s.chip >> 8 & 3) << 2 | (s.band >> 8 & 3) << 4);
+  // Their top two bits and the pending count's carry the back-off level (4 bits).
+  r[kAdc + 3] = (uint8_t)((s.a0 >> 8 & 3) | (s.chip >> 8 & 3) << 2 | (s.band >> 8 & 3) << 4 | (level_ & 3) << 6);
   memcpy(r + kDropped, &dropped_, 2);
-  r[kPending] = count_;
+  r[kPending] = (uint8_t)(count_ | (level_ & 12) << 4);
   r[kTail] = (uint8_t)~number;
   eepromWrite(at(slot), r, kRecordSize);
 }
@@ -36,6 +44,7 @@ void ReadingQueue::write(uint8_t slot, uint16_t number, uint16_t boot, uint16_t 
 void ReadingQueue::format() {
   count_ = 0;
   dropped_ = 0;
+  level_ = 0;
   Sample none = {};
   // Slot s gets number s - 54: the lap before the first, so the first real record in each slot differs from it.
   for (uint8_t s = 0; s < kQueueSlots; s++) write(s, (uint16_t)(s - kQueueSlots), 0, 0, none);
@@ -46,10 +55,8 @@ void ReadingQueue::format() {
 void ReadingQueue::load() {
   bool found = false;
   for (uint8_t s = 0; s < kQueueSlots; s++) {
-    uint8_t head[2];
-    eepromRead(at(s), head, 2);
-    uint16_t number = word(head);
-    if (eeprom_read_byte((const uint8_t*)(uintptr_t)(at(s) + kTail)) != (uint8_t)~number) continue;
+    uint16_t number;
+    if (!whole(s, number)) continue;
     // Whole records are all within 54 numbers of each other: the newest is ahead of every other one.
     if (!found || (int16_t)(number - number_) > 0) {
       number_ = number;
@@ -64,10 +71,17 @@ void ReadingQueue::load() {
   uint8_t tail[3];
   eepromRead(at(slot_) + kDropped, tail, 3);
   dropped_ = word(tail);
-  count_ = tail[2] > kMaxPending ? kMaxPending : tail[2];
+  uint8_t pending = tail[2] & 63;
+  count_ = pending > kMaxPending ? kMaxPending : pending;
+  level_ = (uint8_t)(tail[2] >> 4 & 12) | eeprom_read_byte((const uint8_t*)(uintptr_t)(at(slot_) + kAdc + 3)) >> 6;
+  // The slot after the newest holds a whole record of the lap before, unless the power went while the next reading
+  // was written into it: that reading is lost, and counted (the next record written keeps the count).
+  uint16_t next;
+  if (!whole((uint8_t)((slot_ + 1) % kQueueSlots), next) && dropped_ != 0xFFFF) dropped_++;
 }
 
-void ReadingQueue::push(uint32_t boot, uint16_t seq, const Sample& s) {
+void ReadingQueue::push(uint32_t boot, uint16_t seq, const Sample& s, uint8_t level) {
+  level_ = level;
   if (count_ == kMaxPending) {  // the oldest gives way, counted in the record that replaces it
     count_--;
     if (dropped_ != 0xFFFF) dropped_++;
@@ -86,7 +100,7 @@ void ReadingQueue::oldest(Queued& out, uint32_t boot) const {
   uint8_t tops = r[kAdc + 3];
   out.sample.a0 = r[kAdc] | (uint16_t)(tops & 3) << 8;
   out.sample.chip = r[kAdc + 1] | (uint16_t)(tops >> 2 & 3) << 8;
-  out.sample.band = r[kAdc + 2] | (uint16_t)(tops >> 4 & 3) << 8;
+  out.sample.band = r[kAdc + 2] | (uint16_t)(tops >> 4 & 3) << 8;  // (bits 6-7: the back-off level's)
 }
 
 void ReadingQueue::pop(bool counted) {

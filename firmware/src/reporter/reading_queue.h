@@ -4,8 +4,8 @@
 // minutes = 10.3 years of permanent outage (tests/firmware/test_eeprom_store.py prints the count).
 //
 // A record: number u16 (little-endian, written first), boot u16, seq u16, uptime_ms u32, the three ADC results
-// (10 bits each: three low bytes, then their top bits in one), dropped u16, pending u8, then the number's low byte
-// again, inverted (written last; inverted, so a blank EEPROM's 0xFF bytes are never a record). Numbers run on by
+// (10 bits each: three low bytes, then their top bits in one, whose top two bits are the back-off level's low two),
+// dropped u16, pending u8 (6 bits; the top two: the level's high two), then the number's low byte again, inverted (written last; inverted, so a blank EEPROM's 0xFF bytes are never a record). Numbers run on by
 // one per record, so a slot's new number differs from its old one by 54 in the low byte too. A record is whole
 // when its last byte matches its first: a write cut in the first byte leaves the old record whole or broken, one
 // cut later (the number changed, the last byte did not) is broken, one cut in the last byte is whole only if it
@@ -14,7 +14,9 @@
 // again after a reset, and the server answers "repeat").
 //
 // At most 53 are pending: the slot a new reading goes into never holds a pending one, so a cut write loses nothing
-// that was kept. When 53 are pending, the new record lets the oldest go and counts it in its `dropped`.
+// that was kept. When 53 are pending, the new record lets the oldest go and counts it in its `dropped`. The reading
+// whose record was cut is lost: load() finds the slot after the newest record broken and counts it (a cut before
+// the first byte changed leaves nothing to find: the reading never reached the EEPROM).
 #pragma once
 #include <stdint.h>
 
@@ -37,8 +39,10 @@ class ReadingQueue {
   void format();
   // Finds the newest whole record: what is pending, and the dropped count, after any reset or power cut.
   void load();
-  // Keeps a reading (written before this returns). `boot` is the current boot number.
-  void push(uint32_t boot, uint16_t seq, const Sample& s);
+  // Keeps a reading (written before this returns). `boot` is the current boot number; `level`, the back-off's
+  // (backoff.h, below 16), is kept with it and is level() after the next load().
+  void push(uint32_t boot, uint16_t seq, const Sample& s, uint8_t level = 0);
+  uint8_t level() const { return level_; }
   uint8_t count() const { return count_; }
   // The oldest pending reading; its boot is rebuilt from its low 16 bits and `boot`, the current one.
   void oldest(Queued& out, uint32_t boot) const;
@@ -54,4 +58,5 @@ class ReadingQueue {
   uint8_t slot_;     // and its slot
   uint8_t count_;
   uint16_t dropped_;
+  uint8_t level_ = 0;
 };

@@ -204,6 +204,7 @@ class EspAtDrv {
   uint8_t open_;       // bit per link: open (CONNECT or our CIPSTART, no CLOSED since)
   uint8_t lineLen_;
   uint16_t ipdLeft_;   // payload bytes still to come in the current +IPD or +CIPRECVDATA
+  uint8_t heard_;      // when a byte last came (ms, low 8 bits): a payload's bytes come without a pause
   uint16_t replyMs_;
   uint16_t remotePort_;
   uint16_t since_;               // the current step's start (ms, low 16 bits: every step wait is under 65 s)

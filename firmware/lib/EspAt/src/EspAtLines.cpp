@@ -4,8 +4,18 @@
 #include "EspAtDrv.h"
 #include "EspAtInternal.h"
 
+// A payload comes from the module in one burst. Bytes still owed after this long without a byte were lost (a
+// receive buffer that overflowed while the sketch was busy): lines are read again, or the next `ready` would be
+// taken for payload and the reboot go unheard, however long the driver then stays idle.
+static const uint8_t kPayloadGapMs = 100;
+
 void EspAtDrv::poll() {
-  for (int c; (c = port_.read()) >= 0;) handleByte((char)c);  // read() says -1 when nothing is there
+  uint8_t now = (uint8_t)millis();
+  for (int c; (c = port_.read()) >= 0;) {  // read() says -1 when nothing is there
+    handleByte((char)c);
+    heard_ = now;
+  }
+  if (ipdLeft_ && (uint8_t)(now - heard_) > kPayloadGapMs) ipdLeft_ = 0;
   if (job_ == Job::Exchange) onExchange(Reply::Tick);  // the whole exchange's bound, apart from each step's
   if (job_ != Job::None && (uint16_t)((uint16_t)millis() - since_) >= wait_) {
     // Whatever an +IPD announced and did not deliver in a whole step's time will not come (the module reset
