@@ -176,6 +176,7 @@ class EspAtDrv {
   void linkGained(uint8_t) {}
 #endif
   uint8_t lineKind(uint8_t& id) const;
+  bool ipdHead() const;
   static const uint16_t kNoNumber = 0xFFFF;  // lastNumber's answer for no number (it refuses any past 65529)
   uint16_t lastNumber(uint8_t from) const;
   bool framePayload(uint8_t from, uint8_t link);

@@ -30,6 +30,10 @@ void EspAtDrv::poll() {
   }
 }
 
+// "+IPD,<id>,<n>" so far in line_: active receive's head (before its ':') or passive receive's notice. Asked
+// for both, written once.
+bool EspAtDrv::ipdHead() const { return lineLen_ >= 8 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0; }
+
 void EspAtDrv::handleByte(char c) {
   if (ipdLeft_) {
     ipdLeft_--;
@@ -50,7 +54,7 @@ void EspAtDrv::handleByte(char c) {
   }
   // Payload follows "+IPD,<id>,<len>:" (active receive): the last number is its length. (Passive receive's
   // "+CIPRECVDATA" heads are its own.) A damaged head is skipped as a line, like garbage.
-  if (c == ':' && lineLen_ >= 8 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0) {
+  if (c == ':' && ipdHead()) {
     framePayload(7, line_[5] - '0');
     return;
   }
@@ -119,9 +123,11 @@ uint8_t EspAtDrv::lineKind(uint8_t& id) const {
   }
   __asm__("" : "+r"(skip));  // one loop for both cases: the compiler would otherwise make a copy per case
   uint8_t len = lineLen_ - skip;
+  PGM_P known = kLines;
   for (uint8_t kind = 0; kind < kOther; kind++) {
-    PGM_P known = esp_nth(kLines, kind);
-    if (strlen_P(known) == len && memcmp_P(line_ + skip, known, len) == 0) return kind;
+    uint8_t n = strlen_P(known);
+    if (n == len && memcmp_P(line_ + skip, known, len) == 0) return kind;
+    known += n + 1;  // the next one (no walk from the table's start for each)
   }
   return kOther;
 }
@@ -130,18 +136,21 @@ uint8_t EspAtDrv::lineKind(uint8_t& id) const {
 // digits. (One value for both answers: the flag and the number by reference cost more code at each caller.)
 uint16_t EspAtDrv::lastNumber(uint8_t from) const {
   static_assert(ESPAT_IPD_MAX < kNoNumber, "no payload length is taken for no number");
-  uint16_t n = kNoNumber;
+  uint16_t n = 0;
+  bool digits = false;
   for (uint8_t i = from; i < lineLen_; i++) {
-    char d = line_[i];
-    if (d == ',') {
-      n = kNoNumber;
-    } else if (d >= '0' && d <= '9' && (n == kNoNumber || n < 6553)) {  // a number past 65529 is refused
-      n = (n == kNoNumber ? 0 : n * 10) + (d - '0');
-    } else {
-      return kNoNumber;
+    char c = line_[i];
+    if (c == ',') {
+      n = 0;
+      digits = false;
+      continue;
     }
+    uint8_t d = c - '0';
+    if (d > 9 || n >= 6553) return kNoNumber;  // a number past 65529 is refused
+    n = n * 10 + d;
+    digits = true;
   }
-  return n;
+  return digits ? n : kNoNumber;
 }
 
 static_assert(EspAtDrv::kLineMax >= 16, "AT+GMR's major version is the 12th character of its line");
@@ -161,7 +170,7 @@ void EspAtDrv::handleLine() {
   uint8_t kind = lineKind(id);
   Reply r = Reply::None;
 #if ESPAT_CLIENTS
-  if (lineLen_ >= 8 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0) {
+  if (ipdHead()) {
     // Passive receive's notice "+IPD,<id>,<len>": the module holds bytes for link <id>.
     if (receive_) receive_(*this, Reply::Notice);
   } else
