@@ -98,3 +98,27 @@ def test_every_reboot_of_a_browning_out_module_is_counted(tmp_path):
     finally:
         board.close()
         loop.close()
+
+
+def test_a_wedged_tcp_stack_is_reset(tmp_path):
+    """AT answers, every CIPSTART ends in ERROR after the module's wait (the fake's tcp-wedged) until the module
+    restarts: after four such links in a row the reporter sends AT+RST, and the readings then go through. Before,
+    CIPSTART's ERROR was always taken for the server's, and the stack stayed wedged: no AT+RST in the field week's
+    six hours."""
+    loop = VirtualLoop()
+    bodies = []
+    board = _board(loop, _server(loop, bodies), tmp_path)
+    try:
+        board.power_on()
+        assert board.run_until(90.0) is None and len(bodies) == 2
+        loop.call_soon(board.module.wedge_tcp)
+        assert board.run_until(1200.0) is None
+        starts = [c.at for c in board.commands if c.at >= 90.0 and c.line.startswith(b"AT+CIPSTART")]
+        resets = [c.at for c in board.commands if c.at >= 90.0 and c.line == b"AT+RST"]
+        assert resets, f"no AT+RST after {len(starts)} failed connects"
+        assert len([t for t in starts if t < resets[0]]) == 4
+        assert not board.module.tcp_wedged                      # the reset freed it
+        assert len(bodies) >= 18 and bodies[-1][0] > 1100.0    # and the readings flow again
+    finally:
+        board.close()
+        loop.close()

@@ -53,11 +53,15 @@ static_assert(headerPlain(ESPAT_CHOSEN(TOKEN)), "ESPAT_TOKEN must not contain sp
 const bool kToken = sizeof(ESPAT_CHOSEN(TOKEN)) > 1;
 
 // Link failures in a row, while the module answers, after which its TCP stack is taken as wedged: AT+RST. A
-// wedged stack answers CIPSTART with ERROR after its wait, as an unreachable server does, so every link that
-// could not be opened or used counts; a server that answered (any status) or never answered does not. During a long
-// server outage that is one AT+RST every ESPAT_WEDGED_AFTER tries (at the back-off's cap, one in 20 minutes).
+// wedged stack answers CIPSTART with ERROR only after its wait for an answer, as it does for a server nothing
+// answers for, so those count; a refusal within ESPAT_REFUSED_MS (the server's host said no: the stack works), an
+// answer of any status, or none from the server does not. An unreachable server costs one AT+RST every
+// ESPAT_WEDGED_AFTER tries (at the back-off's cap, one in 20 minutes).
 #ifndef ESPAT_WEDGED_AFTER
 #define ESPAT_WEDGED_AFTER 4
+#endif
+#ifndef ESPAT_REFUSED_MS
+#define ESPAT_REFUSED_MS 1000
 #endif
 // The longest one operation may run (the driver bounds every wait; an exchange is the longest, 120 s). A
 // reporter stuck in one longer stops feeding the watchdog, and the board resets.
@@ -189,11 +193,12 @@ void onDone(EspStatus status) {
       }
     } else {
       post.diag.linkFailures++;
-      // A link that could not be opened (CIPSTART's ERROR or no answer) or used (CIPSEND refused, `busy p...` past
-      // the driver's patience): the module's TCP stack or an unreachable server, which look the same on the wire;
-      // ESPAT_WEDGED_AFTER of them in a row reset the module. A server that never answered, or a reboot, is not
-      // the stack's doing.
-      if (status != EspStatus::NoReply && status != EspStatus::ModuleReset) stackFailures++;
+      // A link that could not be opened (CIPSTART's late ERROR or no answer) or used (CIPSEND refused, `busy p...`
+      // past the driver's patience): the module's TCP stack or an unreachable server, which look the same on the
+      // wire; ESPAT_WEDGED_AFTER of them in a row reset the module. A quick refusal, a server that never answered,
+      // or a reboot is not the stack's doing.
+      bool refused = status == EspStatus::ConnectFailed && millis() - jobSince < ESPAT_REFUSED_MS;
+      if (status != EspStatus::NoReply && status != EspStatus::ModuleReset && !refused) stackFailures++;
       // Refused twice running: the server, or a module that rebooted unheard (its `ready` lost while the board
       // was sending; multiplexing off, so every CIPSTART is an ERROR). Resync (Wi-Fi untouched), then ask the
       // module whether the station is still joined, and join only if it is not.
