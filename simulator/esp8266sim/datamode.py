@@ -2,8 +2,9 @@
 
 A send takes exactly the announced bytes after the prompt [notes 4.1]; CIPSENDEX also ends at the two characters
 `\\0` (`\\\\0` is a literal backslash-zero) [doc, both dialects]. Then `Recv N bytes`, and `SEND OK` once the link took them;
-bytes typed while the send goes out get the dialect's busy line and are dropped [4.3]. In passthrough every byte
-goes to link 0 in packets cut at 20 ms of silence or 2048 bytes; a lone `+++` between two silences ends it [doc].
+bytes typed while the send goes out get the dialect's busy line and are dropped [4.3] (those written with the payload
+before its Recv line). In passthrough every byte goes to link 0 in packets cut at 20 ms of silence or 2048 bytes; a
+lone `+++` between two silences ends it [doc].
 """
 from __future__ import annotations
 
@@ -78,7 +79,10 @@ class DataMode:
             return take
         if self.sending:
             module.log_input(data)
-            module.emit(module.profile.busy_sending)
+            # 1.x answers each LF (the open 0.9.x reader's at_statIpSended); 2.x any bytes ("\r\n or other
+            # character", esp-at #89)
+            for _ in range(data.count(b"\n") if module.profile.busy_sending_on_lf else 1):
+                module.emit(module.profile.busy_sending)
             return len(data)
         self._passthrough_data(data)
         return len(data)
@@ -117,12 +121,20 @@ class DataMode:
         self._payload = None
         self._link = None
         module.log_input(data)
-        module.emit(b"\r\nRecv %d bytes\r\n" % len(data))
+        recv = b"\r\nRecv %d bytes\r\n" % len(data)
         if self._segment is not None:
+            module.emit(recv)
             module.spawn(self._transmit_segment(link, data, self._segment))
             return
+        # The UART's task answers the rest of the bytes it holds (busy) before the send's task prints Recv: bytes
+        # written with the payload get their busy line first (esp-at #89's capture; 0.9.x's recv and proc tasks).
         self.sending = True
-        module.spawn(self._transmit(link, data, module.sends_seen))
+        number = module.sends_seen
+
+        def start() -> None:
+            module.emit(recv)
+            module.spawn(self._transmit(link, data, number))
+        module.loop.call_soon(start)
 
     async def _transmit_segment(self, link: Link, data: bytes, segment: int) -> None:
         """CIPSENDBUF: `[<id>,]<segment>,SEND OK` once the segment went out (no busy while it does)."""

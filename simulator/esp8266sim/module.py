@@ -108,12 +108,14 @@ class Module:
             detail += b"ERR CODE:0x%08x\r\n" % (0x01000000 | refusal.code << 16)
         self.emit(detail + (refusal.final or ERROR))
 
-    def _busy(self) -> None:
-        """`busy p...` for a line that came while a command runs; 2.x with AT+SYSLOG=1 gives its code first (0x0B,
-        the previous command is still processing)."""
+    def _busy(self, line: bytes) -> None:
+        """`busy p...` for a line that came while a command runs, after 1.x's echo of it (as typed, without the line
+        end an echo otherwise gets); 2.x echoes nothing, and with AT+SYSLOG=1 gives its code first (0x0B, the
+        previous command is still processing)."""
+        echo = line + b"\r" if self.state["echo"] and self.profile.echo_busy_line else b""
         code = b"ERR CODE:0x%08x\r\n" % (0x01000000 | E_BUSY << 16) if self.profile.error_codes and self.state["syslog"] \
             else b""
-        self.emit(code + BUSY)
+        self.emit(echo + code + BUSY)
 
     def log_input(self, data: bytes) -> None:
         self._log("->", data)
@@ -206,16 +208,20 @@ class Module:
         self._log("->", line + b"\r\n")
         if not line:
             return
-        if self.state["echo"]:
-            self.emit(line + b"\r\r\n")
         if self.busy or self._busy_left > 0:
             if self._busy_left > 0:
                 self._busy_left -= 1
-            self._busy()
+            self._busy(line)
             return
         self.commands_seen += 1
-        if self._line_faults():
+        if self._busy_fault():
+            self._busy(line)
             return
+        if self.state["echo"]:
+            self.emit(line + b"\r\r\n")
+        self._line_faults()
+        if self.profile.skip_to_at and b"AT" in line[1:] and not line.startswith(b"AT"):
+            line = line[line.index(b"AT"):]     # 1.x searches for the AT head; what came before it is skipped
         try:
             parsed = read_line(line)
         except LineError as exc:
@@ -231,21 +237,24 @@ class Module:
         except Refusal as refusal:
             self.refuse(refusal)
 
-    def _line_faults(self) -> bool:
-        """Faults a command line triggers; True when the line is swallowed (busy)."""
+    def _busy_fault(self) -> bool:
+        """True when a `busy:COUNT@cmd=N` fault swallows this command line (and the COUNT - 1 after it)."""
+        for fault in self.faults:
+            if fault.kind == "busy" and fault.fires("cmd", self.commands_seen):
+                self._busy_left = int(fault.value) - 1
+                return True
+        return False
+
+    def _line_faults(self) -> None:
+        """The other faults a command line triggers."""
         for fault in self.faults:
             if fault.fires("cmd", self.commands_seen):
-                if fault.kind == "busy":
-                    self._busy_left = int(fault.value) - 1
-                    self._busy()
-                    return True
                 if fault.kind == "wifi-lost":
                     self.lose_wifi()
                 if fault.kind == "slow":
                     self._hold_until = time.monotonic() + fault.value
             elif fault.kind == "slow" and fault.trigger is None:
                 self._hold_until = time.monotonic() + fault.value
-        return False
 
     # --- Wi-Fi events ------------------------------------------------------------------------------------------------
 

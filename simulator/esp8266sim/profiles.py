@@ -38,6 +38,13 @@ class Profile:
     recvdata_dinfo: bool = False        # 2.x CIPRECVDATA prints "ip",port with CIPDINFO=1 [5]
     early_closed_passive: bool = True   # 1.x reports CLOSED while passive data still waits [5.2]
     passive_notice_each: bool = True    # 1.x repeats the passive +IPD notice with the new total [5.2]
+    # A line answered `busy p...` with echo on: 1.x echoes it as typed, LF not, and the busy line follows (0.x's open
+    # at_port.c echoes every byte but LF in every state); 2.x does not echo it at all (esp-at #388's log).
+    echo_busy_line: bool = True
+    # Bytes before `AT` on a line: 1.x looks for the `AT` head and skips them (0.x's at_port.c); 2.x refuses the line.
+    skip_to_at: bool = True
+    # While a send goes out: 1.x answers each LF with `busy s...` (0.9.x's at_statIpSended), 2.x any bytes (#89).
+    busy_sending_on_lf: bool = True
 
 
 AT17 = Profile(
@@ -75,6 +82,9 @@ AT2X = Profile(
     recvdata_dinfo=True,
     early_closed_passive=False,
     passive_notice_each=False,
+    echo_busy_line=False,
+    skip_to_at=False,
+    busy_sending_on_lf=False,
 )
 
 PROFILES: Dict[str, Profile] = {"1": AT17, "1.7": AT17, "2": AT2X, "2.x": AT2X}

@@ -14,6 +14,7 @@ from esp8266sim import SimConfig, Simulator
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from simtools import POST_REPLY, ExactServer  # noqa: E402
 from unotools import SETTINGS  # noqa: E402
+from workers import shared_artifact  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "firmware" / "tools" / "build.py"
@@ -21,12 +22,12 @@ BUILD = ROOT / "firmware" / "tools" / "build.py"
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
-    """Every env of platformio.ini, built with SETTINGS: OUT/ENV/firmware.elf and .hex."""
-    out = tmp_path_factory.mktemp("fw")
-    done = subprocess.run([sys.executable, str(BUILD), "--out", str(out)], env={**os.environ, **SETTINGS},
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr
-    return out
+    """Every env of platformio.ini, built with SETTINGS: OUT/ENV/firmware.elf and .hex (once for all workers)."""
+    def make(out: Path) -> None:
+        done = subprocess.run([sys.executable, str(BUILD), "--out", str(out)], env={**os.environ, **SETTINGS},
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr
+    return shared_artifact(tmp_path_factory, "avr-built", make)
 
 
 @pytest.fixture

@@ -115,6 +115,7 @@ def test_sim_subcommand_delegates():
     assert done.stderr.startswith("espat sim: fault 'nonsense'")
 
 
+@pytest.mark.slow
 def test_demo_runs_the_whole_path():
     done = espat("demo", timeout=120)
     assert done.returncode == 0, done.stderr
@@ -252,6 +253,7 @@ def test_doctor_names_the_dns_fix(joined_module):
 @pytest.mark.parametrize("talk, words", [(b"", "not a byte back at any rate: check that the adapter's TX"),
                                          (bytes(range(128, 256)) * 4, "bytes but never an answer")],
                          ids=["silent", "garbage"])
+@pytest.mark.slow
 def test_doctor_tells_silence_from_garbage(talk, words):
     """A port that never answers AT: silent (wiring, power) or noisy (rate not tried, resets, ground)."""
     import socket
@@ -294,6 +296,7 @@ def test_doctor_tells_silence_from_garbage(talk, words):
     assert words in done.stdout
 
 
+@pytest.mark.slow
 def test_espat_bridge_serves_the_cli_over_rfc2217(tmp_path):
     """`espat bridge` in its own process; detect (baud changes travel over RFC 2217), join and status through it."""
     bridge = subprocess.Popen([*ESPAT, "-p", sim_url(), "bridge", "--tcp", "127.0.0.1:0"], stdout=subprocess.PIPE,
@@ -332,6 +335,7 @@ def _site(request: bytes) -> bytes:
     return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(BLOB) + BLOB
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dialect", ["1", "2"])
 def test_a_session_of_commands_on_one_module(tmp_path, dialect):
     """status, scan, GET to a file, POST JSON, leave: each with --json, against one module that keeps its state."""

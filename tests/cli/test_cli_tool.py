@@ -192,6 +192,7 @@ def test_help_lists_commands_whose_module_is_absent(tmp_path):
         "Error: `espat uno` needs esp8266sim, which is not installed: pip install 'espat[sim]'"]
 
 
+@pytest.mark.xdist_group("help-cache")     # one bumps extras.py's mtime, the key the others read
 @pytest.mark.parametrize("argv", [["--help"], ["http", "--help"]])
 def test_help_imports_neither_click_nor_a_command_module(tmp_path, argv):
     code = ("import sys; from espat.cli import main\n"
@@ -206,6 +207,7 @@ def test_help_imports_neither_click_nor_a_command_module(tmp_path, argv):
     assert kept.stdout.rsplit("\n", 2)[0] == first.stdout.rsplit("\n", 2)[0]
 
 
+@pytest.mark.xdist_group("help-cache")     # one bumps extras.py's mtime, the key the others read
 @pytest.mark.parametrize("argv", [["--help"], ["-h"], ["http", "--help"], ["http", "get", "-h"], ["sim", "--help"],
                                   ["collect", "token", "--help"], ["at", "--help"]])
 def test_the_kept_help_is_what_click_renders_and_goes_when_a_file_changes(tmp_path, argv):
@@ -231,6 +233,7 @@ def test_the_kept_help_is_what_click_renders_and_goes_when_a_file_changes(tmp_pa
         os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
+@pytest.mark.xdist_group("help-cache")     # one bumps extras.py's mtime, the key the others read
 def test_help_for_a_command_that_is_not_there_is_not_kept(tmp_path):
     env = dict(os.environ, COLUMNS="80", XDG_CACHE_HOME=str(tmp_path))
     done = subprocess.run([sys.executable, "-m", "espat.cli", "nosuch", "--help"], capture_output=True, text=True,

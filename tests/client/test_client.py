@@ -141,6 +141,7 @@ def test_reset_in_mid_send_is_reported(server):
         esp.sync()                                  # and the module is usable again
 
 
+@pytest.mark.slow
 def test_busy_storm_is_retried_within_a_bound():
     from espat import commands
     with EspAt(sim_url(faults=["busy:3@cmd=4"])) as esp:
@@ -164,6 +165,7 @@ def test_slow_answer_times_out_within_the_bound():
         assert time.monotonic() - started < 2.5
 
 
+@pytest.mark.slow
 def test_sync_from_a_half_finished_send(server):
     with EspAt(sim_url(server())) as esp:
         esp.sync()
@@ -196,6 +198,7 @@ def test_detect_finds_the_rate():
     assert detect_baud(sim_url(baud=115200)) == 115200
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kilobytes, baud", [(200, 115200), (20, 9600)])
 def test_paced_download_arrives_intact(server, kilobytes, baud):
     body = bytes((i * 31 + (i >> 9)) & 0xFF for i in range(kilobytes * 1024))
@@ -220,6 +223,7 @@ def test_chunked_body_streams_whole(server):
     assert response.status == 200 and bytes(got) == b"".join(chunks)
 
 
+@pytest.mark.slow
 def test_sync_out_of_passthrough_mode():
     import socket
     listener = socket.socket()

@@ -14,6 +14,7 @@ from espat.errors import DataDamaged, DataLost, IntegrityError
 from espat.httpclient import request
 from espat.integrity import Digester
 from espat.parser import Parser
+from espat.transport import open_port
 from simtools import ExactServer, sim_url
 
 BODY = bytes((i * 31 + (i >> 8)) & 0xFF for i in range(50 * 1024))
@@ -77,6 +78,25 @@ def test_a_byte_lost_in_a_passive_read_is_framing_lost_and_its_ok_still_ends_the
 def test_a_close_of_the_wrong_form_after_a_payload_is_damage():
     # with CIPMUX=1 the module never sends a bare CLOSED: the `0,` went into the payload
     assert ev.FramingLost(0) in Parser().receive_data(b"\r\n+IPD,0,5:hell0CLOSED\r\n")
+
+
+def test_a_link_line_after_a_payload_without_mux_is_damage():
+    # with CIPMUX=0 the module says `CLOSED`: a `0,CLOSED` glued to the payload is no line it sends there
+    events = Parser().receive_data(b"\r\n+IPD,5:hello0,CLOSED\r\n")
+    assert events[0] == ev.Ipd(None, b"hello")
+    assert ev.FramingLost(None) in events and not any(isinstance(e, ev.Closed) for e in events)
+    assert Parser().receive_data(b"\r\n+IPD,5:helloCLOSED\r\n") == [ev.Ipd(None, b"hello"), ev.Closed(None)]
+
+
+@pytest.mark.parametrize("head", [b"\r\n+IPD,0,0:", b"\r\n+IPD,0:", b"\r\n+IPD,5,3:", b"\r\n+IPD,9,3:"])
+def test_an_ipd_header_the_module_never_sends_is_framing_lost(head):
+    """An empty block or a link id past 4 comes only from damage: the bytes after it are not read as data."""
+    for chunks in ([head + b"abc\r\n"], [bytes([b]) for b in head + b"abc\r\n"]):
+        p = Parser()
+        events = [e for c in chunks for e in p.receive_data(c)]
+        assert events[0] == ev.FramingLost(None)
+        assert not any(isinstance(e, ev.Ipd) for e in events)
+        assert p.payload_missing == 0
 
 
 def test_a_damaged_header_is_framing_lost_not_a_line():
@@ -230,3 +250,61 @@ def test_data_lost_leaves_the_client_able_to_go_on(serve):
             request(esp, "GET", "http://example.com/blob", timeout=20)
         reply = esp.at("AT")
         assert isinstance(reply.final, ev.Ok)
+
+
+class DropAfter:
+    """A port that loses the one byte that follows `marker` in what the module sends; the byte after it comes as
+    it would, the rest only once `release()` says so: the block looks whole, and what shows the loss comes late (a
+    module's next line or its CLOSED can come any time after a block)."""
+
+    def __init__(self, port, marker: bytes) -> None:
+        self.port, self.marker = port, marker
+        self.tail = b""
+        self.dropped = None
+        self.passed = False         # the byte after the lost one went through
+        self.held = b""
+        self.release = lambda: True
+
+    def __getattr__(self, name):
+        return getattr(self.port, name)
+
+    def read(self, size: int = 1) -> bytes:
+        if self.passed and self.held and self.release():
+            out, self.held = self.held, b""
+            return out
+        data = self.port.read(size)
+        if self.dropped is not None:
+            if not self.passed and data:
+                self.passed = True
+                self.held += data[1:]
+                return data[:1]
+            self.held += data
+            return b""
+        for i, byte in enumerate(data):
+            if self.tail.endswith(self.marker):
+                self.dropped = bytes([byte])
+                rest, data = data[i + 1:], data[:i]
+                if rest:
+                    self.passed = True
+                    self.held = rest[1:]
+                    data += rest[:1]
+                return data
+            self.tail = (self.tail + bytes([byte]))[-len(self.marker):]
+        return data
+
+
+def test_a_byte_lost_in_the_last_block_is_never_success(serve):
+    """The body's last byte is lost: the block takes the `0` of `0,CLOSED` in its place and h11 sees a whole body of
+    the right length. Only the bytes after the block (`,CLOSED`) show it: the response must not be a success."""
+    srv = serve(_reply(b"hello, world"))
+    port = DropAfter(open_port(sim_url(srv)), b"hello, worl")
+    got = bytearray()
+    with EspAt("sim://", port=port) as esp:
+        # what follows the block comes once the client has handed the block's data on (its reads are done)
+        port.release = lambda: not any(link.received for link in esp.links.values())
+        esp.sync()
+        esp.join("HomeNet", "s3cr3t99")
+        with pytest.raises(DataLost):
+            request(esp, "GET", "http://example.com/", sink=got.extend)
+    assert port.dropped == b"d", "the fault never fired"
+    assert bytes(got) == b"hello, worl0"        # what a client without the check would have called the body

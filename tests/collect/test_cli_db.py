@@ -32,6 +32,7 @@ def devices_in(url: str) -> list:
         store.close()
 
 
+@pytest.mark.slow
 def test_the_groups_db_reaches_token_add_list_and_remove(tmp_path):
     url = f"sqlite:///{tmp_path / 'fleet.sqlite3'}"
     added = run(tmp_path, "collect", "--db", url, "token", "add", "greenhouse-uno-1")
@@ -77,6 +78,7 @@ def test_a_path_where_a_url_belongs_is_a_one_line_error(tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_json_before_collect_or_after_the_command_prints_json(tmp_path):
     url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
     added = run(tmp_path, "--json", "collect", "--db", url, "token", "add", "cellar-uno-2")

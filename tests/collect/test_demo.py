@@ -5,6 +5,10 @@ import re
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow     # tests/README.md: the tiers
+
 
 def test_demo_stores_its_reading_in_a_real_collector():
     done = subprocess.run([sys.executable, "-c", "from espat.cli import main; main()", "demo"],

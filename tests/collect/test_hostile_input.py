@@ -51,6 +51,7 @@ def test_a_hostile_request_is_a_400_in_one_line_not_a_500(collector, caplog, met
     assert len(stored(collector.url)) == 1 and request(collector.url, "GET", "/healthz").status == 200
 
 
+@pytest.mark.slow
 def test_thousands_of_event_streams_leave_readings_and_health_alone(tmp_path):
     """About 2,000 open /api/events streams once took every connection the server allowed, and every device POST
     and /healthz got 503. The read side now has its own cap (100 streams): the ones past it are refused, the

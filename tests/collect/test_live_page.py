@@ -14,6 +14,8 @@ from espat.collect.server import serve_in_thread
 
 from collect_http import post, reading
 
+pytestmark = pytest.mark.slow     # tests/README.md: the tiers
+
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]

@@ -17,6 +17,8 @@ from espat.collect.store import Store
 
 from collect_http import body, post, reading
 
+pytestmark = pytest.mark.slow     # tests/README.md: the tiers
+
 CLI = [sys.executable, "-c", "from espat.cli import main; main()", "collect"]
 
 

@@ -73,6 +73,7 @@ names = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(lambda n: u
        counters=st.tuples(*[st.integers(0, 2**32 - 1)] * 4),
        values=st.dictionaries(names, st.floats(-1e12, 1e12, allow_nan=False) | st.integers(-10**12, 10**12),
                               min_size=1, max_size=16))
+@pytest.mark.slow
 def test_every_valid_reading_round_trips(device, incarnation, counters, values):
     data = reading(device, incarnation, *counters[:3], values, counters[3])
     r = parse_reading(body(data))

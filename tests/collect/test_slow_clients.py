@@ -4,10 +4,14 @@ import logging
 import socket
 import time
 
+import pytest
+
 from espat.collect.app import Settings
 from espat.collect.server import serve_in_thread
 
 from collect_http import body, post, reading, stored
+
+pytestmark = pytest.mark.slow     # tests/README.md: the tiers
 
 HEADER_TIMEOUT = 1.5
 BODY_TIMEOUT = 1.5

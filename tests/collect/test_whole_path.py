@@ -10,6 +10,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "firmware"))
 
 from esp8266sim import SimConfig, Simulator  # noqa: E402
@@ -19,6 +21,8 @@ from espat.collect.server import serve_in_thread  # noqa: E402
 from espat.collect.store import Store  # noqa: E402
 
 from fw_native import SETTINGS, Run, build  # noqa: E402
+
+pytestmark = pytest.mark.slow     # tests/README.md: the tiers
 
 UNTIL_SEQ = 8
 CLOCK_SCALE = 2.0

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow     # tests/README.md: the tiers
+
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "firmware" / "tools" / "build.py"
 

@@ -5,9 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from esp8266sim import SimConfig, Simulator
 from simtools import ExactServer
 from esp8266sim.avr.harness import Uno
+
+pytestmark = pytest.mark.slow     # tests/README.md: the tiers
 
 ROOT = Path(__file__).resolve().parents[2]
 BODY = bytes(range(48, 123)) * 3  # 225 bytes, several +IPD frames' worth at the sketch's pace

@@ -57,6 +57,7 @@ def test_get_is_exact_and_the_answer_reaches_usb_whole(tmp_path, dialect, passiv
         assert not asked and b"CIPRECVMODE" not in sent
 
 
+@pytest.mark.slow
 def test_a_page_that_takes_longer_than_the_reply_step_arrives_whole(tmp_path):
     """10 KB at 9600 baud is about 11 s of wire (22 s on the sketch's doubled clock), past the reply step's own
     10 s: the step is extended while bytes keep coming, so nothing is cut. (The port's buffer is widened: over

@@ -19,6 +19,8 @@ from espat.wiretext import escape_bytes
 
 from fw_native import SETTINGS, Collector, Run, build, identity_copies, read_wire_log
 
+pytestmark = pytest.mark.slow     # tests/README.md: the tiers
+
 INTERVAL_MS = int(SETTINGS["ESPAT_INTERVAL_MS"])
 # The sketch's clock runs this many times faster than the wire, so intervals and back-offs pass quickly while
 # every timeout still leaves the 9600-baud wire ample time.

@@ -22,6 +22,8 @@ from esp8266sim.avr.harness import Uno
 
 from fw_native import identity_copies, identity_image
 
+pytestmark = pytest.mark.slow     # tests/README.md: the tiers
+
 ROOT = Path(__file__).resolve().parents[2]
 INTERVAL_MS = 2000
 SETTINGS = {"ESPAT_WIFI_SSID": "HomeNet", "ESPAT_WIFI_PASS": "s3cr3t", "ESPAT_SERVER_HOST": "example.com",

@@ -16,7 +16,7 @@ DIALECTS = {"1.7": "1", "2.x": "2"}     # corpus folder -> the fake's dialect na
 SUFFIX = ".golden"
 
 HOST, MODULE, NOISE = ">", "<", "~"
-_KEYS = {"evidence", "given", "server", "server-gets", "fault", "parser", "note"}
+_KEYS = {"evidence", "inferred", "given", "server", "server-gets", "fault", "parser", "note"}
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|[rnt\\]|\*\d+\((?:[^()\\]|\\.)*\)|\$port)")
 PORT = b"\x00port\x00"       # `\$port`: a free loopback port the replay picks (the module's own server listens there)
 
@@ -41,6 +41,7 @@ class Exchange:
     faults: Tuple[str, ...] = ()
     parser: Tuple[str, ...] = ()        # Parser options the module side needs ("remote_info")
     notes: Tuple[str, ...] = field(default=())
+    inferred: Tuple[str, ...] = field(default=())     # bytes no cited evidence shows, and why they are these
 
     @property
     def host_bytes(self) -> bytes:
@@ -128,6 +129,8 @@ def parse(text: str, dialect: str, name: str) -> Exchange:
     where = f"{dialect}/{name}{SUFFIX}"
     if not meta["evidence"]:
         raise CorpusError(f"{where}: no evidence: line (a document section with its URL, a capture, a parser)")
+    if not all(meta["inferred"]):
+        raise CorpusError(f"{where}: an inferred: line says which bytes no evidence shows, and why they are these")
     if not steps:
         raise CorpusError(f"{where}: no steps")
     for (direction, _), after in zip(steps, list(steps[1:]) + [None]):
@@ -140,7 +143,8 @@ def parse(text: str, dialect: str, name: str) -> Exchange:
         dialect=dialect, name=name, evidence=tuple(meta["evidence"]), given=given, steps=tuple(steps),
         server=meta["server"][0] if meta["server"] else "",
         server_gets=decode(meta["server-gets"][0], where) if meta["server-gets"] else b"",
-        faults=tuple(meta["fault"]), parser=tuple(meta["parser"]), notes=tuple(meta["note"]))
+        faults=tuple(meta["fault"]), parser=tuple(meta["parser"]), notes=tuple(meta["note"]),
+        inferred=tuple(meta["inferred"]))
 
 
 def load(path: Path) -> Exchange:
@@ -170,3 +174,11 @@ def chain(exchange: Exchange, corpus: Dict[str, Exchange]) -> List[Exchange]:
                 order.append(corpus[name])
     visit(exchange, (exchange.name,))
     return order
+
+
+def answer(dialect: str, name: str, nth: int = 0) -> bytes:
+    """The module's bytes of step `nth` (0: its first answer) of exchange `name`, for the fake's dialect "1" or "2"
+    as well as "1.7" or "2.x": what the real firmware answers, for tests outside the replay to compare with."""
+    folder = next((f for f, d in DIALECTS.items() if dialect in (f, d)), dialect)
+    exchange = load(ROOT / folder / (name + SUFFIX))
+    return [data for direction, data in exchange.steps if direction == MODULE][nth]

@@ -24,8 +24,6 @@ NETWORK, PASSWORD = "HomeNet", "s3cr3t99"       # the access point every exchang
 OTHER_NETWORK, OTHER_PASSWORD = "Elsewhere", ""  # an open network in range, for scans
 SERVER_NAME = "example.com"                      # resolves to the exchange's loopback server
 WAIT = 10.0                                      # bound on any wait for the module's bytes
-QUIET = 0.05                # how long the module must stay silent after the last step, when a socket could still talk
-SETTLE = 0.005              # ... when only the fake's own zero-latency work could
 
 Pieces = Callable[[int, bytes], List[bytes]]     # (step number, host bytes) -> the pieces to write
 
@@ -126,13 +124,13 @@ class FakeEnd:
     """The fake module on the running loop, its output collected."""
 
     def __init__(self, dialect: str, faults: Sequence[str], server_port: Optional[int]) -> None:
-        self.quiet = QUIET if server_port else SETTLE
         from esp8266sim.config import SimConfig
         from esp8266sim.module import Module
         hosts = {SERVER_NAME: ("127.0.0.1", server_port)} if server_port else {}
         config = SimConfig(networks={NETWORK: PASSWORD, OTHER_NETWORK: OTHER_PASSWORD}, hosts=hosts,
                            dialect=DIALECTS[dialect], latency_scale=0, faults=list(faults), seed=1)
         self.out = bytearray()
+        self.settled: Callable[[], bool] = lambda: True     # the exchange's end besides the module's bytes
         self._arrived = asyncio.Event()
         self.module = Module(config, output=self._output)
         self.module.start_timed_faults()
@@ -174,10 +172,20 @@ class FakeEnd:
         return self._take(at + len(needle) if at >= 0 else len(self.out))
 
     async def rest(self) -> bytes:
-        """Whatever the module still says once its due work is done (it should say nothing)."""
-        for _ in range(20):
-            await asyncio.sleep(0)
-        await asyncio.sleep(self.quiet)
+        """Whatever the module still says once nothing more can happen without time passing (it should say
+        nothing): the fake, its links and the loopback server all live on this loop, so that is when the loop has
+        no callback ready, no timer due and no socket ready (loopback delivers a send at once). A timer due later
+        is work the exchange did not wait for (a fault at t=SECONDS, CIPSTO): not this exchange's bytes, unless the
+        loopback server has not yet received what the exchange says it gets (`settled`)."""
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            if not _idle(loop):
+                await asyncio.sleep(0)
+            elif not self.settled():        # the server still waits for bytes a timer will send (passthrough)
+                await asyncio.sleep(_next_timer(loop))
+            else:
+                break
         data = bytes(self.out)
         self.out.clear()
         return data
@@ -189,6 +197,23 @@ class FakeEnd:
         net = getattr(module, "net", None)          # links and the server (a real listening socket)
         if net is not None:
             net.reset()
+
+
+def _idle(loop: asyncio.AbstractEventLoop) -> bool:
+    """Nothing on `loop` can run before its next timer: no ready callback, no timer due, no socket ready. Reads
+    CPython's selector event loop (asyncio.run's); the selector is level-triggered, so asking it takes nothing."""
+    if loop._ready:                                                         # type: ignore[attr-defined]
+        return False
+    now = loop.time()
+    if any(not h.cancelled() and h.when() <= now for h in loop._scheduled):  # type: ignore[attr-defined]
+        return False
+    return not loop._selector.select(0)                                     # type: ignore[attr-defined]
+
+
+def _next_timer(loop: asyncio.AbstractEventLoop) -> float:
+    """Seconds until the loop's next timer (0.01 when none: something outside the loop is awaited)."""
+    due = [h.when() for h in loop._scheduled if not h.cancelled()]         # type: ignore[attr-defined]
+    return max(0.0, min(due) - loop.time()) if due else 0.01
 
 
 def _free_port() -> int:
@@ -258,6 +283,8 @@ def replay_fake(exchange: Exchange, corpus: Dict[str, Exchange], pieces: Pieces 
         if server is not None:
             await server.start()
         end = FakeEnd(exchange.dialect, faults, server.port if server else None)
+        if server is not None and gets:
+            end.settled = lambda: len(server.received) >= len(gets)
         try:
             await _play(end, exchange, corpus, pieces)
         finally:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
+import time
 
 import pytest
 
+from golden.corpus import answer
 from modbench import Bench, OK, ERROR, JOINED
 
 
@@ -32,7 +35,7 @@ def test_cipsendex_ends_early_at_backslash_zero(joined):
     assert joined.ask(b'AT+CIPSTART="TCP","example.com",80') == b"CONNECT\r\n" + OK
     joined.feed(b"AT+CIPSENDEX=20\r\n")
     joined.settle()
-    assert joined.take() == joined.module.profile.send_prompt
+    assert joined.take() == answer(joined.module.profile.name, "cipsendex-early-end")   # the firmware's prompt
     joined.feed(b"hello\\0")
     joined.settle()
     assert joined.take() == b"\r\nRecv 5 bytes\r\n\r\nSEND OK\r\n"
@@ -178,3 +181,27 @@ def test_ssl_link_asked_to_check_the_server_with_no_ca_fails(dialect, conf, list
     assert b.ask(b'AT+CIPSTART="SSL","example.com",443') == ERROR + b"CLOSED\r\n"
     assert b.module.net.links == {}
     b.close()
+
+
+
+def test_passive_notices_1x_each_arrival_with_the_total_2x_once(joined, listener):
+    """1.x notices every arrival with the total now buffered (WiFiEspAT's AT1 driver takes the number as the
+    link's whole `available`, not as an increment); 2.x notices once until the buffer was read [notes 5.2]."""
+    assert joined.ask(b"AT+CIPMUX=1") == OK
+    assert joined.ask(b"AT+CIPRECVMODE=1") == OK
+    assert joined.ask(b'AT+CIPSTART=0,"TCP","example.com",80') == b"0,CONNECT\r\n" + OK
+    peer, _ = listener.accept()
+    heard = b""
+    with peer:
+        for data, total in ((b"abc", 3), (b"defg", 7)):
+            peer.sendall(data)
+            deadline = time.monotonic() + 10
+            while True:             # until the module holds it all: a notice comes with the data, never later
+                got = joined.ask(b"AT+CIPRECVLEN?")
+                heard += got
+                if b"+CIPRECVLEN:%d," % total in got:
+                    break
+                assert time.monotonic() < deadline, f"{total} bytes never buffered: {heard!r}"
+                joined.loop.run_until_complete(asyncio.sleep(0.01))
+    notices = re.findall(rb"\r\n\+IPD,0,(\d+)\r\n", heard)
+    assert notices == ([b"3", b"7"] if joined.module.profile.major == 1 else [b"3"]), heard

@@ -13,6 +13,8 @@ import serial
 
 from simtools import ExactServer, sim_url
 
+pytestmark = pytest.mark.slow     # tests/README.md: the tiers
+
 
 @pytest.fixture
 def esp_atcontrol(monkeypatch):

@@ -35,9 +35,7 @@ bool EspAtDrv::startSync() {
 }
 bool EspAtDrv::startReset(bool hardware) {
   wifiUp_ = job_ != Job::None && wifiUp_;
-  if (!begin(Job::Reset, pulse_ && hardware ? Step::PinLow : Step::Rst)) return false;
-  if (step_ == Step::PinLow) pulse_(resetPin_ - 1, true);  // held low for PinLow's wait (no other way in)
-  return true;
+  return begin(Job::Reset, pulse_ && hardware ? Step::PinLow : Step::Rst);
 }
 
 bool EspAtDrv::startJoin(EspStr ssid, EspStr pass) {
@@ -112,6 +110,7 @@ void EspAtDrv::enter(Step step) {
   since_ = (uint16_t)millis();
   wait_ = step == Step::Reply ? (replyMs_ ? replyMs_ : 10000) : pgm_read_byte(&kWaits[(uint8_t)step]) * 100U;
   if (step == Step::Start) already_ = false;
+  if (step == Step::PinLow) pulse_(resetPin_ - 1, true);
   writeCommand(esp_nth(kCommands, (uint8_t)step));
 }
 

@@ -123,11 +123,9 @@ uint8_t EspAtDrv::lineKind(uint8_t& id) const {
   }
   __asm__("" : "+r"(skip));  // one loop for both cases: the compiler would otherwise make a copy per case
   uint8_t len = lineLen_ - skip;
-  PGM_P known = kLines;
   for (uint8_t kind = 0; kind < kOther; kind++) {
-    uint8_t n = strlen_P(known);
-    if (n == len && memcmp_P(line_ + skip, known, len) == 0) return kind;
-    known += n + 1;  // the next one (no walk from the table's start for each)
+    PGM_P known = esp_nth(kLines, kind);
+    if (strlen_P(known) == len && memcmp_P(line_ + skip, known, len) == 0) return kind;
   }
   return kOther;
 }

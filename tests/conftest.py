@@ -1,0 +1,38 @@
+"""Rules every test of the suite follows, whichever folder it is in (tests/README.md says how a test picks its tier).
+
+- Tiers: a test marked `slow` runs in the whole suite only (`bash scripts/test.sh`); the rest is the edit loop's
+  tier (`bash scripts/test.sh -m "not slow"`). A test is slow when it is marked itself or its module says so
+  (`pytestmark = pytest.mark.slow`), when it lives in a folder of SLOW_FOLDERS, or when it uses a fixture of
+  SLOW_FIXTURES.
+- Workers (pytest-xdist): a module-scoped fixture is made once per worker, so the tests of a module that has one
+  stay together on one worker (`--dist loadgroup`); a session-wide artefact that is costly to make (a firmware
+  build) is made once for all workers with `workers.shared_artifact`.
+"""
+from __future__ import annotations
+
+import pytest
+
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# Folders whose every test is slow: each runs compiled firmware in simavr.
+SLOW_FOLDERS = {HERE / "avr"}
+# Fixtures that make any test using them slow: every env built with the real `pio run` (tests/avr/conftest.py).
+SLOW_FIXTURES = {"built"}
+
+
+def pytest_itemcollected(item):
+    # per item as it is collected: pytest-xdist reads the xdist_group marks in its own collection_modifyitems
+    if SLOW_FOLDERS & set(Path(str(item.fspath)).resolve().parents):
+        item.add_marker(pytest.mark.slow)
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return
+    if SLOW_FIXTURES & set(info.names_closure):
+        item.add_marker(pytest.mark.slow)
+    if item.get_closest_marker("xdist_group") is None and _has_module_fixture(info):
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
+def _has_module_fixture(info) -> bool:
+    return any(defs and defs[-1].scope == "module" for defs in info.name2fixturedefs.values())
