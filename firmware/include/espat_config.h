@@ -110,6 +110,9 @@ constexpr long espatPortNumber(const char* text, long v = 0) {
   return *text == 0 ? v : *text >= '0' && *text <= '9' && v < 65536 ? espatPortNumber(text + 1, v * 10 + (*text - '0'))
                                                                      : -1;
 }
-#define ESPAT_SERVER_PORT_NUMBER ((uint16_t)espatPortNumber(ESPAT_CHOSEN(SERVER_PORT)))
+// A constant, so the compiler computes it: the constexpr call in an ordinary assignment was compiled as a run-time
+// parse of the text (about 80 B of flash in each sketch).
+constexpr uint16_t kEspatServerPort = (uint16_t)espatPortNumber(ESPAT_CHOSEN(SERVER_PORT));
+#define ESPAT_SERVER_PORT_NUMBER kEspatServerPort
 static_assert(espatPortNumber(ESPAT_CHOSEN(SERVER_PORT)) >= 1 && espatPortNumber(ESPAT_CHOSEN(SERVER_PORT)) <= 65535,
               "ESPAT_SERVER_PORT must be a number from 1 to 65535");

@@ -85,8 +85,11 @@ def _build(env: str, settings: dict, extra_flags: tuple) -> Path:
         sources += sorted(p for p in lib.rglob("*.cpp"))
     sources.append(SHIM / "shim.cpp")
     includes = [SHIM, generated, project.include_dir, *libraries]
+    # The env's defines and language options; its AVR code-generation and linker options (-m..., -Wl,...) are the
+    # target's, meaningless to the host compiler.
+    flags = [f for f in config.build_flags if not f.startswith(("-m", "-Wl,"))]
     cmd = [gxx, "-std=gnu++11", "-O1", "-g", "-Wall", "-Wno-unused-variable", "-fpermissive",
-           *config.build_flags, *extra_flags, *[f"-I{i}" for i in includes], *map(str, sources)]
+           *flags, *extra_flags, *[f"-I{i}" for i in includes], *map(str, sources)]
     digest = hashlib.sha256("\0".join(cmd).encode())
     for path in sorted({*sources, *SHIM.rglob("*.h"), *SHIM.glob("*.cpp"), *project.include_dir.glob("*.h"),
                         *generated.glob("*.h"),

@@ -155,11 +155,13 @@ def test_the_watchdog_is_fed_only_while_the_reporter_makes_progress(tmp_path):
 
 
 @pytest.mark.parametrize("status, header, want", [(429, 20, 20000), (503, 7, 7000), (429, None, None),
-                                                  (503, "Fri, 31 Dec 1999 23:59:59 GMT", None), (404, 20, None)])
+                                                  (503, "Fri, 31 Dec 1999 23:59:59 GMT", None), (404, 20, None),
+                                                  (429, 4294968, 3600000)])
 def test_retry_after_is_honoured_for_429_and_503(tmp_path, status, header, want):
     """The contract's "backoff" answers (429, 503) wait at least Retry-After (delta-seconds); without one, or with
     the HTTP-date form, the back-off's own pause (at most 1 s after a first failure); "keep" answers (404) ignore it.
-    Before, every such answer waited 1 s."""
+    Before, every such answer waited 1 s. An absurd Retry-After is an hour (the back-off's bound): 4,294,968 s once
+    came out as 704 ms, its milliseconds past 32 bits."""
     collector = Collector(answers={2: status}, retry_after={2: header})
     try:
         usb, _, _ = run_board(tmp_path, collector.port, seconds=60, clock_scale=2,

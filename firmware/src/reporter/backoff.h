@@ -20,7 +20,7 @@ static_assert(ESPAT_BACKOFF_MAX_MS <= 1000UL << 14, "ESPAT_BACKOFF_MAX_MS: the 1
 class Backoff {
  public:
   // The jitter's generator; any seed (the board's incarnation) keeps boards that failed together apart.
-  void seed(uint32_t s) { state_ = s; }
+  void seed(uint32_t s) { state_ = (uint16_t)(s ^ s >> 16); }
   // One more failure: the pause before the next try, ms. retryAfterMs: what the server asked for (0: nothing).
   uint32_t failed(uint32_t retryAfterMs = 0);
   void delivered() { failures_ = 0; }
@@ -33,5 +33,5 @@ class Backoff {
 
  private:
   uint8_t failures_ = 0;
-  uint32_t state_ = 0;
+  uint16_t state_ = 0;
 };

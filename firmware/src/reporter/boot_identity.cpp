@@ -52,6 +52,7 @@ void BootIdentity::beginBoot(uint32_t noise) {
 
 void BootIdentity::redraw(uint32_t noise) {
   // Mixed with the one it replaces, so a board whose noise repeats (an emulator's ADC) still moves on.
-  incarnation_ = noise ^ (incarnation_ * 2654435761UL + generation_);
+  // Rotated, not multiplied: no 32-bit multiply helper for this one line.
+  incarnation_ = noise ^ ((incarnation_ << 7 | incarnation_ >> 25) + generation_);
   commit();
 }

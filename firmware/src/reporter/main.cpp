@@ -316,3 +316,18 @@ void loop() {
   }
   startNext();
 }
+
+// The sketch's own main(), in place of the core's: the core's init() also sets up timers 1 and 2 for PWM and the
+// ADC, none of which the reporter uses that way (sensors.cpp sets the ADC for each conversion). Only timer 0 is
+// needed, exactly as init() sets it, for millis() and delay(); the USART is set by whichever port uses it.
+// About 100 B. (The host-native tests bring their own main(), tests/firmware/shim.)
+#if defined(__AVR__)
+int main() {
+  TCCR0A = _BV(WGM01) | _BV(WGM00);  // fast PWM: overflows every 256 ticks
+  TCCR0B = _BV(CS01) | _BV(CS00);    // clock / 64: the overflow interrupt every 1.024 ms, as wiring.c expects
+  TIMSK0 = _BV(TOIE0);
+  sei();
+  setup();
+  for (;;) loop();
+}
+#endif

@@ -18,7 +18,8 @@ void RetryAfter::feed(uint8_t c) {
     at_ = (c | 0x20) == pgm_read_byte(&kName[at_]) ? at_ + 1 : kOther;
   } else if (at_ == kValue) {
     if (c >= '0' && c <= '9') {
-      if (seconds_ < 1000000UL) seconds_ = seconds_ * 10 + (c - '0');  // past 11 days: capped by the back-off
+      uint8_t digit = c - '0';
+      seconds_ = seconds_ < 6553 ? seconds_ * 10 + digit : 0xFFFF;  // 65,530 s and more: the most it holds
     } else if (c != ' ' && c != '\t' && c != '\r') {
       seconds_ = 0;  // not delta-seconds (an HTTP-date): taken as none
       at_ = kOther;

@@ -10,8 +10,9 @@ class RetryAfter {
     seconds_ = 0;
   }
   void feed(uint8_t c);
-  // What the server asked for, ms; 0 when it did not.
-  uint32_t ms() const { return seconds_ * 1000; }
+  // What the server asked for, ms; 0 when it did not. Past 65,535 s (18 h, far beyond the back-off's cap) it
+  // reads as 65,535 s: a 16-by-16 multiply that cannot overflow.
+  uint32_t ms() const { return seconds_ * 1000UL; }
 
  private:
   // at_: how much of "retry-after:" this header line has matched; kValue: in its digits; kOther: another line;
@@ -19,5 +20,5 @@ class RetryAfter {
   enum : uint8_t { kValue = 12, kOther = 13, kDone = 14 };
   uint8_t at_ = kOther;
   bool lineEmpty_ = false;
-  uint32_t seconds_ = 0;
+  uint16_t seconds_ = 0;
 };
