@@ -21,10 +21,13 @@ pytestmark = pytest.mark.slow     # tests/README.md: the tiers
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "firmware" / "tools" / "build.py"
 
-# issue 5, section 4: (flash bytes, static RAM bytes) at most
+# (flash bytes, static RAM bytes) at most. http_get and bridge: issue 5, section 4. The reporters' goals (8,000 / 600
+# and 7,000 / 500) are not met since issue 15's field work (EEPROM queue, boot identity, back-off, recovery ladder,
+# diagnostics): until they are, these ceilings (the sizes measured with a user's settings, rounded up to 100 B) keep
+# the reporters from growing, and bench/firmware_size.py prints the distance to the goals.
 BUDGETS = {
-    "reporter_softserial": (8000, 600),
-    "reporter_hwserial": (7000, 500),
+    "reporter_softserial": (9800, 600),
+    "reporter_hwserial": (9200, 500),
     "http_get": (6000, 450),
     "bridge": (3300, 320),
 }
