@@ -1,0 +1,226 @@
+// EspAtMqtt: MQTT 3.1.1 packets written and read over a Client (see EspAtMqtt.h). Packet layouts are the
+// standard's (OASIS MQTT 3.1.1, section 3): a type byte, the remaining length in 7-bit groups, then the rest.
+#include "EspAtMqtt.h"
+
+namespace {
+
+enum : uint8_t {
+  kConnect = 0x10,
+  kConnack = 2,   // types as read: the high nibble
+  kPublish = 0x30,
+  kPuback = 4,
+  kPingreq = 0xC0,
+  kPingresp = 13,
+  kDisconnect = 0xE0,
+};
+
+// Counts what a Printable prints, to announce its length before it is sent.
+class Counter : public Print {
+ public:
+  size_t write(uint8_t) override {
+    n++;
+    return 1;
+  }
+  using Print::write;
+  uint32_t n = 0;
+};
+
+const char kProtocol[] PROGMEM = {0, 4, 'M', 'Q', 'T', 'T', 4};  // name and level 4 (3.1.1)
+
+}  // namespace
+
+uint16_t MqttText::length() const {
+  if (!p_) return 0;
+  return (uint16_t)(flash_ ? strlen_P(p_) : strlen(p_));
+}
+
+size_t EspAtMqtt::Out::write(uint8_t c) {
+  if (n_ == sizeof buf_ && !finish()) return 0;
+  buf_[n_++] = c;
+  return 1;
+}
+
+bool EspAtMqtt::Out::finish() {
+  if (n_ && net_.write(buf_, n_) != n_) failed_ = true;
+  n_ = 0;
+  return !failed_;
+}
+
+// Starts a packet: its type byte and remaining length. False when the link is not there to take it.
+bool EspAtMqtt::begin(uint8_t header, uint32_t remaining) {
+  if (!net_.connected()) {
+    fail(Error::Closed);
+    return false;
+  }
+  out_.reset();
+  out_.write(header);
+  do {
+    uint8_t b = remaining & 0x7F;
+    remaining >>= 7;
+    out_.write(remaining ? (uint8_t)(b | 0x80) : b);
+  } while (remaining);
+  return true;
+}
+
+// A UTF-8 string field: two length bytes, then the bytes.
+void EspAtMqtt::text(MqttText s) {
+  uint16_t n = s.length();
+  out_.write((uint8_t)(n >> 8));
+  out_.write((uint8_t)n);
+  for (uint16_t i = 0; i < n; i++) out_.write((uint8_t)s.at(i));
+}
+
+bool EspAtMqtt::startConnect(MqttText clientId, MqttText user, MqttText password, uint16_t keepAliveS) {
+  forget();  // a new session on the link the caller connected: nothing of the old one is waited for
+  if (!net_.connected()) {
+    error_ = Error::NotConnected;
+    return false;
+  }
+  bool withUser = !user.empty(), withPassword = withUser && !password.empty();  // 3.1.1: no password alone
+  uint32_t remaining = sizeof kProtocol + 3 + 2 + clientId.length();
+  if (withUser) remaining += 2 + user.length();
+  if (withPassword) remaining += 2 + password.length();
+  if (!begin(kConnect, remaining)) return false;
+  for (uint8_t i = 0; i < sizeof kProtocol; i++) out_.write((uint8_t)pgm_read_byte(kProtocol + i));
+  out_.write((uint8_t)(0x02 | (withUser ? 0x80 : 0) | (withPassword ? 0x40 : 0)));  // clean session
+  out_.write((uint8_t)(keepAliveS >> 8));
+  out_.write((uint8_t)keepAliveS);
+  text(clientId);
+  if (withUser) text(user);
+  if (withPassword) text(password);
+  keepAliveS_ = keepAliveS;
+  if (!out_.finish()) {
+    fail(Error::Closed);
+    return false;
+  }
+  state_ = State::Connecting;
+  error_ = Error::None;
+  lastSent_ = waitFrom_ = millis();
+  return true;
+}
+
+bool EspAtMqtt::connect(MqttText clientId, MqttText user, MqttText password, uint16_t keepAliveS) {
+  if (!startConnect(clientId, user, password, keepAliveS)) return false;
+  while (state_ == State::Connecting) poll();  // poll() ends it: CONNACK, a closed link, or timeoutMs
+  return state_ == State::Connected;
+}
+
+uint16_t EspAtMqtt::publishWith(MqttText topic, uint32_t length, uint8_t qos, bool retain) {
+  if (state_ != State::Connected || (qos && pending_)) return 0;
+  uint32_t remaining = 2 + topic.length() + (qos ? 2 : 0) + length;
+  if (!begin((uint8_t)(kPublish | qos << 1 | (retain ? 1 : 0)), remaining)) return 0;
+  text(topic);
+  if (qos) {
+    if (++nextId_ == 0) nextId_ = 1;
+    out_.write((uint8_t)(nextId_ >> 8));
+    out_.write((uint8_t)nextId_);
+  }
+  return 1;
+}
+
+// The payload is written: send the rest, and for QoS 1 start waiting for the PUBACK.
+uint16_t EspAtMqtt::sent(uint8_t qos) {
+  if (!out_.finish()) {
+    fail(Error::Closed);
+    return 0;
+  }
+  lastSent_ = millis();
+  if (!qos) return 1;
+  if (!pending_ && !pinging_) waitFrom_ = lastSent_;
+  pending_ = nextId_;
+  acked_ = 0;
+  return nextId_;
+}
+
+uint16_t EspAtMqtt::publish(MqttText topic, MqttText payload, Qos qos, bool retain) {
+  uint16_t n = payload.length();
+  if (!publishWith(topic, n, qos, retain)) return 0;
+  for (uint16_t i = 0; i < n; i++) out_.write((uint8_t)payload.at(i));
+  return sent(qos);
+}
+
+uint16_t EspAtMqtt::publish(MqttText topic, const Printable& payload, Qos qos, bool retain) {
+  Counter count;
+  payload.printTo(count);
+  if (!publishWith(topic, count.n, qos, retain)) return 0;
+  payload.printTo(out_);
+  return sent(qos);
+}
+
+uint16_t EspAtMqtt::publish(MqttText topic, const uint8_t* payload, uint16_t length, Qos qos, bool retain) {
+  if (!publishWith(topic, length, qos, retain)) return 0;
+  out_.write(payload, length);
+  return sent(qos);
+}
+
+void EspAtMqtt::disconnect() {
+  if (state_ == State::Connected && begin(kDisconnect, 0)) out_.finish();
+  fail(Error::NotConnected);
+}
+
+// Ends the session: the link is closed and nothing is waited for any more.
+void EspAtMqtt::fail(Error why) {
+  net_.stop();
+  forget();
+  error_ = why;
+}
+
+void EspAtMqtt::forget() {
+  state_ = State::Disconnected;
+  pending_ = 0;
+  pinging_ = false;
+  inType_ = inLenBytes_ = 0;
+  inLen_ = 0;
+}
+
+void EspAtMqtt::onPacket() {
+  uint8_t type = inType_ >> 4;
+  bool two = inLen_ == 2;
+  inType_ = inLenBytes_ = 0;
+  if (pending_ || pinging_) waitFrom_ = millis();  // the broker is there: the wait for the rest starts again
+  if (type == kConnack && two && state_ == State::Connecting) {
+    returnCode_ = inHead_[1];
+    if (returnCode_) {
+      fail(Error::Refused);
+    } else {
+      state_ = State::Connected;
+    }
+  } else if (type == kPuback && two && pending_ == (uint16_t)(inHead_[0] << 8 | inHead_[1])) {
+    acked_ = pending_;
+    pending_ = 0;
+  } else if (type == kPingresp) {
+    pinging_ = false;
+  }  // anything else (a PUBACK for an id no longer waited for) is read and let go
+}
+
+void EspAtMqtt::poll() {
+  if (state_ == State::Disconnected) return;
+  for (int c; (c = net_.read()) >= 0;) {
+    if (!inType_) {
+      inType_ = (uint8_t)c;
+      inLen_ = 0;
+      if (!inType_) return fail(Error::Protocol);  // type 0 is reserved
+    } else if (!(inLenBytes_ & 0x80)) {
+      inLen_ |= (uint32_t)(c & 0x7F) << (7 * inLenBytes_);
+      if (++inLenBytes_ > 4) return fail(Error::Protocol);
+      if (!(c & 0x80)) {
+        inLenBytes_ = 0x80;
+        inLeft_ = inLen_;
+      }
+    } else {
+      uint32_t at = inLen_ - inLeft_--;
+      if (at < 2) inHead_[at] = (uint8_t)c;
+    }
+    if ((inLenBytes_ & 0x80) && !inLeft_) onPacket();
+    if (state_ == State::Disconnected) return;
+  }
+  unsigned long now = millis();
+  if ((state_ == State::Connecting || pending_ || pinging_) && now - waitFrom_ > timeoutMs_) return fail(Error::Timeout);
+  if (!net_.connected()) return fail(Error::Closed);  // after reading: a PUBACK may come just before the close
+  if (state_ == State::Connected && keepAliveS_ && !pinging_ && now - lastSent_ >= keepAliveS_ * 1000UL) {
+    if (!begin(kPingreq, 0) || !out_.finish()) return fail(Error::Closed);
+    pinging_ = true;
+    if (!pending_) waitFrom_ = now;
+    lastSent_ = now;
+  }
+}
