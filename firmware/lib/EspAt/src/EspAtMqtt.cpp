@@ -67,7 +67,7 @@ void EspAtMqtt::text(MqttText s) {
   uint16_t n = s.length();
   out_.write((uint8_t)(n >> 8));
   out_.write((uint8_t)n);
-  for (uint16_t i = 0; i < n; i++) out_.write((uint8_t)s.at(i));
+  chars(s, n);
 }
 
 bool EspAtMqtt::startConnect(MqttText clientId, MqttText user, MqttText password, uint16_t keepAliveS) {
@@ -105,17 +105,27 @@ bool EspAtMqtt::connect(MqttText clientId, MqttText user, MqttText password, uin
   return state_ == State::Connected;
 }
 
-uint16_t EspAtMqtt::publishWith(MqttText topic, uint32_t length, uint8_t qos, bool retain) {
-  if (state_ != State::Connected || (qos && pending_)) return 0;
-  uint32_t remaining = 2 + topic.length() + (qos ? 2 : 0) + length;
-  if (!begin((uint8_t)(kPublish | qos << 1 | (retain ? 1 : 0)), remaining)) return 0;
-  text(topic);
-  if (qos) {
-    if (++nextId_ == 0) nextId_ = 1;
-    out_.write((uint8_t)(nextId_ >> 8));
-    out_.write((uint8_t)nextId_);
-  }
-  return 1;
+// Starts a PUBLISH: header, remaining length and the topic's length; the caller writes the topic, id() and the
+// payload. False (nothing written) when it cannot be sent now.
+bool EspAtMqtt::publishHead(uint16_t topicLength, uint32_t length, uint8_t qos, bool retain) {
+  if (state_ != State::Connected || (qos && pending_)) return false;
+  uint32_t remaining = 2 + topicLength + (qos ? 2 : 0) + length;
+  if (!begin((uint8_t)(kPublish | qos << 1 | (retain ? 1 : 0)), remaining)) return false;
+  out_.write((uint8_t)(topicLength >> 8));
+  out_.write((uint8_t)topicLength);
+  return true;
+}
+
+// After the topic: a QoS 1 message's packet id (never 0).
+void EspAtMqtt::id(uint8_t qos) {
+  if (!qos) return;
+  if (++nextId_ == 0) nextId_ = 1;
+  out_.write((uint8_t)(nextId_ >> 8));
+  out_.write((uint8_t)nextId_);
+}
+
+void EspAtMqtt::chars(MqttText s, uint16_t n) {
+  for (uint16_t i = 0; i < n; i++) out_.write((uint8_t)s.at(i));
 }
 
 // The payload is written: send the rest, and for QoS 1 start waiting for the PUBACK.
@@ -133,22 +143,41 @@ uint16_t EspAtMqtt::sent(uint8_t qos) {
 }
 
 uint16_t EspAtMqtt::publish(MqttText topic, MqttText payload, Qos qos, bool retain) {
-  uint16_t n = payload.length();
-  if (!publishWith(topic, n, qos, retain)) return 0;
-  for (uint16_t i = 0; i < n; i++) out_.write((uint8_t)payload.at(i));
+  uint16_t t = topic.length(), n = payload.length();
+  if (!publishHead(t, n, qos, retain)) return 0;
+  chars(topic, t);
+  id(qos);
+  chars(payload, n);
   return sent(qos);
 }
 
 uint16_t EspAtMqtt::publish(MqttText topic, const Printable& payload, Qos qos, bool retain) {
   Counter count;
   payload.printTo(count);
-  if (!publishWith(topic, count.n, qos, retain)) return 0;
+  uint16_t t = topic.length();
+  if (!publishHead(t, count.n, qos, retain)) return 0;
+  chars(topic, t);
+  id(qos);
+  payload.printTo(out_);
+  return sent(qos);
+}
+
+uint16_t EspAtMqtt::publish(const Printable& topic, const Printable& payload, Qos qos, bool retain) {
+  Counter t, n;
+  topic.printTo(t);
+  payload.printTo(n);
+  if (t.n > 0xFFFF || !publishHead((uint16_t)t.n, n.n, qos, retain)) return 0;
+  topic.printTo(out_);
+  id(qos);
   payload.printTo(out_);
   return sent(qos);
 }
 
 uint16_t EspAtMqtt::publish(MqttText topic, const uint8_t* payload, uint16_t length, Qos qos, bool retain) {
-  if (!publishWith(topic, length, qos, retain)) return 0;
+  uint16_t t = topic.length();
+  if (!publishHead(t, length, qos, retain)) return 0;
+  chars(topic, t);
+  id(qos);
   out_.write(payload, length);
   return sent(qos);
 }

@@ -13,7 +13,8 @@
 //   ... mqtt.poll() in loop(); mqtt.acked(id) once the broker has it.
 //
 // Strings are RAM `const char*` or F("...") and the two are told apart by type: a RAM pointer is never read as
-// flash. A payload may also be a Printable (printed twice: counted, then sent), so it needs no RAM buffer.
+// flash. A payload (or a topic) may also be a Printable, printed twice: counted, then sent; it must print the
+// same both times. So neither needs a RAM buffer.
 #pragma once
 #include <Arduino.h>
 #include <Client.h>
@@ -58,6 +59,8 @@ class EspAtMqtt {
   // write failed), else the packet id (QoS 1) or 1 (QoS 0, nothing to wait for).
   uint16_t publish(MqttText topic, MqttText payload, Qos qos = Qos0, bool retain = false);
   uint16_t publish(MqttText topic, const Printable& payload, Qos qos = Qos0, bool retain = false);
+  // A topic made as it is printed (a device name in it, say): no RAM buffer for it either.
+  uint16_t publish(const Printable& topic, const Printable& payload, Qos qos = Qos0, bool retain = false);
   uint16_t publish(MqttText topic, const uint8_t* payload, uint16_t length, Qos qos = Qos0, bool retain = false);
   // True once the broker's PUBACK for `packetId` arrived (until the next QoS 1 publish).
   bool acked(uint16_t packetId) const { return packetId && packetId == acked_; }
@@ -94,7 +97,9 @@ class EspAtMqtt {
 
   bool begin(uint8_t header, uint32_t remaining);
   void text(MqttText s);
-  uint16_t publishWith(MqttText topic, uint32_t length, uint8_t qos, bool retain);
+  bool publishHead(uint16_t topicLength, uint32_t length, uint8_t qos, bool retain);
+  void id(uint8_t qos);
+  void chars(MqttText s, uint16_t n);
   uint16_t sent(uint8_t qos);
   void onPacket();
   void fail(Error why);
