@@ -38,7 +38,6 @@ class HostClient : public Client {
   }
   size_t write(uint8_t c) override { return write(&c, 1); }
   size_t write(const uint8_t* buf, size_t n) override {
-    writes++;
     for (size_t done = 0; done < n;) {
       if (fd_ < 0) return done;
       ssize_t w = ::send(fd_, buf + done, n - done, MSG_NOSIGNAL);
@@ -77,7 +76,6 @@ class HostClient : public Client {
     return fd_ >= 0 && (!peerClosed_ || pos_ < len_);
   }
   operator bool() override { return fd_ >= 0; }
-  unsigned long writes = 0;  // Client::write calls: what would each be an AT+CIPSEND on an ESP-01
 
  private:
   void pull() {

@@ -102,7 +102,7 @@ void loop() {
     return;
   }
   if (seq > count) {
-    printf("done writes %lu\n", net.writes);
+    printf("done\n");
     mqtt->disconnect();
     exit(0);
   }

@@ -35,14 +35,12 @@ uint16_t MqttText::length() const {
 }
 
 size_t EspAtMqtt::Out::write(uint8_t c) {
-  if (n_ == sizeof buf_ && !finish()) return 0;
-  buf_[n_++] = c;
-  return 1;
+  if (failed_ || net_.write(c) != 1) failed_ = true;  // the link failed: the rest of the packet is moot
+  return failed_ ? 0 : 1;
 }
 
 bool EspAtMqtt::Out::finish() {
-  if (n_ && net_.write(buf_, n_) != n_) failed_ = true;
-  n_ = 0;
+  net_.flush();  // a Client that gathers bytes (EspAtClient) sends them now, not when its buffer fills
   return !failed_;
 }
 

@@ -2,9 +2,9 @@
 //
 // It publishes; it does not subscribe. CONNECT (client id, optional user and password, keep-alive, clean
 // session), PUBLISH at QoS 0 or 1 (retained or not), PUBACK matched to the packet id of the one QoS 1 message in
-// flight, PINGREQ/PINGRESP keep-alive, DISCONNECT. No heap, no String: what it keeps is a few bytes of state and
-// a fixed 32-byte staging buffer that turns a packet into a few Client::write calls (each one an AT+CIPSEND on an
-// ESP-01). Every wait for the broker is bounded by timeoutMs (10 s by default): a CONNACK, PUBACK or PINGRESP
+// flight, PINGREQ/PINGRESP keep-alive, DISCONNECT. No heap, no String, no buffer: a packet is written to the Client
+// as it is made and the Client is flushed at its end (EspAtClient gathers the bytes and sends them as few
+// AT+CIPSENDs). Every wait for the broker is bounded by timeoutMs (10 s by default): a CONNACK, PUBACK or PINGRESP
 // that does not come in time closes the link and says Timeout.
 //
 //   client.connect("broker.local", 1883);          // the TCP link is the caller's (Client::connect)
@@ -76,22 +76,17 @@ class EspAtMqtt {
   uint8_t returnCode() const { return returnCode_; }
 
  private:
-  // A packet on its way out: bytes gather in buf_ and go to the Client 32 at a time.
+  // A packet on its way out, written to the Client as it is made; remembers whether any write fell short.
   class Out : public Print {
    public:
     explicit Out(Client& net) : net_(net) {}
     size_t write(uint8_t c) override;
     using Print::write;
-    bool finish();  // writes what is left; false if any write fell short
-    void reset() {
-      n_ = 0;
-      failed_ = false;
-    }
+    bool finish();  // flushes the Client; false if any write fell short
+    void reset() { failed_ = false; }
 
    private:
     Client& net_;
-    uint8_t buf_[32];
-    uint8_t n_ = 0;
     bool failed_ = false;
   };
 
