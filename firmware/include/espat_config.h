@@ -43,6 +43,18 @@
 #define ESPAT_BANDGAP_MV 1100
 #endif
 
+// The driver's settings the sketches pass on at run time (EspAtDrv::setResetPin, setPassiveReceive;
+// EspAtHttpRequest::keepAlive): a wired reset pin (-1: none), passive receive, HTTP keep-alive.
+#ifndef ESPAT_RESET_PIN
+#define ESPAT_RESET_PIN -1
+#endif
+#ifndef ESPAT_PASSIVE_RX
+#define ESPAT_PASSIVE_RX 0
+#endif
+#ifndef ESPAT_KEEP_ALIVE
+#define ESPAT_KEEP_ALIVE 0
+#endif
+
 // The Arduino IDE passes no ESPAT_ENV_* flags: treat them as empty.
 #ifndef ESPAT_ENV_WIFI_SSID
 #define ESPAT_ENV_WIFI_SSID ""
@@ -69,8 +81,20 @@
 #define ESPAT_ENV_TOKEN ""
 #endif
 
-// A flash string: the build flag when it is non-empty, else the header's value. The condition is a constant,
-// so the string not chosen is never referenced and the linker drops it.
-#define ESPAT_PICK(name) (sizeof(ESPAT_ENV_##name) > 1 ? PSTR(ESPAT_ENV_##name) : PSTR(ESPAT_##name))
+// A flash string, typed as F() is: the build flag when it is non-empty, else the header's value. The condition is
+// a constant, so the string not chosen is never referenced and the linker drops it.
+#define ESPAT_PICK(name)                                                                                \
+  reinterpret_cast<const __FlashStringHelper*>(sizeof(ESPAT_ENV_##name) > 1 ? PSTR(ESPAT_ENV_##name) \
+                                                                              : PSTR(ESPAT_##name))
 // The chosen value as a literal's text, for compile-time checks: ESPAT_CHOSEN(DEVICE)[0] and the like.
 #define ESPAT_CHOSEN(name) (sizeof(ESPAT_ENV_##name) > 1 ? ESPAT_ENV_##name : ESPAT_##name)
+
+// The server's port, a number read from its decimal text at compile time; a port that is not 1..65535 stops the
+// build.
+constexpr long espatPortNumber(const char* text, long v = 0) {
+  return *text == 0 ? v : *text >= '0' && *text <= '9' && v < 65536 ? espatPortNumber(text + 1, v * 10 + (*text - '0'))
+                                                                     : -1;
+}
+#define ESPAT_SERVER_PORT_NUMBER ((uint16_t)espatPortNumber(ESPAT_CHOSEN(SERVER_PORT)))
+static_assert(espatPortNumber(ESPAT_CHOSEN(SERVER_PORT)) >= 1 && espatPortNumber(ESPAT_CHOSEN(SERVER_PORT)) <= 65535,
+              "ESPAT_SERVER_PORT must be a number from 1 to 65535");

@@ -25,7 +25,7 @@ class Script : public Stream {
 };
 
 Script wire;
-EspAt esp(wire);
+EspAtDrv esp(wire);
 const char* current;
 
 #define CHECK(cond)                                                                                      \
@@ -57,6 +57,19 @@ class Body : public Printable {
   size_t printTo(Print& p) const override { return p.print("{\"a\":1}"); }
 } body;
 
+// An exchange's answer: every byte kept, the status line read as the HTTP helpers read it.
+class Answer : public EspAtSink {
+ public:
+  std::string bytes;
+  EspAtHttpReply reply;
+  bool put(uint8_t c) override {
+    bytes += (char)c;
+    reply.feed(c);
+    return false;
+  }
+} answer;
+EspAtHttpRequest request;
+
 const char kVersion17[] = "AT version:1.7.4.0(May 11 2020 19:13:04)\r\nSDK version:3.0.4(9532ceb)\r\n";
 const char kVersion22[] = "AT version:2.2.0.0(b097cdf - ESP8266 - Jun 17 2021 12:57:45)\r\nSDK version:v3.4\r\n\r\n";
 
@@ -76,8 +89,18 @@ void sync(const char* version) {
 }
 
 // An exchange up to the point where the reply is awaited.
+bool startRequest(bool post) {
+  request.host = F("example.com");
+  request.port = 80;
+  request.path = F("/");
+  request.body = post ? &body : nullptr;
+  answer.bytes.clear();
+  answer.reply.begin();
+  return esp.startExchange(0, request.host, request.port, request, answer);
+}
+
 void sentRequest(bool keepBody) {
-  CHECK(esp.startHttp(0, PSTR("example.com"), PSTR("80"), PSTR("/"), keepBody ? nullptr : &body, keepBody));
+  CHECK(startRequest(!keepBody));
   esp.poll();
   CHECK(written() == "AT+CIPSTART=0,\"TCP\",\"example.com\",80\r\n");
   feed("0,CONNECT\r\n\r\nOK\r\n");
@@ -130,7 +153,7 @@ void closeWaitsForItsOk() {
   CHECK(esp.busy());
   feed("\r\nOK\r\n");
   CHECK(!esp.busy() && esp.status() == EspStatus::NoReply);
-  CHECK(esp.startHttp(0, PSTR("example.com"), PSTR("80"), PSTR("/"), &body, false));
+  CHECK(startRequest(true));
   esp.poll();
   CHECK(written() == "AT+CIPSTART=0,\"TCP\",\"example.com\",80\r\n");
   after(100);
@@ -140,12 +163,12 @@ void closeWaitsForItsOk() {
 // The names follow AT+GMR's version at each sync; one stray ERROR changes nothing.
 void dialectFromGmr() {
   sync(kVersion17);
-  CHECK(esp.startJoin(PSTR("HomeNet"), PSTR("pa\"ss")));
+  CHECK(esp.startJoin(F("HomeNet"), F("pa\"ss")));
   esp.poll();
   CHECK(written() == "AT+CWMODE_CUR=1\r\n");
   feed("\r\nERROR\r\n");
   CHECK(!esp.busy() && esp.status() == EspStatus::Error && written().empty());
-  CHECK(esp.startJoin(PSTR("HomeNet"), PSTR("pa\"ss")));
+  CHECK(esp.startJoin(F("HomeNet"), F("pa\"ss")));
   esp.poll();
   CHECK(written() == "AT+CWMODE_CUR=1\r\n");
   feed("\r\nOK\r\n");
@@ -153,7 +176,7 @@ void dialectFromGmr() {
   feed(kReboot);  // a 2.x image flashed and booted
   CHECK(esp.status() == EspStatus::ModuleReset);
   sync(kVersion22);
-  CHECK(esp.startJoin(PSTR("HomeNet"), PSTR("x")));
+  CHECK(esp.startJoin(F("HomeNet"), F("x")));
   esp.poll();
   CHECK(written() == "AT+CWMODE=1\r\n");
 }
@@ -161,7 +184,7 @@ void dialectFromGmr() {
 // `busy s...` (1.x, busy sending) is a refusal like `busy p...`: the command goes again after a pause.
 void busySending() {
   sync(kVersion17);
-  CHECK(esp.startJoin(PSTR("HomeNet"), PSTR("x")));
+  CHECK(esp.startJoin(F("HomeNet"), F("x")));
   esp.poll();
   CHECK(written() == "AT+CWMODE_CUR=1\r\n");
   feed("\r\nbusy s...\r\n");
@@ -173,7 +196,8 @@ void busySending() {
 }
 
 void readAll(std::string& into) {
-  for (int c; (c = esp.read()) >= 0;) into += (char)c;
+  into += answer.bytes;
+  answer.bytes.clear();
 }
 
 // A reply that keeps coming keeps its step alive: 12 chunks 4 s apart (48 s, more than the step's 10 s).
@@ -185,7 +209,7 @@ void replyExtendsWhileBytesArrive() {
   readAll(got);
   for (int i = 0; i < 12; i++) {
     after(4000);
-    std::string chunk = "chunk-" + std::to_string(i % 10) + "-abcdefgh";  // 16 bytes, read() has room for 16
+    std::string chunk = "chunk-" + std::to_string(i % 10) + "-abcdefgh";
     want += chunk;
     feed("+IPD,0,16:" + chunk);
     readAll(got);
@@ -193,11 +217,11 @@ void replyExtendsWhileBytesArrive() {
   }
   feed("0,CLOSED\r\n");
   readAll(got);
-  CHECK(!esp.busy() && esp.status() == EspStatus::Ok && esp.httpStatus() == 200);
+  CHECK(!esp.busy() && esp.status() == EspStatus::Ok && answer.reply.status() == 200);
   CHECK(got == want);
 }
 
-// ...but the whole exchange has its own bound (ESPAT_HTTP_MAX_MS): a server that trickles forever is cut off.
+// ...but the whole exchange has its own bound (ESPAT_EXCHANGE_MAX_MS): a server that trickles forever is cut off.
 void exchangeHasItsOwnBound() {
   sync(kVersion17);
   sentRequest(true);
@@ -205,13 +229,13 @@ void exchangeHasItsOwnBound() {
   std::string got;
   unsigned long elapsed = 0;
   while (written().find("AT+CIPCLOSE=0") == std::string::npos) {
-    CHECK(elapsed <= ESPAT_HTTP_MAX_MS);
+    CHECK(elapsed <= ESPAT_EXCHANGE_MAX_MS);
     after(4000);
     elapsed += 4000;
     feed("+IPD,0,1:x");
     readAll(got);
   }
-  CHECK(elapsed >= ESPAT_HTTP_MAX_MS - 4000);
+  CHECK(elapsed >= ESPAT_EXCHANGE_MAX_MS - 4000);
   feed("0,CLOSED\r\n\r\nOK\r\n");
   CHECK(!esp.busy() && esp.status() == EspStatus::Timeout);
 }
@@ -234,20 +258,26 @@ void twoOksForOneQuestion() {
   CHECK(written() == "AT+GMR\r\n");
 }
 
-// startReset(true): with ESPAT_RESET_PIN the pin is pulled low for 100 ms and released (never driven high);
-// without it, AT+RST. Either way the module's `ready` leads into a sync.
+// startReset(true): with a reset pin set, the pin is pulled low for 100 ms and released (never driven high);
+// without one, AT+RST. Either way the module's `ready` leads into a sync.
 void hardwareReset() {
   CHECK(esp.startReset(true));
   esp.poll();
-#if ESPAT_RESET_PIN >= 0
-  CHECK(written().empty());
-  CHECK(shimPinMode[ESPAT_RESET_PIN] == OUTPUT && shimPinLevel[ESPAT_RESET_PIN] == LOW);
-  after(101);
-  CHECK(shimPinMode[ESPAT_RESET_PIN] == INPUT && shimPinLevel[ESPAT_RESET_PIN] == LOW);
-#else
   CHECK(written() == "AT+RST\r\n");
   feed("\r\nOK\r\n");
-#endif
+  feed(kReboot);
+  CHECK(written() == "AT\r\n" && esp.busy());
+}
+
+void hardwareResetPin() {
+  const uint8_t pin = 4;
+  esp.setResetPin(pin);
+  CHECK(esp.startReset(true));
+  esp.poll();
+  CHECK(written().empty());
+  CHECK(shimPinMode[pin] == OUTPUT && shimPinLevel[pin] == LOW);
+  after(101);
+  CHECK(shimPinMode[pin] == INPUT && shimPinLevel[pin] == LOW);
   feed(kReboot);
   CHECK(written() == "AT\r\n" && esp.busy());
 }
@@ -265,6 +295,7 @@ struct Case {
     {"exchange-bound", exchangeHasItsOwnBound},
     {"two-oks-for-one-question", twoOksForOneQuestion},
     {"hardware-reset", hardwareReset},
+    {"hardware-reset-pin", hardwareResetPin},
 };
 
 }  // namespace

@@ -10,7 +10,7 @@ from simtools import ExactServer
 from esp8266sim.avr.harness import Uno
 
 ROOT = Path(__file__).resolve().parents[2]
-BODY = bytes(range(48, 123)) * 3  # 225 bytes, seven times ESPAT_RX_MAX of this env
+BODY = bytes(range(48, 123)) * 3  # 225 bytes, several +IPD frames' worth at the sketch's pace
 REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(BODY) + BODY
 
 

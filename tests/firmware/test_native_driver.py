@@ -20,7 +20,7 @@ def build(tmp_path_factory, *flags):
     assert gxx, "g++ missing: apt-get install g++ (scripts/test.sh does)"
     out = tmp_path_factory.mktemp("driver") / "driver_cases"
     done = subprocess.run([gxx, "-std=gnu++11", "-O1", "-g", "-Wall", "-fpermissive", *flags, f"-I{SHIM}", f"-I{LIB}",
-                           str(CASES), str(LIB / "EspAt.cpp"), str(SHIM / "shim.cpp"), "-o", str(out)],
+                           str(CASES), *map(str, sorted(LIB.glob("*.cpp"))), str(SHIM / "shim.cpp"), "-o", str(out)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return out
@@ -29,11 +29,6 @@ def build(tmp_path_factory, *flags):
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
     return build(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def driver_with_reset_pin(tmp_path_factory):
-    return build(tmp_path_factory, "-DESPAT_RESET_PIN=4")
 
 
 def run(binary, name):
@@ -49,5 +44,5 @@ def test_driver_case(driver, name):
     run(driver, name)
 
 
-def test_the_reset_pin_is_pulled_low_and_released(driver_with_reset_pin):
-    run(driver_with_reset_pin, "hardware-reset")
+def test_the_reset_pin_is_pulled_low_and_released(driver):
+    run(driver, "hardware-reset-pin")

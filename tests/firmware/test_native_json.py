@@ -28,14 +28,14 @@ void loop() {}
 void setup() {
   Stdout out;
   ReadingJson json;
-  json.device = "abcdefghijklmnopqrst";
+  json.device = F("abcdefghijklmnopqrst");
   json.incarnation = 0xFFFFFFFEUL;
   json.boot = json.seq = 4294967295UL;
   json.dropped = 65535;
   json.reading = {4294967295UL, -32767, -32767, 65535};
   out.print(json);
   out.println();
-  json.device = "uno-1";
+  json.device = F("uno-1");
   json.incarnation = 0x0a2b3c4dUL;
   json.boot = 3;
   json.seq = 17;

@@ -27,7 +27,7 @@ def publisher(tmp_path_factory):
     assert gxx, "g++ missing: apt-get install g++ (scripts/test.sh does)"
     out = tmp_path_factory.mktemp("mqtt") / "mqtt_publisher"
     done = subprocess.run([gxx, "-std=gnu++11", "-O1", "-g", "-Wall", "-Werror", "-fpermissive", f"-I{SHIM}",
-                           f"-I{LIB}", f"-I{HERE}", str(HERE / "mqtt_publisher.cpp"), str(LIB / "EspAtMqtt.cpp"),
+                           f"-I{LIB}", f"-I{HERE}", str(HERE / "mqtt_publisher.cpp"), str(LIB / "EspAtMqtt.cpp"), str(LIB / "EspAtStr.cpp"),
                            str(SHIM / "shim.cpp"), "-o", str(out)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return out

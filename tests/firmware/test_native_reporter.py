@@ -91,14 +91,14 @@ SCENARIOS = {
     "hwserial": Scenario(until_seq=3, env="reporter_hwserial", baud=115200),
     # A ring of two and a server out for a while: the oldest readings give way, the rest still go out in order.
     # HTTP/1.1 keep-alive: one link carries every post, even through a server that closes it now and then.
-    "keep-alive": Scenario(keep_alive=True, flags=("-DESPAT_KEEP_ALIVE=1",)),
-    "keep-alive-remote-close": Scenario(keep_alive=True, flags=("-DESPAT_KEEP_ALIVE=1",),
+    "keep-alive": Scenario(keep_alive=True, flags=("-DESPAT_KEEP_ALIVE=1", "-DESPAT_CLIENTS=1")),
+    "keep-alive-remote-close": Scenario(keep_alive=True, flags=("-DESPAT_KEEP_ALIVE=1", "-DESPAT_CLIENTS=1"),
                                         faults=["remote-close@send=2"], may_repeat=1,
                                         evidence=(("heard", b"0,CLOSED", 1), ("sent", b"AT+CIPSTART", 2))),
     # Passive receive: the answers are read with AT+CIPRECVDATA.
-    "passive-1.7": Scenario(until_seq=3, flags=("-DESPAT_PASSIVE_RX=1",)),
-    "passive-2.x": Scenario(until_seq=3, dialect="2", flags=("-DESPAT_PASSIVE_RX=1",)),
-    "passive-reset-mid-send": Scenario(faults=["reset@send=2"], may_repeat=1, flags=("-DESPAT_PASSIVE_RX=1",),
+    "passive-1.7": Scenario(until_seq=3, flags=("-DESPAT_PASSIVE_RX=1", "-DESPAT_CLIENTS=1")),
+    "passive-2.x": Scenario(until_seq=3, dialect="2", flags=("-DESPAT_PASSIVE_RX=1", "-DESPAT_CLIENTS=1")),
+    "passive-reset-mid-send": Scenario(faults=["reset@send=2"], may_repeat=1, flags=("-DESPAT_PASSIVE_RX=1", "-DESPAT_CLIENTS=1"),
                                        evidence=(("heard", b"ready", 1), ("usb", b"module ready", 2))),
     # The driver's tracing, on: every line from the module and every step, on the USB port.
     "trace": Scenario(until_seq=1, flags=("-DESPAT_DEBUG=Serial",)),

@@ -51,7 +51,8 @@ uint32_t* const kEepromBoot = (uint32_t*)0;         // boot counter
 uint32_t* const kEepromIncarnation = (uint32_t*)4;  // random id, written once when blank
 const uint8_t kSettleMs = 50;           // the 1.1 V reference's settling before the first reading
 
-EspAt esp(espPort);
+EspAtDrv esp(espPort);
+EspAtHttpExchangeT<ESPAT_KEEP_ALIVE> http;  // the POST: its request and the answer's status line
 ReadingRing ring;
 ReadingJson post;  // the reading in flight: the ring may let it go (when full) before the answer came
 uint32_t seq;
@@ -133,13 +134,14 @@ void onDone(EspStatus status) {
       backOff();
     }
   } else if (job == Job::Post) {
-    unsigned http = esp.httpStatus();
+    unsigned code = http.reply.status();
+    status = http.result(esp);  // NoReply when the answer had no status line
     LOG("post seq", post.seq);
-    LOG("post status", (uint8_t)status * 1000UL + http);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
+    LOG("post status", (uint8_t)status * 1000UL + code);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
     // Taken or refused for good, the reading leaves the ring -- unless the ring, full, already let it go.
     bool stillOldest = ring.count() && ring.oldestSeq(seq) == post.seq;
-    bool refusedForGood = http == 400 || http == 413 || http == 422;
-    if (status == EspStatus::Ok && ((http >= 200 && http < 300) || refusedForGood)) {
+    bool refusedForGood = code == 400 || code == 413 || code == 422;
+    if (status == EspStatus::Ok && ((code >= 200 && code < 300) || refusedForGood)) {
       if (refusedForGood) LOG("refused", ++refused);  // keeping it would block every later one
       if (stillOldest) ring.pop();
       failures = 0;
@@ -173,10 +175,7 @@ void startNext() {
     post.seq = ring.oldestSeq(seq);
     post.reading = ring.oldest();
     post.dropped = ring.lost();
-    if (esp.startHttp(kLink, ESPAT_PICK(SERVER_HOST), ESPAT_PICK(SERVER_PORT), ESPAT_PICK(SERVER_PATH), &post,
-                      false)) {
-      job = Job::Post;
-    }
+    if (http.start(esp, kLink)) job = Job::Post;
   }
 }
 
@@ -203,7 +202,15 @@ void setup() {
   }
   settleReference();
   post.device = ESPAT_PICK(DEVICE);
-  if (kToken) esp.setBearer(ESPAT_PICK(TOKEN));
+  http.request.host = ESPAT_PICK(SERVER_HOST);
+  http.request.port = ESPAT_SERVER_PORT_NUMBER;
+  http.request.path = ESPAT_PICK(SERVER_PATH);
+  http.request.body = &post;
+  if (kToken) http.request.bearer = ESPAT_PICK(TOKEN);
+#if ESPAT_PASSIVE_RX
+  esp.setPassiveReceive(true);  // needs the driver built with ESPAT_CLIENTS=1
+#endif
+  if (ESPAT_RESET_PIN >= 0) esp.setResetPin(ESPAT_RESET_PIN);
   // The ESP port last: from here on loop() polls it, so nothing it hears waits behind EEPROM writes.
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
   espPort.begin();

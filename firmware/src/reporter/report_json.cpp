@@ -27,7 +27,7 @@ void printHex32(Print& out, uint32_t v) {
 
 size_t ReadingJson::printTo(Print& out) const {
   out.print(F("{\"device\":\""));
-  out.print(reinterpret_cast<const __FlashStringHelper*>(device));
+  out.print(device);
   out.print(F("\",\"incarnation\":\""));
   printHex32(out, incarnation);
   out.print(F("\",\"boot\":"));

@@ -10,7 +10,7 @@
 // Content-Length and CIPSEND, once to send it), and a snapshot cannot change in between, as the ring can.
 class ReadingJson : public Printable {
  public:
-  PGM_P device;          // flash string, checked at compile time to need no escaping
+  const __FlashStringHelper* device;  // checked at compile time to need no escaping
   uint32_t incarnation;  // this board's random id, from EEPROM
   uint32_t boot;
   uint32_t seq;

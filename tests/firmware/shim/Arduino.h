@@ -123,10 +123,18 @@ class Print {
   size_t print(unsigned long n, int base = 10);
 
   size_t println() { return write((const uint8_t*)"\r\n", 2); }
+  int getWriteError() { return writeError_; }
+  void clearWriteError() { writeError_ = 0; }
   template <typename T>
   size_t println(T v) { return print(v) + println(); }
   template <typename T>
   size_t println(T v, int base) { return print(v, base) + println(); }
+
+ protected:
+  void setWriteError(int err = 1) { writeError_ = err; }
+
+ private:
+  int writeError_ = 0;
 };
 
 class Stream : public Print {

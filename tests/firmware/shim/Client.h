@@ -1,4 +1,4 @@
-// Host stand-in for the core's Client.h: the interface every network client of an Arduino sketch implements.
+// The shim's Client, as the core's Client.h declares it.
 #pragma once
 #include "Arduino.h"
 #include "IPAddress.h"
@@ -17,7 +17,4 @@ class Client : public Stream {
   virtual void stop() = 0;
   virtual uint8_t connected() = 0;
   virtual operator bool() = 0;
-
- protected:
-  uint8_t* rawIPAddress(IPAddress& addr) { return addr.raw_address(); }
 };

@@ -25,14 +25,15 @@ class Counter : public Print {
   uint32_t n = 0;
 };
 
+uint16_t lengthOf(EspStr s) {
+  uint16_t n = 0;
+  while (s.at(n)) n++;
+  return n;
+}
+
 const char kProtocol[] PROGMEM = {0, 4, 'M', 'Q', 'T', 'T', 4};  // name and level 4 (3.1.1)
 
 }  // namespace
-
-uint16_t MqttText::length() const {
-  if (!p_) return 0;
-  return (uint16_t)(flash_ ? strlen_P(p_) : strlen(p_));
-}
 
 size_t EspAtMqtt::Out::write(uint8_t c) {
   if (failed_ || net_.write(c) != 1) failed_ = true;  // the link failed: the rest of the packet is moot
@@ -61,23 +62,23 @@ bool EspAtMqtt::begin(uint8_t header, uint32_t remaining) {
 }
 
 // A UTF-8 string field: two length bytes, then the bytes.
-void EspAtMqtt::text(MqttText s) {
-  uint16_t n = s.length();
+void EspAtMqtt::text(EspStr s) {
+  uint16_t n = lengthOf(s);
   out_.write((uint8_t)(n >> 8));
   out_.write((uint8_t)n);
   chars(s, n);
 }
 
-bool EspAtMqtt::startConnect(MqttText clientId, MqttText user, MqttText password, uint16_t keepAliveS) {
+bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint16_t keepAliveS) {
   forget();  // a new session on the link the caller connected: nothing of the old one is waited for
   if (!net_.connected()) {
     error_ = Error::NotConnected;
     return false;
   }
   bool withUser = !user.empty(), withPassword = withUser && !password.empty();  // 3.1.1: no password alone
-  uint32_t remaining = sizeof kProtocol + 3 + 2 + clientId.length();
-  if (withUser) remaining += 2 + user.length();
-  if (withPassword) remaining += 2 + password.length();
+  uint32_t remaining = sizeof kProtocol + 3 + 2 + lengthOf(clientId);
+  if (withUser) remaining += 2 + lengthOf(user);
+  if (withPassword) remaining += 2 + lengthOf(password);
   if (!begin(kConnect, remaining)) return false;
   for (uint8_t i = 0; i < sizeof kProtocol; i++) out_.write((uint8_t)pgm_read_byte(kProtocol + i));
   out_.write((uint8_t)(0x02 | (withUser ? 0x80 : 0) | (withPassword ? 0x40 : 0)));  // clean session
@@ -97,7 +98,7 @@ bool EspAtMqtt::startConnect(MqttText clientId, MqttText user, MqttText password
   return true;
 }
 
-bool EspAtMqtt::connect(MqttText clientId, MqttText user, MqttText password, uint16_t keepAliveS) {
+bool EspAtMqtt::connect(EspStr clientId, EspStr user, EspStr password, uint16_t keepAliveS) {
   if (!startConnect(clientId, user, password, keepAliveS)) return false;
   while (state_ == State::Connecting) poll();  // poll() ends it: CONNACK, a closed link, or timeoutMs
   return state_ == State::Connected;
@@ -122,7 +123,7 @@ void EspAtMqtt::id(uint8_t qos) {
   out_.write((uint8_t)nextId_);
 }
 
-void EspAtMqtt::chars(MqttText s, uint16_t n) {
+void EspAtMqtt::chars(EspStr s, uint16_t n) {
   for (uint16_t i = 0; i < n; i++) out_.write((uint8_t)s.at(i));
 }
 
@@ -140,8 +141,8 @@ uint16_t EspAtMqtt::sent(uint8_t qos) {
   return nextId_;
 }
 
-uint16_t EspAtMqtt::publish(MqttText topic, MqttText payload, Qos qos, bool retain) {
-  uint16_t t = topic.length(), n = payload.length();
+uint16_t EspAtMqtt::publish(EspStr topic, EspStr payload, Qos qos, bool retain) {
+  uint16_t t = lengthOf(topic), n = lengthOf(payload);
   if (!publishHead(t, n, qos, retain)) return 0;
   chars(topic, t);
   id(qos);
@@ -149,10 +150,10 @@ uint16_t EspAtMqtt::publish(MqttText topic, MqttText payload, Qos qos, bool reta
   return sent(qos);
 }
 
-uint16_t EspAtMqtt::publish(MqttText topic, const Printable& payload, Qos qos, bool retain) {
+uint16_t EspAtMqtt::publish(EspStr topic, const Printable& payload, Qos qos, bool retain) {
   Counter count;
   payload.printTo(count);
-  uint16_t t = topic.length();
+  uint16_t t = lengthOf(topic);
   if (!publishHead(t, count.n, qos, retain)) return 0;
   chars(topic, t);
   id(qos);
@@ -171,8 +172,8 @@ uint16_t EspAtMqtt::publish(const Printable& topic, const Printable& payload, Qo
   return sent(qos);
 }
 
-uint16_t EspAtMqtt::publish(MqttText topic, const uint8_t* payload, uint16_t length, Qos qos, bool retain) {
-  uint16_t t = topic.length();
+uint16_t EspAtMqtt::publish(EspStr topic, const uint8_t* payload, uint16_t length, Qos qos, bool retain) {
+  uint16_t t = lengthOf(topic);
   if (!publishHead(t, length, qos, retain)) return 0;
   chars(topic, t);
   id(qos);

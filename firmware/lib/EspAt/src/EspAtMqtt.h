@@ -12,27 +12,14 @@
 //   uint16_t id = mqtt.publish(F("home/t"), F("21.5"), EspAtMqtt::Qos1);
 //   ... mqtt.poll() in loop(); mqtt.acked(id) once the broker has it.
 //
-// Strings are RAM `const char*` or F("...") and the two are told apart by type: a RAM pointer is never read as
-// flash. A payload (or a topic) may also be a Printable, printed twice: counted, then sent; it must print the
+// Strings are EspStr: RAM `const char*` or F("...") told apart by type, so a RAM pointer is never read as flash.
+// A payload (or a topic) may also be a Printable, printed twice: counted, then sent; it must print the
 // same both times. So neither needs a RAM buffer.
 #pragma once
 #include <Arduino.h>
 #include <Client.h>
 
-// A string argument: RAM or flash, known by its type.
-class MqttText {
- public:
-  MqttText() : p_(nullptr), flash_(false) {}
-  MqttText(const char* ram) : p_(ram), flash_(false) {}
-  MqttText(const __FlashStringHelper* flash) : p_(reinterpret_cast<const char*>(flash)), flash_(true) {}
-  bool empty() const { return !p_ || at(0) == 0; }
-  uint16_t length() const;
-  char at(uint16_t i) const { return flash_ ? (char)pgm_read_byte(p_ + i) : p_[i]; }
-
- private:
-  const char* p_;
-  bool flash_;
-};
+#include "EspAtStr.h"
 
 class EspAtMqtt {
  public:
@@ -46,10 +33,10 @@ class EspAtMqtt {
 
   // Sends CONNECT over the already connected Client and returns at once; poll() moves to Connected when the
   // CONNACK accepts, or to Disconnected (error() says why). keepAliveS 0 turns the keep-alive off.
-  bool startConnect(MqttText clientId, MqttText user = MqttText(), MqttText password = MqttText(),
+  bool startConnect(EspStr clientId, EspStr user = nullptr, EspStr password = nullptr,
                     uint16_t keepAliveS = 60);
   // The same, waiting (at most timeoutMs) for the broker's answer: true when connected.
-  bool connect(MqttText clientId, MqttText user = MqttText(), MqttText password = MqttText(),
+  bool connect(EspStr clientId, EspStr user = nullptr, EspStr password = nullptr,
                uint16_t keepAliveS = 60);
   // Reads what the broker sent, sends PINGREQ when the link has been idle for the keep-alive, enforces the
   // bounds. Call it from loop().
@@ -57,11 +44,11 @@ class EspAtMqtt {
 
   // Publishes; returns 0 when it could not (not connected, a QoS 1 message still waiting for its PUBACK, the
   // write failed), else the packet id (QoS 1) or 1 (QoS 0, nothing to wait for).
-  uint16_t publish(MqttText topic, MqttText payload, Qos qos = Qos0, bool retain = false);
-  uint16_t publish(MqttText topic, const Printable& payload, Qos qos = Qos0, bool retain = false);
+  uint16_t publish(EspStr topic, EspStr payload, Qos qos = Qos0, bool retain = false);
+  uint16_t publish(EspStr topic, const Printable& payload, Qos qos = Qos0, bool retain = false);
   // A topic made as it is printed (a device name in it, say): no RAM buffer for it either.
   uint16_t publish(const Printable& topic, const Printable& payload, Qos qos = Qos0, bool retain = false);
-  uint16_t publish(MqttText topic, const uint8_t* payload, uint16_t length, Qos qos = Qos0, bool retain = false);
+  uint16_t publish(EspStr topic, const uint8_t* payload, uint16_t length, Qos qos = Qos0, bool retain = false);
   // True once the broker's PUBACK for `packetId` arrived (until the next QoS 1 publish).
   bool acked(uint16_t packetId) const { return packetId && packetId == acked_; }
   // A QoS 1 message is waiting for its PUBACK.
@@ -91,10 +78,10 @@ class EspAtMqtt {
   };
 
   bool begin(uint8_t header, uint32_t remaining);
-  void text(MqttText s);
+  void text(EspStr s);
   bool publishHead(uint16_t topicLength, uint32_t length, uint8_t qos, bool retain);
   void id(uint8_t qos);
-  void chars(MqttText s, uint16_t n);
+  void chars(EspStr s, uint16_t n);
   uint16_t sent(uint8_t qos);
   void onPacket();
   void fail(Error why);

@@ -1,0 +1,19 @@
+// Blocking conveniences over the non-blocking driver, for the facades (EspAtClient, EspAtUDP) and for sketches
+// that do nothing else while the module works. Each call polls the driver until its operation ends; every
+// operation ends by the driver's own bounds (each step has one, see EspAtSteps.h), so none of these waits forever.
+#pragma once
+#include "EspAtDrv.h"
+
+#if ESPAT_CLIENTS
+namespace espat {
+
+// Polls until no operation is in flight.
+void waitIdle(EspAtDrv& esp);
+// Polls until the operation just started ends; its status. `started` false (the start was refused): Busy.
+EspStatus waitDone(EspAtDrv& esp, bool started);
+// The start of a Client sketch: passive receive on, sync (module found, AT+CIPMUX=1, AT+CIPRECVMODE=1), join.
+// Ok, or the status of the step that failed.
+EspStatus begin(EspAtDrv& esp, EspStr ssid, EspStr pass);
+
+}  // namespace espat
+#endif

@@ -1,0 +1,155 @@
+#include "EspAtConfig.h"
+#if ESPAT_CLIENTS && ESPAT_RAM_STRINGS
+#include "EspAtClient.h"
+
+namespace {
+
+// The gathered bytes as the Printable the driver sends (printed twice: counted, then written).
+class Bytes : public Printable {
+ public:
+  Bytes(const uint8_t* p, uint8_t n) : p_(p), n_(n) {}
+  size_t printTo(Print& out) const override { return out.write(p_, n_); }
+
+ private:
+  const uint8_t* p_;
+  uint8_t n_;
+};
+
+}  // namespace
+
+int EspAtClient::connect(IPAddress ip, uint16_t port) {
+  char text[16];  // "255.255.255.255"
+  char* t = text;
+  for (uint8_t i = 0; i < 4; i++) {
+    uint8_t v = ip[i];
+    if (v >= 100) *t++ = '0' + v / 100;
+    if (v >= 10) *t++ = '0' + v / 10 % 10;
+    *t++ = '0' + v % 10;
+    *t++ = i < 3 ? '.' : 0;
+  }
+  return connectTo(text, port);
+}
+
+int EspAtClient::connect(const char* host, uint16_t port) { return connectTo(host, port); }
+int EspAtClient::connect(const __FlashStringHelper* host, uint16_t port) { return connectTo(host, port); }
+
+int EspAtClient::connectTo(EspStr host, uint16_t port) {
+  if (link_ != kNoLink) stop();
+  espat::waitIdle(esp_);
+  // A free link: not open, and no other client's.
+  uint8_t id = 0;
+  while (id < EspAtDrv::kLinks && (esp_.linkOpen(id) || esp_.sink(id))) id++;
+  if (id == EspAtDrv::kLinks) {
+    status_ = EspStatus::Busy;
+    return 0;
+  }
+  rxLen_ = txLen_ = 0;
+  esp_.setSink(id, this);
+  status_ = espat::waitDone(esp_, esp_.startConnect(id, host, port));
+  if (status_ != EspStatus::Ok) {
+    esp_.setSink(id, nullptr);
+    return 0;
+  }
+  link_ = id;
+  askedAt_ = (uint16_t)millis();
+  return 1;
+}
+
+size_t EspAtClient::write(uint8_t c) { return write(&c, 1); }
+
+size_t EspAtClient::write(const uint8_t* buf, size_t size) {
+  if (link_ == kNoLink) return 0;
+  size_t done = 0;
+  while (done < size) {
+    if (txLen_ == kTxSize && !send()) break;
+    tx_[txLen_++] = buf[done++];
+  }
+  return done;
+}
+
+bool EspAtClient::send() {
+  if (txLen_ == 0 || link_ == kNoLink) return link_ != kNoLink;
+  Bytes data(tx_, txLen_);
+  espat::waitIdle(esp_);
+  status_ = espat::waitDone(esp_, esp_.startSend(link_, data));
+  txLen_ = 0;
+  if (status_ != EspStatus::Ok) {
+    setWriteError();
+    return false;
+  }
+  return true;
+}
+
+void EspAtClient::flush() { send(); }
+
+bool EspAtClient::put(uint8_t c) {
+  if (rxLen_ < kRxSize) {
+    rx_[(uint8_t)(rxHead_ + rxLen_) % kRxSize] = c;
+    rxLen_++;
+  } else {
+    dropped_++;
+  }
+  return false;
+}
+
+bool EspAtClient::fill() {
+  if (rxLen_) return true;
+  if (link_ == kNoLink) return false;
+  send();  // an answer comes after the request: what was gathered goes first
+  esp_.poll();
+  uint16_t now = (uint16_t)millis();
+  if (!esp_.dataWaiting(link_) && (uint16_t)(now - askedAt_) < kAskEveryMs) return false;
+  askedAt_ = now;
+  espat::waitIdle(esp_);
+  rxHead_ = 0;
+  espat::waitDone(esp_, esp_.startReceive(link_));
+  return rxLen_ > 0;
+}
+
+int EspAtClient::available() { return fill() ? rxLen_ : 0; }
+
+int EspAtClient::peek() { return fill() ? rx_[rxHead_] : -1; }
+
+int EspAtClient::read() {
+  if (!fill()) return -1;
+  uint8_t c = rx_[rxHead_];
+  rxHead_ = (uint8_t)(rxHead_ + 1) % kRxSize;
+  rxLen_--;
+  return c;
+}
+
+int EspAtClient::read(uint8_t* buf, size_t size) {
+  size_t n = 0;
+  while (n < size && fill()) {
+    buf[n++] = rx_[rxHead_];
+    rxHead_ = (uint8_t)(rxHead_ + 1) % kRxSize;
+    rxLen_--;
+  }
+  return n ? (int)n : -1;
+}
+
+uint8_t EspAtClient::connected() {
+  if (link_ == kNoLink) return 0;
+  if (rxLen_ || esp_.dataWaiting(link_)) return 1;
+  esp_.poll();
+  if (esp_.linkOpen(link_) || esp_.dataWaiting(link_)) return 1;
+  // Closed by the server: what the module still holds (1.x says CLOSED before it was read) is fetched first.
+  askedAt_ -= kAskEveryMs;
+  return fill() ? 1 : 0;
+}
+
+void EspAtClient::stop() {
+  if (link_ == kNoLink) return;
+  send();
+  espat::waitIdle(esp_);
+  // Closed even when the server closed first: the module may hold unread bytes (or missed lines left it open).
+  status_ = espat::waitDone(esp_, esp_.startClose(link_));
+  release();
+}
+
+void EspAtClient::release() {
+  esp_.setSink(link_, nullptr);
+  link_ = kNoLink;
+  rxLen_ = txLen_ = 0;
+}
+#endif  // ESPAT_CLIENTS && ESPAT_RAM_STRINGS

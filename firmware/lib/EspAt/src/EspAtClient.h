@@ -1,0 +1,72 @@
+// EspAtClient: an Arduino Client (TCP) over the EspAt driver, for any code written for WiFiClient or
+// EthernetClient (ArduinoHttpClient, PubSubClient, the HTTP helper here). It never speaks AT itself: it asks the
+// driver to open, send, fetch and close, and waits for each (blocking, bounded by the driver's step bounds).
+//
+// Received bytes stay in the module (passive receive, AT+CIPRECVMODE=1) until read() or available() fetches
+// them into a 32-byte buffer, so a sketch that is busy, or a reply that arrives while the board is transmitting,
+// loses nothing. Written bytes gather in a 32-byte buffer and go out as one AT+CIPSEND when it is full, on
+// flush(), or before anything is read. Up to five clients at once (the module's five links).
+//
+//   EspAtDrv esp(espSerial);
+//   EspAtClient client(esp);
+//   espat::begin(esp, F("ssid"), F("password"));   // passive receive, sync, join
+//   if (client.connect(F("example.com"), 80)) { client.print(F("GET / HTTP/1.1\r\n...")); ... }
+#pragma once
+#include <Client.h>
+#include <IPAddress.h>
+
+#include "EspAtBlocking.h"
+#include "EspAtDrv.h"
+
+static_assert(ESPAT_CLIENTS && ESPAT_RAM_STRINGS,
+              "EspAtClient needs the library built with ESPAT_CLIENTS=1 and ESPAT_RAM_STRINGS=1 (the defaults)");
+
+class EspAtClient : public Client, private EspAtSink {
+ public:
+  static const uint8_t kRxSize = 32, kTxSize = 32;
+  // How often a connected client with nothing announced asks the module anyway: a `+IPD` notice can be lost
+  // (a software serial port hears nothing while it sends).
+  static const uint16_t kAskEveryMs = 500;
+
+  explicit EspAtClient(EspAtDrv& esp) : esp_(esp), link_(kNoLink) {}
+
+  // 1 when connected, 0 when not (lastStatus() says why). A client still connected is stopped first.
+  int connect(IPAddress ip, uint16_t port) override;
+  int connect(const char* host, uint16_t port) override;
+  int connect(const __FlashStringHelper* host, uint16_t port);
+
+  size_t write(uint8_t c) override;
+  size_t write(const uint8_t* buf, size_t size) override;
+  using Print::write;
+  int available() override;
+  int read() override;
+  int read(uint8_t* buf, size_t size) override;
+  int peek() override;
+  void flush() override;  // sends what write() gathered
+  void stop() override;
+  // True while the link is open or bytes remain to be read (the server may have closed after its answer).
+  uint8_t connected() override;
+  operator bool() override { return link_ != kNoLink; }
+
+  EspStatus lastStatus() const { return status_; }
+  uint16_t dropped() const { return dropped_; }  // bytes that found the buffer full (active receive only)
+
+ private:
+  static const uint8_t kNoLink = 0xFF;
+  int connectTo(EspStr host, uint16_t port);
+  bool fill();   // fetches from the module when the buffer is empty; true if bytes are there
+  bool send();   // sends what was gathered; false if the link refused it
+  void release();
+  // EspAtSink: the driver hands over what it fetched for our link.
+  uint16_t room() override { return kRxSize - rxLen_; }
+  bool put(uint8_t c) override;
+
+  EspAtDrv& esp_;
+  uint8_t link_;
+  EspStatus status_;
+  uint8_t rxHead_, rxLen_, txLen_;
+  uint16_t dropped_;
+  uint16_t askedAt_;  // ms (low 16 bits) of the last fetch
+  uint8_t rx_[kRxSize];
+  uint8_t tx_[kTxSize];
+};

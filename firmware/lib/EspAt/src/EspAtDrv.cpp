@@ -1,0 +1,379 @@
+// The driver's operations: each one a walk through the steps of ESPAT_STEPS, moved on by the module's answers
+// (advance) or by a step's bound passing. The line reader that produces those answers is EspAtLines.cpp.
+#include "EspAtDrv.h"
+
+#include "EspAtInternal.h"
+
+namespace {
+
+// Ms between a busy answer and saying the command again.
+const uint16_t kBusyPause = 500;
+const uint8_t kAtTries = 10, kBusyTries = 20;
+
+}  // namespace
+
+bool EspAtDrv::begin(Job job, Step first) {
+  if (job_ != Job::None) return false;
+  job_ = job;
+  status_ = EspStatus::Pending;
+  resend_ = false;
+  go(first);
+  return true;
+}
+
+bool EspAtDrv::beginLink(Job job, Step first, uint8_t id) {
+  if (job_ != Job::None || id >= kLinks) return false;
+  id_ = id;
+  return begin(job, first);
+}
+
+// A module that needed syncing may have rebooted unheard, so Wi-Fi counts as down until joined again.
+bool EspAtDrv::startSync() {
+  wifiUp_ = job_ != Job::None && wifiUp_;
+  return begin(Job::Sync, Step::At);
+}
+bool EspAtDrv::startReset(bool hardware) {
+  wifiUp_ = job_ != Job::None && wifiUp_;
+  return begin(Job::Reset, pulse_ && hardware ? Step::PinLow : Step::Rst);
+}
+
+bool EspAtDrv::startJoin(EspStr ssid, EspStr pass) {
+  if (job_ != Job::None) return false;
+  host_ = ssid;
+  pass_ = pass;
+  return begin(Job::Join, Step::Mode);
+}
+
+#if ESPAT_CLIENTS
+bool EspAtDrv::startUart(uint32_t baud, bool persist) {
+  if (job_ != Job::None) return false;
+  baud_ = baud;
+  persist_ = persist;
+  args_ = &printArg;
+  return begin(Job::Uart, Step::Uart);
+}
+
+
+bool EspAtDrv::startConnect(uint8_t id, EspStr host, uint16_t port, bool udp, uint16_t localPort) {
+  if (job_ != Job::None) return false;
+  host_ = host;
+  remotePort_ = port;
+  udp_ = udp;
+  localPort_ = localPort;
+  args_ = &printArg;
+  return beginLink(Job::Connect, Step::Start, id);
+}
+
+bool EspAtDrv::startSend(uint8_t id, const Printable& data) {
+  if (job_ != Job::None) return false;
+  data_ = &data;
+  answered_ = false;
+  return beginLink(Job::Send, Step::Send, id);
+}
+
+bool EspAtDrv::startClose(uint8_t id) { return beginLink(Job::Close, Step::Close, id); }
+#endif
+
+
+bool EspAtDrv::startExchange(uint8_t id, EspStr host, uint16_t port, const Printable& request, EspAtSink& reply) {
+  if (job_ != Job::None || id >= kLinks) return false;
+  host_ = host;
+  remotePort_ = port;
+  data_ = &request;
+  reply_ = &reply;
+#if ESPAT_CLIENTS
+  udp_ = false;
+  sinks_[id] = &reply;
+#endif
+  exchangeSince_ = (uint16_t)(millis() >> 8);
+  answered_ = false;
+  linkDone_ = false;
+  verdict_ = EspStatus::Ok;
+  // A link the last exchange left open carries this one; if the server closed it meanwhile, Send finds out.
+#if ESPAT_CLIENTS
+  reuse_ = linkOpen(id);
+  return beginLink(Job::Exchange, reuse_ ? Step::Send : Step::Start, id);
+#else
+  return beginLink(Job::Exchange, Step::Start, id);  // no keep-alive: every exchange opens its link
+#endif
+}
+
+void EspAtDrv::go(Step step) {
+  tries_ = 0;
+  enter(step);
+}
+
+// Each step's command, NUL-separated in Step order, and its wait in 100 ms, both from ESPAT_STEPS.
+#define ESPAT_STEP_COMMAND(name, command, wait) command "\0"
+const char kCommands[] PROGMEM = ESPAT_STEPS(ESPAT_STEP_COMMAND);
+#undef ESPAT_STEP_COMMAND
+#define ESPAT_STEP_WAIT(name, command, wait) wait,
+const uint8_t kWaits[] PROGMEM = {ESPAT_STEPS(ESPAT_STEP_WAIT)};
+#undef ESPAT_STEP_WAIT
+#ifdef ESPAT_DEBUG
+#define ESPAT_STEP_TEXT(name, command, wait) #name "\0"
+const char kStepNames[] PROGMEM = ESPAT_STEPS(ESPAT_STEP_TEXT);
+#undef ESPAT_STEP_TEXT
+#endif
+
+// Sends the step's command (again, after busy or an unanswered AT) and starts its clock.
+void EspAtDrv::enter(Step step) {
+  ESPAT_TRACE_STEP(kStepNames, step);
+  static_assert(sizeof kWaits == (size_t)Step::Count, "one wait per step, in Step order");
+  step_ = step;
+  since_ = (uint16_t)millis();
+  wait_ = step == Step::Reply ? (replyMs_ ? replyMs_ : 10000) : pgm_read_byte(&kWaits[(uint8_t)step]) * 100U;
+  if (step == Step::Start) already_ = false;
+  if (step == Step::PinLow) pulse_(resetPin_ - 1, true);
+  writeCommand(esp_nth(kCommands, (uint8_t)step));
+}
+
+void EspAtDrv::writeCommand(PGM_P cmd) {
+  if (pgm_read_byte(cmd) == 0) return;
+  Print& p = port_;
+  for (char c; (c = pgm_read_byte(cmd++)) != 0;) {
+    switch (c) {
+      case ESPAT_ARG_ID[0]:
+        p.write('0' + id_);
+        break;
+      case ESPAT_ARG_HOST[0]:
+        host_.printTo(p);
+        break;
+      case ESPAT_ARG_PORT[0]:
+        p.print(remotePort_);
+        break;
+      case ESPAT_ARG_CUR[0]:  // 1.7 names; 2.x has no _CUR
+        if (!dialect2_) p.print(F("_CUR"));
+        break;
+      case ESPAT_ARG_SSID[0]:
+      case ESPAT_ARG_PASS[0]:
+        (c == ESPAT_ARG_SSID[0] ? host_ : pass_).printQuoted(p);
+        break;
+#if ESPAT_CLIENTS
+      case ESPAT_ARG_PROTO[0]:
+        p.print(udp_ ? F("UDP") : F("TCP"));
+        break;
+#endif
+      case ESPAT_ARG_LENGTH[0]: {
+        EspAtByteCounter counter;
+        data_->printTo(counter);
+        p.print(counter.count);
+        break;
+      }
+      default:
+#if ESPAT_CLIENTS
+        if ((uint8_t)c < ' ') {
+          if (args_) args_(*this, c);  // the optional operations' arguments
+          break;
+        }
+#endif
+        p.write(c);
+    }
+  }
+  p.print(F("\r\n"));
+}
+
+void EspAtDrv::advance(Reply r) {
+  if (r == Reply::Busy) {
+    // The module dropped our line; say it again after a pause.
+    if (++tries_ > kBusyTries) {
+      finish(EspStatus::Timeout);
+    } else {
+      resend_ = true;
+      since_ = (uint16_t)millis();
+      wait_ = kBusyPause;
+    }
+    return;
+  }
+  if (step_ >= Step::Start) {
+#if ESPAT_CLIENTS
+    if (!advanceLink(r)) receive_(*this, r);  // Step::Recv
+#else
+    advanceLink(r);
+#endif
+    return;
+  }
+  switch (step_) {
+    case Step::At:
+      if (r == Reply::Ok) {
+        // After more than one AT, the others' answers may still be on their way: let them pass first, or each
+        // would be taken for the answer to the command after it.
+        go(tries_ ? Step::AtDrain : Step::Echo);
+      } else if (r == Reply::None || r == Reply::Error) {
+        // No answer, or our AT arrived glued to garbage: ask again, a bounded number of times.
+        if (++tries_ < kAtTries) {
+          enter(Step::At);
+        } else {
+          finish(EspStatus::Timeout);
+        }
+      }
+      break;
+    case Step::AtDrain:
+      if (r == Reply::None) go(Step::Echo);
+      else enter(Step::AtDrain);  // a late answer: wait for quiet again
+      break;
+    case Step::Echo:
+    case Step::Gmr:
+      if (r == Reply::Ok) go(step_ == Step::Echo ? Step::Gmr : Step::Mux);
+      else if (r == Reply::None || r == Reply::Error) finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Error);
+      break;
+    case Step::Mux:
+      // ERROR here means a link is open, so the mode is already 1 (we never use 0).
+      if (r == Reply::Ok || r == Reply::Error) {
+#if ESPAT_CLIENTS
+        if (receive_) {
+          go(Step::RecvMode);
+          break;
+        }
+#endif
+        finish(EspStatus::Ok);
+      } else if (r == Reply::None) {
+        finish(EspStatus::Timeout);
+      }
+      break;
+    case Step::RecvMode:
+      // ERROR: a firmware without passive receive; the data then comes as +IPD, which is read as well.
+      finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Ok);
+      break;
+    case Step::PinLow:
+      if (r == Reply::None) {
+        pulse_(resetPin_ - 1, false);  // released: the module's pull-up takes it high and it boots
+        go(Step::Boot);
+      }
+      break;
+    case Step::Rst:
+    case Step::Boot:
+      if (r == Reply::None) finish(EspStatus::Timeout);
+      break;
+    case Step::Mode:
+      if (r == Reply::Ok) go(Step::Jap);
+      else if (r == Reply::Error || r == Reply::None) finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Error);
+      break;
+    case Step::Jap:
+      if (r == Reply::Ok) {
+        wifiUp_ = true;
+        finish(EspStatus::Ok);
+      } else if (r == Reply::Fail || r == Reply::Error) {
+        finish(EspStatus::JoinFailed);
+      } else if (r == Reply::None) {
+        finish(EspStatus::Timeout);
+      }
+      break;
+    default:  // Uart, Status, JapQuery: one answer ends them
+      if (r == Reply::Ok) finish(EspStatus::Ok);
+      else if (r == Reply::Error || r == Reply::None) finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Error);
+      break;
+  }
+}
+
+// The link steps: CIPSTART, CIPSEND and its data, the answer, CIPCLOSE. False for the passive read's step.
+// A Connect ends after CIPSTART, a Send after SEND OK, a Close after CIPCLOSE; an exchange goes through them all.
+bool EspAtDrv::advanceLink(Reply r) {
+  const bool exchange = !ESPAT_CLIENTS || job_ == Job::Exchange;  // without clients only exchanges use links
+  EspStatus why = EspStatus::Timeout;  // what a failure here ends with
+  switch (step_) {
+    case Step::Start:
+      if (r == Reply::Ok || (r == Reply::Error && already_)) {
+        linkGained(id_);
+        if (exchange) go(Step::Send);
+        else finish(EspStatus::Ok);
+        return true;
+      }
+      if (r == Reply::Error) why = EspStatus::ConnectFailed;
+      else if (r != Reply::None) return true;
+      break;
+    case Step::Send:
+    case Step::SendOk:
+      if (r == Reply::Prompt && step_ == Step::Send) {
+        data_->printTo(port_);
+        go(Step::SendOk);
+        return true;
+      }
+#if ESPAT_CLIENTS
+      if (reuse_ && step_ == Step::Send && (r == Reply::Error || r == Reply::Closed)) {
+        reuse_ = false;  // the kept link was closed under us ("link is not valid"): open a new one
+        go(Step::Start);
+        return true;
+      }
+#endif
+      if (step_ == Step::SendOk) {
+        if (r == Reply::SendOk) {
+          if (!exchange) finish(EspStatus::Ok);
+#if ESPAT_CLIENTS
+          else if (receive_ && (waiting_ & (1 << id_))) receive_(*this, Reply::Prompt);  // fetch what waits
+#endif
+          else go(Step::Reply);
+          return true;
+        }
+        // The whole answer overtook SEND OK (a late SEND OK finds no operation and is let pass).
+        if ((ESPAT_CLIENTS && r == Reply::Done) || (r == Reply::Closed && answered_)) {
+          finish(EspStatus::Ok);
+          return true;
+        }
+      }
+      if (r == Reply::Error || r == Reply::Closed || r == Reply::SendFail) why = EspStatus::SendFailed;
+      else if (r != Reply::None) return true;
+      break;
+    case Step::Reply:
+      if (ESPAT_CLIENTS && r == Reply::Done) {
+        finish(EspStatus::Ok);  // complete, and the link stays open for the next exchange
+#if ESPAT_CLIENTS
+      } else if (receive_ && (r == Reply::Data || (r == Reply::Closed && (waiting_ & (1 << id_))))) {
+        linkDone_ = r == Reply::Closed;  // 1.x may say CLOSED before the data it holds was read
+        receive_(*this, Reply::Prompt);
+#endif
+      } else if (r == Reply::Closed || r == Reply::None) {
+        why = answered_ ? EspStatus::Ok : EspStatus::NoReply;
+        if (r == Reply::Closed) finish(why);
+        else closeWith(why);
+      }
+      return true;
+    case Step::Close:
+      // CIPCLOSE answers `<id>,CLOSED` and then OK (or ERROR when the link was gone): wait for the OK, or it
+      // would be taken for the next command's answer.
+      if (r == Reply::Ok || r == Reply::Error || r == Reply::None) {
+        linkLost(1 << id_);
+#if ESPAT_CLIENTS
+        waiting_ &= ~(1 << id_);  // whatever it held is gone with it
+#endif
+        finish(exchange ? verdict_ : r == Reply::None ? EspStatus::Timeout : EspStatus::Ok);
+      }
+      return true;
+    default:
+      return false;
+  }
+  fail(why);
+  return true;
+}
+
+// A link operation that failed: an exchange closes its link first (the verdict comes after CIPCLOSE's answer).
+void EspAtDrv::fail(EspStatus why) {
+  if (!ESPAT_CLIENTS || job_ == Job::Exchange) closeWith(why);
+  else finish(why);
+}
+
+// Low: an output at 0 V. Released: an input again, never driven high (the module is a 3.3 V part).
+void EspAtDrv::pulseResetPin(uint8_t pin, bool low) {
+  if (low) digitalWrite(pin, LOW);
+  pinMode(pin, low ? OUTPUT : INPUT);
+}
+
+void EspAtDrv::closeWith(EspStatus verdict) {
+  verdict_ = verdict;
+  go(Step::Close);
+}
+
+__attribute__((noinline)) void EspAtDrv::finish(EspStatus status) {
+  ESPAT_TRACE("= ", (uint8_t)status);
+  ipdLeft_ = 0;
+#if ESPAT_CLIENTS
+  reuse_ = false;
+#endif
+  job_ = Job::None;
+  step_ = Step::Idle;
+  resend_ = false;
+  status_ = status;
+}
+
+// The layout tag (EspAtConfig.h): defined here only, named by every sketch's EspAtDrv constructor.
+extern "C" const char ESPAT_LAYOUT_TAG = 0;

@@ -1,0 +1,34 @@
+// What the driver's two source files share and nothing else includes: flash tables and the tracing macros.
+#pragma once
+#include <Arduino.h>
+
+// The n-th of a table of NUL-separated flash strings.
+inline PGM_P esp_nth(PGM_P table, uint8_t n) {
+  while (n--) table += strlen_P(table) + 1;
+  return table;
+}
+
+// Tracing for -DESPAT_DEBUG=<a Print, e.g. Serial>: each line the module sends ("< OK"), each step the driver
+// enters by name ("> Send"), each end of an operation ("= 0" = EspStatus::Ok). Without it: no code at all.
+#ifdef ESPAT_DEBUG
+#define ESPAT_TRACE(text, value) \
+  do {                           \
+    ESPAT_DEBUG.print(F(text));  \
+    ESPAT_DEBUG.println(value);  \
+  } while (0)
+#define ESPAT_TRACE_STEP(names, step)                                                                     \
+  do {                                                                                                    \
+    ESPAT_DEBUG.print(F("> "));                                                                           \
+    ESPAT_DEBUG.println(reinterpret_cast<const __FlashStringHelper*>(esp_nth(names, (uint8_t)(step)))); \
+  } while (0)
+#define ESPAT_TRACE_LINE(text, len) \
+  do {                              \
+    ESPAT_DEBUG.print(F("< "));     \
+    ESPAT_DEBUG.write(text, len);   \
+    ESPAT_DEBUG.println();          \
+  } while (0)
+#else
+#define ESPAT_TRACE(text, value) ((void)0)
+#define ESPAT_TRACE_LINE(text, len) ((void)0)
+#define ESPAT_TRACE_STEP(names, step) ((void)0)
+#endif

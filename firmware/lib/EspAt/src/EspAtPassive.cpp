@@ -1,0 +1,93 @@
+// Passive receive (AT+CIPRECVMODE=1), linked only into a sketch that turns it on: the module keeps what a server
+// sends until the driver asks for it with AT+CIPRECVDATA=<id>,<n>, never more than the link's sink has room for.
+#include "EspAtDrv.h"
+#if ESPAT_CLIENTS
+
+namespace {
+const uint8_t kChunk = 64;  // one read asks for at most what the serial port's buffer holds
+const uint8_t kFullPause = 20;  // ms before asking a full sink again
+}  // namespace
+
+bool EspAtDrv::startReceive(uint8_t id) {
+  if (job_ != Job::None || id >= kLinks || !receive_) return false;
+  id_ = id;
+  job_ = Job::Receive;
+  status_ = EspStatus::Pending;
+  resend_ = false;
+  passiveStep(*this, Reply::Prompt);
+  return true;
+}
+
+// A notice (line_ holds "+IPD,<id>,<len>"), or a ':' or ',' during a read (line_ may hold "+CIPRECVDATA,<len>"
+// before a 1.x ':', "+CIPRECVDATA:<len>" before a 2.x ','): what the reader hands over.
+static_assert(EspAtDrv::kLineMax >= 20, "a +CIPRECVDATA head fits a line");
+void EspAtDrv::passiveHead(EspAtDrv& d, Reply r) {
+  const char* line = d.line_;
+  if (r == Reply::Notice) {
+    uint8_t link = line[5] - '0';
+    uint16_t n;
+    if (link < kLinks && d.lastNumber(7, n)) {
+      d.waiting_ |= 1 << link;
+      if (link == d.id_) {
+        d.answered_ = true;
+        if (d.job_ != Job::None) d.advance(Reply::Data);
+      }
+    }
+  } else if (d.lineLen_ > 13 && memcmp_P(line, PSTR("+CIPRECVDATA"), 12) == 0 &&
+             line[12] == (r == Reply::HeadColon ? ',' : ':')) {
+    if (d.framePayload(13, d.id_)) d.got_ = d.ipdLeft_;
+  }
+}
+
+// Outside Step::Recv, or with Reply::Prompt: start a read for link id_. In it: the read's answer (OK, ERROR,
+// CLOSED) or its bound.
+void EspAtDrv::passiveStep(EspAtDrv& d, Reply r) {
+  if (r >= Reply::Notice) {
+    passiveHead(d, r);
+    return;
+  }
+  const uint8_t bit = 1 << d.id_;
+  const bool exchange = d.job_ == Job::Exchange;
+  if (d.step_ != Step::Recv || r == Reply::Prompt || (r == Reply::None && d.asked_ == 0)) {
+    EspAtSink* sink = d.sinks_[d.id_];
+    uint16_t room = sink ? sink->room() : kChunk;
+    d.asked_ = room > kChunk ? kChunk : room;
+    if (d.asked_ == 0) {
+      if (!exchange) {
+        d.finish(EspStatus::Ok);  // a Receive with nowhere to put the bytes: nothing to do now
+        return;
+      }
+      d.step_ = Step::Recv;  // the sink is full: look again shortly, without a command
+      d.since_ = (uint16_t)millis();
+      d.wait_ = kFullPause;
+      return;
+    }
+    d.waiting_ &= ~bit;  // a notice from here on means data came after this read's answer was made
+    d.got_ = 0;
+    d.go(Step::Recv);
+    return;
+  }
+  if (r == Reply::Closed) {
+    d.linkDone_ = true;
+  } else if (r == Reply::Done) {
+    // The sink has its whole answer; what the module still holds is fetched by the next exchange's reads.
+    if (exchange) d.finish(EspStatus::Ok);
+  } else if (r == Reply::Ok || r == Reply::Error) {
+    // A full read may have left more behind, and a notice during the read says more came; otherwise a short
+    // read (or ERROR: nothing held) emptied the module.
+    bool more = (r == Reply::Ok && d.got_ == d.asked_) || (d.waiting_ & bit);
+    if (more) d.waiting_ |= bit;
+    if (!exchange) {
+      d.finish(EspStatus::Ok);
+    } else if (more) {
+      passiveStep(d, Reply::Prompt);  // a fresh read
+    } else if (d.linkDone_) {
+      d.finish(d.answered_ ? EspStatus::Ok : EspStatus::NoReply);
+    } else {
+      d.go(Step::Reply);
+    }
+  } else if (r == Reply::None) {
+    d.fail(!exchange ? EspStatus::Timeout : d.answered_ ? EspStatus::Ok : EspStatus::NoReply);
+  }
+}
+#endif  // ESPAT_CLIENTS

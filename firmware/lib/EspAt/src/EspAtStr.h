@@ -1,0 +1,46 @@
+// A string argument that knows where it lives: RAM (`const char*`, a char array, a run-time buffer) or flash
+// (`F("...")`, a `const __FlashStringHelper*`). Every EspAt function that takes text takes an EspStr, so both work,
+// and the type decides how the bytes are read: a RAM pointer is never read as flash, nor the reverse.
+// Anything else (a byte pointer, a number) does not compile. PSTR() gives a plain `const char*` that points into
+// flash: pass F("...") instead (or cast the PSTR to `const __FlashStringHelper*`).
+#pragma once
+#include <Arduino.h>
+
+#include "EspAtConfig.h"
+
+class EspStr {
+ public:
+#if ESPAT_RAM_STRINGS
+  EspStr(const char* ram) : p_(ram), flash_(false) {}
+  EspStr(char* ram) : p_(ram), flash_(false) {}
+  EspStr(const __FlashStringHelper* flash) : p_(reinterpret_cast<const char*>(flash)), flash_(true) {}
+#else
+  EspStr(const __FlashStringHelper* flash) : p_(reinterpret_cast<const char*>(flash)) {}
+#endif
+  // Trivial, so a global holding one costs no start-up code: zeroed, it is empty. A local one must be
+  // value-initialized (`EspStr s{};`, or its holder's `{}`) to be empty.
+  EspStr() = default;
+  EspStr(decltype(nullptr)) : p_(nullptr) {}  // empty (an empty string is never read as flash: p_ is null)
+  // Nothing else becomes a string silently: bytes, numbers, other pointers.
+  template <typename T>
+  EspStr(T) = delete;
+
+  // The i-th byte (0 past the end); i must not pass the terminating 0.
+  char at(uint16_t i) const;
+  bool empty() const { return at(0) == 0; }
+#if ESPAT_RAM_STRINGS
+  bool inFlash() const { return flash_; }
+#else
+  bool inFlash() const { return true; }
+#endif
+  // Not a Printable (no virtual table to carry around): str.printTo(out).
+  size_t printTo(Print& out) const;
+  // Between double quotes, with backslash, quote and comma escaped (as AT+CWJAP's arguments).
+  void printQuoted(Print& out) const;
+
+ private:
+  const char* p_;
+#if ESPAT_RAM_STRINGS
+  bool flash_;
+#endif
+};

@@ -1,0 +1,268 @@
+// EspAtClient (and the driver under it) against a scripted module that answers each command as the AT firmware
+// does: the test lists the commands it expects, in order, with the module's answer to each; a command that differs
+// from the script fails the case. Unsolicited lines (+IPD notices, CLOSED) are injected where a real module sends
+// them, glued to answers included. Run as `client_cases NAME`; prints "ok" or why not.
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <deque>
+#include <string>
+#include <utility>
+
+#include "EspAt.h"
+
+namespace {
+
+const char* current;
+
+void fail(int line, const std::string& why);
+#define CHECK(cond)                         \
+  do {                                      \
+    if (!(cond)) fail(__LINE__, #cond);     \
+  } while (0)
+
+// The module: what the driver writes is matched against the script; each matched step queues its answer.
+class Module : public Stream {
+ public:
+  std::string in, said;  // bytes for the driver; everything the driver wrote
+  size_t pos = 0;
+  std::deque<std::pair<std::string, std::string>> script;  // (bytes expected from the driver, answer)
+  std::string pending;
+
+  void expect(const std::string& command, const std::string& answer) { script.emplace_back(command, answer); }
+  void inject(const std::string& bytes) { in += bytes; }
+  bool done() const { return script.empty() && pending.empty(); }
+
+  int available() override { return (int)(in.size() - pos); }
+  int read() override { return pos < in.size() ? (uint8_t)in[pos++] : -1; }
+  int peek() override { return pos < in.size() ? (uint8_t)in[pos] : -1; }
+  size_t write(uint8_t c) override {
+    said += (char)c;
+    pending += (char)c;
+    if (script.empty()) fail(__LINE__, "the driver wrote past the script: " + pending);
+    const std::string& want = script.front().first;
+    if (want.compare(0, pending.size(), pending) != 0) fail(__LINE__, "expected " + want + " got " + pending);
+    if (pending == want) {
+      in += script.front().second;
+      script.pop_front();
+      pending.clear();
+    }
+    return 1;
+  }
+  using Print::write;
+};
+
+Module module;
+EspAtDrv esp(module);
+
+void fail(int line, const std::string& why) {
+  printf("%s: line %d: %s\nthe driver wrote: %s\n", current, line, why.c_str(), module.said.c_str());
+  exit(1);
+}
+
+const char kOk[] = "\r\nOK\r\n";
+const char kVersion17[] = "AT version:1.7.4.0(May 11 2020 19:13:04)\r\nSDK version:3.0.4(9532ceb)\r\n";
+const char kVersion22[] = "AT version:2.2.0.0(b097cdf - ESP8266 - Jun 17 2021 12:57:45)\r\nSDK version:v3.4\r\n\r\n";
+bool dialect2 = false;
+
+// espat::begin(): passive receive on, sync, join.
+void begin(bool two = false) {
+  dialect2 = two;
+  module.expect("AT\r\n", kOk);
+  module.expect("ATE0\r\n", kOk);
+  module.expect("AT+GMR\r\n", std::string(two ? kVersion22 : kVersion17) + "OK\r\n");
+  module.expect("AT+CIPMUX=1\r\n", kOk);
+  module.expect("AT+CIPRECVMODE=1\r\n", kOk);
+  module.expect(two ? "AT+CWMODE=1\r\n" : "AT+CWMODE_CUR=1\r\n", kOk);
+  module.expect(two ? "AT+CWJAP=\"HomeNet\",\"s3cr3t\"\r\n" : "AT+CWJAP_CUR=\"HomeNet\",\"s3cr3t\"\r\n",
+                "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n");
+  CHECK(espat::begin(esp, F("HomeNet"), F("s3cr3t")) == EspStatus::Ok);
+  CHECK(module.done() && esp.wifiUp());
+}
+
+std::string n(size_t v) { return std::to_string(v); }
+
+void expectConnect(int link, const std::string& host, int port) {
+  module.expect("AT+CIPSTART=" + n(link) + ",\"TCP\",\"" + host + "\"," + n(port) + "\r\n",
+                n(link) + ",CONNECT\r\n\r\nOK\r\n");
+}
+
+// CIPSEND of `data` on `link`; `after` is what the module says after SEND OK's line (glued to it).
+void expectSend(int link, const std::string& data, const std::string& beforeSendOk = "",
+                const std::string& after = "") {
+  module.expect("AT+CIPSEND=" + n(link) + "," + n(data.size()) + "\r\n", dialect2 ? "\r\nOK\r\n\r\n>" : "\r\nOK\r\n> ");
+  module.expect(data, "\r\nRecv " + n(data.size()) + " bytes\r\n" + beforeSendOk + "\r\nSEND OK\r\n" + after);
+}
+
+// One AT+CIPRECVDATA asking for `asked`, answered with `data` (fewer, when the module holds fewer).
+void expectRecv(int link, size_t asked, const std::string& data) {
+  std::string head = dialect2 ? "+CIPRECVDATA:" + n(data.size()) + "," : "\r\n+CIPRECVDATA," + n(data.size()) + ":";
+  module.expect("AT+CIPRECVDATA=" + n(link) + "," + n(asked) + "\r\n", head + data + kOk);
+}
+void expectRecvNothing(int link, size_t asked) {
+  module.expect("AT+CIPRECVDATA=" + n(link) + "," + n(asked) + "\r\n", "\r\nERROR\r\n");
+}
+void expectClose(int link, bool open) {
+  module.expect("AT+CIPCLOSE=" + n(link) + "\r\n", open ? n(link) + ",CLOSED\r\n\r\nOK\r\n" : "\r\nERROR\r\n");
+}
+
+std::string readAll(EspAtClient& c) {
+  std::string got;
+  for (int b; (b = c.read()) >= 0;) got += (char)b;
+  return got;
+}
+
+const std::string kRequest = "GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n";
+
+// connect, write (gathered, one CIPSEND on flush), available, peek, read, the server's close, stop.
+void connectWriteRead() {
+  begin();
+  EspAtClient client(esp);
+  expectConnect(0, "example.com", 80);
+  CHECK(client.connect(F("example.com"), 80) == 1 && client && client.connected());
+  // 56 bytes: a full buffer goes as one 32-byte CIPSEND, the rest waits for flush().
+  expectSend(0, kRequest.substr(0, 32));
+  CHECK(client.print(kRequest.c_str()) == kRequest.size());
+  CHECK(module.done());
+  expectSend(0, kRequest.substr(32), "", "+IPD,0,17\r\n");
+  client.flush();
+  CHECK(module.done());
+  expectRecv(0, 32, "HTTP/1.1 200 OK\r\n");
+  CHECK(client.available() == 17);
+  CHECK(client.peek() == 'H' && client.peek() == 'H' && client.available() == 17);
+  uint8_t buf[8];
+  CHECK(client.read(buf, sizeof buf) == 8 && std::string((char*)buf, 8) == "HTTP/1.1");
+  CHECK(readAll(client) == " 200 OK\r\n");
+  module.inject("0,CLOSED\r\n");
+  expectRecvNothing(0, 32);
+  CHECK(!client.connected());
+  expectClose(0, false);
+  client.stop();
+  CHECK(!client && module.done());
+}
+
+// The answer is announced before SEND OK, glued to the send's own lines: nothing of it is lost.
+void replyGluedToSendOk() {
+  begin();
+  EspAtClient client(esp);
+  expectConnect(0, "example.com", 80);
+  CHECK(client.connect("example.com", 80) == 1);  // a RAM string
+  expectSend(0, "ping", "+IPD,0,20\r\n");
+  client.print("ping");
+  client.flush();
+  CHECK(client.lastStatus() == EspStatus::Ok);
+  expectRecv(0, 32, "HTTP/1.1 204 Nope\r\n\r");
+  CHECK(readAll(client) == "HTTP/1.1 204 Nope\r\n\r");
+  CHECK(module.done());
+}
+
+// A server that answers and closes at once: its answer and CLOSED arrive before SEND OK. 1.x says CLOSED while it
+// still holds the bytes; they are read all the same.
+void serverClosesAtOnce() {
+  begin();
+  EspAtClient client(esp);
+  expectConnect(0, "example.com", 80);
+  CHECK(client.connect(F("example.com"), 80) == 1);
+  expectSend(0, "hi", "+IPD,0,20\r\n0,CLOSED\r\n");
+  client.print("hi");
+  client.flush();
+  CHECK(client.lastStatus() == EspStatus::Ok);
+  CHECK(client.connected());  // closed, but 20 bytes wait
+  expectRecv(0, 32, "0123456789abcdefghij");
+  CHECK(readAll(client) == "0123456789abcdefghij");
+  expectRecvNothing(0, 32);
+  CHECK(!client.connected());
+  expectClose(0, false);
+  client.stop();
+  CHECK(module.done());
+}
+
+// Two clients, two links, data for both interleaved; a stopped client's link is taken by the next one.
+void multipleLinks() {
+  begin(true);
+  EspAtClient a(esp), b(esp), c(esp);
+  expectConnect(0, "one.example", 80);
+  CHECK(a.connect(F("one.example"), 80) == 1);
+  expectConnect(1, "192.168.1.10", 8080);
+  CHECK(b.connect(IPAddress(192, 168, 1, 10), 8080) == 1);
+  module.inject("+IPD,1,3\r\n+IPD,0,4\r\n");
+  expectRecv(1, 32, "bee");
+  CHECK(readAll(b) == "bee");
+  expectRecv(0, 32, "aaaa");
+  CHECK(readAll(a) == "aaaa");
+  expectClose(0, true);
+  a.stop();
+  expectConnect(0, "three.example", 80);
+  CHECK(c.connect(F("three.example"), 80) == 1);
+  module.inject("+IPD,0,2\r\n");
+  expectRecv(0, 32, "cc");
+  CHECK(readAll(c) == "cc" && b.available() == 0);
+  CHECK(module.done());
+}
+
+// Passive receive: a reply of 100 bytes is fetched 32 at a time, never more than the client has room for.
+void passiveChunks() {
+  begin();
+  EspAtClient client(esp);
+  expectConnect(0, "example.com", 80);
+  CHECK(client.connect(F("example.com"), 80) == 1);
+  module.inject("+IPD,0,100\r\n");
+  std::string body;
+  for (int i = 0; i < 100; i++) body += (char)('A' + i % 26);
+  expectRecv(0, 32, body.substr(0, 32));
+  CHECK(client.available() == 32);
+  CHECK(client.read() == 'A');                 // 31 left in the buffer: no fetch yet
+  CHECK(client.available() == 31 && module.done());
+  uint8_t rest[31];
+  CHECK(client.read(rest, sizeof rest) == 31 && module.done());  // the buffer empties: no fetch until asked
+  std::string got = "A" + std::string((char*)rest, sizeof rest);
+  // A full read means "maybe more": the next read asks again, as the notice said 100.
+  expectRecv(0, 32, body.substr(32, 32));
+  expectRecv(0, 32, body.substr(64, 32));
+  expectRecv(0, 32, body.substr(96));
+  got += readAll(client);
+  CHECK(got == body && module.done());
+}
+
+// A server that refuses: connect() is 0, says why, and the link is free again.
+void connectRefused() {
+  begin(true);
+  EspAtClient client(esp);
+  module.expect("AT+CIPSTART=0,\"TCP\",\"example.com\",81\r\n", "\r\nERROR\r\n0,CLOSED\r\n");
+  CHECK(client.connect(F("example.com"), 81) == 0 && !client);
+  CHECK(client.lastStatus() == EspStatus::ConnectFailed);
+  expectConnect(0, "example.com", 80);
+  CHECK(client.connect(F("example.com"), 80) == 1);
+  CHECK(module.done());
+}
+
+struct Case {
+  const char* name;
+  void (*run)();
+} const kCases[] = {
+    {"connect-write-read", connectWriteRead},
+    {"reply-glued-to-send-ok", replyGluedToSendOk},
+    {"server-closes-at-once", serverClosesAtOnce},
+    {"multiple-links", multipleLinks},
+    {"passive-chunks", passiveChunks},
+    {"connect-refused", connectRefused},
+};
+
+}  // namespace
+
+void setup() {
+  const char* name = getenv("CLIENT_CASE");
+  for (const Case& c : kCases) {
+    if (name && strcmp(name, c.name) == 0) {
+      current = c.name;
+      c.run();
+      printf("ok\n");
+      fflush(stdout);
+      exit(0);
+    }
+  }
+  printf("no case %s\n", name ? name : "(CLIENT_CASE unset)");
+  exit(2);
+}
+
+void loop() {}

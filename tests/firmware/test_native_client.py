@@ -1,0 +1,37 @@
+"""EspAtClient, the Arduino Client over the EspAt driver, compiled with g++ against the Arduino shim and driven by a
+scripted module that checks every command it is sent (tests/firmware/client_cases.cpp): connect, gathered writes
+sent with their exact length, available/peek/read over passive receive, a reply glued to SEND OK, a server that
+answers and closes at once, several links at once, reads never larger than the client's buffer, a refused connect.
+Needs g++: a missing compiler fails these tests, it does not skip them."""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fw_native import ROOT, SHIM
+
+LIB = ROOT / "firmware" / "lib" / "EspAt" / "src"
+CASES = Path(__file__).resolve().parent / "client_cases.cpp"
+NAMES = ["connect-write-read", "reply-glued-to-send-ok", "server-closes-at-once", "multiple-links",
+         "passive-chunks", "connect-refused"]
+
+
+@pytest.fixture(scope="module")
+def binary(tmp_path_factory):
+    gxx = shutil.which("g++")
+    assert gxx, "g++ missing: apt-get install g++ (scripts/test.sh does)"
+    out = tmp_path_factory.mktemp("client") / "client_cases"
+    done = subprocess.run([gxx, "-std=gnu++11", "-O1", "-g", "-Wall", "-fpermissive", f"-I{SHIM}", f"-I{LIB}",
+                           str(CASES), *map(str, sorted(LIB.glob("*.cpp"))), str(SHIM / "shim.cpp"), "-o", str(out)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_client_case(binary, name):
+    done = subprocess.run([str(binary)], env={**os.environ, "CLIENT_CASE": name}, capture_output=True, text=True,
+                          timeout=60)
+    assert (done.returncode, done.stdout) == (0, "ok\n"), done.stdout + done.stderr
