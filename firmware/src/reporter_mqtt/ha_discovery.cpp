@@ -26,17 +26,20 @@ const ValueInfo kValues[] PROGMEM = {
 };
 static_assert(sizeof kValues / sizeof kValues[0] == (uint8_t)HaValue::Count, "one entry per HaValue");
 
-const __FlashStringHelper* flash(PGM_P p) { return reinterpret_cast<const __FlashStringHelper*>(p); }
+// One of a value's strings: 0 key, 1 name, 2 unit, 3 device class. The entry is copied out of flash whole
+// (memcpy_P), which reads pointers of any width.
 const __FlashStringHelper* field(HaValue v, uint8_t which) {
-  const char* const* entry = reinterpret_cast<const char* const*>(&kValues[(uint8_t)v]);
-  return flash((PGM_P)pgm_read_word(entry + which));
+  ValueInfo info;
+  memcpy_P(&info, &kValues[(uint8_t)v], sizeof info);
+  const char* texts[] = {info.key, info.name, info.unit, info.deviceClass};
+  return reinterpret_cast<const __FlashStringHelper*>(texts[which]);
 }
 
 }  // namespace
 
 size_t HaConfigTopic::printTo(Print& out) const {
   out.print(F("homeassistant/sensor/"));
-  out.print(flash(device_));
+  out.print(device_);
   out.print('_');
   out.print(field(value_, 0));
   out.print(F("/config"));
@@ -45,7 +48,7 @@ size_t HaConfigTopic::printTo(Print& out) const {
 
 size_t HaStateTopic::printTo(Print& out) const {
   out.print(F("espat/"));
-  out.print(flash(device_));
+  out.print(device_);
   out.print(F("/reading"));
   return 0;
 }
@@ -54,7 +57,7 @@ size_t HaConfigJson::printTo(Print& out) const {
   out.print(F("{\"name\":\""));
   out.print(field(value_, 1));
   out.print(F("\",\"unique_id\":\""));
-  out.print(flash(device_));
+  out.print(device_);
   out.print('_');
   out.print(field(value_, 0));
   out.print(F("\",\"state_topic\":\""));
@@ -66,9 +69,9 @@ size_t HaConfigJson::printTo(Print& out) const {
   out.print(F("\",\"device_class\":\""));
   out.print(field(value_, 3));
   out.print(F("\",\"state_class\":\"measurement\",\"device\":{\"identifiers\":[\"espat_"));
-  out.print(flash(device_));
+  out.print(device_);
   out.print(F("\"],\"name\":\""));
-  out.print(flash(device_));
+  out.print(device_);
   out.print(F("\",\"manufacturer\":\"espat\",\"model\":\"Arduino Uno + ESP-01\"}}"));
   return 0;
 }

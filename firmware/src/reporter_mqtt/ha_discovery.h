@@ -18,31 +18,31 @@ constexpr bool topicPlain(const char* text) {
 // homeassistant/sensor/<device>_<value>/config
 class HaConfigTopic : public Printable {
  public:
-  HaConfigTopic(PGM_P device, HaValue value) : device_(device), value_(value) {}
+  HaConfigTopic(const __FlashStringHelper* device, HaValue value) : device_(device), value_(value) {}
   size_t printTo(Print& out) const override;
 
  private:
-  PGM_P device_;
+  const __FlashStringHelper* device_;
   HaValue value_;
 };
 
 // The config's JSON: name, unique_id, state_topic, value_template, unit, device_class, state_class, device.
 class HaConfigJson : public Printable {
  public:
-  HaConfigJson(PGM_P device, HaValue value) : device_(device), value_(value) {}
+  HaConfigJson(const __FlashStringHelper* device, HaValue value) : device_(device), value_(value) {}
   size_t printTo(Print& out) const override;
 
  private:
-  PGM_P device_;
+  const __FlashStringHelper* device_;
   HaValue value_;
 };
 
 // espat/<device>/reading: where the readings go (QoS 1, not retained).
 class HaStateTopic : public Printable {
  public:
-  explicit HaStateTopic(PGM_P device) : device_(device) {}
+  explicit HaStateTopic(const __FlashStringHelper* device) : device_(device) {}
   size_t printTo(Print& out) const override;
 
  private:
-  PGM_P device_;
+  const __FlashStringHelper* device_;
 };
