@@ -187,6 +187,10 @@ void startNext() {
   }
 }
 
+// EspAtClient waits (bounded by the driver's steps: a CIPSTART up to 10 s) call yield(); the watchdog guards
+// loop() and is fed meanwhile, so a slow connect does not reset the board.
+void yield() { wdt_reset(); }
+
 void setup() {
   MCUSR = 0;
   wdt_disable();
