@@ -1,26 +1,4 @@
-// Text out of the USB port (the Uno's UART0) for sketches that never read it: each byte waits at most one byte
-// time (87 us at 115200) for the data register. The core's HardwareSerial would bring its receive side, two
-// interrupt handlers, ring buffers and flush -- about 600 B of flash and 150 B of RAM -- for output alone.
+// The sketches' name for the library's print-only USB port (EspAtUsbTx.h).
 #pragma once
-#include <Arduino.h>
-
-class UsbTx : public Print {
- public:
-  void begin() {
-    UCSR0A = _BV(U2X0);
-    UBRR0 = (F_CPU / 4 / 115200 - 1) / 2;  // 115200 baud in double speed, computed as the core does
-    UCSR0B = _BV(TXEN0);
-  }
-  size_t write(uint8_t c) override {
-    // UDRE0 is set from reset on the chip, but simavr shows it only once a byte has gone out: the first byte
-    // goes straight in.
-    if (sent_) loop_until_bit_is_set(UCSR0A, UDRE0);
-    UDR0 = c;
-    sent_ = true;
-    return 1;
-  }
-  using Print::write;
-
- private:
-  bool sent_ = false;
-};
+#include <EspAtUsbTx.h>
+typedef EspAtUsbTx UsbTx;

@@ -22,6 +22,7 @@ class Finding:
 def examine(url: str, softserial: bool = True, check_url: str = "http://example.com/", trace=None) -> List[Finding]:
     """Findings for the module on `url`; a `fail` is last when there is one."""
     from .baud import diagnose, survey
+    from .boardwait import resets_on_open, wait_for_board
     from .client import EspAt
     probes = survey(url, trace=trace)
     if not probes[-1].answered:
@@ -32,6 +33,8 @@ def examine(url: str, softserial: bool = True, check_url: str = "http://example.
     if softserial and rate > 57600:
         found.append(Finding("fix", f"{rate} baud is too fast for SoftwareSerial on an Uno: {fix} baud 9600 --persist"))
     with EspAt(url, rate, trace=trace) as esp:
+        if resets_on_open(url):
+            wait_for_board(esp)         # this opening reset the board again
         esp.sync()
         found.append(Finding("ok", f"AT {esp.dialect.name} ({esp.firmware.get('AT version', '?')})"))
         found.append(Finding("ok", "echo was on, as after every reset; a sketch sends ATE0 first, as espat does"

@@ -126,6 +126,8 @@ class Module:
         self.loop.call_later(delay, self._ready)
 
     def _ready(self) -> None:
+        if self.asleep:                 # held in reset (or put to sleep) before the boot it was part of ended
+            return
         if any(f.kind == "boot-garbage" for f in self.faults):
             noise = bytes(self.rng.randrange(256) for _ in range(self.rng.randrange(40, 160)))
             self.emit(noise)

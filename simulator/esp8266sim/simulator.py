@@ -36,6 +36,17 @@ _SPEEDS = {getattr(termios, f"B{rate}"): rate for rate in (
     1000000, 1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000) if hasattr(termios, f"B{rate}")}
 
 
+def _custom_speed(fd: int) -> Optional[int]:
+    """A rate set without a Bnnn code (pyserial sets 74880 that way, BOTHER): Linux's termios2 holds it."""
+    try:
+        import fcntl
+        import struct
+        raw = fcntl.ioctl(fd, 0x802C542A, bytes(44))    # TCGETS2: four flags, c_line, c_cc[19], ispeed, ospeed
+        return struct.unpack_from("I", raw, 40)[0] or None
+    except (OSError, ImportError):
+        return None
+
+
 class Inbox:
     """What reached the host and waits to be read: thread-safe reads with timeouts."""
 
@@ -293,7 +304,7 @@ class Simulator:
 
         def host_rate() -> Optional[int]:
             try:
-                return _SPEEDS.get(termios.tcgetattr(slave)[5])
+                return _SPEEDS.get(termios.tcgetattr(slave)[5]) or _custom_speed(slave)
             except termios.error:
                 return None
 

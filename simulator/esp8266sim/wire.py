@@ -15,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import random
-from typing import Callable, Deque, Iterable, Optional, Tuple
+from typing import Callable, Deque, Iterable, List, Optional, Tuple
 
 from .faults import ByteFaults, Fault
 
-__all__ = ["Adapter", "Pipe", "Wire"]
+__all__ = ["Adapter", "GARBAGE", "Pipe", "Wire"]
 
 TICK = 0.001
 
@@ -125,6 +125,7 @@ class Wire:
         self.module_baud = module_baud
         self.host_baud: Optional[int] = None        # None: the host always matches (a TCP client)
         self.host_rate: Optional[Callable[[], Optional[int]]] = None    # asks the host's rate (a pty's termios)
+        self.rate_listeners: List[Callable[[int], None]] = []   # told each new module rate (the virtual Uno's wire)
         self._rng = random.Random(seed ^ 0x5EED)
         faults = list(faults)
         self.faults_down = ByteFaults(faults, "down", seed, log)    # module -> host
@@ -141,7 +142,7 @@ class Wire:
 
     def _garble(self, data: bytes, sender_baud: int, receiver_baud: int) -> bytes:
         count = max(1, round(len(data) * receiver_baud / sender_baud)) if receiver_baud < sender_baud * 4 else 0
-        return bytes(self._rng.choice(_GARBAGE) for _ in range(min(count, len(data) * 4)))
+        return bytes(self._rng.choice(GARBAGE) for _ in range(min(count, len(data) * 4)))
 
     def from_module(self, data: bytes) -> None:
         data = self.faults_down(data)
@@ -167,6 +168,8 @@ class Wire:
             self.module_baud = baud
             if self.paced:
                 self.down.baud = self.up.baud = baud
+            for listener in self.rate_listeners:
+                listener(baud)
         self.down.when_drained(switch)
 
     def set_host_baud(self, baud: Optional[int]) -> None:
@@ -174,4 +177,4 @@ class Wire:
 
 
 # What a UART makes of bytes at the wrong rate: mostly high-bit junk and framing errors, rarely a CR or LF.
-_GARBAGE = bytes([0x00, 0x80, 0xF8, 0xFE, 0xE0, 0x1C, 0x8C, 0x9E, 0xC3, 0xF0, 0x3F, 0x7E, 0xFF, 0x86, 0x98])
+GARBAGE = bytes([0x00, 0x80, 0xF8, 0xFE, 0xE0, 0x1C, 0x8C, 0x9E, 0xC3, 0xF0, 0x3F, 0x7E, 0xFF, 0x86, 0x98])

@@ -7,6 +7,7 @@ libsimavr-dev (scripts/setup.sh installs them): a missing one fails these tests.
 """
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -97,8 +98,18 @@ def test_free_ram_at_the_low_water_mark(built, server, fakes, env):
     with VirtualUno(esp, wiring=wiring, firmware=built / env / "firmware.elf") as uno:
         if env.startswith("reporter"):
             wait_for_readings(server, 2)     # the deepest paths: join, connect, post, answer
-        else:
-            time.sleep(6)
+        elif env == "bridge":
+            with serial.Serial(uno.port, 9600, timeout=0.5) as usb:     # both ways through the sketch
+                until_answering(usb)
+                usb.write(b"AT+GMR\r\n")
+                assert b"OK\r\n" in usb.read_until(b"OK\r\n")
+        else:                                # http_get: a whole page, then its outcome
+            with serial.Serial(uno.port, 115200, timeout=0.5) as usb:
+                page = b""
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and not re.search(rb"HTTP status \d+\r\n|failed at stage", page):
+                    page += usb.read(256)
+            assert re.search(rb"HTTP status 20\d", page), page[-300:]     # the server's answer came through
         free = uno.free_ram()
     print(f"{env}: {free} B of SRAM free at the low-water mark")
     assert free >= MIN_FREE_RAM[env], f"{env}: {free} B free, at least {MIN_FREE_RAM[env]} wanted"

@@ -40,9 +40,11 @@ def stop(proc: subprocess.Popen, sig=signal.SIGINT) -> int:
 def test_espat_uno_runs_a_sketch_and_takes_control_lines(built, tmp_path):
     flash = tmp_path / "uno.flash"
     proc, port, status = start_uno("--firmware", str(built / "bridge" / "firmware.elf"), "--flash", str(flash),
-                                   "--control", "0")
+                                   "--control", "0", "--seed", "5", "--esp-ch-pd", "7")
     try:
-        assert "ESP-01 on pins 2/3 (SoftwareSerial) at 9600 baud" in status
+        assert "ESP-01 on pins 2/3 (SoftwareSerial) at 9600 baud, RST on pin 4, CH_PD on pin 7" in status
+        assert "; seed 5;" in status
+        assert "TIOCMGET" in proc.stderr.readline()     # avrdude's errors on a pty, said to be harmless
         control_port = int(re.search(r"control on 127\.0\.0\.1:(\d+)", status).group(1))
         with serial.Serial(port, 9600, timeout=0.5) as usb:
             until_answering(usb)

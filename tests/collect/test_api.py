@@ -23,7 +23,7 @@ def refusals(caplog) -> list:
 def test_stored_then_repeat_stores_nothing_new(collector):
     first = post(collector.url, reading())
     assert first.status == 201, first
-    again = post(collector.url, reading(values={"a0_c": 99.0}))   # same key: a repeat, whatever it carries
+    again = post(collector.url, {**reading(dropped=3), "age_ms": 5000})   # same key and sampled fields: a repeat
     assert again.status == 200 and again.json()["repeat"] is True
     rows = stored(collector.url)
     assert len(rows) == 1 and rows[0]["readings"] == {"a0_c": 21.5, "chip_c": 30.1, "vcc_mv": 4980}

@@ -17,5 +17,5 @@ def test_demo_stores_its_reading_in_a_real_collector():
     posted = json.loads(sent.group(1))
     assert "the collector's database holds 1 reading(s):" in out
     row = json.loads(out.split("the collector's database holds 1 reading(s):", 1)[1].strip().splitlines()[0])
-    assert {k: v for k, v in row.items() if k not in ("id", "received_at")} == posted
+    assert {k: v for k, v in row.items() if k not in ("id", "received_at", "taken_at")} == posted
     assert re.fullmatch(r"[0-9a-f]{8}", posted["incarnation"])

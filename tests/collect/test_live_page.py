@@ -2,6 +2,7 @@
 used: the launch names /usr/bin/chromium). The page draws a chart per value with the gaps marked, and a reading
 posted while it is open appears on it without a reload. Chromium is installed by scripts/setup.sh; without it this
 test fails."""
+import json
 import os
 import shutil
 from pathlib import Path
@@ -44,9 +45,10 @@ def test_the_live_page_charts_readings_marks_gaps_and_updates_without_reload(tmp
     with serve_in_thread(Settings(f"sqlite:///{tmp_path / 'c.sqlite3'}", rate=1000, burst=1000)) as running:
         temps = [21.0, 21.4, 21.9, 22.3, 22.0, 21.6, 21.8, 22.4]
         seqs = [1, 2, 3, 4, 7, 8, 9, 10]        # 5 and 6 never arrived
-        for seq, t in zip(seqs, temps):
-            assert post(running.url, reading(seq=seq, values={"a0_c": t, "chip_c": 30 + t / 10,
-                                                              "vcc_mv": 4980 - seq})).status == 201
+        for seq, t in zip(seqs, temps):      # taken ten seconds apart, sent now (a board emptying its queue)
+            assert post(running.url, {**reading(seq=seq, values={"a0_c": t, "chip_c": 30 + t / 10,
+                                                                 "vcc_mv": 4980 - seq}),
+                                       "age_ms": (12 - seq) * 10_000}).status == 201
         assert post(running.url, reading(device="cellar-uno-2", seq=1, values={"a0_c": 12.5})).status == 201
         page.goto(running.url + "/")
         card = '.device[data-device="greenhouse-uno-1"]'
@@ -69,3 +71,50 @@ def test_the_live_page_charts_readings_marks_gaps_and_updates_without_reload(tmp
         shot = Path(os.environ.get("ESPAT_SCREENSHOT_DIR", tmp_path)) / "collect-live-page.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 10_000
+
+
+def test_the_time_axis_draws_a_gap_to_scale_and_places_late_readings_where_they_were_taken(tmp_path, browser_page):
+    """x is the time a reading was taken: eleven readings that never arrived leave a band twelve steps wide (it
+    used to be one step, the axis being the readings' index); a reading held on the board and sent late sits
+    before the one sent on time. Values carry their units, the board's counters are shown, nothing is a 404."""
+    page = browser_page
+    missing_status = []
+    page.on("response", lambda r: missing_status.append(r.url) if r.status >= 400 else None)
+    with serve_in_thread(Settings(f"sqlite:///{tmp_path / 'c.sqlite3'}", rate=1000, burst=1000)) as running:
+        step = 60_000
+        seqs = [1, 2, 3, 4, 5, 17, 18, 19, 20]             # 6..16 never arrived: eleven readings
+        for seq in seqs:
+            data = reading(seq=seq, values={"a0_c": 20 + seq / 10, "vcc_mv": 4980})
+            data["age_ms"] = (20 - seq) * step                  # all sent now, taken a minute apart
+            if seq == 20:
+                data["diag"] = {"reset_cause": 4, "esp_reboots": 2, "wifi_joins": 3, "link_failures": 17}
+            assert post(running.url, data).status == 201
+        on_time = reading(device="cellar-uno-2", seq=2, values={"a0_c": 20.0})
+        late = {**reading(device="cellar-uno-2", seq=1, values={"a0_c": 10.0}), "age_ms": 2 * step}
+        assert post(running.url, on_time).status == 201 and post(running.url, late).status == 201
+        page.goto(running.url + "/")
+        card = '.device[data-device="greenhouse-uno-1"]'
+        page.wait_for_selector(f'{card}[data-last-seq="20"]', timeout=30_000)
+        chart = f'{card} canvas[data-value="a0_c"]'
+        series = json.loads(page.get_attribute(chart, "data-series"))
+        xs = [x for x, _ in series]
+        assert [v for _, v in series] == [20 + s / 10 for s in seqs]
+        one = (xs[4] - xs[0]) / 4                               # one minute on the axis
+        assert one > 10
+        for a, b in zip(xs[:4], xs[1:5]):
+            assert b - a == pytest.approx(one, rel=0.03)
+        (x0, x1), = json.loads(page.get_attribute(chart, "data-bands"))
+        assert (x0, x1) == (xs[4], xs[5])
+        assert (x1 - x0) / one == pytest.approx(12, rel=0.03)     # the gap is as wide as twelve steps
+        cellar = page.get_attribute('.device[data-device="cellar-uno-2"] canvas[data-value="a0_c"]', "data-series")
+        assert [v for _, v in sorted(json.loads(cellar))] == [10.0, 20.0]    # the late one first: taken first
+        values = page.inner_text(f"{card} .values")
+        assert "22 °C" in values and "4980 mV" in values
+        assert page.inner_text(f"{card} .chart-label >> nth=0") == "a0_c (°C)"
+        assert page.inner_text(f"{card} .diag") == \
+            "last reset: brown-out · ESP reboots 2 · Wi-Fi joins 3 · link failures 17"
+        favicon = page.request.get(running.url + "/favicon.ico")
+        assert favicon.status == 200 and favicon.headers["content-type"].startswith("image/svg+xml")
+        assert missing_status == []
+        shot = Path(os.environ.get("ESPAT_SCREENSHOT_DIR", tmp_path)) / "collect-live-page-time.png"
+        page.screenshot(path=str(shot), full_page=True)

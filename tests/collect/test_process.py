@@ -204,3 +204,58 @@ def test_worker_processes_share_the_database_and_stop_together(db_url):
     stored = keys_in(db_url)
     assert len(stored) == len(set(stored)) and set(load.acked) <= set(stored)
     assert "".join(collector.log).count("Application startup complete") == 2
+
+
+def _children(pid: int) -> list:
+    """Live (not zombie) processes whose parent is `pid`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_workers_end_with_their_parent_and_the_port_is_free_again(tmp_path):
+    """A SIGKILL of the parent of `--workers 2` used to leave both workers serving, and the next start failed
+    "address in use"."""
+    url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    collector = CollectorProcess(url, "--workers", "2")
+    workers = []
+    try:
+        deadline = time.monotonic() + 60
+        while "".join(collector.log).count("Application startup complete") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = _children(collector.proc.pid)
+        assert len(workers) >= 2, "".join(collector.log)
+        assert post(collector.url, reading(seq=1)).status == 201
+        collector.proc.send_signal(signal.SIGKILL)
+        assert collector.wait() == -signal.SIGKILL
+        deadline = time.monotonic() + 60
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(w) for w in workers), "workers still running after their parent was killed"
+        again = CollectorProcess(url, "--listen", f"127.0.0.1:{collector.port}")
+        try:
+            assert again.port == collector.port
+            assert post(again.url, reading(seq=1)).status == 200      # the same database, the same port
+        finally:
+            again.proc.send_signal(signal.SIGTERM)
+            again.wait()
+    finally:
+        for w in workers:
+            if _alive(w):
+                os.kill(w, signal.SIGKILL)

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from espat.collect.contract import unit_of
 from espat.collect.reading import MAX_BODY, Rejected, parse_reading
 
 from collect_http import body, reading
@@ -64,7 +65,7 @@ def test_each_fault_has_its_status_and_says_what(raw, status, words):
     assert words in str(exc)
 
 
-names = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(lambda n: not n.endswith(("_c", "_mv", "_pct")))
+names = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(lambda n: unit_of(n) is None)
 
 
 @given(device=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}", fullmatch=True),

@@ -236,6 +236,50 @@ void connectRefused() {
   CHECK(module.done());
 }
 
+// UDP on 1.x: the module has no passive receive for UDP, so the answer comes as +IPD, one datagram per frame; a
+// second one that comes while the first is unread is dropped and counted, never appended.
+void udpActive17() {
+  begin();
+  EspAtUDP udp(esp);
+  CHECK(udp.begin(2390) == 1);
+  module.expect("AT+CIPSTART=0,\"UDP\",\"pool.ntp.org\",123,2390,0\r\n", "0,CONNECT\r\n\r\nOK\r\n");
+  CHECK(udp.beginPacket(F("pool.ntp.org"), 123) == 1);
+  std::string request(48, '\0');
+  request[0] = 0x1B;
+  CHECK(udp.write((const uint8_t*)request.data(), 48) == 48);
+  std::string answer(48, 'n');
+  expectSend(0, request, "", "+IPD,0,48:" + answer + "+IPD,0,3:xyz");
+  CHECK(udp.endPacket() == 1);
+  CHECK(udp.parsePacket() == 48 && udp.available() == 48);
+  uint8_t got[48];
+  CHECK(udp.read(got, 48) == 48 && std::string((char*)got, 48) == answer);
+  CHECK(udp.dropped() == 1);
+  expectRecvNothing(0, 48);  // nothing announced: after a while it asks anyway (passive is on for TCP)
+  shimAdvanceMs(600);
+  CHECK(udp.parsePacket() == 0);
+  expectClose(0, true);
+  udp.stop();
+  CHECK(module.done());
+}
+
+// UDP on 2.x: passive receive covers UDP, so the datagram is announced and fetched whole.
+void udpPassive2() {
+  begin(true);
+  EspAtUDP udp(esp);
+  CHECK(udp.begin(2390) == 1);
+  module.expect("AT+CIPSTART=0,\"UDP\",\"10.0.0.1\",123,2390,0\r\n", "0,CONNECT\r\n\r\nOK\r\n");
+  CHECK(udp.beginPacket(IPAddress(10, 0, 0, 1), 123) == 1 && udp.remoteIP() == IPAddress(10, 0, 0, 1));
+  udp.write('x');
+  expectSend(0, "x", "", "+IPD,0,5\r\n");
+  CHECK(udp.endPacket() == 1);
+  expectRecv(0, 48, "hello");
+  CHECK(udp.parsePacket() == 5 && udp.read() == 'h' && udp.peek() == 'e' && udp.available() == 4);
+  // A datagram longer than the buffer is refused when written, not cut.
+  std::string big(49, 'b');
+  CHECK(udp.write((const uint8_t*)big.data(), big.size()) == 48 && udp.endPacket() == 0);
+  CHECK(module.done());
+}
+
 struct Case {
   const char* name;
   void (*run)();
@@ -246,6 +290,8 @@ struct Case {
     {"multiple-links", multipleLinks},
     {"passive-chunks", passiveChunks},
     {"connect-refused", connectRefused},
+    {"udp-active-1.7", udpActive17},
+    {"udp-passive-2.x", udpPassive2},
 };
 
 }  // namespace

@@ -1,7 +1,8 @@
 """EspAtClient, the Arduino Client over the EspAt driver, compiled with g++ against the Arduino shim and driven by a
 scripted module that checks every command it is sent (tests/firmware/client_cases.cpp): connect, gathered writes
 sent with their exact length, available/peek/read over passive receive, a reply glued to SEND OK, a server that
-answers and closes at once, several links at once, reads never larger than the client's buffer, a refused connect.
+answers and closes at once, several links at once, reads never larger than the client's buffer, a refused connect;
+EspAtUDP's datagrams as +IPD (1.x) and fetched whole (2.x), one datagram at a time.
 Needs g++: a missing compiler fails these tests, it does not skip them."""
 import os
 import shutil
@@ -15,7 +16,7 @@ from fw_native import ROOT, SHIM
 LIB = ROOT / "firmware" / "lib" / "EspAt" / "src"
 CASES = Path(__file__).resolve().parent / "client_cases.cpp"
 NAMES = ["connect-write-read", "reply-glued-to-send-ok", "server-closes-at-once", "multiple-links",
-         "passive-chunks", "connect-refused"]
+         "passive-chunks", "connect-refused", "udp-active-1.7", "udp-passive-2.x"]
 
 
 @pytest.fixture(scope="module")

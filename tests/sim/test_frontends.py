@@ -255,10 +255,11 @@ def test_latency_timer_knob_and_help_lists_the_latency_defaults(command):
         port.close()
 
 
-def test_pty_shows_a_baud_mismatch_from_the_speed_its_client_set():
+@pytest.mark.parametrize("wrong", [9600, 74880])        # 74880 has no Bnnn code: pyserial sets it by termios2
+def test_pty_shows_a_baud_mismatch_from_the_speed_its_client_set(wrong):
     with Simulator(_config()) as sim:
         path = sim.serve_pty()
-        port = serial.Serial(path, 9600, timeout=0.2)       # the module runs at 115200
+        port = serial.Serial(path, wrong, timeout=0.2)      # the module runs at 115200
         try:
             wire = Wire(port)
             port.write(b"AT\r\n")

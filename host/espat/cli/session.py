@@ -54,15 +54,18 @@ class Session:
 
     def module(self, sync: bool = True, url: Optional[str] = None, baud: Optional[int] = None):
         """An EspAt on the port (in step and with echo off unless sync=False); close it with `with`."""
+        from ..boardwait import resets_on_open, wait_for_board
         from ..client import EspAt
         esp = EspAt(url or self.require_port(), baud or self.baud, timeout=self.timeout, trace=self.trace)
         self.modules.append(esp)
-        if sync:
-            try:
+        try:
+            if resets_on_open(esp.url):
+                wait_for_board(esp, self.timeout)   # the open may have reset a board, whose bootloader eats bytes
+            if sync:
                 esp.sync()
-            except BaseException:
-                esp.close()
-                raise
+        except BaseException:
+            esp.close()
+            raise
         return esp
 
     def emit(self, data, text: str) -> None:

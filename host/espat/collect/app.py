@@ -25,6 +25,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .contract import DIAG_FIELDS, PATH as CONTRACT_PATH
 from .guard import RateLimit, TokenCheck
 from .ingest import log_refusal, make_ingest
 from .live import Wakeup, reading_events
@@ -45,13 +46,18 @@ class Settings:
     rate: float = 5.0          # readings a second per device, on average
     burst: int = 60            # ... and in one go (a board emptying its ring)
     body_timeout: float = 10.0  # seconds for a client to send its whole body (slow clients get 408)
+    max_streams: int = 100     # open /api/events streams per process; more get 503 (the read side's own limit,
+    #                            so that watching browsers can never take the connections readings and health need)
 
     def to_environment(self) -> None:
         os.environ[SETTINGS_ENV] = json.dumps(asdict(self))
 
 
 def app_from_environment() -> Starlette:
-    """For uvicorn's worker processes, which import the app by name."""
+    """For uvicorn's worker processes, which import the app by name (and end with the process that started them)."""
+    from .parent import PARENT_ENV, die_with_parent
+    if PARENT_ENV in os.environ:
+        die_with_parent(int(os.environ[PARENT_ENV]))
     return create_app(Settings(**json.loads(os.environ[SETTINGS_ENV])))
 
 
@@ -76,36 +82,59 @@ def _time_param(request: Request, name: str):
         pass
     try:
         stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=timezone.utc)
+        return stamp.timestamp()
+    except (ValueError, OverflowError):
         raise Rejected(400, f"{name} must be an ISO 8601 time (2026-11-30T06:00:00Z) or seconds since the epoch")
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone.utc)
-    return stamp.timestamp()
+
+
+def _whole(value: str, high: int):
+    """`value` as a whole number 0..high written in ASCII digits, else None (not '²', not 5,000 digits)."""
+    if not value.isascii() or not value.isdigit() or len(value) > len(str(high)) or int(value) > high:
+        return None
+    return int(value)
 
 
 def _int_param(request: Request, name: str, default: int, high: int) -> int:
     value = request.query_params.get(name)
     if value is None:
         return default
-    if not value.isdigit() or not 1 <= int(value) <= high:
+    number = _whole(value, high)
+    if number is None or number < 1:
         raise Rejected(400, f"{name} must be a whole number from 1 to {high}")
-    return int(value)
+    return number
+
+
+MAX_ID = 2**63 - 1     # a reading's id is a 64-bit signed integer in both databases
+
+
+def _reading_id(value: str | None, name: str):
+    if value is None:
+        return None
+    number = _whole(value, MAX_ID)
+    if number is None:
+        raise Rejected(400, f"{name} must be a reading id (a whole number up to {MAX_ID})")
+    return number
 
 
 def _csv(rows: list) -> str:
     names = sorted({name for row in rows for name in row.reading.values})
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "received_at", "device", "incarnation", "boot", "seq", "uptime_ms", "dropped", *names])
+    writer.writerow(["id", "received_at", "taken_at", "device", "incarnation", "boot", "seq", "uptime_ms", "dropped",
+                     "age_ms", *(f"diag.{d}" for d in DIAG_FIELDS), *names])
     for row in rows:
         r = row.reading
-        writer.writerow([row.id, _iso(row.received_at), r.device, r.incarnation, r.boot, r.seq, r.uptime_ms,
-                         r.dropped, *(r.values.get(n, "") for n in names)])
+        diag = r.diag or {}
+        writer.writerow([row.id, _iso(row.received_at), _iso(row.taken_at), r.device, r.incarnation, r.boot, r.seq,
+                         r.uptime_ms, r.dropped, "" if r.age_ms is None else r.age_ms,
+                         *(diag.get(d, "") for d in DIAG_FIELDS), *(r.values.get(n, "") for n in names)])
     return out.getvalue()
 
 
 def create_app(settings: Settings) -> Starlette:
-    state: dict = {}
+    state: dict = {"streams": 0}
 
     async def get_readings(request: Request):
         try:
@@ -114,9 +143,7 @@ def create_app(settings: Settings) -> Starlette:
             tail = request.query_params.get("tail")
             if tail is not None:
                 limit = _int_param(request, "tail", 0, 100_000)
-            after = request.query_params.get("after")
-            if after is not None and not after.isdigit():
-                raise Rejected(400, "after must be a reading id (a whole number)")
+            after = _reading_id(request.query_params.get("after"), "after")
             fmt = request.query_params.get("format", "json")
             if fmt not in ("json", "csv"):
                 raise Rejected(400, "format must be json or csv")
@@ -124,7 +151,7 @@ def create_app(settings: Settings) -> Starlette:
             return _refuse(request, exc.status, str(exc))
         # one more than asked for tells whether the answer is all there is; a cut answer says where to go on
         rows = await run_in_threadpool(state["store"].query, request.query_params.get("device") or None,
-                                       since, until, int(after) if after else None, limit + 1, tail is not None)
+                                       since, until, after, limit + 1, tail is not None)
         more = len(rows) > limit
         rows = rows[1:] if more and tail is not None else rows[:limit]
         headers = {"X-More-After": str(rows[-1].id)} if more and tail is None else None
@@ -157,15 +184,27 @@ def create_app(settings: Settings) -> Starlette:
         return _answer(200, {"device": device, "boots": await run_in_threadpool(state["store"].gaps, device)})
 
     async def events(request: Request):
-        header = request.headers.get("last-event-id") or request.query_params.get("after")
-        if header is not None and header.isdigit():
-            after = int(header)
-        else:
-            after = await run_in_threadpool(state["store"].last_id)
+        try:
+            # (empty is absent, as before: the stream starts from now)
+            after = _reading_id(request.headers.get("last-event-id") or None, "Last-Event-ID")
+            if after is None:
+                after = _reading_id(request.query_params.get("after") or None, "after")
+        except Rejected as exc:
+            return _refuse(request, exc.status, str(exc))
+        if state["streams"] >= settings.max_streams:
+            return _refuse(request, 503, f"{settings.max_streams} event streams are open already",
+                           {"Retry-After": "10"})
+        state["streams"] += 1       # (counted from here: the stream's own end gives it back)
+        try:
+            if after is None:
+                after = await run_in_threadpool(state["store"].last_id)
+        except BaseException:
+            state["streams"] -= 1
+            raise
         store: Store = state["store"]
         stream = reading_events(lambda a: store.query(after_id=a, limit=1000), after, state["wakeup"])
-        return StreamingResponse(stream, media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return _CountedStream(stream, state, media_type="text/event-stream",
+                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     async def healthz(request: Request):
         return _answer(200, {"ok": True})
@@ -179,6 +218,14 @@ def create_app(settings: Settings) -> Starlette:
 
     async def page(request: Request):
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    async def favicon(request: Request):
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml",
+                            headers={"Cache-Control": "max-age=86400"})
+
+    async def get_contract(request: Request):
+        # the reading contract as the collector holds it: the live page takes its units from here
+        return FileResponse(CONTRACT_PATH, media_type="application/json", headers={"Cache-Control": "no-cache"})
 
     from contextlib import asynccontextmanager
 
@@ -198,6 +245,8 @@ def create_app(settings: Settings) -> Starlette:
 
     routes = [
         Route("/", page),
+        Route("/favicon.ico", favicon),
+        Route("/api/contract", get_contract),
         Route("/api/readings", get_readings, methods=["GET"]),
         Route("/api/devices", get_devices),
         Route("/api/gaps", get_gaps),
@@ -209,6 +258,20 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.collector = state
     return CollectorApp(app, make_ingest(state, settings))
+
+
+class _CountedStream(StreamingResponse):
+    """An event stream that gives its place back when it ends, however it ends (the client went away, shutdown)."""
+
+    def __init__(self, content, state: dict, **kw) -> None:
+        super().__init__(content, **kw)
+        self._state = state
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._state["streams"] -= 1
 
 
 class CollectorApp:

@@ -17,16 +17,37 @@ def _listen(value: str) -> tuple:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-def _open_store(db: str | None):
+def _open_store(db: str | None, existing: bool = False):
     from .store import Unavailable, open_store
     try:
-        store = open_store(db)
+        store = open_store(db, existing)
         store.migrate()
     except (ValueError, Unavailable) as exc:
         raise click.ClickException(str(exc)) from None
     except Exception as exc:  # SchemaTooNew and the driver's own errors: one line, never a traceback
         raise click.ClickException(f"database: {exc}") from None
     return store
+
+
+def _db(ctx: click.Context, own: str | None) -> str | None:
+    """The database of a token command: its own --db, or the one given to `espat collect --db` before it (both,
+    naming two databases, is a usage error rather than a guess)."""
+    group = ctx.meta.get("espat.collect.db")
+    if group is None:
+        return own                                    # its own --db, $ESPAT_COLLECT_DB, or the default
+    if ctx.get_parameter_source("db") is click.core.ParameterSource.COMMANDLINE and own != group:
+        raise click.UsageError(f"two databases: --db {group} before `token` and --db {own} after it")
+    return group
+
+
+def _as_json(ctx: click.Context, flag: bool) -> bool:
+    """`--json` after the command, or espat's own `--json` before `collect`."""
+    return flag or bool(getattr(ctx.obj, "as_json", False))
+
+
+def _echo_json(data) -> None:
+    import json
+    click.echo(json.dumps(data, separators=(",", ":")))
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,6 +70,8 @@ def collect(ctx, listen, db, workers, rate, burst):
     /api/gaps?device= shows what the field lost. Ctrl-C stops it with every acknowledged reading on disk.
     """
     if ctx.invoked_subcommand is not None:
+        if ctx.get_parameter_source("db") is click.core.ParameterSource.COMMANDLINE:
+            ctx.meta["espat.collect.db"] = db          # reaches `token ...` (its own --db may say the same)
         return
     host, port = _listen(listen)
     from .app import Settings
@@ -62,20 +85,36 @@ def collect(ctx, listen, db, workers, rate, burst):
     except PortBusy as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
-    shown = sock.getsockname()
-    click.echo(f"espat collect: readings to http://{host if ':' not in host else f'[{host}]'}:{shown[1]}"
-               f"/api/readings, live page at /; database {_shown_url(url)}", err=True)
-    if tokened == 0:
-        click.echo("  open to every device: no tokens yet (`espat collect token add DEVICE` makes one and closes it "
-                   "to devices without)", err=True)
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            click.echo(f"  note: on {host} anyone who can reach this machine can post readings until then", err=True)
-    else:
-        click.echo(f"  {tokened} device token(s): devices without a token are refused", err=True)
+    for line in banner(host, sock.getsockname()[1], _shown_url(url), tokened):
+        click.echo(line, err=True)
     stop = serve(Settings(url, rate=rate, burst=burst), sock, workers)
     click.echo("espat collect: stopped; every acknowledged reading is in the database", err=True)
     if stop:
         sys.exit(128 + int(stop))
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def banner(host: str, port: int, database: str, tokened: int) -> list:
+    """What `espat collect` says when it starts: where, which database, who may post, and who may read."""
+    lines = [f"espat collect: readings to http://{host if ':' not in host else f'[{host}]'}:{port}/api/readings, "
+             f"live page at /; database {database}"]
+    if tokened == 0:
+        lines.append("  open to every device: no tokens yet (`espat collect token add DEVICE` makes one and closes "
+                     "it to devices without)")
+    else:
+        lines.append(f"  {tokened} device token(s): devices without a token are refused")
+    if not _loopback(host):
+        # the read side never asks for a token, so this holds with tokens too
+        lines.append(f"  note: on {host} anyone who can reach this machine can read every reading (the live page and "
+                     "/api/* need no token)" + (" and post readings until the first token" if tokened == 0 else ""))
+    return lines
 
 
 def _shown_url(url: str) -> str:
@@ -88,42 +127,65 @@ def token():
     """Per-device bearer tokens (the firmware's ESPAT_TOKEN)."""
 
 
+DB_OPTION = click.option("--db", envvar="ESPAT_COLLECT_DB", metavar="URL",
+                         help=DB_HELP + "; also taken from `espat collect --db URL token ...`")
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="machine-readable output (errors too)")
+
+
 @token.command("add")
 @click.argument("device")
-@click.option("--db", envvar="ESPAT_COLLECT_DB", metavar="URL", help=DB_HELP)
-def token_add(device, db):
-    """Make DEVICE a new token (replacing any old one) and print it, once: only its hash is kept."""
+@DB_OPTION
+@JSON_OPTION
+@click.pass_context
+def token_add(ctx, device, db, as_json):
+    """Make DEVICE a new token (replacing any old one) and print it, once: only its hash is kept. A database
+    that is not there yet is made (its directory must exist)."""
+    from .contract import DEVICE_RE, DEVICE_RULE
     from .guard import new_token
-    from .reading import DEVICE_RE
-    if not DEVICE_RE.match(device):
-        raise click.UsageError("DEVICE must be 1-32 characters of A-Z a-z 0-9 . _ - (as the firmware's ESPAT_DEVICE)")
-    store = _open_store(db)
+    if not DEVICE_RE.fullmatch(device):
+        raise click.UsageError(f"DEVICE must be {DEVICE_RULE} (the reading contract's rule, as the firmware's "
+                               "ESPAT_DEVICE)")
+    store = _open_store(_db(ctx, db))
     value = new_token()
     store.set_token(device, value)
+    where = _shown_url(store.url)
     store.close()
+    if _as_json(ctx, as_json):
+        return _echo_json({"device": device, "token": value, "database": where})
     click.echo(value)
-    click.echo(f"(build {device}'s firmware with ESPAT_TOKEN={value}; it is not shown again)", err=True)
+    click.echo(f"(build {device}'s firmware with ESPAT_TOKEN={value}; it is not shown again; database {where})",
+               err=True)
 
 
 @token.command("remove")
 @click.argument("device")
-@click.option("--db", envvar="ESPAT_COLLECT_DB", metavar="URL", help=DB_HELP)
-def token_remove(device, db):
+@DB_OPTION
+@JSON_OPTION
+@click.pass_context
+def token_remove(ctx, device, db, as_json):
     """Forget DEVICE's token (with no tokens left, the collector is open to every device again)."""
-    store = _open_store(db)
+    store = _open_store(_db(ctx, db), existing=True)
     had = device in store.token_digests()
-    store.set_token(device, None)
+    if had:
+        store.set_token(device, None)
     store.close()
     if not had:
         raise click.ClickException(f"{device} had no token")
+    if _as_json(ctx, as_json):
+        return _echo_json({"device": device, "removed": True})
     click.echo(f"{device}: token removed", err=True)
 
 
 @token.command("list")
-@click.option("--db", envvar="ESPAT_COLLECT_DB", metavar="URL", help=DB_HELP)
-def token_list(db):
+@DB_OPTION
+@JSON_OPTION
+@click.pass_context
+def token_list(ctx, db, as_json):
     """The devices that have a token (the tokens themselves are not kept)."""
-    store = _open_store(db)
-    for device in sorted(store.token_digests()):
-        click.echo(device)
+    store = _open_store(_db(ctx, db), existing=True)
+    devices = sorted(store.token_digests())
     store.close()
+    if _as_json(ctx, as_json):
+        return _echo_json({"devices": devices})
+    for device in devices:
+        click.echo(device)

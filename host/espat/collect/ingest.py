@@ -1,6 +1,7 @@
 """POST /api/readings as a plain ASGI handler: the one path every reading takes, kept free of the framework's
 per-request objects (the rest of the collector is Starlette). Checks in order: size and time (413, 408), the body's
-Content-Digest when it has one (400), shape and values (400, 422), token (401, 403), rate (429), then the writer's commit (201 new, 200 repeat, 503 database).
+Content-Digest when it has one (400), shape and values (400, 422), token (401, 403), rate (429), then the writer's
+commit (201 new, 200 repeat, 409 a stored reading with the same key and other sampled fields, 503 database).
 Each refusal is logged once, with the client's address and the device when known.
 """
 from __future__ import annotations
@@ -14,10 +15,20 @@ import logging
 import math
 import re
 
+from .contract import meaning
 from .reading import MAX_BODY, Rejected, parse_reading
-from .store import Unavailable
+from .store import Conflict, Unavailable
 
 __all__ = ["make_ingest", "send_json", "log_refusal"]
+
+# What each answer of this handler must mean to the board (contract.json "status"): checked when it is imported,
+# so a contract that says otherwise stops the collector rather than making boards misread it.
+ANSWERS = {201: "stored", 200: "repeat", 409: "conflict", 401: "keep", 403: "keep", 408: "keep", 429: "backoff",
+           503: "backoff"}
+_wrong = {status: meaning(status) for status, meant in ANSWERS.items() if meaning(status) != meant}
+if _wrong:
+    raise ImportError(f"contract.json gives answers of the collector other meanings: {_wrong} (expected "
+                      f"{ {s: ANSWERS[s] for s in _wrong} })")
 
 log = logging.getLogger("espat.collect")
 _JSON = (b"content-type", b"application/json")
@@ -146,6 +157,8 @@ def make_ingest(state: dict, settings):
             return await refuse(503, str(exc), reading.device, ((b"retry-after", b"5"),))
         if stored is None:
             return await send_json(send, 200, {"repeat": True, "key": list(reading.key)})
+        if isinstance(stored, Conflict):
+            return await refuse(409, stored.reason, reading.device)
         await send_json(send, 201, {"stored": True, "id": stored.id, "key": list(reading.key)})
 
     return ingest

@@ -8,6 +8,7 @@ HEADER_TIMEOUT seconds to send its headers, then answers 408 and closes; the bod
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import threading
@@ -19,6 +20,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .app import Settings, create_app
 from .live import stop_streams
+from .parent import PARENT_ENV
 
 __all__ = ["HEADER_TIMEOUT", "GuardedHttpTools", "bind", "serve", "serve_in_thread", "Running"]
 
@@ -135,6 +137,7 @@ def serve(settings: Settings, sock: socket.socket, workers: int = 1) -> int:
                 super().handle_signals()
 
         settings.to_environment()
+        os.environ[PARENT_ENV] = str(os.getpid())     # the workers end with this process, however it ends
         supervisor = Supervisor(_config("espat.collect.app:app_from_environment", factory=True, workers=workers,
                                         log_config=LOGGING), sockets=[sock])
         supervisor.run()

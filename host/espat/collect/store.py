@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .reading import Reading
+from .reading import Reading, sampled_difference
 from .schema import devices, migrate, readings
 
-__all__ = ["Store", "StoredRow", "Unavailable", "default_url", "open_store"]
+__all__ = ["Store", "StoredRow", "Conflict", "Unavailable", "default_url", "open_store"]
 
 
 class Unavailable(RuntimeError):
@@ -28,9 +28,25 @@ class StoredRow:
     id: int
     received_at: float
     reading: Reading
+    taken_at: float | None = None     # received_at - the reading's age_ms (received_at when it had none)
+
+    def __post_init__(self) -> None:
+        if self.taken_at is None:
+            object.__setattr__(self, "taken_at", taken_at(self.received_at, self.reading))
 
     def to_json(self) -> dict:
-        return {"id": self.id, "received_at": iso_time(self.received_at), **self.reading.to_json()}
+        return {"id": self.id, "received_at": iso_time(self.received_at), "taken_at": iso_time(self.taken_at),
+                **self.reading.to_json()}
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A reading whose key is stored already with different sampled fields: a key collision (409), not a repeat."""
+    reason: str
+
+
+def taken_at(received_at: float, reading: Reading) -> float:
+    return received_at - (reading.age_ms or 0) / 1000.0
 
 
 def iso_time(ts: float) -> str:
@@ -61,16 +77,36 @@ def _postgres_session(dbapi_connection, _record) -> None:
     dbapi_connection.autocommit = False
 
 
+def _parse(url: str):
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise ValueError(f"{url!r} is not a database URL: sqlite:///FILE (sqlite:////abs/path for an absolute one) "
+                         "or postgresql://USER@HOST/DB") from None
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a sqlite:/// URL (None for another database)."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
+
+
 def _engine(url: str):
     from sqlalchemy import create_engine, event
-    from sqlalchemy.engine import make_url
-    parsed = make_url(url)
+    parsed = _parse(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.database in (None, "", ":memory:"):
             raise ValueError("SQLite needs a file (sqlite:///path/to/file.sqlite3): readings must outlive the process")
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed.set(database=str(Path(parsed.database).expanduser())),
+        path = Path(parsed.database).expanduser()
+        if not path.parent.is_dir():
+            # a directory that is not there is a mistyped path far more often than a wish for a new one
+            raise ValueError(f"no directory {path.parent} for the database {path.name} (create it first)")
+        engine = create_engine(parsed.set(database=str(path)),
                                connect_args={"timeout": 2.0, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -103,6 +139,7 @@ class Store:
         self.engine = _engine(url)
         self.backend = self.engine.dialect.name
         self._insert_sql_cache: dict = {}
+        self._select_sql_cache: dict = {}
 
     def describe(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
@@ -119,8 +156,9 @@ class Store:
     # --- writes -------------------------------------------------------------------------------------------------
 
     def store(self, batch: list, now: float | None = None) -> list:
-        """Stores the readings of `batch` in one transaction. Returns, per reading, its StoredRow if it was new or
-        None if the same (device, incarnation, boot, seq) was already stored (also earlier in this batch)."""
+        """Stores the readings of `batch` in one transaction. Returns, per reading, its StoredRow if it was new,
+        None if the same (device, incarnation, boot, seq) was already stored (also earlier in this batch) with the
+        same sampled fields (a repeat), or a Conflict saying what differs (the key names another reading)."""
         now = time.time() if now is None else now
         first_of_key: dict = {}
         for i, reading in enumerate(batch):
@@ -129,15 +167,49 @@ class Store:
         params = []
         for r in rows:
             params += (r.device, r.incarnation, r.boot, r.seq, r.uptime_ms, r.dropped,
-                       json.dumps(r.values, separators=(",", ":")), now)
+                       json.dumps(r.values, separators=(",", ":")), now, taken_at(now, r), r.age_ms,
+                       None if r.diag is None else json.dumps(r.diag, separators=(",", ":")))
         try:
             with self.engine.begin() as conn:
                 new = {(d, inc, b, s): i for i, d, inc, b, s in conn.exec_driver_sql(self._insert_sql(len(rows)),
                                                                                     tuple(params))}
+                # a key already there: the stored reading decides whether this one is a repeat or a collision
+                earlier = self._stored_by_key(conn, [r.key for r in rows if r.key not in new])
         except _operational_errors() as exc:
             raise Unavailable(f"database unavailable: {_first_line(exc)}") from None
-        return [StoredRow(new[r.key], now, r) if first_of_key[r.key] == i and r.key in new else None
-                for i, r in enumerate(batch)]
+        out = []
+        for i, r in enumerate(batch):
+            if first_of_key[r.key] == i and r.key in new:
+                out.append(StoredRow(new[r.key], now, r))
+                continue
+            stored = earlier.get(r.key) or batch[first_of_key[r.key]]
+            differs = sampled_difference(stored, r)
+            out.append(Conflict(f"key {'/'.join(map(str, r.key))} names another reading: {differs}")
+                       if differs else None)
+        return out
+
+    def _stored_by_key(self, conn, keys: list) -> dict:
+        """The stored readings of `keys` (written out, as the INSERT is: Core's compile per call cost more than
+        the lookup)."""
+        if not keys:
+            return {}
+        params = tuple(part for key in keys for part in key)
+        return {row.reading.key: row.reading for row in map(_row, conn.exec_driver_sql(self._select_sql(len(keys)),
+                                                                                      params))}
+
+    def _select_sql(self, n: int) -> str:
+        sql = self._select_sql_cache.get(n)
+        if sql is None:
+            mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+            c = readings.c
+            one = f"({c.device.name}={mark} AND {c.incarnation.name}={mark} AND {c.boot.name}={mark} AND " \
+                  f"{c.seq.name}={mark})"
+            sql = f"SELECT {','.join(col.name for col in readings.c)} FROM {readings.name} WHERE " + \
+                  " OR ".join([one] * n)
+            if len(self._select_sql_cache) > 64:
+                self._select_sql_cache.clear()
+            self._select_sql_cache[n] = sql
+        return sql
 
     def _insert_sql(self, n: int) -> str:
         """INSERT of n readings that skips the ones already stored and returns the keys of the new ones: one
@@ -147,7 +219,8 @@ class Store:
         if sql is None:
             mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
             c = readings.c
-            columns = (c.device, c.incarnation, c.boot, c.seq, c.uptime_ms, c.dropped, c.values_json, c.received_at)
+            columns = (c.device, c.incarnation, c.boot, c.seq, c.uptime_ms, c.dropped, c.values_json, c.received_at,
+                       c.taken_at, c.age_ms, c.diag_json)
             row = "(" + ",".join([mark] * len(columns)) + ")"
             sql = (f"INSERT INTO {readings.name} ({','.join(col.name for col in columns)}) VALUES "
                    f"{','.join([row] * n)} ON CONFLICT ({c.device.name},{c.incarnation.name},{c.boot.name},"
@@ -192,9 +265,9 @@ class Store:
         if device is not None:
             q = q.where(readings.c.device == device)
         if since is not None:
-            q = q.where(readings.c.received_at >= since)
+            q = q.where(readings.c.taken_at >= since)
         if until is not None:
-            q = q.where(readings.c.received_at < until)
+            q = q.where(readings.c.taken_at < until)
         if after_id is not None:
             q = q.where(readings.c.id > after_id)
         q = q.order_by(readings.c.id.desc() if newest else readings.c.id).limit(limit)
@@ -229,8 +302,8 @@ class Store:
                  .where(inner.c.seq > func.coalesce(inner.c.prev, 0) + 1)
                  .order_by(inner.c.incarnation, inner.c.boot, inner.c.seq))
         boots = (select(r.incarnation, r.boot, func.min(r.seq), func.max(r.seq), func.count(), func.max(r.dropped),
-                        func.min(r.received_at), func.max(r.received_at))
-                 .where(r.device == device).group_by(r.incarnation, r.boot).order_by(func.min(r.received_at)))
+                        func.min(r.taken_at), func.max(r.taken_at))
+                 .where(r.device == device).group_by(r.incarnation, r.boot).order_by(func.min(r.taken_at)))
         with self.engine.connect() as conn:
             missing: dict = {}
             for inc, boot, first, last in conn.execute(holes):
@@ -247,9 +320,12 @@ class Store:
 
 def _row(r) -> StoredRow:
     m = r._mapping
+    age, diag = m["age_ms"], m["diag_json"]
     return StoredRow(m["id"], m["received_at"],
                      Reading(m["device"], m["incarnation"], int(m["boot"]), int(m["seq"]), int(m["uptime_ms"]),
-                             json.loads(m["values_json"]), int(m["dropped"])))
+                             json.loads(m["values_json"]), int(m["dropped"]), None if age is None else int(age),
+                             None if diag is None else json.loads(diag)),
+                     m["taken_at"] if m["taken_at"] is not None else m["received_at"])
 
 
 def _first_line(exc: Exception) -> str:
@@ -257,5 +333,13 @@ def _first_line(exc: Exception) -> str:
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
-def open_store(url: str | None) -> Store:
-    return Store(url or default_url())
+def open_store(url: str | None, existing: bool = False) -> Store:
+    """The store at `url` (the default SQLite file when None: its directory is made). With `existing`, a SQLite
+    file that is not there is an error rather than a new, empty database."""
+    if url is None:
+        url = default_url()
+        sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_path(url)
+    if existing and path is not None and not path.is_file():
+        raise ValueError(f"no database at {path}")
+    return Store(url)

@@ -9,7 +9,7 @@ import logging
 import queue
 import threading
 
-from .store import Store, Unavailable
+from .store import Store, StoredRow, Unavailable
 
 __all__ = ["Writer"]
 
@@ -34,7 +34,7 @@ class Writer:
 
     def submit(self, reading) -> asyncio.Future:
         """A future (of the writer's loop; call from it) of the reading's StoredRow if it was new, None if it was a
-        repeat, or Unavailable if the database said no."""
+        repeat, a Conflict if its key names another reading, or Unavailable if the database said no."""
         future = self.loop.create_future()
         with self._lock:
             if self._closed:
@@ -98,7 +98,7 @@ class Writer:
             return
         self.commits += 1
         self._settle_later(futures, results)
-        stored = [r for r in results if r is not None]
+        stored = [r for r in results if isinstance(r, StoredRow)]
         if stored and self.on_stored is not None:
             try:
                 self.on_stored(stored)

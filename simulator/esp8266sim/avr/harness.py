@@ -3,13 +3,14 @@
     with Uno(elf, esp="127.0.0.1:PORT") as uno:     # the fake module's TCP front end
         uno.wait_for(b"ready to report", timeout=10)
 
-The C harness (uno_harness.c beside this file) is compiled on first use against Debian's libsimavr-dev and kept
-in a cache keyed by its source, so a changed harness is rebuilt and an unchanged one is not.
+The C harness (uno_harness.c and the parts beside it, harness_parts.h) is compiled on first use against Debian's
+libsimavr-dev and kept in a cache keyed by its sources, so a changed harness is rebuilt and an unchanged one is not.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import random
 import shutil
 import subprocess
 import threading
@@ -17,9 +18,10 @@ import time
 from pathlib import Path
 from typing import List, Optional, Union
 
-__all__ = ["HarnessError", "build_harness", "cache_dir", "close_streams", "end_harness", "Uno"]
+__all__ = ["HarnessError", "build_harness", "cache_dir", "close_streams", "end_harness", "new_seed", "Uno"]
 
 SOURCE = Path(__file__).with_name("uno_harness.c")
+PARTS = ("randomness.c", "line_rates.c", "esp_pins.c", "harness_parts.h")
 
 
 class HarnessError(RuntimeError):
@@ -34,8 +36,8 @@ def cache_dir() -> Path:
 
 def build_harness(cache: Optional[Path] = None) -> Path:
     """The path of the compiled harness, building it if needed; HarnessError says what is missing."""
-    source = SOURCE.read_bytes()
-    digest = hashlib.sha256(source).hexdigest()[:16]
+    sources = [SOURCE] + [SOURCE.with_name(name) for name in PARTS]
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
     target = (cache or cache_dir()) / f"uno_harness-{digest}"
     if target.exists():
         return target
@@ -47,12 +49,18 @@ def build_harness(cache: Optional[Path] = None) -> Path:
         raise HarnessError("simavr's development files not found: apt-get install libsimavr-dev libelf-dev")
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".{os.getpid()}.tmp")
-    cmd = ["gcc", "-O2", "-Wall", "-o", str(partial), str(SOURCE), *flags.stdout.split(), "-lelf"]
+    cmd = ["gcc", "-O2", "-Wall", "-o", str(partial), *(str(p) for p in sources if p.suffix == ".c"),
+           *flags.stdout.split(), "-lelf"]
     built = subprocess.run(cmd, capture_output=True, text=True)
     if built.returncode != 0:
         raise HarnessError(f"building the AVR harness failed:\n{built.stderr.strip()}")
     partial.replace(target)
     return target
+
+
+def new_seed() -> int:
+    """A seed for a run's ADC noise when none is given: each run a different one, as each power-on of a board."""
+    return random.SystemRandom().randrange(1 << 32)
 
 
 def end_harness(proc: subprocess.Popen) -> int:
@@ -81,12 +89,13 @@ class Uno:
     `esp_on` is "soft" (ESP-01 on pins 2/3, SoftwareSerial) or "uart0" (pins 0/1; the USB serial is then silent).
     `eeprom` names a file that keeps the EEPROM between runs, as a board keeps it across power cycles.
     `wire_log` names a file that gets every byte on a SoftwareSerial ESP link with its emulated time.
+    `seed` fixes the ADC's noise (a new one each run when None; `seed` says which was drawn).
     """
 
     def __init__(self, elf: Union[str, Path], esp: str, esp_on: str = "soft", esp_baud: int = 9600,
                  eeprom: Union[str, Path, None] = None, a0_mv: int = 215, vcc_mv: int = 5000,
                  temp_mv: int = 314, seconds: Optional[float] = None,
-                 wire_log: Union[str, Path, None] = None, pace: bool = True) -> None:
+                 wire_log: Union[str, Path, None] = None, pace: bool = True, seed: Optional[int] = None) -> None:
         if esp_on not in ("soft", "uart0"):
             raise ValueError(f"esp_on must be 'soft' or 'uart0', not {esp_on!r}")
         self.argv: List[str] = [str(build_harness()), str(elf), "--esp-connect", esp, "--esp", esp_on,
@@ -100,6 +109,8 @@ class Uno:
             self.argv += ["--wire-log", str(wire_log)]
         if not pace:                  # as fast as the emulator goes, not held to the wall clock
             self.argv.append("--no-pace")
+        self.seed = new_seed() if seed is None else seed
+        self.argv += ["--seed", str(self.seed)]     # the ADC's noise: the same seed, the same readings
         self._proc: Optional[subprocess.Popen] = None
         self._output = bytearray()
         self._lock = threading.Condition()

@@ -4,7 +4,7 @@
  *   USB serial (UART0)        <-> this program's stdin/stdout, unless the ESP-01 sits on UART0
  *   ESP-01 on pins 2/3        <-> a TCP connection to the fake ESP-01 (SoftwareSerial: RX=PD2, TX=PD3)
  *   ESP-01 on pins 0/1        <-> the same TCP connection, through UART0 (--esp uart0)
- *   A0, internal temperature, Vcc <- fixed millivolt values from the command line
+ *   A0, internal temperature, Vcc <- millivolt values from the command line, A0 and the sensor with noise
  *   EEPROM                    <-> a file, so counters kept there survive a "power cycle" between runs
  *
  * SoftwareSerial has no peripheral to hook: the Uno's TX pin is decoded by sampling it in the middle of each bit
@@ -12,18 +12,26 @@
  * interrupt SoftwareSerial listens to follows from the pin level. Bit positions are kept as fractions of cycles
  * (1666.67 cycles a bit at 9600 baud), never as a rounded period that would drift.
  *
+ * Each ADC conversion sees its input plus a step or two of noise, seeded by --seed (randomness.c), so a sketch
+ * that makes an id from ADC noise draws a new one each run and the same one for a given seed.
+ *
  * Emulated time is held to the wall clock (the fake module on the other end keeps real time), and simavr's own
  * sleep callback, which would sleep on its own schedule, is replaced.
  *
  * As the virtual Uno behind `espat uno` (--usb-pty, --flash-file), the USB serial is a pseudo-terminal whose path
  * goes out on stdout as `usb-pty PATH`; the board starts at Optiboot (byte address 0x7E00) as a fused Uno does, is
  * reset into it when someone opens the port (the USB chip's DTR pulse) or sends avrdude's STK500 sync while the
- * sketch runs, and keeps its flash in a raw 32 KB file. Control lines on stdin change the analog inputs:
- * `adc N MV`, `temp MV`, `vcc MV`; `ram` answers `free-ram N` (stack painting, with --paint-from).
+ * sketch runs, and keeps its flash in a raw 32 KB file. The port follows the host's rate as a real Uno's USB chip
+ * does: a host at another rate than the UART's reads junk and sends junk (line_rates.c). Control lines on
+ * stdin change the analog inputs: `adc N MV`, `temp MV`, `vcc MV`; `ram` answers `free-ram N` (stack painting,
+ * with --paint-from); `esp-baud N` says the module now talks at N (AT+UART_CUR), and this side of the ESP wire
+ * follows once the bytes of the old rate are through. The ESP-01's RST and CH_PD, wired to Uno pins with
+ * --esp-rst/--esp-ch-pd, report their level on stdout as `esp-pin rst|ch_pd 0|1` (esp_pins.c).
  *
  * Usage: uno_harness [FIRMWARE.elf | --flash-file FILE [--save-flash]] --esp-connect HOST:PORT [--esp soft|uart0]
  *                    [--esp-baud N] [--usb-pty] [--eeprom FILE] [--a0-mv N] [--vcc-mv N] [--temp-mv N]
- *                    [--paint-from ADDR] [--wire-log FILE] [--no-pace] [--seconds S]
+ *                    [--paint-from ADDR] [--wire-log FILE] [--no-pace] [--seconds S] [--seed N]
+ *                    [--esp-rst PIN] [--esp-ch-pd PIN] [--garbage HEX]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -51,6 +59,8 @@
 #include <simavr/sim_elf.h>
 #include <simavr/sim_irq.h>
 
+#include "harness_parts.h"
+
 #define QUEUE_SIZE 8192
 #define POLL_CYCLES 1600            /* 100 us at 16 MHz: how often sockets are read and the clock is checked */
 #define AHEAD_LIMIT_NS 2000000LL    /* emulated time may run this far ahead of the wall clock */
@@ -76,6 +86,12 @@ static avr_t *avr;
 static int esp_fd = -1;             /* TCP connection to the fake ESP-01 */
 static int esp_on_uart0 = 0;
 static double bit_cycles;           /* cycles per bit on the SoftwareSerial link */
+static long esp_baud = 9600;        /* the module's rate: it changes with AT+UART_CUR (control line `esp-baud N`) */
+static long esp_baud_next;          /* a change that waits until the bytes sent at the old rate are through */
+static long host_baud;              /* the rate the USB pty's client set (0: unknown) */
+/* junk bytes owed per direction, in fractions carried from byte to byte; a burst's first byte always makes one
+   (its start bit is an edge) */
+static double junk_up = 1, junk_down = 1, junk_to_esp = 1, junk_from_esp = 1;
 static queue_t to_uart0;            /* bytes waiting to enter UART0 */
 static queue_t to_soft_rx;          /* bytes waiting to be clocked into PD2 */
 static int uart0_xon = 1;
@@ -113,10 +129,15 @@ static void write_all(int fd, const uint8_t *p, size_t n) {
 }
 
 static void to_esp(uint8_t b) { write_all(esp_fd, &b, 1); }
-static void to_usb(uint8_t b) {
-    if (!usb_connected) return;     /* a closed port drops what the board sends, as the USB chip does */
+static void usb_put(uint8_t b) {
     if (usb_pty) { if (write(usb_out, &b, 1) < 0) { /* the reader went away; its next open resets the board */ } }
     else write_all(usb_out, &b, 1);
+}
+static void to_usb(uint8_t b) {
+    if (!usb_connected) return;     /* a closed port drops what the board sends, as the USB chip does */
+    if (usb_pty) host_baud = tty_baud(usb_out);     /* each byte at the rate the host has now, not a while ago */
+    if (!usb_pty || !rates_differ(host_baud, uart0_baud(avr))) { usb_put(b); junk_down = 1; return; }
+    for (unsigned n = junk_count(&junk_down, uart0_baud(avr), host_baud); n > 0; n--) usb_put(junk_byte());
 }
 
 /* --- UART0 ------------------------------------------------------------------------------------------------------ */
@@ -125,7 +146,12 @@ static void uart0_output(avr_irq_t *irq, uint32_t value, void *param) {
     (void)irq; (void)param;
     if (!esp_on_uart0) { to_usb((uint8_t)value); return; }
     if (in_bootloader() && usb_pty) { to_usb((uint8_t)value); return; }  /* the ESP ignores an upload */
-    to_esp((uint8_t)value);
+    if (rates_differ(esp_baud, uart0_baud(avr))) {   /* on pins 0/1 the ESP hears the UART at its own rate */
+        for (unsigned n = junk_count(&junk_to_esp, uart0_baud(avr), esp_baud); n > 0; n--) to_esp(junk_byte());
+    } else {
+        to_esp((uint8_t)value);
+        junk_to_esp = 1;
+    }
     if (usb_pty) to_usb((uint8_t)value);  /* pin 1 drives the ESP's RX and the USB chip's alike */
 }
 
@@ -233,7 +259,34 @@ static void read_into(int fd, queue_t *q, int *open_flag) {
     }
 }
 
+static void read_esp(void);
+static void read_control(void);
 static int esp_open = 1, stdin_open = 1;
+/* What the module sends: to UART0 as junk when the sketch's rate is not the module's, as a real UART reads it. */
+static void read_esp(void) {
+    if (!esp_on_uart0) { read_into(esp_fd, &to_soft_rx, &esp_open); return; }
+    if (!rates_differ(esp_baud, uart0_baud(avr))) {
+        read_into(esp_fd, &to_uart0, &esp_open);
+        junk_from_esp = 1;
+        return;
+    }
+    uint8_t buf[256];
+    ssize_t n = read(esp_fd, buf, sizeof buf);
+    if (n == 0) esp_open = 0;
+    for (ssize_t i = 0; i < n; i++)
+        for (unsigned k = junk_count(&junk_from_esp, esp_baud, uart0_baud(avr)); k > 0 && !queue_full(&to_uart0);
+             k--)
+            queue_put(&to_uart0, junk_byte());
+}
+
+/* A new module rate, once what crossed at the old one is through: the harness's side of the wire follows. */
+static void follow_esp_baud(void) {
+    if (!esp_baud_next || rx_busy || !queue_empty(&to_soft_rx) || tx_busy) return;
+    esp_baud = esp_baud_next;
+    esp_baud_next = 0;
+    bit_cycles = (double)avr->frequency / (double)esp_baud;
+}
+
 static volatile uint8_t reset_pending;  /* MCUSR cause of a reset the main loop is to do (0: none) */
 static unsigned poll_count;
 
@@ -247,7 +300,12 @@ static void read_usb(void) {
         return;
     }
     if (esp_on_uart0 && !in_bootloader()) return;   /* the ESP drives RX; what the USB chip sends collides */
-    for (ssize_t i = 0; i < n && !queue_full(&to_uart0); i++) queue_put(&to_uart0, buf[i]);
+    int differ = rates_differ(host_baud, uart0_baud(avr));
+    for (ssize_t i = 0; i < n && !queue_full(&to_uart0); i++) {
+        if (!differ) { queue_put(&to_uart0, buf[i]); junk_up = 1; continue; }
+        for (unsigned k = junk_count(&junk_up, host_baud, uart0_baud(avr)); k > 0 && !queue_full(&to_uart0); k--)
+            queue_put(&to_uart0, junk_byte());
+    }
 }
 
 static void watch_usb_port(void) {
@@ -256,7 +314,13 @@ static void watch_usb_port(void) {
     int connected = !(p.revents & POLLHUP);
     if (connected && !usb_connected) reset_pending = EXTRF;
     usb_connected = connected;
-    if (connected && (p.revents & POLLIN)) read_usb();
+    if (connected) host_baud = tty_baud(usb_out);
+    if (connected && (p.revents & POLLIN)) {
+        /* control lines first: one sent before the host could have seen a byte (`esp-baud` as the module's OK to
+           AT+UART_CUR left it) takes effect before whatever the host sends after that byte */
+        if (stdin_open) read_control();
+        read_usb();
+    }
 }
 
 /* `adc N MV`, `temp MV`, `vcc MV`, `ram`: what a test or `espat uno`'s control socket changes during a run. */
@@ -267,6 +331,13 @@ static void apply_analog(void) {
     for (int i = 0; i < 8; i++) avr_raise_irq(adc_irq[i], adc_mv[i]);
     avr_raise_irq(temp_irq, temp_mv);
     avr->vcc = avr->avcc = avr->aref = vcc_mv;
+}
+
+/* simavr asks for the inputs as each conversion starts: a fresh draw of noise for the analog pins and the sensor */
+static void adc_trigger(avr_irq_t *irq, uint32_t value, void *param) {
+    (void)irq; (void)value; (void)param;
+    for (int i = 0; i < 8; i++) avr_raise_irq(adc_irq[i], noisy(adc_mv[i]));
+    avr_raise_irq(temp_irq, noisy(temp_mv));
 }
 
 static long free_ram(void) {
@@ -281,6 +352,7 @@ static void control(const char *line) {
     if (sscanf(line, "adc %u %lu", &n, &mv) == 2 && n < 8) adc_mv[n] = (uint32_t)mv;
     else if (sscanf(line, "temp %lu", &mv) == 1) temp_mv = (uint32_t)mv;
     else if (sscanf(line, "vcc %lu", &mv) == 1) vcc_mv = (uint32_t)mv;
+    else if (sscanf(line, "esp-baud %lu", &mv) == 1 && mv > 0) { esp_baud_next = (long)mv; return; }
     else if (!strncmp(line, "ram", 3)) {
         printf("free-ram %ld\n", paint_from ? free_ram() : -1L);
         fflush(stdout);
@@ -311,9 +383,10 @@ static avr_cycle_count_t poll_io(avr_t *a, avr_cycle_count_t when, void *param) 
     (void)param;
     (void)a;
     poll_count++;
-    if (esp_open) read_into(esp_fd, esp_on_uart0 ? &to_uart0 : &to_soft_rx, &esp_open);
+    if (esp_open) read_esp();
     if (usb_pty) {
         if ((poll_count & 7) == 0) watch_usb_port();
+        watch_esp_pins(avr, stdout);
         if (stdin_open && (poll_count & 63) == 0) read_control();
         /* a blank chip: Optiboot's timeouts never return, and the stack walks down into the I/O registers */
         uint16_t sp = (uint16_t)(avr->data[0x5D] | (avr->data[0x5E] << 8));
@@ -321,6 +394,7 @@ static avr_cycle_count_t poll_io(avr_t *a, avr_cycle_count_t when, void *param) 
     } else if (stdin_open && !esp_on_uart0) {
         read_into(STDIN_FILENO, &to_uart0, &stdin_open);
     }
+    follow_esp_baud();
     feed_uart0();
     if (!esp_on_uart0) feed_soft_rx();
     long long ahead = emulated_ns() - wall_ns();
@@ -459,9 +533,9 @@ static void save_flash(const char *path) {
 
 int main(int argc, char **argv) {
     const char *elf = NULL, *esp_addr = NULL, *eeprom_path = NULL, *flash_path = NULL;
-    long esp_baud = 9600;
     double seconds = 0;
-    int keep_flash = 0;
+    int keep_flash = 0, seeded = 0;
+    uint64_t seed = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -482,16 +556,35 @@ int main(int argc, char **argv) {
             if (!wire_log) { fprintf(stderr, "uno_harness: cannot write %s\n", val); return 2; }
             i++;
         }
+        else if ((!strcmp(arg, "--esp-rst") || !strcmp(arg, "--esp-ch-pd")) && val) {
+            if (!wire_esp_pin(arg[6] == 'r' ? "rst" : "ch_pd", atoi(val))) {
+                fprintf(stderr, "uno_harness: %s %s: the Uno's pins are 0 to 19\n", arg, val);
+                return 2;
+            }
+            i++;
+        }
         else if (!strcmp(arg, "--paint-from") && val) { paint_from = strtol(val, NULL, 0); i++; }
+        else if (!strcmp(arg, "--garbage") && val) {
+            if (!set_junk_bytes(val)) { fprintf(stderr, "uno_harness: --garbage wants hex bytes\n"); return 2; }
+            i++;
+        }
+        else if (!strcmp(arg, "--seed") && val) { seed = strtoull(val, NULL, 0); seeded = 1; i++; }
         else if (arg[0] != '-' && !elf) elf = arg;
         else { fprintf(stderr, "uno_harness: unknown argument %s\n", arg); return 2; }
     }
     if (!elf == !flash_path || !esp_addr || esp_baud <= 0) {
         fprintf(stderr, "usage: uno_harness [FIRMWARE.elf | --flash-file FILE [--save-flash]] --esp-connect HOST:PORT "
                         "[--esp soft|uart0] [--esp-baud N] [--usb-pty] [--eeprom FILE] [--a0-mv N] [--vcc-mv N] "
-                        "[--temp-mv N] [--paint-from ADDR] [--seconds S]\n");
+                        "[--temp-mv N] [--paint-from ADDR] [--seconds S] [--seed N] [--esp-rst PIN] "
+                        "[--esp-ch-pd PIN] [--garbage HEX]\n");
         return 2;
     }
+    if (!seeded) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        seed = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec + ((uint64_t)getpid() << 40);
+    }
+    seed_randomness(seed);
 
     avr_global_logger_set(quiet_logger);    /* before the ELF is read: simavr logs to stdout otherwise */
     avr = avr_make_mcu_by_name("atmega328p");
@@ -529,6 +622,7 @@ int main(int argc, char **argv) {
     avr_irq_register_notify(pd3_irq, pd3_change, NULL);
     for (int i = 0; i < 8; i++) adc_irq[i] = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + i);
     temp_irq = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_TEMP);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_OUT_TRIGGER), adc_trigger, NULL);
 
     if (eeprom_path) eeprom_io(eeprom_path, 0);
     esp_fd = connect_to(esp_addr);

@@ -2,7 +2,7 @@
 
     with VirtualUno(esp="127.0.0.1:PORT", flash=Path("uno.flash")) as uno:
         print(uno.port)                       # /dev/pts/N: upload with avrdude or `pio run -t upload` here
-        uno.set_analog("A0", 0.25)            # the LM35 on A0 now reads 25 °C
+        uno.set_analog("A0", 0.25)            # the LM35 on A0 now reads 25 °C (give or take the ADC's noise)
 
 The board starts in Optiboot, as a fused Uno does; opening the port resets it into the bootloader (the USB chip's
 DTR pulse), and so does avrdude's STK500 sync while a sketch runs. Flash and EEPROM live in files when asked, so
@@ -17,9 +17,10 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Callable, Dict, Optional, Union
 
-from ..avr.harness import HarnessError, build_harness, close_streams, end_harness
+from ..avr.harness import HarnessError, build_harness, close_streams, end_harness, new_seed
+from ..wire import GARBAGE
 from .image import BOOT_SECTION, FLASH_SIZE, ImageError, blank_flash, elf_symbol, read_firmware
 from .optiboot import optiboot_image
 
@@ -55,7 +56,8 @@ class VirtualUno:
     def __init__(self, esp: str, wiring: str = "softserial", esp_baud: Optional[int] = None,
                  flash: Optional[PathLike] = None, firmware: Optional[PathLike] = None,
                  eeprom: Optional[PathLike] = None, analog: Optional[Dict[str, float]] = None,
-                 vcc: float = 5.0, temp_mv: int = 314, paint_from: Optional[int] = None) -> None:
+                 vcc: float = 5.0, temp_mv: int = 314, paint_from: Optional[int] = None,
+                 seed: Optional[int] = None, esp_rst: Optional[int] = 4, esp_ch_pd: Optional[int] = None) -> None:
         if wiring not in ESP_WIRING:
             raise ValueError(f"wiring is one of {', '.join(ESP_WIRING)}, not {wiring!r}")
         self.esp, self.wiring = esp, wiring
@@ -66,6 +68,9 @@ class VirtualUno:
         self.eeprom = Path(eeprom) if eeprom is not None else None
         self.analog = {pin: check_volts(pin, v, vcc) for pin, v in (analog or {}).items()}
         self.vcc, self.temp_mv = vcc, temp_mv
+        self.seed = new_seed() if seed is None else seed     # the ADC's noise, drawn afresh each run unless given
+        self.esp_pins = {"rst": check_pin(esp_rst), "ch_pd": check_pin(esp_ch_pd)}  # Uno pins wired to the ESP's
+        self.on_esp_pin: Callable[[str, int], None] = lambda name, level: None    # told each change of their level
         if paint_from is None and self.firmware is not None:
             end = elf_symbol(self.firmware, "_end")
             paint_from = end - SRAM_OFFSET if end is not None else None
@@ -101,7 +106,11 @@ class VirtualUno:
         wiring, _ = ESP_WIRING[self.wiring]
         argv = [str(build_harness()), "--flash-file", str(path), "--usb-pty", "--esp-connect", self.esp,
                 "--esp", wiring, "--esp-baud", str(self.esp_baud), "--vcc-mv", str(round(self.vcc * 1000)),
-                "--temp-mv", str(self.temp_mv), "--a0-mv", str(round(self.analog.get("A0", 0.215) * 1000))]
+                "--temp-mv", str(self.temp_mv), "--a0-mv", str(round(self.analog.get("A0", 0.215) * 1000)),
+                "--seed", str(self.seed), "--garbage", GARBAGE.hex()]
+        for name, pin in self.esp_pins.items():
+            if pin is not None:
+                argv += [f"--esp-{name.replace('_', '-')}", str(pin)]
         if self.flash is not None:
             argv.append("--save-flash")
         if self.eeprom is not None:
@@ -122,7 +131,12 @@ class VirtualUno:
     def _read_answers(self) -> None:
         assert self._proc is not None and self._proc.stdout is not None
         for line in self._proc.stdout:
-            self._answers.put(line.decode(errors="replace").strip())
+            text = line.decode(errors="replace").strip()
+            if text.startswith("esp-pin "):
+                _, name, level = text.split()
+                self.on_esp_pin(name, int(level))
+            else:
+                self._answers.put(text)
 
     def _control(self, line: str) -> None:
         if self._proc is None or self._proc.poll() is not None:
@@ -134,6 +148,10 @@ class VirtualUno:
         """Drive an analog pin (A0..A5) to `volts`, from now on."""
         volts = check_volts(pin, volts, self.vcc)
         self._control(f"adc {ANALOG_PINS.index(pin.upper())} {round(volts * 1000)}")
+
+    def set_esp_baud(self, rate: int) -> None:
+        """The module now talks at `rate` (AT+UART_CUR): the board's end of the ESP wire follows, as on hardware."""
+        self._control(f"esp-baud {int(rate)}")
 
     def set_vcc(self, volts: float) -> None:
         """The supply voltage (what the sketch's bandgap measurement of Vcc sees)."""
@@ -184,6 +202,12 @@ def lock_file(path: Path) -> int:
         os.close(fd)
         raise ImageError(f"{path} is in use by another virtual Uno") from None
     return fd
+
+
+def check_pin(pin: Optional[int]) -> Optional[int]:
+    if pin is not None and not 0 <= pin <= 19:
+        raise ValueError(f"pin {pin}: the Uno's pins are 0 to 19 (14 to 19 are A0 to A5)")
+    return pin
 
 
 def check_volts(pin: str, volts: float, vcc: float) -> float:

@@ -19,11 +19,12 @@ from typing import Optional
 
 import click
 
-from ..avr.harness import HarnessError
+from ..avr.harness import HarnessError, new_seed
 from ..config import ConfigError, SimConfig, parse_host, parse_network
 from ..faults import FaultError
 from ..simulator import Simulator
 from .board import ANALOG_PINS, ESP_WIRING, VirtualUno, check_volts
+from .fakewires import wire_to_fake
 from .image import ImageError
 from .relay import PortRelay, RelayError
 
@@ -90,6 +91,10 @@ def serve_control(board: VirtualUno, port: int) -> socketserver.TCPServer:
 @click.option("--firmware", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="start with this sketch (ELF or HEX) instead of uploading one")
 @click.option("--esp-port", metavar="URL", help="wire the ESP side to this module (device or pyserial URL)")
+@click.option("--esp-rst", type=click.IntRange(0, 19), default=4, show_default=True, metavar="PIN",
+              help="the Uno pin wired to the fake ESP-01's RST (a sketch built with -DESPAT_RESET_PIN=PIN)")
+@click.option("--esp-ch-pd", type=click.IntRange(0, 19), metavar="PIN",
+              help="the Uno pin wired to the fake ESP-01's CH_PD (default: none, CH_PD tied high)")
 @click.option("--control", type=click.IntRange(0, 65535), metavar="PORT",
               help="loopback TCP port taking lines A0=VOLTS, vcc=VOLTS, temp-mv=MV during the run")
 @click.option("--network", multiple=True, metavar="SSID:PASSWORD", help="a network the fake module can join")
@@ -98,13 +103,16 @@ def serve_control(board: VirtualUno, port: int) -> socketserver.TCPServer:
 @click.option("--dialect", type=click.Choice(["1", "2"]), default="1", help="fake module: AT 1.7 or AT 2.x")
 @click.option("--latency-scale", type=click.FloatRange(0), default=1.0, help="fake module: scale its delays")
 @click.option("--fault", multiple=True, metavar="SPEC", help="fake module: inject a fault (repeatable)")
-@click.option("--seed", type=int, default=0, help="fake module: seed for its faults")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1),
+              help="the run's randomness: the board's ADC noise and the fake module's faults (default: a new one "
+                   "each run, shown at the start, as each power-on of a board differs)")
 @click.option("--log", type=click.Path(dir_okay=False), help="fake module: write a wire transcript")
-def uno(wiring, analog, vcc, temp_mv, eeprom, flash, firmware, esp_port, control, network, hosts, dialect,
-        latency_scale, fault, seed, log) -> None:
+def uno(wiring, analog, vcc, temp_mv, eeprom, flash, firmware, esp_port, esp_rst, esp_ch_pd, control, network,
+        hosts, dialect, latency_scale, fault, seed, log) -> None:
     """A virtual Arduino Uno: prints the path of its USB serial port, which avrdude and `pio run -t upload
     --upload-port PATH` upload to and a serial monitor reads; its ESP-01 is the fake module."""
     baud = ESP_WIRING[wiring][1]
+    seed = new_seed() if seed is None else seed
     sim: Optional[Simulator] = None
     relay: Optional[PortRelay] = None
     board: Optional[VirtualUno] = None
@@ -128,14 +136,21 @@ def uno(wiring, analog, vcc, temp_mv, eeprom, flash, firmware, esp_port, control
             sim = Simulator(config)
             esp = sim.serve_tcp().split("//", 1)[1]
         board = VirtualUno(esp, wiring=wiring, flash=flash, firmware=firmware, eeprom=eeprom, analog=analog,
-                           vcc=vcc, temp_mv=temp_mv)
+                           vcc=vcc, temp_mv=temp_mv, seed=seed, esp_rst=None if relay else esp_rst,
+                           esp_ch_pd=None if relay else esp_ch_pd)
+        if sim is not None:
+            wire_to_fake(board, sim)
         port = board.start()
         server = serve_control(board, control) if control is not None else None
         click.echo(port)
         where = "pins 2/3 (SoftwareSerial)" if wiring == "softserial" else "pins 0/1 (UART)"
-        click.echo(f"virtual Uno: USB serial {port}; ESP-01 on {where} at {baud} baud"
+        pins = "".join(f", {name} on pin {pin}" for name, pin in (("RST", esp_rst), ("CH_PD", esp_ch_pd))
+                       if pin is not None and sim is not None)
+        click.echo(f"virtual Uno: USB serial {port}; ESP-01 on {where} at {baud} baud{pins}"
                    + (f"; control on 127.0.0.1:{server.server_address[1]}" if server else "")
-                   + "; Ctrl-C stops it", err=True)
+                   + f"; seed {seed}; Ctrl-C stops it", err=True)
+        click.echo("(avrdude's `ioctl(\"TIOCMGET\")` errors at each upload are harmless: a pseudo-terminal has no "
+                   "modem lines, and opening it resets the board as DTR does)", err=True)
         while not stop.wait(0.5):
             if not board.running():
                 board.stop()

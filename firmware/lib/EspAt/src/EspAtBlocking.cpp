@@ -16,6 +16,35 @@ EspStatus waitDone(EspAtDrv& esp, bool started) {
   return esp.status();
 }
 
+uint8_t freeLink(EspAtDrv& esp) {
+  uint8_t id = 0;
+  while (id < EspAtDrv::kLinks && (esp.linkOpen(id) || esp.sink(id))) id++;
+  return id;
+}
+
+namespace {
+class Text : public Print {
+ public:
+  explicit Text(char* p) : p_(p) {}
+  size_t write(uint8_t c) override {
+    if (n_ == 15) return 0;  // "255.255.255.255" is the longest
+    p_[n_++] = c;
+    p_[n_] = 0;
+    return 1;
+  }
+
+ private:
+  char* p_;
+  uint8_t n_ = 0;
+};
+}  // namespace
+
+void formatIp(const Printable& ip, char* text) {
+  text[0] = 0;
+  Text out(text);
+  ip.printTo(out);
+}
+
 EspStatus begin(EspAtDrv& esp, EspStr ssid, EspStr pass) {
   esp.setPassiveReceive(true);
   waitIdle(esp);

@@ -12,6 +12,22 @@ namespace espat {
 void waitIdle(EspAtDrv& esp);
 // Polls until the operation just started ends; its status. `started` false (the start was refused): Busy.
 EspStatus waitDone(EspAtDrv& esp, bool started);
+// A link no one uses: not open, no sink. EspAtDrv::kLinks when all five are taken.
+uint8_t freeLink(EspAtDrv& esp);
+// "a.b.c.d" into `text` (at least 16 bytes), for AT+CIPSTART: the address printed by its own printTo().
+void formatIp(const Printable& ip, char* text);
+
+// Bytes in RAM as the Printable the driver sends (printed twice: counted, then written).
+class Bytes : public Printable {
+ public:
+  Bytes(const uint8_t* p, uint8_t n) : p_(p), n_(n) {}
+  size_t printTo(Print& out) const override { return out.write(p_, n_); }
+
+ private:
+  const uint8_t* p_;
+  uint8_t n_;
+};
+
 // The start of a Client sketch: passive receive on, sync (module found, AT+CIPMUX=1, AT+CIPRECVMODE=1), join.
 // Ok, or the status of the step that failed.
 EspStatus begin(EspAtDrv& esp, EspStr ssid, EspStr pass);

@@ -2,31 +2,9 @@
 #if ESPAT_CLIENTS && ESPAT_RAM_STRINGS
 #include "EspAtClient.h"
 
-namespace {
-
-// The gathered bytes as the Printable the driver sends (printed twice: counted, then written).
-class Bytes : public Printable {
- public:
-  Bytes(const uint8_t* p, uint8_t n) : p_(p), n_(n) {}
-  size_t printTo(Print& out) const override { return out.write(p_, n_); }
-
- private:
-  const uint8_t* p_;
-  uint8_t n_;
-};
-
-}  // namespace
-
 int EspAtClient::connect(IPAddress ip, uint16_t port) {
   char text[16];  // "255.255.255.255"
-  char* t = text;
-  for (uint8_t i = 0; i < 4; i++) {
-    uint8_t v = ip[i];
-    if (v >= 100) *t++ = '0' + v / 100;
-    if (v >= 10) *t++ = '0' + v / 10 % 10;
-    *t++ = '0' + v % 10;
-    *t++ = i < 3 ? '.' : 0;
-  }
+  espat::formatIp(ip, text);
   return connectTo(text, port);
 }
 
@@ -36,9 +14,7 @@ int EspAtClient::connect(const __FlashStringHelper* host, uint16_t port) { retur
 int EspAtClient::connectTo(EspStr host, uint16_t port) {
   if (link_ != kNoLink) stop();
   espat::waitIdle(esp_);
-  // A free link: not open, and no other client's.
-  uint8_t id = 0;
-  while (id < EspAtDrv::kLinks && (esp_.linkOpen(id) || esp_.sink(id))) id++;
+  uint8_t id = espat::freeLink(esp_);  // not open, and no other client's
   if (id == EspAtDrv::kLinks) {
     status_ = EspStatus::Busy;
     return 0;
@@ -69,7 +45,7 @@ size_t EspAtClient::write(const uint8_t* buf, size_t size) {
 
 bool EspAtClient::send() {
   if (txLen_ == 0 || link_ == kNoLink) return link_ != kNoLink;
-  Bytes data(tx_, txLen_);
+  espat::Bytes data(tx_, txLen_);
   espat::waitIdle(esp_);
   status_ = espat::waitDone(esp_, esp_.startSend(link_, data));
   txLen_ = 0;

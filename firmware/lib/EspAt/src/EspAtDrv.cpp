@@ -54,13 +54,21 @@ bool EspAtDrv::startUart(uint32_t baud, bool persist) {
 }
 
 
-bool EspAtDrv::startConnect(uint8_t id, EspStr host, uint16_t port, bool udp, uint16_t localPort) {
+bool EspAtDrv::startConnect(uint8_t id, EspStr host, uint16_t port) {
   if (job_ != Job::None) return false;
   host_ = host;
   remotePort_ = port;
-  udp_ = udp;
+  udp_ = false;
+  return beginLink(Job::Connect, Step::Start, id);
+}
+
+bool EspAtDrv::startUdp(uint8_t id, EspStr host, uint16_t port, uint16_t localPort) {
+  if (job_ != Job::None) return false;
+  host_ = host;
+  remotePort_ = port;
+  udp_ = true;
   localPort_ = localPort;
-  args_ = &printArg;
+  args_ = &printArg;  // the local port's argument
   return beginLink(Job::Connect, Step::Start, id);
 }
 
@@ -152,6 +160,9 @@ void EspAtDrv::writeCommand(PGM_P cmd) {
 #if ESPAT_CLIENTS
       case ESPAT_ARG_PROTO[0]:
         p.print(udp_ ? F("UDP") : F("TCP"));
+        break;
+      case ESPAT_ARG_ASKED[0]:
+        p.print(asked_);
         break;
 #endif
       case ESPAT_ARG_LENGTH[0]: {

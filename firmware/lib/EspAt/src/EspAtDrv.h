@@ -11,6 +11,7 @@
 
 #include <Arduino.h>
 
+#include "EspAtByteCounter.h"
 #include "EspAtConfig.h"
 #include "EspAtStr.h"
 #include "EspAtSteps.h"
@@ -35,18 +36,12 @@ class EspAtSink {
  public:
 #if ESPAT_CLIENTS
   virtual uint16_t room() { return 64; }  // passive receive asks for at most this many bytes at a time
+  // A frame of `len` bytes begins (+IPD or +CIPRECVDATA): for UDP, one datagram.
+  virtual void frame(uint16_t len) { (void)len; }
 #endif
   // One payload byte; true when it completes the answer an exchange waits for (the exchange then ends, the link
   // staying open).
   virtual bool put(uint8_t c) = 0;
-};
-
-// Counts what a Print would send: the exact length of what the same code writes afterwards (AT+CIPSEND's length,
-// an HTTP Content-Length).
-class EspAtByteCounter : public Print {
- public:
-  size_t write(uint8_t) override { return ++count; }
-  uint16_t count = 0;
 };
 
 class EspAtDrv {
@@ -69,10 +64,7 @@ class EspAtDrv {
   // has room and the driver fetches it with AT+CIPRECVDATA, so a sketch that is busy, or a reply that arrives
   // while the board is transmitting, loses nothing. Off: data comes as +IPD and waits in the serial buffer.
   // (Inline, so a sketch that never turns it on links none of its code.)
-  void setPassiveReceive(bool on) {
-    receive_ = on ? &passiveStep : nullptr;
-    if (on) args_ = &printArg;
-  }
+  void setPassiveReceive(bool on) { receive_ = on ? &passiveStep : nullptr; }
 #endif
   // An Uno pin wired to the module's RST (or CH_PD): startReset(true) pulls it low 100 ms, then lets it go (input:
   // the module's pull-up raises it; the Uno never drives 5 V into it). -1: none.
@@ -95,8 +87,10 @@ class EspAtDrv {
   bool startWifiQuery();
 #if ESPAT_CLIENTS
   bool startUart(uint32_t baud, bool persist);  // AT+UART_CUR / _DEF; the answer comes at the old rate
-  // Opens link `id` (0..4) to host:port, TCP or UDP (UDP: localPort 0 lets the module choose).
-  bool startConnect(uint8_t id, EspStr host, uint16_t port, bool udp = false, uint16_t localPort = 0);
+  // Opens link `id` (0..4) to host:port over TCP.
+  bool startConnect(uint8_t id, EspStr host, uint16_t port);
+  // Opens link `id` as UDP with host:port its fixed peer, from localPort (0: the module chooses).
+  bool startUdp(uint8_t id, EspStr host, uint16_t port, uint16_t localPort);
   // Sends what `data` prints on link `id`: printed once into a counter for AT+CIPSEND=<id>,<len>, then after the
   // prompt to the module, so the length is exact. `data` must print the same both times and live until done.
   bool startSend(uint8_t id, const Printable& data);

@@ -1,6 +1,6 @@
 #include "EspAtHttpRequest.h"
 
-#include "EspAtDrv.h"
+#include "EspAtByteCounter.h"
 
 
 size_t EspAtHttpRequest::printTo(Print& out) const {

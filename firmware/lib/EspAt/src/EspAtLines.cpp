@@ -68,6 +68,9 @@ bool EspAtDrv::framePayload(uint8_t from, uint8_t link) {
   if (ok) {
     ipdLeft_ = n;
     ipdLink_ = link;
+#if ESPAT_CLIENTS
+    if (sinks_[link]) sinks_[link]->frame(n);
+#endif
   }
   return ok;
 }

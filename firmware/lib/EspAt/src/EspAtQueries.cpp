@@ -40,9 +40,6 @@ void EspAtDrv::printArg(EspAtDrv& d, char c) {
     case ESPAT_ARG_BAUD[0]:
       p.print(d.baud_);
       break;
-    case ESPAT_ARG_ASKED[0]:
-      p.print(d.asked_);
-      break;
     case ESPAT_ARG_LOCAL[0]:  // UDP with a local port: ",<port>,0" (a fixed peer)
       if (d.udp_ && d.localPort_) {
         p.write(',');

@@ -3,7 +3,7 @@
 #pragma once
 #include <Arduino.h>
 
-class RxStream : public Stream {
+class EspAtRxStream : public Stream {
  public:
   int available() override { return (uint8_t)(head_ - tail_) & kMask; }
   int peek() override { return head_ == tail_ ? -1 : buf_[tail_]; }

@@ -1,0 +1,140 @@
+"""The virtual Uno's other wires to the fake ESP-01 (issue 17): RST and CH_PD on Uno pins, and a line whose rate
+changes at both ends after AT+UART_CUR, as on hardware.
+
+A small AVR program (ESP-01 on pins 0/1 at 115200, so the USB port sees what it sends) does what a sketch does and
+says what it got on its last line.
+"""
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import serial
+
+from esp8266sim import SimConfig, Simulator
+from esp8266sim.uno import VirtualUno
+from esp8266sim.uno.fakewires import wire_to_fake
+
+PROGRAM = r"""
+#define F_CPU 16000000UL
+#include <avr/io.h>
+#include <string.h>
+#include <util/delay.h>
+#define UBRR_115200 16  /* with U2X: 117647 baud, 2 % off */
+#define UBRR_57600 34   /* 57142 */
+static void rate(uint16_t ubrr) { UCSR0A = _BV(U2X0); UBRR0 = ubrr; UCSR0B = _BV(TXEN0) | _BV(RXEN0); }
+static void say(const char *s) { while (*s) { while (!(UCSR0A & _BV(UDRE0))) {} UDR0 = *s++; } }
+static void drain(void) { while (UCSR0A & _BV(RXC0)) (void)UDR0; }
+/* 1 when `want` arrives on RX within `ms` */
+static int expect(const char *want, uint16_t ms) {
+  uint8_t n = 0, len = strlen(want);
+  for (uint32_t t = 0; t < (uint32_t)ms * 10; t++) {
+    if (UCSR0A & _BV(RXC0)) {
+      char c = UDR0;
+      n = c == want[n] ? n + 1 : c == want[0];
+      if (n == len) return 1;
+    }
+    _delay_us(100);
+  }
+  return 0;
+}
+int main(void) {
+  rate(UBRR_115200);
+  _delay_ms(300);
+  drain();
+  say("AT\r\n");
+  int first = expect("OK\r\n", 2000);
+#if defined(PULSE_PIN)
+  PORTD &= ~_BV(PULSE_PIN);
+  DDRD |= _BV(PULSE_PIN);       /* low for 100 ms, then released: the module's pull-up takes it high */
+  _delay_ms(100);
+  DDRD &= ~_BV(PULSE_PIN);
+  int second = expect("ready", 5000);
+#else
+  say("AT+UART_CUR=57600,8,1,0,0\r\n");
+  first = first && expect("OK\r\n", 2000);
+#if defined(FOLLOW)
+  _delay_ms(5);
+  rate(UBRR_57600);
+#endif
+  _delay_ms(50);
+  drain();
+  say("AT\r\n");
+  int second = expect("OK\r\n", 2000);
+  rate(UBRR_115200);
+#endif
+  _delay_ms(20);
+  say(first ? "\r\nfirst yes" : "\r\nfirst no");
+  say(second ? ", second yes\r\n" : ", second no\r\n");
+  for (;;) {}
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory):
+    work = tmp_path_factory.mktemp("espwires")
+    (work / "program.c").write_text(PROGRAM)
+
+    def build(*defines: str) -> Path:
+        elf = work / ("program" + "".join(f"-{d}" for d in defines) + ".elf")
+        if not elf.exists():
+            subprocess.run(["avr-gcc", "-mmcu=atmega328p", "-Os", *(f"-D{d}" for d in defines), "-o", str(elf),
+                            str(work / "program.c")], check=True)
+        return elf
+    return build
+
+
+def outcome(elf: Path, **pins) -> str:
+    """What the program says on its last line, run against a fake at 115200 wired to the board."""
+    config = SimConfig(networks={"HomeNet": "s3cr3t99"}, baud=115200, latency_scale=0.1)
+    with Simulator(config) as sim:
+        board = VirtualUno(sim.serve_tcp().split("//", 1)[1], wiring="hwserial", firmware=elf, **pins)
+        wire_to_fake(board, sim)
+        with board, serial.Serial(board.port, 115200, timeout=0.2) as usb:    # the open resets the board
+            got = b""
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and b", second " not in got:
+                got += usb.read(256)
+            got += usb.read_until(b"\n")
+    line = got[got.rfind(b"first "):].strip()
+    assert line.startswith(b"first "), got
+    return line.decode()
+
+
+@pytest.mark.parametrize("wire", ["esp_rst", "esp_ch_pd"])
+def test_a_pulse_on_the_pin_wired_to_rst_or_ch_pd_reboots_the_module(program, wire):
+    elf = program("PULSE_PIN=5")
+    pins = {"esp_rst": None, "esp_ch_pd": None, wire: 5}
+    assert outcome(elf, **pins) == "first yes, second yes"
+
+
+def test_a_pulse_on_a_pin_wired_to_nothing_reboots_nothing(program):
+    assert outcome(program("PULSE_PIN=5"), esp_rst=4, esp_ch_pd=None) == "first yes, second no"
+
+
+def test_after_uart_cur_a_sketch_that_follows_the_rate_is_answered(program):
+    assert outcome(program("FOLLOW")) == "first yes, second yes"
+
+
+def test_after_uart_cur_a_sketch_at_the_old_rate_reads_junk(program):
+    assert outcome(program("STAY")) == "first yes, second no"
+
+
+def test_after_uart_cur_the_softserial_wire_runs_at_the_new_rate(built):
+    """The bridge sketch keeps SoftwareSerial at 9600: once the module moved to 19200 it hears only junk."""
+    from unotools import until_answering
+    config = SimConfig(networks={"HomeNet": "s3cr3t99"}, baud=9600, latency_scale=0.1)
+    with Simulator(config) as sim:
+        board = VirtualUno(sim.serve_tcp().split("//", 1)[1], firmware=built / "bridge" / "firmware.elf")
+        wire_to_fake(board, sim)
+        with board, serial.Serial(board.port, 9600, timeout=0.5) as usb:
+            until_answering(usb)
+            usb.reset_input_buffer()
+            usb.write(b"AT+UART_CUR=19200,8,1,0,0\r\n")
+            assert b"OK\r\n" in usb.read_until(b"OK\r\n")    # the module told the board's wire its new rate as
+            usb.write(b"AT\r\n")                             # this OK left it: the wire follows once it is through
+            heard = usb.read(64)
+    assert b"OK" not in heard, heard
