@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "firmware" / "lib" / "EspAt"
 EXAMPLES = LIBRARY / "examples"
 STRING_SETTINGS = ("ESPAT_WIFI_SSID", "ESPAT_WIFI_PASS", "ESPAT_SERVER_HOST", "ESPAT_SERVER_PATH", "ESPAT_DEVICE",
-                   "ESPAT_TOKEN")
+                   "ESPAT_TOKEN", "ESPAT_MQTT_USER", "ESPAT_MQTT_PASS")
 NUMBER_SETTINGS = ("ESPAT_SERVER_PORT",)
 
 

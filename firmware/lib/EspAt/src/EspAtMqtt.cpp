@@ -18,11 +18,11 @@ enum : uint8_t {
 class Counter : public Print {
  public:
   size_t write(uint8_t) override {
-    n++;
+    if (n != 0xFFFF) n++;
     return 1;
   }
   using Print::write;
-  uint32_t n = 0;
+  uint16_t n = 0;  // stops at 0xFFFF: more than a packet can carry here
 };
 
 uint16_t lengthOf(EspStr s) {
@@ -46,7 +46,7 @@ bool EspAtMqtt::Out::finish() {
 }
 
 // Starts a packet: its type byte and remaining length. False when the link is not there to take it.
-bool EspAtMqtt::begin(uint8_t header, uint32_t remaining) {
+bool EspAtMqtt::begin(uint8_t header, uint16_t remaining) {
   if (!net_.connected()) {
     fail(Error::Closed);
     return false;
@@ -76,7 +76,7 @@ bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint
     return false;
   }
   bool withUser = !user.empty(), withPassword = withUser && !password.empty();  // 3.1.1: no password alone
-  uint32_t remaining = sizeof kProtocol + 3 + 2 + lengthOf(clientId);
+  uint16_t remaining = sizeof kProtocol + 3 + 2 + lengthOf(clientId);
   if (withUser) remaining += 2 + lengthOf(user);
   if (withPassword) remaining += 2 + lengthOf(password);
   if (!begin(kConnect, remaining)) return false;
@@ -106,9 +106,10 @@ bool EspAtMqtt::connect(EspStr clientId, EspStr user, EspStr password, uint16_t 
 
 // Starts a PUBLISH: header, remaining length and the topic's length; the caller writes the topic, id() and the
 // payload. False (nothing written) when it cannot be sent now.
-bool EspAtMqtt::publishHead(uint16_t topicLength, uint32_t length, uint8_t qos, bool retain) {
+bool EspAtMqtt::publishHead(uint16_t topicLength, uint16_t length, uint8_t qos, bool retain) {
   if (state_ != State::Connected || (qos && pending_)) return false;
-  uint32_t remaining = 2 + topicLength + (qos ? 2 : 0) + length;
+  if (length > kMaxPacket || topicLength > kMaxPacket - length) return false;  // beyond what an Uno sends
+  uint16_t remaining = 2 + topicLength + (qos ? 2 : 0) + length;
   if (!begin((uint8_t)(kPublish | qos << 1 | (retain ? 1 : 0)), remaining)) return false;
   out_.write((uint8_t)(topicLength >> 8));
   out_.write((uint8_t)topicLength);
@@ -165,7 +166,7 @@ uint16_t EspAtMqtt::publish(const Printable& topic, const Printable& payload, Qo
   Counter t, n;
   topic.printTo(t);
   payload.printTo(n);
-  if (t.n > 0xFFFF || !publishHead((uint16_t)t.n, n.n, qos, retain)) return 0;
+  if (!publishHead(t.n, n.n, qos, retain)) return 0;
   topic.printTo(out_);
   id(qos);
   payload.printTo(out_);
@@ -197,8 +198,7 @@ void EspAtMqtt::forget() {
   state_ = State::Disconnected;
   pending_ = 0;
   pinging_ = false;
-  inType_ = inLenBytes_ = 0;
-  inLen_ = 0;
+  inType_ = 0;
 }
 
 void EspAtMqtt::onPacket() {
@@ -225,18 +225,21 @@ void EspAtMqtt::poll() {
   if (state_ == State::Disconnected) return;
   for (int c; (c = net_.read()) >= 0;) {
     if (!inType_) {
+      if (!c) return fail(Error::Protocol);  // type 0 is reserved
       inType_ = (uint8_t)c;
-      inLen_ = 0;
-      if (!inType_) return fail(Error::Protocol);  // type 0 is reserved
+      inLenBytes_ = 0;
+      inLeft_ = 0;
     } else if (!(inLenBytes_ & 0x80)) {
-      inLen_ |= (uint32_t)(c & 0x7F) << (7 * inLenBytes_);
-      if (++inLenBytes_ > 4) return fail(Error::Protocol);
-      if (!(c & 0x80)) {
+      inLeft_ |= (uint16_t)(c & 0x7F) << (7 * inLenBytes_);
+      if (c & 0x80) {
+        // A third length byte means 16 KB or more: never a packet a publisher is sent (it subscribes to nothing).
+        if (inLenBytes_++) return fail(Error::Protocol);
+      } else {
         inLenBytes_ = 0x80;
-        inLeft_ = inLen_;
+        inLen_ = inLeft_;
       }
     } else {
-      uint32_t at = inLen_ - inLeft_--;
+      uint16_t at = inLen_ - inLeft_--;
       if (at < 2) inHead_[at] = (uint8_t)c;
     }
     if ((inLenBytes_ & 0x80) && !inLeft_) onPacket();

@@ -74,12 +74,13 @@ class EspAtMqtt {
 
    private:
     Client& net_;
-    bool failed_ = false;
+    bool failed_;
   };
 
-  bool begin(uint8_t header, uint32_t remaining);
+  bool begin(uint8_t header, uint16_t remaining);
   void text(EspStr s);
-  bool publishHead(uint16_t topicLength, uint32_t length, uint8_t qos, bool retain);
+  bool publishHead(uint16_t topicLength, uint16_t length, uint8_t qos, bool retain);
+  static const uint16_t kMaxPacket = 16000;  // topic + payload at most: far past an Uno's RAM, under 3 length bytes
   void id(uint8_t qos);
   void chars(EspStr s, uint16_t n);
   uint16_t sent(uint8_t qos);
@@ -90,20 +91,20 @@ class EspAtMqtt {
   Client& net_;
   Out out_{net_};
   uint16_t timeoutMs_;
-  uint16_t keepAliveS_ = 0;
-  uint16_t nextId_ = 0;
-  uint16_t pending_ = 0;  // packet id of the QoS 1 message waiting for its PUBACK
-  uint16_t acked_ = 0;
-  unsigned long lastSent_ = 0;   // keep-alive: when we last sent a packet
-  unsigned long waitFrom_ = 0;   // when the oldest answer we wait for (CONNACK, PUBACK, PINGRESP) was asked for
+  uint16_t keepAliveS_;
+  uint16_t nextId_;
+  uint16_t pending_;  // packet id of the QoS 1 message waiting for its PUBACK
+  uint16_t acked_;
+  unsigned long lastSent_;   // keep-alive: when we last sent a packet
+  unsigned long waitFrom_;   // when the oldest answer we wait for (CONNACK, PUBACK, PINGRESP) was asked for
   bool pinging_ = false;
-  State state_ = State::Disconnected;
-  Error error_ = Error::NotConnected;
-  uint8_t returnCode_ = 0;
+  State state_;
+  Error error_;
+  uint8_t returnCode_;
   // The packet being read: its first byte, remaining length, bytes read so far, and the first two kept.
-  uint8_t inType_ = 0;
-  uint8_t inLenBytes_ = 0;  // remaining-length bytes read; 0x80 once it is complete
-  uint32_t inLeft_ = 0;
-  uint32_t inLen_ = 0;
-  uint8_t inHead_[2] = {0, 0};
+  uint8_t inType_;
+  uint8_t inLenBytes_;  // remaining-length bytes read; 0x80 once it is complete
+  uint16_t inLeft_;
+  uint16_t inLen_;
+  uint8_t inHead_[2];
 };
