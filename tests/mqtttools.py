@@ -156,6 +156,7 @@ class Relay:
             except OSError:
                 conn.close()  # the broker is down: so is the link, as a real one would be
                 continue
+            upstream.settimeout(None)  # the 5 s bound was for connecting: an idle MQTT link stays up
             with self.lock:
                 self.connections += 1
             pair = [conn, upstream]

@@ -107,6 +107,8 @@ void setup() {
 void loop() {
   mqtt.poll();  // PUBACKs, PINGREQ when idle, a session that ended
   if (!mqtt.connected()) {
+    // error(): why the last session ended (0 none yet, 3 no answer in time, 5 the link closed).
+    report(F("mqtt session: error "), (int)mqtt.error());
     // The TCP link, then the MQTT session; both wait, bounded.
     if (!client.connect(F(ESPAT_SERVER_HOST), ESPAT_SERVER_PORT) ||
         !mqtt.connect(F(ESPAT_DEVICE), F(ESPAT_MQTT_USER), F(ESPAT_MQTT_PASS))) {
