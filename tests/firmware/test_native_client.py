@@ -2,7 +2,8 @@
 scripted module that checks every command it is sent (tests/firmware/client_cases.cpp): connect, gathered writes
 sent with their exact length, available/peek/read over passive receive, a reply glued to SEND OK, a server that
 answers and closes at once, several links at once, reads never larger than the client's buffer, a refused connect;
-EspAtUDP's datagrams as +IPD (1.x) and fetched whole (2.x), one datagram at a time.
+EspAtUDP's datagrams as +IPD (1.x) and fetched whole (2.x), one datagram at a time; EspAtHttp's exact GET and POST
+(bearer, Content-Length) and a body never read past its Content-Length.
 Needs g++: a missing compiler fails these tests, it does not skip them."""
 import os
 import shutil
@@ -16,7 +17,7 @@ from fw_native import ROOT, SHIM
 LIB = ROOT / "firmware" / "lib" / "EspAt" / "src"
 CASES = Path(__file__).resolve().parent / "client_cases.cpp"
 NAMES = ["connect-write-read", "reply-glued-to-send-ok", "server-closes-at-once", "multiple-links",
-         "passive-chunks", "connect-refused", "udp-active-1.7", "udp-passive-2.x"]
+         "passive-chunks", "connect-refused", "udp-active-1.7", "udp-passive-2.x", "http-get-and-post"]
 
 
 @pytest.fixture(scope="module")

@@ -83,29 +83,6 @@ bool EspAtDrv::startClose(uint8_t id) { return beginLink(Job::Close, Step::Close
 #endif
 
 
-bool EspAtDrv::startExchange(uint8_t id, EspStr host, uint16_t port, const Printable& request, EspAtSink& reply) {
-  if (job_ != Job::None || id >= kLinks) return false;
-  host_ = host;
-  remotePort_ = port;
-  data_ = &request;
-  reply_ = &reply;
-#if ESPAT_CLIENTS
-  udp_ = false;
-  sinks_[id] = &reply;
-#endif
-  exchangeSince_ = (uint16_t)(millis() >> 8);
-  answered_ = false;
-  linkDone_ = false;
-  verdict_ = EspStatus::Ok;
-  // A link the last exchange left open carries this one; if the server closed it meanwhile, Send finds out.
-#if ESPAT_CLIENTS
-  reuse_ = linkOpen(id);
-  return beginLink(Job::Exchange, reuse_ ? Step::Send : Step::Start, id);
-#else
-  return beginLink(Job::Exchange, Step::Start, id);  // no keep-alive: every exchange opens its link
-#endif
-}
-
 void EspAtDrv::go(Step step) {
   tries_ = 0;
   enter(step);
@@ -198,10 +175,11 @@ void EspAtDrv::advance(Reply r) {
   }
   if (step_ >= Step::Start) {
 #if ESPAT_CLIENTS
-    if (!advanceLink(r)) receive_(*this, r);  // Step::Recv
-#else
-    advanceLink(r);
+    if (step_ == Step::Recv) receive_(*this, r);
+    else if (job_ != Job::Exchange) advanceLink(r);
+    else
 #endif
+      onExchange(r);  // its own rules, EspAtExchange.cpp
     return;
   }
   switch (step_) {
@@ -277,91 +255,45 @@ void EspAtDrv::advance(Reply r) {
   }
 }
 
-// The link steps: CIPSTART, CIPSEND and its data, the answer, CIPCLOSE. False for the passive read's step.
-// A Connect ends after CIPSTART, a Send after SEND OK, a Close after CIPCLOSE; an exchange goes through them all.
-bool EspAtDrv::advanceLink(Reply r) {
-  const bool exchange = !ESPAT_CLIENTS || job_ == Job::Exchange;  // without clients only exchanges use links
-  EspStatus why = EspStatus::Timeout;  // what a failure here ends with
+#if ESPAT_CLIENTS
+// The link steps of the single operations: Connect ends after CIPSTART, Send after SEND OK, Close after CIPCLOSE.
+// (An exchange goes through them all by its own rules, in EspAtExchange.cpp.)
+void EspAtDrv::advanceLink(Reply r) {
+  const EspStatus why = r == Reply::None ? EspStatus::Timeout : EspStatus::SendFailed;
   switch (step_) {
     case Step::Start:
       if (r == Reply::Ok || (r == Reply::Error && already_)) {
         linkGained(id_);
-        if (exchange) go(Step::Send);
-        else finish(EspStatus::Ok);
-        return true;
+        finish(EspStatus::Ok);
+      } else if (r == Reply::Error || r == Reply::None) {
+        finish(r == Reply::Error ? EspStatus::ConnectFailed : why);
       }
-      if (r == Reply::Error) why = EspStatus::ConnectFailed;
-      else if (r != Reply::None) return true;
       break;
     case Step::Send:
-    case Step::SendOk:
-      if (r == Reply::Prompt && step_ == Step::Send) {
+      if (r == Reply::Prompt) {
         data_->printTo(port_);
         go(Step::SendOk);
-        return true;
+        break;
       }
-#if ESPAT_CLIENTS
-      if (reuse_ && step_ == Step::Send && (r == Reply::Error || r == Reply::Closed)) {
-        reuse_ = false;  // the kept link was closed under us ("link is not valid"): open a new one
-        go(Step::Start);
-        return true;
+      // fall through: the same failures as SendOk's
+    case Step::SendOk:
+      // SEND OK; or the answer and CLOSED overtook it (a late SEND OK finds no operation and is let pass).
+      if (step_ == Step::SendOk && (r == Reply::SendOk || (r == Reply::Closed && answered_))) {
+        finish(EspStatus::Ok);
+      } else if (r == Reply::Error || r == Reply::Closed || r == Reply::SendFail || r == Reply::None) {
+        finish(why);
       }
-#endif
-      if (step_ == Step::SendOk) {
-        if (r == Reply::SendOk) {
-          if (!exchange) finish(EspStatus::Ok);
-#if ESPAT_CLIENTS
-          else if (receive_ && (waiting_ & (1 << id_))) receive_(*this, Reply::Prompt);  // fetch what waits
-#endif
-          else go(Step::Reply);
-          return true;
-        }
-        // The whole answer overtook SEND OK (a late SEND OK finds no operation and is let pass).
-        if ((ESPAT_CLIENTS && r == Reply::Done) || (r == Reply::Closed && answered_)) {
-          finish(EspStatus::Ok);
-          return true;
-        }
-      }
-      if (r == Reply::Error || r == Reply::Closed || r == Reply::SendFail) why = EspStatus::SendFailed;
-      else if (r != Reply::None) return true;
       break;
-    case Step::Reply:
-      if (ESPAT_CLIENTS && r == Reply::Done) {
-        finish(EspStatus::Ok);  // complete, and the link stays open for the next exchange
-#if ESPAT_CLIENTS
-      } else if (receive_ && (r == Reply::Data || (r == Reply::Closed && (waiting_ & (1 << id_))))) {
-        linkDone_ = r == Reply::Closed;  // 1.x may say CLOSED before the data it holds was read
-        receive_(*this, Reply::Prompt);
-#endif
-      } else if (r == Reply::Closed || r == Reply::None) {
-        why = answered_ ? EspStatus::Ok : EspStatus::NoReply;
-        if (r == Reply::Closed) finish(why);
-        else closeWith(why);
-      }
-      return true;
-    case Step::Close:
-      // CIPCLOSE answers `<id>,CLOSED` and then OK (or ERROR when the link was gone): wait for the OK, or it
-      // would be taken for the next command's answer.
+    default:  // Step::Close: `<id>,CLOSED` and then OK (or ERROR when the link was gone); wait for the OK
       if (r == Reply::Ok || r == Reply::Error || r == Reply::None) {
         linkLost(1 << id_);
-#if ESPAT_CLIENTS
         waiting_ &= ~(1 << id_);  // whatever it held is gone with it
-#endif
-        finish(exchange ? verdict_ : r == Reply::None ? EspStatus::Timeout : EspStatus::Ok);
+        finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Ok);
       }
-      return true;
-    default:
-      return false;
+      break;
   }
-  fail(why);
-  return true;
 }
-
-// A link operation that failed: an exchange closes its link first (the verdict comes after CIPCLOSE's answer).
-void EspAtDrv::fail(EspStatus why) {
-  if (!ESPAT_CLIENTS || job_ == Job::Exchange) closeWith(why);
-  else finish(why);
-}
+#endif
 
 // Low: an output at 0 V. Released: an input again, never driven high (the module is a 3.3 V part).
 void EspAtDrv::pulseResetPin(uint8_t pin, bool low) {

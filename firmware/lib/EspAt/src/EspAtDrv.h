@@ -132,7 +132,8 @@ class EspAtDrv {
 #undef ESPAT_STEP_NAME
   // The first six in the order of ESPAT_LINES (checked in EspAtLines.cpp).
   enum class Reply : uint8_t { None, Ok, Error, Fail, SendOk, SendFail, Busy, Closed, Prompt, Done, Data,
-                               Notice, HeadColon, HeadComma };  // the last three: for passiveStep only
+                               Notice, HeadColon, HeadComma,  // these three: for passiveStep only
+                               Tick, Byte };                  // these two: for exchangeStep only
 
   bool begin(Job job, Step first);
   bool beginLink(Job job, Step first, uint8_t id);
@@ -140,13 +141,21 @@ class EspAtDrv {
   void enter(Step step);
   void writeCommand(PGM_P cmd);
   void advance(Reply reply);
-  bool advanceLink(Reply reply);
+  void advanceLink(Reply reply);
   void finish(EspStatus status);
   // The optional parts, each linked only when a sketch uses it (installed by the start function or setting that
   // needs it): the reset pin (above), passive receive (EspAtPassive.cpp), the answers of the queries and the
   // arguments of UDP, UART and passive commands (EspAtQueries.cpp).
   static void pulseResetPin(uint8_t pin, bool low);
   static void queryLine(EspAtDrv& d);
+  // An exchange's own rules (EspAtExchange.cpp): its answer step, its whole bound (Tick, from poll()), a byte of
+  // its answer (Byte). Linked only into a sketch that starts exchanges.
+  static void exchangeStep(EspAtDrv& d, Reply r);
+#if ESPAT_CLIENTS
+  void onExchange(Reply r) { exchange_(*this, r); }
+#else
+  void onExchange(Reply r) { exchangeStep(*this, r); }  // the exchange-only driver: always there
+#endif
   static void printArg(EspAtDrv& d, char c);
 #if ESPAT_CLIENTS
   static void passiveStep(EspAtDrv& d, Reply r);
@@ -154,7 +163,6 @@ class EspAtDrv {
 #endif
 
   void closeWith(EspStatus verdict);
-  void fail(EspStatus why);
   // The line reader (EspAtLines.cpp).
   bool readByte();
   void handleByte(char c);
@@ -210,6 +218,7 @@ class EspAtDrv {
 #if ESPAT_CLIENTS
   EspAtSink* sinks_[kLinks];
   void (*receive_)(EspAtDrv&, Reply);      // passiveStep, once passive receive is on
+  void (*exchange_)(EspAtDrv&, Reply);     // exchangeStep, once an exchange was started
   uint8_t waiting_;    // bit per link: passive notice seen, not yet read empty
   uint32_t baud_;
   bool persist_;

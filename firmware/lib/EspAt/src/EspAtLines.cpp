@@ -6,10 +6,7 @@
 
 void EspAtDrv::poll() {
   while (port_.available() > 0) handleByte((char)port_.read());
-  if (job_ == Job::Exchange && step_ != Step::Close &&
-      (uint16_t)((uint16_t)(millis() >> 8) - exchangeSince_) >= (uint16_t)(ESPAT_EXCHANGE_MAX_MS >> 8)) {
-    closeWith(EspStatus::Timeout);  // the whole exchange's bound, apart from each step's
-  }
+  if (job_ == Job::Exchange) onExchange(Reply::Tick);  // the whole exchange's bound, apart from each step's
   if (job_ != Job::None && (uint16_t)((uint16_t)millis() - since_) >= wait_) {
     // Whatever an +IPD announced and did not deliver in a whole step's time will not come (the module reset
     // halfway through it): read lines again.
@@ -78,7 +75,7 @@ bool EspAtDrv::framePayload(uint8_t from, uint8_t link) {
 void EspAtDrv::payloadByte(char c) {
   bool ours = job_ == Job::Exchange && ipdLink_ == id_;
   if (ipdLink_ == id_) answered_ = true;
-  if (ours && step_ == Step::Reply) since_ = (uint16_t)millis();  // an answer still arriving is not late
+  if (ours) onExchange(Reply::Byte);
 #if ESPAT_CLIENTS
   EspAtSink* sink = sinks_[ipdLink_];
   if (!sink) {

@@ -87,7 +87,8 @@ void EspAtDrv::passiveStep(EspAtDrv& d, Reply r) {
       d.go(Step::Reply);
     }
   } else if (r == Reply::None) {
-    d.fail(!exchange ? EspStatus::Timeout : d.answered_ ? EspStatus::Ok : EspStatus::NoReply);
+    if (exchange) d.closeWith(d.answered_ ? EspStatus::Ok : EspStatus::NoReply);
+    else d.finish(EspStatus::Timeout);
   }
 }
 #endif  // ESPAT_CLIENTS
