@@ -84,7 +84,7 @@ def test_readings_arrive_once_each_with_user_and_password(publisher, broker):
 
 
 def test_a_wrong_password_is_refused_with_the_brokers_code(publisher, broker):
-    status, lines = finish(start(publisher, broker.port, pass_="", count=1, **{"pass": "wrong"}))
+    status, lines = finish(start(publisher, broker.port, count=1, **{"pass": "wrong"}))
     assert status == 3
     assert lines == ["refused 5"]  # 3.1.1's "not authorised": mosquitto's answer to a bad password
 
