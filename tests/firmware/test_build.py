@@ -25,6 +25,9 @@ BUDGETS = {
     "reporter_hwserial": (7000, 500),
     "http_get": (6000, 450),
     "bridge": (3300, 320),
+    # issue 16 sets none: the driver with its Client parts, EspAtClient, the MQTT publisher and the discovery
+    # configs on top of the reporter's sampling (measured 13,702 / 665 with the defaults)
+    "reporter_mqtt": (15000, 700),
 }
 
 # What a user's build really carries: names and a password longer than the defaults, a non-default port, and a

@@ -6,6 +6,7 @@ namespace espat {
 void waitIdle(EspAtDrv& esp) {
   do {
     esp.poll();
+    yield();  // Arduino's hook for long waits: a sketch may feed its watchdog or sample meanwhile
   } while (esp.busy());
 }
 

@@ -1,6 +1,7 @@
 // Blocking conveniences over the non-blocking driver, for the facades (EspAtClient, EspAtUDP) and for sketches
 // that do nothing else while the module works. Each call polls the driver until its operation ends; every
-// operation ends by the driver's own bounds (each step has one, see EspAtSteps.h), so none of these waits forever.
+// operation ends by the driver's own bounds (each step has one, see EspAtSteps.h), so none of these waits forever. While they wait
+// they call yield() (as the core's delay() does), so a sketch with a watchdog can feed it.
 #pragma once
 #include "EspAtDrv.h"
 
