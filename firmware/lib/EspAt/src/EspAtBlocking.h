@@ -20,12 +20,12 @@ void formatIp(const Printable& ip, char* text);
 // Bytes in RAM as the Printable the driver sends (printed twice: counted, then written).
 class Bytes : public Printable {
  public:
-  Bytes(const uint8_t* p, uint8_t n) : p_(p), n_(n) {}
+  Bytes(const uint8_t* p, uint16_t n) : p_(p), n_(n) {}
   size_t printTo(Print& out) const override { return out.write(p_, n_); }
 
  private:
   const uint8_t* p_;
-  uint8_t n_;
+  uint16_t n_;
 };
 
 // The start of a Client sketch: passive receive on, sync (module found, AT+CIPMUX=1, AT+CIPRECVMODE=1), join.
