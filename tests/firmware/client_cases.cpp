@@ -342,15 +342,25 @@ void httpGetAndPost() {
   CHECK(module.done());
 }
 
-// An idle client asks the module nothing: no AT+CIPRECVDATA (each answered ERROR) until the module announces data.
+// An idle client asks the module nothing: no AT+CIPRECVDATA every 500 ms (each answered ERROR). Only a second
+// after it sent something with no notice since does it ask once (the notice may have been lost under one of its
+// commands): one AT+CIPRECVDATA, one AT+CIPSTATUS, and then nothing until the module announces data.
 void idleClientAsksNothing() {
   begin(true);
   EspAtClient client(esp);
   expectConnect(0, "example.com", 80);
   CHECK(client.connect(F("example.com"), 80) == 1);
+  shimAdvanceMs(3000);
+  CHECK(client.available() == 0 && client.connected() && module.done());  // nothing sent: nothing to ask about
   expectSend(0, "hi");
   client.print("hi");
   client.flush();
+  shimAdvanceMs(600);
+  CHECK(client.available() == 0 && client.connected() && module.done());
+  shimAdvanceMs(600);
+  expectRecvNothing(0, 32);
+  module.expect("AT+CIPSTATUS\r\n", "STATUS:3\r\n+CIPSTATUS:0,\"TCP\",\"93.184.216.34\",80,10000,0\r\n\r\nOK\r\n");
+  CHECK(client.available() == 0 && client.connected() && module.done());
   for (int i = 0; i < 5; i++) {
     shimAdvanceMs(600);
     CHECK(client.available() == 0 && client.read() == -1 && client.connected());  // a write here fails the case
@@ -430,6 +440,7 @@ void wholeSends() {
 
 // The module's CLOSED lost under one of our reads (a software serial port hears nothing while it transmits): once
 // data came and then nothing for a second, connected() asks the module (AT+CIPSTATUS) -- once, not over and over.
+// (And read() fetches once, for a notice that may have been lost the same way.)
 void lostClosedFoundByStatus() {
   begin();
   EspAtClient client(esp);
@@ -442,7 +453,10 @@ void lostClosedFoundByStatus() {
   module.expect("AT+CIPSTATUS\r\n", "STATUS:3\r\n+CIPSTATUS:0,\"TCP\",\"93.184.216.34\",80,10000,0\r\n\r\nOK\r\n");
   CHECK(client.connected() && module.done());  // still open: and not asked again until more data comes
   shimAdvanceMs(5000);
+  expectRecvNothing(0, 32);  // the one fetch for a notice lost since the data came
   CHECK(client.connected() && client.available() == 0 && module.done());
+  shimAdvanceMs(5000);
+  CHECK(client.connected() && client.available() == 0 && module.done());  // and not again
   module.inject("+IPD,0,3\r\n");
   expectRecv(0, 32, "bye");
   CHECK(readAll(client) == "bye");

@@ -28,7 +28,7 @@ int EspAtClient::connectTo(EspStr host, uint16_t port) {
     return 0;
   }
   link_ = id;
-  asked_ = true;  // nothing came yet: nothing to ask about
+  checks_ = 0;  // nothing sent or come yet: nothing to ask about
   return 1;
 }
 
@@ -67,7 +67,13 @@ bool EspAtClient::sendNow(const Printable& data) {
     setWriteError();
     return false;
   }
+  active();  // an answer may come
   return true;
+}
+
+void EspAtClient::active() {
+  activeAt_ = (uint16_t)millis();
+  checks_ = kCheckData | kCheckOpen;
 }
 
 void EspAtClient::flush() { send(); }
@@ -89,13 +95,15 @@ bool EspAtClient::fill() {
   esp_.poll();
   // Only what the module announced: asking blindly gets ERROR, and on a software serial port the question can
   // blot out the very notice (or CLOSED) it is sent over.
-  if (!esp_.dataWaiting(link_)) return false;
+  if (!esp_.dataWaiting(link_)) {
+    if (!(checks_ & kCheckData) || (uint16_t)((uint16_t)millis() - activeAt_) < kStillOpenMs) return false;
+    checks_ &= ~kCheckData;  // a notice lost under one of our commands: fetch once anyway
+  }
   espat::waitIdle(esp_);
   rxHead_ = 0;
   espat::waitDone(esp_, esp_.startReceive(link_));
   if (rxLen_ == 0) return false;
-  dataAt_ = (uint16_t)millis();
-  asked_ = false;
+  active();
   return true;
 }
 
@@ -127,8 +135,9 @@ uint8_t EspAtClient::connected() {
   // Closed by the server, but what the module still holds (1.x says CLOSED before it was read, after its notice)
   // is read first.
   if (rxLen_ || esp_.dataWaiting(link_)) return 1;
-  if (esp_.linkOpen(link_) && !asked_ && (uint16_t)((uint16_t)millis() - dataAt_) >= kStillOpenMs) {
-    asked_ = true;  // a CLOSED lost under a read: the module's own view
+  if (esp_.linkOpen(link_) && (checks_ & kCheckOpen) &&
+      (uint16_t)((uint16_t)millis() - activeAt_) >= kStillOpenMs) {
+    checks_ &= ~kCheckOpen;  // a CLOSED lost under one of our commands: the module's own view
     espat::waitIdle(esp_);
     espat::waitDone(esp_, esp_.startStatus());
   }

@@ -24,9 +24,10 @@ static_assert(ESPAT_CLIENTS && ESPAT_RAM_STRINGS,
 class EspAtClient : public Client, private EspAtSink {
  public:
   static const uint8_t kRxSize = 32, kTxSize = 32;
-  // A board on a software serial port hears nothing while it transmits, so the module's `<id>,CLOSED` can be lost
-  // under one of our reads. Once data came and then nothing for this long, connected() asks the module whether
-  // the link is still open (AT+CIPSTATUS), once until more data comes.
+  // A board on a software serial port hears nothing while it transmits, so a notice or the module's `<id>,CLOSED`
+  // can be lost under one of our commands. Once something was sent or came and then nothing for this long, the
+  // client asks once: read() and available() fetch anyway (AT+CIPRECVDATA), connected() asks whether the link is
+  // still open (AT+CIPSTATUS). Once each until something is sent or comes again: an idle client asks nothing.
   static const uint16_t kStillOpenMs = 1000;
 
   explicit EspAtClient(EspAtDrv& esp) : esp_(esp), link_(kNoLink) {}
@@ -72,8 +73,10 @@ class EspAtClient : public Client, private EspAtSink {
   EspStatus status_;
   uint8_t rxHead_, rxLen_, txLen_;
   uint16_t dropped_;
-  uint16_t dataAt_;  // ms (low 16 bits) when data last came
-  bool asked_;       // whether the link is open, since data last came (or since connect)
+  uint16_t activeAt_;  // ms (low 16 bits) when something was last sent or came
+  uint8_t checks_;     // the checks still due since then: kCheckData, kCheckOpen
+  static const uint8_t kCheckData = 1, kCheckOpen = 2;
+  void active();       // arms both checks
   uint8_t rx_[kRxSize];
   uint8_t tx_[kTxSize];
 };
