@@ -24,10 +24,13 @@
 #include "../reporter/report_json.h"
 #include "../reporter/sensors.h"
 #include "espat_config.h"
+#include "espat_contract.h"  // generated from contract.json by platformio.ini's extra script
 #include "ha_discovery.h"
 #include "soft_uart.h"
 #include "usb_tx.h"
 
+// The collector's rule too (contract.json): the readings carry the same key as the HTTP reporter's.
+static_assert(deviceAllowed(ESPAT_CHOSEN(DEVICE)), "ESPAT_DEVICE: the collector refuses it: " ESPAT_CONTRACT_DEVICE_RULE);
 static_assert(topicPlain(ESPAT_CHOSEN(DEVICE)),
               "ESPAT_DEVICE goes into MQTT topics and Home Assistant ids: only A-Z a-z 0-9 _ - (no dot, no space)");
 
