@@ -6,6 +6,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SYSTEM_PACKAGES="python3-venv gcc-avr avr-libc binutils-avr arduino-core-avr avrdude simavr libsimavr-dev libelf-dev pkg-config g++ make"
 # espat collect's tests: its storage tests run on PostgreSQL too, its live page is checked in headless Chromium
 SYSTEM_PACKAGES="$SYSTEM_PACKAGES postgresql chromium"
+# the MQTT publisher is tested against a real broker; every example is also built by the Arduino IDE 1.8 build engine
+SYSTEM_PACKAGES="$SYSTEM_PACKAGES mosquitto arduino-builder arduino-ctags"
 
 missing_packages() {
     local p

@@ -43,6 +43,14 @@
 #define ESPAT_TOKEN ""
 #endif
 
+// reporter_mqtt: the broker's user name and password (empty: connect without).
+#ifndef ESPAT_MQTT_USER
+#define ESPAT_MQTT_USER ""
+#endif
+#ifndef ESPAT_MQTT_PASS
+#define ESPAT_MQTT_PASS ""
+#endif
+
 // The ATmega328P's bandgap in mV: 1.1 V nominal, 1.0 to 1.2 V from chip to chip. Vcc, the LM35 and the chip's
 // sensor are all measured against it, so one measured value (the voltage at AREF while the 1.1 V reference is
 // selected, or a known Vcc times the bandgap reading / 1023) calibrates all three.
@@ -94,6 +102,12 @@ static_assert(ESPAT_REPLY_MS >= 1000 && ESPAT_REPLY_MS <= 65535, "ESPAT_REPLY_MS
 #endif
 #ifndef ESPAT_ENV_TOKEN
 #define ESPAT_ENV_TOKEN ""
+#endif
+#ifndef ESPAT_ENV_MQTT_USER
+#define ESPAT_ENV_MQTT_USER ""
+#endif
+#ifndef ESPAT_ENV_MQTT_PASS
+#define ESPAT_ENV_MQTT_PASS ""
 #endif
 
 // A flash string, typed as F() is: the build flag when it is non-empty, else the header's value. The condition is

@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""Build the EspAt library's examples (firmware/lib/EspAt/examples/*/NAME.ino) with the real `pio ci`, offline on
-the project's own PlatformIO platform (the core folder firmware/tools/pio_core.py seeds), and print their sizes.
+"""Build the EspAt library's examples (firmware/lib/EspAt/examples/*/NAME.ino) the two ways users do, offline, and
+print their sizes: with the real `pio ci` on the project's own PlatformIO platform (the core folder
+firmware/tools/pio_core.py seeds), and with `--ide` through Debian's `arduino-builder`, the Arduino IDE 1.8 build
+engine, with the library as the sketchbook's only library and Debian's Arduino AVR core (/usr/share/arduino).
 
-    python firmware/tools/build_examples.py [NAME ...] [--wiring soft|serial] [--out DIR]
+    python firmware/tools/build_examples.py [NAME ...] [--wiring soft|serial] [--ide] [--out DIR]
 
 Prints `NAME: flash N B, RAM M B` per example, as build.py does for the environments; the ELF is
 DIR/NAME/firmware.elf. `--wiring serial` builds each with ESP_ON_SERIAL=1 (the ESP-01 on pins 0/1). Settings come
 from the environment as for `pio run` (ESPAT_WIFI_SSID, ESPAT_WIFI_PASS, ESPAT_SERVER_HOST, ESPAT_SERVER_PORT,
-ESPAT_SERVER_PATH, ESPAT_DEVICE, ESPAT_TOKEN): a non-empty one becomes the example's #define.
+ESPAT_SERVER_PATH, ESPAT_DEVICE, ESPAT_TOKEN): a non-empty one becomes the example's #define (for the IDE build
+the #define lines are written at the top of a copy of the sketch, as an IDE user edits them).
 """
 from __future__ import annotations
 
 import argparse
+import re
 import os
 import shutil
 import subprocess
@@ -27,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "firmware" / "lib" / "EspAt"
 EXAMPLES = LIBRARY / "examples"
 STRING_SETTINGS = ("ESPAT_WIFI_SSID", "ESPAT_WIFI_PASS", "ESPAT_SERVER_HOST", "ESPAT_SERVER_PATH", "ESPAT_DEVICE",
-                   "ESPAT_TOKEN")
+                   "ESPAT_TOKEN", "ESPAT_MQTT_USER", "ESPAT_MQTT_PASS")
 NUMBER_SETTINGS = ("ESPAT_SERVER_PORT",)
 
 
@@ -77,16 +81,73 @@ def build(name: str, wiring: str, out_root: Path, environ: dict | None = None) -
     return (*_avr_size(elf), elf)
 
 
+ARDUINO = Path("/usr/share/arduino/hardware")
+# Debian's core needs DECIMAL_DIG for C++ (avr-gcc 5.4 defines it for C only; the IDE's own avr-gcc 7.3 does both).
+IDE_FLAGS = "-DDECIMAL_DIG=__DECIMAL_DIG__"
+
+
+def defines(wiring: str, environ: dict) -> list[str]:
+    """The settings as the #define lines a user would write at the top of the sketch."""
+    lines = []
+    for flag in flags(wiring, environ):
+        name, _, value = flag.strip("'")[2:].partition("=")
+        lines.append(f"#define {name} {value}")
+    return lines
+
+
+def build_ide(name: str, wiring: str, out_root: Path, environ: dict | None = None) -> tuple[int, int, Path]:
+    """arduino-builder (the Arduino IDE 1.8 build engine) on one example; returns (flash, ram, elf) as it prints
+    them ("Sketch uses N bytes ... Global variables use M bytes")."""
+    environ = dict(os.environ if environ is None else environ)
+    if not (EXAMPLES / name / f"{name}.ino").is_file():
+        raise BuildError(f"no example {name}; there are {', '.join(examples())}")
+    builder, ctags = shutil.which("arduino-builder"), shutil.which("arduino-ctags")
+    if not builder or not ctags or not ARDUINO.is_dir():
+        raise BuildError("arduino-builder, arduino-ctags or arduino-core-avr missing: apt-get install "
+                         "arduino-builder arduino-ctags arduino-core-avr (scripts/setup.sh does)")
+    target = out_root / name
+    with tempfile.TemporaryDirectory(prefix=f"espat-ide-{name}-") as work:
+        work = Path(work)
+        sketch = work / name
+        shutil.copytree(EXAMPLES / name, sketch)
+        ino = sketch / f"{name}.ino"
+        ino.write_text("\n".join(defines(wiring, environ) + [ino.read_text()]))
+        libraries = work / "libraries"  # the sketchbook's libraries folder, holding only EspAt
+        shutil.copytree(LIBRARY, libraries / "EspAt", ignore=shutil.ignore_patterns("examples"))
+        build = work / "build"
+        build.mkdir()
+        cmd = [builder, "-hardware", str(ARDUINO), "-tools", "/usr/bin", "-libraries", str(libraries),
+               "-fqbn", "arduino:avr:uno", "-build-path", str(build),
+               "-prefs", f"tools.ctags.path={Path(ctags).parent}",
+               "-prefs", "tools.ctags.cmd.path={path}/arduino-ctags",
+               "-prefs", 'tools.ctags.pattern="{cmd.path}" -u --language-force=c++ -f - --c++-kinds=svpf '
+                         '--fields=KSTtzns --line-directives "{source_file}"',
+               "-prefs", f"compiler.cpp.extra_flags={IDE_FLAGS}", "-compile", str(ino)]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            failed = [line for line in done.stdout.splitlines() + done.stderr.splitlines() if "rror" in line]
+            raise BuildError(f"arduino-builder {name} failed:\n" + "\n".join(failed[-20:] or
+                                                                              done.stdout.splitlines()[-20:]))
+        said = re.search(r"Sketch uses (\d+) bytes.*?Global variables use (\d+) bytes", done.stdout, re.S)
+        if not said:
+            raise BuildError(f"arduino-builder {name} printed no sizes:\n{done.stdout[-1000:]}")
+        target.mkdir(parents=True, exist_ok=True)
+        for suffix in ("elf", "hex"):
+            shutil.copy(build / f"{name}.ino.{suffix}", target / f"firmware.{suffix}")
+    return int(said.group(1)), int(said.group(2)), target / "firmware.elf"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Build the EspAt examples with `pio ci` and print their sizes.")
     ap.add_argument("names", nargs="*", metavar="NAME", help="examples to build (default: all)")
     ap.add_argument("--wiring", choices=("soft", "serial"), default="soft",
                     help="soft: the ESP-01 on pins 2/3 (default); serial: on pins 0/1")
+    ap.add_argument("--ide", action="store_true", help="build with arduino-builder (the Arduino IDE) instead")
     ap.add_argument("--out", type=Path, default=ROOT / ".pio" / "examples", help="where the ELF and HEX go")
     args = ap.parse_args(argv)
     try:
         for name in args.names or examples():
-            flash, ram, _ = build(name, args.wiring, args.out)
+            flash, ram, _ = (build_ide if args.ide else build)(name, args.wiring, args.out)
             print(f"{name}: flash {flash} B, RAM {ram} B", flush=True)
     except BuildError as e:
         print(f"build_examples.py: {e}", file=sys.stderr)

@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 
 # Every setting the sketches read, in the order the header lists them.
-NAMES = ("WIFI_SSID", "WIFI_PASS", "SERVER_HOST", "SERVER_PORT", "SERVER_PATH", "DEVICE", "INTERVAL_MS", "TOKEN")
+NAMES = ("WIFI_SSID", "WIFI_PASS", "SERVER_HOST", "SERVER_PORT", "SERVER_PATH", "DEVICE", "INTERVAL_MS", "TOKEN",
+         "MQTT_USER", "MQTT_PASS")
 HEADER_NAME = "espat_settings.h"
 
 

@@ -46,7 +46,7 @@ def value_as_compiled(tmp_path, name: str, value: str) -> bytes:
 
 
 @pytest.mark.parametrize("kind", sorted(SPECIAL))
-@pytest.mark.parametrize("name", ["WIFI_SSID", "WIFI_PASS"])
+@pytest.mark.parametrize("name", ["WIFI_SSID", "WIFI_PASS", "MQTT_USER", "MQTT_PASS"])
 def test_a_value_reaches_the_firmware_byte_for_byte(tmp_path, name, kind):
     value = SPECIAL[kind]
     assert value_as_compiled(tmp_path, name, value) == value.encode()

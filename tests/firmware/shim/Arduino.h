@@ -22,6 +22,8 @@ typedef bool boolean;
 unsigned long millis();
 unsigned long micros();
 void delay(unsigned long ms);
+// Called while a blocking wait goes on (the core's delay() and the library's waits); a sketch may define its own.
+void yield();
 void delayMicroseconds(unsigned int us);
 void pinMode(uint8_t pin, uint8_t mode);
 void digitalWrite(uint8_t pin, uint8_t value);

@@ -140,6 +140,7 @@ void delay(unsigned long ms) {
 void delayMicroseconds(unsigned int us) {
   if (vclockOn()) vclockWaitUs(us);
 }
+__attribute__((weak)) void yield() {}
 uint8_t shimPinMode[20], shimPinLevel[20];
 void pinMode(uint8_t pin, uint8_t mode) { shimPinMode[pin % 20] = mode; }
 void digitalWrite(uint8_t pin, uint8_t value) { shimPinLevel[pin % 20] = value; }

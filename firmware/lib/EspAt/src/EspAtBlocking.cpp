@@ -6,7 +6,18 @@ namespace espat {
 void waitIdle(EspAtDrv& esp) {
   do {
     esp.poll();
+    yield();  // Arduino's hook for long waits: a sketch may feed its watchdog or sample meanwhile
   } while (esp.busy());
+  // Then until the module has said nothing for kQuietMs: a board on a software serial port hears nothing while it
+  // transmits, so a line that follows the last one (a passive notice's CLOSED on 1.x) must be in before the next
+  // command goes out over it. At most kQuietMax ms (a module that never stops talking).
+  const uint8_t kQuietMs = 4, kQuietMax = 50;
+  uint8_t start = (uint8_t)millis(), heard = start;
+  for (uint8_t now = start; (uint8_t)(now - heard) < kQuietMs && (uint8_t)(now - start) < kQuietMax;
+       now = (uint8_t)millis()) {
+    if (esp.port().available() > 0) heard = now;
+    esp.poll();
+  }
 }
 
 EspStatus waitDone(EspAtDrv& esp, bool started) {

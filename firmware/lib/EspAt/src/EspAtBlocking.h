@@ -1,6 +1,7 @@
 // Blocking conveniences over the non-blocking driver, for the facades (EspAtClient, EspAtUDP) and for sketches
 // that do nothing else while the module works. Each call polls the driver until its operation ends; every
-// operation ends by the driver's own bounds (each step has one, see EspAtSteps.h), so none of these waits forever.
+// operation ends by the driver's own bounds (each step has one, see EspAtSteps.h), so none of these waits forever. While they wait
+// they call yield() (as the core's delay() does), so a sketch with a watchdog can feed it.
 #pragma once
 #include "EspAtDrv.h"
 
@@ -19,12 +20,12 @@ void formatIp(const Printable& ip, char* text);
 // Bytes in RAM as the Printable the driver sends (printed twice: counted, then written).
 class Bytes : public Printable {
  public:
-  Bytes(const uint8_t* p, uint8_t n) : p_(p), n_(n) {}
+  Bytes(const uint8_t* p, uint16_t n) : p_(p), n_(n) {}
   size_t printTo(Print& out) const override { return out.write(p_, n_); }
 
  private:
   const uint8_t* p_;
-  uint8_t n_;
+  uint16_t n_;
 };
 
 // The start of a Client sketch: passive receive on, sync (module found, AT+CIPMUX=1, AT+CIPRECVMODE=1), join.

@@ -1,6 +1,7 @@
 #include "EspAtConfig.h"
 #if ESPAT_CLIENTS && ESPAT_RAM_STRINGS
 #include "EspAtClient.h"
+#include "EspAtByteCounter.h"
 
 int EspAtClient::connect(IPAddress ip, uint16_t port) {
   char text[16];  // "255.255.255.255"
@@ -27,7 +28,7 @@ int EspAtClient::connectTo(EspStr host, uint16_t port) {
     return 0;
   }
   link_ = id;
-  askedAt_ = (uint16_t)millis();
+  checks_ = 0;  // nothing sent or come yet: nothing to ask about
   return 1;
 }
 
@@ -35,6 +36,9 @@ size_t EspAtClient::write(uint8_t c) { return EspAtClient::write(&c, 1); }
 
 size_t EspAtClient::write(const uint8_t* buf, size_t size) {
   if (link_ == kNoLink) return 0;
+  if (size > kTxSize) {  // more than the buffer: what was gathered, then this as one piece
+    return send() && sendNow(espat::Bytes(buf, size)) ? size : 0;
+  }
   size_t done = 0;
   while (done < size) {
     if (txLen_ == kTxSize && !send()) break;
@@ -43,17 +47,33 @@ size_t EspAtClient::write(const uint8_t* buf, size_t size) {
   return done;
 }
 
+size_t EspAtClient::write(const Printable& data) {
+  EspAtByteCounter counter;
+  data.printTo(counter);
+  return link_ != kNoLink && send() && sendNow(data) ? counter.count : 0;
+}
+
 bool EspAtClient::send() {
   if (txLen_ == 0 || link_ == kNoLink) return link_ != kNoLink;
-  espat::Bytes data(tx_, txLen_);
+  uint8_t n = txLen_;
+  txLen_ = 0;  // gone, sent or not
+  return sendNow(espat::Bytes(tx_, n));
+}
+
+bool EspAtClient::sendNow(const Printable& data) {
   espat::waitIdle(esp_);
   status_ = espat::waitDone(esp_, esp_.startSend(link_, data));
-  txLen_ = 0;
   if (status_ != EspStatus::Ok) {
     setWriteError();
     return false;
   }
+  active();  // an answer may come
   return true;
+}
+
+void EspAtClient::active() {
+  activeAt_ = (uint16_t)millis();
+  checks_ = kCheckData | kCheckOpen;
 }
 
 void EspAtClient::flush() { send(); }
@@ -73,13 +93,18 @@ bool EspAtClient::fill() {
   if (link_ == kNoLink) return false;
   send();  // an answer comes after the request: what was gathered goes first
   esp_.poll();
-  uint16_t now = (uint16_t)millis();
-  if (!esp_.dataWaiting(link_) && (uint16_t)(now - askedAt_) < kAskEveryMs) return false;
-  askedAt_ = now;
+  // Only what the module announced: asking blindly gets ERROR, and on a software serial port the question can
+  // blot out the very notice (or CLOSED) it is sent over.
+  if (!esp_.dataWaiting(link_)) {
+    if (!(checks_ & kCheckData) || (uint16_t)((uint16_t)millis() - activeAt_) < kStillOpenMs) return false;
+    checks_ &= ~kCheckData;  // a notice lost under one of our commands: fetch once anyway
+  }
   espat::waitIdle(esp_);
   rxHead_ = 0;
   espat::waitDone(esp_, esp_.startReceive(link_));
-  return rxLen_ > 0;
+  if (rxLen_ == 0) return false;
+  active();
+  return true;
 }
 
 int EspAtClient::available() { return fill() ? rxLen_ : 0; }
@@ -103,12 +128,17 @@ int EspAtClient::read(uint8_t* buf, size_t size) {
 
 uint8_t EspAtClient::connected() {
   if (link_ == kNoLink) return 0;
-  if (rxLen_ || esp_.dataWaiting(link_)) return 1;
   esp_.poll();
-  if (esp_.linkOpen(link_) || esp_.dataWaiting(link_)) return 1;
-  // Closed by the server: what the module still holds (1.x says CLOSED before it was read) is fetched first.
-  askedAt_ -= kAskEveryMs;
-  return fill() ? 1 : 0;
+  // Closed by the server, but what the module still holds (1.x says CLOSED before it was read, after its notice)
+  // is read first.
+  if (rxLen_ || esp_.dataWaiting(link_)) return 1;
+  if (esp_.linkOpen(link_) && (checks_ & kCheckOpen) &&
+      (uint16_t)((uint16_t)millis() - activeAt_) >= kStillOpenMs) {
+    checks_ &= ~kCheckOpen;  // a CLOSED lost under one of our commands: the module's own view
+    espat::waitIdle(esp_);
+    espat::waitDone(esp_, esp_.startStatus());
+  }
+  return esp_.linkOpen(link_);
 }
 
 void EspAtClient::stop() {

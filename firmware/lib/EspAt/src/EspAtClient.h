@@ -4,7 +4,7 @@
 //
 // Received bytes stay in the module (passive receive, AT+CIPRECVMODE=1) until read() or available() fetches
 // them into a 32-byte buffer, so a sketch that is busy, or a reply that arrives while the board is transmitting,
-// loses nothing. Written bytes gather in a 32-byte buffer and go out as one AT+CIPSEND when it is full, on
+// loses nothing. It fetches only what the module announced (+IPD,<id>,<len>): an idle client sends nothing. Written bytes gather in a 32-byte buffer and go out as one AT+CIPSEND when it is full, on
 // flush(), or before anything is read. Up to five clients at once (the module's five links).
 //
 //   EspAtDrv esp(espSerial);
@@ -24,9 +24,11 @@ static_assert(ESPAT_CLIENTS && ESPAT_RAM_STRINGS,
 class EspAtClient : public Client, private EspAtSink {
  public:
   static const uint8_t kRxSize = 32, kTxSize = 32;
-  // How often a connected client with nothing announced asks the module anyway: a `+IPD` notice can be lost
-  // (a software serial port hears nothing while it sends).
-  static const uint16_t kAskEveryMs = 500;
+  // A board on a software serial port hears nothing while it transmits, so a notice or the module's `<id>,CLOSED`
+  // can be lost under one of our commands. Once something was sent or came and then nothing for this long, the
+  // client asks once: read() and available() fetch anyway (AT+CIPRECVDATA), connected() asks whether the link is
+  // still open (AT+CIPSTATUS). Once each until something is sent or comes again: an idle client asks nothing.
+  static const uint16_t kStillOpenMs = 1000;
 
   explicit EspAtClient(EspAtDrv& esp) : esp_(esp), link_(kNoLink) {}
 
@@ -36,7 +38,11 @@ class EspAtClient : public Client, private EspAtSink {
   int connect(const __FlashStringHelper* host, uint16_t port);
 
   size_t write(uint8_t c) override;
+  // More than the send buffer holds goes out as one AT+CIPSEND (up to the module's 2048 bytes), not 32 at a time.
   size_t write(const uint8_t* buf, size_t size) override;
+  // All that `data` prints as one AT+CIPSEND, its length counted exactly by printing it once before (it must print
+  // the same both times): a JSON reading or a whole request without the 32-byte buffer. The bytes, or 0 if refused.
+  size_t write(const Printable& data);
   using Print::write;
   int available() override;
   int read() override;
@@ -56,6 +62,7 @@ class EspAtClient : public Client, private EspAtSink {
   int connectTo(EspStr host, uint16_t port);
   bool fill();   // fetches from the module when the buffer is empty; true if bytes are there
   bool send();   // sends what was gathered; false if the link refused it
+  bool sendNow(const Printable& data);  // the same for `data`, as one AT+CIPSEND
   void release();
   // EspAtSink: the driver hands over what it fetched for our link.
   uint16_t room() override { return kRxSize - rxLen_; }
@@ -66,7 +73,10 @@ class EspAtClient : public Client, private EspAtSink {
   EspStatus status_;
   uint8_t rxHead_, rxLen_, txLen_;
   uint16_t dropped_;
-  uint16_t askedAt_;  // ms (low 16 bits) of the last fetch
+  uint16_t activeAt_;  // ms (low 16 bits) when something was last sent or came
+  uint8_t checks_;     // the checks still due since then: kCheckData, kCheckOpen
+  static const uint8_t kCheckData = 1, kCheckOpen = 2;
+  void active();       // arms both checks
   uint8_t rx_[kRxSize];
   uint8_t tx_[kTxSize];
 };

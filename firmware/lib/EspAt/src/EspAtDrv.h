@@ -112,6 +112,8 @@ class EspAtDrv {
   void setSink(uint8_t id, EspAtSink* sink) { sinks_[id] = sink; }
   EspAtSink* sink(uint8_t id) const { return sinks_[id]; }
   bool dataWaiting(uint8_t id) const { return waiting_ & (1 << id); }  // passive: the module holds bytes for it
+  // The module's port, for a blocking caller that waits for it to fall quiet before a command.
+  Stream& port() const { return port_; }
 #endif
   // What the driver knows of the module, from its answers and unsolicited lines.
   bool wifiUp() const { return wifiUp_; }

@@ -21,7 +21,8 @@ int EspAtHttp::send(EspStr host, uint16_t port, EspStr path, const Printable* bo
   request_.body = body;
   if (!(request_.keepAlive && client_.connected()) && !connectTo(client_, host, port)) return -1;
   client_.clearWriteError();
-  request_.printTo(client_);
+  if (whole_) whole_(client_, request_);
+  else request_.printTo(client_);
   client_.flush();
   if (client_.getWriteError()) {
     client_.stop();
@@ -32,12 +33,12 @@ int EspAtHttp::send(EspStr host, uint16_t port, EspStr path, const Printable* bo
   while (!reply_.headersDone()) {
     if ((c = next()) < 0) {
       client_.stop();
-      return reply_.status() ? -4 : -3;
+      return reply_.status() > 0 ? -4 : -3;
     }
     reply_.feed(c);
   }
   left_ = reply_.contentLength();
-  return reply_.status() ? reply_.status() : -4;
+  return reply_.status() > 0 ? reply_.status() : -5;
 }
 
 int EspAtHttp::next() {

@@ -10,6 +10,10 @@
 #pragma once
 #include <Client.h>
 
+#include "EspAtConfig.h"
+#if ESPAT_CLIENTS && ESPAT_RAM_STRINGS
+#include "EspAtClient.h"
+#endif
 #include "EspAtHttpReply.h"
 #include "EspAtHttpRequest.h"
 
@@ -18,6 +22,10 @@ class EspAtHttp {
   static const uint16_t kWaitMs = 15000;  // for the answer to begin, and between its bytes
 
   explicit EspAtHttp(Client& client) : client_(client) {}
+#if ESPAT_CLIENTS && ESPAT_RAM_STRINGS
+  // On an EspAtClient each request goes out as one AT+CIPSEND of its exact length, not 32 bytes at a time.
+  explicit EspAtHttp(EspAtClient& client) : client_(client), whole_(&writeWhole) {}
+#endif
 
   void setBearer(EspStr token) { request_.bearer = token; }
   // Keep the connection for the next request to the same host (the server's Content-Length says where each
@@ -25,7 +33,8 @@ class EspAtHttp {
   void setKeepAlive(bool on) { request_.keepAlive = on; }
 
   // The answer's status code; a negative value when there was none: -1 no connection, -2 the request was not
-  // sent whole, -3 no answer within kWaitMs, -4 the connection closed before the headers ended.
+  // sent whole, -3 no answer within kWaitMs, -4 the connection closed before the headers ended, -5 the answer
+  // does not begin with an HTTP status line ("HTTP/1.1 200 ..."; never a number taken from elsewhere).
   int get(EspStr host, uint16_t port, EspStr path) { return send(host, port, path, nullptr); }
   int post(EspStr host, uint16_t port, EspStr path, const Printable& json) { return send(host, port, path, &json); }
 
@@ -39,7 +48,12 @@ class EspAtHttp {
   int send(EspStr host, uint16_t port, EspStr path, const Printable* body);
   int next();  // the next byte from the client, waiting up to kWaitMs; -1 if none came
 
+#if ESPAT_CLIENTS && ESPAT_RAM_STRINGS
+  static size_t writeWhole(Client& c, const Printable& p) { return static_cast<EspAtClient&>(c).write(p); }
+#endif
+
   Client& client_;
+  size_t (*whole_)(Client&, const Printable&) = nullptr;
   EspAtHttpRequest request_{};
   EspAtHttpReply reply_;
   uint16_t left_;  // body bytes still to come when the length is known

@@ -2,6 +2,7 @@
 
 // Matched case-insensitively at the start of each header line (every byte is compared as c | 0x20).
 static const char kLengthHeader[] PROGMEM = "content-length:";
+static const char kHttp[] PROGMEM = "HTTP/";
 static const uint8_t kLengthMatched = sizeof kLengthHeader - 1, kLineOther = kLengthMatched + 1;
 
 bool EspAtHttpReply::feed(uint8_t c) {
@@ -10,8 +11,20 @@ bool EspAtHttpReply::feed(uint8_t c) {
     return true;
   }
   if (phase_ == kBeforeCode) {
-    // Status line "HTTP/1.1 201 Created": the digits after the first space.
-    if (c == ' ') phase_ = kInCode;
+    // Status line "HTTP/1.1 201 Created": the digits after the first space, on a line that begins "HTTP/" (-status_
+    // counts its bytes until then). Anything else is no answer: status() stays 0, whatever numbers follow (a
+    // reply missing its first bytes would otherwise give "Content-Length: 225" as status 225).
+    if (status_ > -5) {
+      if (c == pgm_read_byte(&kHttp[-status_])) {
+        status_--;
+      } else {
+        phase_ = kLineStart + kLineOther;
+        status_ = 0;
+      }
+    } else if (c == ' ') {
+      phase_ = kInCode;
+      status_ = 0;
+    }
   } else if (phase_ == kInCode) {
     if (c >= '0' && c <= '9' && status_ < 1000) {
       status_ = status_ * 10 + (c - '0');

@@ -23,7 +23,9 @@ class EspAtHttpReply {
       else phase_ = kLineStart;
     }
   }
-  int status() const { return status_; }        // 0 until a status code has been read
+  // 0 until a status code has been read (negative while feed() checks the line begins "HTTP/"; 0 for good when
+  // it does not)
+  int status() const { return status_; }
   bool headersDone() const { return phase_ == kInBody; }
   // The headers are in and the body's announced length has all arrived.
   bool complete() const { return phase_ == kInBody && length_ != kUnknownLength && bodyLeft_ == 0; }

@@ -1,0 +1,145 @@
+/*
+  MqttPublish: publish a reading (A0) to an MQTT broker every 10 seconds at QoS 1 with EspAtMqtt on an
+  EspAtClient, and a Home Assistant discovery config (retained) first, so the sensor shows up in Home Assistant
+  without any configuration. A reading counts as delivered only when the broker's PUBACK for it came; one that was
+  not acknowledged (broker gone, link dropped, no answer in 10 s) is published again, the same seq in it, after
+  the session is opened again. For a broker to try it against: `mosquitto -p 1883` (Debian's mosquitto package),
+  `mosquitto_sub -t 'espat/#' -v` to watch, and ESPAT_SERVER_HOST set to that machine's address.
+
+  Wiring (the ESP-01 is a 3.3 V part: its own 3.3 V regulator good for 300 mA, grounds joined; CH_PD/EN and RST to
+  3.3 V through 10 kOhm):
+    ESP_ON_SERIAL 0 (default), pins 2/3:
+      ESP TX -> Uno pin 2;  Uno pin 3 -> 1 kOhm -> ESP RX, and 2 kOhm from ESP RX to GND (5 V would harm it).
+      The module at 9600 baud, once: `espat --port /dev/ttyUSB0 baud 9600 --persist` (a software UART on an Uno
+      cannot receive 115200). What the sketch prints goes to the serial monitor at 115200 through EspAtUsbTx, a
+      print-only port.
+    ESP_ON_SERIAL 1, hardware serial (pins 0/1, 115200 baud, the module's default):
+      ESP TX -> Uno pin 0 (RX);  Uno pin 1 (TX) -> the same divider -> ESP RX. Unplug both while uploading. The
+      port is the module's now: nothing goes to the serial monitor; the LED lights while readings are acknowledged.
+*/
+#include <EspAt.h>
+#include <EspAtMqtt.h>
+
+#ifndef ESP_ON_SERIAL
+#define ESP_ON_SERIAL 0  // 1: the ESP-01 on pins 0/1 (see the wiring above)
+#endif
+
+#if ESP_ON_SERIAL
+#include <EspAtUartPort.h>  // espUart: UART0, pins 0/1
+#else
+#include <EspAtSoftUart.h>  // espUart: pins 2/3 at 9600
+#include <EspAtUsbTx.h>
+EspAtUsbTx monitor;         // the serial monitor, output only
+#endif
+
+#ifndef ESPAT_WIFI_SSID
+#define ESPAT_WIFI_SSID "your-network"
+#endif
+#ifndef ESPAT_WIFI_PASS
+#define ESPAT_WIFI_PASS "your-password"
+#endif
+#ifndef ESPAT_SERVER_HOST
+#define ESPAT_SERVER_HOST "192.168.1.10"  // the broker
+#endif
+#ifndef ESPAT_SERVER_PORT
+#define ESPAT_SERVER_PORT 1883
+#endif
+#ifndef ESPAT_DEVICE
+#define ESPAT_DEVICE "uno-example"  // client id and topic level: letters, digits, _ and - only
+#endif
+#ifndef ESPAT_MQTT_USER
+#define ESPAT_MQTT_USER ""  // empty: the broker takes anonymous clients
+#endif
+#ifndef ESPAT_MQTT_PASS
+#define ESPAT_MQTT_PASS ""
+#endif
+
+#define STATE_TOPIC "espat/" ESPAT_DEVICE "/reading"
+
+EspAtDrv esp(espUart);
+EspAtClient client(esp);
+EspAtMqtt mqtt(client);
+bool configured;  // the discovery config was acknowledged in this session
+unsigned long lastSent;
+
+// The payload, printed twice by the publisher (counted, then sent): it must print the same both times.
+class Reading : public Printable {
+ public:
+  uint32_t seq = 1;
+  int a0;
+  size_t printTo(Print& out) const override {
+    size_t n = out.print(F("{\"device\":\"" ESPAT_DEVICE "\",\"seq\":"));
+    n += out.print(seq);
+    n += out.print(F(",\"a0\":"));
+    n += out.print(a0);
+    return n + out.print('}');
+  }
+} reading;
+
+void report(const __FlashStringHelper* what, long value) {
+#if ESP_ON_SERIAL
+  (void)what;
+  (void)value;
+#else
+  monitor.print(what);
+  monitor.println(value);
+#endif
+}
+
+// Waits for the PUBACK of `id` (0: the publish failed); at most the publisher's 10 s bound, then the session ends.
+bool delivered(uint16_t id) {
+  while (mqtt.waitingAck()) mqtt.poll();
+  return mqtt.acked(id);
+}
+
+void setup() {
+#if ESP_ON_SERIAL
+  pinMode(LED_BUILTIN, OUTPUT);
+  espUart.begin(115200);
+#else
+  monitor.begin();
+  espUart.begin();
+#endif
+  EspStatus status = espat::begin(esp, F(ESPAT_WIFI_SSID), F(ESPAT_WIFI_PASS));
+  report(F("joined: status "), (int)status);
+}
+
+void loop() {
+  mqtt.poll();  // PUBACKs, PINGREQ when idle, a session that ended
+  if (!mqtt.connected()) {
+    // error(): why the last session ended (0 none yet, 3 no answer in time, 5 the link closed).
+    report(F("mqtt session: error "), (int)mqtt.error());
+    // The TCP link, then the MQTT session; both wait, bounded.
+    if (!client.connect(F(ESPAT_SERVER_HOST), ESPAT_SERVER_PORT) ||
+        !mqtt.connect(F(ESPAT_DEVICE), F(ESPAT_MQTT_USER), F(ESPAT_MQTT_PASS))) {
+      report(F("broker: error "), (int)mqtt.error() * 1000L + mqtt.returnCode());  // 2005: refused, not authorised
+      delay(5000);
+      return;
+    }
+    report(F("mqtt connected, seq "), reading.seq);
+    configured = false;
+  }
+  if (!configured) {
+    configured = delivered(mqtt.publish(F("homeassistant/sensor/" ESPAT_DEVICE "_a0/config"),
+                                        F("{\"name\":\"A0\",\"unique_id\":\"" ESPAT_DEVICE "_a0\",\"state_topic\":\""
+                                          STATE_TOPIC "\",\"value_template\":\"{{ value_json.a0 }}\","
+                                          "\"device\":{\"identifiers\":[\"espat_" ESPAT_DEVICE "\"],\"name\":\""
+                                          ESPAT_DEVICE "\"}}"),
+                                        EspAtMqtt::Qos1, true));
+    return;
+  }
+  if (lastSent && millis() - lastSent < 10000) return;
+  lastSent = millis();
+  reading.a0 = analogRead(A0);
+  bool ok = delivered(mqtt.publish(F(STATE_TOPIC), reading, EspAtMqtt::Qos1));
+#if ESP_ON_SERIAL
+  digitalWrite(LED_BUILTIN, ok);
+#endif
+  if (ok) {
+    report(F("published seq "), reading.seq);
+    reading.seq++;  // only now: a reading the broker did not acknowledge goes again with the same seq
+  } else {
+    report(F("not acknowledged: error "), (int)mqtt.error());
+    lastSent = 0;
+  }
+}

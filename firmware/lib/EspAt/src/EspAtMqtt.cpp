@@ -1,0 +1,257 @@
+// EspAtMqtt: MQTT 3.1.1 packets written and read over a Client (see EspAtMqtt.h). Packet layouts are the
+// standard's (OASIS MQTT 3.1.1, section 3): a type byte, the remaining length in 7-bit groups, then the rest.
+#include "EspAtMqtt.h"
+
+namespace {
+
+enum : uint8_t {
+  kConnect = 0x10,
+  kConnack = 2,   // types as read: the high nibble
+  kPublish = 0x30,
+  kPuback = 4,
+  kPingreq = 0xC0,
+  kPingresp = 13,
+  kDisconnect = 0xE0,
+};
+
+// Counts what a Printable prints, to announce its length before it is sent.
+class Counter : public Print {
+ public:
+  size_t write(uint8_t) override {
+    if (n != 0xFFFF) n++;
+    return 1;
+  }
+  using Print::write;
+  uint16_t n = 0;  // stops at 0xFFFF: more than a packet can carry here
+};
+
+uint16_t lengthOf(EspStr s) {
+  uint16_t n = 0;
+  while (s.at(n)) n++;
+  return n;
+}
+
+const char kProtocol[] PROGMEM = {0, 4, 'M', 'Q', 'T', 'T', 4};  // name and level 4 (3.1.1)
+
+}  // namespace
+
+size_t EspAtMqtt::Out::write(uint8_t c) {
+  if (failed_ || net_.write(c) != 1) failed_ = true;  // the link failed: the rest of the packet is moot
+  return failed_ ? 0 : 1;
+}
+
+bool EspAtMqtt::Out::finish() {
+  net_.flush();  // a Client that gathers bytes (EspAtClient) sends them now, not when its buffer fills
+  return !failed_;
+}
+
+// Starts a packet: its type byte and remaining length. False when the link is not there to take it.
+bool EspAtMqtt::begin(uint8_t header, uint16_t remaining) {
+  if (!net_.connected()) {
+    fail(Error::Closed);
+    return false;
+  }
+  out_.reset();
+  out_.write(header);
+  do {
+    uint8_t b = remaining & 0x7F;
+    remaining >>= 7;
+    out_.write(remaining ? (uint8_t)(b | 0x80) : b);
+  } while (remaining);
+  return true;
+}
+
+// A UTF-8 string field: two length bytes, then the bytes.
+void EspAtMqtt::text(EspStr s) {
+  uint16_t n = lengthOf(s);
+  out_.write((uint8_t)(n >> 8));
+  out_.write((uint8_t)n);
+  chars(s, n);
+}
+
+bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint16_t keepAliveS) {
+  forget();  // a new session on the link the caller connected: nothing of the old one is waited for
+  if (!net_.connected()) {
+    error_ = Error::NotConnected;
+    return false;
+  }
+  bool withUser = !user.empty(), withPassword = withUser && !password.empty();  // 3.1.1: no password alone
+  uint16_t remaining = sizeof kProtocol + 3 + 2 + lengthOf(clientId);
+  if (withUser) remaining += 2 + lengthOf(user);
+  if (withPassword) remaining += 2 + lengthOf(password);
+  if (!begin(kConnect, remaining)) return false;
+  for (uint8_t i = 0; i < sizeof kProtocol; i++) out_.write((uint8_t)pgm_read_byte(kProtocol + i));
+  out_.write((uint8_t)(0x02 | (withUser ? 0x80 : 0) | (withPassword ? 0x40 : 0)));  // clean session
+  out_.write((uint8_t)(keepAliveS >> 8));
+  out_.write((uint8_t)keepAliveS);
+  text(clientId);
+  if (withUser) text(user);
+  if (withPassword) text(password);
+  keepAliveS_ = keepAliveS;
+  if (!out_.finish()) {
+    fail(Error::Closed);
+    return false;
+  }
+  state_ = State::Connecting;
+  error_ = Error::None;
+  lastSent_ = waitFrom_ = millis();
+  return true;
+}
+
+bool EspAtMqtt::connect(EspStr clientId, EspStr user, EspStr password, uint16_t keepAliveS) {
+  if (!startConnect(clientId, user, password, keepAliveS)) return false;
+  while (state_ == State::Connecting) poll();  // poll() ends it: CONNACK, a closed link, or timeoutMs
+  return state_ == State::Connected;
+}
+
+// Starts a PUBLISH: header, remaining length and the topic's length; the caller writes the topic, id() and the
+// payload. False (nothing written) when it cannot be sent now.
+bool EspAtMqtt::publishHead(uint16_t topicLength, uint16_t length, uint8_t qos, bool retain) {
+  if (state_ != State::Connected || (qos && pending_)) return false;
+  if (length > kMaxPacket || topicLength > kMaxPacket - length) return false;  // beyond what an Uno sends
+  uint16_t remaining = 2 + topicLength + (qos ? 2 : 0) + length;
+  if (!begin((uint8_t)(kPublish | qos << 1 | (retain ? 1 : 0)), remaining)) return false;
+  out_.write((uint8_t)(topicLength >> 8));
+  out_.write((uint8_t)topicLength);
+  return true;
+}
+
+// After the topic: a QoS 1 message's packet id (never 0).
+void EspAtMqtt::id(uint8_t qos) {
+  if (!qos) return;
+  if (++nextId_ == 0) nextId_ = 1;
+  out_.write((uint8_t)(nextId_ >> 8));
+  out_.write((uint8_t)nextId_);
+}
+
+void EspAtMqtt::chars(EspStr s, uint16_t n) {
+  for (uint16_t i = 0; i < n; i++) out_.write((uint8_t)s.at(i));
+}
+
+// The payload is written: send the rest, and for QoS 1 start waiting for the PUBACK.
+uint16_t EspAtMqtt::sent(uint8_t qos) {
+  if (!out_.finish()) {
+    fail(Error::Closed);
+    return 0;
+  }
+  lastSent_ = millis();
+  if (!qos) return 1;
+  if (!pending_ && !pinging_) waitFrom_ = lastSent_;
+  pending_ = nextId_;
+  acked_ = 0;
+  return nextId_;
+}
+
+uint16_t EspAtMqtt::publish(EspStr topic, EspStr payload, Qos qos, bool retain) {
+  uint16_t t = lengthOf(topic), n = lengthOf(payload);
+  if (!publishHead(t, n, qos, retain)) return 0;
+  chars(topic, t);
+  id(qos);
+  chars(payload, n);
+  return sent(qos);
+}
+
+uint16_t EspAtMqtt::publish(EspStr topic, const Printable& payload, Qos qos, bool retain) {
+  Counter count;
+  payload.printTo(count);
+  uint16_t t = lengthOf(topic);
+  if (!publishHead(t, count.n, qos, retain)) return 0;
+  chars(topic, t);
+  id(qos);
+  payload.printTo(out_);
+  return sent(qos);
+}
+
+uint16_t EspAtMqtt::publish(const Printable& topic, const Printable& payload, Qos qos, bool retain) {
+  Counter t, n;
+  topic.printTo(t);
+  payload.printTo(n);
+  if (!publishHead(t.n, n.n, qos, retain)) return 0;
+  topic.printTo(out_);
+  id(qos);
+  payload.printTo(out_);
+  return sent(qos);
+}
+
+uint16_t EspAtMqtt::publish(EspStr topic, const uint8_t* payload, uint16_t length, Qos qos, bool retain) {
+  uint16_t t = lengthOf(topic);
+  if (!publishHead(t, length, qos, retain)) return 0;
+  chars(topic, t);
+  id(qos);
+  out_.write(payload, length);
+  return sent(qos);
+}
+
+void EspAtMqtt::disconnect() {
+  if (state_ == State::Connected && begin(kDisconnect, 0)) out_.finish();
+  fail(Error::NotConnected);
+}
+
+// Ends the session: the link is closed and nothing is waited for any more.
+void EspAtMqtt::fail(Error why) {
+  net_.stop();
+  forget();
+  error_ = why;
+}
+
+void EspAtMqtt::forget() {
+  state_ = State::Disconnected;
+  pending_ = 0;
+  pinging_ = false;
+  inType_ = 0;
+}
+
+void EspAtMqtt::onPacket() {
+  uint8_t type = inType_ >> 4;
+  bool two = inLen_ == 2;
+  inType_ = inLenBytes_ = 0;
+  if (pending_ || pinging_) waitFrom_ = millis();  // the broker is there: the wait for the rest starts again
+  if (type == kConnack && two && state_ == State::Connecting) {
+    returnCode_ = inHead_[1];
+    if (returnCode_) {
+      fail(Error::Refused);
+    } else {
+      state_ = State::Connected;
+    }
+  } else if (type == kPuback && two && pending_ == (uint16_t)(inHead_[0] << 8 | inHead_[1])) {
+    acked_ = pending_;
+    pending_ = 0;
+  } else if (type == kPingresp) {
+    pinging_ = false;
+  }  // anything else (a PUBACK for an id no longer waited for) is read and let go
+}
+
+void EspAtMqtt::poll() {
+  if (state_ == State::Disconnected) return;
+  for (int c; (c = net_.read()) >= 0;) {
+    if (!inType_) {
+      if (!c) return fail(Error::Protocol);  // type 0 is reserved
+      inType_ = (uint8_t)c;
+      inLenBytes_ = 0;
+      inLeft_ = 0;
+    } else if (!(inLenBytes_ & 0x80)) {
+      inLeft_ |= (uint16_t)(c & 0x7F) << (7 * inLenBytes_);
+      if (c & 0x80) {
+        // A third length byte means 16 KB or more: never a packet a publisher is sent (it subscribes to nothing).
+        if (inLenBytes_++) return fail(Error::Protocol);
+      } else {
+        inLenBytes_ = 0x80;
+        inLen_ = inLeft_;
+      }
+    } else {
+      uint16_t at = inLen_ - inLeft_--;
+      if (at < 2) inHead_[at] = (uint8_t)c;
+    }
+    if ((inLenBytes_ & 0x80) && !inLeft_) onPacket();
+    if (state_ == State::Disconnected) return;
+  }
+  unsigned long now = millis();
+  if ((state_ == State::Connecting || pending_ || pinging_) && now - waitFrom_ > timeoutMs_) return fail(Error::Timeout);
+  if (!net_.connected()) return fail(Error::Closed);  // after reading: a PUBACK may come just before the close
+  if (state_ == State::Connected && keepAliveS_ && !pinging_ && now - lastSent_ >= keepAliveS_ * 1000UL) {
+    if (!begin(kPingreq, 0) || !out_.finish()) return fail(Error::Closed);
+    pinging_ = true;
+    if (!pending_) waitFrom_ = now;
+    lastSent_ = now;
+  }
+}

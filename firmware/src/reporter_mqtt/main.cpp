@@ -1,0 +1,246 @@
+// reporter_mqtt: the reporter's readings published to an MQTT broker, for Home Assistant. The same samples, the
+// same JSON and the same store-and-forward rule as the HTTP reporter (reporter/): readings wait in the EEPROM
+// queue (reading_queue.h), through outages, resets and power cuts, and leave oldest first, each only once the
+// broker's PUBACK for it came (QoS 1); a session that ends before that
+// (broker gone, link dropped, no answer within 10 s) is opened again and the same reading, with the same key
+// (device, incarnation, boot, seq), is published again, so a consumer that keys on it counts it once.
+//
+// Each session also publishes Home Assistant's MQTT discovery configs, once the queue is empty: one retained config
+// per value on homeassistant/sensor/<device>_<value>/config, so the sensor appears in Home Assistant with no
+// configuration.
+// Readings go to espat/<device>/reading.
+//
+// Wiring: the ESP-01 on pins 2/3 at 9600 (SoftwareSerial's timing), debug lines on USB at 115200, as
+// reporter_softserial. The broker is ESPAT_SERVER_HOST:ESPAT_SERVER_PORT (1883 usually), with ESPAT_MQTT_USER
+// and ESPAT_MQTT_PASS when it wants them.
+#include <Arduino.h>
+#include <EspAt.h>
+#include <EspAtMqtt.h>
+#include <avr/wdt.h>
+
+#include "../reporter/backoff.h"
+#include "../reporter/boot_identity.h"
+#include "../reporter/reading_queue.h"
+#include "../reporter/report_json.h"
+#include "../reporter/sensors.h"
+#include "espat_config.h"
+#include "espat_contract.h"  // generated from contract.json by platformio.ini's extra script
+#include "ha_discovery.h"
+#include "soft_uart.h"
+#include "usb_tx.h"
+
+// The collector's rule too (contract.json): the readings carry the same key as the HTTP reporter's.
+static_assert(deviceAllowed(ESPAT_CHOSEN(DEVICE)), "ESPAT_DEVICE: the collector refuses it: " ESPAT_CONTRACT_DEVICE_RULE);
+static_assert(topicPlain(ESPAT_CHOSEN(DEVICE)),
+              "ESPAT_DEVICE goes into MQTT topics and Home Assistant ids: only A-Z a-z 0-9 _ - (no dot, no space)");
+
+UsbTx usb;
+void logEvent(const __FlashStringHelper* what, uint32_t value) {
+  usb.print(what);
+  usb.print(' ');
+  usb.println(value);
+}
+#define LOG(text, value) logEvent(F(text), value)
+
+const uint8_t kSettleMs = 50;
+const uint16_t kKeepAliveS = 60;
+
+EspAtDrv esp(espUart);
+EspAtClient net(esp);
+EspAtMqtt mqtt(net);
+BootIdentity identity;
+ReadingQueue queue;
+Backoff backoff;   // the pauses, as the HTTP reporter's: back to the start only when a reading is delivered
+ReadingJson post;  // the reading in flight, and the diagnostics every reading carries
+uint16_t postId;   // its place in the queue
+uint16_t seq;
+unsigned long lastSample;
+unsigned long waitFrom, waitMs;
+uint8_t failures;  // sessions or links lost in a row: three, and the module is synced again
+uint8_t rung;  // the recovery ladder: 0 resync, 1 AT+RST
+uint8_t resetsSeen;
+uint16_t resetsOrdered;
+bool synced;
+uint8_t configsAcked;   // discovery configs the broker has taken in this session
+uint16_t inFlight;      // packet id waiting for its PUBACK (0: none)
+bool inFlightIsReading;  // ... and whether it is the reading in `post` (else a discovery config)
+EspAtMqtt::State was = EspAtMqtt::State::Disconnected;
+
+enum class Job : uint8_t { None, Sync, Join } job = Job::None;
+
+constexpr uint32_t parseMs(const char* text, uint32_t v = 0) {
+  return *text >= '0' && *text <= '9' ? parseMs(text + 1, v * 10 + (*text - '0')) : v ? v : 60000;
+}
+constexpr uint32_t intervalMs = parseMs(ESPAT_CHOSEN(INTERVAL_MS));
+
+void backOff() {
+  if (failures < 255) failures++;
+  waitFrom = millis();
+  waitMs = backoff.failed();
+  LOG("back off ms", waitMs);
+}
+
+void sampleIfDue() {
+  if (millis() - lastSample < intervalMs) return;
+  lastSample += intervalMs;
+  if (seq == 0xFFFF) {  // seq is 16 bits in EEPROM: a new boot number goes on counting
+    identity.beginBoot(0);
+    seq = 0;
+  }
+  Sample s;
+  s.uptimeMs = millis();
+  readSensors(s);
+  queue.push(identity.boot(), ++seq, s, backoff.level());
+  LOG("sample", seq);
+}
+
+void onDone(EspStatus status) {
+  if (job == Job::Sync) {
+    synced = status == EspStatus::Ok;
+    if (synced) {
+      failures = 0;
+      rung = 0;
+      LOG("module ready", post.diag.espReboots);
+    } else {
+      LOG("sync failed", (uint8_t)status);
+      rung = 1;
+      backOff();
+    }
+  } else if (job == Job::Join) {
+    if (status == EspStatus::Ok) {
+      LOG("wifi joined", post.diag.wifiJoins);
+    } else {
+      LOG("join failed", (uint8_t)status);
+      if (status == EspStatus::Timeout) synced = false;
+      backOff();
+    }
+  }
+  if (status == EspStatus::ModuleReset) synced = false;
+}
+
+// What the broker's answers did: a session that began or ended, a PUBACK for what was in flight.
+void followSession() {
+  EspAtMqtt::State now = mqtt.state();
+  if (now != was) {
+    if (now == EspAtMqtt::State::Connected) {
+      LOG("mqtt connected", 1);
+      failures = 0;
+    } else if (now == EspAtMqtt::State::Disconnected) {
+      LOG("mqtt lost", (uint8_t)mqtt.error() * 1000U + mqtt.returnCode());
+      inFlight = 0;
+      backOff();
+      // Three failures running: the module may have rebooted unheard; start over from sync.
+      if (failures >= 3) synced = false;
+    }
+    was = now;
+  }
+  if (!inFlight || !mqtt.acked(inFlight)) return;
+  inFlight = 0;
+  if (!inFlightIsReading) {
+    configsAcked++;
+    return;
+  }
+  LOG("published seq", post.reading.seq);
+  backoff.delivered();
+  // The broker has it: it leaves the queue -- unless the queue, full, already let it go.
+  if (queue.count() && queue.oldestId() == postId) queue.pop(false);
+}
+
+void startNext() {
+  uint8_t resets = esp.resets();  // `ready` lines the driver heard (it counts modulo 256)
+  if (resets != resetsSeen) {      // the module rebooted: links, Wi-Fi and the session are gone
+    post.diag.espReboots += (uint8_t)(resets - resetsSeen);
+    resetsSeen = resets;
+    synced = false;
+  }
+  bool linkUsable = synced && esp.wifiUp();
+  if (!linkUsable && mqtt.state() != EspAtMqtt::State::Disconnected) mqtt.disconnect();
+  if (millis() - waitFrom < waitMs) return;
+  if (!synced) {
+    job = Job::Sync;
+    if (rung == 0) {
+      esp.startSync();
+    } else {
+      LOG("reset module", ++resetsOrdered);
+      esp.startReset(false);
+    }
+  } else if (!esp.wifiUp()) {
+    if (esp.startJoin(ESPAT_PICK(WIFI_SSID), ESPAT_PICK(WIFI_PASS))) {
+      job = Job::Join;
+      post.diag.wifiJoins++;
+    }
+  } else if (mqtt.state() == EspAtMqtt::State::Disconnected) {
+    // The TCP link (blocking, bounded by the driver's CIPSTART step), then CONNECT; the CONNACK comes in poll().
+    if (!net.connect(ESPAT_PICK(SERVER_HOST), ESPAT_SERVER_PORT_NUMBER)) {
+      LOG("broker link failed", (uint8_t)net.lastStatus());
+      post.diag.linkFailures++;
+      backOff();
+      if (failures >= 3) synced = false;
+      return;
+    }
+    configsAcked = 0;
+    inFlight = 0;
+    mqtt.startConnect(ESPAT_PICK(DEVICE), ESPAT_PICK(MQTT_USER), ESPAT_PICK(MQTT_PASS),
+                      kKeepAliveS);
+  } else if (mqtt.connected() && !inFlight) {
+    // Readings first: the discovery configs (about 1 s each on the wire) go when the queue is empty, so a backlog
+    // after an outage is not held up by them.
+    if (queue.count()) {
+      queue.oldest(post.reading, identity.boot());
+      postId = queue.oldestId();
+      post.incarnation = identity.incarnation();
+      post.dropped = queue.dropped();
+      post.ageMs = post.reading.boot == identity.boot() ? millis() - post.reading.sample.uptimeMs : kAgeUnknown;
+      inFlightIsReading = true;
+      inFlight = mqtt.publish(HaStateTopic(ESPAT_PICK(DEVICE)), post, EspAtMqtt::Qos1);
+    } else if (configsAcked < (uint8_t)HaValue::Count) {
+      HaValue v = (HaValue)configsAcked;
+      inFlightIsReading = false;
+      inFlight = mqtt.publish(HaConfigTopic(ESPAT_PICK(DEVICE), v), HaConfigJson(ESPAT_PICK(DEVICE), v),
+                              EspAtMqtt::Qos1, true);
+    }
+  }
+}
+
+// EspAtClient waits (bounded by the driver's steps: a CIPSTART up to 10 s) call yield(); the watchdog guards
+// loop() and is fed meanwhile, so a slow connect does not reset the board.
+void yield() { wdt_reset(); }
+
+void setup() {
+  post.diag.resetCause = MCUSR;  // why the board reset, before it is cleared
+  MCUSR = 0;
+  wdt_disable();
+  usb.begin();
+  // As the HTTP reporter: a blank EEPROM gets an empty queue before its first identity; readings kept before a
+  // reset or power cut are published after it, and the back-off goes on from the level kept.
+  if (identity.load()) {
+    queue.format();
+  } else {
+    queue.load();
+  }
+  identity.beginBoot(noiseBits());
+  backoff.seed(identity.incarnation() ^ identity.boot());
+  backoff.restore(queue.level());
+  LOG("reporter_mqtt boot", identity.boot());
+  LOG("queued", queue.count());
+  settleReference();
+  post.device = ESPAT_PICK(DEVICE);
+  esp.setPassiveReceive(true);  // the broker's answers wait in the module until the client reads them
+  espUart.begin();
+  lastSample = millis() - intervalMs + kSettleMs;
+  wdt_enable(WDTO_8S);
+}
+
+void loop() {
+  wdt_reset();
+  esp.poll();
+  mqtt.poll();
+  followSession();
+  sampleIfDue();
+  if (esp.busy()) return;
+  if (job != Job::None) {
+    onDone(esp.status());
+    job = Job::None;
+  }
+  startNext();
+}
