@@ -63,10 +63,80 @@ _PRINTABLE = re.compile(rb"[\x20-\x7e\t]*")
 # Lines that carry an SSID, which may be any UTF-8 (an access point named "Café" is listed and joined like any other)
 _SSID_LINE = re.compile(rb"\+(?:CWLAP|CWJAP(?:_CUR|_DEF)?|CWSAP(?:_CUR|_DEF)?):")
 
-_IPD, _CIPRECVDATA = b"+IPD,", b"+CIPRECVDATA"
+_IPD = b"+IPD,"
 _PROMPT = 0x3E  # ">"
 _FOLLOW_MAX = 64                    # the longest line that may be glued onto a payload, with room to spare
 _RESYNC = (b"\n", _IPD)              # where lines are known to start again after damage
+
+
+class _Payload:
+    """One length-framed block being read raw: what it is for, how long it is, and the event it becomes.
+
+    Each kind of block the module frames by length has its own subclass, which knows its header (`PREFIX`,
+    `match`), what the header's numbers mean (`start`) and the event the bytes make (`finish`)."""
+    __slots__ = ("length", "link_id", "ip", "port")
+    PREFIX = b""
+    DAMAGE_SHOWS = False        # a header of this kind that does not parse can only come from damage
+
+    def __init__(self, length: int, link_id: Optional[int], ip: Optional[str], port: Optional[int]) -> None:
+        self.length = length
+        self.link_id = link_id
+        self.ip = ip
+        self.port = port
+
+    def finish(self, data: bytes) -> ev.Event:
+        raise NotImplementedError
+
+
+class _IpdPayload(_Payload):
+    """`+IPD,[<id>,]<len>[,<ip>,<port>]:<data>`, active receive mode. The same head ending in CR LF instead of `:`
+    is the passive notice, an ordinary line."""
+    __slots__ = ()
+    PREFIX = b"+IPD,"
+    DAMAGE_SHOWS = True
+
+    @staticmethod
+    def match(head: bytes, remote_info: bool) -> "Optional[re.Match[bytes]]":
+        return _IPD_HEAD.match(head)
+
+    @classmethod
+    def start(cls, m: "re.Match[bytes]") -> "Optional[_Payload]":
+        a, b, ip, port, end = m.groups()
+        if end != b":":
+            return _NOT_DATA            # passive notice `+IPD,<id>,<len>`
+        link_id, length = (None, int(a)) if b is None else (int(a), int(b))
+        if (link_id is not None and link_id > 4) or length == 0:
+            return None
+        return cls(length, link_id, ip.decode() if ip is not None else None, int(port) if ip is not None else None)
+
+    def finish(self, data: bytes) -> ev.Event:
+        return ev.Ipd(self.link_id, data, self.ip, self.port)
+
+
+class _RecvDataPayload(_Payload):
+    """The reply to AT+CIPRECVDATA: 1.x `+CIPRECVDATA,<len>:<data>`, 2.x `+CIPRECVDATA:<len>,<data>` (with
+    CIPDINFO=1 `+CIPRECVDATA:<len>,"<ip>",<port>,<data>`)."""
+    __slots__ = ()
+    PREFIX = b"+CIPRECVDATA"
+
+    @staticmethod
+    def match(head: bytes, remote_info: bool) -> "Optional[re.Match[bytes]]":
+        if remote_info and head[len(_RecvDataPayload.PREFIX):len(_RecvDataPayload.PREFIX) + 1] == b":":
+            return _RECVDATA2_INFO.match(head)
+        return _RECVDATA1.match(head) or _RECVDATA2.match(head)
+
+    @classmethod
+    def start(cls, m: "re.Match[bytes]") -> "Optional[_Payload]":
+        if m.re is _RECVDATA2_INFO:
+            return cls(int(m.group(1)), None, m.group(2).decode(), int(m.group(3)))
+        return cls(int(m.group(1)), None, None, None)
+
+    def finish(self, data: bytes) -> ev.Event:
+        return ev.RecvData(data, self.ip, self.port)
+
+
+_NOT_DATA = _Payload(0, None, None, None)      # a header-like line that announces no data
+_PAYLOAD_KINDS = (_IpdPayload, _RecvDataPayload)
 
 
 class Parser:
@@ -82,8 +152,7 @@ class Parser:
         self.remote_info = remote_info
         self._buf = bytearray()
         self._scan = 0                  # bytes of the current line already known to hold no LF
-        self._need = 0                  # > 0 while reading a payload: its length
-        self._payload_event = None      # (kind, link_id, ip, port) of the payload being read
+        self._payload: Optional[_Payload] = None   # the length-framed block being read raw, if any
         self._after_prompt = False
         self._skipped: Optional[int] = None   # bytes of an overlong line dropped so far
         self._err_code: Optional[int] = None
@@ -102,7 +171,7 @@ class Parser:
         Non-zero after the module has gone quiet means bytes were lost on the serial line: the parser is counting
         the following lines as payload, and only a new Parser gets back in step.
         """
-        return max(0, self._need - len(self._buf)) if self._need else 0
+        return max(0, self._payload.length - len(self._buf)) if self._payload is not None else 0
 
     @property
     def unconfirmed(self) -> bool:
@@ -118,14 +187,16 @@ class Parser:
         """Feed bytes as they arrived; returns the events they completed, oldest first."""
         buf = self._buf
         buf += data
-        if self._need > len(buf):       # the common case in a long payload: nothing to do yet
+        payload = self._payload
+        if payload is not None and payload.length > len(buf):   # the common case in a long payload: nothing yet
             return []
         out: List[ev.Event] = []
         while buf:
-            if self._need:
-                if len(buf) < self._need:
+            payload = self._payload
+            if payload is not None:
+                if len(buf) < payload.length:
                     break
-                self._finish_payload(out)
+                self._finish_payload(payload, out)
                 continue
             if self._follow is not None:
                 verdict = self._check_follow()
@@ -195,30 +266,34 @@ class Parser:
 
         Returns None to wait for more bytes, True when a payload read began, False for an ordinary line.
         """
-        buf = self._buf
-        head = bytes(buf[:_HEAD_MAX])
-        for prefix in (_IPD, _CIPRECVDATA):
+        head = bytes(self._buf[:_HEAD_MAX])
+        for kind in _PAYLOAD_KINDS:
+            prefix = kind.PREFIX
             if len(head) < len(prefix):
                 if prefix.startswith(head):
                     return None
                 continue
             if not head.startswith(prefix):
                 continue
-            if prefix == _IPD:
-                m = _IPD_HEAD.match(head)
-            elif self.remote_info and head[len(prefix):len(prefix) + 1] == b":":
-                m = _RECVDATA2_INFO.match(head)
-            else:
-                m = _RECVDATA1.match(head) or _RECVDATA2.match(head)
+            m = kind.match(head, self.remote_info)
             if m is None:
                 # Not complete yet, unless a line end or the header bound says it never will be.
                 if len(head) >= _HEAD_MAX or b"\n" in head:
-                    return self._damaged_header(out) if prefix == _IPD else False
+                    return self._damaged_header(out) if kind.DAMAGE_SHOWS else False
                 return None
-            started = self._start_payload(prefix, m, out)
-            if started is None:
-                return self._damaged_header(out)
-            return started
+            reader = kind.start(m)
+            if reader is None:          # a header no module sends: damage for +IPD, an ordinary line otherwise
+                return self._damaged_header(out) if kind.DAMAGE_SHOWS else False
+            if reader is _NOT_DATA:
+                return False
+            if reader.length > self.max_payload:
+                return self._damaged_header(out) if kind.DAMAGE_SHOWS else False
+            del self._buf[:m.end()]
+            if reader.length == 0:      # an empty CIPRECVDATA read: nothing to wait for
+                out.append(reader.finish(b""))
+                return True
+            self._payload = reader
+            return True
         return False
 
     def _damaged_header(self, out: List[ev.Event]) -> bool:
@@ -258,42 +333,13 @@ class Parser:
             return False
         return _glued_line_ok(line[:-1], self._follow[0])
 
-    def _start_payload(self, prefix: bytes, m: "re.Match[bytes]", out: List[ev.Event]) -> Optional[bool]:
-        """True when a payload read began, False for an ordinary line, None for an impossible `+IPD` header."""
-        if prefix == _IPD:
-            a, b, ip, port, end = m.groups()
-            if end != b":":
-                return False            # passive notice `+IPD,<id>,<len>`: an ordinary line
-            link_id, length = (None, int(a)) if b is None else (int(a), int(b))
-            remote = (ip.decode(), int(port)) if ip is not None else (None, None)
-            kind = "ipd"
-        else:
-            length = int(m.group(1))
-            link_id = None
-            remote = (m.group(2).decode(), int(m.group(3))) if m.re is _RECVDATA2_INFO else (None, None)
-            kind = "recvdata"
-        if (link_id is not None and link_id > 4) or length > self.max_payload or (kind == "ipd" and length == 0):
-            return None if kind == "ipd" else False
-        del self._buf[:m.end()]
-        if length == 0:                 # an empty CIPRECVDATA read: nothing to wait for
-            out.append(ev.RecvData(b"", *remote))
-            return True
-        self._need = length
-        self._payload_event = (kind, link_id) + remote
-        return True
-
-    def _finish_payload(self, out: List[ev.Event]) -> None:
-        need = self._need
+    def _finish_payload(self, payload: "_Payload", out: List[ev.Event]) -> None:
+        need = payload.length
         data = bytes(self._buf[:need])
         del self._buf[:need]
-        self._need = 0
-        kind, link_id, ip, port = self._payload_event
-        self._payload_event = None
-        self._follow = (link_id,)
-        if kind == "ipd":
-            out.append(ev.Ipd(link_id, data, ip, port))
-        else:
-            out.append(ev.RecvData(data, ip, port))
+        self._payload = None
+        self._follow = (payload.link_id,)
+        out.append(payload.finish(data))
 
     # --- lines ----------------------------------------------------------------------------------------------------
 
@@ -375,38 +421,57 @@ def _int_or_none(text: str) -> Optional[int]:
     return None if value < 0 else value
 
 
+def _join_info(value: str) -> ev.Event:
+    if value.isdigit():
+        return ev.JoinFailure(int(value))
+    quoted = _QUOTED.findall(value)
+    rest = _QUOTED.sub("", value).strip(",").split(",")
+    return ev.ApInfo(_unquote(quoted[0]), quoted[1], int(rest[0]), int(rest[1]))
+
+
+def _scan_info(value: str) -> Optional[ev.Event]:
+    return _ap_entry(value[1:-1]) if value.startswith("(") and value.endswith(")") else None
+
+
+def _address(separator: str):
+    def decode(value: str) -> ev.Event:
+        kind, _, addr = value.partition(separator)
+        return ev.Address(kind, addr.strip('"'))
+    return decode
+
+
+def _link_status(value: str) -> ev.Event:
+    f = value.split(",")
+    return ev.LinkStatus(int(f[0]), f[1].strip('"'), f[2].strip('"'), int(f[3]), int(f[4]), f[5] == "1")
+
+
+def _recv_len(value: str) -> ev.Event:
+    return ev.RecvLen(tuple(_int_or_none(p) for p in value.split(",")))
+
+
+# `+NAME:value` lines with a typed event, by NAME; a decoder returns None (or fails) for a value of another shape.
+_INFO_DECODERS = {
+    "CWJAP": _join_info, "CWJAP_CUR": _join_info, "CWJAP_DEF": _join_info,
+    "CWLAP": _scan_info,
+    "CIFSR": _address(","),
+    "CIPSTA": _address(":"), "CIPSTA_CUR": _address(":"), "CIPSTA_DEF": _address(":"),
+    "CIPSTATUS": _link_status,
+    "CIPRECVLEN": _recv_len,
+}
+
+
 def _info(text: str) -> ev.Event:
     """A `+NAME:value` line to its typed event; `Info` when the value is not in the expected shape."""
     name, _, value = text[1:].partition(":")
-    generic = ev.Info(name, value)
     try:
-        if name == "IPD":                                   # passive notice `+IPD,<id>,<len>`
-            return generic
-        if name.startswith("IPD,"):
+        if name.startswith("IPD,"):                         # passive notice `+IPD,<id>,<len>`
             parts = [int(p) for p in name[4:].split(",")]
             return ev.IpdNotice(*(parts if len(parts) == 2 else [None, parts[0]]))
-        if name in ("CWJAP", "CWJAP_CUR", "CWJAP_DEF"):
-            if value.isdigit():
-                return ev.JoinFailure(int(value))
-            quoted = _QUOTED.findall(value)
-            rest = _QUOTED.sub("", value).strip(",").split(",")
-            return ev.ApInfo(_unquote(quoted[0]), quoted[1], int(rest[0]), int(rest[1]))
-        if name == "CWLAP" and value.startswith("(") and value.endswith(")"):
-            return _ap_entry(value[1:-1])
-        if name == "CIFSR":
-            kind, _, addr = value.partition(",")
-            return ev.Address(kind, addr.strip('"'))
-        if name in ("CIPSTA", "CIPSTA_CUR", "CIPSTA_DEF"):
-            kind, _, addr = value.partition(":")
-            return ev.Address(kind, addr.strip('"'))
-        if name == "CIPSTATUS":
-            f = value.split(",")
-            return ev.LinkStatus(int(f[0]), f[1].strip('"'), f[2].strip('"'), int(f[3]), int(f[4]), f[5] == "1")
-        if name == "CIPRECVLEN":
-            return ev.RecvLen(tuple(_int_or_none(p) for p in value.split(",")))
+        decoder = _INFO_DECODERS.get(name)
+        event = decoder(value) if decoder is not None else None
     except (ValueError, IndexError, TypeError, AttributeError):
-        return generic
-    return generic
+        event = None
+    return event if event is not None else ev.Info(name, value)
 
 
 def _ap_entry(fields_text: str) -> ev.ApEntry:
