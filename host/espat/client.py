@@ -8,23 +8,22 @@
         data = esp.receive(link, timeout=10)
 
 Every wait ends: by the module's answer, or by the command's bound from the dialect table (overridable), with a
-typed error. Unsolicited lines (data, CONNECT/CLOSED, WIFI ..., ready) are handled wherever they arrive, so
-nothing the module says is flushed away before a command.
+typed error. What the module's bytes mean (replies, unsolicited lines, links, late answers) is the Session's
+(session.py); this file owns the port, the deadlines and the pauses.
 """
 from __future__ import annotations
 
 import time
-from collections import deque
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Deque, Dict, Iterator, List, Optional, Set
+from typing import IO, TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Union
 
 from . import commands, events as ev
 from .dialects import AT1, AT2, Dialect
 from .errors import (BusyError, CommandTimeout, DataLost, EspAtError, JoinError, LinkClosed, ModuleError,
                      RemoteProtocolError)
-from .framing import frame_send
-from .parser import Parser
+from .framing import SendChunk, frame_send
 from .records import LinkInfo, Reply
+from .session import NEED_DATA, Session, damaged
 from .transport import open_port
 
 if TYPE_CHECKING:
@@ -34,8 +33,33 @@ __all__ = ["EspAt", "ModuleError", "CommandTimeout", "BusyError", "JoinError", "
            "Reply", "LinkInfo"]
 
 
+class _OfSession:
+    """An attribute the session keeps, read and written through the client (`esp.links`, `esp.garbled`)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: Optional[type] = None) -> Any:
+        return self if obj is None else getattr(obj.session, self.name)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        setattr(obj.session, self.name, value)
+
+
 class EspAt:
     """A module on a port. Not thread-safe: one caller at a time, as on the wire."""
+
+    links = _OfSession()
+    mux = _OfSession()
+    passive = _OfSession()
+    wifi_connected = _OfSession()
+    resets = _OfSession()
+    garbled = _OfSession()
+    echoed = _OfSession()
+    foreign = _OfSession()
+    left_open = _OfSession()
+    busy_seen = _OfSession()
+    late_answers = _OfSession()
 
     BUSY_RETRIES = 10
     FLUSH_MAX = 30.0    # seconds a command's answer may wait behind data still coming for a closed link
@@ -53,27 +77,13 @@ class EspAt:
         if trace is not None:
             from .trace import TracedPort
             self.port = TracedPort(self.port, trace)
-        self.parser = Parser()
-        self._queue: Deque[ev.Event] = deque()
-        self.links: Dict[int, LinkInfo] = {}
-        self.mux = False
-        self.passive = False
-        self.wifi_connected: Optional[bool] = None
-        self.resets = 0
-        self.garbled = 0                        # lines that were no AT line (noise, lost bytes, wrong rate)
+        self.session = Session()                # what the module's bytes mean; the links
         self.firmware: Dict[str, str] = {}      # AT+GMR's lines, once sync() has read them
         self.last_byte_at = 0.0                 # when the port last gave bytes (monotonic)
         self.heard = 0                          # bytes read from the port so far
-        self.echoed = False                     # the module repeated a command line (ATE1) at some point
-        self.foreign: Set[int] = set()          # link ids the module holds that this client did not open
-        self.left_open: Set[int] = set()        # links this client opened and could not close
-        self._orphan_data: Set[int] = set()     # link ids not ours that data arrived for
         self._dropped_at = 0.0                  # when data last came for a link that is closed or not ours
         self._reconciled = False
         self._op_end: Optional[float] = None    # the whole operation's deadline (monotonic), see operation()
-        self._owed = 0                          # final results still to come for commands that timed out
-        self.busy_seen = 0                      # `busy` answers the module gave (each one retried)
-        self.late_answers = 0                   # answers that came after their command's bound
         self._op_seconds = 0.0
 
     # --- life -------------------------------------------------------------------------------------------------------
@@ -131,12 +141,13 @@ class EspAt:
         """Read what the port has (waiting at most until `deadline`); False when the time is up."""
         data = self._read()
         if data:
-            for event in self.parser.receive_data(data):
-                if not self._unsolicited(event):
-                    self._queue.append(event)
+            dropped = self.session.dropped
+            self.session.receive_data(data)
+            if self.session.dropped != dropped:
+                self._dropped_at = time.monotonic()
             return True
         now = time.monotonic()
-        if self.parser.payload_missing and now - self.last_byte_at >= self.QUIET:
+        if self.session.parser.payload_missing and now - self.last_byte_at >= self.QUIET:
             self._stalled()             # a module never pauses inside a payload: lost bytes, or a module stopped
         return now < deadline
 
@@ -144,14 +155,14 @@ class EspAt:
         """Silence inside a payload. Either bytes of it were lost (the module went on and has nothing more to say)
         or the module stopped (froze, reset, lost power). AT tells them apart: a module that answers it lost the
         bytes (DataLost); one that stays silent within AT's bound is not answering (CommandTimeout)."""
-        missing, heard = self.parser.payload_missing, self.heard
+        missing, heard = self.session.parser.payload_missing, self.heard
         self.port.write(commands.at().line)
         deadline = self._until(commands.at().timeout)
         while self.heard == heard and time.monotonic() < deadline:
             self._read()                # the answer falls into the broken payload: it is not parsed
         if self.heard == heard:
-            self._owed += 1             # the AT's answer, should the module wake
-            self.parser = Parser()
+            self.session.owed += 1      # the AT's answer, should the module wake
+            self.session.resync()
             raise self._timeout(f"the module stopped in the middle of a block of data ({missing} bytes short) "
                                 "and does not answer AT: it froze, reset or lost power")
         while self._read():             # the rest of the AT's answer, dropped too
@@ -166,65 +177,22 @@ class EspAt:
             self.heard += len(data)
         return data
 
-    def _unsolicited(self, event: ev.Event) -> bool:
-        """Keep the client's picture of the module current; True when the event is fully handled here."""
-        if isinstance(event, ev.Ipd):
-            link_id = event.link_id if event.link_id is not None else 0
-            link = self.links.get(link_id)
-            if link is not None and link.open and not link.closing:
-                link.received += event.data
-                return True
-            self._dropped_at = time.monotonic()
-            if link is None:
-                self._orphan_data.add(link_id)      # an earlier process's download, still pouring in
-            return True
-        if isinstance(event, ev.IpdNotice):
-            self.passive = True         # only passive mode sends notices: an earlier session may have set it
-            link = self.links.get(event.link_id if event.link_id is not None else 0)
-            if link is not None:
-                link.waiting = event.length
-            return True
-        if isinstance(event, (ev.Closed, ev.ConnectFail)):
-            self.left_open.discard(event.link_id if event.link_id is not None else 0)
-            link = self.links.get(event.link_id if event.link_id is not None else 0)
-            if link is not None:
-                link.open = False
-            return False                # CIPCLOSE and CIPSTART want to see it too
-        if isinstance(event, ev.Wifi):
-            self.wifi_connected = event.state != "DISCONNECT"
-            if not self.wifi_connected:
-                for link in self.links.values():
-                    link.open = False
-            return True
-        if isinstance(event, ev.Ready):
-            self.resets += 1
-            self.mux = self.passive = False
-            self.foreign.clear()
-            self._owed = 0
-            for link in self.links.values():
-                link.open = False
-            return False
-        if isinstance(event, (ev.Noise, ev.LineTooLong)):
-            self.garbled += 1
-            return True
-        if isinstance(event, ev.FramingLost):
-            self.garbled += 1
-            hit = [self.links.get(event.link_id)] if event.link_id is not None else list(self.links.values())
-            for link in hit:
-                if link is not None:
-                    link.damaged = True
-            return True
-        return isinstance(event, ev.Connect)
-
     def next_event(self, timeout: float) -> Optional[ev.Event]:
         """The next event that is not link data, or None after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while not self._queue:
+        return self._wait(time.monotonic() + timeout)
+
+    def _wait(self, deadline: float) -> Union[ev.Event, Reply, None]:
+        """What the session has next (see Session.next_event), reading the port for it until `deadline`."""
+        got = self.session.next_event()
+        while got is NEED_DATA:
             # A link pouring data keeps the port busy without an event: the deadline still ends the wait, so a
             # reader sees its data (and a progress bar moves) while the rest is still coming.
-            if not self._pump(deadline) or (not self._queue and time.monotonic() >= deadline):
+            if not self._pump(deadline):
                 return None
-        return self._queue.popleft()
+            got = self.session.next_event()
+            if got is NEED_DATA and time.monotonic() >= deadline:
+                return None
+        return got
 
     @property
     def cleanup_bound(self) -> float:
@@ -237,14 +205,9 @@ class EspAt:
         return not self.left_open and not any(link.open for link in self.links.values())
 
     def _data_lost(self, missing: int) -> "DataLost":
-        self.parser = Parser()          # the lines after the loss were being counted as payload: start afresh
+        self.session.resync()           # the lines after the loss were being counted as payload: start afresh
         return DataLost(f"{missing} bytes of data the module announced never arrived: bytes were lost on the "
                         "serial line (noise, or a rate too fast for the adapter)")
-
-    def _damaged(self, link: LinkInfo) -> DataLost:
-        return DataLost(f"data on link {link.id} was damaged on the serial line (what followed a block of it is "
-                        "not what the module sends there): bytes were lost or changed, from noise or a rate too "
-                        "fast for the adapter")
 
     def confirm(self, link_id: int, quiet: float = 0.3) -> None:
         """Make sure the link's data so far was whole: wait until the bytes after its last block have arrived
@@ -252,13 +215,13 @@ class EspAt:
         was taken from them); DataLost if the link's framing was broken."""
         link = self.links[link_id]
         start = time.monotonic()
-        while self.parser.unconfirmed and not link.damaged:
+        while self.session.parser.unconfirmed and not link.damaged:
             now = time.monotonic()
             if now - max(start, self.last_byte_at) >= quiet or now - start >= 10 * quiet:
                 break
             self._pump(now + quiet)
         if link.damaged:
-            raise self._damaged(link)
+            raise damaged(link)
 
     def drain(self, quiet: float = 0.1, limit: Optional[float] = None) -> List[ev.Event]:
         """Read until the module has been silent for `quiet` seconds, or `limit` seconds have passed (a link
@@ -282,16 +245,17 @@ class EspAt:
         busy_until = self._until(bound)
         attempt = 0
         while True:
-            self._discard_stale()
-            self.port.write(cmd.line)
+            self.port.write(self.session.send(cmd))
             try:
                 reply = self._collect(cmd, bound)
             except CommandTimeout:
-                self._owed += 1         # its answer may still come: it must not be taken for the next one's
+                self.session.gave_up()  # its answer may still come: it must not be taken for the next one's
+                raise
+            except BaseException:
+                self.session.gave_up(owed=False)
                 raise
             if not isinstance(reply.final, ev.Busy):
                 return reply
-            self.busy_seen += 1
             attempt += 1
             pause = min(0.05 * attempt, 0.5)
             if self._op_end is not None and time.monotonic() + pause >= self._op_end:
@@ -303,55 +267,14 @@ class EspAt:
     def _collect(self, cmd: commands.Command, bound: float) -> Reply:
         started = time.monotonic()
         deadline = self._until(bound)
-        seen: List[ev.Event] = []
         while True:
-            event = self.next_event(max(0.0, deadline - time.monotonic()))
-            if event is None:
-                if self._flushing(started):
-                    deadline = self._until(0.5)
-                    continue
-                raise self._timeout(f"no answer to {cmd.name} within {bound:g} s")
-            if isinstance(event, ev.Echo):
-                self.echoed = True
+            reply = self._wait(deadline)
+            if reply is not None:
+                return reply            # with a command in flight the session hands out its Reply only
+            if self._flushing(started):
+                deadline = self._until(0.5)
                 continue
-            if self._owed and isinstance(event, (ev.Ok, ev.Error, ev.Fail)):
-                self._owed -= 1         # the late answer of a command that timed out: the module answers in order
-                self.late_answers += 1
-                seen.clear()
-                continue
-            if isinstance(event, ev.Busy) and not seen:
-                return Reply(seen, event)
-            if cmd.prompt:
-                if isinstance(event, ev.Prompt):
-                    return Reply(seen, event)
-                if isinstance(event, ev.Ok):        # CIPSEND: OK comes before the prompt
-                    continue
-            elif isinstance(event, (ev.Ok, ev.SendOk)):
-                return Reply(seen, event)
-            if isinstance(event, (ev.Error, ev.Fail, ev.SendFail)):
-                self._refused(cmd, seen, event)
-            if isinstance(event, ev.Ready) and cmd.name not in ("RST", "RESTORE"):
-                raise ModuleError(cmd.name, "the module reset while answering")
-            seen.append(event)
-
-    def _refused(self, cmd: commands.Command, seen: List[ev.Event], final: ev.Event) -> None:
-        failure = next((e for e in seen if isinstance(e, ev.JoinFailure)), None)
-        if cmd.name == "CWJAP":
-            ssid = commands.parse_command(cmd.line[:-2]).args[0]
-            reason = failure.reason if failure else "the module gave no reason"
-            raise JoinError(str(ssid), reason, failure.code if failure else None)
-        words = "; ".join(e.text for e in seen if isinstance(e, ev.Message))
-        if isinstance(final, ev.SendFail):
-            raise LinkClosed(f"send failed: the link broke ({cmd.name})")
-        raise ModuleError(cmd.name, words, getattr(final, "code", None))
-
-    def _discard_stale(self) -> None:
-        """Drop what arrived between commands; a final result among it is the late answer some command owed."""
-        while self._queue:
-            if self._owed and isinstance(self._queue.popleft(), (ev.Ok, ev.Error, ev.Fail)):
-                self._owed -= 1
-            elif not self._owed:
-                self._queue.clear()
+            raise self._timeout(f"no answer to {cmd.name} within {bound:g} s")
 
     def _flushing(self, started: float) -> bool:
         """The module is still sending data for a link that was closed (or no one's): the answer is queued behind
@@ -369,10 +292,8 @@ class EspAt:
     def sync(self, attempts: int = 5) -> None:
         """Bring a module in any state to answering AT with echo off: boot noise, a half-typed line, a
         half-finished CIPSEND (filled up), passthrough mode (left with `+++`)."""
-        self.parser = Parser()                          # whatever was half read belongs to the old state
-        self._queue.clear()
+        self.session.restart()                          # whatever was half read belongs to the old state
         self._reconciled = False
-        self._owed = 0
         bound, late = 1.0, self.late_answers
         for attempt in range(attempts):
             if attempt == 2 and self.late_answers == late:     # (a module that answers late is in no other mode)
@@ -387,7 +308,7 @@ class EspAt:
             self.late_answers += len(answers)
             if self.late_answers > late:
                 bound = self.SLOW_BOUND                 # it answers, only late: a slow module, not a wrong rate
-            self._owed = 0                              # late answers came in the drain, or never will
+            self.session.owed = 0                       # late answers came in the drain, or never will
             try:
                 self.command(commands.at(), timeout=bound)
                 break
@@ -458,7 +379,7 @@ class EspAt:
             self.foreign.clear()
         self.use_mux()
         chosen = link_id if link_id is not None else self._free_id()
-        self.links[chosen] = LinkInfo(chosen, host, port, kind)
+        self.session.add_link(chosen, host, port, kind)
         try:
             self.command(commands.start(chosen, kind, host, port))
         except ModuleError as exc:
@@ -472,7 +393,7 @@ class EspAt:
             if chosen not in self.left_open:
                 self.links.pop(chosen, None)
             raise
-        self.foreign.discard(chosen)
+        self.session.opened(chosen)
         return chosen
 
     def reconcile(self) -> None:
@@ -487,11 +408,11 @@ class EspAt:
         self.left_open &= held
         ours = {i for i, link in self.links.items() if link.open}
         self.foreign = held - ours
-        for orphan in sorted(self.foreign & self._orphan_data):
+        for orphan in sorted(self.foreign & self.session.orphan_data):
             # Its data shares the wire with ours and no one will read it: close it (the port is ours alone).
             if self._close_id(orphan, commands.close(orphan).timeout):
                 self.foreign.discard(orphan)
-        self._orphan_data.clear()
+        self.session.orphan_data.clear()
         self._reconciled = True
 
     def _free_id(self) -> int:
@@ -517,24 +438,18 @@ class EspAt:
             reply = self.command(chunk.command)
             if not isinstance(reply.final, ev.Prompt):
                 raise RemoteProtocolError(f"expected the send prompt, got {reply.final}")
-            link.sent += len(chunk.data)      # counted before the write: once it starts, bytes may have left
-            self.port.write(chunk.data)
+            self.port.write(self.session.send_data(chunk, link_id))   # counted as sent before the write
             self._finish_send(chunk)
 
-    def _finish_send(self, chunk) -> None:
+    def _finish_send(self, chunk: SendChunk) -> None:
+        """Wait for the session to see SEND OK (or an error) after a send's data."""
         deadline = self._until(chunk.command.timeout)
-        while True:
-            event = self.next_event(max(0.0, deadline - time.monotonic()))
-            if event is None:
+        try:
+            if self._wait(deadline) is None:
                 raise self._timeout(f"no SEND OK within {chunk.command.timeout:g} s")
-            if isinstance(event, ev.Recv):
-                chunk.check_recv(event)
-            elif isinstance(event, ev.SendOk):
-                return                  # confirmed, even when the `Recv N bytes` before it was garbled away
-            elif isinstance(event, (ev.SendFail, ev.Error)):
-                raise LinkClosed("send failed: the link broke")
-            elif isinstance(event, ev.Ready):
-                raise ModuleError("CIPSEND", "the module reset while sending")
+        except BaseException:
+            self.session.gave_up(owed=False)
+            raise
 
     def receive(self, link_id: int, timeout: float, until_closed: bool = False) -> bytes:
         """Bytes that arrived on the link (waiting up to `timeout` for the first, or for the close)."""
@@ -543,7 +458,7 @@ class EspAt:
         probed = time.monotonic()
         while True:
             if link.damaged:
-                raise self._damaged(link)
+                raise damaged(link)
             if link.open and self.mux and time.monotonic() - max(probed, self.last_byte_at) >= self.QUIET:
                 self._probe_links()
                 probed = time.monotonic()
@@ -563,7 +478,7 @@ class EspAt:
             if isinstance(event, ev.Ready):
                 raise ModuleError("receive", "the module reset")
         if link.damaged:
-            raise self._damaged(link)
+            raise damaged(link)
         data = bytes(link.received)
         link.received.clear()
         return data
@@ -606,7 +521,7 @@ class EspAt:
         if link.open:
             # While the module still owes an answer (a connect past its bound) it is busy: a CIPCLOSE now would be
             # dropped with `busy`, and an answer that never comes cannot be told from a late one. Leave it noted.
-            if not self._owed and self._close_id(link_id, timeout):
+            if not self.session.owed and self._close_id(link_id, timeout):
                 self.left_open.discard(link_id)
                 link.open = False
             else:

@@ -39,6 +39,7 @@ class Command:
     timeout: float
     secret: bytes = b""
     prompt: bool = False
+    about: str = ""             # what a refusal names: the SSID of a join
 
     def redacted(self) -> bytes:
         """The line as it may appear in a log: the secret replaced by `***` (also in a join typed by hand)."""
@@ -49,11 +50,11 @@ def _timeout(name: str) -> float:
     return TIMEOUTS.get(name, TIMEOUTS["default"])
 
 
-def _build(name: str, body: str, prompt: bool = False, secret: bytes = b"") -> Command:
+def _build(name: str, body: str, prompt: bool = False, secret: bytes = b"", about: str = "") -> Command:
     line = ("AT" + body + "\r\n").encode("utf-8")
     if len(line) > MAX_LINE:
         raise LocalProtocolError(f"AT command is {len(line)} bytes; the module takes at most {MAX_LINE}")
-    return Command(name=name, line=line, timeout=_timeout(name), secret=secret, prompt=prompt)
+    return Command(name=name, line=line, timeout=_timeout(name), secret=secret, prompt=prompt, about=about)
 
 
 def escape(text: str, what: str = "argument", limit: Optional[int] = None) -> str:
@@ -143,7 +144,7 @@ def join(ssid: str, password: str, dialect: Dialect = AT1, persist: bool = False
         raise LocalProtocolError("SSID is empty")
     quoted_password = escape(password, "password", MAX_PASSWORD)
     return _build("CWJAP", f"+{dialect.command_name('CWJAP', persist)}={quoted_ssid},{quoted_password}",
-                  secret=quoted_password.encode("utf-8"))
+                  secret=quoted_password.encode("utf-8"), about=ssid)
 
 
 def query_join(dialect: Dialect = AT1) -> Command:

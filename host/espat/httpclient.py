@@ -81,11 +81,10 @@ def request(esp: EspAt, method: str, url: str, body: bytes = b"", headers: Itera
     wait = idle if idle is not None else (timeout if timeout is not None else 30.0)
     with esp.operation(timeout):
         link = esp.open_link(host, port)
-        garbled = esp.garbled
         try:
             try:
                 _send(esp, link, wire)
-                response = _read_response(esp, link, conn, garbled, sink, wait, progress)
+                response = _read_response(esp, link, conn, sink, wait, progress)
             except EspAtError as exc:
                 raise _why(esp, link, exc, timeout) from None
             except Exception as exc:        # the port itself failed (an adapter unplugged, a socket reset)
@@ -157,8 +156,7 @@ def _request_bytes(method: str, host: str, port: int, target: str, body: bytes, 
     return conn, wire
 
 
-def _read_response(esp: EspAt, link: int, conn: h11.Connection, garbled: int, sink, wait: float,
-                   progress) -> Response:
+def _read_response(esp: EspAt, link: int, conn: h11.Connection, sink, wait: float, progress) -> Response:
     digester = Digester()
     response: Optional[Response] = None
     total: Optional[int] = None
@@ -167,7 +165,7 @@ def _read_response(esp: EspAt, link: int, conn: h11.Connection, garbled: int, si
         try:
             event = conn.next_event()
         except h11.RemoteProtocolError as exc:
-            _check_garbled(esp, garbled, link)
+            _check(esp, link)
             got = response.length if response else 0
             cut = ended                 # h11 failed on the end of the link, not on a byte it was given
             if cut and response is None:
@@ -201,7 +199,7 @@ def _read_response(esp: EspAt, link: int, conn: h11.Connection, garbled: int, si
         elif isinstance(event, h11.EndOfMessage):
             assert response is not None
             esp.confirm(link)               # the bytes after the last block say whether it was whole
-            _check_garbled(esp, garbled, link)
+            _check(esp, link)
             response.sha256 = digester.sha256
             response.verified = digester.verify(response.status, response.headers)
             return response
@@ -209,10 +207,9 @@ def _read_response(esp: EspAt, link: int, conn: h11.Connection, garbled: int, si
             raise HttpError("the server closed the link before a response")
 
 
-def _check_garbled(esp: EspAt, garbled: int, link: int) -> None:
-    """A lost byte can hide anything, even the header that says how long the body is: lines that were no AT line
-    while the answer came mean it cannot be trusted."""
-    if esp.garbled != garbled:
-        raise DataLost(f"{esp.garbled - garbled} garbled lines came with the response on link {link}: bytes were "
-                       "lost on the serial line, from noise or a rate too fast for the adapter; the body cannot be "
-                       "trusted")
+def _check(esp: EspAt, link: int) -> None:
+    """The session's verdict on the link's data: a lost byte can hide anything, even the header that says how long
+    the body is, so a broken frame or lines that were no AT line while the answer came mean it cannot be trusted."""
+    lost = esp.session.verdict(link)
+    if lost is not None:
+        raise lost
