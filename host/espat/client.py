@@ -19,9 +19,8 @@ from typing import IO, TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Union
 
 from . import commands, events as ev
 from .dialects import AT1, AT2, Dialect
-from .errors import (BusyError, CommandTimeout, DataLost, EspAtError, JoinError, LinkClosed, ModuleError,
-                     RemoteProtocolError)
-from .framing import SendChunk, frame_send
+from .errors import BusyError, CommandTimeout, DataLost, JoinError, LinkClosed, ModuleError
+from .linkops import LinkOperations
 from .records import LinkInfo, Reply
 from .session import NEED_DATA, Session, damaged
 from .transport import open_port
@@ -46,8 +45,8 @@ class _OfSession:
         setattr(obj.session, self.name, value)
 
 
-class EspAt:
-    """A module on a port. Not thread-safe: one caller at a time, as on the wire."""
+class EspAt(LinkOperations):
+    """A module on a port. Not thread-safe: one caller at a time, as on the wire. Its links: linkops.py."""
 
     links = _OfSession()
     mux = _OfSession()
@@ -202,7 +201,7 @@ class EspAt:
     @property
     def clean(self) -> bool:
         """No link this client opened is open, or may be: what to tell a user after an interruption."""
-        return not self.left_open and not any(link.open for link in self.links.values())
+        return self.session.clean
 
     def _data_lost(self, missing: int) -> "DataLost":
         self.session.resync()           # the lines after the loss were being counted as payload: start afresh
@@ -354,190 +353,6 @@ class EspAt:
 
     def addresses(self) -> Dict[str, str]:
         return {e.kind: e.value for e in self.command(commands.addresses()).of(ev.Address)}
-
-    # --- links --------------------------------------------------------------------------------------------------------
-
-    def use_mux(self) -> None:
-        if not self.mux:
-            self.command(commands.mux(True))
-            self.mux = True
-
-    def set_passive(self, passive: bool) -> None:
-        self.command(commands.recv_mode(passive))
-        self.passive = passive
-
-    def open_link(self, host: str, port: int, kind: str = "TCP", link_id: Optional[int] = None) -> int:
-        """Open a link (CIPMUX=1, ids 0-4) on an id the module does not hold; returns its id.
-
-        Once CIPSTART is on the wire the link is this client's to close: if the answer does not come (a connect
-        past its bound, Ctrl-C), it is closed before the error goes on, so it cannot come up later and make the
-        next open fail with ALREADY CONNECTED."""
-        if not self._reconciled:
-            self.reconcile()
-        if not self.mux and self.foreign:       # a CIPMUX=0 link left open would refuse CIPMUX=1
-            self._close_id(0, commands.close(None).timeout)
-            self.foreign.clear()
-        self.use_mux()
-        chosen = link_id if link_id is not None else self._free_id()
-        self.session.add_link(chosen, host, port, kind)
-        try:
-            self.command(commands.start(chosen, kind, host, port))
-        except ModuleError as exc:
-            self.links.pop(chosen, None)        # ERROR: the module did not open it
-            if link_id is None and "ALREADY CONNECTED" in exc.detail:
-                self.foreign.add(chosen)        # opened behind this client's back since it last looked
-                return self.open_link(host, port, kind)
-            raise
-        except BaseException:
-            self.close_link(chosen, timeout=self.cleanup_bound)
-            if chosen not in self.left_open:
-                self.links.pop(chosen, None)
-            raise
-        self.session.opened(chosen)
-        return chosen
-
-    def reconcile(self) -> None:
-        """Learn from the module which links are open (AT+CIPMUX?, AT+CIPSTATUS): a link an earlier process left
-        open (killed, or a connect that timed out) keeps its id, and new links take free ones."""
-        reply = self.command(commands.query_mux())
-        self.mux = any(e.name == "CIPMUX" and e.value.strip() == "1" for e in reply.of(ev.Info))
-        held = {e.link_id for e in self.command(commands.status()).of(ev.LinkStatus)}
-        for link in self.links.values():
-            if link.open and link.id not in held:
-                link.open = False
-        self.left_open &= held
-        ours = {i for i, link in self.links.items() if link.open}
-        self.foreign = held - ours
-        for orphan in sorted(self.foreign & self.session.orphan_data):
-            # Its data shares the wire with ours and no one will read it: close it (the port is ours alone).
-            if self._close_id(orphan, commands.close(orphan).timeout):
-                self.foreign.discard(orphan)
-        self.session.orphan_data.clear()
-        self._reconciled = True
-
-    def _free_id(self) -> int:
-        busy = {i for i, link in self.links.items() if link.open} | self.foreign | self.left_open
-        free = [i for i in range(5) if i not in busy]
-        if free:
-            return free[0]
-        if self.foreign:
-            # Every id is held, some by links no one here opened: with the port locked to this process they
-            # belong to processes that are gone. Take one back.
-            orphan = min(self.foreign)
-            self._close_id(orphan, timeout=commands.close(orphan).timeout)
-            self.foreign.discard(orphan)
-            return orphan
-        raise EspAtError("all five links are in use")
-
-    def send(self, link_id: int, data: bytes) -> None:
-        """Send any bytes: split at 2048, each piece after the prompt, `Recv N bytes` checked against N."""
-        for chunk in frame_send(data, link_id):
-            link = self.links.get(link_id)
-            if link is None or not link.open:
-                raise LinkClosed(f"link {link_id} is closed")
-            reply = self.command(chunk.command)
-            if not isinstance(reply.final, ev.Prompt):
-                raise RemoteProtocolError(f"expected the send prompt, got {reply.final}")
-            self.port.write(self.session.send_data(chunk, link_id))   # counted as sent before the write
-            self._finish_send(chunk)
-
-    def _finish_send(self, chunk: SendChunk) -> None:
-        """Wait for the session to see SEND OK (or an error) after a send's data."""
-        deadline = self._until(chunk.command.timeout)
-        try:
-            if self._wait(deadline) is None:
-                raise self._timeout(f"no SEND OK within {chunk.command.timeout:g} s")
-        except BaseException:
-            self.session.gave_up(owed=False)
-            raise
-
-    def receive(self, link_id: int, timeout: float, until_closed: bool = False) -> bytes:
-        """Bytes that arrived on the link (waiting up to `timeout` for the first, or for the close)."""
-        link = self.links[link_id]
-        deadline = self._until(timeout)
-        probed = time.monotonic()
-        while True:
-            if link.damaged:
-                raise damaged(link)
-            if link.open and self.mux and time.monotonic() - max(probed, self.last_byte_at) >= self.QUIET:
-                self._probe_links()
-                probed = time.monotonic()
-            if self.passive and (link.waiting or (not link.open and not link.read_after_close)):
-                link.read_after_close = not link.open
-                self._read_passive(link)
-            if link.received and not until_closed:
-                break
-            if not link.open and not link.waiting:
-                break
-            if time.monotonic() >= deadline:
-                if until_closed or (self._op_end is not None and deadline >= self._op_end):
-                    raise self._timeout(f"link {link_id} did not close within {timeout:g} s" if until_closed
-                                        else f"no data on link {link_id} within {timeout:g} s")
-                break
-            event = self.next_event(min(0.05, max(0.0, deadline - time.monotonic())))
-            if isinstance(event, ev.Ready):
-                raise ModuleError("receive", "the module reset")
-        if link.damaged:
-            raise damaged(link)
-        data = bytes(link.received)
-        link.received.clear()
-        return data
-
-    def _probe_links(self) -> None:
-        """Ask which links are open (AT+CIPSTATUS): a `CLOSED` line garbled on the serial line would otherwise
-        leave a link looking open until the caller's bound ran out."""
-        open_ids = {e.link_id for e in self.command(commands.status()).of(ev.LinkStatus)}
-        for link in self.links.values():
-            if link.open and link.id not in open_ids:
-                link.open = False
-
-    def _read_passive(self, link: LinkInfo) -> None:
-        """Read what the module holds for the link. Notices can be stale or lost (1.x reports CLOSED while data
-        still waits), so AT+CIPRECVLEN? is the measure, as WiFiEspAT does it."""
-        while True:
-            lengths = self.command(commands.recv_len()).of(ev.RecvLen)
-            held = (lengths[0].lengths[link.id] or 0) if lengths and link.id < len(lengths[0].lengths) else 0
-            if held <= 0:
-                link.waiting = 0
-                return
-            while held > 0:             # what was counted is there: read it all before asking again
-                reply = self.command(commands.recv_data(link.id, min(held, commands.MAX_SEND)))
-                data = b"".join(e.data for e in reply.of(ev.RecvData))
-                if not data:
-                    break
-                link.received += data
-                held -= len(data)
-
-    def close_link(self, link_id: int, timeout: Optional[float] = None) -> None:
-        """Close a link this client opened, on any path: its data still arriving is dropped as it comes, and
-        a failure to close (no answer in `timeout`, the port gone) never raises, so it cannot hide the error that
-        made the caller clean up; the id is noted in `left_open` instead. The operation's deadline does not apply."""
-        link = self.links.get(link_id)
-        if link is None:
-            return
-        link.closing = True             # from now on its data is dropped as it comes
-        link.received.clear()
-        link.waiting = 0
-        if link.open:
-            # While the module still owes an answer (a connect past its bound) it is busy: a CIPCLOSE now would be
-            # dropped with `busy`, and an answer that never comes cannot be told from a late one. Leave it noted.
-            if not self.session.owed and self._close_id(link_id, timeout):
-                self.left_open.discard(link_id)
-                link.open = False
-            else:
-                self.left_open.add(link_id)     # still open as far as anyone knows; its CLOSED clears it
-
-    def _close_id(self, link_id: int, timeout: Optional[float]) -> bool:
-        """AT+CIPCLOSE=<id>; True when the module has no such link afterwards."""
-        cmd = commands.close(link_id if self.mux else None)
-        try:
-            with self._unbounded(), self.operation(timeout or cmd.timeout):     # busy retries end in time too
-                self.command(cmd, timeout)
-            return True
-        except ModuleError:
-            return True                 # UNLINK: it had closed on its own in the meantime
-        except Exception:               # no answer, busy, the port gone: the caller's error matters more
-            return False
 
     # --- baud ----------------------------------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from typing import Callable, Iterable, List, Optional, Tuple
 import h11
 
 from .client import EspAt
-from .errors import (BodyTruncated, CommandTimeout, DataDamaged, DataLost, DeliveryUnknown, EspAtError, HttpError,
+from .errors import (BodyTruncated, CommandTimeout, DataDamaged, DeliveryUnknown, EspAtError, HttpError,
                      LinkClosed, LocalProtocolError, MalformedResponse)
 from .integrity import WANT_DIGEST, Digester, content_digest
 

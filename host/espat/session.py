@@ -155,6 +155,47 @@ class Session:
         self.links[link_id].garbled_before = self.garbled
         self.foreign.discard(link_id)
 
+    @property
+    def clean(self) -> bool:
+        """No link this client opened is open, or may be."""
+        return not self.left_open and not any(link.open for link in self.links.values())
+
+    def free_id(self) -> Optional[int]:
+        """The lowest id no link holds (ours open, foreign, or left open), None when all five are held."""
+        busy = {i for i, link in self.links.items() if link.open} | self.foreign | self.left_open
+        return next((i for i in range(5) if i not in busy), None)
+
+    def listed(self, open_ids: Set[int]) -> None:
+        """The module listed these links as open (AT+CIPSTATUS): a link of ours it did not list is closed (its
+        `CLOSED` line was lost)."""
+        for link in self.links.values():
+            if link.open and link.id not in open_ids:
+                link.open = False
+
+    def reconciled(self, held: Set[int]) -> List[int]:
+        """The module holds the links `held`: ours not among them are closed, the others are foreign. Returns the
+        foreign ids that data came for, which no one will read."""
+        self.listed(held)
+        self.left_open &= held
+        self.foreign = held - {i for i, link in self.links.items() if link.open}
+        return sorted(self.foreign & self.orphan_data)
+
+    def take(self, link_id: int) -> bytes:
+        """The link's data received so far, handed over (the link keeps none of it)."""
+        link = self.links[link_id]
+        data = bytes(link.received)
+        link.received.clear()
+        return data
+
+    def closing(self, link_id: int) -> Optional[LinkInfo]:
+        """CIPCLOSE is about to go out: from now on the link's data is dropped as it comes."""
+        link = self.links.get(link_id)
+        if link is not None:
+            link.closing = True
+            link.received.clear()
+            link.waiting = 0
+        return link
+
     def verdict(self, link_id: int) -> Optional[DataLost]:
         """Whether the link's data so far can be trusted: None, or the DataLost that says why not (its framing
         broke, or lines that were no AT line came while it was open: a lost byte can hide anything)."""
