@@ -282,3 +282,47 @@ def test_a_send_that_goes_wrong_says_how(data, error, message):
     session.receive_data(data)
     with pytest.raises(error, match=message):
         session.next_event()
+
+
+# --- decisions on the link table --------------------------------------------------------------------------------
+
+def test_a_new_link_takes_the_lowest_id_no_one_holds():
+    session = with_link(0)
+    session.foreign.add(1)
+    session.left_open.add(2)
+    assert session.free_id() == 3
+    for i in (3, 4):
+        session.add_link(i, "example.com", 80)
+    assert session.free_id() is None
+
+
+def test_reconcile_closes_what_the_module_no_longer_holds_and_names_foreign_ids_with_data():
+    session = with_link(0)
+    session.add_link(1, "example.com", 80)
+    session.left_open.update({1, 3})
+    session.receive_data(b"+IPD,2,3:abc\r\n+IPD,4,3:xyz\r\n")     # data for ids not ours
+    assert session.reconciled({0, 2, 3}) == [2]
+    assert session.links[0].open and not session.links[1].open
+    assert session.left_open == {3} and session.foreign == {2, 3}
+
+
+def test_a_listing_closes_links_whose_closed_line_was_lost():
+    session = with_link(0)
+    session.add_link(1, "example.com", 80)
+    session.listed({1})
+    assert not session.links[0].open and session.links[1].open
+    assert not session.clean
+    session.listed(set())
+    assert session.clean
+
+
+def test_taking_a_links_data_empties_it_and_closing_drops_what_comes_after():
+    session = with_link(4)
+    session.receive_data(b"+IPD,4,5:hello\r\n")
+    assert session.take(4) == b"hello" and session.take(4) == b""
+    session.receive_data(b"+IPD,4,3:abc\r\n+IPD,4,10\r\n")
+    link = session.closing(4)
+    assert link is session.links[4] and (bytes(link.received), link.waiting) == (b"", 0)
+    session.receive_data(b"+IPD,4,3:xyz\r\n")
+    assert session.take(4) == b"" and session.dropped == 1
+    assert session.closing(2) is None
