@@ -25,7 +25,7 @@ from .errors import (BodyTruncated, CommandTimeout, DataDamaged, DeliveryUnknown
                      LinkClosed, LocalProtocolError, MalformedResponse)
 from .integrity import WANT_DIGEST, Digester, content_digest
 
-__all__ = ["HttpError", "Response", "request", "split_url", "SAFE_METHODS"]
+__all__ = ["HttpError", "Response", "request", "split_url", "build_request", "SAFE_METHODS"]
 
 # An Idempotency-Key goes out as typed (`Idempotency-Key: r-17`): Stripe, Adyen and the other servers that honour
 # it document the raw value, and a server comparing keys byte for byte would take a quoted copy for another key.
@@ -130,6 +130,37 @@ def _why(esp: EspAt, link: int, exc: EspAtError, timeout: Optional[float]) -> Es
     return exc
 
 
+def build_request(method: str, host: str, path: str = "/", body: bytes = b"", port: int = 80,
+                  headers: Iterable[Tuple[str, str]] = (), content_type: Optional[str] = None,
+                  keep_alive: bool = False) -> bytes:
+    """One plain HTTP/1.1 request (Host, Content-Length when there is a body, Connection), as the exact bytes that
+    cross AT+CIPSEND: what a sketch or a bench sends. request() adds the digests, a User-Agent and a key itself."""
+    if not isinstance(body, (bytes, bytearray)):
+        raise LocalProtocolError(f"HTTP body must be bytes, not {type(body).__name__}; encode text first")
+    if not path.startswith("/"):
+        raise LocalProtocolError(f"HTTP path must start with '/', not {path!r}")
+    fields = [("Host", host if port == 80 else f"{host}:{port}")]
+    if content_type is not None:
+        fields.append(("Content-Type", content_type))
+    if body or method.upper() in ("POST", "PUT", "PATCH"):
+        fields.append(("Content-Length", str(len(body))))
+    fields.extend(headers)
+    if not keep_alive:
+        fields.append(("Connection", "close"))
+    return _encode(h11.Connection(our_role=h11.CLIENT), method, path, fields, bytes(body))
+
+
+def _encode(conn: h11.Connection, method: str, target: str, fields: List[Tuple[str, str]], body: bytes) -> bytes:
+    """The request as h11 writes it (so the method, target and fields are checked by a well-kept implementation)."""
+    try:
+        wire = conn.send(h11.Request(method=method, target=target, headers=fields))
+        if body:
+            wire += conn.send(h11.Data(data=body))
+        return wire + conn.send(h11.EndOfMessage())
+    except h11.LocalProtocolError as exc:
+        raise LocalProtocolError(f"bad HTTP request: {exc}") from None
+
+
 def _request_bytes(method: str, host: str, port: int, target: str, body: bytes, headers: List[Tuple[str, str]],
                    idempotency_key: Optional[str]) -> Tuple[h11.Connection, bytes]:
     names = {name.lower() for name, _ in headers}
@@ -146,14 +177,7 @@ def _request_bytes(method: str, host: str, port: int, target: str, body: bytes, 
         fields.append(WANT_DIGEST)              # a download is what a digest protects
     fields += [("Connection", "close"), ("User-Agent", "espat")]
     conn = h11.Connection(our_role=h11.CLIENT)
-    try:
-        wire = conn.send(h11.Request(method=method, target=target, headers=fields))
-        if body:
-            wire += conn.send(h11.Data(data=body))
-        wire += conn.send(h11.EndOfMessage())
-    except h11.LocalProtocolError as exc:
-        raise LocalProtocolError(f"bad HTTP request: {exc}") from None
-    return conn, wire
+    return conn, _encode(conn, method, target, fields, body)
 
 
 def _read_response(esp: EspAt, link: int, conn: h11.Connection, sink, wait: float, progress) -> Response:
