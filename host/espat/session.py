@@ -255,7 +255,10 @@ class Session:
     def _sent(self, event: ev.Event) -> bool:
         """One event after a send's data: True when SEND OK confirms it; errors raise."""
         if isinstance(event, ev.Recv):
-            self._sending.check_recv(event)
+            chunk = self._sending
+            if event.length != len(chunk.data):
+                self._sending = None
+            chunk.check_recv(event)     # RemoteProtocolError for a count that is not the send's
             return False
         if isinstance(event, ev.SendOk):
             self._sending = None

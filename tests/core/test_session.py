@@ -282,6 +282,7 @@ def test_a_send_that_goes_wrong_says_how(data, error, message):
     session.receive_data(data)
     with pytest.raises(error, match=message):
         session.next_event()
+    assert answer(session, b"\r\nOK\r\n") == ev.Ok()           # the send is over either way
 
 
 # --- decisions on the link table --------------------------------------------------------------------------------
