@@ -24,7 +24,7 @@ Rules (shared/reference/esp-at-protocol.md, sections 1, 4, 5 and 11):
 from __future__ import annotations
 
 import re
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from . import events as ev
 
@@ -64,79 +64,74 @@ _PRINTABLE = re.compile(rb"[\x20-\x7e\t]*")
 _SSID_LINE = re.compile(rb"\+(?:CWLAP|CWJAP(?:_CUR|_DEF)?|CWSAP(?:_CUR|_DEF)?):")
 
 _IPD = b"+IPD,"
+_Frame = Tuple[int, Optional[int], Optional[str], Optional[int]]   # length, link id, remote ip, port
 _PROMPT = 0x3E  # ">"
 _FOLLOW_MAX = 64                    # the longest line that may be glued onto a payload, with room to spare
 _RESYNC = (b"\n", _IPD)              # where lines are known to start again after damage
 
 
-class _Payload:
-    """One length-framed block being read raw: what it is for, how long it is, and the event it becomes.
+class _PayloadReader:
+    """The reader of one kind of length-framed block, read raw: its header (`prefix`, `match`), what the header's
+    numbers mean (`frame`) and the event the bytes make (`event`). One object per kind, shared by every parser;
+    the block being read is the parser's (`_reader`, `_frame`, `_need`)."""
+    prefix = b""
+    damage_shows = False        # a header of this kind that does not parse can only come from damage
 
-    Each kind of block the module frames by length has its own subclass, which knows its header (`PREFIX`,
-    `match`), what the header's numbers mean (`start`) and the event the bytes make (`finish`)."""
-    __slots__ = ("length", "link_id", "ip", "port")
-    PREFIX = b""
-    DAMAGE_SHOWS = False        # a header of this kind that does not parse can only come from damage
+    def match(self, head: bytes, remote_info: bool) -> "Optional[re.Match[bytes]]":
+        raise NotImplementedError
 
-    def __init__(self, length: int, link_id: Optional[int], ip: Optional[str], port: Optional[int]) -> None:
-        self.length = length
-        self.link_id = link_id
-        self.ip = ip
-        self.port = port
+    def frame(self, m: "re.Match[bytes]") -> Optional[_Frame]:
+        """(length, link_id, ip, port) of the block the header announces; None for a header no module sends,
+        _NOT_DATA for a line that only looks like a header."""
+        raise NotImplementedError
 
-    def finish(self, data: bytes) -> ev.Event:
+    def event(self, data: bytes, link_id: Optional[int], ip: Optional[str], port: Optional[int]) -> ev.Event:
         raise NotImplementedError
 
 
-class _IpdPayload(_Payload):
+class _IpdReader(_PayloadReader):
     """`+IPD,[<id>,]<len>[,<ip>,<port>]:<data>`, active receive mode. The same head ending in CR LF instead of `:`
     is the passive notice, an ordinary line."""
-    __slots__ = ()
-    PREFIX = b"+IPD,"
-    DAMAGE_SHOWS = True
+    prefix = b"+IPD,"
+    damage_shows = True
 
-    @staticmethod
-    def match(head: bytes, remote_info: bool) -> "Optional[re.Match[bytes]]":
+    def match(self, head: bytes, remote_info: bool) -> "Optional[re.Match[bytes]]":
         return _IPD_HEAD.match(head)
 
-    @classmethod
-    def start(cls, m: "re.Match[bytes]") -> "Optional[_Payload]":
+    def frame(self, m: "re.Match[bytes]") -> Optional[_Frame]:
         a, b, ip, port, end = m.groups()
         if end != b":":
             return _NOT_DATA            # passive notice `+IPD,<id>,<len>`
         link_id, length = (None, int(a)) if b is None else (int(a), int(b))
         if (link_id is not None and link_id > 4) or length == 0:
             return None
-        return cls(length, link_id, ip.decode() if ip is not None else None, int(port) if ip is not None else None)
+        return length, link_id, ip.decode() if ip is not None else None, int(port) if ip is not None else None
 
-    def finish(self, data: bytes) -> ev.Event:
-        return ev.Ipd(self.link_id, data, self.ip, self.port)
+    def event(self, data: bytes, link_id: Optional[int], ip: Optional[str], port: Optional[int]) -> ev.Event:
+        return ev.Ipd(link_id, data, ip, port)
 
 
-class _RecvDataPayload(_Payload):
+class _RecvDataReader(_PayloadReader):
     """The reply to AT+CIPRECVDATA: 1.x `+CIPRECVDATA,<len>:<data>`, 2.x `+CIPRECVDATA:<len>,<data>` (with
     CIPDINFO=1 `+CIPRECVDATA:<len>,"<ip>",<port>,<data>`)."""
-    __slots__ = ()
-    PREFIX = b"+CIPRECVDATA"
+    prefix = b"+CIPRECVDATA"
 
-    @staticmethod
-    def match(head: bytes, remote_info: bool) -> "Optional[re.Match[bytes]]":
-        if remote_info and head[len(_RecvDataPayload.PREFIX):len(_RecvDataPayload.PREFIX) + 1] == b":":
+    def match(self, head: bytes, remote_info: bool) -> "Optional[re.Match[bytes]]":
+        if remote_info and head[len(self.prefix):len(self.prefix) + 1] == b":":
             return _RECVDATA2_INFO.match(head)
         return _RECVDATA1.match(head) or _RECVDATA2.match(head)
 
-    @classmethod
-    def start(cls, m: "re.Match[bytes]") -> "Optional[_Payload]":
+    def frame(self, m: "re.Match[bytes]") -> Optional[_Frame]:
         if m.re is _RECVDATA2_INFO:
-            return cls(int(m.group(1)), None, m.group(2).decode(), int(m.group(3)))
-        return cls(int(m.group(1)), None, None, None)
+            return int(m.group(1)), None, m.group(2).decode(), int(m.group(3))
+        return int(m.group(1)), None, None, None
 
-    def finish(self, data: bytes) -> ev.Event:
-        return ev.RecvData(data, self.ip, self.port)
+    def event(self, data: bytes, link_id: Optional[int], ip: Optional[str], port: Optional[int]) -> ev.Event:
+        return ev.RecvData(data, ip, port)
 
 
-_NOT_DATA = _Payload(0, None, None, None)      # a header-like line that announces no data
-_PAYLOAD_KINDS = (_IpdPayload, _RecvDataPayload)
+_NOT_DATA: _Frame = (0, None, None, None)      # a header-like line that announces no data
+_READERS = (_IpdReader(), _RecvDataReader())
 
 
 class Parser:
@@ -152,7 +147,9 @@ class Parser:
         self.remote_info = remote_info
         self._buf = bytearray()
         self._scan = 0                  # bytes of the current line already known to hold no LF
-        self._payload: Optional[_Payload] = None   # the length-framed block being read raw, if any
+        self._need = 0                  # > 0 while reading a length-framed block: its length
+        self._reader: Optional[_PayloadReader] = None   # the block's reader, and its link and remote address
+        self._frame: _Frame = _NOT_DATA
         self._after_prompt = False
         self._skipped: Optional[int] = None   # bytes of an overlong line dropped so far
         self._err_code: Optional[int] = None
@@ -171,7 +168,7 @@ class Parser:
         Non-zero after the module has gone quiet means bytes were lost on the serial line: the parser is counting
         the following lines as payload, and only a new Parser gets back in step.
         """
-        return max(0, self._payload.length - len(self._buf)) if self._payload is not None else 0
+        return max(0, self._need - len(self._buf)) if self._need else 0
 
     @property
     def unconfirmed(self) -> bool:
@@ -187,16 +184,14 @@ class Parser:
         """Feed bytes as they arrived; returns the events they completed, oldest first."""
         buf = self._buf
         buf += data
-        payload = self._payload
-        if payload is not None and payload.length > len(buf):   # the common case in a long payload: nothing yet
+        if self._need > len(buf):       # the common case in a long payload: nothing to do yet
             return []
         out: List[ev.Event] = []
         while buf:
-            payload = self._payload
-            if payload is not None:
-                if len(buf) < payload.length:
+            if self._need:
+                if len(buf) < self._need:
                     break
-                self._finish_payload(payload, out)
+                self._finish_payload(out)
                 continue
             if self._follow is not None:
                 verdict = self._check_follow()
@@ -267,32 +262,30 @@ class Parser:
         Returns None to wait for more bytes, True when a payload read began, False for an ordinary line.
         """
         head = bytes(self._buf[:_HEAD_MAX])
-        for kind in _PAYLOAD_KINDS:
-            prefix = kind.PREFIX
+        for reader in _READERS:
+            prefix = reader.prefix
             if len(head) < len(prefix):
                 if prefix.startswith(head):
                     return None
                 continue
             if not head.startswith(prefix):
                 continue
-            m = kind.match(head, self.remote_info)
+            m = reader.match(head, self.remote_info)
             if m is None:
                 # Not complete yet, unless a line end or the header bound says it never will be.
                 if len(head) >= _HEAD_MAX or b"\n" in head:
-                    return self._damaged_header(out) if kind.DAMAGE_SHOWS else False
+                    return self._damaged_header(out) if reader.damage_shows else False
                 return None
-            reader = kind.start(m)
-            if reader is None:          # a header no module sends: damage for +IPD, an ordinary line otherwise
-                return self._damaged_header(out) if kind.DAMAGE_SHOWS else False
-            if reader is _NOT_DATA:
+            frame = reader.frame(m)
+            if frame is _NOT_DATA:
                 return False
-            if reader.length > self.max_payload:
-                return self._damaged_header(out) if kind.DAMAGE_SHOWS else False
+            if frame is None or frame[0] > self.max_payload:    # no module sends it: damage, or an ordinary line
+                return self._damaged_header(out) if reader.damage_shows else False
             del self._buf[:m.end()]
-            if reader.length == 0:      # an empty CIPRECVDATA read: nothing to wait for
-                out.append(reader.finish(b""))
+            if frame[0] == 0:           # an empty CIPRECVDATA read: nothing to wait for
+                out.append(reader.event(b"", *frame[1:]))
                 return True
-            self._payload = reader
+            self._need, self._reader, self._frame = frame[0], reader, frame
             return True
         return False
 
@@ -333,13 +326,13 @@ class Parser:
             return False
         return _glued_line_ok(line[:-1], self._follow[0])
 
-    def _finish_payload(self, payload: "_Payload", out: List[ev.Event]) -> None:
-        need = payload.length
+    def _finish_payload(self, out: List[ev.Event]) -> None:
+        need, link_id, ip, port = self._frame
         data = bytes(self._buf[:need])
         del self._buf[:need]
-        self._payload = None
-        self._follow = (payload.link_id,)
-        out.append(payload.finish(data))
+        self._need = 0
+        self._follow = (link_id,)
+        out.append(self._reader.event(data, link_id, ip, port))
 
     # --- lines ----------------------------------------------------------------------------------------------------
 
