@@ -244,8 +244,8 @@ class EspAt(LinkOperations):
         busy_until = self._until(bound)
         attempt = 0
         while True:
-            self.port.write(self.session.send(cmd))
             try:
+                self.port.write(self.session.send(cmd))
                 reply = self._collect(cmd, bound)
             except CommandTimeout:
                 self.session.gave_up()  # its answer may still come: it must not be taken for the next one's
