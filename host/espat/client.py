@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Union
+from operator import attrgetter
+from typing import IO, TYPE_CHECKING, Dict, Iterator, List, Optional, Union
 
 from . import commands, events as ev
 from .dialects import AT1, AT2, Dialect
@@ -32,33 +33,27 @@ __all__ = ["EspAt", "ModuleError", "CommandTimeout", "BusyError", "JoinError", "
            "Reply", "LinkInfo"]
 
 
-class _OfSession:
-    """An attribute the session keeps, read and written through the client (`esp.links`, `esp.garbled`)."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, obj: Any, owner: Optional[type] = None) -> Any:
-        return self if obj is None else getattr(obj.session, self.name)
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        setattr(obj.session, self.name, value)
+def _of_session(name: str) -> property:
+    """An attribute the session keeps, read and written through the client (`esp.links`, `esp.garbled`); read in
+    the receive loops, so the getter is attrgetter's (no Python frame)."""
+    return property(attrgetter(f"session.{name}"), lambda self, value: setattr(self.session, name, value),
+                    doc=f"The session's `{name}` (session.py).")
 
 
 class EspAt(LinkOperations):
     """A module on a port. Not thread-safe: one caller at a time, as on the wire. Its links: linkops.py."""
 
-    links = _OfSession()
-    mux = _OfSession()
-    passive = _OfSession()
-    wifi_connected = _OfSession()
-    resets = _OfSession()
-    garbled = _OfSession()
-    echoed = _OfSession()
-    foreign = _OfSession()
-    left_open = _OfSession()
-    busy_seen = _OfSession()
-    late_answers = _OfSession()
+    links = _of_session("links")
+    mux = _of_session("mux")
+    passive = _of_session("passive")
+    wifi_connected = _of_session("wifi_connected")
+    resets = _of_session("resets")
+    garbled = _of_session("garbled")
+    echoed = _of_session("echoed")
+    foreign = _of_session("foreign")
+    left_open = _of_session("left_open")
+    busy_seen = _of_session("busy_seen")
+    late_answers = _of_session("late_answers")
 
     BUSY_RETRIES = 10
     FLUSH_MAX = 30.0    # seconds a command's answer may wait behind data still coming for a closed link
