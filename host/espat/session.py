@@ -21,17 +21,17 @@ flight, which link is open, what each line does to them. The rules, in the order
 | framing lost after a payload        | counted in `garbled`; the link (or, unknown, every link) marked damaged    |
 | `<id>,CONNECT`                      | nothing more                                                               |
 | an echo of the command              | `echoed` noted, skipped                      | handed out             |
-| OK/ERROR/FAIL while answers are owed| a late answer: skipped, lines so far dropped | a late answer: dropped |
+| OK/ERROR/FAIL while answers are owed| a late answer: skipped, lines so far dropped | handed out (1)         |
 | `busy p...`/`busy s...` first       | ends the command: Reply(final=Busy)          | handed out             |
-| OK, SEND OK                         | ends the command (a prompting one: skipped)  | handed out             |
+| OK, SEND OK                         | ends the command (OK before a `>`: skipped)  | handed out             |
 | `>` prompt                          | ends a prompting command (CIPSEND)           | handed out             |
 | ERROR, FAIL, SEND FAIL              | refusal: ModuleError, JoinError, LinkClosed  | handed out             |
-| `ready` (again)                     | ModuleError, unless the command resets       | handed out             |
+| `ready` (after its rule above)      | ModuleError (RST, RESTORE: kept in the reply)| handed out             |
 | anything else                       | kept in the reply                            | handed out             |
 
 Owed answers: a command the caller gave up on (`gave_up()`) may still be answered; the module answers in order,
-so its final result is the next one to come, and it must not be taken for the next command's. Events left over
-when a command is sent are stale and dropped (the owed answers among them paid off).
+so its final result is the next one to come, and it must not be taken for the next command's. (1) Events left
+over when a command is sent are stale and dropped, the owed answers among them paid off.
 After a CIPSEND's prompt and its data (`send_data`), `Recv N bytes` is checked, `SEND OK` ends the send, and
 SEND FAIL, ERROR or a reset are errors; other lines are dropped.
 """
