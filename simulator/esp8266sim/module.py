@@ -20,7 +20,7 @@ from typing import Callable, List, Optional
 
 from . import commands  # noqa: F401  (fills the registry)
 from .atline import LineError, read_line
-from .commands.registry import E_BUSY, E_UNKNOWN, Call, Refusal, resolve, run
+from .commands.registry import E_BUSY, E_NO_AT, E_UNKNOWN, Call, Refusal, resolve, run
 from .commands.tcpip import resume_passthrough
 from .config import SimConfig
 from .datamode import DataMode
@@ -206,12 +206,13 @@ class Module:
 
     def _on_line(self, line: bytes) -> None:
         self._log("->", line + b"\r\n")
-        if not line:
-            return
         if self.busy or self._busy_left > 0:
-            if self._busy_left > 0:
+            if self._busy_left > 0 and line:
                 self._busy_left -= 1
-            self._busy(line)
+            self._busy(line)            # a bare line end too: busy answers every LF
+            return
+        if not line:
+            self._headless(line)
             return
         self.commands_seen += 1
         if self._busy_fault():
@@ -237,6 +238,15 @@ class Module:
         except Refusal as refusal:
             self.refuse(refusal)
 
+    def _headless(self, line: bytes) -> None:
+        """A line end with no AT head before it (a bare CR LF): the reader, still searching for the head, echoes the
+        bytes it dropped (all but LF and NUL, so the CR) and answers the LF ERROR at once (2.x: a missing AT, its
+        ERR CODE with AT+SYSLOG=1). Not a command: no fault counts it, but a module slow to answer is slow here too."""
+        if self.state["echo"]:
+            self.emit(line.replace(b"\0", b"") + b"\r")
+        self._line_faults(command=False)
+        self.refuse(Refusal(code=E_NO_AT))
+
     def _busy_fault(self) -> bool:
         """True when a `busy:COUNT@cmd=N` fault swallows this command line (and the COUNT - 1 after it)."""
         for fault in self.faults:
@@ -245,10 +255,10 @@ class Module:
                 return True
         return False
 
-    def _line_faults(self) -> None:
-        """The other faults a command line triggers."""
+    def _line_faults(self, command: bool = True) -> None:
+        """The other faults a command line triggers (a line that is no command: only an untriggered `slow`)."""
         for fault in self.faults:
-            if fault.fires("cmd", self.commands_seen):
+            if command and fault.fires("cmd", self.commands_seen):
                 if fault.kind == "wifi-lost":
                     self.lose_wifi()
                 if fault.kind == "slow":
