@@ -32,6 +32,13 @@ from .state import State
 __all__ = ["Module"]
 
 
+def _head(line: bytes) -> int:
+    """Where 1.x's reader finds the AT head in a line: the first "AT" or "at" (a two-byte window compared with
+    both, as the disassembled 1.7 at_recvTask and 0.9.x's at_port.c do); -1 when there is none."""
+    found = [at for at in (line.find(b"AT"), line.find(b"at")) if at >= 0]
+    return min(found) if found else -1
+
+
 class Module:
     def __init__(self, config: SimConfig, output: Callable[[bytes], None],
                  set_uart_rate: Callable[[int], None] = lambda rate: None,
@@ -212,17 +219,21 @@ class Module:
             self._busy(line)            # a bare line end too: busy answers every LF
             return
         if not line:
-            self._headless(line)
+            self._headless(line, command=False)
             return
         self.commands_seen += 1
         if self._busy_fault():
             self._busy(line)
             return
+        head = _head(line) if self.profile.skip_to_at else 0     # 2.x checks the head of the whole line
+        if head < 0:
+            self._headless(line)
+            return
         if self.state["echo"]:
-            self.emit(line + b"\r\r\n")
+            self.emit(line[:head].replace(b"\0", b"") + line[head:] + b"\r\r\n")
         self._line_faults()
-        if self.profile.skip_to_at and b"AT" in line[1:] and not line.startswith(b"AT"):
-            line = line[line.index(b"AT"):]     # 1.x searches for the AT head; what came before it is skipped
+        if self.profile.skip_to_at:
+            line = b"AT" + line[head + 2:]      # what came before the head is skipped; "at" is a head too
         try:
             parsed = read_line(line)
         except LineError as exc:
@@ -238,13 +249,14 @@ class Module:
         except Refusal as refusal:
             self.refuse(refusal)
 
-    def _headless(self, line: bytes) -> None:
-        """A line end with no AT head before it (a bare CR LF): the reader, still searching for the head, echoes the
-        bytes it dropped (all but LF and NUL, so the CR) and answers the LF ERROR at once (2.x: a missing AT, its
-        ERR CODE with AT+SYSLOG=1). Not a command: no fault counts it, but a module slow to answer is slow here too."""
+    def _headless(self, line: bytes, command: bool = True) -> None:
+        """A line end with no AT head before it (a bare CR LF; 1.x: any line without "AT" or "at"): the reader, still
+        searching for the head, echoes the bytes it dropped (all but LF and NUL, so the CR) and answers the LF ERROR
+        at once (2.x: a missing AT, its ERR CODE with AT+SYSLOG=1). A bare line is no command (`command`): no fault
+        counts it, but a module slow to answer is slow here too."""
         if self.state["echo"]:
             self.emit(line.replace(b"\0", b"") + b"\r")
-        self._line_faults(command=False)
+        self._line_faults(command)
         self.refuse(Refusal(code=E_NO_AT))
 
     def _busy_fault(self) -> bool:
