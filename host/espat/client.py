@@ -54,6 +54,7 @@ class EspAt(LinkOperations):
     left_open = _of_session("left_open")
     busy_seen = _of_session("busy_seen")
     late_answers = _of_session("late_answers")
+    line_answers = _of_session("line_answers")
 
     BUSY_RETRIES = 10
     FLUSH_MAX = 30.0    # seconds a command's answer may wait behind data still coming for a closed link
@@ -226,8 +227,24 @@ class EspAt(LinkOperations):
             event = self.next_event(quiet if end is None else min(quiet, max(0.0, end - time.monotonic())))
             if event is None:
                 break
-            got.append(event)
+            if not self.session.line_answer(event):
+                got.append(event)
         return got
+
+    def end_line(self) -> None:
+        """Write a bare CR LF: it ends whatever line the module has half read (boot noise, a half-typed command). The
+        module answers it, `ERROR` when idle (no AT head before the LF), `busy p...` while a command runs: that answer
+        is owed, and is taken where it comes (drain, a command's wait), never as a command's or a late one."""
+        self.port.write(self.session.end_line())
+
+    def await_line(self, limit: float) -> None:
+        """Read (and drop, as drain does) until no bare line end's answer is owed, or `limit` seconds passed (a line
+        end taken as a send's payload is never answered)."""
+        end = time.monotonic() + limit
+        while self.session.owed_line and time.monotonic() < end:
+            event = self.next_event(max(0.0, end - time.monotonic()))
+            if event is not None:
+                self.session.line_answer(event)
 
     # --- commands ---------------------------------------------------------------------------------------------------
 
@@ -288,20 +305,22 @@ class EspAt(LinkOperations):
         half-finished CIPSEND (filled up), passthrough mode (left with `+++`)."""
         self.session.restart()                          # whatever was half read belongs to the old state
         self._reconciled = False
-        bound, late = 1.0, self.late_answers
+        bound, late, heard = 1.0, self.late_answers, self.line_answers
         for attempt in range(attempts):
-            if attempt == 2 and self.late_answers == late:     # (a module that answers late is in no other mode)
+            answering = self.late_answers > late or self.line_answers > heard
+            if attempt == 2 and not answering:          # (a module that answers is in no other mode)
                 time.sleep(1.1)                         # the `+++` guard of 1.x, then the escape itself
                 self.port.write(commands.PASSTHROUGH_ESCAPE)
                 time.sleep(1.1)
-            if attempt == 3 and self.late_answers == late:
+            if attempt == 3 and not answering:
                 self.port.write(b"\0" * commands.MAX_SEND)   # a CIPSEND waiting for bytes gets them all
                 time.sleep(0.3)
-            self.port.write(b"\r\n")                    # ends whatever line the module has half read
+            busy = self.busy_seen
+            self.end_line()                             # ends whatever line the module has half read
             answers = [e for e in self.drain(0.2, limit=1.0) if isinstance(e, (ev.Ok, ev.Error, ev.Busy))]
             self.late_answers += len(answers)
-            if self.late_answers > late:
-                bound = self.SLOW_BOUND                 # it answers, only late: a slow module, not a wrong rate
+            if self.late_answers > late or self.busy_seen > busy:
+                bound = self.SLOW_BOUND                 # it answers, only late (or busy): a slow module, not a wrong rate
             self.session.owed = 0                       # late answers came in the drain, or never will
             try:
                 self.command(commands.at(), timeout=bound)
@@ -310,8 +329,8 @@ class EspAt(LinkOperations):
                 continue
         else:
             from .hints import no_answer
-            raise CommandTimeout(no_answer(self.url, self.late_answers > late, bool(self.garbled or self.heard),
-                                           bound))
+            raise CommandTimeout(no_answer(self.url, self.late_answers > late or bound == self.SLOW_BOUND,
+                                           bool(self.garbled or self.heard), bound))
         self.command(commands.echo(False))
         if not self._dialect_known:
             self.detect_dialect()

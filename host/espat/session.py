@@ -21,6 +21,8 @@ flight, which link is open, what each line does to them. The rules, in the order
 | framing lost after a payload        | counted in `garbled`; the link (or, unknown, every link) marked damaged    |
 | `<id>,CONNECT`                      | nothing more                                                               |
 | an echo of the command              | `echoed` noted, skipped                      | handed out             |
+| ERROR/busy while a bare line end    | its answer: skipped, counted in              | handed out (2)         |
+| (end_line) is owed its answer       | `line_answers` (busy in `busy_seen` too)     |                        |
 | OK/ERROR/FAIL while answers are owed| a late answer: skipped, lines so far dropped | handed out (1)         |
 | `busy p...`/`busy s...` first       | ends the command: Reply(final=Busy)          | handed out             |
 | OK, SEND OK                         | ends the command (OK before a `>`: skipped)  | handed out             |
@@ -31,7 +33,10 @@ flight, which link is open, what each line does to them. The rules, in the order
 
 Owed answers: a command the caller gave up on (`gave_up()`) may still be answered; the module answers in order,
 so its final result is the next one to come, and it must not be taken for the next command's. (1) Events left
-over when a command is sent are stale and dropped, the owed answers among them paid off.
+over when a command is sent are stale and dropped, the owed answers among them paid off. (2) line_answer()
+takes it where the caller drains; a command's own answer clears what line ends are still owed (the module answers
+in order: a line end that was eaten as payload is owed nothing); a reboot does not (it may be older than the line
+end).
 After a CIPSEND's prompt and its data (`send_data`), `Recv N bytes` is checked, `SEND OK` ends the send, and
 SEND FAIL, ERROR or a reset are errors; other lines are dropped.
 """
@@ -81,6 +86,8 @@ class Session:
         self.owed = 0                           # final results still to come for commands given up on
         self.busy_seen = 0                      # `busy` answers the module gave
         self.late_answers = 0                   # answers that came after their command was given up on
+        self.owed_line = 0                      # answers still to come for bare line ends (end_line)
+        self.line_answers = 0                   # answers the module gave to bare line ends
         self._command: Optional[commands.Command] = None
         self._seen: List[ev.Event] = []
         self._sending: Optional[SendChunk] = None
@@ -92,6 +99,22 @@ class Session:
         self._discard_stale()
         self._command, self._seen, self._sending = cmd, [], None
         return cmd.line
+
+    def end_line(self) -> bytes:
+        """A bare CR LF, to end whatever line the module has half read (boot noise, a half-typed command). The
+        module answers it (`ERROR` when idle, `busy p...` while a command runs): that answer is owed to it, and
+        taken where it comes (line_answer), never as a command's answer or a late one."""
+        self.owed_line += 1
+        return b"\r\n"
+
+    def line_answer(self, event: ev.Event) -> bool:
+        """True (and taken) when `event` is the answer a bare line end is owed."""
+        if self.owed_line and isinstance(event, (ev.Error, ev.Busy)):
+            self.owed_line -= 1
+            self.line_answers += 1
+            self.busy_seen += isinstance(event, ev.Busy)
+            return True
+        return False
 
     def send_data(self, chunk: SendChunk, link_id: int) -> bytes:
         """After the prompt of `chunk`'s CIPSEND: returns its bytes, counted as sent on the link (once the write
@@ -212,16 +235,17 @@ class Session:
 
     def _discard_stale(self) -> None:
         while self._queue:
-            if self.owed and isinstance(self._queue.popleft(), _ANSWERS):
+            event = self._queue.popleft()
+            if not self.line_answer(event) and self.owed and isinstance(event, _ANSWERS):
                 self.owed -= 1
-            elif not self.owed:
-                self._queue.clear()
 
     def _answer(self, event: ev.Event) -> Optional[Reply]:
         """One event with a command in flight: the Reply when it ends it, None while it goes on."""
         cmd, seen = self._command, self._seen
         if isinstance(event, ev.Echo):
             self.echoed = True
+            return None
+        if self.line_answer(event):
             return None
         if self.owed and isinstance(event, _ANSWERS):
             self.owed -= 1              # the late answer of a command given up on: the module answers in order
@@ -248,8 +272,10 @@ class Session:
         return None
 
     def _end(self, final: ev.Event) -> Reply:
+        """The command's own answer came. The module answers in order: a bare line end written before it whose
+        answer has not come by now was swallowed (a send's payload, passthrough) and is owed nothing."""
         reply = Reply(self._seen, final)
-        self._command, self._seen = None, []
+        self._command, self._seen, self.owed_line = None, [], 0
         return reply
 
     def _sent(self, event: ev.Event) -> bool:
@@ -308,7 +334,7 @@ class Session:
         self.resets += 1
         self.mux = self.passive = False
         self.foreign.clear()
-        self.owed = 0
+        self.owed = 0                   # (a line end's answer stays owed: this ready may be older than the line end)
         for link in self.links.values():
             link.open = False
         return False

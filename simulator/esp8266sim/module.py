@@ -20,7 +20,7 @@ from typing import Callable, List, Optional
 
 from . import commands  # noqa: F401  (fills the registry)
 from .atline import LineError, read_line
-from .commands.registry import E_BUSY, E_UNKNOWN, Call, Refusal, resolve, run
+from .commands.registry import E_BUSY, E_NO_AT, E_UNKNOWN, Call, Refusal, resolve, run
 from .commands.tcpip import resume_passthrough
 from .config import SimConfig
 from .datamode import DataMode
@@ -30,6 +30,13 @@ from .profiles import BUSY, ERROR, READY, profile
 from .state import State
 
 __all__ = ["Module"]
+
+
+def _head(line: bytes) -> int:
+    """Where 1.x's reader finds the AT head in a line: the first "AT" or "at" (a two-byte window compared with
+    both, as the disassembled 1.7 at_recvTask and 0.9.x's at_port.c do); -1 when there is none."""
+    found = [at for at in (line.find(b"AT"), line.find(b"at")) if at >= 0]
+    return min(found) if found else -1
 
 
 class Module:
@@ -206,22 +213,27 @@ class Module:
 
     def _on_line(self, line: bytes) -> None:
         self._log("->", line + b"\r\n")
-        if not line:
-            return
         if self.busy or self._busy_left > 0:
-            if self._busy_left > 0:
+            if self._busy_left > 0 and line:
                 self._busy_left -= 1
-            self._busy(line)
+            self._busy(line)            # a bare line end too: busy answers every LF
+            return
+        if not line:
+            self._headless(line, command=False)
             return
         self.commands_seen += 1
         if self._busy_fault():
             self._busy(line)
             return
+        head = _head(line) if self.profile.skip_to_at else 0     # 2.x checks the head of the whole line
+        if head < 0:
+            self._headless(line)
+            return
         if self.state["echo"]:
-            self.emit(line + b"\r\r\n")
+            self.emit(line[:head].replace(b"\0", b"") + line[head:] + b"\r\r\n")
         self._line_faults()
-        if self.profile.skip_to_at and b"AT" in line[1:] and not line.startswith(b"AT"):
-            line = line[line.index(b"AT"):]     # 1.x searches for the AT head; what came before it is skipped
+        if self.profile.skip_to_at:
+            line = b"AT" + line[head + 2:]      # what came before the head is skipped; "at" is a head too
         try:
             parsed = read_line(line)
         except LineError as exc:
@@ -237,6 +249,16 @@ class Module:
         except Refusal as refusal:
             self.refuse(refusal)
 
+    def _headless(self, line: bytes, command: bool = True) -> None:
+        """A line end with no AT head before it (a bare CR LF; 1.x: any line without "AT" or "at"): the reader, still
+        searching for the head, echoes the bytes it dropped (all but LF and NUL, so the CR) and answers the LF ERROR
+        at once (2.x: a missing AT, its ERR CODE with AT+SYSLOG=1). A bare line is no command (`command`): no fault
+        counts it, but a module slow to answer is slow here too."""
+        if self.state["echo"]:
+            self.emit(line.replace(b"\0", b"") + b"\r")
+        self._line_faults(command)
+        self.refuse(Refusal(code=E_NO_AT))
+
     def _busy_fault(self) -> bool:
         """True when a `busy:COUNT@cmd=N` fault swallows this command line (and the COUNT - 1 after it)."""
         for fault in self.faults:
@@ -245,10 +267,10 @@ class Module:
                 return True
         return False
 
-    def _line_faults(self) -> None:
-        """The other faults a command line triggers."""
+    def _line_faults(self, command: bool = True) -> None:
+        """The other faults a command line triggers (a line that is no command: only an untriggered `slow`)."""
         for fault in self.faults:
-            if fault.fires("cmd", self.commands_seen):
+            if command and fault.fires("cmd", self.commands_seen):
                 if fault.kind == "wifi-lost":
                     self.lose_wifi()
                 if fault.kind == "slow":

@@ -327,3 +327,52 @@ def test_taking_a_links_data_empties_it_and_closing_drops_what_comes_after():
     session.receive_data(b"+IPD,4,3:xyz\r\n")
     assert session.take(4) == b"" and session.dropped == 1
     assert session.closing(2) is None
+
+
+# --- bare line ends ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("data", [b"\r\nERROR\r\n", b"\r\nbusy p...\r\n"])
+def test_a_line_ends_answer_is_its_own_even_when_it_comes_during_the_next_command(data):
+    session = Session()
+    assert session.end_line() == b"\r\n"
+    session.send(c.at())
+    assert answer(session, data + b"\r\nOK\r\n") == Reply([], ev.Ok())
+    assert (session.line_answers, session.late_answers, session.owed_line) == (1, 0, 0)
+    assert session.busy_seen == (1 if b"busy" in data else 0)
+
+
+def test_a_line_ends_answer_left_between_commands_is_not_a_late_one():
+    session = Session()
+    session.send(c.at())
+    session.gave_up()
+    session.end_line()
+    session.receive_data(b"\r\nERROR\r\n")      # the line end's, not the AT's: the AT's is still owed
+    session.send(c.at())
+    assert (session.owed, session.line_answers) == (1, 1)
+
+
+def test_a_drained_line_end_answer_is_taken_and_nothing_else_is():
+    session = Session()
+    session.end_line()
+    session.receive_data(b"\r\nOK\r\n\r\nERROR\r\n\r\nERROR\r\n")
+    taken = [session.line_answer(session.next_event()) for _ in range(3)]
+    assert taken == [False, True, False] and session.owed_line == 0
+
+
+def test_a_commands_answer_clears_what_swallowed_line_ends_were_owed():
+    session = Session()
+    session.end_line()
+    session.send(c.at())
+    assert answer(session, b"\r\nOK\r\n") == Reply([], ev.Ok())     # the line end was eaten: owed nothing now
+    session.send(c.raw("AT+FOO"))
+    session.receive_data(b"\r\nERROR\r\n")
+    with pytest.raises(ModuleError):
+        session.next_event()
+    assert session.line_answers == 0
+
+
+def test_a_reboot_leaves_a_line_end_owed():
+    session = Session()
+    session.end_line()
+    assert answer(session, b"\r\nready\r\n") == ev.Ready()
+    assert session.owed_line == 1

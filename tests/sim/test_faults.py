@@ -216,9 +216,11 @@ def test_a_byte_flipped_in_a_command_line(sim_port, dialect):
     wire = sim_port(f"dialect={dialect}&latency_scale=0&fault=corrupt-up@byte=1&seed=2")
     wire.expect(b"\r\nready\r\n")
     wire.send(b"AT\r\n")
-    echo = wire.read_until(b"\r\r\n")
-    assert echo != b"AT\r\r\n" and bin(echo[0] ^ ord("A")).count("1") == 1
-    wire.expect(b"\r\nERROR\r\n")
+    answer = wire.read_until(b"ERROR\r\n")
+    # The line has lost its AT head: 1.x's reader echoes it as typed and answers its LF ERROR at once (no line end
+    # of its own after the echo, 1.7/bare-line-end-echo); 2.x echoes the line, then refuses it.
+    tail = b"\r\r\nERROR\r\n" if dialect == "1" else b"\r\r\n\r\nERROR\r\n"
+    assert answer[2:] == tail and answer[1:2] == b"T" and bin(answer[0] ^ ord("A")).count("1") == 1
     wire.exchange(b"AT\r\n", b"AT\r\r\n\r\nOK\r\n")
 
 
