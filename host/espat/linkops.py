@@ -91,7 +91,13 @@ class LinkOperations:
             link = self.links.get(link_id)
             if link is None or not link.open:
                 raise LinkClosed(f"link {link_id} is closed")
-            reply = self.command(chunk.command)
+            try:
+                reply = self.command(chunk.command)
+            except ModuleError as exc:
+                if "link is not valid" not in exc.detail:
+                    raise
+                link.open = False       # closed before its CLOSED line came (or that line was lost)
+                raise LinkClosed(f"link {link_id} is closed (the module says it is not valid)") from None
             if not isinstance(reply.final, ev.Prompt):
                 raise RemoteProtocolError(f"expected the send prompt, got {reply.final}")
             self.port.write(self.session.send_data(chunk, link_id))   # counted as sent before the write

@@ -344,3 +344,34 @@ def test_2x_error_codes_reach_the_caller():
             esp.at("AT+FOO")
         assert refused.value.code == 0x01090000
         assert "error code 0x01090000" in str(refused.value)
+
+
+class ClosedUnderfootPort(ScriptedPort):
+    """A module whose server closed the link during a long send: the first CIPSEND and its data go through (the
+    server's answer comes with them), the next is refused `link is not valid`, its CLOSED line not yet sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sends = 0
+
+    def write(self, data: bytes) -> int:
+        super().write(data)
+        if data.startswith(b"AT+CIPSEND="):
+            self.sends += 1
+            self.feed(b"\r\nOK\r\n> " if self.sends == 1 else b"link is not valid\r\n\r\nERROR\r\n")
+        elif not data.startswith(b"AT"):
+            self.feed(b"\r\nRecv %d bytes\r\n\r\nSEND OK\r\n+IPD,0,5:hello\r\n" % len(data))
+        return len(data)
+
+
+def test_a_send_refused_for_a_link_that_is_not_valid_is_a_closed_link():
+    """The link closed before its CLOSED line came (a server that answers a huge request early and hangs up): the
+    refusal says so as LinkClosed, which httpclient answers by reading what the server said (it used to be a
+    ModuleError that lost the server's answer when the CLOSED line came late, as under load)."""
+    esp = EspAt("scripted://", port=ClosedUnderfootPort(), dialect=AT1)
+    esp.session.mux = True
+    esp.session.add_link(0, "example.com", 80)
+    esp.session.opened(0)
+    with pytest.raises(LinkClosed, match="link 0 is closed"):
+        esp.send(0, bytes(3000))
+    assert not esp.links[0].open and bytes(esp.links[0].received) == b"hello"
