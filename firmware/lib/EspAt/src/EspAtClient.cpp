@@ -5,7 +5,7 @@
 
 int EspAtClient::connect(IPAddress ip, uint16_t port) {
   char text[16];  // "255.255.255.255"
-  espat::formatIp(ip, text);
+  espat::ipText(ip, text);
   return connectTo(text, port);
 }
 

@@ -12,8 +12,7 @@
 //   espat::begin(esp, F("ssid"), F("password"));   // passive receive, sync, join
 //   if (client.connect(F("example.com"), 80)) { client.print(F("GET / HTTP/1.1\r\n...")); ... }
 #pragma once
-#include <Client.h>
-#include <IPAddress.h>
+#include "EspAtNet.h"
 
 #include "EspAtBlocking.h"
 #include "EspAtDrv.h"

@@ -17,7 +17,7 @@
 // same both times. So neither needs a RAM buffer.
 #pragma once
 #include <Arduino.h>
-#include <Client.h>
+#include "EspAtNet.h"
 
 #include "EspAtStr.h"
 
