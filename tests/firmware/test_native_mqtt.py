@@ -89,10 +89,11 @@ def test_a_wrong_password_is_refused_with_the_brokers_code(publisher, broker):
     assert lines == ["refused 5"]  # 3.1.1's "not authorised": mosquitto's answer to a bad password
 
 
-def test_qos0_readings_and_a_retained_discovery_config(publisher, broker):
+@pytest.mark.parametrize("config", [1, 2], ids=["flash-string", "ram-bytes"])
+def test_qos0_readings_and_a_retained_discovery_config(publisher, broker, config):
     sub = Subscriber(broker.port)
     try:
-        status, lines = finish(start(publisher, broker.port, count=5, qos=0, config=1))
+        status, lines = finish(start(publisher, broker.port, count=5, qos=0, config=config))
         assert status == 0, lines
         assert lines[:2] == ["connected", "config acked"] and lines[2:7] == [f"sent {n}" for n in range(1, 6)]
         assert sub.wait_for(lambda: len(seqs(sub)) >= 5, 20)

@@ -25,11 +25,31 @@ class Counter : public Print {
   uint16_t n = 0;  // stops at 0xFFFF: more than a packet can carry here
 };
 
-uint16_t lengthOf(EspStr s) {
-  uint16_t n = 0;
-  while (s.at(n)) n++;
-  return n;
+uint16_t lengthOf(const Printable& p) {
+  Counter count;
+  p.printTo(count);
+  return count.n;
 }
+
+// A string, or bytes, as a Printable: every publish() is the one for two Printables, one body in flash.
+class Text : public Printable {
+ public:
+  explicit Text(EspStr s) : s_(s) {}
+  size_t printTo(Print& out) const override { return s_.printTo(out); }
+
+ private:
+  EspStr s_;
+};
+
+class Bytes : public Printable {
+ public:
+  Bytes(const uint8_t* p, uint16_t n) : p_(p), n_(n) {}
+  size_t printTo(Print& out) const override { return out.write(p_, n_); }
+
+ private:
+  const uint8_t* p_;
+  uint16_t n_;
+};
 
 const char kProtocol[] PROGMEM = {0, 4, 'M', 'Q', 'T', 'T', 4};  // name and level 4 (3.1.1)
 
@@ -63,10 +83,11 @@ bool EspAtMqtt::begin(uint8_t header, uint16_t remaining) {
 
 // A UTF-8 string field: two length bytes, then the bytes.
 void EspAtMqtt::text(EspStr s) {
-  uint16_t n = lengthOf(s);
+  Text t(s);
+  uint16_t n = lengthOf(t);
   out_.write((uint8_t)(n >> 8));
   out_.write((uint8_t)n);
-  chars(s, n);
+  t.printTo(out_);
 }
 
 bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint16_t keepAliveS) {
@@ -76,9 +97,9 @@ bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint
     return false;
   }
   bool withUser = !user.empty(), withPassword = withUser && !password.empty();  // 3.1.1: no password alone
-  uint16_t remaining = sizeof kProtocol + 3 + 2 + lengthOf(clientId);
-  if (withUser) remaining += 2 + lengthOf(user);
-  if (withPassword) remaining += 2 + lengthOf(password);
+  uint16_t remaining = sizeof kProtocol + 3 + 2 + lengthOf(Text(clientId));
+  if (withUser) remaining += 2 + lengthOf(Text(user));
+  if (withPassword) remaining += 2 + lengthOf(Text(password));
   if (!begin(kConnect, remaining)) return false;
   for (uint8_t i = 0; i < sizeof kProtocol; i++) out_.write((uint8_t)pgm_read_byte(kProtocol + i));
   out_.write((uint8_t)(0x02 | (withUser ? 0x80 : 0) | (withPassword ? 0x40 : 0)));  // clean session
@@ -104,32 +125,22 @@ bool EspAtMqtt::connect(EspStr clientId, EspStr user, EspStr password, uint16_t 
   return state_ == State::Connected;
 }
 
-// Starts a PUBLISH: header, remaining length and the topic's length; the caller writes the topic, id() and the
-// payload. False (nothing written) when it cannot be sent now.
-bool EspAtMqtt::publishHead(uint16_t topicLength, uint16_t length, uint8_t qos, bool retain) {
-  if (state_ != State::Connected || (qos && pending_)) return false;
-  if (length > kMaxPacket || topicLength > kMaxPacket - length) return false;  // beyond what an Uno sends
-  uint16_t remaining = 2 + topicLength + (qos ? 2 : 0) + length;
-  if (!begin((uint8_t)(kPublish | qos << 1 | (retain ? 1 : 0)), remaining)) return false;
-  out_.write((uint8_t)(topicLength >> 8));
-  out_.write((uint8_t)topicLength);
-  return true;
-}
-
-// After the topic: a QoS 1 message's packet id (never 0).
-void EspAtMqtt::id(uint8_t qos) {
-  if (!qos) return;
-  if (++nextId_ == 0) nextId_ = 1;
-  out_.write((uint8_t)(nextId_ >> 8));
-  out_.write((uint8_t)nextId_);
-}
-
-void EspAtMqtt::chars(EspStr s, uint16_t n) {
-  for (uint16_t i = 0; i < n; i++) out_.write((uint8_t)s.at(i));
-}
-
-// The payload is written: send the rest, and for QoS 1 start waiting for the PUBACK.
-uint16_t EspAtMqtt::sent(uint8_t qos) {
+// Every publish(): the PUBLISH packet (header, remaining length, topic, a QoS 1 message's packet id, payload),
+// then for QoS 1 the wait for its PUBACK. 0 (nothing written) when it cannot be sent now.
+uint16_t EspAtMqtt::publish(const Printable& topic, const Printable& payload, Qos qos, bool retain) {
+  if (state_ != State::Connected || (qos && pending_)) return 0;
+  uint16_t t = lengthOf(topic), length = lengthOf(payload);
+  if (length > kMaxPacket || t > kMaxPacket - length) return 0;  // beyond what an Uno sends
+  if (!begin((uint8_t)(kPublish | qos << 1 | (retain ? 1 : 0)), 2 + t + (qos ? 2 : 0) + length)) return 0;
+  out_.write((uint8_t)(t >> 8));
+  out_.write((uint8_t)t);
+  topic.printTo(out_);
+  if (qos) {
+    if (++nextId_ == 0) nextId_ = 1;  // never 0
+    out_.write((uint8_t)(nextId_ >> 8));
+    out_.write((uint8_t)nextId_);
+  }
+  payload.printTo(out_);
   if (!out_.finish()) {
     fail(Error::Closed);
     return 0;
@@ -143,43 +154,15 @@ uint16_t EspAtMqtt::sent(uint8_t qos) {
 }
 
 uint16_t EspAtMqtt::publish(EspStr topic, EspStr payload, Qos qos, bool retain) {
-  uint16_t t = lengthOf(topic), n = lengthOf(payload);
-  if (!publishHead(t, n, qos, retain)) return 0;
-  chars(topic, t);
-  id(qos);
-  chars(payload, n);
-  return sent(qos);
+  return publish(Text(topic), Text(payload), qos, retain);
 }
 
 uint16_t EspAtMqtt::publish(EspStr topic, const Printable& payload, Qos qos, bool retain) {
-  Counter count;
-  payload.printTo(count);
-  uint16_t t = lengthOf(topic);
-  if (!publishHead(t, count.n, qos, retain)) return 0;
-  chars(topic, t);
-  id(qos);
-  payload.printTo(out_);
-  return sent(qos);
-}
-
-uint16_t EspAtMqtt::publish(const Printable& topic, const Printable& payload, Qos qos, bool retain) {
-  Counter t, n;
-  topic.printTo(t);
-  payload.printTo(n);
-  if (!publishHead(t.n, n.n, qos, retain)) return 0;
-  topic.printTo(out_);
-  id(qos);
-  payload.printTo(out_);
-  return sent(qos);
+  return publish(Text(topic), payload, qos, retain);
 }
 
 uint16_t EspAtMqtt::publish(EspStr topic, const uint8_t* payload, uint16_t length, Qos qos, bool retain) {
-  uint16_t t = lengthOf(topic);
-  if (!publishHead(t, length, qos, retain)) return 0;
-  chars(topic, t);
-  id(qos);
-  out_.write(payload, length);
-  return sent(qos);
+  return publish(Text(topic), Bytes(payload, length), qos, retain);
 }
 
 void EspAtMqtt::disconnect() {

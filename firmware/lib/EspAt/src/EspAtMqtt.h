@@ -79,11 +79,7 @@ class EspAtMqtt {
 
   bool begin(uint8_t header, uint16_t remaining);
   void text(EspStr s);
-  bool publishHead(uint16_t topicLength, uint16_t length, uint8_t qos, bool retain);
   static const uint16_t kMaxPacket = 16000;  // topic + payload at most: far past an Uno's RAM, under 3 length bytes
-  void id(uint8_t qos);
-  void chars(EspStr s, uint16_t n);
-  uint16_t sent(uint8_t qos);
   void onPacket();
   void fail(Error why);
   void forget();
