@@ -60,7 +60,8 @@ class EspAtClient : public Client, private EspAtSink {
   static const uint8_t kNoLink = 0xFF;
   int connectTo(EspStr host, uint16_t port);
   bool fill();   // fetches from the module when the buffer is empty; true if bytes are there
-  bool send();   // sends what was gathered; false if the link refused it
+  bool send();   // sends what was gathered; false if the link refused it (or there is none)
+  bool sendBytes(const uint8_t* p, uint16_t n);  // the same for these bytes (none: true while linked)
   bool sendNow(const Printable& data);  // the same for `data`, as one AT+CIPSEND
   void release();
   // EspAtSink: the driver hands over what it fetched for our link.
@@ -76,6 +77,7 @@ class EspAtClient : public Client, private EspAtSink {
   uint8_t checks_;     // the checks still due since then: kCheckData, kCheckOpen
   static const uint8_t kCheckData = 1, kCheckOpen = 2;
   void active();       // arms both checks
+  bool due(uint8_t check);  // `check` is armed and kStillOpenMs have passed: true once, disarming it
   uint8_t rx_[kRxSize];
   uint8_t tx_[kTxSize];
 };
