@@ -81,13 +81,23 @@ bool EspAtMqtt::begin(uint8_t header, uint16_t remaining) {
   return true;
 }
 
-// A UTF-8 string field: two length bytes, then the bytes.
-void EspAtMqtt::text(EspStr s) {
-  Text t(s);
-  uint16_t n = lengthOf(t);
-  out_.write((uint8_t)(n >> 8));
-  out_.write((uint8_t)n);
-  t.printTo(out_);
+// Two bytes, high first: a length, the keep-alive, a packet id.
+void EspAtMqtt::twoBytes(uint16_t v) {
+  out_.write((uint8_t)(v >> 8));
+  out_.write((uint8_t)v);
+}
+
+// A string field: its length in two bytes, then its bytes.
+void EspAtMqtt::field(const Printable& s, uint16_t length) {
+  twoBytes(length);
+  s.printTo(out_);
+}
+
+// The packet is written: flush it. False (the session ended, Closed) if any of it could not be sent.
+bool EspAtMqtt::sendOut() {
+  if (out_.finish()) return true;
+  fail(Error::Closed);
+  return false;
 }
 
 bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint16_t keepAliveS) {
@@ -96,23 +106,20 @@ bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint
     error_ = Error::NotConnected;
     return false;
   }
-  bool withUser = !user.empty(), withPassword = withUser && !password.empty();  // 3.1.1: no password alone
-  uint16_t remaining = sizeof kProtocol + 3 + 2 + lengthOf(Text(clientId));
-  if (withUser) remaining += 2 + lengthOf(Text(user));
-  if (withPassword) remaining += 2 + lengthOf(Text(password));
+  // The payload's strings: the client id, then the user name and the password if given (3.1.1: no password
+  // without a user name).
+  const Text fields[] = {Text(clientId), Text(user), Text(password)};
+  uint8_t n = user.empty() ? 1 : password.empty() ? 2 : 3;
+  uint16_t lengths[3];
+  uint16_t remaining = sizeof kProtocol + 3;
+  for (uint8_t i = 0; i < n; i++) remaining += 2 + (lengths[i] = lengthOf(fields[i]));
   if (!begin(kConnect, remaining)) return false;
   for (uint8_t i = 0; i < sizeof kProtocol; i++) out_.write((uint8_t)pgm_read_byte(kProtocol + i));
-  out_.write((uint8_t)(0x02 | (withUser ? 0x80 : 0) | (withPassword ? 0x40 : 0)));  // clean session
-  out_.write((uint8_t)(keepAliveS >> 8));
-  out_.write((uint8_t)keepAliveS);
-  text(clientId);
-  if (withUser) text(user);
-  if (withPassword) text(password);
+  out_.write((uint8_t)(0x02 | (n > 1 ? 0x80 : 0) | (n > 2 ? 0x40 : 0)));  // clean session, user, password
+  twoBytes(keepAliveS);
+  for (uint8_t i = 0; i < n; i++) field(fields[i], lengths[i]);
   keepAliveS_ = keepAliveS;
-  if (!out_.finish()) {
-    fail(Error::Closed);
-    return false;
-  }
+  if (!sendOut()) return false;
   state_ = State::Connecting;
   error_ = Error::None;
   lastSent_ = waitFrom_ = millis();
@@ -126,25 +133,22 @@ bool EspAtMqtt::connect(EspStr clientId, EspStr user, EspStr password, uint16_t 
 }
 
 // Every publish(): the PUBLISH packet (header, remaining length, topic, a QoS 1 message's packet id, payload),
-// then for QoS 1 the wait for its PUBACK. 0 (nothing written) when it cannot be sent now.
-uint16_t EspAtMqtt::publish(const Printable& topic, const Printable& payload, Qos qos, bool retain) {
+// then for QoS 1 the wait for its PUBACK. 0 (nothing written) when it cannot be sent now. The topic is `topic`,
+// or `topicText` when that is null.
+uint16_t EspAtMqtt::send(const Printable* topic, EspStr topicText, const Printable& payload, Qos qos, bool retain) {
   if (state_ != State::Connected || (qos && pending_)) return 0;
-  uint16_t t = lengthOf(topic), length = lengthOf(payload);
+  const Text text(topicText);
+  const Printable& name = topic ? *topic : text;
+  uint16_t t = lengthOf(name), length = lengthOf(payload);
   if (length > kMaxPacket || t > kMaxPacket - length) return 0;  // beyond what an Uno sends
   if (!begin((uint8_t)(kPublish | qos << 1 | (retain ? 1 : 0)), 2 + t + (qos ? 2 : 0) + length)) return 0;
-  out_.write((uint8_t)(t >> 8));
-  out_.write((uint8_t)t);
-  topic.printTo(out_);
+  field(name, t);
   if (qos) {
     if (++nextId_ == 0) nextId_ = 1;  // never 0
-    out_.write((uint8_t)(nextId_ >> 8));
-    out_.write((uint8_t)nextId_);
+    twoBytes(nextId_);
   }
   payload.printTo(out_);
-  if (!out_.finish()) {
-    fail(Error::Closed);
-    return 0;
-  }
+  if (!sendOut()) return 0;
   lastSent_ = millis();
   if (!qos) return 1;
   if (!pending_ && !pinging_) waitFrom_ = lastSent_;
@@ -153,16 +157,20 @@ uint16_t EspAtMqtt::publish(const Printable& topic, const Printable& payload, Qo
   return nextId_;
 }
 
-uint16_t EspAtMqtt::publish(EspStr topic, EspStr payload, Qos qos, bool retain) {
-  return publish(Text(topic), Text(payload), qos, retain);
+uint16_t EspAtMqtt::publish(const Printable& topic, const Printable& payload, Qos qos, bool retain) {
+  return send(&topic, nullptr, payload, qos, retain);
 }
 
 uint16_t EspAtMqtt::publish(EspStr topic, const Printable& payload, Qos qos, bool retain) {
-  return publish(Text(topic), payload, qos, retain);
+  return send(nullptr, topic, payload, qos, retain);
+}
+
+uint16_t EspAtMqtt::publish(EspStr topic, EspStr payload, Qos qos, bool retain) {
+  return send(nullptr, topic, Text(payload), qos, retain);
 }
 
 uint16_t EspAtMqtt::publish(EspStr topic, const uint8_t* payload, uint16_t length, Qos qos, bool retain) {
-  return publish(Text(topic), Bytes(payload, length), qos, retain);
+  return send(nullptr, topic, Bytes(payload, length), qos, retain);
 }
 
 void EspAtMqtt::disconnect() {
@@ -232,7 +240,7 @@ void EspAtMqtt::poll() {
   if ((state_ == State::Connecting || pending_ || pinging_) && now - waitFrom_ > timeoutMs_) return fail(Error::Timeout);
   if (!net_.connected()) return fail(Error::Closed);  // after reading: a PUBACK may come just before the close
   if (state_ == State::Connected && keepAliveS_ && !pinging_ && now - lastSent_ >= keepAliveS_ * 1000UL) {
-    if (!begin(kPingreq, 0) || !out_.finish()) return fail(Error::Closed);
+    if (!begin(kPingreq, 0) || !sendOut()) return;
     pinging_ = true;
     if (!pending_) waitFrom_ = now;
     lastSent_ = now;

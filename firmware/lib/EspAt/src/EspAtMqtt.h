@@ -78,7 +78,10 @@ class EspAtMqtt {
   };
 
   bool begin(uint8_t header, uint16_t remaining);
-  void text(EspStr s);
+  void twoBytes(uint16_t v);
+  void field(const Printable& s, uint16_t length);
+  bool sendOut();
+  uint16_t send(const Printable* topic, EspStr topicText, const Printable& payload, Qos qos, bool retain);
   static const uint16_t kMaxPacket = 16000;  // topic + payload at most: far past an Uno's RAM, under 3 length bytes
   void onPacket();
   void fail(Error why);
