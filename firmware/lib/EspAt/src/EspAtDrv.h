@@ -184,55 +184,59 @@ class EspAtDrv {
   bool framePayload(uint8_t from, uint8_t link);
   void payloadByte(char c);
 
+  // The fields the reader and the steps touch on every byte or answer come first: on the AVR a field within 64
+  // bytes of the object's start is one 2-byte instruction away, a field past it costs two or three more.
   Stream& port_;
   Job job_;
   Step step_;
   EspStatus status_;
-  EspStatus verdict_;  // what an exchange ends with once its link is closed
   uint8_t tries_;
+  bool resend_;        // the module said busy: send the step's command again when wait_ is over
+  bool lineCut_;
+  bool answered_;      // an exchange's answer has begun
+  uint8_t id_;         // the link of the operation in flight
+  uint8_t ipdLink_;    // the link the current +IPD payload belongs to
+  uint8_t open_;       // bit per link: open (CONNECT or our CIPSTART, no CLOSED since)
+  uint8_t lineLen_;
+  uint8_t heard_;      // when a byte last came (ms, low 8 bits): a payload's bytes come without a pause
+  uint16_t ipdLeft_;   // payload bytes still to come in the current +IPD or +CIPRECVDATA
+  uint16_t since_;               // the current step's start (ms, low 16 bits: every step wait is under 65 s)
+  uint16_t wait_;                // the current step's allowed time, ms
+#if ESPAT_CLIENTS
+  uint8_t waiting_;    // bit per link: passive notice seen, not yet read empty
+  uint16_t got_;       // passive: bytes the last AT+CIPRECVDATA delivered
+  uint16_t asked_;     // passive: bytes it asked for
+  uint16_t rxDropped_;
+  EspAtSink* sinks_[kLinks];
+  void (*receive_)(EspAtDrv&, Reply);      // passiveStep, once passive receive is on
+  void (*exchange_)(EspAtDrv&, Reply);     // exchangeStep, once an exchange was started
+#endif
+  void (*queries_)(EspAtDrv&);             // queryLine, once a query was started
+  EspStatus verdict_;  // what an exchange ends with once its link is closed
   uint8_t readies_;  // `ready` lines heard during the current operation: a module rebooting in a loop
   bool dialect2_;      // 2.x names (no _CUR suffix), from AT+GMR's version line at each sync
   bool wifiUp_;
   bool already_;       // CIPSTART said ALREADY CONNECTED
   bool reuse_;         // this exchange is on a link the last one left open (keep-alive, ESPAT_CLIENTS)
   bool linkDone_;      // passive: the link closed while the module still held data for us
-  bool resend_;        // the module said busy: send the step's command again when wait_ is over
-  bool lineCut_;
-  bool answered_;      // an exchange's answer has begun
   uint8_t resetPin_;   // the pin + 1; 0: none
   uint8_t resets_;
   uint8_t station_;
-  uint8_t id_;         // the link of the operation in flight
-  uint8_t ipdLink_;    // the link the current +IPD payload belongs to
-  uint8_t open_;       // bit per link: open (CONNECT or our CIPSTART, no CLOSED since)
-  uint8_t lineLen_;
-  uint16_t ipdLeft_;   // payload bytes still to come in the current +IPD or +CIPRECVDATA
-  uint8_t heard_;      // when a byte last came (ms, low 8 bits): a payload's bytes come without a pause
   uint16_t replyMs_;
   uint16_t remotePort_;
-  uint16_t since_;               // the current step's start (ms, low 16 bits: every step wait is under 65 s)
   uint16_t exchangeSince_;       // the current exchange's start, in 256 ms (ESPAT_EXCHANGE_MAX_MS < 4.6 h)
-  uint16_t wait_;                // the current step's allowed time, ms
   // The running operation's arguments.
   EspStr host_;  // also a join's ssid
   EspStr pass_;
   const Printable* data_;
   EspAtSink* reply_;   // the exchange's sink
   void (*pulse_)(uint8_t pin, bool low);   // pulseResetPin, once a reset pin is set
-  void (*queries_)(EspAtDrv&);             // queryLine, once a query was started
   void (*args_)(EspAtDrv&, char);          // printArg, once an operation with such arguments was started
 #if ESPAT_CLIENTS
-  EspAtSink* sinks_[kLinks];
-  void (*receive_)(EspAtDrv&, Reply);      // passiveStep, once passive receive is on
-  void (*exchange_)(EspAtDrv&, Reply);     // exchangeStep, once an exchange was started
-  uint8_t waiting_;    // bit per link: passive notice seen, not yet read empty
   uint32_t baud_;
   bool persist_;
   bool udp_;
   uint16_t localPort_;
-  uint16_t got_;       // passive: bytes the last AT+CIPRECVDATA delivered
-  uint16_t asked_;     // passive: bytes it asked for
-  uint16_t rxDropped_;
 #endif
   char line_[kLineMax];
 };
