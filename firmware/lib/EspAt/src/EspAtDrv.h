@@ -142,6 +142,9 @@ class EspAtDrv {
   void go(Step step);
   void enter(Step step);
   void writeCommand(PGM_P cmd);
+  void writeArg(char c);
+  void writeQuoted(EspStr s);
+  void put(char c);
   void advance(Reply reply);
   void advanceLink(Reply reply);
   void finish(EspStatus status);

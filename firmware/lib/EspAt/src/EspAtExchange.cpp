@@ -1,6 +1,7 @@
 // The driver's exchange (startExchange): one request on a link and its answer, the reporters' way. Its own rules
 // live here, behind a function pointer the start installs, so a sketch that only uses the Client links none of it.
 #include "EspAtDrv.h"
+#include "EspAtInternal.h"
 
 bool EspAtDrv::startExchange(uint8_t id, EspStr host, uint16_t port, const Printable& request, EspAtSink& reply) {
   if (job_ != Job::None || id >= kLinks) return false;
@@ -30,7 +31,7 @@ bool EspAtDrv::startExchange(uint8_t id, EspStr host, uint16_t port, const Print
 
 // The exchange's steps: CIPSTART (skipped on a kept link), CIPSEND and the request, SEND OK, the answer, and on
 // any failure CIPCLOSE, whose OK ends the exchange with the verdict kept in verdict_.
-void EspAtDrv::exchangeStep(EspAtDrv& d, Reply r) {
+ESPAT_NO_TAIL_CALLS void EspAtDrv::exchangeStep(EspAtDrv& d, Reply r) {
   if (r == Reply::Tick) {
     if (d.step_ != Step::Close &&
         (uint16_t)((uint16_t)(millis() >> 8) - d.exchangeSince_) >= (uint16_t)(ESPAT_EXCHANGE_MAX_MS >> 8)) {

@@ -9,7 +9,7 @@
 // taken for payload and the reboot go unheard, however long the driver then stays idle.
 static const uint8_t kPayloadGapMs = 100;
 
-void EspAtDrv::poll() {
+ESPAT_NO_TAIL_CALLS void EspAtDrv::poll() {
   uint8_t now = (uint8_t)millis();
   for (int c; (c = port_.read()) >= 0;) {  // read() says -1 when nothing is there
     handleByte((char)c);
@@ -34,7 +34,7 @@ void EspAtDrv::poll() {
 // for both, written once.
 bool EspAtDrv::ipdHead() const { return lineLen_ >= 8 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0; }
 
-__attribute__((noinline)) void EspAtDrv::handleByte(char c) {
+ESPAT_NO_TAIL_CALLS void EspAtDrv::handleByte(char c) {
   if (ipdLeft_) {
     ipdLeft_--;
     payloadByte(c);
@@ -164,7 +164,7 @@ static_assert(EspAtDrv::kLineMax >= 16, "AT+GMR's major version is the 12th char
 // A link is gone (CLOSED, a reboot, Wi-Fi lost): its open bit goes. Data the module still holds for it is
 // still fetched (1.x says CLOSED before the passive buffer is read).
 
-__attribute__((noinline)) void EspAtDrv::handleLine() {
+ESPAT_NO_TAIL_CALLS void EspAtDrv::handleLine() {
   // AT+GMR: "AT version:1.7.4.0(...)" or "AT version:2.2.0.0(...)"; the major digit says which names to use.
   if (step_ == Step::Gmr && lineLen_ > 11 && memcmp_P(line_, PSTR("AT version:"), 11) == 0) {
     dialect2_ = line_[11] >= '2';

@@ -1,6 +1,7 @@
 // Passive receive (AT+CIPRECVMODE=1), linked only into a sketch that turns it on: the module keeps what a server
 // sends until the driver asks for it with AT+CIPRECVDATA=<id>,<n>, never more than the link's sink has room for.
 #include "EspAtDrv.h"
+#include "EspAtInternal.h"
 #if ESPAT_CLIENTS
 
 namespace {
@@ -40,7 +41,7 @@ void EspAtDrv::passiveHead(EspAtDrv& d, Reply r) {
 
 // Outside Step::Recv, or with Reply::Prompt: start a read for link id_. In it: the read's answer (OK, ERROR,
 // CLOSED) or its bound.
-void EspAtDrv::passiveStep(EspAtDrv& d, Reply r) {
+ESPAT_NO_TAIL_CALLS void EspAtDrv::passiveStep(EspAtDrv& d, Reply r) {
   if (r >= Reply::Notice) {
     passiveHead(d, r);
     return;
