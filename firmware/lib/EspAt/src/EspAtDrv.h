@@ -152,7 +152,8 @@ class EspAtDrv {
   // needs it): the reset pin (above), passive receive (EspAtPassive.cpp), the answers of the queries and the
   // arguments of UDP, UART and passive commands (EspAtQueries.cpp).
   static void pulseResetPin(uint8_t pin, bool low);
-  static void queryLine(EspAtDrv& d);
+  static void statusLine(EspAtDrv& d);
+  static void wifiLine(EspAtDrv& d);
   // An exchange's own rules (EspAtExchange.cpp): its answer step, its whole bound (Tick, from poll()), a byte of
   // its answer (Byte). Linked only into a sketch that starts exchanges.
   static void exchangeStep(EspAtDrv& d, Reply r);
@@ -214,7 +215,7 @@ class EspAtDrv {
   void (*receive_)(EspAtDrv&, Reply);      // passiveStep, once passive receive is on
   void (*exchange_)(EspAtDrv&, Reply);     // exchangeStep, once an exchange was started
 #endif
-  void (*queries_)(EspAtDrv&);             // queryLine, once a query was started
+  void (*queries_)(EspAtDrv&);             // statusLine or wifiLine, once that query was started
   EspStatus verdict_;  // what an exchange ends with once its link is closed
   uint8_t readies_;  // `ready` lines heard during the current operation: a module rebooting in a loop
   bool dialect2_;      // 2.x names (no _CUR suffix), from AT+GMR's version line at each sync
