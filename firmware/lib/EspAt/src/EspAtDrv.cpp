@@ -12,6 +12,10 @@ const uint8_t kAtTries = 10, kBusyTries = 20;
 
 }  // namespace
 
+#if ESPAT_CLIENTS
+__attribute__((noinline)) uint8_t EspAtDrv::bitOf(uint8_t id) { return 1 << id; }
+#endif
+
 bool EspAtDrv::begin(Job job, Step first) {
   if (job_ != Job::None) return false;
   job_ = job;
@@ -314,8 +318,8 @@ void EspAtDrv::advanceLink(Reply r) {
       break;
     default:  // Step::Close: `<id>,CLOSED` and then OK (or ERROR when the link was gone); wait for the OK
       if (r == Reply::Ok || r == Reply::Error || r == Reply::None) {
-        linkLost(1 << id_);
-        waiting_ &= ~(1 << id_);  // whatever it held is gone with it
+        linkLost(bitOf(id_));
+        waiting_ &= ~bitOf(id_);  // whatever it held is gone with it
         finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Ok);
       }
       break;

@@ -111,7 +111,7 @@ class EspAtDrv {
   // Each link's sink (nullptr: its payload is counted in rxDropped() and dropped).
   void setSink(uint8_t id, EspAtSink* sink) { sinks_[id] = sink; }
   EspAtSink* sink(uint8_t id) const { return sinks_[id]; }
-  bool dataWaiting(uint8_t id) const { return waiting_ & (1 << id); }  // passive: the module holds bytes for it
+  bool dataWaiting(uint8_t id) const { return waiting_ & bitOf(id); }  // passive: the module holds bytes for it
   // The module's port, for a blocking caller that waits for it to fall quiet before a command.
   Stream& port() const { return port_; }
 #endif
@@ -121,7 +121,7 @@ class EspAtDrv {
   uint8_t resets() const { return resets_; }      // `ready` lines seen (wraps)
   bool dialect2() const { return dialect2_; }     // the module runs AT 2.x
   // Whether link `id` is open: followed line by line with ESPAT_CLIENTS=1; without, as the last AT+CIPSTATUS said.
-  bool linkOpen(uint8_t id) const { return open_ & (1 << id); }
+  bool linkOpen(uint8_t id) const { return open_ & bitOf(id); }
 #if ESPAT_CLIENTS
   uint16_t rxDropped() const { return rxDropped_; }  // payload bytes for a link without a sink
 #endif
@@ -137,6 +137,13 @@ class EspAtDrv {
                                Notice, HeadColon, HeadComma,  // these three: for passiveStep only
                                Tick, Byte };                  // these two: for exchangeStep only
 
+  // 1 << id. With the link table (ESPAT_CLIENTS=1) out of line: a shift by a variable is a loop on the AVR, and
+  // the link table makes many.
+#if ESPAT_CLIENTS
+  static uint8_t bitOf(uint8_t id);
+#else
+  static uint8_t bitOf(uint8_t id) { return 1 << id; }
+#endif
   bool begin(Job job, Step first);
   bool beginLink(Job job, Step first, uint8_t id);
   void go(Step step);
@@ -176,7 +183,7 @@ class EspAtDrv {
   // The link table, followed line by line with ESPAT_CLIENTS=1 (the exchange-only driver needs none).
 #if ESPAT_CLIENTS
   void linkLost(uint8_t mask) { open_ &= ~mask; }
-  void linkGained(uint8_t id) { open_ |= 1 << id; }
+  void linkGained(uint8_t id) { open_ |= bitOf(id); }
 #else
   void linkLost(uint8_t) {}
   void linkGained(uint8_t) {}

@@ -131,11 +131,14 @@ uint8_t EspAtDrv::lineKind(uint8_t& id) const {
   }
   __asm__("" : "+r"(skip));  // one loop for both cases: the compiler would otherwise make a copy per case
   uint8_t len = lineLen_ - skip;
-  for (uint8_t kind = 0; kind < kOther; kind++) {
-    PGM_P known = esp_nth(kLines, kind);
-    if (strlen_P(known) == len && memcmp_P(line_ + skip, known, len) == 0) return kind;
+  PGM_P known = kLines;
+  uint8_t kind = 0;
+  for (; kind < kOther; kind++) {
+    uint8_t n = strlen_P(known);
+    if (n == len && memcmp_P(line_ + skip, known, len) == 0) break;
+    known += n + 1;
   }
-  return kOther;
+  return kind;
 }
 
 // The digits after line_[from] up to the line's end, the last of a comma-separated list; kNoNumber if not all
@@ -186,7 +189,7 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::handleLine() {
     if (id == kLinks) r = kind == kBusySending ? Reply::Busy : (Reply)(kind + 1);
   } else if (kind <= kConnectFail) {
 #if ESPAT_CLIENTS
-    if (id < kLinks) linkLost(1 << id);  // every link's (the exchange-only driver follows its own link only)
+    if (id < kLinks) linkLost(bitOf(id));  // every link's (the exchange-only driver follows its own link only)
 #endif
     if (id == id_) r = Reply::Closed;
 #if ESPAT_CLIENTS

@@ -27,7 +27,7 @@ void EspAtDrv::passiveHead(EspAtDrv& d, Reply r) {
   if (r == Reply::Notice) {
     uint8_t link = line[5] - '0';
     if (link < kLinks && d.lastNumber(7) != kNoNumber) {
-      d.waiting_ |= 1 << link;
+      d.waiting_ |= bitOf(link);
       if (link == d.id_) {
         d.answered_ = true;
         if (d.job_ != Job::None) d.advance(Reply::Data);
@@ -46,7 +46,7 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::passiveStep(EspAtDrv& d, Reply r) {
     passiveHead(d, r);
     return;
   }
-  const uint8_t bit = 1 << d.id_;
+  const uint8_t bit = bitOf(d.id_);
   const bool exchange = d.job_ == Job::Exchange;
   if (d.step_ != Step::Recv || r == Reply::Prompt || (r == Reply::None && d.asked_ == 0)) {
     EspAtSink* sink = d.sinks_[d.id_];

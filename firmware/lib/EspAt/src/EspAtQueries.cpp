@@ -24,7 +24,7 @@ void EspAtDrv::statusLine(EspAtDrv& d) {
   if (d.step_ != Step::Status) return;
   if (d.lineLen_ == 8 && memcmp_P(line, PSTR("STATUS:"), 7) == 0) d.station_ = line[7] - '0';
   if (d.lineLen_ > 12 && memcmp_P(line, PSTR("+CIPSTATUS:"), 11) == 0 && (uint8_t)(line[11] - '0') < kLinks) {
-    d.open_ |= 1 << (line[11] - '0');
+    d.open_ |= bitOf(line[11] - '0');
   }
 }
 
