@@ -2,6 +2,10 @@
 #pragma once
 #include <Arduino.h>
 
+// For the driver's larger functions: gcc's tail calls copy the function's whole epilogue (a dozen pops) before each
+// jump to another function; plain calls share one. Out of line, with plain calls, about 250 B less in WebClient.
+#define ESPAT_NO_TAIL_CALLS __attribute__((noinline, optimize("no-optimize-sibling-calls")))
+
 // The n-th of a table of NUL-separated flash strings.
 inline PGM_P esp_nth(PGM_P table, uint8_t n) {
   while (n--) table += strlen_P(table) + 1;

@@ -9,7 +9,7 @@
 // taken for payload and the reboot go unheard, however long the driver then stays idle.
 static const uint8_t kPayloadGapMs = 100;
 
-void EspAtDrv::poll() {
+ESPAT_NO_TAIL_CALLS void EspAtDrv::poll() {
   uint8_t now = (uint8_t)millis();
   for (int c; (c = port_.read()) >= 0;) {  // read() says -1 when nothing is there
     handleByte((char)c);
@@ -34,7 +34,7 @@ void EspAtDrv::poll() {
 // for both, written once.
 bool EspAtDrv::ipdHead() const { return lineLen_ >= 8 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0; }
 
-void EspAtDrv::handleByte(char c) {
+ESPAT_NO_TAIL_CALLS void EspAtDrv::handleByte(char c) {
   if (ipdLeft_) {
     ipdLeft_--;
     payloadByte(c);
@@ -131,11 +131,14 @@ uint8_t EspAtDrv::lineKind(uint8_t& id) const {
   }
   __asm__("" : "+r"(skip));  // one loop for both cases: the compiler would otherwise make a copy per case
   uint8_t len = lineLen_ - skip;
-  for (uint8_t kind = 0; kind < kOther; kind++) {
-    PGM_P known = esp_nth(kLines, kind);
-    if (strlen_P(known) == len && memcmp_P(line_ + skip, known, len) == 0) return kind;
+  PGM_P known = kLines;
+  uint8_t kind = 0;
+  for (; kind < kOther; kind++) {
+    uint8_t n = strlen_P(known);
+    if (n == len && memcmp_P(line_ + skip, known, len) == 0) break;
+    known += n + 1;
   }
-  return kOther;
+  return kind;
 }
 
 // The digits after line_[from] up to the line's end, the last of a comma-separated list; kNoNumber if not all
@@ -164,7 +167,7 @@ static_assert(EspAtDrv::kLineMax >= 16, "AT+GMR's major version is the 12th char
 // A link is gone (CLOSED, a reboot, Wi-Fi lost): its open bit goes. Data the module still holds for it is
 // still fetched (1.x says CLOSED before the passive buffer is read).
 
-void EspAtDrv::handleLine() {
+ESPAT_NO_TAIL_CALLS void EspAtDrv::handleLine() {
   // AT+GMR: "AT version:1.7.4.0(...)" or "AT version:2.2.0.0(...)"; the major digit says which names to use.
   if (step_ == Step::Gmr && lineLen_ > 11 && memcmp_P(line_, PSTR("AT version:"), 11) == 0) {
     dialect2_ = line_[11] >= '2';
@@ -186,7 +189,7 @@ void EspAtDrv::handleLine() {
     if (id == kLinks) r = kind == kBusySending ? Reply::Busy : (Reply)(kind + 1);
   } else if (kind <= kConnectFail) {
 #if ESPAT_CLIENTS
-    if (id < kLinks) linkLost(1 << id);  // every link's (the exchange-only driver follows its own link only)
+    if (id < kLinks) linkLost(bitOf(id));  // every link's (the exchange-only driver follows its own link only)
 #endif
     if (id == id_) r = Reply::Closed;
 #if ESPAT_CLIENTS
