@@ -4,9 +4,11 @@
 #include "EspAtByteCounter.h"
 
 int EspAtClient::connect(IPAddress ip, uint16_t port) {
-  char text[16];  // "255.255.255.255"
-  espat::ipText(ip, text);
-  return connectTo(text, port);
+  EspAtClient::stop();
+  // The send buffer is empty until the link is open: the address's text lives there meanwhile (no stack frame).
+  static_assert(kTxSize >= 16, "\"255.255.255.255\" must fit in the send buffer");
+  espat::ipText(ip, reinterpret_cast<char*>(tx_));
+  return connectTo(reinterpret_cast<const char*>(tx_), port);
 }
 
 int EspAtClient::connect(const char* host, uint16_t port) { return connectTo(host, port); }
