@@ -239,7 +239,7 @@ void EspAtMqtt::poll() {
   unsigned long now = millis();
   if ((state_ == State::Connecting || pending_ || pinging_) && now - waitFrom_ > timeoutMs_) return fail(Error::Timeout);
   if (!net_.connected()) return fail(Error::Closed);  // after reading: a PUBACK may come just before the close
-  if (state_ == State::Connected && keepAliveS_ && !pinging_ && now - lastSent_ >= keepAliveS_ * 1000UL) {
+  if (state_ == State::Connected && keepAliveS_ && !pinging_ && (now - lastSent_) / 1000 >= keepAliveS_) {
     if (!begin(kPingreq, 0) || !sendOut()) return;
     pinging_ = true;
     if (!pending_) waitFrom_ = now;
