@@ -88,8 +88,8 @@ void EspAtMqtt::twoBytes(uint16_t v) {
 }
 
 // A string field: its length in two bytes, then its bytes.
-void EspAtMqtt::field(const Printable& s, uint16_t length) {
-  twoBytes(length);
+void EspAtMqtt::text(EspStr s) {
+  twoBytes(s.length());
   s.printTo(out_);
 }
 
@@ -108,16 +108,15 @@ bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint
   }
   // The payload's strings: the client id, then the user name and the password if given (3.1.1: no password
   // without a user name).
-  const Text fields[] = {Text(clientId), Text(user), Text(password)};
+  const EspStr fields[] = {clientId, user, password};
   uint8_t n = user.empty() ? 1 : password.empty() ? 2 : 3;
-  uint16_t lengths[3];
   uint16_t remaining = sizeof kProtocol + 3;
-  for (uint8_t i = 0; i < n; i++) remaining += 2 + (lengths[i] = lengthOf(fields[i]));
+  for (uint8_t i = 0; i < n; i++) remaining += 2 + fields[i].length();
   if (!begin(kConnect, remaining)) return false;
   for (uint8_t i = 0; i < sizeof kProtocol; i++) out_.write((uint8_t)pgm_read_byte(kProtocol + i));
   out_.write((uint8_t)(0x02 | (n > 1 ? 0x80 : 0) | (n > 2 ? 0x40 : 0)));  // clean session, user, password
   twoBytes(keepAliveS);
-  for (uint8_t i = 0; i < n; i++) field(fields[i], lengths[i]);
+  for (uint8_t i = 0; i < n; i++) text(fields[i]);
   keepAliveS_ = keepAliveS;
   if (!sendOut()) return false;
   state_ = State::Connecting;
@@ -137,12 +136,15 @@ bool EspAtMqtt::connect(EspStr clientId, EspStr user, EspStr password, uint16_t 
 // or `topicText` when that is null.
 uint16_t EspAtMqtt::send(const Printable* topic, EspStr topicText, const Printable& payload, Qos qos, bool retain) {
   if (state_ != State::Connected || (qos && pending_)) return 0;
-  const Text text(topicText);
-  const Printable& name = topic ? *topic : text;
-  uint16_t t = lengthOf(name), length = lengthOf(payload);
+  uint16_t t = topic ? lengthOf(*topic) : topicText.length(), length = lengthOf(payload);
   if (length > kMaxPacket || t > kMaxPacket - length) return 0;  // beyond what an Uno sends
   if (!begin((uint8_t)(kPublish | qos << 1 | (retain ? 1 : 0)), 2 + t + (qos ? 2 : 0) + length)) return 0;
-  field(name, t);
+  twoBytes(t);
+  if (topic) {
+    topic->printTo(out_);
+  } else {
+    topicText.printTo(out_);
+  }
   if (qos) {
     if (++nextId_ == 0) nextId_ = 1;  // never 0
     twoBytes(nextId_);

@@ -79,7 +79,7 @@ class EspAtMqtt {
 
   bool begin(uint8_t header, uint16_t remaining);
   void twoBytes(uint16_t v);
-  void field(const Printable& s, uint16_t length);
+  void text(EspStr s);
   bool sendOut();
   uint16_t send(const Printable* topic, EspStr topicText, const Printable& payload, Qos qos, bool retain);
   static const uint16_t kMaxPacket = 16000;  // topic + payload at most: far past an Uno's RAM, under 3 length bytes
