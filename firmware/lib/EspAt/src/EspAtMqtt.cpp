@@ -14,23 +14,6 @@ enum : uint8_t {
   kDisconnect = 0xE0,
 };
 
-// Counts what a Printable prints, to announce its length before it is sent.
-class Counter : public Print {
- public:
-  size_t write(uint8_t) override {
-    if (n != 0xFFFF) n++;
-    return 1;
-  }
-  using Print::write;
-  uint16_t n = 0;  // stops at 0xFFFF: more than a packet can carry here
-};
-
-uint16_t lengthOf(const Printable& p) {
-  Counter count;
-  p.printTo(count);
-  return count.n;
-}
-
 // A string, or bytes, as a Printable: every publish() is the one for two Printables, one body in flash.
 class Text : public Printable {
  public:
@@ -56,8 +39,20 @@ const char kProtocol[] PROGMEM = {0, 4, 'M', 'Q', 'T', 'T', 4};  // name and lev
 }  // namespace
 
 size_t EspAtMqtt::Out::write(uint8_t c) {
+  if (counting_) {
+    if (counted_ != 0xFFFF) counted_++;  // stops there: more than a packet can carry here
+    return 1;
+  }
   if (failed_ || net_.write(c) != 1) failed_ = true;  // the link failed: the rest of the packet is moot
   return failed_ ? 0 : 1;
+}
+
+uint16_t EspAtMqtt::Out::lengthOf(const Printable& p) {
+  counting_ = true;
+  counted_ = 0;
+  p.printTo(*this);
+  counting_ = false;
+  return counted_;
 }
 
 bool EspAtMqtt::Out::finish() {
@@ -136,7 +131,7 @@ bool EspAtMqtt::connect(EspStr clientId, EspStr user, EspStr password, uint16_t 
 // or `topicText` when that is null.
 uint16_t EspAtMqtt::send(const Printable* topic, EspStr topicText, const Printable& payload, Qos qos, bool retain) {
   if (state_ != State::Connected || (qos && pending_)) return 0;
-  uint16_t t = topic ? lengthOf(*topic) : topicText.length(), length = lengthOf(payload);
+  uint16_t t = topic ? out_.lengthOf(*topic) : topicText.length(), length = out_.lengthOf(payload);
   if (length > kMaxPacket || t > kMaxPacket - length) return 0;  // beyond what an Uno sends
   if (!begin((uint8_t)(kPublish | qos << 1 | (retain ? 1 : 0)), 2 + t + (qos ? 2 : 0) + length)) return 0;
   twoBytes(t);

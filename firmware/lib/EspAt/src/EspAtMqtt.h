@@ -63,7 +63,8 @@ class EspAtMqtt {
   uint8_t returnCode() const { return returnCode_; }
 
  private:
-  // A packet on its way out, written to the Client as it is made; remembers whether any write fell short.
+  // A packet on its way out, written to the Client as it is made; remembers whether any write fell short. It
+  // also counts what a Printable prints, to announce its length before it is sent (no second Print class).
   class Out : public Print {
    public:
     explicit Out(Client& net) : net_(net) {}
@@ -71,10 +72,13 @@ class EspAtMqtt {
     using Print::write;
     bool finish();  // flushes the Client; false if any write fell short
     void reset() { failed_ = false; }
+    uint16_t lengthOf(const Printable& p);  // what `p` prints, in bytes (0xFFFF: that many or more)
 
    private:
     Client& net_;
     bool failed_;
+    bool counting_;
+    uint16_t counted_;
   };
 
   bool begin(uint8_t header, uint16_t remaining);
