@@ -44,7 +44,7 @@ def test_example_builds(tmp_path, name, wiring):
 # Issue 16 section 4's goals are 6,500 / 450 (WebClient) and 8,000 / 600 (MqttPublish); the RAM goals are met and
 # the ceilings are the sizes measured, so neither example grows back; flash is over its goal and held at what was
 # measured until it is met (bench/firmware_size.py prints the distance).
-EXAMPLE_CEILINGS = {"WebClient": (WEBCLIENT_FLASH, WEBCLIENT_RAM), "MqttPublish": (MQTT_FLASH, MQTT_RAM)}
+EXAMPLE_CEILINGS = {"WebClient": (7258, 387), "MqttPublish": (10022, 484)}
 
 
 @pytest.mark.slow
