@@ -29,6 +29,8 @@ class EspAtMqtt {
   // 1 protocol version, 2 client id, 3 server unavailable, 4 bad user name or password, 5 not authorised).
   enum class Error : uint8_t { None, NotConnected, Refused, Timeout, Protocol, Closed };
 
+  // Make it a global (or static), as the driver: its state starts from static storage's zeros (Disconnected,
+  // nothing waited for), so the constructor stores its two arguments and nothing else.
   explicit EspAtMqtt(Client& net, uint16_t timeoutMs = 10000) : net_(net), timeoutMs_(timeoutMs) {}
 
   // Sends CONNECT over the already connected Client and returns at once; poll() moves to Connected when the
@@ -100,7 +102,7 @@ class EspAtMqtt {
   uint16_t acked_;
   unsigned long lastSent_;   // keep-alive: when we last sent a packet
   unsigned long waitFrom_;   // when the oldest answer we wait for (CONNACK, PUBACK, PINGRESP) was asked for
-  bool pinging_ = false;
+  bool pinging_;
   State state_;
   Error error_;
   uint8_t returnCode_;
