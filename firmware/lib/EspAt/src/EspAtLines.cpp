@@ -10,11 +10,15 @@
 static const uint8_t kPayloadGapMs = 100;
 
 ESPAT_NO_TAIL_CALLS void EspAtDrv::poll() {
-  uint8_t now = (uint8_t)millis();
+  bool heard = false;
   for (int c; (c = port_.read()) >= 0;) {  // read() says -1 when nothing is there
     handleByte((char)c);
-    heard_ = now;
+    heard = true;
   }
+  // The clock is read after the bytes: a byte can start a long write (a command, the request at the prompt: 200
+  // ms at 9600 baud), and the bytes read after it came after it.
+  uint8_t now = (uint8_t)millis();
+  if (heard) heard_ = now;
   if (ipdLeft_ && (uint8_t)(now - heard_) > kPayloadGapMs) ipdLeft_ = 0;
   if (job_ == Job::Exchange) onExchange(Reply::Tick);  // the whole exchange's bound, apart from each step's
   if (job_ != Job::None && (uint16_t)((uint16_t)millis() - since_) >= wait_) {
