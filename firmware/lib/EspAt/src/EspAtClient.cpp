@@ -23,7 +23,7 @@ int EspAtClient::connectTo(EspStr host, uint16_t port) {
     return 0;
   }
   rxLen_ = txLen_ = 0;
-  esp_.setSink(id, this);
+  esp_.setSink(id, &sink_);
   status_ = espat::waitDone(esp_, esp_.startConnect(id, host, port));
   if (status_ != EspStatus::Ok) {
     esp_.setSink(id, nullptr);

@@ -20,7 +20,7 @@
 static_assert(ESPAT_CLIENTS && ESPAT_RAM_STRINGS,
               "EspAtClient needs the library built with ESPAT_CLIENTS=1 and ESPAT_RAM_STRINGS=1 (the defaults)");
 
-class EspAtClient : public Client, private EspAtSink {
+class EspAtClient : public Client {
  public:
   static const uint8_t kRxSize = 32, kTxSize = 32;
   // A board on a software serial port hears nothing while it transmits, so a notice or the module's `<id>,CLOSED`
@@ -64,11 +64,21 @@ class EspAtClient : public Client, private EspAtSink {
   bool sendBytes(const uint8_t* p, uint16_t n);  // the same for these bytes (none: true while linked)
   bool sendNow(const Printable& data);  // the same for `data`, as one AT+CIPSEND
   void release();
-  // EspAtSink: the driver hands over what it fetched for our link.
-  uint16_t room() override { return kRxSize - rxLen_; }
-  bool put(uint8_t c) override;
+  bool put(uint8_t c);
+  // Where the driver hands over what it fetched for our link: a member rather than a second base class, whose
+  // functions would each need a this-adjusting thunk in flash.
+  class Sink : public EspAtSink {
+   public:
+    explicit Sink(EspAtClient& client) : client_(client) {}
+    uint16_t room() override { return kRxSize - client_.rxLen_; }
+    bool put(uint8_t c) override { return client_.put(c); }
+
+   private:
+    EspAtClient& client_;
+  };
 
   EspAtDrv& esp_;
+  Sink sink_{*this};
   uint8_t link_;
   EspStatus status_;
   uint8_t rxHead_, rxLen_, txLen_;
