@@ -265,6 +265,33 @@ void payloadAfterALongWrite() {
   CHECK(!esp.busy() && esp.status() == EspStatus::Ok);
 }
 
+// A passive read whose answer stalls 150 ms two bytes before the end of its frame (a module held up, or the fake
+// one on a loaded test machine). The frame answers our own AT+CIPRECVDATA and the read step's wait bounds it, so
+// the pause is waited out: the payload-gap rule (kPayloadGapMs, for frames nothing else bounds) must not end the
+// frame and read its last bytes as a line -- that lost 2 bytes of WebClient's 3,060 in a simavr run.
+void passiveReadStallsMidFrame() {
+  esp.setPassiveReceive(true);
+  CHECK(esp.startSync());
+  esp.poll();
+  feed("\r\nOK\r\n");
+  feed("\r\nOK\r\n");
+  feed(kVersion17);
+  feed("OK\r\n");
+  feed("\r\nOK\r\n");
+  CHECK(written() == "AT\r\nATE0\r\nAT+GMR\r\nAT+CIPMUX=1\r\nAT+CIPRECVMODE=1\r\n");
+  feed("\r\nOK\r\n");
+  CHECK(!esp.busy() && esp.status() == EspStatus::Ok);
+  answer.bytes.clear();
+  esp.setSink(0, &answer);
+  CHECK(esp.startReceive(0));
+  CHECK(written() == "AT+CIPRECVDATA=0,64\r\n");
+  feed("+CIPRECVDATA,8:abcdef");
+  after(150);
+  feed("gh\r\nOK\r\n");
+  CHECK(answer.bytes == "abcdefgh");
+  CHECK(!esp.busy() && esp.status() == EspStatus::Ok);
+}
+
 // Two ATs, because the first was answered late: both OKs arrive, and only then does ATE0 go out.
 void twoOksForOneQuestion() {
   CHECK(esp.startSync());
@@ -401,6 +428,7 @@ struct Case {
     {"exchange-bound", exchangeHasItsOwnBound},
     {"two-oks-for-one-question", twoOksForOneQuestion},
     {"payload-after-a-long-write", payloadAfterALongWrite},
+    {"passive-read-stalls-mid-frame", passiveReadStallsMidFrame},
     {"hardware-reset", hardwareReset},
     {"hardware-reset-pin", hardwareResetPin},
     {"boot-loop", bootLoopEndsTheSync},

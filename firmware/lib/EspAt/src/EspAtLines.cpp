@@ -6,7 +6,8 @@
 
 // A payload comes from the module in one burst. Bytes still owed after this long without a byte were lost (a
 // receive buffer that overflowed while the sketch was busy): lines are read again, or the next `ready` would be
-// taken for payload and the reboot go unheard, however long the driver then stays idle.
+// taken for payload and the reboot go unheard, however long the driver then stays idle. (Not during a passive
+// read: its step's own wait ends the frame, and a module that stalls in it loses nothing.)
 static const uint8_t kPayloadGapMs = 100;
 
 ESPAT_NO_TAIL_CALLS void EspAtDrv::poll() {
@@ -19,7 +20,9 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::poll() {
   // ms at 9600 baud), and the bytes read after it came after it.
   uint8_t now = (uint8_t)millis();
   if (heard) heard_ = now;
-  if (ipdLeft_ && (uint8_t)(now - heard_) > kPayloadGapMs) ipdLeft_ = 0;
+  // A passive read's frame is the answer to our own AT+CIPRECVDATA, bounded by its step's wait (below): a pause in
+  // it is waited out, never taken for lost bytes.
+  if (ipdLeft_ && (uint8_t)(now - heard_) > kPayloadGapMs && (!ESPAT_CLIENTS || step_ != Step::Recv)) ipdLeft_ = 0;
   if (job_ == Job::Exchange) onExchange(Reply::Tick);  // the whole exchange's bound, apart from each step's
   if (job_ != Job::None && (uint16_t)((uint16_t)millis() - since_) >= wait_) {
     // Whatever an +IPD announced and did not deliver in a whole step's time will not come (the module reset
