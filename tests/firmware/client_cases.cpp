@@ -469,6 +469,22 @@ void lostClosedFoundByStatus() {
   CHECK(module.done());
 }
 
+// An address as AT+CIPSTART takes it, every digit count and both ends of a byte; and INADDR_NONE, which
+// EspAtNet.h makes where it is used, is still 0.0.0.0.
+void ipAsText() {
+  char text[16];
+  const struct {
+    IPAddress ip;
+    const char* want;
+  } kIps[] = {{IPAddress(0, 9, 10, 99), "0.9.10.99"}, {IPAddress(100, 101, 199, 200), "100.101.199.200"},
+              {IPAddress(255, 255, 255, 255), "255.255.255.255"}, {INADDR_NONE, "0.0.0.0"}};
+  for (const auto& k : kIps) {
+    memset(text, 'x', sizeof text);
+    espat::ipText(k.ip, text);
+    if (strcmp(text, k.want) != 0) fail(__LINE__, std::string(text, sizeof text) + " for " + k.want);
+  }
+}
+
 struct Case {
   const char* name;
   void (*run)();
@@ -487,6 +503,7 @@ struct Case {
     {"http-no-status-line", httpNoStatusLine},
     {"whole-sends", wholeSends},
     {"lost-closed-found-by-status", lostClosedFoundByStatus},
+    {"ip-as-text", ipAsText},
 };
 
 }  // namespace

@@ -3,8 +3,7 @@
 // endPacket() is one AT+CIPSEND, and each answer is one datagram of up to 48 bytes (an NTP packet). A datagram that
 // arrives while the last one is still unread is dropped and counted, as UDP allows; a longer one is cut to 48.
 #pragma once
-#include <IPAddress.h>
-#include <Udp.h>
+#include "EspAtNet.h"
 
 #include "EspAtBlocking.h"
 #include "EspAtDrv.h"
