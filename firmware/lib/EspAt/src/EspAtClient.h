@@ -79,12 +79,14 @@ class EspAtClient : public Client {
 
   EspAtDrv& esp_;
   Sink sink_{*this};
+  // Every field starts clean, so a client made on the stack (as sketches do inside loop()) is not connected and
+  // holds nothing until its first connect.
   uint8_t link_;
-  EspStatus status_;
-  uint8_t rxHead_, rxLen_, txLen_;
-  uint16_t dropped_;
-  uint16_t activeAt_;  // ms (low 16 bits) when something was last sent or came
-  uint8_t checks_;     // the checks still due since then: kCheckData, kCheckOpen
+  EspStatus status_{};
+  uint8_t rxHead_{}, rxLen_{}, txLen_{};
+  uint16_t dropped_{};
+  uint16_t activeAt_{};  // ms (low 16 bits) when something was last sent or came
+  uint8_t checks_{};     // the checks still due since then: kCheckData, kCheckOpen
   static const uint8_t kCheckData = 1, kCheckOpen = 2;
   void active();       // arms both checks
   bool due(uint8_t check);  // `check` is armed and kStillOpenMs have passed: true once, disarming it
