@@ -34,6 +34,7 @@ class DataMode:
         self._link: Optional[Link] = None
         self._ex = False
         self._segment: Optional[int] = None     # CIPSENDBUF: the segment id the payload becomes
+        self._number = 0                        # which send this is (the fault plan counts them)
         self.sending = False
         self._passthrough: Optional[Link] = None
         self._pt_buf = bytearray()
@@ -59,7 +60,7 @@ class DataMode:
                head: bytes = b"") -> None:
         """The prompt (after `head`) went out: the next `length` bytes are the payload for `link`. A `segment`
         (1.x CIPSENDBUF) goes to the link's send buffer: the host may type commands while it goes out."""
-        self.module.sends_seen += 1
+        self._number = self.module.faults.on_send()
         self._payload = bytearray()
         self._length = length
         self._link = link
@@ -106,14 +107,11 @@ class DataMode:
         module = self.module
         payload = self._payload
         assert payload is not None
-        for fault in module.faults:
-            if fault.kind == "reset" and fault.fires("send", module.sends_seen) \
-                    and len(payload) >= max(1, self._length // 2):
-                self._payload = None
-                module.faults.remove(fault)
-                module.log_input(bytes(payload))
-                module.reset()
-                return
+        if module.faults.resets_during(self._number, len(payload), self._length):
+            self._payload = None
+            module.log_input(bytes(payload))
+            module.reset()
+            return
         if len(payload) < self._length:
             return
         data = bytes(payload)
@@ -129,7 +127,7 @@ class DataMode:
         # The UART's task answers the rest of the bytes it holds (busy) before the send's task prints Recv: bytes
         # written with the payload get their busy line first (esp-at #89's capture; 0.9.x's recv and proc tasks).
         self.sending = True
-        number = module.sends_seen
+        number = self._number
 
         def start() -> None:
             module.emit(recv)
@@ -149,7 +147,7 @@ class DataMode:
     async def _transmit(self, link: Link, data: bytes, number: int) -> None:
         module = self.module
         try:
-            fail = any(f.kind == "send-fail" and f.fires("send", number) for f in module.faults)
+            fail = module.faults.send_fails(number)
             await asyncio.sleep(module.config.latency("send"))
             if fail or link.closed or not await link.send(data):
                 module.emit(module.profile.send_fail)
@@ -159,13 +157,12 @@ class DataMode:
                 return
             # handed to the TCP stack: the peer cannot have answered yet, so SEND OK comes before its reply
             module.emit(b"\r\nSEND OK\r\n")
-            for fault in module.faults:
-                if fault.fires("send", number):
-                    if fault.kind == "remote-close":
-                        link.abort()
-                        module.net.closed(link)
-                    elif fault.kind == "wifi-lost":
-                        module.lose_wifi()
+            after = module.faults.after_send(number)
+            if after.remote_close:
+                link.abort()
+                module.net.closed(link)
+            if after.wifi_lost:
+                module.lose_wifi()
         finally:
             self.sending = False
 

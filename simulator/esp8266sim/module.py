@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import Callable, List, Optional
+from typing import Callable, Optional
 
 
 from . import commands  # noqa: F401  (fills the registry)
@@ -24,7 +24,7 @@ from .commands.registry import E_BUSY, E_UNKNOWN, Call, Refusal, resolve, run
 from .commands.tcpip import resume_passthrough
 from .config import SimConfig
 from .datamode import DataMode
-from .faults import Fault
+from .faults import FaultPlan
 from .netstack import NetStack
 from .profiles import BUSY, ERROR, READY, profile
 from .state import State
@@ -44,13 +44,11 @@ class Module:
         self._set_uart_rate = set_uart_rate
         self._log = log
         self.rng = random.Random(config.seed)
-        self.faults: List[Fault] = list(config.fault_plan)
+        self.faults = FaultPlan(config.fault_plan)
         self.state = State(factory={"uart": (config.baud or 115200, 8, 1, 0, 0),
                                     "sleep": 2 if self.profile.major == 1 else 1})
         self.net = NetStack(self)
         self.data = DataMode(self)
-        self.commands_seen = 0
-        self.sends_seen = 0
         self._hold_until = 0.0
         self._busy_left = 0
         self._tasks: set = set()
@@ -131,7 +129,7 @@ class Module:
     def _ready(self) -> None:
         if self.asleep:                 # held in reset (or put to sleep) before the boot it was part of ended
             return
-        if any(f.kind == "boot-garbage" for f in self.faults):
+        if self.faults.on_boot():
             noise = bytes(self.rng.randrange(256) for _ in range(self.rng.randrange(40, 160)))
             self.emit(noise)
         self.booting = False
@@ -213,13 +211,17 @@ class Module:
                 self._busy_left -= 1
             self._busy(line)
             return
-        self.commands_seen += 1
-        if self._busy_fault():
+        fired = self.faults.on_command()
+        if fired.busy:
+            self._busy_left = fired.busy - 1
             self._busy(line)
             return
         if self.state["echo"]:
             self.emit(line + b"\r\r\n")
-        self._line_faults()
+        if fired.wifi_lost:
+            self.lose_wifi()
+        if fired.hold is not None:
+            self._hold_until = time.monotonic() + fired.hold
         if self.profile.skip_to_at and b"AT" in line[1:] and not line.startswith(b"AT"):
             line = line[line.index(b"AT"):]     # 1.x searches for the AT head; what came before it is skipped
         try:
@@ -236,25 +238,6 @@ class Module:
             run(cmd, Call(self, parsed.name, parsed.form, parsed.args, saved), self.spawn)
         except Refusal as refusal:
             self.refuse(refusal)
-
-    def _busy_fault(self) -> bool:
-        """True when a `busy:COUNT@cmd=N` fault swallows this command line (and the COUNT - 1 after it)."""
-        for fault in self.faults:
-            if fault.kind == "busy" and fault.fires("cmd", self.commands_seen):
-                self._busy_left = int(fault.value) - 1
-                return True
-        return False
-
-    def _line_faults(self) -> None:
-        """The other faults a command line triggers."""
-        for fault in self.faults:
-            if fault.fires("cmd", self.commands_seen):
-                if fault.kind == "wifi-lost":
-                    self.lose_wifi()
-                if fault.kind == "slow":
-                    self._hold_until = time.monotonic() + fault.value
-            elif fault.kind == "slow" and fault.trigger is None:
-                self._hold_until = time.monotonic() + fault.value
 
     # --- Wi-Fi events ------------------------------------------------------------------------------------------------
 
@@ -283,11 +266,8 @@ class Module:
             self.emit(b'+STA_DISCONNECTED:"%s"\r\n' % mac.encode())
 
     def start_timed_faults(self) -> None:
-        for fault in self.faults:
-            if fault.trigger == "t" and fault.kind == "wifi-lost":
-                self.loop.call_later(fault.at, self.lose_wifi)
-            if fault.kind == "tcp-wedged":
-                self.loop.call_later(fault.at or 0.0, self.wedge_tcp)
+        for at, action in self.faults.timers(self.lose_wifi, self.wedge_tcp):
+            self.loop.call_later(at, action)
 
     def wedge_tcp(self) -> None:
         """The TCP stack stops opening links (AT still answers; CIPSTART times out) until the module restarts."""

@@ -23,6 +23,7 @@ import tty
 from typing import Callable, List, Optional
 
 from .config import SimConfig
+from .faults import FaultPlan
 from .module import Module
 from .transcript import Transcript
 from .wire import Wire
@@ -120,7 +121,7 @@ class Simulator:
         self._held = bytearray()        # the boot's bytes no host was there to read (boot-garbage only)
         self._held_pending = False      # a host is connected and has not been given them yet
         self._release: Optional[asyncio.TimerHandle] = None
-        self._hold = any(f.kind == "boot-garbage" for f in config.fault_plan)
+        self._hold = FaultPlan(config.fault_plan).on_boot()
 
     # --- life -------------------------------------------------------------------------------------------------------
 

@@ -91,25 +91,17 @@ async def cwjap(call: Call) -> None:
     if module.joined is not None:
         module.lose_wifi()
     module.ram["wifi_started"] = True
-    number = module.commands_seen
+    number = module.faults.commands
     await asyncio.sleep(module.config.latency("join"))
     known = module.config.networks.get(ssid)
     # The reasons of the instruction set: 1 timeout, 2 wrong password, 3 no such AP, 4 connection failed.
-    reason = 3 if known is None else 2 if known != password else _ap_fault(module, number)
+    reason = 3 if known is None else 2 if known != password else module.faults.on_join(number)
     if reason:
         call.emit(b"+CWJAP:%d\r\n" % reason + module.profile.join_fail_final)
         return
     module.joined = ssid
     call.emit(b"WIFI CONNECTED\r\n")
     call.emit(b"WIFI GOT IP\r\n" + OK)
-
-
-def _ap_fault(module, number: int) -> int:
-    """The join failure an access-point fault gives this join (the `number`th command line), 0 for none."""
-    for fault in module.faults:
-        if fault.kind in ("ap-silent", "ap-refuses") and (fault.trigger is None or fault.fires("cmd", number)):
-            return 1 if fault.kind == "ap-silent" else 4
-    return 0
 
 
 @command("CWQAP", "exec", evidence="notes §2.3")
