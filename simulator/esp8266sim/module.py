@@ -3,7 +3,9 @@
 It runs on the simulator's asyncio loop and talks to the host only through `feed()` (bytes that crossed the wire
 to the module) and the `output` callable (bytes for the wire back). This file is the line discipline: echo, the
 busy gate, reset, and dispatch through the command registry (commands/); settings live in state.py, links in
-netstack.py, a send's payload and passthrough in datamode.py, every dialect's bytes in profiles.py.
+netstack.py, a send's payload and passthrough in datamode.py, every dialect's bytes in profiles.py. Those parts
+see the module through the small interface in moduleapi.py, never this class; what a chapter does at a moment that
+is no command (the TCP/IP chapter resuming a saved passthrough link) it registers as a hook (commands/registry.py).
 
 Rules kept, each as the firmware does (notes section in brackets):
 - echo is on after boot: a line comes back with `\\r\\r\\n` before its answer [1.1];
@@ -20,8 +22,7 @@ from typing import Callable, Optional
 
 from . import commands  # noqa: F401  (fills the registry)
 from .atline import LineError, read_line
-from .commands.registry import E_BUSY, E_UNKNOWN, Call, Refusal, resolve, run
-from .commands.tcpip import resume_passthrough
+from .commands.registry import AUTO_JOINED, E_BUSY, E_UNKNOWN, Call, Refusal, resolve, run
 from .config import SimConfig
 from .datamode import DataMode
 from .faults import FaultPlan
@@ -48,7 +49,7 @@ class Module:
         self.state = State(factory={"uart": (config.baud or 115200, 8, 1, 0, 0),
                                     "sleep": 2 if self.profile.major == 1 else 1})
         self.net = NetStack(self)
-        self.data = DataMode(self)
+        self.data = DataMode(self, self.net)
         self._hold_until = 0.0
         self._busy_left = 0
         self._tasks: set = set()
@@ -64,14 +65,6 @@ class Module:
     @property
     def uart_rate(self) -> int:
         return self.state["uart"][0]
-
-    @property
-    def links(self):
-        return self.net.links
-
-    @property
-    def server_timeout(self) -> int:
-        return self.state["server_timeout"]
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -148,8 +141,8 @@ class Module:
         if self.config.networks.get(ssid) == password and self.joined is None:
             self.joined = ssid
             self.emit(b"WIFI CONNECTED\r\nWIFI GOT IP\r\n")
-            if self.state["savetranslink"] is not None:
-                await resume_passthrough(self)
+            for hook in AUTO_JOINED:          # the TCP/IP chapter resumes a saved passthrough link
+                await hook(self)
 
     def reset(self, factory: bool = False, delay: Optional[float] = None, wake: bool = True) -> None:
         """AT+RST (and RESTORE with `factory`): links and tasks end, RAM is rebuilt from flash, then boot.
@@ -272,17 +265,3 @@ class Module:
     def wedge_tcp(self) -> None:
         """The TCP stack stops opening links (AT still answers; CIPSTART times out) until the module restarts."""
         self.tcp_wedged = True
-
-    # --- what the links report (links.py calls these) ----------------------------------------------------------------
-
-    def received(self, link, data: bytes) -> None:
-        self.net.received(link, data)
-
-    def remote_closed(self, link) -> None:
-        self.net.remote_closed(link)
-
-    def link_drained(self, link) -> None:
-        self.net.link_drained(link)
-
-    def accept(self, link_factory):
-        return self.net.accept(link_factory)

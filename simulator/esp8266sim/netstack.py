@@ -1,6 +1,6 @@
 """The module's link table and what the host hears about links: `+IPD` (active or passive), CONNECT, CLOSED.
 
-Links (links.py) report here through the module; this file decides the bytes [notes 5]:
+Links (links.py) report here (NetStack is their LinkEvents); this file decides the bytes [notes 5]:
 - active mode: `+IPD,[<id>,]<len>[,<ip>,<port>]:<data>`, one block per TCP segment (1460 bytes); a block leaves
   the link's receive window once it is out of the UART, so the peer is held back while the host's line is busy;
 - passive mode (CIPRECVMODE=1, TCP): a notice `+IPD,[<id>,]<total>` and the data waits for AT+CIPRECVDATA;
@@ -10,12 +10,10 @@ Links (links.py) report here through the module; this file decides the bytes [no
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, Optional
+from typing import Callable, Dict, Optional
 
 from .links import Link, Server
-
-if TYPE_CHECKING:
-    from .module import Module
+from .moduleapi import ModuleApi
 
 __all__ = ["NetStack", "SEGMENT"]
 
@@ -23,9 +21,10 @@ SEGMENT = 1460
 
 
 class NetStack:
-    def __init__(self, module: "Module") -> None:
+    def __init__(self, module: ModuleApi) -> None:
         self.module = module
         self.links: Dict[int, Link] = {}
+        self.passthrough: Optional[Link] = None     # the link every host byte goes to, its data to the host raw
         self.draining: Dict[int, Link] = {}    # 1.x: closed links whose passive data is still unread
         self.server: Optional[Server] = None
         self.had_link = False
@@ -36,7 +35,13 @@ class NetStack:
     def mux(self) -> bool:
         return bool(self.module.state["mux"])
 
+    @property
+    def server_timeout(self) -> int:
+        """CIPSTO, which the server reads (ServerEvents)."""
+        return self.module.state["server_timeout"]
+
     def reset(self) -> None:
+        self.passthrough = None
         for link in list(self.links.values()):
             link.abort()
         if self.server is not None:
@@ -81,7 +86,7 @@ class NetStack:
 
     def received(self, link: Link, data: bytes) -> None:
         module = self.module
-        if module.data.passthrough_to(link):
+        if link is self.passthrough:
             module.emit(data, then=lambda: link.consumed(len(data)))
             return
         state, profile = module.state, module.profile
@@ -116,7 +121,8 @@ class NetStack:
     def closed(self, link: Link) -> None:
         if self.links.get(link.id) is link:
             del self.links[link.id]
-        self.module.data.link_gone(link)
+        if self.passthrough is link:
+            self.passthrough = None
         if link.buffer:
             self.draining[link.id] = link
         self.module.emit(self.closed_line(link.id))
@@ -130,7 +136,7 @@ class NetStack:
             link.close_when_drained = False
             self.closed(link)
 
-    def accept(self, link_factory) -> Optional[Link]:
+    def accept(self, link_factory: Callable[[int], Link]) -> Optional[Link]:
         """An incoming connection on the server: the lowest free id, or None when all are taken."""
         incoming = sum(1 for lk in self.links.values() if lk.incoming)
         free = [i for i in range(5) if i not in self.links]

@@ -21,9 +21,9 @@ import asyncio
 import inspect
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
-__all__ = ["Command", "Call", "Refusal", "REGISTRY", "command", "resolve", "Int", "OneOf", "Str", "IP", "MAC",
+__all__ = ["Command", "Call", "Refusal", "REGISTRY", "AUTO_JOINED", "command", "on_auto_join", "resolve", "Int", "OneOf", "Str", "IP", "MAC",
            "E_COUNT", "E_TYPE", "E_VALUE", "E_PARSE", "E_UNKNOWN", "E_FAILED", "E_FORM"]
 
 # 2.x error subcategories (ERR CODE:0x01SS0000) [notes 1.4]
@@ -177,6 +177,17 @@ def resolve(name: str, major: int) -> Optional[Tuple[Command, Optional[bool]]]:
     if naming == "only":
         return None
     return cmd, (True if naming == "alias" else None)
+
+
+# --- hooks: what a chapter does at a moment of the module's life that is no command ------------------------------
+
+AUTO_JOINED: List[Callable[[Any], Awaitable[None]]] = []
+
+
+def on_auto_join(hook: Callable[[Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
+    """Register `hook(module)`, awaited once the module joined its saved AP by itself at power-up."""
+    AUTO_JOINED.append(hook)
+    return hook
 
 
 # --- one call of a command ----------------------------------------------------------------------------------------

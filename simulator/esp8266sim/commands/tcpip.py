@@ -13,7 +13,7 @@ from typing import Optional, Tuple
 from ..datamode import MAX_SEND
 from ..links import Link, LinkError, Server
 from ..profiles import OK
-from .registry import Call, Int, Refusal, Str, command
+from .registry import Call, Int, Refusal, Str, command, on_auto_join
 from .settings import setting
 from .ssl import tls_settings
 from .wifi import station_address
@@ -138,7 +138,7 @@ async def _open(call: Call, auto_id: bool) -> None:
         await asyncio.sleep(3 * module.config.latency("rtt"))
         call.emit(b"\r\nERROR\r\n" + module.net.closed_line(lid))
         return
-    link = Link(lid, kind, host, port, module, rtt=module.config.latency("rtt"), tls=tls)
+    link = Link(lid, kind, host, port, module.net, rtt=module.config.latency("rtt"), tls=tls)
     try:
         await link.open(target, local_port)
     except LinkError:
@@ -307,7 +307,7 @@ async def cipserver(call: Call) -> None:
     if net.server is not None:
         call.emit(b"no change\r\n" + OK)
         return
-    server = Server(module, port, rtt=module.config.latency("rtt"))
+    server = Server(module.net, port, rtt=module.config.latency("rtt"))
     try:
         await server.start()
     except OSError:
@@ -347,14 +347,17 @@ def ciprecvlen(call: Call) -> None:
 
 # --- passthrough across a reset -------------------------------------------------------------------------------------
 
+@on_auto_join
 async def resume_passthrough(module) -> None:
     """Power-up with a saved passthrough link (AT+SAVETRANSLINK) once the AP is joined: link 0 opens to the saved
     peer and every byte from the host goes to it, with no command and no prompt (CIPMODE reads 1)."""
+    if module.state["savetranslink"] is None:
+        return
     kind, host, port, extra = module.state["savetranslink"]
     target = module.config.resolve(host, port) if _is_ip(host) or module.config.knows_name(host) else None
     if target is None:
         return                          # the peer cannot be reached: the module stays in command mode
-    link = Link(0, kind, host, port, module, rtt=module.config.latency("rtt"),
+    link = Link(0, kind, host, port, module.net, rtt=module.config.latency("rtt"),
                 tls=tls_settings(module) if kind == "SSL" else None)
     try:
         await link.open(target, extra if kind == "UDP" and extra else None)
