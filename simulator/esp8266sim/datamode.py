@@ -131,7 +131,7 @@ class DataMode:
         module = self.module
         await asyncio.sleep(module.config.latency("send"))
         ok = not link.closed and await link.send(data)
-        self.net.segment_done(link.id, segment, ok)
+        self.net.send_buffer(link.id).done(segment, ok)
         if ok:
             prefix = b"%d," % link.id if module.state["mux"] else b""
             module.emit(prefix + b"%d,SEND OK\r\n" % segment)

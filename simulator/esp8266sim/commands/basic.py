@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from ..profiles import OK
-from .registry import REGISTRY, Call, Int, OneOf, Refusal, command
+from .registry import E_FAILED, REGISTRY, Call, Int, OneOf, Refusal, command
 from .settings import setting
 
 __all__ = []
@@ -66,7 +66,7 @@ setting("SYSMSG", "sysmsg", {1: (Int(0, 3),), 2: (Int(0, 7),)}, {1: "set", 2: "q
         evidence=DOC1 + " AT+SYSMSG_CUR/_DEF; " + DOC2 + " AT+SYSMSG")
 def _sleep_check(call: Call, value: int) -> None:
     if value and call.module.state["mode"] != 1:
-        raise Refusal(code=0x0A)        # both documents: sleep modes only in station mode
+        raise Refusal(code=E_FAILED)        # both documents: sleep modes only in station mode
 
 
 def _sleep_display(call: Call, value: int) -> tuple:

@@ -23,12 +23,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
-__all__ = ["Command", "Call", "Refusal", "REGISTRY", "AUTO_JOINED", "command", "on_auto_join", "resolve", "Int", "OneOf", "Str", "IP", "MAC",
-           "E_COUNT", "E_TYPE", "E_VALUE", "E_PARSE", "E_UNKNOWN", "E_FAILED", "E_FORM"]
+from ..error_codes import (E_BUSY, E_COUNT, E_FAILED, E_FORM, E_LENGTH, E_NO_AT, E_PARSE, E_TYPE, E_UNKNOWN,
+                           E_VALUE)
 
-# 2.x error subcategories (ERR CODE:0x01SS0000) [notes 1.4]
-E_NO_AT, E_LENGTH, E_TYPE, E_COUNT, E_VALUE, E_PARSE, E_UNKNOWN, E_FAILED, E_BUSY, E_FORM = (
-    0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C)
+__all__ = ["AUTO_JOINED", "Command", "Call", "Refusal", "REGISTRY", "command", "on_auto_join", "resolve", "Int",
+           "OneOf", "Str", "IP", "MAC", "E_BUSY", "E_COUNT", "E_FAILED", "E_FORM", "E_LENGTH", "E_NO_AT", "E_PARSE",
+           "E_TYPE", "E_UNKNOWN", "E_VALUE"]
+
 FORMS = ("exec", "query", "test", "set")
 
 

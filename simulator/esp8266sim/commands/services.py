@@ -9,7 +9,7 @@ import asyncio
 import time
 
 from ..profiles import OK
-from .registry import IP, Call, Int, Refusal, Str, command
+from .registry import E_COUNT, E_VALUE, IP, Call, Int, Refusal, Str, command
 from .settings import setting, show
 
 __all__ = []
@@ -59,11 +59,11 @@ def cipdns(call: Call) -> None:
     args = call.args
     if args[0] == 0:
         if len(args) > 1:
-            raise Refusal(code=0x06)
+            raise Refusal(code=E_COUNT)
         value = state.default("dns")
     else:
         if len(args) < 2 or len(args) > (3 if major == 1 else 4) or len(set(args[1:])) != len(args) - 1:
-            raise Refusal(code=0x07)
+            raise Refusal(code=E_VALUE)
         value = (1,) + tuple(args[1:]) + ("",) * (3 - len(args))
     state.set("dns", value, call.persist)
     call.ok()
@@ -89,7 +89,7 @@ def _zone(call: Call, zone: int) -> None:
         return
     hours, minutes = divmod(abs(zone), 100)     # 2.x also takes a UTC offset written [+|-]hhmm
     if call.module.profile.major == 1 or not -12 <= hours <= 14 or minutes > 59:
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
 
 
 @command("CIPSNTPCFG", "query set", args={1: (Int(0, 1), Int(-11, 13), Str(64, 1), Str(64, 1), Str(64, 1)),

@@ -9,7 +9,7 @@ TCP-IP_AT_Commands.rst AT+CIPSSLC*; notes §3.1 (one SSL link, 1.x needs CIPSSLS
 from __future__ import annotations
 
 from ..links import TlsSettings
-from .registry import Call, Int, Refusal, Str, command
+from .registry import E_COUNT, E_VALUE, Call, Int, Refusal, Str, command
 from .settings import setting, show
 
 __all__ = ["tls_settings"]
@@ -42,7 +42,7 @@ def _split_id(call: Call) -> tuple:
     args = call.args
     if call.module.state["mux"]:
         if not args or not isinstance(args[0], int) or not 0 <= args[0] <= 5:
-            raise Refusal(code=0x07)
+            raise Refusal(code=E_VALUE)
         return args[1:]
     return args
 
@@ -63,7 +63,7 @@ def cipsslcconf(call: Call) -> None:
             call.reply(str(state["sslconf"]))
             return
         if len(call.args) != 1:
-            raise Refusal(code=0x06)
+            raise Refusal(code=E_COUNT)
         mode = Int(0, 3).check(call.args[0])
         _ssl_link_free(call, mode)
         state.set("sslconf", mode, True)
@@ -74,7 +74,7 @@ def cipsslcconf(call: Call) -> None:
         return
     rest = _split_id(call)
     if not 1 <= len(rest) <= 3 or not all(isinstance(a, int) for a in rest) or not 0 <= rest[0] <= 3:
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
     _ssl_link_free(call, rest)
     state.set("sslcconf", tuple(rest) + (0,) * (3 - len(rest)))
     call.ok()
@@ -89,7 +89,7 @@ def _text_setting(name: str, key: str, limit: int):
             return
         rest = _split_id(call)
         if len(rest) != 1:
-            raise Refusal(code=0x06)
+            raise Refusal(code=E_COUNT)
         _ssl_link_free(call, rest)
         state.set(key, Str(limit, 1).check(rest[0]))
         call.ok()
@@ -108,7 +108,7 @@ def cipsslcalpn(call: Call) -> None:
         return
     rest = _split_id(call)
     if not rest or not isinstance(rest[0], int) or rest[0] != len(rest) - 1 or rest[0] > 6:
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     names = tuple(Str(64, 1).check(name) for name in rest[1:])
     _ssl_link_free(call, rest)
     state.set("sslcalpn", names)
@@ -123,7 +123,7 @@ def cipsslcpsk(call: Call) -> None:
         return
     rest = _split_id(call)
     if len(rest) != 2:
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     psk, hint = Str(32, 1, r"[0-9a-fA-F]+").check(rest[0]), Str(32, 1).check(rest[1])
     _ssl_link_free(call, rest)
     state.set("sslcpsk", (psk, hint))

@@ -12,8 +12,9 @@ from typing import Optional, Tuple
 
 from ..datamode import MAX_SEND
 from ..links import Link, LinkError, Server
+from ..netstack import SendBuffer
 from ..profiles import OK
-from .registry import Call, Int, Refusal, Str, command, on_auto_join
+from .registry import E_COUNT, E_VALUE, Call, Int, Refusal, Str, command, on_auto_join
 from .settings import setting
 from .ssl import tls_settings
 from .wifi import station_address
@@ -94,7 +95,7 @@ def _start_args(call: Call, auto_id: bool) -> tuple:
     else:
         lid, rest = link_id(call, 0)
     if len(rest) < 3 or not isinstance(rest[0], str) or not isinstance(rest[1], str) or not isinstance(rest[2], int):
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     kind, host, port = rest[0].upper(), rest[1], rest[2]
     # after the port: TCP/SSL [keep alive], UDP [local port, mode]; 2.x adds a last "local IP"
     numbers = 2 if kind == "UDP" else 1
@@ -102,7 +103,7 @@ def _start_args(call: Call, auto_id: bool) -> tuple:
     if module.profile.major >= 2 and len(tail) == numbers + 1 and isinstance(tail[-1], str):
         tail.pop()
     if len(tail) > numbers or not all(a is None or isinstance(a, int) for a in tail):
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     if kind not in ("TCP", "UDP", "SSL"):
         raise Refusal("Link type ERROR")
     if not 1 <= port <= 65535 or not host or len(host) > 64:
@@ -112,7 +113,7 @@ def _start_args(call: Call, auto_id: bool) -> tuple:
     if kind == "SSL" and any(link.kind == "SSL" for link in module.net.links.values()):
         raise Refusal()                                             # one SSL link on an ESP8266 [notes 3.1]
     if kind != "UDP" and tail and tail[0] is not None and not 0 <= tail[0] <= 7200:
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
     if module.joined is None and module.state["sta_ip"] is None:
         raise Refusal("no ip")
     local_port = tail[0] if kind == "UDP" and tail else None
@@ -165,7 +166,7 @@ def _send(call: Call, ex: bool) -> None:
     module = call.module
     lid, rest = link_id(call, 1)
     if not rest or not isinstance(rest[0], int) or len(rest) not in (1, 3):
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     length = rest[0]
     link = module.net.links.get(lid)
     if link is None:
@@ -173,7 +174,7 @@ def _send(call: Call, ex: bool) -> None:
     if length > MAX_SEND:
         raise Refusal("too long")
     if length < 1 or (len(rest) == 3 and link.kind != "UDP"):
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
     module.data.expect(link, length, ex=ex)
 
 
@@ -203,10 +204,10 @@ def cipclose(call: Call) -> None:
         if call.form != "set":
             raise Refusal("MUX=1")
         if len(call.args) != 1 or not isinstance(call.args[0], int):
-            raise Refusal(code=0x06)
+            raise Refusal(code=E_COUNT)
         lid = call.args[0]
         if not 0 <= lid <= 5:
-            raise Refusal(code=0x07)
+            raise Refusal(code=E_VALUE)
         targets = list(net.links.values()) if lid == 5 else [net.links[lid]] if lid in net.links else []
         if not targets and lid != 5:
             raise Refusal("UNLINK")
@@ -229,7 +230,7 @@ def cipclose(call: Call) -> None:
 def cipclosemode(call: Call) -> None:
     lid, rest = link_id(call, 1)
     if len(rest) != 1 or rest[0] not in (0, 1):
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
     modes = list(call.module.state["closemode"])
     modes[lid] = rest[0]
     call.module.state.set("closemode", tuple(modes))
@@ -285,7 +286,7 @@ async def cipserver(call: Call) -> None:
         call.reply(f'1,{server.port},"TCP"' if server else "0")     # 2.2 strings: "%s:%d,%d,\"%s\"", no CA field
         return
     if not call.args or not all(isinstance(a, int) for a in call.args[:2]) or len(call.args) > 4:
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     if not module.state["mux"]:
         raise Refusal("MUX=0")
     if call.args[0] == 0:
@@ -300,10 +301,10 @@ async def cipserver(call: Call) -> None:
         call.ok()
         return
     if call.args[0] != 1:
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
     port = call.args[1] if len(call.args) > 1 else 333
     if not 1 <= port <= 65535:
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
     if net.server is not None:
         call.emit(b"no change\r\n" + OK)
         return
@@ -323,7 +324,7 @@ def ciprecvdata(call: Call) -> None:
     module, profile = call.module, call.module.profile
     lid, rest = link_id(call, 1)
     if len(rest) != 1 or not isinstance(rest[0], int) or not 1 <= rest[0] <= MAX_SEND:
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
     link: Optional[Link] = module.net.buffered(lid)
     if link is None or not link.buffer:
         raise Refusal()
@@ -377,10 +378,10 @@ def savetranslink(call: Call) -> None:
         call.module.state.set("savetranslink", None)
     else:
         if len(args) < 3:
-            raise Refusal(code=0x06)
+            raise Refusal(code=E_COUNT)
         kind = args[3].upper() if len(args) > 3 else "TCP"
         if kind not in ("TCP", "UDP", "SSL"):
-            raise Refusal(code=0x07)
+            raise Refusal(code=E_VALUE)
         call.module.state.set("savetranslink", (kind, args[1], args[2], args[4] if len(args) > 4 else 0))
     call.ok()
 
@@ -405,14 +406,13 @@ def _tcp_link(call: Call, lid: int) -> Link:
 def cipsendbuf(call: Call) -> None:
     lid, rest = link_id(call, 1)
     if len(rest) != 1 or not isinstance(rest[0], int):
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     link = _tcp_link(call, lid)
     if not 1 <= rest[0] <= MAX_SEND:
         raise Refusal("too long" if rest[0] > MAX_SEND else "")
-    net = call.module.net
-    segment = net.next_segment(lid)
-    ok_so_far = net.segments[lid][2]
-    call.module.data.expect(link, rest[0], segment=segment, head=b"%d,%d\r\n" % (segment, ok_so_far))
+    buffer = call.module.net.send_buffer(lid)
+    segment = buffer.take()
+    call.module.data.expect(link, rest[0], segment=segment, head=b"%d,%d\r\n" % (segment, buffer.sent_ok))
 
 
 def _buf_link(call: Call) -> int:
@@ -422,7 +422,7 @@ def _buf_link(call: Call) -> int:
         raise Refusal("MUX=1" if mux else "MUX=0")
     lid = call.args[0] if mux else 0
     if not isinstance(lid, int) or len(call.args) > 1:
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     _tcp_link(call, lid)
     return lid
 
@@ -430,17 +430,17 @@ def _buf_link(call: Call) -> int:
 @command("CIPBUFSTATUS", "exec set", dialects="1", evidence=DOC1 + " AT+CIPBUFSTATUS (5.2.9)")
 def cipbufstatus(call: Call) -> None:
     lid = _buf_link(call)
-    following, sent, sent_ok = call.module.net.segments[lid][:3]
-    call.emit(b"%d,%d,%d,%d,%d\r\n" % (following, sent, sent_ok, SEND_BUFFER, QUEUE) + OK)
+    buffer = call.module.net.send_buffer(lid)
+    call.emit(b"%d,%d,%d,%d,%d\r\n" % (buffer.following, buffer.sent, buffer.sent_ok, SEND_BUFFER, QUEUE) + OK)
 
 
 @command("CIPCHECKSEQ", "set", dialects="1", evidence=DOC1 + " AT+CIPCHECKSEQ (5.2.10)")
 def cipcheckseq(call: Call) -> None:
     lid, rest = link_id(call, 1)
     if len(rest) != 1 or not isinstance(rest[0], int):
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     _tcp_link(call, lid)
-    results = call.module.net.segments[lid][3]
+    results = call.module.net.send_buffer(lid).results
     if rest[0] not in results:
         raise Refusal()
     prefix = b"%d," % lid if call.module.state["mux"] else b""
@@ -450,8 +450,7 @@ def cipcheckseq(call: Call) -> None:
 @command("CIPBUFRESET", "exec set", dialects="1", evidence=DOC1 + " AT+CIPBUFRESET (5.2.8)")
 def cipbufreset(call: Call) -> None:
     lid = _buf_link(call)
-    record = call.module.net.segments[lid]
-    if record[0] - record[1] != 1:
+    if not call.module.net.send_buffer(lid).empty:
         raise Refusal()             # segments still wait to go out
-    call.module.net.segments[lid] = [1, 0, 0, {}]
+    call.module.net.send_buffers[lid] = SendBuffer()
     call.ok()

@@ -10,7 +10,7 @@ import asyncio
 
 from ..atline import quote
 from ..profiles import OK
-from .registry import IP, MAC, Call, Int, OneOf, Refusal, Str, command
+from .registry import E_COUNT, E_FAILED, E_VALUE, IP, MAC, Call, Int, OneOf, Refusal, Str, command
 from .settings import setting, show
 
 __all__ = ["bssid", "station_address"]
@@ -42,7 +42,7 @@ def _station_on(call: Call) -> None:
 
 def _cwmode_check(call: Call, value) -> None:
     if value not in call.module.profile.modes:
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
     call.extra["station_before"] = call.module.state["mode"] in (1, 3)
 
 
@@ -77,15 +77,15 @@ async def cwjap(call: Call) -> None:
         return
     if call.form == "exec":
         if module.state["join"] is None:
-            raise Refusal(code=0x0A)
+            raise Refusal(code=E_FAILED)
         ssid, password = module.state["join"]
     else:
         most = 3 if module.profile.major == 1 else 9
         if not 2 <= len(call.args) <= most or not all(isinstance(a, str) for a in call.args[:2]):
-            raise Refusal(code=0x06)
+            raise Refusal(code=E_COUNT)
         ssid, password = call.args[0], call.args[1]
         if len(ssid.encode()) > 32 or len(password.encode()) > 64:
-            raise Refusal(code=0x07)
+            raise Refusal(code=E_VALUE)
     _station_on(call)
     module.state.set("join", (ssid, password), call.persist)
     if module.joined is not None:
@@ -136,7 +136,7 @@ async def cwlap(call: Call) -> None:
     module = call.module
     _station_on(call)
     if call.form == "set" and (not call.args or not isinstance(call.args[0], str) or len(call.args) > 6):
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     wanted = call.args[0] if call.form == "set" else None
     mask = module.state["lapopt"][1]
     lines = b""
@@ -159,7 +159,7 @@ def _softap_check(call: Call, value) -> None:
         raise Refusal()
     ssid, password, channel, ecn = value[:4]
     if not ssid or (ecn == 0) != (password == "") or (ecn and len(password) < 8):
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
 
 
 setting("CWSAP", "softap", {1: (Str(32, 1), Str(64), Int(1, 13), OneOf((0, 2, 3, 4)), Int(1, 4), Int(0, 1)),
@@ -228,12 +228,12 @@ def cwdhcps(call: Call) -> None:
         state.set("dhcps", state.default("dhcps"), call.persist)
     else:
         if len(call.args) != 4:
-            raise Refusal(code=0x06)
+            raise Refusal(code=E_COUNT)
         subnet = state["ap_ip"][0].rsplit(".", 1)[0]
         first, last = call.args[2], call.args[3]
         if first.rsplit(".", 1)[0] != subnet or last.rsplit(".", 1)[0] != subnet or \
                 int(first.rsplit(".", 1)[1]) > int(last.rsplit(".", 1)[1]):
-            raise Refusal(code=0x07)
+            raise Refusal(code=E_VALUE)
         state.set("dhcps", tuple(call.args), call.persist)
     call.ok()
 
@@ -243,7 +243,7 @@ def cwdhcps(call: Call) -> None:
 def _mac_check(other: str):
     def check(call: Call, value: str) -> None:
         if int(value[:2], 16) & 1 or value.lower() == call.module.state[other].lower():
-            raise Refusal(code=0x07)        # a multicast MAC, or the other interface's
+            raise Refusal(code=E_VALUE)        # a multicast MAC, or the other interface's
     return check
 
 
@@ -293,7 +293,7 @@ setting("CWHOSTNAME", "hostname", (Str(32, 1),),
 def _country_check(call: Call, value) -> None:
     policy, code, start, count = value
     if not code.isalpha() or start + count - 1 > 14:
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
 
 
 setting("CWCOUNTRY", "country", (Int(0, 1), Str(3, 2), Int(1, 14), Int(1, 14)), suffixed="only",
@@ -327,6 +327,6 @@ def wps(call: Call) -> None:
          evidence=DOC1 + " AT+MDNS; " + DOC2 + " AT+MDNS")
 def mdns(call: Call) -> None:
     if call.args[0] and len(call.args) != 4:
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     call.module.state.set("mdns", call.args if call.args[0] else None)
     call.ok()
