@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT / "firmware" / "tools"))
 
 import build  # noqa: E402
 from esp8266sim import SimConfig, Simulator  # noqa: E402
-from esp8266sim.avr import Uno  # noqa: E402
-from esp8266sim.uno import VirtualUno  # noqa: E402
+from unosim import Uno  # noqa: E402
+from unosim import VirtualUno  # noqa: E402
 
 
 def main(argv=None) -> int:

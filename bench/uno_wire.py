@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "firmware" / "tools"))
 
 import pio_core  # noqa: E402
 from esp8266sim import SimConfig, Simulator  # noqa: E402
-from esp8266sim.avr import Uno  # noqa: E402
+from unosim import Uno  # noqa: E402
 
 BAUD = 9600
 BYTE_US = 10 / BAUD * 1e6

@@ -1,7 +1,9 @@
 """The import drawing of host/ and simulator/ runs one way: library <- tools -> fake, and has no circle.
 
 The library (espat, less its tools) never imports the fake (esp8266sim), a tool or the collector (espat_collect); the
-fake never imports espat; the tools (the CLI, demo, bridge, term) sit above both. The collector is an application
+fake never imports espat; the tools (the CLI, demo, bridge, term) sit above both. The virtual Uno (unosim) is a second
+device beside the fake: it may import the fake (its ESP-01 is the fake module), never the library, a tool or the
+collector, and nothing but the tools imports it. The collector is an application
 beside them: it may import the library, never the fake or a tool, and nothing but the tools imports it. Every import that runs counts, also
 one inside a function: a lazy import is still an arrow in the drawing. An import under `if TYPE_CHECKING:` never
 runs and is left out, except inside the fake: there a type hint is a dependency too, and no circle runs through one
@@ -24,6 +26,8 @@ def layer(module: str) -> str:
         return any(module == p or module.startswith(p + ".") for p in prefixes)
     if under(("esp8266sim",)):
         return "fake"
+    if under(("unosim",)):
+        return "uno"
     if under(TOOLS):
         return "tools"
     if under(APPLICATIONS):
@@ -88,7 +92,9 @@ def graph(roots=SOURCES, hints: bool = False) -> Dict[str, List[Tuple[str, int]]
 
 
 FORBIDDEN = {("library", "fake"), ("library", "tools"), ("library", "application"), ("fake", "library"),
-             ("fake", "tools"), ("fake", "application"), ("application", "fake"), ("application", "tools")}
+             ("fake", "tools"), ("fake", "application"), ("application", "fake"), ("application", "tools"),
+             ("library", "uno"), ("fake", "uno"), ("application", "uno"), ("uno", "library"), ("uno", "tools"),
+             ("uno", "application")}
 
 
 def arrows_back(edges, roots=SOURCES) -> List[str]:
@@ -184,6 +190,24 @@ def test_the_checker_sees_an_arrow_back_and_a_circle(tmp_path):
     assert circles(fake_only(graph([tmp_path]))) == []
     assert circles(fake_only(graph([tmp_path], hints=True))) == [["esp8266sim.d", "esp8266sim.e"]]
     assert layer("espat.b") == "library" and layer("esp8266sim.c") == "fake" and layer("espat.cli.group") == "tools"
+    assert layer("unosim.board") == "uno" and layer("unosimx") == "other"
+
+
+def test_the_checker_sees_the_fake_import_the_uno(tmp_path):
+    """The Uno may import the fake (its ESP-01); the fake importing the Uno, or the Uno the library, is an arrow
+    back."""
+    for package in ("espat", "esp8266sim", "unosim"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "esp8266sim" / "wire.py").write_text("")
+    (tmp_path / "unosim" / "board.py").write_text("from esp8266sim.wire import GARBAGE\n")
+    assert arrows_back(graph([tmp_path]), [tmp_path]) == []
+    (tmp_path / "esp8266sim" / "wire.py").write_text("def f():\n    import unosim.board\n")
+    (tmp_path / "unosim" / "cli.py").write_text("from espat import client\n")
+    here = tmp_path.name
+    assert arrows_back(graph([tmp_path]), [tmp_path]) == [
+        f"{here}/esp8266sim/wire.py:2: fake esp8266sim.wire imports uno unosim.board",
+        f"{here}/unosim/cli.py:1: uno unosim.cli imports library espat"]
 
 
 def test_the_checker_sees_the_library_import_the_collector(tmp_path):

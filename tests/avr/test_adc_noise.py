@@ -13,8 +13,8 @@ from typing import List
 
 import pytest
 
-from esp8266sim.avr import Uno
-from esp8266sim.uno import VirtualUno
+from unosim import Uno
+from unosim import VirtualUno
 from unotools import LM35_RESOLUTION_C, readings, wait_for_readings
 
 SAMPLES = 200

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from esp8266sim import SimConfig, Simulator
-from esp8266sim.avr import HarnessError, Uno
+from unosim import HarnessError, Uno
 
 @pytest.fixture(scope="module")
 def bridge_elf(built) -> Path:

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from esp8266sim import SimConfig, Simulator
-from esp8266sim.avr import Uno
+from unosim import Uno
 from unotools import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from esp8266sim import SimConfig, Simulator
-from esp8266sim.avr import Uno
+from unosim import Uno
 from simtools import POST_REPLY, ExactServer
 from unotools import SETTINGS, readings
 

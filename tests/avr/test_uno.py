@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import serial
 
-from esp8266sim.uno import ImageError, VirtualUno
-from esp8266sim.uno.image import BOOT_SECTION
+from unosim import ImageError, VirtualUno
+from unosim.image import BOOT_SECTION
 from unotools import LM35_RESOLUTION_C, MIN_FREE_RAM, SETTINGS, readings, until_answering, wait_for_readings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ def test_avrdude_uploads_and_the_reporter_posts_what_the_pins_see(built, server,
     # the flash file kept the upload: the next power-on runs the sketch without one
     image = flash.read_bytes()
     sketch = (built / "reporter_softserial" / "firmware.elf")
-    from esp8266sim.uno.image import read_firmware
+    from unosim.image import read_firmware
     code = read_firmware(sketch)
     assert image[:len(code)] == code
 

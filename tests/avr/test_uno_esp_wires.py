@@ -14,8 +14,8 @@ import pytest
 import serial
 
 from esp8266sim import SimConfig, Simulator
-from esp8266sim.uno import VirtualUno
-from esp8266sim.uno.fakewires import wire_to_fake
+from unosim import VirtualUno
+from unosim.fakewires import wire_to_fake
 
 PROGRAM = r"""
 #define F_CPU 16000000UL

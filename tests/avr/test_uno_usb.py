@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import serial
 
-from esp8266sim.uno import VirtualUno
+from unosim import VirtualUno
 from unotools import until_answering
 
 ESPAT = [sys.executable, "-m", "espat.cli"]

@@ -184,7 +184,7 @@ def test_help_lists_commands_whose_module_is_absent(tmp_path):
     (shadow / "esp8266sim" / "uno").mkdir(parents=True)
     help_ = espat("--help", env=env)
     assert help_.returncode == 0 and "collect" in help_.stdout and "uno" in help_.stdout
-    done = subprocess.run([sys.executable, "-c", "import sys; sys.modules['esp8266sim.uno.cli'] = None; "
+    done = subprocess.run([sys.executable, "-c", "import sys; sys.modules['unosim.cli'] = None; "
                            "from espat.cli import main; main(['uno'], prog_name='espat')"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1

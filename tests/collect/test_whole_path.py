@@ -122,7 +122,7 @@ def test_reporter_in_the_avr_emulator_posts_into_the_collector(tmp_path):
     import os
     import subprocess
 
-    from esp8266sim.avr.harness import Uno
+    from unosim.harness import Uno
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, str(root / "firmware" / "tools" / "build.py"), "--out", str(tmp_path),
                            "reporter_softserial"], env={**os.environ, **SETTINGS, "ESPAT_TOKEN": TOKEN},

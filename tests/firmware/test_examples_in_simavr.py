@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from esp8266sim import SimConfig, Simulator
-from esp8266sim.avr.harness import Uno
+from unosim.harness import Uno
 from simtools import ExactServer
 
 ROOT = Path(__file__).resolve().parents[2]

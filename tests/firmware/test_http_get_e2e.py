@@ -9,7 +9,7 @@ import pytest
 
 from esp8266sim import SimConfig, Simulator
 from simtools import ExactServer
-from esp8266sim.avr.harness import Uno
+from unosim.harness import Uno
 
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from esp8266sim import SimConfig, Simulator
-from esp8266sim.avr.harness import Uno
+from unosim.harness import Uno
 from mqtttools import PASSWORD, USER, Mosquitto, Relay, Subscriber, retained
 
 from test_reporter_mqtt import (BROKER, CONFIGS, DEVICE, MQTT_SETTINGS, STATE, VALUES, check_discovery,

@@ -1,7 +1,7 @@
 """The compiled reporter, run in the AVR emulator against the fake ESP-01, posting to a loopback HTTP server.
 
 The firmware is the real reporter_softserial build (firmware/tools/build.py, settings from environment variables as
-platformio.ini feeds them); simavr runs it through simulator/esp8266sim/avr/harness.py with the ESP-01 on pins 2/3
+platformio.ini feeds them); simavr runs it through simulator/unosim/harness.py with the ESP-01 on pins 2/3
 at 9600 baud. Every reading must reach the server with the right JSON, in order, none missing; a reading is posted
 twice only when the module lost the server's answer (the server sees (boot, seq) again and can drop it).
 Needs gcc-avr, arduino-core-avr, simavr and libsimavr-dev: missing tools fail these tests, they do not skip.
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from esp8266sim import SimConfig, Simulator
-from esp8266sim.avr.harness import Uno
+from unosim.harness import Uno
 
 from fw_native import identity_copies, identity_image
 

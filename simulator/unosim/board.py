@@ -19,8 +19,9 @@ import threading
 from pathlib import Path
 from typing import Callable, Dict, Optional, Union
 
-from ..avr.harness import HarnessError, build_harness, close_streams, end_harness, new_seed
-from ..wire import GARBAGE
+from esp8266sim.wire import GARBAGE
+
+from .harness import HarnessError, build_harness, close_streams, end_harness, new_seed
 from .image import BOOT_SECTION, FLASH_SIZE, ImageError, blank_flash, elf_symbol, read_firmware
 from .optiboot import optiboot_image
 

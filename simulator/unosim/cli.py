@@ -19,12 +19,13 @@ from typing import Optional
 
 import click
 
-from ..avr.harness import HarnessError, new_seed
-from ..config import ConfigError, SimConfig, parse_host, parse_network
-from ..faults import FaultError
-from ..simulator import Simulator
+from esp8266sim.config import ConfigError, SimConfig, parse_host, parse_network
+from esp8266sim.faults import FaultError
+from esp8266sim.simulator import Simulator
+
 from .board import ANALOG_PINS, ESP_WIRING, VirtualUno, check_volts
 from .fakewires import wire_to_fake
+from .harness import HarnessError, new_seed
 from .image import ImageError
 from .relay import PortRelay, RelayError
 

@@ -6,7 +6,8 @@ and the board's end of the wire follows it, so a sketch that keeps its old rate 
 """
 from __future__ import annotations
 
-from ..simulator import Simulator
+from esp8266sim.simulator import Simulator
+
 from .board import VirtualUno
 
 __all__ = ["wire_to_fake"]
