@@ -131,8 +131,8 @@ def run(elf: Path, seconds: float, latency_scale: float):
                        baud=BAUD, latency_scale=latency_scale)
     with tempfile.TemporaryDirectory() as tmp, Simulator(config) as sim:
         log = Path(tmp) / "wire.log"
-        with Uno(elf, esp=sim.serve_tcp().split("//", 1)[1], esp_on="soft", esp_baud=BAUD, a0_mv=250,
-                 seconds=seconds, wire_log=log) as uno:
+        with Uno.sketch(elf, esp=sim.serve_tcp().split("//", 1)[1], wiring="softserial", esp_baud=BAUD, a0=0.250,
+                        seconds=seconds, wire_log=log) as uno:
             uno._proc.wait(timeout=seconds * 3 + 60)
         sent, heard = read_wire_log(log)
     server.close()
