@@ -53,24 +53,27 @@ def _reply_per_link(call: Call, value: str) -> None:
     call.reply(*(f"{link},{value}" for link in links))
 
 
-@command("CIPSSLCCONF", "query set",
+@command("CIPSSLCCONF", "query",
          evidence=DOC1 + " AT+CIPSSLCCONF=<SSL mode> (bit 0 client certificate, bit 1 check the server's); "
          + DOC2 + " AT+CIPSSLCCONF=[<link ID>,]<auth_mode>[,<pki_number>][,<ca_number>]")
+def cipsslcconf_query(call: Call) -> None:
+    state = call.module.state
+    if call.module.profile.major == 1:
+        call.reply(str(state["sslconf"]))
+    else:
+        _reply_per_link(call, show(state["sslcconf"]))
+
+
+@command("CIPSSLCCONF", "set")
 def cipsslcconf(call: Call) -> None:
     state = call.module.state
     if call.module.profile.major == 1:
-        if call.form == "query":
-            call.reply(str(state["sslconf"]))
-            return
         if len(call.args) != 1:
             raise Refusal(code=E_COUNT)
         mode = Int(0, 3).check(call.args[0])
         _ssl_link_free(call, mode)
         state.set("sslconf", mode, True)
         call.ok()
-        return
-    if call.form == "query":
-        _reply_per_link(call, show(state["sslcconf"]))
         return
     rest = _split_id(call)
     if not 1 <= len(rest) <= 3 or not all(isinstance(a, int) for a in rest) or not 0 <= rest[0] <= 3:
@@ -81,12 +84,13 @@ def cipsslcconf(call: Call) -> None:
 
 
 def _text_setting(name: str, key: str, limit: int):
-    @command(name, "query set", dialects="2", chapter="ssl", evidence=DOC2 + " AT+" + name)
+    @command(name, "query", dialects="2", chapter="ssl", evidence=DOC2 + " AT+" + name)
+    def query(call: Call) -> None:
+        _reply_per_link(call, show(call.module.state[key]))
+
+    @command(name, "set", dialects="2", chapter="ssl")
     def handler(call: Call) -> None:
         state = call.module.state
-        if call.form == "query":
-            _reply_per_link(call, show(state[key]))
-            return
         rest = _split_id(call)
         if len(rest) != 1:
             raise Refusal(code=E_COUNT)
@@ -100,12 +104,14 @@ _text_setting("CIPSSLCCN", "sslccn", 64)
 _text_setting("CIPSSLCSNI", "sslcsni", 64)
 
 
-@command("CIPSSLCALPN", "query set", dialects="2", evidence=DOC2 + " AT+CIPSSLCALPN")
+@command("CIPSSLCALPN", "query", dialects="2", evidence=DOC2 + " AT+CIPSSLCALPN")
+def cipsslcalpn_query(call: Call) -> None:
+    _reply_per_link(call, show(call.module.state["sslcalpn"]))
+
+
+@command("CIPSSLCALPN", "set", dialects="2")
 def cipsslcalpn(call: Call) -> None:
     state = call.module.state
-    if call.form == "query":
-        _reply_per_link(call, show(state["sslcalpn"]))
-        return
     rest = _split_id(call)
     if not rest or not isinstance(rest[0], int) or rest[0] != len(rest) - 1 or rest[0] > 6:
         raise Refusal(code=E_COUNT)
@@ -115,12 +121,14 @@ def cipsslcalpn(call: Call) -> None:
     call.ok()
 
 
-@command("CIPSSLCPSK", "query set", dialects="2", evidence=DOC2 + " AT+CIPSSLCPSK")
+@command("CIPSSLCPSK", "query", dialects="2", evidence=DOC2 + " AT+CIPSSLCPSK")
+def cipsslcpsk_query(call: Call) -> None:
+    _reply_per_link(call, show(call.module.state["sslcpsk"]))
+
+
+@command("CIPSSLCPSK", "set", dialects="2")
 def cipsslcpsk(call: Call) -> None:
     state = call.module.state
-    if call.form == "query":
-        _reply_per_link(call, show(state["sslcpsk"]))
-        return
     rest = _split_id(call)
     if len(rest) != 2:
         raise Refusal(code=E_COUNT)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 from ..datamode import MAX_SEND
 from ..links import Link, LinkError, Server
@@ -178,15 +178,18 @@ def _send(call: Call, ex: bool) -> None:
     module.data.expect(link, length, ex=ex)
 
 
-@command("CIPSEND", "set exec", evidence="notes §4.1, §4.4; " + DOC1 + " AT+CIPSEND")
+@command("CIPSEND", "set", evidence="notes §4.1, §4.4; " + DOC1 + " AT+CIPSEND")
 def cipsend(call: Call) -> None:
-    module = call.module
-    if call.form == "exec":
-        if not module.state["cipmode"] or module.state["mux"] or 0 not in module.net.links:
-            raise Refusal()
-        module.data.start_passthrough(module.net.links[0])
-        return
     _send(call, ex=False)
+
+
+@command("CIPSEND", "exec")
+def cipsend_passthrough(call: Call) -> None:
+    """CIPMODE=1 with link 0 open: every byte from the host goes to it from now on."""
+    module = call.module
+    if not module.state["cipmode"] or module.state["mux"] or 0 not in module.net.links:
+        raise Refusal()
+    module.data.start_passthrough(module.net.links[0])
 
 
 @command("CIPSENDEX", "set", evidence=DOC1 + " AT+CIPSENDEX (\\0 ends the data); " + DOC2 + " AT+CIPSENDEX")
@@ -196,27 +199,36 @@ def cipsendex(call: Call) -> None:
 
 # --- closing --------------------------------------------------------------------------------------------------------
 
-@command("CIPCLOSE", "set exec", evidence="notes §3.4")
+@command("CIPCLOSE", "set", evidence="notes §3.4")
 def cipclose(call: Call) -> None:
-    module = call.module
-    net = module.net
-    if module.state["mux"]:
-        if call.form != "set":
-            raise Refusal("MUX=1")
-        if len(call.args) != 1 or not isinstance(call.args[0], int):
-            raise Refusal(code=E_COUNT)
-        lid = call.args[0]
-        if not 0 <= lid <= 5:
-            raise Refusal(code=E_VALUE)
-        targets = list(net.links.values()) if lid == 5 else [net.links[lid]] if lid in net.links else []
-        if not targets and lid != 5:
-            raise Refusal("UNLINK")
-    else:
-        if call.form != "exec":
-            raise Refusal("MUX=0")
-        targets = [net.links[0]] if 0 in net.links else []
-        if not targets:
-            raise Refusal("UNLINK")
+    """CIPMUX=1: `=<link ID>`, 5 for all of them."""
+    net = call.module.net
+    if not call.module.state["mux"]:
+        raise Refusal("MUX=0")
+    if len(call.args) != 1 or not isinstance(call.args[0], int):
+        raise Refusal(code=E_COUNT)
+    lid = call.args[0]
+    if not 0 <= lid <= 5:
+        raise Refusal(code=E_VALUE)
+    targets = list(net.links.values()) if lid == 5 else [net.links[lid]] if lid in net.links else []
+    if not targets and lid != 5:
+        raise Refusal("UNLINK")
+    _close(call, targets)
+
+
+@command("CIPCLOSE", "exec")
+def cipclose_the_link(call: Call) -> None:
+    """CIPMUX=0: the one link."""
+    net = call.module.net
+    if call.module.state["mux"]:
+        raise Refusal("MUX=1")
+    if 0 not in net.links:
+        raise Refusal("UNLINK")
+    _close(call, [net.links[0]])
+
+
+def _close(call: Call, targets: List[Link]) -> None:
+    net = call.module.net
     out = b""
     for link in sorted(targets, key=lambda lk: lk.id):
         link.abort()
@@ -276,15 +288,11 @@ def cifsr(call: Call) -> None:
 
 # --- server ---------------------------------------------------------------------------------------------------------
 
-@command("CIPSERVER", {1: "set", 2: "query set"}, long=True,
+@command("CIPSERVER", "set", long=True,
          evidence="notes §6; " + DOC1 + " AT+CIPSERVER; MaJerle/ESP8266_AT_Commands_parser#50 (no change)")
 async def cipserver(call: Call) -> None:
     module = call.module
     net = module.net
-    if call.form == "query":
-        server = net.server
-        call.reply(f'1,{server.port},"TCP"' if server else "0")     # 2.2 strings: "%s:%d,%d,\"%s\"", no CA field
-        return
     if not call.args or not all(isinstance(a, int) for a in call.args[:2]) or len(call.args) > 4:
         raise Refusal(code=E_COUNT)
     if not module.state["mux"]:
@@ -315,6 +323,12 @@ async def cipserver(call: Call) -> None:
         raise Refusal() from None
     net.server = server
     call.ok()
+
+
+@command("CIPSERVER", "query", dialects="2", long=True)
+async def cipserver_query(call: Call) -> None:
+    server = call.module.net.server
+    call.reply(f'1,{server.port},"TCP"' if server else "0")     # 2.2 strings: "%s:%d,%d,\"%s\"", no CA field
 
 
 # --- passive receive ------------------------------------------------------------------------------------------------
@@ -415,10 +429,10 @@ def cipsendbuf(call: Call) -> None:
     call.module.data.expect(link, rest[0], segment=segment, head=b"%d,%d\r\n" % (segment, buffer.sent_ok))
 
 
-def _buf_link(call: Call) -> int:
-    """CIPBUFSTATUS / CIPBUFRESET: execute with CIPMUX=0, `=<link ID>` with CIPMUX=1."""
+def _buf_link(call: Call, given: bool) -> int:
+    """CIPBUFSTATUS / CIPBUFRESET: execute with CIPMUX=0, `=<link ID>` (`given`) with CIPMUX=1."""
     mux = call.module.state["mux"]
-    if mux != (call.form == "set"):
+    if mux != given:
         raise Refusal("MUX=1" if mux else "MUX=0")
     lid = call.args[0] if mux else 0
     if not isinstance(lid, int) or len(call.args) > 1:
@@ -427,9 +441,17 @@ def _buf_link(call: Call) -> int:
     return lid
 
 
-@command("CIPBUFSTATUS", "exec set", dialects="1", evidence=DOC1 + " AT+CIPBUFSTATUS (5.2.9)")
+@command("CIPBUFSTATUS", "exec", dialects="1", evidence=DOC1 + " AT+CIPBUFSTATUS (5.2.9)")
 def cipbufstatus(call: Call) -> None:
-    lid = _buf_link(call)
+    _buf_status(call, _buf_link(call, given=False))
+
+
+@command("CIPBUFSTATUS", "set", dialects="1")
+def cipbufstatus_of(call: Call) -> None:
+    _buf_status(call, _buf_link(call, given=True))
+
+
+def _buf_status(call: Call, lid: int) -> None:
     buffer = call.module.net.send_buffer(lid)
     call.emit(b"%d,%d,%d,%d,%d\r\n" % (buffer.following, buffer.sent, buffer.sent_ok, SEND_BUFFER, QUEUE) + OK)
 
@@ -447,9 +469,17 @@ def cipcheckseq(call: Call) -> None:
     call.emit(prefix + b"%d,%s\r\n" % (rest[0], b"TRUE" if results[rest[0]] else b"FALSE") + OK)
 
 
-@command("CIPBUFRESET", "exec set", dialects="1", evidence=DOC1 + " AT+CIPBUFRESET (5.2.8)")
+@command("CIPBUFRESET", "exec", dialects="1", evidence=DOC1 + " AT+CIPBUFRESET (5.2.8)")
 def cipbufreset(call: Call) -> None:
-    lid = _buf_link(call)
+    _buf_reset(call, _buf_link(call, given=False))
+
+
+@command("CIPBUFRESET", "set", dialects="1")
+def cipbufreset_of(call: Call) -> None:
+    _buf_reset(call, _buf_link(call, given=True))
+
+
+def _buf_reset(call: Call, lid: int) -> None:
     if not call.module.net.send_buffer(lid).empty:
         raise Refusal()             # segments still wait to go out
     call.module.net.send_buffers[lid] = SendBuffer()
