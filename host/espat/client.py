@@ -372,5 +372,16 @@ class EspAt(LinkOperations):
 
     def set_baud(self, rate: int, persist: bool = False) -> None:
         """UART_CUR at the old rate, reopen at the new one, check with AT; UART_DEF only when asked."""
-        from .ratechange import change_rate
-        change_rate(self, rate, persist)
+        old = self.port.baudrate
+        self.command(commands.uart(rate, self.dialect))
+        time.sleep(0.05)                # OK came at the old rate; the module switches only once it is sent
+        self.port.baudrate = rate
+        self.end_line()                 # its ERROR is owed: never taken for AT's answer, however late
+        self.drain(0.2)
+        try:
+            self.command(commands.at(), timeout=1.0)
+        except (CommandTimeout, ModuleError) as exc:
+            self.port.baudrate = old
+            raise CommandTimeout(f"the module did not answer at {rate} baud: {exc}") from None
+        if persist:
+            self.command(commands.uart(rate, self.dialect, persist=True))
