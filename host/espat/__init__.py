@@ -17,7 +17,8 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _LAZY = {
-    "AT1": "dialects", "AT2": "dialects", "Dialect": "dialects", "Parser": "parser", "Session": "session",
+    "AT1": "proto.dialects", "AT2": "proto.dialects", "Dialect": "proto.dialects", "Parser": "proto.parser",
+    "Session": "proto.session",
     "EspAt": "client",
     "request": "httpclient", "Response": "httpclient",
     **{name: "errors" for name in (        # errors.__all__ (a test keeps the two alike)

@@ -9,7 +9,7 @@
 
 Every wait ends: by the module's answer, or by the command's bound from the dialect table (overridable), with a
 typed error. What the module's bytes mean (replies, unsolicited lines, links, late answers) is the Session's
-(session.py); this file owns the port, the deadlines and the pauses.
+(proto/session.py); this file owns the port, the deadlines and the pauses.
 """
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ from contextlib import contextmanager
 from operator import attrgetter
 from typing import IO, TYPE_CHECKING, Dict, Iterator, List, Optional, Union
 
-from . import commands, events as ev
-from .dialects import AT1, AT2, Dialect
+from .proto import commands, events as ev
+from .proto.dialects import AT1, AT2, Dialect
 from .errors import BusyError, CommandTimeout, DataLost, JoinError, LinkClosed, ModuleError
 from .linkops import LinkOperations
-from .records import LinkInfo, Reply
-from .session import NEED_DATA, Session, damaged
+from .proto.records import LinkInfo, Reply
+from .proto.session import NEED_DATA, Session, damaged
 from .transport import open_port
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def _of_session(name: str) -> property:
     """An attribute the session keeps, read and written through the client (`esp.links`, `esp.garbled`); read in
     the receive loops, so the getter is attrgetter's (no Python frame)."""
     return property(attrgetter(f"session.{name}"), lambda self, value: setattr(self.session, name, value),
-                    doc=f"The session's `{name}` (session.py).")
+                    doc=f"The session's `{name}` (proto/session.py).")
 
 
 class EspAt(LinkOperations):

@@ -8,11 +8,11 @@ from __future__ import annotations
 import time
 from typing import Optional
 
-from . import commands, events as ev
+from .proto import commands, events as ev
 from .errors import EspAtError, LinkClosed, ModuleError, RemoteProtocolError
-from .framing import SendChunk, frame_send
-from .records import LinkInfo
-from .session import damaged
+from .proto.framing import SendChunk, frame_send
+from .proto.records import LinkInfo
+from .proto.session import damaged
 
 __all__ = ["LinkOperations"]
 

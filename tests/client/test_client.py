@@ -12,7 +12,7 @@ from espat.client import (BusyError, CommandTimeout, EspAt, JoinError, LinkClose
                           ModuleError)
 from espat.baud import detect_baud
 from espat.errors import DataDamaged, EspAtError, RemoteProtocolError
-from espat.events import Ok
+from espat.proto.events import Ok
 from espat.httpclient import HttpError, request
 from simtools import ExactServer, ScriptedPort, sim_url
 
@@ -143,7 +143,7 @@ def test_reset_in_mid_send_is_reported(server):
 
 @pytest.mark.slow
 def test_busy_storm_is_retried_within_a_bound():
-    from espat import commands
+    from espat.proto import commands
     with EspAt(sim_url(faults=["busy:3@cmd=4"])) as esp:
         esp.sync()                                   # AT, ATE0, GMR are commands 1-3
         assert esp.busy_seen == 0
@@ -314,8 +314,8 @@ def test_udp_link_round_trip():
 @pytest.mark.parametrize("persist, after_reset", [(False, 115200), (True, 9600)])
 def test_baud_change_is_saved_only_when_asked(persist, after_reset):
     """After AT+RST the module boots at its saved rate: the old one unless UART_DEF was sent."""
-    from espat import commands
-    from espat.events import Ready
+    from espat.proto import commands
+    from espat.proto.events import Ready
     with EspAt("sim://?network=HomeNet:s3cr3t99&latency_scale=1") as esp:   # boot takes 0.35 s: time to switch
         esp.sync()
         esp.set_baud(9600, persist=persist)

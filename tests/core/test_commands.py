@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from espat import commands as c
-from espat.dialects import AT1, AT2, by_name
+from espat.proto import commands as c
+from espat.proto.dialects import AT1, AT2, by_name
 from espat.errors import LocalProtocolError, RemoteProtocolError
-from espat.events import Recv
-from espat.framing import frame_send
+from espat.proto.events import Recv
+from espat.proto.framing import frame_send
 from espat.httpclient import build_request
 
 

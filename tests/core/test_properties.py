@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from hypothesis import event, given, settings, strategies as st
 
-from espat import events as ev
-from espat.commands import MAX_SEND, escape
-from espat.framing import frame_send
-from espat.parser import Parser
+from espat.proto import events as ev
+from espat.proto.commands import MAX_SEND, escape
+from espat.proto.framing import frame_send
+from espat.proto.parser import Parser
 
 # A realistic stream: replies, unsolicited lines and length-framed payloads holding anything.
 _LINES = [b"\r\nOK\r\n", b"\r\nERROR\r\n", b"AT+CIPSEND=4,5\r\r\n", b"\r\nOK\r\n> ", b"\r\nRecv 5 bytes\r\n",

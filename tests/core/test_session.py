@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from espat import commands as c, events as ev
+from espat.proto import commands as c, events as ev
 from espat.errors import DataLost, JoinError, LinkClosed, ModuleError, RemoteProtocolError
-from espat.framing import frame_send
-from espat.records import Reply
-from espat.session import NEED_DATA, Session
+from espat.proto.framing import frame_send
+from espat.proto.records import Reply
+from espat.proto.session import NEED_DATA, Session
 
 
 def answer(session: Session, data: bytes, bytewise: bool = False):

@@ -1,12 +1,12 @@
 """The fake module's reader of a command line, and the client's builders read back through it: what the client
-escapes, the module (as the fake reads it, written apart from espat.commands) takes back unchanged."""
+escapes, the module (as the fake reads it, written apart from espat.proto.commands) takes back unchanged."""
 from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from esp8266sim.atline import LineError, read_line
-from espat.commands import join
+from espat.proto.commands import join
 
 
 @pytest.mark.parametrize("line, name, form, args", [

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .dialects import AT1, TIMEOUTS, Dialect
-from .errors import LocalProtocolError
+from ..errors import LocalProtocolError
 from .wiretext import redact
 
 __all__ = [

@@ -46,7 +46,7 @@ from collections import deque
 from typing import Callable, Deque, Dict, List, Optional, Set, Union
 
 from . import commands, events as ev
-from .errors import DataLost, JoinError, LinkClosed, ModuleError
+from ..errors import DataLost, JoinError, LinkClosed, ModuleError
 from .framing import SendChunk
 from .parser import Parser
 from .records import LinkInfo, Reply
