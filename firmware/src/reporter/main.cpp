@@ -63,6 +63,14 @@ const bool kToken = sizeof(ESPAT_CHOSEN(TOKEN)) > 1;
 #ifndef ESPAT_REFUSED_MS
 #define ESPAT_REFUSED_MS 1000
 #endif
+// Operations a module reboot may end in a row, each resynced at once, before the reboots are backed off like any
+// other failure. A reboot (`ready` mid-operation: a brown-out, a sagging rail) is the module's doing, not the
+// server's: the pauses that protect the server would only let readings pile up between the module's short lives.
+// The count starts over when the server answers; past it, a module that cannot stay up is not made to join the
+// access point every few seconds.
+#ifndef ESPAT_REBOOT_RETRIES
+#define ESPAT_REBOOT_RETRIES 8
+#endif
 // The longest one operation may run (the driver bounds every wait; an exchange is the longest, 120 s). A
 // reporter stuck in one longer stops feeding the watchdog, and the board resets.
 #ifndef ESPAT_STALL_MS
@@ -92,6 +100,7 @@ unsigned long waitFrom, waitMs;  // nothing is started before waitMs has passed 
 unsigned long jobSince;          // when the operation in flight started
 uint8_t stackFailures;           // link failures in a row that blame the module's TCP stack
 uint8_t serverFailures;          // connects in a row that the server (or the network) refused
+uint8_t reboots;                 // operations a module reboot ended since the server last answered
 bool askStation;                 // after the next sync: is the station still joined? (AT+CWJAP?)
 uint8_t rung;                    // the recovery ladder's next step for a silent module: 0 sync, 1 AT+RST, 2 the pin
 uint8_t resetsSeen;
@@ -141,6 +150,14 @@ void sampleIfDue() {
 }
 
 void onDone(EspStatus status) {
+  if (status == EspStatus::ModuleReset && reboots < ESPAT_REBOOT_RETRIES) {
+    reboots++;
+    if (job == Job::Post) post.diag.linkFailures++;
+    synced = false;  // the ladder from its first step, with no pause
+    rung = 0;
+    LOG("module rebooted", reboots);
+    return;
+  }
   if (job == Job::Sync) {
     synced = status == EspStatus::Ok;
     if (synced) {
@@ -174,6 +191,7 @@ void onDone(EspStatus status) {
     if (status == EspStatus::Ok) {
       stackFailures = 0;
       serverFailures = 0;
+      reboots = 0;
       Verdict verdict = verdictFor(code);
       // Taken or refused for good, the reading leaves the queue -- unless the queue, full, already let it go.
       bool stillOldest = queue.count() && queue.oldestId() == postId;
