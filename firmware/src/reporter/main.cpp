@@ -19,7 +19,9 @@
 #include "boot_identity.h"
 #include "espat_config.h"
 #include "espat_contract.h"  // generated from contract.json by platformio.ini's extra script
+#include "log_event.h"
 #include "reading_queue.h"
+#include "recovery.h"
 #include "report_json.h"
 #include "retry_after.h"
 #include "sensors.h"
@@ -29,17 +31,14 @@
 #include "usb_tx.h"
 SoftUart& espPort = espUart;  // RX on pin 2 (from ESP TX), TX on pin 3 (to ESP RX through a divider), ESPAT_SOFT_BAUD
 UsbTx usb;  // debug text only goes out: no HardwareSerial
-// One line per event, "<what> <number>", through one function so each event costs a call, not a print chain.
 void logEvent(const __FlashStringHelper* what, uint32_t value) {
   usb.print(what);
   usb.print(' ');
   usb.println(value);
 }
-#define LOG(text, value) logEvent(F(text), value)
 #elif defined(ESPAT_REPORTER_HWSERIAL)
 #include "uart_port.h"
 UartPort& espPort = espUart;
-#define LOG(text, value) ((void)0)
 #else
 #error "define ESPAT_REPORTER_SOFTSERIAL or ESPAT_REPORTER_HWSERIAL (see platformio.ini)"
 #endif
@@ -62,14 +61,6 @@ const bool kToken = sizeof(ESPAT_CHOSEN(TOKEN)) > 1;
 #endif
 #ifndef ESPAT_REFUSED_MS
 #define ESPAT_REFUSED_MS 1000
-#endif
-// Operations a module reboot may end in a row, each resynced at once, before the reboots are backed off like any
-// other failure. A reboot (`ready` mid-operation: a brown-out, a sagging rail) is the module's doing, not the
-// server's: the pauses that protect the server would only let readings pile up between the module's short lives.
-// The count starts over when the server answers; past it, a module that cannot stay up is not made to join the
-// access point every few seconds.
-#ifndef ESPAT_REBOOT_RETRIES
-#define ESPAT_REBOOT_RETRIES 8
 #endif
 // The longest one operation may run (the driver bounds every wait; an exchange is the longest, 120 s). A
 // reporter stuck in one longer stops feeding the watchdog, and the board resets.
@@ -95,18 +86,12 @@ Backoff backoff;
 ReadingJson post;  // the reading in flight, and the diagnostics every reading carries
 uint16_t postId;   // its place in the queue
 uint16_t seq;
+Recovery recovery;
 unsigned long lastSample;
-unsigned long waitFrom, waitMs;  // nothing is started before waitMs has passed since waitFrom
-unsigned long jobSince;          // when the operation in flight started
-uint8_t stackFailures;           // link failures in a row that blame the module's TCP stack
-uint8_t serverFailures;          // connects in a row that the server (or the network) refused
-uint8_t reboots;                 // operations a module reboot ended since the server last answered
-bool askStation;                 // after the next sync: is the station still joined? (AT+CWJAP?)
-uint8_t rung;                    // the recovery ladder's next step for a silent module: 0 sync, 1 AT+RST, 2 the pin
-uint8_t resetsSeen;
-bool synced;
-
-enum class Job : uint8_t { None, Sync, Join, Query, Post } job = Job::None;
+unsigned long jobSince;  // when the operation in flight started
+uint8_t stackFailures;   // link failures in a row that blame the module's TCP stack
+uint8_t serverFailures;  // connects in a row that the server (or the network) refused
+bool posting;            // the POST is the operation in flight (else one of recovery's, or none)
 
 // The interval is decimal text like the other settings, read at compile time: a constant costs no RAM.
 constexpr uint32_t parseMs(const char* text, uint32_t v = 0) {
@@ -114,18 +99,12 @@ constexpr uint32_t parseMs(const char* text, uint32_t v = 0) {
 }
 constexpr uint32_t intervalMs = parseMs(ESPAT_CHOSEN(INTERVAL_MS));
 
-void backOff(uint32_t retryAfterMs = 0) {
-  waitFrom = millis();
-  waitMs = backoff.failed(retryAfterMs);
-  LOG("back off ms", waitMs);
-}
-
 #if defined(ESPAT_REPORTER_HWSERIAL)
 // LED code, repeated every 2 s: 1 blink no module, 2 no Wi-Fi, 3 server or link failing, dark when all is well.
 // Blinks are 128 ms on in slots of 256 ms. The LED (pin 13) is PB5, set through the port: digitalWrite() and
 // pinMode() would bring about 200 B of flash for this one pin.
 void showState() {
-  uint8_t code = !synced ? 1 : !esp.wifiUp() ? 2 : backoff.failures() ? 3 : 0;
+  uint8_t code = !recovery.synced() ? 1 : !esp.wifiUp() ? 2 : backoff.failures() ? 3 : 0;
   uint16_t t = (uint16_t)millis() & 2047;
   if ((t >> 8) < code && !(t & 128)) {
     PORTB |= _BV(PORTB5);
@@ -149,111 +128,63 @@ void sampleIfDue() {
   LOG("sample", seq);
 }
 
-void onDone(EspStatus status) {
-  if (status == EspStatus::ModuleReset && reboots < ESPAT_REBOOT_RETRIES) {
-    reboots++;
-    if (job == Job::Post) post.diag.linkFailures++;
-    synced = false;  // the ladder from its first step, with no pause
-    rung = 0;
-    LOG("module rebooted", reboots);
+// The POST ended: what the server said, or how the link failed.
+void onPost(EspStatus ended) {
+  unsigned code = http.reply.status();
+  EspStatus status = http.result(esp);  // NoReply when the answer had no status line
+  LOG("post seq", post.reading.seq);
+  LOG("post status", (uint8_t)status * 1000UL + code);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
+  if (recovery.rebooted(ended)) {  // the module's doing, not the server's: no back-off, no blame
+    post.diag.linkFailures++;
     return;
   }
-  if (job == Job::Sync) {
-    synced = status == EspStatus::Ok;
-    if (synced) {
-      rung = 0;
-      LOG("module ready", post.diag.espReboots);
+  if (status == EspStatus::Ok) {
+    stackFailures = 0;
+    serverFailures = 0;
+    recovery.answered();
+    Verdict verdict = verdictFor(code);
+    // Taken or refused for good, the reading leaves the queue -- unless the queue, full, already let it go.
+    bool stillOldest = queue.count() && queue.oldestId() == postId;
+    if (verdict == Verdict::Stored || verdict == Verdict::Repeat) {
+      if (stillOldest) queue.pop(false);
+      backoff.delivered();
+    } else if (verdict == Verdict::Drop) {  // the reading's own fault: keeping it would block every later one
+      if (stillOldest) queue.pop(true);
+      LOG("refused", queue.dropped());
+    } else if (verdict == Verdict::Conflict) {
+      // The key names another reading at the collector: a new incarnation, and the reading goes again.
+      identity.redraw(noiseBits());
+      LOG("new incarnation", identity.incarnation());
+      recovery.backOff();
     } else {
-      LOG("sync failed", (uint8_t)status);
-      // The next try goes one step further down the ladder; its last step repeats.
-      if (rung < (ESPAT_RESET_PIN >= 0 ? 2 : 1)) rung++;
-      backOff();
+      recovery.backOff(verdict == Verdict::Backoff ? http.retryAfter.ms() : 0);  // keep; backoff: at least Retry-After
     }
-  } else if (job == Job::Join) {
-    if (status == EspStatus::Ok) {
-      LOG("wifi joined", post.diag.wifiJoins);
-    } else {
-      LOG("join failed", (uint8_t)status);
-      // FAIL or ERROR: the module answers, the network said no. No answer: the module is not listening.
-      if (status == EspStatus::Timeout) synced = false;
-      backOff();
-    }
-  } else if (job == Job::Query) {
-    // wifiUp() now says what the module says: joined, the server is at fault and Wi-Fi is left alone; not
-    // joined (a WIFI DISCONNECT missed), startNext joins again.
-    askStation = false;
-    if (status == EspStatus::Timeout) synced = false;
-  } else if (job == Job::Post) {
-    unsigned code = http.reply.status();
-    status = http.result(esp);  // NoReply when the answer had no status line
-    LOG("post seq", post.reading.seq);
-    LOG("post status", (uint8_t)status * 1000UL + code);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
-    if (status == EspStatus::Ok) {
-      stackFailures = 0;
+  } else {
+    post.diag.linkFailures++;
+    // A link that could not be opened (CIPSTART's late ERROR or no answer) or used (CIPSEND refused, `busy p...`
+    // past the driver's patience): the module's TCP stack or an unreachable server, which look the same on the
+    // wire; ESPAT_WEDGED_AFTER of them in a row reset the module. A quick refusal, a server that never answered,
+    // or a reboot is not the stack's doing.
+    bool refused = status == EspStatus::ConnectFailed && millis() - jobSince < ESPAT_REFUSED_MS;
+    if (status != EspStatus::NoReply && status != EspStatus::ModuleReset && !refused) stackFailures++;
+    // Refused twice running: the server, or a module that rebooted unheard (its `ready` lost while the board
+    // was sending; multiplexing off, so every CIPSTART is an ERROR). Resync (Wi-Fi untouched), then ask the
+    // module whether the station is still joined, and join only if it is not.
+    if (status == EspStatus::ConnectFailed && ++serverFailures >= 2) {
       serverFailures = 0;
-      reboots = 0;
-      Verdict verdict = verdictFor(code);
-      // Taken or refused for good, the reading leaves the queue -- unless the queue, full, already let it go.
-      bool stillOldest = queue.count() && queue.oldestId() == postId;
-      if (verdict == Verdict::Stored || verdict == Verdict::Repeat) {
-        if (stillOldest) queue.pop(false);
-        backoff.delivered();
-      } else if (verdict == Verdict::Drop) {  // the reading's own fault: keeping it would block every later one
-        if (stillOldest) queue.pop(true);
-        LOG("refused", queue.dropped());
-      } else if (verdict == Verdict::Conflict) {
-        // The key names another reading at the collector: a new incarnation, and the reading goes again.
-        identity.redraw(noiseBits());
-        LOG("new incarnation", identity.incarnation());
-        backOff();
-      } else {
-        backOff(verdict == Verdict::Backoff ? http.retryAfter.ms() : 0);  // keep; backoff: at least Retry-After
-      }
-    } else {
-      post.diag.linkFailures++;
-      // A link that could not be opened (CIPSTART's late ERROR or no answer) or used (CIPSEND refused, `busy p...`
-      // past the driver's patience): the module's TCP stack or an unreachable server, which look the same on the
-      // wire; ESPAT_WEDGED_AFTER of them in a row reset the module. A quick refusal, a server that never answered,
-      // or a reboot is not the stack's doing.
-      bool refused = status == EspStatus::ConnectFailed && millis() - jobSince < ESPAT_REFUSED_MS;
-      if (status != EspStatus::NoReply && status != EspStatus::ModuleReset && !refused) stackFailures++;
-      // Refused twice running: the server, or a module that rebooted unheard (its `ready` lost while the board
-      // was sending; multiplexing off, so every CIPSTART is an ERROR). Resync (Wi-Fi untouched), then ask the
-      // module whether the station is still joined, and join only if it is not.
-      if (status == EspStatus::ConnectFailed && ++serverFailures >= 2) {
-        serverFailures = 0;
-        synced = false;
-        askStation = true;
-      }
-      if (stackFailures >= ESPAT_WEDGED_AFTER) {
-        stackFailures = 0;
-        rung = 1;
-        synced = false;
-        askStation = true;  // the module rejoins by itself after AT+RST: ask before joining
-      }
-      backOff();
+      recovery.resync();
     }
+    if (stackFailures >= ESPAT_WEDGED_AFTER) {
+      stackFailures = 0;
+      recovery.resetModule();  // the module rejoins by itself after AT+RST: ask before joining
+    }
+    recovery.backOff();
   }
-  if (status == EspStatus::ModuleReset) synced = false;
 }
 
 void startNext() {
-  if (millis() - waitFrom < waitMs) return;
-  if (!synced) {
-    job = Job::Sync;
-    if (rung == 0) {
-      esp.startSync();
-    } else {
-      LOG("reset module", rung);
-      esp.startReset(rung == 2);  // 2 only with ESPAT_RESET_PIN wired
-    }
-  } else if (askStation) {  // after the resync, before any join: the module's own word on the station
-    if (esp.startWifiQuery()) job = Job::Query;
-  } else if (!esp.wifiUp()) {
-    if (esp.startJoin(ESPAT_PICK(WIFI_SSID), ESPAT_PICK(WIFI_PASS))) {
-      job = Job::Join;
-      post.diag.wifiJoins++;
-    }
+  if (recovery.waiting() || recovery.step()) {
+    // (a pause, or the module's next step towards a link)
   } else if (queue.count()) {
     queue.oldest(post.reading, identity.boot());
     postId = queue.oldestId();
@@ -261,7 +192,7 @@ void startNext() {
     post.dropped = queue.dropped();
     post.ageMs = post.reading.boot == identity.boot() ? millis() - post.reading.sample.uptimeMs : kAgeUnknown;
     http.retryAfter.begin();
-    if (http.start(esp, kLink)) job = Job::Post;
+    posting = http.start(esp, kLink);
   }
   jobSince = millis();
 }
@@ -312,13 +243,7 @@ void setup() {
 
 void loop() {
   esp.poll();
-  uint8_t resets = esp.resets();  // `ready` lines the driver heard (it counts modulo 256)
-  if (resets != resetsSeen) {
-    post.diag.espReboots += (uint8_t)(resets - resetsSeen);
-    resetsSeen = resets;
-    // Between operations, a reboot loses echo, mux and Wi-Fi unseen (during one, the driver handles it).
-    if (job == Job::None) synced = false;
-  }
+  recovery.poll();
   sampleIfDue();
 #if defined(ESPAT_REPORTER_HWSERIAL)
   showState();
@@ -328,9 +253,9 @@ void loop() {
     return;
   }
   wdt_reset();  // idle, or an operation just ended
-  if (job != Job::None) {
-    onDone(esp.status());
-    job = Job::None;
+  if (!recovery.done(esp.status()) && posting) {
+    posting = false;
+    onPost(esp.status());
   }
   startNext();
 }
