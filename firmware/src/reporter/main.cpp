@@ -20,6 +20,7 @@
 #include "espat_config.h"
 #include "espat_contract.h"  // generated from contract.json by platformio.ini's extra script
 #include "log_event.h"
+#include "next_reading.h"
 #include "reading_queue.h"
 #include "recovery.h"
 #include "report_json.h"
@@ -186,11 +187,7 @@ void startNext() {
   if (recovery.waiting() || recovery.step()) {
     // (a pause, or the module's next step towards a link)
   } else if (queue.count()) {
-    queue.oldest(post.reading, identity.boot());
-    postId = queue.oldestId();
-    post.incarnation = identity.incarnation();
-    post.dropped = queue.dropped();
-    post.ageMs = post.reading.boot == identity.boot() ? millis() - post.reading.sample.uptimeMs : kAgeUnknown;
+    postId = takeOldest(post, queue, identity);
     http.retryAfter.begin();
     posting = http.start(esp, kLink);
   }

@@ -21,6 +21,7 @@
 #include "../reporter/backoff.h"
 #include "../reporter/boot_identity.h"
 #include "../reporter/log_event.h"
+#include "../reporter/next_reading.h"
 #include "../reporter/reading_queue.h"
 #include "../reporter/recovery.h"
 #include "../reporter/report_json.h"
@@ -140,11 +141,7 @@ void startNext() {
     // Readings first: the discovery configs (about 1 s each on the wire) go when the queue is empty, so a backlog
     // after an outage is not held up by them.
     if (queue.count()) {
-      queue.oldest(post.reading, identity.boot());
-      postId = queue.oldestId();
-      post.incarnation = identity.incarnation();
-      post.dropped = queue.dropped();
-      post.ageMs = post.reading.boot == identity.boot() ? millis() - post.reading.sample.uptimeMs : kAgeUnknown;
+      postId = takeOldest(post, queue, identity);
       inFlightIsReading = true;
       inFlight = mqtt.publish(HaStateTopic(ESPAT_PICK(DEVICE)), post, EspAtMqtt::Qos1);
     } else if (configsAcked < (uint8_t)HaValue::Count) {
