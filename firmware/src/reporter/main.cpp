@@ -25,6 +25,7 @@
 #include "recovery.h"
 #include "report_json.h"
 #include "retry_after.h"
+#include "sampling.h"
 #include "sensors.h"
 
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
@@ -69,7 +70,6 @@ const bool kToken = sizeof(ESPAT_CHOSEN(TOKEN)) > 1;
 #define ESPAT_STALL_MS (ESPAT_EXCHANGE_MAX_MS + 30000UL)
 #endif
 const uint8_t kLink = 0;
-const uint8_t kSettleMs = 50;  // the 1.1 V reference's settling before the first reading
 
 EspAtDrv esp(espPort);
 // The POST: its request and the answer's status line, and the answer's Retry-After on the way.
@@ -86,19 +86,13 @@ ReadingQueue queue;
 Backoff backoff;
 ReadingJson post;  // the reading in flight, and the diagnostics every reading carries
 uint16_t postId;   // its place in the queue
-uint16_t seq;
 Recovery recovery;
-unsigned long lastSample;
 unsigned long jobSince;  // when the operation in flight started
 uint8_t stackFailures;   // link failures in a row that blame the module's TCP stack
 uint8_t serverFailures;  // connects in a row that the server (or the network) refused
 bool posting;            // the POST is the operation in flight (else one of recovery's, or none)
 
 // The interval is decimal text like the other settings, read at compile time: a constant costs no RAM.
-constexpr uint32_t parseMs(const char* text, uint32_t v = 0) {
-  return *text >= '0' && *text <= '9' ? parseMs(text + 1, v * 10 + (*text - '0')) : v ? v : 60000;
-}
-constexpr uint32_t intervalMs = parseMs(ESPAT_CHOSEN(INTERVAL_MS));
 
 #if defined(ESPAT_REPORTER_HWSERIAL)
 // LED code, repeated every 2 s: 1 blink no module, 2 no Wi-Fi, 3 server or link failing, dark when all is well.
@@ -115,19 +109,6 @@ void showState() {
 }
 #endif
 
-void sampleIfDue() {
-  if (millis() - lastSample < intervalMs) return;
-  lastSample += intervalMs;
-  if (seq == 0xFFFF) {  // seq is 16 bits in EEPROM: a new boot number goes on counting
-    identity.beginBoot(0);
-    seq = 0;
-  }
-  Sample s;
-  s.uptimeMs = millis();
-  readSensors(s);
-  queue.push(identity.boot(), ++seq, s, backoff.level());
-  LOG("sample", seq);
-}
 
 // The POST ended: what the server said, or how the link failed.
 void onPost(EspStatus ended) {
@@ -203,20 +184,7 @@ void setup() {
 #else
   DDRB |= _BV(DDB5);  // LED_BUILTIN, an output
 #endif
-  // A blank EEPROM (a new board, or an upload through ISP) gets an empty queue before its first identity, so a
-  // cut while formatting simply formats again. The incarnation is drawn from ADC noise then.
-  if (identity.load()) {
-    queue.format();
-  } else {
-    queue.load();
-  }
-  identity.beginBoot(noiseBits());
-  backoff.seed(identity.incarnation() ^ identity.boot());
-  // An outage does not end with a reset: the first try comes at once, a failure goes on from the level kept.
-  backoff.restore(queue.level());
-  LOG("reporter boot", identity.boot());  // before the clock is set: the debug text goes out byte by byte
-  LOG("queued", queue.count());
-  settleReference();
+  beginReadings();  // the identity and the queue from EEPROM (sampling.h)
   post.device = ESPAT_PICK(DEVICE);
   http.request.host = ESPAT_PICK(SERVER_HOST);
   http.request.port = ESPAT_SERVER_PORT_NUMBER;
@@ -234,7 +202,7 @@ void setup() {
 #else
   espPort.begin(115200);
 #endif
-  lastSample = millis() - intervalMs + kSettleMs;  // first reading once the reference has settled
+  startSampling();
   wdt_enable(WDTO_8S);
 }
 

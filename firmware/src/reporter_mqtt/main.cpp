@@ -25,7 +25,7 @@
 #include "../reporter/reading_queue.h"
 #include "../reporter/recovery.h"
 #include "../reporter/report_json.h"
-#include "../reporter/sensors.h"
+#include "../reporter/sampling.h"
 #include "espat_config.h"
 #include "espat_contract.h"  // generated from contract.json by platformio.ini's extra script
 #include "ha_discovery.h"
@@ -44,7 +44,6 @@ void logEvent(const __FlashStringHelper* what, uint32_t value) {
   usb.println(value);
 }
 
-const uint8_t kSettleMs = 50;
 const uint16_t kKeepAliveS = 60;
 
 EspAtDrv esp(espUart);
@@ -55,19 +54,13 @@ ReadingQueue queue;
 Backoff backoff;   // the pauses, as the HTTP reporter's: back to the start only when a reading is delivered
 ReadingJson post;  // the reading in flight, and the diagnostics every reading carries
 uint16_t postId;   // its place in the queue
-uint16_t seq;
 Recovery recovery;  // the HTTP reporter's sync, ladder, join and pauses
-unsigned long lastSample;
 uint8_t failures;  // sessions or links lost in a row: three, and the module is synced again
 uint8_t configsAcked;   // discovery configs the broker has taken in this session
 uint16_t inFlight;      // packet id waiting for its PUBACK (0: none)
 bool inFlightIsReading;  // ... and whether it is the reading in `post` (else a discovery config)
 EspAtMqtt::State was = EspAtMqtt::State::Disconnected;
 
-constexpr uint32_t parseMs(const char* text, uint32_t v = 0) {
-  return *text >= '0' && *text <= '9' ? parseMs(text + 1, v * 10 + (*text - '0')) : v ? v : 60000;
-}
-constexpr uint32_t intervalMs = parseMs(ESPAT_CHOSEN(INTERVAL_MS));
 
 // One more session or link lost: a pause, and the third in a row resyncs (the module may have rebooted unheard).
 void backOff() {
@@ -78,19 +71,6 @@ void backOff() {
   }
 }
 
-void sampleIfDue() {
-  if (millis() - lastSample < intervalMs) return;
-  lastSample += intervalMs;
-  if (seq == 0xFFFF) {  // seq is 16 bits in EEPROM: a new boot number goes on counting
-    identity.beginBoot(0);
-    seq = 0;
-  }
-  Sample s;
-  s.uptimeMs = millis();
-  readSensors(s);
-  queue.push(identity.boot(), ++seq, s, backoff.level());
-  LOG("sample", seq);
-}
 
 // What the broker's answers did: a session that began or ended, a PUBACK for what was in flight.
 void followSession() {
@@ -162,24 +142,14 @@ void setup() {
   MCUSR = 0;
   wdt_disable();
   usb.begin();
-  // As the HTTP reporter: a blank EEPROM gets an empty queue before its first identity; readings kept before a
-  // reset or power cut are published after it, and the back-off goes on from the level kept.
-  if (identity.load()) {
-    queue.format();
-  } else {
-    queue.load();
-  }
-  identity.beginBoot(noiseBits());
-  backoff.seed(identity.incarnation() ^ identity.boot());
-  backoff.restore(queue.level());
-  LOG("reporter_mqtt boot", identity.boot());
-  LOG("queued", queue.count());
-  settleReference();
+  // As the HTTP reporter (sampling.h): readings kept before a reset or power cut are published after it, and the
+  // back-off goes on from the level kept.
+  beginReadings();
   post.device = ESPAT_PICK(DEVICE);
   if (ESPAT_RESET_PIN >= 0) esp.setResetPin(ESPAT_RESET_PIN);
   esp.setPassiveReceive(true);  // the broker's answers wait in the module until the client reads them
   espUart.begin();
-  lastSample = millis() - intervalMs + kSettleMs;
+  startSampling();
   wdt_enable(WDTO_8S);
 }
 
