@@ -139,8 +139,8 @@ ReadingQueue live;
 const uint32_t kBoot = 70000;  // past 65535: the record keeps the low 16 bits
 
 bool same(const Queued& q, const Written& w) {
-  return q.boot == w.boot && q.seq == w.seq && q.sample.uptimeMs == w.sample.uptimeMs && q.sample.a0 == w.sample.a0 &&
-         q.sample.chip == w.sample.chip && q.sample.band == w.sample.band;
+  return q.boot == w.boot && q.seq == w.seq && q.sample.uptimeMs == w.sample.uptimeMs && q.sample.adc(0) == w.sample.adc(0) &&
+         q.sample.adc(1) == w.sample.adc(1) && q.sample.adc(2) == w.sample.adc(2);
 }
 
 void checkQueue() {

@@ -214,3 +214,35 @@ def test_a_module_whose_links_keep_failing_is_reset(tmp_path):
     # The reset came from the link failures (four in a row), not from a sync that failed.
     assert b"reset module 1" in usb and b"sync failed" not in usb[:usb.index(b"reset module 1")], usb.decode()
     assert len(collector.stored) >= 2
+
+
+def test_a_module_that_reboots_is_resynced_at_once_not_backed_off(tmp_path):
+    """The module reboots halfway through each of the first three sends (a sagging 3.3 V rail): a reboot is the
+    module's doing, not the server refusing, so the board resyncs and sends again at once, the server's back-off
+    untouched. Before, each reboot counted as a server failure: pauses of 1, 2 and 4 s, doubling on into minutes in
+    a brown-out loop, and the field week's brown-out delivered 86 of its 120 readings (the rest overflowed the
+    queue). Past ESPAT_REBOOT_RETRIES reboots with no answer from the server between them, the board backs off
+    again (a module that cannot stay up must not make it join the access point every few seconds)."""
+    faults = ["reset@send=1", "reset@send=2", "reset@send=3"]
+    collector = Collector(by_key=True)
+    try:
+        usb, _, _ = run_board(tmp_path / "3", collector.port, seconds=60, clock_scale=2, faults=faults,
+                              stop_when=lambda: len(collector.stored) >= 2)
+    finally:
+        collector.close()
+    text = usb.decode()
+    assert len(collector.stored) >= 2, text
+    before_first = text[:text.index("post status 201")]  # (status Ok and HTTP 201: stored)
+    assert before_first.count("module ready") >= 4 and "back off ms" not in before_first, text
+    readings = [json.loads(body) for _, _, body in collector.posts]
+    assert readings[0]["diag"]["esp_reboots"] >= 3, readings[0]
+    # the bound: with ESPAT_REBOOT_RETRIES=1, the second reboot in a row backs off as before
+    collector = Collector(by_key=True)
+    try:
+        usb, _, _ = run_board(tmp_path / "1", collector.port, seconds=60, clock_scale=2, faults=faults,
+                              flags=("-DESPAT_REBOOT_RETRIES=1",), stop_when=lambda: len(collector.stored) >= 2)
+    finally:
+        collector.close()
+    text = usb.decode()
+    pauses = [int(line.split()[-1]) for line in text.splitlines() if line.startswith("back off ms")]
+    assert len(pauses) >= 2, text

@@ -3,8 +3,10 @@
 uint32_t Backoff::failed(uint32_t retryAfterMs) {
   if (failures_ < 255) failures_++;
   // The ceiling, doubled per failure from 1 s, stopped at the cap; the jitter takes up to an eighth off it.
-  uint32_t ceiling = 1000;
-  for (uint8_t n = 1; n < failures_ && ceiling < ESPAT_BACKOFF_MAX_MS; n++) ceiling <<= 1;
+  // Doubled in whole seconds, 16 bits (the cap is at most 16,384 s): no 32-bit shifts in the loop.
+  uint16_t seconds = 1;
+  for (uint8_t n = failures_; --n && seconds < (ESPAT_BACKOFF_MAX_MS + 999) / 1000;) seconds <<= 1;
+  uint32_t ceiling = seconds * 1000UL;
   if (ceiling > ESPAT_BACKOFF_MAX_MS) ceiling = ESPAT_BACKOFF_MAX_MS;
   // A 16-bit generator (one hardware multiply) and a multiply-shift in place of `% (eighth + 1)`: no 32-bit
   // multiply or divide. jitter = eighth/16 * (the generator's top 12 bits) / 256 < eighth.

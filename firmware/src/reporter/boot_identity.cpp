@@ -52,7 +52,7 @@ void BootIdentity::beginBoot(uint32_t noise) {
 
 void BootIdentity::redraw(uint32_t noise) {
   // Mixed with the one it replaces, so a board whose noise repeats (an emulator's ADC) still moves on.
-  // Rotated, not multiplied: no 32-bit multiply helper for this one line.
-  incarnation_ = noise ^ ((incarnation_ << 7 | incarnation_ >> 25) + generation_);
+  // Rotated by a byte, not multiplied: byte moves, no 32-bit multiply helper or shift loop for this one line.
+  incarnation_ = noise ^ ((incarnation_ << 8 | incarnation_ >> 24) + generation_);
   commit();
 }

@@ -19,9 +19,13 @@
 #include "boot_identity.h"
 #include "espat_config.h"
 #include "espat_contract.h"  // generated from contract.json by platformio.ini's extra script
+#include "log_event.h"
+#include "next_reading.h"
 #include "reading_queue.h"
+#include "recovery.h"
 #include "report_json.h"
 #include "retry_after.h"
+#include "sampling.h"
 #include "sensors.h"
 
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
@@ -29,17 +33,14 @@
 #include "usb_tx.h"
 SoftUart& espPort = espUart;  // RX on pin 2 (from ESP TX), TX on pin 3 (to ESP RX through a divider), ESPAT_SOFT_BAUD
 UsbTx usb;  // debug text only goes out: no HardwareSerial
-// One line per event, "<what> <number>", through one function so each event costs a call, not a print chain.
 void logEvent(const __FlashStringHelper* what, uint32_t value) {
   usb.print(what);
   usb.print(' ');
   usb.println(value);
 }
-#define LOG(text, value) logEvent(F(text), value)
 #elif defined(ESPAT_REPORTER_HWSERIAL)
 #include "uart_port.h"
 UartPort& espPort = espUart;
-#define LOG(text, value) ((void)0)
 #else
 #error "define ESPAT_REPORTER_SOFTSERIAL or ESPAT_REPORTER_HWSERIAL (see platformio.ini)"
 #endif
@@ -69,7 +70,6 @@ const bool kToken = sizeof(ESPAT_CHOSEN(TOKEN)) > 1;
 #define ESPAT_STALL_MS (ESPAT_EXCHANGE_MAX_MS + 30000UL)
 #endif
 const uint8_t kLink = 0;
-const uint8_t kSettleMs = 50;  // the 1.1 V reference's settling before the first reading
 
 EspAtDrv esp(espPort);
 // The POST: its request and the answer's status line, and the answer's Retry-After on the way.
@@ -86,37 +86,20 @@ ReadingQueue queue;
 Backoff backoff;
 ReadingJson post;  // the reading in flight, and the diagnostics every reading carries
 uint16_t postId;   // its place in the queue
-uint16_t seq;
-unsigned long lastSample;
-unsigned long waitFrom, waitMs;  // nothing is started before waitMs has passed since waitFrom
-unsigned long jobSince;          // when the operation in flight started
-uint8_t stackFailures;           // link failures in a row that blame the module's TCP stack
-uint8_t serverFailures;          // connects in a row that the server (or the network) refused
-bool askStation;                 // after the next sync: is the station still joined? (AT+CWJAP?)
-uint8_t rung;                    // the recovery ladder's next step for a silent module: 0 sync, 1 AT+RST, 2 the pin
-uint8_t resetsSeen;
-bool synced;
-
-enum class Job : uint8_t { None, Sync, Join, Query, Post } job = Job::None;
+Recovery recovery;
+unsigned long jobSince;  // when the operation in flight started
+uint8_t stackFailures;   // link failures in a row that blame the module's TCP stack
+uint8_t serverFailures;  // connects in a row that the server (or the network) refused
+bool posting;            // the POST is the operation in flight (else one of recovery's, or none)
 
 // The interval is decimal text like the other settings, read at compile time: a constant costs no RAM.
-constexpr uint32_t parseMs(const char* text, uint32_t v = 0) {
-  return *text >= '0' && *text <= '9' ? parseMs(text + 1, v * 10 + (*text - '0')) : v ? v : 60000;
-}
-constexpr uint32_t intervalMs = parseMs(ESPAT_CHOSEN(INTERVAL_MS));
-
-void backOff(uint32_t retryAfterMs = 0) {
-  waitFrom = millis();
-  waitMs = backoff.failed(retryAfterMs);
-  LOG("back off ms", waitMs);
-}
 
 #if defined(ESPAT_REPORTER_HWSERIAL)
 // LED code, repeated every 2 s: 1 blink no module, 2 no Wi-Fi, 3 server or link failing, dark when all is well.
 // Blinks are 128 ms on in slots of 256 ms. The LED (pin 13) is PB5, set through the port: digitalWrite() and
 // pinMode() would bring about 200 B of flash for this one pin.
 void showState() {
-  uint8_t code = !synced ? 1 : !esp.wifiUp() ? 2 : backoff.failures() ? 3 : 0;
+  uint8_t code = !recovery.synced() ? 1 : !esp.wifiUp() ? 2 : backoff.failures() ? 3 : 0;
   uint16_t t = (uint16_t)millis() & 2047;
   if ((t >> 8) < code && !(t & 128)) {
     PORTB |= _BV(PORTB5);
@@ -126,124 +109,68 @@ void showState() {
 }
 #endif
 
-void sampleIfDue() {
-  if (millis() - lastSample < intervalMs) return;
-  lastSample += intervalMs;
-  if (seq == 0xFFFF) {  // seq is 16 bits in EEPROM: a new boot number goes on counting
-    identity.beginBoot(0);
-    seq = 0;
-  }
-  Sample s;
-  s.uptimeMs = millis();
-  readSensors(s);
-  queue.push(identity.boot(), ++seq, s, backoff.level());
-  LOG("sample", seq);
-}
 
-void onDone(EspStatus status) {
-  if (job == Job::Sync) {
-    synced = status == EspStatus::Ok;
-    if (synced) {
-      rung = 0;
-      LOG("module ready", post.diag.espReboots);
-    } else {
-      LOG("sync failed", (uint8_t)status);
-      // The next try goes one step further down the ladder; its last step repeats.
-      if (rung < (ESPAT_RESET_PIN >= 0 ? 2 : 1)) rung++;
-      backOff();
-    }
-  } else if (job == Job::Join) {
-    if (status == EspStatus::Ok) {
-      LOG("wifi joined", post.diag.wifiJoins);
-    } else {
-      LOG("join failed", (uint8_t)status);
-      // FAIL or ERROR: the module answers, the network said no. No answer: the module is not listening.
-      if (status == EspStatus::Timeout) synced = false;
-      backOff();
-    }
-  } else if (job == Job::Query) {
-    // wifiUp() now says what the module says: joined, the server is at fault and Wi-Fi is left alone; not
-    // joined (a WIFI DISCONNECT missed), startNext joins again.
-    askStation = false;
-    if (status == EspStatus::Timeout) synced = false;
-  } else if (job == Job::Post) {
-    unsigned code = http.reply.status();
-    status = http.result(esp);  // NoReply when the answer had no status line
-    LOG("post seq", post.reading.seq);
-    LOG("post status", (uint8_t)status * 1000UL + code);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
-    if (status == EspStatus::Ok) {
-      stackFailures = 0;
-      serverFailures = 0;
-      Verdict verdict = verdictFor(code);
-      // Taken or refused for good, the reading leaves the queue -- unless the queue, full, already let it go.
-      bool stillOldest = queue.count() && queue.oldestId() == postId;
-      if (verdict == Verdict::Stored || verdict == Verdict::Repeat) {
-        if (stillOldest) queue.pop(false);
-        backoff.delivered();
-      } else if (verdict == Verdict::Drop) {  // the reading's own fault: keeping it would block every later one
-        if (stillOldest) queue.pop(true);
-        LOG("refused", queue.dropped());
-      } else if (verdict == Verdict::Conflict) {
-        // The key names another reading at the collector: a new incarnation, and the reading goes again.
-        identity.redraw(noiseBits());
-        LOG("new incarnation", identity.incarnation());
-        backOff();
-      } else {
-        backOff(verdict == Verdict::Backoff ? http.retryAfter.ms() : 0);  // keep; backoff: at least Retry-After
-      }
-    } else {
-      post.diag.linkFailures++;
-      // A link that could not be opened (CIPSTART's late ERROR or no answer) or used (CIPSEND refused, `busy p...`
-      // past the driver's patience): the module's TCP stack or an unreachable server, which look the same on the
-      // wire; ESPAT_WEDGED_AFTER of them in a row reset the module. A quick refusal, a server that never answered,
-      // or a reboot is not the stack's doing.
-      bool refused = status == EspStatus::ConnectFailed && millis() - jobSince < ESPAT_REFUSED_MS;
-      if (status != EspStatus::NoReply && status != EspStatus::ModuleReset && !refused) stackFailures++;
-      // Refused twice running: the server, or a module that rebooted unheard (its `ready` lost while the board
-      // was sending; multiplexing off, so every CIPSTART is an ERROR). Resync (Wi-Fi untouched), then ask the
-      // module whether the station is still joined, and join only if it is not.
-      if (status == EspStatus::ConnectFailed && ++serverFailures >= 2) {
-        serverFailures = 0;
-        synced = false;
-        askStation = true;
-      }
-      if (stackFailures >= ESPAT_WEDGED_AFTER) {
-        stackFailures = 0;
-        rung = 1;
-        synced = false;
-        askStation = true;  // the module rejoins by itself after AT+RST: ask before joining
-      }
-      backOff();
-    }
+// The POST ended: what the server said, or how the link failed.
+void onPost(EspStatus ended) {
+  unsigned code = http.reply.status();
+  EspStatus status = http.result(esp);  // NoReply when the answer had no status line
+  LOG("post seq", post.reading.seq);
+  LOG("post status", (uint8_t)status * 1000UL + code);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
+  if (recovery.rebooted(ended)) {  // the module's doing, not the server's: no back-off, no blame
+    post.diag.linkFailures++;
+    return;
   }
-  if (status == EspStatus::ModuleReset) synced = false;
+  if (status == EspStatus::Ok) {
+    stackFailures = 0;
+    serverFailures = 0;
+    recovery.answered();
+    Verdict verdict = verdictFor(code);
+    // Taken or refused for good, the reading leaves the queue -- unless the queue, full, already let it go.
+    bool stillOldest = queue.count() && queue.oldestId() == postId;
+    if (verdict == Verdict::Stored || verdict == Verdict::Repeat) {
+      if (stillOldest) queue.pop(false);
+      backoff.delivered();
+    } else if (verdict == Verdict::Drop) {  // the reading's own fault: keeping it would block every later one
+      if (stillOldest) queue.pop(true);
+      LOG("refused", queue.dropped());
+    } else if (verdict == Verdict::Conflict) {
+      // The key names another reading at the collector: a new incarnation, and the reading goes again.
+      identity.redraw(noiseBits());
+      LOG("new incarnation", identity.incarnation());
+      recovery.backOff();
+    } else {
+      recovery.backOff(verdict == Verdict::Backoff ? http.retryAfter.ms() : 0);  // keep; backoff: at least Retry-After
+    }
+  } else {
+    post.diag.linkFailures++;
+    // A link that could not be opened (CIPSTART's late ERROR or no answer) or used (CIPSEND refused, `busy p...`
+    // past the driver's patience): the module's TCP stack or an unreachable server, which look the same on the
+    // wire; ESPAT_WEDGED_AFTER of them in a row reset the module. A quick refusal, a server that never answered,
+    // or a reboot is not the stack's doing.
+    bool refused = status == EspStatus::ConnectFailed && millis() - jobSince < ESPAT_REFUSED_MS;
+    if (status != EspStatus::NoReply && status != EspStatus::ModuleReset && !refused) stackFailures++;
+    // Refused twice running: the server, or a module that rebooted unheard (its `ready` lost while the board
+    // was sending; multiplexing off, so every CIPSTART is an ERROR). Resync (Wi-Fi untouched), then ask the
+    // module whether the station is still joined, and join only if it is not.
+    if (status == EspStatus::ConnectFailed && ++serverFailures >= 2) {
+      serverFailures = 0;
+      recovery.resync();
+    }
+    if (stackFailures >= ESPAT_WEDGED_AFTER) {
+      stackFailures = 0;
+      recovery.resetModule();  // the module rejoins by itself after AT+RST: ask before joining
+    }
+    recovery.backOff();
+  }
 }
 
 void startNext() {
-  if (millis() - waitFrom < waitMs) return;
-  if (!synced) {
-    job = Job::Sync;
-    if (rung == 0) {
-      esp.startSync();
-    } else {
-      LOG("reset module", rung);
-      esp.startReset(rung == 2);  // 2 only with ESPAT_RESET_PIN wired
-    }
-  } else if (askStation) {  // after the resync, before any join: the module's own word on the station
-    if (esp.startWifiQuery()) job = Job::Query;
-  } else if (!esp.wifiUp()) {
-    if (esp.startJoin(ESPAT_PICK(WIFI_SSID), ESPAT_PICK(WIFI_PASS))) {
-      job = Job::Join;
-      post.diag.wifiJoins++;
-    }
+  if (recovery.waiting() || recovery.step()) {
+    // (a pause, or the module's next step towards a link)
   } else if (queue.count()) {
-    queue.oldest(post.reading, identity.boot());
-    postId = queue.oldestId();
-    post.incarnation = identity.incarnation();
-    post.dropped = queue.dropped();
-    post.ageMs = post.reading.boot == identity.boot() ? millis() - post.reading.sample.uptimeMs : kAgeUnknown;
+    postId = takeOldest(post, queue, identity);
     http.retryAfter.begin();
-    if (http.start(esp, kLink)) job = Job::Post;
+    posting = http.start(esp, kLink);
   }
   jobSince = millis();
 }
@@ -257,20 +184,7 @@ void setup() {
 #else
   DDRB |= _BV(DDB5);  // LED_BUILTIN, an output
 #endif
-  // A blank EEPROM (a new board, or an upload through ISP) gets an empty queue before its first identity, so a
-  // cut while formatting simply formats again. The incarnation is drawn from ADC noise then.
-  if (identity.load()) {
-    queue.format();
-  } else {
-    queue.load();
-  }
-  identity.beginBoot(noiseBits());
-  backoff.seed(identity.incarnation() ^ identity.boot());
-  // An outage does not end with a reset: the first try comes at once, a failure goes on from the level kept.
-  backoff.restore(queue.level());
-  LOG("reporter boot", identity.boot());  // before the clock is set: the debug text goes out byte by byte
-  LOG("queued", queue.count());
-  settleReference();
+  beginReadings();  // the identity and the queue from EEPROM (sampling.h)
   post.device = ESPAT_PICK(DEVICE);
   http.request.host = ESPAT_PICK(SERVER_HOST);
   http.request.port = ESPAT_SERVER_PORT_NUMBER;
@@ -288,19 +202,13 @@ void setup() {
 #else
   espPort.begin(115200);
 #endif
-  lastSample = millis() - intervalMs + kSettleMs;  // first reading once the reference has settled
+  startSampling();
   wdt_enable(WDTO_8S);
 }
 
 void loop() {
   esp.poll();
-  uint8_t resets = esp.resets();  // `ready` lines the driver heard (it counts modulo 256)
-  if (resets != resetsSeen) {
-    post.diag.espReboots += (uint8_t)(resets - resetsSeen);
-    resetsSeen = resets;
-    // Between operations, a reboot loses echo, mux and Wi-Fi unseen (during one, the driver handles it).
-    if (job == Job::None) synced = false;
-  }
+  recovery.poll();
   sampleIfDue();
 #if defined(ESPAT_REPORTER_HWSERIAL)
   showState();
@@ -310,9 +218,9 @@ void loop() {
     return;
   }
   wdt_reset();  // idle, or an operation just ended
-  if (job != Job::None) {
-    onDone(esp.status());
-    job = Job::None;
+  if (!recovery.done(esp.status()) && posting) {
+    posting = false;
+    onPost(esp.status());
   }
   startNext();
 }

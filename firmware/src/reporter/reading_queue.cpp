@@ -28,13 +28,10 @@ void ReadingQueue::write(uint8_t slot, uint16_t number, uint16_t boot, uint16_t 
   memcpy(r + kNumber, &number, 2);
   memcpy(r + kBoot, &boot, 2);
   memcpy(r + kSeq, &seq, 2);
-  memcpy(r + kUptime, &s.uptimeMs, 4);
-  // The low bytes, then the three 2-bit tops in one byte: byte moves, no long shifts.
-  r[kAdc] = (uint8_t)s.a0;
-  r[kAdc + 1] = (uint8_t)s.chip;
-  r[kAdc + 2] = (uint8_t)s.band;
-  // Their top two bits and the pending count's carry the back-off level (4 bits).
-  r[kAdc + 3] = (uint8_t)((s.a0 >> 8 & 3) | (s.chip >> 8 & 3) << 2 | (s.band >> 8 & 3) << 4 | (level_ & 3) << 6);
+  static_assert(sizeof(Sample) == kDropped - kUptime, "a record holds a Sample as it is");
+  memcpy(r + kUptime, &s, sizeof s);  // uptime, the three low bytes, the tops
+  // The tops' byte and the pending count's carry the back-off level (4 bits).
+  r[kAdc + 3] = (uint8_t)(s.tops | (level_ & 3) << 6);
   memcpy(r + kDropped, &dropped_, 2);
   r[kPending] = (uint8_t)(count_ | (level_ & 12) << 4);
   r[kTail] = (uint8_t)~number;
@@ -45,7 +42,7 @@ void ReadingQueue::format() {
   count_ = 0;
   dropped_ = 0;
   level_ = 0;
-  Sample none = {};
+  Sample none = Sample();
   // Slot s gets number s - 54: the lap before the first, so the first real record in each slot differs from it.
   for (uint8_t s = 0; s < kQueueSlots; s++) write(s, (uint16_t)(s - kQueueSlots), 0, 0, none);
   number_ = (uint16_t)-1;
@@ -96,11 +93,7 @@ void ReadingQueue::oldest(Queued& out, uint32_t boot) const {
   eepromRead(at(before(slot_, count_ - 1)), r, kRecordSize);
   out.boot = boot - (uint16_t)((uint16_t)boot - word(r + kBoot));
   out.seq = word(r + kSeq);
-  memcpy(&out.sample.uptimeMs, r + kUptime, 4);
-  uint8_t tops = r[kAdc + 3];
-  out.sample.a0 = r[kAdc] | (uint16_t)(tops & 3) << 8;
-  out.sample.chip = r[kAdc + 1] | (uint16_t)(tops >> 2 & 3) << 8;
-  out.sample.band = r[kAdc + 2] | (uint16_t)(tops >> 4 & 3) << 8;  // (bits 6-7: the back-off level's)
+  memcpy(&out.sample, r + kUptime, sizeof out.sample);  // (the tops' bits 6-7: the back-off level's, unread)
 }
 
 void ReadingQueue::pop(bool counted) {

@@ -20,10 +20,21 @@
 #pragma once
 #include <stdint.h>
 
-// One sample as the ADC gave it; the JSON's numbers are computed from it at each send, the same every time.
+// One sample as the ADC gave it, packed as the queue's records keep it (so a record is a copy, not a repacking);
+// the JSON's numbers are computed from it at each send, the same every time.
 struct Sample {
   uint32_t uptimeMs;
-  uint16_t a0, chip, band;  // 10-bit ADC results: LM35 and sensor against 1.1 V, the bandgap against AVcc
+  // Three 10-bit ADC results (kA0: the LM35 and kChip: the sensor against 1.1 V, kBand: the bandgap against AVcc):
+  // their low bytes, then their top two bits in one byte, kA0's lowest (bits 6-7 are the reading queue's).
+  uint8_t low[3];
+  uint8_t tops;
+  enum : uint8_t { kA0, kChip, kBand };
+  uint16_t adc(uint8_t i) const { return low[i] | (uint16_t)(tops >> (2 * i) & 3) << 8; }
+  Sample() = default;
+  Sample(uint32_t uptime, uint16_t a0, uint16_t chip, uint16_t band)
+      : uptimeMs(uptime),
+        low{(uint8_t)a0, (uint8_t)chip, (uint8_t)band},
+        tops((uint8_t)((a0 >> 8 & 3) | (chip >> 8 & 3) << 2 | (band >> 8 & 3) << 4)) {}
 };
 
 struct Queued {

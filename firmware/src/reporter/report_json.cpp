@@ -1,20 +1,11 @@
 #include "report_json.h"
 
+#include <stddef.h>
+#include <string.h>
+
 #include "sensors.h"
 
 namespace {
-
-void printTenths(Print& out, int16_t tenths) {
-  if (tenths < 0) {
-    out.print('-');
-    tenths = -tenths;
-  }
-  // Unsigned from here on, so the signed number printer is not linked in for this.
-  unsigned value = (unsigned)tenths;
-  out.print(value / 10);
-  out.print('.');
-  out.print(value % 10);
-}
 
 // Eight lowercase hex digits, leading zeros included (Print's HEX is upper case and drops them).
 void printHex32(Print& out, uint32_t v) {
@@ -25,11 +16,24 @@ void printHex32(Print& out, uint32_t v) {
   }
 }
 
-// `key` carries its punctuation (",\"seq\":"): one call per number.
-void field(Print& out, const __FlashStringHelper* key, uint32_t value) {
-  out.print(key);
-  out.print(value);
-}
+// The numbers after the incarnation, in the body's order: each key (with the punctuation before it) from kKeys,
+// one after the other, then its value as kFields says. A table and one loop, not a call per field.
+const char kKeys[] PROGMEM =
+    "\",\"boot\":\0,\"seq\":\0,\"uptime_ms\":\0,\"readings\":{\"a0_c\":\0,\"chip_c\":\0,\"vcc_mv\":\0"
+    "},\"dropped\":\0,\"age_ms\":\0,\"diag\":{\"reset_cause\":\0,\"esp_reboots\":\0,\"wifi_joins\":\0"
+    ",\"link_failures\":\0}}";
+enum Kind : uint8_t { kU32, kU16, kAge, kA0, kChip, kVcc };  // kAge: a u32, left out with its key when unknown
+struct Field {
+  uint8_t kind, at;  // at: the offset in ReadingFields
+};
+#define AT(member) (uint8_t) offsetof(ReadingFields, member)
+const Field kFields[] PROGMEM = {
+    {kU32, AT(reading.boot)},     {kU16, AT(reading.seq)},     {kU32, AT(reading.sample.uptimeMs)},
+    {kA0, 0},                     {kChip, 0},                  {kVcc, 0},
+    {kU16, AT(dropped)},          {kAge, AT(ageMs)},           {kU32, AT(diag.resetCause)},
+    {kU32, AT(diag.espReboots)},  {kU32, AT(diag.wifiJoins)},  {kU32, AT(diag.linkFailures)},
+};
+#undef AT
 
 }  // namespace
 
@@ -38,20 +42,36 @@ size_t ReadingJson::printTo(Print& out) const {
   out.print(device);
   out.print(F("\",\"incarnation\":\""));
   printHex32(out, incarnation);
-  field(out, F("\",\"boot\":"), reading.boot);
-  field(out, F(",\"seq\":"), reading.seq);
-  field(out, F(",\"uptime_ms\":"), reading.sample.uptimeMs);
-  out.print(F(",\"readings\":{\"a0_c\":"));
-  printTenths(out, a0Tenths(reading.sample));
-  out.print(F(",\"chip_c\":"));
-  printTenths(out, chipTenths(reading.sample));
-  field(out, F(",\"vcc_mv\":"), vccMv(reading.sample));
-  field(out, F("},\"dropped\":"), dropped);
-  if (ageMs != kAgeUnknown) field(out, F(",\"age_ms\":"), ageMs);
-  field(out, F(",\"diag\":{\"reset_cause\":"), diag.resetCause);
-  field(out, F(",\"esp_reboots\":"), diag.espReboots);
-  field(out, F(",\"wifi_joins\":"), diag.wifiJoins);
-  field(out, F(",\"link_failures\":"), diag.linkFailures);
-  out.print(F("}}"));
+  const char* key = kKeys;
+  const uint8_t* fields = (const uint8_t*)static_cast<const ReadingFields*>(this);
+  for (const Field* f = kFields; f != kFields + sizeof kFields / sizeof *f; f++) {
+    uint8_t kind = pgm_read_byte(&f->kind);
+    uint32_t v;
+    memcpy(&v, fields + pgm_read_byte(&f->at), 4);
+    const char* next = key + strlen_P(key) + 1;
+    if (kind == kAge && v == kAgeUnknown) {  // a reading from an earlier boot: no age (no clock outlives a reset)
+      key = next;
+      continue;
+    }
+    out.print((const __FlashStringHelper*)key);
+    key = next;
+    if (kind == kU16) {
+      v = (uint16_t)v;
+    } else if (kind == kVcc) {
+      v = vccMv(reading.sample);
+    } else if (kind >= kA0) {  // tenths of a degree, signed
+      int16_t tenths = kind == kA0 ? a0Tenths(reading.sample) : chipTenths(reading.sample);
+      if (tenths < 0) {
+        out.print('-');
+        tenths = -tenths;
+      }
+      // Unsigned from here on, so the signed number printer is not linked in for this.
+      out.print((unsigned)tenths / 10);
+      out.print('.');
+      v = (unsigned)tenths % 10;
+    }
+    out.print(v);
+  }
+  out.print((const __FlashStringHelper*)key);  // "}}"
   return 0;  // nobody uses the count: the driver counts with a Print of its own
 }

@@ -18,15 +18,19 @@ struct Diagnostics {
 
 const uint32_t kAgeUnknown = 0xFFFFFFFFUL;
 
-// A snapshot of everything the body says, printed on demand: the driver prints it twice (once to count it for
-// Content-Length and CIPSEND, once to send it), and a snapshot cannot change in between.
-class ReadingJson : public Printable {
- public:
-  const __FlashStringHelper* device;  // checked at compile time against the contract's rule (no escaping needed)
+// The body's numbers (a plain struct: the printer finds each by its offset, from a table).
+struct ReadingFields {
   uint32_t incarnation;  // this board's random id, from EEPROM
   Queued reading;
   uint16_t dropped;      // readings the queue let go or the server refused for good (since the queue was new)
   uint32_t ageMs;        // how long ago it was sampled, or kAgeUnknown
   Diagnostics diag;
+};
+
+// A snapshot of everything the body says, printed on demand: the driver prints it twice (once to count it for
+// Content-Length and CIPSEND, once to send it), and a snapshot cannot change in between.
+class ReadingJson : public Printable, public ReadingFields {
+ public:
+  const __FlashStringHelper* device;  // checked at compile time against the contract's rule (no escaping needed)
   size_t printTo(Print& out) const override;
 };

@@ -7,6 +7,7 @@ class RetryAfter {
  public:
   void begin() {
     at_ = kOther;
+    lineEmpty_ = false;
     seconds_ = 0;
   }
   void feed(uint8_t c);
@@ -17,8 +18,9 @@ class RetryAfter {
  private:
   // at_: how much of "retry-after:" this header line has matched; kValue: in its digits; kOther: another line;
   // kDone: the headers are over. lineEmpty_: nothing but '\r' since the last '\n'.
+  // (No initialisers: begin() comes before the first byte, and a global needs no constructor.)
   enum : uint8_t { kValue = 12, kOther = 13, kDone = 14 };
-  uint8_t at_ = kOther;
-  bool lineEmpty_ = false;
-  uint16_t seconds_ = 0;
+  uint8_t at_;
+  bool lineEmpty_;
+  uint16_t seconds_;
 };

@@ -29,20 +29,27 @@ uint16_t convert(uint8_t admux) {
 void settleReference() { convert(kInternal11 | kChipSensor); }
 
 void readSensors(Sample& s) {
-  // Against the 1.1 V reference, selected since the last reading: the AREF capacitor has long settled.
-  s.chip = convert(kInternal11 | kChipSensor);
-  s.a0 = convert(kInternal11 | kA0);
-  // Vcc last: the bandgap measured against AVcc (switching to AVcc settles at once: AVcc drives AREF).
-  s.band = convert(kAvcc | kBandgap);
+  // A0 and the sensor against the 1.1 V reference, selected since the last reading: the AREF capacitor has long
+  // settled. Vcc last: the bandgap measured against AVcc (switching to AVcc settles at once: AVcc drives AREF).
+  uint16_t a0 = convert(kInternal11 | kA0);
+  uint16_t chip = convert(kInternal11 | kChipSensor);
+  uint16_t band = convert(kAvcc | kBandgap);
+  s.low[Sample::kA0] = (uint8_t)a0;
+  s.low[Sample::kChip] = (uint8_t)chip;
+  s.low[Sample::kBand] = (uint8_t)band;
+  s.tops = (uint8_t)((a0 >> 8) | (chip >> 8) << 2 | (band >> 8) << 4);
   // Back to 1.1 V, to settle until the next reading.
   ADMUX = kInternal11 | kChipSensor;
 }
 
 // Internal sensor: about 1 mV per °C, 314 mV at 25 °C (datasheet, "Temperature Measurement").
-int16_t chipTenths(const Sample& s) { return (int16_t)((int32_t)s.chip * (ESPAT_BANDGAP_MV * 10L) / 1024 - 2890); }
+int16_t chipTenths(const Sample& s) { return (int16_t)((int32_t)s.adc(Sample::kChip) * (ESPAT_BANDGAP_MV * 10L) / 1024 - 2890); }
 // LM35: 10 mV per °C, so its millivolts are tenths of a degree; about 1.07 mV per step against 1.1 V.
-int16_t a0Tenths(const Sample& s) { return (int16_t)((uint32_t)s.a0 * ESPAT_BANDGAP_MV / 1024); }
-uint16_t vccMv(const Sample& s) { return s.band ? (uint16_t)(ESPAT_BANDGAP_MV * 1023UL / s.band) : 0; }
+int16_t a0Tenths(const Sample& s) { return (int16_t)((uint32_t)s.adc(Sample::kA0) * ESPAT_BANDGAP_MV / 1024); }
+uint16_t vccMv(const Sample& s) {
+  uint16_t band = s.adc(Sample::kBand);
+  return band ? (uint16_t)(ESPAT_BANDGAP_MV * 1023UL / band) : 0;
+}
 
 uint32_t noiseBits() {
   uint32_t v = 0;

@@ -20,9 +20,12 @@
 
 #include "../reporter/backoff.h"
 #include "../reporter/boot_identity.h"
+#include "../reporter/log_event.h"
+#include "../reporter/next_reading.h"
 #include "../reporter/reading_queue.h"
+#include "../reporter/recovery.h"
 #include "../reporter/report_json.h"
-#include "../reporter/sensors.h"
+#include "../reporter/sampling.h"
 #include "espat_config.h"
 #include "espat_contract.h"  // generated from contract.json by platformio.ini's extra script
 #include "ha_discovery.h"
@@ -40,9 +43,7 @@ void logEvent(const __FlashStringHelper* what, uint32_t value) {
   usb.print(' ');
   usb.println(value);
 }
-#define LOG(text, value) logEvent(F(text), value)
 
-const uint8_t kSettleMs = 50;
 const uint16_t kKeepAliveS = 60;
 
 EspAtDrv esp(espUart);
@@ -53,70 +54,23 @@ ReadingQueue queue;
 Backoff backoff;   // the pauses, as the HTTP reporter's: back to the start only when a reading is delivered
 ReadingJson post;  // the reading in flight, and the diagnostics every reading carries
 uint16_t postId;   // its place in the queue
-uint16_t seq;
-unsigned long lastSample;
-unsigned long waitFrom, waitMs;
+Recovery recovery;  // the HTTP reporter's sync, ladder, join and pauses
 uint8_t failures;  // sessions or links lost in a row: three, and the module is synced again
-uint8_t rung;  // the recovery ladder: 0 resync, 1 AT+RST
-uint8_t resetsSeen;
-uint16_t resetsOrdered;
-bool synced;
 uint8_t configsAcked;   // discovery configs the broker has taken in this session
 uint16_t inFlight;      // packet id waiting for its PUBACK (0: none)
 bool inFlightIsReading;  // ... and whether it is the reading in `post` (else a discovery config)
 EspAtMqtt::State was = EspAtMqtt::State::Disconnected;
 
-enum class Job : uint8_t { None, Sync, Join } job = Job::None;
 
-constexpr uint32_t parseMs(const char* text, uint32_t v = 0) {
-  return *text >= '0' && *text <= '9' ? parseMs(text + 1, v * 10 + (*text - '0')) : v ? v : 60000;
-}
-constexpr uint32_t intervalMs = parseMs(ESPAT_CHOSEN(INTERVAL_MS));
-
+// One more session or link lost: a pause, and the third in a row resyncs (the module may have rebooted unheard).
 void backOff() {
-  if (failures < 255) failures++;
-  waitFrom = millis();
-  waitMs = backoff.failed();
-  LOG("back off ms", waitMs);
+  recovery.backOff();
+  if (++failures >= 3) {
+    failures = 0;
+    recovery.resync();
+  }
 }
 
-void sampleIfDue() {
-  if (millis() - lastSample < intervalMs) return;
-  lastSample += intervalMs;
-  if (seq == 0xFFFF) {  // seq is 16 bits in EEPROM: a new boot number goes on counting
-    identity.beginBoot(0);
-    seq = 0;
-  }
-  Sample s;
-  s.uptimeMs = millis();
-  readSensors(s);
-  queue.push(identity.boot(), ++seq, s, backoff.level());
-  LOG("sample", seq);
-}
-
-void onDone(EspStatus status) {
-  if (job == Job::Sync) {
-    synced = status == EspStatus::Ok;
-    if (synced) {
-      failures = 0;
-      rung = 0;
-      LOG("module ready", post.diag.espReboots);
-    } else {
-      LOG("sync failed", (uint8_t)status);
-      rung = 1;
-      backOff();
-    }
-  } else if (job == Job::Join) {
-    if (status == EspStatus::Ok) {
-      LOG("wifi joined", post.diag.wifiJoins);
-    } else {
-      LOG("join failed", (uint8_t)status);
-      if (status == EspStatus::Timeout) synced = false;
-      backOff();
-    }
-  }
-  if (status == EspStatus::ModuleReset) synced = false;
-}
 
 // What the broker's answers did: a session that began or ended, a PUBACK for what was in flight.
 void followSession() {
@@ -129,8 +83,6 @@ void followSession() {
       LOG("mqtt lost", (uint8_t)mqtt.error() * 1000U + mqtt.returnCode());
       inFlight = 0;
       backOff();
-      // Three failures running: the module may have rebooted unheard; start over from sync.
-      if (failures >= 3) synced = false;
     }
     was = now;
   }
@@ -142,40 +94,23 @@ void followSession() {
   }
   LOG("published seq", post.reading.seq);
   backoff.delivered();
+  recovery.answered();
   // The broker has it: it leaves the queue -- unless the queue, full, already let it go.
   if (queue.count() && queue.oldestId() == postId) queue.pop(false);
 }
 
 void startNext() {
-  uint8_t resets = esp.resets();  // `ready` lines the driver heard (it counts modulo 256)
-  if (resets != resetsSeen) {      // the module rebooted: links, Wi-Fi and the session are gone
-    post.diag.espReboots += (uint8_t)(resets - resetsSeen);
-    resetsSeen = resets;
-    synced = false;
-  }
-  bool linkUsable = synced && esp.wifiUp();
+  // A module that rebooted or lost Wi-Fi has lost the link and the session with it.
+  bool linkUsable = recovery.synced() && esp.wifiUp();
   if (!linkUsable && mqtt.state() != EspAtMqtt::State::Disconnected) mqtt.disconnect();
-  if (millis() - waitFrom < waitMs) return;
-  if (!synced) {
-    job = Job::Sync;
-    if (rung == 0) {
-      esp.startSync();
-    } else {
-      LOG("reset module", ++resetsOrdered);
-      esp.startReset(false);
-    }
-  } else if (!esp.wifiUp()) {
-    if (esp.startJoin(ESPAT_PICK(WIFI_SSID), ESPAT_PICK(WIFI_PASS))) {
-      job = Job::Join;
-      post.diag.wifiJoins++;
-    }
+  if (recovery.waiting() || recovery.step()) {
+    // (a pause, or the module's next step towards a link)
   } else if (mqtt.state() == EspAtMqtt::State::Disconnected) {
     // The TCP link (blocking, bounded by the driver's CIPSTART step), then CONNECT; the CONNACK comes in poll().
     if (!net.connect(ESPAT_PICK(SERVER_HOST), ESPAT_SERVER_PORT_NUMBER)) {
       LOG("broker link failed", (uint8_t)net.lastStatus());
       post.diag.linkFailures++;
       backOff();
-      if (failures >= 3) synced = false;
       return;
     }
     configsAcked = 0;
@@ -186,11 +121,7 @@ void startNext() {
     // Readings first: the discovery configs (about 1 s each on the wire) go when the queue is empty, so a backlog
     // after an outage is not held up by them.
     if (queue.count()) {
-      queue.oldest(post.reading, identity.boot());
-      postId = queue.oldestId();
-      post.incarnation = identity.incarnation();
-      post.dropped = queue.dropped();
-      post.ageMs = post.reading.boot == identity.boot() ? millis() - post.reading.sample.uptimeMs : kAgeUnknown;
+      postId = takeOldest(post, queue, identity);
       inFlightIsReading = true;
       inFlight = mqtt.publish(HaStateTopic(ESPAT_PICK(DEVICE)), post, EspAtMqtt::Qos1);
     } else if (configsAcked < (uint8_t)HaValue::Count) {
@@ -211,36 +142,25 @@ void setup() {
   MCUSR = 0;
   wdt_disable();
   usb.begin();
-  // As the HTTP reporter: a blank EEPROM gets an empty queue before its first identity; readings kept before a
-  // reset or power cut are published after it, and the back-off goes on from the level kept.
-  if (identity.load()) {
-    queue.format();
-  } else {
-    queue.load();
-  }
-  identity.beginBoot(noiseBits());
-  backoff.seed(identity.incarnation() ^ identity.boot());
-  backoff.restore(queue.level());
-  LOG("reporter_mqtt boot", identity.boot());
-  LOG("queued", queue.count());
-  settleReference();
+  // As the HTTP reporter (sampling.h): readings kept before a reset or power cut are published after it, and the
+  // back-off goes on from the level kept.
+  beginReadings();
   post.device = ESPAT_PICK(DEVICE);
+  if (ESPAT_RESET_PIN >= 0) esp.setResetPin(ESPAT_RESET_PIN);
   esp.setPassiveReceive(true);  // the broker's answers wait in the module until the client reads them
   espUart.begin();
-  lastSample = millis() - intervalMs + kSettleMs;
+  startSampling();
   wdt_enable(WDTO_8S);
 }
 
 void loop() {
   wdt_reset();
   esp.poll();
+  recovery.poll();
   mqtt.poll();
   followSession();
   sampleIfDue();
   if (esp.busy()) return;
-  if (job != Job::None) {
-    onDone(esp.status());
-    job = Job::None;
-  }
+  recovery.done(esp.status());
   startNext();
 }

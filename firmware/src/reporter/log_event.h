@@ -1,0 +1,11 @@
+// The reporters' debug text: one line per event, "<what> <number>", on USB, through one function (the sketch's) so
+// each event costs a call, not a print chain. The hwserial reporter shares its port with the module: no text.
+#pragma once
+#include <Arduino.h>
+
+#if defined(ESPAT_REPORTER_HWSERIAL)
+#define LOG(text, value) ((void)0)
+#else
+void logEvent(const __FlashStringHelper* what, uint32_t value);
+#define LOG(text, value) logEvent(F(text), value)
+#endif

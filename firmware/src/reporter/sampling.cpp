@@ -1,0 +1,53 @@
+#include "sampling.h"
+
+#include <Arduino.h>
+
+#include "espat_config.h"
+#include "log_event.h"
+#include "sensors.h"
+
+namespace {
+
+const uint8_t kSettleMs = 50;  // the 1.1 V reference's settling before the first reading
+
+// The interval is decimal text like the other settings, read at compile time: a constant costs no RAM.
+constexpr uint32_t parseMs(const char* text, uint32_t v = 0) {
+  return *text >= '0' && *text <= '9' ? parseMs(text + 1, v * 10 + (*text - '0')) : v ? v : 60000;
+}
+constexpr uint32_t intervalMs = parseMs(ESPAT_CHOSEN(INTERVAL_MS));
+
+unsigned long lastSample;
+uint16_t seq;
+
+}  // namespace
+
+void beginReadings() {
+  if (identity.load()) {
+    queue.format();
+  } else {
+    queue.load();
+  }
+  identity.beginBoot(noiseBits());
+  backoff.seed(identity.incarnation() ^ identity.boot());
+  // The first try comes at once, a failure goes on from the level kept.
+  backoff.restore(queue.level());
+  LOG("reporter boot", identity.boot());  // before the clock is set: the debug text goes out byte by byte
+  LOG("queued", queue.count());
+  settleReference();
+}
+
+void startSampling() { lastSample = millis() - intervalMs + kSettleMs; }
+
+void sampleIfDue() {
+  if (millis() - lastSample < intervalMs) return;
+  lastSample += intervalMs;
+  if (seq == 0xFFFF) {  // seq is 16 bits in EEPROM: a new boot number goes on counting
+    identity.beginBoot(0);
+    seq = 0;
+  }
+  Sample s;
+  s.uptimeMs = millis();
+  readSensors(s);
+  queue.push(identity.boot(), ++seq, s, backoff.level());
+  LOG("sample", seq);
+}
