@@ -6,7 +6,7 @@
   SLOW_FIXTURES.
 - Workers (pytest-xdist): a module-scoped fixture is made once per worker, so the tests of a module that has one
   stay together on one worker (`--dist loadgroup`); a session-wide artefact that is costly to make (a firmware
-  build) is made once for all workers with `workers.shared_artifact`.
+  build) is made once for all workers with `workers.shared_artifact`. Modules with a slow test run first.
 """
 from __future__ import annotations
 
@@ -45,3 +45,11 @@ def pytest_itemcollected(item):
 
 def _has_module_fixture(info) -> bool:
     return any(defs and defs[-1].scope == "module" for defs in info.name2fixturedefs.values())
+
+
+def pytest_collection_modifyitems(items):
+    # Modules with a slow test first, each module's tests still together and in their order: the workers start on
+    # the long tests and finish on the short ones, so no worker runs a minute-long test alone at the end of the run
+    # while the others wait (the order every worker collects is the same: the sort is stable).
+    slow_modules = {item.nodeid.split("::", 1)[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in slow_modules)
