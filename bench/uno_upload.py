@@ -22,8 +22,7 @@ sys.path.insert(0, str(ROOT / "firmware" / "tools"))
 
 import build  # noqa: E402
 from esp8266sim import SimConfig, Simulator  # noqa: E402
-from esp8266sim.avr import Uno  # noqa: E402
-from esp8266sim.uno import VirtualUno  # noqa: E402
+from unosim import Uno  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -38,7 +37,7 @@ def main(argv=None) -> int:
         print("upload with avrdude -c arduino -b 115200 into Optiboot on the virtual Uno (write + verify)")
         for env in envs:
             flash, _, elf = sizes[env]
-            with VirtualUno(esp) as uno:
+            with Uno(esp) as uno:
                 started = time.monotonic()
                 done = subprocess.run(["avrdude", "-p", "m328p", "-c", "arduino", "-b", "115200", "-D", "-P",
                                        uno.port, "-U", f"flash:w:{elf.with_suffix('.hex')}:i"],
@@ -53,7 +52,7 @@ def main(argv=None) -> int:
                   f"wire; avrdude's fixed pauses and Optiboot's page writes make up the rest)")
         elf = sizes["reporter_softserial"][2]
         started = time.monotonic()
-        with Uno(elf, esp=esp, seconds=args.emulated_seconds, pace=False) as uno:
+        with Uno.sketch(elf, esp=esp, seconds=args.emulated_seconds, pace=False) as uno:
             uno._proc.wait(timeout=600)
         wall = time.monotonic() - started
         ran = float(re.search(rb"ran ([\d.]+) s", uno.stderr).group(1))

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "firmware" / "tools"))
 
 import pio_core  # noqa: E402
 from esp8266sim import SimConfig, Simulator  # noqa: E402
-from esp8266sim.avr import Uno  # noqa: E402
+from unosim import Uno  # noqa: E402
 
 BAUD = 9600
 BYTE_US = 10 / BAUD * 1e6
@@ -131,8 +131,8 @@ def run(elf: Path, seconds: float, latency_scale: float):
                        baud=BAUD, latency_scale=latency_scale)
     with tempfile.TemporaryDirectory() as tmp, Simulator(config) as sim:
         log = Path(tmp) / "wire.log"
-        with Uno(elf, esp=sim.serve_tcp().split("//", 1)[1], esp_on="soft", esp_baud=BAUD, a0_mv=250,
-                 seconds=seconds, wire_log=log) as uno:
+        with Uno.sketch(elf, esp=sim.serve_tcp().split("//", 1)[1], wiring="softserial", esp_baud=BAUD, a0=0.250,
+                        seconds=seconds, wire_log=log) as uno:
             uno._proc.wait(timeout=seconds * 3 + 60)
         sent, heard = read_wire_log(log)
     server.close()

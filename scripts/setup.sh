@@ -32,7 +32,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import espat, esp8266sim, pytest, hypothesis, importlib.util as u; \
+if ! .venv/bin/python -c "import espat, esp8266sim, unosim, pytest, hypothesis, importlib.util as u; \
 assert u.find_spec('adafruit_espatcontrol')" >/dev/null 2>&1 \
         || [ pyproject.toml -nt .venv/.installed ]; then
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null

@@ -12,7 +12,7 @@ import pytest
 
 from esp8266sim.config import SimConfig
 from esp8266sim.module import Module
-from esp8266sim.transcript import Transcript
+from esp8266sim.frontends.transcript import Transcript
 
 OK = b"\r\nOK\r\n"
 ERROR = b"\r\nERROR\r\n"

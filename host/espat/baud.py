@@ -34,7 +34,7 @@ def _ask(port, url: str, rate: int, trace=None) -> Probe:
     port.baudrate = rate
     esp = EspAt(url, rate, trace=trace, port=port)      # a fresh one: no answer owed from another rate's probe
     try:
-        esp.port.write(b"\r\n")
+        esp.end_line()                                  # its ERROR is owed: never taken for AT's answer
         esp.drain(0.15)
         esp.command(commands.at(), timeout=0.6)
         return Probe(rate, True, esp.heard)

@@ -77,6 +77,8 @@ class EspAt:
         self._reconciled = False
         self._op_end: Optional[float] = None    # the whole operation's deadline (monotonic), see operation()
         self._owed = 0                          # final results still to come for commands that timed out
+        self._owed_line = 0                     # answers still to come for bare line ends (end_line)
+        self.line_answers = 0                   # answers the module gave to bare line ends
         self.busy_seen = 0                      # `busy` answers the module gave (each one retried)
         self.late_answers = 0                   # answers that came after their command's bound
         self._op_seconds = 0.0
@@ -205,7 +207,7 @@ class EspAt:
             self.resets += 1
             self.mux = self.passive = False
             self.foreign.clear()
-            self._owed = 0
+            self._owed = 0              # (a line end's answer stays owed: this ready may be older than the line end)
             for link in self.links.values():
                 link.open = False
             return False
@@ -274,8 +276,34 @@ class EspAt:
             event = self.next_event(quiet if end is None else min(quiet, max(0.0, end - time.monotonic())))
             if event is None:
                 break
-            got.append(event)
+            if not self._line_answer(event):
+                got.append(event)
         return got
+
+    def end_line(self) -> None:
+        """Write a bare CR LF: it ends whatever line the module has half read (boot noise, a half-typed command). The
+        module answers it, `ERROR` when idle (no AT head before the LF), `busy p...` while a command runs: that answer
+        is owed, and is taken where it comes (drain, a command's wait), never as a command's or a late one."""
+        self.port.write(b"\r\n")
+        self._owed_line += 1
+
+    def await_line(self, limit: float) -> None:
+        """Read (and drop, as drain does) until no bare line end's answer is owed, or `limit` seconds passed (a line
+        end taken as a send's payload is never answered)."""
+        end = time.monotonic() + limit
+        while self._owed_line and time.monotonic() < end:
+            event = self.next_event(max(0.0, end - time.monotonic()))
+            if event is not None:
+                self._line_answer(event)
+
+    def _line_answer(self, event: ev.Event) -> bool:
+        """True (and taken) when `event` is the answer a bare line end is owed (end_line)."""
+        if self._owed_line and isinstance(event, (ev.Error, ev.Busy)):
+            self._owed_line -= 1
+            self.line_answers += 1
+            self.busy_seen += isinstance(event, ev.Busy)
+            return True
+        return False
 
     # --- commands ---------------------------------------------------------------------------------------------------
 
@@ -319,25 +347,33 @@ class EspAt:
             if isinstance(event, ev.Echo):
                 self.echoed = True
                 continue
+            if self._line_answer(event):
+                continue
             if self._owed and isinstance(event, (ev.Ok, ev.Error, ev.Fail)):
                 self._owed -= 1         # the late answer of a command that timed out: the module answers in order
                 self.late_answers += 1
                 seen.clear()
                 continue
             if isinstance(event, ev.Busy) and not seen:
-                return Reply(seen, event)
+                return self._answered(seen, event)
             if cmd.prompt:
                 if isinstance(event, ev.Prompt):
-                    return Reply(seen, event)
+                    return self._answered(seen, event)
                 if isinstance(event, ev.Ok):        # CIPSEND: OK comes before the prompt
                     continue
             elif isinstance(event, (ev.Ok, ev.SendOk)):
-                return Reply(seen, event)
+                return self._answered(seen, event)
             if isinstance(event, (ev.Error, ev.Fail, ev.SendFail)):
                 self._refused(cmd, seen, event)
             if isinstance(event, ev.Ready) and cmd.name not in ("RST", "RESTORE"):
                 raise ModuleError(cmd.name, "the module reset while answering")
             seen.append(event)
+
+    def _answered(self, seen: List[ev.Event], final: ev.Event) -> Reply:
+        """The command's own answer came. The module answers in order: a bare line end written before the command
+        whose answer has not come by now was swallowed (a send's payload, passthrough) and is owed nothing."""
+        self._owed_line = 0
+        return Reply(seen, final)
 
     def _refused(self, cmd: commands.Command, seen: List[ev.Event], final: ev.Event) -> None:
         failure = next((e for e in seen if isinstance(e, ev.JoinFailure)), None)
@@ -353,10 +389,9 @@ class EspAt:
     def _discard_stale(self) -> None:
         """Drop what arrived between commands; a final result among it is the late answer some command owed."""
         while self._queue:
-            if self._owed and isinstance(self._queue.popleft(), (ev.Ok, ev.Error, ev.Fail)):
+            event = self._queue.popleft()
+            if not self._line_answer(event) and self._owed and isinstance(event, (ev.Ok, ev.Error, ev.Fail)):
                 self._owed -= 1
-            elif not self._owed:
-                self._queue.clear()
 
     def _flushing(self, started: float) -> bool:
         """The module is still sending data for a link that was closed (or no one's): the answer is queued behind
@@ -378,20 +413,22 @@ class EspAt:
         self._queue.clear()
         self._reconciled = False
         self._owed = 0
-        bound, late = 1.0, self.late_answers
+        bound, late, heard = 1.0, self.late_answers, self.line_answers
         for attempt in range(attempts):
-            if attempt == 2 and self.late_answers == late:     # (a module that answers late is in no other mode)
+            answering = self.late_answers > late or self.line_answers > heard
+            if attempt == 2 and not answering:          # (a module that answers is in no other mode)
                 time.sleep(self.ESCAPE_GUARD)           # the `+++` guard of 1.x, then the escape itself
                 self.port.write(commands.PASSTHROUGH_ESCAPE)
                 time.sleep(self.ESCAPE_GUARD)
-            if attempt == 3 and self.late_answers == late:
+            if attempt == 3 and not answering:
                 self.port.write(b"\0" * commands.MAX_SEND)   # a CIPSEND waiting for bytes gets them all
                 time.sleep(self.FILL_PAUSE)
-            self.port.write(b"\r\n")                    # ends whatever line the module has half read
+            busy = self.busy_seen
+            self.end_line()                             # ends whatever line the module has half read
             answers = [e for e in self.drain(0.2, limit=1.0) if isinstance(e, (ev.Ok, ev.Error, ev.Busy))]
             self.late_answers += len(answers)
-            if self.late_answers > late:
-                bound = self.SLOW_BOUND                 # it answers, only late: a slow module, not a wrong rate
+            if self.late_answers > late or self.busy_seen > busy:
+                bound = self.SLOW_BOUND                 # it answers, only late (or busy): a slow module, not a wrong rate
             self._owed = 0                              # late answers came in the drain, or never will
             try:
                 self.command(commands.at(), timeout=bound)
@@ -400,8 +437,8 @@ class EspAt:
                 continue
         else:
             from .hints import no_answer
-            raise CommandTimeout(no_answer(self.url, self.late_answers > late, bool(self.garbled or self.heard),
-                                           bound))
+            raise CommandTimeout(no_answer(self.url, self.late_answers > late or bound == self.SLOW_BOUND,
+                                           bool(self.garbled or self.heard), bound))
         self.command(commands.echo(False))
         if not self._dialect_known:
             self.detect_dialect()

@@ -19,7 +19,7 @@ def change_rate(esp: EspAt, rate: int, persist: bool = False) -> None:
     esp.command(commands.uart(rate, esp.dialect))
     time.sleep(0.05)                # OK came at the old rate; the module switches only once it is sent
     esp.port.baudrate = rate
-    esp.port.write(b"\r\n")
+    esp.end_line()                  # its ERROR is owed: never taken for AT's answer, however late
     esp.drain(0.2)
     try:
         esp.command(commands.at(), timeout=1.0)

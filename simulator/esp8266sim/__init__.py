@@ -14,9 +14,10 @@ import serial
 
 from .config import ConfigError, SimConfig
 from .faults import FaultError
-from .simulator import HostEnd, Simulator
+from .frontends.inprocess import HostEnd
+from .simulator import Simulator
 
-if "esp8266sim.urlhandler" not in serial.protocol_handler_packages:
-    serial.protocol_handler_packages.append("esp8266sim.urlhandler")
+if "esp8266sim.frontends" not in serial.protocol_handler_packages:     # frontends/protocol_sim.py
+    serial.protocol_handler_packages.append("esp8266sim.frontends")
 
 __all__ = ["ConfigError", "FaultError", "HostEnd", "SimConfig", "Simulator"]

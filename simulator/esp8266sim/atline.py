@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import List, Tuple, Union
 
+from .error_codes import E_COUNT, E_NO_AT, E_PARSE, E_TYPE, E_UNKNOWN
+
 __all__ = ["Arg", "Line", "LineError", "quote", "read_line"]
 
 Arg = Union[int, str, None]
@@ -40,17 +42,17 @@ def read_line(line: bytes) -> Line:
     try:
         text = line.decode("utf-8")         # SSIDs and passwords may be UTF-8 inside their quotes
     except UnicodeDecodeError:
-        raise LineError("not UTF-8", 0x08) from None
+        raise LineError("not UTF-8", E_PARSE) from None
     if text[:2] != "AT":
-        raise LineError("no leading AT", 0x03)
+        raise LineError("no leading AT", E_NO_AT)
     rest = text[2:]
     if not rest.startswith("+"):
         if not _BASIC.fullmatch(rest):
-            raise LineError(f"unknown basic command {rest!r}", 0x09)
+            raise LineError(f"unknown basic command {rest!r}", E_UNKNOWN)
         return Line(rest, "exec")
     m = _NAME.match(rest, 1)
     if not m:
-        raise LineError("no command name after '+'", 0x09)
+        raise LineError("no command name after '+'", E_UNKNOWN)
     name, tail = m.group(0).upper(), rest[m.end():]
     if tail == "":
         return Line(name, "exec")
@@ -59,7 +61,7 @@ def read_line(line: bytes) -> Line:
     if tail == "=?":
         return Line(name, "test")
     if tail[0] != "=":
-        raise LineError(f"{name}: junk after the name", 0x08)
+        raise LineError(f"{name}: junk after the name", E_PARSE)
     return Line(name, "set", tuple(_arguments(tail[1:])))
 
 
@@ -79,14 +81,14 @@ def _arguments(text: str) -> List[Arg]:
             elif _NUMBER.fullmatch(token):
                 args.append(int(token))
             else:
-                raise LineError(f"argument {token!r} is neither a number nor quoted", 0x05)
+                raise LineError(f"argument {token!r} is neither a number nor quoted", E_TYPE)
             i = j
         if i == n:
             if args[-1] is None:
-                raise LineError("empty last argument", 0x06)
+                raise LineError("empty last argument", E_COUNT)
             return args
         if text[i] != ",":
-            raise LineError("junk after a quoted argument", 0x08)
+            raise LineError("junk after a quoted argument", E_PARSE)
         i += 1
 
 
@@ -103,7 +105,7 @@ def _quoted(text: str, i: int) -> Tuple[str, int]:
         else:
             out.append(c)
             i += 1
-    raise LineError("unterminated quote", 0x08)
+    raise LineError("unterminated quote", E_PARSE)
 
 
 def quote(value: str) -> str:

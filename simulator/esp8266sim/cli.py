@@ -10,7 +10,7 @@ import click
 
 from .config import ADAPTERS, LATENCY_KNOBS, ConfigError, SimConfig, parse_host, parse_network
 from .faults import FaultError
-from .named import remove_files, serve_named
+from .frontends.named import remove_files, serve_named
 from .simulator import Simulator
 
 __all__ = ["main", "sim"]

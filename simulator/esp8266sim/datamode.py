@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from .links import Link
-
-if TYPE_CHECKING:
-    from .module import Module
+from .moduleapi import ModuleApi
+from .netstack import NetStack
 
 __all__ = ["DataMode", "PASSTHROUGH_GUARD", "MAX_SEND"]
 
@@ -24,8 +23,9 @@ PASSTHROUGH_GUARD = 0.02        # silence before and after `+++`, and the packet
 
 
 class DataMode:
-    def __init__(self, module: "Module") -> None:
+    def __init__(self, module: ModuleApi, net: NetStack) -> None:
         self.module = module
+        self.net = net
         self.reset()
 
     def reset(self) -> None:
@@ -34,8 +34,8 @@ class DataMode:
         self._link: Optional[Link] = None
         self._ex = False
         self._segment: Optional[int] = None     # CIPSENDBUF: the segment id the payload becomes
+        self._number = 0                        # which send this is (the fault plan counts them)
         self.sending = False
-        self._passthrough: Optional[Link] = None
         self._pt_buf = bytearray()
         self._pt_last = 0.0
         self._pt_timer: Optional[asyncio.TimerHandle] = None
@@ -44,14 +44,7 @@ class DataMode:
     @property
     def active(self) -> bool:
         """Whether input bytes are data rather than command lines."""
-        return self._payload is not None or self.sending or self._passthrough is not None
-
-    def passthrough_to(self, link: Link) -> bool:
-        return self._passthrough is link
-
-    def link_gone(self, link: Link) -> None:
-        if self._passthrough is link:
-            self._passthrough = None
+        return self._payload is not None or self.sending or self.net.passthrough is not None
 
     # --- CIPSEND / CIPSENDEX ----------------------------------------------------------------------------------------
 
@@ -59,7 +52,7 @@ class DataMode:
                head: bytes = b"") -> None:
         """The prompt (after `head`) went out: the next `length` bytes are the payload for `link`. A `segment`
         (1.x CIPSENDBUF) goes to the link's send buffer: the host may type commands while it goes out."""
-        self.module.sends_seen += 1
+        self._number = self.module.faults.on_send()
         self._payload = bytearray()
         self._length = length
         self._link = link
@@ -106,14 +99,11 @@ class DataMode:
         module = self.module
         payload = self._payload
         assert payload is not None
-        for fault in module.faults:
-            if fault.kind == "reset" and fault.fires("send", module.sends_seen) \
-                    and len(payload) >= max(1, self._length // 2):
-                self._payload = None
-                module.faults.remove(fault)
-                module.log_input(bytes(payload))
-                module.reset()
-                return
+        if module.faults.resets_during(self._number, len(payload), self._length):
+            self._payload = None
+            module.log_input(bytes(payload))
+            module.reset()
+            return
         if len(payload) < self._length:
             return
         data = bytes(payload)
@@ -129,7 +119,7 @@ class DataMode:
         # The UART's task answers the rest of the bytes it holds (busy) before the send's task prints Recv: bytes
         # written with the payload get their busy line first (esp-at #89's capture; 0.9.x's recv and proc tasks).
         self.sending = True
-        number = module.sends_seen
+        number = self._number
 
         def start() -> None:
             module.emit(recv)
@@ -141,7 +131,7 @@ class DataMode:
         module = self.module
         await asyncio.sleep(module.config.latency("send"))
         ok = not link.closed and await link.send(data)
-        module.net.segment_done(link.id, segment, ok)
+        self.net.send_buffer(link.id).done(segment, ok)
         if ok:
             prefix = b"%d," % link.id if module.state["mux"] else b""
             module.emit(prefix + b"%d,SEND OK\r\n" % segment)
@@ -149,23 +139,22 @@ class DataMode:
     async def _transmit(self, link: Link, data: bytes, number: int) -> None:
         module = self.module
         try:
-            fail = any(f.kind == "send-fail" and f.fires("send", number) for f in module.faults)
+            fail = module.faults.send_fails(number)
             await asyncio.sleep(module.config.latency("send"))
             if fail or link.closed or not await link.send(data):
                 module.emit(module.profile.send_fail)
-                if module.net.links.get(link.id) is link:
+                if self.net.links.get(link.id) is link:
                     link.abort()
-                    module.net.closed(link)
+                    self.net.closed(link)
                 return
             # handed to the TCP stack: the peer cannot have answered yet, so SEND OK comes before its reply
             module.emit(b"\r\nSEND OK\r\n")
-            for fault in module.faults:
-                if fault.fires("send", number):
-                    if fault.kind == "remote-close":
-                        link.abort()
-                        module.net.closed(link)
-                    elif fault.kind == "wifi-lost":
-                        module.lose_wifi()
+            after = module.faults.after_send(number)
+            if after.remote_close:
+                link.abort()
+                self.net.closed(link)
+            if after.wifi_lost:
+                module.lose_wifi()
         finally:
             self.sending = False
 
@@ -174,7 +163,7 @@ class DataMode:
     def start_passthrough(self, link: Link, prompt: bool = True) -> None:
         """Every byte from the host goes to `link` from now on (the prompt: after `AT+CIPSEND`; none when the
         module enters passthrough by itself at power-up, AT+SAVETRANSLINK)."""
-        self._passthrough = link
+        self.net.passthrough = link
         self._pt_last = time.monotonic()
         if prompt:
             self.module.emit(b"\r\nOK\r\n\r\n>")
@@ -201,7 +190,7 @@ class DataMode:
 
     def _flush_passthrough(self) -> None:
         self._pt_timer = None
-        link, data = self._passthrough, bytes(self._pt_buf)
+        link, data = self.net.passthrough, bytes(self._pt_buf)
         self._pt_buf.clear()
         if link is not None and data and not link.closed:
             self.module.spawn(link.send(data))
@@ -209,6 +198,6 @@ class DataMode:
     def _leave_passthrough(self) -> None:
         self._plus_timer = None
         self._flush_passthrough()
-        self._passthrough = None
+        self.net.passthrough = None
         if self.module.state["sysmsg"] & 1:
             self.module.emit(self.module.profile.quit_passthrough)

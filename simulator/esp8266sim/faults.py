@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Callable, Iterable, List, Optional
+from typing import Callable, Iterable, List, Optional, Tuple
 
-__all__ = ["ByteFaults", "Fault", "FaultError", "parse_fault", "KINDS", "BYTE_KINDS"]
+__all__ = ["AfterSend", "ByteFaults", "CommandFaults", "Fault", "FaultError", "FaultPlan", "parse_fault", "KINDS",
+           "BYTE_KINDS", "JOIN_TIMEOUT", "JOIN_FAILED"]
 
 # kind -> (value type or None, triggers allowed)
 KINDS = {
@@ -150,3 +151,97 @@ class ByteFaults:
                 out.append(byte)
         return bytes(out)
 
+
+
+# the reasons `+CWJAP:<n>` gives for a failed join (the instruction set's numbering)
+JOIN_TIMEOUT, JOIN_FAILED = 1, 4
+
+
+@dataclass(frozen=True)
+class CommandFaults:
+    """What the faults do to one command line."""
+    busy: int = 0                   # this line and the busy - 1 after it are answered `busy p...` and dropped
+    wifi_lost: bool = False         # the access point goes away
+    hold: Optional[float] = None    # the answers come this many seconds late
+
+
+@dataclass(frozen=True)
+class AfterSend:
+    """What the faults do once a send's SEND OK is out."""
+    remote_close: bool = False      # the server closes the link
+    wifi_lost: bool = False         # the access point goes away
+
+
+class FaultPlan:
+    """The module's faults (the wire's are ByteFaults), asked at each moment one can fire: a boot, a command line,
+    a send, a join, a timer. The plan counts the command lines and the sends, so `cmd=N` and `send=N` are its own
+    business; the one place that knows which kind acts where is this class."""
+
+    def __init__(self, faults: Iterable[Fault]) -> None:
+        self._faults: List[Fault] = [f for f in faults if f.kind not in BYTE_KINDS]
+        self.commands = 0               # command lines taken so far (not those a busy fault swallowed)
+        self.sends = 0                  # CIPSENDs that got their prompt so far
+
+    def _firing(self, trigger: str, number: float, *kinds: str) -> List[Fault]:
+        return [f for f in self._faults if f.kind in kinds and f.fires(trigger, number)]
+
+    def on_boot(self) -> bool:
+        """Whether a boot prints ROM-loader noise before `ready` (boot-garbage)."""
+        return any(f.kind == "boot-garbage" for f in self._faults)
+
+    def on_command(self) -> CommandFaults:
+        """A command line came (and the module was not busy): count it; a busy fault wins over the others."""
+        self.commands += 1
+        busy = self._firing("cmd", self.commands, "busy")
+        if busy:
+            return CommandFaults(busy=int(busy[0].value))
+        firing = self._firing("cmd", self.commands, "wifi-lost", "slow")
+        holds = [f.value for f in self._faults if f.kind == "slow" and (f.trigger is None or f in firing)]
+        return CommandFaults(wifi_lost=any(f.kind == "wifi-lost" for f in firing),
+                             hold=holds[-1] if holds else None)
+
+    def on_bare_line(self) -> CommandFaults:
+        """A bare line end came: it is no command, so nothing counts it and no `cmd=N` fault fires on it; only a
+        module slow to answer everything (`slow` without a trigger) is slow to answer it too."""
+        holds = [f.value for f in self._faults if f.kind == "slow" and f.trigger is None]
+        return CommandFaults(hold=holds[-1] if holds else None)
+
+    def on_send(self) -> int:
+        """A CIPSEND's prompt went out: count it; returns its number, for the hooks below."""
+        self.sends += 1
+        return self.sends
+
+    def resets_during(self, send: int, received: int, length: int) -> bool:
+        """Whether the module reboots now, `received` bytes into the `send`th payload of `length` (reset@send=N,
+        halfway through; once)."""
+        for fault in self._firing("send", send, "reset"):
+            if received >= max(1, length // 2):
+                self._faults.remove(fault)
+                return True
+        return False
+
+    def send_fails(self, send: int) -> bool:
+        """Whether the `send`th send ends in SEND FAIL (send-fail@send=N)."""
+        return bool(self._firing("send", send, "send-fail"))
+
+    def after_send(self, send: int) -> AfterSend:
+        kinds = {f.kind for f in self._firing("send", send, "remote-close", "wifi-lost")}
+        return AfterSend(remote_close="remote-close" in kinds, wifi_lost="wifi-lost" in kinds)
+
+    def on_join(self, command: int) -> int:
+        """The `+CWJAP:` reason an access-point fault gives the join that the `command`th line asked for; 0: none."""
+        for fault in self._faults:
+            if fault.kind in ("ap-silent", "ap-refuses") and (fault.trigger is None or fault.fires("cmd", command)):
+                return JOIN_TIMEOUT if fault.kind == "ap-silent" else JOIN_FAILED
+        return 0
+
+    def timers(self, lose_wifi: Callable[[], None],
+               wedge_tcp: Callable[[], None]) -> List[Tuple[float, Callable[[], None]]]:
+        """(seconds after the start, what happens then) for the faults a timer fires."""
+        out: List[Tuple[float, Callable[[], None]]] = []
+        for fault in self._faults:
+            if fault.kind == "wifi-lost" and fault.trigger == "t":
+                out.append((float(fault.at), lose_wifi))
+            if fault.kind == "tcp-wedged":
+                out.append((float(fault.at or 0.0), wedge_tcp))
+        return out

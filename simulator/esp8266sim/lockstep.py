@@ -11,7 +11,7 @@ ever waits for wall time, and a run is the same for a seed. The frames are in th
     board.power_off()
 
 The program is a host-native build (`NativeProgram`) or the compiled firmware in simavr
-(esp8266sim.avr.lockstep_program.SimavrProgram): both speak the same frames. `adc(t)` gives the ADC's inputs in
+(unosim.lockstep_program.SimavrProgram): both speak the same frames. `adc(t)` gives the ADC's inputs in
 millivolts (A0, the chip's temperature sensor, Vcc) at virtual time t; the program hears them at each sync, so a caller that changes them at set times puts a timer there (`loop.call_at`).
 What the program sends counts on `commands` (every line, with its virtual time); its EEPROM is kept here
 (`eeprom`, `cell_writes`) so it outlives a power cut.

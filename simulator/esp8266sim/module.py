@@ -3,7 +3,9 @@
 It runs on the simulator's asyncio loop and talks to the host only through `feed()` (bytes that crossed the wire
 to the module) and the `output` callable (bytes for the wire back). This file is the line discipline: echo, the
 busy gate, reset, and dispatch through the command registry (commands/); settings live in state.py, links in
-netstack.py, a send's payload and passthrough in datamode.py, every dialect's bytes in profiles.py.
+netstack.py, a send's payload and passthrough in datamode.py, every dialect's bytes in profiles.py. Those parts
+see the module through the small interface in moduleapi.py, never this class; what a chapter does at a moment that
+is no command (the TCP/IP chapter resuming a saved passthrough link) it registers as a hook (commands/registry.py).
 
 Rules kept, each as the firmware does (notes section in brackets):
 - echo is on after boot: a line comes back with `\\r\\r\\n` before its answer [1.1];
@@ -15,21 +17,27 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import Callable, List, Optional
+from typing import Callable, Optional
 
 
 from . import commands  # noqa: F401  (fills the registry)
 from .atline import LineError, read_line
-from .commands.registry import E_BUSY, E_UNKNOWN, Call, Refusal, resolve, run
-from .commands.tcpip import resume_passthrough
+from .commands.registry import AUTO_JOINED, E_BUSY, E_NO_AT, E_UNKNOWN, Call, Refusal, resolve, run
 from .config import SimConfig
 from .datamode import DataMode
-from .faults import Fault
+from .faults import CommandFaults, FaultPlan
 from .netstack import NetStack
 from .profiles import BUSY, ERROR, READY, profile
 from .state import State
 
 __all__ = ["Module"]
+
+
+def _head(line: bytes) -> int:
+    """Where 1.x's reader finds the AT head in a line: the first "AT" or "at" (a two-byte window compared with
+    both, as the disassembled 1.7 at_recvTask and 0.9.x's at_port.c do); -1 when there is none."""
+    found = [at for at in (line.find(b"AT"), line.find(b"at")) if at >= 0]
+    return min(found) if found else -1
 
 
 class Module:
@@ -44,13 +52,11 @@ class Module:
         self._set_uart_rate = set_uart_rate
         self._log = log
         self.rng = random.Random(config.seed)
-        self.faults: List[Fault] = list(config.fault_plan)
+        self.faults = FaultPlan(config.fault_plan)
         self.state = State(factory={"uart": (config.baud or 115200, 8, 1, 0, 0),
                                     "sleep": 2 if self.profile.major == 1 else 1})
         self.net = NetStack(self)
-        self.data = DataMode(self)
-        self.commands_seen = 0
-        self.sends_seen = 0
+        self.data = DataMode(self, self.net)
         self._hold_until = 0.0
         self._busy_left = 0
         self._tasks: set = set()
@@ -66,14 +72,6 @@ class Module:
     @property
     def uart_rate(self) -> int:
         return self.state["uart"][0]
-
-    @property
-    def links(self):
-        return self.net.links
-
-    @property
-    def server_timeout(self) -> int:
-        return self.state["server_timeout"]
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -131,7 +129,7 @@ class Module:
     def _ready(self) -> None:
         if self.asleep:                 # held in reset (or put to sleep) before the boot it was part of ended
             return
-        if any(f.kind == "boot-garbage" for f in self.faults):
+        if self.faults.on_boot():
             noise = bytes(self.rng.randrange(256) for _ in range(self.rng.randrange(40, 160)))
             self.emit(noise)
         self.booting = False
@@ -150,8 +148,8 @@ class Module:
         if self.config.networks.get(ssid) == password and self.joined is None:
             self.joined = ssid
             self.emit(b"WIFI CONNECTED\r\nWIFI GOT IP\r\n")
-            if self.state["savetranslink"] is not None:
-                await resume_passthrough(self)
+            for hook in AUTO_JOINED:          # the TCP/IP chapter resumes a saved passthrough link
+                await hook(self)
 
     def reset(self, factory: bool = False, delay: Optional[float] = None, wake: bool = True) -> None:
         """AT+RST (and RESTORE with `factory`): links and tasks end, RAM is rebuilt from flash, then boot.
@@ -206,22 +204,28 @@ class Module:
 
     def _on_line(self, line: bytes) -> None:
         self._log("->", line + b"\r\n")
-        if not line:
-            return
         if self.busy or self._busy_left > 0:
-            if self._busy_left > 0:
+            if self._busy_left > 0 and line:
                 self._busy_left -= 1
+            self._busy(line)            # a bare line end too: busy answers every LF
+            return
+        if not line:
+            self._headless(line, self.faults.on_bare_line())
+            return
+        fired = self.faults.on_command()
+        if fired.busy:
+            self._busy_left = fired.busy - 1
             self._busy(line)
             return
-        self.commands_seen += 1
-        if self._busy_fault():
-            self._busy(line)
+        head = _head(line) if self.profile.skip_to_at else 0     # 2.x checks the head of the whole line
+        if head < 0:
+            self._headless(line, fired)
             return
         if self.state["echo"]:
-            self.emit(line + b"\r\r\n")
-        self._line_faults()
-        if self.profile.skip_to_at and b"AT" in line[1:] and not line.startswith(b"AT"):
-            line = line[line.index(b"AT"):]     # 1.x searches for the AT head; what came before it is skipped
+            self.emit(line[:head].replace(b"\0", b"") + line[head:] + b"\r\r\n")
+        self._take(fired)
+        if self.profile.skip_to_at:
+            line = b"AT" + line[head + 2:]      # what came before the head is skipped; "at" is a head too
         try:
             parsed = read_line(line)
         except LineError as exc:
@@ -237,24 +241,22 @@ class Module:
         except Refusal as refusal:
             self.refuse(refusal)
 
-    def _busy_fault(self) -> bool:
-        """True when a `busy:COUNT@cmd=N` fault swallows this command line (and the COUNT - 1 after it)."""
-        for fault in self.faults:
-            if fault.kind == "busy" and fault.fires("cmd", self.commands_seen):
-                self._busy_left = int(fault.value) - 1
-                return True
-        return False
+    def _headless(self, line: bytes, fired: CommandFaults) -> None:
+        """A line end with no AT head before it (a bare CR LF; 1.x: any line without "AT" or "at"): the reader, still
+        searching for the head, echoes the bytes it dropped (all but LF and NUL, so the CR) and answers the LF ERROR
+        at once (2.x: a missing AT, its ERR CODE with AT+SYSLOG=1). A bare line is no command: the fault plan does not
+        count it (on_bare_line), but a module slow to answer is slow here too."""
+        if self.state["echo"]:
+            self.emit(line.replace(b"\0", b"") + b"\r")
+        self._take(fired)
+        self.refuse(Refusal(code=E_NO_AT))
 
-    def _line_faults(self) -> None:
-        """The other faults a command line triggers."""
-        for fault in self.faults:
-            if fault.fires("cmd", self.commands_seen):
-                if fault.kind == "wifi-lost":
-                    self.lose_wifi()
-                if fault.kind == "slow":
-                    self._hold_until = time.monotonic() + fault.value
-            elif fault.kind == "slow" and fault.trigger is None:
-                self._hold_until = time.monotonic() + fault.value
+    def _take(self, fired: CommandFaults) -> None:
+        """What the faults do to a line the module takes: the access point may go, the answers may come late."""
+        if fired.wifi_lost:
+            self.lose_wifi()
+        if fired.hold is not None:
+            self._hold_until = time.monotonic() + fired.hold
 
     # --- Wi-Fi events ------------------------------------------------------------------------------------------------
 
@@ -283,26 +285,9 @@ class Module:
             self.emit(b'+STA_DISCONNECTED:"%s"\r\n' % mac.encode())
 
     def start_timed_faults(self) -> None:
-        for fault in self.faults:
-            if fault.trigger == "t" and fault.kind == "wifi-lost":
-                self.loop.call_later(fault.at, self.lose_wifi)
-            if fault.kind == "tcp-wedged":
-                self.loop.call_later(fault.at or 0.0, self.wedge_tcp)
+        for at, action in self.faults.timers(self.lose_wifi, self.wedge_tcp):
+            self.loop.call_later(at, action)
 
     def wedge_tcp(self) -> None:
         """The TCP stack stops opening links (AT still answers; CIPSTART times out) until the module restarts."""
         self.tcp_wedged = True
-
-    # --- what the links report (links.py calls these) ----------------------------------------------------------------
-
-    def received(self, link, data: bytes) -> None:
-        self.net.received(link, data)
-
-    def remote_closed(self, link) -> None:
-        self.net.remote_closed(link)
-
-    def link_drained(self, link) -> None:
-        self.net.link_drained(link)
-
-    def accept(self, link_factory):
-        return self.net.accept(link_factory)

@@ -1,6 +1,6 @@
 """The module's link table and what the host hears about links: `+IPD` (active or passive), CONNECT, CLOSED.
 
-Links (links.py) report here through the module; this file decides the bytes [notes 5]:
+Links (links.py) report here (NetStack is their LinkEvents); this file decides the bytes [notes 5]:
 - active mode: `+IPD,[<id>,]<len>[,<ip>,<port>]:<data>`, one block per TCP segment (1460 bytes); a block leaves
   the link's receive window once it is out of the UART, so the peer is held back while the host's line is busy;
 - passive mode (CIPRECVMODE=1, TCP): a notice `+IPD,[<id>,]<total>` and the data waits for AT+CIPRECVDATA;
@@ -10,33 +10,66 @@ Links (links.py) report here through the module; this file decides the bytes [no
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, Optional
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Optional
 
 from .links import Link, Server
+from .moduleapi import ModuleApi
 
-if TYPE_CHECKING:
-    from .module import Module
-
-__all__ = ["NetStack", "SEGMENT"]
+__all__ = ["NetStack", "SEGMENT", "SendBuffer"]
 
 SEGMENT = 1460
+KEPT_RESULTS = 32       # how many segments' outcomes the firmware remembers for AT+CIPCHECKSEQ
+
+
+@dataclass
+class SendBuffer:
+    """1.x's TCP send buffer of one link (AT+CIPSENDBUF): which segment is next and how the last ones went."""
+    following: int = 1                  # the id the next segment gets
+    sent: int = 0                       # the last segment sent
+    sent_ok: int = 0                    # the last segment sent successfully
+    results: Dict[int, bool] = field(default_factory=dict)     # segment id -> sent ok, the last KEPT_RESULTS
+
+    @property
+    def empty(self) -> bool:
+        """No segment waits to go out."""
+        return self.following - self.sent == 1
+
+    def take(self) -> int:
+        """The id of a new segment."""
+        self.following += 1
+        return self.following - 1
+
+    def done(self, segment: int, ok: bool) -> None:
+        self.sent = max(self.sent, segment)
+        if ok:
+            self.sent_ok = max(self.sent_ok, segment)
+        self.results[segment] = ok
+        for old in [s for s in self.results if s <= segment - KEPT_RESULTS]:
+            del self.results[old]
 
 
 class NetStack:
-    def __init__(self, module: "Module") -> None:
+    def __init__(self, module: ModuleApi) -> None:
         self.module = module
         self.links: Dict[int, Link] = {}
+        self.passthrough: Optional[Link] = None     # the link every host byte goes to, its data to the host raw
         self.draining: Dict[int, Link] = {}    # 1.x: closed links whose passive data is still unread
         self.server: Optional[Server] = None
         self.had_link = False
-        # 1.x CIPSENDBUF, per link id: [next segment id, last sent, last sent successfully, {id: sent ok}]
-        self.segments: Dict[int, list] = {}
+        self.send_buffers: Dict[int, SendBuffer] = {}      # 1.x CIPSENDBUF, per link id
 
     @property
     def mux(self) -> bool:
         return bool(self.module.state["mux"])
 
+    @property
+    def server_timeout(self) -> int:
+        """CIPSTO, which the server reads (ServerEvents)."""
+        return self.module.state["server_timeout"]
+
     def reset(self) -> None:
+        self.passthrough = None
         for link in list(self.links.values()):
             link.abort()
         if self.server is not None:
@@ -45,7 +78,7 @@ class NetStack:
         self.draining.clear()
         self.server = None
         self.had_link = False
-        self.segments.clear()
+        self.send_buffers.clear()
 
     def closed_line(self, link_id: int) -> bytes:
         return b"%d,CLOSED\r\n" % link_id if self.mux else b"CLOSED\r\n"
@@ -57,21 +90,10 @@ class NetStack:
         self.links[link.id] = link
         self.had_link = True
         self.draining.pop(link.id, None)
-        self.segments[link.id] = [1, 0, 0, {}]
+        self.send_buffers[link.id] = SendBuffer()
 
-    def next_segment(self, link_id: int) -> int:
-        record = self.segments.setdefault(link_id, [1, 0, 0, {}])
-        record[0] += 1
-        return record[0] - 1
-
-    def segment_done(self, link_id: int, segment: int, ok: bool) -> None:
-        record = self.segments.setdefault(link_id, [1, 0, 0, {}])
-        record[1] = max(record[1], segment)
-        if ok:
-            record[2] = max(record[2], segment)
-        record[3][segment] = ok
-        for old in [s for s in record[3] if s <= segment - 32]:     # the firmware keeps the last 32
-            del record[3][old]
+    def send_buffer(self, link_id: int) -> SendBuffer:
+        return self.send_buffers.setdefault(link_id, SendBuffer())
 
     def buffered(self, link_id: int) -> Optional[Link]:
         """The link whose passive data AT+CIPRECVDATA reads: open, or closed with data left (1.x)."""
@@ -81,7 +103,7 @@ class NetStack:
 
     def received(self, link: Link, data: bytes) -> None:
         module = self.module
-        if module.data.passthrough_to(link):
+        if link is self.passthrough:
             module.emit(data, then=lambda: link.consumed(len(data)))
             return
         state, profile = module.state, module.profile
@@ -116,7 +138,8 @@ class NetStack:
     def closed(self, link: Link) -> None:
         if self.links.get(link.id) is link:
             del self.links[link.id]
-        self.module.data.link_gone(link)
+        if self.passthrough is link:
+            self.passthrough = None
         if link.buffer:
             self.draining[link.id] = link
         self.module.emit(self.closed_line(link.id))
@@ -130,7 +153,7 @@ class NetStack:
             link.close_when_drained = False
             self.closed(link)
 
-    def accept(self, link_factory) -> Optional[Link]:
+    def accept(self, link_factory: Callable[[int], Link]) -> Optional[Link]:
         """An incoming connection on the server: the lowest free id, or None when all are taken."""
         incoming = sum(1 for lk in self.links.values() if lk.incoming)
         free = [i for i in range(5) if i not in self.links]

@@ -1,4 +1,4 @@
-"""One fake ESP-01 on its own event-loop thread, and the ways a host reaches it.
+"""One fake ESP-01 on its own event-loop thread, and the ways a host reaches it (each one in frontends/).
 
     with Simulator(SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", 8080)})) as sim:
         url = sim.serve_tcp()           # "socket://127.0.0.1:PORT", for pyserial's serial_for_url
@@ -15,94 +15,22 @@ Every front end that can know the host's baud rate shows a mismatch as garbage: 
 from __future__ import annotations
 
 import asyncio
-import os
-import termios
 import threading
-import time
-import tty
 from typing import Callable, List, Optional
 
 from .config import SimConfig
+from .faults import FaultPlan
+from .frontends.inprocess import HostEnd
+from .frontends.pty import serve_pty
+from .frontends.tcp import serve_tcp
+from .frontends.transcript import Transcript
 from .module import Module
-from .transcript import Transcript
 from .wire import Wire
 
 __all__ = ["Simulator", "HostEnd"]
 
 ADAPTER_FIFO = 256              # what a USB-serial adapter keeps while no program has its port open (FT232R: 256)
 HELD_RELEASE = 0.5              # seconds after connecting that a host which sends nothing gets the held bytes
-_SPEEDS = {getattr(termios, f"B{rate}"): rate for rate in (
-    300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 576000, 921600,
-    1000000, 1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000) if hasattr(termios, f"B{rate}")}
-
-
-def _custom_speed(fd: int) -> Optional[int]:
-    """A rate set without a Bnnn code (pyserial sets 74880 that way, BOTHER): Linux's termios2 holds it."""
-    try:
-        import fcntl
-        import struct
-        raw = fcntl.ioctl(fd, 0x802C542A, bytes(44))    # TCGETS2: four flags, c_line, c_cc[19], ispeed, ospeed
-        return struct.unpack_from("I", raw, 40)[0] or None
-    except (OSError, ImportError):
-        return None
-
-
-class Inbox:
-    """What reached the host and waits to be read: thread-safe reads with timeouts."""
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-        self._cond = threading.Condition()
-        self.closed = False
-
-    def deliver(self, data: bytes) -> None:
-        with self._cond:
-            self._buf += data
-            self._cond.notify_all()
-
-    def read(self, size: int, timeout: Optional[float]) -> bytes:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while len(self._buf) < size and not self.closed:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    break
-                self._cond.wait(left)
-            data = bytes(self._buf[:size])
-            del self._buf[:size]
-            return data
-
-    @property
-    def waiting(self) -> int:
-        with self._cond:
-            return len(self._buf)
-
-    def clear(self) -> None:
-        with self._cond:
-            self._buf.clear()
-
-    def close(self) -> None:
-        with self._cond:
-            self.closed = True
-            self._cond.notify_all()
-
-
-class HostEnd(Inbox):
-    """The host's end of the line inside this process: reads, writes, a baud rate."""
-
-    def __init__(self, sim: "Simulator") -> None:
-        super().__init__()
-        self._sim = sim
-
-    def write(self, data: bytes) -> None:
-        self._sim.call(self._sim.from_host, bytes(data))
-
-    def set_baud(self, baud: Optional[int]) -> None:
-        self._sim.call(self._sim.wire.set_host_baud, baud)
-
-    def close(self) -> None:
-        super().close()
-        self._sim.detach(self)
 
 
 class Simulator:
@@ -120,7 +48,7 @@ class Simulator:
         self._held = bytearray()        # the boot's bytes no host was there to read (boot-garbage only)
         self._held_pending = False      # a host is connected and has not been given them yet
         self._release: Optional[asyncio.TimerHandle] = None
-        self._hold = any(f.kind == "boot-garbage" for f in config.fault_plan)
+        self._hold = FaultPlan(config.fault_plan).on_boot()
 
     # --- life -------------------------------------------------------------------------------------------------------
 
@@ -250,89 +178,14 @@ class Simulator:
     def serve_tcp(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen for one serial client at a time; returns its `socket://` URL."""
         self.start()
-        return self.call_async(self._serve_tcp(host, port))
+        self.url = self.call_async(serve_tcp(self, host, port))
+        return self.url
 
     def call_async(self, coro):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
 
-    async def _serve_tcp(self, host: str, port: int) -> str:
-        current: List[asyncio.StreamWriter] = []
-
-        async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            if current:
-                writer.close()              # the cable is taken
-                return
-            current.append(writer)
-            self.connect_host(writer.write)
-            try:
-                while True:
-                    data = await reader.read(4096)
-                    if not data:
-                        break
-                    self.from_host(data)
-            except (OSError, ConnectionError):
-                pass
-            except asyncio.CancelledError:  # shutting down: asyncio would print it as a traceback
-                pass
-            finally:
-                self.connect_host(None)
-                current.remove(writer)
-                writer.close()
-
-        server = await asyncio.start_server(client, host, port)
-
-        def close() -> None:
-            server.close()
-            for writer in current:
-                writer.close()
-        self._closers.append(close)
-        bound = server.sockets[0].getsockname()
-        self.url = f"socket://{bound[0]}:{bound[1]}"
-        return self.url
-
     def serve_pty(self) -> str:
         """A pseudo-terminal in raw mode; returns the path a serial client opens."""
         self.start()
-        master, slave = os.openpty()
-        tty.setraw(slave)
-        attrs = termios.tcgetattr(slave)
-        speed = {rate: code for code, rate in _SPEEDS.items()}.get(self.config.baud or 115200)
-        if speed is not None:       # a client that sets no speed matches the module
-            attrs[4] = attrs[5] = speed
-            termios.tcsetattr(slave, termios.TCSANOW, attrs)
-        path = os.ttyname(slave)
-
-        def host_rate() -> Optional[int]:
-            try:
-                return _SPEEDS.get(termios.tcgetattr(slave)[5]) or _custom_speed(slave)
-            except termios.error:
-                return None
-
-        def readable() -> None:
-            try:
-                data = os.read(master, 4096)
-            except OSError:             # nobody has the device open at the moment
-                return
-            if data:
-                self.from_host(data)
-
-        def write(data: bytes) -> None:
-            try:
-                os.write(master, data)
-            except OSError:
-                pass
-
-        def setup() -> None:
-            self.wire.host_rate = host_rate
-            self.connect_host(write)
-            self.loop.add_reader(master, readable)
-
-        def teardown() -> None:
-            self.loop.remove_reader(master)
-            os.close(master)
-            os.close(slave)
-
-        self.call(setup)
-        self._closers.append(teardown)
-        self.url = path
-        return path
+        self.url = serve_pty(self)
+        return self.url

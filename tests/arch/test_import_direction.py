@@ -1,10 +1,13 @@
 """The import drawing of host/ and simulator/ runs one way: library <- tools -> fake, and has no circle.
 
 The library (espat, less its tools) never imports the fake (esp8266sim), a tool or the collector (espat_collect); the
-fake never imports espat; the tools (the CLI, demo, bridge, term) sit above both. The collector is an application
+fake never imports espat; the tools (the CLI, demo, bridge, term) sit above both. The virtual Uno (unosim) is a second
+device beside the fake: it may import the fake (its ESP-01 is the fake module), never the library, a tool or the
+collector, and nothing but the tools imports it. The collector is an application
 beside them: it may import the library, never the fake or a tool, and nothing but the tools imports it. Every import that runs counts, also
 one inside a function: a lazy import is still an arrow in the drawing. An import under `if TYPE_CHECKING:` never
-runs and is left out. Read from the source with ast, nothing is imported.
+runs and is left out, except inside the fake: there a type hint is a dependency too, and no circle runs through one
+(its parts see the module through moduleapi.ModuleApi). Read from the source with ast, nothing is imported.
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ def layer(module: str) -> str:
         return any(module == p or module.startswith(p + ".") for p in prefixes)
     if under(("esp8266sim",)):
         return "fake"
+    if under(("unosim",)):
+        return "uno"
     if under(TOOLS):
         return "tools"
     if under(APPLICATIONS):
@@ -45,13 +50,15 @@ def modules(roots=SOURCES) -> Dict[str, Tuple[Path, bool]]:
     return found
 
 
-def imports(name: str, path: Path, package: bool, known: Set[str]) -> List[Tuple[str, int]]:
-    """(module imported, line) for every import statement in the file, relative ones resolved."""
+def imports(name: str, path: Path, package: bool, known: Set[str], hints: bool = False) -> List[Tuple[str, int]]:
+    """(module imported, line) for every import statement in the file, relative ones resolved; those under
+    `if TYPE_CHECKING:` only with `hints`."""
     here = name if package else name.rpartition(".")[0]
     out = []
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    typing_only = {id(inner) for node in ast.walk(tree) if isinstance(node, ast.If) and _type_checking(node.test)
-                   for stmt in node.body for inner in ast.walk(stmt)}
+    typing_only = set() if hints else {
+        id(inner) for node in ast.walk(tree) if isinstance(node, ast.If) and _type_checking(node.test)
+        for stmt in node.body for inner in ast.walk(stmt)}
     for node in ast.walk(tree):
         if id(node) in typing_only:
             continue
@@ -73,19 +80,21 @@ def _type_checking(test: ast.expr) -> bool:
         (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
-def graph(roots=SOURCES) -> Dict[str, List[Tuple[str, int]]]:
+def graph(roots=SOURCES, hints: bool = False) -> Dict[str, List[Tuple[str, int]]]:
     found = modules(roots)
     known = set(found)
     ours = {name.split(".")[0] for name in found}      # espat, espat_collect, esp8266sim: every package of the roots
     edges = {}
     for name, (path, package) in found.items():
-        edges[name] = list(dict.fromkeys((target, line) for target, line in imports(name, path, package, known)
+        edges[name] = list(dict.fromkeys((target, line) for target, line in imports(name, path, package, known, hints)
                                          if target.split(".")[0] in ours))
     return edges
 
 
 FORBIDDEN = {("library", "fake"), ("library", "tools"), ("library", "application"), ("fake", "library"),
-             ("fake", "tools"), ("fake", "application"), ("application", "fake"), ("application", "tools")}
+             ("fake", "tools"), ("fake", "application"), ("application", "fake"), ("application", "tools"),
+             ("library", "uno"), ("fake", "uno"), ("application", "uno"), ("uno", "library"), ("uno", "tools"),
+             ("uno", "application")}
 
 
 def arrows_back(edges, roots=SOURCES) -> List[str]:
@@ -143,6 +152,25 @@ def test_no_import_circle():
     assert circles(graph()) == []
 
 
+def fake_only(edges):
+    """The fake's part of the drawing."""
+    return {name: [(t, line) for t, line in targets if layer(t) == "fake"] for name, targets in edges.items()
+            if layer(name) == "fake"}
+
+
+def test_the_fake_has_no_circle_even_through_a_type_hint():
+    """The module's parts (netstack.py, datamode.py, the command chapters) see it through moduleapi.ModuleApi and
+    never import module.py, not even for a type hint: once netstack.py -> module.py -> netstack.py and module.py ->
+    commands/tcpip.py -> datamode.py -> module.py were circles. Only the front ends that build a module import it,
+    and module.py imports no chapter by name (the TCP/IP chapter's passthrough resumes through a hook)."""
+    edges = fake_only(graph(hints=True))
+    assert circles(edges) == []
+    builders = sorted(name for name, targets in edges.items() if any(t == "esp8266sim.module" for t, _ in targets))
+    assert builders == ["esp8266sim.lockstep", "esp8266sim.simulator"]
+    assert [t for t, _ in edges["esp8266sim.module"] if t.startswith("esp8266sim.commands.")] == [
+        "esp8266sim.commands.registry"]
+
+
 def test_the_checker_sees_an_arrow_back_and_a_circle(tmp_path):
     (tmp_path / "espat").mkdir()
     (tmp_path / "esp8266sim").mkdir()
@@ -155,7 +183,31 @@ def test_the_checker_sees_an_arrow_back_and_a_circle(tmp_path):
     edges = graph([tmp_path])
     assert circles(edges) == [["espat.a", "espat.b"]]
     assert ("esp8266sim.c", 2) in edges["espat.b"] and edges["esp8266sim.c"] == []
+    assert graph([tmp_path], hints=True)["esp8266sim.c"] == [("espat.a", 3)]
+    (tmp_path / "esp8266sim" / "d.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                                                  "    from .e import x\n")
+    (tmp_path / "esp8266sim" / "e.py").write_text("from . import d\n")
+    assert circles(fake_only(graph([tmp_path]))) == []
+    assert circles(fake_only(graph([tmp_path], hints=True))) == [["esp8266sim.d", "esp8266sim.e"]]
     assert layer("espat.b") == "library" and layer("esp8266sim.c") == "fake" and layer("espat.cli.group") == "tools"
+    assert layer("unosim.board") == "uno" and layer("unosimx") == "other"
+
+
+def test_the_checker_sees_the_fake_import_the_uno(tmp_path):
+    """The Uno may import the fake (its ESP-01); the fake importing the Uno, or the Uno the library, is an arrow
+    back."""
+    for package in ("espat", "esp8266sim", "unosim"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "esp8266sim" / "wire.py").write_text("")
+    (tmp_path / "unosim" / "board.py").write_text("from esp8266sim.wire import GARBAGE\n")
+    assert arrows_back(graph([tmp_path]), [tmp_path]) == []
+    (tmp_path / "esp8266sim" / "wire.py").write_text("def f():\n    import unosim.board\n")
+    (tmp_path / "unosim" / "cli.py").write_text("from espat import client\n")
+    here = tmp_path.name
+    assert arrows_back(graph([tmp_path]), [tmp_path]) == [
+        f"{here}/esp8266sim/wire.py:2: fake esp8266sim.wire imports uno unosim.board",
+        f"{here}/unosim/cli.py:1: uno unosim.cli imports library espat"]
 
 
 def test_the_checker_sees_the_library_import_the_collector(tmp_path):

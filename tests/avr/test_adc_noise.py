@@ -13,8 +13,7 @@ from typing import List
 
 import pytest
 
-from esp8266sim.avr import Uno
-from esp8266sim.uno import VirtualUno
+from unosim import Uno
 from unotools import LM35_RESOLUTION_C, readings, wait_for_readings
 
 SAMPLES = 200
@@ -60,7 +59,7 @@ def nowhere():
 
 
 def conversions(elf: Path, esp: str, seed: int) -> List[int]:
-    with Uno(elf, esp=esp, a0_mv=A0_MV, pace=False, seed=seed) as uno:
+    with Uno.sketch(elf, esp=esp, a0=A0_MV / 1000, pace=False, seed=seed) as uno:
         end = uno.wait_for(b"END", timeout=60)
     raw = uno.output[:end - 3]
     assert len(raw) == 2 * SAMPLES, raw
@@ -82,7 +81,7 @@ def test_the_same_seed_gives_the_same_noise_and_another_seed_other_noise(sampler
 
 def incarnation(firmware: Path, esp: str, server, seed: int) -> str:
     mark = len(readings(server))
-    with VirtualUno(esp, firmware=firmware, seed=seed):       # no --eeprom: a blank EEPROM every run
+    with Uno(esp, firmware=firmware, seed=seed):       # no --eeprom: a blank EEPROM every run
         got = wait_for_readings(server, 1, after=mark)[0]
     assert abs(got["readings"]["a0_c"] - 21.5) <= LM35_RESOLUTION_C, got
     return got["incarnation"]

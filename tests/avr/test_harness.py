@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from esp8266sim import SimConfig, Simulator
-from esp8266sim.avr import HarnessError, Uno
+from unosim import HarnessError, Uno
 
 @pytest.fixture(scope="module")
 def bridge_elf(built) -> Path:
@@ -37,7 +37,7 @@ def test_bridge_sketch_carries_at_commands_both_ways(bridge_elf):
     config = SimConfig(networks={"HomeNet": "s3cr3t99"}, baud=9600, latency_scale=0.05)
     with Simulator(config) as sim:
         esp = sim.serve_tcp().split("//")[1]
-        with Uno(bridge_elf, esp=esp, esp_on="soft", esp_baud=9600) as uno:
+        with Uno.sketch(bridge_elf, esp=esp, wiring="softserial", esp_baud=9600) as uno:
             _until_answering(uno)
             mark = len(uno.output)
             uno.usb_write(b"ATE0\r\n")
@@ -66,7 +66,7 @@ def test_eeprom_file_survives_power_cycles(reporter_elf, tmp_path):
     with Simulator(SimConfig(baud=9600, latency_scale=0.05)) as sim:
         esp = sim.serve_tcp().split("//")[1]
         for boot in (1, 2, 3):
-            with Uno(reporter_elf, esp=esp, esp_on="soft", esp_baud=9600, eeprom=eeprom) as uno:
+            with Uno.sketch(reporter_elf, esp=esp, wiring="softserial", esp_baud=9600, eeprom=eeprom) as uno:
                 uno.wait_for(b"boot", timeout=10)
             image = eeprom.read_bytes()
             assert len(image) == 1024

@@ -1,4 +1,4 @@
-"""The compiled reporter in simavr on the virtual clock (esp8266sim.avr.lockstep_program): the AVR harness speaks the
+"""The compiled reporter in simavr on the virtual clock (unosim.lockstep_program): the AVR harness speaks the
 lock-step frames, a power cut lands on the Nth EEPROM byte the chip really writes, and the next power-on boots from
 what that left and delivers."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from esp8266sim import SimConfig
-from esp8266sim.avr.lockstep_program import SimavrProgram
+from unosim.lockstep_program import SimavrProgram
 from esp8266sim.lockstep import LockStepBoard
 from esp8266sim.vclock import VirtualLoop
 

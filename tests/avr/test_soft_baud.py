@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from esp8266sim import SimConfig, Simulator
-from esp8266sim.avr import Uno
+from unosim import Uno
 from simtools import POST_REPLY, ExactServer
 from unotools import SETTINGS, readings
 
@@ -40,7 +40,7 @@ def run(elf: Path, baud: int, server, log: Path, samples: int = 10) -> bytes:
     config = SimConfig(networks={"HomeNet": "s3cr3t99"}, hosts={"example.com": ("127.0.0.1", server.port)},
                        baud=None, latency_scale=0.1, log_path=str(log))
     with Simulator(config) as sim:
-        with Uno(elf, esp=sim.serve_tcp().split("//", 1)[1], esp_on="soft", esp_baud=baud) as uno:
+        with Uno.sketch(elf, esp=sim.serve_tcp().split("//", 1)[1], wiring="softserial", esp_baud=baud) as uno:
             deadline = time.monotonic() + 180
             while time.monotonic() < deadline and f"sample {samples}\r\n".encode() not in uno.output:
                 time.sleep(0.2)

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import serial
 
-from esp8266sim.uno import ImageError, VirtualUno
-from esp8266sim.uno.image import BOOT_SECTION
+from unosim import ImageError, Uno
+from unosim.image import BOOT_SECTION
 from unotools import LM35_RESOLUTION_C, MIN_FREE_RAM, SETTINGS, readings, until_answering, wait_for_readings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +35,7 @@ def test_avrdude_uploads_and_the_reporter_posts_what_the_pins_see(built, server,
     """A blank board gets the reporter through Optiboot; A0 and Vcc are what the readings say, also after a
     change during the run."""
     flash = tmp_path / "uno.flash"
-    with VirtualUno(fake, flash=flash, analog={"A0": 0.300}, vcc=4.8) as uno:
+    with Uno(fake, flash=flash, analog={"A0": 0.300}, vcc=4.8) as uno:
         done = avrdude(uno.port, built / "reporter_softserial" / "firmware.hex")
         assert done.returncode == 0, done.stderr
         assert "bytes of flash verified" in done.stderr
@@ -51,23 +51,23 @@ def test_avrdude_uploads_and_the_reporter_posts_what_the_pins_see(built, server,
     # the flash file kept the upload: the next power-on runs the sketch without one
     image = flash.read_bytes()
     sketch = (built / "reporter_softserial" / "firmware.elf")
-    from esp8266sim.uno.image import read_firmware
+    from unosim.image import read_firmware
     code = read_firmware(sketch)
     assert image[:len(code)] == code
 
 
 def test_flash_file_keeps_the_sketch_across_power_cycles(built, server, fake, tmp_path):
     flash = tmp_path / "uno.flash"
-    with VirtualUno(fake, flash=flash) as uno:
+    with Uno(fake, flash=flash) as uno:
         assert avrdude(uno.port, built / "reporter_softserial" / "firmware.hex").returncode == 0
-    with VirtualUno(fake, flash=flash, analog={"A0": 0.2}):
+    with Uno(fake, flash=flash, analog={"A0": 0.2}):
         got = wait_for_readings(server, 1)
     assert abs(got[0]["readings"]["a0_c"] - 20.0) <= LM35_RESOLUTION_C
 
 
 def test_pio_run_upload_to_the_virtual_uno(server, fake, tmp_path):
     """`pio run -t upload --upload-port <pty>`: PlatformIO builds and calls avrdude itself."""
-    with VirtualUno(fake, analog={"A0": 0.250}) as uno:
+    with Uno(fake, analog={"A0": 0.250}) as uno:
         env = {**pio_core.environ(), **SETTINGS, "PLATFORMIO_BUILD_DIR": str(tmp_path / "build")}
         done = subprocess.run([*pio_core.pio_command(), "run", "-d", str(ROOT), "-e", "reporter_softserial",
                                "-t", "upload", "--upload-port", uno.port], env=env, capture_output=True, text=True,
@@ -81,7 +81,7 @@ def test_pio_run_upload_to_the_virtual_uno(server, fake, tmp_path):
 def test_espat_at_reaches_the_fake_through_the_bridge_sketch(built, fake):
     """Opening the port resets the Uno, as on a board; a serial monitor kept open (here `monitor`, which reads
     nothing while espat runs) holds DTR, so espat's own open does not reset it again."""
-    with VirtualUno(fake, firmware=built / "bridge" / "firmware.elf") as uno:
+    with Uno(fake, firmware=built / "bridge" / "firmware.elf") as uno:
         with serial.Serial(uno.port, 9600, timeout=0.5) as monitor:
             until_answering(monitor)
             done = subprocess.run([sys.executable, "-m", "espat.cli", "-p", uno.port, "--baud", "9600", "at", "AT",
@@ -95,7 +95,7 @@ def test_free_ram_at_the_low_water_mark(built, server, fakes, env):
     """Stack painting: SRAM above the variables is filled at reset; what no stack frame overwrote is free."""
     wiring = "hwserial" if env == "reporter_hwserial" else "softserial"
     esp = fakes(115200 if wiring == "hwserial" else 9600)
-    with VirtualUno(esp, wiring=wiring, firmware=built / env / "firmware.elf") as uno:
+    with Uno(esp, wiring=wiring, firmware=built / env / "firmware.elf") as uno:
         if env.startswith("reporter"):
             wait_for_readings(server, 2)     # the deepest paths: join, connect, post, answer
         elif env == "bridge":
@@ -123,7 +123,7 @@ def test_a_hex_that_does_not_fit_is_refused(tmp_path, fake):
         lines.append(":" + (record + bytes([-sum(record) & 0xFF])).hex().upper())
     big.write_text("\n".join(lines + [":00000001FF"]) + "\n")
     with pytest.raises(ImageError, match=r"needs 32272 bytes of flash; the Uno has 32256"):
-        VirtualUno(fake, firmware=big).start()
+        Uno(fake, firmware=big).start()
     done = subprocess.run([sys.executable, "-m", "espat.cli", "uno", "--firmware", str(big)], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 2
@@ -136,8 +136,26 @@ def test_a_sketch_for_another_board_is_refused(tmp_path, fake):
     elf = tmp_path / "mega.elf"
     subprocess.run(["avr-gcc", "-mmcu=atmega2560", "-Os", str(source), "-o", str(elf)], check=True)
     with pytest.raises(ImageError, match="built for atmega2560, not the Uno's atmega328p"):
-        VirtualUno(fake, firmware=elf).start()
+        Uno(fake, firmware=elf).start()
     host = tmp_path / "host.elf"
     subprocess.run(["gcc", str(source), "-o", str(host)], check=True)
     with pytest.raises(ImageError, match="not an AVR program"):
-        VirtualUno(fake, firmware=host).start()
+        Uno(fake, firmware=host).start()
+
+
+def test_one_uno_class_refuses_what_its_run_cannot_do(tmp_path):
+    """A sketch run's USB serial is the harness's stdin and stdout: it has no control lines and no ESP pins to
+    report on, so asking for them is refused when the Uno is built, not ignored; a board takes no sketch-run knobs."""
+    elf = tmp_path / "sketch.elf"
+    with pytest.raises(ValueError, match="wires no ESP pins"):
+        Uno("127.0.0.1:1", firmware=elf, usb="pipes")                  # the board's RST wire on pin 4
+    with pytest.raises(ValueError, match="sets A0 only"):
+        Uno("127.0.0.1:1", firmware=elf, usb="pipes", esp_rst=None, analog={"A1": 1.0})
+    with pytest.raises(ValueError, match="takes the sketch's ELF"):
+        Uno("127.0.0.1:1", usb="pipes", esp_rst=None)
+    with pytest.raises(ValueError, match="a sketch run's"):
+        Uno("127.0.0.1:1", seconds=3)
+    uno = Uno.sketch(elf, esp="127.0.0.1:1", a0=0.25, seed=7)
+    assert (uno.port, uno.analog, uno.seed, uno.esp_pins) == (None, {"A0": 0.25}, 7, {"rst": None, "ch_pd": None})
+    with pytest.raises(Exception, match="no control lines"):
+        uno.set_vcc(4.5)

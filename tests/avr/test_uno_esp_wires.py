@@ -14,8 +14,8 @@ import pytest
 import serial
 
 from esp8266sim import SimConfig, Simulator
-from esp8266sim.uno import VirtualUno
-from esp8266sim.uno.fakewires import wire_to_fake
+from unosim import Uno
+from unosim.fakewires import wire_to_fake
 
 PROGRAM = r"""
 #define F_CPU 16000000UL
@@ -91,7 +91,7 @@ def outcome(elf: Path, **pins) -> str:
     """What the program says on its last line, run against a fake at 115200 wired to the board."""
     config = SimConfig(networks={"HomeNet": "s3cr3t99"}, baud=115200, latency_scale=0.1)
     with Simulator(config) as sim:
-        board = VirtualUno(sim.serve_tcp().split("//", 1)[1], wiring="hwserial", firmware=elf, **pins)
+        board = Uno(sim.serve_tcp().split("//", 1)[1], wiring="hwserial", firmware=elf, **pins)
         wire_to_fake(board, sim)
         with board, serial.Serial(board.port, 115200, timeout=0.2) as usb:    # the open resets the board
             got = b""
@@ -128,7 +128,7 @@ def test_after_uart_cur_the_softserial_wire_runs_at_the_new_rate(built):
     from unotools import until_answering
     config = SimConfig(networks={"HomeNet": "s3cr3t99"}, baud=9600, latency_scale=0.1)
     with Simulator(config) as sim:
-        board = VirtualUno(sim.serve_tcp().split("//", 1)[1], firmware=built / "bridge" / "firmware.elf")
+        board = Uno(sim.serve_tcp().split("//", 1)[1], firmware=built / "bridge" / "firmware.elf")
         wire_to_fake(board, sim)
         with board, serial.Serial(board.port, 9600, timeout=0.5) as usb:
             until_answering(usb)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import serial
 
-from esp8266sim.uno import VirtualUno
+from unosim import Uno
 from unotools import until_answering
 
 ESPAT = [sys.executable, "-m", "espat.cli"]
@@ -56,7 +56,7 @@ def read_for(port: serial.Serial, until: bytes, seconds: float) -> bytes:
 
 
 def test_a_host_at_the_wrong_rate_reads_junk_and_sends_junk(echo, fake):
-    with VirtualUno(fake, firmware=echo) as uno, serial.Serial(uno.port, 9600, timeout=0.1) as usb:
+    with Uno(fake, firmware=echo) as uno, serial.Serial(uno.port, 9600, timeout=0.1) as usb:
         assert b"tick\r\n" in read_for(usb, b"tick\r\n", 20)      # past the bootloader, at the sketch's rate
         usb.write(b"ping")
         assert b"ping" in read_for(usb, b"ping", 5)
@@ -83,7 +83,7 @@ def junk_of(port: serial.Serial, count: int, seconds: float = 20) -> bytes:
 
 @pytest.fixture
 def bridge(built, fake):
-    with VirtualUno(fake, firmware=built / "bridge" / "firmware.elf") as uno:
+    with Uno(fake, firmware=built / "bridge" / "firmware.elf") as uno:
         yield uno.port
 
 

@@ -82,6 +82,14 @@ def test_timeout_is_status_3():
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+def test_at_is_not_answered_by_the_error_of_the_line_end_sent_before_it():
+    """`espat at` ends a half-typed line with a bare CR LF first; a slow module's ERROR for it comes after the
+    drain and must not be read as the module refusing AT."""
+    done = espat("-p", sim_url(faults=["slow:0.5"]), "at", "AT")
+    assert done.returncode == 0, done.stderr
+    assert "ERROR" not in done.stdout
+
+
 def test_http_get_that_fails_leaves_no_file(tmp_path, server):
     out = tmp_path / "body.bin"
     done = espat("-p", sim_url(server), "http", "get", "http://example.com/x", "-o", str(out))

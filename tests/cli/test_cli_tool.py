@@ -181,15 +181,15 @@ def test_help_lists_commands_whose_module_is_absent(tmp_path):
     """collect and uno are listed without importing them; running one that is missing is one line."""
     shadow = tmp_path / "espat_shadow"
     env = {"PYTHONPATH": str(shadow)}
-    (shadow / "esp8266sim" / "uno").mkdir(parents=True)
+    (shadow / "unosim").mkdir(parents=True)
     help_ = espat("--help", env=env)
     assert help_.returncode == 0 and "collect" in help_.stdout and "uno" in help_.stdout
-    done = subprocess.run([sys.executable, "-c", "import sys; sys.modules['esp8266sim.uno.cli'] = None; "
+    done = subprocess.run([sys.executable, "-c", "import sys; sys.modules['unosim.cli'] = None; "
                            "from espat.cli import main; main(['uno'], prog_name='espat')"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
-        "Error: `espat uno` needs esp8266sim, which is not installed: pip install 'espat[sim]'"]
+        "Error: `espat uno` needs unosim, which is not installed: pip install 'espat[sim]'"]
 
 
 @pytest.mark.xdist_group("help-cache")     # one bumps extras.py's mtime, the key the others read

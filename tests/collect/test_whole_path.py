@@ -122,7 +122,7 @@ def test_reporter_in_the_avr_emulator_posts_into_the_collector(tmp_path):
     import os
     import subprocess
 
-    from esp8266sim.avr.harness import Uno
+    from unosim import Uno
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, str(root / "firmware" / "tools" / "build.py"), "--out", str(tmp_path),
                            "reporter_softserial"], env={**os.environ, **SETTINGS, "ESPAT_TOKEN": TOKEN},
@@ -137,8 +137,8 @@ def test_reporter_in_the_avr_emulator_posts_into_the_collector(tmp_path):
                            baud=9600, latency_scale=0.1, faults=["remote-close@send=2", "reset@send=4"])
         with Simulator(config) as sim:
             esp = sim.serve_tcp().split("//", 1)[1]
-            with Uno(tmp_path / "reporter_softserial" / "firmware.elf", esp=esp, esp_on="soft", esp_baud=9600,
-                     eeprom=tmp_path / "eeprom.bin") as uno:
+            with Uno.sketch(tmp_path / "reporter_softserial" / "firmware.elf", esp=esp, wiring="softserial",
+                            esp_baud=9600, eeprom=tmp_path / "eeprom.bin") as uno:
                 deadline = time.monotonic() + 240
                 while time.monotonic() < deadline and {r.reading.seq for r in store.query()} < {1, 2, 3, 4}:
                     time.sleep(0.25)

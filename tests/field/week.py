@@ -329,7 +329,7 @@ def simavr_program(env: str, seed: int):
     import os
     import subprocess
 
-    from esp8266sim.avr.lockstep_program import SimavrProgram
+    from unosim.lockstep_program import SimavrProgram
     root = HERE.parents[1]
     out = Path(tempfile.mkdtemp(prefix="espat-field-avr-"))
     done = subprocess.run([sys.executable, str(root / "firmware" / "tools" / "build.py"), "--out", str(out), env],

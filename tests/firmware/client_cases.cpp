@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <deque>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -469,6 +470,40 @@ void lostClosedFoundByStatus() {
   CHECK(module.done());
 }
 
+// An address as AT+CIPSTART takes it, every digit count and both ends of a byte; and INADDR_NONE, which
+// EspAtNet.h makes where it is used, is still 0.0.0.0.
+void ipAsText() {
+  char text[16];
+  const struct {
+    IPAddress ip;
+    const char* want;
+  } kIps[] = {{IPAddress(0, 9, 10, 99), "0.9.10.99"}, {IPAddress(100, 101, 199, 200), "100.101.199.200"},
+              {IPAddress(255, 255, 255, 255), "255.255.255.255"}, {INADDR_NONE, "0.0.0.0"}};
+  for (const auto& k : kIps) {
+    memset(text, 'x', sizeof text);
+    espat::ipText(k.ip, text);
+    if (strcmp(text, k.want) != 0) fail(__LINE__, std::string(text, sizeof text) + " for " + k.want);
+  }
+}
+
+// A Client or UDP made on the stack, as sketches do inside loop() (`EspAtClient client(esp);`), starts on whatever
+// the stack held: before its first connect it is not connected, has nothing to read and has dropped nothing.
+void localFacadesStartClean() {
+  alignas(EspAtClient) unsigned char clientMem[sizeof(EspAtClient)];
+  alignas(EspAtUDP) unsigned char udpMem[sizeof(EspAtUDP)];
+  // (volatile: a plain memset before a constructor is a dead store to gcc, which would remove it)
+  for (volatile unsigned char& b : clientMem) b = 0xA5;
+  for (volatile unsigned char& b : udpMem) b = 0xA5;
+  EspAtClient& client = *new (clientMem) EspAtClient(esp);
+  EspAtUDP& udp = *new (udpMem) EspAtUDP(esp);
+  CHECK(!client && !client.connected() && client.available() == 0 && client.read() == -1);
+  CHECK(client.peek() == -1 && client.dropped() == 0 && client.lastStatus() == EspStatus::Ok);
+  CHECK(client.write('x') == 0);
+  CHECK(udp.parsePacket() == 0 && udp.available() == 0 && udp.read() == -1 && udp.dropped() == 0);
+  CHECK(udp.lastStatus() == EspStatus::Ok && udp.write('x') == 0);
+  CHECK(module.done() && module.said.empty());
+}
+
 struct Case {
   const char* name;
   void (*run)();
@@ -487,6 +522,8 @@ struct Case {
     {"http-no-status-line", httpNoStatusLine},
     {"whole-sends", wholeSends},
     {"lost-closed-found-by-status", lostClosedFoundByStatus},
+    {"ip-as-text", ipAsText},
+    {"local-facades-start-clean", localFacadesStartClean},
 };
 
 }  // namespace

@@ -6,7 +6,8 @@
 // Environment: MQTT_PORT (the broker on 127.0.0.1), MQTT_USER, MQTT_PASS, MQTT_CLIENT (client id),
 // MQTT_COUNT (readings, 10), MQTT_QOS (1), MQTT_KEEPALIVE (s, 60), MQTT_IDLE_MS (pause between readings, 0),
 // MQTT_TIMEOUT_MS (the publisher's bound on the broker's answers, 10000), MQTT_CONFIG=1 (first a retained
-// Home Assistant discovery config on homeassistant/sensor/native-1_t/config).
+// Home Assistant discovery config on homeassistant/sensor/native-1_t/config; 2: the same, its payload given as
+// bytes).
 #include <stdio.h>
 
 #include "EspAtMqtt.h"
@@ -27,7 +28,7 @@ HostClient net;
 EspAtMqtt* mqtt;
 long count, seq = 1, idleMs;
 uint8_t qos;
-bool configDone;
+bool configDone, configBytes;
 unsigned long readyAt;
 uint16_t inFlight;
 EspAtMqtt::State was = EspAtMqtt::State::Disconnected;
@@ -51,6 +52,7 @@ void setup() {
   qos = (uint8_t)envLong("MQTT_QOS", 1);
   idleMs = envLong("MQTT_IDLE_MS", 0);
   configDone = envLong("MQTT_CONFIG", 0) == 0;
+  configBytes = envLong("MQTT_CONFIG", 0) == 2;
 }
 
 void loop() {
@@ -94,11 +96,16 @@ void loop() {
     }
   }
   if (!configDone) {
-    inFlight = mqtt->publish(F("homeassistant/sensor/native-1_t/config"),
-                             F("{\"name\":\"t\",\"state_topic\":\"espat/test/readings\",\"unit_of_measurement\":"
-                               "\"\xC2\xB0" "C\",\"value_template\":\"{{value_json.seq}}\",\"unique_id\":"
-                               "\"native-1_t\"}"),
-                             EspAtMqtt::Qos1, true);
+#define CONFIG_JSON                                                                                  \
+  "{\"name\":\"t\",\"state_topic\":\"espat/test/readings\",\"unit_of_measurement\":\"\xC2\xB0" \
+  "C\",\"value_template\":\"{{value_json.seq}}\",\"unique_id\":\"native-1_t\"}"
+    if (configBytes) {  // the payload as bytes in RAM
+      static const char json[] = CONFIG_JSON;
+      inFlight = mqtt->publish(F("homeassistant/sensor/native-1_t/config"), (const uint8_t*)json, sizeof json - 1,
+                               EspAtMqtt::Qos1, true);
+    } else {
+      inFlight = mqtt->publish(F("homeassistant/sensor/native-1_t/config"), F(CONFIG_JSON), EspAtMqtt::Qos1, true);
+    }
     return;
   }
   if (seq > count) {

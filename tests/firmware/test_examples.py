@@ -1,12 +1,16 @@
 """Every example of the EspAt library builds with the real `pio ci` (offline, on the project's own PlatformIO
 platform) in both of its wirings: the ESP-01 on pins 2/3 (the default) and on pins 0/1 (ESP_ON_SERIAL=1). An
 example added under firmware/lib/EspAt/examples is built here without a change to this file. Sizes are printed;
-bench/firmware_size.py sets them beside the budgets. A missing tool fails the test, it never skips."""
+bench/firmware_size.py sets them beside the budgets; the two examples issue 16 budgets (WebClient, MqttPublish)
+are held to ceilings with a user's settings. A missing tool fails the test, it never skips."""
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from test_build import REALISTIC
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,6 +39,27 @@ def test_example_builds(tmp_path, name, wiring):
     print(f"{name} ({wiring}): flash {flash} B, RAM {ram} B")
     assert elf.read_bytes()[:4] == b"\x7fELF"
     assert 0 < flash <= 32256 - 512 and 0 < ram <= 2048 - 700  # room for Optiboot, and for the stack
+
+
+# (flash bytes, static RAM bytes) at most, built as bench/firmware_size.py builds them (pins 2/3, a user's settings).
+# Issue 16 section 4's goals are 6,500 / 450 (WebClient) and 8,000 / 600 (MqttPublish). Flash is not there yet:
+# until it is, these ceilings (the sizes measured, 7,254 / 385 and 10,014 / 482, rounded up to 100 B for flash and
+# 20 B for RAM, as test_build.py does for the reporters) keep both from growing back, and bench/firmware_size.py
+# prints the distance to the goals.
+EXAMPLE_CEILINGS = {"WebClient": (7300, 400), "MqttPublish": (10100, 500)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(EXAMPLE_CEILINGS))
+def test_example_stays_under_its_ceiling_with_a_users_settings(tmp_path, name):
+    flash, ram, elf = TOOL.build(name, "soft", tmp_path, environ=REALISTIC)
+    print(f"{name} (soft, realistic): flash {flash} B, RAM {ram} B")
+    max_flash, max_ram = EXAMPLE_CEILINGS[name]
+    assert flash <= max_flash and ram <= max_ram, (flash, ram)
+    # The core's IPAddress.h defines an INADDR_NONE with a start-up constructor in every file that includes it,
+    # which links IPAddress::printTo; EspAtNet.h keeps both out of a sketch that never prints an address.
+    symbols = subprocess.run(["avr-nm", "-C", str(elf)], capture_output=True, text=True, check=True).stdout
+    assert "INADDR_NONE" not in symbols and "IPAddress::printTo" not in symbols
 
 
 def test_a_setting_that_cannot_be_passed_is_a_clear_error(tmp_path):

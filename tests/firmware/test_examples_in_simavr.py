@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from esp8266sim import SimConfig, Simulator
-from esp8266sim.avr.harness import Uno
+from unosim import Uno
 from simtools import ExactServer
 
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers (each runs a simulated Uno)
@@ -133,7 +133,7 @@ def test_the_reply_reaches_usb_byte_for_byte(elves, tmp_path, program, condition
     wire_log = tmp_path / "wire.txt"
     try:
         with Simulator(config) as sim:
-            with Uno(elves[program.name], esp=sim.serve_tcp().split("//", 1)[1], wire_log=wire_log) as uno:
+            with Uno.sketch(elves[program.name], esp=sim.serve_tcp().split("//", 1)[1], wire_log=wire_log) as uno:
                 wanted = program.usb_after(reply)
                 uno.wait_for(wanted, timeout=120)
                 usb = uno.output

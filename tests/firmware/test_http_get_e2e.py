@@ -9,7 +9,7 @@ import pytest
 
 from esp8266sim import SimConfig, Simulator
 from simtools import ExactServer
-from esp8266sim.avr.harness import Uno
+from unosim import Uno
 
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers
 
@@ -30,7 +30,7 @@ def test_get_request_is_exact_and_the_answer_arrives_whole(tmp_path):
                        baud=9600, latency_scale=0.1)
     try:
         with Simulator(config) as sim:
-            with Uno(out / "http_get" / "firmware.elf", esp=sim.serve_tcp().split("//", 1)[1]) as uno:
+            with Uno.sketch(out / "http_get" / "firmware.elf", esp=sim.serve_tcp().split("//", 1)[1]) as uno:
                 end = uno.wait_for(b"HTTP status 200\r\n", timeout=60)
                 usb = uno.output[:end]
     finally:

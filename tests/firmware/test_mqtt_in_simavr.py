@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from esp8266sim import SimConfig, Simulator
-from esp8266sim.avr.harness import Uno
+from unosim import Uno
 from mqtttools import PASSWORD, USER, Mosquitto, Relay, Subscriber, retained
 
 from test_reporter_mqtt import (BROKER, CONFIGS, DEVICE, MQTT_SETTINGS, STATE, VALUES, check_discovery,
@@ -62,7 +62,7 @@ def run_uno(elf, broker, until, tmp_path, fault=None, restart_after=None, config
                        baud=9600, latency_scale=0.1)
     try:
         with Simulator(config) as sim:
-            with Uno(elf, esp=sim.serve_tcp().split("//", 1)[1], eeprom=tmp_path / "eeprom.bin") as uno:
+            with Uno.sketch(elf, esp=sim.serve_tcp().split("//", 1)[1], eeprom=tmp_path / "eeprom.bin") as uno:
                 if restart_after:
                     assert sub.wait_for(lambda: len(set(seqs(sub))) >= restart_after, limit), uno.output[-500:]
                     broker.restart()

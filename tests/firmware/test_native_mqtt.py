@@ -89,10 +89,24 @@ def test_a_wrong_password_is_refused_with_the_brokers_code(publisher, broker):
     assert lines == ["refused 5"]  # 3.1.1's "not authorised": mosquitto's answer to a bad password
 
 
-def test_qos0_readings_and_a_retained_discovery_config(publisher, broker):
+def test_a_user_without_a_password_sends_no_password_field(publisher, broker):
+    """3.1.1: the user name flag alone, the user name the last field; mosquitto's password file refuses it."""
+    relay = Relay(broker.port)
+    try:
+        status, lines = finish(start(publisher, relay.port, count=1, **{"pass": ""}))
+        assert status == 3 and lines == ["refused 5"], lines
+        connect = relay.sent_up(1)
+        assert len(connect) == 1 and connect[0][7] == 0x82  # user, clean session; no password
+        assert connect[0].endswith(len(USER).to_bytes(2, "big") + USER.encode())
+    finally:
+        relay.close()
+
+
+@pytest.mark.parametrize("config", [1, 2], ids=["flash-string", "ram-bytes"])
+def test_qos0_readings_and_a_retained_discovery_config(publisher, broker, config):
     sub = Subscriber(broker.port)
     try:
-        status, lines = finish(start(publisher, broker.port, count=5, qos=0, config=1))
+        status, lines = finish(start(publisher, broker.port, count=5, qos=0, config=config))
         assert status == 0, lines
         assert lines[:2] == ["connected", "config acked"] and lines[2:7] == [f"sent {n}" for n in range(1, 6)]
         assert sub.wait_for(lambda: len(seqs(sub)) >= 5, 20)

@@ -1,7 +1,7 @@
 """The compiled reporter, run in the AVR emulator against the fake ESP-01, posting to a loopback HTTP server.
 
 The firmware is the real reporter_softserial build (firmware/tools/build.py, settings from environment variables as
-platformio.ini feeds them); simavr runs it through simulator/esp8266sim/avr/harness.py with the ESP-01 on pins 2/3
+platformio.ini feeds them); simavr runs it through simulator/unosim/harness.py with the ESP-01 on pins 2/3
 at 9600 baud. Every reading must reach the server with the right JSON, in order, none missing; a reading is posted
 twice only when the module lost the server's answer (the server sees (boot, seq) again and can drop it).
 Needs gcc-avr, arduino-core-avr, simavr and libsimavr-dev: missing tools fail these tests, they do not skip.
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from esp8266sim import SimConfig, Simulator
-from esp8266sim.avr.harness import Uno
+from unosim import Uno
 
 from fw_native import identity_copies, identity_image
 
@@ -92,7 +92,7 @@ def elf(tmp_path_factory):
 
 
 def run_reporter(elf, eeprom, until_seq, faults=(), fail=(), limit=90.0, log=None, settings=SETTINGS,
-                 esp_on="soft", baud=9600):
+                 wiring="softserial", baud=9600):
     """Runs the reporter until readings 1..until_seq of its boot reached the server (or `limit` s passed);
     `log` names a file for the fake module's transcript of the wire."""
     collector = Collector(fail)
@@ -102,7 +102,7 @@ def run_reporter(elf, eeprom, until_seq, faults=(), fail=(), limit=90.0, log=Non
     try:
         with Simulator(config) as sim:
             esp = sim.serve_tcp().split("//", 1)[1]
-            with Uno(elf, esp=esp, esp_on=esp_on, esp_baud=baud, eeprom=eeprom) as uno:
+            with Uno.sketch(elf, esp=esp, wiring=wiring, esp_baud=baud, eeprom=eeprom) as uno:
                 deadline = time.monotonic() + limit
                 while time.monotonic() < deadline:
                     if {r["seq"] for r in collector.readings()} >= set(range(1, until_seq + 1)):
@@ -172,7 +172,7 @@ def test_the_hwserial_reporter_with_a_users_settings(tmp_path):
     bearer token), the ESP-01 on UART0 at 115200: readings arrive with the token and the right Host."""
     elf = build_env(tmp_path / "fw", "reporter_hwserial", USER_SETTINGS)
     collector, usb = run_reporter(elf, tmp_path / "eeprom.bin", until_seq=2, settings=USER_SETTINGS,
-                                  esp_on="uart0", baud=115200)
+                                  wiring="hwserial", baud=115200)
     readings = collector.readings()
     assert_complete_in_order(readings, 2, boot=1)
     _, headers, _ = collector.posts[0]

@@ -19,7 +19,7 @@ import jinja2
 import pytest
 
 from esp8266sim import SimConfig, Simulator
-from esp8266sim.avr.harness import Uno
+from unosim import Uno
 from mqtttools import PASSWORD, USER, Mosquitto, Relay, Subscriber, publish_id, publish_payload, retained
 
 from fw_native import SETTINGS, Run, build

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from esp8266sim import SimConfig, Simulator
-from esp8266sim.avr.harness import Uno
+from unosim import Uno
 from simtools import ExactServer
 
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers (each runs a simulated Uno)
@@ -41,7 +41,7 @@ def test_webclient_gets_the_whole_page(elf, tmp_path, dialect):
                        baud=9600, latency_scale=0.1, dialect=dialect, log_path=str(tmp_path / "module.log"))
     try:
         with Simulator(config) as sim:
-            with Uno(elf, esp=sim.serve_tcp().split("//", 1)[1]) as uno:
+            with Uno.sketch(elf, esp=sim.serve_tcp().split("//", 1)[1]) as uno:
                 end = uno.wait_for(b"bytes received: %d\r\n" % len(REPLY), timeout=90)
                 usb = uno.output[:end]
     finally:

@@ -11,7 +11,8 @@ def test_unknown_command_and_unknown_form_answer_error(bench):
     assert bench.ask(b"AT+NOSUCH") == ERROR
     assert bench.ask(b"AT+GMR?") == ERROR            # GMR has the execute form only
     assert bench.ask(b"AT+RST=1") == ERROR
-    assert bench.ask(b"at") == ERROR                  # no leading upper-case AT
+    # 1.x's reader takes "at" as a head too (1.7/lowercase-head); 2.x wants an upper-case AT (2.x/lowercase-head)
+    assert bench.ask(b"at") == (OK if bench.module.profile.major == 1 else ERROR)
     assert bench.ask(b"AT+CWMODE_CUR=1,") == ERROR   # an empty last argument
 
 

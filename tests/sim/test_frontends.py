@@ -280,7 +280,7 @@ def test_pty_shows_a_baud_mismatch_from_the_speed_its_client_set(wrong):
 
 @pytest.fixture
 def module_name():
-    from esp8266sim.named import stop
+    from esp8266sim.frontends.named import stop
     name = f"bench-{os.getpid()}-{time.monotonic_ns()}"
     yield name
     stop(name)

@@ -11,7 +11,7 @@ EXTRA_OF = {
     "starlette": "collect", "uvicorn": "collect", "httptools": "collect", "uvloop": "collect",
     "sqlalchemy": "collect", "platformdirs": "collect",
     "psycopg": "postgresql",
-    "esp8266sim": "sim",
+    "esp8266sim": "sim", "unosim": "sim",
 }
 
 

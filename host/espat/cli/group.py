@@ -27,7 +27,7 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
     "sim": ("esp8266sim.cli:sim", "Run the fake ESP-01 (options: espat sim --help).", "Tools"),
     "demo": ("espat.cli.tools:demo", "Detect, join, GET and POST, wire shown.", "Tools"),
     "collect": ("espat_collect.cli:collect", "HTTP collector the reporters post to.", "Tools"),
-    "uno": ("esp8266sim.uno.cli:uno", "Virtual Uno that PlatformIO uploads to.", "Tools"),
+    "uno": ("unosim.cli:uno", "Virtual Uno that PlatformIO uploads to.", "Tools"),
 }
 
 class LazyGroup(click.Group):

@@ -22,7 +22,8 @@ def at(obj: Session, lines, keep_going: bool):
     commands_ = [raw(line) for line in lines]          # all checked before any is sent
     answers, failure = [], None
     with obj.module(sync=False) as esp:
-        esp.port.write(b"\r\n")
+        esp.end_line()                  # its ERROR is owed: never taken for (nor shown as) the first command's answer
+        esp.await_line(1.0)
         esp.drain(0.2)
         heard = esp.port = _Heard(esp.port)
         for cmd in commands_:

@@ -13,7 +13,7 @@ import click
 __all__ = ["Failure", "Session", "SessionCommand", "SessionGroup", "HostPort", "session_options", "checked_url",
            "with_sim_urls"]
 
-SIM_HANDLERS = "esp8266sim.urlhandler"      # the fake's pyserial handler package (protocol_sim.py)
+SIM_HANDLERS = "esp8266sim.frontends"       # the fake's pyserial handler package (frontends/protocol_sim.py)
 
 
 def with_sim_urls() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from ..profiles import OK
-from .registry import REGISTRY, Call, Int, OneOf, Refusal, command
+from .registry import E_FAILED, REGISTRY, Call, Int, OneOf, Refusal, command
 from .settings import setting
 
 __all__ = []
@@ -66,7 +66,7 @@ setting("SYSMSG", "sysmsg", {1: (Int(0, 3),), 2: (Int(0, 7),)}, {1: "set", 2: "q
         evidence=DOC1 + " AT+SYSMSG_CUR/_DEF; " + DOC2 + " AT+SYSMSG")
 def _sleep_check(call: Call, value: int) -> None:
     if value and call.module.state["mode"] != 1:
-        raise Refusal(code=0x0A)        # both documents: sleep modes only in station mode
+        raise Refusal(code=E_FAILED)        # both documents: sleep modes only in station mode
 
 
 def _sleep_display(call: Call, value: int) -> tuple:
@@ -98,13 +98,20 @@ def gslp(call: Call) -> None:
     call.module.reset(delay=ms / 1000.0 if ms else None, wake=ms > 0)
 
 
-@command("RFVDD", "query set exec", dialects="1", args=(Int(1900, 3300),), evidence=DOC1 + " AT+RFVDD")
+@command("RFVDD", "query", dialects="1", evidence=DOC1 + " AT+RFVDD")
+def rfvdd_query(call: Call) -> None:
+    call.reply(str(call.module.ram.get("vdd33", 3300)))
+
+
+@command("RFVDD", "set", dialects="1", args=(Int(1900, 3300),))
 def rfvdd(call: Call) -> None:
-    module = call.module
-    if call.form == "query":
-        call.reply(str(module.ram.get("vdd33", 3300)))
-        return
-    module.ram["vdd33"] = call.args[0] if call.form == "set" else 3300
+    call.module.ram["vdd33"] = call.args[0]
+    call.ok()
+
+
+@command("RFVDD", "exec", dialects="1")
+def rfvdd_automatic(call: Call) -> None:
+    call.module.ram["vdd33"] = 3300
     call.ok()
 
 
@@ -184,14 +191,15 @@ def wakeupgpio(call: Call) -> None:
     call.ok()
 
 
-@command("SYSTIMESTAMP", "query set", dialects="2", args=(Int(0, 2**32 - 1),), evidence=DOC2 + " AT+SYSTIMESTAMP")
+@command("SYSTIMESTAMP", "query", dialects="2", evidence=DOC2 + " AT+SYSTIMESTAMP")
+def systimestamp_query(call: Call) -> None:
+    call.reply(str(int(time.time() + call.module.ram.get("epoch", 0))))
+
+
+@command("SYSTIMESTAMP", "set", dialects="2", args=(Int(0, 2**32 - 1),))
 def systimestamp(call: Call) -> None:
-    module = call.module
-    if call.form == "set":
-        module.ram["epoch"] = call.args[0] - time.time()
-        call.ok()
-        return
-    call.reply(str(int(time.time() + module.ram.get("epoch", 0))))
+    call.module.ram["epoch"] = call.args[0] - time.time()
+    call.ok()
 
 
 @command("CMD", "query", dialects="2", evidence=DOC2 + " AT+CMD? (+CMD:<index>,<AT command name>,<test>,<query>,"

@@ -1,17 +1,22 @@
 """One table of the fake's commands: what each accepts, in which dialect, under which names.
 
-A command is declared where it is implemented:
+A command is declared where it is implemented, one function per form it answers:
 
-    @command("CWMODE", forms="query set test", suffixed="alias", args=(Int(0, 3),))
-    def cwmode(call): ...
+    @command("RFVDD", "query", dialects="1")
+    def rfvdd_query(call): ...
+
+    @command("RFVDD", "set", dialects="1", args=(Int(1900, 3300),))
+    def rfvdd(call): ...
 
 - forms: which of the firmware's four forms exist (exec `AT+X`, query `AT+X?`, test `AT+X=?`, set `AT+X=..`);
-  any other form is refused exactly as an unknown command is.
+  any other form is refused exactly as an unknown command is. A function answers one form (the registry answers
+  `test` itself, from `test=`); the registrations of one name make one command, and an option given on more than
+  one of them must be the same on each.
 - args: the set form's parameters, checked before the handler runs (count, type, range), trailing ones optional
   after `required`; a handler without `args` checks its own.
 - suffixed: 1.x naming. "alias": NAME_CUR (RAM) and NAME_DEF (saved), and the bare NAME as a deprecated NAME_DEF;
   "only": NAME_CUR and NAME_DEF, no bare name. `suffixed2` the same for 2.x (only UART keeps its suffixes there).
-- long: the command answers later (its handler is async); until it has, every line gets `busy p...` (the registry
+- long: the command answers later (its handlers are async); until it has, every line gets `busy p...` (the registry
   sets and clears busy).
 `resolve()` is the one place the `_CUR`/`_DEF`/bare naming rules live.
 """
@@ -21,14 +26,15 @@ import asyncio
 import inspect
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
-__all__ = ["Command", "Call", "Refusal", "REGISTRY", "command", "resolve", "Int", "OneOf", "Str", "IP", "MAC",
-           "E_COUNT", "E_TYPE", "E_VALUE", "E_PARSE", "E_UNKNOWN", "E_FAILED", "E_FORM"]
+from ..error_codes import (E_BUSY, E_COUNT, E_FAILED, E_FORM, E_LENGTH, E_NO_AT, E_PARSE, E_TYPE, E_UNKNOWN,
+                           E_VALUE)
 
-# 2.x error subcategories (ERR CODE:0x01SS0000) [notes 1.4]
-E_NO_AT, E_LENGTH, E_TYPE, E_COUNT, E_VALUE, E_PARSE, E_UNKNOWN, E_FAILED, E_BUSY, E_FORM = (
-    0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C)
+__all__ = ["AUTO_JOINED", "Command", "Call", "Refusal", "REGISTRY", "command", "on_auto_join", "resolve", "Int",
+           "OneOf", "Str", "IP", "MAC", "E_BUSY", "E_COUNT", "E_FAILED", "E_FORM", "E_LENGTH", "E_NO_AT", "E_PARSE",
+           "E_TYPE", "E_UNKNOWN", "E_VALUE"]
+
 FORMS = ("exec", "query", "test", "set")
 
 
@@ -103,7 +109,7 @@ MAC = Str(17, 17, r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
 class Command:
     name: str
     forms: Dict[int, frozenset]                 # per dialect major: the forms it takes (absent: no such command)
-    handler: Callable
+    handlers: Dict[str, Callable]               # form -> the one function that answers it (not `test`)
     chapter: str
     args: Dict[int, Optional[Tuple[Any, ...]]]  # per dialect major: the set form's parameters
     required: Dict[int, int]
@@ -134,10 +140,13 @@ def command(name: str, forms: Any, chapter: str = "", args: Any = None, required
     def register(handler: Callable) -> Callable:
         if long != inspect.iscoroutinefunction(handler):
             raise ValueError(f"{name}: long=True goes with an async handler (it answers later), and only then")
-        form_map = {m: _forms(text) for m, text in per(forms).items()}
+        form_map = {m: _forms(text) for m, text in per(forms).items() if text.split()}
+        answered = set().union(*form_map.values()) - {"test"}
+        if len(answered) > 1:
+            raise ValueError(f"{name}: one function per form, not one for {' and '.join(sorted(answered))}")
         arg_map = {m: tuple(a) if a is not None else None for m, a in per(args).items()}
         req = per(required)
-        add(Command(name=name, forms=form_map, handler=handler,
+        add(Command(name=name, forms=form_map, handlers={form: handler for form in answered},
                     chapter=chapter or handler.__module__.rsplit(".", 1)[-1], args=arg_map,
                     required={m: len(arg_map.get(m) or ()) if req.get(m) is None else req[m] for m in form_map},
                     suffixed=suffixed, suffixed2=suffixed2, long=long,
@@ -147,9 +156,29 @@ def command(name: str, forms: Any, chapter: str = "", args: Any = None, required
 
 
 def add(cmd: Command) -> None:
-    if cmd.name in REGISTRY:
-        raise ValueError(f"command {cmd.name} registered twice")
-    REGISTRY[cmd.name] = cmd
+    """Enter `cmd` in the table, or join it to the registrations of its name so far (another form of it)."""
+    old = REGISTRY.get(cmd.name)
+    REGISTRY[cmd.name] = cmd if old is None else _joined(old, cmd)
+
+
+def _joined(old: Command, new: Command) -> Command:
+    twice = set(old.handlers) & set(new.handlers)
+    if twice:
+        raise ValueError(f"command {new.name}: the {' and '.join(sorted(twice))} form registered twice")
+
+    def same(field_name: str) -> Any:
+        a, b = getattr(old, field_name), getattr(new, field_name)
+        if a and b and a != b:
+            raise ValueError(f"command {new.name}: {field_name} differs between its forms ({a!r}, {b!r})")
+        return a or b
+    if old.long != new.long:
+        raise ValueError(f"command {new.name}: long on some forms only")
+    setter = new if "set" in new.handlers else old
+    return Command(name=new.name, forms={m: old.forms.get(m, frozenset()) | new.forms.get(m, frozenset())
+                                         for m in sorted(set(old.forms) | set(new.forms))},
+                   handlers={**old.handlers, **new.handlers}, chapter=same("chapter"), args=setter.args,
+                   required=setter.required, suffixed=same("suffixed"), suffixed2=same("suffixed2"), long=old.long,
+                   test={**old.test, **new.test}, evidence=same("evidence"), note=same("note"))
 
 
 def _forms(text: str) -> frozenset:
@@ -177,6 +206,17 @@ def resolve(name: str, major: int) -> Optional[Tuple[Command, Optional[bool]]]:
     if naming == "only":
         return None
     return cmd, (True if naming == "alias" else None)
+
+
+# --- hooks: what a chapter does at a moment of the module's life that is no command ------------------------------
+
+AUTO_JOINED: List[Callable[[Any], Awaitable[None]]] = []
+
+
+def on_auto_join(hook: Callable[[Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
+    """Register `hook(module)`, awaited once the module joined its saved AP by itself at power-up."""
+    AUTO_JOINED.append(hook)
+    return hook
 
 
 # --- one call of a command ----------------------------------------------------------------------------------------
@@ -239,7 +279,7 @@ def run(cmd: Command, call: Call, spawn: Callable[[Any], None]) -> None:
         else:
             call.ok()
         return
-    result = cmd.handler(call)
+    result = cmd.handlers[call.form](call)
     if asyncio.iscoroutine(result):
         module = call.module
         module.busy = True

@@ -9,7 +9,7 @@ import asyncio
 import time
 
 from ..profiles import OK
-from .registry import IP, Call, Int, Refusal, Str, command
+from .registry import E_COUNT, E_VALUE, IP, Call, Int, Refusal, Str, command
 from .settings import setting, show
 
 __all__ = []
@@ -44,26 +44,28 @@ async def cipdomain(call: Call) -> None:
     call.reply(ip if module.profile.major == 1 else f'"{ip}"')
 
 
-@command("CIPDNS", "query set", args=(Int(0, 1), IP, IP, IP), required=1, suffixed="only",
-         evidence=DOC1 + " AT+CIPDNS_CUR/_DEF; " + DOC2 + " AT+CIPDNS")
+@command("CIPDNS", "query", suffixed="only", evidence=DOC1 + " AT+CIPDNS_CUR/_DEF; " + DOC2 + " AT+CIPDNS")
+def cipdns_query(call: Call) -> None:
+    state = call.module.state
+    enabled, *servers = state.saved("dns") if call.query_saved else state["dns"]
+    servers = [s for s in servers if s]
+    if call.module.profile.major == 1:
+        call.reply(*servers)
+    else:
+        call.reply(",".join([str(enabled)] + [f'"{s}"' for s in servers]))
+
+
+@command("CIPDNS", "set", args=(Int(0, 1), IP, IP, IP), required=1, suffixed="only")
 def cipdns(call: Call) -> None:
     state, major = call.module.state, call.module.profile.major
-    if call.form == "query":
-        enabled, *servers = state.saved("dns") if call.query_saved else state["dns"]
-        servers = [s for s in servers if s]
-        if major == 1:
-            call.reply(*servers)
-        else:
-            call.reply(",".join([str(enabled)] + [f'"{s}"' for s in servers]))
-        return
     args = call.args
     if args[0] == 0:
         if len(args) > 1:
-            raise Refusal(code=0x06)
+            raise Refusal(code=E_COUNT)
         value = state.default("dns")
     else:
         if len(args) < 2 or len(args) > (3 if major == 1 else 4) or len(set(args[1:])) != len(args) - 1:
-            raise Refusal(code=0x07)
+            raise Refusal(code=E_VALUE)
         value = (1,) + tuple(args[1:]) + ("",) * (3 - len(args))
     state.set("dns", value, call.persist)
     call.ok()
@@ -89,22 +91,24 @@ def _zone(call: Call, zone: int) -> None:
         return
     hours, minutes = divmod(abs(zone), 100)     # 2.x also takes a UTC offset written [+|-]hhmm
     if call.module.profile.major == 1 or not -12 <= hours <= 14 or minutes > 59:
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
 
 
-@command("CIPSNTPCFG", "query set", args={1: (Int(0, 1), Int(-11, 13), Str(64, 1), Str(64, 1), Str(64, 1)),
-                                         2: (Int(0, 1), Int(-1259, 1459), Str(64, 1), Str(64, 1), Str(64, 1))},
-         required={1: 1, 2: 2}, evidence=DOC1 + " AT+CIPSNTPCFG (timezone -11..13); " + DOC2
+@command("CIPSNTPCFG", "query", evidence=DOC1 + " AT+CIPSNTPCFG (timezone -11..13); " + DOC2
          + " AT+CIPSNTPCFG (timezone required; servers given replace the three defaults)")
+def cipsntpcfg_query(call: Call) -> None:
+    enabled, zone, *servers = call.module.state["sntp"]
+    if not enabled and call.module.profile.major == 1:
+        call.reply("0")                 # 1.7.6's format for the off state is "%s:0" alone
+        return
+    call.reply(show((enabled, zone) + tuple(s for s in servers if s)))
+
+
+@command("CIPSNTPCFG", "set", args={1: (Int(0, 1), Int(-11, 13), Str(64, 1), Str(64, 1), Str(64, 1)),
+                                   2: (Int(0, 1), Int(-1259, 1459), Str(64, 1), Str(64, 1), Str(64, 1))},
+         required={1: 1, 2: 2})
 def cipsntpcfg(call: Call) -> None:
     state = call.module.state
-    if call.form == "query":
-        enabled, zone, *servers = state["sntp"]
-        if not enabled and call.module.profile.major == 1:
-            call.reply("0")                 # 1.7.6's format for the off state is "%s:0" alone
-            return
-        call.reply(show((enabled, zone) + tuple(s for s in servers if s)))
-        return
     args = call.args
     zone = args[1] if len(args) > 1 else state.default("sntp")[1]
     _zone(call, zone)

@@ -31,15 +31,14 @@ def setting(name: str, key: str, args: Any, forms: Any = "query set", *,
             apply: Optional[Callable[[Call, Any], None]] = None,
             display: Callable[[Call, Any], Tuple[str, ...]] = lambda call, value: (show(value),),
             **options: Any) -> None:
-    """Register a command that queries and sets one state field."""
-    def handler(call: Call) -> None:
+    """Register a command that queries and sets one state field: one function for the query, one for the set."""
+    def query(call: Call) -> None:
         state = call.module.state
-        if call.form == "query":
-            value = state.saved(key) if call.query_saved else state[key]
-            call.reply(*display(call, value))
-            return
-        if call.form != "set":
-            raise AssertionError(f"{name}: settings have query and set forms only")
+        value = state.saved(key) if call.query_saved else state[key]
+        call.reply(*display(call, value))
+
+    def set_(call: Call) -> None:
+        state = call.module.state
         value = _merge(state.default(key), call.args)
         if check is not None:
             check(call, value)
@@ -49,7 +48,13 @@ def setting(name: str, key: str, args: Any, forms: Any = "query set", *,
         else:
             call.ok()
     options.setdefault("chapter", sys._getframe(1).f_globals["__name__"].rsplit(".", 1)[-1])
-    command(name, forms, args=args, **options)(handler)
+    per_major = forms if isinstance(forms, dict) else {1: forms, 2: forms}
+    if set(" ".join(per_major.values()).split()) - {"query", "set", "test"}:
+        raise ValueError(f"{name}: settings have query, set and test forms only")
+    for answers, wanted in ((query, ("query", "test")), (set_, ("set",))):
+        mine = {m: " ".join(f for f in text.split() if f in wanted) for m, text in per_major.items()}
+        if any(mine.values()):
+            command(name, mine, args=args if answers is set_ else None, **options)(answers)
 
 
 def _merge(default: Any, args: Tuple[Any, ...]) -> Any:

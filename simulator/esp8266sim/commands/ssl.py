@@ -9,7 +9,7 @@ TCP-IP_AT_Commands.rst AT+CIPSSLC*; notes §3.1 (one SSL link, 1.x needs CIPSSLS
 from __future__ import annotations
 
 from ..links import TlsSettings
-from .registry import Call, Int, Refusal, Str, command
+from .registry import E_COUNT, E_VALUE, Call, Int, Refusal, Str, command
 from .settings import setting, show
 
 __all__ = ["tls_settings"]
@@ -42,7 +42,7 @@ def _split_id(call: Call) -> tuple:
     args = call.args
     if call.module.state["mux"]:
         if not args or not isinstance(args[0], int) or not 0 <= args[0] <= 5:
-            raise Refusal(code=0x07)
+            raise Refusal(code=E_VALUE)
         return args[1:]
     return args
 
@@ -53,43 +53,47 @@ def _reply_per_link(call: Call, value: str) -> None:
     call.reply(*(f"{link},{value}" for link in links))
 
 
-@command("CIPSSLCCONF", "query set",
+@command("CIPSSLCCONF", "query",
          evidence=DOC1 + " AT+CIPSSLCCONF=<SSL mode> (bit 0 client certificate, bit 1 check the server's); "
          + DOC2 + " AT+CIPSSLCCONF=[<link ID>,]<auth_mode>[,<pki_number>][,<ca_number>]")
+def cipsslcconf_query(call: Call) -> None:
+    state = call.module.state
+    if call.module.profile.major == 1:
+        call.reply(str(state["sslconf"]))
+    else:
+        _reply_per_link(call, show(state["sslcconf"]))
+
+
+@command("CIPSSLCCONF", "set")
 def cipsslcconf(call: Call) -> None:
     state = call.module.state
     if call.module.profile.major == 1:
-        if call.form == "query":
-            call.reply(str(state["sslconf"]))
-            return
         if len(call.args) != 1:
-            raise Refusal(code=0x06)
+            raise Refusal(code=E_COUNT)
         mode = Int(0, 3).check(call.args[0])
         _ssl_link_free(call, mode)
         state.set("sslconf", mode, True)
         call.ok()
         return
-    if call.form == "query":
-        _reply_per_link(call, show(state["sslcconf"]))
-        return
     rest = _split_id(call)
     if not 1 <= len(rest) <= 3 or not all(isinstance(a, int) for a in rest) or not 0 <= rest[0] <= 3:
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
     _ssl_link_free(call, rest)
     state.set("sslcconf", tuple(rest) + (0,) * (3 - len(rest)))
     call.ok()
 
 
 def _text_setting(name: str, key: str, limit: int):
-    @command(name, "query set", dialects="2", chapter="ssl", evidence=DOC2 + " AT+" + name)
+    @command(name, "query", dialects="2", chapter="ssl", evidence=DOC2 + " AT+" + name)
+    def query(call: Call) -> None:
+        _reply_per_link(call, show(call.module.state[key]))
+
+    @command(name, "set", dialects="2", chapter="ssl")
     def handler(call: Call) -> None:
         state = call.module.state
-        if call.form == "query":
-            _reply_per_link(call, show(state[key]))
-            return
         rest = _split_id(call)
         if len(rest) != 1:
-            raise Refusal(code=0x06)
+            raise Refusal(code=E_COUNT)
         _ssl_link_free(call, rest)
         state.set(key, Str(limit, 1).check(rest[0]))
         call.ok()
@@ -100,30 +104,34 @@ _text_setting("CIPSSLCCN", "sslccn", 64)
 _text_setting("CIPSSLCSNI", "sslcsni", 64)
 
 
-@command("CIPSSLCALPN", "query set", dialects="2", evidence=DOC2 + " AT+CIPSSLCALPN")
+@command("CIPSSLCALPN", "query", dialects="2", evidence=DOC2 + " AT+CIPSSLCALPN")
+def cipsslcalpn_query(call: Call) -> None:
+    _reply_per_link(call, show(call.module.state["sslcalpn"]))
+
+
+@command("CIPSSLCALPN", "set", dialects="2")
 def cipsslcalpn(call: Call) -> None:
     state = call.module.state
-    if call.form == "query":
-        _reply_per_link(call, show(state["sslcalpn"]))
-        return
     rest = _split_id(call)
     if not rest or not isinstance(rest[0], int) or rest[0] != len(rest) - 1 or rest[0] > 6:
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     names = tuple(Str(64, 1).check(name) for name in rest[1:])
     _ssl_link_free(call, rest)
     state.set("sslcalpn", names)
     call.ok()
 
 
-@command("CIPSSLCPSK", "query set", dialects="2", evidence=DOC2 + " AT+CIPSSLCPSK")
+@command("CIPSSLCPSK", "query", dialects="2", evidence=DOC2 + " AT+CIPSSLCPSK")
+def cipsslcpsk_query(call: Call) -> None:
+    _reply_per_link(call, show(call.module.state["sslcpsk"]))
+
+
+@command("CIPSSLCPSK", "set", dialects="2")
 def cipsslcpsk(call: Call) -> None:
     state = call.module.state
-    if call.form == "query":
-        _reply_per_link(call, show(state["sslcpsk"]))
-        return
     rest = _split_id(call)
     if len(rest) != 2:
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     psk, hint = Str(32, 1, r"[0-9a-fA-F]+").check(rest[0]), Str(32, 1).check(rest[1])
     _ssl_link_free(call, rest)
     state.set("sslcpsk", (psk, hint))

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 from ..datamode import MAX_SEND
 from ..links import Link, LinkError, Server
+from ..netstack import SendBuffer
 from ..profiles import OK
-from .registry import Call, Int, Refusal, Str, command
+from .registry import E_COUNT, E_VALUE, Call, Int, Refusal, Str, command, on_auto_join
 from .settings import setting
 from .ssl import tls_settings
 from .wifi import station_address
@@ -94,7 +95,7 @@ def _start_args(call: Call, auto_id: bool) -> tuple:
     else:
         lid, rest = link_id(call, 0)
     if len(rest) < 3 or not isinstance(rest[0], str) or not isinstance(rest[1], str) or not isinstance(rest[2], int):
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     kind, host, port = rest[0].upper(), rest[1], rest[2]
     # after the port: TCP/SSL [keep alive], UDP [local port, mode]; 2.x adds a last "local IP"
     numbers = 2 if kind == "UDP" else 1
@@ -102,7 +103,7 @@ def _start_args(call: Call, auto_id: bool) -> tuple:
     if module.profile.major >= 2 and len(tail) == numbers + 1 and isinstance(tail[-1], str):
         tail.pop()
     if len(tail) > numbers or not all(a is None or isinstance(a, int) for a in tail):
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     if kind not in ("TCP", "UDP", "SSL"):
         raise Refusal("Link type ERROR")
     if not 1 <= port <= 65535 or not host or len(host) > 64:
@@ -112,7 +113,7 @@ def _start_args(call: Call, auto_id: bool) -> tuple:
     if kind == "SSL" and any(link.kind == "SSL" for link in module.net.links.values()):
         raise Refusal()                                             # one SSL link on an ESP8266 [notes 3.1]
     if kind != "UDP" and tail and tail[0] is not None and not 0 <= tail[0] <= 7200:
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
     if module.joined is None and module.state["sta_ip"] is None:
         raise Refusal("no ip")
     local_port = tail[0] if kind == "UDP" and tail else None
@@ -138,7 +139,7 @@ async def _open(call: Call, auto_id: bool) -> None:
         await asyncio.sleep(3 * module.config.latency("rtt"))
         call.emit(b"\r\nERROR\r\n" + module.net.closed_line(lid))
         return
-    link = Link(lid, kind, host, port, module, rtt=module.config.latency("rtt"), tls=tls)
+    link = Link(lid, kind, host, port, module.net, rtt=module.config.latency("rtt"), tls=tls)
     try:
         await link.open(target, local_port)
     except LinkError:
@@ -165,7 +166,7 @@ def _send(call: Call, ex: bool) -> None:
     module = call.module
     lid, rest = link_id(call, 1)
     if not rest or not isinstance(rest[0], int) or len(rest) not in (1, 3):
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     length = rest[0]
     link = module.net.links.get(lid)
     if link is None:
@@ -173,19 +174,22 @@ def _send(call: Call, ex: bool) -> None:
     if length > MAX_SEND:
         raise Refusal("too long")
     if length < 1 or (len(rest) == 3 and link.kind != "UDP"):
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
     module.data.expect(link, length, ex=ex)
 
 
-@command("CIPSEND", "set exec", evidence="notes §4.1, §4.4; " + DOC1 + " AT+CIPSEND")
+@command("CIPSEND", "set", evidence="notes §4.1, §4.4; " + DOC1 + " AT+CIPSEND")
 def cipsend(call: Call) -> None:
-    module = call.module
-    if call.form == "exec":
-        if not module.state["cipmode"] or module.state["mux"] or 0 not in module.net.links:
-            raise Refusal()
-        module.data.start_passthrough(module.net.links[0])
-        return
     _send(call, ex=False)
+
+
+@command("CIPSEND", "exec")
+def cipsend_passthrough(call: Call) -> None:
+    """CIPMODE=1 with link 0 open: every byte from the host goes to it from now on."""
+    module = call.module
+    if not module.state["cipmode"] or module.state["mux"] or 0 not in module.net.links:
+        raise Refusal()
+    module.data.start_passthrough(module.net.links[0])
 
 
 @command("CIPSENDEX", "set", evidence=DOC1 + " AT+CIPSENDEX (\\0 ends the data); " + DOC2 + " AT+CIPSENDEX")
@@ -195,27 +199,36 @@ def cipsendex(call: Call) -> None:
 
 # --- closing --------------------------------------------------------------------------------------------------------
 
-@command("CIPCLOSE", "set exec", evidence="notes §3.4")
+@command("CIPCLOSE", "set", evidence="notes §3.4")
 def cipclose(call: Call) -> None:
-    module = call.module
-    net = module.net
-    if module.state["mux"]:
-        if call.form != "set":
-            raise Refusal("MUX=1")
-        if len(call.args) != 1 or not isinstance(call.args[0], int):
-            raise Refusal(code=0x06)
-        lid = call.args[0]
-        if not 0 <= lid <= 5:
-            raise Refusal(code=0x07)
-        targets = list(net.links.values()) if lid == 5 else [net.links[lid]] if lid in net.links else []
-        if not targets and lid != 5:
-            raise Refusal("UNLINK")
-    else:
-        if call.form != "exec":
-            raise Refusal("MUX=0")
-        targets = [net.links[0]] if 0 in net.links else []
-        if not targets:
-            raise Refusal("UNLINK")
+    """CIPMUX=1: `=<link ID>`, 5 for all of them."""
+    net = call.module.net
+    if not call.module.state["mux"]:
+        raise Refusal("MUX=0")
+    if len(call.args) != 1 or not isinstance(call.args[0], int):
+        raise Refusal(code=E_COUNT)
+    lid = call.args[0]
+    if not 0 <= lid <= 5:
+        raise Refusal(code=E_VALUE)
+    targets = list(net.links.values()) if lid == 5 else [net.links[lid]] if lid in net.links else []
+    if not targets and lid != 5:
+        raise Refusal("UNLINK")
+    _close(call, targets)
+
+
+@command("CIPCLOSE", "exec")
+def cipclose_the_link(call: Call) -> None:
+    """CIPMUX=0: the one link."""
+    net = call.module.net
+    if call.module.state["mux"]:
+        raise Refusal("MUX=1")
+    if 0 not in net.links:
+        raise Refusal("UNLINK")
+    _close(call, [net.links[0]])
+
+
+def _close(call: Call, targets: List[Link]) -> None:
+    net = call.module.net
     out = b""
     for link in sorted(targets, key=lambda lk: lk.id):
         link.abort()
@@ -229,7 +242,7 @@ def cipclose(call: Call) -> None:
 def cipclosemode(call: Call) -> None:
     lid, rest = link_id(call, 1)
     if len(rest) != 1 or rest[0] not in (0, 1):
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
     modes = list(call.module.state["closemode"])
     modes[lid] = rest[0]
     call.module.state.set("closemode", tuple(modes))
@@ -275,17 +288,13 @@ def cifsr(call: Call) -> None:
 
 # --- server ---------------------------------------------------------------------------------------------------------
 
-@command("CIPSERVER", {1: "set", 2: "query set"}, long=True,
+@command("CIPSERVER", "set", long=True,
          evidence="notes §6; " + DOC1 + " AT+CIPSERVER; MaJerle/ESP8266_AT_Commands_parser#50 (no change)")
 async def cipserver(call: Call) -> None:
     module = call.module
     net = module.net
-    if call.form == "query":
-        server = net.server
-        call.reply(f'1,{server.port},"TCP"' if server else "0")     # 2.2 strings: "%s:%d,%d,\"%s\"", no CA field
-        return
     if not call.args or not all(isinstance(a, int) for a in call.args[:2]) or len(call.args) > 4:
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     if not module.state["mux"]:
         raise Refusal("MUX=0")
     if call.args[0] == 0:
@@ -300,20 +309,26 @@ async def cipserver(call: Call) -> None:
         call.ok()
         return
     if call.args[0] != 1:
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
     port = call.args[1] if len(call.args) > 1 else 333
     if not 1 <= port <= 65535:
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
     if net.server is not None:
         call.emit(b"no change\r\n" + OK)
         return
-    server = Server(module, port, rtt=module.config.latency("rtt"))
+    server = Server(module.net, port, rtt=module.config.latency("rtt"))
     try:
         await server.start()
     except OSError:
         raise Refusal() from None
     net.server = server
     call.ok()
+
+
+@command("CIPSERVER", "query", dialects="2", long=True)
+async def cipserver_query(call: Call) -> None:
+    server = call.module.net.server
+    call.reply(f'1,{server.port},"TCP"' if server else "0")     # 2.2 strings: "%s:%d,%d,\"%s\"", no CA field
 
 
 # --- passive receive ------------------------------------------------------------------------------------------------
@@ -323,7 +338,7 @@ def ciprecvdata(call: Call) -> None:
     module, profile = call.module, call.module.profile
     lid, rest = link_id(call, 1)
     if len(rest) != 1 or not isinstance(rest[0], int) or not 1 <= rest[0] <= MAX_SEND:
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
     link: Optional[Link] = module.net.buffered(lid)
     if link is None or not link.buffer:
         raise Refusal()
@@ -347,14 +362,17 @@ def ciprecvlen(call: Call) -> None:
 
 # --- passthrough across a reset -------------------------------------------------------------------------------------
 
+@on_auto_join
 async def resume_passthrough(module) -> None:
     """Power-up with a saved passthrough link (AT+SAVETRANSLINK) once the AP is joined: link 0 opens to the saved
     peer and every byte from the host goes to it, with no command and no prompt (CIPMODE reads 1)."""
+    if module.state["savetranslink"] is None:
+        return
     kind, host, port, extra = module.state["savetranslink"]
     target = module.config.resolve(host, port) if _is_ip(host) or module.config.knows_name(host) else None
     if target is None:
         return                          # the peer cannot be reached: the module stays in command mode
-    link = Link(0, kind, host, port, module, rtt=module.config.latency("rtt"),
+    link = Link(0, kind, host, port, module.net, rtt=module.config.latency("rtt"),
                 tls=tls_settings(module) if kind == "SSL" else None)
     try:
         await link.open(target, extra if kind == "UDP" and extra else None)
@@ -374,10 +392,10 @@ def savetranslink(call: Call) -> None:
         call.module.state.set("savetranslink", None)
     else:
         if len(args) < 3:
-            raise Refusal(code=0x06)
+            raise Refusal(code=E_COUNT)
         kind = args[3].upper() if len(args) > 3 else "TCP"
         if kind not in ("TCP", "UDP", "SSL"):
-            raise Refusal(code=0x07)
+            raise Refusal(code=E_VALUE)
         call.module.state.set("savetranslink", (kind, args[1], args[2], args[4] if len(args) > 4 else 0))
     call.ok()
 
@@ -402,53 +420,67 @@ def _tcp_link(call: Call, lid: int) -> Link:
 def cipsendbuf(call: Call) -> None:
     lid, rest = link_id(call, 1)
     if len(rest) != 1 or not isinstance(rest[0], int):
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     link = _tcp_link(call, lid)
     if not 1 <= rest[0] <= MAX_SEND:
         raise Refusal("too long" if rest[0] > MAX_SEND else "")
-    net = call.module.net
-    segment = net.next_segment(lid)
-    ok_so_far = net.segments[lid][2]
-    call.module.data.expect(link, rest[0], segment=segment, head=b"%d,%d\r\n" % (segment, ok_so_far))
+    buffer = call.module.net.send_buffer(lid)
+    segment = buffer.take()
+    call.module.data.expect(link, rest[0], segment=segment, head=b"%d,%d\r\n" % (segment, buffer.sent_ok))
 
 
-def _buf_link(call: Call) -> int:
-    """CIPBUFSTATUS / CIPBUFRESET: execute with CIPMUX=0, `=<link ID>` with CIPMUX=1."""
+def _buf_link(call: Call, given: bool) -> int:
+    """CIPBUFSTATUS / CIPBUFRESET: execute with CIPMUX=0, `=<link ID>` (`given`) with CIPMUX=1."""
     mux = call.module.state["mux"]
-    if mux != (call.form == "set"):
+    if mux != given:
         raise Refusal("MUX=1" if mux else "MUX=0")
     lid = call.args[0] if mux else 0
     if not isinstance(lid, int) or len(call.args) > 1:
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     _tcp_link(call, lid)
     return lid
 
 
-@command("CIPBUFSTATUS", "exec set", dialects="1", evidence=DOC1 + " AT+CIPBUFSTATUS (5.2.9)")
+@command("CIPBUFSTATUS", "exec", dialects="1", evidence=DOC1 + " AT+CIPBUFSTATUS (5.2.9)")
 def cipbufstatus(call: Call) -> None:
-    lid = _buf_link(call)
-    following, sent, sent_ok = call.module.net.segments[lid][:3]
-    call.emit(b"%d,%d,%d,%d,%d\r\n" % (following, sent, sent_ok, SEND_BUFFER, QUEUE) + OK)
+    _buf_status(call, _buf_link(call, given=False))
+
+
+@command("CIPBUFSTATUS", "set", dialects="1")
+def cipbufstatus_of(call: Call) -> None:
+    _buf_status(call, _buf_link(call, given=True))
+
+
+def _buf_status(call: Call, lid: int) -> None:
+    buffer = call.module.net.send_buffer(lid)
+    call.emit(b"%d,%d,%d,%d,%d\r\n" % (buffer.following, buffer.sent, buffer.sent_ok, SEND_BUFFER, QUEUE) + OK)
 
 
 @command("CIPCHECKSEQ", "set", dialects="1", evidence=DOC1 + " AT+CIPCHECKSEQ (5.2.10)")
 def cipcheckseq(call: Call) -> None:
     lid, rest = link_id(call, 1)
     if len(rest) != 1 or not isinstance(rest[0], int):
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     _tcp_link(call, lid)
-    results = call.module.net.segments[lid][3]
+    results = call.module.net.send_buffer(lid).results
     if rest[0] not in results:
         raise Refusal()
     prefix = b"%d," % lid if call.module.state["mux"] else b""
     call.emit(prefix + b"%d,%s\r\n" % (rest[0], b"TRUE" if results[rest[0]] else b"FALSE") + OK)
 
 
-@command("CIPBUFRESET", "exec set", dialects="1", evidence=DOC1 + " AT+CIPBUFRESET (5.2.8)")
+@command("CIPBUFRESET", "exec", dialects="1", evidence=DOC1 + " AT+CIPBUFRESET (5.2.8)")
 def cipbufreset(call: Call) -> None:
-    lid = _buf_link(call)
-    record = call.module.net.segments[lid]
-    if record[0] - record[1] != 1:
+    _buf_reset(call, _buf_link(call, given=False))
+
+
+@command("CIPBUFRESET", "set", dialects="1")
+def cipbufreset_of(call: Call) -> None:
+    _buf_reset(call, _buf_link(call, given=True))
+
+
+def _buf_reset(call: Call, lid: int) -> None:
+    if not call.module.net.send_buffer(lid).empty:
         raise Refusal()             # segments still wait to go out
-    call.module.net.segments[lid] = [1, 0, 0, {}]
+    call.module.net.send_buffers[lid] = SendBuffer()
     call.ok()

@@ -7,10 +7,11 @@ the protocol notes §2. The fake's Wi-Fi is `config.networks` (SSID -> password)
 from __future__ import annotations
 
 import asyncio
+from typing import List, Optional
 
 from ..atline import quote
 from ..profiles import OK
-from .registry import IP, MAC, Call, Int, OneOf, Refusal, Str, command
+from .registry import E_COUNT, E_FAILED, E_VALUE, IP, MAC, Call, Int, OneOf, Refusal, Str, command
 from .settings import setting, show
 
 __all__ = ["bssid", "station_address"]
@@ -42,7 +43,7 @@ def _station_on(call: Call) -> None:
 
 def _cwmode_check(call: Call, value) -> None:
     if value not in call.module.profile.modes:
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
     call.extra["station_before"] = call.module.state["mode"] in (1, 3)
 
 
@@ -64,52 +65,54 @@ setting("CWMODE", "mode", {1: (Int(1, 3),), 2: (Int(0, 3), Int(0, 1))}, {1: "que
 
 # --- joining --------------------------------------------------------------------------------------------------------
 
-@command("CWJAP", {1: "query set", 2: "query set exec"}, suffixed="alias", long=True,
+@command("CWJAP", "query", suffixed="alias", long=True,
          evidence="notes §2.2; " + DOC1 + " AT+CWJAP_CUR; " + DOC2 + " AT+CWJAP")
-async def cwjap(call: Call) -> None:
+async def cwjap_query(call: Call) -> None:
     module = call.module
-    if call.form == "query":
-        if module.joined is None:
-            call.emit(b"No AP\r\n" + OK)
-            return
-        ssid = quote(module.joined)
-        call.reply(f'"{ssid}","{bssid(module.joined)}",6,-58{module.profile.cwjap_query_extra}')
+    if module.joined is None:
+        call.emit(b"No AP\r\n" + OK)
         return
-    if call.form == "exec":
-        if module.state["join"] is None:
-            raise Refusal(code=0x0A)
-        ssid, password = module.state["join"]
-    else:
-        most = 3 if module.profile.major == 1 else 9
-        if not 2 <= len(call.args) <= most or not all(isinstance(a, str) for a in call.args[:2]):
-            raise Refusal(code=0x06)
-        ssid, password = call.args[0], call.args[1]
-        if len(ssid.encode()) > 32 or len(password.encode()) > 64:
-            raise Refusal(code=0x07)
+    ssid = quote(module.joined)
+    call.reply(f'"{ssid}","{bssid(module.joined)}",6,-58{module.profile.cwjap_query_extra}')
+
+
+@command("CWJAP", "exec", dialects="2", suffixed="alias", long=True)
+async def cwjap_saved(call: Call) -> None:
+    """2.x: join the AP saved in flash."""
+    if call.module.state["join"] is None:
+        raise Refusal(code=E_FAILED)
+    await _join(call, *call.module.state["join"])
+
+
+@command("CWJAP", "set", suffixed="alias", long=True)
+async def cwjap(call: Call) -> None:
+    most = 3 if call.module.profile.major == 1 else 9
+    if not 2 <= len(call.args) <= most or not all(isinstance(a, str) for a in call.args[:2]):
+        raise Refusal(code=E_COUNT)
+    ssid, password = call.args[0], call.args[1]
+    if len(ssid.encode()) > 32 or len(password.encode()) > 64:
+        raise Refusal(code=E_VALUE)
+    await _join(call, ssid, password)
+
+
+async def _join(call: Call, ssid: str, password: str) -> None:
+    module = call.module
     _station_on(call)
     module.state.set("join", (ssid, password), call.persist)
     if module.joined is not None:
         module.lose_wifi()
     module.ram["wifi_started"] = True
-    number = module.commands_seen
+    number = module.faults.commands
     await asyncio.sleep(module.config.latency("join"))
     known = module.config.networks.get(ssid)
     # The reasons of the instruction set: 1 timeout, 2 wrong password, 3 no such AP, 4 connection failed.
-    reason = 3 if known is None else 2 if known != password else _ap_fault(module, number)
+    reason = 3 if known is None else 2 if known != password else module.faults.on_join(number)
     if reason:
         call.emit(b"+CWJAP:%d\r\n" % reason + module.profile.join_fail_final)
         return
     module.joined = ssid
     call.emit(b"WIFI CONNECTED\r\n")
     call.emit(b"WIFI GOT IP\r\n" + OK)
-
-
-def _ap_fault(module, number: int) -> int:
-    """The join failure an access-point fault gives this join (the `number`th command line), 0 for none."""
-    for fault in module.faults:
-        if fault.kind in ("ap-silent", "ap-refuses") and (fault.trigger is None or fault.fires("cmd", number)):
-            return 1 if fault.kind == "ap-silent" else 4
-    return 0
 
 
 @command("CWQAP", "exec", evidence="notes §2.3")
@@ -139,13 +142,23 @@ setting("CWLAPOPT", "lapopt", {1: (Int(0, 1), Int(0, 0x7FF)), 2: (Int(0, 1), Int
         "set", required=2, evidence="notes §2.3; " + DOC1 + " AT+CWLAPOPT; " + DOC2 + " AT+CWLAPOPT")
 
 
-@command("CWLAP", "exec set", long=True, evidence="notes §2.3; " + DOC1 + " AT+CWLAP")
+@command("CWLAP", "exec", long=True, evidence="notes §2.3; " + DOC1 + " AT+CWLAP")
 async def cwlap(call: Call) -> None:
-    module = call.module
     _station_on(call)
-    if call.form == "set" and (not call.args or not isinstance(call.args[0], str) or len(call.args) > 6):
-        raise Refusal(code=0x06)
-    wanted = call.args[0] if call.form == "set" else None
+    await _scan(call, None)
+
+
+@command("CWLAP", "set", long=True)
+async def cwlap_one(call: Call) -> None:
+    """The APs by one SSID (the other arguments, MAC and channel, narrow nothing here)."""
+    _station_on(call)
+    if not call.args or not isinstance(call.args[0], str) or len(call.args) > 6:
+        raise Refusal(code=E_COUNT)
+    await _scan(call, call.args[0])
+
+
+async def _scan(call: Call, wanted: Optional[str]) -> None:
+    module = call.module
     mask = module.state["lapopt"][1]
     lines = b""
     for index, ssid in enumerate(sorted(module.config.networks)):
@@ -167,7 +180,7 @@ def _softap_check(call: Call, value) -> None:
         raise Refusal()
     ssid, password, channel, ecn = value[:4]
     if not ssid or (ecn == 0) != (password == "") or (ecn and len(password) < 8):
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
 
 
 setting("CWSAP", "softap", {1: (Str(32, 1), Str(64), Int(1, 13), OneOf((0, 2, 3, 4)), Int(1, 4), Int(0, 1)),
@@ -184,13 +197,21 @@ def cwlif(call: Call) -> None:
                        for mac, ip in call.module.stations.items()) + OK)
 
 
-@command("CWQIF", "exec set", dialects="2", args=(MAC,), evidence=DOC2 + " AT+CWQIF")
+@command("CWQIF", "exec", dialects="2", evidence=DOC2 + " AT+CWQIF")
 def cwqif(call: Call) -> None:
-    module = call.module
-    macs = list(module.stations) if call.form == "exec" else [call.args[0]]
+    """Disconnect every station from the SoftAP."""
+    _disconnect(call, list(call.module.stations))
+
+
+@command("CWQIF", "set", dialects="2", args=(MAC,))
+def cwqif_one(call: Call) -> None:
+    _disconnect(call, [call.args[0]])
+
+
+def _disconnect(call: Call, macs: List[str]) -> None:
     call.ok()
     for mac in macs:
-        module.station_left(mac)
+        call.module.station_left(mac)
 
 
 # --- DHCP -----------------------------------------------------------------------------------------------------------
@@ -200,14 +221,17 @@ def _swap(bits: int) -> int:
     return ((bits & 1) << 1) | ((bits >> 1) & 1)
 
 
-@command("CWDHCP", "query set", args={1: (Int(0, 2), Int(0, 1)), 2: (Int(0, 1), Int(1, 3))}, suffixed="alias",
+@command("CWDHCP", "query", suffixed="alias",
          evidence=DOC1 + " AT+CWDHCP_CUR=<mode>,<en>; " + DOC2 + " AT+CWDHCP=<operate>,<mode>")
+def cwdhcp_query(call: Call) -> None:
+    state = call.module.state
+    bits = state.saved("dhcp") if call.query_saved else state["dhcp"]
+    call.reply(str(bits if call.module.profile.major == 1 else _swap(bits)))
+
+
+@command("CWDHCP", "set", args={1: (Int(0, 2), Int(0, 1)), 2: (Int(0, 1), Int(1, 3))}, suffixed="alias")
 def cwdhcp(call: Call) -> None:
     state, major = call.module.state, call.module.profile.major
-    if call.form == "query":
-        bits = state.saved("dhcp") if call.query_saved else state["dhcp"]
-        call.reply(str(bits if major == 1 else _swap(bits)))
-        return
     if major == 1:
         mode, enable = call.args
         mask = (1, 2, 3)[mode]
@@ -220,28 +244,31 @@ def cwdhcp(call: Call) -> None:
     call.ok()
 
 
-@command("CWDHCPS", "query set", args=(Int(0, 1), Int(1, 2880), IP, IP), required=1, suffixed="only",
+@command("CWDHCPS", "query", suffixed="only",
          evidence=DOC1 + " AT+CWDHCPS_CUR/_DEF; libat.a 1.7.6 string \"%s:%u,%d.%d.%d.%d,%d.%d.%d.%d\"; "
          + DOC2 + " AT+CWDHCPS")
+def cwdhcps_query(call: Call) -> None:
+    state = call.module.state
+    value = state.saved("dhcps") if call.query_saved else state["dhcps"]
+    if call.module.profile.major == 1:      # 1.7.6's format string: "%s:%u,%d.%d.%d.%d,%d.%d.%d.%d", bare
+        call.reply("%d,%s,%s" % value[1:])
+    else:
+        call.reply(show(value[1:]))
+
+
+@command("CWDHCPS", "set", args=(Int(0, 1), Int(1, 2880), IP, IP), required=1, suffixed="only")
 def cwdhcps(call: Call) -> None:
     state = call.module.state
-    if call.form == "query":
-        value = state.saved("dhcps") if call.query_saved else state["dhcps"]
-        if call.module.profile.major == 1:      # 1.7.6's format string: "%s:%u,%d.%d.%d.%d,%d.%d.%d.%d", bare
-            call.reply("%d,%s,%s" % value[1:])
-        else:
-            call.reply(show(value[1:]))
-        return
     if call.args[0] == 0:
         state.set("dhcps", state.default("dhcps"), call.persist)
     else:
         if len(call.args) != 4:
-            raise Refusal(code=0x06)
+            raise Refusal(code=E_COUNT)
         subnet = state["ap_ip"][0].rsplit(".", 1)[0]
         first, last = call.args[2], call.args[3]
         if first.rsplit(".", 1)[0] != subnet or last.rsplit(".", 1)[0] != subnet or \
                 int(first.rsplit(".", 1)[1]) > int(last.rsplit(".", 1)[1]):
-            raise Refusal(code=0x07)
+            raise Refusal(code=E_VALUE)
         state.set("dhcps", tuple(call.args), call.persist)
     call.ok()
 
@@ -251,7 +278,7 @@ def cwdhcps(call: Call) -> None:
 def _mac_check(other: str):
     def check(call: Call, value: str) -> None:
         if int(value[:2], 16) & 1 or value.lower() == call.module.state[other].lower():
-            raise Refusal(code=0x07)        # a multicast MAC, or the other interface's
+            raise Refusal(code=E_VALUE)        # a multicast MAC, or the other interface's
     return check
 
 
@@ -265,16 +292,19 @@ def _address_lines(values: tuple) -> tuple:
     return tuple(f'{key}:"{value}"' for key, value in zip(("ip", "gateway", "netmask"), values))
 
 
-def _address(key: str):
-    def handler(call: Call) -> None:
+def _address(name: str, key: str, evidence: str) -> None:
+    @command(name, "query", suffixed="alias", chapter="wifi", evidence=evidence)
+    def query(call: Call) -> None:
         module, state = call.module, call.module.state
-        if call.form == "query":
-            if key == "sta_ip":
-                values = state.saved(key) or ("0.0.0.0",) * 3 if call.query_saved else station_address(module)
-            else:
-                values = state.saved(key) if call.query_saved else state[key]
-            call.reply(*_address_lines(values))
-            return
+        if key == "sta_ip":
+            values = state.saved(key) or ("0.0.0.0",) * 3 if call.query_saved else station_address(module)
+        else:
+            values = state.saved(key) if call.query_saved else state[key]
+        call.reply(*_address_lines(values))
+
+    @command(name, "set", args=(IP, IP, IP), required=1, suffixed="alias", chapter="wifi")
+    def handler(call: Call) -> None:
+        state = call.module.state
         ip = call.args[0]
         gateway = call.args[1] if len(call.args) > 1 else ip.rsplit(".", 1)[0] + ".1"
         netmask = call.args[2] if len(call.args) > 2 else "255.255.255.0"
@@ -282,13 +312,10 @@ def _address(key: str):
         if key == "sta_ip":
             state.set("dhcp", state["dhcp"] & ~2, call.persist)     # a static address stops the DHCP client
         call.ok()
-    return handler
 
 
-command("CIPSTA", "query set", args=(IP, IP, IP), required=1, suffixed="alias", chapter="wifi",
-        evidence="notes §2.3; " + DOC1 + " AT+CIPSTA_CUR")(_address("sta_ip"))
-command("CIPAP", "query set", args=(IP, IP, IP), required=1, suffixed="alias", chapter="wifi",
-        evidence=DOC1 + " AT+CIPAP_CUR; " + DOC2 + " AT+CIPAP")(_address("ap_ip"))
+_address("CIPSTA", "sta_ip", "notes §2.3; " + DOC1 + " AT+CIPSTA_CUR")
+_address("CIPAP", "ap_ip", DOC1 + " AT+CIPAP_CUR; " + DOC2 + " AT+CIPAP")
 
 
 # --- names and regulatory -------------------------------------------------------------------------------------------
@@ -301,7 +328,7 @@ setting("CWHOSTNAME", "hostname", (Str(32, 1),),
 def _country_check(call: Call, value) -> None:
     policy, code, start, count = value
     if not code.isalpha() or start + count - 1 > 14:
-        raise Refusal(code=0x07)
+        raise Refusal(code=E_VALUE)
 
 
 setting("CWCOUNTRY", "country", (Int(0, 1), Str(3, 2), Int(1, 14), Int(1, 14)), suffixed="only",
@@ -312,9 +339,15 @@ setting("CWAPPROTO", "approto", (Int(1, 7),), dialects="2", evidence=DOC2 + " AT
 
 # --- provisioning: accepted, but no phone ever answers in the fake -------------------------------------------------
 
-@command("CWSTARTSMART", "exec set", args=(Int(1, 3), Int(0, 4)), required=1,
-         evidence=DOC1 + " AT+CWSTARTSMART; " + DOC2 + " AT+CWSTARTSMART")
+@command("CWSTARTSMART", "exec", evidence=DOC1 + " AT+CWSTARTSMART; " + DOC2 + " AT+CWSTARTSMART")
 def cwstartsmart(call: Call) -> None:
+    _station_on(call)
+    call.ok()
+
+
+@command("CWSTARTSMART", "set", args=(Int(1, 3), Int(0, 4)), required=1)
+def cwstartsmart_typed(call: Call) -> None:
+    """The same with the provisioning type (and 2.x's auth floor) given: none is acted on in the fake."""
     _station_on(call)
     call.ok()
 
@@ -335,6 +368,6 @@ def wps(call: Call) -> None:
          evidence=DOC1 + " AT+MDNS; " + DOC2 + " AT+MDNS")
 def mdns(call: Call) -> None:
     if call.args[0] and len(call.args) != 4:
-        raise Refusal(code=0x06)
+        raise Refusal(code=E_COUNT)
     call.module.state.set("mdns", call.args if call.args[0] else None)
     call.ok()

@@ -174,10 +174,8 @@ class HostSerial : public Stream {
   unsigned long baud_ = 0;
   bool esp_ = false;
   bool overflowed_ = false;
-  // What an Uno's serial receive buffer holds (64); more arriving unread is lost, as on the board. A test about
-  // something else may widen it (ESPAT_SHIM_RX_BUFFER), so a host too loaded to poll in time loses nothing.
-  uint8_t buf_[4096];
-  uint16_t cap_ = 64;
+  static const uint16_t kRxBuffer = 64;  // what an Uno's serial receive buffer holds
+  uint8_t buf_[kRxBuffer];
   uint16_t head_ = 0, len_ = 0;
 };
 

@@ -11,7 +11,6 @@
 //   ESPAT_SHIM_RUN_MS=N             exit 0 once millis() passes N
 //   ESPAT_SHIM_EEPROM=FILE          the EEPROM's 1 KiB
 //   ESPAT_SHIM_A0_MV / _TEMP_MV / _VCC_MV   ADC inputs: A0, the chip's temperature sensor, the supply
-//   ESPAT_SHIM_RX_BUFFER=N          a serial port's receive buffer (default 64, as on the Uno; at most 4096)
 //   ESPAT_SHIM_VCLOCK=1             virtual time: the clock, the ESP port and EEPROM are driven by a harness in
 //                                   lock-step (vclock.h); ESPAT_SHIM_ESP is then not needed
 //   ESPAT_SHIM_MCUSR=N              the reset cause the sketch finds in MCUSR (1 power-on, 4 brown-out, 8 watchdog)
@@ -258,15 +257,18 @@ void HostSerial::begin(unsigned long baud) {
   } else {
     fd_ = esp_ ? connectEsp() : 0;
   }
-  long cap = envLong("ESPAT_SHIM_RX_BUFFER", 64);
-  cap_ = (uint16_t)(cap < 1 ? 1 : cap > (long)sizeof buf_ ? (long)sizeof buf_ : cap);
 }
 
-// Moves what has arrived into the 64-byte receive buffer; what does not fit is lost, as on the board.
+// Moves what has arrived into the 64-byte receive buffer. In virtual time each byte arrives when the wire
+// delivers it, so what does not fit is lost, as on the board. On a real-time socket, how much has piled up
+// says how long the host left this process unscheduled, not how late the sketch polled: only what fits is
+// taken, and the rest waits in the socket (a board's receive interrupt never falls behind).
 void HostSerial::pull() {
   if (fd_ == -1) return;
   uint8_t chunk[256];
-  ssize_t n = fd_ == -2 ? (ssize_t)vclockRx(chunk, sizeof chunk) : ::read(fd_, chunk, sizeof chunk);
+  size_t room = fd_ == -2 ? sizeof chunk : (size_t)(kRxBuffer - len_);
+  if (room == 0) return;
+  ssize_t n = fd_ == -2 ? (ssize_t)vclockRx(chunk, room) : ::read(fd_, chunk, room);
   if (n == 0 && esp_ && fd_ != -2) {
     fflush(stdout);
     fprintf(stderr, "shim: the fake ESP-01 closed the connection\n");
@@ -278,17 +280,17 @@ void HostSerial::pull() {
   }
   if (esp_) logWire('R', chunk, (size_t)n);
   for (ssize_t i = 0; i < n; i++) {
-    if (len_ == cap_) {
+    if (len_ == kRxBuffer) {
       overflowed_ = true;
       continue;
     }
-    buf_[(head_ + len_) % cap_] = chunk[i];
+    buf_[(head_ + len_) % kRxBuffer] = chunk[i];
     len_++;
   }
 }
 
 int HostSerial::available() {
-  if (len_ < cap_) pull();
+  if (len_ < kRxBuffer) pull();
   return len_;
 }
 
@@ -297,7 +299,7 @@ int HostSerial::peek() { return available() ? buf_[head_] : -1; }
 int HostSerial::read() {
   if (!available()) return -1;
   uint8_t c = buf_[head_];
-  head_ = (uint16_t)((head_ + 1) % cap_);
+  head_ = (uint16_t)((head_ + 1) % kRxBuffer);
   len_--;
   return c;
 }

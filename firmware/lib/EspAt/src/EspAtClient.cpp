@@ -4,9 +4,11 @@
 #include "EspAtByteCounter.h"
 
 int EspAtClient::connect(IPAddress ip, uint16_t port) {
-  char text[16];  // "255.255.255.255"
-  espat::formatIp(ip, text);
-  return connectTo(text, port);
+  EspAtClient::stop();
+  // The send buffer is empty until the link is open: the address's text lives there meanwhile (no stack frame).
+  static_assert(kTxSize >= 16, "\"255.255.255.255\" must fit in the send buffer");
+  espat::ipText(ip, reinterpret_cast<char*>(tx_));
+  return connectTo(reinterpret_cast<const char*>(tx_), port);
 }
 
 int EspAtClient::connect(const char* host, uint16_t port) { return connectTo(host, port); }
@@ -21,7 +23,7 @@ int EspAtClient::connectTo(EspStr host, uint16_t port) {
     return 0;
   }
   rxLen_ = txLen_ = 0;
-  esp_.setSink(id, this);
+  esp_.setSink(id, &sink_);
   status_ = espat::waitDone(esp_, esp_.startConnect(id, host, port));
   if (status_ != EspStatus::Ok) {
     esp_.setSink(id, nullptr);
@@ -32,18 +34,18 @@ int EspAtClient::connectTo(EspStr host, uint16_t port) {
   return 1;
 }
 
-size_t EspAtClient::write(uint8_t c) { return EspAtClient::write(&c, 1); }
+__attribute__((noinline)) size_t EspAtClient::write(uint8_t c) {
+  if (link_ == kNoLink || (txLen_ == kTxSize && !send())) return 0;
+  tx_[txLen_++] = c;
+  return 1;
+}
 
 size_t EspAtClient::write(const uint8_t* buf, size_t size) {
-  if (link_ == kNoLink) return 0;
   if (size > kTxSize) {  // more than the buffer: what was gathered, then this as one piece
-    return send() && sendNow(espat::Bytes(buf, size)) ? size : 0;
+    return send() && sendBytes(buf, size) ? size : 0;
   }
   size_t done = 0;
-  while (done < size) {
-    if (txLen_ == kTxSize && !send()) break;
-    tx_[txLen_++] = buf[done++];
-  }
+  while (done < size && EspAtClient::write(buf[done])) done++;
   return done;
 }
 
@@ -54,10 +56,14 @@ size_t EspAtClient::write(const Printable& data) {
 }
 
 bool EspAtClient::send() {
-  if (txLen_ == 0 || link_ == kNoLink) return link_ != kNoLink;
   uint8_t n = txLen_;
   txLen_ = 0;  // gone, sent or not
-  return sendNow(espat::Bytes(tx_, n));
+  return sendBytes(tx_, n);
+}
+
+__attribute__((noinline)) bool EspAtClient::sendBytes(const uint8_t* p, uint16_t n) {
+  if (link_ == kNoLink) return false;
+  return !n || sendNow(espat::Bytes(p, n));
 }
 
 bool EspAtClient::sendNow(const Printable& data) {
@@ -74,6 +80,12 @@ bool EspAtClient::sendNow(const Printable& data) {
 void EspAtClient::active() {
   activeAt_ = (uint16_t)millis();
   checks_ = kCheckData | kCheckOpen;
+}
+
+bool EspAtClient::due(uint8_t check) {
+  if (!(checks_ & check) || (uint16_t)((uint16_t)millis() - activeAt_) < kStillOpenMs) return false;
+  checks_ &= ~check;
+  return true;
 }
 
 void EspAtClient::flush() { send(); }
@@ -95,10 +107,8 @@ bool EspAtClient::fill() {
   esp_.poll();
   // Only what the module announced: asking blindly gets ERROR, and on a software serial port the question can
   // blot out the very notice (or CLOSED) it is sent over.
-  if (!esp_.dataWaiting(link_)) {
-    if (!(checks_ & kCheckData) || (uint16_t)((uint16_t)millis() - activeAt_) < kStillOpenMs) return false;
-    checks_ &= ~kCheckData;  // a notice lost under one of our commands: fetch once anyway
-  }
+  // Or a notice lost under one of our commands: fetch once anyway.
+  if (!esp_.dataWaiting(link_) && !due(kCheckData)) return false;
   espat::waitIdle(esp_);
   rxHead_ = 0;
   espat::waitDone(esp_, esp_.startReceive(link_));
@@ -132,9 +142,7 @@ uint8_t EspAtClient::connected() {
   // Closed by the server, but what the module still holds (1.x says CLOSED before it was read, after its notice)
   // is read first.
   if (rxLen_ || esp_.dataWaiting(link_)) return 1;
-  if (esp_.linkOpen(link_) && (checks_ & kCheckOpen) &&
-      (uint16_t)((uint16_t)millis() - activeAt_) >= kStillOpenMs) {
-    checks_ &= ~kCheckOpen;  // a CLOSED lost under one of our commands: the module's own view
+  if (esp_.linkOpen(link_) && due(kCheckOpen)) {  // a CLOSED lost under one of our commands: the module's view
     espat::waitIdle(esp_);
     espat::waitDone(esp_, esp_.startStatus());
   }

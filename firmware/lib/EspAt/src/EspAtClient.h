@@ -12,8 +12,7 @@
 //   espat::begin(esp, F("ssid"), F("password"));   // passive receive, sync, join
 //   if (client.connect(F("example.com"), 80)) { client.print(F("GET / HTTP/1.1\r\n...")); ... }
 #pragma once
-#include <Client.h>
-#include <IPAddress.h>
+#include "EspAtNet.h"
 
 #include "EspAtBlocking.h"
 #include "EspAtDrv.h"
@@ -21,7 +20,7 @@
 static_assert(ESPAT_CLIENTS && ESPAT_RAM_STRINGS,
               "EspAtClient needs the library built with ESPAT_CLIENTS=1 and ESPAT_RAM_STRINGS=1 (the defaults)");
 
-class EspAtClient : public Client, private EspAtSink {
+class EspAtClient : public Client {
  public:
   static const uint8_t kRxSize = 32, kTxSize = 32;
   // A board on a software serial port hears nothing while it transmits, so a notice or the module's `<id>,CLOSED`
@@ -61,22 +60,36 @@ class EspAtClient : public Client, private EspAtSink {
   static const uint8_t kNoLink = 0xFF;
   int connectTo(EspStr host, uint16_t port);
   bool fill();   // fetches from the module when the buffer is empty; true if bytes are there
-  bool send();   // sends what was gathered; false if the link refused it
+  bool send();   // sends what was gathered; false if the link refused it (or there is none)
+  bool sendBytes(const uint8_t* p, uint16_t n);  // the same for these bytes (none: true while linked)
   bool sendNow(const Printable& data);  // the same for `data`, as one AT+CIPSEND
   void release();
-  // EspAtSink: the driver hands over what it fetched for our link.
-  uint16_t room() override { return kRxSize - rxLen_; }
-  bool put(uint8_t c) override;
+  bool put(uint8_t c);
+  // Where the driver hands over what it fetched for our link: a member rather than a second base class, whose
+  // functions would each need a this-adjusting thunk in flash.
+  class Sink : public EspAtSink {
+   public:
+    explicit Sink(EspAtClient& client) : client_(client) {}
+    uint16_t room() override { return kRxSize - client_.rxLen_; }
+    bool put(uint8_t c) override { return client_.put(c); }
+
+   private:
+    EspAtClient& client_;
+  };
 
   EspAtDrv& esp_;
+  Sink sink_{*this};
+  // Every field starts clean, so a client made on the stack (as sketches do inside loop()) is not connected and
+  // holds nothing until its first connect.
   uint8_t link_;
-  EspStatus status_;
-  uint8_t rxHead_, rxLen_, txLen_;
-  uint16_t dropped_;
-  uint16_t activeAt_;  // ms (low 16 bits) when something was last sent or came
-  uint8_t checks_;     // the checks still due since then: kCheckData, kCheckOpen
+  EspStatus status_{};
+  uint8_t rxHead_{}, rxLen_{}, txLen_{};
+  uint16_t dropped_{};
+  uint16_t activeAt_{};  // ms (low 16 bits) when something was last sent or came
+  uint8_t checks_{};     // the checks still due since then: kCheckData, kCheckOpen
   static const uint8_t kCheckData = 1, kCheckOpen = 2;
   void active();       // arms both checks
+  bool due(uint8_t check);  // `check` is armed and kStillOpenMs have passed: true once, disarming it
   uint8_t rx_[kRxSize];
   uint8_t tx_[kTxSize];
 };

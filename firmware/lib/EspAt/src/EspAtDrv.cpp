@@ -12,6 +12,10 @@ const uint8_t kAtTries = 10, kBusyTries = 20;
 
 }  // namespace
 
+#if ESPAT_CLIENTS
+__attribute__((noinline)) uint8_t EspAtDrv::bitOf(uint8_t id) { return 1 << id; }
+#endif
+
 bool EspAtDrv::begin(Job job, Step first) {
   if (job_ != Job::None) return false;
   job_ = job;
@@ -114,55 +118,76 @@ void EspAtDrv::enter(Step step) {
   writeCommand(esp_nth(kCommands, (uint8_t)step));
 }
 
+// One byte to the module: the port's virtual write() called from this one place.
+__attribute__((noinline)) void EspAtDrv::put(char c) { port_.write((uint8_t)c); }
+
 void EspAtDrv::writeCommand(PGM_P cmd) {
   if (pgm_read_byte(cmd) == 0) return;
-  Print& p = port_;
   for (char c; (c = pgm_read_byte(cmd++)) != 0;) {
-    switch (c) {
-      case ESPAT_ARG_ID[0]:
-        p.write('0' + id_);
-        break;
-      case ESPAT_ARG_HOST[0]:
-        host_.printTo(p);
-        break;
-      case ESPAT_ARG_PORT[0]:
-        p.print(remotePort_);
-        break;
-      case ESPAT_ARG_CUR[0]:  // 1.7 names; 2.x has no _CUR
-        if (!dialect2_) p.print(F("_CUR"));
-        break;
-      case ESPAT_ARG_SSID[0]:
-      case ESPAT_ARG_PASS[0]:
-        (c == ESPAT_ARG_SSID[0] ? host_ : pass_).printQuoted(p);
-        break;
-#if ESPAT_CLIENTS
-      case ESPAT_ARG_PROTO[0]:
-        p.print(udp_ ? F("UDP") : F("TCP"));
-        break;
-      case ESPAT_ARG_ASKED[0]:
-        p.print(asked_);
-        break;
-#endif
-      case ESPAT_ARG_LENGTH[0]: {
-        EspAtByteCounter counter;
-        data_->printTo(counter);
-        p.print(counter.count);
-        break;
-      }
-      default:
-#if ESPAT_CLIENTS
-        if ((uint8_t)c < ' ') {
-          if (args_) args_(*this, c);  // the optional operations' arguments
-          break;
-        }
-#endif
-        p.write(c);
+    if ((uint8_t)c < ' ') {
+      writeArg(c);
+    } else {
+      put(c);
     }
   }
-  p.print(F("\r\n"));
+  put('\r');
+  put('\n');
 }
 
-void EspAtDrv::advance(Reply r) {
+// A placeholder of the command table (EspAtSteps.h) as the running operation's argument.
+__attribute__((noinline)) void EspAtDrv::writeArg(char c) {
+  uint16_t number;
+  switch (c) {
+    case ESPAT_ARG_ID[0]:
+      put('0' + id_);
+      return;
+    case ESPAT_ARG_HOST[0]:
+      host_.printTo(port_);
+      return;
+    case ESPAT_ARG_SSID[0]:
+    case ESPAT_ARG_PASS[0]:
+      writeQuoted(c == ESPAT_ARG_SSID[0] ? host_ : pass_);
+      return;
+    case ESPAT_ARG_CUR[0]:  // 1.7 names; 2.x has no _CUR
+      if (!dialect2_) port_.print(F("_CUR"));
+      return;
+#if ESPAT_CLIENTS
+    case ESPAT_ARG_PROTO[0]:
+      port_.print(udp_ ? F("UDP") : F("TCP"));
+      return;
+    case ESPAT_ARG_ASKED[0]:
+      number = asked_;
+      break;
+#endif
+    case ESPAT_ARG_PORT[0]:
+      number = remotePort_;
+      break;
+    case ESPAT_ARG_LENGTH[0]: {
+      EspAtByteCounter counter;
+      data_->printTo(counter);
+      number = counter.count;
+      break;
+    }
+    default:
+#if ESPAT_CLIENTS
+      if (args_) args_(*this, c);  // the optional operations' arguments
+#endif
+      return;
+  }
+  port_.print(number);
+}
+
+// Between double quotes, with backslash, quote and comma escaped (AT+CWJAP's arguments).
+void EspAtDrv::writeQuoted(EspStr s) {
+  put('"');
+  for (uint16_t i = 0; char c = s.at(i); i++) {
+    if (c == '\\' || c == '"' || c == ',') put('\\');
+    put(c);
+  }
+  put('"');
+}
+
+ESPAT_NO_TAIL_CALLS void EspAtDrv::advance(Reply r) {
   static_assert((uint8_t)Step::Echo + 1 == (uint8_t)Step::Gmr && (uint8_t)Step::Gmr + 1 == (uint8_t)Step::Mux &&
                     (uint8_t)Step::Mode + 1 == (uint8_t)Step::Jap,
                 "Echo, Gmr and Mode go on to the step after them");
@@ -293,8 +318,8 @@ void EspAtDrv::advanceLink(Reply r) {
       break;
     default:  // Step::Close: `<id>,CLOSED` and then OK (or ERROR when the link was gone); wait for the OK
       if (r == Reply::Ok || r == Reply::Error || r == Reply::None) {
-        linkLost(1 << id_);
-        waiting_ &= ~(1 << id_);  // whatever it held is gone with it
+        linkLost(bitOf(id_));
+        waiting_ &= ~bitOf(id_);  // whatever it held is gone with it
         finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Ok);
       }
       break;

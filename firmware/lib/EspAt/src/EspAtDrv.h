@@ -111,7 +111,7 @@ class EspAtDrv {
   // Each link's sink (nullptr: its payload is counted in rxDropped() and dropped).
   void setSink(uint8_t id, EspAtSink* sink) { sinks_[id] = sink; }
   EspAtSink* sink(uint8_t id) const { return sinks_[id]; }
-  bool dataWaiting(uint8_t id) const { return waiting_ & (1 << id); }  // passive: the module holds bytes for it
+  bool dataWaiting(uint8_t id) const { return waiting_ & bitOf(id); }  // passive: the module holds bytes for it
   // The module's port, for a blocking caller that waits for it to fall quiet before a command.
   Stream& port() const { return port_; }
 #endif
@@ -121,7 +121,7 @@ class EspAtDrv {
   uint8_t resets() const { return resets_; }      // `ready` lines seen (wraps)
   bool dialect2() const { return dialect2_; }     // the module runs AT 2.x
   // Whether link `id` is open: followed line by line with ESPAT_CLIENTS=1; without, as the last AT+CIPSTATUS said.
-  bool linkOpen(uint8_t id) const { return open_ & (1 << id); }
+  bool linkOpen(uint8_t id) const { return open_ & bitOf(id); }
 #if ESPAT_CLIENTS
   uint16_t rxDropped() const { return rxDropped_; }  // payload bytes for a link without a sink
 #endif
@@ -137,11 +137,21 @@ class EspAtDrv {
                                Notice, HeadColon, HeadComma,  // these three: for passiveStep only
                                Tick, Byte };                  // these two: for exchangeStep only
 
+  // 1 << id. With the link table (ESPAT_CLIENTS=1) out of line: a shift by a variable is a loop on the AVR, and
+  // the link table makes many.
+#if ESPAT_CLIENTS
+  static uint8_t bitOf(uint8_t id);
+#else
+  static uint8_t bitOf(uint8_t id) { return 1 << id; }
+#endif
   bool begin(Job job, Step first);
   bool beginLink(Job job, Step first, uint8_t id);
   void go(Step step);
   void enter(Step step);
   void writeCommand(PGM_P cmd);
+  void writeArg(char c);
+  void writeQuoted(EspStr s);
+  void put(char c);
   void advance(Reply reply);
   void advanceLink(Reply reply);
   void finish(EspStatus status);
@@ -149,7 +159,8 @@ class EspAtDrv {
   // needs it): the reset pin (above), passive receive (EspAtPassive.cpp), the answers of the queries and the
   // arguments of UDP, UART and passive commands (EspAtQueries.cpp).
   static void pulseResetPin(uint8_t pin, bool low);
-  static void queryLine(EspAtDrv& d);
+  static void statusLine(EspAtDrv& d);
+  static void wifiLine(EspAtDrv& d);
   // An exchange's own rules (EspAtExchange.cpp): its answer step, its whole bound (Tick, from poll()), a byte of
   // its answer (Byte). Linked only into a sketch that starts exchanges.
   static void exchangeStep(EspAtDrv& d, Reply r);
@@ -172,7 +183,7 @@ class EspAtDrv {
   // The link table, followed line by line with ESPAT_CLIENTS=1 (the exchange-only driver needs none).
 #if ESPAT_CLIENTS
   void linkLost(uint8_t mask) { open_ &= ~mask; }
-  void linkGained(uint8_t id) { open_ |= 1 << id; }
+  void linkGained(uint8_t id) { open_ |= bitOf(id); }
 #else
   void linkLost(uint8_t) {}
   void linkGained(uint8_t) {}
@@ -184,55 +195,59 @@ class EspAtDrv {
   bool framePayload(uint8_t from, uint8_t link);
   void payloadByte(char c);
 
+  // The fields the reader and the steps touch on every byte or answer come first: on the AVR a field within 64
+  // bytes of the object's start is one 2-byte instruction away, a field past it costs two or three more.
   Stream& port_;
   Job job_;
   Step step_;
   EspStatus status_;
-  EspStatus verdict_;  // what an exchange ends with once its link is closed
   uint8_t tries_;
+  bool resend_;        // the module said busy: send the step's command again when wait_ is over
+  bool lineCut_;
+  bool answered_;      // an exchange's answer has begun
+  uint8_t id_;         // the link of the operation in flight
+  uint8_t ipdLink_;    // the link the current +IPD payload belongs to
+  uint8_t open_;       // bit per link: open (CONNECT or our CIPSTART, no CLOSED since)
+  uint8_t lineLen_;
+  uint8_t heard_;      // when a byte last came (ms, low 8 bits): a payload's bytes come without a pause
+  uint16_t ipdLeft_;   // payload bytes still to come in the current +IPD or +CIPRECVDATA
+  uint16_t since_;               // the current step's start (ms, low 16 bits: every step wait is under 65 s)
+  uint16_t wait_;                // the current step's allowed time, ms
+#if ESPAT_CLIENTS
+  uint8_t waiting_;    // bit per link: passive notice seen, not yet read empty
+  uint16_t got_;       // passive: bytes the last AT+CIPRECVDATA delivered
+  uint16_t asked_;     // passive: bytes it asked for
+  uint16_t rxDropped_;
+  EspAtSink* sinks_[kLinks];
+  void (*receive_)(EspAtDrv&, Reply);      // passiveStep, once passive receive is on
+  void (*exchange_)(EspAtDrv&, Reply);     // exchangeStep, once an exchange was started
+#endif
+  void (*queries_)(EspAtDrv&);             // statusLine or wifiLine, once that query was started
+  EspStatus verdict_;  // what an exchange ends with once its link is closed
   uint8_t readies_;  // `ready` lines heard during the current operation: a module rebooting in a loop
   bool dialect2_;      // 2.x names (no _CUR suffix), from AT+GMR's version line at each sync
   bool wifiUp_;
   bool already_;       // CIPSTART said ALREADY CONNECTED
   bool reuse_;         // this exchange is on a link the last one left open (keep-alive, ESPAT_CLIENTS)
   bool linkDone_;      // passive: the link closed while the module still held data for us
-  bool resend_;        // the module said busy: send the step's command again when wait_ is over
-  bool lineCut_;
-  bool answered_;      // an exchange's answer has begun
   uint8_t resetPin_;   // the pin + 1; 0: none
   uint8_t resets_;
   uint8_t station_;
-  uint8_t id_;         // the link of the operation in flight
-  uint8_t ipdLink_;    // the link the current +IPD payload belongs to
-  uint8_t open_;       // bit per link: open (CONNECT or our CIPSTART, no CLOSED since)
-  uint8_t lineLen_;
-  uint16_t ipdLeft_;   // payload bytes still to come in the current +IPD or +CIPRECVDATA
-  uint8_t heard_;      // when a byte last came (ms, low 8 bits): a payload's bytes come without a pause
   uint16_t replyMs_;
   uint16_t remotePort_;
-  uint16_t since_;               // the current step's start (ms, low 16 bits: every step wait is under 65 s)
   uint16_t exchangeSince_;       // the current exchange's start, in 256 ms (ESPAT_EXCHANGE_MAX_MS < 4.6 h)
-  uint16_t wait_;                // the current step's allowed time, ms
   // The running operation's arguments.
   EspStr host_;  // also a join's ssid
   EspStr pass_;
   const Printable* data_;
   EspAtSink* reply_;   // the exchange's sink
   void (*pulse_)(uint8_t pin, bool low);   // pulseResetPin, once a reset pin is set
-  void (*queries_)(EspAtDrv&);             // queryLine, once a query was started
   void (*args_)(EspAtDrv&, char);          // printArg, once an operation with such arguments was started
 #if ESPAT_CLIENTS
-  EspAtSink* sinks_[kLinks];
-  void (*receive_)(EspAtDrv&, Reply);      // passiveStep, once passive receive is on
-  void (*exchange_)(EspAtDrv&, Reply);     // exchangeStep, once an exchange was started
-  uint8_t waiting_;    // bit per link: passive notice seen, not yet read empty
   uint32_t baud_;
   bool persist_;
   bool udp_;
   uint16_t localPort_;
-  uint16_t got_;       // passive: bytes the last AT+CIPRECVDATA delivered
-  uint16_t asked_;     // passive: bytes it asked for
-  uint16_t rxDropped_;
 #endif
   char line_[kLineMax];
 };

@@ -1,6 +1,7 @@
 // The driver's exchange (startExchange): one request on a link and its answer, the reporters' way. Its own rules
 // live here, behind a function pointer the start installs, so a sketch that only uses the Client links none of it.
 #include "EspAtDrv.h"
+#include "EspAtInternal.h"
 
 bool EspAtDrv::startExchange(uint8_t id, EspStr host, uint16_t port, const Printable& request, EspAtSink& reply) {
   if (job_ != Job::None || id >= kLinks) return false;
@@ -30,7 +31,7 @@ bool EspAtDrv::startExchange(uint8_t id, EspStr host, uint16_t port, const Print
 
 // The exchange's steps: CIPSTART (skipped on a kept link), CIPSEND and the request, SEND OK, the answer, and on
 // any failure CIPCLOSE, whose OK ends the exchange with the verdict kept in verdict_.
-void EspAtDrv::exchangeStep(EspAtDrv& d, Reply r) {
+ESPAT_NO_TAIL_CALLS void EspAtDrv::exchangeStep(EspAtDrv& d, Reply r) {
   if (r == Reply::Tick) {
     if (d.step_ != Step::Close &&
         (uint16_t)((uint16_t)(millis() >> 8) - d.exchangeSince_) >= (uint16_t)(ESPAT_EXCHANGE_MAX_MS >> 8)) {
@@ -69,7 +70,7 @@ void EspAtDrv::exchangeStep(EspAtDrv& d, Reply r) {
     case Step::SendOk:
       if (r == Reply::SendOk) {
 #if ESPAT_CLIENTS
-        if (d.receive_ && (d.waiting_ & (1 << d.id_))) {
+        if (d.receive_ && (d.waiting_ & bitOf(d.id_))) {
           d.receive_(d, Reply::Prompt);  // fetch what is already waiting
           return;
         }
@@ -87,7 +88,7 @@ void EspAtDrv::exchangeStep(EspAtDrv& d, Reply r) {
       if (ESPAT_CLIENTS && r == Reply::Done) {
         d.finish(EspStatus::Ok);  // complete, and the link stays open for the next exchange
 #if ESPAT_CLIENTS
-      } else if (d.receive_ && (r == Reply::Data || (r == Reply::Closed && (d.waiting_ & (1 << d.id_))))) {
+      } else if (d.receive_ && (r == Reply::Data || (r == Reply::Closed && (d.waiting_ & bitOf(d.id_))))) {
         d.linkDone_ = r == Reply::Closed;  // 1.x may say CLOSED before the data it holds was read
         d.receive_(d, Reply::Prompt);
 #endif
@@ -105,7 +106,7 @@ void EspAtDrv::exchangeStep(EspAtDrv& d, Reply r) {
         // The sink has its whole answer; what the module still holds is fetched by the next exchange's reads.
         d.finish(EspStatus::Ok);
       } else if (r == Reply::Ok || r == Reply::Error) {
-        if (d.waiting_ & (1 << d.id_)) d.receive_(d, Reply::Prompt);  // a fresh read
+        if (d.waiting_ & bitOf(d.id_)) d.receive_(d, Reply::Prompt);  // a fresh read
         else if (d.linkDone_) d.finish(d.answered_ ? EspStatus::Ok : EspStatus::NoReply);
         else d.go(Step::Reply);
       } else if (r == Reply::None) {
@@ -115,9 +116,9 @@ void EspAtDrv::exchangeStep(EspAtDrv& d, Reply r) {
 #endif
     default:  // Step::Close: `<id>,CLOSED` and then OK (or ERROR when the link was gone); wait for the OK
       if (r == Reply::Ok || r == Reply::Error || r == Reply::None) {
-        d.linkLost(1 << d.id_);
+        d.linkLost(bitOf(d.id_));
 #if ESPAT_CLIENTS
-        d.waiting_ &= ~(1 << d.id_);
+        d.waiting_ &= ~bitOf(d.id_);
 #endif
         d.finish(d.verdict_);
       }

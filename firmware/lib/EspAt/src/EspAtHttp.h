@@ -8,7 +8,7 @@
 //   while (http.available()) Serial.write(http.read());
 //   http.end();
 #pragma once
-#include <Client.h>
+#include "EspAtNet.h"
 
 #include "EspAtConfig.h"
 #if ESPAT_CLIENTS && ESPAT_RAM_STRINGS

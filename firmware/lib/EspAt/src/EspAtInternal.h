@@ -2,6 +2,13 @@
 #pragma once
 #include <Arduino.h>
 
+// For the driver's larger functions: gcc's tail calls copy the function's whole epilogue (a dozen pops) before each
+// jump to another function; plain calls share one. And in a sketch with one driver that only its own code calls
+// (the exchange-only ones), gcc propagates the object's address into these functions, and every field access
+// becomes a 4-byte absolute one instead of a 2-byte displacement from a pointer register: no clones, no
+// propagation. Together about 250 B less in WebClient, 180 B in the Reporter example.
+#define ESPAT_NO_TAIL_CALLS __attribute__((noinline, noclone, optimize("no-optimize-sibling-calls", "no-ipa-cp")))
+
 // The n-th of a table of NUL-separated flash strings.
 inline PGM_P esp_nth(PGM_P table, uint8_t n) {
   while (n--) table += strlen_P(table) + 1;

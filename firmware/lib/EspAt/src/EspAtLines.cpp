@@ -6,16 +6,23 @@
 
 // A payload comes from the module in one burst. Bytes still owed after this long without a byte were lost (a
 // receive buffer that overflowed while the sketch was busy): lines are read again, or the next `ready` would be
-// taken for payload and the reboot go unheard, however long the driver then stays idle.
+// taken for payload and the reboot go unheard, however long the driver then stays idle. (Not during a passive
+// read: its step's own wait ends the frame, and a module that stalls in it loses nothing.)
 static const uint8_t kPayloadGapMs = 100;
 
-void EspAtDrv::poll() {
-  uint8_t now = (uint8_t)millis();
+ESPAT_NO_TAIL_CALLS void EspAtDrv::poll() {
+  bool heard = false;
   for (int c; (c = port_.read()) >= 0;) {  // read() says -1 when nothing is there
     handleByte((char)c);
-    heard_ = now;
+    heard = true;
   }
-  if (ipdLeft_ && (uint8_t)(now - heard_) > kPayloadGapMs) ipdLeft_ = 0;
+  // The clock is read after the bytes: a byte can start a long write (a command, the request at the prompt: 200
+  // ms at 9600 baud), and the bytes read after it came after it.
+  uint8_t now = (uint8_t)millis();
+  if (heard) heard_ = now;
+  // A passive read's frame is the answer to our own AT+CIPRECVDATA, bounded by its step's wait (below): a pause in
+  // it is waited out, never taken for lost bytes.
+  if (ipdLeft_ && (uint8_t)(now - heard_) > kPayloadGapMs && (!ESPAT_CLIENTS || step_ != Step::Recv)) ipdLeft_ = 0;
   if (job_ == Job::Exchange) onExchange(Reply::Tick);  // the whole exchange's bound, apart from each step's
   if (job_ != Job::None && (uint16_t)((uint16_t)millis() - since_) >= wait_) {
     // Whatever an +IPD announced and did not deliver in a whole step's time will not come (the module reset
@@ -34,7 +41,7 @@ void EspAtDrv::poll() {
 // for both, written once.
 bool EspAtDrv::ipdHead() const { return lineLen_ >= 8 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0; }
 
-void EspAtDrv::handleByte(char c) {
+ESPAT_NO_TAIL_CALLS void EspAtDrv::handleByte(char c) {
   if (ipdLeft_) {
     ipdLeft_--;
     payloadByte(c);
@@ -131,11 +138,14 @@ uint8_t EspAtDrv::lineKind(uint8_t& id) const {
   }
   __asm__("" : "+r"(skip));  // one loop for both cases: the compiler would otherwise make a copy per case
   uint8_t len = lineLen_ - skip;
-  for (uint8_t kind = 0; kind < kOther; kind++) {
-    PGM_P known = esp_nth(kLines, kind);
-    if (strlen_P(known) == len && memcmp_P(line_ + skip, known, len) == 0) return kind;
+  PGM_P known = kLines;
+  uint8_t kind = 0;
+  for (; kind < kOther; kind++) {
+    uint8_t n = strlen_P(known);
+    if (n == len && memcmp_P(line_ + skip, known, len) == 0) break;
+    known += n + 1;
   }
-  return kOther;
+  return kind;
 }
 
 // The digits after line_[from] up to the line's end, the last of a comma-separated list; kNoNumber if not all
@@ -164,7 +174,7 @@ static_assert(EspAtDrv::kLineMax >= 16, "AT+GMR's major version is the 12th char
 // A link is gone (CLOSED, a reboot, Wi-Fi lost): its open bit goes. Data the module still holds for it is
 // still fetched (1.x says CLOSED before the passive buffer is read).
 
-void EspAtDrv::handleLine() {
+ESPAT_NO_TAIL_CALLS void EspAtDrv::handleLine() {
   // AT+GMR: "AT version:1.7.4.0(...)" or "AT version:2.2.0.0(...)"; the major digit says which names to use.
   if (step_ == Step::Gmr && lineLen_ > 11 && memcmp_P(line_, PSTR("AT version:"), 11) == 0) {
     dialect2_ = line_[11] >= '2';
@@ -186,7 +196,7 @@ void EspAtDrv::handleLine() {
     if (id == kLinks) r = kind == kBusySending ? Reply::Busy : (Reply)(kind + 1);
   } else if (kind <= kConnectFail) {
 #if ESPAT_CLIENTS
-    if (id < kLinks) linkLost(1 << id);  // every link's (the exchange-only driver follows its own link only)
+    if (id < kLinks) linkLost(bitOf(id));  // every link's (the exchange-only driver follows its own link only)
 #endif
     if (id == id_) r = Reply::Closed;
 #if ESPAT_CLIENTS

@@ -17,7 +17,7 @@
 // same both times. So neither needs a RAM buffer.
 #pragma once
 #include <Arduino.h>
-#include <Client.h>
+#include "EspAtNet.h"
 
 #include "EspAtStr.h"
 
@@ -29,6 +29,8 @@ class EspAtMqtt {
   // 1 protocol version, 2 client id, 3 server unavailable, 4 bad user name or password, 5 not authorised).
   enum class Error : uint8_t { None, NotConnected, Refused, Timeout, Protocol, Closed };
 
+  // Make it a global (or static), as the driver: its state starts from static storage's zeros (Disconnected,
+  // nothing waited for), so the constructor stores its two arguments and nothing else.
   explicit EspAtMqtt(Client& net, uint16_t timeoutMs = 10000) : net_(net), timeoutMs_(timeoutMs) {}
 
   // Sends CONNECT over the already connected Client and returns at once; poll() moves to Connected when the
@@ -63,7 +65,8 @@ class EspAtMqtt {
   uint8_t returnCode() const { return returnCode_; }
 
  private:
-  // A packet on its way out, written to the Client as it is made; remembers whether any write fell short.
+  // A packet on its way out, written to the Client as it is made; remembers whether any write fell short. It
+  // also counts what a Printable prints, to announce its length before it is sent (no second Print class).
   class Out : public Print {
    public:
     explicit Out(Client& net) : net_(net) {}
@@ -71,19 +74,21 @@ class EspAtMqtt {
     using Print::write;
     bool finish();  // flushes the Client; false if any write fell short
     void reset() { failed_ = false; }
+    uint16_t lengthOf(const Printable& p);  // what `p` prints, in bytes (0xFFFF: that many or more)
 
    private:
     Client& net_;
     bool failed_;
+    bool counting_;
+    uint16_t counted_;
   };
 
   bool begin(uint8_t header, uint16_t remaining);
+  void twoBytes(uint16_t v);
   void text(EspStr s);
-  bool publishHead(uint16_t topicLength, uint16_t length, uint8_t qos, bool retain);
+  bool sendOut();
+  uint16_t send(const Printable* topic, EspStr topicText, const Printable& payload, Qos qos, bool retain);
   static const uint16_t kMaxPacket = 16000;  // topic + payload at most: far past an Uno's RAM, under 3 length bytes
-  void id(uint8_t qos);
-  void chars(EspStr s, uint16_t n);
-  uint16_t sent(uint8_t qos);
   void onPacket();
   void fail(Error why);
   void forget();
@@ -97,7 +102,7 @@ class EspAtMqtt {
   uint16_t acked_;
   unsigned long lastSent_;   // keep-alive: when we last sent a packet
   unsigned long waitFrom_;   // when the oldest answer we wait for (CONNACK, PUBACK, PINGRESP) was asked for
-  bool pinging_ = false;
+  bool pinging_;
   State state_;
   Error error_;
   uint8_t returnCode_;

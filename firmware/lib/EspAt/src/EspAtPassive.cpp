@@ -1,6 +1,7 @@
 // Passive receive (AT+CIPRECVMODE=1), linked only into a sketch that turns it on: the module keeps what a server
 // sends until the driver asks for it with AT+CIPRECVDATA=<id>,<n>, never more than the link's sink has room for.
 #include "EspAtDrv.h"
+#include "EspAtInternal.h"
 #if ESPAT_CLIENTS
 
 namespace {
@@ -26,7 +27,7 @@ void EspAtDrv::passiveHead(EspAtDrv& d, Reply r) {
   if (r == Reply::Notice) {
     uint8_t link = line[5] - '0';
     if (link < kLinks && d.lastNumber(7) != kNoNumber) {
-      d.waiting_ |= 1 << link;
+      d.waiting_ |= bitOf(link);
       if (link == d.id_) {
         d.answered_ = true;
         if (d.job_ != Job::None) d.advance(Reply::Data);
@@ -40,12 +41,12 @@ void EspAtDrv::passiveHead(EspAtDrv& d, Reply r) {
 
 // Outside Step::Recv, or with Reply::Prompt: start a read for link id_. In it: the read's answer (OK, ERROR,
 // CLOSED) or its bound.
-void EspAtDrv::passiveStep(EspAtDrv& d, Reply r) {
+ESPAT_NO_TAIL_CALLS void EspAtDrv::passiveStep(EspAtDrv& d, Reply r) {
   if (r >= Reply::Notice) {
     passiveHead(d, r);
     return;
   }
-  const uint8_t bit = 1 << d.id_;
+  const uint8_t bit = bitOf(d.id_);
   const bool exchange = d.job_ == Job::Exchange;
   if (d.step_ != Step::Recv || r == Reply::Prompt || (r == Reply::None && d.asked_ == 0)) {
     EspAtSink* sink = d.sinks_[d.id_];

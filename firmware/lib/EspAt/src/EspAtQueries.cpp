@@ -4,30 +4,34 @@
 
 bool EspAtDrv::startStatus() {
   if (job_ != Job::None) return false;
-  queries_ = &queryLine;
+  queries_ = &statusLine;
   open_ = 0;  // rebuilt from the answer's +CIPSTATUS lines
   return begin(Job::Status, Step::Status);
 }
 
 bool EspAtDrv::startWifiQuery() {
   if (job_ != Job::None) return false;
-  queries_ = &queryLine;
+  queries_ = &wifiLine;
   wifiUp_ = false;  // up again if the answer names an access point
   return begin(Job::WifiQuery, Step::JapQuery);
 }
 
-// The queries' answers are judged by their start: they may be longer than a kept line.
-void EspAtDrv::queryLine(EspAtDrv& d) {
+// The queries' answers are judged by their start: they may be longer than a kept line. Each query installs its
+// own reader (a sketch that makes one query links one), which stays installed and reads only in its own step.
+// AT+CIPSTATUS: "STATUS:<0..5>", then "+CIPSTATUS:<id>,..." for each open link.
+void EspAtDrv::statusLine(EspAtDrv& d) {
   const char* line = d.line_;
-  if (d.step_ == Step::Status) {
-    // "STATUS:<0..5>", then "+CIPSTATUS:<id>,..." for each open link.
-    if (d.lineLen_ == 8 && memcmp_P(line, PSTR("STATUS:"), 7) == 0) d.station_ = line[7] - '0';
-    if (d.lineLen_ > 12 && memcmp_P(line, PSTR("+CIPSTATUS:"), 11) == 0 && (uint8_t)(line[11] - '0') < kLinks) {
-      d.open_ |= 1 << (line[11] - '0');
-    }
+  if (d.step_ != Step::Status) return;
+  if (d.lineLen_ == 8 && memcmp_P(line, PSTR("STATUS:"), 7) == 0) d.station_ = line[7] - '0';
+  if (d.lineLen_ > 12 && memcmp_P(line, PSTR("+CIPSTATUS:"), 11) == 0 && (uint8_t)(line[11] - '0') < kLinks) {
+    d.open_ |= bitOf(line[11] - '0');
   }
-  // "+CWJAP_CUR:<ssid>,..." (1.x) or "+CWJAP:<ssid>,..." (2.x): joined. ("No AP": not, as startWifiQuery set.)
-  if (d.step_ == Step::JapQuery && d.lineLen_ > 7 && memcmp_P(line, PSTR("+CWJAP"), 6) == 0) d.wifiUp_ = true;
+}
+
+// AT+CWJAP?: "+CWJAP_CUR:<ssid>,..." (1.x) or "+CWJAP:<ssid>,..." (2.x): joined. ("No AP": not, as startWifiQuery
+// set.)
+void EspAtDrv::wifiLine(EspAtDrv& d) {
+  if (d.step_ == Step::JapQuery && d.lineLen_ > 7 && memcmp_P(d.line_, PSTR("+CWJAP"), 6) == 0) d.wifiUp_ = true;
 }
 
 void EspAtDrv::printArg(EspAtDrv& d, char c) {

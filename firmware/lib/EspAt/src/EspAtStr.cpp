@@ -5,6 +5,11 @@ char EspStr::at(uint16_t i) const {
   return inFlash() ? (char)pgm_read_byte(p_ + i) : p_[i];
 }
 
+uint16_t EspStr::length() const {
+  if (!p_) return 0;
+  return inFlash() ? strlen_P(p_) : strlen(p_);
+}
+
 size_t EspStr::printTo(Print& out) const {
   if (!p_) return 0;
   return inFlash() ? out.print(reinterpret_cast<const __FlashStringHelper*>(p_)) : out.print(p_);

@@ -28,6 +28,7 @@ class EspStr {
   // The i-th byte (0 past the end); i must not pass the terminating 0.
   char at(uint16_t i) const;
   bool empty() const { return at(0) == 0; }
+  uint16_t length() const;
 #if ESPAT_RAM_STRINGS
   bool inFlash() const { return flash_; }
 #else

@@ -23,7 +23,7 @@ void EspAtUDP::release() {
 
 int EspAtUDP::beginPacket(IPAddress ip, uint16_t port) {
   char text[16];
-  espat::formatIp(ip, text);
+  espat::ipText(ip, text);
   int ok = open(text, port);
   peer_ = ip;
   return ok;

@@ -3,8 +3,7 @@
 // endPacket() is one AT+CIPSEND, and each answer is one datagram of up to 48 bytes (an NTP packet). A datagram that
 // arrives while the last one is still unread is dropped and counted, as UDP allows; a longer one is cut to 48.
 #pragma once
-#include <IPAddress.h>
-#include <Udp.h>
+#include "EspAtNet.h"
 
 #include "EspAtBlocking.h"
 #include "EspAtDrv.h"
@@ -49,17 +48,18 @@ class EspAtUDP : public UDP, private EspAtSink {
   void frame(uint16_t len) override;
   bool put(uint8_t c) override;
 
+  // Every field starts clean, so an EspAtUDP made on the stack behaves as a global one does.
   EspAtDrv& esp_;
   uint8_t link_;
-  EspStatus status_;
+  EspStatus status_{};
   IPAddress peer_;
-  uint16_t port_, localPort_;
-  uint16_t dropped_;
-  uint16_t askedAt_;
-  bool held_;             // a datagram is in the buffer
-  bool announced_;        // parsePacket() has returned it
-  bool dropping_;         // the frame coming in is dropped
-  uint8_t rxLen_, rxHead_, txLen_;
+  uint16_t port_{}, localPort_{};
+  uint16_t dropped_{};
+  uint16_t askedAt_{};
+  bool held_{};             // a datagram is in the buffer
+  bool announced_{};        // parsePacket() has returned it
+  bool dropping_{};         // the frame coming in is dropped
+  uint8_t rxLen_{}, rxHead_{}, txLen_{};
   uint8_t rx_[kSize];
   uint8_t tx_[kSize];
 };

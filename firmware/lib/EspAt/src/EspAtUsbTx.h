@@ -23,5 +23,5 @@ class EspAtUsbTx : public Print {
   using Print::write;
 
  private:
-  bool sent_ = false;
+  bool sent_;  // zero in a global, as ports are: nothing sent yet
 };

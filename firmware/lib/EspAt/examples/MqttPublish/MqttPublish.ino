@@ -60,13 +60,13 @@ EspAtDrv esp(espUart);
 EspAtClient client(esp);
 EspAtMqtt mqtt(client);
 bool configured;  // the discovery config was acknowledged in this session
-unsigned long lastSent;
+unsigned long lastSent, lastTry;
 
 // The payload, printed twice by the publisher (counted, then sent): it must print the same both times.
 class Reading : public Printable {
  public:
   uint32_t seq = 1;
-  int a0;
+  uint16_t a0;
   size_t printTo(Print& out) const override {
     size_t n = out.print(F("{\"device\":\"" ESPAT_DEVICE "\",\"seq\":"));
     n += out.print(seq);
@@ -76,7 +76,7 @@ class Reading : public Printable {
   }
 } reading;
 
-void report(const __FlashStringHelper* what, long value) {
+void report(const __FlashStringHelper* what, unsigned long value) {
 #if ESP_ON_SERIAL
   (void)what;
   (void)value;
@@ -101,19 +101,19 @@ void setup() {
   espUart.begin();
 #endif
   EspStatus status = espat::begin(esp, F(ESPAT_WIFI_SSID), F(ESPAT_WIFI_PASS));
-  report(F("joined: status "), (int)status);
+  report(F("joined: status "), (uint8_t)status);
 }
 
 void loop() {
   mqtt.poll();  // PUBACKs, PINGREQ when idle, a session that ended
   if (!mqtt.connected()) {
-    // error(): why the last session ended (0 none yet, 3 no answer in time, 5 the link closed).
-    report(F("mqtt session: error "), (int)mqtt.error());
+    if (lastTry && millis() - lastTry < 5000) return;  // a broker that failed is tried again 5 s later
+    lastTry = millis();
     // The TCP link, then the MQTT session; both wait, bounded.
     if (!client.connect(F(ESPAT_SERVER_HOST), ESPAT_SERVER_PORT) ||
         !mqtt.connect(F(ESPAT_DEVICE), F(ESPAT_MQTT_USER), F(ESPAT_MQTT_PASS))) {
-      report(F("broker: error "), (int)mqtt.error() * 1000L + mqtt.returnCode());  // 2005: refused, not authorised
-      delay(5000);
+      // error(): 3 no answer in time, 5 the link closed; 2005: refused, not authorised (the CONNACK's code 5).
+      report(F("broker: error "), (uint8_t)mqtt.error() * 1000U + mqtt.returnCode());
       return;
     }
     report(F("mqtt connected, seq "), reading.seq);
@@ -139,7 +139,7 @@ void loop() {
     report(F("published seq "), reading.seq);
     reading.seq++;  // only now: a reading the broker did not acknowledge goes again with the same seq
   } else {
-    report(F("not acknowledged: error "), (int)mqtt.error());
+    report(F("not acknowledged: error "), (uint8_t)mqtt.error());
     lastSent = 0;
   }
 }

@@ -6,13 +6,14 @@ and the board's end of the wire follows it, so a sketch that keeps its old rate 
 """
 from __future__ import annotations
 
-from ..simulator import Simulator
-from .board import VirtualUno
+from esp8266sim.simulator import Simulator
+
+from .board import Uno
 
 __all__ = ["wire_to_fake"]
 
 
-def wire_to_fake(board: VirtualUno, sim: Simulator) -> None:
+def wire_to_fake(board: Uno, sim: Simulator) -> None:
     """Connect `board`'s ESP pins and ESP line rate to the fake module in `sim` (before `board.start()`)."""
     levels = {"rst": 1, "ch_pd": 1}
 

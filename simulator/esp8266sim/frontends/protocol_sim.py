@@ -23,8 +23,8 @@ from serial.serialutil import PortNotOpenError, SerialBase, SerialException
 
 from ..config import LATENCY_KNOBS, ConfigError, SimConfig, parse_host, parse_network
 from ..faults import FaultError
-from ..named import NamedError, open_named
 from ..simulator import Simulator
+from .named import NamedError, open_named
 
 _TIMES = {f"latency_{name}" for name in LATENCY_KNOBS}
 _KEYS = {"network", "host", "dialect", "baud", "adapter", "latency_timer", "latency_scale", "fault", "seed",

@@ -19,12 +19,13 @@ from typing import Optional
 
 import click
 
-from ..avr.harness import HarnessError, new_seed
-from ..config import ConfigError, SimConfig, parse_host, parse_network
-from ..faults import FaultError
-from ..simulator import Simulator
-from .board import ANALOG_PINS, ESP_WIRING, VirtualUno, check_volts
+from esp8266sim.config import ConfigError, SimConfig, parse_host, parse_network
+from esp8266sim.faults import FaultError
+from esp8266sim.simulator import Simulator
+
+from .board import ANALOG_PINS, ESP_WIRING, Uno, check_volts
 from .fakewires import wire_to_fake
+from .harness import HarnessError, new_seed
 from .image import ImageError
 from .relay import PortRelay, RelayError
 
@@ -44,7 +45,7 @@ def _analog(ctx, param, values):
     return out
 
 
-def apply_control_line(board: VirtualUno, line: str) -> str:
+def apply_control_line(board: Uno, line: str) -> str:
     """`A0=0.3`, `vcc=4.8`, `temp-mv=330`: the answer is `ok` or one line saying what was wrong."""
     name, sep, value = line.strip().partition("=")
     try:
@@ -63,7 +64,7 @@ def apply_control_line(board: VirtualUno, line: str) -> str:
     return "ok"
 
 
-def serve_control(board: VirtualUno, port: int) -> socketserver.TCPServer:
+def serve_control(board: Uno, port: int) -> socketserver.TCPServer:
     class Handler(socketserver.StreamRequestHandler):
         def handle(self):
             for raw in self.rfile:
@@ -115,7 +116,7 @@ def uno(wiring, analog, vcc, temp_mv, eeprom, flash, firmware, esp_port, esp_rst
     seed = new_seed() if seed is None else seed
     sim: Optional[Simulator] = None
     relay: Optional[PortRelay] = None
-    board: Optional[VirtualUno] = None
+    board: Optional[Uno] = None
     stop = threading.Event()
     stopped_by = []
 
@@ -135,9 +136,9 @@ def uno(wiring, analog, vcc, temp_mv, eeprom, flash, firmware, esp_port, esp_rst
                                latency_scale=latency_scale, faults=list(fault), seed=seed, log_path=log)
             sim = Simulator(config)
             esp = sim.serve_tcp().split("//", 1)[1]
-        board = VirtualUno(esp, wiring=wiring, flash=flash, firmware=firmware, eeprom=eeprom, analog=analog,
-                           vcc=vcc, temp_mv=temp_mv, seed=seed, esp_rst=None if relay else esp_rst,
-                           esp_ch_pd=None if relay else esp_ch_pd)
+        board = Uno(esp, wiring=wiring, flash=flash, firmware=firmware, eeprom=eeprom, analog=analog,
+                    vcc=vcc, temp_mv=temp_mv, seed=seed, esp_rst=None if relay else esp_rst,
+                    esp_ch_pd=None if relay else esp_ch_pd)
         if sim is not None:
             wire_to_fake(board, sim)
         port = board.start()

@@ -1,7 +1,7 @@
 /* The ESP-01's RST and CH_PD pins wired to Uno pins (--esp-rst, --esp-ch-pd). A pin is low only while the sketch
    drives it low (an output at 0); as an input the module's 10 kOhm pull-up holds it high, and a sketch never
    drives it high into the 3.3 V module (firmware/README.md). Each change of level goes out as `esp-pin NAME 0|1`,
-   and the fake module is held in reset or booted by it (esp8266sim/uno/fakewires.py). */
+   and the fake module is held in reset or booted by it (unosim/fakewires.py). */
 #include <string.h>
 
 #include "harness_parts.h"

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..avr.harness import HarnessError, cache_dir
+from .harness import HarnessError, cache_dir
 from .image import BOOT_SECTION, FLASH_SIZE, ImageError, read_hex
 
 __all__ = ["SOURCE", "build_optiboot", "optiboot_image"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
-from .logtext import escape_bytes, redact
+from ..logtext import escape_bytes, redact
 
 __all__ = ["Transcript"]
 

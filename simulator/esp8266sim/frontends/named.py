@@ -27,6 +27,8 @@ import threading
 import time
 from typing import List, Optional, Tuple
 
+from .inprocess import Inbox
+
 __all__ = ["NamedError", "RemoteEnd", "open_named", "remove_files", "serve_named", "socket_path", "stop"]
 
 _HEAD = struct.Struct(">cI")
@@ -124,10 +126,9 @@ async def serve_named(sim, name: str, idle_exit: float, stopped: threading.Event
 # --- the host side ---------------------------------------------------------------------------------------------------
 
 class RemoteEnd:
-    """The host's end of a named module's cable: the same calls as simulator.HostEnd."""
+    """The host's end of a named module's cable: the same calls as inprocess.HostEnd."""
 
     def __init__(self, sock: socket.socket) -> None:
-        from .simulator import Inbox
         self._sock = sock
         self._inbox = Inbox()
         self._send_lock = threading.Lock()

@@ -1,0 +1,78 @@
+"""The AVR harness's process: building it, a seed for its ADC noise, ending it. board.py's `Uno` runs it.
+
+The C harness (uno_harness.c and the parts beside it, harness_parts.h) is compiled on first use against Debian's
+libsimavr-dev and kept in a cache keyed by its sources, so a changed harness is rebuilt and an unchanged one is not.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Optional
+
+__all__ = ["HarnessError", "build_harness", "cache_dir", "close_streams", "end_harness", "new_seed"]
+
+SOURCE = Path(__file__).with_name("uno_harness.c")
+PARTS = ("randomness.c", "line_rates.c", "esp_pins.c", "harness_parts.h", "lockstep_link.h")
+
+
+class HarnessError(RuntimeError):
+    """The AVR harness could not be built or run."""
+
+
+def cache_dir() -> Path:
+    """Where the compiled harness and Optiboot are kept (XDG cache)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "espat" / "avr"
+
+
+def build_harness(cache: Optional[Path] = None) -> Path:
+    """The path of the compiled harness, building it if needed; HarnessError says what is missing."""
+    sources = [SOURCE] + [SOURCE.with_name(name) for name in PARTS]
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
+    target = (cache or cache_dir()) / f"uno_harness-{digest}"
+    if target.exists():
+        return target
+    for tool, package in (("gcc", "gcc"), ("pkg-config", "pkg-config")):
+        if shutil.which(tool) is None:
+            raise HarnessError(f"{tool} not found: apt-get install {package}")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "simavr"], capture_output=True, text=True)
+    if flags.returncode != 0:
+        raise HarnessError("simavr's development files not found: apt-get install libsimavr-dev libelf-dev")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    cmd = ["gcc", "-O2", "-Wall", "-o", str(partial), *(str(p) for p in sources if p.suffix == ".c"),
+           *flags.stdout.split(), "-lelf"]
+    built = subprocess.run(cmd, capture_output=True, text=True)
+    if built.returncode != 0:
+        raise HarnessError(f"building the AVR harness failed:\n{built.stderr.strip()}")
+    partial.replace(target)
+    return target
+
+
+def new_seed() -> int:
+    """A seed for a run's ADC noise when none is given: each run a different one, as each power-on of a board."""
+    return random.SystemRandom().randrange(1 << 32)
+
+
+def end_harness(proc: subprocess.Popen) -> int:
+    """SIGTERM (the harness then writes its EEPROM and flash files back), SIGKILL if it hangs; its exit status."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        return proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait(timeout=10)
+
+
+def close_streams(proc: subprocess.Popen) -> bytes:
+    """Closes an ended harness's pipes; returns what it wrote on stderr."""
+    err = proc.stderr.read() if proc.stderr else b""
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+    return err

@@ -1,0 +1,37 @@
+"""The Arduino driver never writes a bare line end: the AT firmware answers one (ERROR when idle, `busy p...` while
+a command runs, tests/golden/*/bare-line-end), and the driver would take that answer for its next command's.
+
+Its only line end is the one writeCommand() puts after a step's command; a step whose command is "" writes nothing.
+So every step's command must be "" or start with AT (the head the firmware searches for)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "firmware" / "lib" / "EspAt" / "src"
+
+
+def _steps() -> dict:
+    text = (SRC / "EspAtSteps.h").read_text(encoding="utf-8").replace("\\\n", " ")
+    table = text[text.index("#define ESPAT_STEPS(X)"):text.index("#define ESPAT_LINES")]
+    table = re.sub(r"/\*.*?\*/", "", table)
+    return {m.group(1): m.group(2).strip() for m in re.finditer(r"X\((\w+),\s*(.+?),\s*\d+\)\s", table)}
+
+
+def test_every_step_command_is_empty_or_starts_with_at():
+    steps = _steps()
+    assert len(steps) >= 20 and "At" in steps and "Idle" in steps, sorted(steps)
+    for name, command in steps.items():
+        first = re.search(r'"([^"]*)"', command)
+        assert first is not None, f"step {name}: no string in its command {command}"
+        if command == '""':
+            continue
+        assert first.group(1).startswith("AT"), f"step {name} writes a line without the AT head: {command}"
+
+
+def test_a_step_without_a_command_writes_no_line_end():
+    drv = (SRC / "EspAtDrv.cpp").read_text(encoding="utf-8")
+    body = drv[drv.index("void EspAtDrv::writeCommand(PGM_P cmd) {"):]
+    body = body[:body.index("\n}\n")]
+    assert body.index("if (pgm_read_byte(cmd) == 0) return;") < body.index('p.print(F("\\r\\n"));')
+    assert body.count("\\r\\n") == 1, "writeCommand writes one line end, after the command"
