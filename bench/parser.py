@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "host"))
-from espat.parser import Parser  # noqa: E402
+from espat.proto.parser import Parser  # noqa: E402
 
 LINE_RATE = 921600 / 10
 

@@ -17,8 +17,8 @@ import serial  # noqa: E402
 
 import esp8266sim  # noqa: E402,F401
 from espat import commands, events  # noqa: E402
-from espat.http import build_request  # noqa: E402
-from espat.parser import Parser  # noqa: E402
+from espat.httpclient import build_request  # noqa: E402
+from espat.proto.parser import Parser  # noqa: E402
 
 BODY = 100 * 1024
 

@@ -29,7 +29,7 @@ SLOW_WAIT = 3.0         # seconds a probe waits on for a late answer, when all i
 
 def _ask(port, url: str, rate: int, trace=None) -> Probe:
     """At `rate` on the open `port`: end any half-typed line, ask AT once."""
-    from . import commands
+    from .proto import commands
     from .client import BusyError, CommandTimeout, DataLost, EspAt, ModuleError
     port.baudrate = rate
     esp = EspAt(url, rate, trace=trace, port=port)      # a fresh one: no answer owed from another rate's probe
@@ -46,7 +46,7 @@ def _ask(port, url: str, rate: int, trace=None) -> Probe:
 def _late_answer(esp) -> bool:
     """After AT timed out: whether its answer came late. Worth waiting for only when what was heard were clean
     lines (a wrong rate hears garbage, a dead line nothing)."""
-    from . import events as ev
+    from .proto import events as ev
     if not esp.heard or esp.garbled:
         return False
     end = time.monotonic() + SLOW_WAIT

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Optional
 
-from . import commands, events as ev
+from .proto import commands, events as ev
 
 if TYPE_CHECKING:
     from .client import EspAt

@@ -8,23 +8,22 @@
         data = esp.receive(link, timeout=10)
 
 Every wait ends: by the module's answer, or by the command's bound from the dialect table (overridable), with a
-typed error. Unsolicited lines (data, CONNECT/CLOSED, WIFI ..., ready) are handled wherever they arrive, so
-nothing the module says is flushed away before a command.
+typed error. What the module's bytes mean (replies, unsolicited lines, links, late answers) is the Session's
+(proto/session.py); this file owns the port, the deadlines and the pauses.
 """
 from __future__ import annotations
 
 import time
-from collections import deque
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Deque, Dict, Iterator, List, Optional, Set
+from operator import attrgetter
+from typing import IO, TYPE_CHECKING, Dict, Iterator, List, Optional, Union
 
-from . import commands, events as ev
-from .dialects import AT1, AT2, Dialect
-from .errors import (BusyError, CommandTimeout, DataLost, EspAtError, JoinError, LinkClosed, ModuleError,
-                     RemoteProtocolError)
-from .framing import frame_send
-from .parser import Parser
-from .records import LinkInfo, Reply
+from .proto import commands, events as ev
+from .proto.dialects import AT1, AT2, Dialect
+from .errors import BusyError, CommandTimeout, DataLost, JoinError, LinkClosed, ModuleError
+from .linkops import LinkOperations
+from .proto.records import LinkInfo, Reply
+from .proto.session import NEED_DATA, Session, damaged
 from .transport import open_port
 
 if TYPE_CHECKING:
@@ -34,8 +33,28 @@ __all__ = ["EspAt", "ModuleError", "CommandTimeout", "BusyError", "JoinError", "
            "Reply", "LinkInfo"]
 
 
-class EspAt:
-    """A module on a port. Not thread-safe: one caller at a time, as on the wire."""
+def _of_session(name: str) -> property:
+    """An attribute the session keeps, read and written through the client (`esp.links`, `esp.garbled`); read in
+    the receive loops, so the getter is attrgetter's (no Python frame)."""
+    return property(attrgetter(f"session.{name}"), lambda self, value: setattr(self.session, name, value),
+                    doc=f"The session's `{name}` (proto/session.py).")
+
+
+class EspAt(LinkOperations):
+    """A module on a port. Not thread-safe: one caller at a time, as on the wire. Its links: linkops.py."""
+
+    links = _of_session("links")
+    mux = _of_session("mux")
+    passive = _of_session("passive")
+    wifi_connected = _of_session("wifi_connected")
+    resets = _of_session("resets")
+    garbled = _of_session("garbled")
+    echoed = _of_session("echoed")
+    foreign = _of_session("foreign")
+    left_open = _of_session("left_open")
+    busy_seen = _of_session("busy_seen")
+    late_answers = _of_session("late_answers")
+    line_answers = _of_session("line_answers")
 
     BUSY_RETRIES = 10
     FLUSH_MAX = 30.0    # seconds a command's answer may wait behind data still coming for a closed link
@@ -58,29 +77,13 @@ class EspAt:
         if trace is not None:
             from .trace import TracedPort
             self.port = TracedPort(self.port, trace)
-        self.parser = Parser()
-        self._queue: Deque[ev.Event] = deque()
-        self.links: Dict[int, LinkInfo] = {}
-        self.mux = False
-        self.passive = False
-        self.wifi_connected: Optional[bool] = None
-        self.resets = 0
-        self.garbled = 0                        # lines that were no AT line (noise, lost bytes, wrong rate)
+        self.session = Session()                # what the module's bytes mean; the links
         self.firmware: Dict[str, str] = {}      # AT+GMR's lines, once sync() has read them
         self.last_byte_at = 0.0                 # when the port last gave bytes (monotonic)
         self.heard = 0                          # bytes read from the port so far
-        self.echoed = False                     # the module repeated a command line (ATE1) at some point
-        self.foreign: Set[int] = set()          # link ids the module holds that this client did not open
-        self.left_open: Set[int] = set()        # links this client opened and could not close
-        self._orphan_data: Set[int] = set()     # link ids not ours that data arrived for
         self._dropped_at = 0.0                  # when data last came for a link that is closed or not ours
         self._reconciled = False
         self._op_end: Optional[float] = None    # the whole operation's deadline (monotonic), see operation()
-        self._owed = 0                          # final results still to come for commands that timed out
-        self._owed_line = 0                     # answers still to come for bare line ends (end_line)
-        self.line_answers = 0                   # answers the module gave to bare line ends
-        self.busy_seen = 0                      # `busy` answers the module gave (each one retried)
-        self.late_answers = 0                   # answers that came after their command's bound
         self._op_seconds = 0.0
 
     # --- life -------------------------------------------------------------------------------------------------------
@@ -138,12 +141,13 @@ class EspAt:
         """Read what the port has (waiting at most until `deadline`); False when the time is up."""
         data = self._read()
         if data:
-            for event in self.parser.receive_data(data):
-                if not self._unsolicited(event):
-                    self._queue.append(event)
+            dropped = self.session.dropped
+            self.session.receive_data(data)
+            if self.session.dropped != dropped:
+                self._dropped_at = time.monotonic()
             return True
         now = time.monotonic()
-        if self.parser.payload_missing and now - self.last_byte_at >= self.QUIET:
+        if self.session.parser.payload_missing and now - self.last_byte_at >= self.QUIET:
             self._stalled()             # a module never pauses inside a payload: lost bytes, or a module stopped
         return now < deadline
 
@@ -151,14 +155,14 @@ class EspAt:
         """Silence inside a payload. Either bytes of it were lost (the module went on and has nothing more to say)
         or the module stopped (froze, reset, lost power). AT tells them apart: a module that answers it lost the
         bytes (DataLost); one that stays silent within AT's bound is not answering (CommandTimeout)."""
-        missing, heard = self.parser.payload_missing, self.heard
+        missing, heard = self.session.parser.payload_missing, self.heard
         self.port.write(commands.at().line)
         deadline = self._until(commands.at().timeout)
         while self.heard == heard and time.monotonic() < deadline:
             self._read()                # the answer falls into the broken payload: it is not parsed
         if self.heard == heard:
-            self._owed += 1             # the AT's answer, should the module wake
-            self.parser = Parser()
+            self.session.owed += 1      # the AT's answer, should the module wake
+            self.session.resync()
             raise self._timeout(f"the module stopped in the middle of a block of data ({missing} bytes short) "
                                 "and does not answer AT: it froze, reset or lost power")
         while self._read():             # the rest of the AT's answer, dropped too
@@ -173,65 +177,22 @@ class EspAt:
             self.heard += len(data)
         return data
 
-    def _unsolicited(self, event: ev.Event) -> bool:
-        """Keep the client's picture of the module current; True when the event is fully handled here."""
-        if isinstance(event, ev.Ipd):
-            link_id = event.link_id if event.link_id is not None else 0
-            link = self.links.get(link_id)
-            if link is not None and link.open and not link.closing:
-                link.received += event.data
-                return True
-            self._dropped_at = time.monotonic()
-            if link is None:
-                self._orphan_data.add(link_id)      # an earlier process's download, still pouring in
-            return True
-        if isinstance(event, ev.IpdNotice):
-            self.passive = True         # only passive mode sends notices: an earlier session may have set it
-            link = self.links.get(event.link_id if event.link_id is not None else 0)
-            if link is not None:
-                link.waiting = event.length
-            return True
-        if isinstance(event, (ev.Closed, ev.ConnectFail)):
-            self.left_open.discard(event.link_id if event.link_id is not None else 0)
-            link = self.links.get(event.link_id if event.link_id is not None else 0)
-            if link is not None:
-                link.open = False
-            return False                # CIPCLOSE and CIPSTART want to see it too
-        if isinstance(event, ev.Wifi):
-            self.wifi_connected = event.state != "DISCONNECT"
-            if not self.wifi_connected:
-                for link in self.links.values():
-                    link.open = False
-            return True
-        if isinstance(event, ev.Ready):
-            self.resets += 1
-            self.mux = self.passive = False
-            self.foreign.clear()
-            self._owed = 0              # (a line end's answer stays owed: this ready may be older than the line end)
-            for link in self.links.values():
-                link.open = False
-            return False
-        if isinstance(event, (ev.Noise, ev.LineTooLong)):
-            self.garbled += 1
-            return True
-        if isinstance(event, ev.FramingLost):
-            self.garbled += 1
-            hit = [self.links.get(event.link_id)] if event.link_id is not None else list(self.links.values())
-            for link in hit:
-                if link is not None:
-                    link.damaged = True
-            return True
-        return isinstance(event, ev.Connect)
-
     def next_event(self, timeout: float) -> Optional[ev.Event]:
         """The next event that is not link data, or None after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while not self._queue:
+        return self._wait(time.monotonic() + timeout)
+
+    def _wait(self, deadline: float) -> Union[ev.Event, Reply, None]:
+        """What the session has next (see Session.next_event), reading the port for it until `deadline`."""
+        got = self.session.next_event()
+        while got is NEED_DATA:
             # A link pouring data keeps the port busy without an event: the deadline still ends the wait, so a
             # reader sees its data (and a progress bar moves) while the rest is still coming.
-            if not self._pump(deadline) or (not self._queue and time.monotonic() >= deadline):
+            if not self._pump(deadline):
                 return None
-        return self._queue.popleft()
+            got = self.session.next_event()
+            if got is NEED_DATA and time.monotonic() >= deadline:
+                return None
+        return got
 
     @property
     def cleanup_bound(self) -> float:
@@ -241,17 +202,12 @@ class EspAt:
     @property
     def clean(self) -> bool:
         """No link this client opened is open, or may be: what to tell a user after an interruption."""
-        return not self.left_open and not any(link.open for link in self.links.values())
+        return self.session.clean
 
     def _data_lost(self, missing: int) -> "DataLost":
-        self.parser = Parser()          # the lines after the loss were being counted as payload: start afresh
+        self.session.resync()           # the lines after the loss were being counted as payload: start afresh
         return DataLost(f"{missing} bytes of data the module announced never arrived: bytes were lost on the "
                         "serial line (noise, or a rate too fast for the adapter)")
-
-    def _damaged(self, link: LinkInfo) -> DataLost:
-        return DataLost(f"data on link {link.id} was damaged on the serial line (what followed a block of it is "
-                        "not what the module sends there): bytes were lost or changed, from noise or a rate too "
-                        "fast for the adapter")
 
     def confirm(self, link_id: int, quiet: float = 0.3) -> None:
         """Make sure the link's data so far was whole: wait until the bytes after its last block have arrived
@@ -259,13 +215,13 @@ class EspAt:
         was taken from them); DataLost if the link's framing was broken."""
         link = self.links[link_id]
         start = time.monotonic()
-        while self.parser.unconfirmed and not link.damaged:
+        while self.session.parser.unconfirmed and not link.damaged:
             now = time.monotonic()
             if now - max(start, self.last_byte_at) >= quiet or now - start >= 10 * quiet:
                 break
             self._pump(now + quiet)
         if link.damaged:
-            raise self._damaged(link)
+            raise damaged(link)
 
     def drain(self, quiet: float = 0.1, limit: Optional[float] = None) -> List[ev.Event]:
         """Read until the module has been silent for `quiet` seconds, or `limit` seconds have passed (a link
@@ -276,7 +232,7 @@ class EspAt:
             event = self.next_event(quiet if end is None else min(quiet, max(0.0, end - time.monotonic())))
             if event is None:
                 break
-            if not self._line_answer(event):
+            if not self.session.line_answer(event):
                 got.append(event)
         return got
 
@@ -284,26 +240,16 @@ class EspAt:
         """Write a bare CR LF: it ends whatever line the module has half read (boot noise, a half-typed command). The
         module answers it, `ERROR` when idle (no AT head before the LF), `busy p...` while a command runs: that answer
         is owed, and is taken where it comes (drain, a command's wait), never as a command's or a late one."""
-        self.port.write(b"\r\n")
-        self._owed_line += 1
+        self.port.write(self.session.end_line())
 
     def await_line(self, limit: float) -> None:
         """Read (and drop, as drain does) until no bare line end's answer is owed, or `limit` seconds passed (a line
         end taken as a send's payload is never answered)."""
         end = time.monotonic() + limit
-        while self._owed_line and time.monotonic() < end:
+        while self.session.owed_line and time.monotonic() < end:
             event = self.next_event(max(0.0, end - time.monotonic()))
             if event is not None:
-                self._line_answer(event)
-
-    def _line_answer(self, event: ev.Event) -> bool:
-        """True (and taken) when `event` is the answer a bare line end is owed (end_line)."""
-        if self._owed_line and isinstance(event, (ev.Error, ev.Busy)):
-            self._owed_line -= 1
-            self.line_answers += 1
-            self.busy_seen += isinstance(event, ev.Busy)
-            return True
-        return False
+                self.session.line_answer(event)
 
     # --- commands ---------------------------------------------------------------------------------------------------
 
@@ -315,16 +261,17 @@ class EspAt:
         busy_until = self._until(bound)
         attempt = 0
         while True:
-            self._discard_stale()
-            self.port.write(cmd.line)
             try:
+                self.port.write(self.session.send(cmd))
                 reply = self._collect(cmd, bound)
             except CommandTimeout:
-                self._owed += 1         # its answer may still come: it must not be taken for the next one's
+                self.session.gave_up()  # its answer may still come: it must not be taken for the next one's
+                raise
+            except BaseException:
+                self.session.gave_up(owed=False)
                 raise
             if not isinstance(reply.final, ev.Busy):
                 return reply
-            self.busy_seen += 1
             attempt += 1
             pause = min(0.05 * attempt, 0.5)
             if self._op_end is not None and time.monotonic() + pause >= self._op_end:
@@ -336,62 +283,14 @@ class EspAt:
     def _collect(self, cmd: commands.Command, bound: float) -> Reply:
         started = time.monotonic()
         deadline = self._until(bound)
-        seen: List[ev.Event] = []
         while True:
-            event = self.next_event(max(0.0, deadline - time.monotonic()))
-            if event is None:
-                if self._flushing(started):
-                    deadline = self._until(0.5)
-                    continue
-                raise self._timeout(f"no answer to {cmd.name} within {bound:g} s")
-            if isinstance(event, ev.Echo):
-                self.echoed = True
+            reply = self._wait(deadline)
+            if reply is not None:
+                return reply            # with a command in flight the session hands out its Reply only
+            if self._flushing(started):
+                deadline = self._until(0.5)
                 continue
-            if self._line_answer(event):
-                continue
-            if self._owed and isinstance(event, (ev.Ok, ev.Error, ev.Fail)):
-                self._owed -= 1         # the late answer of a command that timed out: the module answers in order
-                self.late_answers += 1
-                seen.clear()
-                continue
-            if isinstance(event, ev.Busy) and not seen:
-                return self._answered(seen, event)
-            if cmd.prompt:
-                if isinstance(event, ev.Prompt):
-                    return self._answered(seen, event)
-                if isinstance(event, ev.Ok):        # CIPSEND: OK comes before the prompt
-                    continue
-            elif isinstance(event, (ev.Ok, ev.SendOk)):
-                return self._answered(seen, event)
-            if isinstance(event, (ev.Error, ev.Fail, ev.SendFail)):
-                self._refused(cmd, seen, event)
-            if isinstance(event, ev.Ready) and cmd.name not in ("RST", "RESTORE"):
-                raise ModuleError(cmd.name, "the module reset while answering")
-            seen.append(event)
-
-    def _answered(self, seen: List[ev.Event], final: ev.Event) -> Reply:
-        """The command's own answer came. The module answers in order: a bare line end written before the command
-        whose answer has not come by now was swallowed (a send's payload, passthrough) and is owed nothing."""
-        self._owed_line = 0
-        return Reply(seen, final)
-
-    def _refused(self, cmd: commands.Command, seen: List[ev.Event], final: ev.Event) -> None:
-        failure = next((e for e in seen if isinstance(e, ev.JoinFailure)), None)
-        if cmd.name == "CWJAP":
-            ssid = commands.parse_command(cmd.line[:-2]).args[0]
-            reason = failure.reason if failure else "the module gave no reason"
-            raise JoinError(str(ssid), reason, failure.code if failure else None)
-        words = "; ".join(e.text for e in seen if isinstance(e, ev.Message))
-        if isinstance(final, ev.SendFail):
-            raise LinkClosed(f"send failed: the link broke ({cmd.name})")
-        raise ModuleError(cmd.name, words, getattr(final, "code", None))
-
-    def _discard_stale(self) -> None:
-        """Drop what arrived between commands; a final result among it is the late answer some command owed."""
-        while self._queue:
-            event = self._queue.popleft()
-            if not self._line_answer(event) and self._owed and isinstance(event, (ev.Ok, ev.Error, ev.Fail)):
-                self._owed -= 1
+            raise self._timeout(f"no answer to {cmd.name} within {bound:g} s")
 
     def _flushing(self, started: float) -> bool:
         """The module is still sending data for a link that was closed (or no one's): the answer is queued behind
@@ -409,10 +308,8 @@ class EspAt:
     def sync(self, attempts: int = 5) -> None:
         """Bring a module in any state to answering AT with echo off: boot noise, a half-typed line, a
         half-finished CIPSEND (filled up), passthrough mode (left with `+++`)."""
-        self.parser = Parser()                          # whatever was half read belongs to the old state
-        self._queue.clear()
+        self.session.restart()                          # whatever was half read belongs to the old state
         self._reconciled = False
-        self._owed = 0
         bound, late, heard = 1.0, self.late_answers, self.line_answers
         for attempt in range(attempts):
             answering = self.late_answers > late or self.line_answers > heard
@@ -429,7 +326,7 @@ class EspAt:
             self.late_answers += len(answers)
             if self.late_answers > late or self.busy_seen > busy:
                 bound = self.SLOW_BOUND                 # it answers, only late (or busy): a slow module, not a wrong rate
-            self._owed = 0                              # late answers came in the drain, or never will
+            self.session.owed = 0                       # late answers came in the drain, or never will
             try:
                 self.command(commands.at(), timeout=bound)
                 break
@@ -476,199 +373,20 @@ class EspAt:
     def addresses(self) -> Dict[str, str]:
         return {e.kind: e.value for e in self.command(commands.addresses()).of(ev.Address)}
 
-    # --- links --------------------------------------------------------------------------------------------------------
-
-    def use_mux(self) -> None:
-        if not self.mux:
-            self.command(commands.mux(True))
-            self.mux = True
-
-    def set_passive(self, passive: bool) -> None:
-        self.command(commands.recv_mode(passive))
-        self.passive = passive
-
-    def open_link(self, host: str, port: int, kind: str = "TCP", link_id: Optional[int] = None) -> int:
-        """Open a link (CIPMUX=1, ids 0-4) on an id the module does not hold; returns its id.
-
-        Once CIPSTART is on the wire the link is this client's to close: if the answer does not come (a connect
-        past its bound, Ctrl-C), it is closed before the error goes on, so it cannot come up later and make the
-        next open fail with ALREADY CONNECTED."""
-        if not self._reconciled:
-            self.reconcile()
-        if not self.mux and self.foreign:       # a CIPMUX=0 link left open would refuse CIPMUX=1
-            self._close_id(0, commands.close(None).timeout)
-            self.foreign.clear()
-        self.use_mux()
-        chosen = link_id if link_id is not None else self._free_id()
-        self.links[chosen] = LinkInfo(chosen, host, port, kind)
-        try:
-            self.command(commands.start(chosen, kind, host, port))
-        except ModuleError as exc:
-            self.links.pop(chosen, None)        # ERROR: the module did not open it
-            if link_id is None and "ALREADY CONNECTED" in exc.detail:
-                self.foreign.add(chosen)        # opened behind this client's back since it last looked
-                return self.open_link(host, port, kind)
-            raise
-        except BaseException:
-            self.close_link(chosen, timeout=self.cleanup_bound)
-            if chosen not in self.left_open:
-                self.links.pop(chosen, None)
-            raise
-        self.foreign.discard(chosen)
-        return chosen
-
-    def reconcile(self) -> None:
-        """Learn from the module which links are open (AT+CIPMUX?, AT+CIPSTATUS): a link an earlier process left
-        open (killed, or a connect that timed out) keeps its id, and new links take free ones."""
-        reply = self.command(commands.query_mux())
-        self.mux = any(e.name == "CIPMUX" and e.value.strip() == "1" for e in reply.of(ev.Info))
-        held = {e.link_id for e in self.command(commands.status()).of(ev.LinkStatus)}
-        for link in self.links.values():
-            if link.open and link.id not in held:
-                link.open = False
-        self.left_open &= held
-        ours = {i for i, link in self.links.items() if link.open}
-        self.foreign = held - ours
-        for orphan in sorted(self.foreign & self._orphan_data):
-            # Its data shares the wire with ours and no one will read it: close it (the port is ours alone).
-            if self._close_id(orphan, commands.close(orphan).timeout):
-                self.foreign.discard(orphan)
-        self._orphan_data.clear()
-        self._reconciled = True
-
-    def _free_id(self) -> int:
-        busy = {i for i, link in self.links.items() if link.open} | self.foreign | self.left_open
-        free = [i for i in range(5) if i not in busy]
-        if free:
-            return free[0]
-        if self.foreign:
-            # Every id is held, some by links no one here opened: with the port locked to this process they
-            # belong to processes that are gone. Take one back.
-            orphan = min(self.foreign)
-            self._close_id(orphan, timeout=commands.close(orphan).timeout)
-            self.foreign.discard(orphan)
-            return orphan
-        raise EspAtError("all five links are in use")
-
-    def send(self, link_id: int, data: bytes) -> None:
-        """Send any bytes: split at 2048, each piece after the prompt, `Recv N bytes` checked against N."""
-        for chunk in frame_send(data, link_id):
-            link = self.links.get(link_id)
-            if link is None or not link.open:
-                raise LinkClosed(f"link {link_id} is closed")
-            reply = self.command(chunk.command)
-            if not isinstance(reply.final, ev.Prompt):
-                raise RemoteProtocolError(f"expected the send prompt, got {reply.final}")
-            link.sent += len(chunk.data)      # counted before the write: once it starts, bytes may have left
-            self.port.write(chunk.data)
-            self._finish_send(chunk)
-
-    def _finish_send(self, chunk) -> None:
-        deadline = self._until(chunk.command.timeout)
-        while True:
-            event = self.next_event(max(0.0, deadline - time.monotonic()))
-            if event is None:
-                raise self._timeout(f"no SEND OK within {chunk.command.timeout:g} s")
-            if isinstance(event, ev.Recv):
-                chunk.check_recv(event)
-            elif isinstance(event, ev.SendOk):
-                return                  # confirmed, even when the `Recv N bytes` before it was garbled away
-            elif isinstance(event, (ev.SendFail, ev.Error)):
-                raise LinkClosed("send failed: the link broke")
-            elif isinstance(event, ev.Ready):
-                raise ModuleError("CIPSEND", "the module reset while sending")
-
-    def receive(self, link_id: int, timeout: float, until_closed: bool = False) -> bytes:
-        """Bytes that arrived on the link (waiting up to `timeout` for the first, or for the close)."""
-        link = self.links[link_id]
-        deadline = self._until(timeout)
-        probed = time.monotonic()
-        while True:
-            if link.damaged:
-                raise self._damaged(link)
-            if link.open and self.mux and time.monotonic() - max(probed, self.last_byte_at) >= self.QUIET:
-                self._probe_links()
-                probed = time.monotonic()
-            if self.passive and (link.waiting or (not link.open and not link.read_after_close)):
-                link.read_after_close = not link.open
-                self._read_passive(link)
-            if link.received and not until_closed:
-                break
-            if not link.open and not link.waiting:
-                break
-            if time.monotonic() >= deadline:
-                if until_closed or (self._op_end is not None and deadline >= self._op_end):
-                    raise self._timeout(f"link {link_id} did not close within {timeout:g} s" if until_closed
-                                        else f"no data on link {link_id} within {timeout:g} s")
-                break
-            event = self.next_event(min(0.05, max(0.0, deadline - time.monotonic())))
-            if isinstance(event, ev.Ready):
-                raise ModuleError("receive", "the module reset")
-        if link.damaged:
-            raise self._damaged(link)
-        data = bytes(link.received)
-        link.received.clear()
-        return data
-
-    def _probe_links(self) -> None:
-        """Ask which links are open (AT+CIPSTATUS): a `CLOSED` line garbled on the serial line would otherwise
-        leave a link looking open until the caller's bound ran out."""
-        open_ids = {e.link_id for e in self.command(commands.status()).of(ev.LinkStatus)}
-        for link in self.links.values():
-            if link.open and link.id not in open_ids:
-                link.open = False
-
-    def _read_passive(self, link: LinkInfo) -> None:
-        """Read what the module holds for the link. Notices can be stale or lost (1.x reports CLOSED while data
-        still waits), so AT+CIPRECVLEN? is the measure, as WiFiEspAT does it."""
-        while True:
-            lengths = self.command(commands.recv_len()).of(ev.RecvLen)
-            held = (lengths[0].lengths[link.id] or 0) if lengths and link.id < len(lengths[0].lengths) else 0
-            if held <= 0:
-                link.waiting = 0
-                return
-            while held > 0:             # what was counted is there: read it all before asking again
-                reply = self.command(commands.recv_data(link.id, min(held, commands.MAX_SEND)))
-                data = b"".join(e.data for e in reply.of(ev.RecvData))
-                if not data:
-                    break
-                link.received += data
-                held -= len(data)
-
-    def close_link(self, link_id: int, timeout: Optional[float] = None) -> None:
-        """Close a link this client opened, on any path: its data still arriving is dropped as it comes, and
-        a failure to close (no answer in `timeout`, the port gone) never raises, so it cannot hide the error that
-        made the caller clean up; the id is noted in `left_open` instead. The operation's deadline does not apply."""
-        link = self.links.get(link_id)
-        if link is None:
-            return
-        link.closing = True             # from now on its data is dropped as it comes
-        link.received.clear()
-        link.waiting = 0
-        if link.open:
-            # While the module still owes an answer (a connect past its bound) it is busy: a CIPCLOSE now would be
-            # dropped with `busy`, and an answer that never comes cannot be told from a late one. Leave it noted.
-            if not self._owed and self._close_id(link_id, timeout):
-                self.left_open.discard(link_id)
-                link.open = False
-            else:
-                self.left_open.add(link_id)     # still open as far as anyone knows; its CLOSED clears it
-
-    def _close_id(self, link_id: int, timeout: Optional[float]) -> bool:
-        """AT+CIPCLOSE=<id>; True when the module has no such link afterwards."""
-        cmd = commands.close(link_id if self.mux else None)
-        try:
-            with self._unbounded(), self.operation(timeout or cmd.timeout):     # busy retries end in time too
-                self.command(cmd, timeout)
-            return True
-        except ModuleError:
-            return True                 # UNLINK: it had closed on its own in the meantime
-        except Exception:               # no answer, busy, the port gone: the caller's error matters more
-            return False
-
     # --- baud ----------------------------------------------------------------------------------------------------------
 
     def set_baud(self, rate: int, persist: bool = False) -> None:
         """UART_CUR at the old rate, reopen at the new one, check with AT; UART_DEF only when asked."""
-        from .ratechange import change_rate
-        change_rate(self, rate, persist)
+        old = self.port.baudrate
+        self.command(commands.uart(rate, self.dialect))
+        time.sleep(0.05)                # OK came at the old rate; the module switches only once it is sent
+        self.port.baudrate = rate
+        self.end_line()                 # its ERROR is owed: never taken for AT's answer, however late
+        self.drain(0.2)
+        try:
+            self.command(commands.at(), timeout=1.0)
+        except (CommandTimeout, ModuleError) as exc:
+            self.port.baudrate = old
+            raise CommandTimeout(f"the module did not answer at {rate} baud: {exc}") from None
+        if persist:
+            self.command(commands.uart(rate, self.dialect, persist=True))

@@ -55,7 +55,8 @@ class JoinError(ModuleError):
     """Joining the access point failed; `reason` is the module's (wrong password, AP not found, ...)."""
 
     def __init__(self, ssid: str, reason: str, code: Optional[int]) -> None:
-        EspAtError.__init__(self, f"cannot join {ssid!r}: {reason}")
+        # a join typed by hand (`espat at 'AT+CWJAP=...'`) has no SSID apart from its line
+        EspAtError.__init__(self, f"cannot join {ssid!r}: {reason}" if ssid else f"cannot join: {reason}")
         self.command, self.detail, self.code, self.reason = "CWJAP", reason, code, reason
 
 

@@ -21,11 +21,11 @@ from typing import Callable, Iterable, List, Optional, Tuple
 import h11
 
 from .client import EspAt
-from .errors import (BodyTruncated, CommandTimeout, DataDamaged, DataLost, DeliveryUnknown, EspAtError, HttpError,
+from .errors import (BodyTruncated, CommandTimeout, DataDamaged, DeliveryUnknown, EspAtError, HttpError,
                      LinkClosed, LocalProtocolError, MalformedResponse)
 from .integrity import WANT_DIGEST, Digester, content_digest
 
-__all__ = ["HttpError", "Response", "request", "split_url", "SAFE_METHODS"]
+__all__ = ["HttpError", "Response", "request", "split_url", "build_request", "SAFE_METHODS"]
 
 # An Idempotency-Key goes out as typed (`Idempotency-Key: r-17`): Stripe, Adyen and the other servers that honour
 # it document the raw value, and a server comparing keys byte for byte would take a quoted copy for another key.
@@ -81,11 +81,10 @@ def request(esp: EspAt, method: str, url: str, body: bytes = b"", headers: Itera
     wait = idle if idle is not None else (timeout if timeout is not None else 30.0)
     with esp.operation(timeout):
         link = esp.open_link(host, port)
-        garbled = esp.garbled
         try:
             try:
                 _send(esp, link, wire)
-                response = _read_response(esp, link, conn, garbled, sink, wait, progress)
+                response = _read_response(esp, link, conn, sink, wait, progress)
             except EspAtError as exc:
                 raise _why(esp, link, exc, timeout) from None
             except Exception as exc:        # the port itself failed (an adapter unplugged, a socket reset)
@@ -131,6 +130,37 @@ def _why(esp: EspAt, link: int, exc: EspAtError, timeout: Optional[float]) -> Es
     return exc
 
 
+def build_request(method: str, host: str, path: str = "/", body: bytes = b"", port: int = 80,
+                  headers: Iterable[Tuple[str, str]] = (), content_type: Optional[str] = None,
+                  keep_alive: bool = False) -> bytes:
+    """One plain HTTP/1.1 request (Host, Content-Length when there is a body, Connection), as the exact bytes that
+    cross AT+CIPSEND: what a sketch or a bench sends. request() adds the digests, a User-Agent and a key itself."""
+    if not isinstance(body, (bytes, bytearray)):
+        raise LocalProtocolError(f"HTTP body must be bytes, not {type(body).__name__}; encode text first")
+    if not path.startswith("/"):
+        raise LocalProtocolError(f"HTTP path must start with '/', not {path!r}")
+    fields = [("Host", host if port == 80 else f"{host}:{port}")]
+    if content_type is not None:
+        fields.append(("Content-Type", content_type))
+    if body or method.upper() in ("POST", "PUT", "PATCH"):
+        fields.append(("Content-Length", str(len(body))))
+    fields.extend(headers)
+    if not keep_alive:
+        fields.append(("Connection", "close"))
+    return _encode(h11.Connection(our_role=h11.CLIENT), method, path, fields, bytes(body))
+
+
+def _encode(conn: h11.Connection, method: str, target: str, fields: List[Tuple[str, str]], body: bytes) -> bytes:
+    """The request as h11 writes it (so the method, target and fields are checked by a well-kept implementation)."""
+    try:
+        wire = conn.send(h11.Request(method=method, target=target, headers=fields))
+        if body:
+            wire += conn.send(h11.Data(data=body))
+        return wire + conn.send(h11.EndOfMessage())
+    except h11.LocalProtocolError as exc:
+        raise LocalProtocolError(f"bad HTTP request: {exc}") from None
+
+
 def _request_bytes(method: str, host: str, port: int, target: str, body: bytes, headers: List[Tuple[str, str]],
                    idempotency_key: Optional[str]) -> Tuple[h11.Connection, bytes]:
     names = {name.lower() for name, _ in headers}
@@ -147,18 +177,10 @@ def _request_bytes(method: str, host: str, port: int, target: str, body: bytes, 
         fields.append(WANT_DIGEST)              # a download is what a digest protects
     fields += [("Connection", "close"), ("User-Agent", "espat")]
     conn = h11.Connection(our_role=h11.CLIENT)
-    try:
-        wire = conn.send(h11.Request(method=method, target=target, headers=fields))
-        if body:
-            wire += conn.send(h11.Data(data=body))
-        wire += conn.send(h11.EndOfMessage())
-    except h11.LocalProtocolError as exc:
-        raise LocalProtocolError(f"bad HTTP request: {exc}") from None
-    return conn, wire
+    return conn, _encode(conn, method, target, fields, body)
 
 
-def _read_response(esp: EspAt, link: int, conn: h11.Connection, garbled: int, sink, wait: float,
-                   progress) -> Response:
+def _read_response(esp: EspAt, link: int, conn: h11.Connection, sink, wait: float, progress) -> Response:
     digester = Digester()
     response: Optional[Response] = None
     total: Optional[int] = None
@@ -167,7 +189,7 @@ def _read_response(esp: EspAt, link: int, conn: h11.Connection, garbled: int, si
         try:
             event = conn.next_event()
         except h11.RemoteProtocolError as exc:
-            _check_garbled(esp, garbled, link)
+            _check(esp, link)
             got = response.length if response else 0
             cut = ended                 # h11 failed on the end of the link, not on a byte it was given
             if cut and response is None:
@@ -201,7 +223,7 @@ def _read_response(esp: EspAt, link: int, conn: h11.Connection, garbled: int, si
         elif isinstance(event, h11.EndOfMessage):
             assert response is not None
             esp.confirm(link)               # the bytes after the last block say whether it was whole
-            _check_garbled(esp, garbled, link)
+            _check(esp, link)
             response.sha256 = digester.sha256
             response.verified = digester.verify(response.status, response.headers)
             return response
@@ -209,10 +231,9 @@ def _read_response(esp: EspAt, link: int, conn: h11.Connection, garbled: int, si
             raise HttpError("the server closed the link before a response")
 
 
-def _check_garbled(esp: EspAt, garbled: int, link: int) -> None:
-    """A lost byte can hide anything, even the header that says how long the body is: lines that were no AT line
-    while the answer came mean it cannot be trusted."""
-    if esp.garbled != garbled:
-        raise DataLost(f"{esp.garbled - garbled} garbled lines came with the response on link {link}: bytes were "
-                       "lost on the serial line, from noise or a rate too fast for the adapter; the body cannot be "
-                       "trusted")
+def _check(esp: EspAt, link: int) -> None:
+    """The session's verdict on the link's data: a lost byte can hide anything, even the header that says how long
+    the body is, so a broken frame or lines that were no AT line while the answer came mean it cannot be trusted."""
+    lost = esp.session.verdict(link)
+    if lost is not None:
+        raise lost

@@ -15,9 +15,9 @@ from typing import IO, TYPE_CHECKING, List
 if TYPE_CHECKING:
     from serial import SerialBase
 
-from . import events as ev
-from .parser import Parser
-from .wiretext import escape_bytes, redact
+from .proto import events as ev
+from .proto.parser import Parser
+from .proto.wiretext import escape_bytes, redact
 
 __all__ = ["TracedPort", "describe"]
 

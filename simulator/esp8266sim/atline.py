@@ -1,6 +1,6 @@
 """The fake module's own reader of one AT command line: `AT+NAME=args` to (name, form, arguments).
 
-Kept apart from the client's command builders (espat.commands) so that a mistake in one is not copied into the
+Kept apart from the client's command builders (espat.proto.commands) so that a mistake in one is not copied into the
 other. Forms are the firmware's four: `AT+X` execute, `AT+X?` query, `AT+X=?` test, `AT+X=...` set [doc].
 Arguments are numbers or quoted strings; inside quotes a backslash takes the next character as it is (`\\"`, `\\,`,
 `\\\\`) [notes 2.4]. An empty argument (`1,,2`) is kept as None: only commands with optional middle parameters

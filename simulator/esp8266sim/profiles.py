@@ -1,6 +1,6 @@
 """The fake's own answer bytes for each firmware dialect: AT 1.7 (NONOS, what ESP-01 modules run) and 2.x (esp-at).
 
-These are the simulator's copy, kept apart from the client's `espat.dialects` on purpose: a test compares the two
+These are the simulator's copy, kept apart from the client's `espat.proto.dialects` on purpose: a test compares the two
 field by field, so a wrong entry on either side shows instead of being agreed with. Sources are the protocol notes
 (section in brackets) and the golden corpus under tests/golden.
 """

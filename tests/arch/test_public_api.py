@@ -43,7 +43,7 @@ def run_example(python: str, tmp_path: Path) -> subprocess.CompletedProcess:
 
 
 def test_the_names_of_the_api():
-    for name in ("EspAt", "request", "Response", "Parser", "EspAtError", "ModuleError", "JoinError",
+    for name in ("EspAt", "request", "Response", "Parser", "Session", "EspAtError", "ModuleError", "JoinError",
                  "CommandTimeout", "DataDamaged", "DeliveryUnknown", "PortError", "PortBusy"):
         assert name in espat.__all__ and getattr(espat, name) is not None
     from espat import errors

@@ -10,7 +10,7 @@ from simtools import ScriptedPort, sim_url
 from espat import AT1
 from espat.baud import _ask
 from espat.client import EspAt, ModuleError
-from espat.events import Ok
+from espat.proto.events import Ok
 
 ERROR, BUSY = b"\r\nERROR\r\n", b"\r\nbusy p...\r\n"
 

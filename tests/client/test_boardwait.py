@@ -2,7 +2,7 @@
 behind is taken for the next command's answer."""
 from __future__ import annotations
 
-from espat import commands
+from espat.proto import commands
 from espat.boardwait import resets_on_open, wait_for_board
 from espat.client import EspAt
 from simtools import ScriptedPort

@@ -12,7 +12,7 @@ from espat.client import (BusyError, CommandTimeout, EspAt, JoinError, LinkClose
                           ModuleError)
 from espat.baud import detect_baud
 from espat.errors import DataDamaged, EspAtError, RemoteProtocolError
-from espat.events import Ok
+from espat.proto.events import Ok
 from espat.httpclient import HttpError, request
 from simtools import ExactServer, ScriptedPort, fake_guards, sim_url
 
@@ -143,7 +143,7 @@ def test_reset_in_mid_send_is_reported(server):
 
 @pytest.mark.slow
 def test_busy_storm_is_retried_within_a_bound():
-    from espat import commands
+    from espat.proto import commands
     with EspAt(sim_url(faults=["busy:3@cmd=4"])) as esp:
         esp.sync()                                   # AT, ATE0, GMR are commands 1-3
         assert esp.busy_seen == 0
@@ -314,8 +314,8 @@ def test_udp_link_round_trip():
 @pytest.mark.parametrize("persist, after_reset", [(False, 115200), (True, 9600)])
 def test_baud_change_is_saved_only_when_asked(persist, after_reset):
     """After AT+RST the module boots at its saved rate: the old one unless UART_DEF was sent."""
-    from espat import commands
-    from espat.events import Ready
+    from espat.proto import commands
+    from espat.proto.events import Ready
     with EspAt("sim://?network=HomeNet:s3cr3t99&latency_scale=1") as esp:   # boot takes 0.35 s: time to switch
         esp.sync()
         esp.set_baud(9600, persist=persist)
@@ -344,3 +344,34 @@ def test_2x_error_codes_reach_the_caller():
             esp.at("AT+FOO")
         assert refused.value.code == 0x01090000
         assert "error code 0x01090000" in str(refused.value)
+
+
+class ClosedUnderfootPort(ScriptedPort):
+    """A module whose server closed the link during a long send: the first CIPSEND and its data go through (the
+    server's answer comes with them), the next is refused `link is not valid`, its CLOSED line not yet sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sends = 0
+
+    def write(self, data: bytes) -> int:
+        super().write(data)
+        if data.startswith(b"AT+CIPSEND="):
+            self.sends += 1
+            self.feed(b"\r\nOK\r\n> " if self.sends == 1 else b"link is not valid\r\n\r\nERROR\r\n")
+        elif not data.startswith(b"AT"):
+            self.feed(b"\r\nRecv %d bytes\r\n\r\nSEND OK\r\n+IPD,0,5:hello\r\n" % len(data))
+        return len(data)
+
+
+def test_a_send_refused_for_a_link_that_is_not_valid_is_a_closed_link():
+    """The link closed before its CLOSED line came (a server that answers a huge request early and hangs up): the
+    refusal says so as LinkClosed, which httpclient answers by reading what the server said (it used to be a
+    ModuleError that lost the server's answer when the CLOSED line came late, as under load)."""
+    esp = EspAt("scripted://", port=ClosedUnderfootPort(), dialect=AT1)
+    esp.session.mux = True
+    esp.session.add_link(0, "example.com", 80)
+    esp.session.opened(0)
+    with pytest.raises(LinkClosed, match="link 0 is closed"):
+        esp.send(0, bytes(3000))
+    assert not esp.links[0].open and bytes(esp.links[0].received) == b"hello"

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from espat import events as ev
+from espat.proto import events as ev
 from espat.client import EspAt, LinkInfo
 from espat.errors import CommandTimeout, DeliveryUnknown, EspAtError, HttpError, LocalProtocolError, ModuleError
 from espat.httpclient import request

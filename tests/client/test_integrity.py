@@ -8,12 +8,12 @@ import hashlib
 
 import pytest
 
-from espat import events as ev
+from espat.proto import events as ev
 from espat.client import EspAt
 from espat.errors import DataDamaged, DataLost, IntegrityError
 from espat.httpclient import request
 from espat.integrity import Digester
-from espat.parser import Parser
+from espat.proto.parser import Parser
 from espat.transport import open_port
 from simtools import ExactServer, sim_url
 

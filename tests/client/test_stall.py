@@ -11,7 +11,7 @@ from simtools import ScriptedPort
 
 from espat.client import EspAt, LinkInfo
 from espat.errors import CommandTimeout, DataLost
-from espat.events import Ok
+from espat.proto.events import Ok
 
 
 class LivePort(ScriptedPort):

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from espat import commands as c
-from espat.dialects import AT1, AT2, by_name
+from espat.proto import commands as c
+from espat.proto.dialects import AT1, AT2, by_name
 from espat.errors import LocalProtocolError, RemoteProtocolError
-from espat.events import Recv
-from espat.framing import frame_send
-from espat.http import build_request
+from espat.proto.events import Recv
+from espat.proto.framing import frame_send
+from espat.httpclient import build_request
 
 
 @pytest.mark.parametrize("command, line", [
@@ -83,27 +83,6 @@ def test_password_never_in_redacted_line():
 def test_refusals_are_clear(build, message):
     with pytest.raises((LocalProtocolError, ValueError), match=message):
         build()
-
-
-@pytest.mark.parametrize("line, name, op, args", [
-    (b"AT", "", "exec", ()),
-    (b"ATE0", "E0", "exec", ()),
-    (b"AT+GMR", "GMR", "exec", ()),
-    (b"AT+CWMODE_CUR?", "CWMODE_CUR", "query", ()),
-    (b"AT+CWMODE_CUR=?", "CWMODE_CUR", "test", ()),
-    (b'AT+CIPSTART=4,"TCP","example.com",80', "CIPSTART", "set", (4, "TCP", "example.com", 80)),
-    (b"AT+CIPSEND=4,-1", "CIPSEND", "set", (4, -1)),
-])
-def test_parse_command(line, name, op, args):
-    parsed = c.parse_command(line)
-    assert (parsed.name, parsed.op, parsed.args) == (name, op, args)
-
-
-@pytest.mark.parametrize("line", [b"at", b"AT+", b"AT+X=", b"AT+X=1,", b'AT+X="a', b"AT+X=abc", b'AT+X="a"b',
-                                  b"\xffAT", b"AT+X=1,,2"])
-def test_parse_command_refuses_what_the_module_refuses(line):
-    with pytest.raises(ValueError):
-        c.parse_command(line)
 
 
 def test_framing_counts_bytes_not_characters():

@@ -16,10 +16,10 @@ import re
 
 from hypothesis import given, settings, strategies as st
 
-from espat import events as ev
-from espat.commands import MAX_SEND
-from espat.framing import frame_send
-from espat.parser import Parser
+from espat.proto import events as ev
+from espat.proto.commands import MAX_SEND
+from espat.proto.framing import frame_send
+from espat.proto.parser import Parser
 
 MAX_PAYLOAD = 2048
 

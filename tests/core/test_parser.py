@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from espat import events as ev
-from espat.parser import Parser
+from espat.proto import events as ev
+from espat.proto.parser import Parser
 
 
 def parse(data: bytes, **kw) -> list:

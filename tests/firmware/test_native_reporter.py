@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from esp8266sim import SimConfig, Simulator
-from espat.wiretext import escape_bytes
+from espat.proto.wiretext import escape_bytes
 
 from fw_native import SETTINGS, Collector, Run, build, identity_copies, read_wire_log
 

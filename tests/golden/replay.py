@@ -14,7 +14,7 @@ import socket
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
-from espat.parser import Parser
+from espat.proto.parser import Parser
 
 from golden.corpus import HOST, NOISE, PORT, DIALECTS, Exchange, chain, encode
 

@@ -11,7 +11,7 @@ import os
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from espat import events as ev
+from espat.proto import events as ev
 from golden.corpus import DIALECTS, ROOT, chain, load_dialect
 from golden.replay import (bytewise, cut, module_stream, parse_module_side, replay_fake, replay_port,
                            runs_on_a_real_module, server_sends, whole)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from espat import dialects
+from espat.proto import dialects
 from esp8266sim import profiles
 from esp8266sim.commands.registry import REGISTRY, resolve
 

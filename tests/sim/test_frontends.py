@@ -175,8 +175,8 @@ def test_hundred_kilobytes_arrive_intact(exact_server, sim_port):
     wire.exchange(b"AT+CIPSEND=4,%d\r\n" % len(request), b"\r\nOK\r\n> ")
     wire.send(request)
     stream = wire.read_until(b"4,CLOSED\r\n", timeout=20)
-    from espat.events import Ipd
-    from espat.parser import Parser
+    from espat.proto.events import Ipd
+    from espat.proto.parser import Parser
     received = b"".join(e.data for e in Parser().receive_data(stream) if isinstance(e, Ipd))
     assert hashlib.sha256(received).hexdigest() == hashlib.sha256(reply).hexdigest()
 

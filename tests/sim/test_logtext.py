@@ -2,7 +2,7 @@
 from hypothesis import given, strategies as st
 
 from esp8266sim.logtext import escape_bytes, redact
-from espat import wiretext
+from espat.proto import wiretext
 
 LINES = [b'AT+CWJAP_CUR="HomeNet","s3cr3t"\r\n', b'AT+CWJAP="Home,Net","s3\\"cr3t"\r\n',
          b'at+cwjap_def = "HomeNet" , "s3cr3t"\r\n', b'AT+CWSAP="espat","s3cr3t",5,3\r\n',

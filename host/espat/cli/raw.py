@@ -16,7 +16,7 @@ def at(obj: Session, lines, keep_going: bool):
     The module's lines are shown as it sent them, ERROR and FAIL included; a join's or soft AP's password as ***.
     The exit status is that of the first command that failed.
     """
-    from ..commands import raw
+    from ..proto.commands import raw
     from ..errors import CommandTimeout, EspAtError
     from ..hints import silence
     commands_ = [raw(line) for line in lines]          # all checked before any is sent
@@ -70,7 +70,7 @@ class _Heard:
 
     def lines(self, sent: bytes) -> list:
         """The reply's lines: no blank lines, no echo of the command, passwords as ***."""
-        from ..wiretext import redact
+        from ..proto.wiretext import redact
         echo = redact(sent.rstrip(b"\r\n"))
         found = (line.rstrip(b"\r") for line in redact(bytes(self.data)).split(b"\n"))
         return [_shown(line) for line in found if line and line != echo]
@@ -78,7 +78,7 @@ class _Heard:
 
 def _shown(line: bytes) -> str:
     """A line as text: UTF-8 (an SSID may be any) where it is, escapes for the bytes that are not."""
-    from ..wiretext import escape_bytes
+    from ..proto.wiretext import escape_bytes
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError:

@@ -24,7 +24,7 @@ Rules (shared/reference/esp-at-protocol.md, sections 1, 4, 5 and 11):
 from __future__ import annotations
 
 import re
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from . import events as ev
 
@@ -63,10 +63,75 @@ _PRINTABLE = re.compile(rb"[\x20-\x7e\t]*")
 # Lines that carry an SSID, which may be any UTF-8 (an access point named "Café" is listed and joined like any other)
 _SSID_LINE = re.compile(rb"\+(?:CWLAP|CWJAP(?:_CUR|_DEF)?|CWSAP(?:_CUR|_DEF)?):")
 
-_IPD, _CIPRECVDATA = b"+IPD,", b"+CIPRECVDATA"
+_IPD = b"+IPD,"
+_Frame = Tuple[int, Optional[int], Optional[str], Optional[int]]   # length, link id, remote ip, port
 _PROMPT = 0x3E  # ">"
 _FOLLOW_MAX = 64                    # the longest line that may be glued onto a payload, with room to spare
 _RESYNC = (b"\n", _IPD)              # where lines are known to start again after damage
+
+
+class _PayloadReader:
+    """The reader of one kind of length-framed block, read raw: its header (`prefix`, `match`), what the header's
+    numbers mean (`frame`) and the event the bytes make (`event`). One object per kind, shared by every parser;
+    the block being read is the parser's (`_reader`, `_frame`, `_need`)."""
+    prefix = b""
+    damage_shows = False        # a header of this kind that does not parse can only come from damage
+
+    def match(self, head: bytes, remote_info: bool) -> "Optional[re.Match[bytes]]":
+        raise NotImplementedError
+
+    def frame(self, m: "re.Match[bytes]") -> Optional[_Frame]:
+        """(length, link_id, ip, port) of the block the header announces; None for a header no module sends,
+        _NOT_DATA for a line that only looks like a header."""
+        raise NotImplementedError
+
+    def event(self, data: bytes, link_id: Optional[int], ip: Optional[str], port: Optional[int]) -> ev.Event:
+        raise NotImplementedError
+
+
+class _IpdReader(_PayloadReader):
+    """`+IPD,[<id>,]<len>[,<ip>,<port>]:<data>`, active receive mode. The same head ending in CR LF instead of `:`
+    is the passive notice, an ordinary line."""
+    prefix = b"+IPD,"
+    damage_shows = True
+
+    def match(self, head: bytes, remote_info: bool) -> "Optional[re.Match[bytes]]":
+        return _IPD_HEAD.match(head)
+
+    def frame(self, m: "re.Match[bytes]") -> Optional[_Frame]:
+        a, b, ip, port, end = m.groups()
+        if end != b":":
+            return _NOT_DATA            # passive notice `+IPD,<id>,<len>`
+        link_id, length = (None, int(a)) if b is None else (int(a), int(b))
+        if (link_id is not None and link_id > 4) or length == 0:
+            return None
+        return length, link_id, ip.decode() if ip is not None else None, int(port) if ip is not None else None
+
+    def event(self, data: bytes, link_id: Optional[int], ip: Optional[str], port: Optional[int]) -> ev.Event:
+        return ev.Ipd(link_id, data, ip, port)
+
+
+class _RecvDataReader(_PayloadReader):
+    """The reply to AT+CIPRECVDATA: 1.x `+CIPRECVDATA,<len>:<data>`, 2.x `+CIPRECVDATA:<len>,<data>` (with
+    CIPDINFO=1 `+CIPRECVDATA:<len>,"<ip>",<port>,<data>`)."""
+    prefix = b"+CIPRECVDATA"
+
+    def match(self, head: bytes, remote_info: bool) -> "Optional[re.Match[bytes]]":
+        if remote_info and head[len(self.prefix):len(self.prefix) + 1] == b":":
+            return _RECVDATA2_INFO.match(head)
+        return _RECVDATA1.match(head) or _RECVDATA2.match(head)
+
+    def frame(self, m: "re.Match[bytes]") -> Optional[_Frame]:
+        if m.re is _RECVDATA2_INFO:
+            return int(m.group(1)), None, m.group(2).decode(), int(m.group(3))
+        return int(m.group(1)), None, None, None
+
+    def event(self, data: bytes, link_id: Optional[int], ip: Optional[str], port: Optional[int]) -> ev.Event:
+        return ev.RecvData(data, ip, port)
+
+
+_NOT_DATA: _Frame = (0, None, None, None)      # a header-like line that announces no data
+_READERS = (_IpdReader(), _RecvDataReader())
 
 
 class Parser:
@@ -82,8 +147,9 @@ class Parser:
         self.remote_info = remote_info
         self._buf = bytearray()
         self._scan = 0                  # bytes of the current line already known to hold no LF
-        self._need = 0                  # > 0 while reading a payload: its length
-        self._payload_event = None      # (kind, link_id, ip, port) of the payload being read
+        self._need = 0                  # > 0 while reading a length-framed block: its length
+        self._reader: Optional[_PayloadReader] = None   # the block's reader, and its link and remote address
+        self._frame: _Frame = _NOT_DATA
         self._after_prompt = False
         self._skipped: Optional[int] = None   # bytes of an overlong line dropped so far
         self._err_code: Optional[int] = None
@@ -195,30 +261,32 @@ class Parser:
 
         Returns None to wait for more bytes, True when a payload read began, False for an ordinary line.
         """
-        buf = self._buf
-        head = bytes(buf[:_HEAD_MAX])
-        for prefix in (_IPD, _CIPRECVDATA):
+        head = bytes(self._buf[:_HEAD_MAX])
+        for reader in _READERS:
+            prefix = reader.prefix
             if len(head) < len(prefix):
                 if prefix.startswith(head):
                     return None
                 continue
             if not head.startswith(prefix):
                 continue
-            if prefix == _IPD:
-                m = _IPD_HEAD.match(head)
-            elif self.remote_info and head[len(prefix):len(prefix) + 1] == b":":
-                m = _RECVDATA2_INFO.match(head)
-            else:
-                m = _RECVDATA1.match(head) or _RECVDATA2.match(head)
+            m = reader.match(head, self.remote_info)
             if m is None:
                 # Not complete yet, unless a line end or the header bound says it never will be.
                 if len(head) >= _HEAD_MAX or b"\n" in head:
-                    return self._damaged_header(out) if prefix == _IPD else False
+                    return self._damaged_header(out) if reader.damage_shows else False
                 return None
-            started = self._start_payload(prefix, m, out)
-            if started is None:
-                return self._damaged_header(out)
-            return started
+            frame = reader.frame(m)
+            if frame is _NOT_DATA:
+                return False
+            if frame is None or frame[0] > self.max_payload:    # no module sends it: damage, or an ordinary line
+                return self._damaged_header(out) if reader.damage_shows else False
+            del self._buf[:m.end()]
+            if frame[0] == 0:           # an empty CIPRECVDATA read: nothing to wait for
+                out.append(reader.event(b"", *frame[1:]))
+                return True
+            self._need, self._reader, self._frame = frame[0], reader, frame
+            return True
         return False
 
     def _damaged_header(self, out: List[ev.Event]) -> bool:
@@ -258,42 +326,13 @@ class Parser:
             return False
         return _glued_line_ok(line[:-1], self._follow[0])
 
-    def _start_payload(self, prefix: bytes, m: "re.Match[bytes]", out: List[ev.Event]) -> Optional[bool]:
-        """True when a payload read began, False for an ordinary line, None for an impossible `+IPD` header."""
-        if prefix == _IPD:
-            a, b, ip, port, end = m.groups()
-            if end != b":":
-                return False            # passive notice `+IPD,<id>,<len>`: an ordinary line
-            link_id, length = (None, int(a)) if b is None else (int(a), int(b))
-            remote = (ip.decode(), int(port)) if ip is not None else (None, None)
-            kind = "ipd"
-        else:
-            length = int(m.group(1))
-            link_id = None
-            remote = (m.group(2).decode(), int(m.group(3))) if m.re is _RECVDATA2_INFO else (None, None)
-            kind = "recvdata"
-        if (link_id is not None and link_id > 4) or length > self.max_payload or (kind == "ipd" and length == 0):
-            return None if kind == "ipd" else False
-        del self._buf[:m.end()]
-        if length == 0:                 # an empty CIPRECVDATA read: nothing to wait for
-            out.append(ev.RecvData(b"", *remote))
-            return True
-        self._need = length
-        self._payload_event = (kind, link_id) + remote
-        return True
-
     def _finish_payload(self, out: List[ev.Event]) -> None:
-        need = self._need
+        need, link_id, ip, port = self._frame
         data = bytes(self._buf[:need])
         del self._buf[:need]
         self._need = 0
-        kind, link_id, ip, port = self._payload_event
-        self._payload_event = None
         self._follow = (link_id,)
-        if kind == "ipd":
-            out.append(ev.Ipd(link_id, data, ip, port))
-        else:
-            out.append(ev.RecvData(data, ip, port))
+        out.append(self._reader.event(data, link_id, ip, port))
 
     # --- lines ----------------------------------------------------------------------------------------------------
 
@@ -375,38 +414,57 @@ def _int_or_none(text: str) -> Optional[int]:
     return None if value < 0 else value
 
 
+def _join_info(value: str) -> ev.Event:
+    if value.isdigit():
+        return ev.JoinFailure(int(value))
+    quoted = _QUOTED.findall(value)
+    rest = _QUOTED.sub("", value).strip(",").split(",")
+    return ev.ApInfo(_unquote(quoted[0]), quoted[1], int(rest[0]), int(rest[1]))
+
+
+def _scan_info(value: str) -> Optional[ev.Event]:
+    return _ap_entry(value[1:-1]) if value.startswith("(") and value.endswith(")") else None
+
+
+def _address(separator: str):
+    def decode(value: str) -> ev.Event:
+        kind, _, addr = value.partition(separator)
+        return ev.Address(kind, addr.strip('"'))
+    return decode
+
+
+def _link_status(value: str) -> ev.Event:
+    f = value.split(",")
+    return ev.LinkStatus(int(f[0]), f[1].strip('"'), f[2].strip('"'), int(f[3]), int(f[4]), f[5] == "1")
+
+
+def _recv_len(value: str) -> ev.Event:
+    return ev.RecvLen(tuple(_int_or_none(p) for p in value.split(",")))
+
+
+# `+NAME:value` lines with a typed event, by NAME; a decoder returns None (or fails) for a value of another shape.
+_INFO_DECODERS = {
+    "CWJAP": _join_info, "CWJAP_CUR": _join_info, "CWJAP_DEF": _join_info,
+    "CWLAP": _scan_info,
+    "CIFSR": _address(","),
+    "CIPSTA": _address(":"), "CIPSTA_CUR": _address(":"), "CIPSTA_DEF": _address(":"),
+    "CIPSTATUS": _link_status,
+    "CIPRECVLEN": _recv_len,
+}
+
+
 def _info(text: str) -> ev.Event:
     """A `+NAME:value` line to its typed event; `Info` when the value is not in the expected shape."""
     name, _, value = text[1:].partition(":")
-    generic = ev.Info(name, value)
     try:
-        if name == "IPD":                                   # passive notice `+IPD,<id>,<len>`
-            return generic
-        if name.startswith("IPD,"):
+        if name.startswith("IPD,"):                         # passive notice `+IPD,<id>,<len>`
             parts = [int(p) for p in name[4:].split(",")]
             return ev.IpdNotice(*(parts if len(parts) == 2 else [None, parts[0]]))
-        if name in ("CWJAP", "CWJAP_CUR", "CWJAP_DEF"):
-            if value.isdigit():
-                return ev.JoinFailure(int(value))
-            quoted = _QUOTED.findall(value)
-            rest = _QUOTED.sub("", value).strip(",").split(",")
-            return ev.ApInfo(_unquote(quoted[0]), quoted[1], int(rest[0]), int(rest[1]))
-        if name == "CWLAP" and value.startswith("(") and value.endswith(")"):
-            return _ap_entry(value[1:-1])
-        if name == "CIFSR":
-            kind, _, addr = value.partition(",")
-            return ev.Address(kind, addr.strip('"'))
-        if name in ("CIPSTA", "CIPSTA_CUR", "CIPSTA_DEF"):
-            kind, _, addr = value.partition(":")
-            return ev.Address(kind, addr.strip('"'))
-        if name == "CIPSTATUS":
-            f = value.split(",")
-            return ev.LinkStatus(int(f[0]), f[1].strip('"'), f[2].strip('"'), int(f[3]), int(f[4]), f[5] == "1")
-        if name == "CIPRECVLEN":
-            return ev.RecvLen(tuple(_int_or_none(p) for p in value.split(",")))
+        decoder = _INFO_DECODERS.get(name)
+        event = decoder(value) if decoder is not None else None
     except (ValueError, IndexError, TypeError, AttributeError):
-        return generic
-    return generic
+        event = None
+    return event if event is not None else ev.Info(name, value)
 
 
 def _ap_entry(fields_text: str) -> ev.ApEntry:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import List, Optional
 
 from . import commands
-from .errors import LocalProtocolError, RemoteProtocolError
+from ..errors import LocalProtocolError, RemoteProtocolError
 from .events import Recv
 
 __all__ = ["SendChunk", "frame_send"]

@@ -1,4 +1,4 @@
-"""AT commands as exact bytes, and the same lines read back (the fake module's side).
+"""AT commands as exact bytes.
 
 Every builder checks its arguments and returns a Command: the line with its CR LF, the bound a client should
 wait for the final result, and the part of the line that must never be logged (a password).
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional, Tuple, Union
+from typing import Optional
 
 from .dialects import AT1, TIMEOUTS, Dialect
-from .errors import LocalProtocolError
+from ..errors import LocalProtocolError
 from .wiretext import redact
 
 __all__ = [
-    "Command", "ParsedCommand", "escape", "parse_command", "MAX_SEND", "PASSTHROUGH_ESCAPE",
+    "Command", "escape", "MAX_SEND", "PASSTHROUGH_ESCAPE",
     "at", "echo", "reset", "restore", "version", "set_mode", "query_mode", "join", "query_join", "leave",
     "scan", "scan_options", "addresses", "station_ip", "mux", "query_mux", "start", "send", "send_passthrough",
     "close", "status", "server", "server_max_connections", "server_timeout", "recv_mode", "recv_data", "recv_len",
@@ -39,6 +39,7 @@ class Command:
     timeout: float
     secret: bytes = b""
     prompt: bool = False
+    about: str = ""             # what a refusal names: the SSID of a join
 
     def redacted(self) -> bytes:
         """The line as it may appear in a log: the secret replaced by `***` (also in a join typed by hand)."""
@@ -49,11 +50,11 @@ def _timeout(name: str) -> float:
     return TIMEOUTS.get(name, TIMEOUTS["default"])
 
 
-def _build(name: str, body: str, prompt: bool = False, secret: bytes = b"") -> Command:
+def _build(name: str, body: str, prompt: bool = False, secret: bytes = b"", about: str = "") -> Command:
     line = ("AT" + body + "\r\n").encode("utf-8")
     if len(line) > MAX_LINE:
         raise LocalProtocolError(f"AT command is {len(line)} bytes; the module takes at most {MAX_LINE}")
-    return Command(name=name, line=line, timeout=_timeout(name), secret=secret, prompt=prompt)
+    return Command(name=name, line=line, timeout=_timeout(name), secret=secret, prompt=prompt, about=about)
 
 
 def escape(text: str, what: str = "argument", limit: Optional[int] = None) -> str:
@@ -143,7 +144,7 @@ def join(ssid: str, password: str, dialect: Dialect = AT1, persist: bool = False
         raise LocalProtocolError("SSID is empty")
     quoted_password = escape(password, "password", MAX_PASSWORD)
     return _build("CWJAP", f"+{dialect.command_name('CWJAP', persist)}={quoted_ssid},{quoted_password}",
-                  secret=quoted_password.encode("utf-8"))
+                  secret=quoted_password.encode("utf-8"), about=ssid)
 
 
 def query_join(dialect: Dialect = AT1) -> Command:
@@ -281,85 +282,3 @@ def uart(baud: int, dialect: Dialect = AT1, persist: bool = False, data_bits: in
     _int(parity, "parity", 0, 2)
     _int(flow, "flow control", 0, 3)
     return _build("UART", f"+{dialect.command_name('UART', persist)}={baud},{data_bits},{stop_bits},{parity},{flow}")
-
-
-# --- reading a command line back (the module's side) ------------------------------------------------------------
-
-Arg = Union[str, int]
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedCommand:
-    """A command line as the module reads it: `AT+NAME=args` (set), `AT+NAME?` (query), `AT+NAME=?` (test),
-    `AT+NAME` (execute). Basic commands keep their letters: `ATE0` is name `E0`, `AT` is name ``."""
-    name: str
-    op: str          # "exec", "query", "test" or "set"
-    args: Tuple[Arg, ...] = ()
-
-
-_NAME = re.compile(r"\+([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def parse_command(line: bytes) -> ParsedCommand:
-    """One line (without CR LF) to its parts; ValueError if the module would answer ERROR."""
-    text = line.decode("utf-8")     # UnicodeDecodeError is a ValueError
-    if text[:2] != "AT":
-        raise ValueError("no leading AT")
-    rest = text[2:]
-    if not rest.startswith("+"):
-        if not re.fullmatch(r"[A-Z0-9&]*", rest):
-            raise ValueError(f"bad basic command {rest!r}")
-        return ParsedCommand(rest, "exec")
-    m = _NAME.match(rest)
-    if not m:
-        raise ValueError("bad command name")
-    name, tail = m.group(1).upper(), rest[m.end():]
-    if tail == "":
-        return ParsedCommand(name, "exec")
-    if tail == "?":
-        return ParsedCommand(name, "query")
-    if tail == "=?":
-        return ParsedCommand(name, "test")
-    if not tail.startswith("=") or len(tail) == 1:
-        raise ValueError("bad command syntax")
-    return ParsedCommand(name, "set", tuple(_split_args(tail[1:])))
-
-
-def _split_args(text: str) -> list:
-    args, i, n = [], 0, len(text)
-    while True:
-        if i < n and text[i] == '"':
-            value, i = _read_quoted(text, i + 1)
-            args.append(value)
-        else:
-            j = i
-            while j < n and text[j] != ",":
-                j += 1
-            token = text[i:j]
-            if not re.fullmatch(r"-?[0-9]+", token):
-                raise ValueError(f"bad argument {token!r}")
-            args.append(int(token))
-            i = j
-        if i == n:
-            return args
-        if text[i] != ",":
-            raise ValueError("junk after a quoted argument")
-        i += 1
-        if i == n:
-            raise ValueError("empty last argument")
-
-
-def _read_quoted(text: str, i: int) -> tuple:
-    out = []
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\" and i + 1 < n:
-            out.append(text[i + 1])
-            i += 2
-        elif c == '"':
-            return "".join(out), i + 1
-        else:
-            out.append(c)
-            i += 1
-    raise ValueError("unterminated quoted argument")

@@ -1,4 +1,4 @@
-"""What the client keeps: a command's reply, and what it knows of each link it opened."""
+"""What the session keeps: a command's reply, and what it knows of each link it opened."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -32,3 +32,4 @@ class LinkInfo:
     damaged: bool = False       # the module's framing showed bytes of this link's data were lost or changed
     sent: int = 0               # payload bytes handed to the port for this link (the module may have passed them on)
     closing: bool = False       # CIPCLOSE was sent: its data is dropped as it comes, whether or not the close held
+    garbled_before: int = 0     # the session's garbled count when the module opened it (see Session.verdict)
