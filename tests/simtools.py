@@ -160,6 +160,17 @@ def sim_url(server: "ExactServer" = None, faults=(), **params) -> str:
     return "sim://?" + "&".join(parts)
 
 
+def fake_guards(esp):
+    """`esp` (an EspAt on a sim:// port) with sync()'s waits shrunk to the fake's: the fake leaves passthrough on a
+    `+++` with PASSTHROUGH_GUARD (20 ms) of silence around it, where real 1.x firmware wants a second; the client
+    keeps ten times the fake's guard, so a loaded machine still leaves the silence whole. Same steps, less waiting.
+    Returns `esp`."""
+    from esp8266sim.datamode import PASSTHROUGH_GUARD
+    esp.ESCAPE_GUARD = 10 * PASSTHROUGH_GUARD
+    esp.FILL_PAUSE = 5 * PASSTHROUGH_GUARD
+    return esp
+
+
 def ready_and_joined(wire: Wire, mux: bool = True, dialect: str = "1") -> None:
     """Boot banner, echo off, join HomeNet (and CIPMUX=1): the start of most exchanges."""
     wire.expect(b"\r\nready\r\n")

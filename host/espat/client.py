@@ -60,6 +60,11 @@ class EspAt(LinkOperations):
     FLUSH_MAX = 30.0    # seconds a command's answer may wait behind data still coming for a closed link
     QUIET = 1.0         # seconds of silence after which a payload still short of its length is looked into
     SLOW_BOUND = 5.0    # seconds sync() waits for AT once the module has answered, late
+    # sync()'s waits on the wire. The defaults are real AT firmware's: 1.x leaves passthrough only on a `+++` with a
+    # second of silence before and after it. A test against the fake, whose guard is 20 ms, may shrink them on its
+    # client (never below the fake's own): the same steps, in less time.
+    ESCAPE_GUARD = 1.1  # seconds of silence before and after `+++`
+    FILL_PAUSE = 0.3    # seconds for a CIPSEND filled up with zeros to answer before the line end that follows
 
     def __init__(self, url: str, baudrate: int = 115200, timeout: Optional[float] = None,
                  dialect: Optional[Dialect] = None, trace: Optional[IO[str]] = None,
@@ -309,12 +314,12 @@ class EspAt(LinkOperations):
         for attempt in range(attempts):
             answering = self.late_answers > late or self.line_answers > heard
             if attempt == 2 and not answering:          # (a module that answers is in no other mode)
-                time.sleep(1.1)                         # the `+++` guard of 1.x, then the escape itself
+                time.sleep(self.ESCAPE_GUARD)           # the `+++` guard of 1.x, then the escape itself
                 self.port.write(commands.PASSTHROUGH_ESCAPE)
-                time.sleep(1.1)
+                time.sleep(self.ESCAPE_GUARD)
             if attempt == 3 and not answering:
                 self.port.write(b"\0" * commands.MAX_SEND)   # a CIPSEND waiting for bytes gets them all
-                time.sleep(0.3)
+                time.sleep(self.FILL_PAUSE)
             busy = self.busy_seen
             self.end_line()                             # ends whatever line the module has half read
             answers = [e for e in self.drain(0.2, limit=1.0) if isinstance(e, (ev.Ok, ev.Error, ev.Busy))]

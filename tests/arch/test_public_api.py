@@ -11,6 +11,8 @@ import sys
 import venv
 from pathlib import Path
 
+import pytest
+
 import espat
 from esp8266sim import SimConfig, Simulator
 from simtools import ExactServer
@@ -95,6 +97,7 @@ def test_the_readme_example_runs_against_the_fake(tmp_path):
     assert done.stdout == f"200 OK {BODY!r}\n"
 
 
+@pytest.mark.slow  # tests/README.md: the tiers (makes a venv and pip-installs into it)
 def test_a_bare_install_is_the_library_alone(tmp_path):
     """`pip install .` with no extras: no click, no collector stack; the library still talks to a module."""
     source = tmp_path / "src"

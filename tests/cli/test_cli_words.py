@@ -143,6 +143,7 @@ def test_at_at_the_wrong_rate_points_at_detect():
     assert "`espat detect`" in done.stderr
 
 
+@pytest.mark.slow  # tests/README.md: the tiers (every answer waits out the 1 s bound, in a subprocess)
 def test_a_slow_module_is_waited_for_not_called_a_wrong_rate():
     """Every answer a second late (slow:1): commands take longer, and work."""
     done = espat("-p", sim_url(faults=["slow:1"]), "wifi", "status")
@@ -150,6 +151,7 @@ def test_a_slow_module_is_waited_for_not_called_a_wrong_rate():
     assert "not joined" in done.stdout
 
 
+@pytest.mark.slow  # tests/README.md: the tiers (every answer waits out the 1 s bound, in a subprocess)
 def test_detect_finds_a_slow_module_at_its_rate():
     done = espat("-p", sim_url(faults=["slow:1"]), "--json", "detect")
     assert done.returncode == 0, done.stderr

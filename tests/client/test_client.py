@@ -14,7 +14,7 @@ from espat.baud import detect_baud
 from espat.errors import DataDamaged, EspAtError, RemoteProtocolError
 from espat.proto.events import Ok
 from espat.httpclient import HttpError, request
-from simtools import ExactServer, ScriptedPort, sim_url
+from simtools import ExactServer, ScriptedPort, fake_guards, sim_url
 
 OK_REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
 
@@ -167,7 +167,7 @@ def test_slow_answer_times_out_within_the_bound():
 
 @pytest.mark.slow
 def test_sync_from_a_half_finished_send(server):
-    with EspAt(sim_url(server())) as esp:
+    with fake_guards(EspAt(sim_url(server()))) as esp:
         esp.sync()
         esp.join("HomeNet", "s3cr3t99")
         link = esp.open_link("example.com", 80)
@@ -232,7 +232,7 @@ def test_sync_out_of_passthrough_mode():
     try:
         url = sim_url().replace("latency_scale=0", f"latency_scale=0&host=echo.local=127.0.0.1:"
                                                    f"{listener.getsockname()[1]}")
-        with EspAt(url) as esp:
+        with fake_guards(EspAt(url)) as esp:
             esp.sync()
             esp.join("HomeNet", "s3cr3t99")
             esp.at("AT+CIPMODE=1")

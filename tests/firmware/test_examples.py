@@ -31,6 +31,7 @@ def test_the_examples_are_the_ones_the_library_promises():
     assert {"WebClient", "HttpPost", "NtpTime", "Reporter"} <= set(TOOL.examples())
 
 
+@pytest.mark.slow  # tests/README.md: the tiers (builds firmware with the real `pio ci`)
 @pytest.mark.parametrize("wiring", ["soft", "serial"])
 @pytest.mark.parametrize("name", TOOL.examples())
 def test_example_builds(tmp_path, name, wiring):

@@ -26,6 +26,7 @@ SETTINGS = {"ESPAT_WIFI_SSID": "HomeNetwork-2G", "ESPAT_WIFI_PASS": "correct-hor
             "ESPAT_SERVER_HOST": "sensors.example.org", "ESPAT_SERVER_PORT": "8080"}
 
 
+@pytest.mark.slow  # tests/README.md: the tiers (builds firmware with arduino-builder)
 @pytest.mark.parametrize("wiring", ["soft", "serial"])
 @pytest.mark.parametrize("name", TOOL.examples())
 def test_example_builds_in_the_arduino_ide(tmp_path, name, wiring):

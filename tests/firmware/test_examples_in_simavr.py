@@ -21,6 +21,8 @@ from esp8266sim import SimConfig, Simulator
 from unosim import Uno
 from simtools import ExactServer
 
+pytestmark = pytest.mark.slow     # tests/README.md: the tiers (each runs a simulated Uno)
+
 ROOT = Path(__file__).resolve().parents[2]
 SSID, PASSWORD, HOST = "HomeNet", "s3cr3t99", "example.com"
 

@@ -22,6 +22,8 @@ from mqtttools import PASSWORD, USER, Mosquitto, Relay, Subscriber, retained
 from test_reporter_mqtt import (BROKER, CONFIGS, DEVICE, MQTT_SETTINGS, STATE, VALUES, check_discovery,
                                 cut_at_puback_of, in_order_once, same_reading_again, seqs)
 
+pytestmark = pytest.mark.slow     # tests/README.md: the tiers (each runs a simulated Uno)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -13,6 +13,8 @@ from esp8266sim import SimConfig, Simulator
 
 from fw_native import SETTINGS, Collector, Run, build, identity_image, read_wire_log
 
+pytestmark = pytest.mark.slow     # tests/README.md: the tiers (native reporter, 10s of board-s)
+
 
 def closed_port() -> int:
     """A loopback port nobody listens on: a server that is down."""

@@ -120,6 +120,7 @@ def test_qos0_readings_and_a_retained_discovery_config(publisher, broker, config
     assert config["state_topic"] == TOPIC and config["unit_of_measurement"] == "°C"
 
 
+@pytest.mark.slow  # tests/README.md: the tiers (waits out the keep-alive)
 def test_the_keep_alive_pings_an_idle_link_so_the_broker_keeps_it(publisher, broker):
     """Keep-alive 2 s and 5 s between readings: without PINGREQ mosquitto would close the link after 3 s."""
     relay = Relay(broker.port)

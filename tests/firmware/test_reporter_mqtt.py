@@ -24,6 +24,8 @@ from mqtttools import PASSWORD, USER, Mosquitto, Relay, Subscriber, publish_id, 
 
 from fw_native import SETTINGS, Run, build
 
+pytestmark = pytest.mark.slow     # tests/README.md: the tiers (native reporter_mqtt runs)
+
 ROOT = Path(__file__).resolve().parents[2]
 DEVICE = "bench-7"
 STATE = f"espat/{DEVICE}/reading"

@@ -124,6 +124,7 @@ def pio(tmp_path, env, settings):
                           cwd=ROOT, env={**os.environ, **settings}, timeout=900)
 
 
+@pytest.mark.slow  # tests/README.md: the tiers (builds firmware with the real `pio run`)
 def test_pio_build_carries_every_special_character_into_flash(tmp_path):
     password = SPECIAL["all"]
     ssid = "Café \"Net\" \\ $HOME"

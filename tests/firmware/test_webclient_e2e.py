@@ -14,6 +14,8 @@ from esp8266sim import SimConfig, Simulator
 from unosim import Uno
 from simtools import ExactServer
 
+pytestmark = pytest.mark.slow     # tests/README.md: the tiers (each runs a simulated Uno)
+
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = {"ESPAT_WIFI_SSID": "HomeNet", "ESPAT_WIFI_PASS": "s3cr3t", "ESPAT_SERVER_HOST": "example.com",
             "ESPAT_SERVER_PORT": "80"}
