@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -81,10 +82,10 @@ def check_discovery(port, readings):
             assert template.render(value_json=reading) == str(reading["readings"][key])
 
 
-def run_native(tmp_path, broker, until, dialect="1", fault=None, restart_after=None, limit=120):
+def run_native(tmp_path, broker, until, dialect="1", fault=None, restart_after=None, limit=120, settings=None):
     """Runs the native reporter_mqtt until the subscriber has readings 1..until; returns (subscriber
     payloads, relay, USB text)."""
-    binary = build("reporter_mqtt", MQTT_SETTINGS)
+    binary = build("reporter_mqtt", {**MQTT_SETTINGS, **(settings or {})})
     relay = Relay(broker.port, fault)
     sub = Subscriber(broker.port, topics=(STATE, CONFIGS))
     config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={f"{BROKER}:1883": ("127.0.0.1", relay.port)},
@@ -133,6 +134,18 @@ def same_reading_again(first: bytes, again: bytes) -> None:
     assert list(a) == list(b)  # the same fields, in the same order
     assert b["age_ms"] > a["age_ms"]
     assert all(b["diag"][k] >= a["diag"][k] for k in a["diag"])
+
+
+def test_native_the_configs_go_while_readings_pile_up(tmp_path, broker):
+    """Readings sampled faster than the 9600-baud link publishes them (one every 0.3 board-seconds): the queue never
+    empties, and the discovery configs still reach the broker (they take turns with the readings; they once waited
+    for an empty queue, which a busy machine's slower runs never gave them)."""
+    payloads, _, usb = run_native(tmp_path, broker, 4, settings={"ESPAT_INTERVAL_MS": "300"})
+    text = usb.decode(errors="replace")
+    sampled = [int(n) for n in re.findall(r"sample (\d+)", text)]
+    published = [int(n) for n in re.findall(r"published seq (\d+)", text)]
+    assert max(sampled) > max(published) + 5, text[-800:]      # the queue never emptied
+    in_order_once(payloads, 4)
 
 
 @pytest.mark.parametrize("dialect", ["1", "2"], ids=["at1.7", "at2"])

@@ -5,8 +5,8 @@
 // (broker gone, link dropped, no answer within 10 s) is opened again and the same reading, with the same key
 // (device, incarnation, boot, seq), is published again, so a consumer that keys on it counts it once.
 //
-// Each session also publishes Home Assistant's MQTT discovery configs, once the queue is empty: one retained config
-// per value on homeassistant/sensor/<device>_<value>/config, so the sensor appears in Home Assistant with no
+// Each session also publishes Home Assistant's MQTT discovery configs, taking turns with the readings: one retained
+// config per value on homeassistant/sensor/<device>_<value>/config, so the sensor appears in Home Assistant with no
 // configuration.
 // Readings go to espat/<device>/reading.
 //
@@ -115,16 +115,19 @@ void startNext() {
     }
     configsAcked = 0;
     inFlight = 0;
+    inFlightIsReading = false;  // a reading goes first
     mqtt.startConnect(ESPAT_PICK(DEVICE), ESPAT_PICK(MQTT_USER), ESPAT_PICK(MQTT_PASS),
                       kKeepAliveS);
   } else if (mqtt.connected() && !inFlight) {
-    // Readings first: the discovery configs (about 1 s each on the wire) go when the queue is empty, so a backlog
-    // after an outage is not held up by them.
-    if (queue.count()) {
+    // A reading first, then the discovery configs (about 1 s each on the wire) take turns with the readings until
+    // the three are out: a backlog after an outage waits 3 s for them at most, and a queue that never empties
+    // (readings sampled faster than a slow link takes them) cannot keep the sensor out of Home Assistant.
+    bool configDue = configsAcked < (uint8_t)HaValue::Count;
+    if (queue.count() && !(configDue && inFlightIsReading)) {
       postId = takeOldest(post, queue, identity);
       inFlightIsReading = true;
       inFlight = mqtt.publish(HaStateTopic(ESPAT_PICK(DEVICE)), post, EspAtMqtt::Qos1);
-    } else if (configsAcked < (uint8_t)HaValue::Count) {
+    } else if (configDue) {
       HaValue v = (HaValue)configsAcked;
       inFlightIsReading = false;
       inFlight = mqtt.publish(HaConfigTopic(ESPAT_PICK(DEVICE), v), HaConfigJson(ESPAT_PICK(DEVICE), v),
