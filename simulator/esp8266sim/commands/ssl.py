@@ -64,13 +64,11 @@ def cipsslcconf_query(call: Call) -> None:
         _reply_per_link(call, show(state["sslcconf"]))
 
 
-@command("CIPSSLCCONF", "set")
+@command("CIPSSLCCONF", "set", args={1: (Int(0, 3),), 2: None})     # 2.x: the link id rule, below
 def cipsslcconf(call: Call) -> None:
     state = call.module.state
     if call.module.profile.major == 1:
-        if len(call.args) != 1:
-            raise Refusal(code=E_COUNT)
-        mode = Int(0, 3).check(call.args[0])
+        mode = call.args[0]
         _ssl_link_free(call, mode)
         state.set("sslconf", mode, True)
         call.ok()
