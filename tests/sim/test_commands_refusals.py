@@ -145,6 +145,23 @@ CASES = [
     ('2', 1, b'AT+CIPCLOSEMODE=0,', code(0x06)),
     ('2', 1, b'AT+CIPSENDBUF=0,', code(0x06)),
     ('2', 1, b'AT+CIPBUFSTATUS=', code(0x06)),
+    # CWJAP, CIPSEND and CIPSSLCPSK: a text where a number belongs and the reverse, a count off by one
+    ('1', 0, b'AT+CWJAP="a",', E),
+    ('1', 0, b'AT+CWJAP="sssssssssssssssssssssssssssssssss",5', E),
+    ('1', 0, b'AT+CIPSEND=5,"a"', E),
+    ('1', 0, b'AT+CIPSSLCPSK="ab",', E),
+    ('1', 1, b'AT+CIPSEND=0,5,"a",1,2', E),
+    ('1', 1, b'AT+CIPSEND=0,"a"', E),
+    ('1', 1, b'AT+CIPSSLCPSK=0,"ab"', E),
+    ('1', 1, b'AT+CIPSSLCPSK=,"ab","c"', E),
+    ('2', 0, b'AT+CWJAP="a",', code(0x06)),
+    ('2', 0, b'AT+CWJAP="sssssssssssssssssssssssssssssssss",5', code(0x06)),
+    ('2', 0, b'AT+CIPSEND=5,"a"', code(0x06)),
+    ('2', 0, b'AT+CIPSSLCPSK="ab",', code(0x06)),
+    ('2', 1, b'AT+CIPSEND=0,5,"a",1,2', code(0x06)),
+    ('2', 1, b'AT+CIPSEND=0,"a"', code(0x06)),
+    ('2', 1, b'AT+CIPSSLCPSK=0,"ab"', code(0x06)),
+    ('2', 1, b'AT+CIPSSLCPSK=,"ab","c"', code(0x07)),
 ]
 
 

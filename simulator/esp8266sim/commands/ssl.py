@@ -47,6 +47,11 @@ def _split_id(call: Call) -> tuple:
     return args
 
 
+def ssl_link(call: Call) -> tuple:
+    """_split_id as a command's `link` rule (the id itself is not kept: all links share one setting here)."""
+    return 0, _split_id(call)
+
+
 def _reply_per_link(call: Call, value: str) -> None:
     """2.x SSL queries print `<link ID>,` first: one line per link with CIPMUX=1 (all share one setting here)."""
     links = range(5) if call.module.state["mux"] else range(1)
@@ -124,13 +129,10 @@ def cipsslcpsk_query(call: Call) -> None:
     _reply_per_link(call, show(call.module.state["sslcpsk"]))
 
 
-@command("CIPSSLCPSK", "set", dialects="2")
+@command("CIPSSLCPSK", "set", dialects="2", link=ssl_link, args=(Str(32, 1, r"[0-9a-fA-F]+"), Str(32, 1)))
 def cipsslcpsk(call: Call) -> None:
     state = call.module.state
-    rest = _split_id(call)
-    if len(rest) != 2:
-        raise Refusal(code=E_COUNT)
-    psk, hint = Str(32, 1, r"[0-9a-fA-F]+").check(rest[0]), Str(32, 1).check(rest[1])
-    _ssl_link_free(call, rest)
+    psk, hint = call.args
+    _ssl_link_free(call, call.args)
     state.set("sslcpsk", (psk, hint))
     call.ok()

@@ -175,9 +175,10 @@ async def cipstartex(call: Call) -> None:
 # --- sending --------------------------------------------------------------------------------------------------------
 
 def _send(call: Call, ex: bool) -> None:
+    """The length's range is checked after the link; UDP's remote host and port come together or not at all."""
     module = call.module
-    lid, rest = link_id(call, 1)
-    if not rest or not isinstance(rest[0], int) or len(rest) not in (1, 3):
+    lid, rest = call.link, call.args
+    if len(rest) == 2:
         raise Refusal(code=E_COUNT)
     length = rest[0]
     link = module.net.links.get(lid)
@@ -190,7 +191,10 @@ def _send(call: Call, ex: bool) -> None:
     module.data.expect(link, length, ex=ex)
 
 
-@command("CIPSEND", "set", evidence="notes §4.1, §4.4; " + DOC1 + " AT+CIPSEND")
+SEND_ARGS = dict(link=by_mux(1), args=(Int(*ANY_INT, wrong=E_COUNT), Anything(), Anything()), required=1)
+
+
+@command("CIPSEND", "set", **SEND_ARGS, evidence="notes §4.1, §4.4; " + DOC1 + " AT+CIPSEND")
 def cipsend(call: Call) -> None:
     _send(call, ex=False)
 
@@ -204,7 +208,7 @@ def cipsend_passthrough(call: Call) -> None:
     module.data.start_passthrough(module.net.links[0])
 
 
-@command("CIPSENDEX", "set", evidence=DOC1 + " AT+CIPSENDEX (\\0 ends the data); " + DOC2 + " AT+CIPSENDEX")
+@command("CIPSENDEX", "set", **SEND_ARGS, evidence=DOC1 + " AT+CIPSENDEX (\\0 ends the data); " + DOC2 + " AT+CIPSENDEX")
 def cipsendex(call: Call) -> None:
     _send(call, ex=True)
 
