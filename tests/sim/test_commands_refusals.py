@@ -162,6 +162,14 @@ CASES = [
     ('2', 1, b'AT+CIPSEND=0,"a"', code(0x06)),
     ('2', 1, b'AT+CIPSSLCPSK=0,"ab"', code(0x06)),
     ('2', 1, b'AT+CIPSSLCPSK=,"ab","c"', code(0x07)),
+    # CWLAP (the station is checked first) and CIPSSLCSNI (2.x's link id under CIPMUX=1)
+    ('2', 0, b'AT+CWLAP=,"a"', code(0x06)),
+    ('2', 0, b'AT+CIPSSLCSNI=', code(0x06)),
+    ('2', 0, b'AT+CIPSSLCSNI=1', code(0x05)),
+    ('2', 0, b'AT+CIPSSLCSNI="a","b"', code(0x06)),
+    ('2', 1, b'AT+CIPSSLCSNI=1', code(0x06)),
+    ('2', 1, b'AT+CIPSSLCSNI="a","b"', code(0x07)),
+    ('2', 1, b'AT+CIPSSLCSNI=9,"host"', code(0x07)),
 ]
 
 

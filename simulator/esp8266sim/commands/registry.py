@@ -15,8 +15,9 @@ A command is declared where it is implemented, one function per form it answers:
 - args: the set form's parameters, checked before the handler runs (count, type, range), trailing ones optional
   after `required`; a handler without `args` checks its own. `miscount` is the code a wrong count gets (E_COUNT
   unless the firmware says otherwise), a type's `wrong` the code a wrong type gets (E_TYPE unless ...).
-- link: the CIPMUX rule, `link(call) -> (link id, the other arguments)`, run before the arguments are checked
-  (it refuses with the firmware's own words, `MUX=1`, `ID ERROR`); the handler finds the id in `call.link`.
+- before: a rule of state the firmware applies before it looks at the arguments, `before(call) -> (link id, the
+  other arguments)`: mostly CIPMUX's (a leading link id, refused in the firmware's own words, `MUX=1`, `ID ERROR`),
+  or the station being on; the handler finds the id in `call.link`.
 - suffixed: 1.x naming. "alias": NAME_CUR (RAM) and NAME_DEF (saved), and the bare NAME as a deprecated NAME_DEF;
   "only": NAME_CUR and NAME_DEF, no bare name. `suffixed2` the same for 2.x (only UART keeps its suffixes there).
 - long: the command answers later (its handlers are async); until it has, every line gets `busy p...` (the registry
@@ -132,7 +133,7 @@ class Command:
     args: Dict[int, Optional[Tuple[Any, ...]]]  # per dialect major: the set form's parameters
     required: Dict[int, int]
     miscount: int = E_COUNT
-    link: Optional[Callable[[Any], Tuple[int, Tuple[Any, ...]]]] = None
+    before: Optional[Callable[[Any], Tuple[int, Tuple[Any, ...]]]] = None
     suffixed: str = ""
     suffixed2: str = ""
     long: bool = False
@@ -148,7 +149,7 @@ REGISTRY: Dict[str, Command] = {}
 
 
 def command(name: str, forms: Any, chapter: str = "", args: Any = None, required: Any = None,
-            miscount: int = E_COUNT, link: Optional[Callable] = None, suffixed: str = "", suffixed2: str = "", dialects: str = "1 2", long: bool = False, test: str = "",
+            miscount: int = E_COUNT, before: Optional[Callable] = None, suffixed: str = "", suffixed2: str = "", dialects: str = "1 2", long: bool = False, test: str = "",
             evidence: str = "", note: str = "") -> Callable:
     """Register the decorated handler as command `name` (see the module's docstring). `forms`, `args` and
     `required` may be a dict by dialect major (1, 2) where the dialects differ."""
@@ -169,7 +170,7 @@ def command(name: str, forms: Any, chapter: str = "", args: Any = None, required
         add(Command(name=name, forms=form_map, handlers={form: handler for form in answered},
                     chapter=chapter or handler.__module__.rsplit(".", 1)[-1], args=arg_map,
                     required={m: len(arg_map.get(m) or ()) if req.get(m) is None else req[m] for m in form_map},
-                    miscount=miscount, link=link,
+                    miscount=miscount, before=before,
                     suffixed=suffixed, suffixed2=suffixed2, long=long,
                     test={m: t for m, t in per(test).items() if t}, evidence=evidence, note=note))
         return handler
@@ -198,7 +199,7 @@ def _joined(old: Command, new: Command) -> Command:
     return Command(name=new.name, forms={m: old.forms.get(m, frozenset()) | new.forms.get(m, frozenset())
                                          for m in sorted(set(old.forms) | set(new.forms))},
                    handlers={**old.handlers, **new.handlers}, chapter=same("chapter"), args=setter.args,
-                   required=setter.required, miscount=setter.miscount, link=setter.link, suffixed=same("suffixed"), suffixed2=same("suffixed2"), long=old.long,
+                   required=setter.required, miscount=setter.miscount, before=setter.before, suffixed=same("suffixed"), suffixed2=same("suffixed2"), long=old.long,
                    test={**old.test, **new.test}, evidence=same("evidence"), note=same("note"))
 
 
@@ -251,7 +252,7 @@ class Call:
     args: Tuple[Any, ...]
     saved: Optional[bool]           # True: `_DEF`; False: `_CUR`; None: the command has no suffixes
     extra: Dict[str, Any] = field(default_factory=dict)
-    link: int = 0                   # the link id the command's `link` rule took off the arguments
+    link: int = 0                   # the link id the command's `before` rule took off the arguments
 
     @property
     def persist(self) -> bool:
@@ -294,8 +295,8 @@ def run(cmd: Command, call: Call, spawn: Callable[[Any], None]) -> None:
     if call.form not in cmd.forms[major]:
         raise Refusal(code=E_FORM)
     if call.form == "set":
-        if cmd.link is not None:
-            call.link, call.args = cmd.link(call)
+        if cmd.before is not None:
+            call.link, call.args = cmd.before(call)
         call.args = check_args(cmd, major, call.args)
     if call.form == "test":
         if major in cmd.test:

@@ -9,7 +9,7 @@ TCP-IP_AT_Commands.rst AT+CIPSSLC*; notes §3.1 (one SSL link, 1.x needs CIPSSLS
 from __future__ import annotations
 
 from ..links import TlsSettings
-from .registry import E_COUNT, E_VALUE, Call, Int, Refusal, Str, command
+from .registry import E_COUNT, E_VALUE, Anything, Call, Int, Refusal, Str, command
 from .settings import setting, show
 
 __all__ = ["tls_settings"]
@@ -48,7 +48,7 @@ def _split_id(call: Call) -> tuple:
 
 
 def ssl_link(call: Call) -> tuple:
-    """_split_id as a command's `link` rule (the id itself is not kept: all links share one setting here)."""
+    """_split_id as a command's `before` rule (the id itself is not kept: all links share one setting here)."""
     return 0, _split_id(call)
 
 
@@ -91,14 +91,12 @@ def _text_setting(name: str, key: str, limit: int):
     def query(call: Call) -> None:
         _reply_per_link(call, show(call.module.state[key]))
 
-    @command(name, "set", dialects="2", chapter="ssl")
+    @command(name, "set", dialects="2", chapter="ssl", before=ssl_link, args=(Anything(),))
     def handler(call: Call) -> None:
+        """The text's type and length are checked after the SSL link state (the firmware's order)."""
         state = call.module.state
-        rest = _split_id(call)
-        if len(rest) != 1:
-            raise Refusal(code=E_COUNT)
-        _ssl_link_free(call, rest)
-        state.set(key, Str(limit, 1).check(rest[0]))
+        _ssl_link_free(call, call.args)
+        state.set(key, Str(limit, 1).check(call.args[0]))
         call.ok()
     return handler
 
@@ -129,7 +127,7 @@ def cipsslcpsk_query(call: Call) -> None:
     _reply_per_link(call, show(call.module.state["sslcpsk"]))
 
 
-@command("CIPSSLCPSK", "set", dialects="2", link=ssl_link, args=(Str(32, 1, r"[0-9a-fA-F]+"), Str(32, 1)))
+@command("CIPSSLCPSK", "set", dialects="2", before=ssl_link, args=(Str(32, 1, r"[0-9a-fA-F]+"), Str(32, 1)))
 def cipsslcpsk(call: Call) -> None:
     state = call.module.state
     psk, hint = call.args

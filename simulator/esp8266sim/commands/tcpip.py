@@ -51,12 +51,12 @@ def link_id(call: Call, numbers_after: int) -> Tuple[int, tuple]:
 
 
 def by_mux(numbers_after: int):
-    """The `link` rule of a command whose link id leads its arguments under CIPMUX=1 (see link_id)."""
+    """The `before` rule of a command whose link id leads its arguments under CIPMUX=1 (see link_id)."""
     return lambda call: link_id(call, numbers_after)
 
 
 def mux_only(call: Call) -> Tuple[int, tuple]:
-    """The `link` rule of a set form that exists under CIPMUX=1 only (its link id is its first argument)."""
+    """The `before` rule of a set form that exists under CIPMUX=1 only (its link id is its first argument)."""
     if not call.module.state["mux"]:
         raise Refusal("MUX=0")
     return 0, call.args
@@ -191,7 +191,7 @@ def _send(call: Call, ex: bool) -> None:
     module.data.expect(link, length, ex=ex)
 
 
-SEND_ARGS = dict(link=by_mux(1), args=(Int(*ANY_INT, wrong=E_COUNT), Anything(), Anything()), required=1)
+SEND_ARGS = dict(before=by_mux(1), args=(Int(*ANY_INT, wrong=E_COUNT), Anything(), Anything()), required=1)
 
 
 @command("CIPSEND", "set", **SEND_ARGS, evidence="notes §4.1, §4.4; " + DOC1 + " AT+CIPSEND")
@@ -215,7 +215,7 @@ def cipsendex(call: Call) -> None:
 
 # --- closing --------------------------------------------------------------------------------------------------------
 
-@command("CIPCLOSE", "set", link=mux_only, args=(Int(0, 5, wrong=E_COUNT),), evidence="notes §3.4")
+@command("CIPCLOSE", "set", before=mux_only, args=(Int(0, 5, wrong=E_COUNT),), evidence="notes §3.4")
 def cipclose(call: Call) -> None:
     """CIPMUX=1: `=<link ID>`, 5 for all of them."""
     net = call.module.net
@@ -248,7 +248,7 @@ def _close(call: Call, targets: List[Link]) -> None:
 
 
 @command("CIPCLOSEMODE", "set", dialects="1",
-         link=by_mux(1), args=(OneOf((0, 1), wrong=E_VALUE),), miscount=E_VALUE,
+         before=by_mux(1), args=(OneOf((0, 1), wrong=E_VALUE),), miscount=E_VALUE,
          evidence=DOC1 + " AT+CIPCLOSEMODE; esp-at AT_Command_Set_Comparison.rst (NONOS only, not in ESP-AT)")
 def cipclosemode(call: Call) -> None:
     modes = list(call.module.state["closemode"])
@@ -343,7 +343,7 @@ async def cipserver_query(call: Call) -> None:
 
 # --- passive receive ------------------------------------------------------------------------------------------------
 
-@command("CIPRECVDATA", "set", link=by_mux(1), args=(Int(1, MAX_SEND, wrong=E_VALUE),), miscount=E_VALUE,
+@command("CIPRECVDATA", "set", before=by_mux(1), args=(Int(1, MAX_SEND, wrong=E_VALUE),), miscount=E_VALUE,
          evidence="notes §5.2, §10.3")
 def ciprecvdata(call: Call) -> None:
     module, profile = call.module, call.module.profile
@@ -425,7 +425,7 @@ def _tcp_link(call: Call, lid: int) -> Link:
     return link
 
 
-@command("CIPSENDBUF", "set", dialects="1", link=by_mux(1), args=(Int(*ANY_INT, wrong=E_COUNT),),
+@command("CIPSENDBUF", "set", dialects="1", before=by_mux(1), args=(Int(*ANY_INT, wrong=E_COUNT),),
          evidence=DOC1 + " AT+CIPSENDBUF (5.2.7)" + BUF_NOTE)
 def cipsendbuf(call: Call) -> None:
     """The length's range is checked after the link (a bad link answers `link is not valid` first)."""
@@ -452,7 +452,7 @@ def cipbufstatus(call: Call) -> None:
     _buf_status(call, _buf_link(call, given=False))
 
 
-@command("CIPBUFSTATUS", "set", dialects="1", link=mux_only, args=(Int(*ANY_INT, wrong=E_COUNT),))
+@command("CIPBUFSTATUS", "set", dialects="1", before=mux_only, args=(Int(*ANY_INT, wrong=E_COUNT),))
 def cipbufstatus_of(call: Call) -> None:
     _buf_status(call, _buf_link(call, given=True))
 
@@ -462,7 +462,7 @@ def _buf_status(call: Call, lid: int) -> None:
     call.emit(b"%d,%d,%d,%d,%d\r\n" % (buffer.following, buffer.sent, buffer.sent_ok, SEND_BUFFER, QUEUE) + OK)
 
 
-@command("CIPCHECKSEQ", "set", dialects="1", link=by_mux(1), args=(Int(*ANY_INT, wrong=E_COUNT),),
+@command("CIPCHECKSEQ", "set", dialects="1", before=by_mux(1), args=(Int(*ANY_INT, wrong=E_COUNT),),
          evidence=DOC1 + " AT+CIPCHECKSEQ (5.2.10)")
 def cipcheckseq(call: Call) -> None:
     lid, rest = call.link, call.args
@@ -479,7 +479,7 @@ def cipbufreset(call: Call) -> None:
     _buf_reset(call, _buf_link(call, given=False))
 
 
-@command("CIPBUFRESET", "set", dialects="1", link=mux_only, args=(Int(*ANY_INT, wrong=E_COUNT),))
+@command("CIPBUFRESET", "set", dialects="1", before=mux_only, args=(Int(*ANY_INT, wrong=E_COUNT),))
 def cipbufreset_of(call: Call) -> None:
     _buf_reset(call, _buf_link(call, given=True))
 

@@ -150,12 +150,16 @@ async def cwlap(call: Call) -> None:
     await _scan(call, None)
 
 
-@command("CWLAP", "set", long=True)
+def _station_first(call: Call) -> tuple:
+    """_station_on as a command's `before` rule (the station is checked before the arguments)."""
+    _station_on(call)
+    return 0, call.args
+
+
+@command("CWLAP", "set", long=True, before=_station_first, args=(Str(1 << 16, wrong=E_COUNT),) + (Anything(),) * 5,
+         required=1)
 async def cwlap_one(call: Call) -> None:
     """The APs by one SSID (the other arguments, MAC and channel, narrow nothing here)."""
-    _station_on(call)
-    if not call.args or not isinstance(call.args[0], str) or len(call.args) > 6:
-        raise Refusal(code=E_COUNT)
     await _scan(call, call.args[0])
 
 
