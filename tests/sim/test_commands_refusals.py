@@ -170,6 +170,11 @@ CASES = [
     ('2', 1, b'AT+CIPSSLCSNI=1', code(0x06)),
     ('2', 1, b'AT+CIPSSLCSNI="a","b"', code(0x07)),
     ('2', 1, b'AT+CIPSSLCSNI=9,"host"', code(0x07)),
+    # CIPSSLCCONF in 2.x: its wrong counts and types answer 0x07 (out of range), as they did when hand-checked
+    ('2', 0, b'AT+CIPSSLCCONF=1,2,3,4', code(0x07)),
+    ('2', 0, b'AT+CIPSSLCCONF=1,"a"', code(0x07)),
+    ('2', 1, b'AT+CIPSSLCCONF=0,1,2,3,4', code(0x07)),
+    ('2', 1, b'AT+CIPSSLCCONF=1,"a"', code(0x07)),
 ]
 
 

@@ -132,7 +132,7 @@ class Command:
     chapter: str
     args: Dict[int, Optional[Tuple[Any, ...]]]  # per dialect major: the set form's parameters
     required: Dict[int, int]
-    miscount: int = E_COUNT
+    miscount: Dict[int, int] = field(default_factory=dict)     # per major; E_COUNT when absent
     before: Optional[Callable[[Any], Tuple[int, Tuple[Any, ...]]]] = None
     suffixed: str = ""
     suffixed2: str = ""
@@ -149,10 +149,10 @@ REGISTRY: Dict[str, Command] = {}
 
 
 def command(name: str, forms: Any, chapter: str = "", args: Any = None, required: Any = None,
-            miscount: int = E_COUNT, before: Optional[Callable] = None, suffixed: str = "", suffixed2: str = "", dialects: str = "1 2", long: bool = False, test: str = "",
+            miscount: Any = E_COUNT, before: Optional[Callable] = None, suffixed: str = "", suffixed2: str = "", dialects: str = "1 2", long: bool = False, test: str = "",
             evidence: str = "", note: str = "") -> Callable:
-    """Register the decorated handler as command `name` (see the module's docstring). `forms`, `args` and
-    `required` may be a dict by dialect major (1, 2) where the dialects differ."""
+    """Register the decorated handler as command `name` (see the module's docstring). `forms`, `args`,
+    `required` and `miscount` may be a dict by dialect major (1, 2) where the dialects differ."""
     majors = [int(d) for d in dialects.split()]
 
     def per(value: Any) -> Dict[int, Any]:
@@ -170,7 +170,7 @@ def command(name: str, forms: Any, chapter: str = "", args: Any = None, required
         add(Command(name=name, forms=form_map, handlers={form: handler for form in answered},
                     chapter=chapter or handler.__module__.rsplit(".", 1)[-1], args=arg_map,
                     required={m: len(arg_map.get(m) or ()) if req.get(m) is None else req[m] for m in form_map},
-                    miscount=miscount, before=before,
+                    miscount=per(miscount), before=before,
                     suffixed=suffixed, suffixed2=suffixed2, long=long,
                     test={m: t for m, t in per(test).items() if t}, evidence=evidence, note=note))
         return handler
@@ -284,7 +284,7 @@ def check_args(cmd: Command, major: int, args: Tuple[Any, ...]) -> Tuple[Any, ..
     if kinds is None:
         return args
     if not cmd.required[major] <= len(args) <= len(kinds):
-        raise Refusal(code=cmd.miscount)
+        raise Refusal(code=cmd.miscount.get(major, E_COUNT))
     return tuple(kind.check(value) if value is not None or index < cmd.required[major] else None
                  for index, (kind, value) in enumerate(zip(kinds, args)))
 

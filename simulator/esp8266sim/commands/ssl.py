@@ -9,7 +9,7 @@ TCP-IP_AT_Commands.rst AT+CIPSSLC*; notes §3.1 (one SSL link, 1.x needs CIPSSLS
 from __future__ import annotations
 
 from ..links import TlsSettings
-from .registry import E_COUNT, E_VALUE, Anything, Call, Int, Refusal, Str, command
+from .registry import ANY_INT, E_COUNT, E_VALUE, Anything, Call, Int, Refusal, Str, command
 from .settings import setting, show
 
 __all__ = ["tls_settings"]
@@ -48,8 +48,9 @@ def _split_id(call: Call) -> tuple:
 
 
 def ssl_link(call: Call) -> tuple:
-    """_split_id as a command's `before` rule (the id itself is not kept: all links share one setting here)."""
-    return 0, _split_id(call)
+    """_split_id as a command's `before` rule (the id itself is not kept: all links share one setting here); 1.x
+    takes no link id."""
+    return (0, call.args) if call.module.profile.major == 1 else (0, _split_id(call))
 
 
 def _reply_per_link(call: Call, value: str) -> None:
@@ -69,7 +70,8 @@ def cipsslcconf_query(call: Call) -> None:
         _reply_per_link(call, show(state["sslcconf"]))
 
 
-@command("CIPSSLCCONF", "set", args={1: (Int(0, 3),), 2: None})     # 2.x: the link id rule, below
+@command("CIPSSLCCONF", "set", before=ssl_link, required=1, miscount={1: E_COUNT, 2: E_VALUE},
+         args={1: (Int(0, 3),), 2: (Int(0, 3, wrong=E_VALUE),) + (Int(*ANY_INT, wrong=E_VALUE),) * 2})
 def cipsslcconf(call: Call) -> None:
     state = call.module.state
     if call.module.profile.major == 1:
@@ -78,9 +80,9 @@ def cipsslcconf(call: Call) -> None:
         state.set("sslconf", mode, True)
         call.ok()
         return
-    rest = _split_id(call)
-    if not 1 <= len(rest) <= 3 or not all(isinstance(a, int) for a in rest) or not 0 <= rest[0] <= 3:
-        raise Refusal(code=E_VALUE)
+    rest = call.args
+    if None in rest:
+        raise Refusal(code=E_VALUE)     # the PKI and CA numbers may be left out, not left empty
     _ssl_link_free(call, rest)
     state.set("sslcconf", tuple(rest) + (0,) * (3 - len(rest)))
     call.ok()
