@@ -23,6 +23,7 @@ from typing import Callable, Optional
 from . import commands  # noqa: F401  (fills the registry)
 from .atline import LineError, read_line
 from .commands.registry import AUTO_JOINED, E_BUSY, E_NO_AT, E_UNKNOWN, Call, Refusal, resolve, run
+from .error_codes import err_code_line
 from .config import SimConfig
 from .datamode import DataMode
 from .faults import CommandFaults, FaultPlan
@@ -103,15 +104,15 @@ class Module:
         """ERROR with 1.x's reason line before it, or 2.x's ERR CODE when AT+SYSLOG=1."""
         detail = (refusal.detail.encode() + b"\r\n") if refusal.detail and self.profile.detail_lines else b""
         if self.profile.error_codes and self.state["syslog"]:
-            detail += b"ERR CODE:0x%08x\r\n" % (0x01000000 | refusal.code << 16)
+            detail += err_code_line(refusal.code)
         self.emit(detail + (refusal.final or ERROR))
 
     def _busy(self, line: bytes) -> None:
         """`busy p...` for a line that came while a command runs, after 1.x's echo of it (as typed, without the line
-        end an echo otherwise gets); 2.x echoes nothing, and with AT+SYSLOG=1 gives its code first (0x0B, the
+        end an echo otherwise gets); 2.x echoes nothing, and with AT+SYSLOG=1 gives its code first (E_BUSY, the
         previous command is still processing)."""
         echo = line + b"\r" if self.state["echo"] and self.profile.echo_busy_line else b""
-        code = b"ERR CODE:0x%08x\r\n" % (0x01000000 | E_BUSY << 16) if self.profile.error_codes and self.state["syslog"] \
+        code = err_code_line(E_BUSY) if self.profile.error_codes and self.state["syslog"] \
             else b""
         self.emit(echo + code + BUSY)
 

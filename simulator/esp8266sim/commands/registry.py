@@ -13,7 +13,11 @@ A command is declared where it is implemented, one function per form it answers:
   `test` itself, from `test=`); the registrations of one name make one command, and an option given on more than
   one of them must be the same on each.
 - args: the set form's parameters, checked before the handler runs (count, type, range), trailing ones optional
-  after `required`; a handler without `args` checks its own.
+  after `required`; a handler without `args` checks its own. `miscount` is the code a wrong count gets (E_COUNT
+  unless the firmware says otherwise), a type's `wrong` the code a wrong type gets (E_TYPE unless ...).
+- before: a rule of state the firmware applies before it looks at the arguments, `before(call) -> (link id, the
+  other arguments)`: mostly CIPMUX's (a leading link id, refused in the firmware's own words, `MUX=1`, `ID ERROR`),
+  or the station being on; the handler finds the id in `call.link`.
 - suffixed: 1.x naming. "alias": NAME_CUR (RAM) and NAME_DEF (saved), and the bare NAME as a deprecated NAME_DEF;
   "only": NAME_CUR and NAME_DEF, no bare name. `suffixed2` the same for 2.x (only UART keeps its suffixes there).
 - long: the command answers later (its handlers are async); until it has, every line gets `busy p...` (the registry
@@ -32,7 +36,7 @@ from ..error_codes import (E_BUSY, E_COUNT, E_FAILED, E_FORM, E_LENGTH, E_NO_AT,
                            E_VALUE)
 
 __all__ = ["AUTO_JOINED", "Command", "Call", "Refusal", "REGISTRY", "command", "on_auto_join", "resolve", "Int",
-           "OneOf", "Str", "IP", "MAC", "E_BUSY", "E_COUNT", "E_FAILED", "E_FORM", "E_LENGTH", "E_NO_AT", "E_PARSE",
+           "OneOf", "Str", "Anything", "IP", "MAC", "ANY_INT", "E_BUSY", "E_COUNT", "E_FAILED", "E_FORM", "E_LENGTH", "E_NO_AT", "E_PARSE",
            "E_TYPE", "E_UNKNOWN", "E_VALUE"]
 
 FORMS = ("exec", "query", "test", "set")
@@ -54,10 +58,11 @@ class Refusal(Exception):
 class Int:
     low: int
     high: int
+    wrong: int = E_TYPE
 
     def check(self, value: Any) -> int:
         if not isinstance(value, int):
-            raise Refusal(code=E_TYPE)
+            raise Refusal(code=self.wrong)
         if not self.low <= value <= self.high:
             raise Refusal(code=E_VALUE)
         return value
@@ -69,10 +74,11 @@ class Int:
 @dataclass(frozen=True)
 class OneOf:
     values: Tuple[int, ...]
+    wrong: int = E_TYPE
 
     def check(self, value: Any) -> int:
         if not isinstance(value, int):
-            raise Refusal(code=E_TYPE)
+            raise Refusal(code=self.wrong)
         if value not in self.values:
             raise Refusal(code=E_VALUE)
         return value
@@ -86,10 +92,11 @@ class Str:
     high: int = 64
     low: int = 0
     pattern: str = ""
+    wrong: int = E_TYPE
 
     def check(self, value: Any) -> str:
         if not isinstance(value, str):
-            raise Refusal(code=E_TYPE)
+            raise Refusal(code=self.wrong)
         if not self.low <= len(value.encode()) <= self.high or (self.pattern and not re.fullmatch(self.pattern,
                                                                                                    value)):
             raise Refusal(code=E_VALUE)
@@ -99,6 +106,18 @@ class Str:
         return '"text"'
 
 
+@dataclass(frozen=True)
+class Anything:
+    """A parameter the fake takes but does not look at (a number or a text)."""
+
+    def check(self, value: Any) -> Any:
+        return value
+
+    def __str__(self) -> str:
+        return "any"
+
+
+ANY_INT = (-(1 << 31), (1 << 31) - 1)       # Int(*ANY_INT): a number of any value; its range is a rule of state
 IP = Str(15, 7, r"(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}")
 MAC = Str(17, 17, r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
 
@@ -113,6 +132,8 @@ class Command:
     chapter: str
     args: Dict[int, Optional[Tuple[Any, ...]]]  # per dialect major: the set form's parameters
     required: Dict[int, int]
+    miscount: Dict[int, int] = field(default_factory=dict)     # per major; E_COUNT when absent
+    before: Optional[Callable[[Any], Tuple[int, Tuple[Any, ...]]]] = None
     suffixed: str = ""
     suffixed2: str = ""
     long: bool = False
@@ -128,10 +149,10 @@ REGISTRY: Dict[str, Command] = {}
 
 
 def command(name: str, forms: Any, chapter: str = "", args: Any = None, required: Any = None,
-            suffixed: str = "", suffixed2: str = "", dialects: str = "1 2", long: bool = False, test: str = "",
+            miscount: Any = E_COUNT, before: Optional[Callable] = None, suffixed: str = "", suffixed2: str = "", dialects: str = "1 2", long: bool = False, test: str = "",
             evidence: str = "", note: str = "") -> Callable:
-    """Register the decorated handler as command `name` (see the module's docstring). `forms`, `args` and
-    `required` may be a dict by dialect major (1, 2) where the dialects differ."""
+    """Register the decorated handler as command `name` (see the module's docstring). `forms`, `args`,
+    `required` and `miscount` may be a dict by dialect major (1, 2) where the dialects differ."""
     majors = [int(d) for d in dialects.split()]
 
     def per(value: Any) -> Dict[int, Any]:
@@ -149,6 +170,7 @@ def command(name: str, forms: Any, chapter: str = "", args: Any = None, required
         add(Command(name=name, forms=form_map, handlers={form: handler for form in answered},
                     chapter=chapter or handler.__module__.rsplit(".", 1)[-1], args=arg_map,
                     required={m: len(arg_map.get(m) or ()) if req.get(m) is None else req[m] for m in form_map},
+                    miscount=per(miscount), before=before,
                     suffixed=suffixed, suffixed2=suffixed2, long=long,
                     test={m: t for m, t in per(test).items() if t}, evidence=evidence, note=note))
         return handler
@@ -177,7 +199,7 @@ def _joined(old: Command, new: Command) -> Command:
     return Command(name=new.name, forms={m: old.forms.get(m, frozenset()) | new.forms.get(m, frozenset())
                                          for m in sorted(set(old.forms) | set(new.forms))},
                    handlers={**old.handlers, **new.handlers}, chapter=same("chapter"), args=setter.args,
-                   required=setter.required, suffixed=same("suffixed"), suffixed2=same("suffixed2"), long=old.long,
+                   required=setter.required, miscount=setter.miscount, before=setter.before, suffixed=same("suffixed"), suffixed2=same("suffixed2"), long=old.long,
                    test={**old.test, **new.test}, evidence=same("evidence"), note=same("note"))
 
 
@@ -230,6 +252,7 @@ class Call:
     args: Tuple[Any, ...]
     saved: Optional[bool]           # True: `_DEF`; False: `_CUR`; None: the command has no suffixes
     extra: Dict[str, Any] = field(default_factory=dict)
+    link: int = 0                   # the link id the command's `before` rule took off the arguments
 
     @property
     def persist(self) -> bool:
@@ -261,7 +284,7 @@ def check_args(cmd: Command, major: int, args: Tuple[Any, ...]) -> Tuple[Any, ..
     if kinds is None:
         return args
     if not cmd.required[major] <= len(args) <= len(kinds):
-        raise Refusal(code=E_COUNT)
+        raise Refusal(code=cmd.miscount.get(major, E_COUNT))
     return tuple(kind.check(value) if value is not None or index < cmd.required[major] else None
                  for index, (kind, value) in enumerate(zip(kinds, args)))
 
@@ -272,6 +295,8 @@ def run(cmd: Command, call: Call, spawn: Callable[[Any], None]) -> None:
     if call.form not in cmd.forms[major]:
         raise Refusal(code=E_FORM)
     if call.form == "set":
+        if cmd.before is not None:
+            call.link, call.args = cmd.before(call)
         call.args = check_args(cmd, major, call.args)
     if call.form == "test":
         if major in cmd.test:

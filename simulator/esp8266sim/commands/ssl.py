@@ -9,7 +9,7 @@ TCP-IP_AT_Commands.rst AT+CIPSSLC*; notes §3.1 (one SSL link, 1.x needs CIPSSLS
 from __future__ import annotations
 
 from ..links import TlsSettings
-from .registry import E_COUNT, E_VALUE, Call, Int, Refusal, Str, command
+from .registry import ANY_INT, E_COUNT, E_VALUE, Anything, Call, Int, Refusal, Str, command
 from .settings import setting, show
 
 __all__ = ["tls_settings"]
@@ -47,6 +47,12 @@ def _split_id(call: Call) -> tuple:
     return args
 
 
+def ssl_link(call: Call) -> tuple:
+    """_split_id as a command's `before` rule (the id itself is not kept: all links share one setting here); 1.x
+    takes no link id."""
+    return (0, call.args) if call.module.profile.major == 1 else (0, _split_id(call))
+
+
 def _reply_per_link(call: Call, value: str) -> None:
     """2.x SSL queries print `<link ID>,` first: one line per link with CIPMUX=1 (all share one setting here)."""
     links = range(5) if call.module.state["mux"] else range(1)
@@ -64,20 +70,19 @@ def cipsslcconf_query(call: Call) -> None:
         _reply_per_link(call, show(state["sslcconf"]))
 
 
-@command("CIPSSLCCONF", "set")
+@command("CIPSSLCCONF", "set", before=ssl_link, required=1, miscount={1: E_COUNT, 2: E_VALUE},
+         args={1: (Int(0, 3),), 2: (Int(0, 3, wrong=E_VALUE),) + (Int(*ANY_INT, wrong=E_VALUE),) * 2})
 def cipsslcconf(call: Call) -> None:
     state = call.module.state
     if call.module.profile.major == 1:
-        if len(call.args) != 1:
-            raise Refusal(code=E_COUNT)
-        mode = Int(0, 3).check(call.args[0])
+        mode = call.args[0]
         _ssl_link_free(call, mode)
         state.set("sslconf", mode, True)
         call.ok()
         return
-    rest = _split_id(call)
-    if not 1 <= len(rest) <= 3 or not all(isinstance(a, int) for a in rest) or not 0 <= rest[0] <= 3:
-        raise Refusal(code=E_VALUE)
+    rest = call.args
+    if None in rest:
+        raise Refusal(code=E_VALUE)     # the PKI and CA numbers may be left out, not left empty
     _ssl_link_free(call, rest)
     state.set("sslcconf", tuple(rest) + (0,) * (3 - len(rest)))
     call.ok()
@@ -88,14 +93,12 @@ def _text_setting(name: str, key: str, limit: int):
     def query(call: Call) -> None:
         _reply_per_link(call, show(call.module.state[key]))
 
-    @command(name, "set", dialects="2", chapter="ssl")
+    @command(name, "set", dialects="2", chapter="ssl", before=ssl_link, args=(Anything(),))
     def handler(call: Call) -> None:
+        """The text's type and length are checked after the SSL link state (the firmware's order)."""
         state = call.module.state
-        rest = _split_id(call)
-        if len(rest) != 1:
-            raise Refusal(code=E_COUNT)
-        _ssl_link_free(call, rest)
-        state.set(key, Str(limit, 1).check(rest[0]))
+        _ssl_link_free(call, call.args)
+        state.set(key, Str(limit, 1).check(call.args[0]))
         call.ok()
     return handler
 
@@ -126,13 +129,10 @@ def cipsslcpsk_query(call: Call) -> None:
     _reply_per_link(call, show(call.module.state["sslcpsk"]))
 
 
-@command("CIPSSLCPSK", "set", dialects="2")
+@command("CIPSSLCPSK", "set", dialects="2", before=ssl_link, args=(Str(32, 1, r"[0-9a-fA-F]+"), Str(32, 1)))
 def cipsslcpsk(call: Call) -> None:
     state = call.module.state
-    rest = _split_id(call)
-    if len(rest) != 2:
-        raise Refusal(code=E_COUNT)
-    psk, hint = Str(32, 1, r"[0-9a-fA-F]+").check(rest[0]), Str(32, 1).check(rest[1])
-    _ssl_link_free(call, rest)
+    psk, hint = call.args
+    _ssl_link_free(call, call.args)
     state.set("sslcpsk", (psk, hint))
     call.ok()

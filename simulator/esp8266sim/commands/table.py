@@ -11,7 +11,10 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Set
 
+from ..error_codes import E_AT_CATEGORY, E_FORM
 from .registry import REGISTRY, Command, resolve
+
+FORM_CODE = f"0x{E_AT_CATEGORY << 24 | E_FORM << 16:08X}"      # what AT+SYSLOG=1 prints for a form not listed
 
 __all__ = ["NOT_IMPLEMENTED", "render"]
 
@@ -108,7 +111,7 @@ def render(root: Path = GOLDEN) -> str:
         "",
         "Generated from the command registry by `python -m esp8266sim.commands.table > simulator/COMMANDS.md`;",
         "a test fails when this file is out of date. Forms: exec `AT+X`, query `AT+X?`, test `AT+X=?`, set",
-        "`AT+X=...`; a form not listed is answered `ERROR` (2.x: `ERR CODE:0x010C0000` first with AT+SYSLOG=1).",
+        f"`AT+X=...`; a form not listed is answered `ERROR` (2.x: `ERR CODE:{FORM_CODE}` first with AT+SYSLOG=1).",
         "The bytes columns name the golden exchanges (tests/golden/<dialect>/<name>.golden) that pin each command;",
         "a command without one says why.",
         "",

@@ -14,7 +14,7 @@ from ..datamode import MAX_SEND
 from ..links import Link, LinkError, Server
 from ..netstack import SendBuffer
 from ..profiles import OK
-from .registry import E_COUNT, E_VALUE, Call, Int, Refusal, Str, command, on_auto_join
+from .registry import ANY_INT, E_COUNT, E_VALUE, Anything, Call, Int, OneOf, Refusal, Str, command, on_auto_join
 from .settings import setting
 from .ssl import tls_settings
 from .wifi import station_address
@@ -48,6 +48,18 @@ def link_id(call: Call, numbers_after: int) -> Tuple[int, tuple]:
     if args and isinstance(args[0], int) and (leading > numbers_after or numbers_after == 0):
         raise Refusal("MUX=0")
     return 0, args
+
+
+def by_mux(numbers_after: int):
+    """The `before` rule of a command whose link id leads its arguments under CIPMUX=1 (see link_id)."""
+    return lambda call: link_id(call, numbers_after)
+
+
+def mux_only(call: Call) -> Tuple[int, tuple]:
+    """The `before` rule of a set form that exists under CIPMUX=1 only (its link id is its first argument)."""
+    if not call.module.state["mux"]:
+        raise Refusal("MUX=0")
+    return 0, call.args
 
 
 # --- modes ----------------------------------------------------------------------------------------------------------
@@ -163,9 +175,10 @@ async def cipstartex(call: Call) -> None:
 # --- sending --------------------------------------------------------------------------------------------------------
 
 def _send(call: Call, ex: bool) -> None:
+    """The length's range is checked after the link; UDP's remote host and port come together or not at all."""
     module = call.module
-    lid, rest = link_id(call, 1)
-    if not rest or not isinstance(rest[0], int) or len(rest) not in (1, 3):
+    lid, rest = call.link, call.args
+    if len(rest) == 2:
         raise Refusal(code=E_COUNT)
     length = rest[0]
     link = module.net.links.get(lid)
@@ -178,7 +191,10 @@ def _send(call: Call, ex: bool) -> None:
     module.data.expect(link, length, ex=ex)
 
 
-@command("CIPSEND", "set", evidence="notes §4.1, §4.4; " + DOC1 + " AT+CIPSEND")
+SEND_ARGS = dict(before=by_mux(1), args=(Int(*ANY_INT, wrong=E_COUNT), Anything(), Anything()), required=1)
+
+
+@command("CIPSEND", "set", **SEND_ARGS, evidence="notes §4.1, §4.4; " + DOC1 + " AT+CIPSEND")
 def cipsend(call: Call) -> None:
     _send(call, ex=False)
 
@@ -192,24 +208,18 @@ def cipsend_passthrough(call: Call) -> None:
     module.data.start_passthrough(module.net.links[0])
 
 
-@command("CIPSENDEX", "set", evidence=DOC1 + " AT+CIPSENDEX (\\0 ends the data); " + DOC2 + " AT+CIPSENDEX")
+@command("CIPSENDEX", "set", **SEND_ARGS, evidence=DOC1 + " AT+CIPSENDEX (\\0 ends the data); " + DOC2 + " AT+CIPSENDEX")
 def cipsendex(call: Call) -> None:
     _send(call, ex=True)
 
 
 # --- closing --------------------------------------------------------------------------------------------------------
 
-@command("CIPCLOSE", "set", evidence="notes §3.4")
+@command("CIPCLOSE", "set", before=mux_only, args=(Int(0, 5, wrong=E_COUNT),), evidence="notes §3.4")
 def cipclose(call: Call) -> None:
     """CIPMUX=1: `=<link ID>`, 5 for all of them."""
     net = call.module.net
-    if not call.module.state["mux"]:
-        raise Refusal("MUX=0")
-    if len(call.args) != 1 or not isinstance(call.args[0], int):
-        raise Refusal(code=E_COUNT)
     lid = call.args[0]
-    if not 0 <= lid <= 5:
-        raise Refusal(code=E_VALUE)
     targets = list(net.links.values()) if lid == 5 else [net.links[lid]] if lid in net.links else []
     if not targets and lid != 5:
         raise Refusal("UNLINK")
@@ -238,13 +248,11 @@ def _close(call: Call, targets: List[Link]) -> None:
 
 
 @command("CIPCLOSEMODE", "set", dialects="1",
+         before=by_mux(1), args=(OneOf((0, 1), wrong=E_VALUE),), miscount=E_VALUE,
          evidence=DOC1 + " AT+CIPCLOSEMODE; esp-at AT_Command_Set_Comparison.rst (NONOS only, not in ESP-AT)")
 def cipclosemode(call: Call) -> None:
-    lid, rest = link_id(call, 1)
-    if len(rest) != 1 or rest[0] not in (0, 1):
-        raise Refusal(code=E_VALUE)
     modes = list(call.module.state["closemode"])
-    modes[lid] = rest[0]
+    modes[call.link] = call.args[0]
     call.module.state.set("closemode", tuple(modes))
     call.ok()
 
@@ -288,13 +296,15 @@ def cifsr(call: Call) -> None:
 
 # --- server ---------------------------------------------------------------------------------------------------------
 
-@command("CIPSERVER", "set", long=True,
+@command("CIPSERVER", "set", long=True, required=1,
+         args=(Int(*ANY_INT, wrong=E_COUNT), Int(*ANY_INT, wrong=E_COUNT), Anything(), Anything()),
          evidence="notes §6; " + DOC1 + " AT+CIPSERVER; MaJerle/ESP8266_AT_Commands_parser#50 (no change)")
 async def cipserver(call: Call) -> None:
+    """The mode's and port's ranges are checked after CIPMUX (a wrong count or type first, then `MUX=0`)."""
     module = call.module
     net = module.net
-    if not call.args or not all(isinstance(a, int) for a in call.args[:2]) or len(call.args) > 4:
-        raise Refusal(code=E_COUNT)
+    if len(call.args) > 1 and call.args[1] is None:
+        raise Refusal(code=E_COUNT)             # the port may be left out, not left empty
     if not module.state["mux"]:
         raise Refusal("MUX=0")
     if call.args[0] == 0:
@@ -333,12 +343,11 @@ async def cipserver_query(call: Call) -> None:
 
 # --- passive receive ------------------------------------------------------------------------------------------------
 
-@command("CIPRECVDATA", "set", evidence="notes §5.2, §10.3")
+@command("CIPRECVDATA", "set", before=by_mux(1), args=(Int(1, MAX_SEND, wrong=E_VALUE),), miscount=E_VALUE,
+         evidence="notes §5.2, §10.3")
 def ciprecvdata(call: Call) -> None:
     module, profile = call.module, call.module.profile
-    lid, rest = link_id(call, 1)
-    if len(rest) != 1 or not isinstance(rest[0], int) or not 1 <= rest[0] <= MAX_SEND:
-        raise Refusal(code=E_VALUE)
+    lid, rest = call.link, call.args
     link: Optional[Link] = module.net.buffered(lid)
     if link is None or not link.buffer:
         raise Refusal()
@@ -416,11 +425,11 @@ def _tcp_link(call: Call, lid: int) -> Link:
     return link
 
 
-@command("CIPSENDBUF", "set", dialects="1", evidence=DOC1 + " AT+CIPSENDBUF (5.2.7)" + BUF_NOTE)
+@command("CIPSENDBUF", "set", dialects="1", before=by_mux(1), args=(Int(*ANY_INT, wrong=E_COUNT),),
+         evidence=DOC1 + " AT+CIPSENDBUF (5.2.7)" + BUF_NOTE)
 def cipsendbuf(call: Call) -> None:
-    lid, rest = link_id(call, 1)
-    if len(rest) != 1 or not isinstance(rest[0], int):
-        raise Refusal(code=E_COUNT)
+    """The length's range is checked after the link (a bad link answers `link is not valid` first)."""
+    lid, rest = call.link, call.args
     link = _tcp_link(call, lid)
     if not 1 <= rest[0] <= MAX_SEND:
         raise Refusal("too long" if rest[0] > MAX_SEND else "")
@@ -430,13 +439,10 @@ def cipsendbuf(call: Call) -> None:
 
 
 def _buf_link(call: Call, given: bool) -> int:
-    """CIPBUFSTATUS / CIPBUFRESET: execute with CIPMUX=0, `=<link ID>` (`given`) with CIPMUX=1."""
-    mux = call.module.state["mux"]
-    if mux != given:
-        raise Refusal("MUX=1" if mux else "MUX=0")
-    lid = call.args[0] if mux else 0
-    if not isinstance(lid, int) or len(call.args) > 1:
-        raise Refusal(code=E_COUNT)
+    """CIPBUFSTATUS / CIPBUFRESET: execute with CIPMUX=0, `=<link ID>` (`given`, its mux_only rule) with CIPMUX=1."""
+    if not given and call.module.state["mux"]:
+        raise Refusal("MUX=1")
+    lid = call.args[0] if given else 0
     _tcp_link(call, lid)
     return lid
 
@@ -446,7 +452,7 @@ def cipbufstatus(call: Call) -> None:
     _buf_status(call, _buf_link(call, given=False))
 
 
-@command("CIPBUFSTATUS", "set", dialects="1")
+@command("CIPBUFSTATUS", "set", dialects="1", before=mux_only, args=(Int(*ANY_INT, wrong=E_COUNT),))
 def cipbufstatus_of(call: Call) -> None:
     _buf_status(call, _buf_link(call, given=True))
 
@@ -456,11 +462,10 @@ def _buf_status(call: Call, lid: int) -> None:
     call.emit(b"%d,%d,%d,%d,%d\r\n" % (buffer.following, buffer.sent, buffer.sent_ok, SEND_BUFFER, QUEUE) + OK)
 
 
-@command("CIPCHECKSEQ", "set", dialects="1", evidence=DOC1 + " AT+CIPCHECKSEQ (5.2.10)")
+@command("CIPCHECKSEQ", "set", dialects="1", before=by_mux(1), args=(Int(*ANY_INT, wrong=E_COUNT),),
+         evidence=DOC1 + " AT+CIPCHECKSEQ (5.2.10)")
 def cipcheckseq(call: Call) -> None:
-    lid, rest = link_id(call, 1)
-    if len(rest) != 1 or not isinstance(rest[0], int):
-        raise Refusal(code=E_COUNT)
+    lid, rest = call.link, call.args
     _tcp_link(call, lid)
     results = call.module.net.send_buffer(lid).results
     if rest[0] not in results:
@@ -474,7 +479,7 @@ def cipbufreset(call: Call) -> None:
     _buf_reset(call, _buf_link(call, given=False))
 
 
-@command("CIPBUFRESET", "set", dialects="1")
+@command("CIPBUFRESET", "set", dialects="1", before=mux_only, args=(Int(*ANY_INT, wrong=E_COUNT),))
 def cipbufreset_of(call: Call) -> None:
     _buf_reset(call, _buf_link(call, given=True))
 

@@ -11,7 +11,7 @@ from typing import List, Optional
 
 from ..atline import quote
 from ..profiles import OK
-from .registry import E_COUNT, E_FAILED, E_VALUE, IP, MAC, Call, Int, OneOf, Refusal, Str, command
+from .registry import E_COUNT, E_FAILED, E_VALUE, IP, MAC, Anything, Call, Int, OneOf, Refusal, Str, command
 from .settings import setting, show
 
 __all__ = ["bssid", "station_address"]
@@ -84,11 +84,13 @@ async def cwjap_saved(call: Call) -> None:
     await _join(call, *call.module.state["join"])
 
 
-@command("CWJAP", "set", suffixed="alias", long=True)
+JOIN_TEXT = Str(1 << 16, wrong=E_COUNT)     # SSID and password: their lengths are checked once both are texts
+JOIN_ARGS = (JOIN_TEXT, JOIN_TEXT)            # then 1.x: BSSID; 2.x: BSSID, PCI, reconnect, listen, scan, timeout, PMF
+
+
+@command("CWJAP", "set", suffixed="alias", long=True, required=2,
+         args={1: JOIN_ARGS + (Anything(),), 2: JOIN_ARGS + (Anything(),) * 7})
 async def cwjap(call: Call) -> None:
-    most = 3 if call.module.profile.major == 1 else 9
-    if not 2 <= len(call.args) <= most or not all(isinstance(a, str) for a in call.args[:2]):
-        raise Refusal(code=E_COUNT)
     ssid, password = call.args[0], call.args[1]
     if len(ssid.encode()) > 32 or len(password.encode()) > 64:
         raise Refusal(code=E_VALUE)
@@ -148,12 +150,16 @@ async def cwlap(call: Call) -> None:
     await _scan(call, None)
 
 
-@command("CWLAP", "set", long=True)
+def _station_first(call: Call) -> tuple:
+    """_station_on as a command's `before` rule (the station is checked before the arguments)."""
+    _station_on(call)
+    return 0, call.args
+
+
+@command("CWLAP", "set", long=True, before=_station_first, args=(Str(1 << 16, wrong=E_COUNT),) + (Anything(),) * 5,
+         required=1)
 async def cwlap_one(call: Call) -> None:
     """The APs by one SSID (the other arguments, MAC and channel, narrow nothing here)."""
-    _station_on(call)
-    if not call.args or not isinstance(call.args[0], str) or len(call.args) > 6:
-        raise Refusal(code=E_COUNT)
     await _scan(call, call.args[0])
 
 
