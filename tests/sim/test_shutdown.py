@@ -1,0 +1,27 @@
+"""Closing the fake ends every task on its loop, those that a task's own ending starts included: a task left
+pending is destroyed later ("Task was destroyed but it is pending!"), logged in whatever test runs then on that
+worker (a collector test that checks its log once failed so)."""
+from __future__ import annotations
+
+import asyncio
+
+from esp8266sim import SimConfig, Simulator
+
+
+def test_close_ends_the_tasks_that_ending_tasks_start():
+    sim = Simulator(SimConfig(latency_scale=0))
+    sim.start()
+    started = []
+
+    async def later() -> None:
+        await asyncio.sleep(3600)
+
+    async def first() -> None:
+        try:
+            await asyncio.sleep(3600)
+        finally:                                # as a long command's end lets the next line start its own
+            started.append(asyncio.get_running_loop().create_task(later()))
+
+    sim.call(lambda: asyncio.get_running_loop().create_task(first()))
+    sim.close()
+    assert started and started[0].done(), "a task started while closing was left pending"
