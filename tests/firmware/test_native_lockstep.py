@@ -46,6 +46,11 @@ def test_three_hours_of_readings_on_the_virtual_clock(tmp_path):
         # one reading a minute, each posted within seconds of being taken (virtual seconds, not wall ones)
         assert 179 <= len(bodies) <= 181
         assert all(60 * i <= at < 60 * i + 30 for i, (at, _) in enumerate(bodies))
+        # sampled on schedule: each reading when its interval is due, late by less than a second (the time the
+        # virtual clock skips while the board idles), never drifting: 180 readings stay on the first one's grid
+        uptimes = [json.loads(body)["uptime_ms"] for _, body in bodies]
+        late = [u - uptimes[0] - 60000 * i for i, u in enumerate(uptimes)]
+        assert max(late) - min(late) < 1000, late
     finally:
         board.close()
         loop.close()

@@ -210,8 +210,9 @@ def test_readings_arrive_once_with_the_right_json(results, name):
     assert abs(first["readings"]["chip_c"] - 25.0) <= 1.5
     assert abs(first["readings"]["vcc_mv"] - 5000) <= 10
     uptimes = [r["uptime_ms"] for r in result.readings[:3]]
-    # Sampled on schedule: each reading is taken when its interval is due, give or take one pass of loop().
-    assert all(abs(b - a - INTERVAL_MS) <= 20 for a, b in zip(uptimes, uptimes[1:])), uptimes
+    # Sampled on schedule, never early. (How late one pass of loop() may make a reading is checked on the virtual
+    # clock, test_native_lockstep.py: here the board's clock is the host's, and a loaded host is late at will.)
+    assert all(b - a >= INTERVAL_MS - 20 for a, b in zip(uptimes, uptimes[1:])), uptimes
 
 
 def test_debug_text_goes_to_usb_only_in_the_softserial_variant(results):
