@@ -3,6 +3,7 @@
 // operation ends by the driver's own bounds (each step has one, see EspAtSteps.h), so none of these waits forever. While they wait
 // they call yield() (as the core's delay() does), so a sketch with a watchdog can feed it.
 #pragma once
+#include "EspAtBytes.h"
 #include "EspAtDrv.h"
 
 #if ESPAT_CLIENTS
@@ -16,17 +17,6 @@ EspStatus waitDone(EspAtDrv& esp, bool started);
 uint8_t freeLink(EspAtDrv& esp);
 // "a.b.c.d" into `text` (at least 16 bytes), for AT+CIPSTART: the address printed by its own printTo().
 void formatIp(const Printable& ip, char* text);
-
-// Bytes in RAM as the Printable the driver sends (printed twice: counted, then written).
-class Bytes : public Printable {
- public:
-  Bytes(const uint8_t* p, uint16_t n) : p_(p), n_(n) {}
-  size_t printTo(Print& out) const override { return out.write(p_, n_); }
-
- private:
-  const uint8_t* p_;
-  uint16_t n_;
-};
 
 // The start of a Client sketch: passive receive on, sync (module found, AT+CIPMUX=1, AT+CIPRECVMODE=1), join.
 // Ok, or the status of the step that failed.

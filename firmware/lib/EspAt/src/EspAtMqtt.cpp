@@ -2,6 +2,8 @@
 // standard's (OASIS MQTT 3.1.1, section 3): a type byte, the remaining length in 7-bit groups, then the rest.
 #include "EspAtMqtt.h"
 
+#include "EspAtBytes.h"
+
 namespace {
 
 enum : uint8_t {
@@ -14,7 +16,7 @@ enum : uint8_t {
   kDisconnect = 0xE0,
 };
 
-// A string, or bytes, as a Printable: every publish() is the one for two Printables, one body in flash.
+// A string as a Printable (bytes: espat::Bytes): every publish() is the one for two Printables, one body in flash.
 class Text : public Printable {
  public:
   explicit Text(EspStr s) : s_(s) {}
@@ -22,16 +24,6 @@ class Text : public Printable {
 
  private:
   EspStr s_;
-};
-
-class Bytes : public Printable {
- public:
-  Bytes(const uint8_t* p, uint16_t n) : p_(p), n_(n) {}
-  size_t printTo(Print& out) const override { return out.write(p_, n_); }
-
- private:
-  const uint8_t* p_;
-  uint16_t n_;
 };
 
 const char kProtocol[] PROGMEM = {0, 4, 'M', 'Q', 'T', 'T', 4};  // name and level 4 (3.1.1)
@@ -167,7 +159,7 @@ uint16_t EspAtMqtt::publish(EspStr topic, EspStr payload, Qos qos, bool retain) 
 }
 
 uint16_t EspAtMqtt::publish(EspStr topic, const uint8_t* payload, uint16_t length, Qos qos, bool retain) {
-  return send(nullptr, topic, Bytes(payload, length), qos, retain);
+  return send(nullptr, topic, espat::Bytes(payload, length), qos, retain);
 }
 
 void EspAtMqtt::disconnect() {
