@@ -190,8 +190,10 @@ def test_a_broker_restart_mid_way_loses_no_reading(publisher, broker):
         time.sleep(0.3)
         counts = Counter(seqs(sub))
         assert set(counts) == set(range(1, 31))
-        # A repeat happens only for the reading in flight when the broker went away.
-        assert sum(counts.values()) - 30 <= 1, counts
+        # A repeat happens only for the reading in flight when a session ended (the broker went away, or on a
+        # loaded host a PUBACK came after the publisher's bound): one repeat at most per session lost.
+        lost = sum(line.startswith("lost") for line in lines)
+        assert sum(counts.values()) - 30 <= lost, (counts, lines)
     finally:
         sub.close()
 
