@@ -147,5 +147,7 @@ def test_the_reply_reaches_usb_byte_for_byte(elves, tmp_path, program, condition
             # The proof the condition held: the module announced the whole reply as one 20-byte piece.
             assert b"+IPD,0,20\r\n" in bytes(b for d, _, b in wire if d == "R")
         else:
-            # The proof the condition held: +IPD followed SEND OK back to back on the wire (9600 baud).
-            assert longest_pause_us(wire) < 1.5 * 1042
+            # The proof the condition held: +IPD followed SEND OK back to back on the wire (9600 baud): at most one
+            # byte time of idle line between two bytes, which the host's scheduling of the fake can add (a loaded
+            # CI run measured 1,600 µs once); a reply that came on its own leaves the line idle for milliseconds.
+            assert longest_pause_us(wire) < 2 * 1042
