@@ -207,6 +207,7 @@ class Subscriber:
 
     def __init__(self, port: int, topics=(TOPIC,), client_id: str = "espat-test-sub"):
         self.messages: List[Tuple[str, bytes, bool]] = []  # (topic, payload, retain)
+        self.redelivered: List[Tuple[str, bytes]] = []      # the broker's own repeats to this subscriber (DUP)
         self.lock = threading.Lock()
         self.topics = topics
         self.subscribed = threading.Event()
@@ -227,6 +228,11 @@ class Subscriber:
 
     def _on_message(self, client, userdata, msg):
         with self.lock:
+            if msg.dup:
+                # the broker delivering to this subscriber again (its PUBACK was lost in a broker restart): the
+                # broker's doing, not the board's; what the board published again comes as a new delivery
+                self.redelivered.append((msg.topic, msg.payload))
+                return
             self.messages.append((msg.topic, msg.payload, bool(msg.retain)))
 
     def payloads(self, topic: str = TOPIC) -> List[bytes]:
