@@ -415,7 +415,7 @@ static avr_cycle_count_t poll_io(avr_t *a, avr_cycle_count_t when, void *param) 
     return when + POLL_CYCLES;
 }
 
-/* After any reset (ours, the watchdog's, a jump to the reset vector): simavr cleared every cycle timer. */
+/* After a reset (ours, the watchdog's), before the chip runs an instruction: simavr cleared every cycle timer. */
 static void rearm(void) {
     avr_cycle_timer_register(avr, POLL_CYCLES, poll_io, NULL);
     rx_busy = 0;
@@ -426,9 +426,21 @@ static void rearm(void) {
     if (paint_from) memset(avr->data + paint_from, PAINT, avr->ramend + 1 - paint_from);
 }
 
+/* simavr resets the chip itself on a watchdog timeout, inside avr_run: this hook on its reset says so (1.6 leaves
+   the cycle counter running through a reset, so a clock that went back cannot tell). The main loop rearms before
+   the chip's next instruction; rearming later, from a check that finds our timer gone, painted the stack of the
+   sketch already running, and its next `ret` jumped to 0xA5A5 (simavr: crashed, pc past the flash). */
+static void (*core_reset)(avr_t *);
+static volatile uint8_t chip_reset;
+static void on_chip_reset(avr_t *a) {
+    if (core_reset) core_reset(a);
+    chip_reset = 1;
+}
+
 static void board_reset(uint8_t cause) {
     cycle_base += avr->cycle;
     avr_reset(avr);
+    chip_reset = 0;                 /* ours: rearmed here */
     avr->cycle = 0;
     avr->pc = avr->reset_pc;
     avr->data[MCUSR_ADDR] = cause;
@@ -620,6 +632,8 @@ int main(int argc, char **argv) {
     }
     avr->frequency = 16000000;
     avr->sleep = no_sleep;
+    core_reset = avr->reset;
+    avr->reset = on_chip_reset;
     avr->log = LOG_WARNING;
     bit_cycles = (double)avr->frequency / (double)esp_baud;
 
@@ -664,9 +678,10 @@ int main(int argc, char **argv) {
             status = state == cpu_Crashed ? 4 : 0;
             break;
         }
-        if (avr->cycle < last_cycle) {      /* the watchdog reset the chip: simavr zeroed the clock and timers */
+        if (avr->cycle < last_cycle) cycle_base += last_cycle;   /* a simavr that zeroes the clock at a reset */
+        if (chip_reset) {                   /* the watchdog reset the chip (on_chip_reset) */
+            chip_reset = 0;
             if (ls_on) ls_exit('W');        /* the lock-step harness starts the board again */
-            cycle_base += last_cycle;
             rearm();
         }
         last_cycle = avr->cycle;
@@ -676,8 +691,10 @@ int main(int argc, char **argv) {
             last_cycle = 0;
         }
         if ((++steps & 0x3FF) == 0) {
-            /* a jump to the reset vector clears no timer, a watchdog reset clears them all: put ours back */
-            if (!avr_cycle_timer_status(avr, poll_io, NULL)) rearm();
+            /* a reset clears every timer, and is rearmed for at once (on_chip_reset); should ours be gone
+               anyway, it comes back, and only it: painting RAM now would paint a running sketch's stack */
+            if (!avr_cycle_timer_status(avr, poll_io, NULL))
+                avr_cycle_timer_register(avr, POLL_CYCLES, poll_io, NULL);
             if (limit && cycle_base + avr->cycle >= limit) break;
             if (!esp_open) { fprintf(stderr, "uno_harness: the ESP-01 link closed\n"); break; }
         }
