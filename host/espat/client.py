@@ -329,9 +329,15 @@ class EspAt(LinkOperations):
             self.session.owed = 0                       # late answers came in the drain, or never will
             try:
                 self.command(commands.at(), timeout=bound)
-                break
             except (CommandTimeout, ModuleError, BusyError, DataLost):
                 continue
+            if not self.session.unpaired_lines:
+                break
+            # An OK ahead of the answer to the line end written before AT: the module answers in order, so it is
+            # AT's only if the line end was swallowed. It may as well be the late answer to an earlier process's
+            # command (given up on, owed by no one here), with the line end's and AT's own still to come, and the
+            # next command would take those. In step only once an AT is answered after its line end.
+            self.late_answers += 1
         else:
             from .hints import no_answer
             raise CommandTimeout(no_answer(self.url, self.late_answers > late or bound == self.SLOW_BOUND,

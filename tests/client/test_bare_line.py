@@ -80,3 +80,47 @@ def test_sync_with_a_slow_module_whose_line_end_error_comes_after_the_drain(dial
         assert esp.late_answers == 0
         assert esp.line_answers >= 1
         assert esp.version()["AT version"].startswith("1.7" if dialect == "1" else "2.")
+
+
+GMR = (b"AT version:1.7.4.0(May 11 2020 19:13:04)\r\nSDK version:3.0.4(9532ceb)\r\n"
+       b"compile time:May 27 2020 10:12:17\r\nBin version(Wroom 02):1.7.4\r\nOK\r\n")     # golden 1.7/gmr
+
+
+class EarlierProcessPort(ScriptedPort):
+    """A module an earlier process left owing the answer to its AT+GMR (it gave up and exited): that answer comes
+    first, then this host's, in order (ERROR for a bare line end, OK for a command), each in a read of its own as a
+    loaded machine reads them. Nothing comes until the host's first AT is on its way (the module is slow to answer
+    everything until then)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answers = [GMR]
+        self.held = True
+
+    def write(self, data: bytes) -> int:
+        super().write(data)
+        for line in data.split(b"\r\n")[:-1]:
+            self.answers.append(GMR if line == b"AT+GMR" else b"\r\nOK\r\n" if line else ERROR)
+            self.held = self.held and line != b"AT"
+        return len(data)
+
+    @property
+    def in_waiting(self) -> int:
+        return 0 if self.held or not self.answers else len(self.answers[0])
+
+    def read(self, size: int = 1) -> bytes:
+        if self.held or not self.answers:
+            return super().read(size)
+        return self.answers.pop(0)
+
+
+def test_sync_is_not_fooled_by_an_earlier_process_s_late_answer():
+    """chaos run 9 (slow:6@cmd=9): `http get` gave up on its GMR and exited; `http post` synced while the GMR's OK
+    was still to come, took it for its AT's, and then its line end's ERROR for ATE0's: "module refused ATE". The
+    module answers in order: an OK ahead of the answer to the line end written before AT is not AT's."""
+    port = EarlierProcessPort()
+    esp = EspAt("scripted://", port=port)
+    esp.sync()                                  # before: ModuleError, "module refused ATE"
+    assert esp.firmware["AT version"].startswith("1.7.4")
+    assert isinstance(esp.at("AT").final, Ok)   # in step: the next answer is the next command's
+    assert port.answers == []

@@ -371,6 +371,20 @@ def test_a_commands_answer_clears_what_swallowed_line_ends_were_owed():
     assert session.line_answers == 0
 
 
+def test_a_reply_says_how_many_line_ends_before_it_were_still_unanswered():
+    """sync() trusts an AT's OK only when its line end was answered first (the module answers in order): an OK
+    ahead of that answer may be an earlier process's late one."""
+    session = Session()
+    session.end_line()
+    session.send(c.at())
+    assert answer(session, b"\r\nOK\r\n") == Reply([], ev.Ok())
+    assert (session.unpaired_lines, session.owed_line) == (1, 0)
+    session.end_line()
+    session.send(c.at())
+    assert answer(session, b"\r\nERROR\r\n\r\nOK\r\n") == Reply([], ev.Ok())
+    assert (session.unpaired_lines, session.line_answers) == (0, 1)
+
+
 def test_a_reboot_leaves_a_line_end_owed():
     session = Session()
     session.end_line()

@@ -88,6 +88,7 @@ class Session:
         self.late_answers = 0                   # answers that came after their command was given up on
         self.owed_line = 0                      # answers still to come for bare line ends (end_line)
         self.line_answers = 0                   # answers the module gave to bare line ends
+        self.unpaired_lines = 0                 # line ends still unanswered when the last command's answer came
         self._command: Optional[commands.Command] = None
         self._seen: List[ev.Event] = []
         self._sending: Optional[SendChunk] = None
@@ -273,8 +274,12 @@ class Session:
 
     def _end(self, final: ev.Event) -> Reply:
         """The command's own answer came. The module answers in order: a bare line end written before it whose
-        answer has not come by now was swallowed (a send's payload, passthrough) and is owed nothing."""
+        answer has not come by now was swallowed (a send's payload, passthrough) and is owed nothing. How many
+        were is kept in `unpaired_lines`: for a module in an unknown state that is no proof (sync()), as the
+        answer may be an earlier command's, one no one here owes, with the line end's and the command's own to
+        come."""
         reply = Reply(self._seen, final)
+        self.unpaired_lines = self.owed_line
         self._command, self._seen, self.owed_line = None, [], 0
         return reply
 
