@@ -20,13 +20,18 @@ class BootIdentity {
   // After a key collision (the collector's 409): a new incarnation from `noise`, written before it is used.
   void redraw(uint32_t noise);
   uint32_t boot() const { return boot_; }
-  uint32_t incarnation() const { return incarnation_; }
+  uint32_t incarnation() const { return copy_.incarnation; }
+
+  // One copy: the highest generation written, the incarnation, their CRC.
+  struct Copy {
+    uint32_t generation, incarnation;
+    uint8_t crc;
+  };
 
  private:
   void commit();
-  uint32_t generation_ = 0;  // the highest written
+  Copy copy_ = Copy();
   uint32_t boot_ = 0;
-  uint32_t incarnation_ = 0;
   bool blank_ = false;
 };
 
