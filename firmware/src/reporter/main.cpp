@@ -116,22 +116,20 @@ void onPost(EspStatus ended) {
   EspStatus status = http.result(esp);  // NoReply when the answer had no status line
   LOG("post seq", post.reading.seq);
   LOG("post status", (uint8_t)status * 1000UL + code);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
-  if (recovery.rebooted(ended)) {  // the module's doing, not the server's: no back-off, no blame
-    post.diag.linkFailures++;
-    return;
-  }
+  bool rebooted = recovery.rebooted(ended);  // the module's doing, not the server's: no back-off, no blame
+  if (rebooted || status != EspStatus::Ok) count(post.diag.linkFailures);
+  if (rebooted) return;
   if (status == EspStatus::Ok) {
     stackFailures = 0;
     serverFailures = 0;
     recovery.answered();
     Verdict verdict = verdictFor(code);
     // Taken or refused for good, the reading leaves the queue -- unless the queue, full, already let it go.
-    bool stillOldest = queue.count() && queue.oldestId() == postId;
-    if (verdict == Verdict::Stored || verdict == Verdict::Repeat) {
-      if (stillOldest) queue.pop(false);
+    if (verdict <= Verdict::Repeat) {  // Stored or Repeat
+      queue.leave(postId, false);
       backoff.delivered();
     } else if (verdict == Verdict::Drop) {  // the reading's own fault: keeping it would block every later one
-      if (stillOldest) queue.pop(true);
+      queue.leave(postId, true);
       LOG("refused", queue.dropped());
     } else if (verdict == Verdict::Conflict) {
       // The key names another reading at the collector: a new incarnation, and the reading goes again.
@@ -142,7 +140,6 @@ void onPost(EspStatus ended) {
       recovery.backOff(verdict == Verdict::Backoff ? http.retryAfter.ms() : 0);  // keep; backoff: at least Retry-After
     }
   } else {
-    post.diag.linkFailures++;
     // A link that could not be opened (CIPSTART's late ERROR or no answer) or used (CIPSEND refused, `busy p...`
     // past the driver's patience): the module's TCP stack or an unreachable server, which look the same on the
     // wire; ESPAT_WEDGED_AFTER of them in a row reset the module. A quick refusal, a server that never answered,

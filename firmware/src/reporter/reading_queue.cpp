@@ -22,6 +22,10 @@ bool readWhole(uint8_t slot, uint8_t* rec) {
 
 }  // namespace
 
+void ReadingQueue::countDropped() {
+  if (dropped_ != 0xFFFF) dropped_++;
+}
+
 void ReadingQueue::write(uint8_t slot, uint16_t number, uint16_t boot, uint16_t seq, const Sample& s) {
   uint8_t rec[kRecordSize];
   memcpy(rec + kNumber, &number, 2);
@@ -72,14 +76,14 @@ void ReadingQueue::load() {
   level_ = (uint8_t)(rec[kPending] >> 4 & 12) | rec[kAdc + 3] >> 6;
   // The slot after the newest holds a whole record of the lap before, unless the power went while the next reading
   // was written into it: that reading is lost, and counted (the next record written keeps the count).
-  if (!readWhole(after(slot_), rec) && dropped_ != 0xFFFF) dropped_++;
+  if (!readWhole(after(slot_), rec)) countDropped();
 }
 
 void ReadingQueue::push(uint32_t boot, uint16_t seq, const Sample& s, uint8_t level) {
   level_ = level;
   if (count_ == kMaxPending) {  // the oldest gives way, counted in the record that replaces it
     count_--;
-    if (dropped_ != 0xFFFF) dropped_++;
+    countDropped();
   }
   count_++;
   slot_ = after(slot_);
@@ -99,5 +103,9 @@ void ReadingQueue::oldest(Queued& out, uint32_t boot) const {
 void ReadingQueue::pop(bool counted) {
   if (count_ == 0) return;
   count_--;
-  if (counted && dropped_ != 0xFFFF) dropped_++;
+  if (counted) countDropped();
+}
+
+void ReadingQueue::leave(uint16_t id, bool counted) {
+  if (count_ && oldestId() == id) pop(counted);
 }

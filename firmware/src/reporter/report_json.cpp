@@ -37,6 +37,8 @@ const Field kFields[] PROGMEM = {
 
 }  // namespace
 
+void count(uint32_t& counter, uint8_t n) { counter += n; }
+
 size_t ReadingJson::printTo(Print& out) const {
   out.print(F("{\"device\":\""));
   out.print(device);
