@@ -88,6 +88,8 @@ ReadingJson post;  // the reading in flight, and the diagnostics every reading c
 uint16_t postId;   // its place in the queue
 Recovery recovery;
 unsigned long jobSince;  // when the operation in flight started
+// How long it has run, ms (out of line: two callers).
+__attribute__((noinline)) unsigned long jobMs() { return millis() - jobSince; }
 uint8_t stackFailures;   // link failures in a row that blame the module's TCP stack
 uint8_t serverFailures;  // connects in a row that the server (or the network) refused
 bool posting;            // the POST is the operation in flight (else one of recovery's, or none)
@@ -144,7 +146,7 @@ void onPost(EspStatus ended) {
     // past the driver's patience): the module's TCP stack or an unreachable server, which look the same on the
     // wire; ESPAT_WEDGED_AFTER of them in a row reset the module. A quick refusal, a server that never answered,
     // or a reboot is not the stack's doing.
-    bool refused = status == EspStatus::ConnectFailed && millis() - jobSince < ESPAT_REFUSED_MS;
+    bool refused = status == EspStatus::ConnectFailed && jobMs() < ESPAT_REFUSED_MS;
     if (status != EspStatus::NoReply && status != EspStatus::ModuleReset && !refused) stackFailures++;
     // Refused twice running: the server, or a module that rebooted unheard (its `ready` lost while the board
     // was sending; multiplexing off, so every CIPSTART is an ERROR). Resync (Wi-Fi untouched), then ask the
@@ -211,7 +213,7 @@ void loop() {
   showState();
 #endif
   if (esp.busy()) {
-    if (millis() - jobSince < ESPAT_STALL_MS) wdt_reset();  // an operation within its bound is progress
+    if (jobMs() < ESPAT_STALL_MS) wdt_reset();  // an operation within its bound is progress
     return;
   }
   wdt_reset();  // idle, or an operation just ended
