@@ -72,5 +72,5 @@ class ReadingQueue {
   uint8_t slot_;     // and its slot
   uint8_t count_;
   uint16_t dropped_;
-  uint8_t level_ = 0;
+  uint8_t level_;  // (set by format() or load() before any use, as the others are)
 };
