@@ -13,7 +13,9 @@ enum : uint8_t { kNumber = 0, kBoot = 2, kSeq = 4, kUptime = 6, kAdc = 10, kDrop
 uint16_t word(const uint8_t* p) { return p[0] | (uint16_t)p[1] << 8; }
 uint8_t after(uint8_t slot) { return slot == kQueueSlots - 1 ? 0 : slot + 1; }
 // A whole record, read or written with one call.
-void copy(uint8_t slot, uint8_t* rec, bool write) { eepromCopy(kQueueAt + slot * kRecordSize, rec, kRecordSize, write); }
+void copy(uint8_t slot, uint8_t* rec, bool write) {
+  eepromCopy(kQueueAt + slot * kRecordSize, rec, kRecordSize, write);
+}
 // Reads a slot; true when its record is whole: its last byte is its first, inverted.
 bool readWhole(uint8_t slot, uint8_t* rec) {
   copy(slot, rec, false);
