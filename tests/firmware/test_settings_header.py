@@ -102,11 +102,24 @@ def test_the_firmware_device_rule_is_the_collectors(tmp_path):
     assert got == want and "0" in want and "1" in want
 
 
-def test_the_status_table_is_the_contracts():
-    text = contract_header.render(CONTRACT)
-    for code, action in CONTRACT["status"].items():
-        assert f"case {int(code)}: return Verdict::{action.capitalize()};" in text
-    assert f"default: return Verdict::{CONTRACT['default'].capitalize()};" in text
+def test_the_status_table_is_the_contracts(tmp_path):
+    """verdictFor, compiled, gives every status from 100 to 999 the action contract.json names for it, and the
+    default to every status it does not name."""
+    gxx = shutil.which("g++")
+    assert gxx, "g++ missing: apt-get install g++"
+    (tmp_path / "espat_contract.h").write_text(contract_header.render(CONTRACT))
+    (tmp_path / "main.cpp").write_text('#include <stdio.h>\n#include "espat_contract.h"\n'
+                                       "int main() { for (unsigned s = 100; s < 1000; s++) "
+                                       'printf("%u %d\\n", s, (int)verdictFor(s)); }\n')
+    done = subprocess.run([gxx, "-std=gnu++11", "-Wall", str(tmp_path / "main.cpp"), "-o", str(tmp_path / "v")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    got = subprocess.run([str(tmp_path / "v")], capture_output=True, text=True, check=True).stdout.split("\n")
+    actions = [a.capitalize() for a in contract_header.ACTIONS]
+    want = [f"{s} {actions.index(CONTRACT['status'].get(str(s), CONTRACT['default']).capitalize())}"
+            for s in range(100, 1000)]
+    assert got[:-1] == want
+    assert "enum class Verdict : uint8_t { " + ", ".join(actions) + " };" in contract_header.render(CONTRACT)
 
 
 def test_a_pattern_the_translation_cannot_say_is_an_error():

@@ -1,6 +1,6 @@
 #include "boot_identity.h"
 
-#include <string.h>
+#include <stddef.h>
 
 #include "eeprom_map.h"
 
@@ -16,43 +16,39 @@ uint8_t crc8(const uint8_t* data, uint8_t n) {
   return crc;
 }
 
-// A copy as stored: generation and incarnation little-endian (the AVR's order and the host's), then the CRC.
+// A copy as stored: generation and incarnation little-endian (the AVR's order and the host's), then the CRC --
+// the struct's own bytes, read and written as they are.
+static_assert(offsetof(BootIdentity::Copy, crc) == 8 && kIdentitySize == 9, "a copy is its struct's first 9 bytes");
+
 bool BootIdentity::load() {
   blank_ = true;
   for (uint8_t i = 0; i < kIdentityCopies; i++) {
-    uint8_t c[kIdentitySize];
-    eepromRead(kIdentityAt + i * kIdentitySize, c, kIdentitySize);
-    if (c[8] != crc8(c, 8)) continue;
-    uint32_t generation, incarnation;
-    memcpy(&generation, c, 4);
-    memcpy(&incarnation, c + 4, 4);
-    if (blank_ || generation > generation_) {
-      generation_ = generation;
-      incarnation_ = incarnation;
-    }
+    Copy c;
+    eepromRead(kIdentityAt + i * kIdentitySize, (uint8_t*)&c, kIdentitySize);
+    if (c.crc != crc8((const uint8_t*)&c, 8)) continue;
+    if (blank_ || c.generation > copy_.generation) copy_ = c;
     blank_ = false;
   }
   return blank_;
 }
 
 void BootIdentity::commit() {
-  uint8_t c[kIdentitySize];
-  generation_++;
-  memcpy(c, &generation_, 4);
-  memcpy(c + 4, &incarnation_, 4);
-  c[8] = crc8(c, 8);
-  eepromWrite(kIdentityAt + ((uint8_t)generation_ & (kIdentityCopies - 1)) * kIdentitySize, c, kIdentitySize);
+  copy_.generation++;
+  copy_.crc = crc8((const uint8_t*)&copy_, 8);
+  eepromWrite(kIdentityAt + ((uint8_t)copy_.generation & (kIdentityCopies - 1)) * kIdentitySize,
+              (const uint8_t*)&copy_, kIdentitySize);
 }
 
 void BootIdentity::beginBoot(uint32_t noise) {
-  if (blank_) incarnation_ = noise;
+  if (blank_) copy_.incarnation = noise;
   commit();
-  boot_ = generation_;
+  boot_ = copy_.generation;
 }
 
 void BootIdentity::redraw(uint32_t noise) {
   // Mixed with the one it replaces, so a board whose noise repeats (an emulator's ADC) still moves on.
   // Rotated by a byte, not multiplied: byte moves, no 32-bit multiply helper or shift loop for this one line.
-  incarnation_ = noise ^ ((incarnation_ << 8 | incarnation_ >> 24) + generation_);
+  uint32_t was = copy_.incarnation;
+  copy_.incarnation = noise ^ ((was << 8 | was >> 24) + copy_.generation);
   commit();
 }

@@ -16,17 +16,23 @@ class BootIdentity {
   bool load();
   // Takes the next generation as this boot's number and writes it; a blank EEPROM first draws an incarnation
   // from `noise`.
-  void beginBoot(uint32_t noise);
+  // (Out of line: called at boot and when seq runs out, and the copy inlined twice costs more than the call.)
+  __attribute__((noinline)) void beginBoot(uint32_t noise);
   // After a key collision (the collector's 409): a new incarnation from `noise`, written before it is used.
   void redraw(uint32_t noise);
   uint32_t boot() const { return boot_; }
-  uint32_t incarnation() const { return incarnation_; }
+  uint32_t incarnation() const { return copy_.incarnation; }
+
+  // One copy: the highest generation written, the incarnation, their CRC.
+  struct Copy {
+    uint32_t generation, incarnation;
+    uint8_t crc;
+  };
 
  private:
   void commit();
-  uint32_t generation_ = 0;  // the highest written
+  Copy copy_ = Copy();
   uint32_t boot_ = 0;
-  uint32_t incarnation_ = 0;
   bool blank_ = false;
 };
 

@@ -17,9 +17,17 @@ static_assert(kQueueAt + kQueueSlots * kRecordSize <= 1024, "the Uno has 1 KiB o
 
 // Byte by byte, first byte first: what a power cut leaves behind depends on this order (avr-libc's
 // eeprom_update_block writes from the last byte down, so it is not used). An unchanged byte is not rewritten.
-inline void eepromWrite(uint16_t at, const uint8_t* data, uint8_t n) {
-  for (uint8_t i = 0; i < n; i++) eeprom_update_byte((uint8_t*)(uintptr_t)(at + i), data[i]);
+// One loop for both directions: every EEPROM access of the reporter goes through it.
+inline void eepromCopy(uint16_t at, uint8_t* data, uint8_t n, bool write) {
+  do {
+    uint8_t* cell = (uint8_t*)(uintptr_t)at++;
+    if (write) {
+      eeprom_update_byte(cell, *data);
+    } else {
+      *data = eeprom_read_byte(cell);
+    }
+    data++;
+  } while (--n);
 }
-inline void eepromRead(uint16_t at, uint8_t* data, uint8_t n) {
-  for (uint8_t i = 0; i < n; i++) data[i] = eeprom_read_byte((const uint8_t*)(uintptr_t)(at + i));
-}
+inline void eepromWrite(uint16_t at, const uint8_t* data, uint8_t n) { eepromCopy(at, (uint8_t*)data, n, true); }
+inline void eepromRead(uint16_t at, uint8_t* data, uint8_t n) { eepromCopy(at, data, n, false); }

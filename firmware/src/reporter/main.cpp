@@ -88,6 +88,8 @@ ReadingJson post;  // the reading in flight, and the diagnostics every reading c
 uint16_t postId;   // its place in the queue
 Recovery recovery;
 unsigned long jobSince;  // when the operation in flight started
+// How long it has run, ms (out of line: two callers).
+__attribute__((noinline)) unsigned long jobMs() { return millis() - jobSince; }
 uint8_t stackFailures;   // link failures in a row that blame the module's TCP stack
 uint8_t serverFailures;  // connects in a row that the server (or the network) refused
 bool posting;            // the POST is the operation in flight (else one of recovery's, or none)
@@ -116,22 +118,20 @@ void onPost(EspStatus ended) {
   EspStatus status = http.result(esp);  // NoReply when the answer had no status line
   LOG("post seq", post.reading.seq);
   LOG("post status", (uint8_t)status * 1000UL + code);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
-  if (recovery.rebooted(ended)) {  // the module's doing, not the server's: no back-off, no blame
-    post.diag.linkFailures++;
-    return;
-  }
+  bool rebooted = recovery.rebooted(ended);  // the module's doing, not the server's: no back-off, no blame
+  if (rebooted || status != EspStatus::Ok) count(post.diag.linkFailures);
+  if (rebooted) return;
   if (status == EspStatus::Ok) {
     stackFailures = 0;
     serverFailures = 0;
     recovery.answered();
     Verdict verdict = verdictFor(code);
     // Taken or refused for good, the reading leaves the queue -- unless the queue, full, already let it go.
-    bool stillOldest = queue.count() && queue.oldestId() == postId;
-    if (verdict == Verdict::Stored || verdict == Verdict::Repeat) {
-      if (stillOldest) queue.pop(false);
+    if (verdict <= Verdict::Repeat) {  // Stored or Repeat
+      queue.leave(postId, false);
       backoff.delivered();
     } else if (verdict == Verdict::Drop) {  // the reading's own fault: keeping it would block every later one
-      if (stillOldest) queue.pop(true);
+      queue.leave(postId, true);
       LOG("refused", queue.dropped());
     } else if (verdict == Verdict::Conflict) {
       // The key names another reading at the collector: a new incarnation, and the reading goes again.
@@ -142,12 +142,11 @@ void onPost(EspStatus ended) {
       recovery.backOff(verdict == Verdict::Backoff ? http.retryAfter.ms() : 0);  // keep; backoff: at least Retry-After
     }
   } else {
-    post.diag.linkFailures++;
     // A link that could not be opened (CIPSTART's late ERROR or no answer) or used (CIPSEND refused, `busy p...`
     // past the driver's patience): the module's TCP stack or an unreachable server, which look the same on the
     // wire; ESPAT_WEDGED_AFTER of them in a row reset the module. A quick refusal, a server that never answered,
     // or a reboot is not the stack's doing.
-    bool refused = status == EspStatus::ConnectFailed && millis() - jobSince < ESPAT_REFUSED_MS;
+    bool refused = status == EspStatus::ConnectFailed && jobMs() < ESPAT_REFUSED_MS;
     if (status != EspStatus::NoReply && status != EspStatus::ModuleReset && !refused) stackFailures++;
     // Refused twice running: the server, or a module that rebooted unheard (its `ready` lost while the board
     // was sending; multiplexing off, so every CIPSTART is an ERROR). Resync (Wi-Fi untouched), then ask the
@@ -214,7 +213,7 @@ void loop() {
   showState();
 #endif
   if (esp.busy()) {
-    if (millis() - jobSince < ESPAT_STALL_MS) wdt_reset();  // an operation within its bound is progress
+    if (jobMs() < ESPAT_STALL_MS) wdt_reset();  // an operation within its bound is progress
     return;
   }
   wdt_reset();  // idle, or an operation just ended

@@ -10,32 +10,37 @@ const uint8_t kMaxPending = kQueueSlots - 1;
 static_assert(kQueueSlots % 256 != 0, "a slot's next number must differ from its last in the low byte");
 enum : uint8_t { kNumber = 0, kBoot = 2, kSeq = 4, kUptime = 6, kAdc = 10, kDropped = 14, kPending = 16, kTail = 17 };
 
-uint16_t at(uint8_t slot) { return kQueueAt + slot * kRecordSize; }
 uint16_t word(const uint8_t* p) { return p[0] | (uint16_t)p[1] << 8; }
-uint8_t before(uint8_t slot, uint8_t n) { return (uint8_t)((slot + kQueueSlots - n) % kQueueSlots); }
-// A record is whole when its last byte is its first, inverted; `number` is what it says either way.
-bool whole(uint8_t slot, uint16_t& number) {
-  uint8_t head[2];
-  eepromRead(at(slot), head, 2);
-  number = word(head);
-  return eeprom_read_byte((const uint8_t*)(uintptr_t)(at(slot) + kTail)) == (uint8_t)~number;
+uint8_t after(uint8_t slot) { return slot == kQueueSlots - 1 ? 0 : slot + 1; }
+// A whole record, read or written with one call.
+void copy(uint8_t slot, uint8_t* rec, bool write) {
+  eepromCopy(kQueueAt + slot * kRecordSize, rec, kRecordSize, write);
+}
+// Reads a slot; true when its record is whole: its last byte is its first, inverted.
+bool readWhole(uint8_t slot, uint8_t* rec) {
+  copy(slot, rec, false);
+  return rec[kTail] == (uint8_t)~rec[kNumber];
 }
 
 }  // namespace
 
+void ReadingQueue::countDropped() {
+  if (dropped_ != 0xFFFF) dropped_++;
+}
+
 void ReadingQueue::write(uint8_t slot, uint16_t number, uint16_t boot, uint16_t seq, const Sample& s) {
-  uint8_t r[kRecordSize];
-  memcpy(r + kNumber, &number, 2);
-  memcpy(r + kBoot, &boot, 2);
-  memcpy(r + kSeq, &seq, 2);
+  uint8_t rec[kRecordSize];
+  memcpy(rec + kNumber, &number, 2);
+  memcpy(rec + kBoot, &boot, 2);
+  memcpy(rec + kSeq, &seq, 2);
   static_assert(sizeof(Sample) == kDropped - kUptime, "a record holds a Sample as it is");
-  memcpy(r + kUptime, &s, sizeof s);  // uptime, the three low bytes, the tops
+  memcpy(rec + kUptime, &s, sizeof s);  // uptime, the three low bytes, the tops
   // The tops' byte and the pending count's carry the back-off level (4 bits).
-  r[kAdc + 3] = (uint8_t)(s.tops | (level_ & 3) << 6);
-  memcpy(r + kDropped, &dropped_, 2);
-  r[kPending] = (uint8_t)(count_ | (level_ & 12) << 4);
-  r[kTail] = (uint8_t)~number;
-  eepromWrite(at(slot), r, kRecordSize);
+  rec[kAdc + 3] = (uint8_t)(s.tops | (level_ & 3) << 6);
+  memcpy(rec + kDropped, &dropped_, 2);
+  rec[kPending] = (uint8_t)(count_ | (level_ & 12) << 4);
+  rec[kTail] = (uint8_t)~number;
+  copy(slot, rec, true);
 }
 
 void ReadingQueue::format() {
@@ -50,10 +55,11 @@ void ReadingQueue::format() {
 }
 
 void ReadingQueue::load() {
+  uint8_t rec[kRecordSize];
   bool found = false;
   for (uint8_t s = 0; s < kQueueSlots; s++) {
-    uint16_t number;
-    if (!whole(s, number)) continue;
+    if (!readWhole(s, rec)) continue;
+    uint16_t number = word(rec + kNumber);
     // Whole records are all within 54 numbers of each other: the newest is ahead of every other one.
     if (!found || (int16_t)(number - number_) > 0) {
       number_ = number;
@@ -65,39 +71,43 @@ void ReadingQueue::load() {
     format();
     return;
   }
-  uint8_t tail[3];
-  eepromRead(at(slot_) + kDropped, tail, 3);
-  dropped_ = word(tail);
-  uint8_t pending = tail[2] & 63;
+  readWhole(slot_, rec);
+  dropped_ = word(rec + kDropped);
+  uint8_t pending = rec[kPending] & 63;
   count_ = pending > kMaxPending ? kMaxPending : pending;
-  level_ = (uint8_t)(tail[2] >> 4 & 12) | eeprom_read_byte((const uint8_t*)(uintptr_t)(at(slot_) + kAdc + 3)) >> 6;
+  level_ = (uint8_t)(rec[kPending] >> 4 & 12) | rec[kAdc + 3] >> 6;
   // The slot after the newest holds a whole record of the lap before, unless the power went while the next reading
   // was written into it: that reading is lost, and counted (the next record written keeps the count).
-  uint16_t next;
-  if (!whole((uint8_t)((slot_ + 1) % kQueueSlots), next) && dropped_ != 0xFFFF) dropped_++;
+  if (!readWhole(after(slot_), rec)) countDropped();
 }
 
 void ReadingQueue::push(uint32_t boot, uint16_t seq, const Sample& s, uint8_t level) {
   level_ = level;
   if (count_ == kMaxPending) {  // the oldest gives way, counted in the record that replaces it
     count_--;
-    if (dropped_ != 0xFFFF) dropped_++;
+    countDropped();
   }
   count_++;
-  slot_ = (uint8_t)((slot_ + 1) % kQueueSlots);
+  slot_ = after(slot_);
   write(slot_, ++number_, (uint16_t)boot, seq, s);
 }
 
 void ReadingQueue::oldest(Queued& out, uint32_t boot) const {
-  uint8_t r[kRecordSize];
-  eepromRead(at(before(slot_, count_ - 1)), r, kRecordSize);
-  out.boot = boot - (uint16_t)((uint16_t)boot - word(r + kBoot));
-  out.seq = word(r + kSeq);
-  memcpy(&out.sample, r + kUptime, sizeof out.sample);  // (the tops' bits 6-7: the back-off level's, unread)
+  int8_t slot = (int8_t)(slot_ - (count_ - 1));
+  if (slot < 0) slot += kQueueSlots;
+  uint8_t rec[kRecordSize];
+  copy((uint8_t)slot, rec, false);
+  out.boot = boot - (uint16_t)((uint16_t)boot - word(rec + kBoot));
+  out.seq = word(rec + kSeq);
+  memcpy(&out.sample, rec + kUptime, sizeof out.sample);  // (the tops' bits 6-7: the back-off level's, unread)
 }
 
 void ReadingQueue::pop(bool counted) {
   if (count_ == 0) return;
   count_--;
-  if (counted && dropped_ != 0xFFFF) dropped_++;
+  if (counted) countDropped();
+}
+
+void ReadingQueue::leave(uint16_t id, bool counted) {
+  if (count_ && oldestId() == id) pop(counted);
 }

@@ -61,13 +61,16 @@ class ReadingQueue {
   uint16_t oldestId() const { return (uint16_t)(number_ - count_ + 1); }
   // The oldest pending reading leaves: delivered, or (counted) refused for good.
   void pop(bool counted);
+  // As pop(), if the oldest is still the one oldestId() named (a full queue may have let it go meanwhile).
+  void leave(uint16_t id, bool counted);
   uint16_t dropped() const { return dropped_; }
 
  private:
+  __attribute__((noinline)) void countDropped();  // one more, up to 65,535
   void write(uint8_t slot, uint16_t number, uint16_t boot, uint16_t seq, const Sample& s);
   uint16_t number_;  // the newest record's
   uint8_t slot_;     // and its slot
   uint8_t count_;
   uint16_t dropped_;
-  uint8_t level_ = 0;
+  uint8_t level_;  // (set by format() or load() before any use, as the others are)
 };

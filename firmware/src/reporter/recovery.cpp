@@ -6,7 +6,7 @@
 void Recovery::poll() {
   uint8_t resets = esp.resets();  // `ready` lines the driver heard (it counts modulo 256)
   if (resets == resetsSeen_) return;
-  post.diag.espReboots += (uint8_t)(resets - resetsSeen_);
+  count(post.diag.espReboots, (uint8_t)(resets - resetsSeen_));
   resetsSeen_ = resets;
   if (!esp.busy() && job_ == Job::None) synced_ = false;
 }
@@ -31,7 +31,7 @@ bool Recovery::step() {
   } else if (!esp.wifiUp()) {
     if (esp.startJoin(ESPAT_PICK(WIFI_SSID), ESPAT_PICK(WIFI_PASS))) {
       job_ = Job::Join;
-      post.diag.wifiJoins++;
+      count(post.diag.wifiJoins);
     }
   } else {
     return false;

@@ -7,27 +7,22 @@
 
 namespace {
 
-// Eight lowercase hex digits, leading zeros included (Print's HEX is upper case and drops them).
-void printHex32(Print& out, uint32_t v) {
-  for (uint8_t i = 0; i < 8; i++) {
-    uint8_t digit = v >> 28;
-    v <<= 4;
-    out.print((char)(digit < 10 ? '0' + digit : 'a' - 10 + digit));
-  }
-}
-
-// The numbers after the incarnation, in the body's order: each key (with the punctuation before it) from kKeys,
-// one after the other, then its value as kFields says. A table and one loop, not a call per field.
+// The body's values in its order: each key (with the punctuation before it) from kKeys, one after the other, then
+// its value as kFields says. A table and one loop, not a call per field.
 const char kKeys[] PROGMEM =
-    "\",\"boot\":\0,\"seq\":\0,\"uptime_ms\":\0,\"readings\":{\"a0_c\":\0,\"chip_c\":\0,\"vcc_mv\":\0"
+    "{\"device\":\"\0\",\"incarnation\":\"\0\",\"boot\":\0,\"seq\":\0,\"uptime_ms\":\0"
+    ",\"readings\":{\"a0_c\":\0,\"chip_c\":\0,\"vcc_mv\":\0"
     "},\"dropped\":\0,\"age_ms\":\0,\"diag\":{\"reset_cause\":\0,\"esp_reboots\":\0,\"wifi_joins\":\0"
     ",\"link_failures\":\0}}";
-enum Kind : uint8_t { kU32, kU16, kAge, kA0, kChip, kVcc };  // kAge: a u32, left out with its key when unknown
+// kAge: a u32, left out with its key when unknown; kHex: eight lowercase hex digits, leading zeros included
+// (Print's HEX is upper case and drops them).
+enum Kind : uint8_t { kDevice, kHex, kU32, kU16, kAge, kA0, kChip, kVcc };
 struct Field {
   uint8_t kind, at;  // at: the offset in ReadingFields
 };
 #define AT(member) (uint8_t) offsetof(ReadingFields, member)
 const Field kFields[] PROGMEM = {
+    {kDevice, 0},                 {kHex, AT(incarnation)},
     {kU32, AT(reading.boot)},     {kU16, AT(reading.seq)},     {kU32, AT(reading.sample.uptimeMs)},
     {kA0, 0},                     {kChip, 0},                  {kVcc, 0},
     {kU16, AT(dropped)},          {kAge, AT(ageMs)},           {kU32, AT(diag.resetCause)},
@@ -37,11 +32,9 @@ const Field kFields[] PROGMEM = {
 
 }  // namespace
 
+void count(uint32_t& counter, uint8_t n) { counter += n; }
+
 size_t ReadingJson::printTo(Print& out) const {
-  out.print(F("{\"device\":\""));
-  out.print(device);
-  out.print(F("\",\"incarnation\":\""));
-  printHex32(out, incarnation);
   const char* key = kKeys;
   const uint8_t* fields = (const uint8_t*)static_cast<const ReadingFields*>(this);
   for (const Field* f = kFields; f != kFields + sizeof kFields / sizeof *f; f++) {
@@ -55,6 +48,18 @@ size_t ReadingJson::printTo(Print& out) const {
     }
     out.print((const __FlashStringHelper*)key);
     key = next;
+    if (kind == kDevice) {
+      out.print(device);
+      continue;
+    }
+    if (kind == kHex) {
+      for (uint8_t i = 0; i < 8; i++) {
+        uint8_t digit = v >> 28;
+        v <<= 4;
+        out.print((char)(digit < 10 ? '0' + digit : 'a' - 10 + digit));
+      }
+      continue;
+    }
     if (kind == kU16) {
       v = (uint16_t)v;
     } else if (kind == kVcc) {

@@ -16,6 +16,9 @@ struct Diagnostics {
   uint32_t linkFailures;  // connects or sends that failed
 };
 
+// Adds n to one of them (out of line: a 32-bit add in place costs more than the call).
+__attribute__((noinline)) void count(uint32_t& counter, uint8_t n = 1);
+
 const uint32_t kAgeUnknown = 0xFFFFFFFFUL;
 
 // The body's numbers (a plain struct: the printer finds each by its offset, from a table).

@@ -54,7 +54,8 @@ uint16_t vccMv(const Sample& s) {
 uint32_t noiseBits() {
   uint32_t v = 0;
   for (uint8_t i = 0; i < 64; i++) {
-    v = (v << 1 | v >> 31) ^ convert(kInternal11 | (i & 1 ? kA0 : kChipSensor)) ^ ((uint16_t)TCNT0 << 8);
+    uint16_t mix = convert(kInternal11 | (i & 1 ? kA0 : kChipSensor)) ^ (uint16_t)TCNT0 << 8;
+    v = (v << 1 | v >> 31) ^ mix;
   }
   return v;
 }

@@ -96,7 +96,7 @@ void followSession() {
   backoff.delivered();
   recovery.answered();
   // The broker has it: it leaves the queue -- unless the queue, full, already let it go.
-  if (queue.count() && queue.oldestId() == postId) queue.pop(false);
+  queue.leave(postId, false);
 }
 
 void startNext() {
@@ -109,7 +109,7 @@ void startNext() {
     // The TCP link (blocking, bounded by the driver's CIPSTART step), then CONNECT; the CONNACK comes in poll().
     if (!net.connect(ESPAT_PICK(SERVER_HOST), ESPAT_SERVER_PORT_NUMBER)) {
       LOG("broker link failed", (uint8_t)net.lastStatus());
-      post.diag.linkFailures++;
+      count(post.diag.linkFailures);
       backOff();
       return;
     }
