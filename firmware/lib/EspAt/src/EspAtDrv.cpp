@@ -140,8 +140,9 @@ void EspAtDrv::writeCommand(PGM_P cmd) {
   put('\n');
 }
 
-// A placeholder of the command table (EspAtSteps.h) as the running operation's argument.
-__attribute__((noinline)) void EspAtDrv::writeArg(char c) {
+// A placeholder of the command table (EspAtSteps.h) as the running operation's argument. (A byte: as a char it was
+// widened to 32 bits for the switch, 8-10 B more.)
+__attribute__((noinline)) void EspAtDrv::writeArg(uint8_t c) {
   uint16_t number;
   switch (c) {
     case ESPAT_ARG_ID[0]:
