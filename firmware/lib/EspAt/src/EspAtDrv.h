@@ -149,7 +149,7 @@ class EspAtDrv {
   void go(Step step);
   void enter(Step step);
   void writeCommand(PGM_P cmd);
-  void writeArg(char c);
+  void writeArg(uint8_t c);
   void writeQuoted(EspStr s);
   void put(char c);
   void advance(Reply reply);
@@ -169,7 +169,7 @@ class EspAtDrv {
 #else
   void onExchange(Reply r) { exchangeStep(*this, r); }  // the exchange-only driver: always there
 #endif
-  static void printArg(EspAtDrv& d, char c);
+  static void printArg(EspAtDrv& d, uint8_t c);
 #if ESPAT_CLIENTS
   static void passiveStep(EspAtDrv& d, Reply r);
   static void passiveHead(EspAtDrv& d, Reply r);
@@ -242,7 +242,7 @@ class EspAtDrv {
   const Printable* data_;
   EspAtSink* reply_;   // the exchange's sink
   void (*pulse_)(uint8_t pin, bool low);   // pulseResetPin, once a reset pin is set
-  void (*args_)(EspAtDrv&, char);          // printArg, once an operation with such arguments was started
+  void (*args_)(EspAtDrv&, uint8_t);       // printArg, once an operation with such arguments was started
 #if ESPAT_CLIENTS
   uint32_t baud_;
   bool persist_;

@@ -34,7 +34,7 @@ void EspAtDrv::passiveHead(EspAtDrv& d, Reply r) {
       }
     }
   } else if (d.lineLen_ > 13 && memcmp_P(line, PSTR("+CIPRECVDATA"), 12) == 0 &&
-             line[12] == (r == Reply::HeadColon ? ',' : ':')) {
+             (uint8_t)line[12] == (r == Reply::HeadColon ? (uint8_t)',' : (uint8_t)':')) {
     if (d.framePayload(13, d.id_)) d.got_ = d.ipdLeft_;
   }
 }

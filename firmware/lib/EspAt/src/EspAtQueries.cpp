@@ -34,7 +34,7 @@ void EspAtDrv::wifiLine(EspAtDrv& d) {
   if (d.step_ == Step::JapQuery && d.lineLen_ > 7 && memcmp_P(d.line_, PSTR("+CWJAP"), 6) == 0) d.wifiUp_ = true;
 }
 
-void EspAtDrv::printArg(EspAtDrv& d, char c) {
+void EspAtDrv::printArg(EspAtDrv& d, uint8_t c) {
   Print& p = d.port_;
   switch (c) {
 #if ESPAT_CLIENTS

@@ -66,7 +66,7 @@ unsigned long lastSent, lastTry;
 class Reading : public Printable {
  public:
   uint32_t seq = 1;
-  uint16_t a0;
+  uint16_t a0 = 0;
   size_t printTo(Print& out) const override {
     size_t n = out.print(F("{\"device\":\"" ESPAT_DEVICE "\",\"seq\":"));
     n += out.print(seq);
