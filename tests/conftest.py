@@ -24,6 +24,8 @@ sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 HERE = Path(__file__).resolve().parent
+# ESPAT_TEST_CPU=N: CPU seconds per test phase, the top N printed at the end (tests/cpu_profile.py)
+pytest_plugins = ["cpu_profile"]
 # Folders whose every test is slow: each runs compiled firmware in simavr.
 SLOW_FOLDERS = {HERE / "avr"}
 # Fixtures that make any test using them slow: every env built with the real `pio run` (tests/avr/conftest.py).

@@ -95,9 +95,12 @@ def defines(wiring: str, environ: dict) -> list[str]:
     return lines
 
 
-def build_ide(name: str, wiring: str, out_root: Path, environ: dict | None = None) -> tuple[int, int, Path]:
+def build_ide(name: str, wiring: str, out_root: Path, environ: dict | None = None,
+              core_cache: Path | None = None) -> tuple[int, int, Path]:
     """arduino-builder (the Arduino IDE 1.8 build engine) on one example; returns (flash, ram, elf) as it prints
-    them ("Sketch uses N bytes ... Global variables use M bytes")."""
+    them ("Sketch uses N bytes ... Global variables use M bytes"). `core_cache`: a folder where the compiled core
+    is kept between builds, as the IDE keeps it (arduino-builder's -build-cache); one process at a time may use
+    it."""
     environ = dict(os.environ if environ is None else environ)
     if not (EXAMPLES / name / f"{name}.ino").is_file():
         raise BuildError(f"no example {name}; there are {', '.join(examples())}")
@@ -122,7 +125,11 @@ def build_ide(name: str, wiring: str, out_root: Path, environ: dict | None = Non
                "-prefs", "tools.ctags.cmd.path={path}/arduino-ctags",
                "-prefs", 'tools.ctags.pattern="{cmd.path}" -u --language-force=c++ -f - --c++-kinds=svpf '
                          '--fields=KSTtzns --line-directives "{source_file}"',
-               "-prefs", f"compiler.cpp.extra_flags={IDE_FLAGS}", "-compile", str(ino)]
+               "-prefs", f"compiler.cpp.extra_flags={IDE_FLAGS}"]
+        if core_cache is not None:
+            core_cache.mkdir(parents=True, exist_ok=True)
+            cmd += ["-build-cache", str(core_cache)]
+        cmd += ["-compile", str(ino)]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             failed = [line for line in done.stdout.splitlines() + done.stderr.splitlines() if "rror" in line]

@@ -12,6 +12,7 @@ dropped, lost uncounted, delivered twice, the most EEPROM writes a cell took per
 from __future__ import annotations
 
 import argparse
+import bisect
 import random
 import sys
 import tempfile
@@ -257,7 +258,7 @@ class FieldWeek:
         for phase in self.phases:
             key = f"{phase.name}@{phase.start:.0f}"
             hours = phase.hours
-            cmds = [c for c in self.board.commands if phase.start <= c.at < phase.end]
+            cmds = self._commands(phase.start, phase.end)
             traffic[key] = {
                 "joins": sum(1 for c in cmds if _join(c.line)) / hours,
                 "connects": sum(1 for c in cmds if c.line.startswith(b"AT+CIPSTART")) / hours,
@@ -277,6 +278,13 @@ class FieldWeek:
                            f"{eeprom['week']:.1f} writes a day, {years:.1f} years"))
         return Result(self.phases, tallies, traffic, eeprom, checks, ledger, now, wall, self.esp_reboots)
 
+    def _commands(self, start: float, end: float) -> list:
+        """The board's commands sent in [start, end), found by bisection (they are in time order)."""
+        if getattr(self, "_times", None) is None or len(self._times) != len(self.board.commands):
+            self._times = [c.at for c in self.board.commands]
+            assert all(a <= b for a, b in zip(self._times, self._times[1:])), "commands out of time order"
+        return self.board.commands[bisect.bisect_left(self._times, start):bisect.bisect_left(self._times, end)]
+
     def _checks(self, ledger: Ledger, tallies: dict, traffic: dict) -> List[tuple]:
         week_tally = tallies["week"]
         checks = [("no reading lost uncounted", week_tally.lost == 0, f"{week_tally.lost} lost uncounted"),
@@ -288,27 +296,27 @@ class FieldWeek:
                 t = phase.start + 600
                 while t < phase.end:
                     stop = min(phase.end, t + HOUR)
-                    worst = max(worst, sum(1 for c in self.board.commands
-                                           if t <= c.at < stop and c.line.startswith(b"AT+CIPSTART")))
+                    worst = max(worst, sum(1 for c in self._commands(t, stop)
+                                           if c.line.startswith(b"AT+CIPSTART")))
                     t = stop
-                joins = sum(1 for c in self.board.commands
-                            if phase.start <= c.at < phase.end and _join(c.line) and c.joined)
+                joins = sum(1 for c in self._commands(phase.start, phase.end) if _join(c.line) and c.joined)
                 checks.append(("server down: at most 15 connects an hour after 10 min", worst <= 15,
                                f"{worst} in the worst hour"))
                 checks.append(("server down: no join while the station stayed connected", joins == 0,
                                f"{joins} joins while connected"))
             if phase.name == "tcp-wedged":
-                resets = sum(1 for c in self.board.commands if phase.start <= c.at < phase.end and c.line == b"AT+RST")
+                resets = sum(1 for c in self._commands(phase.start, phase.end) if c.line == b"AT+RST")
                 checks.append(("wedged stack: AT+RST reached", resets > 0, f"{resets} AT+RST"))
         # every reset and reboot counted: the readings each power-on sent carry its reset cause, and count the
         # module's reboots the harness caused in it up to a minute before they arrived
         wrong_cause, short = [], 0
+        reboots = sorted(self.esp_reboots)
         for i in sorted(ledger.senders):
             run = self.board.runs[i]
             if ledger.reset_causes.get(i) != {run.mcusr}:
                 wrong_cause.append(i)
             for at, diag in ledger.diag.get(i, []):
-                caused = sum(1 for t in self.esp_reboots if run.started <= t < at - 60)
+                caused = max(0, bisect.bisect_left(reboots, at - 60) - bisect.bisect_left(reboots, run.started))
                 if int(diag.get("esp_reboots", 0)) < caused:
                     short += 1
                     break

@@ -1,7 +1,9 @@
 """The reporter on the days it exists for (issue 15), compiled with g++ against the Arduino shim and run against the
 fake ESP-01: a server that is down (back off to minutes, leave Wi-Fi alone), readings kept across a reset through
 an outage (EEPROM, not RAM), a boot counter started over with the same incarnation (the collector's 409, a new
-incarnation, the reading sent again), and the diagnostics each reading carries.
+incarnation, the reading sent again), and the diagnostics each reading carries. The runs of minutes of board time
+are on the virtual clock (fw_vclock.py: idle time skipped, the collector's delays virtual); the rest on the shim's
+scaled host clock, which the watchdog test needs.
 Needs g++: a missing compiler fails these tests."""
 import json
 import re
@@ -12,6 +14,7 @@ import pytest
 from esp8266sim import SimConfig, Simulator
 
 from fw_native import SETTINGS, Collector, Run, build, identity_image, read_wire_log
+from fw_vclock import VirtualCollector, run_board_virtual
 
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers (native reporter, 10s of board-s)
 
@@ -48,7 +51,7 @@ def test_a_server_that_is_down_is_backed_off_and_wifi_left_alone(tmp_path):
     """Measured before the fix, 160 board-seconds: 16 AT+CWJAP, 48 AT+CIPSTART (three failed posts forced a resync,
     which reset the back-off and re-joined Wi-Fi). Now: one join, pauses doubling towards 5 minutes, no reset of
     a module that answers."""
-    usb, sent, _ = run_board(tmp_path, closed_port(), seconds=240, clock_scale=4)
+    usb, sent, _ = run_board_virtual(tmp_path, closed_port(), seconds=240)
     joins = len(re.findall(rb"AT\+CWJAP(?:_CUR)?=", sent))
     queries = len(re.findall(rb"AT\+CWJAP(?:_CUR)?\?", sent))
     connects, resets = sent.count(b"AT+CIPSTART"), sent.count(b"AT+RST")
@@ -183,10 +186,10 @@ def test_a_14_second_server_is_waited_for(tmp_path):
     15 s) takes its answer; at 10 s (the former fixed bound) every try is a failure, backed off like any other,
     never resent at the same pace. Measured before: the same reading posted 12 times in 180 board-seconds."""
     for flags, delivered in (((), True), (("-DESPAT_REPLY_MS=10000",), False)):
-        collector = Collector(by_key=True, delay=7.0)  # 14 board-seconds at clock scale 2
+        collector = VirtualCollector(by_key=True, delay=14.0)  # board-seconds, on the virtual clock
         try:
-            usb, _, _ = run_board(tmp_path / str(delivered), collector.port, seconds=100, clock_scale=2, flags=flags,
-                                  stop_when=lambda: len(collector.stored) >= 2)
+            usb, _, _ = run_board_virtual(tmp_path / str(delivered), collector, seconds=100, flags=flags,
+                                          stop_when=lambda: len(collector.stored) >= 2)
         finally:
             collector.close()
         posts = [json.loads(body)["seq"] for _, _, body in collector.posts]
@@ -204,10 +207,10 @@ def test_a_module_whose_links_keep_failing_is_reset(tmp_path):
     """The module answers AT, but every link command is answered `busy p...` (a wedged TCP stack): after four
     such failures in a row the board sends AT+RST, and once the module is itself again the readings go through.
     Before, the board resynced (which works), re-joined Wi-Fi and never reset the module."""
-    collector = Collector(by_key=True)
+    collector = VirtualCollector(by_key=True)
     try:
-        usb, sent, _ = run_board(tmp_path, collector.port, seconds=240, clock_scale=4, faults=["busy:150@cmd=7"],
-                                 stop_when=lambda: len(collector.stored) >= 2)
+        usb, sent, _ = run_board_virtual(tmp_path, collector, seconds=240, faults=["busy:150@cmd=7"],
+                                         stop_when=lambda: len(collector.stored) >= 2)
     finally:
         collector.close()
     assert b"AT+RST\r\n" in sent, usb.decode()

@@ -36,6 +36,12 @@ double clockScale = 1.0;
 unsigned long runMs = 0;
 FILE* wireLog = nullptr;
 int espFd = -1;
+// Reads of the ESP-01's socket that found nothing, in a row within one loop() pass (main() clears it).
+unsigned emptyPulls = 0;
+// Past that many, a sketch that waits by polling in a loop (`while (!client.available())`) is put to sleep
+// until a byte comes or a millisecond passes, instead of spinning the host's CPU: on the board that spin is
+// free, here it cost a core per running sketch. A byte that comes wakes it at once, so nothing arrives later.
+const unsigned kSpinBeforeSleep = 32;
 uint64_t startNs;
 unsigned long watchdogMs = 0, watchdogFed = 0;
 
@@ -276,8 +282,13 @@ void HostSerial::pull() {
   }
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) die("serial read failed");
+    if (esp_ && fd_ >= 0 && ++emptyPulls > kSpinBeforeSleep) {
+      pollfd p = {fd_, POLLIN, 0};
+      ::poll(&p, 1, 1);
+    }
     return;
   }
+  emptyPulls = 0;
   if (esp_) logWire('R', chunk, (size_t)n);
   for (ssize_t i = 0; i < n; i++) {
     if (len_ == kRxBuffer) {
@@ -344,6 +355,7 @@ int main() {
     for (;;) loop();  // the clock moves as the sketch looks at it
   }
   for (;;) {
+    emptyPulls = 0;
     loop();
     unsigned long now = millis();
     if (runMs && now >= runMs) {

@@ -1,0 +1,114 @@
+"""The host-native reporter against the fake ESP-01 and a collector on one virtual clock (esp8266sim.lockstep), for
+the tests that need minutes of board time: idle time is skipped, so 240 board-seconds take seconds, not a minute
+at a 4x clock. What a run gives is what fw_native.Run gives (USB text, what the board sent the module, the EEPROM
+after); the collector answers as fw_native.Collector does, its delays in virtual seconds."""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from pathlib import Path
+
+from esp8266sim import SimConfig
+from esp8266sim.lockstep import LockStepBoard, NativeProgram
+from esp8266sim.vclock import VirtualLoop
+
+from fw_native import SETTINGS, build, read_wire_log
+
+ADC_MV = (215, 314, 5000)    # A0, temperature sensor, Vcc: the shim's defaults without a virtual clock
+
+
+class VirtualCollector:
+    """fw_native.Collector's answers (answers, by_key, delay, retry_after; Connection: close) on a VirtualLoop of
+    its own: `posts`, `stored`, `accepted`, `statuses` and `connections` as there."""
+
+    def __init__(self, answers: dict | None = None, by_key: bool = False, delay: float = 0.0,
+                 retry_after: dict | None = None):
+        self.loop = VirtualLoop()
+        self.posts, self.stored, self.accepted, self.statuses = [], {}, [], []
+        self.answers, self.retry_after = dict(answers or {}), dict(retry_after or {})
+        self.by_key_seen, self.by_key, self.delay = {}, by_key, delay
+        self.connections = 0
+        self.lock = threading.Lock()    # as fw_native.Collector's; everything here runs on the test's thread
+        task = self.loop.create_task(asyncio.start_server(self._handle, "127.0.0.1", 0))
+        self.loop.run_until(0.0)
+        self.port = task.result().sockets[0].getsockname()[1]
+
+    def close(self) -> None:
+        self.loop.close()
+
+    async def _handle(self, reader, writer):
+        self.connections += 1
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+            return
+        lines = head.decode("latin-1").split("\r\n")
+        path = lines[0].split()[1]
+        headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+        length = int(next(v for k, v in headers.items() if k.lower() == "content-length"))
+        body = await reader.readexactly(length)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        status = self._answer(path, headers, body)
+        extra = "Server: vcollector\r\n"     # as http.server's answers start
+        if self.retry_after.get(len(self.posts)) is not None:
+            extra = f"Retry-After: {self.retry_after[len(self.posts)]}\r\n"
+        writer.write(f"HTTP/1.1 {status} X\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n".encode())
+        try:
+            await writer.drain()
+        except ConnectionError:
+            pass
+        writer.close()
+
+    def _answer(self, path, headers, body) -> int:
+        self.posts.append((path, headers, body))
+        status = self.answers.get(len(self.posts), 201)
+        if status == 201 and self.by_key:
+            reading = json.loads(body)
+            key = (reading["device"], reading["incarnation"], reading["boot"], reading["seq"])
+            sampled = (reading["uptime_ms"], reading["readings"])
+            if key in self.by_key_seen:
+                status = 200 if self.by_key_seen[key] == sampled else 409
+            else:
+                self.by_key_seen[key] = sampled
+                self.stored[(reading["incarnation"], reading["boot"], reading["seq"])] = reading
+            self.statuses.append(status)
+        elif status == 201:
+            reading = json.loads(body)
+            key = (reading["boot"], reading["seq"])
+            self.accepted.append(key)
+            self.stored.setdefault(key, reading)
+        return status
+
+
+def run_board_virtual(workdir: Path, server, *, seconds: float, settings: dict = SETTINGS, flags: tuple = (),
+                      stop_when=None, faults=(), step: float = 0.5) -> tuple:
+    """Runs the softserial reporter on the virtual clock until `seconds` board-seconds pass or stop_when() holds
+    (checked every `step` board-seconds). `server`: a VirtualCollector, or a port (nobody listening: a server that
+    is down). Returns (USB text, what it sent the module, the EEPROM after)."""
+    binary = build("reporter_softserial", settings, flags)
+    workdir.mkdir(parents=True, exist_ok=True)
+    loop, port = (server.loop, server.port) if isinstance(server, VirtualCollector) else (VirtualLoop(), server)
+    config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", port)}, baud=9600,
+                       latency_scale=0.1, seed=5, faults=list(faults))
+    program = NativeProgram(binary, env={"ESPAT_SHIM_WIRELOG": str(workdir / "wire.bin")})
+    board = LockStepBoard(loop, config, program, adc=lambda t: ADC_MV, usb_log=workdir / "usb.txt")
+    try:
+        start = loop.time()
+        board.power_on(mcusr=0)     # as the shim without a virtual clock: MCUSR nothing set
+        at, ended = start, None
+        while at < start + seconds and ended is None:
+            at = min(start + seconds, at + step)
+            ended = board.run_until(at)
+            if stop_when is not None and stop_when():
+                break
+        assert ended is None, f"the program ended: {ended}"
+        eeprom = bytes(board.eeprom)
+    finally:
+        board.close()
+        if not isinstance(server, VirtualCollector):
+            loop.close()
+    sent = b"".join(data for d, _, data in read_wire_log(workdir / "wire.bin") if d == "T")
+    return (workdir / "usb.txt").read_bytes(), sent, eeprom
