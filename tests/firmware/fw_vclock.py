@@ -20,7 +20,8 @@ ADC_MV = (215, 314, 5000)    # A0, temperature sensor, Vcc: the shim's defaults 
 
 class VirtualCollector:
     """fw_native.Collector's answers (answers, by_key, delay, retry_after; Connection: close) on a VirtualLoop of
-    its own: `posts`, `stored`, `accepted`, `statuses` and `connections` as there."""
+    its own: `posts`, `stored`, `accepted`, `statuses` and `connections` as there; `answered_at`, each post's
+    answer's virtual time."""
 
     def __init__(self, answers: dict | None = None, by_key: bool = False, delay: float = 0.0,
                  retry_after: dict | None = None):
@@ -29,6 +30,7 @@ class VirtualCollector:
         self.answers, self.retry_after = dict(answers or {}), dict(retry_after or {})
         self.by_key_seen, self.by_key, self.delay = {}, by_key, delay
         self.connections = 0
+        self.answered_at = []
         self.lock = threading.Lock()    # as fw_native.Collector's; everything here runs on the test's thread
         task = self.loop.create_task(asyncio.start_server(self._handle, "127.0.0.1", 0))
         self.loop.run_until(0.0)
@@ -64,6 +66,7 @@ class VirtualCollector:
 
     def _answer(self, path, headers, body) -> int:
         self.posts.append((path, headers, body))
+        self.answered_at.append(self.loop.time())
         status = self.answers.get(len(self.posts), 201)
         if status == 201 and self.by_key:
             reading = json.loads(body)

@@ -20,9 +20,13 @@ uint64_t debtUs = 0;       // time the sketch spent blocked (writes) that the cl
 uint32_t idle = 0;
 long adc[3] = {215, 314, 5000};
 
-// What the sketch sent since the last frame, and its EEPROM writes.
+// What the sketch sent since the last frame, and its EEPROM writes. The bytes go to the harness once they have
+// crossed the wire (txDue: the end of the write that sent the last of them), not when the write began: a module
+// handed a whole request at its first byte would answer while the sketch is still sending it, and its answer
+// would pile up past the receive buffer in time the sketch spends blocked.
 uint8_t tx[8192];
 uint32_t txLen = 0;
+uint64_t txDue = 0;
 uint8_t writes[3 * 4096];
 uint32_t writeCount = 0;
 uint32_t eepromWritten = 0, cutAt = 0;
@@ -71,16 +75,17 @@ void writeAll(const void* buf, size_t n) {
 }
 
 void sendFrame(char kind, char reason) {
+  uint32_t sent = now >= txDue ? txLen : 0;  // bytes still on the wire wait (lost, if the power goes now)
   uint8_t head[18];
   head[0] = (uint8_t)kind;
   memcpy(head + 1, &now, 8);
   head[9] = (uint8_t)reason;
-  memcpy(head + 10, &txLen, 4);
+  memcpy(head + 10, &sent, 4);
   memcpy(head + 14, &writeCount, 4);
   writeAll(head, sizeof head);
-  if (txLen) writeAll(tx, txLen);
+  if (sent) writeAll(tx, sent);
   if (writeCount) writeAll(writes, 3 * writeCount);
-  txLen = 0;
+  txLen -= sent;
   writeCount = 0;
 }
 
@@ -111,14 +116,17 @@ void syncHarness() {
   if (horizon <= now) horizon = now + 1;
 }
 
-// Moves the clock to `target`, stopping at each horizon to let the harness catch up.
+// Moves the clock to `target`, stopping at each horizon to let the harness catch up, and where the bytes for the
+// ESP have crossed the wire: the harness sees them then. EEPROM writes ride along with the next frame (nothing on
+// the harness's side answers them, and a power cut in one sends its own).
 void advanceTo(uint64_t target) {
-  // The harness sees bytes for the ESP at the time they were written; EEPROM writes ride along with the next frame
-  // (nothing on the harness's side answers them, and a power cut in one sends its own)
-  if (txLen) syncHarness();
-  while (now < target) {
+  for (;;) {
+    if (txLen && now >= txDue) syncHarness();
+    if (now >= target) return;
     if (now >= horizon) syncHarness();
-    now = target < horizon ? target : horizon;
+    uint64_t next = target < horizon ? target : horizon;
+    if (txLen && txDue < next) next = txDue;
+    now = next;
   }
 }
 
@@ -179,10 +187,11 @@ void vclockWaitUs(uint64_t us) {
 void vclockTx(const uint8_t* data, size_t n, unsigned long baud) {
   if (baud) rxByteUs = 10000000ULL / baud;
   for (size_t i = 0; i < n; i++) {
-    if (txLen == sizeof tx) syncHarness();
+    if (txLen == sizeof tx) payDebt();  // the sketch's wait for the line, which hands the harness what crossed
     tx[txLen++] = data[i];
+    debtUs += rxByteUs;
+    txDue = now + debtUs;
   }
-  debtUs += (uint64_t)n * rxByteUs;
   idle = 0;
 }
 

@@ -5,8 +5,10 @@
 // little frames:
 //
 //   to the harness   'S' sync / 'X' exit: u8 kind, u64 now_us, u8 reason, u32 tx_len, u32 writes, tx bytes,
-//                    writes x (u16 address, u8 value): what the sketch sent to the ESP and wrote to EEPROM since
-//                    the last frame. reason (exit only): 'C' power cut at an EEPROM byte, 'W' watchdog reset.
+//                    writes x (u16 address, u8 value): what the sketch sent to the ESP (once the write that sent it
+//                    is over: the module hears a request when its last byte has crossed the wire, not its first)
+//                    and wrote to EEPROM since the last frame. reason (exit only): 'C' power cut at an EEPROM
+//                    byte, 'W' watchdog reset.
 //   from the harness 'G' go: u8 kind, u64 horizon_us, u16 a0_mv, u16 temp_mv, u16 vcc_mv, u32 rx_len, rx bytes:
 //                    run on until horizon_us at most; these bytes reach the ESP port from now on, one every
 //                    10 bits at the port's baud rate; the ADC's inputs hold these millivolts until the next frame.
