@@ -46,6 +46,11 @@ class DataMode:
         """Whether input bytes are data rather than command lines."""
         return self._payload is not None or self.sending or self.net.passthrough is not None
 
+    @property
+    def payload_left(self) -> int:
+        """Bytes of a CIPSEND's payload still to come (0 outside one)."""
+        return self._length - len(self._payload) if self._payload is not None else 0
+
     # --- CIPSEND / CIPSENDEX ----------------------------------------------------------------------------------------
 
     def expect(self, link: Link, length: int, ex: bool = False, segment: Optional[int] = None,

@@ -249,17 +249,26 @@ class LockStepBoard:
             self._rx += data
 
     def _note_commands(self, data: bytes) -> None:
-        """Every line the program sends the module, with its time (payloads too: callers match on AT commands)."""
+        """Every line the program sends the module, with its time (payloads too: callers match on AT commands). A
+        payload's last bytes end a line even with no newline (an HTTP body has none), so the command after it is a
+        line of its own. Called before the module has these bytes: what it still takes as payload is where that
+        payload ends."""
+        left = self.module.data.payload_left
+        cut = len(self._line) + left if 0 < left <= len(data) else None
         self._line += data
         while True:
-            end = self._line.find(b"\n")
-            if end < 0:
+            newline = self._line.find(b"\n")
+            if cut is not None and (newline < 0 or newline >= cut):
+                line, taken, cut = bytes(self._line[:cut]), cut, None
+            elif newline >= 0:
+                line, taken = bytes(self._line[:newline]), newline + 1
+                cut = cut - taken if cut is not None else None
+            else:
                 if len(self._line) > 4096:
                     del self._line[:-64]
                 return
-            self.commands.append(Command(self._now, bytes(self._line[:end]).rstrip(b"\r"),
-                                         self.module.joined is not None))
-            del self._line[:end + 1]
+            self.commands.append(Command(self._now, line.rstrip(b"\r"), self.module.joined is not None))
+            del self._line[:taken]
 
     def count(self, prefix: bytes, since: float = 0.0, until: float = float("inf")) -> int:
         """Lines starting with `prefix` the program sent in [since, until)."""
