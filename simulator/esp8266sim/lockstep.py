@@ -56,6 +56,7 @@ class NativeProgram:
 class Exit:
     at: float               # virtual seconds
     reason: str             # "cut" (power cut in an EEPROM write), "watchdog", "off" (the harness cut it)
+    cell: Optional[Tuple[int, int, int]] = None     # a cut's EEPROM byte: (address, value before, value left)
 
 
 @dataclass
@@ -207,8 +208,10 @@ class LockStepBoard:
         self.loop.run_until(max(at, self.loop.time()))
         self._now = self.loop.time()
         self._now_us = now_us
+        cell = None
         for i in range(writes):
             address, value = struct.unpack_from("<HB", ee, 3 * i)
+            cell = (address & 1023, self.eeprom[address & 1023], value)
             self.eeprom[address & 1023] = value
             self.cell_writes[address & 1023] += 1
         self.runs[-1].eeprom_bytes += writes
@@ -217,7 +220,8 @@ class LockStepBoard:
             self.loop.call_soon(self.wire.from_host, tx)
             self.loop.run_until(self._now)
         if kind == b"X":
-            self._end(Exit(self._now, {b"C": "cut", b"W": "watchdog"}.get(reason, reason.decode(errors="replace"))))
+            why = {b"C": "cut", b"W": "watchdog"}.get(reason, reason.decode(errors="replace"))
+            self._end(Exit(self._now, why, cell if why == "cut" else None))     # a cut's byte is the frame's last
             self._unpower_module()              # one supply: the module loses power with the Uno
             return
         self._paused = True

@@ -13,7 +13,9 @@ and how often; from the readings' `dropped`, how many the board says it let go.
   counter that started again at a reset) its whole value; that holds for a count kept per boot and for one kept for
   ever. What a send adds covers the newest missing samples taken before it arrived (a count can only be of readings
   the board had taken, and older ones were for earlier sends to count);
-- lost uncounted: missing samples no count covers.
+- lost uncounted: missing samples no count covers;
+- unstored: the sample a power-on was queueing when a power cut came before any byte of it changed (the caller
+  names those power-ons): it never reached the EEPROM, and nothing can count it (reading_queue.h). Left out.
 
 A send's `diag` counts since the boot that sent it: it is checked against the power-on that was running when it
 arrived.
@@ -81,11 +83,14 @@ def _running(runs: list, at: float) -> Optional[int]:
 
 
 class Ledger:
-    def __init__(self, runs: list, answers: list, interval_s: float, end: float, now: float) -> None:
+    def __init__(self, runs: list, answers: list, interval_s: float, end: float, now: float,
+                 unstored: frozenset = frozenset()) -> None:
         """`runs`: the board's PowerOns; `answers`: the collector's; samples from `end` on are left out (the drain
-        after the week); `now`: when the run stopped (the last power-on's end if it is still on)."""
+        after the week); `now`: when the run stopped (the last power-on's end if it is still on); `unstored`: the
+        power-ons whose last sample was cut before it reached the EEPROM."""
         self.interval_ms = int(round(interval_s * 1000))
         self.end = end
+        self.unstored = 0               # samples left out as never stored
         self.undecodable = 0
         self.samples: Dict[Tuple[int, int], Sample] = {}
         self.diag: Dict[int, List[Tuple[float, dict]]] = defaultdict(list)   # power-on -> (arrived at, diag)
@@ -117,7 +122,7 @@ class Ledger:
                 self.undecodable += 1
             elif answer.status == 201:
                 sample.keys.add((str(body["incarnation"]), int(body["boot"]), int(body["seq"])))
-        self.expected: List[Sample] = self._expected(runs, now)
+        self.expected: List[Sample] = self._expected(runs, now, unstored)
 
     def _sample(self, runs: list, body: dict) -> Optional[Sample]:
         code = Encoding.decode(body.get("readings", {}))
@@ -138,7 +143,7 @@ class Ledger:
             self.samples[key] = Sample(best[0], uptime, best[1])
         return self.samples[key]
 
-    def _expected(self, runs: list, now: float) -> List[Sample]:
+    def _expected(self, runs: list, now: float, unstored: frozenset) -> List[Sample]:
         """Every sample each power-on took before the end: its delivered ones, and the ones its schedule (the first
         delivered one's phase in the interval; without any, the usual phase of the others) says it took besides."""
         phase_of: Dict[int, int] = {}
@@ -160,6 +165,9 @@ class Ledger:
                     break
                 out.append(delivered.get(k) or Sample(i, uptime, at))
                 k += 1
+            if i in unstored and k and not out[-1].keys:
+                out.pop()
+                self.unstored += 1
         return out
 
     def tally(self, phases: list) -> Dict[str, Tally]:

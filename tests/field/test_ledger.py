@@ -65,3 +65,19 @@ def test_values_without_the_code_are_undecodable():
     body = json.dumps({"device": "d", "incarnation": "1", "boot": 1, "seq": 1, "uptime_ms": 400,
                        "readings": {"a0_c": 99.0, "chip_c": 25.0, "vcc_mv": 5000}, "dropped": 0}).encode()
     assert Ledger(runs, [Answer(0, 201, body)], 60.0, end=60.0, now=60.0).undecodable == 1
+
+
+def test_a_sample_cut_before_a_byte_of_it_was_stored_is_left_out():
+    """The power went in the first byte of a reading's record, the byte as it was: that reading never reached the
+    EEPROM and nothing can count it (reading_queue.h). Named by the caller, it is left out, not reported lost --
+    only a power-on's last sample, and only one that never arrived."""
+    runs = [PowerOn(0.0, 1), PowerOn(200.0, 1)]
+    runs[0].ended = Exit(120.6, "cut")             # samples at 0.4 s, 60.4 s, 120.4 s: the last one cut
+    runs[1].ended = Exit(230.0, "cut")             # its one sample (200.4 s) arrived
+    answers = [_sent(0, 0.0, 400, 1, 1), _sent(0, 0.0, 60_400, 1, 2), _sent(1, 200.0, 400, 2, 1)]
+    phases = [Phase("quiet", 0, 260.0)]
+    strict = Ledger(runs, answers, 60.0, end=260.0, now=260.0)
+    assert (strict.tally(phases)["week"].lost, strict.unstored) == (1, 0)
+    left = Ledger(runs, answers, 60.0, end=260.0, now=260.0, unstored=frozenset({0, 1}))
+    tally = left.tally(phases)["week"]
+    assert (tally.taken, tally.once, tally.lost, left.unstored) == (3, 3, 0, 1)

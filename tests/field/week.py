@@ -41,6 +41,8 @@ INTERVAL_MS = 60_000
 DRAIN = 2 * HOUR                # after the week, good conditions, so what is queued can arrive
 CUT_EVERY = 2 * HOUR
 CYCLES = 100_000                # an EEPROM cell's rated write/erase cycles (ATmega328P datasheet)
+# The reporter's reading queue in EEPROM (firmware/src/reporter/eeprom_map.h): 54 records of 18 bytes from byte 36.
+QUEUE_AT, QUEUE_SLOTS, RECORD = 36, 54, 18
 FIELD_SETTINGS = {**SETTINGS, "ESPAT_WIFI_SSID": SSID, "ESPAT_WIFI_PASS": PASSWORD, "ESPAT_DEVICE": DEVICE,
                   "ESPAT_TOKEN": TOKEN, "ESPAT_INTERVAL_MS": str(INTERVAL_MS)}
 
@@ -252,7 +254,7 @@ class FieldWeek:
     # --- the figures --------------------------------------------------------------------------------------------
 
     def _result(self, now: float, wall: float) -> Result:
-        ledger = Ledger(self.board.runs, self.collector.answers, INTERVAL_MS / 1000, self.end, now)
+        ledger = Ledger(self.board.runs, self.collector.answers, INTERVAL_MS / 1000, self.end, now, self._unstored())
         tallies = ledger.tally(self.phases)
         traffic, eeprom = {}, {}
         for phase in self.phases:
@@ -278,6 +280,13 @@ class FieldWeek:
                            f"{eeprom['week']:.1f} writes a day, {years:.1f} years"))
         return Result(self.phases, tallies, traffic, eeprom, checks, ledger, now, wall, self.esp_reboots)
 
+    def _unstored(self) -> frozenset:
+        """Power-ons cut in the first byte of a reading's record with that byte as it was: the power went before
+        any of the reading reached the EEPROM (reading_queue.h: nothing to find, nothing to count)."""
+        return frozenset(i for i, r in enumerate(self.board.runs)
+                         if r.ended and r.ended.cell and QUEUE_AT <= r.ended.cell[0] < QUEUE_AT + QUEUE_SLOTS * RECORD
+                         and (r.ended.cell[0] - QUEUE_AT) % RECORD == 0 and r.ended.cell[1] == r.ended.cell[2])
+
     def _commands(self, start: float, end: float) -> list:
         """The board's commands sent in [start, end), found by bisection (they are in time order)."""
         if getattr(self, "_times", None) is None or len(self._times) != len(self.board.commands):
@@ -287,7 +296,8 @@ class FieldWeek:
 
     def _checks(self, ledger: Ledger, tallies: dict, traffic: dict) -> List[tuple]:
         week_tally = tallies["week"]
-        checks = [("no reading lost uncounted", week_tally.lost == 0, f"{week_tally.lost} lost uncounted"),
+        checks = [("no reading lost uncounted", week_tally.lost == 0,
+                   f"{week_tally.lost} lost uncounted ({ledger.unstored} cut before a byte of them was stored)"),
                   ("no reading delivered twice", week_tally.twice == 0, f"{week_tally.twice} delivered twice"),
                   ("every reading decodes", ledger.undecodable == 0, f"{ledger.undecodable} undecodable")]
         for phase in self.phases:
