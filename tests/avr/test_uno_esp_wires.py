@@ -133,8 +133,15 @@ def test_after_uart_cur_the_softserial_wire_runs_at_the_new_rate(built):
         with board, serial.Serial(board.port, 9600, timeout=0.5) as usb:
             until_answering(usb)
             usb.reset_input_buffer()
+            # The round trip through the emulated board is slower than real time on a loaded host: the OK is
+            # waited for with a generous bound (read_until returns as soon as it is through), and the window in
+            # which a wire at the right rate would bring the next OK grows with the round trip it measured.
+            usb.timeout = 20
+            asked = time.monotonic()
             usb.write(b"AT+UART_CUR=19200,8,1,0,0\r\n")
-            assert b"OK\r\n" in usb.read_until(b"OK\r\n")    # the module told the board's wire its new rate as
-            usb.write(b"AT\r\n")                             # this OK left it: the wire follows once it is through
+            answer = usb.read_until(b"OK\r\n")
+            usb.timeout = max(0.5, 4 * (time.monotonic() - asked))
+            assert b"OK\r\n" in answer, answer      # the module told the board's wire its new rate as this OK
+            usb.write(b"AT\r\n")                   # left it: the wire follows once it is through
             heard = usb.read(64)
     assert b"OK" not in heard, heard

@@ -161,14 +161,16 @@ def test_detect_finds_a_slow_module_at_its_rate():
 
 def test_without_timeout_only_a_server_that_stops_sending_ends_a_download(tmp_path, monkeypatch):
     """The default bound is lack of progress: a download that takes longer than it, bytes flowing all along, ends
-    whole (in-process, with the bound shrunk from 30 s to 0.9 s; the server sends 300 bytes every 0.2 s, 2 s in all)."""
+    whole (in-process, with the bound shrunk from 30 s to 4 s; the server sends its 3,065 bytes 75 at a time,
+    0.125 s apart, the last after 5 s: longer than the bound however fast the host, and each pause a 32nd of it,
+    which a loaded host does not stretch past the bound as it did 0.2 s pauses past 0.9 s)."""
     import click.testing
     import espat.cli.http as cli_http
     from espat.cli.group import espat as group
-    monkeypatch.setattr(cli_http, "IDLE_TIMEOUT", 0.9)
+    monkeypatch.setattr(cli_http, "IDLE_TIMEOUT", 4.0)
     body = b"x" * 3000
     site = ExactServer(lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: 3000\r\nConnection: close\r\n\r\n"
-                       + body, trickle=(300, 0.2))
+                       + body, trickle=(75, 0.125))
     out = tmp_path / "body"
     import signal
     handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
