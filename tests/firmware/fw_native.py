@@ -105,6 +105,29 @@ def _build(env: str, settings: dict, extra_flags: tuple) -> Path:
     return out
 
 
+def store(collector, status: int, body: bytes, seen: dict | None) -> int:
+    """What a collector keeps of a POST its script answers `status`, and the status it answers: with `seen` (the
+    contract's whole key -> what was sampled) a repeat key is 200 when the sampling is the same and 409 when not,
+    each status noted in `statuses`; without, a 201 is noted in `accepted` by (boot, seq)."""
+    if status != 201:
+        return status
+    reading = json.loads(body)
+    if seen is not None:
+        key = (reading["device"], reading["incarnation"], reading["boot"], reading["seq"])
+        sampled = (reading["uptime_ms"], reading["readings"])
+        if key in seen:
+            status = 200 if seen[key] == sampled else 409
+        else:
+            seen[key] = sampled
+            collector.stored[(reading["incarnation"], reading["boot"], reading["seq"])] = reading
+        collector.statuses.append(status)
+    else:
+        key = (reading["boot"], reading["seq"])
+        collector.accepted.append(key)
+        collector.stored.setdefault(key, reading)
+    return status
+
+
 class Collector:
     """A loopback HTTP/1.1 server that keeps every POST. `answers` maps request numbers (from 1) to an HTTP status
     other than 201; like a real ingest server it stores by (boot, seq), so a reading sent twice is counted once.
@@ -141,22 +164,8 @@ class Collector:
                 with collector.lock:
                     collector.posts.append((self.path, dict(self.headers), body))
                     number = len(collector.posts)
-                    status = collector.answers.get(number, 201)
-                    if status == 201 and by_key:
-                        reading = json.loads(body)
-                        key = (reading["device"], reading["incarnation"], reading["boot"], reading["seq"])
-                        sampled = (reading["uptime_ms"], reading["readings"])
-                        if key in collector.by_key:
-                            status = 200 if collector.by_key[key] == sampled else 409
-                        else:
-                            collector.by_key[key] = sampled
-                            collector.stored[(reading["incarnation"], reading["boot"], reading["seq"])] = reading
-                        collector.statuses.append(status)
-                    elif status == 201:
-                        reading = json.loads(body)
-                        key = (reading["boot"], reading["seq"])
-                        collector.accepted.append(key)
-                        collector.stored.setdefault(key, reading)
+                    status = store(collector, collector.answers.get(number, 201), body,
+                                   collector.by_key if by_key else None)
                 self.send_response(status)
                 if (retry_after or {}).get(number) is not None:
                     self.send_header("Retry-After", str(retry_after[number]))

@@ -5,7 +5,6 @@ after); the collector answers as fw_native.Collector does, its delays in virtual
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from esp8266sim import SimConfig
 from esp8266sim.lockstep import LockStepBoard, NativeProgram
 from esp8266sim.vclock import VirtualLoop
 
-from fw_native import SETTINGS, build, read_wire_log
+from fw_native import SETTINGS, build, read_wire_log, store
 
 ADC_MV = (215, 314, 5000)    # A0, temperature sensor, Vcc: the shim's defaults without a virtual clock
 
@@ -67,23 +66,7 @@ class VirtualCollector:
     def _answer(self, path, headers, body) -> int:
         self.posts.append((path, headers, body))
         self.answered_at.append(self.loop.time())
-        status = self.answers.get(len(self.posts), 201)
-        if status == 201 and self.by_key:
-            reading = json.loads(body)
-            key = (reading["device"], reading["incarnation"], reading["boot"], reading["seq"])
-            sampled = (reading["uptime_ms"], reading["readings"])
-            if key in self.by_key_seen:
-                status = 200 if self.by_key_seen[key] == sampled else 409
-            else:
-                self.by_key_seen[key] = sampled
-                self.stored[(reading["incarnation"], reading["boot"], reading["seq"])] = reading
-            self.statuses.append(status)
-        elif status == 201:
-            reading = json.loads(body)
-            key = (reading["boot"], reading["seq"])
-            self.accepted.append(key)
-            self.stored.setdefault(key, reading)
-        return status
+        return store(self, self.answers.get(len(self.posts), 201), body, self.by_key_seen if self.by_key else None)
 
 
 def run_board_virtual(workdir: Path, server, *, seconds: float, settings: dict = SETTINGS, flags: tuple = (),
