@@ -256,11 +256,12 @@ class FieldWeek:
     def _result(self, now: float, wall: float) -> Result:
         ledger = Ledger(self.board.runs, self.collector.answers, INTERVAL_MS / 1000, self.end, now, self._unstored())
         tallies = ledger.tally(self.phases)
+        sent = _sent_between(self.board.commands)
         traffic, eeprom = {}, {}
         for phase in self.phases:
             key = f"{phase.name}@{phase.start:.0f}"
             hours = phase.hours
-            cmds = self._commands(phase.start, phase.end)
+            cmds = sent(phase.start, phase.end)
             traffic[key] = {
                 "joins": sum(1 for c in cmds if _join(c.line)) / hours,
                 "connects": sum(1 for c in cmds if c.line.startswith(b"AT+CIPSTART")) / hours,
@@ -273,7 +274,7 @@ class FieldWeek:
             eeprom[key] = max(a - b for a, b in zip(after, before)) / (hours / 24)
         days = self.end / (24 * HOUR)
         eeprom["week"] = max(self.cell_marks[self.end]) / days
-        checks = self._checks(ledger, tallies, traffic)
+        checks = self._checks(ledger, tallies, traffic, sent)
         years = CYCLES / eeprom["week"] / 365 if eeprom["week"] else float("inf")
         if self.compress == 1:      # compressed, a day holds many boots' writes: no rate to judge a lifetime by
             checks.append(("EEPROM: the most-written cell lasts 10 years at this week's rate", years >= 10,
@@ -287,14 +288,7 @@ class FieldWeek:
                          if r.ended and r.ended.cell and QUEUE_AT <= r.ended.cell[0] < QUEUE_AT + QUEUE_SLOTS * RECORD
                          and (r.ended.cell[0] - QUEUE_AT) % RECORD == 0 and r.ended.cell[1] == r.ended.cell[2])
 
-    def _commands(self, start: float, end: float) -> list:
-        """The board's commands sent in [start, end), found by bisection (they are in time order)."""
-        if getattr(self, "_times", None) is None or len(self._times) != len(self.board.commands):
-            self._times = [c.at for c in self.board.commands]
-            assert all(a <= b for a, b in zip(self._times, self._times[1:])), "commands out of time order"
-        return self.board.commands[bisect.bisect_left(self._times, start):bisect.bisect_left(self._times, end)]
-
-    def _checks(self, ledger: Ledger, tallies: dict, traffic: dict) -> List[tuple]:
+    def _checks(self, ledger: Ledger, tallies: dict, traffic: dict, sent) -> List[tuple]:
         week_tally = tallies["week"]
         checks = [("no reading lost uncounted", week_tally.lost == 0,
                    f"{week_tally.lost} lost uncounted ({ledger.unstored} cut before a byte of them was stored)"),
@@ -306,16 +300,16 @@ class FieldWeek:
                 t = phase.start + 600
                 while t < phase.end:
                     stop = min(phase.end, t + HOUR)
-                    worst = max(worst, sum(1 for c in self._commands(t, stop)
+                    worst = max(worst, sum(1 for c in sent(t, stop)
                                            if c.line.startswith(b"AT+CIPSTART")))
                     t = stop
-                joins = sum(1 for c in self._commands(phase.start, phase.end) if _join(c.line) and c.joined)
+                joins = sum(1 for c in sent(phase.start, phase.end) if _join(c.line) and c.joined)
                 checks.append(("server down: at most 15 connects an hour after 10 min", worst <= 15,
                                f"{worst} in the worst hour"))
                 checks.append(("server down: no join while the station stayed connected", joins == 0,
                                f"{joins} joins while connected"))
             if phase.name == "tcp-wedged":
-                resets = sum(1 for c in self._commands(phase.start, phase.end) if c.line == b"AT+RST")
+                resets = sum(1 for c in sent(phase.start, phase.end) if c.line == b"AT+RST")
                 checks.append(("wedged stack: AT+RST reached", resets > 0, f"{resets} AT+RST"))
         # every reset and reboot counted: the readings each power-on sent carry its reset cause, and count the
         # module's reboots the harness caused in it up to a minute before they arrived
@@ -355,6 +349,13 @@ def simavr_program(env: str, seed: int):
     if done.returncode != 0:
         raise SystemExit(f"building {env} for the AVR failed:\n{done.stderr.strip()}")
     return SimavrProgram(out / env / "firmware.elf", esp="uart0" if env == "reporter_hwserial" else "soft", seed=seed)
+
+
+def _sent_between(commands: list):
+    """(start, end) -> the board's commands sent in [start, end), found by bisection (they are in time order)."""
+    times = [c.at for c in commands]
+    assert all(a <= b for a, b in zip(times, times[1:])), "commands out of time order"
+    return lambda start, end: commands[bisect.bisect_left(times, start):bisect.bisect_left(times, end)]
 
 
 def _join(line: bytes) -> bool:
