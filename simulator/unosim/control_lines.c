@@ -1,6 +1,7 @@
 /* The lines a test or `espat uno`'s control socket sends on stdin during a run, and the analog inputs they set:
-   `adc N MV`, `temp MV`, `vcc MV`, `esp-baud N` (the module's rate after AT+UART_CUR), `ram` (answered on stdout
-   as `free-ram N`, -1 without --paint-from). Each ADC conversion sees its input plus a step or two of noise,
+   `adc N MV`, `temp MV`, `vcc MV`, `esp-baud N [after BYTES]` (the module's rate after AT+UART_CUR, from its
+   BYTES-th byte on this connection: esp_link.c), `ram` (answered on stdout as `free-ram N`, -1 without
+   --paint-from). Each ADC conversion sees its input plus a step or two of noise,
    seeded by --seed (randomness.c), so a sketch that makes an id from ADC noise draws a new one each run and the
    same one for a given seed. */
 #include <string.h>
@@ -38,10 +39,15 @@ void analog_start(void) {
 static void control(const char *line) {
     unsigned n;
     unsigned long mv;
+    unsigned long long after;
+    int fields;
     if (sscanf(line, "adc %u %lu", &n, &mv) == 2 && n < 8) adc_mv[n] = (uint32_t)mv;
     else if (sscanf(line, "temp %lu", &mv) == 1) temp_mv = (uint32_t)mv;
     else if (sscanf(line, "vcc %lu", &mv) == 1) vcc_mv = (uint32_t)mv;
-    else if (sscanf(line, "esp-baud %lu", &mv) == 1 && mv > 0) { esp_baud_next = (long)mv; return; }
+    else if ((fields = sscanf(line, "esp-baud %lu after %llu", &mv, &after)) >= 1 && mv > 0) {
+        esp_baud_change((long)mv, fields == 2 ? (long long)after : -1);
+        return;
+    }
     else if (!strncmp(line, "ram", 3)) {
         printf("free-ram %ld\n", paint_from ? free_ram() : -1L);
         fflush(stdout);

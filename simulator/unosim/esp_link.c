@@ -24,7 +24,9 @@
 int esp_fd = -1;
 int esp_on_uart0 = 0;
 long esp_baud = 9600;
-long esp_baud_next;
+static long esp_baud_next;          /* a change that waits until the bytes sent at the old rate are through */
+static unsigned long long esp_read; /* bytes read from the module's socket so far */
+static unsigned long long esp_baud_after;   /* how many of them were sent at the old rate */
 int esp_open = 1;
 queue_t to_soft_rx;
 FILE *wire_log;
@@ -127,26 +129,40 @@ void feed_soft_rx(void) {
 
 /* --- the module's side ------------------------------------------------------------------------------------------ */
 
-/* What the module sends: to UART0 as junk when the sketch's rate is not the module's, as a real UART reads it. */
+/* What the module sends: to UART0 as junk when the sketch's rate is not the module's, as a real UART reads it.
+   While a new rate waits, nothing past the bytes of the old rate is read: they are through first, then the
+   wire follows (follow_esp_baud), then the bytes of the new rate are read at the new rate. */
 void read_esp(void) {
-    if (!esp_on_uart0) { read_into(esp_fd, &to_soft_rx, &esp_open); return; }
+    size_t most = !esp_baud_next ? SIZE_MAX : esp_baud_after > esp_read ? (size_t)(esp_baud_after - esp_read) : 0;
+    if (most == 0) return;
+    if (!esp_on_uart0) { esp_read += read_at_most(esp_fd, &to_soft_rx, &esp_open, most); return; }
     if (!rates_differ(esp_baud, uart0_baud(avr))) {
-        read_into(esp_fd, &to_uart0, &esp_open);
+        esp_read += read_at_most(esp_fd, &to_uart0, &esp_open, most);
         junk_from_esp = 1;
         return;
     }
     uint8_t buf[256];
-    ssize_t n = read(esp_fd, buf, sizeof buf);
+    ssize_t n = read(esp_fd, buf, most < sizeof buf ? most : sizeof buf);
     if (n == 0) esp_open = 0;
+    if (n > 0) esp_read += (unsigned long long)n;
     for (ssize_t i = 0; i < n; i++)
         for (unsigned k = junk_count(&junk_from_esp, esp_baud, uart0_baud(avr)); k > 0 && !queue_full(&to_uart0);
              k--)
             queue_put(&to_uart0, junk_byte());
 }
 
+/* `esp-baud`: the fake module tells the new rate as its answer at the old rate has left it, on another pipe than
+   that answer's bytes, which may come through the socket after the line that tells it (a harness preempted
+   between reading the socket and stdin, or a socket's buffer). So the line says how many bytes the module had sent
+   then, and bytes are always delivered at the rate they were sent at. */
+void esp_baud_change(long rate, long long after) {
+    esp_baud_next = rate;
+    esp_baud_after = after < 0 ? esp_read : (unsigned long long)after;
+}
+
 /* A new module rate, once what crossed at the old one is through: the harness's side of the wire follows. */
 void follow_esp_baud(void) {
-    if (!esp_baud_next || rx_busy || !queue_empty(&to_soft_rx) || tx_busy) return;
+    if (!esp_baud_next || esp_read < esp_baud_after || rx_busy || !queue_empty(&to_soft_rx) || tx_busy) return;
     esp_baud = esp_baud_next;
     esp_baud_next = 0;
     bit_cycles = (double)avr->frequency / (double)esp_baud;

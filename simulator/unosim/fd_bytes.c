@@ -1,5 +1,5 @@
 /* Bytes through a file descriptor: all of them out (a pipe or socket that cannot take them ends the run), or as
-   many in as a queue has room for, without waiting. */
+   many in as a queue has room for (and no more than asked), without waiting. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,16 +20,22 @@ void write_all(int fd, const uint8_t *p, size_t n) {
     }
 }
 
-void read_into(int fd, queue_t *q, int *open_flag) {
+size_t read_at_most(int fd, queue_t *q, int *open_flag, size_t most) {
     uint8_t buf[256];
-    while (!queue_full(q)) {
+    size_t total = 0;
+    while (!queue_full(q) && total < most) {
         size_t room = (q->tail + QUEUE_SIZE - q->head - 1) % QUEUE_SIZE;
+        if (room > most - total) room = most - total;
         ssize_t n = read(fd, buf, room < sizeof buf ? room : sizeof buf);
         if (n > 0) {
             for (ssize_t i = 0; i < n; i++) queue_put(q, buf[i]);
+            total += (size_t)n;
             continue;
         }
         if (n == 0) *open_flag = 0;
-        return;                         /* EAGAIN: nothing more now */
+        break;                          /* EAGAIN: nothing more now */
     }
+    return total;
 }
+
+void read_into(int fd, queue_t *q, int *open_flag) { read_at_most(fd, q, open_flag, SIZE_MAX); }

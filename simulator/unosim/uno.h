@@ -47,6 +47,7 @@ static inline uint8_t queue_get(queue_t *q) {
 
 void write_all(int fd, const uint8_t *p, size_t n);     /* every byte, or the run ends (exit 3) */
 void read_into(int fd, queue_t *q, int *open_flag);     /* what is there, while q has room; *open_flag 0 at EOF */
+size_t read_at_most(int fd, queue_t *q, int *open_flag, size_t most);  /* read_into, `most` bytes at most: how many */
 
 /* --- uno_board.c ------------------------------------------------------------------------------------------------ */
 
@@ -85,7 +86,6 @@ void feed_uart0(void);              /* queued bytes into UART0 while it takes th
 extern int esp_fd;                  /* TCP connection to the fake ESP-01 */
 extern int esp_on_uart0;            /* the ESP-01 on pins 0/1 (--esp uart0); else SoftwareSerial on pins 2/3 */
 extern long esp_baud;               /* the module's rate: it changes with AT+UART_CUR (control line `esp-baud N`) */
-extern long esp_baud_next;          /* a change that waits until the bytes sent at the old rate are through */
 extern int esp_open;                /* the TCP link is still open */
 extern queue_t to_soft_rx;          /* bytes waiting to be clocked into PD2 */
 extern FILE *wire_log;              /* --wire-log: one line per byte on the ESP link, emulated µs at its start bit */
@@ -94,6 +94,8 @@ int connect_to(const char *spec);   /* a loopback HOST:PORT, non-blocking, no Na
 void to_esp(uint8_t b);             /* a byte the module receives */
 void esp_hears_uart0(uint8_t b);    /* a byte UART0 sent, the ESP-01 on pins 0/1: at the module's rate or as junk */
 void read_esp(void);                /* what the module sent, queued for pin 2 or UART0 */
+/* the module talks at `rate` once it has sent `after` bytes on this connection (-1: those read so far) */
+void esp_baud_change(long rate, long long after);
 void follow_esp_baud(void);         /* a new module rate, once what crossed at the old one is through */
 void feed_soft_rx(void);            /* starts clocking the next queued byte into PD2 */
 void esp_link_start(void);          /* hooks PD2 and PD3, at the module's rate */
