@@ -171,7 +171,10 @@ void follow_esp_baud(void) {
 int connect_to(const char *spec) {
     char host[64];
     const char *colon = strrchr(spec, ':');
-    if (!colon || colon - spec >= (long)sizeof host) { fprintf(stderr, "uno_harness: bad address %s\n", spec); exit(2); }
+    if (!colon || colon - spec >= (long)sizeof host) {
+        fprintf(stderr, "uno_harness: bad address %s\n", spec);
+        exit(2);
+    }
     memcpy(host, spec, (size_t)(colon - spec));
     host[colon - spec] = 0;
     struct sockaddr_in addr = {0};

@@ -8,8 +8,15 @@ queue_t to_uart0;
 static int uart0_xon = 1;
 static avr_irq_t *uart0_in;
 
-static void uart0_xon_hook(avr_irq_t *irq, uint32_t value, void *param) { (void)irq; (void)value; (void)param; uart0_xon = 1; }
-static void uart0_xoff_hook(avr_irq_t *irq, uint32_t value, void *param) { (void)irq; (void)value; (void)param; uart0_xon = 0; }
+static void uart0_xon_hook(avr_irq_t *irq, uint32_t value, void *param) {
+    (void)irq; (void)value; (void)param;
+    uart0_xon = 1;
+}
+
+static void uart0_xoff_hook(avr_irq_t *irq, uint32_t value, void *param) {
+    (void)irq; (void)value; (void)param;
+    uart0_xon = 0;
+}
 
 void uart0_start(void (*output)(avr_irq_t *, uint32_t, void *)) {
     uint32_t flags = 0;

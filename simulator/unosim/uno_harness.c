@@ -20,8 +20,9 @@
  * does: a host at another rate than the UART's reads junk and sends junk (usb_serial.c). Control lines on
  * stdin change the analog inputs: `adc N MV`, `temp MV`, `vcc MV`; `ram` answers `free-ram N` (stack painting,
  * with --paint-from); `esp-baud N after BYTES` says the module talks at N (AT+UART_CUR) from its BYTES-th byte on,
- * and this side of the ESP wire follows once the bytes of the old rate are through. The ESP-01's RST and CH_PD, wired to Uno pins with
- * --esp-rst/--esp-ch-pd, report their level on stdout as `esp-pin rst|ch_pd 0|1` (esp_pins.c).
+ * and this side of the ESP wire follows once the bytes of the old rate are through. The ESP-01's RST and CH_PD,
+ * wired to Uno pins with --esp-rst/--esp-ch-pd, report their level on stdout as `esp-pin rst|ch_pd 0|1`
+ * (esp_pins.c).
  *
  * Usage: uno_harness [FIRMWARE.elf | --flash-file FILE [--save-flash]] --esp-connect HOST:PORT [--esp soft|uart0]
  *                    [--esp-baud N] [--usb-pty] [--eeprom FILE] [--a0-mv N] [--vcc-mv N] [--temp-mv N]
