@@ -85,18 +85,22 @@ class Module:
 
     # --- output -----------------------------------------------------------------------------------------------------
 
-    def emit(self, data: bytes, then: Optional[Callable[[], None]] = None) -> None:
+    def emit(self, data: bytes, then: Optional[Callable[[], None]] = None,
+             handed: Optional[Callable[[], None]] = None) -> None:
         """Send bytes to the host, after any `slow` hold (byte faults act on the wire, wire.py); `then` runs once
-        they are out of the UART (`when_sent`)."""
+        they are out of the UART (`when_sent`), `handed` as soon as they are in it (held or not)."""
         now = time.monotonic()
         if self._hold_until > now:
-            self.loop.call_later(self._hold_until - now, self._emit_now, data, then)
+            self.loop.call_later(self._hold_until - now, self._emit_now, data, then, handed)
         else:
-            self._emit_now(data, then)
+            self._emit_now(data, then, handed)
 
-    def _emit_now(self, data: bytes, then: Optional[Callable[[], None]] = None) -> None:
+    def _emit_now(self, data: bytes, then: Optional[Callable[[], None]] = None,
+                  handed: Optional[Callable[[], None]] = None) -> None:
         self._log("<-", data)
         self._raw_output(data)
+        if handed is not None:
+            handed()
         if then is not None:
             self._when_sent(then)
 

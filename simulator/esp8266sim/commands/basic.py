@@ -53,8 +53,9 @@ def gmr(call: Call) -> None:
 
 
 def _uart_apply(call: Call, value: tuple) -> None:
-    call.ok()                       # at the old rate; the wire switches once these bytes are out
-    call.module.set_uart_rate(value[0])
+    """OK at the old rate, then the switch (notes §7): the rate changes once the OK is in the UART, however late a
+    `slow` hold lets it go, and the wire switches once it is out."""
+    call.module.emit(OK, handed=lambda: call.module.set_uart_rate(value[0]))
 
 
 setting("UART", "uart", (Int(80, 4_500_000), Int(5, 8), Int(1, 3), Int(0, 2), Int(0, 3)), suffixed="alias",
