@@ -27,11 +27,14 @@ long esp_baud = 9600;
 static long esp_baud_next;          /* a change that waits until the bytes sent at the old rate are through */
 static unsigned long long esp_read; /* bytes read from the module's socket so far */
 static unsigned long long esp_baud_after;   /* how many of them were sent at the old rate */
+static unsigned long long soft_taken;       /* of those read, bytes taken from to_soft_rx onto pin 2 */
 int esp_open = 1;
 queue_t to_soft_rx;
 FILE *wire_log;
 void (*esp_tx_hook)(uint8_t);
-static double bit_cycles;           /* cycles per bit on the SoftwareSerial link */
+/* cycles per bit on the SoftwareSerial link, each way: after AT+UART_CUR the board's direction follows as the
+   last byte at the old rate has its data bits in, the module's once that byte's stop bit is done */
+static double rx_bit_cycles, tx_bit_cycles;
 /* junk bytes owed per direction, in fractions carried from byte to byte; a burst's first byte always makes one
    (its start bit is an edge) */
 static double junk_to_esp = 1, junk_from_esp = 1;
@@ -62,6 +65,7 @@ static int pd3_level = 1;
 static int tx_busy = 0, tx_bit = 0;
 static uint8_t tx_byte;
 static double tx_next;              /* absolute cycle (fractional) of the next sample */
+static double tx_cycles;            /* cycles per bit of the byte under way: the rate when its start bit came */
 static double tx_start_us;
 
 static avr_cycle_count_t tx_sample(avr_t *a, avr_cycle_count_t when, void *param) {
@@ -69,7 +73,7 @@ static avr_cycle_count_t tx_sample(avr_t *a, avr_cycle_count_t when, void *param
     if (tx_bit < 8) {
         if (pd3_level) tx_byte |= (uint8_t)(1u << tx_bit);
         tx_bit++;
-        tx_next += bit_cycles;
+        tx_next += tx_cycles;
         return (avr_cycle_count_t)tx_next;
     }
     /* stop bit: a low line here is a framing error; the byte is passed on as a real receiver would */
@@ -88,7 +92,8 @@ static void pd3_change(avr_irq_t *irq, uint32_t value, void *param) {
         tx_bit = 0;
         tx_byte = 0;
         tx_start_us = (double)(cycle_base + avr->cycle) / 16.0;
-        tx_next = (double)avr->cycle + bit_cycles * 1.5;
+        tx_cycles = tx_bit_cycles;
+        tx_next = (double)avr->cycle + tx_cycles * 1.5;
         avr_cycle_timer_register(avr, (avr_cycle_count_t)(tx_next - (double)avr->cycle), tx_sample, NULL);
     }
     pd3_level = level;
@@ -100,29 +105,40 @@ static int rx_busy = 0, rx_bit = 0;
 static uint16_t rx_frame;
 static double rx_next;
 
+static void take_soft_rx(void) {
+    rx_frame = (uint16_t)(0x200 | ((uint16_t)queue_get(&to_soft_rx) << 1));
+    rx_bit = 0;
+    soft_taken++;
+    log_wire('R', (uint8_t)(rx_frame >> 1));
+}
+
+static void switch_esp_baud(void);
+
+/* At the last byte of the old rate (a new one waiting), each direction follows on the bit: the board can act on
+   that byte from its stop bit on (SoftwareSerial's interrupt ends within it, and a sketch may answer at once at
+   the new rate), and the module sends at the new rate once the stop bit is out. */
 static avr_cycle_count_t rx_clock(avr_t *a, avr_cycle_count_t when, void *param) {
     (void)param; (void)when; (void)a;
+    int last_old = esp_baud_next && soft_taken >= esp_baud_after;
+    if (rx_bit == 9 && last_old) tx_bit_cycles = (double)avr->frequency / (double)esp_baud_next;
     if (rx_bit >= 10) {                 /* the stop bit is done: the next start bit follows it directly */
+        if (last_old) switch_esp_baud();
         if (queue_empty(&to_soft_rx)) {
             rx_busy = 0;
             return 0;
         }
-        rx_frame = (uint16_t)(0x200 | ((uint16_t)queue_get(&to_soft_rx) << 1));
-        rx_bit = 0;
-        log_wire('R', (uint8_t)(rx_frame >> 1));
+        take_soft_rx();
     }
     avr_raise_irq(pd2_irq, (rx_frame >> rx_bit) & 1);  /* start bit, 8 data bits LSB first, stop bit */
     rx_bit++;
-    rx_next += bit_cycles;
+    rx_next += rx_bit_cycles;
     return (avr_cycle_count_t)rx_next;
 }
 
 void feed_soft_rx(void) {
     if (rx_busy || queue_empty(&to_soft_rx)) return;
     rx_busy = 1;
-    rx_frame = (uint16_t)(0x200 | ((uint16_t)queue_get(&to_soft_rx) << 1));
-    rx_bit = 0;
-    log_wire('R', (uint8_t)(rx_frame >> 1));
+    take_soft_rx();
     rx_next = (double)avr->cycle + 1;
     avr_cycle_timer_register(avr, 1, rx_clock, NULL);
 }
@@ -151,21 +167,26 @@ void read_esp(void) {
             queue_put(&to_uart0, junk_byte());
 }
 
-/* `esp-baud`: the fake module tells the new rate as its answer at the old rate has left it, on another pipe than
-   that answer's bytes, which may come through the socket after the line that tells it (a harness preempted
-   between reading the socket and stdin, or a socket's buffer). So the line says how many bytes the module had sent
-   then, and bytes are always delivered at the rate they were sent at. */
+/* `esp-baud`: the fake module tells the new rate as it decides it, with how many bytes it will have sent on this
+   connection at the old rate (its answer, still on its way): the line comes on another pipe than those bytes, and
+   before the last of them. Bytes are always delivered at the rate they were sent at, and the board's direction
+   follows at the last of them (rx_clock). */
 void esp_baud_change(long rate, long long after) {
     esp_baud_next = rate;
     esp_baud_after = after < 0 ? esp_read : (unsigned long long)after;
 }
 
-/* A new module rate, once what crossed at the old one is through: the harness's side of the wire follows. */
-void follow_esp_baud(void) {
-    if (!esp_baud_next || esp_read < esp_baud_after || rx_busy || !queue_empty(&to_soft_rx) || tx_busy) return;
+static void switch_esp_baud(void) {
     esp_baud = esp_baud_next;
     esp_baud_next = 0;
-    bit_cycles = (double)avr->frequency / (double)esp_baud;
+    rx_bit_cycles = tx_bit_cycles = (double)avr->frequency / (double)esp_baud;
+}
+
+/* A new module rate whose old-rate bytes are through without rx_clock seeing the last of them go (on pins 0/1, or
+   told late): both directions follow now. */
+void follow_esp_baud(void) {
+    if (!esp_baud_next || esp_read < esp_baud_after || rx_busy || !queue_empty(&to_soft_rx)) return;
+    switch_esp_baud();
 }
 
 int connect_to(const char *spec) {
@@ -196,7 +217,7 @@ int connect_to(const char *spec) {
 }
 
 void esp_link_start(void) {
-    bit_cycles = (double)avr->frequency / (double)esp_baud;
+    rx_bit_cycles = tx_bit_cycles = (double)avr->frequency / (double)esp_baud;
     pd2_irq = avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), IOPORT_IRQ_PIN2);
     pd3_irq = avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), IOPORT_IRQ_PIN3);
     avr_irq_register_notify(pd3_irq, pd3_change, NULL);

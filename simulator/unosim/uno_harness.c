@@ -73,12 +73,14 @@ static avr_cycle_count_t poll_io(avr_t *a, avr_cycle_count_t when, void *param) 
     (void)param;
     (void)a;
     poll_count++;
+    /* control lines at every poll, before the module's bytes: `esp-baud` comes before the last byte at the old rate
+       that it counts, and the board's direction follows at that byte (esp_link.c), well within a bit */
+    if (usb_pty && stdin_open) read_control();
     if (ls_on) ls_poll();
     else if (esp_open) read_esp();
     if (usb_pty) {
         if ((poll_count & 7) == 0) watch_usb_port();
         watch_esp_pins(avr, stdout);
-        if (stdin_open && (poll_count & 63) == 0) read_control();
         /* a blank chip: Optiboot's timeouts never return, and the stack walks down into the I/O registers */
         uint16_t sp = (uint16_t)(avr->data[0x5D] | (avr->data[0x5E] << 8));
         if (sp < RAMSTART) reset_pending = PORF;

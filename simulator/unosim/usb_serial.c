@@ -68,12 +68,7 @@ void watch_usb_port(void) {
     if (connected && !usb_connected) reset_pending = EXTRF;
     usb_connected = connected;
     if (connected) host_baud = tty_baud(usb_out);
-    if (connected && (p.revents & POLLIN)) {
-        /* control lines first: one sent before the host could have seen a byte (`esp-baud` as the module's OK to
-           AT+UART_CUR left it) takes effect before whatever the host sends after that byte */
-        if (stdin_open) read_control();
-        read_usb();
-    }
+    if (connected && (p.revents & POLLIN)) read_usb();     /* after this poll's control lines (uno_harness.c) */
 }
 
 int open_usb_pty(void) {
