@@ -165,6 +165,12 @@ class Simulator:
             self.host_sent += len(data)
             sink(data)
 
+    def host_sent_when_through(self) -> int:
+        """What `host_sent` will be once every byte the module has sent so far has reached the host connected now
+        (those the wire and the adapter still hold, and those held for it since a boot). On the loop only."""
+        held = len(self._held) if self._sink is not None else 0
+        return self.host_sent + held + self.wire.on_the_way()
+
     def from_host(self, data: bytes) -> None:
         """Bytes a front end got from its host, for the wire. On the loop only."""
         if self._held_pending:

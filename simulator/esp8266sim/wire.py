@@ -51,6 +51,11 @@ class Pipe:
         if self._timer is None:
             self._pump()
 
+    @property
+    def pending(self) -> int:
+        """Bytes handed in that have not reached the other end yet."""
+        return self._queued - self._crossed
+
     def when_drained(self, action: Callable[[], None]) -> None:
         """Run `action` once every byte queued so far has crossed (however much is queued after it)."""
         if self._crossed >= self._queued:
@@ -94,6 +99,11 @@ class Adapter:
         self._buf = bytearray()
         self._flush_at: Optional[asyncio.TimerHandle] = None
 
+    @property
+    def pending(self) -> int:
+        """Bytes from the UART the host has not been handed yet."""
+        return len(self._buf)
+
     def put(self, data: bytes) -> None:
         if not self.timer:
             self.deliver(data)
@@ -125,7 +135,9 @@ class Wire:
         self.module_baud = module_baud
         self.host_baud: Optional[int] = None        # None: the host always matches (a TCP client)
         self.host_rate: Optional[Callable[[], Optional[int]]] = None    # asks the host's rate (a pty's termios)
-        self.rate_listeners: List[Callable[[int], None]] = []   # told each new module rate (the virtual Uno's wire)
+        # told each new module rate as the module decides it, its bytes at the old rate still on their way (the
+        # virtual Uno's wire: on_the_way says how many)
+        self.rate_listeners: List[Callable[[int], None]] = []
         self._rng = random.Random(seed ^ 0x5EED)
         faults = list(faults)
         self.faults_down = ByteFaults(faults, "down", seed, log)    # module -> host
@@ -162,14 +174,20 @@ class Wire:
         """Run `action` once everything the module has sent so far is out of its UART."""
         self.down.when_drained(action)
 
+    def on_the_way(self) -> int:
+        """Bytes the module has sent that the host has not been handed yet (in the UART, or the adapter)."""
+        return self.down.pending + self.adapter.pending
+
     def set_module_baud(self, baud: int) -> None:
-        """AT+UART_CUR: the module switches once its answer (sent at the old rate) is out."""
+        """AT+UART_CUR: the module switches once its answer (sent at the old rate) is out. The listeners hear of it
+        now, while that answer is still on its way: a host that follows the rate by itself (the virtual Uno's
+        harness, on another pipe than the bytes) is told before the last byte it needs to follow at."""
         def switch() -> None:
             self.module_baud = baud
             if self.paced:
                 self.down.baud = self.up.baud = baud
-            for listener in self.rate_listeners:
-                listener(baud)
+        for listener in self.rate_listeners:
+            listener(baud)
         self.down.when_drained(switch)
 
     def set_host_baud(self, baud: Optional[int]) -> None:

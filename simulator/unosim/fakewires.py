@@ -3,8 +3,10 @@
 A sketch that pulls RST (or CH_PD) low holds the module in reset, as on the bench: deaf and silent, RAM rebuilt
 from flash; releasing the pin boots it, and it says `ready`. After `AT+UART_CUR` the module talks at the new rate
 and the board's end of the wire follows it, so a sketch that keeps its old rate reads junk, as on hardware. The
-harness is told how many bytes the module had sent when it switched: it hears of the switch on its stdin, and the
-last bytes at the old rate may come through the socket after that line.
+harness hears of the switch on its stdin as the module decides it, before the OK at the old rate has crossed, with
+how many bytes the module will have sent on the connection by the end of that OK: it delivers them at the old rate
+and follows, both ways, at the last of them, so a sketch that moves to the new rate as it reads the OK and talks
+at once is heard at it.
 """
 from __future__ import annotations
 
@@ -30,8 +32,8 @@ def wire_to_fake(board: Uno, sim: Simulator) -> None:
         elif not running and all(levels.values()):
             sim.module.boot(sim.config.latency("boot"))
 
-    def rate_changed(baud: int) -> None:              # the simulator's loop, once the old rate's bytes are out
-        board.set_esp_baud(baud, after=sim.host_sent)
+    def rate_changed(baud: int) -> None:              # the simulator's loop, as the module decides the switch
+        board.set_esp_baud(baud, after=sim.host_sent_when_through())
 
     board.on_esp_pin = on_pin
     sim.call(sim.wire.rate_listeners.append, rate_changed)

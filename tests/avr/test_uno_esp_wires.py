@@ -56,12 +56,16 @@ int main(void) {
 #else
   say("AT+UART_CUR=57600,8,1,0,0\r\n");
   first = first && expect("OK\r\n", 2000);
+#if defined(AT_ONCE)
+  rate(UBRR_57600);             /* the next command at once, at the new rate, as a driver may send it */
+#else
 #if defined(FOLLOW)
   _delay_ms(5);
   rate(UBRR_57600);
 #endif
   _delay_ms(50);
   drain();
+#endif
   say("AT\r\n");
   int second = expect("OK\r\n", 2000);
   rate(UBRR_115200);
@@ -230,6 +234,40 @@ def test_a_sketch_that_talks_at_the_new_rate_right_after_the_ok_is_heard_at_it(t
                 # receiver that comes late misses whole and never takes a data bit of for a start bit
                 module.sendall(b"\xff\r\nOK\r\n")
                 assert heard(module, b"!") == b"AT\r\n!"     # the pause let even a late wire catch up
+
+
+def test_the_fake_tells_the_board_of_its_new_rate_while_the_ok_is_still_on_its_way():
+    """What the harness needs to follow at the right byte: the new rate with the count of bytes the module will have
+    sent by the end of its OK, told before that OK has crossed (it was told once the OK was out, too late for a
+    sketch that reads the OK and talks at once, with the count of that moment)."""
+    config = SimConfig(baud=9600, latency_scale=0)      # paced: the OK takes 6 ms to cross
+    with Simulator(config) as sim:
+        told = []
+
+        class Board:                                    # what wire_to_fake uses of an Uno
+            on_esp_pin = None
+
+            def set_esp_baud(self, rate: int, after: int) -> None:
+                told.append((rate, after, sim.host_sent))   # on the simulator's loop
+        wire_to_fake(Board(), sim)
+        with socket.create_connection(sim.serve_tcp().split("//", 1)[1].split(":")) as host:
+            host.settimeout(10)
+            host.sendall(b"AT+UART_CUR=19200,8,1,0,0\r\n")
+            got = b""
+            while not got.endswith(b"OK\r\n"):
+                chunk = host.recv(64)
+                assert chunk, got
+                got += chunk
+    assert got.endswith(b"AT+UART_CUR=19200,8,1,0,0\r\r\n\r\nOK\r\n"), got  # after the boot's last bytes, if any
+    [(rate, after, then)] = told
+    assert (rate, after) == (19200, len(got)) and then < len(got), told
+
+
+def test_after_uart_cur_a_sketch_that_talks_at_once_at_the_new_rate_is_answered(program):
+    """The same with the fake on pins 0/1: it told the harness of the new rate once its OK had crossed, and the
+    harness read its control lines every 64th poll (6.4 ms of the board's time), long after the program had sent its
+    AT at the new rate."""
+    assert outcome(program("AT_ONCE")) == "first yes, second yes"
 
 
 def outcome(elf: Path, **pins) -> str:
