@@ -15,7 +15,7 @@ int EspAtClient::connect(const char* host, uint16_t port) { return connectTo(hos
 int EspAtClient::connect(const __FlashStringHelper* host, uint16_t port) { return connectTo(host, port); }
 
 int EspAtClient::connectTo(EspStr host, uint16_t port) {
-  if (link_ != kNoLink) EspAtClient::stop();  // (a direct call: no virtual dispatch needed)
+  EspAtClient::stop();  // (a direct call: no virtual dispatch needed; nothing when not connected)
   espat::waitIdle(esp_);
   uint8_t id = espat::freeLink(esp_);  // not open, and no other client's
   if (id == EspAtDrv::kLinks) {
