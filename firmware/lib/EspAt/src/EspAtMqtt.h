@@ -106,10 +106,10 @@ class EspAtMqtt {
   State state_;
   Error error_;
   uint8_t returnCode_;
-  // The packet being read: its first byte, remaining length, bytes read so far, and the first two kept.
+  // The packet being read: its first byte, its remaining length, and the last two bytes of it read (high first:
+  // the whole body of a CONNACK or a PUBACK).
   uint8_t inType_;
-  uint8_t inLenBytes_;  // remaining-length bytes read; 0x80 once it is complete
+  uint8_t inLenBytes_;  // remaining-length bytes read; 0x80 once it is complete, 0xC0 when it is two
   uint16_t inLeft_;
-  uint16_t inLen_;
-  uint8_t inHead_[2];
+  uint16_t inHead_;
 };
