@@ -142,10 +142,11 @@ uint8_t EspAtClient::connected() {
   // Closed by the server, but what the module still holds (1.x says CLOSED before it was read, after its notice)
   // is read first.
   if (rxLen_ || esp_.dataWaiting(link_)) return 1;
-  if (esp_.linkOpen(link_) && due(kCheckOpen)) {  // a CLOSED lost under one of our commands: the module's view
-    espat::waitIdle(esp_);
-    espat::waitDone(esp_, esp_.startStatus());
-  }
+  if (!esp_.linkOpen(link_)) return 0;
+  if (!due(kCheckOpen)) return 1;
+  // A CLOSED lost under one of our commands: the module's view.
+  espat::waitIdle(esp_);
+  espat::waitDone(esp_, esp_.startStatus());
   return esp_.linkOpen(link_);
 }
 
