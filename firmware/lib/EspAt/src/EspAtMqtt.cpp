@@ -57,7 +57,7 @@ bool EspAtMqtt::Out::finish() {
 
 // Starts a packet: its type byte and remaining length. False when the link is not there to take it.
 bool EspAtMqtt::begin(uint8_t header, uint16_t remaining) {
-  if (!net_.connected()) {
+  if (!net().connected()) {
     fail(Error::Closed);
     return false;
   }
@@ -92,7 +92,7 @@ bool EspAtMqtt::sendOut() {
 
 bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint16_t keepAliveS) {
   forget();  // a new session on the link the caller connected: nothing of the old one is waited for
-  if (!net_.connected()) {
+  if (!net().connected()) {
     error_ = Error::NotConnected;
     return false;
   }
@@ -172,7 +172,7 @@ void EspAtMqtt::disconnect() {
 
 // Ends the session: the link is closed and nothing is waited for any more.
 void EspAtMqtt::fail(Error why) {
-  net_.stop();
+  net().stop();
   forget();
   error_ = why;
 }
@@ -212,7 +212,7 @@ __attribute__((noclone)) void EspAtMqtt::onPacket() {
 // of the epilogue (14 B more).
 __attribute__((noclone, optimize("no-optimize-sibling-calls"))) void EspAtMqtt::poll() {
   if (state_ == State::Disconnected) return;
-  for (int c; (c = net_.read()) >= 0;) {
+  for (int c; (c = net().read()) >= 0;) {
     if (!inType_) {
       if (!c) return fail(Error::Protocol);  // type 0 is reserved
       inType_ = (uint8_t)c;
@@ -235,7 +235,7 @@ __attribute__((noclone, optimize("no-optimize-sibling-calls"))) void EspAtMqtt::
   }
   unsigned long now = millis();
   if ((state_ == State::Connecting || pending_ || pinging_) && now - waitFrom_ > timeoutMs_) return fail(Error::Timeout);
-  if (!net_.connected()) return fail(Error::Closed);  // after reading: a PUBACK may come just before the close
+  if (!net().connected()) return fail(Error::Closed);  // after reading: a PUBACK may come just before the close
   if (state_ == State::Connected && keepAliveS_ && !pinging_ && (now - lastSent_) / 1000 >= keepAliveS_) {
     if (!begin(kPingreq, 0) || !sendOut()) return;
     pinging_ = true;
