@@ -63,7 +63,8 @@ bool EspAtClient::send() {
 
 __attribute__((noinline)) bool EspAtClient::sendBytes(const uint8_t* p, uint16_t n) {
   if (link_ == kNoLink) return false;
-  return !n || sendNow(espat::Bytes(p, n));
+  sending_ = espat::Bytes(p, n);
+  return !n || sendNow(sending_);
 }
 
 bool EspAtClient::sendNow(const Printable& data) {
