@@ -80,7 +80,7 @@ class EspAtClient : public Client {
 
   EspAtDrv& esp_;
   Sink sink_{*this};
-  espat::Bytes sending_{nullptr, 0};  // what sendBytes() hands the driver (no stack frame for it at each send)
+  espat::Bytes sending_;  // what sendBytes() hands the driver (no stack frame for it at each send)
   // Every field starts clean, so a client made on the stack (as sketches do inside loop()) is not connected and
   // holds nothing until its first connect.
   uint8_t link_;
