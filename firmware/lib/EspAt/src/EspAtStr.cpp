@@ -12,6 +12,21 @@ __attribute__((always_inline)) char EspStr::at(uint16_t i) const {
 }
 #pragma GCC diagnostic pop
 
+#if ESPAT_STR_TAGGED
+uint16_t EspStr::lengthOf(const char* tagged) {
+  EspStr s;
+  s.p_ = tagged;
+  if (!s.p_) return 0;
+  return s.inFlash() ? strlen_P(s.address()) : strlen(s.address());
+}
+
+size_t EspStr::print(const char* tagged, Print& out) {
+  EspStr s;
+  s.p_ = tagged;
+  if (!s.p_) return 0;
+  return s.inFlash() ? out.print(reinterpret_cast<const __FlashStringHelper*>(s.address())) : out.print(s.address());
+}
+#else
 uint16_t EspStr::length() const {
   if (!p_) return 0;
   return inFlash() ? strlen_P(address()) : strlen(address());
@@ -21,6 +36,7 @@ size_t EspStr::printTo(Print& out) const {
   if (!p_) return 0;
   return inFlash() ? out.print(reinterpret_cast<const __FlashStringHelper*>(address())) : out.print(address());
 }
+#endif
 
 void EspStr::printQuoted(Print& out) const {
   out.write('"');

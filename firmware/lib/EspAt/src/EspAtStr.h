@@ -43,7 +43,16 @@ class EspStr {
   // The i-th byte (0 past the end); i must not pass the terminating 0.
   char at(uint16_t i) const;
   bool empty() const { return at(0) == 0; }
+#if ESPAT_STR_TAGGED
+  // The string is one register pair here: handed over by value, not by address (a caller would have to put it in
+  // memory for `this`).
+  uint16_t length() const { return lengthOf(p_); }
+  size_t printTo(Print& out) const { return print(p_, out); }
+#else
   uint16_t length() const;
+  // Not a Printable (no virtual table to carry around): str.printTo(out).
+  size_t printTo(Print& out) const;
+#endif
 #if ESPAT_STR_TAGGED
   bool inFlash() const { return reinterpret_cast<uintptr_t>(p_) & kFlash; }
 #elif ESPAT_RAM_STRINGS
@@ -51,14 +60,14 @@ class EspStr {
 #else
   bool inFlash() const { return true; }
 #endif
-  // Not a Printable (no virtual table to carry around): str.printTo(out).
-  size_t printTo(Print& out) const;
   // Between double quotes, with backslash, quote and comma escaped (as AT+CWJAP's arguments).
   void printQuoted(Print& out) const;
 
  private:
   const char* p_;
 #if ESPAT_STR_TAGGED
+  static uint16_t lengthOf(const char* tagged);
+  static size_t print(const char* tagged, Print& out);
   static const uintptr_t kFlash = 0x8000;
   // The address itself, without the flash bit.
   const char* address() const { return reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(p_) & ~kFlash); }
