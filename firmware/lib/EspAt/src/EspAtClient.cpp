@@ -123,10 +123,11 @@ int EspAtClient::available() { return fill() ? rxLen_ : 0; }
 int EspAtClient::peek() { return fill() ? rx_[rxHead_] : -1; }
 
 __attribute__((noinline)) int EspAtClient::read() {
-  if (!fill()) return -1;
-  uint8_t c = rx_[rxHead_];
-  rxHead_ = (uint8_t)(rxHead_ + 1) % kRxSize;
-  rxLen_--;
+  int c = EspAtClient::peek();
+  if (c >= 0) {
+    rxHead_ = (uint8_t)(rxHead_ + 1) % kRxSize;
+    rxLen_--;
+  }
   return c;
 }
 
