@@ -244,6 +244,12 @@ class LockStepBoard:
             self._proc = None
             proc.kill()
             proc.wait(timeout=10)
+            self._from.close()              # its pipes and EEPROM image go with it, as at any other end
+            try:
+                os.close(self._to)
+            except OSError:
+                pass
+            self._image.unlink(missing_ok=True)
             raise RuntimeError(f"the program stopped talking at {self._now:.3f} s "
                                f"(exit {proc.returncode}): {self._said()}")
         return data

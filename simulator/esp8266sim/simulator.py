@@ -39,6 +39,7 @@ class Simulator:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="esp8266sim", daemon=True)
         self._sink: Optional[Callable[[bytes], None]] = None
+        self.host_sent = 0              # bytes handed to the host connected now, since it connected
         self._closers: List[Callable[[], None]] = []
         self.transcript = Transcript(config.log_path) if config.log_path else None
         self.url: Optional[str] = None
@@ -125,7 +126,7 @@ class Simulator:
 
     def _to_host(self, data: bytes) -> None:
         if self._sink is not None and not self._held_pending:
-            self._sink(data)
+            self._give(data)
         elif self._sink is not None:
             self._held += data                  # behind what was held for this host
         elif self._hold:
@@ -137,6 +138,7 @@ class Simulator:
         What was held for it comes with its first byte, or HELD_RELEASE seconds after it connected: pyserial empties
         a port's input as it opens it, so bytes handed over at once would be thrown away before anyone read them."""
         self._sink = sink
+        self.host_sent = 0
         if self._release is not None:
             self._release.cancel()
             self._release = None
@@ -154,7 +156,14 @@ class Simulator:
         self._held_pending = False
         held, self._held = bytes(self._held), bytearray()
         if self._sink is not None and held:
-            self._sink(held)
+            self._give(held)
+
+    def _give(self, data: bytes) -> None:
+        """To the host connected now, counted (a virtual Uno's harness is told where a new rate starts by it)."""
+        sink = self._sink
+        if sink is not None:
+            self.host_sent += len(data)
+            sink(data)
 
     def from_host(self, data: bytes) -> None:
         """Bytes a front end got from its host, for the wire. On the loop only."""

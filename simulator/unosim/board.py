@@ -256,9 +256,11 @@ class Uno:
         volts = check_volts(pin, volts, self.vcc)
         self._control(f"adc {ANALOG_PINS.index(pin.upper())} {round(volts * 1000)}")
 
-    def set_esp_baud(self, rate: int) -> None:
-        """The module now talks at `rate` (AT+UART_CUR): the board's end of the ESP wire follows, as on hardware."""
-        self._control(f"esp-baud {int(rate)}")
+    def set_esp_baud(self, rate: int, after: Optional[int] = None) -> None:
+        """The module now talks at `rate` (AT+UART_CUR): the board's end of the ESP wire follows, as on hardware.
+        `after`: how many bytes the module had sent on this connection when it switched; those reach the board at
+        the old rate however late they come through the socket (None: those the harness has read so far)."""
+        self._control(f"esp-baud {int(rate)}" + (f" after {int(after)}" if after is not None else ""))
 
     def set_vcc(self, volts: float) -> None:
         """The supply voltage (what the sketch's bandgap measurement of Vcc sees)."""

@@ -1,7 +1,8 @@
 """The AVR harness's process: building it, a seed for its ADC noise, ending it. board.py's `Uno` runs it.
 
-The C harness (uno_harness.c and the parts beside it, harness_parts.h) is compiled on first use against Debian's
-libsimavr-dev and kept in a cache keyed by its sources, so a changed harness is rebuilt and an unchanged one is not.
+The C harness (uno_harness.c and every other .c file beside it, their headers uno.h and harness_parts.h) is compiled
+on first use against Debian's libsimavr-dev and kept in a cache keyed by its sources, so a changed harness is
+rebuilt and an unchanged one is not.
 """
 from __future__ import annotations
 
@@ -11,12 +12,17 @@ import random
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 __all__ = ["HarnessError", "build_harness", "cache_dir", "close_streams", "end_harness", "new_seed"]
 
 SOURCE = Path(__file__).with_name("uno_harness.c")
-PARTS = ("randomness.c", "line_rates.c", "esp_pins.c", "harness_parts.h", "lockstep_link.h")
+
+
+def harness_sources() -> List[Path]:
+    """The harness's C files and headers: every one in this folder, so a file split off is never left out."""
+    folder = SOURCE.parent
+    return sorted(folder.glob("*.c")) + sorted(folder.glob("*.h"))
 
 
 class HarnessError(RuntimeError):
@@ -31,7 +37,7 @@ def cache_dir() -> Path:
 
 def build_harness(cache: Optional[Path] = None) -> Path:
     """The path of the compiled harness, building it if needed; HarnessError says what is missing."""
-    sources = [SOURCE] + [SOURCE.with_name(name) for name in PARTS]
+    sources = harness_sources()
     digest = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
     target = (cache or cache_dir()) / f"uno_harness-{digest}"
     if target.exists():

@@ -6,6 +6,7 @@ says what it got on its last line.
 """
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -85,6 +86,66 @@ def program(tmp_path_factory):
                             str(work / "program.c")], check=True)
         return elf
     return build
+
+
+ECHO = r"""
+#define F_CPU 16000000UL
+#include <avr/io.h>
+int main(void) {       /* UART0 at 115200 (U2X, UBRR 16): every byte received is sent back */
+  UCSR0A = _BV(U2X0); UBRR0 = 16; UCSR0B = _BV(TXEN0) | _BV(RXEN0);
+  for (;;) {
+    if (!(UCSR0A & _BV(RXC0))) continue;
+    char c = UDR0;
+    while (!(UCSR0A & _BV(UDRE0))) {}
+    UDR0 = c;
+  }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def echo_elf(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("echo")
+    (work / "echo.c").write_text(ECHO)
+    subprocess.run(["avr-gcc", "-mmcu=atmega328p", "-Os", "-o", str(work / "echo.elf"), str(work / "echo.c")],
+                   check=True)
+    return work / "echo.elf"
+
+
+def tail_of_the_ok(elf: Path, wiring: str, new_rate: int) -> bytes:
+    """What reaches the board's USB port of an OK whose last two bytes the module sent (at the old rate) only after
+    the harness was told of the module's new rate: a module's socket here, not the fake, so the order is the test's."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        board = Uno(f"127.0.0.1:{server.getsockname()[1]}", wiring=wiring, firmware=elf, esp_rst=None)
+        usb_rate = 115200 if wiring == "hwserial" else 9600
+        with board, serial.Serial(board.port, usb_rate, timeout=0.2) as usb:   # the open resets the board
+            module, _ = server.accept()
+            with module:
+                sent, got = 0, b""
+                deadline = time.monotonic() + 30
+                while b"~" not in got:          # the sketch runs once what the module sends reaches the port
+                    assert time.monotonic() < deadline, got
+                    module.sendall(b"~")
+                    sent += 1
+                    got += usb.read(16)
+                usb.timeout = 10
+                module.sendall(b"\r\nOK")
+                sent += 4
+                assert usb.read_until(b"OK").endswith(b"OK")
+                board.set_esp_baud(new_rate, after=sent + 2)    # the module switches once its "\r\n" is out
+                board.free_ram()            # answered once the line before it was taken
+                module.sendall(b"\r\n")
+                return usb.read_until(b"\r\n")
+
+
+def test_the_tail_of_the_ok_to_uart_cur_crosses_at_the_old_rate_on_pins_0_1(echo_elf):
+    """The harness took the new rate before the tail of the OK came through the socket: it read the tail at the new
+    rate, and the board got junk instead of its last CR LF."""
+    assert tail_of_the_ok(echo_elf, "hwserial", 57600).endswith(b"\r\n")
+
+
+def test_the_tail_of_the_ok_to_uart_cur_crosses_at_the_old_rate_on_softserial(built):
+    assert tail_of_the_ok(built / "bridge" / "firmware.elf", "softserial", 19200).endswith(b"\r\n")
 
 
 def outcome(elf: Path, **pins) -> str:

@@ -242,6 +242,52 @@ void exchangeHasItsOwnBound() {
   CHECK(!esp.busy() && esp.status() == EspStatus::Timeout);
 }
 
+// The send prompt lost on the wire (a bit flipped in `>`): the module still waits for the bytes CIPSEND announced
+// and would take every later command for them, CIPCLOSE and the next sync included. When the prompt's wait is up
+// the driver pays that many spaces before it closes the link: a module that waited sends them and is free; one
+// that did not drops them (no line end).
+size_t announced(const std::string& cipsend) {
+  size_t comma = cipsend.find(',');
+  return comma == std::string::npos ? 0 : (size_t)atoi(cipsend.c_str() + comma + 1);
+}
+
+void promptLostInAnExchange() {
+  sync(kVersion17);
+  CHECK(startRequest(true));
+  esp.poll();
+  CHECK(written().rfind("AT+CIPSTART=0,", 0) == 0);
+  feed("0,CONNECT\r\n\r\nOK\r\n");
+  std::string cipsend = written();
+  size_t owed = announced(cipsend);
+  CHECK(cipsend.rfind("AT+CIPSEND=0,", 0) == 0 && owed > 20);
+  feed("\r\nOK\r\n~ ");  // '>' with bit 6 flipped
+  after(1999);
+  CHECK(written().empty() && esp.busy());
+  after(2);
+  CHECK(written() == std::string(owed, ' ') + "AT+CIPCLOSE=0\r\n");
+  feed("\r\nRecv " + std::to_string(owed) + " bytes\r\n\r\nSEND OK\r\n0,CLOSED\r\n\r\nOK\r\n");
+  CHECK(!esp.busy() && esp.status() == EspStatus::Timeout);
+  CHECK(written().empty());
+}
+
+// The same debt on a Client's send (startSend): the link stays the caller's to close.
+void promptLostInASend() {
+  sync(kVersion17);
+  CHECK(esp.startConnect(1, F("example.com"), 80));
+  esp.poll();
+  CHECK(written() == "AT+CIPSTART=1,\"TCP\",\"example.com\",80\r\n");
+  feed("1,CONNECT\r\n\r\nOK\r\n");
+  CHECK(!esp.busy() && esp.status() == EspStatus::Ok);
+  CHECK(esp.startSend(1, body));
+  esp.poll();
+  std::string cipsend = written();
+  CHECK(cipsend == "AT+CIPSEND=1,7\r\n");
+  feed("\r\nOK\r\n");  // and no prompt at all
+  after(2001);
+  CHECK(written() == "       ");
+  CHECK(!esp.busy() && esp.status() == EspStatus::Timeout);
+}
+
 // The request goes out from inside poll() (at the prompt), on a port that holds the writer a byte time per byte:
 // 200 ms here. Bytes read after it in the same poll -- SEND OK and the first half of an +IPD -- came after the
 // write, not when that poll began: the next poll, finding nothing new 2 ms later, must not take the payload for
@@ -428,6 +474,8 @@ struct Case {
     {"exchange-bound", exchangeHasItsOwnBound},
     {"two-oks-for-one-question", twoOksForOneQuestion},
     {"payload-after-a-long-write", payloadAfterALongWrite},
+    {"prompt-lost-in-an-exchange", promptLostInAnExchange},
+    {"prompt-lost-in-a-send", promptLostInASend},
     {"passive-read-stalls-mid-frame", passiveReadStallsMidFrame},
     {"hardware-reset", hardwareReset},
     {"hardware-reset-pin", hardwareResetPin},

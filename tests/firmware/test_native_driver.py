@@ -40,6 +40,7 @@ def run(binary, name):
 @pytest.mark.parametrize("name", ["ipd-cut-by-reset", "ipd-too-long", "close-waits-for-its-ok", "dialect-from-gmr",
                                   "busy-sending", "reply-extends", "boot-loop", "exchange-bound", "two-oks-for-one-question",
                                   "hardware-reset", "payload-after-a-long-write",
+                                  "prompt-lost-in-an-exchange", "prompt-lost-in-a-send",
                                   "passive-read-stalls-mid-frame"])
 def test_driver_case(driver, name):
     run(driver, name)

@@ -169,6 +169,7 @@ class HostSerial : public Stream {
 
  private:
   void pull();
+  void reportOverflow(unsigned lost);  // ends the run unless ESPAT_SHIM_LOSSY=1 (shim.cpp)
   const char* role_;
   int fd_ = -1;  // -2: the virtual-time harness's wire (vclock.h)
   unsigned long baud_ = 0;

@@ -170,7 +170,7 @@ __attribute__((noinline)) void EspAtDrv::writeArg(uint8_t c) {
     case ESPAT_ARG_LENGTH[0]: {
       EspAtByteCounter counter;
       data_->printTo(counter);
-      number = counter.count;
+      number = owed_ = counter.count;
       break;
     }
     default:

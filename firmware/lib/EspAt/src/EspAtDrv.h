@@ -236,6 +236,7 @@ class EspAtDrv {
   uint16_t replyMs_;
   uint16_t remotePort_;
   uint16_t exchangeSince_;       // the current exchange's start, in 256 ms (ESPAT_EXCHANGE_MAX_MS < 4.6 h)
+  uint16_t owed_;      // the bytes the last AT+CIPSEND announced (paid in spaces if its prompt never came)
   // The running operation's arguments.
   EspStr host_;  // also a join's ssid
   EspStr pass_;

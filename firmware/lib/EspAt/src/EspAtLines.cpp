@@ -32,6 +32,12 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::poll() {
       resend_ = false;
       enter(step_);
     } else {
+      // No prompt after CIPSEND: it may have been lost on the wire while the module waits for the announced
+      // bytes, and it would take every later command for them. Spaces pay the debt: a module that waited sends
+      // them and is free again; one that did not drops them (no line end).
+      if (step_ == Step::Send) {
+        for (; owed_; owed_--) put(' ');
+      }
       advance(Reply::None);
     }
   }

@@ -9,8 +9,17 @@
  * EEPROM writes are seen as the chip performs them (EECR's EEPE within four cycles of EEMPE), so a power cut
  * (--eeprom-cut N) lands on the Nth byte the compiled code really writes; --eeprom-torn T says what that byte holds
  * then (0 the old value, 1 erased 0xFF, 2 the new value, 3 old AND new). A watchdog reset ends the run with 'W',
- * for the harness to start the board again. Included by uno_harness.c after its queues and analog inputs.
+ * for the harness to start the board again.
  */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <simavr/avr_eeprom.h>
+
+#include "uno.h"
+
 #define EECR_ADDR 0x3F
 #define EEDR_ADDR 0x40
 #define EEARL_ADDR 0x41
@@ -18,14 +27,16 @@
 #define EEPE_BIT 0x02
 #define EEMPE_BIT 0x04
 
+int ls_on = 0;
+uint32_t ls_cut_at;
+int ls_torn;
 static int ls_from = -1, ls_to = -1;
 static uint64_t ls_horizon;
 static uint8_t ls_tx[8192];
 static uint32_t ls_tx_len;
 static uint8_t ls_writes[3 * 4096];
 static uint32_t ls_write_count;
-static uint32_t ls_ee_bytes, ls_cut_at;
-static int ls_torn;
+static uint32_t ls_ee_bytes;
 static uint8_t ls_shadow[1024];         /* what each EEPROM cell holds, to know a cell's old value */
 static int ls_mpe_armed;
 static avr_cycle_count_t ls_mpe_cycle;
@@ -95,11 +106,11 @@ static void ls_tx_byte(uint8_t b) {
 }
 
 /* From poll_io: report what happened, and wait for the harness once the horizon is reached. */
-static void ls_poll(void) {
+void ls_poll(void) {
     if (ls_tx_len || ls_write_count || ls_now_us() >= ls_horizon) ls_sync();
 }
 
-__attribute__((noreturn)) static void ls_exit(char reason) {
+__attribute__((noreturn)) void ls_exit(char reason) {
     ls_send('X', reason);
     exit(0);
 }
@@ -130,10 +141,10 @@ static void ls_eecr_write(avr_t *a, avr_io_addr_t addr, uint8_t v, void *param) 
     if (cut) ls_exit('C');
 }
 
-static void ls_start(const char *fds, uint8_t mcusr) {
+void ls_start(const char *fds, uint8_t mcusr) {
     if (sscanf(fds, "%d,%d", &ls_from, &ls_to) != 2) { fprintf(stderr, "uno_harness: --lockstep R,W\n"); exit(2); }
     ls_on = 1;
-    pace = 0;
+    esp_tx_hook = ls_tx_byte;
     avr->data[MCUSR_ADDR] = mcusr;
     memset(ls_shadow, 0xFF, sizeof ls_shadow);
     avr_eeprom_desc_t desc = {ls_shadow, 0, sizeof ls_shadow};
