@@ -80,7 +80,9 @@ class EspAtClient : public Client {
 
   EspAtDrv& esp_;
   Sink sink_{*this};
-  espat::Bytes sending_;  // what sendBytes() hands the driver (no stack frame for it at each send)
+  // What sendBytes() hands the driver: set at each send, so never read unset (a member, not a Printable made on the
+  // stack at each send, whose frame cost more flash than these 6 B of RAM).
+  espat::Bytes sending_;
   // Every field starts clean, so a client made on the stack (as sketches do inside loop()) is not connected and
   // holds nothing until its first connect.
   uint8_t link_;
