@@ -23,8 +23,10 @@ class EspStr {
 #if ESPAT_STR_TAGGED
   EspStr(const char* ram) : p_(ram) {}
   EspStr(char* ram) : p_(ram) {}
+  // (+, not |: the same bit for an address under 0x8000, and the linker folds an addition into the F() string's
+  // address, where an OR is an instruction at every call.)
   EspStr(const __FlashStringHelper* flash)
-      : p_(reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(flash) | kFlash)) {}
+      : p_(reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(flash) + kFlash)) {}
 #elif ESPAT_RAM_STRINGS
   EspStr(const char* ram) : p_(ram), flash_(false) {}
   EspStr(char* ram) : p_(ram), flash_(false) {}
