@@ -8,7 +8,7 @@
 #pragma GCC diagnostic ignored "-Wattributes"
 __attribute__((always_inline)) char EspStr::at(uint16_t i) const {
   if (!p_) return 0;
-  return inFlash() ? (char)pgm_read_byte(address() + i) : address()[i];
+  return inFlash() ? (char)pgm_read_byte(flashAddress() + i) : p_[i];
 }
 #pragma GCC diagnostic pop
 
@@ -17,24 +17,24 @@ uint16_t EspStr::lengthOf(const char* tagged) {
   EspStr s;
   s.p_ = tagged;
   if (!s.p_) return 0;
-  return s.inFlash() ? strlen_P(s.address()) : strlen(s.address());
+  return s.inFlash() ? strlen_P(s.flashAddress()) : strlen(s.p_);
 }
 
 size_t EspStr::print(const char* tagged, Print& out) {
   EspStr s;
   s.p_ = tagged;
   if (!s.p_) return 0;
-  return s.inFlash() ? out.print(reinterpret_cast<const __FlashStringHelper*>(s.address())) : out.print(s.address());
+  return s.inFlash() ? out.print(reinterpret_cast<const __FlashStringHelper*>(s.flashAddress())) : out.print(s.p_);
 }
 #else
 uint16_t EspStr::length() const {
   if (!p_) return 0;
-  return inFlash() ? strlen_P(address()) : strlen(address());
+  return inFlash() ? strlen_P(flashAddress()) : strlen(p_);
 }
 
 size_t EspStr::printTo(Print& out) const {
   if (!p_) return 0;
-  return inFlash() ? out.print(reinterpret_cast<const __FlashStringHelper*>(address())) : out.print(address());
+  return inFlash() ? out.print(reinterpret_cast<const __FlashStringHelper*>(flashAddress())) : out.print(p_);
 }
 #endif
 

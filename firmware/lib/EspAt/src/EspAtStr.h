@@ -71,10 +71,10 @@ class EspStr {
   static uint16_t lengthOf(const char* tagged);
   static size_t print(const char* tagged, Print& out);
   static const uintptr_t kFlash = 0x8000;
-  // The address itself, without the flash bit.
-  const char* address() const { return reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(p_) & ~kFlash); }
+  // A flash string's address itself, without the flash bit (a RAM string's p_ is its address).
+  const char* flashAddress() const { return reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(p_) - kFlash); }
 #else
-  const char* address() const { return p_; }
+  const char* flashAddress() const { return p_; }
 #endif
 #if ESPAT_RAM_STRINGS && !ESPAT_STR_TAGGED
   bool flash_;
