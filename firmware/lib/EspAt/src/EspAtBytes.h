@@ -8,6 +8,7 @@ namespace espat {
 class Bytes : public Printable {
  public:
   Bytes(const uint8_t* p, uint16_t n) : p_(p), n_(n) {}
+  Bytes() {}  // nothing yet: assigned before it is printed
   size_t printTo(Print& out) const override { return out.write(p_, n_); }
 
  private:

@@ -15,7 +15,7 @@ int EspAtClient::connect(const char* host, uint16_t port) { return connectTo(hos
 int EspAtClient::connect(const __FlashStringHelper* host, uint16_t port) { return connectTo(host, port); }
 
 int EspAtClient::connectTo(EspStr host, uint16_t port) {
-  if (link_ != kNoLink) EspAtClient::stop();  // (a direct call: no virtual dispatch needed)
+  EspAtClient::stop();  // (a direct call: no virtual dispatch needed; nothing when not connected)
   espat::waitIdle(esp_);
   uint8_t id = espat::freeLink(esp_);  // not open, and no other client's
   if (id == EspAtDrv::kLinks) {
@@ -63,7 +63,8 @@ bool EspAtClient::send() {
 
 __attribute__((noinline)) bool EspAtClient::sendBytes(const uint8_t* p, uint16_t n) {
   if (link_ == kNoLink) return false;
-  return !n || sendNow(espat::Bytes(p, n));
+  sending_ = espat::Bytes(p, n);
+  return !n || sendNow(sending_);
 }
 
 bool EspAtClient::sendNow(const Printable& data) {
@@ -122,10 +123,11 @@ int EspAtClient::available() { return fill() ? rxLen_ : 0; }
 int EspAtClient::peek() { return fill() ? rx_[rxHead_] : -1; }
 
 __attribute__((noinline)) int EspAtClient::read() {
-  if (!fill()) return -1;
-  uint8_t c = rx_[rxHead_];
-  rxHead_ = (uint8_t)(rxHead_ + 1) % kRxSize;
-  rxLen_--;
+  int c = EspAtClient::peek();
+  if (c >= 0) {
+    rxHead_ = (uint8_t)(rxHead_ + 1) % kRxSize;
+    rxLen_--;
+  }
   return c;
 }
 
@@ -142,10 +144,11 @@ uint8_t EspAtClient::connected() {
   // Closed by the server, but what the module still holds (1.x says CLOSED before it was read, after its notice)
   // is read first.
   if (rxLen_ || esp_.dataWaiting(link_)) return 1;
-  if (esp_.linkOpen(link_) && due(kCheckOpen)) {  // a CLOSED lost under one of our commands: the module's view
-    espat::waitIdle(esp_);
-    espat::waitDone(esp_, esp_.startStatus());
-  }
+  if (!esp_.linkOpen(link_)) return 0;
+  if (!due(kCheckOpen)) return 1;
+  // A CLOSED lost under one of our commands: the module's view.
+  espat::waitIdle(esp_);
+  espat::waitDone(esp_, esp_.startStatus());
   return esp_.linkOpen(link_);
 }
 

@@ -15,6 +15,7 @@
 #include "EspAtNet.h"
 
 #include "EspAtBlocking.h"
+#include "EspAtBytes.h"
 #include "EspAtDrv.h"
 
 static_assert(ESPAT_CLIENTS && ESPAT_RAM_STRINGS,
@@ -79,6 +80,9 @@ class EspAtClient : public Client {
 
   EspAtDrv& esp_;
   Sink sink_{*this};
+  // What sendBytes() hands the driver: set at each send, so never read unset (a member, not a Printable made on the
+  // stack at each send, whose frame cost more flash than these 6 B of RAM).
+  espat::Bytes sending_;
   // Every field starts clean, so a client made on the stack (as sketches do inside loop()) is not connected and
   // holds nothing until its first connect.
   uint8_t link_;

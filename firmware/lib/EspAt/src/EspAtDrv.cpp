@@ -149,11 +149,9 @@ __attribute__((noinline)) void EspAtDrv::writeArg(uint8_t c) {
       put('0' + id_);
       return;
     case ESPAT_ARG_HOST[0]:
-      host_.printTo(port_);
-      return;
     case ESPAT_ARG_SSID[0]:
     case ESPAT_ARG_PASS[0]:
-      writeQuoted(c == ESPAT_ARG_SSID[0] ? host_ : pass_);
+      writeText(c == ESPAT_ARG_PASS[0] ? pass_ : host_, c != ESPAT_ARG_HOST[0]);
       return;
     case ESPAT_ARG_CUR[0]:  // 1.7 names; 2.x has no _CUR
       if (!dialect2_) port_.print(F("_CUR"));
@@ -184,14 +182,12 @@ __attribute__((noinline)) void EspAtDrv::writeArg(uint8_t c) {
   port_.print(number);
 }
 
-// Between double quotes, with backslash, quote and comma escaped (AT+CWJAP's arguments).
-void EspAtDrv::writeQuoted(EspStr s) {
-  put('"');
+// A string argument; `escaped`: with backslash, quote and comma escaped (AT+CWJAP's, between the table's quotes).
+void EspAtDrv::writeText(EspStr s, bool escaped) {
   for (uint16_t i = 0; char c = s.at(i); i++) {
-    if (c == '\\' || c == '"' || c == ',') put('\\');
+    if (escaped && (c == '\\' || c == '"' || c == ',')) put('\\');
     put(c);
   }
-  put('"');
 }
 
 ESPAT_NO_TAIL_CALLS void EspAtDrv::advance(Reply r) {

@@ -150,7 +150,7 @@ class EspAtDrv {
   void enter(Step step);
   void writeCommand(PGM_P cmd);
   void writeArg(uint8_t c);
-  void writeQuoted(EspStr s);
+  void writeText(EspStr s, bool escaped);
   void put(char c);
   void advance(Reply reply);
   void advanceLink(Reply reply);

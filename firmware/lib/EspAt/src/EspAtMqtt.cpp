@@ -26,6 +26,8 @@ class Text : public Printable {
   EspStr s_;
 };
 
+const uint8_t kTwo = 0x40;  // in inLenBytes_ once the length is complete: it is two (CONNACK, PUBACK)
+
 const char kProtocol[] PROGMEM = {0, 4, 'M', 'Q', 'T', 'T', 4};  // name and level 4 (3.1.1)
 
 }  // namespace
@@ -33,15 +35,16 @@ const char kProtocol[] PROGMEM = {0, 4, 'M', 'Q', 'T', 'T', 4};  // name and lev
 size_t EspAtMqtt::Out::write(uint8_t c) {
   if (counting_) {
     if (counted_ != 0xFFFF) counted_++;  // stops there: more than a packet can carry here
-    return 1;
+  } else if (!failed_ && net_.write(c) != 1) {
+    failed_ = true;  // the link failed: the rest of the packet is moot
   }
-  if (failed_ || net_.write(c) != 1) failed_ = true;  // the link failed: the rest of the packet is moot
-  return failed_ ? 0 : 1;
+  return !failed_;
 }
 
 uint16_t EspAtMqtt::Out::lengthOf(const Printable& p) {
   counting_ = true;
   counted_ = 0;
+  failed_ = false;  // (a packet starts with begin(), which clears it too): every byte counted says 1
   p.printTo(*this);
   counting_ = false;
   return counted_;
@@ -54,7 +57,7 @@ bool EspAtMqtt::Out::finish() {
 
 // Starts a packet: its type byte and remaining length. False when the link is not there to take it.
 bool EspAtMqtt::begin(uint8_t header, uint16_t remaining) {
-  if (!net_.connected()) {
+  if (!net().connected()) {
     fail(Error::Closed);
     return false;
   }
@@ -89,7 +92,7 @@ bool EspAtMqtt::sendOut() {
 
 bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint16_t keepAliveS) {
   forget();  // a new session on the link the caller connected: nothing of the old one is waited for
-  if (!net_.connected()) {
+  if (!net().connected()) {
     error_ = Error::NotConnected;
     return false;
   }
@@ -169,7 +172,7 @@ void EspAtMqtt::disconnect() {
 
 // Ends the session: the link is closed and nothing is waited for any more.
 void EspAtMqtt::fail(Error why) {
-  net_.stop();
+  net().stop();
   forget();
   error_ = why;
 }
@@ -185,17 +188,17 @@ __attribute__((noinline)) void EspAtMqtt::forget() {
 // noclone, as poll() below, where it is inlined: 50 B less in MqttPublish.
 __attribute__((noclone)) void EspAtMqtt::onPacket() {
   uint8_t type = inType_ >> 4;
-  bool two = inLen_ == 2;
+  bool two = inLenBytes_ & kTwo;
   inType_ = inLenBytes_ = 0;
   if (pending_ || pinging_) waitFrom_ = millis();  // the broker is there: the wait for the rest starts again
   if (type == kConnack && two && state_ == State::Connecting) {
-    returnCode_ = inHead_[1];
+    returnCode_ = (uint8_t)inHead_;
     if (returnCode_) {
       fail(Error::Refused);
     } else {
       state_ = State::Connected;
     }
-  } else if (type == kPuback && two && pending_ == (uint16_t)(inHead_[0] << 8 | inHead_[1])) {
+  } else if (type == kPuback && two && pending_ == inHead_) {
     acked_ = pending_;
     pending_ = 0;
   } else if (type == kPingresp) {
@@ -209,7 +212,7 @@ __attribute__((noclone)) void EspAtMqtt::onPacket() {
 // of the epilogue (14 B more).
 __attribute__((noclone, optimize("no-optimize-sibling-calls"))) void EspAtMqtt::poll() {
   if (state_ == State::Disconnected) return;
-  for (int c; (c = net_.read()) >= 0;) {
+  for (int c; (c = net().read()) >= 0;) {
     if (!inType_) {
       if (!c) return fail(Error::Protocol);  // type 0 is reserved
       inType_ = (uint8_t)c;
@@ -221,19 +224,18 @@ __attribute__((noclone, optimize("no-optimize-sibling-calls"))) void EspAtMqtt::
         // A third length byte means 16 KB or more: never a packet a publisher is sent (it subscribes to nothing).
         if (inLenBytes_++) return fail(Error::Protocol);
       } else {
-        inLenBytes_ = 0x80;
-        inLen_ = inLeft_;
+        inLenBytes_ = inLeft_ == 2 ? 0x80 | kTwo : 0x80;
       }
     } else {
-      uint16_t at = inLen_ - inLeft_--;
-      if (at < 2) inHead_[at] = (uint8_t)c;
+      inLeft_--;
+      inHead_ = inHead_ << 8 | (uint8_t)c;  // the last two bytes: a two-byte body's whole
     }
     if ((inLenBytes_ & 0x80) && !inLeft_) onPacket();
     if (state_ == State::Disconnected) return;
   }
   unsigned long now = millis();
   if ((state_ == State::Connecting || pending_ || pinging_) && now - waitFrom_ > timeoutMs_) return fail(Error::Timeout);
-  if (!net_.connected()) return fail(Error::Closed);  // after reading: a PUBACK may come just before the close
+  if (!net().connected()) return fail(Error::Closed);  // after reading: a PUBACK may come just before the close
   if (state_ == State::Connected && keepAliveS_ && !pinging_ && (now - lastSent_) / 1000 >= keepAliveS_) {
     if (!begin(kPingreq, 0) || !sendOut()) return;
     pinging_ = true;

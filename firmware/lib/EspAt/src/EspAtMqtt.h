@@ -31,7 +31,7 @@ class EspAtMqtt {
 
   // Make it a global (or static), as the driver: its state starts from static storage's zeros (Disconnected,
   // nothing waited for), so the constructor stores its two arguments and nothing else.
-  explicit EspAtMqtt(Client& net, uint16_t timeoutMs = 10000) : net_(net), timeoutMs_(timeoutMs) {}
+  explicit EspAtMqtt(Client& net, uint16_t timeoutMs = 10000) : out_(net), timeoutMs_(timeoutMs) {}
 
   // Sends CONNECT over the already connected Client and returns at once; poll() moves to Connected when the
   // CONNACK accepts, or to Disconnected (error() says why). keepAliveS 0 turns the keep-alive off.
@@ -75,9 +75,9 @@ class EspAtMqtt {
     bool finish();  // flushes the Client; false if any write fell short
     void reset() { failed_ = false; }
     uint16_t lengthOf(const Printable& p);  // what `p` prints, in bytes (0xFFFF: that many or more)
+    Client& net_;  // the publisher's Client (one reference for both)
 
    private:
-    Client& net_;
     bool failed_;
     bool counting_;
     uint16_t counted_;
@@ -93,8 +93,8 @@ class EspAtMqtt {
   void fail(Error why);
   void forget();
 
-  Client& net_;
-  Out out_{net_};
+  Out out_;  // holds the Client: one reference where two were stored
+  Client& net() { return out_.net_; }
   uint16_t timeoutMs_;
   uint16_t keepAliveS_;
   uint16_t nextId_;
@@ -106,10 +106,10 @@ class EspAtMqtt {
   State state_;
   Error error_;
   uint8_t returnCode_;
-  // The packet being read: its first byte, remaining length, bytes read so far, and the first two kept.
+  // The packet being read: its first byte, its remaining length, and the last two bytes of it read (high first:
+  // the whole body of a CONNACK or a PUBACK).
   uint8_t inType_;
-  uint8_t inLenBytes_;  // remaining-length bytes read; 0x80 once it is complete
+  uint8_t inLenBytes_;  // remaining-length bytes read; 0x80 once it is complete, 0xC0 when it is two
   uint16_t inLeft_;
-  uint16_t inLen_;
-  uint8_t inHead_[2];
+  uint16_t inHead_;
 };

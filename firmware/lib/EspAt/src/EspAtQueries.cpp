@@ -18,12 +18,13 @@ bool EspAtDrv::startWifiQuery() {
 
 // The queries' answers are judged by their start: they may be longer than a kept line. Each query installs its
 // own reader (a sketch that makes one query links one), which stays installed and reads only in its own step.
-// AT+CIPSTATUS: "STATUS:<0..5>", then "+CIPSTATUS:<id>,..." for each open link.
+// AT+CIPSTATUS: "STATUS:<0..5>", then "+CIPSTATUS:<id>,..." for each open link. (One text for both heads.)
+static const char kCipStatus[] PROGMEM = "+CIPSTATUS:";
 void EspAtDrv::statusLine(EspAtDrv& d) {
   const char* line = d.line_;
   if (d.step_ != Step::Status) return;
-  if (d.lineLen_ == 8 && memcmp_P(line, PSTR("STATUS:"), 7) == 0) d.station_ = line[7] - '0';
-  if (d.lineLen_ > 12 && memcmp_P(line, PSTR("+CIPSTATUS:"), 11) == 0 && (uint8_t)(line[11] - '0') < kLinks) {
+  if (d.lineLen_ == 8 && memcmp_P(line, kCipStatus + 4, 7) == 0) d.station_ = line[7] - '0';
+  if (d.lineLen_ > 12 && memcmp_P(line, kCipStatus, 11) == 0 && (uint8_t)(line[11] - '0') < kLinks) {
     d.open_ |= bitOf(line[11] - '0');
   }
 }

@@ -8,9 +8,8 @@ class EspAtRxStream : public Stream {
   int available() override { return (uint8_t)(head_ - tail_) & kMask; }
   int peek() override { return head_ == tail_ ? -1 : buf_[tail_]; }
   int read() override {
-    if (head_ == tail_) return -1;
-    uint8_t c = buf_[tail_];
-    tail_ = (tail_ + 1) & kMask;
+    int c = EspAtRxStream::peek();  // one copy of the look (the interrupt moves only head_)
+    if (c >= 0) tail_ = (tail_ + 1) & kMask;
     return c;
   }
   // From the interrupt: a byte that finds the ring full is lost, as with the core's ports.
