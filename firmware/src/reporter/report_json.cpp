@@ -70,10 +70,12 @@ size_t ReadingJson::printTo(Print& out) const {
         out.print('-');
         tenths = -tenths;
       }
-      // Unsigned from here on, so the signed number printer is not linked in for this.
-      out.print((unsigned)tenths / 10);
+      // Unsigned from here on, so the signed number printer is not linked in for this; 32 bits, so the division
+      // is the one the other numbers' printer and vccMv() already bring (a 16-bit one would be another routine).
+      v = (unsigned)tenths;
+      out.print(v / 10);
       out.print('.');
-      v = (unsigned)tenths % 10;
+      v %= 10;
     }
     out.print(v);
   }
