@@ -21,6 +21,7 @@
 #include "espat_contract.h"  // generated from contract.json by platformio.ini's extra script
 #include "log_event.h"
 #include "next_reading.h"
+#include "post_exchange.h"
 #include "reading_queue.h"
 #include "recovery.h"
 #include "report_json.h"
@@ -51,7 +52,6 @@ constexpr bool headerPlain(const char* text) {
   return *text == 0 || ((unsigned char)*text > ' ' && *text != 0x7F && headerPlain(text + 1));
 }
 static_assert(headerPlain(ESPAT_CHOSEN(TOKEN)), "ESPAT_TOKEN must not contain spaces or control characters");
-const bool kToken = sizeof(ESPAT_CHOSEN(TOKEN)) > 1;
 
 // Link failures in a row, while the module answers, after which its TCP stack is taken as wedged: AT+RST. A
 // wedged stack answers CIPSTART with ERROR only after its wait for an answer, as it does for a server nothing
@@ -72,15 +72,7 @@ const bool kToken = sizeof(ESPAT_CHOSEN(TOKEN)) > 1;
 const uint8_t kLink = 0;
 
 EspAtDrv esp(espPort);
-// The POST: its request and the answer's status line, and the answer's Retry-After on the way.
-class ReporterExchange : public EspAtHttpExchangeT<ESPAT_KEEP_ALIVE> {
- public:
-  RetryAfter retryAfter;
-  bool put(uint8_t c) override {
-    retryAfter.feed(c);
-    return EspAtHttpExchangeT<ESPAT_KEEP_ALIVE>::put(c);
-  }
-} http;
+PostExchange http;  // the POST: its request, the answer's status line and Retry-After (post_exchange.h)
 BootIdentity identity;
 ReadingQueue queue;
 Backoff backoff;
@@ -168,7 +160,6 @@ void startNext() {
     // (a pause, or the module's next step towards a link)
   } else if (queue.count()) {
     postId = takeOldest(post, queue, identity);
-    http.retryAfter.begin();
     posting = http.start(esp, kLink);
   }
   jobSince = millis();
@@ -185,11 +176,6 @@ void setup() {
 #endif
   beginReadings();  // the identity and the queue from EEPROM (sampling.h)
   post.device = ESPAT_PICK(DEVICE);
-  http.request.host = ESPAT_PICK(SERVER_HOST);
-  http.request.port = ESPAT_SERVER_PORT_NUMBER;
-  http.request.path = ESPAT_PICK(SERVER_PATH);
-  http.request.body = &post;
-  if (kToken) http.request.bearer = ESPAT_PICK(TOKEN);
 #if ESPAT_PASSIVE_RX
   esp.setPassiveReceive(true);  // needs the driver built with ESPAT_CLIENTS=1
 #endif

@@ -1,0 +1,77 @@
+// The HTTP reporter's POST on the wire: its request, and its answer's status line and Retry-After on the way in.
+// Every part of the request but the body is known when the sketch is built (host, port, path, token and keep-alive
+// are settings), so it is written as a few flash strings, not put together at run time field by field as the
+// library's EspAtHttpRequest does for any request: the same bytes, about 200 B less code. (Header only: main.cpp
+// is its one user, and reporter_mqtt builds this folder's .cpp files without it.)
+#pragma once
+#include <EspAt.h>
+
+#include "espat_config.h"
+#include "report_json.h"
+#include "retry_after.h"
+
+extern ReadingJson post;  // the body: the sketch's reading in flight
+
+// A setting's chosen text with literals around it, as one flash string (ESPAT_PICK's choice, made the same way).
+#define REPORTER_PICK(before, name, after)                                                                      \
+  reinterpret_cast<const __FlashStringHelper*>(sizeof(ESPAT_ENV_##name) > 1 ? PSTR(before ESPAT_ENV_##name after) \
+                                                                            : PSTR(before ESPAT_##name after))
+
+// `POST <path> HTTP/1.1`, Host (with the port unless it is 80), Authorization when a token is set, the JSON body's
+// type and exact length, `Connection: close` without keep-alive, then the body.
+class PostRequest : public Printable {
+ public:
+  // The server's name: one string for AT+CIPSTART and the Host header (a function's own static, so one copy).
+  static const __FlashStringHelper* host() { return ESPAT_PICK(SERVER_HOST); }
+  static const bool kToken = ESPAT_CHOSEN(TOKEN)[0] != 0;
+
+  size_t printTo(Print& out) const override {
+    out.print(REPORTER_PICK("POST ", SERVER_PATH, " HTTP/1.1\r\nHost: "));
+    out.print(host());
+    if (ESPAT_SERVER_PORT_NUMBER != 80) {
+      out.print(':');
+      out.print(ESPAT_SERVER_PORT_NUMBER);
+    }
+    out.print(kToken ? REPORTER_PICK("\r\nAuthorization: Bearer ", TOKEN,
+                                     "\r\nContent-Type: application/json\r\nContent-Length: ")
+                     : F("\r\nContent-Type: application/json\r\nContent-Length: "));
+    EspAtByteCounter length;
+    post.printTo(length);
+    out.print(length.count);
+    // HTTP/1.1 keeps a connection open by default; without keep-alive the server is asked to close it.
+    out.print(ESPAT_KEEP_ALIVE ? F("\r\n\r\n") : F("\r\nConnection: close\r\n\r\n"));
+    post.printTo(out);
+    return 0;  // nobody uses the count (the driver counts with a Print of its own)
+  }
+};
+
+// The request and its answer through the driver without blocking, as EspAtHttpExchangeT does it, with the
+// answer's Retry-After picked out on the way. With keep-alive (ESPAT_KEEP_ALIVE, the driver built with
+// ESPAT_CLIENTS=1) an answer read to its Content-Length leaves the link open for the next POST.
+class PostExchange : public EspAtSink {
+  static_assert(!ESPAT_KEEP_ALIVE || ESPAT_CLIENTS, "HTTP keep-alive needs the driver built with ESPAT_CLIENTS=1");
+
+ public:
+  PostRequest request;
+  EspAtHttpReply reply;
+  RetryAfter retryAfter;
+
+  bool start(EspAtDrv& esp, uint8_t link) {
+    reply.begin();
+    retryAfter.begin();
+    return esp.startExchange(link, PostRequest::host(), ESPAT_SERVER_PORT_NUMBER, request, *this);
+  }
+  // The driver's status for the exchange, NoReply when what came back had no HTTP status line.
+  EspStatus result(const EspAtDrv& esp) const {
+    return esp.status() == EspStatus::Ok && reply.status() == 0 ? EspStatus::NoReply : esp.status();
+  }
+  bool put(uint8_t c) override {
+    retryAfter.feed(c);
+    if (!ESPAT_KEEP_ALIVE) {
+      reply.feedStatus(c);  // only the status line: the link closes after the answer
+      return false;
+    }
+    reply.feed(c);
+    return reply.complete();
+  }
+};
