@@ -6,21 +6,20 @@
 static const char kName[] PROGMEM = "retry-after:";
 
 void RetryAfter::feed(uint8_t c) {
-  if (at_ == kDone) return;
+  // '\r' is passed over wherever it is (HTTP has it only before '\n'), so a line that is still at its start when
+  // its '\n' comes is empty: the blank line before the body, where there is nothing more to read.
+  if (at_ == kDone || c == '\r') return;
   if (c == '\n') {
-    if (lineEmpty_) at_ = kDone;  // a blank line: the body follows, nothing to read there
-    else at_ = 0;
-    lineEmpty_ = true;
+    at_ = at_ == 0 ? kDone : 0;
     return;
   }
-  if (c != '\r') lineEmpty_ = false;
   if (at_ < kValue) {
     at_ = (c | 0x20) == pgm_read_byte(&kName[at_]) ? at_ + 1 : kOther;
   } else if (at_ == kValue) {
     if (c >= '0' && c <= '9') {
       uint8_t digit = c - '0';
       seconds_ = seconds_ < 6553 ? seconds_ * 10 + digit : 0xFFFF;  // 65,530 s and more: the most it holds
-    } else if (c != ' ' && c != '\t' && c != '\r') {
+    } else if (c != ' ' && c != '\t') {
       seconds_ = 0;  // not delta-seconds (an HTTP-date): taken as none
       at_ = kOther;
     }

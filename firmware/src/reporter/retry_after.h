@@ -6,8 +6,7 @@
 class RetryAfter {
  public:
   void begin() {
-    at_ = kOther;
-    lineEmpty_ = false;
+    at_ = kOther;  // the status line
     seconds_ = 0;
   }
   void feed(uint8_t c);
@@ -17,10 +16,9 @@ class RetryAfter {
 
  private:
   // at_: how much of "retry-after:" this header line has matched; kValue: in its digits; kOther: another line;
-  // kDone: the headers are over. lineEmpty_: nothing but '\r' since the last '\n'.
+  // kDone: the headers are over.
   // (No initialisers: begin() comes before the first byte, and a global needs no constructor.)
   enum : uint8_t { kValue = 12, kOther = 13, kDone = 14 };
   uint8_t at_;
-  bool lineEmpty_;
   uint16_t seconds_;
 };
