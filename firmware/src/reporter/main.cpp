@@ -106,7 +106,7 @@ void showState() {
 
 // The POST ended: what the server said, or how the link failed.
 void onPost(EspStatus ended) {
-  unsigned code = http.reply.status();
+  unsigned code = http.status();
   EspStatus status = http.result(esp);  // NoReply when the answer had no status line
   LOG("post seq", post.reading.seq);
   LOG("post status", (uint8_t)status * 1000UL + code);  // e.g. 201 = Ok and HTTP 201; 3000 = Error

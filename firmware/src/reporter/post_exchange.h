@@ -57,20 +57,20 @@ class PostExchange : public EspAtSink {
   RetryAfter retryAfter;
 
   bool start(EspAtDrv& esp, uint8_t link) {
-    reply.begin();
+    if (ESPAT_KEEP_ALIVE) reply.begin();
     retryAfter.begin();
     return esp.startExchange(link, PostRequest::host(), ESPAT_SERVER_PORT_NUMBER, request, *this);
   }
+  // The answer's status code (0: none was read). Without keep-alive the Retry-After reader reads it on its way
+  // (the link closes after the answer); with it, the reply parser, which finds where the answer ends.
+  int status() const { return ESPAT_KEEP_ALIVE ? reply.status() : retryAfter.status(); }
   // The driver's status for the exchange, NoReply when what came back had no HTTP status line.
   EspStatus result(const EspAtDrv& esp) const {
-    return esp.status() == EspStatus::Ok && reply.status() == 0 ? EspStatus::NoReply : esp.status();
+    return esp.status() == EspStatus::Ok && status() == 0 ? EspStatus::NoReply : esp.status();
   }
   bool put(uint8_t c) override {
     retryAfter.feed(c);
-    if (!ESPAT_KEEP_ALIVE) {
-      reply.feedStatus(c);  // only the status line: the link closes after the answer
-      return false;
-    }
+    if (!ESPAT_KEEP_ALIVE) return false;
     reply.feed(c);
     return reply.complete();
   }
