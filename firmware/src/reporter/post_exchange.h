@@ -17,6 +17,12 @@ extern ReadingJson post;  // the body: the sketch's reading in flight
   reinterpret_cast<const __FlashStringHelper*>(sizeof(ESPAT_ENV_##name) > 1 ? PSTR(before ESPAT_ENV_##name after) \
                                                                             : PSTR(before ESPAT_##name after))
 
+// Two settings' chosen texts with literals around them, as one flash string.
+#define REPORTER_PICK2(a, name1, b, name2, c)                                                   \
+  (sizeof(ESPAT_ENV_##name1) > 1 ? REPORTER_PICK(a ESPAT_ENV_##name1 b, name2, c) \
+                                 : REPORTER_PICK(a ESPAT_##name1 b, name2, c))
+#define REPORTER_JSON_HEAD "\r\nContent-Type: application/json\r\nContent-Length: "
+
 // `POST <path> HTTP/1.1`, Host (with the port unless it is 80), Authorization when a token is set, the JSON body's
 // type and exact length, `Connection: close` without keep-alive, then the body.
 class PostRequest : public Printable {
@@ -24,17 +30,23 @@ class PostRequest : public Printable {
   // The server's name: one string for AT+CIPSTART and the Host header (a function's own static, so one copy).
   static const __FlashStringHelper* host() { return ESPAT_PICK(SERVER_HOST); }
   static const bool kToken = ESPAT_CHOSEN(TOKEN)[0] != 0;
+  static const bool kPortShown = ESPAT_SERVER_PORT_NUMBER != 80;
+  static const bool kPortAsText = ESPAT_CHOSEN(SERVER_PORT)[0] != '0';
 
   size_t printTo(Print& out) const override {
     out.print(REPORTER_PICK("POST ", SERVER_PATH, " HTTP/1.1\r\nHost: "));
     out.print(host());
-    if (ESPAT_SERVER_PORT_NUMBER != 80) {
+    // The port as its setting's text when that is how the number prints (no leading zero), in the string that
+    // follows; else printed.
+    if (kPortShown && !kPortAsText) {
       out.print(':');
       out.print(ESPAT_SERVER_PORT_NUMBER);
     }
-    out.print(kToken ? REPORTER_PICK("\r\nAuthorization: Bearer ", TOKEN,
-                                     "\r\nContent-Type: application/json\r\nContent-Length: ")
-                     : F("\r\nContent-Type: application/json\r\nContent-Length: "));
+    out.print(kPortShown && kPortAsText
+                  ? (kToken ? REPORTER_PICK2(":", SERVER_PORT, "\r\nAuthorization: Bearer ", TOKEN, REPORTER_JSON_HEAD)
+                            : REPORTER_PICK(":", SERVER_PORT, REPORTER_JSON_HEAD))
+                  : (kToken ? REPORTER_PICK("\r\nAuthorization: Bearer ", TOKEN, REPORTER_JSON_HEAD)
+                            : F(REPORTER_JSON_HEAD)));
     EspAtByteCounter length;
     post.printTo(length);
     out.print(length.count);
