@@ -27,15 +27,24 @@ extern ReadingJson post;  // the body: the sketch's reading in flight
 // type and exact length, `Connection: close` without keep-alive, then the body.
 class PostRequest : public Printable {
  public:
-  // The server's name: one string for AT+CIPSTART and the Host header (a function's own static, so one copy).
-  static const __FlashStringHelper* host() { return ESPAT_PICK(SERVER_HOST); }
+  // The request line and the Host header's name, as one flash string (a function's own static, so one copy),
+  // whose tail is the server's name as AT+CIPSTART takes it.
+  static const __FlashStringHelper* head() {
+    return REPORTER_PICK2("POST ", SERVER_PATH, " HTTP/1.1\r\nHost: ", SERVER_HOST, "");
+  }
+  static const __FlashStringHelper* host() {
+    return reinterpret_cast<const __FlashStringHelper*>(reinterpret_cast<const char*>(head()) + kHostAt);
+  }
+  static const uint16_t kHostAt =
+      sizeof("POST ") - 1 +
+      (sizeof(ESPAT_ENV_SERVER_PATH) > 1 ? sizeof(ESPAT_ENV_SERVER_PATH) : sizeof(ESPAT_SERVER_PATH)) - 1 +
+      sizeof(" HTTP/1.1\r\nHost: ") - 1;
   static const bool kToken = ESPAT_CHOSEN(TOKEN)[0] != 0;
   static const bool kPortShown = ESPAT_SERVER_PORT_NUMBER != 80;
   static const bool kPortAsText = ESPAT_CHOSEN(SERVER_PORT)[0] != '0';
 
   size_t printTo(Print& out) const override {
-    out.print(REPORTER_PICK("POST ", SERVER_PATH, " HTTP/1.1\r\nHost: "));
-    out.print(host());
+    out.print(head());
     // The port as its setting's text when that is how the number prints (no leading zero), in the string that
     // follows; else printed.
     if (kPortShown && !kPortAsText) {
