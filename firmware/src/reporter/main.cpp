@@ -212,9 +212,34 @@ void loop() {
 
 // The sketch's own main(), in place of the core's: the core's init() also sets up timers 1 and 2 for PWM and the
 // ADC, none of which the reporter uses that way (sensors.cpp sets the ADC for each conversion). Only timer 0 is
-// needed, exactly as init() sets it, for millis() and delay(); the USART is set by whichever port uses it.
-// About 100 B. (The host-native tests bring their own main(), tests/firmware/shim.)
+// needed, exactly as init() sets it, for millis(); the USART is set by whichever port uses it.
+// About 100 B. (The host-native tests bring their own main() and clock, tests/firmware/shim.)
 #if defined(__AVR__)
+// And its own clock, in place of wiring.c's (nothing else of wiring.c is used, so it is not linked at all):
+// millis() exactly as the core counts it, 1 ms and 3/125 of one every overflow of timer 0 (1.024 ms), without
+// the overflow count only micros() needs, which the reporter never calls. About 50 B and 4 B of RAM.
+namespace {
+volatile unsigned long clockMs;
+volatile uint8_t clockFract;  // in 1/125 ms
+}  // namespace
+ISR(TIMER0_OVF_vect) {
+  unsigned long ms = clockMs + 1;
+  uint8_t fract = clockFract + 3;
+  if (fract >= 125) {
+    fract -= 125;
+    ms++;
+  }
+  clockFract = fract;
+  clockMs = ms;
+}
+unsigned long millis() {
+  uint8_t sreg = SREG;
+  cli();  // the ISR must not change it between two of its bytes
+  unsigned long ms = clockMs;
+  SREG = sreg;
+  return ms;
+}
+
 int main() {
   TCCR0A = _BV(WGM01) | _BV(WGM00);  // fast PWM: overflows every 256 ticks
   TCCR0B = _BV(CS01) | _BV(CS00);    // clock / 64: the overflow interrupt every 1.024 ms, as wiring.c expects

@@ -1,4 +1,7 @@
 #include <Arduino.h>
+#if defined(__AVR__)
+#include <util/delay.h>
+#endif
 
 #include "espat_config.h"
 #include "sensors.h"
@@ -19,7 +22,14 @@ uint16_t convertOnce() {
 uint16_t convert(uint8_t admux) {
   ADMUX = admux;
   ADCSRA = _BV(ADEN) | _BV(ADPS2) | _BV(ADPS1) | _BV(ADPS0);  // 125 kHz ADC clock at 16 MHz
-  delayMicroseconds(500);  // the bandgap channel's settling time (ATmega328P datasheet, "Bandgap reference")
+  // The bandgap channel's settling time (ATmega328P datasheet, "Bandgap reference"). On the board a delay loop
+  // counted at compile time: the core's delayMicroseconds() would bring in wiring.c, whose clock the HTTP
+  // reporter replaces with its own (main.cpp).
+#if defined(__AVR__)
+  _delay_us(500);
+#else
+  delayMicroseconds(500);
+#endif
   convertOnce();
   return convertOnce();
 }
