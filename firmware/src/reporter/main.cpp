@@ -37,7 +37,8 @@ UsbTx usb;  // debug text only goes out: no HardwareSerial
 void logEvent(const __FlashStringHelper* what, uint32_t value) {
   usb.print(what);
   usb.print(' ');
-  usb.println(value);
+  usb.print(value);
+  usb.print(F("\r\n"));  // as println() ends it, without the RAM-string writer println() brings
 }
 #elif defined(ESPAT_REPORTER_HWSERIAL)
 #include "uart_port.h"
