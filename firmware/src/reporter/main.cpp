@@ -224,14 +224,14 @@ volatile unsigned long clockMs;
 volatile uint8_t clockFract;  // in 1/125 ms
 }  // namespace
 ISR(TIMER0_OVF_vect) {
-  unsigned long ms = clockMs + 1;
   uint8_t fract = clockFract + 3;
+  uint8_t step = 1;
   if (fract >= 125) {
     fract -= 125;
-    ms++;
+    step = 2;
   }
   clockFract = fract;
-  clockMs = ms;
+  clockMs += step;
 }
 unsigned long millis() {
   uint8_t sreg = SREG;
