@@ -39,8 +39,9 @@ size_t ReadingJson::printTo(Print& out) const {
   const uint8_t* fields = (const uint8_t*)static_cast<const ReadingFields*>(this);
   for (const Field* f = kFields; f != kFields + sizeof kFields / sizeof *f; f++) {
     uint8_t kind = pgm_read_byte(&f->kind);
+    const uint8_t* at = fields + pgm_read_byte(&f->at);
     uint32_t v;
-    memcpy(&v, fields + pgm_read_byte(&f->at), 4);
+    memcpy(&v, at, 4);
     const char* next = key + strlen_P(key) + 1;
     if (kind == kAge && v == kAgeUnknown) {  // a reading from an earlier boot: no age (no clock outlives a reset)
       key = next;
@@ -53,9 +54,11 @@ size_t ReadingJson::printTo(Print& out) const {
       continue;
     }
     if (kind == kHex) {
+      // Byte by byte from the most significant, the last in memory (little-endian, on the board and the host):
+      // each digit a nibble of a byte, no 32-bit shifts.
+      at += 4;
       for (uint8_t i = 0; i < 8; i++) {
-        uint8_t digit = v >> 28;
-        v <<= 4;
+        uint8_t digit = i & 1 ? *at & 15 : *--at >> 4;
         out.print((char)(digit < 10 ? '0' + digit : 'a' - 10 + digit));
       }
       continue;
