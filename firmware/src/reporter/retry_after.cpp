@@ -15,19 +15,17 @@ void RetryAfter::feed(uint8_t c) {
     at = at == 0 ? kDone : 0;
   } else if (at < kValue) {
     at = (c | 0x20) == pgm_read_byte(&kName[at]) ? at + 1 : kOther;
-  } else if (at == kValue) {
-    if (digit < 10) {
-      seconds_ = seconds_ < 6553 ? seconds_ * 10 + digit : 0xFFFF;  // 65,530 s and more: the most it holds
-    } else if (c != ' ' && c != '\t') {
-      seconds_ = 0;  // not delta-seconds (an HTTP-date): taken as none
-      at = kOther;
-    }
   } else if (at == kBeforeCode) {
     if (c == ' ') at = kInCode;  // "HTTP/1.1 201 Created": the digits after the first space
-  } else if (at == kInCode) {
-    if (digit < 10 && status_ < 1000) {
-      status_ = status_ * 10 + digit;
-    } else {
+  } else if (at == kValue || at == kInCode) {
+    // Both numbers by one piece of code: the status code takes digits while it is below 1000 (so it never
+    // reaches the cap), Retry-After's stops at 65,535 s, the most it holds.
+    bool code = at == kInCode;
+    uint16_t& n = code ? status_ : seconds_;
+    if (digit < 10 && !(code && n >= 1000)) {
+      n = n < 6553 ? n * 10 + digit : 0xFFFF;
+    } else if (code || (c != ' ' && c != '\t')) {
+      if (!code) seconds_ = 0;  // not delta-seconds (an HTTP-date): taken as none
       at = kOther;
     }
   }
