@@ -63,22 +63,28 @@ size_t ReadingJson::printTo(Print& out) const {
       }
       continue;
     }
+    static_assert(kChip - kA0 == Sample::kChip && kVcc - kA0 == Sample::kBand && Sample::kA0 == 0,
+                  "the sensor kinds in the sample's order");
     if (kind == kU16) {
       v = (uint16_t)v;
-    } else if (kind == kVcc) {
-      v = vccMv(reading.sample);
-    } else if (kind >= kA0) {  // tenths of a degree, signed
-      int16_t tenths = kind == kA0 ? a0Tenths(reading.sample) : chipTenths(reading.sample);
-      if (tenths < 0) {
-        out.print('-');
-        tenths = -tenths;
+    } else if (kind >= kA0) {  // a sensor's: its ADC result, one read for the three
+      uint16_t raw = reading.sample.adc(kind - kA0);
+      if (kind == kVcc) {
+        v = vccMv(raw);
+      } else {  // tenths of a degree, signed
+        int16_t tenths = kind == kA0 ? a0Tenths(raw) : chipTenths(raw);
+        if (tenths < 0) {
+          out.print('-');
+          tenths = -tenths;
+        }
+        // Unsigned from here on, so the signed number printer is not linked in for this; 32 bits, so the
+        // division is the one the other numbers' printer and vccMv() already bring (a 16-bit one would be
+        // another routine).
+        v = (unsigned)tenths;
+        out.print(v / 10);
+        out.print('.');
+        v %= 10;
       }
-      // Unsigned from here on, so the signed number printer is not linked in for this; 32 bits, so the division
-      // is the one the other numbers' printer and vccMv() already bring (a 16-bit one would be another routine).
-      v = (unsigned)tenths;
-      out.print(v / 10);
-      out.print('.');
-      v %= 10;
     }
     out.print(v);
   }

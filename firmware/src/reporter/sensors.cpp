@@ -53,13 +53,10 @@ void readSensors(Sample& s) {
 }
 
 // Internal sensor: about 1 mV per °C, 314 mV at 25 °C (datasheet, "Temperature Measurement").
-int16_t chipTenths(const Sample& s) { return (int16_t)((int32_t)s.adc(Sample::kChip) * (ESPAT_BANDGAP_MV * 10L) / 1024 - 2890); }
+int16_t chipTenths(uint16_t chip) { return (int16_t)((int32_t)chip * (ESPAT_BANDGAP_MV * 10L) / 1024 - 2890); }
 // LM35: 10 mV per °C, so its millivolts are tenths of a degree; about 1.07 mV per step against 1.1 V.
-int16_t a0Tenths(const Sample& s) { return (int16_t)((uint32_t)s.adc(Sample::kA0) * ESPAT_BANDGAP_MV / 1024); }
-uint16_t vccMv(const Sample& s) {
-  uint16_t band = s.adc(Sample::kBand);
-  return band ? (uint16_t)(ESPAT_BANDGAP_MV * 1023UL / band) : 0;
-}
+int16_t a0Tenths(uint16_t a0) { return (int16_t)((uint32_t)a0 * ESPAT_BANDGAP_MV / 1024); }
+uint16_t vccMv(uint16_t band) { return band ? (uint16_t)(ESPAT_BANDGAP_MV * 1023UL / band) : 0; }
 
 uint32_t noiseBits() {
   uint32_t v = 0;
