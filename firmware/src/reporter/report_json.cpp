@@ -72,7 +72,7 @@ size_t ReadingJson::printTo(Print& out) const {
       if (kind == kVcc) {
         v = vccMv(raw);
       } else {  // tenths of a degree, signed
-        int16_t tenths = kind == kA0 ? a0Tenths(raw) : chipTenths(raw);
+        int16_t tenths = degreeTenths(raw, kind == kChip);
         if (tenths < 0) {
           out.print('-');
           tenths = -tenths;

@@ -52,10 +52,14 @@ void readSensors(Sample& s) {
   ADMUX = kInternal11 | kChipSensor;
 }
 
-// Internal sensor: about 1 mV per °C, 314 mV at 25 °C (datasheet, "Temperature Measurement").
-int16_t chipTenths(uint16_t chip) { return (int16_t)((int32_t)chip * (ESPAT_BANDGAP_MV * 10L) / 1024 - 2890); }
 // LM35: 10 mV per °C, so its millivolts are tenths of a degree; about 1.07 mV per step against 1.1 V.
-int16_t a0Tenths(uint16_t a0) { return (int16_t)((uint32_t)a0 * ESPAT_BANDGAP_MV / 1024); }
+// Internal sensor: about 1 mV per °C, 314 mV at 25 °C (datasheet, "Temperature Measurement").
+// One scaling for both: a product below 2^24 and never negative, so the shift is the division by 1024.
+static_assert(ESPAT_BANDGAP_MV * 10L <= 0xFFFF, "ESPAT_BANDGAP_MV: the chip sensor's scale must fit 16 bits");
+int16_t degreeTenths(uint16_t raw, bool chip) {
+  uint16_t scale = chip ? ESPAT_BANDGAP_MV * 10 : ESPAT_BANDGAP_MV;
+  return (int16_t)((uint32_t)raw * scale >> 10) - (chip ? 2890 : 0);
+}
 uint16_t vccMv(uint16_t band) { return band ? (uint16_t)(ESPAT_BANDGAP_MV * 1023UL / band) : 0; }
 
 uint32_t noiseBits() {

@@ -13,6 +13,5 @@ uint32_t noiseBits();
 
 // The sample's numbers as the JSON gives them, from their ADC results (Sample::adc(Sample::kA0), kChip, kBand):
 // LM35 and chip temperature in 0.1 °C, Vcc in mV.
-int16_t a0Tenths(uint16_t a0);
-int16_t chipTenths(uint16_t chip);
+int16_t degreeTenths(uint16_t raw, bool chip);  // chip: the chip's sensor, else the LM35 on A0
 uint16_t vccMv(uint16_t band);
