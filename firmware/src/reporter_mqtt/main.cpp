@@ -141,7 +141,9 @@ void startNext() {
 void yield() { wdt_reset(); }
 
 void setup() {
-  post.diag.resetCause = MCUSR;  // why the board reset, before it is cleared
+  // Why the board reset, before it is cleared: its low byte only (the AVR is little-endian), the other three are
+  // zero already (a global).
+  *reinterpret_cast<uint8_t*>(&post.diag.resetCause) = MCUSR;
   MCUSR = 0;
   wdt_disable();
   usb.begin();
