@@ -5,7 +5,11 @@
 
 #if defined(ESPAT_REPORTER_HWSERIAL)
 #define LOG(text, value) ((void)0)
+#define LOG16(text, value) ((void)0)
 #else
 void logEvent(const __FlashStringHelper* what, uint32_t value);
+// For a value of 16 bits or fewer: widened once, in log_event.cpp, not at every call.
+void logEvent16(const __FlashStringHelper* what, uint16_t value);
 #define LOG(text, value) logEvent(F(text), value)
+#define LOG16(text, value) logEvent16(F(text), value)
 #endif

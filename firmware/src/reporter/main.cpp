@@ -109,7 +109,7 @@ void showState() {
 void onPost(EspStatus ended) {
   unsigned code = http.status();
   EspStatus status = http.result(esp);  // NoReply when the answer had no status line
-  LOG("post seq", post.reading.seq);
+  LOG16("post seq", post.reading.seq);
   LOG("post status", (uint8_t)status * 1000UL + code);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
   bool rebooted = recovery.rebooted(ended);  // the module's doing, not the server's: no back-off, no blame
   if (rebooted || status != EspStatus::Ok) count(post.diag.linkFailures);
@@ -125,7 +125,7 @@ void onPost(EspStatus ended) {
       backoff.delivered();
     } else if (verdict == Verdict::Drop) {  // the reading's own fault: keeping it would block every later one
       queue.leave(postId, true);
-      LOG("refused", queue.dropped());
+      LOG16("refused", queue.dropped());
     } else if (verdict == Verdict::Conflict) {
       // The key names another reading at the collector: a new incarnation, and the reading goes again.
       identity.redraw(noiseBits());
