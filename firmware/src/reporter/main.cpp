@@ -110,7 +110,8 @@ void onPost(EspStatus ended) {
   unsigned code = http.status();
   EspStatus status = http.result(esp);  // NoReply when the answer had no status line
   LOG16("post seq", post.reading.seq);
-  LOG("post status", (uint8_t)status * 1000UL + code);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
+  // e.g. 201 = Ok and HTTP 201; 3000 = Error. At most 18,999 (statuses to 9, codes to 9,999): 16 bits.
+  LOG16("post status", (uint8_t)status * 1000U + code);
   bool rebooted = recovery.rebooted(ended);  // the module's doing, not the server's: no back-off, no blame
   if (rebooted || status != EspStatus::Ok) count(post.diag.linkFailures);
   if (rebooted) return;
