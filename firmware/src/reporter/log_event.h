@@ -1,5 +1,6 @@
 // The reporters' debug text: one line per event, "<what> <number>", on USB, through one function (the sketch's) so
-// each event costs a call, not a print chain (and logEvent16() for the narrow numbers, most of them). The hwserial reporter shares its port with the module: no text.
+// each event costs a call, not a print chain (and logEvent16() for the narrow numbers, most of them). The hwserial
+// reporter shares its port with the module: no text.
 #pragma once
 #include <Arduino.h>
 
