@@ -29,7 +29,8 @@ class Backoff {
   // up to the first that reaches the cap, which is all the next pause depends on.
   static const uint8_t kLevels = 16;
   uint8_t level() const { return failures_ < kLevels - 1 ? failures_ : kLevels - 1; }
-  void restore(uint8_t level) { failures_ = level < kLevels ? level : kLevels - 1; }
+  // (level: below kLevels, as the queue's four bits hold it)
+  void restore(uint8_t level) { failures_ = level; }
 
  private:
   uint8_t failures_ = 0;

@@ -1,17 +1,25 @@
 #include "boot_identity.h"
 
 #include <stddef.h>
+#if defined(__AVR__)
+#include <util/crc16.h>
+#endif
 
 #include "eeprom_map.h"
 
 static_assert((kIdentityCopies & (kIdentityCopies - 1)) == 0, "a power of two: the copy is the generation's low bits");
 
-// CRC-8, polynomial 0x07, starting from 0x5A so that a blank (all 0xFF) copy never passes.
+// CRC-8, polynomial 0x07, starting from 0x5A so that a blank (all 0xFF) copy never passes. On the board, avr-libc's
+// _crc8_ccitt_update() is that step (the same polynomial, most significant bit first) in a few instructions.
 uint8_t crc8(const uint8_t* data, uint8_t n) {
   uint8_t crc = 0x5A;
   while (n--) {
+#if defined(__AVR__)
+    crc = _crc8_ccitt_update(crc, *data++);
+#else
     crc ^= *data++;
     for (uint8_t bit = 0; bit < 8; bit++) crc = crc & 0x80 ? (uint8_t)(crc << 1) ^ 0x07 : (uint8_t)(crc << 1);
+#endif
   }
   return crc;
 }

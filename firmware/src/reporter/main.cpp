@@ -21,6 +21,7 @@
 #include "espat_contract.h"  // generated from contract.json by platformio.ini's extra script
 #include "log_event.h"
 #include "next_reading.h"
+#include "post_exchange.h"
 #include "reading_queue.h"
 #include "recovery.h"
 #include "report_json.h"
@@ -36,7 +37,8 @@ UsbTx usb;  // debug text only goes out: no HardwareSerial
 void logEvent(const __FlashStringHelper* what, uint32_t value) {
   usb.print(what);
   usb.print(' ');
-  usb.println(value);
+  usb.print(value);
+  usb.print(F("\r\n"));  // as println() ends it, without the RAM-string writer println() brings
 }
 #elif defined(ESPAT_REPORTER_HWSERIAL)
 #include "uart_port.h"
@@ -51,7 +53,6 @@ constexpr bool headerPlain(const char* text) {
   return *text == 0 || ((unsigned char)*text > ' ' && *text != 0x7F && headerPlain(text + 1));
 }
 static_assert(headerPlain(ESPAT_CHOSEN(TOKEN)), "ESPAT_TOKEN must not contain spaces or control characters");
-const bool kToken = sizeof(ESPAT_CHOSEN(TOKEN)) > 1;
 
 // Link failures in a row, while the module answers, after which its TCP stack is taken as wedged: AT+RST. A
 // wedged stack answers CIPSTART with ERROR only after its wait for an answer, as it does for a server nothing
@@ -72,15 +73,7 @@ const bool kToken = sizeof(ESPAT_CHOSEN(TOKEN)) > 1;
 const uint8_t kLink = 0;
 
 EspAtDrv esp(espPort);
-// The POST: its request and the answer's status line, and the answer's Retry-After on the way.
-class ReporterExchange : public EspAtHttpExchangeT<ESPAT_KEEP_ALIVE> {
- public:
-  RetryAfter retryAfter;
-  bool put(uint8_t c) override {
-    retryAfter.feed(c);
-    return EspAtHttpExchangeT<ESPAT_KEEP_ALIVE>::put(c);
-  }
-} http;
+PostExchange http;  // the POST: its request, the answer's status line and Retry-After (post_exchange.h)
 BootIdentity identity;
 ReadingQueue queue;
 Backoff backoff;
@@ -114,10 +107,11 @@ void showState() {
 
 // The POST ended: what the server said, or how the link failed.
 void onPost(EspStatus ended) {
-  unsigned code = http.reply.status();
+  unsigned code = http.status();
   EspStatus status = http.result(esp);  // NoReply when the answer had no status line
-  LOG("post seq", post.reading.seq);
-  LOG("post status", (uint8_t)status * 1000UL + code);  // e.g. 201 = Ok and HTTP 201; 3000 = Error
+  LOG16("post seq", post.reading.seq);
+  // e.g. 201 = Ok and HTTP 201; 3000 = Error. At most 18,999 (statuses to 9, codes to 9,999): 16 bits.
+  LOG16("post status", (uint8_t)status * 1000U + code);
   bool rebooted = recovery.rebooted(ended);  // the module's doing, not the server's: no back-off, no blame
   if (rebooted || status != EspStatus::Ok) count(post.diag.linkFailures);
   if (rebooted) return;
@@ -132,7 +126,7 @@ void onPost(EspStatus ended) {
       backoff.delivered();
     } else if (verdict == Verdict::Drop) {  // the reading's own fault: keeping it would block every later one
       queue.leave(postId, true);
-      LOG("refused", queue.dropped());
+      LOG16("refused", queue.dropped());
     } else if (verdict == Verdict::Conflict) {
       // The key names another reading at the collector: a new incarnation, and the reading goes again.
       identity.redraw(noiseBits());
@@ -168,14 +162,15 @@ void startNext() {
     // (a pause, or the module's next step towards a link)
   } else if (queue.count()) {
     postId = takeOldest(post, queue, identity);
-    http.retryAfter.begin();
     posting = http.start(esp, kLink);
   }
   jobSince = millis();
 }
 
 void setup() {
-  post.diag.resetCause = MCUSR;  // why the board reset, before it is cleared
+  // Why the board reset, before it is cleared: its low byte only (the AVR is little-endian), the other three are
+  // zero already (a global).
+  *reinterpret_cast<uint8_t*>(&post.diag.resetCause) = MCUSR;
   MCUSR = 0;
   wdt_disable();
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
@@ -185,11 +180,6 @@ void setup() {
 #endif
   beginReadings();  // the identity and the queue from EEPROM (sampling.h)
   post.device = ESPAT_PICK(DEVICE);
-  http.request.host = ESPAT_PICK(SERVER_HOST);
-  http.request.port = ESPAT_SERVER_PORT_NUMBER;
-  http.request.path = ESPAT_PICK(SERVER_PATH);
-  http.request.body = &post;
-  if (kToken) http.request.bearer = ESPAT_PICK(TOKEN);
 #if ESPAT_PASSIVE_RX
   esp.setPassiveReceive(true);  // needs the driver built with ESPAT_CLIENTS=1
 #endif
@@ -226,9 +216,34 @@ void loop() {
 
 // The sketch's own main(), in place of the core's: the core's init() also sets up timers 1 and 2 for PWM and the
 // ADC, none of which the reporter uses that way (sensors.cpp sets the ADC for each conversion). Only timer 0 is
-// needed, exactly as init() sets it, for millis() and delay(); the USART is set by whichever port uses it.
-// About 100 B. (The host-native tests bring their own main(), tests/firmware/shim.)
+// needed, exactly as init() sets it, for millis(); the USART is set by whichever port uses it.
+// About 100 B. (The host-native tests bring their own main() and clock, tests/firmware/shim.)
 #if defined(__AVR__)
+// And its own clock, in place of wiring.c's (nothing else of wiring.c is used, so it is not linked at all):
+// millis() exactly as the core counts it, 1 ms and 3/125 of one every overflow of timer 0 (1.024 ms), without
+// the overflow count only micros() needs, which the reporter never calls. About 50 B and 4 B of RAM.
+namespace {
+volatile unsigned long clockMs;
+volatile uint8_t clockFract;  // in 1/125 ms
+}  // namespace
+ISR(TIMER0_OVF_vect) {
+  uint8_t fract = clockFract + 3;
+  uint8_t step = 1;
+  if (fract >= 125) {
+    fract -= 125;
+    step = 2;
+  }
+  clockFract = fract;
+  clockMs += step;
+}
+unsigned long millis() {
+  uint8_t sreg = SREG;
+  cli();  // the ISR must not change it between two of its bytes
+  unsigned long ms = clockMs;
+  SREG = sreg;
+  return ms;
+}
+
 int main() {
   TCCR0A = _BV(WGM01) | _BV(WGM00);  // fast PWM: overflows every 256 ticks
   TCCR0B = _BV(CS01) | _BV(CS00);    // clock / 64: the overflow interrupt every 1.024 ms, as wiring.c expects

@@ -28,7 +28,9 @@ void ReadingQueue::countDropped() {
   if (dropped_ != 0xFFFF) dropped_++;
 }
 
-void ReadingQueue::write(uint8_t slot, uint16_t number, uint16_t boot, uint16_t seq, const Sample& s) {
+void ReadingQueue::append(uint16_t boot, uint16_t seq, const Sample& s) {
+  slot_ = after(slot_);
+  uint16_t number = ++number_;
   uint8_t rec[kRecordSize];
   memcpy(rec + kNumber, &number, 2);
   memcpy(rec + kBoot, &boot, 2);
@@ -40,7 +42,7 @@ void ReadingQueue::write(uint8_t slot, uint16_t number, uint16_t boot, uint16_t 
   memcpy(rec + kDropped, &dropped_, 2);
   rec[kPending] = (uint8_t)(count_ | (level_ & 12) << 4);
   rec[kTail] = (uint8_t)~number;
-  copy(slot, rec, true);
+  copy(slot_, rec, true);
 }
 
 void ReadingQueue::format() {
@@ -49,9 +51,10 @@ void ReadingQueue::format() {
   level_ = 0;
   Sample none = Sample();
   // Slot s gets number s - 54: the lap before the first, so the first real record in each slot differs from it.
-  for (uint8_t s = 0; s < kQueueSlots; s++) write(s, (uint16_t)(s - kQueueSlots), 0, 0, none);
-  number_ = (uint16_t)-1;
+  // Appended as readings are, from the slot before slot 0 and the number before slot 0's.
   slot_ = kQueueSlots - 1;
+  number_ = (uint16_t)(-kQueueSlots - 1);
+  for (uint8_t s = 0; s < kQueueSlots; s++) append(0, 0, none);
 }
 
 void ReadingQueue::load() {
@@ -88,8 +91,7 @@ void ReadingQueue::push(uint32_t boot, uint16_t seq, const Sample& s, uint8_t le
     countDropped();
   }
   count_++;
-  slot_ = after(slot_);
-  write(slot_, ++number_, (uint16_t)boot, seq, s);
+  append((uint16_t)boot, seq, s);
 }
 
 void ReadingQueue::oldest(Queued& out, uint32_t boot) const {

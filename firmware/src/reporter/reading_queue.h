@@ -67,7 +67,8 @@ class ReadingQueue {
 
  private:
   __attribute__((noinline)) void countDropped();  // one more, up to 65,535
-  void write(uint8_t slot, uint16_t number, uint16_t boot, uint16_t seq, const Sample& s);
+  // Writes the next record (the next number, into the next slot) with the queue's counts as they are.
+  void append(uint16_t boot, uint16_t seq, const Sample& s);
   uint16_t number_;  // the newest record's
   uint8_t slot_;     // and its slot
   uint8_t count_;

@@ -23,7 +23,7 @@ bool Recovery::step() {
     if (rung_ == 0) {
       esp.startSync();
     } else {
-      LOG("reset module", rung_);
+      LOG16("reset module", rung_);
       esp.startReset(rung_ == 2);  // 2 only with ESPAT_RESET_PIN wired
     }
   } else if (askStation_) {  // after the resync, before any join: the module's own word on the station
@@ -45,7 +45,7 @@ bool Recovery::rebooted(EspStatus status) {
   if (reboots_ >= ESPAT_REBOOT_RETRIES) return false;  // backed off and down the ladder by the caller
   reboots_++;
   rung_ = 0;  // the ladder from its first step, with no pause
-  LOG("module rebooted", reboots_);
+  LOG16("module rebooted", reboots_);
   return true;
 }
 
@@ -60,7 +60,7 @@ bool Recovery::done(EspStatus status) {
       rung_ = 0;
       LOG("module ready", post.diag.espReboots);
     } else {
-      LOG("sync failed", (uint8_t)status);
+      LOG16("sync failed", (uint8_t)status);
       // The next try goes one step further down the ladder; its last step repeats.
       if (rung_ < (ESPAT_RESET_PIN >= 0 ? 2 : 1)) rung_++;
       backOff();
@@ -69,7 +69,7 @@ bool Recovery::done(EspStatus status) {
     if (status == EspStatus::Ok) {
       LOG("wifi joined", post.diag.wifiJoins);
     } else {
-      LOG("join failed", (uint8_t)status);
+      LOG16("join failed", (uint8_t)status);
       // FAIL or ERROR: the module answers, the network said no. No answer: the module is not listening.
       if (status == EspStatus::Timeout) synced_ = false;
       backOff();

@@ -39,8 +39,9 @@ size_t ReadingJson::printTo(Print& out) const {
   const uint8_t* fields = (const uint8_t*)static_cast<const ReadingFields*>(this);
   for (const Field* f = kFields; f != kFields + sizeof kFields / sizeof *f; f++) {
     uint8_t kind = pgm_read_byte(&f->kind);
+    const uint8_t* at = fields + pgm_read_byte(&f->at);
     uint32_t v;
-    memcpy(&v, fields + pgm_read_byte(&f->at), 4);
+    memcpy(&v, at, 4);
     const char* next = key + strlen_P(key) + 1;
     if (kind == kAge && v == kAgeUnknown) {  // a reading from an earlier boot: no age (no clock outlives a reset)
       key = next;
@@ -53,27 +54,37 @@ size_t ReadingJson::printTo(Print& out) const {
       continue;
     }
     if (kind == kHex) {
+      // Byte by byte from the most significant, the last in memory (little-endian, on the board and the host):
+      // each digit a nibble of a byte, no 32-bit shifts.
+      at += 4;
       for (uint8_t i = 0; i < 8; i++) {
-        uint8_t digit = v >> 28;
-        v <<= 4;
+        uint8_t digit = i & 1 ? *at & 15 : *--at >> 4;
         out.print((char)(digit < 10 ? '0' + digit : 'a' - 10 + digit));
       }
       continue;
     }
+    static_assert(kChip - kA0 == Sample::kChip && kVcc - kA0 == Sample::kBand && Sample::kA0 == 0,
+                  "the sensor kinds in the sample's order");
     if (kind == kU16) {
       v = (uint16_t)v;
-    } else if (kind == kVcc) {
-      v = vccMv(reading.sample);
-    } else if (kind >= kA0) {  // tenths of a degree, signed
-      int16_t tenths = kind == kA0 ? a0Tenths(reading.sample) : chipTenths(reading.sample);
-      if (tenths < 0) {
-        out.print('-');
-        tenths = -tenths;
+    } else if (kind >= kA0) {  // a sensor's: its ADC result, one read for the three
+      uint16_t raw = reading.sample.adc(kind - kA0);
+      if (kind == kVcc) {
+        v = vccMv(raw);
+      } else {  // tenths of a degree, signed
+        int16_t tenths = degreeTenths(raw, kind == kChip);
+        if (tenths < 0) {
+          out.print('-');
+          tenths = -tenths;
+        }
+        // Unsigned from here on, so the signed number printer is not linked in for this; 32 bits, so the
+        // division is the one the other numbers' printer and vccMv() already bring (a 16-bit one would be
+        // another routine).
+        v = (unsigned)tenths;
+        out.print(v / 10);
+        out.print('.');
+        v %= 10;
       }
-      // Unsigned from here on, so the signed number printer is not linked in for this.
-      out.print((unsigned)tenths / 10);
-      out.print('.');
-      v = (unsigned)tenths % 10;
     }
     out.print(v);
   }

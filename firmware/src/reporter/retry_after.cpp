@@ -6,23 +6,28 @@
 static const char kName[] PROGMEM = "retry-after:";
 
 void RetryAfter::feed(uint8_t c) {
-  if (at_ == kDone) return;
+  // '\r' is passed over wherever it is (HTTP has it only before '\n'), so a line that is still at its start when
+  // its '\n' comes is empty: the blank line before the body, where there is nothing more to read.
+  uint8_t at = at_;
+  if (at == kDone || c == '\r') return;
+  uint8_t digit = c - '0';  // 10 and more: not a digit
   if (c == '\n') {
-    if (lineEmpty_) at_ = kDone;  // a blank line: the body follows, nothing to read there
-    else at_ = 0;
-    lineEmpty_ = true;
-    return;
-  }
-  if (c != '\r') lineEmpty_ = false;
-  if (at_ < kValue) {
-    at_ = (c | 0x20) == pgm_read_byte(&kName[at_]) ? at_ + 1 : kOther;
-  } else if (at_ == kValue) {
-    if (c >= '0' && c <= '9') {
-      uint8_t digit = c - '0';
-      seconds_ = seconds_ < 6553 ? seconds_ * 10 + digit : 0xFFFF;  // 65,530 s and more: the most it holds
-    } else if (c != ' ' && c != '\t' && c != '\r') {
-      seconds_ = 0;  // not delta-seconds (an HTTP-date): taken as none
-      at_ = kOther;
+    at = at == 0 ? kDone : 0;
+  } else if (at < kValue) {
+    at = (c | 0x20) == pgm_read_byte(&kName[at]) ? at + 1 : kOther;
+  } else if (at == kBeforeCode) {
+    if (c == ' ') at = kInCode;  // "HTTP/1.1 201 Created": the digits after the first space
+  } else if (at == kValue || at == kInCode) {
+    // Both numbers by one piece of code: the status code takes digits while it is below 1000 (so it never
+    // reaches the cap), Retry-After's stops at 65,535 s, the most it holds.
+    bool code = at == kInCode;
+    uint16_t& n = code ? status_ : seconds_;
+    if (digit < 10 && !(code && n >= 1000)) {
+      n = n < 6553 ? n * 10 + digit : 0xFFFF;
+    } else if (code || (c != ' ' && c != '\t')) {
+      if (!code) seconds_ = 0;  // not delta-seconds (an HTTP-date): taken as none
+      at = kOther;
     }
   }
+  at_ = at;
 }

@@ -32,7 +32,7 @@ void beginReadings() {
   // The first try comes at once, a failure goes on from the level kept.
   backoff.restore(queue.level());
   LOG("reporter boot", identity.boot());  // before the clock is set: the debug text goes out byte by byte
-  LOG("queued", queue.count());
+  LOG16("queued", queue.count());
   settleReference();
 }
 
@@ -49,5 +49,5 @@ void sampleIfDue() {
   s.uptimeMs = millis();
   readSensors(s);
   queue.push(identity.boot(), ++seq, s, backoff.level());
-  LOG("sample", seq);
+  LOG16("sample", seq);
 }

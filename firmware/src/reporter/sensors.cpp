@@ -1,4 +1,7 @@
 #include <Arduino.h>
+#if defined(__AVR__)
+#include <util/delay.h>
+#endif
 
 #include "espat_config.h"
 #include "sensors.h"
@@ -19,7 +22,14 @@ uint16_t convertOnce() {
 uint16_t convert(uint8_t admux) {
   ADMUX = admux;
   ADCSRA = _BV(ADEN) | _BV(ADPS2) | _BV(ADPS1) | _BV(ADPS0);  // 125 kHz ADC clock at 16 MHz
-  delayMicroseconds(500);  // the bandgap channel's settling time (ATmega328P datasheet, "Bandgap reference")
+  // The bandgap channel's settling time (ATmega328P datasheet, "Bandgap reference"). On the board a delay loop
+  // counted at compile time: the core's delayMicroseconds() would bring in wiring.c, whose clock the HTTP
+  // reporter replaces with its own (main.cpp).
+#if defined(__AVR__)
+  _delay_us(500);
+#else
+  delayMicroseconds(500);
+#endif
   convertOnce();
   return convertOnce();
 }
@@ -42,14 +52,15 @@ void readSensors(Sample& s) {
   ADMUX = kInternal11 | kChipSensor;
 }
 
-// Internal sensor: about 1 mV per °C, 314 mV at 25 °C (datasheet, "Temperature Measurement").
-int16_t chipTenths(const Sample& s) { return (int16_t)((int32_t)s.adc(Sample::kChip) * (ESPAT_BANDGAP_MV * 10L) / 1024 - 2890); }
 // LM35: 10 mV per °C, so its millivolts are tenths of a degree; about 1.07 mV per step against 1.1 V.
-int16_t a0Tenths(const Sample& s) { return (int16_t)((uint32_t)s.adc(Sample::kA0) * ESPAT_BANDGAP_MV / 1024); }
-uint16_t vccMv(const Sample& s) {
-  uint16_t band = s.adc(Sample::kBand);
-  return band ? (uint16_t)(ESPAT_BANDGAP_MV * 1023UL / band) : 0;
+// Internal sensor: about 1 mV per °C, 314 mV at 25 °C (datasheet, "Temperature Measurement").
+// One scaling for both: a product below 2^24 and never negative, so the shift is the division by 1024.
+static_assert(ESPAT_BANDGAP_MV * 10L <= 0xFFFF, "ESPAT_BANDGAP_MV: the chip sensor's scale must fit 16 bits");
+int16_t degreeTenths(uint16_t raw, bool chip) {
+  uint16_t scale = chip ? ESPAT_BANDGAP_MV * 10 : ESPAT_BANDGAP_MV;
+  return (int16_t)((uint32_t)raw * scale >> 10) - (chip ? 2890 : 0);
 }
+uint16_t vccMv(uint16_t band) { return band ? (uint16_t)(ESPAT_BANDGAP_MV * 1023UL / band) : 0; }
 
 uint32_t noiseBits() {
   uint32_t v = 0;

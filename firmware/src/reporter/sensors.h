@@ -11,7 +11,7 @@ void readSensors(Sample& s);
 // 32 bits mixed from the temperature sensor's and A0's noisy low bits and Timer0's count as each conversion ends.
 uint32_t noiseBits();
 
-// The sample's numbers as the JSON gives them: LM35 and chip temperature in 0.1 °C, Vcc in mV.
-int16_t a0Tenths(const Sample& s);
-int16_t chipTenths(const Sample& s);
-uint16_t vccMv(const Sample& s);
+// The sample's numbers as the JSON gives them, from their ADC results (Sample::adc(Sample::kA0), kChip, kBand):
+// LM35 and chip temperature in 0.1 °C, Vcc in mV.
+int16_t degreeTenths(uint16_t raw, bool chip);  // chip: the chip's sensor, else the LM35 on A0
+uint16_t vccMv(uint16_t band);

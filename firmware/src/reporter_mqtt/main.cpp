@@ -77,10 +77,10 @@ void followSession() {
   EspAtMqtt::State now = mqtt.state();
   if (now != was) {
     if (now == EspAtMqtt::State::Connected) {
-      LOG("mqtt connected", 1);
+      LOG16("mqtt connected", 1);
       failures = 0;
     } else if (now == EspAtMqtt::State::Disconnected) {
-      LOG("mqtt lost", (uint8_t)mqtt.error() * 1000U + mqtt.returnCode());
+      LOG16("mqtt lost", (uint8_t)mqtt.error() * 1000U + mqtt.returnCode());
       inFlight = 0;
       backOff();
     }
@@ -92,7 +92,7 @@ void followSession() {
     configsAcked++;
     return;
   }
-  LOG("published seq", post.reading.seq);
+  LOG16("published seq", post.reading.seq);
   backoff.delivered();
   recovery.answered();
   // The broker has it: it leaves the queue -- unless the queue, full, already let it go.
@@ -108,7 +108,7 @@ void startNext() {
   } else if (mqtt.state() == EspAtMqtt::State::Disconnected) {
     // The TCP link (blocking, bounded by the driver's CIPSTART step), then CONNECT; the CONNACK comes in poll().
     if (!net.connect(ESPAT_PICK(SERVER_HOST), ESPAT_SERVER_PORT_NUMBER)) {
-      LOG("broker link failed", (uint8_t)net.lastStatus());
+      LOG16("broker link failed", (uint8_t)net.lastStatus());
       count(post.diag.linkFailures);
       backOff();
       return;
@@ -141,7 +141,9 @@ void startNext() {
 void yield() { wdt_reset(); }
 
 void setup() {
-  post.diag.resetCause = MCUSR;  // why the board reset, before it is cleared
+  // Why the board reset, before it is cleared: its low byte only (the AVR is little-endian), the other three are
+  // zero already (a global).
+  *reinterpret_cast<uint8_t*>(&post.diag.resetCause) = MCUSR;
   MCUSR = 0;
   wdt_disable();
   usb.begin();
