@@ -61,6 +61,15 @@ def _object(cc: str, flags: list, source: Path) -> Path:
     return out if out.exists() else _run([cc, *flags, "-c", str(source)], out)
 
 
+def objects(flags: list, sources: list) -> list:
+    """The object file `g++ FLAGS -c SOURCE` makes, for each source, from the cache."""
+    cc = gxx()
+    flags = [str(f) for f in flags]
+    with _lock:
+        (CACHE / "obj").mkdir(parents=True, exist_ok=True)
+        return [_object(cc, flags, Path(s).resolve()) for s in sources]
+
+
 def program(name: str, flags: list, sources: list) -> Path:
     """The program `g++ FLAGS SOURCES -o NAME` would make (FLAGS are given to the compile and to the link), built
     from cached objects. One build at a time per process: a program started while another thread writes an
