@@ -6,8 +6,6 @@ and on the 2.x dialect. Pass = the server's reply byte for byte on USB. The prog
 Needs gcc-avr, arduino-core-avr, simavr and libsimavr-dev: missing tools fail these tests, they do not skip."""
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import time
 import importlib.util
@@ -17,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from builds import SETTINGS as BUILT_WITH
 from esp8266sim import SimConfig, Simulator
 from unosim import Uno
 from simtools import ExactServer
@@ -24,11 +23,10 @@ from simtools import ExactServer
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers (each runs a simulated Uno)
 
 ROOT = Path(__file__).resolve().parents[2]
-SSID, PASSWORD, HOST = "HomeNet", "s3cr3t99", "example.com"
-
-
-SETTINGS = {"ESPAT_SERVER_HOST": HOST, "ESPAT_SERVER_PORT": "80", "ESPAT_WIFI_SSID": SSID,
-            "ESPAT_WIFI_PASS": PASSWORD, "ESPAT_SERVER_PATH": "/api/readings"}
+# The examples are built with the settings the envs are (tests/builds.py); the http_get env is taken from `built`.
+SETTINGS = {k: BUILT_WITH[k] for k in ("ESPAT_SERVER_HOST", "ESPAT_SERVER_PORT", "ESPAT_WIFI_SSID", "ESPAT_WIFI_PASS",
+                                       "ESPAT_SERVER_PATH")}
+SSID, PASSWORD, HOST = SETTINGS["ESPAT_WIFI_SSID"], SETTINGS["ESPAT_WIFI_PASS"], SETTINGS["ESPAT_SERVER_HOST"]
 GET = b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"
 
 
@@ -52,13 +50,10 @@ class Program:
     usb_after: Callable[[bytes], bytes]   # reply -> the bytes USB must show, byte for byte
     passive: bool = True                  # reads with AT+CIPRECVDATA (EspAtClient) rather than from +IPD
 
-    def build(self, out: Path) -> Path:
+    def build(self, out: Path, built: Path) -> Path:
         if self.example:
             return _examples_tool().build(self.name, "soft", out, environ=SETTINGS)[2]
-        done = subprocess.run([sys.executable, str(ROOT / "firmware" / "tools" / "build.py"), "--out", str(out),
-                               self.name], env={**os.environ, **SETTINGS}, capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
-        return out / self.name / "firmware.elf"
+        return built / self.name / "firmware.elf"
 
 
 def body_of(reply: bytes) -> bytes:
@@ -93,9 +88,9 @@ CONDITIONS = {
 
 
 @pytest.fixture(scope="module")
-def elves(tmp_path_factory):
+def elves(tmp_path_factory, built):
     out = tmp_path_factory.mktemp("examples")
-    return {p.name: p.build(out) for p in PROGRAMS}
+    return {p.name: p.build(out, built) for p in PROGRAMS}
 
 
 def read_wire_log(path: Path) -> list:
