@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 pytest_plugins = ["cpu_profile"]
 # Folders whose every test is slow: each runs compiled firmware in simavr.
 SLOW_FOLDERS = {HERE / "avr"}
-# Fixtures that make any test using them slow: every env built with the real `pio run` (tests/avr/conftest.py).
+# Fixtures that make any test using them slow: every env built with the real `pio run` (`built`, below).
 SLOW_FIXTURES = {"built"}
 
 
