@@ -17,6 +17,9 @@ import pytest
 
 from pathlib import Path
 
+from builds import build_every_env
+from workers import shared_artifact
+
 # Bytecode caches on, whatever the shell says: with PYTHONDONTWRITEBYTECODE set, every worker rewrote the asserts of
 # every test module again at collection (6 s of CPU each instead of 2.3 s), and every `espat` subprocess a test
 # starts compiled the library from source. The caches go to the ignored __pycache__ folders (tests/README.md).
@@ -28,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 pytest_plugins = ["cpu_profile"]
 # Folders whose every test is slow: each runs compiled firmware in simavr.
 SLOW_FOLDERS = {HERE / "avr"}
-# Fixtures that make any test using them slow: every env built with the real `pio run` (tests/avr/conftest.py).
+# Fixtures that make any test using them slow: every env built with the real `pio run` (`built`, below).
 SLOW_FIXTURES = {"built"}
 
 
@@ -55,3 +58,10 @@ def pytest_collection_modifyitems(items):
     # while the others wait (the order every worker collects is the same: the sort is stable).
     slow_modules = {item.nodeid.split("::", 1)[0] for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in slow_modules)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """Every env of platformio.ini built with tests/builds.py's SETTINGS in one `pio run`: OUT/ENV/firmware.elf and
+    .hex, once for all workers, for every module that runs an env on those settings (tests/avr and the e2e tests)."""
+    return shared_artifact(tmp_path_factory, "avr-built", build_every_env)

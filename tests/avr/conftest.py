@@ -1,9 +1,8 @@
-"""Fixtures of the AVR tests: every env built once with the real `pio run`, a recording HTTP server, fake modules."""
+"""Fixtures of the AVR tests: a recording HTTP server, fake modules (every env built once with the real `pio run`
+is tests/conftest.py's `built`)."""
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,21 +12,6 @@ from esp8266sim import SimConfig, Simulator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from simtools import POST_REPLY, ExactServer  # noqa: E402
-from unotools import SETTINGS  # noqa: E402
-from workers import shared_artifact  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-BUILD = ROOT / "firmware" / "tools" / "build.py"
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory) -> Path:
-    """Every env of platformio.ini, built with SETTINGS: OUT/ENV/firmware.elf and .hex (once for all workers)."""
-    def make(out: Path) -> None:
-        done = subprocess.run([sys.executable, str(BUILD), "--out", str(out)], env={**os.environ, **SETTINGS},
-                              capture_output=True, text=True, timeout=900)
-        assert done.returncode == 0, done.stderr
-    return shared_artifact(tmp_path_factory, "avr-built", make)
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ import serial
 
 from simtools import ExactServer
 
-SETTINGS = {"ESPAT_WIFI_SSID": "HomeNet", "ESPAT_WIFI_PASS": "s3cr3t99", "ESPAT_SERVER_HOST": "example.com",
-            "ESPAT_SERVER_PORT": "80", "ESPAT_SERVER_PATH": "/api/readings", "ESPAT_DEVICE": "uno-test",
-            "ESPAT_INTERVAL_MS": "2000"}
+from builds import SETTINGS  # noqa: F401  (what `built` is built with: tests/builds.py)
 # an LM35 gives 10 mV per °C; the ADC's step at Vcc 5 V is 4.9 mV, so a reading is within 0.5 °C of the truth
 LM35_RESOLUTION_C = 0.5
 # Free SRAM at the low-water mark each sketch must keep (issue 11: 700 B for the reporters).

@@ -3,31 +3,26 @@ tests/firmware/backoff_cases.cpp): exponential with jitter up to ESPAT_BACKOFF_M
 the start only when a reading is delivered, never sooner than a Retry-After. The issue's defect: the former policy
 never passed 32 s and started over after every resync, so a day of server outage made ~26,000 connects.
 Needs g++: a missing compiler fails these tests."""
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+import native_cc
 from fw_native import ROOT
 
 REPORTER = ROOT / "firmware" / "src" / "reporter"
 CASES = Path(__file__).resolve().parent / "backoff_cases.cpp"
 
 
-def build(tmp_path_factory, *flags):
-    gxx = shutil.which("g++")
-    assert gxx, "g++ missing: apt-get install g++"
-    out = tmp_path_factory.mktemp("backoff") / "backoff"
-    done = subprocess.run([gxx, "-std=gnu++11", "-Wall", *flags, f"-I{REPORTER}", str(CASES),
-                           str(REPORTER / "backoff.cpp"), "-o", str(out)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return out
+def build(*flags):
+    return native_cc.program("backoff", ["-std=gnu++11", "-Wall", *flags, f"-I{REPORTER}"],
+                             [CASES, REPORTER / "backoff.cpp"])
 
 
 @pytest.fixture(scope="module")
-def policy(tmp_path_factory):
-    binary = build(tmp_path_factory)
+def policy():
+    binary = build()
     return lambda *events: [int(x) for x in subprocess.run([str(binary), *events], capture_output=True, text=True,
                                                             check=True).stdout.split()]
 
@@ -79,8 +74,8 @@ def test_retry_after_is_honoured_and_bounded(policy):
     assert pauses[2] == 3600000  # an absurd Retry-After is taken as an hour
 
 
-def test_the_cap_is_a_setting(tmp_path_factory):
-    binary = build(tmp_path_factory, "-DESPAT_BACKOFF_MAX_MS=60000UL")
+def test_the_cap_is_a_setting():
+    binary = build("-DESPAT_BACKOFF_MAX_MS=60000UL")
     pauses = [int(x) for x in subprocess.run([str(binary), *["f"] * 20], capture_output=True, text=True,
                                              check=True).stdout.split()]
     assert max(pauses) <= 60000 and pauses[-1] >= 30000

@@ -7,12 +7,12 @@ starts clean; and each cell outlives 10 years of readings at one a minute.
 Needs g++: a missing compiler fails these tests."""
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+import native_cc
 from fw_native import ROOT
 
 REPORTER = ROOT / "firmware" / "src" / "reporter"
@@ -20,14 +20,9 @@ HERE = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="module")
-def cases(tmp_path_factory):
-    gxx = shutil.which("g++")
-    assert gxx, "g++ missing: apt-get install g++"
-    out = tmp_path_factory.mktemp("eeprom") / "eeprom_cases"
-    done = subprocess.run([gxx, "-std=gnu++11", "-O2", "-Wall", f"-I{HERE / 'fake_eeprom'}", f"-I{REPORTER}",
-                           str(HERE / "eeprom_cases.cpp"), str(REPORTER / "boot_identity.cpp"),
-                           str(REPORTER / "reading_queue.cpp"), "-o", str(out)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+def cases():
+    out = native_cc.program("eeprom_cases", ["-std=gnu++11", "-O2", "-Wall", f"-I{HERE / 'fake_eeprom'}", f"-I{REPORTER}"],
+                            [HERE / "eeprom_cases.cpp", REPORTER / "boot_identity.cpp", REPORTER / "reading_queue.cpp"])
     return lambda name: subprocess.run([str(out)], env={**os.environ, "EEPROM_CASE": name}, capture_output=True,
                                        text=True, timeout=300)
 

@@ -6,39 +6,24 @@ and on the 2.x dialect. Pass = the server's reply byte for byte on USB. The prog
 Needs gcc-avr, arduino-core-avr, simavr and libsimavr-dev: missing tools fail these tests, they do not skip."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import importlib.util
 from dataclasses import dataclass
 from typing import Callable
 from pathlib import Path
 
 import pytest
 
+import builds
 from esp8266sim import SimConfig, Simulator
 from unosim import Uno
 from simtools import ExactServer
 
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers (each runs a simulated Uno)
 
-ROOT = Path(__file__).resolve().parents[2]
-SSID, PASSWORD, HOST = "HomeNet", "s3cr3t99", "example.com"
-
-
-SETTINGS = {"ESPAT_SERVER_HOST": HOST, "ESPAT_SERVER_PORT": "80", "ESPAT_WIFI_SSID": SSID,
-            "ESPAT_WIFI_PASS": PASSWORD, "ESPAT_SERVER_PATH": "/api/readings"}
+# Built on tests/builds.py's settings, once per run: the http_get env from `built`, the examples by builds.example.
+SETTINGS = builds.EXAMPLE_SETTINGS
+SSID, PASSWORD, HOST = SETTINGS["ESPAT_WIFI_SSID"], SETTINGS["ESPAT_WIFI_PASS"], SETTINGS["ESPAT_SERVER_HOST"]
 GET = b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"
-
-
-def _examples_tool():
-    spec = importlib.util.spec_from_file_location("espat_build_examples_matrix",
-                                                  ROOT / "firmware" / "tools" / "build_examples.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(ROOT / "firmware" / "tools"))
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -52,13 +37,8 @@ class Program:
     usb_after: Callable[[bytes], bytes]   # reply -> the bytes USB must show, byte for byte
     passive: bool = True                  # reads with AT+CIPRECVDATA (EspAtClient) rather than from +IPD
 
-    def build(self, out: Path) -> Path:
-        if self.example:
-            return _examples_tool().build(self.name, "soft", out, environ=SETTINGS)[2]
-        done = subprocess.run([sys.executable, str(ROOT / "firmware" / "tools" / "build.py"), "--out", str(out),
-                               self.name], env={**os.environ, **SETTINGS}, capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
-        return out / self.name / "firmware.elf"
+    def build(self, tmp_path_factory, built: Path) -> Path:
+        return builds.example(tmp_path_factory, self.name) if self.example else built / self.name / "firmware.elf"
 
 
 def body_of(reply: bytes) -> bytes:
@@ -93,9 +73,8 @@ CONDITIONS = {
 
 
 @pytest.fixture(scope="module")
-def elves(tmp_path_factory):
-    out = tmp_path_factory.mktemp("examples")
-    return {p.name: p.build(out) for p in PROGRAMS}
+def elves(tmp_path_factory, built):
+    return {p.name: p.build(tmp_path_factory, built) for p in PROGRAMS}
 
 
 def read_wire_log(path: Path) -> list:

@@ -6,12 +6,12 @@ EspAtUDP's datagrams as +IPD (1.x) and fetched whole (2.x), one datagram at a ti
 (bearer, Content-Length) and a body never read past its Content-Length.
 Needs g++: a missing compiler fails these tests, it does not skip them."""
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+import native_cc
 from fw_native import ROOT, SHIM
 
 LIB = ROOT / "firmware" / "lib" / "EspAt" / "src"
@@ -24,15 +24,10 @@ NAMES = ["connect-write-read", "reply-glued-to-send-ok", "server-closes-at-once"
 
 
 @pytest.fixture(scope="module")
-def binary(tmp_path_factory):
-    gxx = shutil.which("g++")
-    assert gxx, "g++ missing: apt-get install g++ (scripts/test.sh does)"
-    out = tmp_path_factory.mktemp("client") / "client_cases"
-    done = subprocess.run([gxx, "-std=gnu++11", "-O1", "-g", "-Wall", "-fpermissive", f"-I{SHIM}", f"-I{LIB}",
-                           str(CASES), *map(str, sorted(LIB.glob("*.cpp"))), str(SHIM / "shim.cpp"), "-o", str(out)],
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return out
+def binary():
+    return native_cc.program("client_cases", ["-std=gnu++11", "-O1", "-g", "-Wall", "-fpermissive", f"-I{SHIM}",
+                                              f"-I{LIB}"],
+                             [CASES, *sorted(LIB.glob("*.cpp")), SHIM / "shim.cpp"])
 
 
 @pytest.mark.parametrize("name", NAMES)

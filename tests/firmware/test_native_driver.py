@@ -3,32 +3,27 @@
 impossible +IPD length, CIPCLOSE's trailing OK, the dialect, `busy s...`, long replies, late OKs, the reset pin.
 Needs g++: a missing compiler fails these tests, it does not skip them."""
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+import native_cc
 from fw_native import ROOT, SHIM
 
 LIB = ROOT / "firmware" / "lib" / "EspAt" / "src"
 CASES = Path(__file__).resolve().parent / "driver_cases.cpp"
 
 
-def build(tmp_path_factory, *flags):
-    gxx = shutil.which("g++")
-    assert gxx, "g++ missing: apt-get install g++ (scripts/test.sh does)"
-    out = tmp_path_factory.mktemp("driver") / "driver_cases"
-    done = subprocess.run([gxx, "-std=gnu++11", "-O1", "-g", "-Wall", "-fpermissive", *flags, f"-I{SHIM}", f"-I{LIB}",
-                           str(CASES), *map(str, sorted(LIB.glob("*.cpp"))), str(SHIM / "shim.cpp"), "-o", str(out)],
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return out
+def build(*flags):
+    return native_cc.program("driver_cases", ["-std=gnu++11", "-O1", "-g", "-Wall", "-fpermissive", *flags,
+                                              f"-I{SHIM}", f"-I{LIB}"],
+                             [CASES, *sorted(LIB.glob("*.cpp")), SHIM / "shim.cpp"])
 
 
 @pytest.fixture(scope="module")
-def driver(tmp_path_factory):
-    return build(tmp_path_factory)
+def driver():
+    return build()
 
 
 def run(binary, name):
@@ -58,8 +53,8 @@ LONG_HEADS = ["ipd-remote-info-short", "ipd-remote-info-long", "ipd-length-past-
 
 
 @pytest.fixture(scope="module")
-def driver_asan(tmp_path_factory):
-    return build(tmp_path_factory, "-fsanitize=address,undefined", "-fno-sanitize-recover=all")
+def driver_asan():
+    return build("-fsanitize=address,undefined", "-fno-sanitize-recover=all")
 
 
 @pytest.mark.parametrize("name", LONG_HEADS)

@@ -4,11 +4,11 @@ valid JSON, and the compile-time check that refuses a device name JSON would nee
 Needs g++: a missing compiler fails this test."""
 import json
 import re
-import shutil
 import subprocess
 
 import pytest
 
+import native_cc
 from fw_native import ROOT, SHIM
 
 REPORTER = ROOT / "firmware" / "src" / "reporter"
@@ -52,16 +52,11 @@ void setup() {
 
 
 def compile_and_run(tmp_path, source):
-    gxx = shutil.which("g++")
-    assert gxx, "g++ missing: apt-get install g++ (scripts/test.sh does)"
     (tmp_path / "main.cpp").write_text(source)
-    binary = tmp_path / "json"
-    done = subprocess.run([gxx, "-std=gnu++11", "-Wall", f"-I{SHIM}", f"-I{REPORTER}",
-                           f"-I{ROOT / 'firmware' / 'include'}", str(tmp_path / "main.cpp"),
-                           str(REPORTER / "report_json.cpp"), str(REPORTER / "sensors.cpp"), str(SHIM / "shim.cpp"),
-                           "-o", str(binary)],
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    binary = native_cc.program("json", ["-std=gnu++11", "-Wall", f"-I{SHIM}", f"-I{REPORTER}",
+                                        f"-I{ROOT / 'firmware' / 'include'}"],
+                               [tmp_path / "main.cpp", REPORTER / "report_json.cpp", REPORTER / "sensors.cpp",
+                                SHIM / "shim.cpp"])
     return subprocess.run([str(binary)], capture_output=True, text=True, check=True)
 
 

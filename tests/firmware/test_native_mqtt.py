@@ -5,7 +5,6 @@ reached the publisher, and then byte for byte the same (its key in the payload l
 Needs g++ and mosquitto: a missing one fails these tests, it does not skip them."""
 import json
 import os
-import shutil
 import socket
 import subprocess
 import time
@@ -13,6 +12,7 @@ from collections import Counter
 
 import pytest
 
+import native_cc
 from fw_native import ROOT, SHIM
 from mqtttools import PASSWORD, TOPIC, USER, Mosquitto, Relay, Subscriber, publish_id, publish_payload, retained
 
@@ -22,15 +22,10 @@ CONFIG_TOPIC = "homeassistant/sensor/native-1_t/config"
 
 
 @pytest.fixture(scope="module")
-def publisher(tmp_path_factory):
-    gxx = shutil.which("g++")
-    assert gxx, "g++ missing: apt-get install g++ (scripts/test.sh does)"
-    out = tmp_path_factory.mktemp("mqtt") / "mqtt_publisher"
-    done = subprocess.run([gxx, "-std=gnu++11", "-O1", "-g", "-Wall", "-Werror", "-fpermissive", f"-I{SHIM}",
-                           f"-I{LIB}", f"-I{HERE}", str(HERE / "mqtt_publisher.cpp"), str(LIB / "EspAtMqtt.cpp"), str(LIB / "EspAtStr.cpp"),
-                           str(SHIM / "shim.cpp"), "-o", str(out)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return out
+def publisher():
+    return native_cc.program("mqtt_publisher", ["-std=gnu++11", "-O1", "-g", "-Wall", "-Werror", "-fpermissive",
+                                                f"-I{SHIM}", f"-I{LIB}", f"-I{HERE}"],
+                             [HERE / "mqtt_publisher.cpp", LIB / "EspAtMqtt.cpp", LIB / "EspAtStr.cpp", SHIM / "shim.cpp"])
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+import native_cc
 from fw_native import ROOT, SHIM
 
 LIB = ROOT / "firmware" / "lib" / "EspAt" / "src"
@@ -63,14 +64,11 @@ def test_a_ram_string_does_not_compile_where_only_flash_strings_are_built(tmp_pa
 
 
 def link(tmp_path, sketch_flags, library_flags):
+    """The sketch compiled here, the library's objects as built with `library_flags` (cached by what goes into them,
+    tests/firmware/native_cc.py), and the link of the two: the refusal checked is the linker's, run every time."""
     assert compile_sketch(tmp_path, 'F("HomeNet")', 'F("pw")', *sketch_flags).returncode == 0
-    objects = [tmp_path / "s.o"]
-    for src in sorted(LIB.glob("*.cpp")) + [SHIM / "shim.cpp"]:
-        obj = tmp_path / (src.stem + ".o")
-        done = subprocess.run([gxx(), "-std=gnu++11", "-c", "-fpermissive", *library_flags, f"-I{SHIM}", f"-I{LIB}",
-                               str(src), "-o", str(obj)], capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
-        objects.append(obj)
+    objects = [tmp_path / "s.o", *native_cc.objects(["-std=gnu++11", "-fpermissive", *library_flags, f"-I{SHIM}",
+                                                     f"-I{LIB}"], sorted(LIB.glob("*.cpp")) + [SHIM / "shim.cpp"])]
     return subprocess.run([gxx(), *map(str, objects), "-o", str(tmp_path / "sketch")], capture_output=True, text=True)
 
 

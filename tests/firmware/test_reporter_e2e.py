@@ -1,8 +1,8 @@
 """The compiled reporter, run in the AVR emulator against the fake ESP-01, posting to a loopback HTTP server.
 
 The firmware is the real reporter_softserial build (firmware/tools/build.py, settings from environment variables as
-platformio.ini feeds them); simavr runs it through simulator/unosim/harness.py with the ESP-01 on pins 2/3
-at 9600 baud. Every reading must reach the server with the right JSON, in order, none missing; a reading is posted
+platformio.ini feeds them: tests/builds.py's, the build every such module shares); simavr runs it through
+simulator/unosim/harness.py with the ESP-01 on pins 2/3 at 9600 baud. Every reading must reach the server with the right JSON, in order, none missing; a reading is posted
 twice only when the module lost the server's answer (the server sees (boot, seq) again and can drop it).
 Needs gcc-avr, arduino-core-avr, simavr and libsimavr-dev: missing tools fail these tests, they do not skip.
 """
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from builds import SETTINGS
 from esp8266sim import SimConfig, Simulator
 from unosim import Uno
 
@@ -25,10 +26,7 @@ from fw_native import identity_copies, identity_image
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers
 
 ROOT = Path(__file__).resolve().parents[2]
-INTERVAL_MS = 2000
-SETTINGS = {"ESPAT_WIFI_SSID": "HomeNet", "ESPAT_WIFI_PASS": "s3cr3t", "ESPAT_SERVER_HOST": "example.com",
-            "ESPAT_SERVER_PORT": "80", "ESPAT_SERVER_PATH": "/api/readings", "ESPAT_DEVICE": "bench-7",
-            "ESPAT_INTERVAL_MS": str(INTERVAL_MS)}
+INTERVAL_MS = int(SETTINGS["ESPAT_INTERVAL_MS"])    # `built`'s settings (tests/builds.py)
 
 
 class Collector:
@@ -87,8 +85,8 @@ def build_env(out, env, settings):
 
 
 @pytest.fixture(scope="module")
-def elf(tmp_path_factory):
-    return build_env(tmp_path_factory.mktemp("reporter"), "reporter_softserial", SETTINGS)
+def elf(built):
+    return built / "reporter_softserial" / "firmware.elf"
 
 
 def run_reporter(elf, eeprom, until_seq, faults=(), fail=(), limit=90.0, log=None, settings=SETTINGS,
@@ -135,7 +133,7 @@ def test_readings_arrive_once_with_the_right_json(elf, tmp_path):
     first = readings[0]
     assert list(first) == ["device", "incarnation", "boot", "seq", "uptime_ms", "readings", "dropped", "age_ms", "diag"]
     assert first["diag"]["reset_cause"] & 1  # simavr starts the Uno as a power-on
-    assert first["device"] == "bench-7"
+    assert first["device"] == SETTINGS["ESPAT_DEVICE"]
     assert list(first["readings"]) == ["a0_c", "chip_c", "vcc_mv"]
     # The harness feeds 215 mV on A0 (21.5 °C for an LM35), 314 mV from the chip's sensor (25 °C), Vcc 5.0 V, each
     # conversion with up to 2 mV of noise either way (simulator/unosim/randomness.c, a new seed each run), and the

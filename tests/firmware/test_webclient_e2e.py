@@ -3,22 +3,18 @@
 byte, and the whole answer -- many times the client's 32-byte buffer, sent at once and closed by the server --
 reaches USB byte for byte, read through passive receive (AT+CIPRECVDATA), nothing lost.
 Needs gcc-avr, arduino-core-avr, simavr and libsimavr-dev: missing tools fail these tests, they do not skip."""
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
+import builds
 from esp8266sim import SimConfig, Simulator
 from unosim import Uno
 from simtools import ExactServer
 
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers (each runs a simulated Uno)
 
-ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = {"ESPAT_WIFI_SSID": "HomeNet", "ESPAT_WIFI_PASS": "s3cr3t", "ESPAT_SERVER_HOST": "example.com",
-            "ESPAT_SERVER_PORT": "80"}
+SETTINGS = builds.EXAMPLE_SETTINGS   # the example is built once per run on these (tests/builds.py)
 BODY = bytes(range(48, 123)) * 4  # 300 bytes
 REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(BODY) + BODY
 REQUEST = b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"
@@ -26,18 +22,14 @@ REQUEST = b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"
 
 @pytest.fixture(scope="module")
 def elf(tmp_path_factory):
-    spec = importlib.util.spec_from_file_location("espat_build_examples",
-                                                  ROOT / "firmware" / "tools" / "build_examples.py")
-    tool = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(ROOT / "firmware" / "tools"))
-    spec.loader.exec_module(tool)
-    return tool.build("WebClient", "soft", tmp_path_factory.mktemp("webclient"), environ=SETTINGS)[2]
+    return builds.example(tmp_path_factory, "WebClient")
 
 
 @pytest.mark.parametrize("dialect", ["1", "2"])
 def test_webclient_gets_the_whole_page(elf, tmp_path, dialect):
     server = ExactServer(lambda request: REPLY)  # answers at once and closes
-    config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", server.port)},
+    config = SimConfig(networks={SETTINGS["ESPAT_WIFI_SSID"]: SETTINGS["ESPAT_WIFI_PASS"]},
+                       hosts={SETTINGS["ESPAT_SERVER_HOST"]: ("127.0.0.1", server.port)},
                        baud=9600, latency_scale=0.1, dialect=dialect, log_path=str(tmp_path / "module.log"))
     try:
         with Simulator(config) as sim:

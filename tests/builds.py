@@ -1,0 +1,54 @@
+"""The one set of settings the firmware's envs are built with for the tests that run them in simavr (tests/avr, and
+the e2e modules of tests/firmware), and those builds: every env of platformio.ini in one `pio run`, made once per
+run for all workers (the `built` fixture of tests/conftest.py), and a library example with `pio ci` (`example`). A
+module that needs other settings (a user's, a token, the field's) builds its own; one that can run on these takes
+them from here, so nothing is built twice alike."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from workers import shared_artifact
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "firmware" / "tools" / "build.py"
+
+SETTINGS = {"ESPAT_WIFI_SSID": "HomeNet", "ESPAT_WIFI_PASS": "s3cr3t99", "ESPAT_SERVER_HOST": "example.com",
+            "ESPAT_SERVER_PORT": "80", "ESPAT_SERVER_PATH": "/api/readings", "ESPAT_DEVICE": "uno-test",
+            "ESPAT_INTERVAL_MS": "2000"}
+
+
+def build_every_env(out: Path) -> None:
+    """OUT/ENV/firmware.elf and .hex for every env, with SETTINGS and no token."""
+    done = subprocess.run([sys.executable, str(BUILD), "--out", str(out)],
+                          env={**os.environ, "ESPAT_TOKEN": "", **SETTINGS}, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stderr
+
+
+# what the examples read of them (an example's own build flags: firmware/tools/build_examples.py)
+EXAMPLE_SETTINGS = {k: SETTINGS[k] for k in ("ESPAT_SERVER_HOST", "ESPAT_SERVER_PORT", "ESPAT_WIFI_SSID",
+                                             "ESPAT_WIFI_PASS", "ESPAT_SERVER_PATH")}
+
+
+def _examples_tool():
+    if "espat_build_examples_shared" in sys.modules:
+        return sys.modules["espat_build_examples_shared"]
+    spec = importlib.util.spec_from_file_location("espat_build_examples_shared",
+                                                  ROOT / "firmware" / "tools" / "build_examples.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(ROOT / "firmware" / "tools"))
+    spec.loader.exec_module(module)
+    sys.modules["espat_build_examples_shared"] = module
+    return module
+
+
+def example(tmp_path_factory, name: str) -> Path:
+    """The ELF of library example `name` built with the real `pio ci` (soft-serial wiring) on EXAMPLE_SETTINGS,
+    once per run for all workers."""
+    folder = shared_artifact(tmp_path_factory, f"example-{name}",
+                             lambda out: _examples_tool().build(name, "soft", out, environ=EXAMPLE_SETTINGS))
+    return folder / name / "firmware.elf"
