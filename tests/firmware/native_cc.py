@@ -51,8 +51,28 @@ def _run(cmd: list, out: Path) -> Path:
     return out
 
 
+# The options that name a folder to include from, and those that name a file to include, each as `-Xdir` or
+# `-X dir`: a file's folder is hashed whole, as an include folder is.
+FOLDER_OPTIONS = ("-I", "-iquote", "-isystem", "-idirafter")
+FILE_OPTIONS = ("-include", "-imacros")
+
+
+def _include_folders(flags: list) -> list:
+    folders = []
+    for at, flag in enumerate(flags):
+        for option in FOLDER_OPTIONS + FILE_OPTIONS:
+            if flag == option and at + 1 < len(flags):
+                named = flags[at + 1]
+            elif flag.startswith(option) and len(flag) > len(option):  # (no option is the start of another)
+                named = flag[len(option):]
+            else:
+                continue
+            folders.append(Path(named).parent if option in FILE_OPTIONS else Path(named))
+    return folders
+
+
 def _object(cc: str, flags: list, source: Path) -> Path:
-    folders = [source.parent] + [Path(f[2:]) for f in flags if f.startswith("-I")]
+    folders = [source.parent] + _include_folders(flags)
     digest = hashlib.sha256(_compiler(cc) + "\0".join(flags).encode() + b"\0" + str(source).encode() + b"\0" +
                             source.read_bytes())
     for folder in folders:

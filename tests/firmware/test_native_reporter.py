@@ -386,3 +386,15 @@ def test_passive_receive_reads_each_answer_with_ciprecvdata(results, name):
     assert b"AT+CIPRECVMODE=1\r\n" in sent
     assert sent.count(b"AT+CIPRECVDATA=0,") >= 3
     assert re.search(rb"\+IPD,0,\d+\r\n", heard) and not re.search(rb"\+IPD,0,\d+:", heard)
+
+
+# The port setting is text; HTTP's Host header carries the number it reads as, and no port for 80 (RFC 9110 §7.2).
+@pytest.mark.parametrize("port, host", [("8080", "example.com:8080"), ("08080", "example.com:8080"),
+                                        ("080", "example.com")])
+def test_the_host_header_carries_the_port_as_its_number_reads(tmp_path, port, host):
+    """post_exchange.h writes a port with no leading zero as its setting's text inside a flash string, one with
+    leading zeros as the number printed, and none for 80: each way the same Host header."""
+    result = run(Scenario(until_seq=1, settings={**SETTINGS, "ESPAT_SERVER_PORT": port}), tmp_path)
+    assert_stored_in_order(result, 1)
+    assert {headers["Host"] for _, headers, _ in result.posts} == {host}
+    assert f'"example.com",{int(port)}\r\n'.encode() in result.sent()   # AT+CIPSTART's port, the number

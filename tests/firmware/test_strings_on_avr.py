@@ -30,6 +30,8 @@ EspAtClient client(esp);
 char ssid[] = "HomeNet";
 char host[] = "example.com";
 char quoted[] = "a,\"b\"\\";
+// A flash string that is not there (an optional user or password held in a variable): empty, as nullptr is.
+const __FlashStringHelper* volatile noFlash = nullptr;
 
 void show(EspStr s, bool where) {
   if (where) out.print(s.inFlash() ? F("flash ") : F("ram "));
@@ -51,6 +53,7 @@ void setup() {
   show("", true);
   show(F(""), true);
   show(nullptr, false);
+  show(noFlash, false);
   out.print(F("join "));
   out.print((int)espat::begin(esp, ssid, F("s3cr3t99")));
   out.print(F("\r\nconnect "));
@@ -66,6 +69,7 @@ EXPECTED = (b'ram 6 , a,"b"\\ "a\\,\\"b\\"\\\\"|\r\n'
             b'flash 6 , c,"d"\\ "c\\,\\"d\\"\\\\"|\r\n'
             b'ram 0 -  ""|\r\n'
             b'flash 0 -  ""|\r\n'
+            b'0 -  ""|\r\n'
             b'0 -  ""|\r\n'
             b"join 0\r\n"
             b"connect 1\r\n"

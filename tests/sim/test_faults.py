@@ -96,7 +96,7 @@ def test_slow_answer(sim_port, server, dialect):
 def test_a_slow_answer_to_uart_cur_still_comes_at_the_old_rate(sim_port, dialect):
     """The module sends its OK at the old rate and switches once it is out (notes §7), however late the OK comes:
     a module that switched as it took the command, before its held OK left, sent that OK at the new rate."""
-    wire = sim_port(f"dialect={dialect}&latency_scale=0&fault=slow:0.3@cmd=1")
+    wire = sim_port(f"dialect={dialect}&latency_scale=0&fault=slow:1@cmd=1")
     wire.expect(b"\r\nready\r\n")
     wire.send(b"AT+UART_CUR=9600,8,1,0,0\r\n")
     wire.expect(b"AT+UART_CUR=9600,8,1,0,0\r\r\n")     # the echo is never held

@@ -222,6 +222,8 @@ void loop() {
 // And its own clock, in place of wiring.c's (nothing else of wiring.c is used, so it is not linked at all):
 // millis() exactly as the core counts it, 1 ms and 3/125 of one every overflow of timer 0 (1.024 ms), without
 // the overflow count only micros() needs, which the reporter never calls. About 50 B and 4 B of RAM.
+// The steps below are wiring.c's for 16 MHz (its MILLIS_INC and FRACT_INC follow F_CPU; these do not).
+static_assert(F_CPU == 16000000UL, "the reporter's clock counts timer 0's overflows as 1.024 ms: a 16 MHz board");
 namespace {
 volatile unsigned long clockMs;
 volatile uint8_t clockFract;  // in 1/125 ms

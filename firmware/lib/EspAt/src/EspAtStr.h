@@ -24,9 +24,11 @@ class EspStr {
   EspStr(const char* ram) : p_(ram) {}
   EspStr(char* ram) : p_(ram) {}
   // (+, not |: the same bit for an address under 0x8000, and the linker folds an addition into the F() string's
-  // address, where an OR is an instruction at every call.)
+  // address, where an OR is an instruction at every call.) A null one stays null, so it is empty as on every other
+  // build, not flash address 0 (the vector table); the test costs nothing for an F() literal, whose address the
+  // compiler knows is not null, and one branch where the pointer is a variable.
   EspStr(const __FlashStringHelper* flash)
-      : p_(reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(flash) + kFlash)) {}
+      : p_(flash ? reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(flash) + kFlash) : nullptr) {}
 #elif ESPAT_RAM_STRINGS
   EspStr(const char* ram) : p_(ram), flash_(false) {}
   EspStr(char* ram) : p_(ram), flash_(false) {}
