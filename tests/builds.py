@@ -21,11 +21,16 @@ SETTINGS = {"ESPAT_WIFI_SSID": "HomeNet", "ESPAT_WIFI_PASS": "s3cr3t99", "ESPAT_
             "ESPAT_INTERVAL_MS": "2000"}
 
 
+def build_environ(environ: dict) -> dict:
+    """`environ` for the build: SETTINGS, and no other ESPAT_* variable a developer's shell may export (a token, an
+    MQTT user): every run builds the same firmware wherever it runs."""
+    return {**{k: v for k, v in environ.items() if not k.startswith("ESPAT_")}, **SETTINGS}
+
+
 def build_every_env(out: Path) -> None:
-    """OUT/ENV/firmware.elf and .hex for every env, with SETTINGS and no token."""
-    done = subprocess.run([sys.executable, str(BUILD), "--out", str(out)],
-                          env={**os.environ, "ESPAT_TOKEN": "", **SETTINGS}, capture_output=True, text=True,
-                          timeout=900)
+    """OUT/ENV/firmware.elf and .hex for every env, with SETTINGS and nothing else of the shell's ESPAT_*."""
+    done = subprocess.run([sys.executable, str(BUILD), "--out", str(out)], env=build_environ(dict(os.environ)),
+                          capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr
 
 
