@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,12 +17,14 @@ import serial
 
 from unosim import ImageError, Uno
 from unosim.image import BOOT_SECTION
-from unotools import LM35_RESOLUTION_C, MIN_FREE_RAM, SETTINGS, readings, until_answering, wait_for_readings
+from unotools import (LM35_RESOLUTION_C, MIN_FREE_RAM, SETTINGS, read_until_seen, readings, until_answering,
+                      wait_for_readings)
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "firmware" / "tools"))
 import pio_core  # noqa: E402
 
+GMR_ANSWER = rb"AT version:.*\r\nOK\r\n"      # AT+GMR's answer, up to its OK
 
 
 def avrdude(port: str, hex_path: Path) -> subprocess.CompletedProcess:
@@ -102,13 +103,12 @@ def test_free_ram_at_the_low_water_mark(built, server, fakes, env):
             with serial.Serial(uno.port, 9600, timeout=0.5) as usb:     # both ways through the sketch
                 until_answering(usb)
                 usb.write(b"AT+GMR\r\n")
-                assert b"OK\r\n" in usb.read_until(b"OK\r\n")
+                # the whole answer, up to its OK (an OK alone may still be one of until_answering's ATs')
+                answer = read_until_seen(usb, GMR_ANSWER)
+            assert re.search(GMR_ANSWER, answer, re.S), answer
         else:                                # http_get: a whole page, then its outcome
             with serial.Serial(uno.port, 115200, timeout=0.5) as usb:
-                page = b""
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline and not re.search(rb"HTTP status \d+\r\n|failed at stage", page):
-                    page += usb.read(256)
+                page = read_until_seen(usb, rb"HTTP status \d+\r\n|failed at stage")
             assert re.search(rb"HTTP status 20\d", page), page[-300:]     # the server's answer came through
         free = uno.free_ram()
     print(f"{env}: {free} B of SRAM free at the low-water mark")

@@ -17,6 +17,7 @@ import serial
 from esp8266sim import SimConfig, Simulator
 from unosim import Uno
 from unosim.fakewires import wire_to_fake
+from unotools import read_until_seen, until_answering
 
 PROGRAM = r"""
 #define F_CPU 16000000UL
@@ -277,11 +278,7 @@ def outcome(elf: Path, **pins) -> str:
         board = Uno(sim.serve_tcp().split("//", 1)[1], wiring="hwserial", firmware=elf, **pins)
         wire_to_fake(board, sim)
         with board, serial.Serial(board.port, 115200, timeout=0.2) as usb:    # the open resets the board
-            got = b""
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and b", second " not in got:
-                got += usb.read(256)
-            got += usb.read_until(b"\n")
+            got = read_until_seen(usb, rb", second [^\n]*\n", 30)     # the last line, to its end
     line = got[got.rfind(b"first "):].strip()
     assert line.startswith(b"first "), got
     return line.decode()
@@ -308,7 +305,6 @@ def test_after_uart_cur_a_sketch_at_the_old_rate_reads_junk(program):
 
 def test_after_uart_cur_the_softserial_wire_runs_at_the_new_rate(built):
     """The bridge sketch keeps SoftwareSerial at 9600: once the module moved to 19200 it hears only junk."""
-    from unotools import until_answering
     config = SimConfig(networks={"HomeNet": "s3cr3t99"}, baud=9600, latency_scale=0.1)
     with Simulator(config) as sim:
         board = Uno(sim.serve_tcp().split("//", 1)[1], firmware=built / "bridge" / "firmware.elf")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import serial
@@ -42,3 +43,12 @@ def until_answering(port: serial.Serial, seconds: float = 20.0) -> None:
     raise AssertionError(f"no OK through the bridge in {seconds} s; got {got!r}")
 
 
+def read_until_seen(port: serial.Serial, pattern: bytes, seconds: float = 60.0) -> bytes:
+    """What the port gives until the regular expression `pattern` matches it (across lines), or for `seconds` when it
+    never does. The virtual Uno runs slower than real time on a loaded machine: an answer is waited for until it is
+    whole, within a generous bound, never for one read's short timeout."""
+    got = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not re.search(pattern, got, re.S):
+        got += port.read(256)
+    return got

@@ -1,7 +1,9 @@
-"""The host-native reporter against the fake ESP-01 and a collector on one virtual clock (esp8266sim.lockstep), for
-the tests that need minutes of board time: idle time is skipped, so 240 board-seconds take seconds, not a minute
-at a 4x clock. What a run gives is what fw_native.Run gives (USB text, what the board sent the module, the EEPROM
-after); the collector answers as fw_native.Collector does, its delays in virtual seconds."""
+"""The host-native sketches against the fake ESP-01 and a server on one virtual clock (esp8266sim.lockstep), for
+the tests that need minutes of board time or a wire whose timing the host's load must not change: idle time is
+skipped, so 240 board-seconds take seconds, not a minute at a 4x clock, and the module's bytes reach the sketch at
+the wire's rate in its own time, however long the machine leaves either side unscheduled. What a run gives is what
+fw_native.Run gives (USB text, what the board sent the module, the EEPROM after); the collector answers as
+fw_native.Collector does, its delays in virtual seconds."""
 from __future__ import annotations
 
 import asyncio
@@ -69,18 +71,51 @@ class VirtualCollector:
         return store(self, self.answers.get(len(self.posts), 201), body, self.by_key_seen if self.by_key else None)
 
 
-def run_board_virtual(workdir: Path, server, *, seconds: float, settings: dict = SETTINGS, flags: tuple = (),
-                      stop_when=None, faults=(), step: float = 0.5) -> tuple:
-    """Runs the softserial reporter on the virtual clock until `seconds` board-seconds pass or stop_when() holds
-    (checked every `step` board-seconds). `server`: a VirtualCollector, or a port (nobody listening: a server that
-    is down). Returns (USB text, what it sent the module, the EEPROM after)."""
-    binary = build("reporter_softserial", settings, flags)
+class VirtualPage:
+    """A loopback server on a VirtualLoop of its own that reads one HTTP request (head and Content-Length body),
+    answers `reply` and closes, as simtools.ExactServer does in real time; `requests` keeps each request whole."""
+
+    def __init__(self, reply: bytes):
+        self.loop = VirtualLoop()
+        self.reply = reply
+        self.requests = []
+        task = self.loop.create_task(asyncio.start_server(self._handle, "127.0.0.1", 0))
+        self.loop.run_until(0.0)
+        self.port = task.result().sockets[0].getsockname()[1]
+
+    def close(self) -> None:
+        self.loop.close()
+
+    async def _handle(self, reader, writer):
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lengths = [line.split(b":", 1)[1] for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")]
+            body = await reader.readexactly(int(lengths[0])) if lengths else b""
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+            return
+        self.requests.append(head + body)
+        writer.write(self.reply)
+        try:
+            await writer.drain()
+        except ConnectionError:
+            pass
+        writer.close()
+
+
+def run_virtual(env: str, workdir: Path, loop: VirtualLoop, port: int, *, seconds: float, settings: dict = SETTINGS,
+                flags: tuple = (), stop_when=None, faults=(), step: float = 0.5, dialect: str = "1") -> tuple:
+    """Runs the sketch `env` on the virtual clock (`loop`, with example.com at `port` on it) until `seconds`
+    board-seconds pass or stop_when(USB text so far) holds (checked every `step` board-seconds). Returns (USB
+    text, the wire log as fw_native.read_wire_log gives it, its times virtual, the EEPROM after)."""
+    binary = build(env, settings, flags)
     workdir.mkdir(parents=True, exist_ok=True)
-    loop, port = (server.loop, server.port) if isinstance(server, VirtualCollector) else (VirtualLoop(), server)
     config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", port)}, baud=9600,
-                       latency_scale=0.1, seed=5, faults=list(faults))
+                       latency_scale=0.1, seed=5, faults=list(faults), dialect=dialect)
     program = NativeProgram(binary, env={"ESPAT_SHIM_WIRELOG": str(workdir / "wire.bin")})
-    board = LockStepBoard(loop, config, program, adc=lambda t: ADC_MV, usb_log=workdir / "usb.txt")
+    usb_log = workdir / "usb.txt"
+    board = LockStepBoard(loop, config, program, adc=lambda t: ADC_MV, usb_log=usb_log)
     try:
         start = loop.time()
         board.power_on(mcusr=0)     # as the shim without a virtual clock: MCUSR nothing set
@@ -88,13 +123,26 @@ def run_board_virtual(workdir: Path, server, *, seconds: float, settings: dict =
         while at < start + seconds and ended is None:
             at = min(start + seconds, at + step)
             ended = board.run_until(at)
-            if stop_when is not None and stop_when():
+            if stop_when is not None and stop_when(usb_log.read_bytes()):
                 break
         assert ended is None, f"the program ended: {ended}"
         eeprom = bytes(board.eeprom)
     finally:
         board.close()
+    return usb_log.read_bytes(), read_wire_log(workdir / "wire.bin"), eeprom
+
+
+def run_board_virtual(workdir: Path, server, *, seconds: float, settings: dict = SETTINGS, flags: tuple = (),
+                      stop_when=None, faults=(), step: float = 0.5) -> tuple:
+    """Runs the softserial reporter on the virtual clock until `seconds` board-seconds pass or stop_when() holds
+    (checked every `step` board-seconds). `server`: a VirtualCollector, or a port (nobody listening: a server that
+    is down). Returns (USB text, what it sent the module, the EEPROM after)."""
+    loop, port = (server.loop, server.port) if isinstance(server, VirtualCollector) else (VirtualLoop(), server)
+    try:
+        usb, wire, eeprom = run_virtual("reporter_softserial", workdir, loop, port, seconds=seconds,
+                                        settings=settings, flags=flags, faults=faults, step=step,
+                                        stop_when=None if stop_when is None else lambda _: stop_when())
+    finally:
         if not isinstance(server, VirtualCollector):
             loop.close()
-    sent = b"".join(data for d, _, data in read_wire_log(workdir / "wire.bin") if d == "T")
-    return (workdir / "usb.txt").read_bytes(), sent, eeprom
+    return usb, b"".join(data for d, _, data in wire if d == "T"), eeprom

@@ -5,8 +5,8 @@
 //   ESPAT_SHIM_ESP=127.0.0.1:PORT   the fake ESP-01's TCP front end; SoftwareSerial ports connect to it
 //   ESPAT_SHIM_SERIAL_IS_ESP=1      Serial (pins 0/1) is the ESP port too (the hwserial reporter); else it is USB:
 //                                   writes go to stdout, reads come from stdin
-//   ESPAT_SHIM_WIRELOG=FILE         every chunk on the ESP wire: 'T' (to the ESP) or 'R', u64 µs since start,
-//                                   u32 length, the bytes (little-endian)
+//   ESPAT_SHIM_WIRELOG=FILE         every chunk on the ESP wire: 'T' (to the ESP) or 'R', u64 µs since start
+//                                   (virtual with ESPAT_SHIM_VCLOCK), u32 length, the bytes (little-endian)
 //   ESPAT_SHIM_CLOCK_SCALE=F        millis() runs F times as fast as the host clock (default 1)
 //   ESPAT_SHIM_RUN_MS=N             exit 0 once millis() passes N
 //   ESPAT_SHIM_EEPROM=FILE          the EEPROM's 1 KiB
@@ -66,7 +66,7 @@ long envLong(const char* name, long fallback) {
 
 void logWire(char dir, const uint8_t* data, size_t n) {
   if (!wireLog || n == 0) return;
-  uint64_t us = (nowNs() - startNs) / 1000;
+  uint64_t us = vclockOn() ? vclockNowUs() : (nowNs() - startNs) / 1000;  // the sketch's own time
   uint32_t len = (uint32_t)n;
   fputc(dir, wireLog);
   fwrite(&us, sizeof us, 1, wireLog);
