@@ -19,26 +19,36 @@ from fw_native import SETTINGS, build, read_wire_log, store
 ADC_MV = (215, 314, 5000)    # A0, temperature sensor, Vcc: the shim's defaults without a virtual clock
 
 
-class VirtualCollector:
-    """fw_native.Collector's answers (answers, by_key, delay, retry_after; Connection: close) on a VirtualLoop of
-    its own: `posts`, `stored`, `accepted`, `statuses` and `connections` as there; `answered_at`, each post's
-    answer's virtual time."""
+class VirtualServer:
+    """A loopback server on a VirtualLoop of its own (`loop`, `port`); a subclass answers in `_handle`."""
 
-    def __init__(self, answers: dict | None = None, by_key: bool = False, delay: float = 0.0,
-                 retry_after: dict | None = None):
+    def __init__(self):
         self.loop = VirtualLoop()
-        self.posts, self.stored, self.accepted, self.statuses = [], {}, [], []
-        self.answers, self.retry_after = dict(answers or {}), dict(retry_after or {})
-        self.by_key_seen, self.by_key, self.delay = {}, by_key, delay
-        self.connections = 0
-        self.answered_at = []
-        self.lock = threading.Lock()    # as fw_native.Collector's; everything here runs on the test's thread
         task = self.loop.create_task(asyncio.start_server(self._handle, "127.0.0.1", 0))
         self.loop.run_until(0.0)
         self.port = task.result().sockets[0].getsockname()[1]
 
     def close(self) -> None:
         self.loop.close()
+
+    async def _handle(self, reader, writer):
+        raise NotImplementedError
+
+
+class VirtualCollector(VirtualServer):
+    """fw_native.Collector's answers (answers, by_key, delay, retry_after; Connection: close) on a VirtualLoop of
+    its own: `posts`, `stored`, `accepted`, `statuses` and `connections` as there; `answered_at`, each post's
+    answer's virtual time."""
+
+    def __init__(self, answers: dict | None = None, by_key: bool = False, delay: float = 0.0,
+                 retry_after: dict | None = None):
+        self.posts, self.stored, self.accepted, self.statuses = [], {}, [], []
+        self.answers, self.retry_after = dict(answers or {}), dict(retry_after or {})
+        self.by_key_seen, self.by_key, self.delay = {}, by_key, delay
+        self.connections = 0
+        self.answered_at = []
+        self.lock = threading.Lock()    # as fw_native.Collector's; everything here runs on the test's thread
+        super().__init__()
 
     async def _handle(self, reader, writer):
         self.connections += 1
@@ -71,20 +81,14 @@ class VirtualCollector:
         return store(self, self.answers.get(len(self.posts), 201), body, self.by_key_seen if self.by_key else None)
 
 
-class VirtualPage:
+class VirtualPage(VirtualServer):
     """A loopback server on a VirtualLoop of its own that reads one HTTP request (head and Content-Length body),
     answers `reply` and closes, as simtools.ExactServer does in real time; `requests` keeps each request whole."""
 
     def __init__(self, reply: bytes):
-        self.loop = VirtualLoop()
         self.reply = reply
         self.requests = []
-        task = self.loop.create_task(asyncio.start_server(self._handle, "127.0.0.1", 0))
-        self.loop.run_until(0.0)
-        self.port = task.result().sockets[0].getsockname()[1]
-
-    def close(self) -> None:
-        self.loop.close()
+        super().__init__()
 
     async def _handle(self, reader, writer):
         try:
