@@ -1,0 +1,73 @@
+// The HTTP reporters' start and clock on the Uno (main.cpp is the sketch: setup() and loop()). The MQTT reporter
+// builds the reporter's folder without this file (platformio.ini): it keeps the core's main() and clock.
+#include <Arduino.h>
+
+// The sketch's own main(), in place of the core's: the core's init() also sets up timers 1 and 2 for PWM and the
+// ADC, none of which the reporter uses that way (sensors.cpp sets the ADC for each conversion). Only timer 0 is
+// needed, exactly as init() sets it, for millis(); the USART is set by whichever port uses it.
+// About 100 B. (The host-native tests bring their own main() and clock, tests/firmware/shim.)
+#if defined(__AVR__)
+// And its own clock, in place of wiring.c's (nothing else of wiring.c is used, so it is not linked at all):
+// millis() exactly as the core counts it, 1 ms and 3/125 of one every overflow of timer 0 (1.024 ms), without
+// the overflow count only micros() needs, which the reporter never calls. About 50 B and 4 B of RAM.
+// The steps below are wiring.c's for 16 MHz (its MILLIS_INC and FRACT_INC follow F_CPU; these do not).
+static_assert(F_CPU == 16000000UL, "the reporter's clock counts timer 0's overflows as 1.024 ms: a 16 MHz board");
+namespace {
+volatile unsigned long clockMs;
+volatile uint8_t clockFract;  // in 1/125 ms
+}  // namespace
+// In assembly: the compiler's version saved and restored nine registers for it (about 100 B in all). It adds 1
+// ms, and 1 more when the fraction (3 more each time) passes 125; r1 is not taken as zero (the interrupt may come
+// in the middle of a multiply, which uses it).
+ISR(TIMER0_OVF_vect, ISR_NAKED) {
+  __asm__ volatile(
+      "push r24\n\t"
+      "in r24, __SREG__\n\t"
+      "push r24\n\t"
+      "push r25\n\t"
+      "lds r24, %[fract]\n\t"
+      "subi r24, -3\n\t"
+      "ldi r25, 1\n\t"  // the step, ms
+      "cpi r24, 125\n\t"
+      "brlo 1f\n\t"
+      "subi r24, 125\n\t"
+      "ldi r25, 2\n\t"
+      "1: sts %[fract], r24\n\t"
+      "lds r24, %[ms]\n\t"
+      "add r24, r25\n\t"
+      "sts %[ms], r24\n\t"
+      "ldi r25, 0\n\t"  // (ldi, lds and sts leave the carry as it is)
+      "lds r24, %[ms]+1\n\t"
+      "adc r24, r25\n\t"
+      "sts %[ms]+1, r24\n\t"
+      "lds r24, %[ms]+2\n\t"
+      "adc r24, r25\n\t"
+      "sts %[ms]+2, r24\n\t"
+      "lds r24, %[ms]+3\n\t"
+      "adc r24, r25\n\t"
+      "sts %[ms]+3, r24\n\t"
+      "pop r25\n\t"
+      "pop r24\n\t"
+      "out __SREG__, r24\n\t"
+      "pop r24\n\t"
+      "reti"
+      :
+      : [ms] "i"(&clockMs), [fract] "i"(&clockFract));
+}
+unsigned long millis() {
+  uint8_t sreg = SREG;
+  cli();  // the ISR must not change it between two of its bytes
+  unsigned long ms = clockMs;
+  SREG = sreg;
+  return ms;
+}
+
+int main() {
+  TCCR0A = _BV(WGM01) | _BV(WGM00);  // fast PWM: overflows every 256 ticks
+  TCCR0B = _BV(CS01) | _BV(CS00);    // clock / 64: the overflow interrupt every 1.024 ms, as wiring.c expects
+  TIMSK0 = _BV(TOIE0);
+  sei();
+  setup();
+  for (;;) loop();
+}
+#endif
