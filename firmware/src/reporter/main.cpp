@@ -77,7 +77,7 @@ PostExchange http;  // the POST: its request, the answer's status line and Retry
 BootIdentity identity;
 ReadingQueue queue;
 Backoff backoff;
-ReadingJson post;  // the reading in flight, and the diagnostics every reading carries
+ReadingBody post;  // the reading in flight, and the diagnostics every reading carries
 uint16_t postId;   // its place in the queue
 Recovery recovery;
 unsigned long jobSince;  // when the operation in flight started
