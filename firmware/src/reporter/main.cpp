@@ -95,8 +95,9 @@ bool posting;            // the POST is the operation in flight (else one of rec
 // pinMode() would bring about 200 B of flash for this one pin.
 void showState() {
   uint8_t code = !recovery.synced() ? 1 : !esp.wifiUp() ? 2 : backoff.failures() ? 3 : 0;
-  uint16_t t = (uint16_t)millis() & 2047;
-  if ((t >> 8) < code && !(t & 128)) {
+  uint16_t t = (uint16_t)millis();
+  uint8_t slot = (uint8_t)(t >> 8) & 7;  // 0-7, compared in 8 bits
+  if (slot < code && !(t & 128)) {
     PORTB |= _BV(PORTB5);
   } else {
     PORTB &= ~_BV(PORTB5);
