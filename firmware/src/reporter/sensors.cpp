@@ -62,7 +62,8 @@ void readSensors(Sample& s) {
 static_assert(ESPAT_BANDGAP_MV * 10L <= 0xFFFF, "ESPAT_BANDGAP_MV: the chip sensor's scale must fit 16 bits");
 int16_t degreeTenths(uint16_t raw, bool chip) {
   uint16_t scale = chip ? ESPAT_BANDGAP_MV * 10 : ESPAT_BANDGAP_MV;
-  return (int16_t)((uint32_t)raw * scale >> 10) - (chip ? 2890 : 0);
+  // >> 10 as a byte move and two 16-bit shifts (the product's >> 8 fits 16 bits), not ten 32-bit shifts.
+  return (int16_t)((uint16_t)((uint32_t)raw * scale >> 8) >> 2) - (chip ? 2890 : 0);
 }
 uint16_t vccMv(uint16_t band) { return band ? (uint16_t)(ESPAT_BANDGAP_MV * 1023UL / band) : 0; }
 
