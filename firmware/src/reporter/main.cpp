@@ -122,12 +122,15 @@ void onPost(EspStatus ended) {
     recovery.answered();
     Verdict verdict = verdictFor(code);
     // Taken or refused for good, the reading leaves the queue -- unless the queue, full, already let it go.
-    if (verdict <= Verdict::Repeat) {  // Stored or Repeat
-      queue.leave(postId, false);
-      backoff.delivered();
-    } else if (verdict == Verdict::Drop) {  // the reading's own fault: keeping it would block every later one
-      queue.leave(postId, true);
-      LOG16("refused", queue.dropped());
+    // Stored or Repeat: delivered. Drop: the reading's own fault (keeping it would block every later one), counted.
+    bool drop = verdict == Verdict::Drop;
+    if (verdict <= Verdict::Repeat || drop) {
+      queue.leave(postId, drop);  // one call for the three
+      if (drop) {
+        LOG16("refused", queue.dropped());
+      } else {
+        backoff.delivered();
+      }
     } else if (verdict == Verdict::Conflict) {
       // The key names another reading at the collector: a new incarnation, and the reading goes again.
       identity.redraw(noiseBits());
