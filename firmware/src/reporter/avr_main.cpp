@@ -13,51 +13,63 @@
 // The steps below are wiring.c's for 16 MHz (its MILLIS_INC and FRACT_INC follow F_CPU; these do not).
 static_assert(F_CPU == 16000000UL, "the reporter's clock counts timer 0's overflows as 1.024 ms: a 16 MHz board");
 namespace {
-volatile unsigned long clockMs;
-volatile uint8_t clockFract;  // in 1/125 ms
+// The fraction first, then the count: the interrupt walks them with one pointer.
+struct Clock {
+  uint8_t fract;  // in 1/125 ms
+  unsigned long ms;
+};
+volatile Clock clockNow;
+static_assert(offsetof(Clock, ms) == 1, "the count right after the fraction");
 }  // namespace
 // In assembly: the compiler's version saved and restored nine registers for it (about 100 B in all). It adds 1
 // ms, and 1 more when the fraction (3 more each time) passes 125; r1 is not taken as zero (the interrupt may come
-// in the middle of a multiply, which uses it).
+// in the middle of a multiply, which uses it). The five bytes through Z (ld/st, 2 B each) rather than each by its
+// address (lds/sts, 4 B), for Z's saving and loading.
 ISR(TIMER0_OVF_vect, ISR_NAKED) {
   __asm__ volatile(
       "push r24\n\t"
       "in r24, __SREG__\n\t"
       "push r24\n\t"
       "push r25\n\t"
-      "lds r24, %[fract]\n\t"
+      "push r30\n\t"
+      "push r31\n\t"
+      "ldi r30, lo8(%[clock])\n\t"
+      "ldi r31, hi8(%[clock])\n\t"
+      "ld r24, Z\n\t"  // the fraction
       "subi r24, -3\n\t"
       "ldi r25, 1\n\t"  // the step, ms
       "cpi r24, 125\n\t"
       "brlo 1f\n\t"
       "subi r24, 125\n\t"
       "ldi r25, 2\n\t"
-      "1: sts %[fract], r24\n\t"
-      "lds r24, %[ms]\n\t"
+      "1: st Z+, r24\n\t"
+      "ld r24, Z\n\t"
       "add r24, r25\n\t"
-      "sts %[ms], r24\n\t"
-      "ldi r25, 0\n\t"  // (ldi, lds and sts leave the carry as it is)
-      "lds r24, %[ms]+1\n\t"
+      "st Z+, r24\n\t"
+      "ldi r25, 0\n\t"  // (ldi, ld and st leave the carry as it is)
+      "ld r24, Z\n\t"
       "adc r24, r25\n\t"
-      "sts %[ms]+1, r24\n\t"
-      "lds r24, %[ms]+2\n\t"
+      "st Z+, r24\n\t"
+      "ld r24, Z\n\t"
       "adc r24, r25\n\t"
-      "sts %[ms]+2, r24\n\t"
-      "lds r24, %[ms]+3\n\t"
+      "st Z+, r24\n\t"
+      "ld r24, Z\n\t"
       "adc r24, r25\n\t"
-      "sts %[ms]+3, r24\n\t"
+      "st Z, r24\n\t"
+      "pop r31\n\t"
+      "pop r30\n\t"
       "pop r25\n\t"
       "pop r24\n\t"
       "out __SREG__, r24\n\t"
       "pop r24\n\t"
       "reti"
       :
-      : [ms] "i"(&clockMs), [fract] "i"(&clockFract));
+      : [clock] "i"(&clockNow));
 }
 unsigned long millis() {
   uint8_t sreg = SREG;
   cli();  // the ISR must not change it between two of its bytes
-  unsigned long ms = clockMs;
+  unsigned long ms = clockNow.ms;
   SREG = sreg;
   return ms;
 }

@@ -11,7 +11,9 @@ uint32_t Backoff::failed(uint32_t retryAfterMs) {
   // A 16-bit generator (one hardware multiply) and a multiply-shift in place of `% (eighth + 1)`: no 32-bit
   // multiply or divide. jitter = eighth/16 * (the generator's top 12 bits) / 256 < eighth.
   state_ = state_ * 25173u + 13849u;
-  uint32_t pause = ceiling - ((uint32_t)(uint16_t)(ceiling >> 7) * (uint16_t)(state_ >> 4) >> 8);
+  // (uint16_t)(ceiling >> 7), bits 7-22, put together from bytes: bits 8-22 moved up one, bit 7 below them.
+  uint16_t eighth = (uint16_t)((uint16_t)(ceiling >> 8) << 1 | (uint8_t)ceiling >> 7);
+  uint32_t pause = ceiling - ((uint32_t)eighth * (uint16_t)(state_ >> 4) >> 8);
   if (retryAfterMs > ESPAT_RETRY_AFTER_MAX_MS) retryAfterMs = ESPAT_RETRY_AFTER_MAX_MS;
   return pause > retryAfterMs ? pause : retryAfterMs;
 }

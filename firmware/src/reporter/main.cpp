@@ -77,7 +77,7 @@ PostExchange http;  // the POST: its request, the answer's status line and Retry
 BootIdentity identity;
 ReadingQueue queue;
 Backoff backoff;
-ReadingJson post;  // the reading in flight, and the diagnostics every reading carries
+ReadingBody post;  // the reading in flight, and the diagnostics every reading carries
 uint16_t postId;   // its place in the queue
 Recovery recovery;
 unsigned long jobSince;  // when the operation in flight started
@@ -95,8 +95,9 @@ bool posting;            // the POST is the operation in flight (else one of rec
 // pinMode() would bring about 200 B of flash for this one pin.
 void showState() {
   uint8_t code = !recovery.synced() ? 1 : !esp.wifiUp() ? 2 : backoff.failures() ? 3 : 0;
-  uint16_t t = (uint16_t)millis() & 2047;
-  if ((t >> 8) < code && !(t & 128)) {
+  uint16_t t = (uint16_t)millis();
+  uint8_t slot = (uint8_t)(t >> 8) & 7;  // 0-7, compared in 8 bits
+  if (slot < code && !(t & 128)) {
     PORTB |= _BV(PORTB5);
   } else {
     PORTB &= ~_BV(PORTB5);
@@ -121,12 +122,15 @@ void onPost(EspStatus ended) {
     recovery.answered();
     Verdict verdict = verdictFor(code);
     // Taken or refused for good, the reading leaves the queue -- unless the queue, full, already let it go.
-    if (verdict <= Verdict::Repeat) {  // Stored or Repeat
-      queue.leave(postId, false);
-      backoff.delivered();
-    } else if (verdict == Verdict::Drop) {  // the reading's own fault: keeping it would block every later one
-      queue.leave(postId, true);
-      LOG16("refused", queue.dropped());
+    // Stored or Repeat: delivered. Drop: the reading's own fault (keeping it would block every later one), counted.
+    bool drop = verdict == Verdict::Drop;
+    if (verdict <= Verdict::Repeat || drop) {
+      queue.leave(postId, drop);  // one call for the three
+      if (drop) {
+        LOG16("refused", queue.dropped());
+      } else {
+        backoff.delivered();
+      }
     } else if (verdict == Verdict::Conflict) {
       // The key names another reading at the collector: a new incarnation, and the reading goes again.
       identity.redraw(noiseBits());

@@ -2,7 +2,7 @@
 
 #include <Arduino.h>
 
-uint16_t takeOldest(ReadingJson& post, const ReadingQueue& queue, const BootIdentity& identity) {
+uint16_t takeOldest(ReadingBody& post, const ReadingQueue& queue, const BootIdentity& identity) {
   uint32_t boot = identity.boot();
   queue.oldest(post.reading, boot);
   post.incarnation = identity.incarnation();

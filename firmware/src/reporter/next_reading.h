@@ -7,4 +7,4 @@
 
 // Fills `post` with the oldest pending reading (queue.count() must be non-zero); returns its place in the queue,
 // to tell later whether the queue, full, let it go while it was out (ReadingQueue::oldestId()).
-uint16_t takeOldest(ReadingJson& post, const ReadingQueue& queue, const BootIdentity& identity);
+uint16_t takeOldest(ReadingBody& post, const ReadingQueue& queue, const BootIdentity& identity);

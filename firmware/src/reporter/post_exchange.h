@@ -10,7 +10,7 @@
 #include "report_json.h"
 #include "retry_after.h"
 
-extern ReadingJson post;  // the body: the sketch's reading in flight
+extern ReadingBody post;  // the body: the sketch's reading in flight
 
 // A setting's chosen text with literals around it, as one flash string (ESPAT_PICK's choice, made the same way).
 #define REPORTER_PICK(before, name, after)                                                                      \

@@ -29,7 +29,11 @@ struct Sample {
   uint8_t low[3];
   uint8_t tops;
   enum : uint8_t { kA0, kChip, kBand };
-  uint16_t adc(uint8_t i) const { return low[i] | (uint16_t)(tops >> (2 * i) & 3) << 8; }
+  uint16_t adc(uint8_t i) const {
+    uint8_t top = tops;  // shifted in 8 bits (an int's shift would be 16)
+    for (uint8_t n = i; n; n--) top >>= 2;
+    return low[i] | (uint16_t)(top & 3) << 8;
+  }
   Sample() = default;
   Sample(uint32_t uptime, uint16_t a0, uint16_t chip, uint16_t band)
       : uptimeMs(uptime),

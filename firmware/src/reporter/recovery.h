@@ -20,7 +20,7 @@
 // What the sketch defines, used here by name (a reference held in the object would cost a pointer load a use):
 extern EspAtDrv esp;
 extern Backoff backoff;
-extern ReadingJson post;  // its diagnostics: the module's reboots, the joins sent
+extern ReadingBody post;  // its diagnostics: the module's reboots, the joins sent
 
 class Recovery {
  public:

@@ -34,7 +34,7 @@ const Field kFields[] PROGMEM = {
 
 void count(uint32_t& counter, uint8_t n) { counter += n; }
 
-size_t ReadingJson::printTo(Print& out) const {
+size_t ReadingBody::printTo(Print& out) const {
   const char* key = kKeys;
   const uint8_t* fields = (const uint8_t*)static_cast<const ReadingFields*>(this);
   for (const Field* f = kFields; f != kFields + sizeof kFields / sizeof *f; f++) {

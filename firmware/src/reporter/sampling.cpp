@@ -16,8 +16,11 @@ constexpr uint32_t parseMs(const char* text, uint32_t v = 0) {
 }
 constexpr uint32_t intervalMs = parseMs(ESPAT_CHOSEN(INTERVAL_MS));
 
-unsigned long lastSample;
-uint16_t seq;
+// Together, so the code reaches both through one pointer (2-byte loads and stores, not 4-byte ones by address).
+struct {
+  unsigned long lastSample;
+  uint16_t seq;
+} state;
 
 }  // namespace
 
@@ -36,18 +39,18 @@ void beginReadings() {
   settleReference();
 }
 
-void startSampling() { lastSample = millis() - intervalMs + kSettleMs; }
+void startSampling() { state.lastSample = millis() - intervalMs + kSettleMs; }
 
 void sampleIfDue() {
-  if (millis() - lastSample < intervalMs) return;
-  lastSample += intervalMs;
-  if (seq == 0xFFFF) {  // seq is 16 bits in EEPROM: a new boot number goes on counting
+  if (millis() - state.lastSample < intervalMs) return;
+  state.lastSample += intervalMs;
+  if (state.seq == 0xFFFF) {  // seq is 16 bits in EEPROM: a new boot number goes on counting
     identity.beginBoot(0);
-    seq = 0;
+    state.seq = 0;
   }
   Sample s;
   s.uptimeMs = millis();
   readSensors(s);
-  queue.push(identity.boot(), ++seq, s, backoff.level());
-  LOG16("sample", seq);
+  queue.push(identity.boot(), ++state.seq, s, backoff.level());
+  LOG16("sample", state.seq);
 }

@@ -41,13 +41,17 @@ void settleReference() { convert(kInternal11 | kChipSensor); }
 void readSensors(Sample& s) {
   // A0 and the sensor against the 1.1 V reference, selected since the last reading: the AREF capacitor has long
   // settled. Vcc last: the bandgap measured against AVcc (switching to AVcc settles at once: AVcc drives AREF).
-  uint16_t a0 = convert(kInternal11 | kA0);
-  uint16_t chip = convert(kInternal11 | kChipSensor);
-  uint16_t band = convert(kAvcc | kBandgap);
-  s.low[Sample::kA0] = (uint8_t)a0;
-  s.low[Sample::kChip] = (uint8_t)chip;
-  s.low[Sample::kBand] = (uint8_t)band;
-  s.tops = (uint8_t)((a0 >> 8) | (chip >> 8) << 2 | (band >> 8) << 4);
+  // In the sample's order (kA0, kChip, kBand), by one loop: each result's top two bits come in at bits 4-5 and
+  // move down two per later result, so the first ends in bits 0-1 (a result is 10 bits: bits 6-7 stay clear).
+  static_assert(Sample::kA0 == 0 && Sample::kChip == 1 && Sample::kBand == 2, "the channels in the sample's order");
+  static_assert((kInternal11 | kA0) + 8 == (kInternal11 | kChipSensor), "A0's channel, then the sensor's");
+  uint8_t tops = 0;
+  for (uint8_t i = 0; i < 3; i++) {
+    uint16_t v = convert(i == 2 ? kAvcc | kBandgap : (kInternal11 | kA0) + 8 * i);
+    s.low[i] = (uint8_t)v;
+    tops = (uint8_t)(tops >> 2 | (v >> 8) << 4);
+  }
+  s.tops = tops;
   // Back to 1.1 V, to settle until the next reading.
   ADMUX = kInternal11 | kChipSensor;
 }
@@ -58,7 +62,8 @@ void readSensors(Sample& s) {
 static_assert(ESPAT_BANDGAP_MV * 10L <= 0xFFFF, "ESPAT_BANDGAP_MV: the chip sensor's scale must fit 16 bits");
 int16_t degreeTenths(uint16_t raw, bool chip) {
   uint16_t scale = chip ? ESPAT_BANDGAP_MV * 10 : ESPAT_BANDGAP_MV;
-  return (int16_t)((uint32_t)raw * scale >> 10) - (chip ? 2890 : 0);
+  // >> 10 as a byte move and two 16-bit shifts (the product's >> 8 fits 16 bits), not ten 32-bit shifts.
+  return (int16_t)((uint16_t)((uint32_t)raw * scale >> 8) >> 2) - (chip ? 2890 : 0);
 }
 uint16_t vccMv(uint16_t band) { return band ? (uint16_t)(ESPAT_BANDGAP_MV * 1023UL / band) : 0; }
 

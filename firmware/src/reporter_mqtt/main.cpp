@@ -52,7 +52,11 @@ EspAtMqtt mqtt(net);
 BootIdentity identity;
 ReadingQueue queue;
 Backoff backoff;   // the pauses, as the HTTP reporter's: back to the start only when a reading is delivered
-ReadingJson post;  // the reading in flight, and the diagnostics every reading carries
+ReadingBody post;  // the reading in flight, and the diagnostics every reading carries
+// The reading as the publisher takes it: a Printable that prints `post`.
+struct PostJson : Printable {
+  size_t printTo(Print& out) const override { return post.printTo(out); }
+} postJson;
 uint16_t postId;   // its place in the queue
 Recovery recovery;  // the HTTP reporter's sync, ladder, join and pauses
 uint8_t failures;  // sessions or links lost in a row: three, and the module is synced again
@@ -126,7 +130,7 @@ void startNext() {
     if (queue.count() && !(configDue && inFlightIsReading)) {
       postId = takeOldest(post, queue, identity);
       inFlightIsReading = true;
-      inFlight = mqtt.publish(HaStateTopic(ESPAT_PICK(DEVICE)), post, EspAtMqtt::Qos1);
+      inFlight = mqtt.publish(HaStateTopic(ESPAT_PICK(DEVICE)), postJson, EspAtMqtt::Qos1);
     } else if (configDue) {
       HaValue v = (HaValue)configsAcked;
       inFlightIsReading = false;
