@@ -120,7 +120,7 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::enter(Step step) {
   since_ = (uint16_t)millis();
   wait_ = step == Step::Reply ? (replyMs_ ? replyMs_ : 10000) : pgm_read_byte(&kWaits[(uint8_t)step]) * 100U;
   if (step == Step::Start) already_ = false;
-  if (step == Step::PinLow) pulse_(resetPin_ - 1, true);
+  if (step == Step::PinLow) pulse_(resetPin_, true);
   writeCommand(esp_nth(kCommands, (uint8_t)step));
 }
 
@@ -128,14 +128,15 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::enter(Step step) {
 __attribute__((noinline)) void EspAtDrv::put(char c) { port_.write((uint8_t)c); }
 
 void EspAtDrv::writeCommand(PGM_P cmd) {
-  if (pgm_read_byte(cmd) == 0) return;
-  for (char c; (c = pgm_read_byte(cmd++)) != 0;) {
+  char c = pgm_read_byte(cmd);
+  if (c == 0) return;  // a step that sends nothing
+  do {
     if ((uint8_t)c < ' ') {
       writeArg(c);
     } else {
       put(c);
     }
-  }
+  } while ((c = pgm_read_byte(++cmd)) != 0);
   put('\r');
   put('\n');
 }
@@ -235,7 +236,7 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::advance(Reply r) {
       return;
     case Step::PinLow:
       if (r == Reply::None) {
-        pulse_(resetPin_ - 1, false);  // released: the module's pull-up takes it high and it boots
+        pulse_(resetPin_, false);  // released: the module's pull-up takes it high and it boots
         go(Step::Boot);
       }
       return;
