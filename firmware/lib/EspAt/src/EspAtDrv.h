@@ -138,9 +138,10 @@ class EspAtDrv {
                                Tick, Byte };                  // these two: for exchangeStep only
 
   // 1 << id. With the link table (ESPAT_CLIENTS=1) out of line: a shift by a variable is a loop on the AVR, and
-  // the link table makes many.
+  // the link table makes many. Declared const (its answer depends on `id` alone), so gcc asks once where a
+  // function asks twice for the same link's bit.
 #if ESPAT_CLIENTS
-  static uint8_t bitOf(uint8_t id);
+  __attribute__((const)) static uint8_t bitOf(uint8_t id);
 #else
   static uint8_t bitOf(uint8_t id) { return 1 << id; }
 #endif
