@@ -111,8 +111,7 @@ bool EspAtClient::fill() {
   // Or a notice lost under one of our commands: fetch once anyway.
   if (!esp_.dataWaiting(link_) && !due(kCheckData)) return false;
   espat::waitIdle(esp_);
-  rxHead_ = 0;
-  espat::waitDone(esp_, esp_.startReceive(link_));
+  espat::waitDone(esp_, esp_.startReceive(link_));  // into the ring wherever its head is: it is empty
   if (rxLen_ == 0) return false;
   active();
   return true;
@@ -164,6 +163,6 @@ void EspAtClient::stop() {
 void EspAtClient::release() {
   esp_.setSink(link_, nullptr);
   link_ = kNoLink;
-  rxLen_ = txLen_ = 0;
+  rxLen_ = 0;  // (txLen_ is: stop() sent what was gathered)
 }
 #endif  // ESPAT_CLIENTS && ESPAT_RAM_STRINGS

@@ -83,14 +83,16 @@ class EspAtClient : public Client {
   // What sendBytes() hands the driver: set at each send, so never read unset (a member, not a Printable made on the
   // stack at each send, whose frame cost more flash than these 6 B of RAM).
   espat::Bytes sending_;
-  // Every field starts clean, so a client made on the stack (as sketches do inside loop()) is not connected and
-  // holds nothing until its first connect.
+  // Every field read before a connect starts clean, so a client made on the stack (as sketches do inside loop()) is
+  // not connected and holds nothing until its first connect. txLen_, activeAt_ and checks_ do not: connect sets
+  // them, and before it nothing looks at them past the test for a link (send() clears txLen_ before that test):
+  // their zeros were stores in each sketch's constructor.
   uint8_t link_;
   EspStatus status_{};
-  uint8_t rxHead_{}, rxLen_{}, txLen_{};
+  uint8_t rxHead_{}, rxLen_{}, txLen_;
   uint16_t dropped_{};
-  uint16_t activeAt_{};  // ms (low 16 bits) when something was last sent or came
-  uint8_t checks_{};     // the checks still due since then: kCheckData, kCheckOpen
+  uint16_t activeAt_;  // ms (low 16 bits) when something was last sent or came
+  uint8_t checks_;     // the checks still due since then: kCheckData, kCheckOpen
   static const uint8_t kCheckData = 1, kCheckOpen = 2;
   void active();       // arms both checks
   bool due(uint8_t check);  // `check` is armed and kStillOpenMs have passed: true once, disarming it

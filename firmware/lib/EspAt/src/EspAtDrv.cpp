@@ -120,7 +120,7 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::enter(Step step) {
   since_ = (uint16_t)millis();
   wait_ = step == Step::Reply ? (replyMs_ ? replyMs_ : 10000) : pgm_read_byte(&kWaits[(uint8_t)step]) * 100U;
   if (step == Step::Start) already_ = false;
-  if (step == Step::PinLow) pulse_(resetPin_ - 1, true);
+  if (step == Step::PinLow) pulse_(resetPin_, true);
   writeCommand(esp_nth(kCommands, (uint8_t)step));
 }
 
@@ -128,14 +128,15 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::enter(Step step) {
 __attribute__((noinline)) void EspAtDrv::put(char c) { port_.write((uint8_t)c); }
 
 void EspAtDrv::writeCommand(PGM_P cmd) {
-  if (pgm_read_byte(cmd) == 0) return;
-  for (char c; (c = pgm_read_byte(cmd++)) != 0;) {
+  char c = pgm_read_byte(cmd);
+  if (c == 0) return;  // a step that sends nothing
+  do {
     if ((uint8_t)c < ' ') {
       writeArg(c);
     } else {
       put(c);
     }
-  }
+  } while ((c = pgm_read_byte(++cmd)) != 0);
   put('\r');
   put('\n');
 }
@@ -228,66 +229,65 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::advance(Reply r) {
           finish(EspStatus::Timeout);
         }
       }
-      break;
+      return;
     case Step::AtDrain:
       if (r == Reply::None) go(Step::Echo);
       else enter(Step::AtDrain);  // a late answer: wait for quiet again
-      break;
+      return;
+    case Step::PinLow:
+      if (r == Reply::None) {
+        pulse_(resetPin_, false);  // released: the module's pull-up takes it high and it boots
+        go(Step::Boot);
+      }
+      return;
     case Step::Echo:  // then Gmr
     case Step::Gmr:   // then Mux
     case Step::Mode:  // then Jap
       if (r == Reply::Ok) {
         go((Step)((uint8_t)step_ + 1));
-        break;
+        return;
       }
-      goto refused;
+      break;
     case Step::Mux:
       // ERROR here means a link is open, so the mode is already 1 (we never use 0).
       if (r == Reply::Ok || r == Reply::Error) {
 #if ESPAT_CLIENTS
         if (receive_) {
           go(Step::RecvMode);
-          break;
+          return;
         }
 #endif
         finish(EspStatus::Ok);
-      } else if (r == Reply::None) {
-        finish(EspStatus::Timeout);
+        return;
       }
       break;
     case Step::RecvMode:
       // ERROR: a firmware without passive receive; the data then comes as +IPD, which is read as well.
-      finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Ok);
-      break;
-    case Step::PinLow:
-      if (r == Reply::None) {
-        pulse_(resetPin_ - 1, false);  // released: the module's pull-up takes it high and it boots
-        go(Step::Boot);
+      if (r != Reply::None) {
+        finish(EspStatus::Ok);
+        return;
       }
       break;
     case Step::Rst:
     case Step::Boot:
-      if (r == Reply::None) finish(EspStatus::Timeout);
+      if (r != Reply::None) return;  // only `ready` (handleLine) or the bound ends them
       break;
     case Step::Jap:
-      if (r == Reply::Ok) {
-        wifiUp_ = true;
-        finish(EspStatus::Ok);
-      } else if (r == Reply::Fail || r == Reply::Error) {
+      if (r == Reply::Ok) wifiUp_ = true;
+      if (r == Reply::Fail || r == Reply::Error) {
         finish(EspStatus::JoinFailed);
-      } else if (r == Reply::None) {
-        finish(EspStatus::Timeout);
+        return;
       }
-      break;
+      // fall through: OK ends it as it ends the others
     default:  // Uart, Status, JapQuery: one answer ends them
       if (r == Reply::Ok) {
         finish(EspStatus::Ok);
-        break;
+        return;
       }
-    refused:  // the steps above and these: ERROR or no answer ends the operation
-      if (r == Reply::Error || r == Reply::None) finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Error);
       break;
   }
+  // Every step that got here: ERROR or no answer ends the operation.
+  if (r == Reply::Error || r == Reply::None) finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Error);
 }
 
 #if ESPAT_CLIENTS

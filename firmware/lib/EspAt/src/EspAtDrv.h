@@ -70,7 +70,7 @@ class EspAtDrv {
   // the module's pull-up raises it; the Uno never drives 5 V into it). -1: none.
   // (Inline, so a sketch without one links no pin code.)
   void setResetPin(int8_t pin) {
-    resetPin_ = pin + 1;
+    resetPin_ = pin;
     pulse_ = pin >= 0 ? &pulseResetPin : nullptr;
   }
   // How long an exchange waits for the first byte of its answer, and for each further byte, in ms (default 10 s).
@@ -138,9 +138,10 @@ class EspAtDrv {
                                Tick, Byte };                  // these two: for exchangeStep only
 
   // 1 << id. With the link table (ESPAT_CLIENTS=1) out of line: a shift by a variable is a loop on the AVR, and
-  // the link table makes many.
+  // the link table makes many. Declared const (its answer depends on `id` alone), so gcc asks once where a
+  // function asks twice for the same link's bit.
 #if ESPAT_CLIENTS
-  static uint8_t bitOf(uint8_t id);
+  __attribute__((const)) static uint8_t bitOf(uint8_t id);
 #else
   static uint8_t bitOf(uint8_t id) { return 1 << id; }
 #endif
@@ -230,7 +231,7 @@ class EspAtDrv {
   bool already_;       // CIPSTART said ALREADY CONNECTED
   bool reuse_;         // this exchange is on a link the last one left open (keep-alive, ESPAT_CLIENTS)
   bool linkDone_;      // passive: the link closed while the module still held data for us
-  uint8_t resetPin_;   // the pin + 1; 0: none
+  uint8_t resetPin_;   // the reset pin, when pulse_ is set
   uint8_t resets_;
   uint8_t station_;
   uint16_t replyMs_;

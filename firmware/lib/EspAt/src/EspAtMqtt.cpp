@@ -189,7 +189,7 @@ __attribute__((noinline)) void EspAtMqtt::forget() {
 __attribute__((noclone)) void EspAtMqtt::onPacket() {
   uint8_t type = inType_ >> 4;
   bool two = inLenBytes_ & kTwo;
-  inType_ = inLenBytes_ = 0;
+  inType_ = 0;  // (the next packet's first byte starts its length over)
   if (pending_ || pinging_) waitFrom_ = millis();  // the broker is there: the wait for the rest starts again
   if (type == kConnack && two && state_ == State::Connecting) {
     returnCode_ = (uint8_t)inHead_;

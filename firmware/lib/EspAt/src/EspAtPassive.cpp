@@ -13,8 +13,7 @@ bool EspAtDrv::startReceive(uint8_t id) {
   if (job_ != Job::None || id >= kLinks || !receive_) return false;
   id_ = id;
   job_ = Job::Receive;
-  status_ = EspStatus::Pending;
-  resend_ = false;
+  status_ = EspStatus::Pending;  // (resend_ is false: only a running operation sets it, and finish() clears it)
   passiveStep(*this, Reply::Prompt);
   return true;
 }
