@@ -116,6 +116,35 @@ void passiveChunks() {
   CHECK(got == body && module.done());
 }
 
+// A firmware without passive receive (CIPRECVMODE refused): data comes as +IPD at any time. Bytes that arrive
+// while read() waits for the module to fall quiet before its once-a-second question land in the empty buffer
+// wherever its head is, and are read from there: not from the buffer's start, where the last answer's bytes lie.
+void activeBytesDuringTheQuietWait() {
+  module.expect("AT\r\n", kOk);
+  module.expect("ATE0\r\n", kOk);
+  module.expect("AT+GMR\r\n", std::string(kVersion17) + "OK\r\n");
+  module.expect("AT+CIPMUX=1\r\n", kOk);
+  module.expect("AT+CIPRECVMODE=1\r\n", "\r\nERROR\r\n");
+  module.expect("AT+CWMODE_CUR=1\r\n", kOk);
+  module.expect("AT+CWJAP_CUR=\"HomeNet\",\"s3cr3t\"\r\n", "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n");
+  CHECK(espat::begin(esp, F("HomeNet"), F("s3cr3t")) == EspStatus::Ok);
+  EspAtClient client(esp);
+  expectConnect(0, "example.com", 80);
+  CHECK(client.connect(F("example.com"), 80) == 1);
+  expectSend(0, "hi");  // a request: from now on the client may ask about an answer
+  client.print("hi");
+  client.flush();
+  module.inject("+IPD,0,5:abcde");
+  esp.poll();
+  CHECK(readAll(client) == "abcde" && module.done());  // the buffer is empty again, its head 5 places on
+  shimAdvanceMs(1100);  // a second without data: the next read asks the module once
+  module.later = "+IPD,0,3:xyz";
+  module.laterDue = millis();  // heard at the wait for quiet before the question (its first look at the port)
+  expectRecvNothing(0, 29);    // room for 29 more (an active module has nothing to hand out)
+  CHECK(readAll(client) == "xyz");
+  CHECK(module.done() && module.lost == 0);
+}
+
 // A server that refuses: connect() is 0, says why, and the link is free again.
 void connectRefused() {
   begin(true);
@@ -383,6 +412,7 @@ struct Case {
   void (*run)();
 } const kCases[] = {
     {"connect-write-read", connectWriteRead},
+    {"active-bytes-during-the-quiet-wait", activeBytesDuringTheQuietWait},
     {"reply-glued-to-send-ok", replyGluedToSendOk},
     {"server-closes-at-once", serverClosesAtOnce},
     {"multiple-links", multipleLinks},

@@ -20,7 +20,7 @@ NAMES = ["connect-write-read", "reply-glued-to-send-ok", "server-closes-at-once"
          "passive-chunks", "connect-refused", "udp-active-1.7", "udp-passive-2.x", "http-get-and-post",
          "idle-client-asks-nothing", "close-after-notice-heard",
          "http-no-status-line", "whole-sends",
-         "lost-closed-found-by-status", "ip-as-text", "local-facades-start-clean"]
+         "lost-closed-found-by-status", "ip-as-text", "local-facades-start-clean", "active-bytes-during-the-quiet-wait"]
 
 
 @pytest.fixture(scope="module")
