@@ -37,4 +37,9 @@ def test_a_step_without_a_command_writes_no_line_end():
     body = body[:body.index("\n}\n")]
     ends = [m.start() for m in re.finditer(r"""print\(F\("\\r\\n"\)\)|put\('\\r'\)""", body)]
     assert len(ends) == 1, f"writeCommand writes one line end, after the command:\n{body}"
-    assert body.index("if (pgm_read_byte(cmd) == 0) return;") < ends[0]
+    # the early return on an empty command: its first byte tested as read, or once kept in a variable
+    empty = re.search(r"if \((?:pgm_read_byte\(cmd\)|(\w+)) == 0\) return;", body)
+    assert empty is not None, f"writeCommand has no early return for an empty command:\n{body}"
+    if empty.group(1):
+        assert re.search(rf"\b{empty.group(1)} = pgm_read_byte\(cmd\);", body[:empty.start()]), body
+    assert empty.start() < ends[0]
