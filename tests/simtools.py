@@ -2,6 +2,7 @@
 port that answers what a test fed it."""
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -74,6 +75,22 @@ class ExactServer:
     def close(self) -> None:
         self._stop = True
         self.sock.close()
+
+
+def record_posts(loop, bodies: list) -> int:
+    """A loopback HTTP server on the virtual `loop` (esp8266sim.vclock.VirtualLoop) that appends each POST as
+    (virtual time, body) to `bodies` and answers 201; its port."""
+    async def handle(reader, writer):
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:"))
+        bodies.append((loop.time(), await reader.readexactly(length)))
+        writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+    task = loop.create_task(asyncio.start_server(handle, "127.0.0.1", 0))
+    loop.run_until(0.0)
+    return task.result().sockets[0].getsockname()[1]
 
 
 class PtyReader:
