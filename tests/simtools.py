@@ -18,6 +18,28 @@ GET_REPLY = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\
              b"\r\nhello\n")
 
 
+def read_request(conn: socket.socket) -> Optional[Tuple[bytes, bytes]]:
+    """One HTTP request from a connected socket: (head without its blank line, body of Content-Length bytes), or
+    None when the peer closed before the head ended."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    while len(body) < length:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        body += chunk
+    return head, body
+
+
 class ExactServer:
     """A loopback TCP server that reads one HTTP request, answers `reply(request)` and closes.
 
@@ -45,20 +67,11 @@ class ExactServer:
 
     def _handle(self, conn: socket.socket) -> None:
         conn.settimeout(10)
-        data = b""
         try:
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
-            head, _, body = data.partition(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            while len(body) < length:
-                body += conn.recv(4096)
+            request = read_request(conn)
+            if request is None:
+                return
+            head, body = request
             request = head + b"\r\n\r\n" + body
             self.requests.append(request)
             self.got_request.set()
