@@ -26,6 +26,16 @@ class Text : public Printable {
   EspStr s_;
 };
 
+// A packet's type, from its first byte. On the AVR one `swap` (a plain shift is done on the byte promoted to int, a
+// four-step loop: 16 B more in MqttPublish).
+inline uint8_t highNibble(uint8_t b) {
+#ifdef __AVR__
+  return __builtin_avr_swap(b) & 0x0F;
+#else
+  return b >> 4;
+#endif
+}
+
 const uint8_t kTwo = 0x40;  // in inLenBytes_ once the length is complete: it is two (CONNACK, PUBACK)
 
 const char kProtocol[] PROGMEM = {0, 4, 'M', 'Q', 'T', 'T', 4};  // name and level 4 (3.1.1)
@@ -135,18 +145,20 @@ uint16_t EspAtMqtt::send(const Printable* topic, EspStr topicText, const Printab
   } else {
     topicText.printTo(out_);
   }
+  uint16_t id = nextId_ + 1;
+  if (!id) id = 1;  // never 0
   if (qos) {
-    if (++nextId_ == 0) nextId_ = 1;  // never 0
-    twoBytes(nextId_);
+    nextId_ = id;
+    twoBytes(id);
   }
   payload.printTo(out_);
   if (!sendOut()) return 0;
   lastSent_ = millis();
   if (!qos) return 1;
   if (!pending_ && !pinging_) waitFrom_ = lastSent_;
-  pending_ = nextId_;
+  pending_ = id;
   acked_ = 0;
-  return nextId_;
+  return id;
 }
 
 uint16_t EspAtMqtt::publish(const Printable& topic, const Printable& payload, Qos qos, bool retain) {
@@ -187,7 +199,7 @@ __attribute__((noinline)) void EspAtMqtt::forget() {
 
 // noclone, as poll() below, where it is inlined: 50 B less in MqttPublish.
 __attribute__((noclone)) void EspAtMqtt::onPacket() {
-  uint8_t type = inType_ >> 4;
+  uint8_t type = highNibble(inType_);
   bool two = inLenBytes_ & kTwo;
   inType_ = 0;  // (the next packet's first byte starts its length over)
   if (pending_ || pinging_) waitFrom_ = millis();  // the broker is there: the wait for the rest starts again
