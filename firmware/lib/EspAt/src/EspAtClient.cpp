@@ -16,17 +16,18 @@ int EspAtClient::connect(const __FlashStringHelper* host, uint16_t port) { retur
 
 int EspAtClient::connectTo(EspStr host, uint16_t port) {
   EspAtClient::stop();  // (a direct call: no virtual dispatch needed; nothing when not connected)
-  espat::waitIdle(esp_);
-  uint8_t id = espat::freeLink(esp_);  // not open, and no other client's
+  EspAtDrv& esp = esp_;
+  espat::waitIdle(esp);
+  uint8_t id = espat::freeLink(esp);  // not open, and no other client's
   if (id == EspAtDrv::kLinks) {
     status_ = EspStatus::Busy;
     return 0;
   }
   rxLen_ = txLen_ = 0;
-  esp_.setSink(id, &sink_);
-  status_ = espat::waitDone(esp_, esp_.startConnect(id, host, port));
+  esp.setSink(id, &sink_);
+  status_ = espat::waitDone(esp, esp.startConnect(id, host, port));
   if (status_ != EspStatus::Ok) {
-    esp_.setSink(id, nullptr);
+    esp.setSink(id, nullptr);
     return 0;
   }
   link_ = id;
@@ -139,16 +140,17 @@ int EspAtClient::read(uint8_t* buf, size_t size) {
 
 uint8_t EspAtClient::connected() {
   if (link_ == kNoLink) return 0;
-  esp_.poll();
+  EspAtDrv& esp = esp_;  // (read once: gcc reads the reference again after every call)
+  esp.poll();
   // Closed by the server, but what the module still holds (1.x says CLOSED before it was read, after its notice)
   // is read first.
-  if (rxLen_ || esp_.dataWaiting(link_)) return 1;
-  if (!esp_.linkOpen(link_)) return 0;
+  if (rxLen_ || esp.dataWaiting(link_)) return 1;
+  if (!esp.linkOpen(link_)) return 0;
   if (!due(kCheckOpen)) return 1;
   // A CLOSED lost under one of our commands: the module's view.
-  espat::waitIdle(esp_);
-  espat::waitDone(esp_, esp_.startStatus());
-  return esp_.linkOpen(link_);
+  espat::waitIdle(esp);
+  espat::waitDone(esp, esp.startStatus());
+  return esp.linkOpen(link_);
 }
 
 void EspAtClient::stop() {
