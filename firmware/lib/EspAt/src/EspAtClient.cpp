@@ -45,9 +45,7 @@ size_t EspAtClient::write(const uint8_t* buf, size_t size) {
   if (size > kTxSize) {  // more than the buffer: what was gathered, then this as one piece
     return send() && sendBytes(buf, size) ? size : 0;
   }
-  size_t done = 0;
-  while (done < size && EspAtClient::write(buf[done])) done++;
-  return done;
+  return Print::write(buf, size);  // byte by byte, up to the first refused (the core's loop, linked anyway)
 }
 
 size_t EspAtClient::write(const Printable& data) {
