@@ -23,6 +23,8 @@ class EspAtRxStream : public Stream {
 
  private:
   static const uint8_t kSize = 64, kMask = kSize - 1;  // holds kSize - 1 bytes
-  uint8_t buf_[kSize];
+  // The indexes before the ring: within the 63 bytes an AVR instruction reaches from the object's address (after
+  // the ring, each look at them took an address computed first: 16 B of flash).
   volatile uint8_t head_, tail_;
+  uint8_t buf_[kSize];
 };
