@@ -41,7 +41,9 @@ __attribute__((noinline)) size_t EspAtClient::write(uint8_t c) {
   return 1;
 }
 
-size_t EspAtClient::write(const uint8_t* buf, size_t size) {
+// No tail call: the jump to Print::write took a second copy of the epilogue (10 B).
+__attribute__((optimize("no-optimize-sibling-calls"))) size_t EspAtClient::write(const uint8_t* buf,
+                                                                                  size_t size) {
   if (size > kTxSize) {  // more than the buffer: what was gathered, then this as one piece
     return send() && sendBytes(buf, size) ? size : 0;
   }
