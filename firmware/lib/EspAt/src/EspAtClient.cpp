@@ -92,6 +92,18 @@ bool EspAtClient::due(uint8_t check) {
 
 void EspAtClient::flush() { send(); }
 
+// The client whose sink_ this is. (offsetof on a class with virtual functions is conditionally supported: gcc
+// gives the member's place, as for any class without virtual bases.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+inline EspAtClient& EspAtClient::Sink::client() {
+  return *reinterpret_cast<EspAtClient*>(reinterpret_cast<char*>(this) - offsetof(EspAtClient, sink_));
+}
+#pragma GCC diagnostic pop
+
+uint16_t EspAtClient::Sink::room() { return kRxSize - client().rxLen_; }
+bool EspAtClient::Sink::put(uint8_t c) { return client().put(c); }
+
 bool EspAtClient::put(uint8_t c) {
   if (rxLen_ < kRxSize) {
     rx_[(uint8_t)(rxHead_ + rxLen_) % kRxSize] = c;
