@@ -109,12 +109,16 @@ bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint
   // The payload's strings: the client id, then the user name and the password if given (3.1.1: no password
   // without a user name).
   const EspStr fields[] = {clientId, user, password};
-  uint8_t n = user.empty() ? 1 : password.empty() ? 2 : 3;
+  uint8_t n = 1, flags = 0x02;  // clean session
+  if (!user.empty()) {
+    n = 2, flags = 0x82;  // a user name
+    if (!password.empty()) n = 3, flags = 0xC2;  // and a password
+  }
   uint16_t remaining = sizeof kProtocol + 3;
   for (uint8_t i = 0; i < n; i++) remaining += 2 + fields[i].length();
   if (!begin(kConnect, remaining)) return false;
   for (uint8_t i = 0; i < sizeof kProtocol; i++) out_.write((uint8_t)pgm_read_byte(kProtocol + i));
-  out_.write((uint8_t)(0x02 | (n > 1 ? 0x80 : 0) | (n > 2 ? 0x40 : 0)));  // clean session, user, password
+  out_.write(flags);
   twoBytes(keepAliveS);
   for (uint8_t i = 0; i < n; i++) text(fields[i]);
   keepAliveS_ = keepAliveS;
