@@ -6,7 +6,10 @@
 class EspAtRxStream : public Stream {
  public:
   int available() override { return (uint8_t)(head_ - tail_) & kMask; }
-  int peek() override { return head_ == tail_ ? -1 : buf_[tail_]; }
+  int peek() override {
+    uint8_t t = tail_;  // read once (it is volatile)
+    return head_ == t ? -1 : buf_[t];
+  }
   int read() override {
     int c = EspAtRxStream::peek();  // one copy of the look (the interrupt moves only head_)
     if (c >= 0) tail_ = (tail_ + 1) & kMask;
