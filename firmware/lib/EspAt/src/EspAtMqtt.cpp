@@ -95,9 +95,16 @@ void EspAtMqtt::text(EspStr s) {
 
 // The packet is written: flush it. False (the session ended, Closed) if any of it could not be sent.
 bool EspAtMqtt::sendOut() {
-  if (out_.finish()) return true;
-  fail(Error::Closed);
-  return false;
+  if (!out_.finish()) {
+    fail(Error::Closed);
+    return false;
+  }
+  // The keep-alive counts from now, and so does the wait for an answer when none was waited for before (the
+  // value is looked at only while one is: CONNACK, PUBACK, PINGRESP).
+  unsigned long now = millis();
+  lastSent_ = now;
+  if (!pending_ && !pinging_) waitFrom_ = now;
+  return true;
 }
 
 bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint16_t keepAliveS) {
@@ -125,7 +132,6 @@ bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint
   if (!sendOut()) return false;
   state_ = State::Connecting;
   error_ = Error::None;
-  lastSent_ = waitFrom_ = millis();
   return true;
 }
 
@@ -157,9 +163,7 @@ uint16_t EspAtMqtt::send(const Printable* topic, EspStr topicText, const Printab
   }
   payload.printTo(out_);
   if (!sendOut()) return 0;
-  lastSent_ = millis();
   if (!qos) return 1;
-  if (!pending_ && !pinging_) waitFrom_ = lastSent_;
   pending_ = id;
   acked_ = 0;
   return id;
@@ -255,6 +259,7 @@ __attribute__((noclone, optimize("no-optimize-sibling-calls"))) void EspAtMqtt::
   if (state_ == State::Connected && keepAliveS_ && !pinging_ && (now - lastSent_) / 1000 >= keepAliveS_) {
     if (!begin(kPingreq, 0) || !sendOut()) return;
     pinging_ = true;
+    // A PINGREQ's times count from before it was written (sendOut() took them after).
     if (!pending_) waitFrom_ = now;
     lastSent_ = now;
   }
