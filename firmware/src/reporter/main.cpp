@@ -176,7 +176,10 @@ void setup() {
   // zero already (a global).
   *reinterpret_cast<uint8_t*>(&post.diag.resetCause) = MCUSR;
   MCUSR = 0;
-  wdt_disable();
+  // The watchdog at its 8 s from here on: one that reset the board is still running (at whatever period it had),
+  // and the longest setup (a blank EEPROM formatted, about 3.3 s) fits well within it. Set once, not disabled now
+  // and enabled at the end.
+  wdt_enable(WDTO_8S);
 #if defined(ESPAT_REPORTER_SOFTSERIAL)
   usb.begin();
 #else
@@ -196,7 +199,6 @@ void setup() {
   espPort.begin(115200);
 #endif
   startSampling();
-  wdt_enable(WDTO_8S);
 }
 
 void loop() {

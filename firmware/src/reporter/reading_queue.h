@@ -57,25 +57,29 @@ class ReadingQueue {
   // Keeps a reading (written before this returns). `boot` is the current boot number; `level`, the back-off's
   // (backoff.h, below 16), is kept with it and is level() after the next load().
   void push(uint32_t boot, uint16_t seq, const Sample& s, uint8_t level = 0);
-  uint8_t level() const { return level_; }
-  uint8_t count() const { return count_; }
+  uint8_t level() const { return (uint8_t)(rec_[kPending] >> 4 & 12) | rec_[kTops] >> 6; }
+  uint8_t count() const { return rec_[kPending] & 63; }
   // The oldest pending reading; its boot is rebuilt from its low 16 bits and `boot`, the current one.
   void oldest(Queued& out, uint32_t boot) const;
   // Names the oldest pending record until it leaves (the queue may let it go while its post is out).
-  uint16_t oldestId() const { return (uint16_t)(number_ - count_ + 1); }
+  uint16_t oldestId() const { return (uint16_t)(at16(kNumber) - count() + 1); }
   // The oldest pending reading leaves: delivered, or (counted) refused for good.
   void pop(bool counted);
   // As pop(), if the oldest is still the one oldestId() named (a full queue may have let it go meanwhile).
   void leave(uint16_t id, bool counted);
-  uint16_t dropped() const { return dropped_; }
+  uint16_t dropped() const { return at16(kDropped); }
+
+  // A record's bytes (see above); kTops: the ADC results' top bits and the level's low two.
+  enum : uint8_t { kNumber = 0, kBoot = 2, kSeq = 4, kUptime = 6, kTops = 13, kDropped = 14, kPending = 16, kTail = 17 };
 
  private:
+  uint16_t at16(uint8_t at) const { return rec_[at] | (uint16_t)rec_[at + 1] << 8; }
   __attribute__((noinline)) void countDropped();  // one more, up to 65,535
   // Writes the next record (the next number, into the next slot) with the queue's counts as they are.
-  void append(uint16_t boot, uint16_t seq, const Sample& s);
-  uint16_t number_;  // the newest record's
-  uint8_t slot_;     // and its slot
-  uint8_t count_;
-  uint16_t dropped_;
-  uint8_t level_;  // (set by format() or load() before any use, as the others are)
+  void append(uint16_t boot, uint16_t seq, const Sample& s, uint8_t level);
+  // The newest record as written or found, whose counts (pending in the low six bits of kPending, dropped) the
+  // queue keeps up to date in place for the next one: the queue's whole state but the slot, as it will be written.
+  // (Set by format() or load() before any use.)
+  uint8_t rec_[18];
+  uint8_t slot_;  // the newest record's slot
 };
