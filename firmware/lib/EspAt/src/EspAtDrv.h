@@ -224,6 +224,8 @@ class EspAtDrv {
   void (*exchange_)(EspAtDrv&, Reply);     // exchangeStep, once an exchange was started
 #endif
   void (*queries_)(EspAtDrv&);             // statusLine or wifiLine, once that query was started
+  // What a send prints (an argument of the running operation, but read by three steps: within 64 bytes).
+  const Printable* data_;
   EspStatus verdict_;  // what an exchange ends with once its link is closed
   uint8_t readies_;  // `ready` lines heard during the current operation: a module rebooting in a loop
   bool dialect2_;      // 2.x names (no _CUR suffix), from AT+GMR's version line at each sync
@@ -241,7 +243,6 @@ class EspAtDrv {
   // The running operation's arguments.
   EspStr host_;  // also a join's ssid
   EspStr pass_;
-  const Printable* data_;
   EspAtSink* reply_;   // the exchange's sink
   void (*pulse_)(uint8_t pin, bool low);   // pulseResetPin, once a reset pin is set
   void (*args_)(EspAtDrv&, uint8_t);       // printArg, once an operation with such arguments was started
