@@ -59,7 +59,7 @@ bool EspAtDrv::startUart(uint32_t baud, bool persist) {
   if (job_ != Job::None) return false;
   baud_ = baud;
   persist_ = persist;
-  args_ = &printArg;
+  args_ = &uartArg;
   return begin(Job::Uart, Step::Uart);
 }
 
@@ -78,7 +78,7 @@ bool EspAtDrv::startUdp(uint8_t id, EspStr host, uint16_t port, uint16_t localPo
   remotePort_ = port;
   udp_ = true;
   localPort_ = localPort;
-  args_ = &printArg;  // the local port's argument
+  args_ = &localArg;
   return beginLink(Job::Connect, Step::Start, id);
 }
 

@@ -170,7 +170,10 @@ class EspAtDrv {
 #else
   void onExchange(Reply r) { exchangeStep(*this, r); }  // the exchange-only driver: always there
 #endif
-  static void printArg(EspAtDrv& d, uint8_t c);
+#if ESPAT_CLIENTS
+  static void uartArg(EspAtDrv& d, uint8_t c);
+  static void localArg(EspAtDrv& d, uint8_t c);
+#endif
 #if ESPAT_CLIENTS
   static void passiveStep(EspAtDrv& d, Reply r);
   static void passiveHead(EspAtDrv& d, Reply r);
@@ -245,7 +248,7 @@ class EspAtDrv {
   EspStr pass_;
   EspAtSink* reply_;   // the exchange's sink
   void (*pulse_)(uint8_t pin, bool low);   // pulseResetPin, once a reset pin is set
-  void (*args_)(EspAtDrv&, uint8_t);       // printArg, once an operation with such arguments was started
+  void (*args_)(EspAtDrv&, uint8_t);       // uartArg or localArg, once such an operation was started
 #if ESPAT_CLIENTS
   uint32_t baud_;
   bool persist_;
