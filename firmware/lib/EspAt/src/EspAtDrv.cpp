@@ -39,12 +39,19 @@ bool EspAtDrv::beginLink(Job job, Step first, uint8_t id) {
 
 // A module that needed syncing may have rebooted unheard, so Wi-Fi counts as down until joined again.
 bool EspAtDrv::startSync() {
-  wifiUp_ = job_ != Job::None && wifiUp_;
+  if (job_ != Job::None) return false;
+  wifiUp_ = false;
   return begin(Job::Sync, Step::At);
 }
 bool EspAtDrv::startReset(bool hardware) {
-  wifiUp_ = job_ != Job::None && wifiUp_;
-  return begin(Job::Reset, pulse_ && hardware ? Step::PinLow : Step::Rst);
+  if (job_ != Job::None) return false;
+  wifiUp_ = false;
+  Step first = Step::Rst;
+  if (pulse_ && hardware) {
+    pulse_(resetPin_, true);  // held low for PinLow's wait (the only way into it)
+    first = Step::PinLow;
+  }
+  return begin(Job::Reset, first);
 }
 
 bool EspAtDrv::startJoin(EspStr ssid, EspStr pass) {
@@ -120,7 +127,6 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::enter(Step step) {
   since_ = (uint16_t)millis();
   wait_ = step == Step::Reply ? (replyMs_ ? replyMs_ : 10000) : pgm_read_byte(&kWaits[(uint8_t)step]) * 100U;
   if (step == Step::Start) already_ = false;
-  if (step == Step::PinLow) pulse_(resetPin_, true);
   writeCommand(esp_nth(kCommands, (uint8_t)step));
 }
 
