@@ -75,7 +75,6 @@ bool EspAtDrv::startConnect(uint8_t id, EspStr host, uint16_t port) {
   if (job_ != Job::None) return false;
   host_ = host;
   remotePort_ = port;
-  udp_ = false;
   return beginLink(Job::Connect, Step::Start, id);
 }
 
@@ -83,10 +82,9 @@ bool EspAtDrv::startUdp(uint8_t id, EspStr host, uint16_t port, uint16_t localPo
   if (job_ != Job::None) return false;
   host_ = host;
   remotePort_ = port;
-  udp_ = true;
   localPort_ = localPort;
   args_ = &localArg;
-  return beginLink(Job::Connect, Step::Start, id);
+  return beginLink(Job::Udp, Step::Start, id);
 }
 
 bool EspAtDrv::startSend(uint8_t id, const Printable& data) {
@@ -165,7 +163,7 @@ __attribute__((noinline)) void EspAtDrv::writeArg(uint8_t c) {
       return;
 #if ESPAT_CLIENTS
     case ESPAT_ARG_PROTO[0]:
-      port_.print(udp_ ? F("UDP") : F("TCP"));
+      port_.print(job_ == Job::Udp ? F("UDP") : F("TCP"));
       return;
     case ESPAT_ARG_ASKED[0]:
       number = asked_;

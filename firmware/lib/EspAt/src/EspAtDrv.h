@@ -127,8 +127,8 @@ class EspAtDrv {
 #endif
 
  private:
-  enum class Job : uint8_t { None, Sync, Reset, Join, Uart, Status, WifiQuery, Connect, Send, Close, Receive,
-                             Exchange };
+  enum class Job : uint8_t { None, Sync, Reset, Join, Uart, Status, WifiQuery, Connect, Udp, Send, Close, Receive,
+                             Exchange };  // Connect: TCP, Udp: UDP (the same steps)
 #define ESPAT_STEP_NAME(name, command, wait) name,
   enum class Step : uint8_t { ESPAT_STEPS(ESPAT_STEP_NAME) Count };
 #undef ESPAT_STEP_NAME
@@ -252,7 +252,6 @@ class EspAtDrv {
 #if ESPAT_CLIENTS
   uint32_t baud_;
   bool persist_;
-  bool udp_;
   uint16_t localPort_;
 #endif
   char line_[kLineMax];

@@ -10,7 +10,6 @@ bool EspAtDrv::startExchange(uint8_t id, EspStr host, uint16_t port, const Print
   data_ = &request;
   reply_ = &reply;
 #if ESPAT_CLIENTS
-  udp_ = false;
   sinks_[id] = &reply;
 #endif
   exchangeSince_ = (uint16_t)(millis() >> 8);

@@ -50,7 +50,7 @@ void EspAtDrv::uartArg(EspAtDrv& d, uint8_t c) {
 
 // UDP with a local port: ",<port>,0" (a fixed peer).
 void EspAtDrv::localArg(EspAtDrv& d, uint8_t c) {
-  if (c != ESPAT_ARG_LOCAL[0] || !d.udp_ || !d.localPort_) return;
+  if (c != ESPAT_ARG_LOCAL[0] || d.job_ != Job::Udp || !d.localPort_) return;
   Print& p = d.port_;
   p.write(',');
   p.print(d.localPort_);
