@@ -224,7 +224,7 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::handleLine() {
 #if ESPAT_CLIENTS
     waiting_ = 0;
 #endif
-    ipdLeft_ = 0;
+    // (No payload is owed: lines are read only when none is.)
     // A sync (or reset) that hears `ready` has found a module just booted: its sequence starts over. An AT in
     // flight is left to be answered (or asked again when its wait ends): a second AT now would be answered twice,
     // and the spare OK taken for the next command's. But a module that boots again and again (a brown-out loop:
