@@ -213,14 +213,13 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::handleLine() {
     already_ = true;
   } else if (kind == kGotIp) {
     wifiUp_ = true;
-  } else if (kind == kDisconnect) {
+  } else if (kind != kOther) {  // WIFI DISCONNECT or `ready`: Wi-Fi and the links are gone
+    static_assert(kDisconnect + 1 == kBooted && kBooted + 1 == kOther, "the last two lines");
     wifiUp_ = false;
     linkLost(0xFF);
-  } else if (kind == kBooted) {
-    // The module rebooted: links, echo, mux, receive mode and Wi-Fi are gone.
+    if (kind == kDisconnect) return;
+    // The module rebooted: echo, mux and receive mode are gone too.
     resets_++;
-    wifiUp_ = false;
-    linkLost(0xFF);
 #if ESPAT_CLIENTS
     waiting_ = 0;
 #endif
