@@ -228,11 +228,12 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::handleLine() {
     // flight is left to be answered (or asked again when its wait ends): a second AT now would be answered twice,
     // and the spare OK taken for the next command's. But a module that boots again and again (a brown-out loop:
     // the ESP-01's commonest field fault) would keep a sync going for ever: the third `ready` ends it.
-    if (job_ != Job::None && ++readies_ >= kBootLoop) {
+    if (job_ == Job::None) return;
+    if (++readies_ >= kBootLoop) {
       finish(EspStatus::ModuleReset);
     } else if (step_ == Step::Rst || step_ == Step::Boot || (job_ == Job::Sync && step_ != Step::At)) {
       go(Step::At);
-    } else if (job_ != Job::None && job_ != Job::Sync) {
+    } else if (job_ != Job::Sync) {
       finish(EspStatus::ModuleReset);
     }
     return;
