@@ -308,13 +308,7 @@ void EspAtDrv::advanceLink(Reply r) {
         finish(r == Reply::Error ? EspStatus::ConnectFailed : why);
       }
       break;
-    case Step::Send:
-      if (r == Reply::Prompt) {
-        data_->printTo(port_);
-        go(Step::SendOk);
-        break;
-      }
-      // fall through: the same failures as SendOk's
+    case Step::Send:  // (its prompt is handled where it is read, handleByte)
     case Step::SendOk:
       // SEND OK; or the answer and CLOSED overtook it (a late SEND OK finds no operation and is let pass).
       if (step_ == Step::SendOk && (r == Reply::SendOk || (r == Reply::Closed && answered_))) {

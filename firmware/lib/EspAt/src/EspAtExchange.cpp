@@ -52,12 +52,7 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::exchangeStep(EspAtDrv& d, Reply r) {
         d.closeWith(r == Reply::Error ? EspStatus::ConnectFailed : why);
       }
       return;
-    case Step::Send:
-      if (r == Reply::Prompt) {
-        d.data_->printTo(d.port_);
-        d.go(Step::SendOk);
-        return;
-      }
+    case Step::Send:  // (its prompt is handled where it is read, handleByte)
 #if ESPAT_CLIENTS
       if (d.reuse_ && (r == Reply::Error || r == Reply::Closed)) {
         d.reuse_ = false;  // the kept link was closed under us ("link is not valid"): open a new one

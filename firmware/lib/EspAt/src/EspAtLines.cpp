@@ -60,9 +60,11 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::handleByte(char c) {
     return;
   }
   if (c == '\r') return;
-  // The send prompt ("> " in 1.x, ">" in 2.x) ends no line.
+  // The send prompt ("> " in 1.x, ">" in 2.x) ends no line: the data goes out, then SEND OK is awaited (a single
+  // send's and an exchange's alike).
   if (c == '>' && lineLen_ == 0 && step_ == Step::Send) {
-    advance(Reply::Prompt);
+    data_->printTo(port_);
+    go(Step::SendOk);
     return;
   }
   // Payload follows "+IPD,<id>,<len>:" (active receive). (Passive receive's "+CIPRECVDATA" heads are its own.)
