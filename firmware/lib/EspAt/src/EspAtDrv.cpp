@@ -341,10 +341,7 @@ void EspAtDrv::closeWith(EspStatus verdict) {
 
 __attribute__((noinline)) void EspAtDrv::finish(EspStatus status) {
   ESPAT_TRACE("= ", (uint8_t)status);
-  ipdLeft_ = 0;
-#if ESPAT_CLIENTS
-  reuse_ = false;
-#endif
+  ipdLeft_ = 0;  // (reuse_ is left: only a running exchange reads it, and its start sets it)
   job_ = Job::None;
   step_ = Step::Idle;
   resend_ = false;
