@@ -18,7 +18,7 @@ bool EspAtDrv::startExchange(uint8_t id, EspStr host, uint16_t port, const Print
 #endif
   answered_ = false;
   linkDone_ = false;
-  verdict_ = EspStatus::Ok;
+  // (verdict_ is set by closeWith(), the only way into this exchange's Close.)
   // A link the last exchange left open carries this one; if the server closed it meanwhile, Send finds out.
 #if ESPAT_CLIENTS
   reuse_ = linkOpen(id);
