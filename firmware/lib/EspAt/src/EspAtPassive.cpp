@@ -38,8 +38,8 @@ void EspAtDrv::passiveHead(EspAtDrv& d, Reply r) {
   }
 }
 
-// Outside Step::Recv, or with Reply::Prompt: start a read for link id_. In it: the read's answer (OK, ERROR,
-// CLOSED) or its bound.
+// With Reply::Prompt (its start, or an exchange's): start a read for link id_. In Step::Recv (advance() hands it
+// every answer then): the read's answer (OK, ERROR, CLOSED) or its bound.
 ESPAT_NO_TAIL_CALLS void EspAtDrv::passiveStep(EspAtDrv& d, Reply r) {
   if (r >= Reply::Notice) {
     passiveHead(d, r);
@@ -47,7 +47,7 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::passiveStep(EspAtDrv& d, Reply r) {
   }
   const uint8_t bit = bitOf(d.id_);
   const bool exchange = d.job_ == Job::Exchange;
-  if (d.step_ != Step::Recv || r == Reply::Prompt || (r == Reply::None && d.asked_ == 0)) {
+  if (r == Reply::Prompt || (r == Reply::None && d.asked_ == 0)) {
     EspAtSink* sink = d.sinks_[d.id_];
     uint16_t room = sink ? sink->room() : kChunk;
     d.asked_ = room > kChunk ? kChunk : room;
