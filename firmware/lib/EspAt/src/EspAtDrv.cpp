@@ -16,8 +16,9 @@ const uint8_t kAtTries = 10, kBusyTries = 20;
 __attribute__((noinline)) uint8_t EspAtDrv::bitOf(uint8_t id) { return 1 << id; }
 #endif
 
-bool EspAtDrv::begin(Job job, Step first) {
-  if (job_ != Job::None) return false;
+// Each start refuses a running operation first (before it stores its arguments, which the running one may still
+// read), so begin() and beginLink() need not ask again.
+__attribute__((noinline)) bool EspAtDrv::begin(Job job, Step first) {
   job_ = job;
   status_ = EspStatus::Pending;
   resend_ = false;
@@ -32,7 +33,7 @@ bool EspAtDrv::begin(Job job, Step first) {
 __attribute__((noinline))
 #endif
 bool EspAtDrv::beginLink(Job job, Step first, uint8_t id) {
-  if (job_ != Job::None || id >= kLinks) return false;
+  if (id >= kLinks) return false;
   id_ = id;
   return begin(job, first);
 }
@@ -94,7 +95,7 @@ bool EspAtDrv::startSend(uint8_t id, const Printable& data) {
   return beginLink(Job::Send, Step::Send, id);
 }
 
-bool EspAtDrv::startClose(uint8_t id) { return beginLink(Job::Close, Step::Close, id); }
+bool EspAtDrv::startClose(uint8_t id) { return job_ == Job::None && beginLink(Job::Close, Step::Close, id); }
 #endif
 
 
