@@ -20,11 +20,12 @@ bool EspAtDrv::startExchange(uint8_t id, EspStr host, uint16_t port, const Print
   linkDone_ = false;
   // (verdict_ is set by closeWith(), the only way into this exchange's Close.)
   // A link the last exchange left open carries this one; if the server closed it meanwhile, Send finds out.
+  id_ = id;  // (a link id checked above)
 #if ESPAT_CLIENTS
   reuse_ = linkOpen(id);
-  return beginLink(Job::Exchange, reuse_ ? Step::Send : Step::Start, id);
+  return begin(Job::Exchange, reuse_ ? Step::Send : Step::Start);
 #else
-  return beginLink(Job::Exchange, Step::Start, id);  // no keep-alive: every exchange opens its link
+  return begin(Job::Exchange, Step::Start);  // no keep-alive: every exchange opens its link
 #endif
 }
 
