@@ -110,9 +110,14 @@ bool EspAtDrv::framePayload(uint8_t from, uint8_t link) {
 }
 
 void EspAtDrv::payloadByte(char c) {
-  bool ours = job_ == Job::Exchange && ipdLink_ == id_;
-  if (ipdLink_ == id_) answered_ = true;
-  if (ours) onExchange(Reply::Byte);
+  bool ours = false;  // the running exchange's answer
+  if (ipdLink_ == id_) {
+    answered_ = true;
+    if (job_ == Job::Exchange) {
+      ours = true;
+      onExchange(Reply::Byte);
+    }
+  }
 #if ESPAT_CLIENTS
   EspAtSink* sink = sinks_[ipdLink_];
   if (!sink) {
