@@ -134,7 +134,7 @@ class EspAtDrv {
 #undef ESPAT_STEP_NAME
   // The first six in the order of ESPAT_LINES (checked in EspAtLines.cpp).
   enum class Reply : uint8_t { None, Ok, Error, Fail, SendOk, SendFail, Busy, Closed, Prompt, Done, Data,
-                               Notice, HeadColon, HeadComma,  // these three: for passiveStep only
+                               Notice, Head,  // these two: for passiveStep only
                                Tick, Byte };                  // these two: for exchangeStep only
 
   // 1 << id. With the link table (ESPAT_CLIENTS=1) out of line: a shift by a variable is a loop on the AVR, and

@@ -82,8 +82,10 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::handleByte(char c) {
     return;
   }
 #if ESPAT_CLIENTS
-  if (step_ == Step::Recv && (c == ':' || c == ',')) {
-    receive_(*this, c == ':' ? Reply::HeadColon : Reply::HeadComma);
+  // A passive read's head ends at the one of ':' and ',' that is not its 13th byte ("+CIPRECVDATA,<len>:" in 1.x,
+  // "+CIPRECVDATA:<len>," in 2.x); passiveHead checks the rest.
+  if (step_ == Step::Recv && (c == ':' || c == ',') && (uint8_t)(line_[12] ^ c) == (uint8_t)(':' ^ ',')) {
+    receive_(*this, Reply::Head);
     if (lineLen_ == 0) return;  // it was one
   }
 #endif

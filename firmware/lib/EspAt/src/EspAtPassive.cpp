@@ -18,8 +18,9 @@ bool EspAtDrv::startReceive(uint8_t id) {
   return true;
 }
 
-// A notice (line_ holds "+IPD,<id>,<len>"), or a ':' or ',' during a read (line_ may hold "+CIPRECVDATA,<len>"
-// before a 1.x ':', "+CIPRECVDATA:<len>" before a 2.x ','): what the reader hands over.
+// A notice (line_ holds "+IPD,<id>,<len>"), or the end of a head during a read (line_ may hold
+// "+CIPRECVDATA,<len>" before a 1.x ':', "+CIPRECVDATA:<len>" before a 2.x ','; handleByte has matched the
+// separators): what the reader hands over.
 static_assert(EspAtDrv::kLineMax >= 20, "a +CIPRECVDATA head fits a line");
 void EspAtDrv::passiveHead(EspAtDrv& d, Reply r) {
   const char* line = d.line_;
@@ -32,8 +33,7 @@ void EspAtDrv::passiveHead(EspAtDrv& d, Reply r) {
         if (d.job_ != Job::None) d.advance(Reply::Data);
       }
     }
-  } else if (d.lineLen_ > 13 && memcmp_P(line, PSTR("+CIPRECVDATA"), 12) == 0 &&
-             (uint8_t)line[12] == (r == Reply::HeadColon ? (uint8_t)',' : (uint8_t)':')) {
+  } else if (d.lineLen_ > 13 && memcmp_P(line, PSTR("+CIPRECVDATA"), 12) == 0) {
     if (d.framePayload(13, d.id_)) d.got_ = d.ipdLeft_;
   }
 }
