@@ -45,14 +45,12 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::passiveStep(EspAtDrv& d, Reply r) {
     passiveHead(d, r);
     return;
   }
-  const uint8_t bit = bitOf(d.id_);
-  const bool exchange = d.job_ == Job::Exchange;
   if (r == Reply::Prompt || (r == Reply::None && d.asked_ == 0)) {
     EspAtSink* sink = d.sinks_[d.id_];
     uint16_t room = sink ? sink->room() : kChunk;
     d.asked_ = room > kChunk ? kChunk : room;
     if (d.asked_ == 0) {
-      if (!exchange) {
+      if (d.job_ != Job::Exchange) {
         d.finish(EspStatus::Ok);  // a Receive with nowhere to put the bytes: nothing to do now
         return;
       }
@@ -61,15 +59,15 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::passiveStep(EspAtDrv& d, Reply r) {
       d.wait_ = kFullPause;
       return;
     }
-    d.waiting_ &= ~bit;  // a notice from here on means data came after this read's answer was made
+    d.waiting_ &= ~bitOf(d.id_);  // a notice from here on means data came after this read's answer was made
     d.got_ = 0;
     d.go(Step::Recv);
     return;
   }
   // A full read may have left more behind (as a notice during the read says more came); otherwise a short read
   // (or ERROR: nothing held) emptied the module.
-  if (r == Reply::Ok && d.got_ == d.asked_) d.waiting_ |= bit;
-  if (exchange) {
+  if (r == Reply::Ok && d.got_ == d.asked_) d.waiting_ |= bitOf(d.id_);
+  if (d.job_ == Job::Exchange) {
     d.onExchange(r);  // what the read's end means to an exchange: its own rules, EspAtExchange.cpp
   } else if (r == Reply::Ok || r == Reply::Error || r == Reply::None) {
     d.finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Ok);
