@@ -296,14 +296,13 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::advance(Reply r) {
 // The link steps of the single operations: Connect ends after CIPSTART, Send after SEND OK, Close after CIPCLOSE.
 // (An exchange goes through them all by its own rules, in EspAtExchange.cpp.)
 void EspAtDrv::advanceLink(Reply r) {
-  const EspStatus why = r == Reply::None ? EspStatus::Timeout : EspStatus::SendFailed;
   switch (step_) {
     case Step::Start:
       if (r == Reply::Ok || (r == Reply::Error && already_)) {
         linkGained(id_);
         finish(EspStatus::Ok);
       } else if (r == Reply::Error || r == Reply::None) {
-        finish(r == Reply::Error ? EspStatus::ConnectFailed : why);
+        finish(r == Reply::Error ? EspStatus::ConnectFailed : EspStatus::Timeout);
       }
       break;
     case Step::Send:  // (its prompt is handled where it is read, handleByte)
@@ -312,7 +311,7 @@ void EspAtDrv::advanceLink(Reply r) {
       if (step_ == Step::SendOk && (r == Reply::SendOk || (r == Reply::Closed && answered_))) {
         finish(EspStatus::Ok);
       } else if (r == Reply::Error || r == Reply::Closed || r == Reply::SendFail || r == Reply::None) {
-        finish(why);
+        finish(r == Reply::None ? EspStatus::Timeout : EspStatus::SendFailed);
       }
       break;
     default:  // Step::Close: `<id>,CLOSED` and then OK (or ERROR when the link was gone); wait for the OK

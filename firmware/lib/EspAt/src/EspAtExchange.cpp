@@ -43,14 +43,13 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::exchangeStep(EspAtDrv& d, Reply r) {
     if (d.step_ == Step::Reply) d.since_ = (uint16_t)millis();  // an answer still arriving is not late
     return;
   }
-  const EspStatus why = r == Reply::None ? EspStatus::Timeout : EspStatus::SendFailed;
   switch (d.step_) {
     case Step::Start:
       if (r == Reply::Ok || (r == Reply::Error && d.already_)) {
         d.linkGained(d.id_);
         d.go(Step::Send);
       } else if (r == Reply::Error || r == Reply::None) {
-        d.closeWith(r == Reply::Error ? EspStatus::ConnectFailed : why);
+        d.closeWith(r == Reply::Error ? EspStatus::ConnectFailed : EspStatus::Timeout);
       }
       return;
     case Step::Send:  // (its prompt is handled where it is read, handleByte)
@@ -120,5 +119,7 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::exchangeStep(EspAtDrv& d, Reply r) {
       return;
   }
   // Send and SendOk's failures: the link is closed, then the exchange ends.
-  if (r == Reply::Error || r == Reply::Closed || r == Reply::SendFail || r == Reply::None) d.closeWith(why);
+  if (r == Reply::Error || r == Reply::Closed || r == Reply::SendFail || r == Reply::None) {
+    d.closeWith(r == Reply::None ? EspStatus::Timeout : EspStatus::SendFailed);
+  }
 }
