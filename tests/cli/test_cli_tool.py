@@ -14,14 +14,11 @@ import sys
 
 import pytest
 
+from inprocess import espat     # the command's output and status, run in this process (tests/inprocess.py)
 from simtools import ExactServer, PtyReader, sim_url
 
+# a real `espat` process, where the process is what a test checks (signals, a terminal, imports, its environment)
 ESPAT = [sys.executable, "-m", "espat.cli"]
-
-
-def espat(*args, env=None, input=None, timeout=60):
-    return subprocess.run([*ESPAT, *args], capture_output=True, text=True, timeout=timeout, input=input,
-                          env=dict(os.environ, **(env or {})), stdin=None if input is not None else subprocess.DEVNULL)
 
 
 @contextlib.contextmanager
@@ -182,7 +179,8 @@ def test_help_lists_commands_whose_module_is_absent(tmp_path):
     shadow = tmp_path / "espat_shadow"
     env = {"PYTHONPATH": str(shadow)}
     (shadow / "unosim").mkdir(parents=True)
-    help_ = espat("--help", env=env)
+    help_ = subprocess.run([*ESPAT, "--help"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                           env=dict(os.environ, **env))        # PYTHONPATH: a process's start
     assert help_.returncode == 0 and "collect" in help_.stdout and "uno" in help_.stdout
     done = subprocess.run([sys.executable, "-c", "import sys; sys.modules['unosim.cli'] = None; "
                            "from espat.cli import main; main(['uno'], prog_name='espat')"],
