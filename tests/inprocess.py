@@ -1,5 +1,5 @@
-"""`espat` run inside the test's own process, as `python -m espat.cli` would run it: for a test about what a command
-prints and its exit status, where the process itself is not what is checked.
+"""`espat` (and `python -m esp8266sim`) run inside the test's own process, as `python -m espat.cli` would run it: for
+a test about what a command prints and its exit status, where the process itself is not what is checked.
 
 A subprocess costs a Python start and espat's imports every time (about 0.25 s of CPU, most of a CLI test); here
 they are paid once per worker. What a subprocess gives a command, it gets here too:
@@ -28,9 +28,9 @@ import tempfile
 import threading
 import traceback
 import warnings
-from typing import Dict, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
-__all__ = ["espat"]
+__all__ = ["espat", "esp8266sim", "run"]
 
 # what a fresh interpreter shows (Python's default warning filters, -W and PYTHONWARNINGS unset)
 _IGNORED_BY_DEFAULT = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
@@ -40,11 +40,24 @@ class _TimedOut(BaseException):
     """Raised in the main thread when the bound passes (a BaseException: the CLI's own handlers let it through)."""
 
 
-def espat(*args: str, env: Optional[Dict[str, Optional[str]]] = None, input: Union[str, bytes, None] = None,
-          timeout: float = 60, text: bool = True) -> subprocess.CompletedProcess:
-    """`espat ARGS...` in this process; see the module's docstring."""
+def espat(*args: str, **options) -> subprocess.CompletedProcess:
+    """`espat ARGS...` (`python -m espat.cli`) in this process; options as `run`'s."""
     from espat.cli import main
-    argv = [str(a) for a in args]
+    return run(lambda argv: main(argv, prog_name="espat"), ["espat", *args], **options)
+
+
+def esp8266sim(*args: str, **options) -> subprocess.CompletedProcess:
+    """`python -m esp8266sim ARGS...` in this process; options as `run`'s."""
+    from esp8266sim.cli import main
+    return run(main, ["esp8266sim", *args], **options)
+
+
+def run(main: Callable[[List[str]], object], command: Sequence[str], env: Optional[Dict[str, Optional[str]]] = None,
+        input: Union[str, bytes, None] = None, timeout: float = 60, text: bool = True) -> subprocess.CompletedProcess:
+    """`main(command[1:])` in this process, its return value the exit status as `sys.exit(main())` makes it; see
+    the module's docstring."""
+    command = [str(word) for word in command]
+    argv = command[1:]
     saved_env = dict(os.environ)
     for name, value in (env or {}).items():
         if value is None:
@@ -87,15 +100,15 @@ def espat(*args: str, env: Optional[Dict[str, Optional[str]]] = None, input: Uni
             err.seek(0)
             stdout, stderr = out.read(), err.read()
     if status is None:
-        raise subprocess.TimeoutExpired(["espat", *argv], timeout, stdout, stderr)
+        raise subprocess.TimeoutExpired(command, timeout, stdout, stderr)
     left = [t for t in set(threading.enumerate()) - threads_before if not t.daemon and t.is_alive()]
     for thread in left:
         thread.join(timeout)
     still = [t.name for t in left if t.is_alive()]
-    assert not still, f"espat {' '.join(argv)} left threads running that its process would wait for: {still}"
+    assert not still, f"{' '.join(command)} left threads running that its process would wait for: {still}"
     if text:
         stdout, stderr = _text(stdout), _text(stderr)
-    return subprocess.CompletedProcess(["espat", *argv], status, stdout, stderr)
+    return subprocess.CompletedProcess(command, status, stdout, stderr)
 
 
 def _stdin(input: Union[str, bytes, None]):
@@ -122,7 +135,7 @@ def _run(main, argv, timeout: float) -> Optional[int]:
                 warnings.simplefilter("ignore", category)
             warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
             try:
-                main(argv, prog_name="espat")
+                return _exit_status(main(argv))
             except SystemExit as exc:
                 return _exit_status(exc.code)
             except _TimedOut:
@@ -130,7 +143,6 @@ def _run(main, argv, timeout: float) -> Optional[int]:
             except Exception:
                 sys.stderr.write(traceback.format_exc())
                 return 1
-            return 0
     except _TimedOut:
         return None
     finally:
