@@ -2,6 +2,7 @@
 port that answers what a test fed it."""
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -15,6 +16,28 @@ POST_REPLY = (b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nConten
               b"Connection: close\r\n\r\n{\"ok\":true}")
 GET_REPLY = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\nConnection: close\r\n"
              b"\r\nhello\n")
+
+
+def read_request(conn: socket.socket) -> Optional[Tuple[bytes, bytes]]:
+    """One HTTP request from a connected socket: (head without its blank line, body of Content-Length bytes), or
+    None when the peer closed before the head ended."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    while len(body) < length:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        body += chunk
+    return head, body
 
 
 class ExactServer:
@@ -44,20 +67,11 @@ class ExactServer:
 
     def _handle(self, conn: socket.socket) -> None:
         conn.settimeout(10)
-        data = b""
         try:
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
-            head, _, body = data.partition(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            while len(body) < length:
-                body += conn.recv(4096)
+            request = read_request(conn)
+            if request is None:
+                return
+            head, body = request
             request = head + b"\r\n\r\n" + body
             self.requests.append(request)
             self.got_request.set()
@@ -74,6 +88,22 @@ class ExactServer:
     def close(self) -> None:
         self._stop = True
         self.sock.close()
+
+
+def record_posts(loop, bodies: list) -> int:
+    """A loopback HTTP server on the virtual `loop` (esp8266sim.vclock.VirtualLoop) that appends each POST as
+    (virtual time, body) to `bodies` and answers 201; its port."""
+    async def handle(reader, writer):
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:"))
+        bodies.append((loop.time(), await reader.readexactly(length)))
+        writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+    task = loop.create_task(asyncio.start_server(handle, "127.0.0.1", 0))
+    loop.run_until(0.0)
+    return task.result().sockets[0].getsockname()[1]
 
 
 class PtyReader:

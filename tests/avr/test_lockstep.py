@@ -3,33 +3,18 @@ lock-step frames, a power cut lands on the Nth EEPROM byte the chip really write
 what that left and delivers."""
 from __future__ import annotations
 
-import asyncio
 
 from esp8266sim import SimConfig
 from unosim.lockstep_program import SimavrProgram
 from esp8266sim.lockstep import LockStepBoard
 from esp8266sim.vclock import VirtualLoop
-
-
-def _server(loop, bodies):
-    """A loopback HTTP server on the loop that stores every POST body and answers 201."""
-    async def handle(reader, writer):
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length:"))
-        bodies.append((loop.time(), await reader.readexactly(length)))
-        writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        await writer.drain()
-        writer.close()
-    task = loop.create_task(asyncio.start_server(handle, "127.0.0.1", 0))
-    loop.run_until(0.0)
-    return task.result().sockets[0].getsockname()[1]
+from simtools import record_posts
 
 
 def test_a_power_cut_at_the_second_eeprom_byte_then_a_delivery(built, tmp_path):
     loop = VirtualLoop()
     bodies = []
-    port = _server(loop, bodies)
+    port = record_posts(loop, bodies)
     config = SimConfig(networks={"HomeNet": "s3cr3t99"}, hosts={"example.com": ("127.0.0.1", port)}, seed=5)
     board = LockStepBoard(loop, config, SimavrProgram(built / "reporter_softserial" / "firmware.elf", seed=5),
                           adc=lambda t: (215, 314, 5000), usb_log=tmp_path / "usb.txt")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from esp8266sim import SimConfig, Simulator
 from unosim import Uno
+from simtools import read_request
 from unotools import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,18 +59,11 @@ class Server:
 
     def _handle(self, conn) -> None:
         conn.settimeout(10)
-        data = b""
         try:
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
-            head, _, body = data.partition(b"\r\n\r\n")
-            length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))
-            while len(body) < length:
-                body += conn.recv(4096)
-            reading = json.loads(body)
+            request = read_request(conn)
+            if request is None:
+                return
+            reading = json.loads(request[1])
             key = (reading["device"], reading["incarnation"], reading["boot"], reading["seq"])
             with self._lock:
                 repeat = any(k == key for k, _ in self.stored)

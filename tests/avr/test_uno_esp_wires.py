@@ -264,6 +264,43 @@ def test_the_fake_tells_the_board_of_its_new_rate_while_the_ok_is_still_on_its_w
     assert (rate, after) == (19200, len(got)) and then < len(got), told
 
 
+
+def test_at_rst_returns_the_module_to_its_saved_rate_and_tells_the_board_after_the_ok():
+    """AT+UART_CUR's rate lasts until a reset: after AT+RST the module boots at its saved rate (UART_DEF, here the
+    wire's 9600). The harness is told the saved rate with the count of bytes up to the end of the reset's OK, which
+    still crosses at the current rate; `ready` comes at the saved one."""
+    config = SimConfig(baud=9600, latency_scale=0)
+    with Simulator(config) as sim:
+        told = []
+
+        class Board:
+            on_esp_pin = None
+
+            def set_esp_baud(self, rate: int, after: int) -> None:
+                told.append((rate, after))
+        wire_to_fake(Board(), sim)
+        with socket.create_connection(sim.serve_tcp().split("//", 1)[1].split(":")) as host:
+            host.settimeout(10)
+
+            def ask(line: bytes, tail: bytes, got: bytes) -> bytes:
+                """`got` and the answer to `line`, up to and with `tail`."""
+                start = len(got)
+                host.sendall(line)
+                while tail not in got[start:]:
+                    chunk = host.recv(64)
+                    assert chunk, got
+                    got += chunk
+                return got
+            got = ask(b"AT+UART_CUR=19200,8,1,0,0\r\n", b"\r\nOK\r\n", b"")
+            got = ask(b"AT+RST\r\n", b"\r\nOK\r\n", got)
+            through_ok = got.rindex(b"\r\nOK\r\n") + 6
+            while b"ready\r\n" not in got[through_ok:]:
+                chunk = host.recv(64)
+                assert chunk, got
+                got += chunk
+    assert told[0][0] == 19200 and told[1:] == [(9600, through_ok)], (told, through_ok, got)
+
+
 def test_after_uart_cur_a_sketch_that_talks_at_once_at_the_new_rate_is_answered(program):
     """The same with the fake on pins 0/1: it told the harness of the new rate once its OK had crossed, and the
     harness read its control lines every 64th poll (6.4 ms of the board's time), long after the program had sent its

@@ -96,10 +96,9 @@ def longest_pause_us(wire: list) -> float:
     return max(heard[i + 1][0] - heard[i][0] for i in range(end - 1, start))
 
 
-@pytest.mark.parametrize("dialect", ["1", "2"], ids=["at1.7", "at2"])
-@pytest.mark.parametrize("condition", list(CONDITIONS))
-@pytest.mark.parametrize("program", PROGRAMS, ids=[p.name for p in PROGRAMS])
-def test_the_reply_reaches_usb_byte_for_byte(elves, tmp_path, program, condition, dialect):
+def run_once(elf: Path, wire_log: Path, program, condition: str, dialect: str) -> None:
+    """One run of `program` against the fake in `condition`: checks the request the server got and the reply on USB;
+    the wire log is left at `wire_log`."""
     reply, late, latency = CONDITIONS[condition]
 
     def answer(request):
@@ -109,10 +108,9 @@ def test_the_reply_reaches_usb_byte_for_byte(elves, tmp_path, program, condition
     server = ExactServer(answer)
     config = SimConfig(networks={SSID: PASSWORD}, hosts={HOST: ("127.0.0.1", server.port)}, baud=9600,
                        latency_scale=latency, dialect=dialect)
-    wire_log = tmp_path / "wire.txt"
     try:
         with Simulator(config) as sim:
-            with Uno.sketch(elves[program.name], esp=sim.serve_tcp().split("//", 1)[1], wire_log=wire_log) as uno:
+            with Uno.sketch(elf, esp=sim.serve_tcp().split("//", 1)[1], wire_log=wire_log) as uno:
                 wanted = program.usb_after(reply)
                 uno.wait_for(wanted, timeout=120)
                 usb = uno.output
@@ -120,13 +118,35 @@ def test_the_reply_reaches_usb_byte_for_byte(elves, tmp_path, program, condition
         server.close()
     assert len(server.requests) >= 1 and program.request_ok(server.requests[0]), server.requests[:1]
     assert wanted in usb
+
+
+def glued(wire: list, passive: bool) -> bool:
+    """Whether the run met the glued condition. Passive: the module announced the whole reply as one 20-byte piece.
+    Active: +IPD followed SEND OK back to back on the wire (9600 baud): at most one byte time of idle line between
+    two bytes, which the host's scheduling of the fake can add (a loaded CI run measured 1,600 µs once); a reply that
+    came on its own leaves the line idle for milliseconds."""
+    if passive:
+        return b"+IPD,0,20\r\n" in bytes(b for d, _, b in wire if d == "R")
+    return longest_pause_us(wire) < 2 * 1042
+
+
+@pytest.mark.parametrize("dialect", ["1", "2"], ids=["at1.7", "at2"])
+@pytest.mark.parametrize("condition", list(CONDITIONS))
+@pytest.mark.parametrize("program", PROGRAMS, ids=[p.name for p in PROGRAMS])
+def test_the_reply_reaches_usb_byte_for_byte(elves, tmp_path, program, condition, dialect):
+    wire_log = tmp_path / "wire.txt"
+    run_once(elves[program.name], wire_log, program, condition, dialect)
     if condition.startswith("20-bytes"):
-        wire = read_wire_log(wire_log)
-        if program.passive:
-            # The proof the condition held: the module announced the whole reply as one 20-byte piece.
-            assert b"+IPD,0,20\r\n" in bytes(b for d, _, b in wire if d == "R")
+        # The glue is made by timing the test does not hold (the server's thread answering within SEND OK's 9 ms on
+        # the wire): a run where the reply came on its own tested the other case, so run again until one was glued
+        # (each run checked whole), at most three times in all.
+        pauses = []
+        for attempt in range(3):
+            if attempt:
+                run_once(elves[program.name], wire_log, program, condition, dialect)
+            wire = read_wire_log(wire_log)
+            if glued(wire, program.passive):
+                break
+            pauses.append(None if program.passive else longest_pause_us(wire))
         else:
-            # The proof the condition held: +IPD followed SEND OK back to back on the wire (9600 baud): at most one
-            # byte time of idle line between two bytes, which the host's scheduling of the fake can add (a loaded
-            # CI run measured 1,600 µs once); a reply that came on its own leaves the line idle for milliseconds.
-            assert longest_pause_us(wire) < 2 * 1042
+            raise AssertionError(f"the reply never came glued to SEND OK in 3 runs (pauses, µs: {pauses})")

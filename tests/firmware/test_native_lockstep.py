@@ -3,30 +3,15 @@ seconds, a power cut on the Nth EEPROM byte it writes (that byte torn as asked),
 from what the cut left."""
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 
 from esp8266sim import SimConfig
 from esp8266sim.lockstep import LockStepBoard, NativeProgram
 from esp8266sim.vclock import VirtualLoop
+from simtools import record_posts
 
 from fw_native import SETTINGS, build
-
-
-def _server(loop, bodies):
-    """A loopback HTTP server on the loop that keeps every POST body (with its virtual time) and answers 201."""
-    async def handle(reader, writer):
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length:"))
-        bodies.append((loop.time(), await reader.readexactly(length)))
-        writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        await writer.drain()
-        writer.close()
-    task = loop.create_task(asyncio.start_server(handle, "127.0.0.1", 0))
-    loop.run_until(0.0)
-    return task.result().sockets[0].getsockname()[1]
 
 
 def _board(loop, port, tmp_path):
@@ -38,7 +23,7 @@ def _board(loop, port, tmp_path):
 def test_three_hours_of_readings_on_the_virtual_clock(tmp_path):
     loop = VirtualLoop()
     bodies = []
-    board = _board(loop, _server(loop, bodies), tmp_path)
+    board = _board(loop, record_posts(loop, bodies), tmp_path)
     try:
         board.power_on()
         assert board.run_until(3 * 3600.0) is None
@@ -59,7 +44,7 @@ def test_three_hours_of_readings_on_the_virtual_clock(tmp_path):
 def test_a_power_cut_at_the_second_eeprom_byte_then_a_delivery(tmp_path):
     loop = VirtualLoop()
     bodies = []
-    board = _board(loop, _server(loop, bodies), tmp_path)
+    board = _board(loop, record_posts(loop, bodies), tmp_path)
     try:
         board.power_on(mcusr=1, cut_at_byte=2, torn=1)          # the 2nd byte it writes reads erased (0xFF)
         exit = board.run_until(5.0)
@@ -83,7 +68,7 @@ def test_every_reboot_of_a_browning_out_module_is_counted(tmp_path):
     counted 15 of 33 (the field week: 270 of 446)."""
     loop = VirtualLoop()
     bodies = []
-    board = _board(loop, _server(loop, bodies), tmp_path)
+    board = _board(loop, record_posts(loop, bodies), tmp_path)
     rng, forced, end = random.Random(1), [], 720.0
 
     def reboot():
@@ -112,7 +97,7 @@ def test_a_wedged_tcp_stack_is_reset(tmp_path):
     six hours."""
     loop = VirtualLoop()
     bodies = []
-    board = _board(loop, _server(loop, bodies), tmp_path)
+    board = _board(loop, record_posts(loop, bodies), tmp_path)
     try:
         board.power_on()
         assert board.run_until(90.0) is None and len(bodies) == 2

@@ -16,17 +16,18 @@ int EspAtClient::connect(const __FlashStringHelper* host, uint16_t port) { retur
 
 int EspAtClient::connectTo(EspStr host, uint16_t port) {
   EspAtClient::stop();  // (a direct call: no virtual dispatch needed; nothing when not connected)
-  espat::waitIdle(esp_);
-  uint8_t id = espat::freeLink(esp_);  // not open, and no other client's
+  EspAtDrv& esp = esp_;
+  espat::waitIdle(esp);
+  uint8_t id = espat::freeLink(esp);  // not open, and no other client's
   if (id == EspAtDrv::kLinks) {
     status_ = EspStatus::Busy;
     return 0;
   }
   rxLen_ = txLen_ = 0;
-  esp_.setSink(id, &sink_);
-  status_ = espat::waitDone(esp_, esp_.startConnect(id, host, port));
+  esp.setSink(id, &sink_);
+  status_ = espat::waitDone(esp, esp.startConnect(id, host, port));
   if (status_ != EspStatus::Ok) {
-    esp_.setSink(id, nullptr);
+    esp.setSink(id, nullptr);
     return 0;
   }
   link_ = id;
@@ -40,13 +41,13 @@ __attribute__((noinline)) size_t EspAtClient::write(uint8_t c) {
   return 1;
 }
 
-size_t EspAtClient::write(const uint8_t* buf, size_t size) {
+// No tail call: the jump to Print::write took a second copy of the epilogue (10 B).
+__attribute__((optimize("no-optimize-sibling-calls"))) size_t EspAtClient::write(const uint8_t* buf,
+                                                                                  size_t size) {
   if (size > kTxSize) {  // more than the buffer: what was gathered, then this as one piece
     return send() && sendBytes(buf, size) ? size : 0;
   }
-  size_t done = 0;
-  while (done < size && EspAtClient::write(buf[done])) done++;
-  return done;
+  return Print::write(buf, size);  // byte by byte, up to the first refused (the core's loop, linked anyway)
 }
 
 size_t EspAtClient::write(const Printable& data) {
@@ -90,6 +91,18 @@ bool EspAtClient::due(uint8_t check) {
 }
 
 void EspAtClient::flush() { send(); }
+
+// The client whose sink_ this is. (offsetof on a class with virtual functions is conditionally supported: gcc
+// gives the member's place, as for any class without virtual bases.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+inline EspAtClient& EspAtClient::Sink::client() {
+  return *reinterpret_cast<EspAtClient*>(reinterpret_cast<char*>(this) - offsetof(EspAtClient, sink_));
+}
+#pragma GCC diagnostic pop
+
+uint16_t EspAtClient::Sink::room() { return kRxSize - client().rxLen_; }
+bool EspAtClient::Sink::put(uint8_t c) { return client().put(c); }
 
 bool EspAtClient::put(uint8_t c) {
   if (rxLen_ < kRxSize) {
@@ -139,16 +152,17 @@ int EspAtClient::read(uint8_t* buf, size_t size) {
 
 uint8_t EspAtClient::connected() {
   if (link_ == kNoLink) return 0;
-  esp_.poll();
+  EspAtDrv& esp = esp_;  // (read once: gcc reads the reference again after every call)
+  esp.poll();
   // Closed by the server, but what the module still holds (1.x says CLOSED before it was read, after its notice)
   // is read first.
-  if (rxLen_ || esp_.dataWaiting(link_)) return 1;
-  if (!esp_.linkOpen(link_)) return 0;
+  if (rxLen_ || esp.dataWaiting(link_)) return 1;
+  if (!esp.linkOpen(link_)) return 0;
   if (!due(kCheckOpen)) return 1;
   // A CLOSED lost under one of our commands: the module's view.
-  espat::waitIdle(esp_);
-  espat::waitDone(esp_, esp_.startStatus());
-  return esp_.linkOpen(link_);
+  espat::waitIdle(esp);
+  espat::waitDone(esp, esp.startStatus());
+  return esp.linkOpen(link_);
 }
 
 void EspAtClient::stop() {

@@ -68,18 +68,19 @@ class EspAtClient : public Client {
   bool put(uint8_t c);
   // Where the driver hands over what it fetched for our link: a member rather than a second base class, whose
   // functions would each need a this-adjusting thunk in flash.
+  // It finds its client from its own address (it is always the client's sink_), so it stores nothing: no pointer
+  // back, no store of one in each client's constructor.
   class Sink : public EspAtSink {
    public:
-    explicit Sink(EspAtClient& client) : client_(client) {}
-    uint16_t room() override { return kRxSize - client_.rxLen_; }
-    bool put(uint8_t c) override { return client_.put(c); }
+    uint16_t room() override;
+    bool put(uint8_t c) override;
 
    private:
-    EspAtClient& client_;
+    EspAtClient& client();
   };
 
   EspAtDrv& esp_;
-  Sink sink_{*this};
+  Sink sink_;
   // What sendBytes() hands the driver: set at each send, so never read unset (a member, not a Printable made on the
   // stack at each send, whose frame cost more flash than these 6 B of RAM).
   espat::Bytes sending_;

@@ -26,6 +26,16 @@ class Text : public Printable {
   EspStr s_;
 };
 
+// A packet's type, from its first byte. On the AVR one `swap` (a plain shift is done on the byte promoted to int, a
+// four-step loop: 16 B more in MqttPublish).
+inline uint8_t highNibble(uint8_t b) {
+#ifdef __AVR__
+  return __builtin_avr_swap(b) & 0x0F;
+#else
+  return b >> 4;
+#endif
+}
+
 const uint8_t kTwo = 0x40;  // in inLenBytes_ once the length is complete: it is two (CONNACK, PUBACK)
 
 const char kProtocol[] PROGMEM = {0, 4, 'M', 'Q', 'T', 'T', 4};  // name and level 4 (3.1.1)
@@ -85,9 +95,16 @@ void EspAtMqtt::text(EspStr s) {
 
 // The packet is written: flush it. False (the session ended, Closed) if any of it could not be sent.
 bool EspAtMqtt::sendOut() {
-  if (out_.finish()) return true;
-  fail(Error::Closed);
-  return false;
+  if (!out_.finish()) {
+    fail(Error::Closed);
+    return false;
+  }
+  // The keep-alive counts from now, and so does the wait for an answer when none was waited for before (the
+  // value is looked at only while one is: CONNACK, PUBACK, PINGRESP).
+  unsigned long now = millis();
+  lastSent_ = now;
+  if (!pending_ && !pinging_) waitFrom_ = now;
+  return true;
 }
 
 bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint16_t keepAliveS) {
@@ -99,19 +116,22 @@ bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint
   // The payload's strings: the client id, then the user name and the password if given (3.1.1: no password
   // without a user name).
   const EspStr fields[] = {clientId, user, password};
-  uint8_t n = user.empty() ? 1 : password.empty() ? 2 : 3;
+  uint8_t n = 1, flags = 0x02;  // clean session
+  if (!user.empty()) {
+    n = 2, flags = 0x82;  // a user name
+    if (!password.empty()) n = 3, flags = 0xC2;  // and a password
+  }
   uint16_t remaining = sizeof kProtocol + 3;
   for (uint8_t i = 0; i < n; i++) remaining += 2 + fields[i].length();
   if (!begin(kConnect, remaining)) return false;
   for (uint8_t i = 0; i < sizeof kProtocol; i++) out_.write((uint8_t)pgm_read_byte(kProtocol + i));
-  out_.write((uint8_t)(0x02 | (n > 1 ? 0x80 : 0) | (n > 2 ? 0x40 : 0)));  // clean session, user, password
+  out_.write(flags);
   twoBytes(keepAliveS);
   for (uint8_t i = 0; i < n; i++) text(fields[i]);
   keepAliveS_ = keepAliveS;
   if (!sendOut()) return false;
   state_ = State::Connecting;
   error_ = Error::None;
-  lastSent_ = waitFrom_ = millis();
   return true;
 }
 
@@ -135,18 +155,18 @@ uint16_t EspAtMqtt::send(const Printable* topic, EspStr topicText, const Printab
   } else {
     topicText.printTo(out_);
   }
+  uint16_t id = nextId_ + 1;
+  if (!id) id = 1;  // never 0
   if (qos) {
-    if (++nextId_ == 0) nextId_ = 1;  // never 0
-    twoBytes(nextId_);
+    nextId_ = id;
+    twoBytes(id);
   }
   payload.printTo(out_);
   if (!sendOut()) return 0;
-  lastSent_ = millis();
   if (!qos) return 1;
-  if (!pending_ && !pinging_) waitFrom_ = lastSent_;
-  pending_ = nextId_;
+  pending_ = id;
   acked_ = 0;
-  return nextId_;
+  return id;
 }
 
 uint16_t EspAtMqtt::publish(const Printable& topic, const Printable& payload, Qos qos, bool retain) {
@@ -187,7 +207,7 @@ __attribute__((noinline)) void EspAtMqtt::forget() {
 
 // noclone, as poll() below, where it is inlined: 50 B less in MqttPublish.
 __attribute__((noclone)) void EspAtMqtt::onPacket() {
-  uint8_t type = inType_ >> 4;
+  uint8_t type = highNibble(inType_);
   bool two = inLenBytes_ & kTwo;
   inType_ = 0;  // (the next packet's first byte starts its length over)
   if (pending_ || pinging_) waitFrom_ = millis();  // the broker is there: the wait for the rest starts again
@@ -239,6 +259,7 @@ __attribute__((noclone, optimize("no-optimize-sibling-calls"))) void EspAtMqtt::
   if (state_ == State::Connected && keepAliveS_ && !pinging_ && (now - lastSent_) / 1000 >= keepAliveS_) {
     if (!begin(kPingreq, 0) || !sendOut()) return;
     pinging_ = true;
+    // A PINGREQ's times count from before it was written (sendOut() took them after).
     if (!pending_) waitFrom_ = now;
     lastSent_ = now;
   }

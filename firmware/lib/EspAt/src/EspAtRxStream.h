@@ -6,7 +6,10 @@
 class EspAtRxStream : public Stream {
  public:
   int available() override { return (uint8_t)(head_ - tail_) & kMask; }
-  int peek() override { return head_ == tail_ ? -1 : buf_[tail_]; }
+  int peek() override {
+    uint8_t t = tail_;  // read once (it is volatile)
+    return head_ == t ? -1 : buf_[t];
+  }
   int read() override {
     int c = EspAtRxStream::peek();  // one copy of the look (the interrupt moves only head_)
     if (c >= 0) tail_ = (tail_ + 1) & kMask;
@@ -23,6 +26,8 @@ class EspAtRxStream : public Stream {
 
  private:
   static const uint8_t kSize = 64, kMask = kSize - 1;  // holds kSize - 1 bytes
-  uint8_t buf_[kSize];
+  // The indexes before the ring: within the 63 bytes an AVR instruction reaches from the object's address (after
+  // the ring, each look at them took an address computed first: 16 B of flash).
   volatile uint8_t head_, tail_;
+  uint8_t buf_[kSize];
 };
