@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
@@ -37,7 +38,7 @@ SLOW_FIXTURES = {"built"}
 
 def pytest_itemcollected(item):
     # per item as it is collected: pytest-xdist reads the xdist_group marks in its own collection_modifyitems
-    if SLOW_FOLDERS & set(Path(str(item.fspath)).resolve().parents):
+    if _in_a_slow_folder(str(item.path)):
         item.add_marker(pytest.mark.slow)
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
@@ -46,6 +47,12 @@ def pytest_itemcollected(item):
         item.add_marker(pytest.mark.slow)
     if item.get_closest_marker("xdist_group") is None and _has_module_fixture(info):
         item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
+@functools.lru_cache(maxsize=None)
+def _in_a_slow_folder(path: str) -> bool:
+    """Once per test module, not per test: resolving the path took 0.3 s of each worker's collection."""
+    return bool(SLOW_FOLDERS & set(Path(path).resolve().parents))
 
 
 def _has_module_fixture(info) -> bool:

@@ -1,4 +1,5 @@
-"""Chaos through the command line: seeded faults on a fresh fake per run, the CLI as a subprocess.
+"""Chaos through the command line: seeded faults on a fresh fake per run, the CLI run in the test's process
+(tests/inprocess.py), and as a process of its own where it is killed part way.
 
 Every invocation ends in exactly one of two ways: exit 0 with the right bytes (the file's sha256 is the server's),
 or a non-zero exit with one line on stderr and no file (nor temporary) left behind. A POST is never stored twice
@@ -17,6 +18,7 @@ import sys
 
 import pytest
 
+from inprocess import espat
 from simtools import ExactServer
 
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers
@@ -78,11 +80,10 @@ def test_chaos_run(tmp_path, seed):
         with Simulator(config) as sim:
             url = sim.serve_tcp()
 
-            def run(*args, **kw):
+            def run(*args):
                 # slow answers 6 s late and busy lasts past any retrying: a short bound makes either end
                 bound = "3" if any(f.startswith(("slow", "busy")) for f in faults) else "10"
-                done = subprocess.run([*ESPAT, "-p", url, "--timeout", bound, *args], capture_output=True,
-                                      text=True, timeout=120, env=env, stdin=subprocess.DEVNULL, **kw)
+                done = espat("-p", url, "--timeout", bound, *args, timeout=120, env={"ESPAT_WIFI_PASS": "s3cr3t99"})
                 if done.returncode == 3:
                     outcomes.add("no answer")
                 return done

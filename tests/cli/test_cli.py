@@ -11,15 +11,11 @@ import threading
 
 import pytest
 
+from inprocess import espat     # the command's output and status, run in this process (tests/inprocess.py)
 from simtools import ExactServer, PtyReader, sim_url
 
+# a real `espat` process, where the process is what a test checks (a terminal, piped stdin, a server it runs)
 ESPAT = [sys.executable, "-m", "espat.cli"]
-
-
-def espat(*args, env=None, timeout=60):
-    full_env = dict(os.environ, **(env or {}))
-    return subprocess.run([*ESPAT, *args], capture_output=True, text=True, timeout=timeout, env=full_env,
-                          stdin=subprocess.DEVNULL)
 
 
 @pytest.fixture

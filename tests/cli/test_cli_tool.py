@@ -14,14 +14,11 @@ import sys
 
 import pytest
 
+from inprocess import espat     # the command's output and status, run in this process (tests/inprocess.py)
 from simtools import ExactServer, PtyReader, sim_url
 
+# a real `espat` process, where the process is what a test checks (signals, a terminal, imports, its environment)
 ESPAT = [sys.executable, "-m", "espat.cli"]
-
-
-def espat(*args, env=None, input=None, timeout=60):
-    return subprocess.run([*ESPAT, *args], capture_output=True, text=True, timeout=timeout, input=input,
-                          env=dict(os.environ, **(env or {})), stdin=None if input is not None else subprocess.DEVNULL)
 
 
 @contextlib.contextmanager
@@ -182,7 +179,8 @@ def test_help_lists_commands_whose_module_is_absent(tmp_path):
     shadow = tmp_path / "espat_shadow"
     env = {"PYTHONPATH": str(shadow)}
     (shadow / "unosim").mkdir(parents=True)
-    help_ = espat("--help", env=env)
+    help_ = subprocess.run([*ESPAT, "--help"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                           env=dict(os.environ, **env))        # PYTHONPATH: a process's start
     assert help_.returncode == 0 and "collect" in help_.stdout and "uno" in help_.stdout
     done = subprocess.run([sys.executable, "-c", "import sys; sys.modules['unosim.cli'] = None; "
                            "from espat.cli import main; main(['uno'], prog_name='espat')"],
@@ -235,16 +233,15 @@ def test_the_kept_help_is_what_click_renders_and_goes_when_a_file_changes(tmp_pa
 
 @pytest.mark.xdist_group("help-cache")     # one bumps extras.py's mtime, the key the others read
 def test_help_for_a_command_that_is_not_there_is_not_kept(tmp_path):
-    env = dict(os.environ, COLUMNS="80", XDG_CACHE_HOME=str(tmp_path))
-    done = subprocess.run([sys.executable, "-m", "espat.cli", "nosuch", "--help"], capture_output=True, text=True,
-                          timeout=60, env=env)
+    done = espat("nosuch", "--help", env={"COLUMNS": "80", "XDG_CACHE_HOME": str(tmp_path)})
     assert done.returncode == 2 and "No such command 'nosuch'" in done.stderr
     assert not (tmp_path / "espat").exists() or not list((tmp_path / "espat").iterdir())
 
 
 def espat_cli(argv, env) -> str:
-    done = subprocess.run([sys.executable, "-m", "espat.cli", *argv], capture_output=True, text=True,
-                          timeout=60, env=env)
+    """`espat ARGV` with `env`'s COLUMNS and XDG_CACHE_HOME, in this process: the kept help is read, or rendered
+    and kept, by the same calls as in a process of its own (what a start imports is the test above)."""
+    done = espat(*argv, env={name: env[name] for name in ("COLUMNS", "XDG_CACHE_HOME")})
     assert done.returncode == 0, done.stderr
     return done.stdout
 

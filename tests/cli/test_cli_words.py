@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
-import subprocess
-import sys
 import threading
 
 import pytest
 
+from inprocess import espat     # the command's output and status, run in this process (tests/inprocess.py)
 from simtools import ExactServer, sim_url
-
-ESPAT = [sys.executable, "-m", "espat.cli"]
-
-
-def espat(*args, env=None, timeout=60):
-    return subprocess.run([*ESPAT, *args], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
-                          env=dict(os.environ, **(env or {})))
 
 
 @contextlib.contextmanager
@@ -66,9 +57,7 @@ def test_wifi_join_help_shows_the_ssid_as_optional_and_a_missing_one_is_a_usage_
     shown = espat("wifi", "join", "--help", env={"ESPAT_WIFI_SSID": "HomeNet"})
     assert shown.returncode == 0
     assert "wifi join [OPTIONS] [SSID]\n" in shown.stdout
-    env = {k: v for k, v in os.environ.items() if k != "ESPAT_WIFI_SSID"}
-    missing = subprocess.run([*ESPAT, "-p", sim_url(), "wifi", "join"], capture_output=True, text=True, timeout=60,
-                             stdin=subprocess.DEVNULL, env=env)
+    missing = espat("-p", sim_url(), "wifi", "join", env={"ESPAT_WIFI_SSID": None})
     assert missing.returncode == 2 and "no SSID" in missing.stderr
 
 
@@ -143,7 +132,7 @@ def test_at_at_the_wrong_rate_points_at_detect():
     assert "`espat detect`" in done.stderr
 
 
-@pytest.mark.slow  # tests/README.md: the tiers (every answer waits out the 1 s bound, in a subprocess)
+@pytest.mark.slow  # tests/README.md: the tiers (every answer waits out the 1 s bound)
 def test_a_slow_module_is_waited_for_not_called_a_wrong_rate():
     """Every answer a second late (slow:1): commands take longer, and work."""
     done = espat("-p", sim_url(faults=["slow:1"]), "wifi", "status")
@@ -151,7 +140,7 @@ def test_a_slow_module_is_waited_for_not_called_a_wrong_rate():
     assert "not joined" in done.stdout
 
 
-@pytest.mark.slow  # tests/README.md: the tiers (every answer waits out the 1 s bound, in a subprocess)
+@pytest.mark.slow  # tests/README.md: the tiers (every answer waits out the 1 s bound)
 def test_detect_finds_a_slow_module_at_its_rate():
     done = espat("-p", sim_url(faults=["slow:1"]), "--json", "detect")
     assert done.returncode == 0, done.stderr

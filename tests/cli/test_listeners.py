@@ -11,15 +11,13 @@ import textwrap
 
 import pytest
 
+from inprocess import espat     # the command's output and status, run in this process (tests/inprocess.py)
 from simtools import sim_url
-
-ESPAT = [sys.executable, "-m", "espat.cli"]
 
 
 @pytest.mark.parametrize("address", ["192.0.2.7:4000", "example.com:4000"])
 def test_bridge_refuses_a_non_loopback_address_and_says_what_it_would_expose(address):
-    done = subprocess.run([*ESPAT, "-p", sim_url(), "bridge", "--tcp", address], capture_output=True, text=True,
-                          timeout=30, stdin=subprocess.DEVNULL)
+    done = espat("-p", sim_url(), "bridge", "--tcp", address, timeout=30)
     assert done.returncode == 2, done.stderr
     assert "raw AT access" in done.stderr and "--allow-remote" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
@@ -27,8 +25,7 @@ def test_bridge_refuses_a_non_loopback_address_and_says_what_it_would_expose(add
 
 @pytest.mark.parametrize("address", ["192.0.2.7:4000", "[2001:db8::7]:4000"])
 def test_sim_refuses_a_non_loopback_address_and_says_what_it_would_expose(address):
-    done = subprocess.run([*ESPAT, "sim", "--tcp", address], capture_output=True, text=True, timeout=30,
-                          stdin=subprocess.DEVNULL)
+    done = espat("sim", "--tcp", address, timeout=30)
     assert done.returncode == 2, done.stderr
     assert "drive the fake module" in done.stderr and "--allow-remote" in done.stderr
 

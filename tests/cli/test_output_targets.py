@@ -7,20 +7,19 @@ import contextlib
 import hashlib
 import os
 import stat
-import subprocess
-import sys
 import threading
 
 import pytest
 
+import inprocess
 from simtools import ExactServer, PtyReader
 
-ESPAT = [sys.executable, "-m", "espat.cli"]
 BODY = bytes(range(256)) * 8
 
 
 def espat(*args, timeout=60):
-    return subprocess.run([*ESPAT, *args], capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    """The command's output (bytes) and status, run in this process (tests/inprocess.py)."""
+    return inprocess.espat(*args, timeout=timeout, text=False)
 
 
 @contextlib.contextmanager

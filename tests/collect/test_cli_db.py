@@ -3,20 +3,18 @@ one by mistake: the group's --db reaches the token commands, a missing file is a
 missing directory is an error for every command; `espat --json collect token list` prints JSON. Each run gets its
 own data directory, so the default database of whoever runs the tests is never touched."""
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ESPAT = [sys.executable, "-c", "from espat.cli import main; main()"]
+from inprocess import espat     # the command's output and status, run in this process (tests/inprocess.py)
 
 
 def run(tmp_path: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k != "ESPAT_COLLECT_DB"}
-    environment.update(XDG_DATA_HOME=str(tmp_path / "data"), HOME=str(tmp_path / "home"), **(env or {}))
-    return subprocess.run([*ESPAT, *args], capture_output=True, text=True, timeout=60, env=environment)
+    environment = {"ESPAT_COLLECT_DB": None, "XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path / "home"),
+                   **(env or {})}
+    return espat(*args, env=environment)
 
 
 def default_db(tmp_path: Path) -> Path:

@@ -2,17 +2,16 @@
 the very body that went over the wire, keyed by its incarnation."""
 import json
 import re
-import subprocess
-import sys
 
 import pytest
+
+from inprocess import espat     # the command's output and status, run in this process (tests/inprocess.py)
 
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers
 
 
 def test_demo_stores_its_reading_in_a_real_collector():
-    done = subprocess.run([sys.executable, "-c", "from espat.cli import main; main()", "demo"],
-                          capture_output=True, text=True, timeout=180)
+    done = espat("demo", timeout=180)
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "=> HTTP 201 Created" in out and "`espat collect` on a temporary database" in out

@@ -24,6 +24,7 @@ NETWORK, PASSWORD = "HomeNet", "s3cr3t99"       # the access point every exchang
 OTHER_NETWORK, OTHER_PASSWORD = "Elsewhere", ""  # an open network in range, for scans
 SERVER_NAME = "example.com"                      # resolves to the exchange's loopback server
 WAIT = 10.0                                      # bound on any wait for the module's bytes
+LOOK_AGAIN = 0.05                                # while waiting: how often to ask whether anything can still come
 
 Pieces = Callable[[int, bytes], List[bytes]]     # (step number, host bytes) -> the pieces to write
 
@@ -145,17 +146,23 @@ class FakeEnd:
             self.module.feed(piece)
 
     async def _wait(self, done: Callable[[], bool], timeout: float) -> None:
-        """Let the loop run until `done()` or `timeout` seconds passed."""
+        """Let the loop run until `done()`, `timeout` seconds passed, or nothing can happen any more: the fake, its
+        links and the loopback server all live on this loop, so with no callback ready, no socket ready and no timer
+        left at all (`_idle` and none scheduled) no byte can come; the bytes are all there will be, and waiting out
+        the bound would only delay the mismatch (a pending exchange, a fake that answers short)."""
+        loop = asyncio.get_running_loop()
         deadline = time.monotonic() + timeout
         while not done():
             self._arrived.clear()
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            try:
-                await asyncio.wait_for(self._arrived.wait(), left)
-            except asyncio.TimeoutError:
+            if _idle(loop) and not _timers(loop) and self.settled():
                 return
+            try:                                    # woken by the module's bytes, or to look again
+                await asyncio.wait_for(self._arrived.wait(), min(left, LOOK_AGAIN))
+            except asyncio.TimeoutError:
+                pass
 
     def _take(self, size: int) -> bytes:
         data = bytes(self.out[:size])
@@ -208,6 +215,11 @@ def _idle(loop: asyncio.AbstractEventLoop) -> bool:
     if any(not h.cancelled() and h.when() <= now for h in loop._scheduled):  # type: ignore[attr-defined]
         return False
     return not loop._selector.select(0)                                     # type: ignore[attr-defined]
+
+
+def _timers(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether any timer is still to run on `loop` (due or not)."""
+    return any(not h.cancelled() for h in loop._scheduled)                 # type: ignore[attr-defined]
 
 
 def _next_timer(loop: asyncio.AbstractEventLoop) -> float:

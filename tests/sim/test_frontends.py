@@ -1,6 +1,7 @@
 """Each front end driven with raw bytes through pyserial, as a real serial client would."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import socket
@@ -11,6 +12,7 @@ import time
 import pytest
 import serial
 
+import inprocess   # a command's output and status, run in this process (tests/inprocess.py)
 from esp8266sim import SimConfig, Simulator
 from simtools import Wire
 
@@ -150,7 +152,7 @@ def test_cli_pty_prints_its_path_first():
     (["--baud", "12"], "baud rate 12 is outside"),
 ])
 def test_cli_bad_input_is_one_line_and_status_2(args, message):
-    done = subprocess.run([sys.executable, "-m", "esp8266sim", *args], capture_output=True, text=True, timeout=30)
+    done = inprocess.esp8266sim(*args, timeout=30)
     assert done.returncode == 2
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
@@ -240,9 +242,10 @@ def test_ftdi_adapter_hands_over_full_packets_or_after_its_latency_timer():
         port.close()
 
 
-@pytest.mark.parametrize("command", [["esp8266sim"], ["espat.cli", "sim"]], ids=["esp8266sim", "espat sim"])
+@pytest.mark.parametrize("command", [inprocess.esp8266sim, functools.partial(inprocess.espat, "sim")],
+                         ids=["esp8266sim", "espat sim"])
 def test_latency_timer_knob_and_help_lists_the_latency_defaults(command):
-    done = subprocess.run([sys.executable, "-m", *command, "--help"], capture_output=True, text=True, timeout=30)
+    done = command("--help", timeout=30)
     assert done.returncode == 0, done.stderr
     text = " ".join(done.stdout.split()).split("Options:", 1)[1]          # past the usage line
     for knob, default in [("rtt", "0.03"), ("join", "2.0"), ("dns", "0.05"), ("connect", "0.05"),
