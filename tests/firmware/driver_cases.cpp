@@ -350,6 +350,22 @@ void ipdHeadNeverEnds() {
 }
 // ---- end of long +IPD heads ----
 
+// AT+UART: the rate for now (_CUR) or kept (_DEF), in both dialects (the module answers at the old rate).
+void uartCommand() {
+  sync(kVersion17);
+  CHECK(esp.startUart(57600, false));
+  esp.poll();
+  CHECK(written() == "AT+UART_CUR=57600,8,1,0,0\r\n");
+  feed("\r\nOK\r\n");
+  CHECK(!esp.busy() && esp.status() == EspStatus::Ok);
+  sync(kVersion22);
+  CHECK(esp.startUart(115200, true));
+  esp.poll();
+  CHECK(written() == "AT+UART_DEF=115200,8,1,0,0\r\n");
+  feed("\r\nERROR\r\n");
+  CHECK(!esp.busy() && esp.status() == EspStatus::Error);
+}
+
 struct Case {
   const char* name;
   void (*run)();
@@ -374,6 +390,7 @@ struct Case {
     {"ipd-length-past-buffer", ipdLengthPastBuffer},
     {"ipd-length-overflows", ipdLengthOverflows},
     {"ipd-head-never-ends", ipdHeadNeverEnds},
+    {"uart-command", uartCommand},
 };
 
 }  // namespace

@@ -36,7 +36,7 @@ def run(binary, name):
                                   "busy-sending", "reply-extends", "boot-loop", "exchange-bound", "two-oks-for-one-question",
                                   "hardware-reset", "payload-after-a-long-write",
                                   "prompt-lost-in-an-exchange", "prompt-lost-in-a-send",
-                                  "passive-read-stalls-mid-frame"])
+                                  "passive-read-stalls-mid-frame", "uart-command"])
 def test_driver_case(driver, name):
     run(driver, name)
 

@@ -16,8 +16,9 @@ const uint8_t kAtTries = 10, kBusyTries = 20;
 __attribute__((noinline)) uint8_t EspAtDrv::bitOf(uint8_t id) { return 1 << id; }
 #endif
 
-bool EspAtDrv::begin(Job job, Step first) {
-  if (job_ != Job::None) return false;
+// Each start refuses a running operation first (before it stores its arguments, which the running one may still
+// read), so begin() and beginLink() need not ask again.
+__attribute__((noinline)) bool EspAtDrv::begin(Job job, Step first) {
   job_ = job;
   status_ = EspStatus::Pending;
   resend_ = false;
@@ -26,25 +27,29 @@ bool EspAtDrv::begin(Job job, Step first) {
   return true;
 }
 
-// With the link operations, out of line: inlined into each of their starts it was 22 B more in WebClient and
-// MqttPublish. The exchange-only driver has one caller, where inlined is smaller (12 B in each reporter).
-#if ESPAT_CLIENTS
-__attribute__((noinline))
-#endif
-bool EspAtDrv::beginLink(Job job, Step first, uint8_t id) {
-  if (job_ != Job::None || id >= kLinks) return false;
+// The single link operations' start (an exchange checks its link itself). Out of line: inlined into each of their
+// starts it was 22 B more in WebClient and MqttPublish.
+__attribute__((noinline)) bool EspAtDrv::beginLink(Job job, Step first, uint8_t id) {
+  if (id >= kLinks) return false;
   id_ = id;
   return begin(job, first);
 }
 
 // A module that needed syncing may have rebooted unheard, so Wi-Fi counts as down until joined again.
 bool EspAtDrv::startSync() {
-  wifiUp_ = job_ != Job::None && wifiUp_;
+  if (job_ != Job::None) return false;
+  wifiUp_ = false;
   return begin(Job::Sync, Step::At);
 }
 bool EspAtDrv::startReset(bool hardware) {
-  wifiUp_ = job_ != Job::None && wifiUp_;
-  return begin(Job::Reset, pulse_ && hardware ? Step::PinLow : Step::Rst);
+  if (job_ != Job::None) return false;
+  wifiUp_ = false;
+  Step first = Step::Rst;
+  if (pulse_ && hardware) {
+    pulse_(resetPin_, true);  // held low for PinLow's wait (the only way into it)
+    first = Step::PinLow;
+  }
+  return begin(Job::Reset, first);
 }
 
 bool EspAtDrv::startJoin(EspStr ssid, EspStr pass) {
@@ -59,7 +64,7 @@ bool EspAtDrv::startUart(uint32_t baud, bool persist) {
   if (job_ != Job::None) return false;
   baud_ = baud;
   persist_ = persist;
-  args_ = &printArg;
+  args_ = &uartArg;
   return begin(Job::Uart, Step::Uart);
 }
 
@@ -68,7 +73,6 @@ bool EspAtDrv::startConnect(uint8_t id, EspStr host, uint16_t port) {
   if (job_ != Job::None) return false;
   host_ = host;
   remotePort_ = port;
-  udp_ = false;
   return beginLink(Job::Connect, Step::Start, id);
 }
 
@@ -76,10 +80,9 @@ bool EspAtDrv::startUdp(uint8_t id, EspStr host, uint16_t port, uint16_t localPo
   if (job_ != Job::None) return false;
   host_ = host;
   remotePort_ = port;
-  udp_ = true;
   localPort_ = localPort;
-  args_ = &printArg;  // the local port's argument
-  return beginLink(Job::Connect, Step::Start, id);
+  args_ = &localArg;
+  return beginLink(Job::Udp, Step::Start, id);
 }
 
 bool EspAtDrv::startSend(uint8_t id, const Printable& data) {
@@ -89,7 +92,7 @@ bool EspAtDrv::startSend(uint8_t id, const Printable& data) {
   return beginLink(Job::Send, Step::Send, id);
 }
 
-bool EspAtDrv::startClose(uint8_t id) { return beginLink(Job::Close, Step::Close, id); }
+bool EspAtDrv::startClose(uint8_t id) { return job_ == Job::None && beginLink(Job::Close, Step::Close, id); }
 #endif
 
 
@@ -120,7 +123,6 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::enter(Step step) {
   since_ = (uint16_t)millis();
   wait_ = step == Step::Reply ? (replyMs_ ? replyMs_ : 10000) : pgm_read_byte(&kWaits[(uint8_t)step]) * 100U;
   if (step == Step::Start) already_ = false;
-  if (step == Step::PinLow) pulse_(resetPin_, true);
   writeCommand(esp_nth(kCommands, (uint8_t)step));
 }
 
@@ -159,7 +161,7 @@ __attribute__((noinline)) void EspAtDrv::writeArg(uint8_t c) {
       return;
 #if ESPAT_CLIENTS
     case ESPAT_ARG_PROTO[0]:
-      port_.print(udp_ ? F("UDP") : F("TCP"));
+      port_.print(job_ == Job::Udp ? F("UDP") : F("TCP"));
       return;
     case ESPAT_ARG_ASKED[0]:
       number = asked_;
@@ -294,29 +296,22 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::advance(Reply r) {
 // The link steps of the single operations: Connect ends after CIPSTART, Send after SEND OK, Close after CIPCLOSE.
 // (An exchange goes through them all by its own rules, in EspAtExchange.cpp.)
 void EspAtDrv::advanceLink(Reply r) {
-  const EspStatus why = r == Reply::None ? EspStatus::Timeout : EspStatus::SendFailed;
   switch (step_) {
     case Step::Start:
       if (r == Reply::Ok || (r == Reply::Error && already_)) {
         linkGained(id_);
         finish(EspStatus::Ok);
       } else if (r == Reply::Error || r == Reply::None) {
-        finish(r == Reply::Error ? EspStatus::ConnectFailed : why);
+        finish(r == Reply::Error ? EspStatus::ConnectFailed : EspStatus::Timeout);
       }
       break;
-    case Step::Send:
-      if (r == Reply::Prompt) {
-        data_->printTo(port_);
-        go(Step::SendOk);
-        break;
-      }
-      // fall through: the same failures as SendOk's
+    case Step::Send:  // (its prompt is handled where it is read, handleByte)
     case Step::SendOk:
       // SEND OK; or the answer and CLOSED overtook it (a late SEND OK finds no operation and is let pass).
       if (step_ == Step::SendOk && (r == Reply::SendOk || (r == Reply::Closed && answered_))) {
         finish(EspStatus::Ok);
       } else if (r == Reply::Error || r == Reply::Closed || r == Reply::SendFail || r == Reply::None) {
-        finish(why);
+        finish(r == Reply::None ? EspStatus::Timeout : EspStatus::SendFailed);
       }
       break;
     default:  // Step::Close: `<id>,CLOSED` and then OK (or ERROR when the link was gone); wait for the OK
@@ -343,10 +338,7 @@ void EspAtDrv::closeWith(EspStatus verdict) {
 
 __attribute__((noinline)) void EspAtDrv::finish(EspStatus status) {
   ESPAT_TRACE("= ", (uint8_t)status);
-  ipdLeft_ = 0;
-#if ESPAT_CLIENTS
-  reuse_ = false;
-#endif
+  ipdLeft_ = 0;  // (reuse_ is left: only a running exchange reads it, and its start sets it)
   job_ = Job::None;
   step_ = Step::Idle;
   resend_ = false;

@@ -127,14 +127,14 @@ class EspAtDrv {
 #endif
 
  private:
-  enum class Job : uint8_t { None, Sync, Reset, Join, Uart, Status, WifiQuery, Connect, Send, Close, Receive,
-                             Exchange };
+  enum class Job : uint8_t { None, Sync, Reset, Join, Uart, Status, WifiQuery, Connect, Udp, Send, Close, Receive,
+                             Exchange };  // Connect: TCP, Udp: UDP (the same steps)
 #define ESPAT_STEP_NAME(name, command, wait) name,
   enum class Step : uint8_t { ESPAT_STEPS(ESPAT_STEP_NAME) Count };
 #undef ESPAT_STEP_NAME
   // The first six in the order of ESPAT_LINES (checked in EspAtLines.cpp).
   enum class Reply : uint8_t { None, Ok, Error, Fail, SendOk, SendFail, Busy, Closed, Prompt, Done, Data,
-                               Notice, HeadColon, HeadComma,  // these three: for passiveStep only
+                               Notice, Head,  // these two: for passiveStep only
                                Tick, Byte };                  // these two: for exchangeStep only
 
   // 1 << id. With the link table (ESPAT_CLIENTS=1) out of line: a shift by a variable is a loop on the AVR, and
@@ -170,7 +170,10 @@ class EspAtDrv {
 #else
   void onExchange(Reply r) { exchangeStep(*this, r); }  // the exchange-only driver: always there
 #endif
-  static void printArg(EspAtDrv& d, uint8_t c);
+#if ESPAT_CLIENTS
+  static void uartArg(EspAtDrv& d, uint8_t c);
+  static void localArg(EspAtDrv& d, uint8_t c);
+#endif
 #if ESPAT_CLIENTS
   static void passiveStep(EspAtDrv& d, Reply r);
   static void passiveHead(EspAtDrv& d, Reply r);
@@ -224,6 +227,8 @@ class EspAtDrv {
   void (*exchange_)(EspAtDrv&, Reply);     // exchangeStep, once an exchange was started
 #endif
   void (*queries_)(EspAtDrv&);             // statusLine or wifiLine, once that query was started
+  // What a send prints (an argument of the running operation, but read by three steps: within 64 bytes).
+  const Printable* data_;
   EspStatus verdict_;  // what an exchange ends with once its link is closed
   uint8_t readies_;  // `ready` lines heard during the current operation: a module rebooting in a loop
   bool dialect2_;      // 2.x names (no _CUR suffix), from AT+GMR's version line at each sync
@@ -241,14 +246,12 @@ class EspAtDrv {
   // The running operation's arguments.
   EspStr host_;  // also a join's ssid
   EspStr pass_;
-  const Printable* data_;
   EspAtSink* reply_;   // the exchange's sink
   void (*pulse_)(uint8_t pin, bool low);   // pulseResetPin, once a reset pin is set
-  void (*args_)(EspAtDrv&, uint8_t);       // printArg, once an operation with such arguments was started
+  void (*args_)(EspAtDrv&, uint8_t);       // uartArg or localArg, once such an operation was started
 #if ESPAT_CLIENTS
   uint32_t baud_;
   bool persist_;
-  bool udp_;
   uint16_t localPort_;
 #endif
   char line_[kLineMax];

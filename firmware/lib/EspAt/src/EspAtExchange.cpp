@@ -10,7 +10,6 @@ bool EspAtDrv::startExchange(uint8_t id, EspStr host, uint16_t port, const Print
   data_ = &request;
   reply_ = &reply;
 #if ESPAT_CLIENTS
-  udp_ = false;
   sinks_[id] = &reply;
 #endif
   exchangeSince_ = (uint16_t)(millis() >> 8);
@@ -19,13 +18,14 @@ bool EspAtDrv::startExchange(uint8_t id, EspStr host, uint16_t port, const Print
 #endif
   answered_ = false;
   linkDone_ = false;
-  verdict_ = EspStatus::Ok;
+  // (verdict_ is set by closeWith(), the only way into this exchange's Close.)
   // A link the last exchange left open carries this one; if the server closed it meanwhile, Send finds out.
+  id_ = id;  // (a link id checked above)
 #if ESPAT_CLIENTS
   reuse_ = linkOpen(id);
-  return beginLink(Job::Exchange, reuse_ ? Step::Send : Step::Start, id);
+  return begin(Job::Exchange, reuse_ ? Step::Send : Step::Start);
 #else
-  return beginLink(Job::Exchange, Step::Start, id);  // no keep-alive: every exchange opens its link
+  return begin(Job::Exchange, Step::Start);  // no keep-alive: every exchange opens its link
 #endif
 }
 
@@ -43,22 +43,16 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::exchangeStep(EspAtDrv& d, Reply r) {
     if (d.step_ == Step::Reply) d.since_ = (uint16_t)millis();  // an answer still arriving is not late
     return;
   }
-  const EspStatus why = r == Reply::None ? EspStatus::Timeout : EspStatus::SendFailed;
   switch (d.step_) {
     case Step::Start:
       if (r == Reply::Ok || (r == Reply::Error && d.already_)) {
         d.linkGained(d.id_);
         d.go(Step::Send);
       } else if (r == Reply::Error || r == Reply::None) {
-        d.closeWith(r == Reply::Error ? EspStatus::ConnectFailed : why);
+        d.closeWith(r == Reply::Error ? EspStatus::ConnectFailed : EspStatus::Timeout);
       }
       return;
-    case Step::Send:
-      if (r == Reply::Prompt) {
-        d.data_->printTo(d.port_);
-        d.go(Step::SendOk);
-        return;
-      }
+    case Step::Send:  // (its prompt is handled where it is read, handleByte)
 #if ESPAT_CLIENTS
       if (d.reuse_ && (r == Reply::Error || r == Reply::Closed)) {
         d.reuse_ = false;  // the kept link was closed under us ("link is not valid"): open a new one
@@ -125,5 +119,7 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::exchangeStep(EspAtDrv& d, Reply r) {
       return;
   }
   // Send and SendOk's failures: the link is closed, then the exchange ends.
-  if (r == Reply::Error || r == Reply::Closed || r == Reply::SendFail || r == Reply::None) d.closeWith(why);
+  if (r == Reply::Error || r == Reply::Closed || r == Reply::SendFail || r == Reply::None) {
+    d.closeWith(r == Reply::None ? EspStatus::Timeout : EspStatus::SendFailed);
+  }
 }

@@ -60,9 +60,11 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::handleByte(char c) {
     return;
   }
   if (c == '\r') return;
-  // The send prompt ("> " in 1.x, ">" in 2.x) ends no line.
+  // The send prompt ("> " in 1.x, ">" in 2.x) ends no line: the data goes out, then SEND OK is awaited (a single
+  // send's and an exchange's alike).
   if (c == '>' && lineLen_ == 0 && step_ == Step::Send) {
-    advance(Reply::Prompt);
+    data_->printTo(port_);
+    go(Step::SendOk);
     return;
   }
   // Payload follows "+IPD,<id>,<len>:" (active receive). (Passive receive's "+CIPRECVDATA" heads are its own.)
@@ -80,8 +82,10 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::handleByte(char c) {
     return;
   }
 #if ESPAT_CLIENTS
-  if (step_ == Step::Recv && (c == ':' || c == ',')) {
-    receive_(*this, c == ':' ? Reply::HeadColon : Reply::HeadComma);
+  // A passive read's head ends at the one of ':' and ',' that is not its 13th byte ("+CIPRECVDATA,<len>:" in 1.x,
+  // "+CIPRECVDATA:<len>," in 2.x); passiveHead checks the rest.
+  if (step_ == Step::Recv && (c == ':' || c == ',') && (uint8_t)(line_[12] ^ c) == (uint8_t)(':' ^ ',')) {
+    receive_(*this, Reply::Head);
     if (lineLen_ == 0) return;  // it was one
   }
 #endif
@@ -108,9 +112,14 @@ bool EspAtDrv::framePayload(uint8_t from, uint8_t link) {
 }
 
 void EspAtDrv::payloadByte(char c) {
-  bool ours = job_ == Job::Exchange && ipdLink_ == id_;
-  if (ipdLink_ == id_) answered_ = true;
-  if (ours) onExchange(Reply::Byte);
+  bool ours = false;  // the running exchange's answer
+  if (ipdLink_ == id_) {
+    answered_ = true;
+    if (job_ == Job::Exchange) {
+      ours = true;
+      onExchange(Reply::Byte);
+    }
+  }
 #if ESPAT_CLIENTS
   EspAtSink* sink = sinks_[ipdLink_];
   if (!sink) {
@@ -213,27 +222,27 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::handleLine() {
     already_ = true;
   } else if (kind == kGotIp) {
     wifiUp_ = true;
-  } else if (kind == kDisconnect) {
+  } else if (kind != kOther) {  // WIFI DISCONNECT or `ready`: Wi-Fi and the links are gone
+    static_assert(kDisconnect + 1 == kBooted && kBooted + 1 == kOther, "the last two lines");
     wifiUp_ = false;
     linkLost(0xFF);
-  } else if (kind == kBooted) {
-    // The module rebooted: links, echo, mux, receive mode and Wi-Fi are gone.
+    if (kind == kDisconnect) return;
+    // The module rebooted: echo, mux and receive mode are gone too.
     resets_++;
-    wifiUp_ = false;
-    linkLost(0xFF);
 #if ESPAT_CLIENTS
     waiting_ = 0;
 #endif
-    ipdLeft_ = 0;
+    // (No payload is owed: lines are read only when none is.)
     // A sync (or reset) that hears `ready` has found a module just booted: its sequence starts over. An AT in
     // flight is left to be answered (or asked again when its wait ends): a second AT now would be answered twice,
     // and the spare OK taken for the next command's. But a module that boots again and again (a brown-out loop:
     // the ESP-01's commonest field fault) would keep a sync going for ever: the third `ready` ends it.
-    if (job_ != Job::None && ++readies_ >= kBootLoop) {
+    if (job_ == Job::None) return;
+    if (++readies_ >= kBootLoop) {
       finish(EspStatus::ModuleReset);
     } else if (step_ == Step::Rst || step_ == Step::Boot || (job_ == Job::Sync && step_ != Step::At)) {
       go(Step::At);
-    } else if (job_ != Job::None && job_ != Job::Sync) {
+    } else if (job_ != Job::Sync) {
       finish(EspStatus::ModuleReset);
     }
     return;

@@ -18,8 +18,9 @@ bool EspAtDrv::startReceive(uint8_t id) {
   return true;
 }
 
-// A notice (line_ holds "+IPD,<id>,<len>"), or a ':' or ',' during a read (line_ may hold "+CIPRECVDATA,<len>"
-// before a 1.x ':', "+CIPRECVDATA:<len>" before a 2.x ','): what the reader hands over.
+// A notice (line_ holds "+IPD,<id>,<len>"), or the end of a head during a read (line_ may hold
+// "+CIPRECVDATA,<len>" before a 1.x ':', "+CIPRECVDATA:<len>" before a 2.x ','; handleByte has matched the
+// separators): what the reader hands over.
 static_assert(EspAtDrv::kLineMax >= 20, "a +CIPRECVDATA head fits a line");
 void EspAtDrv::passiveHead(EspAtDrv& d, Reply r) {
   const char* line = d.line_;
@@ -32,27 +33,24 @@ void EspAtDrv::passiveHead(EspAtDrv& d, Reply r) {
         if (d.job_ != Job::None) d.advance(Reply::Data);
       }
     }
-  } else if (d.lineLen_ > 13 && memcmp_P(line, PSTR("+CIPRECVDATA"), 12) == 0 &&
-             (uint8_t)line[12] == (r == Reply::HeadColon ? (uint8_t)',' : (uint8_t)':')) {
+  } else if (d.lineLen_ > 13 && memcmp_P(line, PSTR("+CIPRECVDATA"), 12) == 0) {
     if (d.framePayload(13, d.id_)) d.got_ = d.ipdLeft_;
   }
 }
 
-// Outside Step::Recv, or with Reply::Prompt: start a read for link id_. In it: the read's answer (OK, ERROR,
-// CLOSED) or its bound.
+// With Reply::Prompt (its start, or an exchange's): start a read for link id_. In Step::Recv (advance() hands it
+// every answer then): the read's answer (OK, ERROR, CLOSED) or its bound.
 ESPAT_NO_TAIL_CALLS void EspAtDrv::passiveStep(EspAtDrv& d, Reply r) {
   if (r >= Reply::Notice) {
     passiveHead(d, r);
     return;
   }
-  const uint8_t bit = bitOf(d.id_);
-  const bool exchange = d.job_ == Job::Exchange;
-  if (d.step_ != Step::Recv || r == Reply::Prompt || (r == Reply::None && d.asked_ == 0)) {
+  if (r == Reply::Prompt || (r == Reply::None && d.asked_ == 0)) {
     EspAtSink* sink = d.sinks_[d.id_];
     uint16_t room = sink ? sink->room() : kChunk;
     d.asked_ = room > kChunk ? kChunk : room;
     if (d.asked_ == 0) {
-      if (!exchange) {
+      if (d.job_ != Job::Exchange) {
         d.finish(EspStatus::Ok);  // a Receive with nowhere to put the bytes: nothing to do now
         return;
       }
@@ -61,15 +59,15 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::passiveStep(EspAtDrv& d, Reply r) {
       d.wait_ = kFullPause;
       return;
     }
-    d.waiting_ &= ~bit;  // a notice from here on means data came after this read's answer was made
+    d.waiting_ &= ~bitOf(d.id_);  // a notice from here on means data came after this read's answer was made
     d.got_ = 0;
     d.go(Step::Recv);
     return;
   }
   // A full read may have left more behind (as a notice during the read says more came); otherwise a short read
   // (or ERROR: nothing held) emptied the module.
-  if (r == Reply::Ok && d.got_ == d.asked_) d.waiting_ |= bit;
-  if (exchange) {
+  if (r == Reply::Ok && d.got_ == d.asked_) d.waiting_ |= bitOf(d.id_);
+  if (d.job_ == Job::Exchange) {
     d.onExchange(r);  // what the read's end means to an exchange: its own rules, EspAtExchange.cpp
   } else if (r == Reply::Ok || r == Reply::Error || r == Reply::None) {
     d.finish(r == Reply::None ? EspStatus::Timeout : EspStatus::Ok);

@@ -35,23 +35,25 @@ void EspAtDrv::wifiLine(EspAtDrv& d) {
   if (d.step_ == Step::JapQuery && d.lineLen_ > 7 && memcmp_P(d.line_, PSTR("+CWJAP"), 6) == 0) d.wifiUp_ = true;
 }
 
-void EspAtDrv::printArg(EspAtDrv& d, uint8_t c) {
-  Print& p = d.port_;
-  switch (c) {
 #if ESPAT_CLIENTS
-    case ESPAT_ARG_SCOPE[0]:
-      p.print(d.persist_ ? F("_DEF") : F("_CUR"));
-      break;
-    case ESPAT_ARG_BAUD[0]:
-      p.print(d.baud_);
-      break;
-    case ESPAT_ARG_LOCAL[0]:  // UDP with a local port: ",<port>,0" (a fixed peer)
-      if (d.udp_ && d.localPort_) {
-        p.write(',');
-        p.print(d.localPort_);
-        p.print(F(",0"));
-      }
-      break;
-#endif
-  }
+// Each optional operation's own placeholder, written by the function its start installs (a sketch links the ones
+// it starts). Each writes its own placeholder only: args_ stays installed after its operation.
+// AT+UART's text after the AT.
+void EspAtDrv::uartArg(EspAtDrv& d, uint8_t c) {
+  if (c != ESPAT_ARG_UART[0]) return;
+  Print& p = d.port_;
+  p.print(F("+UART"));
+  p.print(d.persist_ ? F("_DEF=") : F("_CUR="));
+  p.print(d.baud_);
+  p.print(F(",8,1,0,0"));
 }
+
+// UDP with a local port: ",<port>,0" (a fixed peer).
+void EspAtDrv::localArg(EspAtDrv& d, uint8_t c) {
+  if (c != ESPAT_ARG_LOCAL[0] || d.job_ != Job::Udp || !d.localPort_) return;
+  Print& p = d.port_;
+  p.write(',');
+  p.print(d.localPort_);
+  p.print(F(",0"));
+}
+#endif

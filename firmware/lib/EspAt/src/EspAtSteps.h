@@ -9,8 +9,7 @@
 #define ESPAT_ARG_HOST "\x02"
 #define ESPAT_ARG_PORT "\x03"
 #define ESPAT_ARG_CUR "\x04"     // "_CUR" in 1.x, nothing in 2.x
-#define ESPAT_ARG_SCOPE "\x05"   // "_CUR" or "_DEF"
-#define ESPAT_ARG_BAUD "\x06"
+#define ESPAT_ARG_UART "\x05"    // "+UART_CUR=<baud>,8,1,0,0" or _DEF: written by the code startUart links
 #define ESPAT_ARG_SSID "\x07"    // escaped (the table quotes it)
 #define ESPAT_ARG_PASS "\x08"
 #define ESPAT_ARG_LENGTH "\x09"  // the data's exact length
@@ -42,7 +41,7 @@
   X(Boot, "", 80)      /* released: waiting for `ready` */                                          \
   X(Mode, "AT+CWMODE" ESPAT_ARG_CUR "=1", 10)                                                       \
   X(Jap, "AT+CWJAP" ESPAT_ARG_CUR "=\"" ESPAT_ARG_SSID "\",\"" ESPAT_ARG_PASS "\"", 200)              \
-  X(Uart, ESPAT_IF_CLIENTS("AT+UART" ESPAT_ARG_SCOPE "=" ESPAT_ARG_BAUD ",8,1,0,0"), 10)                               \
+  X(Uart, ESPAT_IF_CLIENTS("AT" ESPAT_ARG_UART), 10)                                                 \
   X(Status, "AT+CIPSTATUS", 20)                                                                     \
   X(JapQuery, "AT+CWJAP" ESPAT_ARG_CUR "?", 20)                                                     \
   X(Start, "AT+CIPSTART=" ESPAT_ARG_ID ",\"" ESPAT_START_PROTO "\",\"" ESPAT_ARG_HOST "\","        \
