@@ -149,7 +149,10 @@ void setup() {
   // zero already (a global).
   *reinterpret_cast<uint8_t*>(&post.diag.resetCause) = MCUSR;
   MCUSR = 0;
-  wdt_disable();
+  // The watchdog at its 8 s from here on, as the HTTP reporters set it: one that reset the board is still running
+  // (at whatever period it had), and the longest setup (a blank EEPROM formatted, about 3.3 s) fits well within
+  // it. Set once, not disabled now and enabled at the end.
+  wdt_enable(WDTO_8S);
   usb.begin();
   // As the HTTP reporter (sampling.h): readings kept before a reset or power cut are published after it, and the
   // back-off goes on from the level kept.
@@ -159,7 +162,6 @@ void setup() {
   esp.setPassiveReceive(true);  // the broker's answers wait in the module until the client reads them
   espUart.begin();
   startSampling();
-  wdt_enable(WDTO_8S);
 }
 
 void loop() {
