@@ -70,6 +70,13 @@ class Simulator:
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
+        # A task a callback started as the loop stopped (a line that arrived during close()) never ran a step: it is
+        # ended here, on its loop, not destroyed unawaited later in whatever test or command runs then.
+        leftover = asyncio.all_tasks(self.loop)
+        for task in leftover:
+            task.cancel()
+        if leftover:
+            self.loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
 
     def _setup(self, boot: bool) -> None:
         log = self.transcript.write if self.transcript else (lambda direction, data: None)

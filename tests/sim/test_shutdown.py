@@ -4,6 +4,7 @@ worker (a collector test that checks its log once failed so)."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 
 from esp8266sim import SimConfig, Simulator
 
@@ -25,3 +26,23 @@ def test_close_ends_the_tasks_that_ending_tasks_start():
     sim.call(lambda: asyncio.get_running_loop().create_task(first()))
     sim.close()
     assert started and started[0].done(), "a task started while closing was left pending"
+
+
+def test_a_task_started_as_the_loop_stops_is_ended_on_its_loop():
+    """A callback that runs after the loop was told to stop (a line that arrived while the fake closed) may start a
+    task whose first step comes after the stop: it never ran, and its coroutine was reported "never awaited" where
+    it was collected, in another test."""
+    sim = Simulator(SimConfig(latency_scale=0))
+    sim.start()
+
+    async def late() -> None:
+        await asyncio.sleep(3600)
+    coro = late()
+
+    def stop_then_spawn() -> None:
+        sim.loop.stop()
+        sim.module.spawn(coro)
+    sim.loop.call_soon_threadsafe(stop_then_spawn)
+    sim._thread.join(timeout=10)
+    assert not sim._thread.is_alive()
+    assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED, inspect.getcoroutinestate(coro)
