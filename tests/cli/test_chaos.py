@@ -73,7 +73,7 @@ def test_chaos_run(tmp_path, seed):
     outcomes = set()
     site = ExactServer(_site)
     out = tmp_path / "body.bin"
-    env = dict(os.environ, ESPAT_WIFI_PASS="s3cr3t99")
+    wifi = {"ESPAT_WIFI_PASS": "s3cr3t99"}     # the password, for the in-process runs and the killed process alike
     try:
         config = SimConfig(networks={"HomeNet": "s3cr3t99"}, hosts={"example.com": ("127.0.0.1", site.port)},
                            latency_scale=0, baud=115200 if kill else None, faults=faults, seed=seed)
@@ -83,7 +83,7 @@ def test_chaos_run(tmp_path, seed):
             def run(*args):
                 # slow answers 6 s late and busy lasts past any retrying: a short bound makes either end
                 bound = "3" if any(f.startswith(("slow", "busy")) for f in faults) else "10"
-                done = espat("-p", url, "--timeout", bound, *args, timeout=120, env={"ESPAT_WIFI_PASS": "s3cr3t99"})
+                done = espat("-p", url, "--timeout", bound, *args, timeout=120, env=wifi)
                 if done.returncode == 3:
                     outcomes.add("no answer")
                 return done
@@ -91,7 +91,8 @@ def test_chaos_run(tmp_path, seed):
             _one_line_or_success(join, f"join {faults}", exits["join"])
             if kill:
                 proc = subprocess.Popen([*ESPAT, "-p", url, "http", "get", "http://example.com/", "-o", str(out)],
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        env=dict(os.environ, **wifi))
                 rng = random.Random(seed)
                 try:
                     proc.wait(timeout=rng.uniform(0.5, 1.5))
