@@ -71,12 +71,14 @@ class Simulator:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
         # A task a callback started as the loop stopped (a line that arrived during close()) never ran a step: it is
-        # ended here, on its loop, not destroyed unawaited later in whatever test or command runs then.
+        # cancelled and given that step here, on its loop, not destroyed unawaited later in whatever test or command
+        # runs then. One pass of the loop, not a wait for every task to end: one that outlives its cancellation must
+        # not hold up the close.
         leftover = asyncio.all_tasks(self.loop)
         for task in leftover:
             task.cancel()
         if leftover:
-            self.loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
+            self.loop.run_until_complete(asyncio.sleep(0))
 
     def _setup(self, boot: bool) -> None:
         log = self.transcript.write if self.transcript else (lambda direction, data: None)
