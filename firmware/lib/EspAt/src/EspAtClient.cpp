@@ -114,23 +114,23 @@ bool EspAtClient::put(uint8_t c) {
   return false;
 }
 
-bool EspAtClient::fill() {
-  if (rxLen_) return true;
-  if (link_ == kNoLink) return false;
+uint8_t EspAtClient::fill() {
+  if (rxLen_) return rxLen_;
+  if (link_ == kNoLink) return 0;
   send();  // an answer comes after the request: what was gathered goes first
   esp_.poll();
   // Only what the module announced: asking blindly gets ERROR, and on a software serial port the question can
   // blot out the very notice (or CLOSED) it is sent over.
   // Or a notice lost under one of our commands: fetch once anyway.
-  if (!esp_.dataWaiting(link_) && !due(kCheckData)) return false;
+  if (!esp_.dataWaiting(link_) && !due(kCheckData)) return 0;
   espat::waitIdle(esp_);
   espat::waitDone(esp_, esp_.startReceive(link_));  // into the ring wherever its head is: it is empty
-  if (rxLen_ == 0) return false;
+  if (rxLen_ == 0) return 0;
   active();
-  return true;
+  return rxLen_;
 }
 
-int EspAtClient::available() { return fill() ? rxLen_ : 0; }
+int EspAtClient::available() { return fill(); }
 
 int EspAtClient::peek() { return fill() ? rx_[rxHead_] : -1; }
 

@@ -60,7 +60,7 @@ class EspAtClient : public Client {
  private:
   static const uint8_t kNoLink = 0xFF;
   int connectTo(EspStr host, uint16_t port);
-  bool fill();   // fetches from the module when the buffer is empty; true if bytes are there
+  uint8_t fill();  // fetches from the module when the buffer is empty; the bytes there (0: none)
   bool send();   // sends what was gathered; false if the link refused it (or there is none)
   bool sendBytes(const uint8_t* p, uint16_t n);  // the same for these bytes (none: true while linked)
   bool sendNow(const Printable& data);  // the same for `data`, as one AT+CIPSEND
