@@ -36,7 +36,7 @@ int EspAtClient::connectTo(EspStr host, uint16_t port) {
 }
 
 __attribute__((noinline)) size_t EspAtClient::write(uint8_t c) {
-  if (link_ == kNoLink || (txLen_ == kTxSize && !send())) return 0;
+  if ((txLen_ >= kTxSize || link_ == kNoLink) && !send()) return 0;
   tx_[txLen_++] = c;
   return 1;
 }
