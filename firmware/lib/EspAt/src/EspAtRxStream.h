@@ -17,9 +17,10 @@ class EspAtRxStream : public Stream {
   }
   // From the interrupt: a byte that finds the ring full is lost, as with the core's ports.
   void received(uint8_t c) {
-    uint8_t next = (head_ + 1) & kMask;
+    uint8_t h = head_;  // read once (it is volatile): only this interrupt moves it
+    uint8_t next = (h + 1) & kMask;
     if (next != tail_) {
-      buf_[head_] = c;
+      buf_[h] = c;
       head_ = next;
     }
   }
