@@ -3,6 +3,17 @@
 #include "EspAtClient.h"
 #include "EspAtByteCounter.h"
 
+namespace {
+// espat::waitIdle(), told to the compiler: it returns once no operation is in flight (its loop ends only then, and the
+// polls of its quiet wait after it only read lines: nothing in poll() starts an operation), so the start that
+// follows needs no refusal of a running one, and each inlined start's test of it is dropped (24 B in WebClient).
+// Inlined by force: called out of line, what it tells the compiler is lost.
+__attribute__((always_inline)) inline void idle(EspAtDrv& esp) {
+  espat::waitIdle(esp);
+  if (esp.busy()) __builtin_unreachable();
+}
+}  // namespace
+
 int EspAtClient::connect(IPAddress ip, uint16_t port) {
   EspAtClient::stop();
   // The send buffer is empty until the link is open: the address's text lives there meanwhile (no stack frame).
@@ -17,7 +28,7 @@ int EspAtClient::connect(const __FlashStringHelper* host, uint16_t port) { retur
 int EspAtClient::connectTo(EspStr host, uint16_t port) {
   EspAtClient::stop();  // (a direct call: no virtual dispatch needed; nothing when not connected)
   EspAtDrv& esp = esp_;
-  espat::waitIdle(esp);
+  idle(esp);
   uint8_t id = espat::freeLink(esp);  // not open, and no other client's
   if (id == EspAtDrv::kLinks) {
     status_ = EspStatus::Busy;
@@ -69,7 +80,7 @@ __attribute__((noinline)) bool EspAtClient::sendBytes(const uint8_t* p, uint16_t
 }
 
 bool EspAtClient::sendNow(const Printable& data) {
-  espat::waitIdle(esp_);
+  idle(esp_);
   status_ = espat::waitDone(esp_, esp_.startSend(link_, data));
   if (status_ != EspStatus::Ok) {
     setWriteError();
@@ -123,7 +134,7 @@ uint8_t EspAtClient::fill() {
   // blot out the very notice (or CLOSED) it is sent over.
   // Or a notice lost under one of our commands: fetch once anyway.
   if (!esp_.dataWaiting(link_) && !due(kCheckData)) return 0;
-  espat::waitIdle(esp_);
+  idle(esp_);
   espat::waitDone(esp_, esp_.startReceive(link_));  // into the ring wherever its head is: it is empty
   if (rxLen_ == 0) return 0;
   active();
@@ -160,7 +171,7 @@ uint8_t EspAtClient::connected() {
   if (!esp.linkOpen(link_)) return 0;
   if (!due(kCheckOpen)) return 1;
   // A CLOSED lost under one of our commands: the module's view.
-  espat::waitIdle(esp);
+  idle(esp);
   espat::waitDone(esp, esp.startStatus());
   return esp.linkOpen(link_);
 }
@@ -168,15 +179,12 @@ uint8_t EspAtClient::connected() {
 void EspAtClient::stop() {
   if (link_ == kNoLink) return;
   send();
-  espat::waitIdle(esp_);
+  EspAtDrv& esp = esp_;  // (read once: gcc reads the reference again after every call)
+  idle(esp);
   // Closed even when the server closed first: the module may hold unread bytes (or missed lines left it open).
-  status_ = espat::waitDone(esp_, esp_.startClose(link_));
-  release();
-}
-
-void EspAtClient::release() {
-  esp_.setSink(link_, nullptr);
+  status_ = espat::waitDone(esp, esp.startClose(link_));
+  esp.setSink(link_, nullptr);
   link_ = kNoLink;
-  rxLen_ = 0;  // (txLen_ is: stop() sent what was gathered)
+  rxLen_ = 0;  // (txLen_ is: send() emptied it)
 }
 #endif  // ESPAT_CLIENTS && ESPAT_RAM_STRINGS

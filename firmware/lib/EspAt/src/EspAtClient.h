@@ -64,7 +64,6 @@ class EspAtClient : public Client {
   bool send();   // sends what was gathered; false if the link refused it (or there is none)
   bool sendBytes(const uint8_t* p, uint16_t n);  // the same for these bytes (none: true while linked)
   bool sendNow(const Printable& data);  // the same for `data`, as one AT+CIPSEND
-  void release();
   bool put(uint8_t c);
   // Where the driver hands over what it fetched for our link: a member rather than a second base class, whose
   // functions would each need a this-adjusting thunk in flash.
