@@ -27,6 +27,7 @@ int EspAtClient::connect(const __FlashStringHelper* host, uint16_t port) { retur
 
 int EspAtClient::connectTo(EspStr host, uint16_t port) {
   EspAtClient::stop();  // (a direct call: no virtual dispatch needed; nothing when not connected)
+  rxLen_ = txLen_ = 0;  // (before idle(): stores of bytes may alias the driver's state idle() vouches for)
   EspAtDrv& esp = esp_;
   idle(esp);
   uint8_t id = espat::freeLink(esp);  // not open, and no other client's
@@ -34,7 +35,6 @@ int EspAtClient::connectTo(EspStr host, uint16_t port) {
     status_ = EspStatus::Busy;
     return 0;
   }
-  rxLen_ = txLen_ = 0;
   esp.setSink(id, &sink_);
   status_ = espat::waitDone(esp, esp.startConnect(id, host, port));
   if (status_ != EspStatus::Ok) {
@@ -80,8 +80,9 @@ __attribute__((noinline)) bool EspAtClient::sendBytes(const uint8_t* p, uint16_t
 }
 
 bool EspAtClient::sendNow(const Printable& data) {
-  idle(esp_);
-  status_ = espat::waitDone(esp_, esp_.startSend(link_, data));
+  EspAtDrv& esp = esp_;  // (one reference for idle() and the start: reread, gcc cannot tell it is the same driver)
+  idle(esp);
+  status_ = espat::waitDone(esp, esp.startSend(link_, data));
   if (status_ != EspStatus::Ok) {
     setWriteError();
     return false;
@@ -134,8 +135,9 @@ uint8_t EspAtClient::fill() {
   // blot out the very notice (or CLOSED) it is sent over.
   // Or a notice lost under one of our commands: fetch once anyway.
   if (!esp_.dataWaiting(link_) && !due(kCheckData)) return 0;
-  idle(esp_);
-  espat::waitDone(esp_, esp_.startReceive(link_));  // into the ring wherever its head is: it is empty
+  EspAtDrv& esp = esp_;
+  idle(esp);
+  espat::waitDone(esp, esp.startReceive(link_));  // into the ring wherever its head is: it is empty
   if (rxLen_ == 0) return 0;
   active();
   return rxLen_;
