@@ -65,12 +65,11 @@ void setup() {
 }
 
 void loop() {
-  while (client.available()) {
-    int c = client.read();
+  // read() says -1 while nothing is there: the same test as available(), without a second call for each byte
+  for (int c; (c = client.read()) >= 0; received++) {
 #if !ESP_ON_SERIAL
     monitor.write(c);
 #endif
-    received++;
   }
   if (client && !client.connected()) {
     client.stop();
