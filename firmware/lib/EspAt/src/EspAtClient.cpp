@@ -113,7 +113,7 @@ inline EspAtClient& EspAtClient::Sink::client() {
 }
 #pragma GCC diagnostic pop
 
-uint16_t EspAtClient::Sink::room() { return kRxSize - client().rxLen_; }
+uint16_t EspAtClient::Sink::room() { return (uint8_t)(kRxSize - client().rxLen_); }  // (8 bits: rxLen_ <= kRxSize)
 bool EspAtClient::Sink::put(uint8_t c) { return client().put(c); }
 
 bool EspAtClient::put(uint8_t c) {
