@@ -14,19 +14,19 @@ __attribute__((always_inline)) inline void idle(EspAtDrv& esp) {
 }
 }  // namespace
 
-int EspAtClient::connect(IPAddress ip, uint16_t port) {
-  EspAtClient::stop();
-  // The send buffer is empty until the link is open: the address's text lives there meanwhile (no stack frame).
-  static_assert(kTxSize >= 16, "\"255.255.255.255\" must fit in the send buffer");
-  espat::ipText(ip, reinterpret_cast<char*>(tx_));
-  return connectTo(reinterpret_cast<const char*>(tx_), port);
-}
+int EspAtClient::connect(IPAddress ip, uint16_t port) { return connectTo(nullptr, port, &ip); }
 
 int EspAtClient::connect(const char* host, uint16_t port) { return connectTo(host, port); }
 int EspAtClient::connect(const __FlashStringHelper* host, uint16_t port) { return connectTo(host, port); }
 
-int EspAtClient::connectTo(EspStr host, uint16_t port) {
+int EspAtClient::connectTo(EspStr host, uint16_t port, const IPAddress* ip) {
   EspAtClient::stop();  // (a direct call: no virtual dispatch needed; nothing when not connected)
+  if (ip) {
+    // The send buffer is empty until the link is open: the address's text lives there meanwhile (no stack frame).
+    static_assert(kTxSize >= 16, "\"255.255.255.255\" must fit in the send buffer");
+    espat::ipText(*ip, reinterpret_cast<char*>(tx_));
+    host = reinterpret_cast<const char*>(tx_);
+  }
   rxLen_ = txLen_ = 0;  // (before idle(): stores of bytes may alias the driver's state idle() vouches for)
   EspAtDrv& esp = esp_;
   idle(esp);

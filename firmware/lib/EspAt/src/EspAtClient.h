@@ -59,7 +59,7 @@ class EspAtClient : public Client {
 
  private:
   static const uint8_t kNoLink = 0xFF;
-  int connectTo(EspStr host, uint16_t port);
+  int connectTo(EspStr host, uint16_t port, const IPAddress* ip = nullptr);  // ip: host ignored
   uint8_t fill();  // fetches from the module when the buffer is empty; the bytes there (0: none)
   bool send();   // sends what was gathered; false if the link refused it (or there is none)
   bool sendBytes(const uint8_t* p, uint16_t n);  // the same for these bytes (none: true while linked)
