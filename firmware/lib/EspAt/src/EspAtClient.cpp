@@ -127,8 +127,8 @@ bool EspAtClient::put(uint8_t c) {
 }
 
 uint8_t EspAtClient::fill() {
+  if (link_ == kNoLink) return 0;  // (first: without a link rxLen_ means nothing)
   if (rxLen_) return rxLen_;
-  if (link_ == kNoLink) return 0;
   send();  // an answer comes after the request: what was gathered goes first
   esp_.poll();
   // Only what the module announced: asking blindly gets ERROR, and on a software serial port the question can
@@ -187,6 +187,5 @@ void EspAtClient::stop() {
   status_ = espat::waitDone(esp, esp.startClose(link_));
   esp.setSink(link_, nullptr);
   link_ = kNoLink;
-  rxLen_ = 0;  // (txLen_ is: send() emptied it)
 }
 #endif  // ESPAT_CLIENTS && ESPAT_RAM_STRINGS

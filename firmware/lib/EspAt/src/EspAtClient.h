@@ -84,12 +84,12 @@ class EspAtClient : public Client {
   // stack at each send, whose frame cost more flash than these 6 B of RAM).
   espat::Bytes sending_;
   // Every field read before a connect starts clean, so a client made on the stack (as sketches do inside loop()) is
-  // not connected and holds nothing until its first connect. txLen_, activeAt_ and checks_ do not: connect sets
-  // them, and before it nothing looks at them past the test for a link (send() clears txLen_ before that test):
-  // their zeros were stores in each sketch's constructor.
+  // not connected and holds nothing until its first connect. rxLen_, txLen_, activeAt_ and checks_ do not: connect
+  // sets them, and without a link nothing looks at them past the test for one (send() clears txLen_ before that
+  // test): their zeros were stores in each sketch's constructor.
   uint8_t link_;
   EspStatus status_{};
-  uint8_t rxHead_{}, rxLen_{}, txLen_;
+  uint8_t rxHead_{}, rxLen_, txLen_;
   uint16_t dropped_{};
   uint16_t activeAt_;  // ms (low 16 bits) when something was last sent or came
   uint8_t checks_;     // the checks still due since then: kCheckData, kCheckOpen
