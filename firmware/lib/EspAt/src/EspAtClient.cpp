@@ -6,8 +6,10 @@
 namespace {
 // espat::waitIdle(), told to the compiler: it returns once no operation is in flight (its loop ends only then, and the
 // polls of its quiet wait after it only read lines: nothing in poll() starts an operation), so the start that
-// follows needs no refusal of a running one, and each inlined start's test of it is dropped (24 B in WebClient).
-// Inlined by force: called out of line, what it tells the compiler is lost.
+// follows needs no refusal of a running one, and each inlined start's test of it is dropped (five: 48 B in
+// WebClient). Inlined by force: called out of line, what it tells the compiler is lost. It holds only for the driver
+// reference idle() was given: each caller keeps one in a local (read again from esp_, gcc cannot tell it is the same
+// driver), and stores no bytes between idle() and the start (a byte store may alias the driver's state).
 __attribute__((always_inline)) inline void idle(EspAtDrv& esp) {
   espat::waitIdle(esp);
   if (esp.busy()) __builtin_unreachable();
