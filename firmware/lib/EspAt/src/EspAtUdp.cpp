@@ -22,9 +22,11 @@ void EspAtUDP::release() {
 }
 
 int EspAtUDP::beginPacket(IPAddress ip, uint16_t port) {
-  char text[16];
-  espat::ipText(ip, text);
-  int ok = open(text, port);
+  // The datagram's buffer holds nothing until the link is open (open() drops what it held): the address's text
+  // lives there meanwhile (no stack frame).
+  static_assert(kSize >= 16, "\"255.255.255.255\" must fit in the datagram's buffer");
+  espat::ipText(ip, reinterpret_cast<char*>(tx_));
+  int ok = open(reinterpret_cast<const char*>(tx_), port);
   peer_ = ip;
   return ok;
 }
