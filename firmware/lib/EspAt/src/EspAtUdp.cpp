@@ -21,23 +21,24 @@ void EspAtUDP::release() {
   held_ = false;
 }
 
-int EspAtUDP::beginPacket(IPAddress ip, uint16_t port) {
-  // The datagram's buffer holds nothing until the link is open (open() drops what it held): the address's text
-  // lives there meanwhile (no stack frame).
-  static_assert(kSize >= 16, "\"255.255.255.255\" must fit in the datagram's buffer");
-  espat::ipText(ip, reinterpret_cast<char*>(tx_));
-  int ok = open(reinterpret_cast<const char*>(tx_), port);
-  peer_ = ip;
-  return ok;
-}
+int EspAtUDP::beginPacket(IPAddress ip, uint16_t port) { return open(nullptr, port, &ip); }
 int EspAtUDP::beginPacket(const char* host, uint16_t port) { return open(host, port); }
 int EspAtUDP::beginPacket(const __FlashStringHelper* host, uint16_t port) { return open(host, port); }
 
 // A link to the peer (a new one for every packet begun: the module keeps one fixed peer per UDP link).
-int EspAtUDP::open(EspStr host, uint16_t port) {
+int EspAtUDP::open(EspStr host, uint16_t port, const IPAddress* ip) {
   stop();
   txLen_ = 0;
-  peer_ = IPAddress();
+  if (ip) {
+    // The datagram's buffer holds nothing until the link is open (open() drops what it held): the address's text
+    // lives there meanwhile (no stack frame).
+    static_assert(kSize >= 16, "\"255.255.255.255\" must fit in the datagram's buffer");
+    espat::ipText(*ip, reinterpret_cast<char*>(tx_));
+    host = reinterpret_cast<const char*>(tx_);
+    peer_ = *ip;
+  } else {
+    peer_ = IPAddress();
+  }
   port_ = port;
   uint8_t id = espat::freeLink(esp_);
   if (id == EspAtDrv::kLinks) {

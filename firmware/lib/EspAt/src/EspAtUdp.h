@@ -42,7 +42,7 @@ class EspAtUDP : public UDP, private EspAtSink {
 
  private:
   static const uint8_t kNoLink = 0xFF;
-  int open(EspStr host, uint16_t port);
+  int open(EspStr host, uint16_t port, const IPAddress* ip = nullptr);  // ip: host ignored
   void release();
   uint16_t room() override { return held_ ? 0 : kSize; }
   void frame(uint16_t len) override;
