@@ -74,9 +74,9 @@ int EspAtUDP::endPacket() {
     txLen_ = 0;
     return 0;
   }
-  espat::Bytes data(tx_, txLen_);
+  sending_ = espat::Bytes(tx_, txLen_);
   espat::waitIdle(esp_);
-  status_ = espat::waitDone(esp_, esp_.startSend(link_, data));
+  status_ = espat::waitDone(esp_, esp_.startSend(link_, sending_));
   txLen_ = 0;
   return status_ == EspStatus::Ok;
 }

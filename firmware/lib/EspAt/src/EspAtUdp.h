@@ -60,6 +60,9 @@ class EspAtUDP : public UDP, private EspAtSink {
   bool announced_{};        // parsePacket() has returned it
   bool dropping_{};         // the frame coming in is dropped
   uint8_t rxLen_{}, rxHead_{}, txLen_{};
+  // What endPacket() hands the driver: set at each send (a member, not a Printable made on the stack at each send,
+  // whose frame cost more flash than these 6 B of RAM).
+  espat::Bytes sending_;
   uint8_t rx_[kSize];
   uint8_t tx_[kSize];
 };
