@@ -120,7 +120,7 @@ int EspAtUDP::read() { return available() ? rx_[rxHead_++] : -1; }
 
 int EspAtUDP::read(unsigned char* buf, size_t len) {
   size_t n = 0;
-  while (n < len && available()) buf[n++] = rx_[rxHead_++];
+  for (int c; n < len && (c = EspAtUDP::read()) >= 0;) buf[n++] = (uint8_t)c;  // one copy of the look: read()'s
   return n ? (int)n : -1;
 }
 
