@@ -131,7 +131,7 @@ bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint
   out_.write(flags | 0x02);  // and clean session
   twoBytes(keepAliveS);
   for (uint8_t i = 0; i < n; i++) text(fields[i]);
-  keepAliveS_ = keepAliveS;
+  keepAliveMs_ = keepAliveS * 1000UL;
   if (!sendOut()) return false;
   state_ = State::Connecting;
   error_ = Error::None;
@@ -259,7 +259,7 @@ __attribute__((noclone, optimize("no-optimize-sibling-calls"))) void EspAtMqtt::
   unsigned long now = millis();
   if ((state_ == State::Connecting || pending_ || pinging_) && now - waitFrom_ > timeoutMs_) return fail(Error::Timeout);
   if (!net().connected()) return fail(Error::Closed);  // after reading: a PUBACK may come just before the close
-  if (state_ == State::Connected && keepAliveS_ && !pinging_ && (now - lastSent_) / 1000 >= keepAliveS_) {
+  if (state_ == State::Connected && keepAliveMs_ && !pinging_ && now - lastSent_ >= keepAliveMs_) {
     if (!begin(kPingreq, 0) || !sendOut()) return;
     pinging_ = true;
     // A PINGREQ's times count from before it was written (sendOut() took them after).
