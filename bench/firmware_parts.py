@@ -26,11 +26,12 @@ PARTS = [
     ("driver (EspAtDrv, its tables, blocking waits)",
      r"EspAtDrv|kCommands|kWaits|kLines|espat::wait|espat::begin|EspAtByteCounter|espat::Bytes|espat_layout"),
     ("Client (EspAtClient, its sink, IP formatting)", r"EspAtClient|EspAtSink|espat::|Text"),
+    ("MQTT, HTTP and UDP facades", r"EspAtMqtt|EspAtHttp|EspAtUdp"),
     ("ESP and USB ports", r"EspAtSoftUart|EspAtRxStream|EspAtUartPort|EspAtUsbTx|__vector_5\b|__vector_18\b"),
     ("Arduino core (Print, IPAddress, millis) and avr-libc",
-     r"Print|IPAddress|Stream|millis|__vector_16|udivmod|mulsi|strlen|memcmp|memcpy|pure_virtual|abort|"
+     r"Print::|vtable for Print|IPAddress|Stream|millis|__vector_16|udivmod|mulsi|strlen|memcmp|memcpy|pure_virtual|abort|"
      r"tablejump|__do_|_exit|__stop"),
-    ("sketch (setup/loop in main, its strings, global constructors)", r"main|setup|loop|global constructors"),
+    ("sketch (setup/loop in main, its strings, global constructors)", r"main|setup|loop|global constructors|_GLOBAL__sub_I_"),
 ]
 
 

@@ -2,6 +2,7 @@
 against a real Debian mosquitto (password file, persistence) through a recording relay; a paho-mqtt subscriber
 checks what arrives. Every reading must reach the subscriber; a reading is sent again only when its PUBACK never
 reached the publisher, and then byte for byte the same (its key in the payload lets a consumer drop the repeat).
+And every packet it writes, compared byte for byte with the standard's layouts (no broker: a Client that prints).
 Needs g++ and mosquitto: a missing one fails these tests, it does not skip them."""
 import json
 import os
@@ -33,6 +34,68 @@ def broker(tmp_path):
     b = Mosquitto(tmp_path / "broker")
     yield b
     b.close()
+
+
+def remaining_length(n):
+    """MQTT 3.1.1 section 2.2.3: seven bits a byte, low first, the top bit saying another follows."""
+    out = b""
+    while True:
+        n, digit = n >> 7, n & 0x7F
+        out += bytes([digit | (0x80 if n else 0)])
+        if not n:
+            return out
+
+
+def field(text):
+    """A length-prefixed string (section 1.5.3)."""
+    data = text.encode() if isinstance(text, str) else text
+    return len(data).to_bytes(2, "big") + data
+
+
+def connect_packet(client_id, keep_alive, user=None, password=None):
+    """CONNECT (section 3.1): protocol name and level 4, the flags (clean session, user name, password), the
+    keep-alive, then the client id and the user name and password that are given."""
+    flags = 0x02 | (0x80 if user else 0) | (0x40 if user and password else 0)
+    body = field("MQTT") + bytes([4, flags]) + keep_alive.to_bytes(2, "big") + field(client_id)
+    body += (field(user) if user else b"") + (field(password) if user and password else b"")
+    return bytes([0x10]) + remaining_length(len(body)) + body
+
+
+def publish_packet(topic, payload, packet_id=None, retain=False):
+    """PUBLISH (section 3.3): QoS 1 when it has a packet id."""
+    first = 0x30 | (0x02 if packet_id else 0) | (0x01 if retain else 0)
+    body = field(topic) + (packet_id.to_bytes(2, "big") if packet_id else b"") + payload
+    return bytes([first]) + remaining_length(len(body)) + body
+
+
+def letters(n):
+    return bytes(ord("a") + i % 26 for i in range(n))
+
+
+def test_every_packet_is_the_standards_byte_for_byte():
+    """Each packet the publisher writes (tests/firmware/mqtt_packets.cpp: each call, then the line its flush
+    ends), against the layouts of MQTT 3.1.1 section 3 built here."""
+    program = native_cc.program("mqtt_packets", ["-std=gnu++11", "-O1", "-g", "-Wall", "-Werror", "-fpermissive",
+                                                 f"-I{SHIM}", f"-I{LIB}", f"-I{HERE}"],
+                                [HERE / "mqtt_packets.cpp", LIB / "EspAtMqtt.cpp", LIB / "EspAtStr.cpp",
+                                 SHIM / "shim.cpp"])
+    done = subprocess.run([str(program)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    expected = [
+        connect_packet("uno-1", 60), "= 1",
+        connect_packet("uno-1", 0, user="user"), "= 1",
+        connect_packet("uno-1", 300, user="user", password="pw"), "= 1",
+        connect_packet("", 7), "= 1",
+        publish_packet("home/t", b"21.5"), "= 1",
+        publish_packet("home/t", b"x", retain=True), "= 1",
+        publish_packet("home/t", b'{"v":-42}', packet_id=1), "= 1",
+        publish_packet("t/b", bytes([0, 1, 2, 0xFF]), packet_id=2, retain=True), "= 2",
+        publish_packet('{"v":7}', letters(130), packet_id=3), "= 3",
+        publish_packet("tt", letters(15998)), "= 1",
+        "= 0",
+        bytes([0xE0, 0]),  # DISCONNECT
+    ]
+    assert done.stdout.splitlines() == [e.hex() if isinstance(e, bytes) else e for e in expected]
 
 
 def start(publisher, port, **env):

@@ -46,3 +46,24 @@ def test_a_task_started_as_the_loop_stops_is_ended_on_its_loop():
     sim._thread.join(timeout=10)
     assert not sim._thread.is_alive()
     assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED, inspect.getcoroutinestate(coro)
+
+
+def test_a_task_started_during_the_leftover_pass_is_ended_too():
+    """The pass that ends the leftover tasks runs the loop, and with it any callback still due (the paced wire's
+    next byte, ending a line that starts a command): the task that starts then is ended as well, not left pending."""
+    sim = Simulator(SimConfig(latency_scale=0))
+    sim.start()
+
+    async def late() -> None:
+        await asyncio.sleep(3600)
+    first, second = late(), late()
+
+    def stop_then_spawn_twice() -> None:
+        sim.loop.stop()
+        sim.module.spawn(first)                         # left over: the pass runs for it
+        sim.loop.call_soon(sim.module.spawn, second)    # runs in that pass
+    sim.loop.call_soon_threadsafe(stop_then_spawn_twice)
+    sim._thread.join(timeout=10)
+    assert not sim._thread.is_alive()
+    states = [inspect.getcoroutinestate(coro) for coro in (first, second)]
+    assert states == [inspect.CORO_CLOSED] * 2, states

@@ -114,21 +114,24 @@ bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint
     return false;
   }
   // The payload's strings: the client id, then the user name and the password if given (3.1.1: no password
-  // without a user name).
+  // without a user name). Whether one is given is told by its length, which the remaining length needs anyway
+  // (empty() read each one's first byte inline, both from flash and from RAM: 50 B more in MqttPublish).
   const EspStr fields[] = {clientId, user, password};
-  uint8_t n = 1, flags = 0x02;  // clean session
-  if (!user.empty()) {
-    n = 2, flags = 0x82;  // a user name
-    if (!password.empty()) n = 3, flags = 0xC2;  // and a password
-  }
+  uint8_t n = 0, flags = 0;
   uint16_t remaining = sizeof kProtocol + 3;
-  for (uint8_t i = 0; i < n; i++) remaining += 2 + fields[i].length();
+  do {
+    uint16_t length = fields[n].length();
+    if (n && !length) break;
+    if (n) flags = flags >> 1 | 0x80;  // a user name 0x80, then a password 0x40
+    n++;
+    remaining += 2 + length;
+  } while (n < 3);
   if (!begin(kConnect, remaining)) return false;
   for (uint8_t i = 0; i < sizeof kProtocol; i++) out_.write((uint8_t)pgm_read_byte(kProtocol + i));
-  out_.write(flags);
+  out_.write(flags | 0x02);  // and clean session
   twoBytes(keepAliveS);
   for (uint8_t i = 0; i < n; i++) text(fields[i]);
-  keepAliveS_ = keepAliveS;
+  keepAliveMs_ = keepAliveS * 1000UL;
   if (!sendOut()) return false;
   state_ = State::Connecting;
   error_ = Error::None;
@@ -256,7 +259,7 @@ __attribute__((noclone, optimize("no-optimize-sibling-calls"))) void EspAtMqtt::
   unsigned long now = millis();
   if ((state_ == State::Connecting || pending_ || pinging_) && now - waitFrom_ > timeoutMs_) return fail(Error::Timeout);
   if (!net().connected()) return fail(Error::Closed);  // after reading: a PUBACK may come just before the close
-  if (state_ == State::Connected && keepAliveS_ && !pinging_ && (now - lastSent_) / 1000 >= keepAliveS_) {
+  if (state_ == State::Connected && keepAliveMs_ && !pinging_ && now - lastSent_ >= keepAliveMs_) {
     if (!begin(kPingreq, 0) || !sendOut()) return;
     pinging_ = true;
     // A PINGREQ's times count from before it was written (sendOut() took them after).

@@ -96,7 +96,7 @@ class EspAtMqtt {
   Out out_;  // holds the Client: one reference where two were stored
   Client& net() { return out_.net_; }
   uint16_t timeoutMs_;
-  uint16_t keepAliveS_;
+  unsigned long keepAliveMs_;  // 0: no keep-alive. In ms, so poll() compares it without a 32-bit division
   uint16_t nextId_;
   uint16_t pending_;  // packet id of the QoS 1 message waiting for its PUBACK
   uint16_t acked_;
