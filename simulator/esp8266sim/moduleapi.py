@@ -28,7 +28,7 @@ class ModuleApi(Protocol):
     def emit(self, data: bytes, then: Optional[Callable[[], None]] = None) -> None:
         """Bytes for the host; `then` runs once they are out of the UART."""
 
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]":
         """Run a task that a reset cancels."""
 
     def log_input(self, data: bytes) -> None:

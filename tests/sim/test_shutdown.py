@@ -67,3 +67,28 @@ def test_a_task_started_during_the_leftover_pass_is_ended_too():
     assert not sim._thread.is_alive()
     states = [inspect.getcoroutinestate(coro) for coro in (first, second)]
     assert states == [inspect.CORO_CLOSED] * 2, states
+
+
+def test_a_long_command_cancelled_before_it_started_leaves_no_unawaited_coroutine():
+    """A long command (AT+CIPSTART) runs as a task; cancelled before its first step (the fake closing as the line
+    arrived), the handler's own coroutine must be ended with it, not collected later as "never awaited"."""
+    import gc
+    import warnings
+
+    sim = Simulator(SimConfig(latency_scale=0))
+    sim.start()
+
+    def feed_then_cancel() -> int:
+        before = asyncio.all_tasks() - {asyncio.current_task()}
+        sim.module.feed(b'AT+CIPSTART="TCP","example.com",80\r\n')
+        started = asyncio.all_tasks() - {asyncio.current_task()} - before
+        for task in started:
+            task.cancel()
+        return len(started)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert sim.call(feed_then_cancel) == 1          # the command's task: the case this test is about
+        sim.close()
+        gc.collect()
+    unawaited = [str(w.message) for w in caught if "never awaited" in str(w.message)]
+    assert not unawaited, unawaited

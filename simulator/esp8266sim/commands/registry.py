@@ -289,7 +289,7 @@ def check_args(cmd: Command, major: int, args: Tuple[Any, ...]) -> Tuple[Any, ..
                  for index, (kind, value) in enumerate(zip(kinds, args)))
 
 
-def run(cmd: Command, call: Call, spawn: Callable[[Any], None]) -> None:
+def run(cmd: Command, call: Call, spawn: Callable[[Any], "asyncio.Task[Any]"]) -> None:
     """Run a handler; a long one keeps the module busy until its coroutine ends."""
     major = call.module.profile.major
     if call.form not in cmd.forms[major]:
@@ -316,4 +316,6 @@ def run(cmd: Command, call: Call, spawn: Callable[[Any], None]) -> None:
                 module.refuse(refusal)
             finally:
                 module.busy = False
-        spawn(finish())
+        # A task cancelled before its first step (a reset or the fake's close as the line came) never awaits the
+        # handler's coroutine: it is closed with the task, not collected later as "never awaited".
+        spawn(finish()).add_done_callback(lambda _task: result.close())
