@@ -9,7 +9,6 @@ lone `+++` between two silences ends it [doc].
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Optional
 
 from .links import Link
@@ -169,12 +168,12 @@ class DataMode:
         """Every byte from the host goes to `link` from now on (the prompt: after `AT+CIPSEND`; none when the
         module enters passthrough by itself at power-up, AT+SAVETRANSLINK)."""
         self.net.passthrough = link
-        self._pt_last = time.monotonic()
+        self._pt_last = self.module.loop.time()
         if prompt:
             self.module.emit(b"\r\nOK\r\n\r\n>")
 
     def _passthrough_data(self, data: bytes) -> None:
-        now = time.monotonic()
+        now = self.module.loop.time()
         quiet_before = now - self._pt_last >= PASSTHROUGH_GUARD
         self._pt_last = now
         if self._plus_timer is not None:            # more bytes: the `+++` was data after all

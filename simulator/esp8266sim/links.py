@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import ssl
-import time
 from dataclasses import dataclass
 from typing import Callable, Deque, Optional, Protocol, Set, Tuple
 
@@ -163,7 +162,7 @@ class Link:
         self.buffer = bytearray()
         self.close_when_drained = False
         self.closed = False
-        self.last_activity = time.monotonic()
+        self.last_activity = asyncio.get_running_loop().time()
         self._reader: Optional[asyncio.StreamReader] = None
         self._writer: Optional[asyncio.StreamWriter] = None
         self._udp: Optional[asyncio.DatagramTransport] = None
@@ -238,7 +237,7 @@ class Link:
             self._close_socket()
             self.events.remote_closed(self)
         else:
-            self.last_activity = time.monotonic()
+            self.last_activity = asyncio.get_running_loop().time()
             self.events.received(self, item)
 
     def _departed(self, item: object) -> None:
@@ -258,7 +257,7 @@ class Link:
 
     async def send(self, data: bytes) -> bool:
         """Send `data`; returns once the peer acknowledged it (UDP: at once), False when the link is broken."""
-        self.last_activity = time.monotonic()
+        self.last_activity = asyncio.get_running_loop().time()
         if self._udp is not None:
             self.outgoing_path.put((data, None))
             return True
@@ -348,7 +347,7 @@ class Server:
             limit = self.events.server_timeout
             if not limit:
                 continue
-            now = time.monotonic()
+            now = asyncio.get_running_loop().time()
             for link in list(self._accepted):
                 if now - link.last_activity > limit:
                     link.abort()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from typing import Callable, Optional
 
 
@@ -90,9 +89,9 @@ class Module:
              handed: Optional[Callable[[], None]] = None) -> None:
         """Send bytes to the host, after any `slow` hold (byte faults act on the wire, wire.py); `then` runs once
         they are out of the UART (`when_sent`), `handed` as soon as they are in it (held or not)."""
-        now = time.monotonic()
-        if self._hold_until > now:
-            self.loop.call_later(self._hold_until - now, self._emit_now, data, then, handed)
+        held = self._hold_until and self._hold_until - self.loop.time()    # the loop's time: virtual or wall
+        if held and held > 0:
+            self.loop.call_later(held, self._emit_now, data, then, handed)
         else:
             self._emit_now(data, then, handed)
 
@@ -262,7 +261,7 @@ class Module:
         if fired.wifi_lost:
             self.lose_wifi()
         if fired.hold is not None:
-            self._hold_until = time.monotonic() + fired.hold
+            self._hold_until = self.loop.time() + fired.hold
 
     # --- Wi-Fi events ------------------------------------------------------------------------------------------------
 

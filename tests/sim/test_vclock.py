@@ -72,3 +72,27 @@ def test_executor_work_runs_at_once_in_virtual_time():
     loop.run_until(50.0)
     assert result == [(6, 50.0)]
     loop.close()
+
+
+def test_a_slow_fault_holds_the_module_for_virtual_seconds_not_wall_ones():
+    """`slow:25@cmd=1` holds what the module says for 25 s of the loop's time: on the virtual clock a later answer,
+    given 30 virtual seconds after (a fraction of a wall second), is not held any more (the hold was timed by the
+    wall clock once, so it went on for another 25 virtual seconds)."""
+    from esp8266sim import SimConfig
+    from esp8266sim.module import Module
+
+    loop = VirtualLoop()
+    heard = []
+    module = Module(SimConfig(faults=["slow:25@cmd=1"], latency_scale=0), output=lambda data: heard.append(
+        (loop.time(), data)), set_uart_rate=lambda rate: None, when_sent=lambda action: loop.call_soon(action))
+    loop.call_soon(module.feed, b"AT\r\n")
+    loop.run_until(1.0)
+    loop.call_soon(module.start_timed_faults)
+    loop.run_until(24.0)
+    assert not any(b"OK" in data for _, data in heard), heard      # held: the fault fired
+    loop.run_until(26.0)
+    assert [at for at, data in heard if b"OK" in data] == [25.0], heard
+    loop.call_at(30.0, module.feed, b"AT\r\n")
+    loop.run_until(31.0)
+    assert [at for at, data in heard if b"OK" in data] == [25.0, 30.0], heard
+    loop.close()
