@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable, List, Optional, Tuple
 
 from .config import SimConfig
+from .frontends.transcript import Transcript
 from .module import Module
 from .vclock import VirtualLoop
 from .wire import Wire
@@ -97,9 +98,11 @@ class LockStepBoard:
         self._now = 0.0
         self._now_us = 0
         self._paused = False
+        self.transcript = Transcript(config.log_path) if config.log_path else None      # the module's --log
         self.module = Module(config, output=lambda data: self.wire.from_module(data),
                              set_uart_rate=lambda rate: self.wire.set_module_baud(rate),
-                             when_sent=lambda action: self.wire.when_sent(action))
+                             when_sent=lambda action: self.wire.when_sent(action),
+                             log=self.transcript.write if self.transcript else (lambda direction, data: None))
         self.wire = Wire(loop, to_module=self.module.feed, to_host=self._to_host, module_baud=self.module.uart_rate,
                          paced=False, seed=config.seed, faults=config.wire_faults)
         loop.call_soon(self.module.start_timed_faults)
@@ -287,3 +290,5 @@ class LockStepBoard:
     def close(self) -> None:
         if self._proc is not None:
             self._end(Exit(self.loop.time(), "off"))
+        if self.transcript:
+            self.transcript.close()

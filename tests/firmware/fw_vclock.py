@@ -41,39 +41,52 @@ class VirtualCollector(VirtualServer):
     answer's virtual time."""
 
     def __init__(self, answers: dict | None = None, by_key: bool = False, delay: float = 0.0,
-                 retry_after: dict | None = None):
+                 retry_after: dict | None = None, keep_alive: bool = False):
         self.posts, self.stored, self.accepted, self.statuses = [], {}, [], []
         self.answers, self.retry_after = dict(answers or {}), dict(retry_after or {})
         self.by_key_seen, self.by_key, self.delay = {}, by_key, delay
         self.connections = 0
+        self.keep_alive = keep_alive    # each connection left open for the client's next request, as HTTP/1.1's
         self.answered_at = []
         self.lock = threading.Lock()    # as fw_native.Collector's; everything here runs on the test's thread
         super().__init__()
 
     async def _handle(self, reader, writer):
         self.connections += 1
+        while await self._one_request(reader, writer) and self.keep_alive:
+            pass
+        writer.close()
+
+    async def _one_request(self, reader, writer) -> bool:
+        """Reads one request and answers it; False when the client closed instead."""
         try:
             head = await reader.readuntil(b"\r\n\r\n")
         except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
-            return
+            return False
         lines = head.decode("latin-1").split("\r\n")
         path = lines[0].split()[1]
         headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
         length = int(next(v for k, v in headers.items() if k.lower() == "content-length"))
-        body = await reader.readexactly(length)
+        try:
+            body = await reader.readexactly(length)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return False
         if self.delay:
             await asyncio.sleep(self.delay)
         status = self._answer(path, headers, body)
         extra = "Server: vcollector\r\n"     # as http.server's answers start
         if self.retry_after.get(len(self.posts)) is not None:
             extra = f"Retry-After: {self.retry_after[len(self.posts)]}\r\n"
-        writer.write(f"HTTP/1.1 {status} X\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n".encode())
+        close = "" if self.keep_alive else "Connection: close\r\n"
+        writer.write(f"HTTP/1.1 {status} X\r\n{extra}Content-Length: 0\r\n{close}\r\n".encode())
         try:
             await writer.drain()
         except ConnectionError:
-            pass
-        writer.close()
+            return False
+        return True
+
+    def seqs_stored(self) -> set:
+        return {key[-1] for key in self.stored}
 
     def _answer(self, path, headers, body) -> int:
         self.posts.append((path, headers, body))
@@ -109,17 +122,22 @@ class VirtualPage(VirtualServer):
 
 
 def run_virtual(env: str, workdir: Path, loop: VirtualLoop, port: int, *, seconds: float, settings: dict = SETTINGS,
-                flags: tuple = (), stop_when=None, faults=(), step: float = 0.5, dialect: str = "1") -> tuple:
+                flags: tuple = (), stop_when=None, faults=(), step: float = 0.5, dialect: str = "1",
+                baud: int = 9600, seed: int = 5, adc: tuple = ADC_MV, program_env: dict | None = None,
+                module_log: Path | None = None) -> tuple:
     """Runs the sketch `env` on the virtual clock (`loop`, with example.com at `port` on it) until `seconds`
-    board-seconds pass or stop_when(USB text so far) holds (checked every `step` board-seconds). Returns (USB
-    text, the wire log as fw_native.read_wire_log gives it, its times virtual, the EEPROM after)."""
+    board-seconds pass or stop_when(USB text so far) holds (checked every `step` board-seconds). `adc`: the
+    shim's ADC inputs in mV (A0, the chip's sensor, Vcc); `program_env`: more of the shim's environment;
+    `module_log`: the fake's --log. Returns (USB text, the wire log as fw_native.read_wire_log gives it, its times
+    virtual, the EEPROM after)."""
     binary = build(env, settings, flags)
     workdir.mkdir(parents=True, exist_ok=True)
-    config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", port)}, baud=9600,
-                       latency_scale=0.1, seed=5, faults=list(faults), dialect=dialect)
-    program = NativeProgram(binary, env={"ESPAT_SHIM_WIRELOG": str(workdir / "wire.bin")})
+    config = SimConfig(networks={"HomeNet": "s3cr3t"}, hosts={"example.com": ("127.0.0.1", port)}, baud=baud,
+                       latency_scale=0.1, seed=seed, faults=list(faults), dialect=dialect,
+                       log_path=str(module_log) if module_log else None)
+    program = NativeProgram(binary, env={**(program_env or {}), "ESPAT_SHIM_WIRELOG": str(workdir / "wire.bin")})
     usb_log = workdir / "usb.txt"
-    board = LockStepBoard(loop, config, program, adc=lambda t: ADC_MV, usb_log=usb_log)
+    board = LockStepBoard(loop, config, program, adc=lambda t: adc, usb_log=usb_log)
     try:
         start = loop.time()
         board.power_on(mcusr=0)     # as the shim without a virtual clock: MCUSR nothing set

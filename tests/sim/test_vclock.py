@@ -96,3 +96,16 @@ def test_a_slow_fault_holds_the_module_for_virtual_seconds_not_wall_ones():
     loop.run_until(31.0)
     assert [at for at, data in heard if b"OK" in data] == [25.0, 30.0], heard
     loop.close()
+
+
+def test_close_ends_the_tasks_still_pending():
+    """A server's handler waiting for a next request when the test ends: closing the loop cancels it on the loop,
+    not leaves it to be destroyed pending (logged in whatever test runs then)."""
+    loop = VirtualLoop()
+
+    async def waits() -> None:
+        await asyncio.sleep(3600)
+    task = loop.create_task(waits())
+    loop.run_until(1.0)
+    loop.close()
+    assert task.cancelled() and loop.is_closed()
