@@ -17,7 +17,7 @@ from esp8266sim import SimConfig
 from esp8266sim.lockstep import LockStepBoard
 from esp8266sim.vclock import VirtualLoop
 from unosim.lockstep_program import SimavrProgram
-from simtools import serve_exact
+from simtools import close_virtual, serve_exact
 
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers (each runs a simulated Uno)
 
@@ -122,7 +122,7 @@ def run_once(elf: Path, wire_log: Path, program, condition: str, dialect: str) -
                 break
     finally:
         board.close()
-        loop.close()
+        close_virtual(loop)
     assert len(requests) >= 1 and program.request_ok(requests[0]), requests[:1]
     assert wanted in usb, usb
 
@@ -147,5 +147,5 @@ def test_the_reply_reaches_usb_byte_for_byte(elves, tmp_path, program, condition
         # within SEND OK's time on the wire in every run (on the wall clock a thread's answer came glued only when it
         # was scheduled in time: the test ran up to three times and took the first glued run)
         wire = read_wire_log(wire_log)
-        assert glued(wire, program.passive), \
-            f"the reply did not come glued to SEND OK (pause, µs: {None if program.passive else longest_pause_us(wire)})"
+        pause = None if program.passive else longest_pause_us(wire)
+        assert glued(wire, program.passive), f"the reply did not come glued to SEND OK (pause, µs: {pause})"
