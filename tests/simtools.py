@@ -106,6 +106,44 @@ def record_posts(loop, bodies: list) -> int:
     return task.result().sockets[0].getsockname()[1]
 
 
+def serve_exact(loop, reply: Callable[[bytes], bytes], late: float = 0.0) -> Tuple[int, List[bytes]]:
+    """ExactServer on the virtual `loop` (esp8266sim.vclock.VirtualLoop): reads one HTTP request per connection,
+    waits `late` virtual seconds, answers `reply(request)` and closes. Its port, and the list the requests (head,
+    blank line, body) are appended to. On the virtual clock the answer leaves when the request is whole plus `late`,
+    whatever the machine's load: a thread's server would answer at some later virtual time."""
+    requests: List[bytes] = []
+
+    async def handle(reader, writer):
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            request = head + await reader.readexactly(length)
+            requests.append(request)
+            if late:
+                await asyncio.sleep(late)
+            writer.write(reply(request))
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass                        # a client that left mid-request or mid-answer, as ExactServer allows
+        finally:
+            writer.close()
+    task = loop.create_task(asyncio.start_server(handle, "127.0.0.1", 0))
+    loop.run_until(loop.time())
+    return task.result().sockets[0].getsockname()[1], requests
+
+
+def close_virtual(loop) -> None:
+    """Closes a virtual loop whose board is off: a server's handler still waiting on a request the board left
+    half-sent is cancelled and ends now, not as a warning when it is collected after the loop closed."""
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+    loop.run_until(loop.time())
+    loop.close()
+
+
 class PtyReader:
     """What a program writes to a pseudo-terminal (its `master` side), read with a bound on every wait."""
 

@@ -74,6 +74,8 @@ static void ls_send(char kind, char reason) {
 }
 
 static void ls_sync(void) {
+    /* the harness may end the board (SIGKILL) as soon as it has this frame: the wire log is in its file first */
+    if (wire_log) fflush(wire_log);
     ls_send('S', 0);
     uint8_t head[19];
     ls_read_all(head, sizeof head);

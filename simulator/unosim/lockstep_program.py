@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Tuple
+from typing import Optional, Tuple
 
 from .harness import build_harness
 
@@ -17,16 +17,21 @@ __all__ = ["SimavrProgram"]
 
 
 class SimavrProgram:
-    def __init__(self, elf: Path, esp: str = "soft", seed: int = 0) -> None:
-        """`esp`: "soft" (the ESP-01 on pins 2/3 at 9600) or "uart0" (pins 0/1 at 115200); `seed` fixes the
-        ADC's noise, so a run is the same every time."""
+    def __init__(self, elf: Path, esp: str = "soft", seed: int = 0, wire_log: Optional[Path] = None,
+                 esp_baud: Optional[int] = None) -> None:
+        """`esp`: "soft" (the ESP-01 on pins 2/3 at 9600) or "uart0" (pins 0/1 at 115200), `esp_baud` another rate
+        for that wire (a sketch built for it); `seed` fixes the ADC's noise, so a run is the same every time;
+        `wire_log` names a file that gets every byte on a SoftwareSerial ESP link with its emulated time
+        (`T|R <µs> <hex>`, as Uno.sketch's), each power-on anew."""
         self.elf = Path(elf)
         self.esp = esp
         self.seed = seed
+        self.wire_log = wire_log
+        self.esp_baud = esp_baud or (115200 if esp == "uart0" else 9600)
         self.harness = build_harness()
 
     def command(self, eeprom: Path, mcusr: int, cut_at_byte: int, torn: int, fds: str) -> Tuple[list, dict]:
-        baud = "115200" if self.esp == "uart0" else "9600"
-        return [str(self.harness), str(self.elf), "--lockstep", fds, "--esp", self.esp, "--esp-baud", baud,
-                "--mcusr", str(mcusr), "--eeprom", str(eeprom), "--eeprom-cut", str(cut_at_byte),
-                "--eeprom-torn", str(torn), "--seed", str(self.seed)], dict(os.environ)
+        return [str(self.harness), str(self.elf), "--lockstep", fds, "--esp", self.esp,
+                "--esp-baud", str(self.esp_baud), "--mcusr", str(mcusr), "--eeprom", str(eeprom),
+                "--eeprom-cut", str(cut_at_byte), "--eeprom-torn", str(torn), "--seed", str(self.seed),
+                *(["--wire-log", str(self.wire_log)] if self.wire_log else [])], dict(os.environ)

@@ -6,7 +6,6 @@ and on the 2.x dialect. Pass = the server's reply byte for byte on USB. The prog
 Needs gcc-avr, arduino-core-avr, simavr and libsimavr-dev: missing tools fail these tests, they do not skip."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Callable
 from pathlib import Path
@@ -14,15 +13,18 @@ from pathlib import Path
 import pytest
 
 import builds
-from esp8266sim import SimConfig, Simulator
-from unosim import Uno
-from simtools import ExactServer
+from esp8266sim import SimConfig
+from esp8266sim.lockstep import LockStepBoard
+from esp8266sim.vclock import VirtualLoop
+from unosim.lockstep_program import SimavrProgram
+from simtools import close_virtual, serve_exact
 
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers (each runs a simulated Uno)
 
 # Built on tests/builds.py's settings, once per run: the http_get env from `built`, the examples by builds.example.
 SETTINGS = builds.EXAMPLE_SETTINGS
 SSID, PASSWORD, HOST = SETTINGS["ESPAT_WIFI_SSID"], SETTINGS["ESPAT_WIFI_PASS"], SETTINGS["ESPAT_SERVER_HOST"]
+BOARD_SECONDS = 60      # the bound on a run, in the board's own seconds
 GET = b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"
 
 
@@ -97,34 +99,38 @@ def longest_pause_us(wire: list) -> float:
 
 
 def run_once(elf: Path, wire_log: Path, program, condition: str, dialect: str) -> None:
-    """One run of `program` against the fake in `condition`: checks the request the server got and the reply on USB;
-    the wire log is left at `wire_log`."""
+    """One run of `program` against the fake in `condition`, in lock step on the virtual clock
+    (unosim.lockstep_program): checks the request the server got and the reply on USB; the wire log is left at
+    `wire_log`. The server, the fake and the board share one clock, so the server's delay and the fake's latency are
+    what the board sees however loaded the machine is, and a run takes the emulator's time, not the board's."""
     reply, late, latency = CONDITIONS[condition]
-
-    def answer(request):
-        time.sleep(late)  # the server's own delay: it is what is being tested
-        return reply
-
-    server = ExactServer(answer)
-    config = SimConfig(networks={SSID: PASSWORD}, hosts={HOST: ("127.0.0.1", server.port)}, baud=9600,
-                       latency_scale=latency, dialect=dialect)
+    loop = VirtualLoop()
+    port, requests = serve_exact(loop, lambda request: reply, late=late)   # the server's delay is what is tested
+    config = SimConfig(networks={SSID: PASSWORD}, hosts={HOST: ("127.0.0.1", port)}, baud=9600,
+                       latency_scale=latency, dialect=dialect, seed=1)
+    usb_log = wire_log.with_name("usb.txt")
+    usb_log.unlink(missing_ok=True)
+    board = LockStepBoard(loop, config, SimavrProgram(elf, seed=1, wire_log=wire_log),
+                          adc=lambda t: (215, 314, 5000), usb_log=usb_log)
+    wanted = program.usb_after(reply)
     try:
-        with Simulator(config) as sim:
-            with Uno.sketch(elf, esp=sim.serve_tcp().split("//", 1)[1], wire_log=wire_log) as uno:
-                wanted = program.usb_after(reply)
-                uno.wait_for(wanted, timeout=120)
-                usb = uno.output
+        board.power_on()
+        for second in range(1, BOARD_SECONDS + 1):
+            assert board.run_until(float(second)) is None, board.runs[-1].ended
+            usb = usb_log.read_bytes()
+            if wanted in usb:
+                break
     finally:
-        server.close()
-    assert len(server.requests) >= 1 and program.request_ok(server.requests[0]), server.requests[:1]
-    assert wanted in usb
+        board.close()
+        close_virtual(loop)
+    assert len(requests) >= 1 and program.request_ok(requests[0]), requests[:1]
+    assert wanted in usb, usb
 
 
 def glued(wire: list, passive: bool) -> bool:
     """Whether the run met the glued condition. Passive: the module announced the whole reply as one 20-byte piece.
-    Active: +IPD followed SEND OK back to back on the wire (9600 baud): at most one byte time of idle line between
-    two bytes, which the host's scheduling of the fake can add (a loaded CI run measured 1,600 µs once); a reply that
-    came on its own leaves the line idle for milliseconds."""
+    Active: +IPD followed SEND OK back to back on the wire (9600 baud): less than two byte times of idle line between
+    two bytes; a reply that came on its own leaves the line idle for milliseconds."""
     if passive:
         return b"+IPD,0,20\r\n" in bytes(b for d, _, b in wire if d == "R")
     return longest_pause_us(wire) < 2 * 1042
@@ -137,16 +143,9 @@ def test_the_reply_reaches_usb_byte_for_byte(elves, tmp_path, program, condition
     wire_log = tmp_path / "wire.txt"
     run_once(elves[program.name], wire_log, program, condition, dialect)
     if condition.startswith("20-bytes"):
-        # The glue is made by timing the test does not hold (the server's thread answering within SEND OK's 9 ms on
-        # the wire): a run where the reply came on its own tested the other case, so run again until one was glued
-        # (each run checked whole), at most three times in all.
-        pauses = []
-        for attempt in range(3):
-            if attempt:
-                run_once(elves[program.name], wire_log, program, condition, dialect)
-            wire = read_wire_log(wire_log)
-            if glued(wire, program.passive):
-                break
-            pauses.append(None if program.passive else longest_pause_us(wire))
-        else:
-            raise AssertionError(f"the reply never came glued to SEND OK in 3 runs (pauses, µs: {pauses})")
+        # On the virtual clock the server answers the moment the request is whole, so the reply reaches the fake
+        # within SEND OK's time on the wire in every run (on the wall clock a thread's answer came glued only when it
+        # was scheduled in time: the test ran up to three times and took the first glued run)
+        wire = read_wire_log(wire_log)
+        pause = None if program.passive else longest_pause_us(wire)
+        assert glued(wire, program.passive), f"the reply did not come glued to SEND OK (pause, µs: {pause})"
