@@ -143,13 +143,9 @@ void EspAtDrv::writeCommand(PGM_P cmd) {
   put('\n');
 }
 
-// What `data` prints, counted. Out of line with the link operations: the counter's stack frame in writeArg made
-// all of writeArg reach the object through a copy of its pointer, and gave each case the frame's epilogue (30 B
-// in WebClient and MqttPublish). The exchange-only reporters, built with -mcall-prologues, were 4-6 B larger so.
-#if ESPAT_CLIENTS
-__attribute__((noinline))
-#endif
-static uint16_t countOf(const Printable& data) {
+// What `data` prints, counted. Out of line: the counter's stack frame in writeArg made all of writeArg reach the
+// object through a copy of its pointer (30 B in WebClient and MqttPublish; the reporters 4-6 B larger so).
+ESPAT_SHARED static uint16_t countOf(const Printable& data) {
   EspAtByteCounter counter;
   data.printTo(counter);
   return counter.count;

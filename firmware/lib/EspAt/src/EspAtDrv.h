@@ -193,7 +193,8 @@ class EspAtDrv {
   void linkGained(uint8_t) {}
 #endif
   uint8_t lineKind(uint8_t& id) const;
-  bool ipdHead() const;
+  // Whether line_ is at least `min` bytes long and starts with the `n` flash bytes of `text`.
+  bool lineStarts(PGM_P text, uint8_t n, uint8_t min) const;
   static const uint16_t kNoNumber = 0xFFFF;  // lastNumber's answer for no number (it refuses any past 65529)
   uint16_t lastNumber(uint8_t from) const;
   bool framePayload(uint8_t from, uint8_t link);

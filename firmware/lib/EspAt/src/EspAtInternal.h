@@ -2,6 +2,8 @@
 #pragma once
 #include <Arduino.h>
 
+#include "EspAtConfig.h"
+
 // For the driver's larger functions: gcc's tail calls copy the function's whole epilogue (a dozen pops) before each
 // jump to another function; plain calls share one. And in a sketch with one driver that only its own code calls
 // (the exchange-only ones), gcc propagates the object's address into these functions, and every field access
@@ -13,6 +15,15 @@
 // give an IDE build the reporters' flags) costs flash, whatever it asks for: even a bare "Os" made WebClient
 // 236 B and MqttPublish 236 B larger, -fno-gcse 370 B and 630 B. Of the reporters' flags, what pays in the
 // examples is -Wl,--relax (which no source can ask for) and -mcall-prologues, a target flag: command line only.
+
+// Out of line in the full driver, whose callers share the function; inlined (as gcc chooses) in the exchange-only
+// driver of the reporters, which has fewer callers and whose -mcall-prologues makes a frame cheap: a few bytes
+// smaller there each time.
+#if ESPAT_CLIENTS
+#define ESPAT_SHARED __attribute__((noinline))
+#else
+#define ESPAT_SHARED
+#endif
 
 // The n-th of a table of NUL-separated flash strings.
 inline PGM_P esp_nth(PGM_P table, uint8_t n) {
