@@ -168,6 +168,9 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::writeArg(uint8_t c) {
     case ESPAT_ARG_CUR[0]:  // 1.7 names; 2.x has no _CUR
       if (!dialect2_) port_.print(F("_CUR"));
       return;
+    case ESPAT_AT_CIP[0]:
+      port_.print(F("AT+CIP"));
+      return;
 #if ESPAT_CLIENTS
     case ESPAT_ARG_PROTO[0]:
       port_.print(job_ == Job::Udp ? F("UDP") : F("TCP"));
