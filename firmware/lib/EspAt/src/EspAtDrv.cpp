@@ -121,7 +121,9 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::enter(Step step) {
   static_assert(sizeof kWaits == (size_t)Step::Count, "one wait per step, in Step order");
   step_ = step;
   since_ = (uint16_t)millis();
-  wait_ = step == Step::Reply ? (replyMs_ ? replyMs_ : 10000) : pgm_read_byte(&kWaits[(uint8_t)step]) * 100U;
+  uint16_t wait = pgm_read_byte(&kWaits[(uint8_t)step]) * 100U;
+  if (step == Step::Reply && replyMs_) wait = replyMs_;  // setReplyMs(); the table's 10 s without it
+  wait_ = wait;
   if (step == Step::Start) already_ = false;
   writeCommand(esp_nth(kCommands, (uint8_t)step));
 }

@@ -50,7 +50,7 @@
              ESPAT_ARG_PORT ESPAT_IF_CLIENTS(ESPAT_ARG_LOCAL), 100)                                  \
   X(Send, ESPAT_AT_CIP "SEND=" ESPAT_ARG_ID "," ESPAT_ARG_LENGTH, 20)                                \
   X(SendOk, "", 50)                                                                                  \
-  X(Reply, "", 0)      /* setReplyMs(); extended while answer bytes arrive */                        \
+  X(Reply, "", 100)    /* setReplyMs(), else this; extended while answer bytes arrive */             \
   X(Close, ESPAT_AT_CIP "CLOSE=" ESPAT_ARG_ID, 20)                                                   \
   X(Recv, ESPAT_IF_CLIENTS(ESPAT_AT_CIP "RECVDATA=" ESPAT_ARG_ID "," ESPAT_ARG_ASKED), 20)
 
