@@ -145,13 +145,24 @@ void EspAtDrv::writeCommand(PGM_P cmd) {
   put('\n');
 }
 
-// What `data` prints, counted. Out of line: the counter's stack frame in writeArg made all of writeArg reach the
-// object through a copy of its pointer (30 B in WebClient and MqttPublish; the reporters 4-6 B larger so).
-ESPAT_SHARED static uint16_t countOf(const Printable& data) {
+// What `data` prints, counted. Not on writeArg's stack: a frame there made all of writeArg reach the object
+// through a copy of its pointer. With the link operations the counter is one static object (6 B of RAM; its
+// frame in a function of its own was 22 B more in WebClient and MqttPublish); the exchange-only reporters keep it
+// on the stack, inlined: a static one drags Print's table into RAM there and cost them 10-50 B.
+#if ESPAT_CLIENTS
+static EspAtByteCounter counter;
+static uint16_t countOf(const Printable& data) {
+  counter.count = 0;
+  data.printTo(counter);
+  return counter.count;
+}
+#else
+static uint16_t countOf(const Printable& data) {
   EspAtByteCounter counter;
   data.printTo(counter);
   return counter.count;
 }
+#endif
 
 // A placeholder of the command table (EspAtSteps.h) as the running operation's argument. (A byte: as a char it was
 // widened to 32 bits for the switch, 8-10 B more. Without the frame its cases ended in tail calls, each with a copy
