@@ -9,13 +9,15 @@
 // (the exchange-only ones), gcc propagates the object's address into these functions, and every field access
 // becomes a 4-byte absolute one instead of a 2-byte displacement from a pointer register: no clones, no
 // propagation. Together about 250 B less in WebClient, 180 B in the Reporter example.
-// Four more of gcc's optimisations cost these functions more than they save, measured one by one on them (the
-// loop invariants, wide types split, the "expensive" ones, partial redundancy): together WebClient 6,738 →
-// 6,714 B, MqttPublish 9,264 → 9,240 B, the reporters 28 B each. Turned off for these functions only.
+// Five more of gcc's optimisations cost these functions more than they save, measured one by one on them (the
+// loop invariants, wide types split, the "expensive" ones, partial redundancy; then the dominator tree's): together
+// WebClient 6,738 → 6,714 B, MqttPublish 9,264 → 9,240 B, the reporters 28 B each, and 4 / 4 / 8 B more with the
+// last. Turned off for these functions only.
 #define ESPAT_NO_TAIL_CALLS                                                                                   \
   __attribute__((noinline, noclone,                                                                           \
                  optimize("no-optimize-sibling-calls", "no-ipa-cp", "no-move-loop-invariants",                \
-                          "no-split-wide-types", "no-expensive-optimizations", "no-tree-pre")))
+                          "no-split-wide-types", "no-expensive-optimizations", "no-tree-pre",                 \
+                          "no-tree-dominator-opts")))
 // Only on functions that are never inlined: gcc 5 keeps a function's own options through -flto, but does not inline
 // between functions whose options differ. So a file-wide `#pragma GCC optimize(...)` in the library (the way to
 // give an IDE build the reporters' flags) costs flash, whatever it asks for: even a bare "Os" made WebClient
