@@ -21,7 +21,7 @@ def _steps() -> dict:
 def _at_heads() -> dict:
     """The placeholders that writeArg() writes as a command's start (ESPAT_AT_CIP: "AT+CIP"), by name: each one
     named in the switch and written there as one flash string."""
-    drv = (SRC / "EspAtDrv.cpp").read_text(encoding="utf-8")
+    drv = (SRC / "EspAtDrvSteps.cpp").read_text(encoding="utf-8")
     return {m.group(1): m.group(2) for m in re.finditer(r'case (ESPAT_AT_\w+)\[0\]:\s*port_\.print\(F\("([^"]*)"\)\);\s*return;', drv)}
 
 
@@ -44,7 +44,7 @@ def test_every_step_command_is_empty_or_starts_with_at():
 def test_a_step_without_a_command_writes_no_line_end():
     """writeCommand returns on an empty command before anything is written, and writes its line end (however it
     spells it: one print of "\\r\\n", or a put of each byte) once, after the command."""
-    drv = (SRC / "EspAtDrv.cpp").read_text(encoding="utf-8")
+    drv = (SRC / "EspAtDrvSteps.cpp").read_text(encoding="utf-8")
     body = drv[drv.index("void EspAtDrv::writeCommand(PGM_P cmd) {"):]
     body = body[:body.index("\n}\n")]
     ends = [m.start() for m in re.finditer(r"""print\(F\("\\r\\n"\)\)|put\('\\r'\)""", body)]

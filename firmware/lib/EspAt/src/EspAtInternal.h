@@ -1,4 +1,4 @@
-// What the driver's two source files share and nothing else includes: flash tables and the tracing macros.
+// What the driver's source files share and nothing else includes: flash tables and the tracing macros.
 #pragma once
 #include <Arduino.h>
 
