@@ -12,11 +12,11 @@ __attribute__((noinline)) uint8_t EspAtDrv::bitOf(uint8_t id) { return 1 << id; 
 #endif
 
 // Each start refuses a running operation first (before it stores its arguments, which the running one may still
-// read), so begin() and beginLink() need not ask again.
+// read), so begin() and beginLink() need not ask again. (resend_ is false: only a running operation sets it, on
+// busy, and finish() clears it.)
 __attribute__((noinline)) bool EspAtDrv::begin(Job job, Step first) {
   job_ = job;
   status_ = EspStatus::Pending;
-  resend_ = false;
   readies_ = 0;
   go(first);
   return true;
