@@ -1,5 +1,7 @@
 // The driver's operations: each one a walk through the steps of ESPAT_STEPS, moved on by the module's answers
-// (advance) or by a step's bound passing. The line reader that produces those answers is EspAtLines.cpp.
+// (advance) or by a step's bound passing. The line reader that produces those answers is EspAtLines.cpp; what
+// entering a step does (its command, its clock) and an operation's begin and end are EspAtDrvSteps.cpp, the layer
+// under this file and under the exchange's (EspAtExchange.cpp), to which advance() hands the exchange's steps.
 #include "EspAtDrv.h"
 
 #include "EspAtInternal.h"
@@ -11,21 +13,6 @@ const uint16_t kBusyPause = 500;
 const uint8_t kAtTries = 10, kBusyTries = 20;
 
 }  // namespace
-
-#if ESPAT_CLIENTS
-__attribute__((noinline)) uint8_t EspAtDrv::bitOf(uint8_t id) { return 1 << id; }
-#endif
-
-// Each start refuses a running operation first (before it stores its arguments, which the running one may still
-// read), so begin() and beginLink() need not ask again.
-__attribute__((noinline)) bool EspAtDrv::begin(Job job, Step first) {
-  job_ = job;
-  status_ = EspStatus::Pending;
-  resend_ = false;
-  readies_ = 0;
-  go(first);
-  return true;
-}
 
 // The single link operations' start (an exchange checks its link itself). Out of line: inlined into each of their
 // starts it was 22 B more in WebClient and MqttPublish.
@@ -95,103 +82,6 @@ bool EspAtDrv::startSend(uint8_t id, const Printable& data) {
 bool EspAtDrv::startClose(uint8_t id) { return job_ == Job::None && beginLink(Job::Close, Step::Close, id); }
 #endif
 
-
-void EspAtDrv::go(Step step) {
-  tries_ = 0;
-  enter(step);
-}
-
-// Each step's command, NUL-separated in Step order, and its wait in 100 ms, both from ESPAT_STEPS.
-#define ESPAT_STEP_COMMAND(name, command, wait) command "\0"
-const char kCommands[] PROGMEM = ESPAT_STEPS(ESPAT_STEP_COMMAND);
-#undef ESPAT_STEP_COMMAND
-#define ESPAT_STEP_WAIT(name, command, wait) wait,
-const uint8_t kWaits[] PROGMEM = {ESPAT_STEPS(ESPAT_STEP_WAIT)};
-#undef ESPAT_STEP_WAIT
-#ifdef ESPAT_DEBUG
-#define ESPAT_STEP_TEXT(name, command, wait) #name "\0"
-const char kStepNames[] PROGMEM = ESPAT_STEPS(ESPAT_STEP_TEXT);
-#undef ESPAT_STEP_TEXT
-#endif
-
-// Sends the step's command (again, after busy or an unanswered AT) and starts its clock. (No tail call to put():
-// 10 B less in WebClient, MqttPublish and the Reporter example; the reporters the same.)
-ESPAT_NO_TAIL_CALLS void EspAtDrv::enter(Step step) {
-  ESPAT_TRACE_STEP(kStepNames, step);
-  static_assert(sizeof kWaits == (size_t)Step::Count, "one wait per step, in Step order");
-  step_ = step;
-  since_ = (uint16_t)millis();
-  wait_ = step == Step::Reply ? (replyMs_ ? replyMs_ : 10000) : pgm_read_byte(&kWaits[(uint8_t)step]) * 100U;
-  if (step == Step::Start) already_ = false;
-  writeCommand(esp_nth(kCommands, (uint8_t)step));
-}
-
-// One byte to the module: the port's virtual write() called from this one place.
-__attribute__((noinline)) void EspAtDrv::put(char c) { port_.write((uint8_t)c); }
-
-void EspAtDrv::writeCommand(PGM_P cmd) {
-  char c = pgm_read_byte(cmd);
-  if (c == 0) return;  // a step that sends nothing
-  do {
-    if ((uint8_t)c < ' ') {
-      writeArg(c);
-    } else {
-      put(c);
-    }
-  } while ((c = pgm_read_byte(++cmd)) != 0);
-  put('\r');
-  put('\n');
-}
-
-// A placeholder of the command table (EspAtSteps.h) as the running operation's argument. (A byte: as a char it was
-// widened to 32 bits for the switch, 8-10 B more.)
-__attribute__((noinline)) void EspAtDrv::writeArg(uint8_t c) {
-  uint16_t number;
-  switch (c) {
-    case ESPAT_ARG_ID[0]:
-      put('0' + id_);
-      return;
-    case ESPAT_ARG_HOST[0]:
-    case ESPAT_ARG_SSID[0]:
-    case ESPAT_ARG_PASS[0]:
-      writeText(c == ESPAT_ARG_PASS[0] ? pass_ : host_, c != ESPAT_ARG_HOST[0]);
-      return;
-    case ESPAT_ARG_CUR[0]:  // 1.7 names; 2.x has no _CUR
-      if (!dialect2_) port_.print(F("_CUR"));
-      return;
-#if ESPAT_CLIENTS
-    case ESPAT_ARG_PROTO[0]:
-      port_.print(job_ == Job::Udp ? F("UDP") : F("TCP"));
-      return;
-    case ESPAT_ARG_ASKED[0]:
-      number = asked_;
-      break;
-#endif
-    case ESPAT_ARG_PORT[0]:
-      number = remotePort_;
-      break;
-    case ESPAT_ARG_LENGTH[0]: {
-      EspAtByteCounter counter;
-      data_->printTo(counter);
-      number = owed_ = counter.count;
-      break;
-    }
-    default:
-#if ESPAT_CLIENTS
-      if (args_) args_(*this, c);  // the optional operations' arguments
-#endif
-      return;
-  }
-  port_.print(number);
-}
-
-// A string argument; `escaped`: with backslash, quote and comma escaped (AT+CWJAP's, between the table's quotes).
-void EspAtDrv::writeText(EspStr s, bool escaped) {
-  for (uint16_t i = 0; char c = s.at(i); i++) {
-    if (escaped && (c == '\\' || c == '"' || c == ',')) put('\\');
-    put(c);
-  }
-}
 
 ESPAT_NO_TAIL_CALLS void EspAtDrv::advance(Reply r) {
   static_assert((uint8_t)Step::Echo + 1 == (uint8_t)Step::Gmr && (uint8_t)Step::Gmr + 1 == (uint8_t)Step::Mux &&
@@ -329,20 +219,6 @@ void EspAtDrv::advanceLink(Reply r) {
 void EspAtDrv::pulseResetPin(uint8_t pin, bool low) {
   if (low) digitalWrite(pin, LOW);
   pinMode(pin, low ? OUTPUT : INPUT);
-}
-
-void EspAtDrv::closeWith(EspStatus verdict) {
-  verdict_ = verdict;
-  go(Step::Close);
-}
-
-__attribute__((noinline)) void EspAtDrv::finish(EspStatus status) {
-  ESPAT_TRACE("= ", (uint8_t)status);
-  ipdLeft_ = 0;  // (reuse_ is left: only a running exchange reads it, and its start sets it)
-  job_ = Job::None;
-  step_ = Step::Idle;
-  resend_ = false;
-  status_ = status;
 }
 
 // The layout tag (EspAtConfig.h): defined here only, named by every sketch's EspAtDrv constructor.

@@ -29,6 +29,12 @@ bool EspAtDrv::startExchange(uint8_t id, EspStr host, uint16_t port, const Print
 #endif
 }
 
+// The exchange's Close, whose OK ends it with `verdict` (the one way into it).
+void EspAtDrv::closeWith(EspStatus verdict) {
+  verdict_ = verdict;
+  go(Step::Close);
+}
+
 // The exchange's steps: CIPSTART (skipped on a kept link), CIPSEND and the request, SEND OK, the answer, and on
 // any failure CIPCLOSE, whose OK ends the exchange with the verdict kept in verdict_.
 ESPAT_NO_TAIL_CALLS void EspAtDrv::exchangeStep(EspAtDrv& d, Reply r) {

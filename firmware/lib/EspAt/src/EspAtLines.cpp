@@ -43,9 +43,14 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::poll() {
   }
 }
 
-// "+IPD,<id>,<n>" so far in line_: active receive's head (before its ':') or passive receive's notice. Asked
-// for both, written once.
-bool EspAtDrv::ipdHead() const { return lineLen_ >= 8 && memcmp_P(line_, PSTR("+IPD,"), 5) == 0; }
+// Every test of a line's start (here, AT+GMR's, the queries', passive receive's) is this one call: each inlined
+// test was a dozen bytes more than the call.
+ESPAT_SHARED bool EspAtDrv::lineStarts(PGM_P text, uint8_t n, uint8_t min) const {
+  return lineLen_ >= min && memcmp_P(line_, text, n) == 0;
+}
+
+// "+IPD,<id>,<n>" so far in line_: active receive's head (before its ':') or passive receive's notice.
+static const char kIpd[] PROGMEM = "+IPD,";
 
 ESPAT_NO_TAIL_CALLS void EspAtDrv::handleByte(char c) {
   if (ipdLeft_) {
@@ -69,7 +74,7 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::handleByte(char c) {
   }
   // Payload follows "+IPD,<id>,<len>:" (active receive). (Passive receive's "+CIPRECVDATA" heads are its own.)
   // A damaged head is skipped as a line, like garbage.
-  if (c == ':' && ipdHead()) {
+  if (c == ':' && lineStarts(kIpd, 5, 8)) {
     // AT+CIPDINFO=1 puts ",<ip>,<port>" after the length (2.x quotes the ip), which may run past line_: the
     // length ends at the first ',' after it, and a head cut after that comma is whole where it counts.
     uint8_t end = 8;
@@ -191,7 +196,7 @@ static_assert(EspAtDrv::kLineMax >= 16, "AT+GMR's major version is the 12th char
 
 ESPAT_NO_TAIL_CALLS void EspAtDrv::handleLine() {
   // AT+GMR: "AT version:1.7.4.0(...)" or "AT version:2.2.0.0(...)"; the major digit says which names to use.
-  if (step_ == Step::Gmr && lineLen_ > 11 && memcmp_P(line_, PSTR("AT version:"), 11) == 0) {
+  if (step_ == Step::Gmr && lineStarts(PSTR("AT version:"), 11, 12)) {
     dialect2_ = line_[11] >= '2';
   }
   if (queries_) queries_(*this);  // lines that may be longer than kLineMax: judged by their start
@@ -201,7 +206,7 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::handleLine() {
   uint8_t kind = lineKind(id);
   Reply r = Reply::None;
 #if ESPAT_CLIENTS
-  if (ipdHead()) {
+  if (lineStarts(kIpd, 5, 8)) {
     // Passive receive's notice "+IPD,<id>,<len>": the module holds bytes for link <id>.
     if (receive_) receive_(*this, Reply::Notice);
   } else

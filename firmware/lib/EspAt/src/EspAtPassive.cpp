@@ -33,7 +33,7 @@ void EspAtDrv::passiveHead(EspAtDrv& d, Reply r) {
         if (d.job_ != Job::None) d.advance(Reply::Data);
       }
     }
-  } else if (d.lineLen_ > 13 && memcmp_P(line, PSTR("+CIPRECVDATA"), 12) == 0) {
+  } else if (d.lineStarts(PSTR("+CIPRECVDATA"), 12, 14)) {
     if (d.framePayload(13, d.id_)) d.got_ = d.ipdLeft_;
   }
 }

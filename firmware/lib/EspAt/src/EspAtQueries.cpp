@@ -23,8 +23,8 @@ static const char kCipStatus[] PROGMEM = "+CIPSTATUS:";
 void EspAtDrv::statusLine(EspAtDrv& d) {
   const char* line = d.line_;
   if (d.step_ != Step::Status) return;
-  if (d.lineLen_ == 8 && memcmp_P(line, kCipStatus + 4, 7) == 0) d.station_ = line[7] - '0';
-  if (d.lineLen_ > 12 && memcmp_P(line, kCipStatus, 11) == 0 && (uint8_t)(line[11] - '0') < kLinks) {
+  if (d.lineLen_ == 8 && d.lineStarts(kCipStatus + 4, 7, 8)) d.station_ = line[7] - '0';
+  if (d.lineStarts(kCipStatus, 11, 13) && (uint8_t)(line[11] - '0') < kLinks) {
     d.open_ |= bitOf(line[11] - '0');
   }
 }
@@ -32,7 +32,7 @@ void EspAtDrv::statusLine(EspAtDrv& d) {
 // AT+CWJAP?: "+CWJAP_CUR:<ssid>,..." (1.x) or "+CWJAP:<ssid>,..." (2.x): joined. ("No AP": not, as startWifiQuery
 // set.)
 void EspAtDrv::wifiLine(EspAtDrv& d) {
-  if (d.step_ == Step::JapQuery && d.lineLen_ > 7 && memcmp_P(d.line_, PSTR("+CWJAP"), 6) == 0) d.wifiUp_ = true;
+  if (d.step_ == Step::JapQuery && d.lineStarts(PSTR("+CWJAP"), 6, 8)) d.wifiUp_ = true;
 }
 
 #if ESPAT_CLIENTS
