@@ -3,7 +3,7 @@
 #if ESPAT_CLIENTS
 namespace espat {
 
-void waitIdle(EspAtDrv& esp) {
+void pollUntilIdle(EspAtDrv& esp) {
   do {
     esp.poll();
     yield();  // Arduino's hook for long waits: a sketch may feed its watchdog or sample meanwhile

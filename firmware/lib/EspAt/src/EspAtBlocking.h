@@ -9,8 +9,17 @@
 #if ESPAT_CLIENTS
 namespace espat {
 
-// Polls until no operation is in flight.
-void waitIdle(EspAtDrv& esp);
+// Polls until no operation is in flight (and the module has been quiet a moment).
+void pollUntilIdle(EspAtDrv& esp);
+// The same, told to the compiler: its loop ends only when busy() is false, and the quiet wait after it only polls,
+// which reads lines and never starts an operation, so the start that follows needs no refusal of a running one and
+// each inlined start's test of it is dropped. Inlined by force: called out of line, what it tells is lost. It holds
+// for the driver reference it was given: a caller keeps one in a local and stores no bytes between this and the
+// start (a byte store may alias the driver's state).
+__attribute__((always_inline)) inline void waitIdle(EspAtDrv& esp) {
+  pollUntilIdle(esp);
+  if (esp.busy()) __builtin_unreachable();
+}
 // Polls until the operation just started ends; its status. `started` false (the start was refused): Busy.
 EspStatus waitDone(EspAtDrv& esp, bool started);
 // A link no one uses: not open, no sink. EspAtDrv::kLinks when all five are taken.

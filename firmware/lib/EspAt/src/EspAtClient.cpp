@@ -3,18 +3,8 @@
 #include "EspAtClient.h"
 #include "EspAtByteCounter.h"
 
-namespace {
-// espat::waitIdle(), told to the compiler: it returns once no operation is in flight (its loop ends only then, and the
-// polls of its quiet wait after it only read lines: nothing in poll() starts an operation), so the start that
-// follows needs no refusal of a running one, and each inlined start's test of it is dropped (five: 48 B in
-// WebClient). Inlined by force: called out of line, what it tells the compiler is lost. It holds only for the driver
-// reference idle() was given: each caller keeps one in a local (read again from esp_, gcc cannot tell it is the same
-// driver), and stores no bytes between idle() and the start (a byte store may alias the driver's state).
-__attribute__((always_inline)) inline void idle(EspAtDrv& esp) {
-  espat::waitIdle(esp);
-  if (esp.busy()) __builtin_unreachable();
-}
-}  // namespace
+// espat::waitIdle() tells the compiler no operation is in flight after it (EspAtBlocking.h): each caller keeps its
+// driver reference in a local for it and the start that follows, and stores no bytes between them.
 
 int EspAtClient::connect(IPAddress ip, uint16_t port) { return connectTo(nullptr, port, &ip); }
 
@@ -29,9 +19,9 @@ int EspAtClient::connectTo(EspStr host, uint16_t port, const IPAddress* ip) {
     espat::ipText(*ip, reinterpret_cast<char*>(tx_));
     host = reinterpret_cast<const char*>(tx_);
   }
-  rxLen_ = txLen_ = 0;  // (before idle(): stores of bytes may alias the driver's state idle() vouches for)
+  rxLen_ = txLen_ = 0;  // (before waitIdle(): stores of bytes may alias the driver's state it vouches for)
   EspAtDrv& esp = esp_;
-  idle(esp);
+  espat::waitIdle(esp);
   uint8_t id = espat::freeLink(esp);  // not open, and no other client's
   if (id == EspAtDrv::kLinks) {
     status_ = EspStatus::Busy;
@@ -82,8 +72,8 @@ __attribute__((noinline)) bool EspAtClient::sendBytes(const uint8_t* p, uint16_t
 }
 
 bool EspAtClient::sendNow(const Printable& data) {
-  EspAtDrv& esp = esp_;  // (one reference for idle() and the start: reread, gcc cannot tell it is the same driver)
-  idle(esp);
+  EspAtDrv& esp = esp_;  // (one reference for waitIdle() and the start: reread, gcc cannot tell it is the same driver)
+  espat::waitIdle(esp);
   status_ = espat::waitDone(esp, esp.startSend(link_, data));
   if (status_ != EspStatus::Ok) {
     setWriteError();
@@ -138,7 +128,7 @@ uint8_t EspAtClient::fill() {
   // Or a notice lost under one of our commands: fetch once anyway.
   if (!esp_.dataWaiting(link_) && !due(kCheckData)) return 0;
   EspAtDrv& esp = esp_;
-  idle(esp);
+  espat::waitIdle(esp);
   espat::waitDone(esp, esp.startReceive(link_));  // into the ring wherever its head is: it is empty
   if (rxLen_ == 0) return 0;
   active();
@@ -175,7 +165,7 @@ uint8_t EspAtClient::connected() {
   if (!esp.linkOpen(link_)) return 0;
   if (!due(kCheckOpen)) return 1;
   // A CLOSED lost under one of our commands: the module's view.
-  idle(esp);
+  espat::waitIdle(esp);
   espat::waitDone(esp, esp.startStatus());
   return esp.linkOpen(link_);
 }
@@ -184,7 +174,7 @@ void EspAtClient::stop() {
   if (link_ == kNoLink) return;
   send();
   EspAtDrv& esp = esp_;  // (read once: gcc reads the reference again after every call)
-  idle(esp);
+  espat::waitIdle(esp);
   // Closed even when the server closed first: the module may hold unread bytes (or missed lines left it open).
   status_ = espat::waitDone(esp, esp.startClose(link_));
   esp.setSink(link_, nullptr);
