@@ -1,5 +1,6 @@
 #include "reading_queue.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "eeprom_map.h"
@@ -96,11 +97,21 @@ void ReadingQueue::push(uint32_t boot, uint16_t seq, const Sample& s, uint8_t le
 void ReadingQueue::oldest(Queued& out, uint32_t boot) const {
   int8_t slot = (int8_t)(slot_ - (count() - 1));
   if (slot < 0) slot += kQueueSlots;
-  uint8_t rec[kRecordSize];
-  copy((uint8_t)slot, rec, false);
-  out.boot = boot - (uint16_t)((uint16_t)boot - word(rec + kBoot));
-  out.seq = word(rec + kSeq);
-  memcpy(&out.sample, rec + kUptime, sizeof out.sample);  // (the tops' bits 6-7: the back-off level's, unread)
+  // Read straight into `out`: the record's boot (its low 16 bits) and seq lie as the boot's upper half and seq
+  // do in a Queued, and its sample as the Sample (the tops' bits 6-7, the back-off level's, come along unread).
+  // On the board the sample follows seq in a Queued as in a record, so one read takes all three; a host compiler
+  // aligns the sample to 4 (the native tests), so there it is a read of its own. Then the boot is rebuilt.
+  static_assert(offsetof(Queued, seq) == 4 && kSeq == kBoot + 2 && kUptime == kSeq + 2, "boot, seq, sample");
+  uint16_t at = kQueueAt + (uint8_t)slot * kRecordSize + kBoot;
+  uint8_t* high = (uint8_t*)&out.boot + 2;
+  if (offsetof(Queued, sample) == 6) {
+    eepromRead(at, high, 4 + sizeof out.sample);
+  } else {
+    eepromRead(at, high, 4);
+    eepromRead(at + 4, (uint8_t*)&out.sample, sizeof out.sample);
+  }
+  uint16_t low = word(high);
+  out.boot = boot - (uint16_t)((uint16_t)boot - low);
 }
 
 void ReadingQueue::pop(bool counted) {
