@@ -44,13 +44,15 @@ void startSampling() { state.lastSample = millis() - intervalMs + kSettleMs; }
 void sampleIfDue() {
   if (millis() - state.lastSample < intervalMs) return;
   state.lastSample += intervalMs;
-  if (state.seq == 0xFFFF) {  // seq is 16 bits in EEPROM: a new boot number goes on counting
+  uint16_t seq = state.seq + 1;
+  if (seq == 0) {  // seq is 16 bits in EEPROM: a new boot number goes on counting
     identity.beginBoot(0);
-    state.seq = 0;
+    seq = 1;
   }
+  state.seq = seq;
   Sample s;
   s.uptimeMs = millis();
   readSensors(s);
-  queue.push(identity.boot(), ++state.seq, s, backoff.level());
+  queue.push(identity.boot(), seq, s, backoff.level());
   LOG16("sample", state.seq);
 }
