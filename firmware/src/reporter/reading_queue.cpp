@@ -41,7 +41,7 @@ void ReadingQueue::append(uint16_t boot, uint16_t seq, const Sample& s, uint8_t 
   memcpy(rec_ + kUptime, &s, sizeof s);  // uptime, the three low bytes, the tops
   // The tops' byte and the pending count's carry the back-off level (4 bits).
   rec_[kTops] = (uint8_t)(s.tops | (level & 3) << 6);
-  rec_[kPending] = (uint8_t)(count() | (level & 12) << 4);
+  rec_[kPending] = (uint8_t)(count_ | (level & 12) << 4);
   rec_[kTail] = (uint8_t)~number;
   copy(slot_, rec_, true);
 }
@@ -49,6 +49,7 @@ void ReadingQueue::append(uint16_t boot, uint16_t seq, const Sample& s, uint8_t 
 void ReadingQueue::format() {
   // Nothing pending, nothing dropped, level 0.
   memset(rec_, 0, sizeof rec_);
+  count_ = 0;
   // Slot s gets number s - 54: the lap before the first, so the first real record in each slot differs from it.
   // Appended as readings are, from the slot before slot 0 and the number before slot 0's.
   slot_ = kQueueSlots - 1;
@@ -78,19 +79,19 @@ void ReadingQueue::load() {
   }
   copy(slot_, rec_, false);
   // (More than can be pending only in a record that is not the queue's: taken as full.)
-  if (count() > kMaxPending) rec_[kPending] = (uint8_t)((rec_[kPending] & 0xC0) | kMaxPending);
+  uint8_t pending = rec_[kPending] & 63;
+  count_ = pending > kMaxPending ? kMaxPending : pending;
   // The slot after the newest holds a whole record of the lap before, unless the power went while the next reading
   // was written into it: that reading is lost, and counted (the next record written keeps the count).
   if (!readWhole(after(slot_), rec)) countDropped();
 }
 
 void ReadingQueue::push(uint32_t boot, uint16_t seq, const Sample& s, uint8_t level) {
-  // (The count is the low six bits of its byte and stays within 0..53: it is counted up and down in place.)
-  if (count() == kMaxPending) {  // the oldest gives way, counted in the record that replaces it
-    rec_[kPending]--;
+  if (count_ == kMaxPending) {  // the oldest gives way, counted in the record that replaces it
     countDropped();
+  } else {
+    count_++;
   }
-  rec_[kPending]++;
   append((uint16_t)boot, seq, s, level);
 }
 
@@ -115,8 +116,8 @@ void ReadingQueue::oldest(Queued& out, uint32_t boot) const {
 }
 
 void ReadingQueue::pop(bool counted) {
-  if (count() == 0) return;
-  rec_[kPending]--;
+  if (count_ == 0) return;
+  count_--;
   if (counted) countDropped();
 }
 
