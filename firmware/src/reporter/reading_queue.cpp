@@ -10,6 +10,10 @@ namespace {
 const uint8_t kMaxPending = kQueueSlots - 1;
 static_assert(kQueueSlots % 256 != 0, "a slot's next number must differ from its last in the low byte");
 
+// The sample of a record that holds none (format()): a global, zero before setup(), rather than one zeroed on
+// the stack at each format (8 B of RAM for about 26 B of flash).
+Sample blankSample;  // (never written)
+
 uint16_t word(const uint8_t* p) { return p[0] | (uint16_t)p[1] << 8; }
 uint8_t after(uint8_t slot) { return slot == kQueueSlots - 1 ? 0 : slot + 1; }
 // A whole record, read or written with one call.
@@ -55,8 +59,7 @@ void ReadingQueue::format() {
   slot_ = kQueueSlots - 1;
   uint16_t number = (uint16_t)(-kQueueSlots - 1);
   memcpy(rec_ + kNumber, &number, 2);
-  Sample none = Sample();
-  for (uint8_t s = 0; s < kQueueSlots; s++) append(0, 0, none, 0);
+  for (uint8_t s = 0; s < kQueueSlots; s++) append(0, 0, blankSample, 0);
 }
 
 void ReadingQueue::load() {
