@@ -63,12 +63,13 @@ void ReadingQueue::format() {
 }
 
 void ReadingQueue::load() {
-  uint8_t rec[kRecordSize];
+  // Each slot is read into rec_, the queue's own record, as scratch (no buffer on the stack): the newest is read
+  // into it again last.
   bool found = false;
   uint16_t newest = 0;
   for (uint8_t s = 0; s < kQueueSlots; s++) {
-    if (!readWhole(s, rec)) continue;
-    uint16_t number = word(rec + kNumber);
+    if (!readWhole(s, rec_)) continue;
+    uint16_t number = word(rec_ + kNumber);
     // Whole records are all within 54 numbers of each other: the newest is ahead of every other one.
     if (!found || (int16_t)(number - newest) > 0) {
       newest = number;
@@ -80,13 +81,14 @@ void ReadingQueue::load() {
     format();
     return;
   }
+  // The slot after the newest holds a whole record of the lap before, unless the power went while the next reading
+  // was written into it: that reading is lost, and counted (the next record written keeps the count).
+  bool cut = !readWhole(after(slot_), rec_);
   copy(slot_, rec_, false);
   // (More than can be pending only in a record that is not the queue's: taken as full.)
   uint8_t pending = rec_[kPending] & 63;
   count_ = pending > kMaxPending ? kMaxPending : pending;
-  // The slot after the newest holds a whole record of the lap before, unless the power went while the next reading
-  // was written into it: that reading is lost, and counted (the next record written keeps the count).
-  if (!readWhole(after(slot_), rec)) countDropped();
+  if (cut) countDropped();
 }
 
 void ReadingQueue::push(uint32_t boot, uint16_t seq, const Sample& s, uint8_t level) {

@@ -18,10 +18,11 @@ constexpr uint32_t intervalMs = parseMs(ESPAT_CHOSEN(INTERVAL_MS));
 // (sampleIfDue() tells due from not yet by the sign of a 32-bit difference: the interval must stay below 2^31 ms)
 static_assert(intervalMs < 0x80000000UL, "ESPAT_INTERVAL_MS: below 2,147,483,648 (24.8 days)");
 
-// Together, so the code reaches both through one pointer (2-byte loads and stores, not 4-byte ones by address).
+// Together, so the code reaches them through one pointer (2-byte loads and stores, not 4-byte ones by address).
 struct {
   unsigned long nextSample;  // when the next reading is due
   uint16_t seq;
+  Sample sample;  // the reading being taken (here rather than on the stack: no frame for it)
 } state;
 
 }  // namespace
@@ -53,7 +54,7 @@ void sampleIfDue() {
     seq = 1;
   }
   state.seq = seq;
-  Sample s;
+  Sample& s = state.sample;
   s.uptimeMs = millis();
   readSensors(s);
   queue.push(identity.boot(), seq, s, backoff.level());
