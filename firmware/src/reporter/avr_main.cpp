@@ -74,7 +74,10 @@ unsigned long millis() {
   return ms;
 }
 
-int main() {
+// OS_main: it never returns, so the registers a function must keep for its caller are not saved on the way in
+// (the C runtime's start only calls it). It needs no stack frame either (setup and loop, inlined here, keep their
+// scratch in globals), so nothing changes the stack pointer with interrupts on.
+__attribute__((OS_main)) int main() {
   TCCR0A = _BV(WGM01) | _BV(WGM00);  // fast PWM: overflows every 256 ticks
   TCCR0B = _BV(CS01) | _BV(CS00);    // clock / 64: the overflow interrupt every 1.024 ms, as wiring.c expects
   TIMSK0 = _BV(TOIE0);

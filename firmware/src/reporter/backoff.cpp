@@ -6,8 +6,8 @@ uint32_t Backoff::failed(uint32_t retryAfterMs) {
   // Doubled in whole seconds, 16 bits (the cap is at most 16,384 s): no 32-bit shifts in the loop.
   uint16_t seconds = 1;
   for (uint8_t n = failures_; --n && seconds < (ESPAT_BACKOFF_MAX_MS + 999) / 1000;) seconds <<= 1;
-  uint32_t ceiling = seconds * 1000UL;
-  if (ceiling > ESPAT_BACKOFF_MAX_MS) ceiling = ESPAT_BACKOFF_MAX_MS;
+  // (seconds * 1000 passes the cap exactly when seconds passes the cap's whole seconds: a 16-bit compare)
+  uint32_t ceiling = seconds > ESPAT_BACKOFF_MAX_MS / 1000 ? ESPAT_BACKOFF_MAX_MS : seconds * 1000UL;
   // A 16-bit generator (one hardware multiply) and a multiply-shift in place of `% (eighth + 1)`: no 32-bit
   // multiply or divide. jitter = eighth/16 * (the generator's top 12 bits) / 256 < eighth.
   state_ = state_ * 25173u + 13849u;

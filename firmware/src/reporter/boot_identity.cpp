@@ -31,7 +31,7 @@ static_assert(offsetof(BootIdentity::Copy, crc) == 8 && kIdentitySize == 9, "a c
 bool BootIdentity::load() {
   blank_ = true;
   for (uint8_t i = 0; i < kIdentityCopies; i++) {
-    Copy c;
+    Copy& c = read_;
     eepromRead(kIdentityAt + i * kIdentitySize, (uint8_t*)&c, kIdentitySize);
     if (c.crc != crc8((const uint8_t*)&c, 8)) continue;
     if (blank_ || c.generation > copy_.generation) copy_ = c;

@@ -32,6 +32,7 @@ class BootIdentity {
  private:
   void commit();
   Copy copy_ = Copy();
+  Copy read_ = Copy();  // the copy load() is checking (beside copy_, not on the stack: no frame for it)
   uint32_t boot_ = 0;
   bool blank_ = false;
 };

@@ -94,7 +94,10 @@ bool posting;            // the POST is the operation in flight (else one of rec
 // Blinks are 128 ms on in slots of 256 ms. The LED (pin 13) is PB5, set through the port: digitalWrite() and
 // pinMode() would bring about 200 B of flash for this one pin.
 void showState() {
-  uint8_t code = !recovery.synced() ? 1 : !esp.wifiUp() ? 2 : backoff.failures() ? 3 : 0;
+  uint8_t code = 0;  // the first of these that holds, set from the bottom up
+  if (backoff.failures()) code = 3;
+  if (!esp.wifiUp()) code = 2;
+  if (!recovery.synced()) code = 1;
   uint16_t t = (uint16_t)millis();
   uint8_t slot = (uint8_t)(t >> 8) & 7;  // 0-7, compared in 8 bits
   if (slot < code && !(t & 128)) {

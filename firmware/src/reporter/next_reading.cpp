@@ -8,6 +8,8 @@ uint16_t takeOldest(ReadingBody& post, const ReadingQueue& queue, const BootIden
   post.incarnation = identity.incarnation();
   post.dropped = queue.dropped();
   // The queue keeps a boot's low 16 bits and oldest() rebuilds the rest from `boot`: equal low bits, the same boot.
-  post.ageMs = (uint16_t)post.reading.boot == (uint16_t)boot ? millis() - post.reading.sample.uptimeMs : kAgeUnknown;
+  // (The age computed either way, then chosen: fewer jumps than computing it in one branch only.)
+  uint32_t age = millis() - post.reading.sample.uptimeMs;
+  post.ageMs = (uint16_t)post.reading.boot == (uint16_t)boot ? age : kAgeUnknown;
   return queue.oldestId();
 }

@@ -58,7 +58,7 @@ class ReadingQueue {
   // (backoff.h, below 16), is kept with it and is level() after the next load().
   void push(uint32_t boot, uint16_t seq, const Sample& s, uint8_t level = 0);
   uint8_t level() const { return (uint8_t)(rec_[kPending] >> 4 & 12) | rec_[kTops] >> 6; }
-  uint8_t count() const { return rec_[kPending] & 63; }
+  uint8_t count() const { return count_; }
   // The oldest pending reading; its boot is rebuilt from its low 16 bits and `boot`, the current one.
   void oldest(Queued& out, uint32_t boot) const;
   // Names the oldest pending record until it leaves (the queue may let it go while its post is out).
@@ -77,9 +77,11 @@ class ReadingQueue {
   __attribute__((noinline)) void countDropped();  // one more, up to 65,535
   // Writes the next record (the next number, into the next slot) with the queue's counts as they are.
   void append(uint16_t boot, uint16_t seq, const Sample& s, uint8_t level);
-  // The newest record as written or found, whose counts (pending in the low six bits of kPending, dropped) the
-  // queue keeps up to date in place for the next one: the queue's whole state but the slot, as it will be written.
-  // (Set by format() or load() before any use.)
+  // The newest record as written or found, whose dropped count the queue keeps up to date in place for the next
+  // one; the pending count is count_, put into kPending's low six bits when a record is written (a byte of its own
+  // reads and counts without masking; kPending's top two bits, the level's, are left as found until then). With
+  // the slot, the queue's whole state. (Set by format() or load() before any use.)
   uint8_t rec_[18];
-  uint8_t slot_;  // the newest record's slot
+  uint8_t slot_;   // the newest record's slot
+  uint8_t count_;  // readings pending (0..53)
 };

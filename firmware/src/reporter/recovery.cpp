@@ -65,20 +65,22 @@ bool Recovery::done(EspStatus status) {
       if (rung_ < (ESPAT_RESET_PIN >= 0 ? 2 : 1)) rung_++;
       backOff();
     }
-  } else if (job == Job::Join) {
-    if (status == EspStatus::Ok) {
-      LOG("wifi joined", post.diag.wifiJoins);
-    } else {
-      LOG16("join failed", (uint8_t)status);
-      // FAIL or ERROR: the module answers, the network said no. No answer: the module is not listening.
-      if (status == EspStatus::Timeout) synced_ = false;
-      backOff();
-    }
   } else {
-    // wifiUp() now says what the module says: joined, the server is at fault and Wi-Fi is left alone; not joined
-    // (a WIFI DISCONNECT missed), step() joins again.
-    askStation_ = false;
+    // A join or the station query: no answer, the module is not listening.
     if (status == EspStatus::Timeout) synced_ = false;
+    if (job == Job::Join) {
+      if (status == EspStatus::Ok) {
+        LOG("wifi joined", post.diag.wifiJoins);
+      } else {
+        // FAIL or ERROR: the module answers, the network said no.
+        LOG16("join failed", (uint8_t)status);
+        backOff();
+      }
+    } else {
+      // wifiUp() now says what the module says: joined, the server is at fault and Wi-Fi is left alone; not
+      // joined (a WIFI DISCONNECT missed), step() joins again.
+      askStation_ = false;
+    }
   }
   return true;
 }

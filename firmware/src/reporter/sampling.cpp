@@ -15,11 +15,14 @@ constexpr uint32_t parseMs(const char* text, uint32_t v = 0) {
   return *text >= '0' && *text <= '9' ? parseMs(text + 1, v * 10 + (*text - '0')) : v ? v : 60000;
 }
 constexpr uint32_t intervalMs = parseMs(ESPAT_CHOSEN(INTERVAL_MS));
+// (sampleIfDue() tells due from not yet by the sign of a 32-bit difference: the interval must stay below 2^31 ms)
+static_assert(intervalMs < 0x80000000UL, "ESPAT_INTERVAL_MS: below 2,147,483,648 (24.8 days)");
 
-// Together, so the code reaches both through one pointer (2-byte loads and stores, not 4-byte ones by address).
+// Together, so the code reaches them through one pointer (2-byte loads and stores, not 4-byte ones by address).
 struct {
-  unsigned long lastSample;
+  unsigned long nextSample;  // when the next reading is due
   uint16_t seq;
+  Sample sample;  // the reading being taken (here rather than on the stack: no frame for it)
 } state;
 
 }  // namespace
@@ -39,18 +42,21 @@ void beginReadings() {
   settleReference();
 }
 
-void startSampling() { state.lastSample = millis() - intervalMs + kSettleMs; }
+void startSampling() { state.nextSample = millis() + kSettleMs; }
 
 void sampleIfDue() {
-  if (millis() - state.lastSample < intervalMs) return;
-  state.lastSample += intervalMs;
-  if (state.seq == 0xFFFF) {  // seq is 16 bits in EEPROM: a new boot number goes on counting
+  // Due when the clock has reached it: the difference's sign (the loop comes by every few ms, never days late).
+  if ((long)(millis() - state.nextSample) < 0) return;
+  state.nextSample += intervalMs;
+  uint16_t seq = state.seq + 1;
+  if (seq == 0) {  // seq is 16 bits in EEPROM: a new boot number goes on counting
     identity.beginBoot(0);
-    state.seq = 0;
+    seq = 1;
   }
-  Sample s;
+  state.seq = seq;
+  Sample& s = state.sample;
   s.uptimeMs = millis();
   readSensors(s);
-  queue.push(identity.boot(), ++state.seq, s, backoff.level());
+  queue.push(identity.boot(), seq, s, backoff.level());
   LOG16("sample", state.seq);
 }

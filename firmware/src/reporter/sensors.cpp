@@ -68,10 +68,16 @@ int16_t degreeTenths(uint16_t raw, bool chip) {
 uint16_t vccMv(uint16_t band) { return band ? (uint16_t)(ESPAT_BANDGAP_MV * 1023UL / band) : 0; }
 
 uint32_t noiseBits() {
-  uint32_t v = 0;
+  // The 16-bit mix goes into the low half only (as a union's member): the XOR of the high half with zeros is
+  // not computed.
+  union {
+    uint32_t v;
+    uint16_t low;  // the low half on a little-endian machine (the board's and the host's)
+  } n = {0};
   for (uint8_t i = 0; i < 64; i++) {
     uint16_t mix = convert(kInternal11 | (i & 1 ? kA0 : kChipSensor)) ^ (uint16_t)TCNT0 << 8;
-    v = (v << 1 | v >> 31) ^ mix;
+    n.v = n.v << 1 | n.v >> 31;
+    n.low ^= mix;
   }
-  return v;
+  return n.v;
 }
