@@ -130,3 +130,14 @@ constexpr uint16_t kEspatServerPort = (uint16_t)espatPortNumber(ESPAT_CHOSEN(SER
 #define ESPAT_SERVER_PORT_NUMBER kEspatServerPort
 static_assert(espatPortNumber(ESPAT_CHOSEN(SERVER_PORT)) >= 1 && espatPortNumber(ESPAT_CHOSEN(SERVER_PORT)) <= 65535,
               "ESPAT_SERVER_PORT must be a number from 1 to 65535");
+
+// The server's host, as settings_header.py checks it in the environment: a host name or IPv4 address of 1 to 64
+// letters, digits, '.', '-' or '_'. secrets.h and the default are checked here, so a `"` or `,` there (which would end
+// AT+CIPSTART's quoted argument early) stops the build instead of sending a command the module refuses.
+constexpr bool espatHostAllowed(const char* s, int n = 0) {
+  return *s == 0 ? n >= 1 && n <= 64
+                 : ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
+                    *s == '-' || *s == '_') && n < 64 && espatHostAllowed(s + 1, n + 1);
+}
+static_assert(espatHostAllowed(ESPAT_CHOSEN(SERVER_HOST)),
+              "ESPAT_SERVER_HOST: a host name or IPv4 address of at most 64 letters, digits, '.', '-' or '_'");

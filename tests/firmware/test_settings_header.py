@@ -157,3 +157,33 @@ def test_pio_build_refuses_a_device_name_the_collector_would_refuse(tmp_path):
     done = pio(tmp_path, "reporter_softserial", {"ESPAT_DEVICE": "my greenhouse"})
     assert done.returncode == 1
     assert "ESPAT_DEVICE: 'my greenhouse' is refused by the collector" in done.stderr
+
+
+HOSTS = ["example.com", "192.168.1.10", "my_host-1.local", "a" * 64, "a" * 65, "", 'ex"ample.com', "ex,ample.com",
+         "exa mple.com", "gewächshaus.de", "host:80", "a/b"]
+
+
+def compile_config(tmp_path, host: str):
+    """firmware/include/espat_config.h compiled as a sketch includes it, with a secrets.h naming `host`."""
+    gxx = shutil.which("g++")
+    assert gxx, "g++ missing: apt-get install g++"
+    (tmp_path / "secrets.h").write_text(f"#define ESPAT_SERVER_HOST {settings_header.c_literal(host.encode())}\n")
+    (tmp_path / "main.cpp").write_text('#include "espat_config.h"\nint main() { return 0; }\n')
+    return subprocess.run([gxx, "-std=gnu++11", "-Wall", f"-I{tmp_path}", f"-I{ROOT / 'firmware' / 'include'}",
+                           f"-I{SHIM}", str(tmp_path / "main.cpp"), "-o", str(tmp_path / "c")],
+                          capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_a_host_from_secrets_h_meets_the_environments_rule(tmp_path, host):
+    """A host in secrets.h (no extra script checks it) builds exactly when settings_header.py would take it from
+    the environment: a `"` or `,` there once went into AT+CIPSTART's quoted argument unchecked."""
+    try:
+        settings_header.check("SERVER_HOST", host.encode(), CONTRACT)
+        taken = bool(host)          # empty means "not set" to the environment; as a secrets.h value it is no host
+    except settings_header.SettingsError:
+        taken = False
+    done = compile_config(tmp_path, host)
+    assert (done.returncode == 0) == taken, done.stderr
+    if not taken:
+        assert "ESPAT_SERVER_HOST: a host name or IPv4 address" in done.stderr
