@@ -135,15 +135,6 @@ def serve_exact(loop, reply: Callable[[bytes], bytes], late: float = 0.0) -> Tup
     return task.result().sockets[0].getsockname()[1], requests
 
 
-def close_virtual(loop) -> None:
-    """Closes a virtual loop whose board is off: a server's handler still waiting on a request the board left
-    half-sent is cancelled and ends now, not as a warning when it is collected after the loop closed."""
-    for task in asyncio.all_tasks(loop):
-        task.cancel()
-    loop.run_until(loop.time())
-    loop.close()
-
-
 class PtyReader:
     """What a program writes to a pseudo-terminal (its `master` side), read with a bound on every wait."""
 

@@ -90,7 +90,7 @@ class Module:
         """Send bytes to the host, after any `slow` hold (byte faults act on the wire, wire.py); `then` runs once
         they are out of the UART (`when_sent`), `handed` as soon as they are in it (held or not)."""
         held = self._hold_until and self._hold_until - self.loop.time()    # the loop's time: virtual or wall
-        if held and held > 0:
+        if held > 0:
             self.loop.call_later(held, self._emit_now, data, then, handed)
         else:
             self._emit_now(data, then, handed)

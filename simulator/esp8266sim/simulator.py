@@ -24,6 +24,7 @@ from .frontends.inprocess import HostEnd
 from .frontends.pty import serve_pty
 from .frontends.tcp import serve_tcp
 from .frontends.transcript import Transcript
+from .leftover_tasks import end_leftover_tasks
 from .module import Module
 from .wire import Wire
 
@@ -31,7 +32,6 @@ __all__ = ["Simulator", "HostEnd"]
 
 ADAPTER_FIFO = 256              # what a USB-serial adapter keeps while no program has its port open (FT232R: 256)
 HELD_RELEASE = 0.5              # seconds after connecting that a host which sends nothing gets the held bytes
-LEFTOVER_PASSES = 10            # passes of the stopped loop that end the tasks its last callbacks started
 
 
 class Simulator:
@@ -72,17 +72,8 @@ class Simulator:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
         # A task a callback started as the loop stopped (a line that arrived during close()) never ran a step: it is
-        # cancelled and given that step here, on its loop, not destroyed unawaited later in whatever test or command
-        # runs then. A pass of the loop can itself run a timer that starts another (the paced wire's last byte ends a
-        # line), so passes go on while tasks are left, at most LEFTOVER_PASSES: a task that outlives its
-        # cancellation must not hold up the close.
-        for _ in range(LEFTOVER_PASSES):
-            leftover = [task for task in asyncio.all_tasks(self.loop) if not task.done()]
-            if not leftover:
-                break
-            for task in leftover:
-                task.cancel()
-            self.loop.run_until_complete(asyncio.sleep(0))
+        # ended here, on its loop; a pass can run a timer that starts another (the paced wire's last byte ends a line).
+        end_leftover_tasks(self.loop, lambda: self.loop.run_until_complete(asyncio.sleep(0)))
 
     def _setup(self, boot: bool) -> None:
         log = self.transcript.write if self.transcript else (lambda direction, data: None)

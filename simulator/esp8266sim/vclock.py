@@ -22,6 +22,8 @@ import socket
 import termios
 from typing import Optional
 
+from .leftover_tasks import end_leftover_tasks
+
 __all__ = ["VirtualLoop"]
 
 REAL_WAIT = 0.05            # seconds a real wait for loopback I/O in flight may take before it is looked at again
@@ -114,13 +116,7 @@ class VirtualLoop(asyncio.SelectorEventLoop):
         current time, those their ends start included (a few passes), then closes: a task left pending is
         destroyed with the loop, logged as "Task was destroyed but it is pending!" in whatever test runs then."""
         if not self.is_closed() and not self.is_running():
-            for _ in range(10):
-                pending = [task for task in asyncio.all_tasks(self) if not task.done()]
-                if not pending:
-                    break
-                for task in pending:
-                    task.cancel()
-                self.run_until(self._now)
+            end_leftover_tasks(self, lambda: self.run_until(self._now))
         super().close()
 
     def next_timer(self) -> Optional[float]:

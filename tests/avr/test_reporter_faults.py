@@ -20,7 +20,6 @@ from esp8266sim import SimConfig
 from esp8266sim.lockstep import LockStepBoard
 from esp8266sim.vclock import VirtualLoop
 from unosim.lockstep_program import SimavrProgram
-from simtools import close_virtual
 from unotools import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,7 +108,7 @@ class Run:
 
     def close(self) -> None:
         self.board.close()
-        close_virtual(self.loop)
+        self.loop.close()
 
 
 def reporter(tmp_path: Path, interval_ms: int) -> Path:

@@ -15,7 +15,7 @@ from esp8266sim import SimConfig
 from esp8266sim.lockstep import LockStepBoard
 from esp8266sim.vclock import VirtualLoop
 from unosim.lockstep_program import SimavrProgram
-from simtools import POST_REPLY, close_virtual, serve_exact
+from simtools import POST_REPLY, serve_exact
 from unotools import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +54,7 @@ def run(elf: Path, baud: int, tmp_path: Path, samples: int = 10):
         usb = usb_log.read_bytes()
     finally:
         board.close()
-        close_virtual(loop)
+        loop.close()
     wire = [line.split() for line in wire_log.read_text().splitlines()]
     sent = bytes(int(b, 16) for d, _, b in wire if d == "T")
     said = bytes(int(b, 16) for d, _, b in wire if d == "R")

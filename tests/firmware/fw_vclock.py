@@ -94,33 +94,6 @@ class VirtualCollector(VirtualServer):
         return store(self, self.answers.get(len(self.posts), 201), body, self.by_key_seen if self.by_key else None)
 
 
-class VirtualPage(VirtualServer):
-    """A loopback server on a VirtualLoop of its own that reads one HTTP request (head and Content-Length body),
-    answers `reply` and closes, as simtools.ExactServer does in real time; `requests` keeps each request whole."""
-
-    def __init__(self, reply: bytes):
-        self.reply = reply
-        self.requests = []
-        super().__init__()
-
-    async def _handle(self, reader, writer):
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            lengths = [line.split(b":", 1)[1] for line in head.split(b"\r\n")
-                       if line.lower().startswith(b"content-length:")]
-            body = await reader.readexactly(int(lengths[0])) if lengths else b""
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
-            return
-        self.requests.append(head + body)
-        writer.write(self.reply)
-        try:
-            await writer.drain()
-        except ConnectionError:
-            pass
-        writer.close()
-
-
 def run_virtual(env: str, workdir: Path, loop: VirtualLoop, port: int, *, seconds: float, settings: dict = SETTINGS,
                 flags: tuple = (), stop_when=None, faults=(), step: float = 0.5, dialect: str = "1",
                 baud: int = 9600, seed: int = 5, adc: tuple = ADC_MV, program_env: dict | None = None,

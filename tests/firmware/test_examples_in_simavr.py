@@ -17,7 +17,7 @@ from esp8266sim import SimConfig
 from esp8266sim.lockstep import LockStepBoard
 from esp8266sim.vclock import VirtualLoop
 from unosim.lockstep_program import SimavrProgram
-from simtools import close_virtual, serve_exact
+from simtools import serve_exact
 
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers (each runs a simulated Uno)
 
@@ -122,7 +122,7 @@ def run_once(elf: Path, wire_log: Path, program, condition: str, dialect: str) -
                 break
     finally:
         board.close()
-        close_virtual(loop)
+        loop.close()
     assert len(requests) >= 1 and program.request_ok(requests[0]), requests[:1]
     assert wanted in usb, usb
 

@@ -17,10 +17,11 @@ import threading
 import pytest
 
 from esp8266sim import SimConfig, Simulator
-from simtools import ExactServer
+from esp8266sim.vclock import VirtualLoop
+from simtools import ExactServer, serve_exact
 
 from fw_native import SETTINGS, Run, build, read_wire_log
-from fw_vclock import VirtualPage, run_virtual
+from fw_vclock import run_virtual
 
 BODY = bytes(range(48, 123)) * 8  # 600 bytes: more than one +IPD's worth of the driver's 32-byte buffer
 REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(BODY) + BODY
@@ -31,13 +32,14 @@ def get(tmp_path, reply, flags=(), dialect="1", seconds=120):
     """Runs http_get on the virtual clock against a server that answers `reply` to one request, until it has
     printed its outcome (or `seconds` of its time passed); returns (USB text, wire log in the sketch's time, the
     requests the server saw)."""
-    server = VirtualPage(reply)
+    loop = VirtualLoop()
+    port, requests = serve_exact(loop, lambda request: reply)
     try:
-        usb, wire, _ = run_virtual("http_get", tmp_path, server.loop, server.port, seconds=seconds, flags=flags,
+        usb, wire, _ = run_virtual("http_get", tmp_path, loop, port, seconds=seconds, flags=flags,
                                    dialect=dialect, stop_when=lambda usb: b"HTTP status" in usb and usb.endswith(b"\n"))
     finally:
-        server.close()
-    return usb, wire, server.requests
+        loop.close()
+    return usb, wire, requests
 
 
 def get_on_the_host_clock(tmp_path, reply, on_request, limit=30):
