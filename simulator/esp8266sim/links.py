@@ -177,10 +177,12 @@ class Link:
         loop = asyncio.get_running_loop()
         try:
             if self.kind == "UDP":
-                local = ("127.0.0.1", local_port or 0)
-                self._udp, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(self), local_addr=local,
-                                                                   remote_addr=target)
-                self.local_port = self._udp.get_extra_info("sockname")[1]
+                # The port the module was asked to send from is its own, on its own address: on loopback, shared
+                # by every fake on this machine, the socket takes a free one (two fakes that both ask for 2390 are
+                # two modules, not a clash), and the module says the one it was asked for (AT+CIPSTATUS).
+                self._udp, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(self),
+                                                                   local_addr=("127.0.0.1", 0), remote_addr=target)
+                self.local_port = local_port or self._udp.get_extra_info("sockname")[1]
             else:
                 await asyncio.sleep(self.rtt)
                 tls = {}

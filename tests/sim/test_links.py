@@ -101,6 +101,32 @@ def test_udp_link(sim_port):
         peer.close()
 
 
+def test_two_modules_send_from_the_same_local_port(sim_port):
+    """Each module sends from its own address: two fakes on this machine that both ask for local port 2390 (two
+    boards running NTP) both get their link, and each says it sends from 2390; the loopback socket behind each is
+    the machine's business (the second CIPSTART was refused ERROR while the first held the port)."""
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    peer.settimeout(5)
+    try:
+        wires = [sim_port(f"network=HomeNet:s3cr3t99&latency_scale=0&host=time.local=127.0.0.1:"
+                          f"{peer.getsockname()[1]}") for _ in range(2)]
+        senders = set()
+        for n, wire in enumerate(wires):
+            ready_and_joined(wire)
+            wire.exchange(b'AT+CIPSTART=0,"UDP","time.local",123,2390,0\r\n', b"0,CONNECT\r\n\r\nOK\r\n")
+            wire.exchange(b"AT+CIPSEND=0,1\r\n", b"\r\nOK\r\n> ")
+            wire.exchange(b"%d" % n, b"\r\nRecv 1 bytes\r\n\r\nSEND OK\r\n")
+            data, addr = peer.recvfrom(100)
+            assert data == b"%d" % n
+            senders.add(addr)
+            wire.send(b"AT+CIPSTATUS\r\n")
+            assert b'+CIPSTATUS:0,"UDP","127.0.0.1",123,2390,0\r\n' in wire.read_until(b"OK\r\n")
+        assert len(senders) == 2
+    finally:
+        peer.close()
+
+
 def test_passthrough_and_plus_plus_plus(sim_port):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
