@@ -183,6 +183,37 @@ void udpActive17() {
   CHECK(module.done());
 }
 
+// UDP on 1.x on a real wire: the datagram's +IPD bytes come one by one (50 ms for 48 bytes at 9600 baud), so a
+// parsePacket() in the middle of them sees part of it. Nothing is announced until the whole datagram is in (a
+// partial one announced, then dropped as read, lost NTP's answer on every board); a datagram whose bytes stop
+// coming is replaced by the next one and counted as dropped.
+void udpDatagramInPieces() {
+  begin();
+  EspAtUDP udp(esp);
+  CHECK(udp.begin(2390) == 1);
+  module.expect("AT+CIPSTART=0,\"UDP\",\"pool.ntp.org\",123,2390,0\r\n", "0,CONNECT\r\n\r\nOK\r\n");
+  CHECK(udp.beginPacket(F("pool.ntp.org"), 123) == 1);
+  udp.write('q');
+  expectSend(0, "q", "", "");
+  CHECK(udp.endPacket() == 1);
+  std::string answer;
+  for (int i = 0; i < 48; i++) answer += (char)(i * 5);
+  module.inject("+IPD,0,48:" + answer.substr(0, 20));
+  CHECK(udp.parsePacket() == 0 && udp.available() == 0 && module.done());
+  module.inject(answer.substr(20));
+  CHECK(udp.parsePacket() == 48);
+  uint8_t got[48];
+  CHECK(udp.read(got, 48) == 48 && std::string((char*)got, 48) == answer && udp.dropped() == 0);
+  // A datagram torn off (its bytes stop: the driver gives it up after its payload gap), then a whole one.
+  module.inject("+IPD,0,48:" + answer.substr(0, 10));
+  CHECK(udp.parsePacket() == 0);
+  shimAdvanceMs(150);
+  CHECK(udp.parsePacket() == 0);
+  module.inject("+IPD,0,5:hello");
+  CHECK(udp.parsePacket() == 5 && udp.read(got, 5) == 5 && std::string((char*)got, 5) == "hello");
+  CHECK(udp.dropped() == 1 && module.done());
+}
+
 // UDP on 2.x: passive receive covers UDP, so the datagram is announced and fetched whole.
 void udpPassive2() {
   begin(true);
@@ -420,6 +451,7 @@ struct Case {
     {"connect-refused", connectRefused},
     {"udp-active-1.7", udpActive17},
     {"udp-passive-2.x", udpPassive2},
+    {"udp-datagram-in-pieces", udpDatagramInPieces},
     {"http-get-and-post", httpGetAndPost},
     {"idle-client-asks-nothing", idleClientAsksNothing},
     {"close-after-notice-heard", closeAfterNoticeHeard},

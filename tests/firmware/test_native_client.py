@@ -17,8 +17,8 @@ from fw_native import ROOT, SHIM
 LIB = ROOT / "firmware" / "lib" / "EspAt" / "src"
 CASES = Path(__file__).resolve().parent / "client_cases.cpp"
 NAMES = ["connect-write-read", "reply-glued-to-send-ok", "server-closes-at-once", "multiple-links",
-         "passive-chunks", "connect-refused", "udp-active-1.7", "udp-passive-2.x", "http-get-and-post",
-         "idle-client-asks-nothing", "close-after-notice-heard",
+         "passive-chunks", "connect-refused", "udp-active-1.7", "udp-passive-2.x", "udp-datagram-in-pieces",
+         "http-get-and-post", "idle-client-asks-nothing", "close-after-notice-heard",
          "http-no-status-line", "whole-sends",
          "lost-closed-found-by-status", "ip-as-text", "local-facades-start-clean", "active-bytes-during-the-quiet-wait"]
 

@@ -81,26 +81,31 @@ int EspAtUDP::endPacket() {
   return status_ == EspStatus::Ok;
 }
 
-void EspAtUDP::frame(uint16_t) {
-  dropping_ = held_;  // the last datagram is unread: this one is dropped
-  if (dropping_) {
-    dropped_++;
-    return;
-  }
+void EspAtUDP::frame(uint16_t len) {
+  // A whole datagram still unread: this one is dropped. One that never came whole (the driver gave up its bytes)
+  // gives way to this one, and is the one counted.
+  dropping_ = held_ && !left_;
+  dropped_ += held_;
+  if (dropping_) return;
   held_ = true;
   announced_ = false;
   rxLen_ = rxHead_ = 0;
+  left_ = len;
 }
 
 // Bytes past kSize are cut (the datagram is longer than an NTP packet).
 bool EspAtUDP::put(uint8_t c) {
-  if (!dropping_ && held_ && rxLen_ < kSize) rx_[rxLen_++] = c;
+  if (!dropping_ && held_) {
+    left_--;
+    if (rxLen_ < kSize) rx_[rxLen_++] = c;
+  }
   return false;
 }
 
 int EspAtUDP::parsePacket() {
   if (held_ && announced_) held_ = false;  // the one before is done with
-  if (!held_ && link_ != kNoLink) {
+  // A datagram's +IPD bytes come one by one at the wire's pace: it is announced once whole.
+  if ((!held_ || left_) && link_ != kNoLink) {
     esp_.poll();
     uint16_t now = (uint16_t)millis();
     if (!held_ && (esp_.dataWaiting(link_) || (uint16_t)(now - askedAt_) >= kAskEveryMs)) {
@@ -109,7 +114,7 @@ int EspAtUDP::parsePacket() {
       espat::waitDone(esp_, esp_.startReceive(link_));
     }
   }
-  if (!held_) return 0;
+  if (!held_ || left_) return 0;
   announced_ = true;
   return rxLen_;
 }

@@ -1,7 +1,8 @@
 // EspAtUDP: an Arduino UDP over the EspAt driver (NTP and the like). Like EspAtClient it never speaks AT: the
 // first packet to a peer opens a UDP link to it (AT+CIPSTART=<id>,"UDP",<host>,<port>,<local port>,0), each
 // endPacket() is one AT+CIPSEND, and each answer is one datagram of up to 48 bytes (an NTP packet). A datagram that
-// arrives while the last one is still unread is dropped and counted, as UDP allows; a longer one is cut to 48.
+// arrives while the last one is still unread is dropped and counted, as UDP allows; a longer one is cut to 48; one
+// whose bytes stop coming is replaced by the next and counted as dropped.
 #pragma once
 #include "EspAtNet.h"
 
@@ -56,8 +57,9 @@ class EspAtUDP : public UDP, private EspAtSink {
   uint16_t port_{}, localPort_{};
   uint16_t dropped_{};
   uint16_t askedAt_{};
-  bool held_{};             // a datagram is in the buffer
+  bool held_{};             // a datagram is in the buffer, or coming into it
   bool announced_{};        // parsePacket() has returned it
+  uint16_t left_{};         // its bytes still to come (a datagram is announced only whole)
   bool dropping_{};         // the frame coming in is dropped
   uint8_t rxLen_{}, rxHead_{}, txLen_{};
   // What endPacket() hands the driver: set at each send (a member, not a Printable made on the stack at each send,
