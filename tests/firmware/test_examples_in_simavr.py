@@ -1,8 +1,10 @@
 """Every HTTP example, compiled for the Uno and run in simavr against the fake ESP-01, in the conditions where the
 popular ESP8266 libraries lose the answer: a server that answers at once and closes, a server 0.5 s late, a reply
 larger than the Uno's 2 KB of RAM (it must stream through), and a 20-byte reply glued to SEND OK -- each on AT 1.7
-and on the 2.x dialect. Pass = the server's reply byte for byte on USB. The programs are the library's examples
-(built with the real `pio ci`, as a PlatformIO user would) and the http_get sketch.
+and on the 2.x dialect. Pass = the server's reply byte for byte on USB (the Reporter example prints no body: its
+outcome, status 0 and HTTP 200, once the answer ended). The programs are the library's HTTP examples (built with the
+real `pio ci`, as a PlatformIO user would) and the http_get sketch; NtpTime (UDP) runs in test_ntp_in_simavr.py,
+MqttPublish in test_mqtt_in_simavr.py.
 Needs gcc-avr, arduino-core-avr, simavr and libsimavr-dev: missing tools fail these tests, they do not skip."""
 from __future__ import annotations
 
@@ -54,6 +56,10 @@ PROGRAMS = [
     # HttpPost prints "seq 1: HTTP <status>", then the answer's body, then a line end
     Program("HttpPost", True, lambda r: r.startswith(b"POST /api/readings HTTP/1.1\r\n") and b'"seq":1,' in r,
             lambda reply: b"seq 1: HTTP 200\r\n" + body_of(reply) + b"\r\n"),
+    # Reporter drives the driver's exchange (no passive receive: the answer comes as +IPD) and prints the outcome
+    # only once the whole answer was read: "seq 1: status 0, HTTP 200"
+    Program("Reporter", True, lambda r: r.startswith(b"POST /api/readings HTTP/1.1\r\n") and b'"seq":1,' in r,
+            lambda reply: b"seq 1: status 0, HTTP 200\r\n", passive=False),
 ]
 
 
