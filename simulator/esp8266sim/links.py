@@ -24,7 +24,7 @@ import asyncio
 import collections
 import ssl
 from dataclasses import dataclass
-from typing import Callable, Deque, Optional, Protocol, Set, Tuple
+from typing import Callable, Deque, List, Optional, Protocol, Set, Tuple
 
 __all__ = ["Link", "LinkError", "LinkEvents", "Server", "ServerEvents", "TlsSettings", "WINDOW"]
 
@@ -160,6 +160,7 @@ class Link:
         self.rtt = rtt
         self.tls = tls if tls is not None or kind != "SSL" else TlsSettings()
         self.buffer = bytearray()
+        self.datagrams: List[int] = []      # passive UDP (2.x): the size of each datagram in the buffer, oldest first
         self.close_when_drained = False
         self.closed = False
         self.last_activity = asyncio.get_running_loop().time()
@@ -289,8 +290,9 @@ class Link:
             self._gate()
 
     def take(self, size: int) -> bytes:
-        data = bytes(self.buffer[:size])
-        del self.buffer[:size]
+        """Up to `size` bytes of the buffer; of a UDP link's, of its oldest datagram only, whose rest is lost."""
+        data = bytes(self.buffer[:min(size, self.datagrams[0]) if self.datagrams else size])
+        del self.buffer[:self.datagrams.pop(0) if self.datagrams else size]
         return data
 
     def drained(self) -> None:

@@ -3,7 +3,7 @@
 Links (links.py) report here (NetStack is their LinkEvents); this file decides the bytes [notes 5]:
 - active mode: `+IPD,[<id>,]<len>[,<ip>,<port>]:<data>`, one block per TCP segment (1460 bytes); a block leaves
   the link's receive window once it is out of the UART, so the peer is held back while the host's line is busy;
-- passive mode (CIPRECVMODE=1, TCP): a notice `+IPD,[<id>,]<total>` and the data waits for AT+CIPRECVDATA;
+- passive mode (CIPRECVMODE=1, TCP; 2.x UDP too, each datagram read whole): a notice `+IPD,[<id>,]<total>` and the data waits for AT+CIPRECVDATA;
   1.x repeats the notice with the new total and reports CLOSED at once, 2.x notices once per empty buffer and holds
   CLOSED back until the data was read [5.2];
 - `N,CLOSED` follows the last byte of the link's data directly [5.1].
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional
 
-from .links import Link, Server
+from .links import WINDOW, Link, Server
 from .moduleapi import ModuleApi
 
 __all__ = ["NetStack", "SEGMENT", "SendBuffer"]
@@ -107,7 +107,11 @@ class NetStack:
             module.emit(data, then=lambda: link.consumed(len(data)))
             return
         state, profile = module.state, module.profile
-        if state["recvmode"] and link.kind == "TCP":
+        if state["recvmode"] and (link.kind == "TCP" or (link.kind == "UDP" and profile.passive_udp)):
+            if link.kind == "UDP":
+                if len(link.buffer) + len(data) > WINDOW:
+                    return                      # no room: a datagram is dropped, as UDP allows [5.2]
+                link.datagrams.append(len(data))
             first = not link.buffer
             link.buffer += data
             if profile.passive_notice_each or first:

@@ -101,6 +101,41 @@ def test_udp_link(sim_port):
         peer.close()
 
 
+@pytest.mark.parametrize("dialect", ["1", "2"])
+def test_udp_in_passive_mode_is_held_on_2x_only(sim_port, dialect):
+    """Passive receive holds UDP datagrams on 2.x, each read whole (a shorter read loses the datagram's rest); 1.x
+    holds TCP only, so a datagram comes as +IPD with its bytes whatever CIPRECVMODE says [notes 5.2]."""
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    peer.settimeout(5)
+    try:
+        wire = sim_port(f"network=HomeNet:s3cr3t99&latency_scale=0&dialect={dialect}"
+                        f"&host=time.local=127.0.0.1:{peer.getsockname()[1]}")
+        ready_and_joined(wire, dialect=dialect)
+        wire.exchange(b"AT+CIPRECVMODE=1\r\n", b"\r\nOK\r\n")
+        wire.exchange(b'AT+CIPSTART=3,"UDP","time.local",123\r\n', b"3,CONNECT\r\n\r\nOK\r\n")
+        wire.exchange(b"AT+CIPSEND=3,4\r\n", b"\r\nOK\r\n> " if dialect == "1" else b"\r\nOK\r\n\r\n>")
+        wire.exchange(b"tick", b"\r\nRecv 4 bytes\r\n\r\nSEND OK\r\n")
+        _, addr = peer.recvfrom(100)
+        peer.sendto(b"tock", addr)
+        if dialect == "1":
+            wire.expect(b"\r\n+IPD,3,4:tock")
+            return
+        wire.expect(b"\r\n+IPD,3,4\r\n")
+        peer.sendto(b"second", addr)
+        heard = b""
+        deadline = time.monotonic() + 5
+        while b"+CIPRECVLEN:-1,-1,-1,10,-1" not in heard and time.monotonic() < deadline:
+            wire.send(b"AT+CIPRECVLEN?\r\n")         # until the second datagram is in
+            heard += wire.read_until(b"OK\r\n")
+        assert b"+CIPRECVLEN:-1,-1,-1,10,-1" in heard and b"+IPD" not in heard, heard    # no notice for it
+        wire.exchange(b"AT+CIPRECVDATA=3,2\r\n", b"+CIPRECVDATA:2,to\r\nOK\r\n")
+        wire.exchange(b"AT+CIPRECVDATA=3,48\r\n", b"+CIPRECVDATA:6,second\r\nOK\r\n")
+        wire.exchange(b"AT+CIPRECVDATA=3,48\r\n", b"\r\nERROR\r\n")
+    finally:
+        peer.close()
+
+
 def test_two_modules_send_from_the_same_local_port(sim_port):
     """Each module sends from its own address: two fakes on this machine that both ask for local port 2390 (two
     boards running NTP) both get their link, and each says it sends from 2390; the loopback socket behind each is
