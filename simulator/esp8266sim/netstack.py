@@ -3,7 +3,7 @@
 Links (links.py) report here (NetStack is their LinkEvents); this file decides the bytes [notes 5]:
 - active mode: `+IPD,[<id>,]<len>[,<ip>,<port>]:<data>`, one block per TCP segment (1460 bytes); a block leaves
   the link's receive window once it is out of the UART, so the peer is held back while the host's line is busy;
-- passive mode (CIPRECVMODE=1, TCP; 2.x UDP too, each datagram read whole): a notice `+IPD,[<id>,]<total>` and the data waits for AT+CIPRECVDATA;
+- passive mode (CIPRECVMODE=1; 1.x TCP, 2.x TCP, SSL and UDP, each datagram read whole): a notice `+IPD,[<id>,]<total>` and the data waits for AT+CIPRECVDATA;
   1.x repeats the notice with the new total and reports CLOSED at once, 2.x notices once per empty buffer and holds
   CLOSED back until the data was read [5.2];
 - `N,CLOSED` follows the last byte of the link's data directly [5.1].
@@ -107,7 +107,7 @@ class NetStack:
             module.emit(data, then=lambda: link.consumed(len(data)))
             return
         state, profile = module.state, module.profile
-        if state["recvmode"] and (link.kind == "TCP" or (link.kind == "UDP" and profile.passive_udp)):
+        if state["recvmode"] and link.kind in profile.passive_kinds:
             if link.kind == "UDP":
                 if len(link.buffer) + len(data) > WINDOW:
                     return                      # no room: a datagram is dropped, as UDP allows [5.2]

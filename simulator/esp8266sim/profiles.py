@@ -38,9 +38,10 @@ class Profile:
     recvdata_dinfo: bool = False        # 2.x CIPRECVDATA prints "ip",port with CIPDINFO=1 [5]
     early_closed_passive: bool = True   # 1.x reports CLOSED while passive data still waits [5.2]
     passive_notice_each: bool = True    # 1.x repeats the passive +IPD notice with the new total [5.2]
-    # Passive receive holds UDP datagrams too (2.x), each read whole or its rest lost; 1.x holds TCP only and sends
-    # UDP as +IPD with its bytes [5.2; WiFiEspAT's EspAtDrv.cpp reads 2.x UDP with CIPRECVDATA, "at once"]
-    passive_udp: bool = False
+    # The links passive receive holds: 1.x TCP only, its UDP and SSL data come as +IPD with their bytes; 2.x all
+    # three, a UDP datagram read whole or its rest lost [5.2; WiFiEspAT's EspAtDrv.cpp reads 2.x UDP with
+    # CIPRECVDATA, "at once"]
+    passive_kinds: frozenset = frozenset({"TCP"})
     # A line answered `busy p...` with echo on: 1.x echoes it as typed, LF not, and the busy line follows (0.x's open
     # at_port.c echoes every byte but LF in every state); 2.x does not echo it at all (esp-at #388's log).
     echo_busy_line: bool = True
@@ -85,7 +86,7 @@ AT2X = Profile(
     recvdata_dinfo=True,
     early_closed_passive=False,
     passive_notice_each=False,
-    passive_udp=True,
+    passive_kinds=frozenset({"TCP", "UDP", "SSL"}),
     echo_busy_line=False,
     skip_to_at=False,
     busy_sending_on_lf=False,

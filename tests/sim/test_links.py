@@ -381,6 +381,29 @@ def test_ssl_link_speaks_tls_without_checking_the_certificate(sim_port, tmp_path
         server.close()
 
 
+@pytest.mark.parametrize("dialect", ["1", "2"])
+def test_ssl_in_passive_mode_is_held_on_2x_only(sim_port, tmp_path, dialect):
+    """2.x's passive receive holds an SSL link's data as a TCP link's; 1.x sends it as +IPD with its bytes [5.2]."""
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+    server = TlsServer(tmp_path, reply)
+    try:
+        wire = sim_port(f"network=HomeNet:s3cr3t99&latency_scale=0&dialect={dialect}"
+                        f"&host=secure.example=127.0.0.1:{server.port}")
+        ready_and_joined(wire, dialect=dialect)
+        wire.exchange(b"AT+CIPRECVMODE=1\r\n", b"\r\nOK\r\n")
+        wire.exchange(b'AT+CIPSTART=0,"SSL","secure.example",443\r\n', b"0,CONNECT\r\n\r\nOK\r\n")
+        request = b"GET / HTTP/1.1\r\nHost: secure.example\r\n\r\n"
+        wire.exchange(b"AT+CIPSEND=0,%d\r\n" % len(request), b"\r\nOK\r\n> " if dialect == "1" else b"\r\nOK\r\n\r\n>")
+        wire.exchange(request, b"\r\nRecv %d bytes\r\n\r\nSEND OK\r\n" % len(request))
+        if dialect == "1":
+            wire.expect(b"\r\n+IPD,0,%d:%s0,CLOSED\r\n" % (len(reply), reply))
+            return
+        wire.expect(b"\r\n+IPD,0,%d\r\n" % len(reply))
+        wire.exchange(b"AT+CIPRECVDATA=0,100\r\n", b"+CIPRECVDATA:%d,%s\r\nOK\r\n0,CLOSED\r\n" % (len(reply), reply))
+    finally:
+        server.close()
+
+
 def test_ssl_link_to_a_plain_tcp_server_fails_rather_than_falling_back(sim_port):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
