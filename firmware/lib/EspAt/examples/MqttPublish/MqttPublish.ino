@@ -101,7 +101,7 @@ void setup() {
   espUart.begin();
 #endif
   EspStatus status = espat::begin(esp, F(ESPAT_WIFI_SSID), F(ESPAT_WIFI_PASS));
-  report(F("joined: status "), (uint8_t)status);
+  report(F("wifi "), (uint8_t)status);  // 0: joined
 }
 
 void loop() {
@@ -113,17 +113,17 @@ void loop() {
     if (!client.connect(F(ESPAT_SERVER_HOST), ESPAT_SERVER_PORT) ||
         !mqtt.connect(F(ESPAT_DEVICE), F(ESPAT_MQTT_USER), F(ESPAT_MQTT_PASS))) {
       // error(): 3 no answer in time, 5 the link closed; 2005: refused, not authorised (the CONNACK's code 5).
-      report(F("broker: error "), (uint8_t)mqtt.error() * 1000U + mqtt.returnCode());
+      report(F("broker error "), (uint8_t)mqtt.error() * 1000U + mqtt.returnCode());
       return;
     }
-    report(F("mqtt connected, seq "), reading.seq);
+    report(F("connected seq "), reading.seq);
     configured = false;
   }
   if (!configured) {
     configured = delivered(mqtt.publish(F("homeassistant/sensor/" ESPAT_DEVICE "_a0/config"),
-                                        F("{\"name\":\"A0\",\"unique_id\":\"" ESPAT_DEVICE "_a0\",\"state_topic\":\""
-                                          STATE_TOPIC "\",\"value_template\":\"{{ value_json.a0 }}\","
-                                          "\"device\":{\"identifiers\":[\"espat_" ESPAT_DEVICE "\"],\"name\":\""
+                                        F("{\"name\":\"A0\",\"uniq_id\":\"" ESPAT_DEVICE "_a0\",\"stat_t\":\""
+                                          STATE_TOPIC "\",\"val_tpl\":\"{{value_json.a0}}\","
+                                          "\"dev\":{\"ids\":[\"espat_" ESPAT_DEVICE "\"],\"name\":\""
                                           ESPAT_DEVICE "\"}}"),
                                         EspAtMqtt::Qos1, true));
     return;
@@ -139,7 +139,7 @@ void loop() {
     report(F("published seq "), reading.seq);
     reading.seq++;  // only now: a reading the broker did not acknowledge goes again with the same seq
   } else {
-    report(F("not acknowledged: error "), (uint8_t)mqtt.error());
+    report(F("no ack, error "), (uint8_t)mqtt.error());
     lastSent = 0;
   }
 }
