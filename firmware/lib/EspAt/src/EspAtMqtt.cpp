@@ -36,7 +36,7 @@ inline uint8_t highNibble(uint8_t b) {
 #endif
 }
 
-const uint8_t kTwo = 0x40;  // in inLenBytes_ once the length is complete: it is two (CONNACK, PUBACK)
+const uint8_t kNoLength = 0xFF;  // in inLen_ until the packet's length byte is read
 
 const char kProtocol[] PROGMEM = {0, 4, 'M', 'Q', 'T', 'T', 4};  // name and level 4 (3.1.1)
 
@@ -211,7 +211,7 @@ __attribute__((noinline)) void EspAtMqtt::forget() {
 // noclone, as poll() below, where it is inlined: 50 B less in MqttPublish.
 __attribute__((noclone)) void EspAtMqtt::onPacket() {
   uint8_t type = highNibble(inType_);
-  bool two = inLenBytes_ & kTwo;
+  bool two = inLen_ == 2;
   inType_ = 0;  // (the next packet's first byte starts its length over)
   if (pending_ || pinging_) waitFrom_ = millis();  // the broker is there: the wait for the rest starts again
   if (type == kConnack && two && state_ == State::Connecting) {
@@ -239,21 +239,17 @@ __attribute__((noclone, optimize("no-optimize-sibling-calls"))) void EspAtMqtt::
     if (!inType_) {
       if (!c) return fail(Error::Protocol);  // type 0 is reserved
       inType_ = (uint8_t)c;
-      inLenBytes_ = 0;
-      inLeft_ = 0;
-    } else if (!(inLenBytes_ & 0x80)) {
-      inLeft_ |= inLenBytes_ ? (uint16_t)(c & 0x7F) << 7 : (uint16_t)(c & 0x7F);  // at most two bytes (below)
-      if (c & 0x80) {
-        // A third length byte means 16 KB or more: never a packet a publisher is sent (it subscribes to nothing).
-        if (inLenBytes_++) return fail(Error::Protocol);
-      } else {
-        inLenBytes_ = inLeft_ == 2 ? 0x80 | kTwo : 0x80;
-      }
+      inLen_ = kNoLength;
+    } else if (inLen_ == kNoLength) {
+      // What a publisher is sent (CONNACK, PUBACK, PINGRESP) is 0 or 2 bytes long: a length past one byte's 127 is
+      // never one of those (it subscribes to nothing, so no PUBLISH comes).
+      if (c & 0x80) return fail(Error::Protocol);
+      inLen_ = inLeft_ = (uint8_t)c;
     } else {
       inLeft_--;
       inHead_ = inHead_ << 8 | (uint8_t)c;  // the last two bytes: a two-byte body's whole
     }
-    if ((inLenBytes_ & 0x80) && !inLeft_) onPacket();
+    if (inLen_ != kNoLength && !inLeft_) onPacket();
     if (state_ == State::Disconnected) return;
   }
   unsigned long now = millis();

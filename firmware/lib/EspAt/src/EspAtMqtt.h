@@ -109,7 +109,7 @@ class EspAtMqtt {
   // The packet being read: its first byte, its remaining length, and the last two bytes of it read (high first:
   // the whole body of a CONNACK or a PUBACK).
   uint8_t inType_;
-  uint8_t inLenBytes_;  // remaining-length bytes read; 0x80 once it is complete, 0xC0 when it is two
-  uint16_t inLeft_;
+  uint8_t inLen_;   // its remaining length (one byte: at most 127), 0xFF until it is read
+  uint8_t inLeft_;  // bytes of it still to come
   uint16_t inHead_;
 };
