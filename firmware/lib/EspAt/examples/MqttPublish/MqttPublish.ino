@@ -60,19 +60,23 @@ EspAtDrv esp(espUart);
 EspAtClient client(esp);
 EspAtMqtt mqtt(client);
 bool configured;  // the discovery config was acknowledged in this session
-unsigned long lastSent, lastTry;
+// When the broker was last tried, and when the last reading went: the low 16 bits of millis(), enough for waits of
+// 5 and 10 s, in half the code of four bytes. 0: not yet (a time that happens to be 0 only skips one wait).
+uint16_t lastSent, lastTry;
 
-// The payload, printed twice by the publisher (counted, then sent): it must print the same both times.
+// The payload, printed twice by the publisher (counted, then sent): it must print the same both times. The
+// publisher counts the bytes itself, so printTo() need not add up what it printed (that sum is 28 B of flash).
 class Reading : public Printable {
  public:
   uint32_t seq = 1;
   uint16_t a0 = 0;
   size_t printTo(Print& out) const override {
-    size_t n = out.print(F("{\"device\":\"" ESPAT_DEVICE "\",\"seq\":"));
-    n += out.print(seq);
-    n += out.print(F(",\"a0\":"));
-    n += out.print(a0);
-    return n + out.print('}');
+    out.print(F("{\"device\":\"" ESPAT_DEVICE "\",\"seq\":"));
+    out.print(seq);
+    out.print(F(",\"a0\":"));
+    out.print(a0);
+    out.print('}');
+    return 0;
   }
 } reading;
 
@@ -107,7 +111,8 @@ void setup() {
 void loop() {
   mqtt.poll();  // PUBACKs, PINGREQ when idle, a session that ended
   if (!mqtt.connected()) {
-    if (lastTry && millis() - lastTry < 5000) return;  // a broker that failed is tried again 5 s later
+    // A broker that failed is tried again 5 s later.
+    if (lastTry && (uint16_t)((uint16_t)millis() - lastTry) < 5000) return;
     lastTry = millis();
     // The TCP link, then the MQTT session; both wait, bounded.
     if (!client.connect(F(ESPAT_SERVER_HOST), ESPAT_SERVER_PORT) ||
@@ -128,7 +133,7 @@ void loop() {
                                         EspAtMqtt::Qos1, true));
     return;
   }
-  if (lastSent && millis() - lastSent < 10000) return;
+  if (lastSent && (uint16_t)((uint16_t)millis() - lastSent) < 10000) return;
   lastSent = millis();
   reading.a0 = analogRead(A0);
   bool ok = delivered(mqtt.publish(F(STATE_TOPIC), reading, EspAtMqtt::Qos1));
