@@ -101,7 +101,7 @@ bool EspAtMqtt::sendOut() {
   }
   // The keep-alive counts from now, and so does the wait for an answer when none was waited for before (the
   // value is looked at only while one is: CONNACK, PUBACK, PINGRESP).
-  unsigned long now = millis();
+  uint16_t now = millis();
   lastSent_ = now;
   if (!pending_ && !pinging_) waitFrom_ = now;
   return true;
@@ -131,7 +131,7 @@ bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint
   out_.write(flags | 0x02);  // and clean session
   twoBytes(keepAliveS);
   for (uint8_t i = 0; i < n; i++) text(fields[i]);
-  keepAliveMs_ = keepAliveS * 1000UL;
+  keepAliveMs_ = keepAliveS > kMaxWaitMs / 1000 ? kMaxWaitMs : keepAliveS * 1000U;
   if (!sendOut()) return false;
   state_ = State::Connecting;
   error_ = Error::None;
@@ -252,10 +252,13 @@ __attribute__((noclone, optimize("no-optimize-sibling-calls"))) void EspAtMqtt::
     if (inLen_ != kNoLength && !inLeft_) onPacket();
     if (state_ == State::Disconnected) return;
   }
-  unsigned long now = millis();
-  if ((state_ == State::Connecting || pending_ || pinging_) && now - waitFrom_ > timeoutMs_) return fail(Error::Timeout);
+  uint16_t now = millis();
+  if ((state_ == State::Connecting || pending_ || pinging_) && (uint16_t)(now - waitFrom_) > timeoutMs_) {
+    return fail(Error::Timeout);
+  }
   if (!net().connected()) return fail(Error::Closed);  // after reading: a PUBACK may come just before the close
-  if (state_ == State::Connected && keepAliveMs_ && !pinging_ && now - lastSent_ >= keepAliveMs_) {
+  if (state_ == State::Connected && keepAliveMs_ && !pinging_ &&
+      (uint16_t)(now - lastSent_) >= keepAliveMs_) {
     if (!begin(kPingreq, 0) || !sendOut()) return;
     pinging_ = true;
     // A PINGREQ's times count from before it was written (sendOut() took them after).
