@@ -65,12 +65,9 @@ bool EspAtMqtt::Out::finish() {
   return !failed_;
 }
 
-// Starts a packet: its type byte and remaining length. False when the link is not there to take it.
-bool EspAtMqtt::begin(uint8_t header, uint16_t remaining) {
-  if (!net().connected()) {
-    fail(Error::Closed);
-    return false;
-  }
+// Starts a packet: its type byte and remaining length. (A link that is gone refuses the bytes, and sendOut() ends
+// the session: no question to the Client first.)
+void EspAtMqtt::begin(uint8_t header, uint16_t remaining) {
   out_.reset();
   out_.write(header);
   do {
@@ -78,7 +75,6 @@ bool EspAtMqtt::begin(uint8_t header, uint16_t remaining) {
     remaining >>= 7;
     out_.write(remaining ? (uint8_t)(b | 0x80) : b);
   } while (remaining);
-  return true;
 }
 
 // Two bytes, high first: a length, the keep-alive, a packet id.
@@ -126,7 +122,7 @@ bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint
     n++;
     remaining += 2 + length;
   } while (n < 3);
-  if (!begin(kConnect, remaining)) return false;
+  begin(kConnect, remaining);
   for (uint8_t i = 0; i < sizeof kProtocol; i++) out_.write((uint8_t)pgm_read_byte(kProtocol + i));
   out_.write(flags | 0x02);  // and clean session
   twoBytes(keepAliveS);
@@ -151,7 +147,7 @@ uint16_t EspAtMqtt::send(const Printable* topic, EspStr topicText, const Printab
   if (state_ != State::Connected || (qos && pending_)) return 0;
   uint16_t t = topic ? out_.lengthOf(*topic) : topicText.length(), length = out_.lengthOf(payload);
   if (length > kMaxPacket || t > kMaxPacket - length) return 0;  // beyond what an Uno sends
-  if (!begin((uint8_t)(kPublish | qos << 1 | (retain ? 1 : 0)), 2 + t + (qos ? 2 : 0) + length)) return 0;
+  begin((uint8_t)(kPublish | qos << 1 | (retain ? 1 : 0)), 2 + t + (qos ? 2 : 0) + length);
   twoBytes(t);
   if (topic) {
     topic->printTo(out_);
@@ -189,7 +185,10 @@ uint16_t EspAtMqtt::publish(EspStr topic, const uint8_t* payload, uint16_t lengt
 }
 
 void EspAtMqtt::disconnect() {
-  if (state_ == State::Connected && begin(kDisconnect, 0)) out_.finish();
+  if (state_ == State::Connected) {
+    begin(kDisconnect, 0);
+    out_.finish();
+  }
   fail(Error::NotConnected);
 }
 
@@ -259,7 +258,8 @@ __attribute__((noclone, optimize("no-optimize-sibling-calls"))) void EspAtMqtt::
   if (!net().connected()) return fail(Error::Closed);  // after reading: a PUBACK may come just before the close
   if (state_ == State::Connected && keepAliveMs_ && !pinging_ &&
       (uint16_t)(now - lastSent_) >= keepAliveMs_) {
-    if (!begin(kPingreq, 0) || !sendOut()) return;
+    begin(kPingreq, 0);
+    if (!sendOut()) return;
     pinging_ = true;
     // A PINGREQ's times count from before it was written (sendOut() took them after).
     if (!pending_) waitFrom_ = now;

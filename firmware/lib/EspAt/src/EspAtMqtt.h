@@ -85,7 +85,7 @@ class EspAtMqtt {
     uint16_t counted_;
   };
 
-  bool begin(uint8_t header, uint16_t remaining);
+  void begin(uint8_t header, uint16_t remaining);
   void twoBytes(uint16_t v);
   void text(EspStr s);
   bool sendOut();
