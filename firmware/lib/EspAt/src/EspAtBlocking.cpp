@@ -55,8 +55,7 @@ void formatIp(const Printable& ip, char* text) {
   ip.printTo(out);
 }
 
-EspStatus begin(EspAtDrv& esp, EspStr ssid, EspStr pass) {
-  esp.setPassiveReceive(true);
+EspStatus syncAndJoin(EspAtDrv& esp, EspStr ssid, EspStr pass) {
   waitIdle(esp);
   EspStatus s = waitDone(esp, esp.startSync());
   if (s != EspStatus::Ok) return s;

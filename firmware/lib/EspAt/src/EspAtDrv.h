@@ -134,7 +134,7 @@ class EspAtDrv {
   enum class Step : uint8_t { ESPAT_STEPS(ESPAT_STEP_NAME) Count };
 #undef ESPAT_STEP_NAME
   // The first six in the order of ESPAT_LINES (checked in EspAtLines.cpp).
-  enum class Reply : uint8_t { None, Ok, Error, Fail, SendOk, SendFail, Busy, Closed, Prompt, Done, Data,
+  enum class Reply : uint8_t { None, Ok, Error, Fail, SendOk, SendFail, Busy, Closed, Prompt, Receive, Done, Data,
                                Notice, Head,  // these two: for passiveStep only
                                Tick, Byte };                  // these two: for exchangeStep only
 

@@ -104,7 +104,10 @@ void setup() {
   monitor.begin();
   espUart.begin();
 #endif
-  EspStatus status = espat::begin(esp, F(ESPAT_WIFI_SSID), F(ESPAT_WIFI_PASS));
+  // Passive receive off (false): what a broker sends a publisher (CONNACK, PUBACK, PINGRESP) is a few bytes, each
+  // the answer to a packet of ours, so it fits the client's buffer as it comes (+IPD), and the sketch links none of
+  // passive receive's code (about 400 B of flash). A sketch that reads long answers leaves it on.
+  EspStatus status = espat::begin(esp, F(ESPAT_WIFI_SSID), F(ESPAT_WIFI_PASS), false);
   report(F("wifi "), (uint8_t)status);  // 0: joined
 }
 
