@@ -31,10 +31,11 @@ void formatIp(const Printable& ip, char* text);
 // the step that failed.
 EspStatus syncAndJoin(EspAtDrv& esp, EspStr ssid, EspStr pass);
 
-// The start of a Client sketch: passive receive (EspAtClient.h) on, unless `passive` is false, then syncAndJoin().
-// Inline, so the choice is made where it is written: a sketch that leaves passive receive off links none of it.
+// The start of a Client sketch: passive receive (EspAtClient.h) on, unless `passive` is false (then it is left as
+// it is: off, unless setPassiveReceive(true) came first), then syncAndJoin(). Inline, so the choice is made where
+// it is written: a sketch that leaves passive receive off links none of it.
 inline EspStatus begin(EspAtDrv& esp, EspStr ssid, EspStr pass, bool passive = true) {
-  esp.setPassiveReceive(passive);
+  if (passive) esp.setPassiveReceive(true);
   return syncAndJoin(esp, ssid, pass);
 }
 

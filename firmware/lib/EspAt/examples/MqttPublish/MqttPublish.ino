@@ -113,15 +113,17 @@ void setup() {
 
 void loop() {
   mqtt.poll();  // PUBACKs, PINGREQ when idle, a session that ended
+  uint16_t now = millis();
   if (!mqtt.connected()) {
     // A broker that failed is tried again 5 s later.
-    if (lastTry && (uint16_t)((uint16_t)millis() - lastTry) < 5000) return;
-    lastTry = millis();
+    if (lastTry && (uint16_t)(now - lastTry) < 5000) return;
+    lastTry = now;
     // The TCP link, then the MQTT session; both wait, bounded.
     if (!client.connect(F(ESPAT_SERVER_HOST), ESPAT_SERVER_PORT) ||
         !mqtt.connect(F(ESPAT_DEVICE), F(ESPAT_MQTT_USER), F(ESPAT_MQTT_PASS))) {
-      // error(): 3 no answer in time, 5 the link closed; 2005: refused, not authorised (the CONNACK's code 5).
-      report(F("broker error "), (uint8_t)mqtt.error() * 1000U + mqtt.returnCode());
+      // error() * 10 + returnCode(): 30 no answer in time, 50 the link closed; 25 refused, not authorised (the
+      // CONNACK's code 5).
+      report(F("broker error "), (uint8_t)((uint8_t)mqtt.error() * 10 + mqtt.returnCode()));
       return;
     }
     report(F("connected seq "), reading.seq);
@@ -136,8 +138,8 @@ void loop() {
                                         EspAtMqtt::Qos1, true));
     return;
   }
-  if (lastSent && (uint16_t)((uint16_t)millis() - lastSent) < 10000) return;
-  lastSent = millis();
+  if (lastSent && (uint16_t)(now - lastSent) < 10000) return;
+  lastSent = now;
   reading.a0 = analogRead(A0);
   bool ok = delivered(mqtt.publish(F(STATE_TOPIC), reading, EspAtMqtt::Qos1));
 #if ESP_ON_SERIAL
