@@ -26,9 +26,10 @@ EspStatus waitDone(EspAtDrv& esp, bool started) {
   return esp.status();
 }
 
+// The open links' bits shifted along, not linkOpen(id) for each (a call to bitOf() each time round).
 uint8_t freeLink(EspAtDrv& esp) {
   uint8_t id = 0;
-  while (id < EspAtDrv::kLinks && (esp.linkOpen(id) || esp.sink(id))) id++;
+  for (uint8_t open = esp.openLinks(); id < EspAtDrv::kLinks && ((open & 1) || esp.sink(id)); open >>= 1) id++;
   return id;
 }
 

@@ -123,6 +123,7 @@ class EspAtDrv {
   bool dialect2() const { return dialect2_; }     // the module runs AT 2.x
   // Whether link `id` is open: followed line by line with ESPAT_CLIENTS=1; without, as the last AT+CIPSTATUS said.
   bool linkOpen(uint8_t id) const { return open_ & bitOf(id); }
+  uint8_t openLinks() const { return open_; }  // bit `id` set: link `id` is open
 #if ESPAT_CLIENTS
   uint16_t rxDropped() const { return rxDropped_; }  // payload bytes for a link without a sink
 #endif
