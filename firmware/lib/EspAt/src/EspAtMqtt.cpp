@@ -48,13 +48,12 @@ size_t EspAtMqtt::Out::write(uint8_t c) {
   } else if (!failed_ && net_.write(c) != 1) {
     failed_ = true;  // the link failed: the rest of the packet is moot
   }
-  return !failed_;
+  return 1;  // (once a write fell short the rest are dropped here: the print loops need not stop)
 }
 
 uint16_t EspAtMqtt::Out::lengthOf(const Printable& p) {
   counting_ = true;
   counted_ = 0;
-  failed_ = false;  // (a packet starts with begin(), which clears it too): every byte counted says 1
   p.printTo(*this);
   counting_ = false;
   return counted_;
