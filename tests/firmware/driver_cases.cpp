@@ -167,7 +167,7 @@ void promptLostInASend() {
   CHECK(written() == "AT+CIPSTART=1,\"TCP\",\"example.com\",80\r\n");
   feed("1,CONNECT\r\n\r\nOK\r\n");
   CHECK(!esp.busy() && esp.status() == EspStatus::Ok);
-  CHECK(esp.startSend(1, body));
+  CHECK(esp.startSend(1, body, 7));  // {"a":1}: its 7 bytes
   esp.poll();
   std::string cipsend = written();
   CHECK(cipsend == "AT+CIPSEND=1,7\r\n");

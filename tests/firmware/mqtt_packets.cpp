@@ -1,6 +1,7 @@
 // EspAtMqtt's packets as written, for test_native_mqtt.py to compare byte for byte with MQTT 3.1.1's layouts. A
 // Client that keeps nothing prints each packet as one line of hex (a line ends where the publisher flushes) and
-// each call's result as "= N"; the broker's answers are handed to poll() from a fixed script (CONNACK, PUBACK).
+// each call's result as "= N"; the broker's answers are handed to poll() from a fixed script (CONNACK, PUBACK, and
+// packets a publisher is never sent).
 #include <stdio.h>
 
 #include "Client.h"
@@ -109,6 +110,19 @@ void setup() {
   acked(3);
   result(mqtt.publish(F("tt"), Letters(15998)));                   // topic + payload 16,000 B: the most
   result(mqtt.publish(F("tt"), Letters(15999)));                   // one more: refused, nothing written
+  // What a publisher is never sent: a short packet is read and let go (the PUBACK behind it still counts); one
+  // 128 bytes long or more (a second length byte) ends the session as the broker's protocol error.
+  result(mqtt.publish(F("t"), F("q"), EspAtMqtt::Qos1));
+  static const uint8_t otherThenAck[] = {0xB0, 3, 0, 9, 9, 0x40, 2, 0, 4};
+  net.answer(otherThenAck, sizeof otherThenAck);
+  mqtt.poll();
+  result(mqtt.acked(4));
+  static const uint8_t longPacket[] = {0x30, 0x80, 0x01};
+  net.answer(longPacket, sizeof longPacket);
+  mqtt.poll();
+  result((long)mqtt.error());
+  result(mqtt.startConnect(F("uno-1")));
+  accepted();
   mqtt.disconnect();
   exit(0);
 }

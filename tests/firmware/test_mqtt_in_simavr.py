@@ -13,6 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from esp8266sim import SimConfig, Simulator
@@ -114,4 +115,22 @@ def test_the_mqtt_publish_example_on_the_uno(broker, tmp_path):
     assert relay.connections == 1, usb  # one session: idle between readings, the link stays up
     config = retained(broker.port, f"homeassistant/sensor/{DEVICE}_a0/config")
     assert len(config) == 1 and config[0][1] is True
-    assert json.loads(config[0][0])["state_topic"] == STATE
+    full = ha_expanded(json.loads(config[0][0]))
+    assert full["state_topic"] == STATE and full["unique_id"] == f"{DEVICE}_a0"
+    assert full["device"]["identifiers"] == [f"espat_{DEVICE}"]
+    template = jinja2.Environment().from_string(full["value_template"])
+    assert [template.render(value_json=r) for r in got] == [str(r["a0"]) for r in got]
+
+
+# Home Assistant's documented abbreviations of discovery keys (its MQTT discovery docs; the integration's
+# abbreviations.py) that the example uses: HA reads the short key as the long one.
+HA_ABBREVIATIONS = {"uniq_id": "unique_id", "stat_t": "state_topic", "val_tpl": "value_template", "dev": "device"}
+HA_DEVICE_ABBREVIATIONS = {"ids": "identifiers"}
+
+
+def ha_expanded(config):
+    """A discovery config with its abbreviated keys written out, as Home Assistant reads it."""
+    full = {HA_ABBREVIATIONS.get(k, k): v for k, v in config.items()}
+    if "device" in full:
+        full["device"] = {HA_DEVICE_ABBREVIATIONS.get(k, k): v for k, v in full["device"].items()}
+    return full

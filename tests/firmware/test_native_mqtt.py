@@ -93,6 +93,10 @@ def test_every_packet_is_the_standards_byte_for_byte():
         publish_packet('{"v":7}', letters(130), packet_id=3), "= 3",
         publish_packet("tt", letters(15998)), "= 1",
         "= 0",
+        publish_packet("t", b"q", packet_id=4), "= 4",
+        "= 1",  # a packet no publisher is sent, short: let go, and the PUBACK after it read
+        "= 4",  # one past 127 bytes: Error::Protocol, the session ended
+        connect_packet("uno-1", 60), "= 1",
         bytes([0xE0, 0]),  # DISCONNECT
     ]
     assert done.stdout.splitlines() == [e.hex() if isinstance(e, bytes) else e for e in expected]

@@ -26,9 +26,10 @@ EspStatus waitDone(EspAtDrv& esp, bool started) {
   return esp.status();
 }
 
+// The open links' bits shifted along, not linkOpen(id) for each (a call to bitOf() each time round).
 uint8_t freeLink(EspAtDrv& esp) {
   uint8_t id = 0;
-  while (id < EspAtDrv::kLinks && (esp.linkOpen(id) || esp.sink(id))) id++;
+  for (uint8_t open = esp.openLinks(); id < EspAtDrv::kLinks && ((open & 1) || esp.sink(id)); open >>= 1) id++;
   return id;
 }
 
@@ -55,8 +56,7 @@ void formatIp(const Printable& ip, char* text) {
   ip.printTo(out);
 }
 
-EspStatus begin(EspAtDrv& esp, EspStr ssid, EspStr pass) {
-  esp.setPassiveReceive(true);
+EspStatus syncAndJoin(EspAtDrv& esp, EspStr ssid, EspStr pass) {
   waitIdle(esp);
   EspStatus s = waitDone(esp, esp.startSync());
   if (s != EspStatus::Ok) return s;

@@ -27,9 +27,17 @@ uint8_t freeLink(EspAtDrv& esp);
 // "a.b.c.d" into `text` (at least 16 bytes), for AT+CIPSTART: the address printed by its own printTo().
 void formatIp(const Printable& ip, char* text);
 
-// The start of a Client sketch: passive receive on, sync (module found, AT+CIPMUX=1, AT+CIPRECVMODE=1), join.
-// Ok, or the status of the step that failed.
-EspStatus begin(EspAtDrv& esp, EspStr ssid, EspStr pass);
+// Sync (module found, AT+CIPMUX=1, and AT+CIPRECVMODE=1 with passive receive on), then join. Ok, or the status of
+// the step that failed.
+EspStatus syncAndJoin(EspAtDrv& esp, EspStr ssid, EspStr pass);
+
+// The start of a Client sketch: passive receive (EspAtClient.h) on, unless `passive` is false (then it is left as
+// it is: off, unless setPassiveReceive(true) came first), then syncAndJoin(). Inline, so the choice is made where
+// it is written: a sketch that leaves passive receive off links none of it.
+inline EspStatus begin(EspAtDrv& esp, EspStr ssid, EspStr pass, bool passive = true) {
+  if (passive) esp.setPassiveReceive(true);
+  return syncAndJoin(esp, ssid, pass);
+}
 
 }  // namespace espat
 #endif

@@ -56,7 +56,7 @@ __attribute__((optimize("no-optimize-sibling-calls"))) size_t EspAtClient::write
 size_t EspAtClient::write(const Printable& data) {
   EspAtByteCounter counter;
   data.printTo(counter);
-  return link_ != kNoLink && send() && sendNow(data) ? counter.count : 0;
+  return link_ != kNoLink && send() && sendNow(data, counter.count) ? counter.count : 0;
 }
 
 bool EspAtClient::send() {
@@ -68,13 +68,13 @@ bool EspAtClient::send() {
 __attribute__((noinline)) bool EspAtClient::sendBytes(const uint8_t* p, uint16_t n) {
   if (link_ == kNoLink) return false;
   sending_ = espat::Bytes(p, n);
-  return !n || sendNow(sending_);
+  return !n || sendNow(sending_, n);
 }
 
-bool EspAtClient::sendNow(const Printable& data) {
+bool EspAtClient::sendNow(const Printable& data, uint16_t length) {
   EspAtDrv& esp = esp_;  // (one reference for waitIdle() and the start: reread, gcc cannot tell it is the same driver)
   espat::waitIdle(esp);
-  status_ = espat::waitDone(esp, esp.startSend(link_, data));
+  status_ = espat::waitDone(esp, esp.startSend(link_, data, length));
   if (status_ != EspStatus::Ok) {
     setWriteError();
     return false;

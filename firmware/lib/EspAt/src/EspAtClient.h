@@ -63,7 +63,7 @@ class EspAtClient : public Client {
   uint8_t fill();  // fetches from the module when the buffer is empty; the bytes there (0: none)
   bool send();   // sends what was gathered; false if the link refused it (or there is none)
   bool sendBytes(const uint8_t* p, uint16_t n);  // the same for these bytes (none: true while linked)
-  bool sendNow(const Printable& data);  // the same for `data`, as one AT+CIPSEND
+  bool sendNow(const Printable& data, uint16_t length);  // the same for `data`, `length` bytes, as one AT+CIPSEND
   bool put(uint8_t c);
   // Where the driver hands over what it fetched for our link: a member rather than a second base class, whose
   // functions would each need a this-adjusting thunk in flash.

@@ -72,9 +72,10 @@ bool EspAtDrv::startUdp(uint8_t id, EspStr host, uint16_t port, uint16_t localPo
   return beginLink(Job::Udp, Step::Start, id);
 }
 
-bool EspAtDrv::startSend(uint8_t id, const Printable& data) {
+bool EspAtDrv::startSend(uint8_t id, const Printable& data, uint16_t length) {
   if (job_ != Job::None) return false;
   data_ = &data;
+  owed_ = length;
   answered_ = false;
   return beginLink(Job::Send, Step::Send, id);
 }

@@ -91,15 +91,16 @@ class EspAtDrv {
   bool startConnect(uint8_t id, EspStr host, uint16_t port);
   // Opens link `id` as UDP with host:port its fixed peer, from localPort (0: the module chooses).
   bool startUdp(uint8_t id, EspStr host, uint16_t port, uint16_t localPort);
-  // Sends what `data` prints on link `id`: printed once into a counter for AT+CIPSEND=<id>,<len>, then after the
-  // prompt to the module, so the length is exact. `data` must print the same both times and live until done.
-  bool startSend(uint8_t id, const Printable& data);
+  // Sends what `data` prints on link `id`, `length` bytes (AT+CIPSEND=<id>,<length>; the caller knows it: a buffer's
+  // fill, or what it counted), printed to the module at the prompt. `data` must live until done.
+  bool startSend(uint8_t id, const Printable& data, uint16_t length);
   bool startClose(uint8_t id);
   // Passive receive: fetch what the module holds for link `id` into its sink, as much as the sink has room for.
   bool startReceive(uint8_t id);
 #endif
   // One request/answer on link `id`: CIPSTART (unless the link is still open from the last exchange), the
-  // request as startSend, then the answer into `reply` until the server closes, `reply` says it is complete
+  // request as startSend (printed twice, counted and then sent: it must print the same both times and live until
+  // done), then the answer into `reply` until the server closes, `reply` says it is complete
   // (the link then stays open for the next exchange; ESPAT_CLIENTS=1 only), or the answer stops coming
   // (setReplyMs; the link is then closed). Ends Ok when any answer arrived, NoReply when none did.
   bool startExchange(uint8_t id, EspStr host, uint16_t port, const Printable& request, EspAtSink& reply);
@@ -122,6 +123,7 @@ class EspAtDrv {
   bool dialect2() const { return dialect2_; }     // the module runs AT 2.x
   // Whether link `id` is open: followed line by line with ESPAT_CLIENTS=1; without, as the last AT+CIPSTATUS said.
   bool linkOpen(uint8_t id) const { return open_ & bitOf(id); }
+  uint8_t openLinks() const { return open_; }  // bit `id` set: link `id` is open
 #if ESPAT_CLIENTS
   uint16_t rxDropped() const { return rxDropped_; }  // payload bytes for a link without a sink
 #endif
@@ -133,7 +135,7 @@ class EspAtDrv {
   enum class Step : uint8_t { ESPAT_STEPS(ESPAT_STEP_NAME) Count };
 #undef ESPAT_STEP_NAME
   // The first six in the order of ESPAT_LINES (checked in EspAtLines.cpp).
-  enum class Reply : uint8_t { None, Ok, Error, Fail, SendOk, SendFail, Busy, Closed, Prompt, Done, Data,
+  enum class Reply : uint8_t { None, Ok, Error, Fail, SendOk, SendFail, Busy, Closed, Prompt, Receive, Done, Data,
                                Notice, Head,  // these two: for passiveStep only
                                Tick, Byte };                  // these two: for exchangeStep only
 
@@ -245,7 +247,9 @@ class EspAtDrv {
   uint16_t replyMs_;
   uint16_t remotePort_;
   uint16_t exchangeSince_;       // the current exchange's start, in 256 ms (ESPAT_EXCHANGE_MAX_MS < 4.6 h)
-  uint16_t owed_;      // the bytes the last AT+CIPSEND announced (paid in spaces if its prompt never came)
+  // The bytes the send announces in AT+CIPSEND (paid in spaces if its prompt never came): set when the operation
+  // starts (startSend's caller knows it; an exchange counts its request).
+  uint16_t owed_;
   // The running operation's arguments.
   EspStr host_;  // also a join's ssid
   EspStr pass_;

@@ -71,18 +71,11 @@ void EspAtDrv::writeCommand(PGM_P cmd) {
   put('\n');
 }
 
-// What `data` prints, counted. Not on writeArg's stack: a frame there made all of writeArg reach the object
-// through a copy of its pointer. With the link operations the counter is one static object (6 B of RAM; its
-// frame in a function of its own was 22 B more in WebClient and MqttPublish); the exchange-only reporters keep it
-// on the stack, inlined: a static one drags Print's table into RAM there and cost them 10-50 B.
-#if ESPAT_CLIENTS
-static EspAtByteCounter counter;
-static uint16_t countOf(const Printable& data) {
-  counter.count = 0;
-  data.printTo(counter);
-  return counter.count;
-}
-#else
+// The exchange-only driver counts what its exchange sends as it writes AT+CIPSEND's length: on the stack, inlined
+// (a static counter drags Print's table into RAM there and cost the reporters 10-50 B). With the link operations the
+// length is owed_, set when the send started (startSend's caller knows it; the exchange counts its request as it
+// goes to Send, EspAtExchange.cpp), so a sketch that only uses the Client links no counter at all.
+#if !ESPAT_CLIENTS
 static uint16_t countOf(const Printable& data) {
   EspAtByteCounter counter;
   data.printTo(counter);
@@ -122,7 +115,11 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::writeArg(uint8_t c) {
       number = remotePort_;
       break;
     case ESPAT_ARG_LENGTH[0]:
+#if ESPAT_CLIENTS
+      number = owed_;
+#else
       number = owed_ = countOf(*data_);
+#endif
       break;
     default:
 #if ESPAT_CLIENTS

@@ -3,6 +3,12 @@
 #include "EspAtDrv.h"
 #include "EspAtInternal.h"
 
+#if ESPAT_CLIENTS
+// What the request prints, counted when the exchange starts, for its AT+CIPSEND (the Client's sends know their
+// length: only a sketch that runs exchanges links this counter).
+static EspAtByteCounter counter;
+#endif
+
 bool EspAtDrv::startExchange(uint8_t id, EspStr host, uint16_t port, const Printable& request, EspAtSink& reply) {
   if (job_ != Job::None || id >= kLinks) return false;
   host_ = host;
@@ -23,6 +29,9 @@ bool EspAtDrv::startExchange(uint8_t id, EspStr host, uint16_t port, const Print
   id_ = id;  // (a link id checked above)
 #if ESPAT_CLIENTS
   reuse_ = linkOpen(id);
+  counter.count = 0;
+  request.printTo(counter);
+  owed_ = counter.count;
   return begin(Job::Exchange, reuse_ ? Step::Send : Step::Start);
 #else
   return begin(Job::Exchange, Step::Start);  // no keep-alive: every exchange opens its link

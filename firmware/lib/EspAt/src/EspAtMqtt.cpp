@@ -36,7 +36,7 @@ inline uint8_t highNibble(uint8_t b) {
 #endif
 }
 
-const uint8_t kTwo = 0x40;  // in inLenBytes_ once the length is complete: it is two (CONNACK, PUBACK)
+const uint8_t kNoLength = 0xFF;  // in inLen_ until the packet's length byte is read
 
 const char kProtocol[] PROGMEM = {0, 4, 'M', 'Q', 'T', 'T', 4};  // name and level 4 (3.1.1)
 
@@ -48,13 +48,12 @@ size_t EspAtMqtt::Out::write(uint8_t c) {
   } else if (!failed_ && net_.write(c) != 1) {
     failed_ = true;  // the link failed: the rest of the packet is moot
   }
-  return !failed_;
+  return 1;  // (once a write fell short the rest are dropped here: the print loops need not stop)
 }
 
 uint16_t EspAtMqtt::Out::lengthOf(const Printable& p) {
   counting_ = true;
   counted_ = 0;
-  failed_ = false;  // (a packet starts with begin(), which clears it too): every byte counted says 1
   p.printTo(*this);
   counting_ = false;
   return counted_;
@@ -65,12 +64,9 @@ bool EspAtMqtt::Out::finish() {
   return !failed_;
 }
 
-// Starts a packet: its type byte and remaining length. False when the link is not there to take it.
-bool EspAtMqtt::begin(uint8_t header, uint16_t remaining) {
-  if (!net().connected()) {
-    fail(Error::Closed);
-    return false;
-  }
+// Starts a packet: its type byte and remaining length. (A link that is gone refuses the bytes, and sendOut() ends
+// the session: no question to the Client first.)
+void EspAtMqtt::begin(uint8_t header, uint16_t remaining) {
   out_.reset();
   out_.write(header);
   do {
@@ -78,7 +74,6 @@ bool EspAtMqtt::begin(uint8_t header, uint16_t remaining) {
     remaining >>= 7;
     out_.write(remaining ? (uint8_t)(b | 0x80) : b);
   } while (remaining);
-  return true;
 }
 
 // Two bytes, high first: a length, the keep-alive, a packet id.
@@ -101,7 +96,7 @@ bool EspAtMqtt::sendOut() {
   }
   // The keep-alive counts from now, and so does the wait for an answer when none was waited for before (the
   // value is looked at only while one is: CONNACK, PUBACK, PINGRESP).
-  unsigned long now = millis();
+  uint16_t now = millis();
   lastSent_ = now;
   if (!pending_ && !pinging_) waitFrom_ = now;
   return true;
@@ -126,12 +121,12 @@ bool EspAtMqtt::startConnect(EspStr clientId, EspStr user, EspStr password, uint
     n++;
     remaining += 2 + length;
   } while (n < 3);
-  if (!begin(kConnect, remaining)) return false;
+  begin(kConnect, remaining);
   for (uint8_t i = 0; i < sizeof kProtocol; i++) out_.write((uint8_t)pgm_read_byte(kProtocol + i));
   out_.write(flags | 0x02);  // and clean session
   twoBytes(keepAliveS);
   for (uint8_t i = 0; i < n; i++) text(fields[i]);
-  keepAliveMs_ = keepAliveS * 1000UL;
+  keepAliveMs_ = keepAliveS > kMaxWaitMs / 1000 ? kMaxWaitMs : keepAliveS * 1000U;
   if (!sendOut()) return false;
   state_ = State::Connecting;
   error_ = Error::None;
@@ -151,7 +146,7 @@ uint16_t EspAtMqtt::send(const Printable* topic, EspStr topicText, const Printab
   if (state_ != State::Connected || (qos && pending_)) return 0;
   uint16_t t = topic ? out_.lengthOf(*topic) : topicText.length(), length = out_.lengthOf(payload);
   if (length > kMaxPacket || t > kMaxPacket - length) return 0;  // beyond what an Uno sends
-  if (!begin((uint8_t)(kPublish | qos << 1 | (retain ? 1 : 0)), 2 + t + (qos ? 2 : 0) + length)) return 0;
+  begin((uint8_t)(kPublish | qos << 1 | (retain ? 1 : 0)), 2 + t + (qos ? 2 : 0) + length);
   twoBytes(t);
   if (topic) {
     topic->printTo(out_);
@@ -189,7 +184,10 @@ uint16_t EspAtMqtt::publish(EspStr topic, const uint8_t* payload, uint16_t lengt
 }
 
 void EspAtMqtt::disconnect() {
-  if (state_ == State::Connected && begin(kDisconnect, 0)) out_.finish();
+  if (state_ == State::Connected) {
+    begin(kDisconnect, 0);
+    out_.finish();
+  }
   fail(Error::NotConnected);
 }
 
@@ -211,7 +209,7 @@ __attribute__((noinline)) void EspAtMqtt::forget() {
 // noclone, as poll() below, where it is inlined: 50 B less in MqttPublish.
 __attribute__((noclone)) void EspAtMqtt::onPacket() {
   uint8_t type = highNibble(inType_);
-  bool two = inLenBytes_ & kTwo;
+  bool two = inLen_ == 2;
   inType_ = 0;  // (the next packet's first byte starts its length over)
   if (pending_ || pinging_) waitFrom_ = millis();  // the broker is there: the wait for the rest starts again
   if (type == kConnack && two && state_ == State::Connecting) {
@@ -239,28 +237,28 @@ __attribute__((noclone, optimize("no-optimize-sibling-calls"))) void EspAtMqtt::
     if (!inType_) {
       if (!c) return fail(Error::Protocol);  // type 0 is reserved
       inType_ = (uint8_t)c;
-      inLenBytes_ = 0;
-      inLeft_ = 0;
-    } else if (!(inLenBytes_ & 0x80)) {
-      inLeft_ |= inLenBytes_ ? (uint16_t)(c & 0x7F) << 7 : (uint16_t)(c & 0x7F);  // at most two bytes (below)
-      if (c & 0x80) {
-        // A third length byte means 16 KB or more: never a packet a publisher is sent (it subscribes to nothing).
-        if (inLenBytes_++) return fail(Error::Protocol);
-      } else {
-        inLenBytes_ = inLeft_ == 2 ? 0x80 | kTwo : 0x80;
-      }
+      inLen_ = kNoLength;
+    } else if (inLen_ == kNoLength) {
+      // What a publisher is sent (CONNACK, PUBACK, PINGRESP) is 0 or 2 bytes long: a length past one byte's 127 is
+      // never one of those (it subscribes to nothing, so no PUBLISH comes).
+      if (c & 0x80) return fail(Error::Protocol);
+      inLen_ = inLeft_ = (uint8_t)c;
     } else {
       inLeft_--;
       inHead_ = inHead_ << 8 | (uint8_t)c;  // the last two bytes: a two-byte body's whole
     }
-    if ((inLenBytes_ & 0x80) && !inLeft_) onPacket();
+    if (inLen_ != kNoLength && !inLeft_) onPacket();
     if (state_ == State::Disconnected) return;
   }
-  unsigned long now = millis();
-  if ((state_ == State::Connecting || pending_ || pinging_) && now - waitFrom_ > timeoutMs_) return fail(Error::Timeout);
+  uint16_t now = millis();
+  if ((state_ == State::Connecting || pending_ || pinging_) && (uint16_t)(now - waitFrom_) > timeoutMs_) {
+    return fail(Error::Timeout);
+  }
   if (!net().connected()) return fail(Error::Closed);  // after reading: a PUBACK may come just before the close
-  if (state_ == State::Connected && keepAliveMs_ && !pinging_ && now - lastSent_ >= keepAliveMs_) {
-    if (!begin(kPingreq, 0) || !sendOut()) return;
+  if (state_ == State::Connected && keepAliveMs_ && !pinging_ &&
+      (uint16_t)(now - lastSent_) >= keepAliveMs_) {
+    begin(kPingreq, 0);
+    if (!sendOut()) return;
     pinging_ = true;
     // A PINGREQ's times count from before it was written (sendOut() took them after).
     if (!pending_) waitFrom_ = now;

@@ -30,8 +30,10 @@ class EspAtMqtt {
   enum class Error : uint8_t { None, NotConnected, Refused, Timeout, Protocol, Closed };
 
   // Make it a global (or static), as the driver: its state starts from static storage's zeros (Disconnected,
-  // nothing waited for), so the constructor stores its two arguments and nothing else.
-  explicit EspAtMqtt(Client& net, uint16_t timeoutMs = 10000) : out_(net), timeoutMs_(timeoutMs) {}
+  // nothing waited for), so the constructor stores its two arguments and nothing else. timeoutMs: at most 65,000
+  // (its times are kept in 16 bits; a larger one is taken as that).
+  explicit EspAtMqtt(Client& net, uint16_t timeoutMs = 10000)
+      : out_(net), timeoutMs_(timeoutMs > kMaxWaitMs ? kMaxWaitMs : timeoutMs) {}
 
   // Sends CONNECT over the already connected Client and returns at once; poll() moves to Connected when the
   // CONNACK accepts, or to Disconnected (error() says why). keepAliveS 0 turns the keep-alive off.
@@ -83,11 +85,14 @@ class EspAtMqtt {
     uint16_t counted_;
   };
 
-  bool begin(uint8_t header, uint16_t remaining);
+  void begin(uint8_t header, uint16_t remaining);
   void twoBytes(uint16_t v);
   void text(EspStr s);
   bool sendOut();
   uint16_t send(const Printable* topic, EspStr topicText, const Printable& payload, Qos qos, bool retain);
+  // Every time here is the low 16 bits of millis(), so every wait must stay under 65.5 s (poll() runs far more
+  // often): half the code of four-byte times (72 B less in MqttPublish).
+  static const uint16_t kMaxWaitMs = 65000;
   static const uint16_t kMaxPacket = 16000;  // topic + payload at most: far past an Uno's RAM, under 3 length bytes
   void onPacket();
   void fail(Error why);
@@ -96,12 +101,14 @@ class EspAtMqtt {
   Out out_;  // holds the Client: one reference where two were stored
   Client& net() { return out_.net_; }
   uint16_t timeoutMs_;
-  unsigned long keepAliveMs_;  // 0: no keep-alive. In ms, so poll() compares it without a 32-bit division
+  // 0: no keep-alive. In ms, so poll() compares it without a division; a keep-alive past 65 s is pinged every 65 s
+  // (a client may ping whenever it likes).
+  uint16_t keepAliveMs_;
   uint16_t nextId_;
   uint16_t pending_;  // packet id of the QoS 1 message waiting for its PUBACK
   uint16_t acked_;
-  unsigned long lastSent_;   // keep-alive: when we last sent a packet
-  unsigned long waitFrom_;   // when the oldest answer we wait for (CONNACK, PUBACK, PINGRESP) was asked for
+  uint16_t lastSent_;   // keep-alive: when we last sent a packet
+  uint16_t waitFrom_;   // when the oldest answer we wait for (CONNACK, PUBACK, PINGRESP) was asked for
   bool pinging_;
   State state_;
   Error error_;
@@ -109,7 +116,7 @@ class EspAtMqtt {
   // The packet being read: its first byte, its remaining length, and the last two bytes of it read (high first:
   // the whole body of a CONNACK or a PUBACK).
   uint8_t inType_;
-  uint8_t inLenBytes_;  // remaining-length bytes read; 0x80 once it is complete, 0xC0 when it is two
-  uint16_t inLeft_;
+  uint8_t inLen_;   // its remaining length (one byte: at most 127), 0xFF until it is read
+  uint8_t inLeft_;  // bytes of it still to come
   uint16_t inHead_;
 };

@@ -12,9 +12,7 @@ const uint8_t kFullPause = 20;  // ms before asking a full sink again
 bool EspAtDrv::startReceive(uint8_t id) {
   if (job_ != Job::None || id >= kLinks || !receive_) return false;
   id_ = id;
-  job_ = Job::Receive;
-  status_ = EspStatus::Pending;  // (resend_ is false: only a running operation sets it, and finish() clears it)
-  passiveStep(*this, Reply::Prompt);
+  receive_(*this, Reply::Receive);  // passiveStep, through the pointer: a sketch without passive receive links none
   return true;
 }
 
@@ -44,6 +42,11 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::passiveStep(EspAtDrv& d, Reply r) {
   if (r >= Reply::Notice) {
     passiveHead(d, r);
     return;
+  }
+  if (r == Reply::Receive) {  // startReceive's own operation
+    d.job_ = Job::Receive;
+    d.status_ = EspStatus::Pending;  // (resend_ is false: only a running operation sets it, and finish() clears it)
+    r = Reply::Prompt;
   }
   if (r == Reply::Prompt || (r == Reply::None && d.asked_ == 0)) {
     EspAtSink* sink = d.sinks_[d.id_];

@@ -76,7 +76,7 @@ int EspAtUDP::endPacket() {
   }
   sending_ = espat::Bytes(tx_, txLen_);
   espat::waitIdle(esp_);
-  status_ = espat::waitDone(esp_, esp_.startSend(link_, sending_));
+  status_ = espat::waitDone(esp_, esp_.startSend(link_, sending_, txLen_));
   txLen_ = 0;
   return status_ == EspStatus::Ok;
 }

@@ -60,19 +60,23 @@ EspAtDrv esp(espUart);
 EspAtClient client(esp);
 EspAtMqtt mqtt(client);
 bool configured;  // the discovery config was acknowledged in this session
-unsigned long lastSent, lastTry;
+// When the broker was last tried, and when the last reading went: the low 16 bits of millis(), enough for waits of
+// 5 and 10 s, in half the code of four bytes. 0: not yet (a time that happens to be 0 only skips one wait).
+uint16_t lastSent, lastTry;
 
-// The payload, printed twice by the publisher (counted, then sent): it must print the same both times.
+// The payload, printed twice by the publisher (counted, then sent): it must print the same both times. The
+// publisher counts the bytes itself, so printTo() need not add up what it printed (that sum is 28 B of flash).
 class Reading : public Printable {
  public:
   uint32_t seq = 1;
   uint16_t a0 = 0;
   size_t printTo(Print& out) const override {
-    size_t n = out.print(F("{\"device\":\"" ESPAT_DEVICE "\",\"seq\":"));
-    n += out.print(seq);
-    n += out.print(F(",\"a0\":"));
-    n += out.print(a0);
-    return n + out.print('}');
+    out.print(F("{\"device\":\"" ESPAT_DEVICE "\",\"seq\":"));
+    out.print(seq);
+    out.print(F(",\"a0\":"));
+    out.print(a0);
+    out.print('}');
+    return 0;
   }
 } reading;
 
@@ -100,36 +104,42 @@ void setup() {
   monitor.begin();
   espUart.begin();
 #endif
-  EspStatus status = espat::begin(esp, F(ESPAT_WIFI_SSID), F(ESPAT_WIFI_PASS));
-  report(F("joined: status "), (uint8_t)status);
+  // Passive receive off (false): what a broker sends a publisher (CONNACK, PUBACK, PINGRESP) is a few bytes, each
+  // the answer to a packet of ours, so it fits the client's buffer as it comes (+IPD), and the sketch links none of
+  // passive receive's code (about 400 B of flash). A sketch that reads long answers leaves it on.
+  EspStatus status = espat::begin(esp, F(ESPAT_WIFI_SSID), F(ESPAT_WIFI_PASS), false);
+  report(F("wifi "), (uint8_t)status);  // 0: joined
 }
 
 void loop() {
   mqtt.poll();  // PUBACKs, PINGREQ when idle, a session that ended
+  uint16_t now = millis();
   if (!mqtt.connected()) {
-    if (lastTry && millis() - lastTry < 5000) return;  // a broker that failed is tried again 5 s later
-    lastTry = millis();
+    // A broker that failed is tried again 5 s later.
+    if (lastTry && (uint16_t)(now - lastTry) < 5000) return;
+    lastTry = now;
     // The TCP link, then the MQTT session; both wait, bounded.
     if (!client.connect(F(ESPAT_SERVER_HOST), ESPAT_SERVER_PORT) ||
         !mqtt.connect(F(ESPAT_DEVICE), F(ESPAT_MQTT_USER), F(ESPAT_MQTT_PASS))) {
-      // error(): 3 no answer in time, 5 the link closed; 2005: refused, not authorised (the CONNACK's code 5).
-      report(F("broker: error "), (uint8_t)mqtt.error() * 1000U + mqtt.returnCode());
+      // error() * 10 + returnCode(): 30 no answer in time, 50 the link closed; 25 refused, not authorised (the
+      // CONNACK's code 5).
+      report(F("broker error "), (uint8_t)((uint8_t)mqtt.error() * 10 + mqtt.returnCode()));
       return;
     }
-    report(F("mqtt connected, seq "), reading.seq);
+    report(F("connected seq "), reading.seq);
     configured = false;
   }
   if (!configured) {
     configured = delivered(mqtt.publish(F("homeassistant/sensor/" ESPAT_DEVICE "_a0/config"),
-                                        F("{\"name\":\"A0\",\"unique_id\":\"" ESPAT_DEVICE "_a0\",\"state_topic\":\""
-                                          STATE_TOPIC "\",\"value_template\":\"{{ value_json.a0 }}\","
-                                          "\"device\":{\"identifiers\":[\"espat_" ESPAT_DEVICE "\"],\"name\":\""
+                                        F("{\"name\":\"A0\",\"uniq_id\":\"" ESPAT_DEVICE "_a0\",\"stat_t\":\""
+                                          STATE_TOPIC "\",\"val_tpl\":\"{{value_json.a0}}\","
+                                          "\"dev\":{\"ids\":[\"espat_" ESPAT_DEVICE "\"],\"name\":\""
                                           ESPAT_DEVICE "\"}}"),
                                         EspAtMqtt::Qos1, true));
     return;
   }
-  if (lastSent && millis() - lastSent < 10000) return;
-  lastSent = millis();
+  if (lastSent && (uint16_t)(now - lastSent) < 10000) return;
+  lastSent = now;
   reading.a0 = analogRead(A0);
   bool ok = delivered(mqtt.publish(F(STATE_TOPIC), reading, EspAtMqtt::Qos1));
 #if ESP_ON_SERIAL
@@ -139,7 +149,7 @@ void loop() {
     report(F("published seq "), reading.seq);
     reading.seq++;  // only now: a reading the broker did not acknowledge goes again with the same seq
   } else {
-    report(F("not acknowledged: error "), (uint8_t)mqtt.error());
+    report(F("no ack, error "), (uint8_t)mqtt.error());
     lastSent = 0;
   }
 }
