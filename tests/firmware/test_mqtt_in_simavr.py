@@ -110,14 +110,14 @@ def test_the_mqtt_publish_example_on_the_uno(broker, tmp_path):
     _, _, elf = tool.build("MqttPublish", "soft", tmp_path / "fw", environ=settings)
     payloads, relay, usb = run_uno(elf, broker, 2, tmp_path, configs=1, wait_usb=b"published seq 2\r\n")
     got = [json.loads(p) for p in payloads]
-    assert [r["seq"] for r in got] == [1, 2] and all(r["device"] == DEVICE for r in got)
+    assert [r["seq"] for r in got] == [1, 2] and all(set(r) == {"seq", "a0"} for r in got)  # the topic: the device
     assert b"published seq 1\r\n" in usb and b"published seq 2\r\n" in usb
     assert relay.connections == 1, usb  # one session: idle between readings, the link stays up
     config = retained(broker.port, f"homeassistant/sensor/{DEVICE}_a0/config")
     assert len(config) == 1 and config[0][1] is True
     full = ha_expanded(json.loads(config[0][0]))
     assert full["state_topic"] == STATE and full["unique_id"] == f"{DEVICE}_a0"
-    assert full["device"]["identifiers"] == [f"espat_{DEVICE}"]
+    assert set(full) == {"name", "unique_id", "state_topic", "value_template"}
     template = jinja2.Environment().from_string(full["value_template"])
     assert [template.render(value_json=r) for r in got] == [str(r["a0"]) for r in got]
 

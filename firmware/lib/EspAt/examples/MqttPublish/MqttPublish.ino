@@ -71,7 +71,7 @@ class Reading : public Printable {
   uint32_t seq = 1;
   uint16_t a0 = 0;
   size_t printTo(Print& out) const override {
-    out.print(F("{\"device\":\"" ESPAT_DEVICE "\",\"seq\":"));
+    out.print(F("{\"seq\":"));  // (the topic names the device)
     out.print(seq);
     out.print(F(",\"a0\":"));
     out.print(a0);
@@ -106,7 +106,11 @@ void setup() {
 #endif
   // Passive receive off (false): what a broker sends a publisher (CONNACK, PUBACK, PINGRESP) is a few bytes, each
   // the answer to a packet of ours, so it fits the client's buffer as it comes (+IPD), and the sketch links none of
-  // passive receive's code (about 400 B of flash). A sketch that reads long answers leaves it on.
+  // passive receive's code (about 400 B of flash). A sketch that reads long answers leaves it on. The price, on
+  // pins 2/3: an answer that arrives while the board is sending (a software serial port hears nothing then, and
+  // the client asks the module after 1 s of quiet whether the link is still open) is lost; its reading is published
+  // again, the same seq in it, once the 10 s wait has ended the session and it is opened again: a repeat QoS 1
+  // allows (the full reporter, reporter_mqtt, keeps passive receive on).
   EspStatus status = espat::begin(esp, F(ESPAT_WIFI_SSID), F(ESPAT_WIFI_PASS), false);
   report(F("wifi "), (uint8_t)status);  // 0: joined
 }
@@ -126,15 +130,12 @@ void loop() {
       report(F("broker error "), (uint8_t)((uint8_t)mqtt.error() * 10 + mqtt.returnCode()));
       return;
     }
-    report(F("connected seq "), reading.seq);
     configured = false;
   }
   if (!configured) {
     configured = delivered(mqtt.publish(F("homeassistant/sensor/" ESPAT_DEVICE "_a0/config"),
                                         F("{\"name\":\"A0\",\"uniq_id\":\"" ESPAT_DEVICE "_a0\",\"stat_t\":\""
-                                          STATE_TOPIC "\",\"val_tpl\":\"{{value_json.a0}}\","
-                                          "\"dev\":{\"ids\":[\"espat_" ESPAT_DEVICE "\"],\"name\":\""
-                                          ESPAT_DEVICE "\"}}"),
+                                          STATE_TOPIC "\",\"val_tpl\":\"{{value_json.a0}}\"}"),
                                         EspAtMqtt::Qos1, true));
     return;
   }
