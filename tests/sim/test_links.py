@@ -1,6 +1,7 @@
 """Links as the firmware runs them: DNS through the host map only, five ids, server, UDP, passthrough."""
 from __future__ import annotations
 
+import contextlib
 import datetime
 import socket
 import ssl
@@ -82,84 +83,76 @@ def test_dinfo_adds_the_remote_address(sim_port, exact_server):
     wire.expect(b"\r\n+IPD,2,3,127.0.0.1,80:hey2,CLOSED\r\n")     # the port asked for, the address DNS gave
 
 
-def test_udp_link(sim_port):
+@contextlib.contextmanager
+def udp_peer():
+    """A UDP socket on loopback for the fake's links to talk to, closed after."""
     peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     peer.bind(("127.0.0.1", 0))
     peer.settimeout(5)
-    port = peer.getsockname()[1]
     try:
-        wire = sim_port(f"network=HomeNet:s3cr3t99&latency_scale=0&host=time.local=127.0.0.1:{port}")
-        ready_and_joined(wire)
-        wire.exchange(b'AT+CIPSTART=3,"UDP","time.local",123\r\n', b"3,CONNECT\r\n\r\nOK\r\n")
-        wire.exchange(b"AT+CIPSEND=3,4\r\n", b"\r\nOK\r\n> ")
-        wire.exchange(b"tick", b"\r\nRecv 4 bytes\r\n\r\nSEND OK\r\n")
-        data, addr = peer.recvfrom(100)
-        assert data == b"tick"
-        peer.sendto(b"tock", addr)
-        wire.expect(b"\r\n+IPD,3,4:tock")
+        yield peer
     finally:
         peer.close()
+
+
+def udp_sim(sim_port, peer, dialect="1", recvmode=False):
+    """A joined fake whose time.local is `peer`, with a UDP link 0 from local port 2390 that has sent one byte;
+    the address the peer got it from."""
+    wire = sim_port(f"network=HomeNet:s3cr3t99&latency_scale=0&dialect={dialect}"
+                    f"&host=time.local=127.0.0.1:{peer.getsockname()[1]}")
+    ready_and_joined(wire, dialect=dialect)
+    if recvmode:
+        wire.exchange(b"AT+CIPRECVMODE=1\r\n", b"\r\nOK\r\n")
+    wire.exchange(b'AT+CIPSTART=0,"UDP","time.local",123,2390,0\r\n', b"0,CONNECT\r\n\r\nOK\r\n")
+    wire.exchange(b"AT+CIPSEND=0,1\r\n", b"\r\nOK\r\n> " if dialect == "1" else b"\r\nOK\r\n\r\n>")
+    wire.exchange(b"t", b"\r\nRecv 1 bytes\r\n\r\nSEND OK\r\n")
+    data, addr = peer.recvfrom(100)
+    assert data == b"t"
+    return wire, addr
+
+
+def test_udp_link(sim_port):
+    with udp_peer() as peer:
+        wire, addr = udp_sim(sim_port, peer)
+        peer.sendto(b"tock", addr)
+        wire.expect(b"\r\n+IPD,0,4:tock")
 
 
 @pytest.mark.parametrize("dialect", ["1", "2"])
 def test_udp_in_passive_mode_is_held_on_2x_only(sim_port, dialect):
     """Passive receive holds UDP datagrams on 2.x, each read whole (a shorter read loses the datagram's rest); 1.x
     holds TCP only, so a datagram comes as +IPD with its bytes whatever CIPRECVMODE says [notes 5.2]."""
-    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    peer.bind(("127.0.0.1", 0))
-    peer.settimeout(5)
-    try:
-        wire = sim_port(f"network=HomeNet:s3cr3t99&latency_scale=0&dialect={dialect}"
-                        f"&host=time.local=127.0.0.1:{peer.getsockname()[1]}")
-        ready_and_joined(wire, dialect=dialect)
-        wire.exchange(b"AT+CIPRECVMODE=1\r\n", b"\r\nOK\r\n")
-        wire.exchange(b'AT+CIPSTART=3,"UDP","time.local",123\r\n', b"3,CONNECT\r\n\r\nOK\r\n")
-        wire.exchange(b"AT+CIPSEND=3,4\r\n", b"\r\nOK\r\n> " if dialect == "1" else b"\r\nOK\r\n\r\n>")
-        wire.exchange(b"tick", b"\r\nRecv 4 bytes\r\n\r\nSEND OK\r\n")
-        _, addr = peer.recvfrom(100)
+    with udp_peer() as peer:
+        wire, addr = udp_sim(sim_port, peer, dialect, recvmode=True)
         peer.sendto(b"tock", addr)
         if dialect == "1":
-            wire.expect(b"\r\n+IPD,3,4:tock")
+            wire.expect(b"\r\n+IPD,0,4:tock")
             return
-        wire.expect(b"\r\n+IPD,3,4\r\n")
+        wire.expect(b"\r\n+IPD,0,4\r\n")
         peer.sendto(b"second", addr)
         heard = b""
         deadline = time.monotonic() + 5
-        while b"+CIPRECVLEN:-1,-1,-1,10,-1" not in heard and time.monotonic() < deadline:
+        while b"+CIPRECVLEN:10,-1,-1,-1,-1" not in heard and time.monotonic() < deadline:
             wire.send(b"AT+CIPRECVLEN?\r\n")         # until the second datagram is in
             heard += wire.read_until(b"OK\r\n")
-        assert b"+CIPRECVLEN:-1,-1,-1,10,-1" in heard and b"+IPD" not in heard, heard    # no notice for it
-        wire.exchange(b"AT+CIPRECVDATA=3,2\r\n", b"+CIPRECVDATA:2,to\r\nOK\r\n")
-        wire.exchange(b"AT+CIPRECVDATA=3,48\r\n", b"+CIPRECVDATA:6,second\r\nOK\r\n")
-        wire.exchange(b"AT+CIPRECVDATA=3,48\r\n", b"\r\nERROR\r\n")
-    finally:
-        peer.close()
+        assert b"+CIPRECVLEN:10,-1,-1,-1,-1" in heard and b"+IPD" not in heard, heard    # no notice for it
+        wire.exchange(b"AT+CIPRECVDATA=0,2\r\n", b"+CIPRECVDATA:2,to\r\nOK\r\n")
+        wire.exchange(b"AT+CIPRECVDATA=0,48\r\n", b"+CIPRECVDATA:6,second\r\nOK\r\n")
+        wire.exchange(b"AT+CIPRECVDATA=0,48\r\n", b"\r\nERROR\r\n")
 
 
 def test_two_modules_send_from_the_same_local_port(sim_port):
     """Each module sends from its own address: two fakes on this machine that both ask for local port 2390 (two
     boards running NTP) both get their link, and each says it sends from 2390; the loopback socket behind each is
     the machine's business (the second CIPSTART was refused ERROR while the first held the port)."""
-    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    peer.bind(("127.0.0.1", 0))
-    peer.settimeout(5)
-    try:
-        wires = [sim_port(f"network=HomeNet:s3cr3t99&latency_scale=0&host=time.local=127.0.0.1:"
-                          f"{peer.getsockname()[1]}") for _ in range(2)]
+    with udp_peer() as peer:
         senders = set()
-        for n, wire in enumerate(wires):
-            ready_and_joined(wire)
-            wire.exchange(b'AT+CIPSTART=0,"UDP","time.local",123,2390,0\r\n', b"0,CONNECT\r\n\r\nOK\r\n")
-            wire.exchange(b"AT+CIPSEND=0,1\r\n", b"\r\nOK\r\n> ")
-            wire.exchange(b"%d" % n, b"\r\nRecv 1 bytes\r\n\r\nSEND OK\r\n")
-            data, addr = peer.recvfrom(100)
-            assert data == b"%d" % n
+        for _ in range(2):
+            wire, addr = udp_sim(sim_port, peer)
             senders.add(addr)
             wire.send(b"AT+CIPSTATUS\r\n")
             assert b'+CIPSTATUS:0,"UDP","127.0.0.1",123,2390,0\r\n' in wire.read_until(b"OK\r\n")
         assert len(senders) == 2
-    finally:
-        peer.close()
 
 
 def test_passthrough_and_plus_plus_plus(sim_port):
