@@ -1,7 +1,7 @@
 """The suite's worker rules hold (tests/conftest.py, tests/workers.py): a module-scoped fixture is made once per run
-on pytest-xdist workers, a shared artefact once for all workers, and a shared build folder one worker at a time. Checked by running this file's probes in a
-pytest of their own on two workers: a pytest or xdist version that stops grouping fails here, not by builds made
-twice elsewhere."""
+on pytest-xdist workers, a shared artefact once for all workers, and a shared build folder is held by one worker at a
+time. Checked by running this file's probes in a pytest of their own on two workers: a pytest or xdist version that
+stops grouping fails here, not by builds made twice elsewhere."""
 from __future__ import annotations
 
 import os
