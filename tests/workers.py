@@ -42,3 +42,14 @@ def shared_artifact(tmp_path_factory, name: str, make: Callable[[Path], object])
             make(folder)
             done.touch()
     return folder
+
+
+@contextmanager
+def shared_workdir(tmp_path_factory, name: str) -> Iterator[Path]:
+    """A folder every worker of this run shares, held by one of them at a time: a build folder whose compiled objects
+    the next build with the same flags reuses, whichever worker makes it."""
+    root = shared_root(tmp_path_factory)
+    folder = root / f"workdir-{name}"
+    with _locked(root / f"workdir-{name}.lock"):
+        folder.mkdir(exist_ok=True)
+        yield folder

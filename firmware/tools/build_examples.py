@@ -15,6 +15,7 @@ the #define lines are written at the top of a copy of the sketch, as an IDE user
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import os
 import shutil
@@ -56,8 +57,11 @@ def flags(wiring: str, environ: dict) -> list[str]:
     return out
 
 
-def build(name: str, wiring: str, out_root: Path, environ: dict | None = None) -> tuple[int, int, Path]:
-    """`pio ci` of one example; returns (flash, ram, elf)."""
+def build(name: str, wiring: str, out_root: Path, environ: dict | None = None,
+          work: Path | None = None) -> tuple[int, int, Path]:
+    """`pio ci` of one example; returns (flash, ram, elf). `work`: a build folder kept from an earlier build with the
+    same flags (one caller at a time), so the core and the library are not compiled again: its sketch goes, this
+    one is copied in, and PlatformIO compiles what changed; the same HEX comes out as from a fresh folder."""
     environ = dict(os.environ if environ is None else environ)
     sketch = EXAMPLES / name / f"{name}.ino"
     if not sketch.is_file():
@@ -66,9 +70,12 @@ def build(name: str, wiring: str, out_root: Path, environ: dict | None = None) -
         core = pio_core.seed()
     except pio_core.SeedError as e:
         raise BuildError(str(e)) from None
-    with tempfile.TemporaryDirectory(prefix=f"espat-{name}-") as work:
+    options = "build_flags = " + " ".join(flags(wiring, environ))
+    with contextlib.nullcontext(str(work)) if work is not None else \
+            tempfile.TemporaryDirectory(prefix=f"espat-{name}-") as work:
+        shutil.rmtree(Path(work) / "src", ignore_errors=True)     # a kept folder's sketch, not this one's
         cmd = [*pio_core.pio_command(), "ci", "--board", "uno", "--lib", str(LIBRARY), "--build-dir", work,
-               "--keep-build-dir", "-O", "build_flags = " + " ".join(flags(wiring, environ)), str(sketch)]
+               "--keep-build-dir", "-O", options, str(sketch)]
         done = subprocess.run(cmd, env=pio_core.environ(core), capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             failed = [line for line in done.stdout.splitlines() + done.stderr.splitlines() if "rror" in line]

@@ -324,6 +324,7 @@ def test_a_signal_mid_download_stops_with_one_line_and_the_next_command_works(tm
         site.close()
 
 
+@pytest.mark.slow
 def test_progress_moves_during_the_transfer_on_a_terminal(tmp_path):
     site = trickling(30000)
     master, slave = os.openpty()
@@ -422,6 +423,7 @@ def test_a_body_that_does_not_match_its_digest_is_status_5_and_no_file(tmp_path)
         site.close()
 
 
+@pytest.mark.slow
 def test_timeout_bounds_the_whole_download(tmp_path):
     site = trickling(200000)                        # 1000 bytes every 50 ms: 10 s in all
     try:

@@ -126,6 +126,7 @@ def test_a_second_client_on_a_socket_fake_is_a_busy_port():
     assert "port busy" in done.stderr and "Errno" not in done.stderr
 
 
+@pytest.mark.slow
 def test_at_at_the_wrong_rate_points_at_detect():
     done = espat("-p", sim_url(baud=9600), "--baud", "115200", "at", "AT")
     assert done.returncode == 3, done.stderr
@@ -148,6 +149,7 @@ def test_detect_finds_a_slow_module_at_its_rate():
     assert found["baud"] == 115200 and found["slow"] is True
 
 
+@pytest.mark.slow
 def test_without_timeout_only_a_server_that_stops_sending_ends_a_download(tmp_path, monkeypatch):
     """The default bound is lack of progress: a download that takes longer than it, bytes flowing all along, ends
     whole (in-process, with the bound shrunk from 30 s to 4 s; the server sends its 3,065 bytes 75 at a time,

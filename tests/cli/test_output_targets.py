@@ -143,6 +143,7 @@ def test_an_http_error_writes_nothing_to_a_fifo(tmp_path):
     assert stat.S_ISFIFO(os.stat(fifo).st_mode), "the FIFO was replaced"
 
 
+@pytest.mark.slow
 def test_the_result_says_whether_a_digest_verified_the_body(tmp_path):
     plain, signed = _site(), _site(digest=True)
     try:

@@ -72,6 +72,7 @@ def test_a_line_end_the_module_swallowed_is_owed_nothing_once_a_command_is_answe
     assert esp.line_answers == 0
 
 
+@pytest.mark.slow      # 2.2 s on its own: every answer 0.5 s late
 @pytest.mark.parametrize("dialect", ["1", "2"])
 def test_sync_with_a_slow_module_whose_line_end_error_comes_after_the_drain(dialect):
     """The fake answers a bare line end ERROR, and with slow: every answer comes late, that one too."""

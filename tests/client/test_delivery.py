@@ -68,6 +68,7 @@ class Trickle:
         self.sock.close()
 
 
+@pytest.mark.slow
 def test_the_timeout_bounds_the_whole_operation_not_each_read():
     """Each byte comes well within any read's bound; only a bound on the whole GET ends it."""
     trickle = Trickle()
@@ -119,6 +120,7 @@ def test_an_earlier_processs_download_still_arriving_is_closed(server):
         assert bytes(got) == big
 
 
+@pytest.mark.slow
 def test_a_connect_past_its_bound_is_closed_and_the_next_get_works(server):
     """An address nobody answers: the connect outlives the operation's bound; the link is closed (or noted as left
     open) and the next GET gets another id, never ALREADY CONNECTED."""
@@ -188,6 +190,7 @@ def test_a_post_of_several_sends_answered_by_a_closed_link_may_have_been_deliver
     assert srv.requests and srv.requests[0].endswith(body)
 
 
+@pytest.mark.slow
 def test_a_post_with_no_answer_within_the_bound_may_have_been_delivered(server):
     release = threading.Event()
     srv = server(lambda request: release.wait(20) and b"")

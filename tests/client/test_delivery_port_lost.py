@@ -82,6 +82,7 @@ def _trickling() -> ExactServer:
                        + body, trickle=(300, 0.2))
 
 
+@pytest.mark.slow
 def test_the_idle_bound_lets_a_steady_download_finish():
     site = _trickling()
     try:

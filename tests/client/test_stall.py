@@ -40,6 +40,7 @@ def test_lost_ipd_bytes_raise_data_lost_and_the_client_gets_back_in_step():
     assert isinstance(esp.at("AT").final, Ok)          # the fresh parser reads the next answer
 
 
+@pytest.mark.slow
 def test_a_module_that_stops_inside_a_payload_is_a_timeout_not_lost_data():
     port = ScriptedPort(b"\r\n+IPD,0,10:abc")           # then nothing, whatever it is sent
     esp = _receiving(port)
@@ -60,6 +61,7 @@ class BusyPort(ScriptedPort):
         return len(data)
 
 
+@pytest.mark.slow
 def test_a_module_that_answers_but_never_in_time_is_called_slow_not_a_wrong_rate():
     esp = EspAt("scripted://", port=BusyPort())
     esp.SLOW_BOUND = 1.5                                # 5 s for a real module; the scripted one is never in time

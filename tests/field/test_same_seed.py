@@ -2,8 +2,13 @@
 times and get the same answers, however loaded the machine is (no wall-clock time enters the simulation)."""
 from __future__ import annotations
 
+import pytest
+
 from scenario import HOUR
 from week import FieldWeek
+
+# 2.7 s of CPU on its own (seven simulated hours twice), 4-17 s beside the rest of the tier: tests/README.md, "Tiers"
+pytestmark = pytest.mark.slow
 
 
 def test_the_same_seed_is_the_same_day():

@@ -87,8 +87,14 @@ def build(out, *args, settings=DEFAULTS, ini=None):
 
 @pytest.fixture(scope="module")
 def sizes(tmp_path_factory):
-    return {"defaults": build(tmp_path_factory.mktemp("fw-defaults"), settings=DEFAULTS),
-            "realistic": build(tmp_path_factory.mktemp("fw-realistic"), settings=REALISTIC)}
+    """Every env with each settings, the second build in the first one's folder: the settings header is rewritten
+    only when it changes (firmware/tools/pio_generate.py), so `pio run` compiles again only what includes it and
+    links; the rest (the core, the settings-free library files) is the same object code either way. What comes out
+    is a clean build's: the same HEX, sizes and symbols (measured for every env; the ELFs differ only in the name
+    of the link's LTO temporary file, as two clean builds do), for 5.3 s of CPU instead of 12."""
+    out = tmp_path_factory.mktemp("fw")
+    defaults = build(out, settings=DEFAULTS)
+    return {"defaults": defaults, "realistic": build(out, settings=REALISTIC)}
 
 
 def test_every_env_has_a_budget():

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from builds import build_example
 from test_build import REALISTIC
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,8 +35,8 @@ def test_the_examples_are_the_ones_the_library_promises():
 @pytest.mark.slow  # tests/README.md: the tiers (builds firmware with the real `pio ci`)
 @pytest.mark.parametrize("wiring", ["soft", "serial"])
 @pytest.mark.parametrize("name", TOOL.examples())
-def test_example_builds(tmp_path, name, wiring):
-    flash, ram, elf = TOOL.build(name, wiring, tmp_path, environ={})
+def test_example_builds(tmp_path_factory, tmp_path, name, wiring):
+    flash, ram, elf = build_example(tmp_path_factory, name, wiring, tmp_path, {})
     print(f"{name} ({wiring}): flash {flash} B, RAM {ram} B")
     assert elf.read_bytes()[:4] == b"\x7fELF"
     assert 0 < flash <= 32256 - 512 and 0 < ram <= 2048 - 700  # room for Optiboot, and for the stack
@@ -52,8 +53,8 @@ EXAMPLE_CEILINGS = {"WebClient": (6488, 387), "MqttPublish": (8004, 459)}
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXAMPLE_CEILINGS))
-def test_example_stays_under_its_ceiling_with_a_users_settings(tmp_path, name):
-    flash, ram, elf = TOOL.build(name, "soft", tmp_path, environ=REALISTIC)
+def test_example_stays_under_its_ceiling_with_a_users_settings(tmp_path_factory, tmp_path, name):
+    flash, ram, elf = build_example(tmp_path_factory, name, "soft", tmp_path, REALISTIC)
     print(f"{name} (soft, realistic): flash {flash} B, RAM {ram} B")
     max_flash, max_ram = EXAMPLE_CEILINGS[name]
     assert flash <= max_flash and ram <= max_ram, (flash, ram)

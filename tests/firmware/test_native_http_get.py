@@ -107,6 +107,7 @@ def test_a_page_that_takes_longer_than_the_reply_step_arrives_whole(tmp_path):
     assert usb[len(reply):] == b"\r\nHTTP status 200\r\n"
 
 
+@pytest.mark.slow
 def test_a_host_that_leaves_the_program_unscheduled_loses_nothing(tmp_path):
     """The shim's port models the Uno's 64-byte receive buffer, but a loaded test machine may leave the program
     unscheduled while the whole answer piles up in its socket: that says nothing of the sketch (a board's receive

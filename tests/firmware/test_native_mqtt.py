@@ -213,7 +213,7 @@ def cut_at_puback_of(seq, action):
     return fault
 
 
-@pytest.mark.parametrize("action", ["cut", "swallow"])
+@pytest.mark.parametrize("action", ["cut", pytest.param("swallow", marks=pytest.mark.slow)])  # 3.6 s on its own
 def test_a_lost_puback_sends_that_reading_again_and_nothing_is_lost(publisher, broker, action):
     """The broker has reading 5 but its PUBACK never reaches the publisher: the link drops right then ('cut'), or
     the answer just never comes ('swallow', ended by the publisher's 2 s bound). Reading 5 goes again, byte for
@@ -238,6 +238,7 @@ def test_a_lost_puback_sends_that_reading_again_and_nothing_is_lost(publisher, b
         relay.close()
 
 
+@pytest.mark.slow
 def test_a_broker_restart_mid_way_loses_no_reading(publisher, broker):
     sub = Subscriber(broker.port)
     try:
