@@ -17,6 +17,7 @@ import array
 import asyncio
 import fcntl
 import heapq
+import select
 import selectors
 import socket
 import termios
@@ -37,6 +38,22 @@ class _VirtualSelector(selectors.DefaultSelector):
     def __init__(self) -> None:
         super().__init__()
         self.loop: Optional["VirtualLoop"] = None
+        self._ends: dict = {}       # fd -> (its address, its peer's) of each TCP socket registered (peer None: listening)
+        self._left: dict = {}       # the ends of a connected TCP socket no longer registered -> its fd: closed, or paused
+
+    def register(self, fileobj, events, data=None):
+        key = super().register(fileobj, events, data)
+        ends = self._ends[key.fd] = _tcp_ends(key.fd)
+        if self._left.get(ends) == key.fd:
+            del self._left[ends]        # the same socket back: its reading was paused, it was not closed
+        return key
+
+    def unregister(self, fileobj):
+        key = super().unregister(fileobj)
+        ends = self._ends.pop(key.fd, None)
+        if ends is not None and ends[1] is not None:
+            self._left[ends] = key.fd   # if it is closing, its FIN is on its way to a peer that may be ours
+        return key
 
     def select(self, timeout=None):
         events = super().select(0)
@@ -51,6 +68,9 @@ class _VirtualSelector(selectors.DefaultSelector):
             waited += REAL_WAIT
             if waited >= REAL_WAIT_LIMIT:
                 raise RuntimeError("loopback I/O in flight for 10 s of real time: a peer is stuck")
+        events = super().select(0)      # what arrived while the looks above found it had
+        if events:
+            return events
         wake = None if timeout is None else loop._now + timeout
         if loop._target is not None and (wake is None or wake > loop._target):
             loop._now = max(loop._now, loop._target)
@@ -63,17 +83,46 @@ class _VirtualSelector(selectors.DefaultSelector):
         return []
 
     def _in_flight(self) -> bool:
+        """Whether loopback I/O between sockets of this loop is on its way: a connect, bytes not yet taken by the
+        peer, or the end of a connection closed here that its peer on this loop has not yet seen. (The kernel
+        hands loopback segments on in its own time, later on a loaded machine: a clock that jumped meanwhile
+        made the peer hear a close or an answer at another virtual time from one run to the next.)"""
         for key in list(self.get_map().values()):
             if key.events & selectors.EVENT_WRITE:
                 return True         # a connect in progress, or a transport with a full send buffer
-            sock = key.fileobj
-            if isinstance(sock, socket.socket) and sock.family == socket.AF_INET and sock.type == socket.SOCK_STREAM:
+            ends = self._ends.get(key.fd)
+            if ends is not None and ends[1] is not None:
                 try:
-                    if _outq(sock.fileno()):
+                    if _outq(key.fd):
                         return True
                 except OSError:
                     continue
+        for ends, fd in list(self._left.items()):
+            if _tcp_ends(fd) == ends:
+                continue                # still open (asyncio closes a socket a turn after it stops reading it)
+            peer = next((f for f, e in self._ends.items() if e == (ends[1], ends[0])), None)
+            if peer is not None and not select.select([peer], [], [], 0)[0]:
+                return True         # the peer has not heard the close yet
+            del self._left[ends]
         return False
+
+
+def _tcp_ends(fd: int):
+    """(address, peer address) of the TCP socket `fd` (peer None when it is not connected), None for anything
+    else; asked without taking the socket over."""
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError:
+        return None                 # not a socket (a pipe to a program), or closed
+    try:
+        if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.type != socket.SOCK_STREAM:
+            return None
+        try:
+            return sock.getsockname(), sock.getpeername()
+        except OSError:
+            return sock.getsockname(), None
+    finally:
+        sock.detach()
 
 
 def _outq(fd: int) -> int:
