@@ -54,7 +54,8 @@ void setup() {
 def compile_and_run(tmp_path, source):
     (tmp_path / "main.cpp").write_text(source)
     binary = native_cc.program("json", ["-std=gnu++11", "-Wall", f"-I{SHIM}", f"-I{REPORTER}",
-                                        f"-I{ROOT / 'firmware' / 'include'}"],
+                                        f"-I{ROOT / 'firmware' / 'include'}",
+                                        f"-I{ROOT / 'firmware' / 'lib' / 'EspAt' / 'src'}"],
                                [tmp_path / "main.cpp", REPORTER / "report_json.cpp", REPORTER / "sensors.cpp",
                                 SHIM / "shim.cpp"])
     return subprocess.run([str(binary)], capture_output=True, text=True, check=True)

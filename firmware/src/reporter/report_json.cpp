@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <EspAtDecimal.h>
+
 #include "sensors.h"
 
 namespace {
@@ -77,16 +79,12 @@ size_t ReadingBody::printTo(Print& out) const {
           out.print('-');
           tenths = -tenths;
         }
-        // Unsigned from here on, so the signed number printer is not linked in for this; 32 bits, so the
-        // division is the one the other numbers' printer and vccMv() already bring (a 16-bit one would be
-        // another routine).
-        v = (unsigned)tenths;
-        out.print(v / 10);
-        out.print('.');
-        v %= 10;
+        // Unsigned from here on, so the signed number printer is not linked in for this.
+        espatDecimal(out, (unsigned)tenths, true);
+        continue;
       }
     }
-    out.print(v);
+    espatDecimal(out, v);
   }
   out.print((const __FlashStringHelper*)key);  // "}}"
   return 0;  // nobody uses the count: the driver counts with a Print of its own
