@@ -5,6 +5,7 @@
 
 #include <EspAtDecimal.h>
 
+#include "saved_regs.h"
 #include "sensors.h"
 
 namespace {
@@ -37,6 +38,7 @@ const Field kFields[] PROGMEM = {
 void count(uint32_t& counter, uint8_t n) { counter += n; }
 
 size_t ReadingBody::printTo(Print& out) const {
+  REPORTER_SAVED("r8");  // r4-r7 and r9-r17 are used: 15 pushes and pops (saved_regs.h)
   const char* key = kKeys;
   const uint8_t* fields = (const uint8_t*)static_cast<const ReadingFields*>(this);
   for (const Field* f = kFields; f != kFields + sizeof kFields / sizeof *f; f++) {

@@ -6,6 +6,7 @@
 #include <EspAtDecimal.h>
 
 #include "espat_config.h"
+#include "saved_regs.h"
 #include "sensors.h"
 
 namespace {
@@ -71,6 +72,7 @@ int16_t degreeTenths(uint16_t raw, bool chip) {
 uint16_t vccMv(uint16_t band) { return band ? (uint16_t)espatDivide(ESPAT_BANDGAP_MV * 1023UL, band) : 0; }
 
 uint32_t noiseBits() {
+  REPORTER_SAVED("r16", "r17", "r29");  // r12-r15 and r28 are used (saved_regs.h)
   // The 16-bit mix goes into the low half only (as a union's member): the XOR of the high half with zeros is
   // not computed.
   union {
