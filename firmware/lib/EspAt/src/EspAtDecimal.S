@@ -3,14 +3,16 @@
 #if defined(__AVR__) && ESPAT_SMALL_DECIMAL
 
 // uint32_t espat_divide(uint32_t n [r22-r25], uint16_t d [r20-r21]): the quotient in r22-r25, the remainder in
-// r26-r27 (read by espat_decimal; C sees the quotient only). Long division, one bit of n at a time; d below 32,768
-// keeps the running remainder within 16 bits. Uses r26, r27, r30; leaves r20-r21 as they were.
+// r26-r27 and SREG's T set when the quotient is not 0 (both read by espat_decimal; C sees the quotient only). Long
+// division, one bit of n at a time; d below 32,768 keeps the running remainder within 16 bits. Uses r26, r27, r30;
+// leaves r20-r21 as they were.
     .section .text.espat_divide,"ax",@progbits
     .global espat_divide
     .type espat_divide, @function
 espat_divide:
     clr r26
     clr r27
+    clt
     ldi r30, 32
 1:  lsl r22
     rol r23
@@ -24,6 +26,7 @@ espat_divide:
     sub r26, r20
     sbc r27, r21
     ori r22, 1
+    set
 2:  dec r30
     brne 1b
     ret
@@ -53,11 +56,7 @@ espat_decimal:
     inc r17
     cp r16, r17             ; one digit before the point at least
     brsh 1b
-    mov r0, r22
-    or r0, r23
-    or r0, r24
-    or r0, r25
-    brne 1b
+    brts 1b                 ; while n is not 0
 2:  cpse r17, r16           ; as many left as go after the point: the point first
     rjmp 3f
     ldi r22, '.'

@@ -1,8 +1,8 @@
 // A number in decimal, the bytes Print::print(unsigned long) writes; with `tenths`, its last digit after a point
 // (125 as 12.5, 5 as 0.5), as print(n / 10), print('.'), print(n % 10) write it.
 //
-// ESPAT_SMALL_DECIMAL 1: by a writer of the library's own (EspAtDecimal.S on the AVR, 86 B) and its 32-by-16-bit
-// division (espatDivide(), 36 B, for the sketch's own divisions too), so that neither Print's printNumber (any
+// ESPAT_SMALL_DECIMAL 1: by a writer of the library's own (EspAtDecimal.S on the AVR, 76 B) and its 32-by-16-bit
+// division (espatDivide(), 40 B, for the sketch's own divisions too), so that neither Print's printNumber (any
 // base, 136 B) nor libgcc's 32-bit division (68 B) is linked -- for a sketch in which nothing else prints a number
 // or divides 32 bits (the HTTP reporters, platformio.ini); where something else does, they would be second copies.
 // 0 (the default): Print's and the compiler's.
