@@ -51,12 +51,15 @@ void setup() {
 """
 
 
-def compile_and_run(tmp_path, source):
+LIBRARY = ROOT / "firmware" / "lib" / "EspAt" / "src"
+
+
+def compile_and_run(tmp_path, source, flags=()):
     (tmp_path / "main.cpp").write_text(source)
     binary = native_cc.program("json", ["-std=gnu++11", "-Wall", f"-I{SHIM}", f"-I{REPORTER}",
-                                        f"-I{ROOT / 'firmware' / 'include'}"],
+                                        f"-I{ROOT / 'firmware' / 'include'}", f"-I{LIBRARY}", *flags],
                                [tmp_path / "main.cpp", REPORTER / "report_json.cpp", REPORTER / "sensors.cpp",
-                                SHIM / "shim.cpp"])
+                                LIBRARY / "EspAtDecimal.cpp", SHIM / "shim.cpp"])
     return subprocess.run([str(binary)], capture_output=True, text=True, check=True)
 
 
@@ -73,6 +76,13 @@ def test_the_body_follows_the_collectors_contract(tmp_path):
     assert lines[1] == ('{"device":"uno-1","incarnation":"0a2b3c4d","boot":3,"seq":17,"uptime_ms":123456,'
                         '"readings":{"a0_c":21.4,"chip_c":121.3,"vcc_mv":5001},"dropped":0,'
                         '"diag":{"reset_cause":4,"esp_reboots":2,"wifi_joins":3,"link_failures":1}}')
+
+
+def test_the_small_decimal_writer_prints_the_same_body(tmp_path):
+    """The HTTP reporters print the body's numbers with the library's own writer (ESPAT_SMALL_DECIMAL; on the board
+    EspAtDecimal.S, tests/avr/test_small_decimal.py): the same bytes as Print's, here with its host build."""
+    assert compile_and_run(tmp_path, PROGRAM, ["-DESPAT_SMALL_DECIMAL=1"]).stdout == \
+        compile_and_run(tmp_path, PROGRAM).stdout
 
 
 def test_the_keys_are_the_contracts():

@@ -13,6 +13,7 @@
 // USB; ESPAT_REPORTER_HWSERIAL puts it on pins 0/1 at 115200 and shows state on the LED only.
 #include <Arduino.h>
 #include <EspAt.h>
+#include <EspAtDecimal.h>
 #include <avr/wdt.h>
 
 #include "backoff.h"
@@ -37,7 +38,7 @@ UsbTx usb;  // debug text only goes out: no HardwareSerial
 void logEvent(const __FlashStringHelper* what, uint32_t value) {
   usb.print(what);
   usb.print(' ');
-  usb.print(value);
+  espatDecimal(usb, value);
   usb.print(F("\r\n"));  // as println() ends it, without the RAM-string writer println() brings
 }
 #elif defined(ESPAT_REPORTER_HWSERIAL)

@@ -5,6 +5,7 @@
 // is its one user, and reporter_mqtt builds this folder's .cpp files without it.)
 #pragma once
 #include <EspAt.h>
+#include <EspAtDecimal.h>
 
 #include "espat_config.h"
 #include "report_json.h"
@@ -49,7 +50,7 @@ class PostRequest : public Printable {
     // follows; else printed.
     if (kPortShown && !kPortAsText) {
       out.print(':');
-      out.print(ESPAT_SERVER_PORT_NUMBER);
+      espatDecimal(out, ESPAT_SERVER_PORT_NUMBER);
     }
     out.print(kPortShown && kPortAsText
                   ? (kToken ? REPORTER_PICK2(":", SERVER_PORT, "\r\nAuthorization: Bearer ", TOKEN, REPORTER_JSON_HEAD)
@@ -58,7 +59,7 @@ class PostRequest : public Printable {
                             : F(REPORTER_JSON_HEAD)));
     EspAtByteCounter length;
     post.printTo(length);
-    out.print(length.count);
+    espatDecimal(out, length.count);
     // HTTP/1.1 keeps a connection open by default; without keep-alive the server is asked to close it.
     out.print(ESPAT_KEEP_ALIVE ? F("\r\n\r\n") : F("\r\nConnection: close\r\n\r\n"));
     post.printTo(out);

@@ -2,6 +2,7 @@
 
 #include "espat_config.h"
 #include "log_event.h"
+#include "saved_regs.h"
 
 void Recovery::poll() {
   uint8_t resets = esp.resets();  // `ready` lines the driver heard (it counts modulo 256)
@@ -12,6 +13,7 @@ void Recovery::poll() {
 }
 
 void Recovery::backOff(uint32_t retryAfterMs) {
+  REPORTER_SAVED("r16", "r17", "r28", "r29");  // with the back-off inlined, r8-r15 are used (saved_regs.h)
   waitFrom_ = millis();
   waitMs_ = backoff.failed(retryAfterMs);
   LOG("back off ms", waitMs_);

@@ -3,6 +3,9 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <EspAtDecimal.h>
+
+#include "saved_regs.h"
 #include "sensors.h"
 
 namespace {
@@ -35,6 +38,7 @@ const Field kFields[] PROGMEM = {
 void count(uint32_t& counter, uint8_t n) { counter += n; }
 
 size_t ReadingBody::printTo(Print& out) const {
+  REPORTER_SAVED("r8");  // r4-r7 and r9-r17 are used: 15 pushes and pops (saved_regs.h)
   const char* key = kKeys;
   const uint8_t* fields = (const uint8_t*)static_cast<const ReadingFields*>(this);
   for (const Field* f = kFields; f != kFields + sizeof kFields / sizeof *f; f++) {
@@ -77,16 +81,12 @@ size_t ReadingBody::printTo(Print& out) const {
           out.print('-');
           tenths = -tenths;
         }
-        // Unsigned from here on, so the signed number printer is not linked in for this; 32 bits, so the
-        // division is the one the other numbers' printer and vccMv() already bring (a 16-bit one would be
-        // another routine).
-        v = (unsigned)tenths;
-        out.print(v / 10);
-        out.print('.');
-        v %= 10;
+        // Unsigned from here on, so the signed number printer is not linked in for this.
+        espatDecimal(out, (unsigned)tenths, true);
+        continue;
       }
     }
-    out.print(v);
+    espatDecimal(out, v);
   }
   out.print((const __FlashStringHelper*)key);  // "}}"
   return 0;  // nobody uses the count: the driver counts with a Print of its own

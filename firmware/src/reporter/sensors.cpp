@@ -3,7 +3,10 @@
 #include <util/delay.h>
 #endif
 
+#include <EspAtDecimal.h>
+
 #include "espat_config.h"
+#include "saved_regs.h"
 #include "sensors.h"
 
 namespace {
@@ -65,9 +68,11 @@ int16_t degreeTenths(uint16_t raw, bool chip) {
   // >> 10 as a byte move and two 16-bit shifts (the product's >> 8 fits 16 bits), not ten 32-bit shifts.
   return (int16_t)((uint16_t)((uint32_t)raw * scale >> 8) >> 2) - (chip ? 2890 : 0);
 }
-uint16_t vccMv(uint16_t band) { return band ? (uint16_t)(ESPAT_BANDGAP_MV * 1023UL / band) : 0; }
+// (The division EspAtDecimal.h's writer brings, where the HTTP reporters build it.)
+uint16_t vccMv(uint16_t band) { return band ? (uint16_t)espatDivide(ESPAT_BANDGAP_MV * 1023UL, band) : 0; }
 
 uint32_t noiseBits() {
+  REPORTER_SAVED("r16", "r17", "r29");  // r12-r15 and r28 are used (saved_regs.h)
   // The 16-bit mix goes into the low half only (as a union's member): the XOR of the high half with zeros is
   // not computed.
   union {

@@ -4,6 +4,7 @@
 // (The name sorts it between those two, where the linker met this code before: as EspAtSteps.cpp, after the
 // others, the link-time optimiser's other choices made the reporters 18-68 B larger.)
 #include "EspAtDrv.h"
+#include "EspAtDecimal.h"
 
 #include "EspAtInternal.h"
 
@@ -127,7 +128,11 @@ ESPAT_NO_TAIL_CALLS void EspAtDrv::writeArg(uint8_t c) {
 #endif
       return;
   }
-  port_.print(number);
+#if ESPAT_SMALL_DECIMAL
+  espatDecimal(port_, number);
+#else
+  port_.print(number);  // (the same bytes as espatDecimal(), 2 B smaller here)
+#endif
 }
 
 // A string argument; `escaped`: with backslash, quote and comma escaped (AT+CWJAP's, between the table's quotes).

@@ -26,6 +26,7 @@ class EspAtRxStream : public Stream {
   }
 
  private:
+  friend struct EspAtRxRing;  // where an interrupt written in assembly finds the ring (EspAtUartPort.h)
   static const uint8_t kSize = 64, kMask = kSize - 1;  // holds kSize - 1 bytes
   // The indexes before the ring: within the 63 bytes an AVR instruction reaches from the object's address (after
   // the ring, each look at them took an address computed first: 16 B of flash).
