@@ -1,6 +1,7 @@
 // The HTTP reporters' start and clock on the Uno (main.cpp is the sketch: setup() and loop()). The MQTT reporter
 // builds the reporter's folder without this file (platformio.ini): it keeps the core's main() and clock.
 #include <Arduino.h>
+#include <EspAtIsr.h>
 
 // The sketch's own main(), in place of the core's: the core's init() also sets up timers 1 and 2 for PWM and the
 // ADC, none of which the reporter uses that way (sensors.cpp sets the ADC for each conversion). Only timer 0 is
@@ -22,17 +23,11 @@ volatile Clock clockNow;
 static_assert(offsetof(Clock, ms) == 1, "the count right after the fraction");
 }  // namespace
 // In assembly: the compiler's version saved and restored nine registers for it (about 100 B in all). It adds 1
-// ms, and 1 more when the fraction (3 more each time) passes 125; r1 is not taken as zero (the interrupt may come
-// in the middle of a multiply, which uses it). The five bytes through Z (ld/st, 2 B each) rather than each by its
-// address (lds/sts, 4 B), for Z's saving and loading.
+// ms, and 1 more when the fraction (3 more each time) passes 125 (EspAtIsr.h: what it saves). The five bytes
+// through Z (ld/st, 2 B each) rather than each by its address (lds/sts, 4 B), for Z's saving and loading.
 ISR(TIMER0_OVF_vect, ISR_NAKED) {
   __asm__ volatile(
-      "push r24\n\t"
-      "in r24, __SREG__\n\t"
-      "push r24\n\t"
-      "push r25\n\t"
-      "push r30\n\t"
-      "push r31\n\t"
+      ESPAT_ISR_SAVE_R24_R25_Z
       "ldi r30, lo8(%[clock])\n\t"
       "ldi r31, hi8(%[clock])\n\t"
       "ld r24, Z\n\t"  // the fraction
@@ -55,14 +50,7 @@ ISR(TIMER0_OVF_vect, ISR_NAKED) {
       "st Z+, r24\n\t"
       "ld r24, Z\n\t"
       "adc r24, r25\n\t"
-      "st Z, r24\n\t"
-      "pop r31\n\t"
-      "pop r30\n\t"
-      "pop r25\n\t"
-      "pop r24\n\t"
-      "out __SREG__, r24\n\t"
-      "pop r24\n\t"
-      "reti"
+      "st Z, r24\n\t" ESPAT_ISR_RESTORE_R24_R25_Z
       :
       : [clock] "i"(&clockNow));
 }

@@ -5,6 +5,7 @@
 // Include it from one source file only: it defines the receive interrupt (so the sketch cannot use Serial). The
 // ESP-01 is then `espUart`: `EspAtDrv esp(espUart);` and `espUart.begin(115200);` in setup().
 #pragma once
+#include "EspAtIsr.h"
 #include "EspAtRxStream.h"
 
 class EspAtUartPort : public EspAtRxStream {
@@ -28,8 +29,7 @@ class EspAtUartPort : public EspAtRxStream {
 EspAtUartPort espUart;
 
 // The receive interrupt does what EspAtRxStream::received() does, in assembly: the compiler's version saved ten
-// registers (r0 and r1 among them, 80 B in all), this one four and SREG (62 B). r1 is not taken as zero (the
-// interrupt may come in the middle of a multiply, which uses it).
+// registers (r0 and r1 among them, 80 B in all), this one four and SREG (62 B; EspAtIsr.h).
 struct EspAtRxRing {
   static_assert(EspAtRxStream::kSize == 64, "the wrap below is `andi 63`");
   // head_, then tail_, then buf_ (EspAtRxStream.h keeps them in that order, together).
@@ -38,12 +38,7 @@ struct EspAtRxRing {
 static_assert(sizeof(EspAtUartPort) == sizeof(Stream) + 2 + 64, "the ring's indexes and bytes, in one piece");
 ISR(USART_RX_vect, ISR_NAKED) {
   __asm__ volatile(
-      "push r24\n\t"
-      "in r24, __SREG__\n\t"
-      "push r24\n\t"
-      "push r25\n\t"
-      "push r30\n\t"
-      "push r31\n\t"
+      ESPAT_ISR_SAVE_R24_R25_Z
       "ldi r30, lo8(%[head])\n\t"
       "ldi r31, hi8(%[head])\n\t"
       "ld r24, Z\n\t"  // head_
@@ -60,13 +55,7 @@ ISR(USART_RX_vect, ISR_NAKED) {
       "inc r24\n\t"
       "andi r24, 63\n\t"
       "sts %[head], r24\n\t"
-      "1: pop r31\n\t"
-      "pop r30\n\t"
-      "pop r25\n\t"
-      "pop r24\n\t"
-      "out __SREG__, r24\n\t"
-      "pop r24\n\t"
-      "reti"
+      "1:\n\t" ESPAT_ISR_RESTORE_R24_R25_Z
       :
       : [head] "i"(EspAtRxRing::head()), [udr] "n"(_SFR_MEM_ADDR(UDR0)));
 }
