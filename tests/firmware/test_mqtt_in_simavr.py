@@ -124,13 +124,9 @@ def test_the_mqtt_publish_example_on_the_uno(broker, tmp_path):
 
 # Home Assistant's documented abbreviations of discovery keys (its MQTT discovery docs; the integration's
 # abbreviations.py) that the example uses: HA reads the short key as the long one.
-HA_ABBREVIATIONS = {"uniq_id": "unique_id", "stat_t": "state_topic", "val_tpl": "value_template", "dev": "device"}
-HA_DEVICE_ABBREVIATIONS = {"ids": "identifiers"}
+HA_ABBREVIATIONS = {"uniq_id": "unique_id", "stat_t": "state_topic", "val_tpl": "value_template"}
 
 
 def ha_expanded(config):
     """A discovery config with its abbreviated keys written out, as Home Assistant reads it."""
-    full = {HA_ABBREVIATIONS.get(k, k): v for k, v in config.items()}
-    if "device" in full:
-        full["device"] = {HA_DEVICE_ABBREVIATIONS.get(k, k): v for k, v in full["device"].items()}
-    return full
+    return {HA_ABBREVIATIONS.get(k, k): v for k, v in config.items()}
