@@ -5,7 +5,6 @@ in the middle) and the library's MqttPublish example (built with the real `pio c
 Needs gcc-avr, simavr, libsimavr-dev and mosquitto: a missing one fails these tests, it does not skip them."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import jinja2
 import pytest
+
+import builds
 
 from esp8266sim import SimConfig, Simulator
 from unosim import Uno
@@ -26,15 +27,6 @@ from test_reporter_mqtt import (BROKER, CONFIGS, DEVICE, MQTT_SETTINGS, STATE, V
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers (each runs a simulated Uno)
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _examples_tool():
-    spec = importlib.util.spec_from_file_location("espat_build_examples_mqtt",
-                                                  ROOT / "firmware" / "tools" / "build_examples.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(ROOT / "firmware" / "tools"))
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -102,12 +94,11 @@ def test_reporter_mqtt_on_the_uno_a_broker_restart_loses_no_reading(reporter_elf
     assert set(range(1, 7)) <= set(counts) and sum(counts.values()) - len(counts) <= 1, counts
 
 
-def test_the_mqtt_publish_example_on_the_uno(broker, tmp_path):
-    tool = _examples_tool()
+def test_the_mqtt_publish_example_on_the_uno(broker, tmp_path, tmp_path_factory):
     settings = {"ESPAT_WIFI_SSID": "HomeNet", "ESPAT_WIFI_PASS": "s3cr3t", "ESPAT_SERVER_HOST": BROKER,
                 "ESPAT_SERVER_PORT": "1883", "ESPAT_DEVICE": DEVICE, "ESPAT_MQTT_USER": USER,
                 "ESPAT_MQTT_PASS": PASSWORD}
-    _, _, elf = tool.build("MqttPublish", "soft", tmp_path / "fw", environ=settings)
+    _, _, elf = builds.build_example(tmp_path_factory, "MqttPublish", "soft", tmp_path / "fw", settings)
     payloads, relay, usb = run_uno(elf, broker, 2, tmp_path, configs=1, wait_usb=b"published seq 2\r\n")
     got = [json.loads(p) for p in payloads]
     assert [r["seq"] for r in got] == [1, 2] and all(set(r) == {"seq", "a0"} for r in got)  # the topic: the device
