@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs (see scripts/setup.sh), then runs pytest over tests/ on pytest-xdist
-# workers (twice the cores: most of the suite waits on sockets, simulated boards and timeouts, not on the CPU;
-# ESPAT_TEST_WORKERS overrides). Arguments go to pytest: `bash scripts/test.sh -m "not slow"` is the edit loop's
-# tier (tests/README.md).
+# workers (four per core: much of the suite waits on sockets, simulated boards and timeouts, and with four per core
+# those waits overlap other tests' work until the cores are busy; ESPAT_TEST_WORKERS overrides). Arguments go to
+# pytest: `bash scripts/test.sh -m "not slow"` is the edit loop's tier (tests/README.md).
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
-exec python -m pytest -q -n "${ESPAT_TEST_WORKERS:-$(( 2 * $(nproc) ))}" --dist loadgroup "$@"
+exec python -m pytest -q -n "${ESPAT_TEST_WORKERS:-$(( 4 * $(nproc) ))}" --dist loadgroup "$@"

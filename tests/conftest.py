@@ -6,7 +6,7 @@
   SLOW_FIXTURES.
 - Workers (pytest-xdist): a module-scoped fixture is made once per worker, so the tests of a module that has one
   stay together on one worker (`--dist loadgroup`); a session-wide artefact that is costly to make (a firmware
-  build) is made once for all workers with `workers.shared_artifact`. Modules with a slow test run first.
+  build) is made once for all workers with `workers.shared_artifact`. Slow tests run first.
 - Property tests (hypothesis): a run that leaves the slow tier out (`-m "not slow"`) draws a quarter of each test's
   examples (tests/tiers.py); the whole suite, and any run without such a `-m`, draws every one its test asks for.
 """
@@ -63,11 +63,10 @@ def _has_module_fixture(info) -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
-    # Modules with a slow test first, each module's tests still together and in their order: the workers start on
-    # the long tests and finish on the short ones, so no worker runs a minute-long test alone at the end of the run
-    # while the others wait (the order every worker collects is the same: the sort is stable).
-    slow_modules = {item.nodeid.split("::", 1)[0] for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in slow_modules)
+    # Slow tests first, in their modules' order: the workers start on the long tests and finish on the short ones,
+    # so no worker runs a minute-long test alone at the end of the run while the others wait (the order every
+    # worker collects is the same: the sort is stable). A group (xdist_group) is handed out where its first test is.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if leaves_out_the_slow_tier(config.getoption("markexpr", "")):
         for test in {getattr(item, "function", None) for item in items}:
             fewer_examples(test, FAST_TIER_SHARE)

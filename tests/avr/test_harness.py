@@ -14,7 +14,7 @@ import pytest
 from esp8266sim import SimConfig, Simulator
 from unosim import HarnessError, Uno
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def bridge_elf(built) -> Path:
     return built / "bridge" / "firmware.elf"
 
@@ -55,7 +55,7 @@ def test_bridge_sketch_carries_at_commands_both_ways(bridge_elf):
             assert uno.output[mark:end] == b"WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def reporter_elf(built) -> Path:
     return built / "reporter_softserial" / "firmware.elf"
 

@@ -80,7 +80,7 @@ CONDITIONS = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def elves(tmp_path_factory, built):
     return {p.name: p.build(tmp_path_factory, built) for p in PROGRAMS}
 

@@ -16,6 +16,7 @@ import jinja2
 import pytest
 
 import builds
+from workers import shared_artifact
 
 from esp8266sim import SimConfig, Simulator
 from unosim import Uno
@@ -29,13 +30,16 @@ pytestmark = pytest.mark.slow     # tests/README.md: the tiers (each runs a simu
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def reporter_elf(tmp_path_factory):
-    out = tmp_path_factory.mktemp("fw")
+def build_reporter_mqtt(out: Path) -> None:
     done = subprocess.run([sys.executable, str(ROOT / "firmware" / "tools" / "build.py"), "--out", str(out),
                            "reporter_mqtt"], env={**os.environ, **MQTT_SETTINGS}, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    return out / "reporter_mqtt" / "firmware.elf"
+
+
+@pytest.fixture(scope="session")
+def reporter_elf(tmp_path_factory):
+    # once per run for all workers: this module's tests need not share one, so they run side by side
+    return shared_artifact(tmp_path_factory, "reporter-mqtt", build_reporter_mqtt) / "reporter_mqtt" / "firmware.elf"
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ class NtpServer(asyncio.DatagramProtocol):
         self.transport.sendto(packet, addr)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def elf(tmp_path_factory):
     return builds.example(tmp_path_factory, "NtpTime")
 

@@ -84,7 +84,7 @@ def build_env(out, env, settings):
     return out / env / "firmware.elf"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def elf(built):
     return built / "reporter_softserial" / "firmware.elf"
 
