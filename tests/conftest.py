@@ -76,4 +76,4 @@ def pytest_collection_modifyitems(config, items):
 def built(tmp_path_factory) -> Path:
     """Every env of platformio.ini built with tests/builds.py's SETTINGS in one `pio run`: OUT/ENV/firmware.elf and
     .hex, once for all workers, for every module that runs an env on those settings (tests/avr and the e2e tests)."""
-    return shared_artifact(tmp_path_factory, "avr-built", build_every_env)
+    return shared_artifact(tmp_path_factory, "avr-built", lambda out: build_every_env(tmp_path_factory, out))

@@ -13,18 +13,15 @@ import asyncio
 import json
 import os
 import re
-import sys
 from pathlib import Path
 
+from builds import build_envs
 from esp8266sim import SimConfig
 from esp8266sim.lockstep import LockStepBoard
 from esp8266sim.vclock import VirtualLoop
 from unosim.lockstep_program import SimavrProgram
 from unotools import SETTINGS
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "firmware" / "tools"))
-import build  # noqa: E402
 
 REPLY = b"HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 STEP = 0.5                  # board-seconds between two looks at what the server and USB have
@@ -111,14 +108,10 @@ class Run:
         self.loop.close()
 
 
-def reporter(tmp_path: Path, interval_ms: int) -> Path:
-    saved = dict(os.environ)
-    os.environ.update({**SETTINGS, "ESPAT_INTERVAL_MS": str(interval_ms)})
-    try:
-        return build.pio_build(ROOT / "platformio.ini", ["reporter_softserial"], tmp_path)["reporter_softserial"][2]
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+def reporter(tmp_path_factory, out: Path, interval_ms: int) -> Path:
+    environ = {**os.environ, **SETTINGS, "ESPAT_INTERVAL_MS": str(interval_ms)}
+    build_envs(tmp_path_factory, ["reporter_softserial"], environ, out)
+    return out / "reporter_softserial" / "firmware.elf"
 
 
 def taken(usb: bytes) -> list:
@@ -133,7 +126,7 @@ def assert_exactly_once_in_order(server: Server, usb: bytes, upto: int) -> None:
     assert last["dropped"] == 0, last
 
 
-def test_garbage_from_the_module_loses_and_invents_nothing(tmp_path):
+def test_garbage_from_the_module_loses_and_invents_nothing(tmp_path, tmp_path_factory):
     """ROM noise at each boot, 0.2 % of the module's bytes with a flipped bit, a reset halfway through a send."""
     loop = VirtualLoop()
     server = Server(loop)
@@ -141,7 +134,7 @@ def test_garbage_from_the_module_loses_and_invents_nothing(tmp_path):
                        baud=9600, latency_scale=0.1, seed=7, faults=["boot-garbage", "reset@send=2", "corrupt:0.002"])
     # a reading every 8 s: the ring's 8 places cover the recovery (at 2 s it overflows, counted in `dropped`, as the
     # board reports a real loss)
-    run = Run(tmp_path, reporter(tmp_path / "build", 8000), config, loop)
+    run = Run(tmp_path, reporter(tmp_path_factory, tmp_path / "build", 8000), config, loop)
     try:
         run.until(lambda: set(server.seqs()) >= set(range(1, 7)), 150)
         usb = run.usb
@@ -153,13 +146,13 @@ def test_garbage_from_the_module_loses_and_invents_nothing(tmp_path):
     assert usb.count(b"module ready") >= 2, usb.decode(errors="replace")
 
 
-def test_a_minute_without_the_server_loses_nothing(tmp_path):
+def test_a_minute_without_the_server_loses_nothing(tmp_path, tmp_path_factory):
     """Readings every 15 s wait in the board's ring (8) while the server refuses connections for 60 s."""
     loop = VirtualLoop()
     server = Server(loop)
     config = SimConfig(networks={"HomeNet": "s3cr3t99"}, hosts={"example.com": ("127.0.0.1", server.port)},
                        baud=9600, latency_scale=0.1, seed=1)
-    run = Run(tmp_path, reporter(tmp_path / "build", 15000), config, loop)
+    run = Run(tmp_path, reporter(tmp_path_factory, tmp_path / "build", 15000), config, loop)
     try:
         assert run.until(lambda: server.seqs() == [1], 60), run.usb
         server.down()

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+import builds
+
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,15 +92,17 @@ def build(out, *args, settings=DEFAULTS, ini=None):
 
 
 @pytest.fixture(scope="module")
-def sizes(tmp_path_factory):
-    """Every env with each settings, the second build in the first one's folder: the settings header is rewritten
-    only when it changes (firmware/tools/pio_generate.py), so `pio run` compiles again only what includes it and
-    links; the rest (the core, the settings-free library files) is the same object code either way. What comes out
-    is a clean build's: the same HEX, sizes and symbols (measured for every env; the ELFs differ only in the name
-    of the link's LTO temporary file, as two clean builds do), for 5.3 s of CPU instead of 12."""
+def settings_builds(tmp_path_factory):
+    """Every env with each settings, in the build folder the run keeps for every `pio run` (tests/builds.py,
+    `build_envs`): OUT/SETTINGS/ENV/firmware.elf and .hex, and {settings: {env: (flash, ram)}}."""
     out = tmp_path_factory.mktemp("fw")
-    defaults = build(out, settings=DEFAULTS)
-    return {"defaults": defaults, "realistic": build(out, settings=REALISTIC)}
+    return out, {name: builds.build_envs(tmp_path_factory, [], {**os.environ, **settings}, out / name)
+                 for name, settings in (("defaults", DEFAULTS), ("realistic", REALISTIC))}
+
+
+@pytest.fixture(scope="module")
+def sizes(settings_builds):
+    return settings_builds[1]
 
 
 def test_every_env_has_a_budget():
@@ -120,12 +124,21 @@ def test_settings_reach_the_firmware(sizes):
     assert sizes["realistic"]["reporter_softserial"][0] > sizes["defaults"]["reporter_softserial"][0]
 
 
-def test_pio_writes_elf_and_hex_per_env(tmp_path):
-    got = build(tmp_path, "bridge")
-    assert list(got) == ["bridge"]
-    assert (tmp_path / "bridge" / "firmware.elf").read_bytes()[:4] == b"\x7fELF"
-    hex_lines = (tmp_path / "bridge" / "firmware.hex").read_text().splitlines()
+def test_the_shared_build_folder_gives_a_clean_builds_hex(settings_builds, tmp_path):
+    """Every `pio run` of the suite builds in one folder kept for the run, one set of settings after another
+    (tests/builds.py): the settings header is rewritten only when it changes (firmware/tools/pio_generate.py), so a
+    build compiles again only what includes it, and links. What comes out must be what a clean build gives: here
+    reporter_softserial (its main.cpp includes the settings header), built there after the defaults, and built
+    clean. (The ELFs differ only in the name of the link's LTO temporary file, as two clean builds do.)"""
+    got = build(tmp_path, "reporter_softserial", settings=REALISTIC)
+    assert list(got) == ["reporter_softserial"]
+    assert (tmp_path / "reporter_softserial" / "firmware.elf").read_bytes()[:4] == b"\x7fELF"
+    hex_lines = (tmp_path / "reporter_softserial" / "firmware.hex").read_text().splitlines()
     assert hex_lines[0].startswith(":") and hex_lines[-1] == ":00000001FF"
+    folder, sizes = settings_builds
+    assert got["reporter_softserial"] == sizes["realistic"]["reporter_softserial"]
+    clean = (tmp_path / "reporter_softserial" / "firmware.hex").read_bytes()
+    assert (folder / "realistic" / "reporter_softserial" / "firmware.hex").read_bytes() == clean
 
 
 def test_flags_match_the_arduino_ide(tmp_path):

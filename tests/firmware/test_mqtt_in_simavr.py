@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import jinja2
 import pytest
@@ -27,19 +24,13 @@ from test_reporter_mqtt import (BROKER, CONFIGS, DEVICE, MQTT_SETTINGS, STATE, V
 
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers (each runs a simulated Uno)
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def build_reporter_mqtt(out: Path) -> None:
-    done = subprocess.run([sys.executable, str(ROOT / "firmware" / "tools" / "build.py"), "--out", str(out),
-                           "reporter_mqtt"], env={**os.environ, **MQTT_SETTINGS}, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-
 
 @pytest.fixture(scope="session")
 def reporter_elf(tmp_path_factory):
     # once per run for all workers: this module's tests need not share one, so they run side by side
-    return shared_artifact(tmp_path_factory, "reporter-mqtt", build_reporter_mqtt) / "reporter_mqtt" / "firmware.elf"
+    folder = shared_artifact(tmp_path_factory, "reporter-mqtt", lambda out: builds.build_envs(
+        tmp_path_factory, ["reporter_mqtt"], {**os.environ, **MQTT_SETTINGS}, out))
+    return folder / "reporter_mqtt" / "firmware.elf"
 
 
 @pytest.fixture

@@ -8,16 +8,13 @@ Needs gcc-avr, arduino-core-avr, simavr and libsimavr-dev: missing tools fail th
 """
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
-from builds import SETTINGS
+from builds import SETTINGS, build_envs
 from esp8266sim import SimConfig, Simulator
 from unosim import Uno
 
@@ -25,7 +22,6 @@ from fw_native import identity_copies, identity_image
 
 pytestmark = pytest.mark.slow     # tests/README.md: the tiers
 
-ROOT = Path(__file__).resolve().parents[2]
 INTERVAL_MS = int(SETTINGS["ESPAT_INTERVAL_MS"])    # `built`'s settings (tests/builds.py)
 
 
@@ -77,10 +73,8 @@ USER_SETTINGS = {"ESPAT_WIFI_SSID": "HomeNetwork-2G", "ESPAT_WIFI_PASS": "correc
                  "ESPAT_INTERVAL_MS": str(INTERVAL_MS), "ESPAT_TOKEN": "Zm9vYmFyLXRva2VuLTEyMzQ1Njc4OTBhYg"}
 
 
-def build_env(out, env, settings):
-    done = subprocess.run([sys.executable, str(ROOT / "firmware" / "tools" / "build.py"), "--out", str(out), env],
-                          env={**os.environ, "ESPAT_TOKEN": "", **settings}, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+def build_env(tmp_path_factory, out, env, settings):
+    build_envs(tmp_path_factory, [env], {**os.environ, "ESPAT_TOKEN": "", **settings}, out)
     return out / env / "firmware.elf"
 
 
@@ -169,10 +163,10 @@ def test_boot_counts_on_from_what_eeprom_holds(elf, tmp_path):
     assert readings[1]["incarnation"] == first["incarnation"]
 
 
-def test_the_hwserial_reporter_with_a_users_settings(tmp_path):
+def test_the_hwserial_reporter_with_a_users_settings(tmp_path, tmp_path_factory):
     """reporter_hwserial as a user builds it (their SSID, a 21-character password, host:8080, a device name and a
     bearer token), the ESP-01 on UART0 at 115200: readings arrive with the token and the right Host."""
-    elf = build_env(tmp_path / "fw", "reporter_hwserial", USER_SETTINGS)
+    elf = build_env(tmp_path_factory, tmp_path / "fw", "reporter_hwserial", USER_SETTINGS)
     collector, usb = run_reporter(elf, tmp_path / "eeprom.bin", until_seq=2, settings=USER_SETTINGS,
                                   wiring="hwserial", baud=115200)
     readings = collector.readings()
