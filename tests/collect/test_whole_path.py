@@ -116,18 +116,14 @@ def _watch(caplog, prefix: str, flag: threading.Event) -> None:
         time.sleep(0.05)
 
 
-def test_reporter_in_the_avr_emulator_posts_into_the_collector(tmp_path):
+def test_reporter_in_the_avr_emulator_posts_into_the_collector(tmp_path, tmp_path_factory):
     """The same firmware compiled for the Uno (avr-gcc, as PlatformIO builds it) and run in simavr: its posts land
     in the collector exactly once through a server close and a module reset, with its bearer token."""
     import os
-    import subprocess
 
+    from builds import build_envs
     from unosim import Uno
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, str(root / "firmware" / "tools" / "build.py"), "--out", str(tmp_path),
-                           "reporter_softserial"], env={**os.environ, **SETTINGS, "ESPAT_TOKEN": TOKEN},
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    build_envs(tmp_path_factory, ["reporter_softserial"], {**os.environ, **SETTINGS, "ESPAT_TOKEN": TOKEN}, tmp_path)
     db_url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
     store = Store(db_url)
     store.migrate()
