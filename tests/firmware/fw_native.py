@@ -17,6 +17,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import native_cc
+
 ROOT = Path(__file__).resolve().parents[2]
 SHIM = ROOT / "tests" / "firmware" / "shim"
 INI = ROOT / "platformio.ini"
@@ -61,8 +63,6 @@ def generated_headers(settings: dict) -> dict:
 
 
 def _build(env: str, settings: dict, extra_flags: tuple) -> Path:
-    gxx = shutil.which("g++")
-    assert gxx, "g++ missing: apt-get install g++ (scripts/test.sh does)"
     tool = _build_tool()
     project = tool.read_project(INI)
     config = project.envs[env]
@@ -81,25 +81,24 @@ def _build(env: str, settings: dict, extra_flags: tuple) -> Path:
     sources = tool.select_sources(project.src_dir, config.src_filter)
     libraries = [lib for lib in tool.resolve_libraries(sources, project.lib_dir)
                  if project.lib_dir in lib.parents]  # the framework's own libraries are the shim's
-    for lib in libraries:
-        sources += sorted(p for p in lib.rglob("*.cpp"))
-    sources.append(SHIM / "shim.cpp")
-    includes = [SHIM, generated, project.include_dir, *libraries]
+    shared = [p for lib in libraries for p in sorted(lib.rglob("*.cpp"))] + [SHIM / "shim.cpp"]
     # The env's defines and language options; its AVR code-generation and linker options (-m..., -Wl,...) are the
     # target's, meaningless to the host compiler.
-    flags = [f for f in config.build_flags if not f.startswith(("-m", "-Wl,"))]
-    cmd = [gxx, "-std=gnu++11", "-O1", "-g", "-Wall", "-Wno-unused-variable", "-fpermissive",
-           *flags, *extra_flags, *[f"-I{i}" for i in includes], *map(str, sources)]
-    digest = hashlib.sha256("\0".join(cmd).encode())
-    for path in sorted({*sources, *SHIM.rglob("*.h"), *SHIM.glob("*.cpp"), *project.include_dir.glob("*.h"),
-                        *generated.glob("*.h"),
-                        *(h for lib in libraries for h in lib.rglob("*.h"))}):
-        digest.update(path.read_bytes())
+    flags = ["-std=gnu++11", "-O1", "-g", "-Wall", "-Wno-unused-variable", "-fpermissive",
+             *(f for f in config.build_flags if not f.startswith(("-m", "-Wl,"))), *extra_flags]
+    beside = [project.include_dir, *libraries]
+    # Only the sketch's own files include the settings headers (through espat_config.h), so the library and the shim
+    # are compiled without their folder: their objects serve every settings (native_cc keeps them), and a build on
+    # other settings compiles the sketch's files alone.
+    objects = [*native_cc.objects([*flags, *(f"-I{i}" for i in (SHIM, *beside))], shared),
+               *native_cc.objects([*flags, *(f"-I{i}" for i in (SHIM, generated, *beside))], sources)]
+    digest = hashlib.sha256("\0".join([*flags, *(o.name for o in objects)]).encode())
     out = CACHE / f"{env}-{digest.hexdigest()[:16]}"
     if not out.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(f".{os.getpid()}.tmp")
-        done = subprocess.run([*cmd, "-o", str(tmp)], capture_output=True, text=True)
+        done = subprocess.run([native_cc.gxx(), *flags, *map(str, objects), "-o", str(tmp)], capture_output=True,
+                              text=True)
         assert done.returncode == 0, done.stderr
         tmp.replace(out)
     return out
