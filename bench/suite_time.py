@@ -73,7 +73,7 @@ def main() -> int:
         return per_folder([a for a in args if a != "--per-folder"])
     parallel_only = "--parallel-only" in args
     args = [a for a in args if a != "--parallel-only"]
-    workers = os.environ.get("ESPAT_TEST_WORKERS", str(4 * (os.cpu_count() or 1)))
+    workers = os.environ.get("ESPAT_TEST_WORKERS", str(min(32, 4 * (os.cpu_count() or 1))))
     print(f"cores {os.cpu_count()}, workers {workers}, load before {os.getloadavg()[0]:.2f}, "
           f"pytest {' '.join(args) or '(all)'}")
     wall_n, cpu_n, summary_n = run(workers, args)

@@ -5,4 +5,6 @@
 # pytest: `bash scripts/test.sh -m "not slow"` is the edit loop's tier (tests/README.md).
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
-exec python -m pytest -q -n "${ESPAT_TEST_WORKERS:-$(( 4 * $(nproc) ))}" --dist loadgroup "$@"
+# At most 32: each worker holds about 90-150 MB and collects every test, and the slow tests that overlap are fewer.
+workers=$(( 4 * $(nproc) > 32 ? 32 : 4 * $(nproc) ))
+exec python -m pytest -q -n "${ESPAT_TEST_WORKERS:-$workers}" --dist loadgroup "$@"
