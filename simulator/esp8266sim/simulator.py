@@ -37,12 +37,12 @@ HELD_RELEASE = 0.5              # seconds after connecting that a host which sen
 class Simulator:
     def __init__(self, config: SimConfig) -> None:
         self.config = config
+        self.transcript = Transcript(config.log_path) if config.log_path else None   # first: it may refuse the path
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="esp8266sim", daemon=True)
         self._sink: Optional[Callable[[bytes], None]] = None
         self.host_sent = 0              # bytes handed to the host connected now, since it connected
         self._closers: List[Callable[[], None]] = []
-        self.transcript = Transcript(config.log_path) if config.log_path else None
         self.url: Optional[str] = None
         self.module: Module
         self.wire: Wire
@@ -74,6 +74,7 @@ class Simulator:
         # A task a callback started as the loop stopped (a line that arrived during close()) never ran a step: it is
         # ended here, on its loop; a pass can run a timer that starts another (the paced wire's last byte ends a line).
         end_leftover_tasks(self.loop, lambda: self.loop.run_until_complete(asyncio.sleep(0)))
+        self.loop.close()       # its epoll and wake-up sockets, not left to the garbage collector
 
     def _setup(self, boot: bool) -> None:
         log = self.transcript.write if self.transcript else (lambda direction, data: None)
@@ -99,7 +100,13 @@ class Simulator:
         return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=30)
 
     def close(self) -> None:
-        if not self._started or not self.loop.is_running():
+        if not self._started:
+            if not self.loop.is_closed():
+                self.loop.close()
+                if self.transcript:
+                    self.transcript.close()
+            return
+        if not self.loop.is_running():
             return
         for closer in self._closers:
             try:

@@ -92,3 +92,16 @@ def test_a_long_command_cancelled_before_it_started_leaves_no_unawaited_coroutin
         gc.collect()
     unawaited = [str(w.message) for w in caught if "never awaited" in str(w.message)]
     assert not unawaited, unawaited
+
+
+def test_closing_the_fake_closes_its_event_loop_started_or_not():
+    # An event loop holds three file descriptors (its epoll and its wake-up socket pair) until it is closed; a fake
+    # that left its loop unclosed held them until the garbage collector ran, which warned "unclosed event loop" in
+    # whatever test ran then.
+    sim = Simulator(SimConfig(latency_scale=0))
+    sim.start()
+    sim.close()
+    assert sim.loop.is_closed()
+    never_started = Simulator(SimConfig(latency_scale=0))
+    never_started.close()
+    assert never_started.loop.is_closed()
