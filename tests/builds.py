@@ -30,6 +30,17 @@ def build_environ(environ: dict) -> dict:
     return {**{k: v for k, v in environ.items() if not k.startswith("ESPAT_")}, **SETTINGS}
 
 
+def build_into(out: Path, envs: list, environ: dict, ini: Path | None = None) -> dict:
+    """firmware/tools/build.py's build of ENVS (every env when empty; of `ini`'s project when given) into OUT with
+    the process environment `environ`: {env: (flash, ram)} as it prints them. A failed build fails the test with
+    build.py's message."""
+    cmd = [sys.executable, str(BUILD), "--out", str(out), *envs, *(["--ini", str(ini)] if ini else [])]
+    done = subprocess.run(cmd, env=environ, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    return {m.group(1): (int(m.group(2)), int(m.group(3)))
+            for m in re.finditer(r"^(\w+): flash (\d+) B, RAM (\d+) B$", done.stdout, re.M)}
+
+
 def build_envs(tmp_path_factory, envs: list, environ: dict, out: Path) -> dict:
     """firmware/tools/build.py's build (the real `pio run`) of ENVS (every env when empty) with the process
     environment `environ`: OUT/ENV/firmware.elf and .hex, and {env: (flash, ram)} as build.py prints them. It builds
@@ -39,11 +50,7 @@ def build_envs(tmp_path_factory, envs: list, environ: dict, out: Path) -> dict:
     run (reporter_softserial: 1.3-1.5 s of CPU instead of 3.5). tests/firmware/test_build.py checks that what comes
     out is a clean build's HEX."""
     with shared_workdir(tmp_path_factory, "pio-run") as work:
-        done = subprocess.run([sys.executable, str(BUILD), "--out", str(work), *envs], env=environ,
-                              capture_output=True, text=True, timeout=900)
-        assert done.returncode == 0, done.stderr
-        sizes = {m.group(1): (int(m.group(2)), int(m.group(3)))
-                 for m in re.finditer(r"^(\w+): flash (\d+) B, RAM (\d+) B$", done.stdout, re.M)}
+        sizes = build_into(work, envs, environ)
         for env in sizes:
             (out / env).mkdir(parents=True, exist_ok=True)
             for name in ("firmware.elf", "firmware.hex"):

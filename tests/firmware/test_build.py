@@ -8,7 +8,6 @@ installs PlatformIO, the toolchain and the core), it never skips.
 """
 import configparser
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -81,14 +80,7 @@ def ini_envs():
 def build(out, *args, settings=DEFAULTS, ini=None):
     for tool in ("avr-gcc", "avr-size", "avr-objcopy", "avr-gcc-ar"):
         assert shutil.which(tool), f"{tool} missing: run scripts/setup.sh (apt-get install gcc-avr avr-libc)"
-    cmd = [sys.executable, str(BUILD), "--out", str(out), *args]
-    if ini is not None:
-        cmd += ["--ini", str(ini)]
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, **settings},
-                          timeout=900)
-    assert done.returncode == 0, done.stderr
-    return {m.group(1): (int(m.group(2)), int(m.group(3)))
-            for m in re.finditer(r"^(\w+): flash (\d+) B, RAM (\d+) B$", done.stdout, re.M)}
+    return builds.build_into(out, list(args), {**os.environ, **settings}, ini)
 
 
 @pytest.fixture(scope="module")
