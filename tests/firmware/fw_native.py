@@ -92,16 +92,7 @@ def _build(env: str, settings: dict, extra_flags: tuple) -> Path:
     # other settings compiles the sketch's files alone.
     objects = [*native_cc.objects([*flags, *(f"-I{i}" for i in (SHIM, *beside))], shared),
                *native_cc.objects([*flags, *(f"-I{i}" for i in (SHIM, generated, *beside))], sources)]
-    digest = hashlib.sha256("\0".join([*flags, *(o.name for o in objects)]).encode())
-    out = CACHE / f"{env}-{digest.hexdigest()[:16]}"
-    if not out.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(f".{os.getpid()}.tmp")
-        done = subprocess.run([native_cc.gxx(), *flags, *map(str, objects), "-o", str(tmp)], capture_output=True,
-                              text=True)
-        assert done.returncode == 0, done.stderr
-        tmp.replace(out)
-    return out
+    return native_cc.link(env, flags, objects)
 
 
 def store(collector, status: int, body: bytes, seen: dict | None) -> int:

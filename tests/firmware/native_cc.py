@@ -90,16 +90,19 @@ def objects(flags: list, sources: list) -> list:
         return [_object(cc, flags, Path(s).resolve()) for s in sources]
 
 
-def program(name: str, flags: list, sources: list) -> Path:
-    """The program `g++ FLAGS SOURCES -o NAME` would make (FLAGS are given to the compile and to the link), built
-    from cached objects. One build at a time per process: a program started while another thread writes an
-    executable can inherit its open file (ETXTBSY)."""
-    cc = gxx()
+def link(name: str, flags: list, objects: list) -> Path:
+    """The program `g++ FLAGS OBJECTS -o NAME` makes, from the cache (its name: the flags and the objects', which
+    name everything that went into them). One link at a time per process: a program started while another thread
+    writes an executable can inherit its open file (ETXTBSY)."""
     flags = [str(f) for f in flags]
     with _lock:
-        (CACHE / "obj").mkdir(parents=True, exist_ok=True)
         (CACHE / "bin").mkdir(parents=True, exist_ok=True)
-        objects = [_object(cc, flags, Path(s).resolve()) for s in sources]
-        digest = hashlib.sha256("\0".join([*flags, *(o.name for o in objects)]).encode())
+        digest = hashlib.sha256("\0".join([*flags, *(Path(o).name for o in objects)]).encode())
         out = CACHE / "bin" / f"{name}-{digest.hexdigest()[:20]}"
-        return out if out.exists() else _run([cc, *flags, *map(str, objects)], out)
+        return out if out.exists() else _run([gxx(), *flags, *map(str, objects)], out)
+
+
+def program(name: str, flags: list, sources: list) -> Path:
+    """The program `g++ FLAGS SOURCES -o NAME` would make (FLAGS are given to the compile and to the link), built
+    from cached objects."""
+    return link(name, flags, objects(flags, sources))
